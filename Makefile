@@ -1,0 +1,32 @@
+# fusewire: one resilience engine, four doors. The same verbs work here and in
+# every sub-folder that has a Makefile; the root runs them across all parts.
+#
+#   make demo    the Express service with a live breaker dashboard (Ctrl-C stops it)
+#   make test    every test of every part; installs what it needs
+#
+# Parts are taken in dependency order and only when their folder exists.
+PARTS := $(foreach p,core ffi-c py node tests demo fuzz,$(if $(wildcard $(p)/Makefile),$(p)))
+
+.PHONY: help demo test lint fmt bench fuzz $(PARTS)
+help: ## list the verbs
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+	@echo "parts: $(PARTS)"
+
+demo: ## run the main job: an Express app on fusewire with a live dashboard
+	@if [ -f demo/Makefile ]; then $(MAKE) -C demo demo; else $(MAKE) -C core demo; fi
+
+test: ## every test of every part, in dependency order
+	@set -e; for p in $(PARTS); do echo "==> $$p: make test"; $(MAKE) -C $$p test; done
+	@echo "==> all parts passed: $(PARTS)"
+
+lint: ## clippy, rustfmt and each language's linters
+	@set -e; for p in $(PARTS); do $(MAKE) -C $$p lint; done
+
+fmt: ## format every part
+	@set -e; for p in $(PARTS); do $(MAKE) -C $$p fmt; done
+
+bench: ## run the benchmarks of every part (results go to BENCHMARKS.md by hand)
+	@set -e; for p in $(PARTS); do $(MAKE) -C $$p bench; done
+
+fuzz: ## run every fuzz target for FUZZ_SECONDS each (default 60)
+	$(MAKE) -C fuzz fuzz

@@ -1,0 +1,47 @@
+//! # fusewire: a resilience engine that never allocates, blocks or panics
+//!
+//! What this crate guarantees, on every target including bare metal:
+//!
+//! - **No allocation.** `#![no_std]` without `alloc`; every type has a size
+//!   fixed at compile time (windows take their capacity as a const generic).
+//! - **No clock, no sleep, no I/O.** Time comes in as a `now: u64` tick count
+//!   on every call (see [`clock`] for the unit rule); the crate answers with
+//!   decisions such as "retry after 250 ticks" and the host does the waiting.
+//! - **No callbacks.** State changes come back in return values
+//!   ([`Transition`]), so a host can emit events in its own way.
+//! - **No panics.** Configs are validated once, at construction, into typed
+//!   [`ConfigError`]s naming the field; after that, every input — including
+//!   `now` going backwards or jumping to `u64::MAX` — has a defined answer.
+//! - **Reproducible randomness.** Jitter comes from a seeded [`Rng`].
+//!
+//! ```
+//! use fusewire::{Breaker, BreakerConfig, CountWindow, Outcome};
+//!
+//! // Open when half of the last 10 calls failed (at least 4 calls seen),
+//! // stay open 1000 ticks, then let one probe through.
+//! let config = BreakerConfig { min_calls: 4, ..BreakerConfig::default() };
+//! let mut breaker: Breaker<CountWindow<10>> = Breaker::new(config).unwrap();
+//!
+//! let mut now = 0;
+//! for _ in 0..4 {
+//!     let permit = breaker.try_acquire(now).unwrap();
+//!     breaker.record(permit, Outcome::Failure, 5, now);
+//!     now += 10;
+//! }
+//! let rejected = breaker.try_acquire(now).unwrap_err();
+//! assert_eq!(rejected.retry_after, 970);
+//! assert!(breaker.try_acquire(now + 970).is_ok()); // the half-open probe
+//! ```
+#![cfg_attr(not(any(test, feature = "std")), no_std)]
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod backoff;
+pub mod clock;
+pub mod error;
+pub mod rng;
+
+pub use backoff::{Backoff, Jitter, Schedule};
+pub use clock::{Clock, ManualClock};
+pub use error::{ConfigError, ConfigResult, Problem};
+pub use rng::Rng;
