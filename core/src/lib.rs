@@ -29,19 +29,29 @@
 //!     now += 10;
 //! }
 //! let rejected = breaker.try_acquire(now).unwrap_err();
-//! assert_eq!(rejected.retry_after, 970);
-//! assert!(breaker.try_acquire(now + 970).is_ok()); // the half-open probe
+//! assert_eq!(rejected.retry_after, 990);
+//! assert!(breaker.try_acquire(now + 990).is_ok()); // the half-open probe
 //! ```
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 pub mod backoff;
+pub mod breaker;
 pub mod clock;
 pub mod error;
+pub mod histogram;
 pub mod rng;
+pub mod window;
 
 pub use backoff::{Backoff, Jitter, Schedule};
+pub use breaker::{
+    Breaker, BreakerConfig, Comparison, DwellExpiry, HalfOpenRule, Outcome, Permit, RateBasis,
+    Reason, Rejected, Rules, Snapshot, State, Transition,
+};
+pub use histogram::Histogram;
+pub use window::{CountWindow, Counts, Rolling, Tally, TimeWindow, Window};
 pub use clock::{Clock, ManualClock};
 pub use error::{ConfigError, ConfigResult, Problem};
+pub use retry::{Decision, GiveUpReason, Retry, RetryPolicy};
 pub use rng::Rng;

@@ -1,0 +1,91 @@
+//! The half-open rule: a bounded set of probes whose outcomes decide.
+
+use super::config::{HalfOpenRule, Rules};
+
+/// The probes of one half-open period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[repr(C)]
+pub(crate) struct Probes {
+    /// Slots taken (in flight or settled) in this period.
+    pub admitted: u32,
+    /// Slots taken and not yet settled.
+    pub in_flight: u32,
+    /// Probes that succeeded and were not slow.
+    pub passed: u32,
+    /// Probes that failed (and, under `AllSucceed`, that were slow).
+    pub failed: u32,
+    /// Probes that were slow (when the slow rule is on).
+    pub slow: u32,
+}
+
+/// What the probes say after one of them settles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    Wait,
+    Close,
+    Reopen,
+}
+
+impl Probes {
+    /// Takes a slot if one is left out of `limit`.
+    pub fn admit(&mut self, limit: u32) -> bool {
+        if self.admitted >= limit {
+            return false;
+        }
+        self.admitted += 1;
+        self.in_flight += 1;
+        true
+    }
+
+    /// Gives a slot back (cancelled or ignored probe).
+    pub fn give_back(&mut self) {
+        if self.in_flight > 0 {
+            self.in_flight -= 1;
+            self.admitted = self.admitted.saturating_sub(1);
+        }
+    }
+
+    /// Settles one probe and judges the period.
+    pub fn settle(&mut self, bad: bool, slow: bool, rules: &Rules) -> Verdict {
+        if self.in_flight == 0 {
+            return Verdict::Wait;
+        }
+        self.in_flight -= 1;
+        let limit = rules.config().half_open_probes;
+        match rules.config().half_open_rule {
+            HalfOpenRule::AllSucceed => {
+                if bad || slow {
+                    self.failed += 1;
+                    return Verdict::Reopen;
+                }
+                self.passed += 1;
+                if self.passed >= limit {
+                    Verdict::Close
+                } else {
+                    Verdict::Wait
+                }
+            }
+            HalfOpenRule::Rates => {
+                if bad {
+                    self.failed += 1;
+                } else {
+                    self.passed += 1;
+                }
+                if slow {
+                    self.slow += 1;
+                }
+                let done = self.passed + self.failed;
+                if done < limit {
+                    return Verdict::Wait;
+                }
+                if rules.failure_rate_trips(self.failed, done)
+                    || rules.slow_rate_trips(self.slow, done)
+                {
+                    Verdict::Reopen
+                } else {
+                    Verdict::Close
+                }
+            }
+        }
+    }
+}

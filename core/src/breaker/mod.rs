@@ -1,0 +1,400 @@
+//! The circuit breaker.
+//!
+//! ```text
+//!            trip rule                      open duration passed
+//!   Closed ───────────────▶ Open ─────────────────────────────▶ HalfOpen
+//!     ▲                      ▲                                     │
+//!     │                      └──── a probe fails / rates trip ─────┤
+//!     └──────────────── probes pass ───────────────────────────────┘
+//!   ForcedOpen and Disabled are entered and left only by the host.
+//! ```
+//!
+//! Each rule lives in the module named for it: [`config`] (validation and the
+//! rate comparisons), `half_open` (probes), and this file (the transitions).
+
+pub mod config;
+mod half_open;
+mod state;
+
+pub use config::{BreakerConfig, Comparison, DwellExpiry, HalfOpenRule, RateBasis, Rules};
+pub use state::{Outcome, Permit, Reason, Rejected, Snapshot, State, Transition};
+
+use crate::error::ConfigResult;
+use crate::rng::Rng;
+use crate::window::{Counts, Kind, Sample, Window};
+use half_open::{Probes, Verdict};
+
+/// A circuit breaker over a window `W` ([`CountWindow`](crate::CountWindow)
+/// or [`TimeWindow`](crate::TimeWindow)).
+///
+/// Single-owner: every method takes `&mut self` and the `now` of the call.
+/// A `now` earlier than one already seen is treated as the latest one and
+/// counted in [`Snapshot::clock_regressions`].
+#[derive(Debug, Clone)]
+#[repr(C)]
+pub struct Breaker<W> {
+    rules: Rules,
+    window: W,
+    rng: Rng,
+    state: State,
+    generation: u32,
+    since: u64,
+    open_until: u64,
+    last_open: u64,
+    reopens: u32,
+    consecutive: u32,
+    probes: Probes,
+    last_now: u64,
+    clock_regressions: u32,
+}
+
+impl<W: Window + Default> Breaker<W> {
+    /// A closed breaker with a default-built window (count windows).
+    pub fn new(config: BreakerConfig) -> ConfigResult<Self> {
+        Ok(Self::from_rules(config.validate()?, W::default()))
+    }
+}
+
+impl<W: Window> Breaker<W> {
+    /// A closed breaker over `window`, validating `config`.
+    pub fn with_window(config: BreakerConfig, window: W) -> ConfigResult<Self> {
+        Ok(Self::from_rules(config.validate()?, window))
+    }
+
+    /// A closed breaker from already validated rules; usable in `const` and
+    /// `static` items: `Breaker::from_rules(match CONFIG.validate() { .. }, CountWindow::new())`.
+    pub const fn from_rules(rules: Rules, window: W) -> Self {
+        Self {
+            rng: Rng::new(rules.config().seed),
+            rules,
+            window,
+            state: State::Closed,
+            generation: 0,
+            since: 0,
+            open_until: 0,
+            last_open: 0,
+            reopens: 0,
+            consecutive: 0,
+            probes: Probes {
+                admitted: 0,
+                in_flight: 0,
+                passed: 0,
+                failed: 0,
+                slow: 0,
+            },
+            last_now: 0,
+            clock_regressions: 0,
+        }
+    }
+
+    /// The current state (as of the last call; see [`poll`](Self::poll)).
+    pub const fn state(&self) -> State {
+        self.state
+    }
+
+    /// The generation: bumped by every transition.
+    pub const fn generation(&self) -> u32 {
+        self.generation
+    }
+
+    /// The validated config.
+    pub const fn config(&self) -> &BreakerConfig {
+        self.rules.config()
+    }
+
+    /// The window, for hosts that show it bucket by bucket.
+    pub fn window_mut(&mut self) -> &mut W {
+        &mut self.window
+    }
+
+    /// Asks to make a call at `now`.
+    pub fn try_acquire(&mut self, now: u64) -> Result<Permit, Rejected> {
+        let (now, transition) = self.advance(now);
+        let probe = match self.state {
+            State::Closed | State::Disabled => false,
+            State::HalfOpen if self.probes.admit(self.rules.config().half_open_probes) => true,
+            State::HalfOpen | State::Open | State::ForcedOpen => {
+                return Err(self.reject(now, transition));
+            }
+        };
+        Ok(Permit {
+            generation: self.generation,
+            probe,
+            transition,
+        })
+    }
+
+    fn reject(&mut self, now: u64, transition: Option<Transition>) -> Rejected {
+        self.window.record(
+            now,
+            Sample {
+                kind: Kind::Rejected,
+                duration: 0,
+                slow: false,
+            },
+        );
+        let cfg = self.rules.config();
+        let retry_after = match self.state {
+            State::Open => self.open_until.saturating_sub(now),
+            State::HalfOpen if cfg.half_open_max_dwell > 0 => self
+                .since
+                .saturating_add(cfg.half_open_max_dwell)
+                .saturating_sub(now),
+            State::HalfOpen => cfg.open_backoff.raw(0),
+            _ => u64::MAX,
+        };
+        Rejected {
+            retry_after,
+            state: self.state,
+            transition,
+        }
+    }
+
+    /// Reports how a permitted call ended, and how long it took (ticks).
+    /// Returns the transition it caused, if any.
+    pub fn record(
+        &mut self,
+        permit: Permit,
+        outcome: Outcome,
+        duration: u64,
+        now: u64,
+    ) -> Option<Transition> {
+        let (now, moved) = self.advance(now);
+        if self.state == State::Disabled {
+            return moved;
+        }
+        let slow = self.rules.is_slow(duration);
+        let kind = match outcome {
+            Outcome::Success => Kind::Success,
+            Outcome::Failure => Kind::Failure,
+            Outcome::Timeout => Kind::Timeout,
+            Outcome::Ignored => Kind::Ignored,
+        };
+        self.window.record(
+            now,
+            Sample {
+                kind,
+                duration,
+                slow,
+            },
+        );
+        if permit.generation != self.generation {
+            return moved;
+        }
+        let failed = matches!(outcome, Outcome::Failure | Outcome::Timeout);
+        match self.state {
+            State::Closed => self.judge_closed(now, outcome, failed, slow).or(moved),
+            State::HalfOpen if permit.probe => {
+                if outcome == Outcome::Ignored {
+                    self.probes.give_back();
+                    return moved;
+                }
+                match self.probes.settle(failed, slow, &self.rules) {
+                    Verdict::Wait => moved,
+                    Verdict::Close => Some(self.close_now(now, Reason::ProbesPassed)),
+                    Verdict::Reopen => Some(self.open_now(now, Reason::ProbesFailed)),
+                }
+            }
+            _ => moved,
+        }
+    }
+
+    fn judge_closed(
+        &mut self,
+        now: u64,
+        outcome: Outcome,
+        failed: bool,
+        slow: bool,
+    ) -> Option<Transition> {
+        match outcome {
+            Outcome::Success => self.consecutive = 0,
+            Outcome::Failure | Outcome::Timeout => {
+                self.consecutive = self.consecutive.saturating_add(1);
+            }
+            Outcome::Ignored => return None,
+        }
+        let cfg = *self.rules.config();
+        if failed {
+            if let Some(n) = cfg.consecutive_failures {
+                if self.consecutive >= n {
+                    return Some(self.open_now(now, Reason::ConsecutiveFailures));
+                }
+            }
+        }
+        if !failed && !slow {
+            return None;
+        }
+        let counts = self.window.totals(now);
+        let whole = match cfg.rate_basis {
+            RateBasis::Outcomes => counts.outcomes(),
+            RateBasis::AllCalls => counts.all(),
+        };
+        if whole < cfg.min_calls {
+            return None;
+        }
+        if failed && self.rules.failure_rate_trips(counts.failures, whole) {
+            return Some(self.open_now(now, Reason::FailureRate));
+        }
+        if slow && self.rules.slow_rate_trips(counts.slow, whole) {
+            return Some(self.open_now(now, Reason::SlowCallRate));
+        }
+        None
+    }
+
+    /// Hands back a permit whose call never ran (cancelled). A probe's slot
+    /// goes back to the half-open period it came from; nothing is recorded.
+    pub fn release(&mut self, permit: Permit, now: u64) -> Option<Transition> {
+        let (_, moved) = self.advance(now);
+        if permit.probe && permit.generation == self.generation && self.state == State::HalfOpen {
+            self.probes.give_back();
+        }
+        moved
+    }
+
+    /// Applies the transitions that time alone causes (open → half-open,
+    /// half-open dwell expiry). Every other method does this first; call it
+    /// to learn of them without making a call.
+    pub fn poll(&mut self, now: u64) -> Option<Transition> {
+        self.advance(now).1
+    }
+
+    /// Opens the breaker as a trip rule would, with the open duration from
+    /// `open_backoff` (the host's "open now").
+    pub fn trip(&mut self, now: u64) -> Option<Transition> {
+        let (now, moved) = self.advance(now);
+        if self.state == State::Open {
+            return moved;
+        }
+        Some(self.open_now(now, Reason::Host))
+    }
+
+    /// Closes the breaker (the host's "close now"): counters restart as on
+    /// any close.
+    pub fn close(&mut self, now: u64) -> Option<Transition> {
+        let (now, moved) = self.advance(now);
+        if self.state == State::Closed {
+            return moved;
+        }
+        Some(self.close_now(now, Reason::Host))
+    }
+
+    /// Holds the breaker open until the host closes or disables it.
+    pub fn force_open(&mut self, now: u64) -> Option<Transition> {
+        self.host_move(now, State::ForcedOpen)
+    }
+
+    /// Turns the breaker off: every call passes, nothing is recorded, until
+    /// [`close`](Self::close) or another host call.
+    pub fn disable(&mut self, now: u64) -> Option<Transition> {
+        self.host_move(now, State::Disabled)
+    }
+
+    /// Closes the breaker and forgets the window and every counter.
+    pub fn reset(&mut self, now: u64) -> Option<Transition> {
+        let moved = self.close(now);
+        self.window.clear();
+        self.consecutive = 0;
+        moved
+    }
+
+    /// Everything about the breaker as of `now`, in one read.
+    pub fn snapshot(&mut self, now: u64) -> Snapshot {
+        let (now, _) = self.advance(now);
+        let counts: Counts = self.window.totals(now);
+        Snapshot {
+            state: self.state,
+            generation: self.generation,
+            counts,
+            consecutive_failures: self.consecutive,
+            probes_in_flight: self.probes.in_flight,
+            open_until: if self.state == State::Open {
+                self.open_until
+            } else {
+                0
+            },
+            reopens: self.reopens,
+            clock_regressions: self.clock_regressions,
+            since: self.since,
+        }
+    }
+
+    /// Mean latency over the window, if the window keeps latency.
+    pub fn mean_latency(&mut self, now: u64) -> Option<u64> {
+        let (now, _) = self.advance(now);
+        self.window.mean_latency(now)
+    }
+
+    /// Latency at quantile `ppm` (millionths) over the window, if kept.
+    pub fn percentile(&mut self, now: u64, ppm: u32) -> Option<u64> {
+        let (now, _) = self.advance(now);
+        self.window.percentile(now, ppm)
+    }
+
+    /// Clamps `now` to be monotonic, then applies time-driven transitions.
+    fn advance(&mut self, now: u64) -> (u64, Option<Transition>) {
+        let now = if now < self.last_now {
+            self.clock_regressions = self.clock_regressions.saturating_add(1);
+            self.last_now
+        } else {
+            self.last_now = now;
+            now
+        };
+        let cfg = self.rules.config();
+        let moved = match self.state {
+            State::Open if now >= self.open_until => {
+                self.probes = Probes::default();
+                Some(self.enter(now, State::HalfOpen, Reason::OpenElapsed))
+            }
+            State::HalfOpen
+                if cfg.half_open_max_dwell > 0
+                    && now.saturating_sub(self.since) >= cfg.half_open_max_dwell =>
+            {
+                Some(match cfg.dwell_expiry {
+                    DwellExpiry::Reopen => self.open_now(now, Reason::DwellExpired),
+                    DwellExpiry::Close => self.close_now(now, Reason::DwellExpired),
+                })
+            }
+            _ => None,
+        };
+        (now, moved)
+    }
+
+    fn enter(&mut self, now: u64, to: State, reason: Reason) -> Transition {
+        let from = self.state;
+        self.state = to;
+        self.generation = self.generation.wrapping_add(1);
+        self.since = now;
+        Transition { from, to, reason }
+    }
+
+    fn open_now(&mut self, now: u64, reason: Reason) -> Transition {
+        let backoff = self.rules.config().open_backoff;
+        let duration = backoff.delay(self.reopens, self.last_open, &mut self.rng);
+        self.last_open = duration;
+        self.reopens = self.reopens.saturating_add(1);
+        self.open_until = now.saturating_add(duration);
+        self.consecutive = 0;
+        self.enter(now, State::Open, reason)
+    }
+
+    fn close_now(&mut self, now: u64, reason: Reason) -> Transition {
+        self.reopens = 0;
+        self.last_open = 0;
+        self.consecutive = 0;
+        if self.rules.config().reset_window_on_close {
+            self.window.clear();
+        }
+        self.enter(now, State::Closed, reason)
+    }
+
+    fn host_move(&mut self, now: u64, to: State) -> Option<Transition> {
+        let (now, moved) = self.advance(now);
+        if self.state == to {
+            return moved;
+        }
+        Some(self.enter(now, to, Reason::Host))
+    }
+}
+
+#[cfg(test)]
+mod tests;

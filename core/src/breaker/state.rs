@@ -1,0 +1,161 @@
+//! The vocabulary of a breaker: its states, how it moves between them, and
+//! the values it hands out.
+
+/// Where a breaker stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum State {
+    /// Calls pass; outcomes are judged against the trip rules.
+    Closed = 0,
+    /// Calls are rejected until the open duration has passed.
+    Open = 1,
+    /// A bounded number of probe calls pass; their outcomes decide.
+    HalfOpen = 2,
+    /// Opened by the host; stays open until the host says otherwise.
+    ForcedOpen = 3,
+    /// Turned off by the host: every call passes and nothing is recorded.
+    Disabled = 4,
+}
+
+impl State {
+    /// The state for its `repr(u8)` value.
+    pub const fn from_u8(v: u8) -> Option<Self> {
+        Some(match v {
+            0 => State::Closed,
+            1 => State::Open,
+            2 => State::HalfOpen,
+            3 => State::ForcedOpen,
+            4 => State::Disabled,
+            _ => return None,
+        })
+    }
+}
+
+/// Why a breaker changed state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Reason {
+    /// The failure rate over the window reached the threshold.
+    FailureRate = 0,
+    /// The slow-call rate over the window reached the threshold.
+    SlowCallRate = 1,
+    /// Too many failures in a row.
+    ConsecutiveFailures = 2,
+    /// The open duration passed: time to probe.
+    OpenElapsed = 3,
+    /// The half-open probes succeeded.
+    ProbesPassed = 4,
+    /// A half-open probe failed, or the probes' rates tripped.
+    ProbesFailed = 5,
+    /// The half-open period reached its maximum dwell.
+    DwellExpired = 6,
+    /// The host asked for it.
+    Host = 7,
+}
+
+/// A state change, reported by the call that caused it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Transition {
+    /// The state before.
+    pub from: State,
+    /// The state after.
+    pub to: State,
+    /// Why.
+    pub reason: Reason,
+}
+
+/// How a call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Outcome {
+    /// It worked.
+    Success = 0,
+    /// It failed.
+    Failure = 1,
+    /// It took too long: a failure, also counted as a timeout.
+    Timeout = 2,
+    /// Count it as neither (for example an error the caller excludes); a
+    /// half-open probe ending this way gives its slot back.
+    Ignored = 3,
+}
+
+/// Leave to make one call, from [`Breaker::try_acquire`](super::Breaker::try_acquire).
+///
+/// Hand it back exactly once: to `record` with the outcome, or to `release`
+/// if the call never ran. It remembers the breaker's generation, so an
+/// outcome that arrives after a state change is counted in the window but
+/// cannot move the breaker.
+#[derive(Debug, PartialEq, Eq)]
+#[must_use = "a permit must be handed back with record() or release()"]
+pub struct Permit {
+    pub(crate) generation: u32,
+    pub(crate) probe: bool,
+    /// The state change that happened while admitting, if any.
+    pub transition: Option<Transition>,
+}
+
+impl Permit {
+    /// The breaker generation this permit belongs to.
+    pub const fn generation(&self) -> u32 {
+        self.generation
+    }
+
+    /// Whether this permit holds one of the half-open probe slots.
+    pub const fn is_probe(&self) -> bool {
+        self.probe
+    }
+
+    /// The permit as one integer, for bindings that pass it through a host
+    /// language: generation in the low 32 bits, probe flag in bit 32.
+    pub const fn into_raw(self) -> u64 {
+        self.generation as u64 | (self.probe as u64) << 32
+    }
+
+    /// A permit back from [`into_raw`](Self::into_raw). A forged value can
+    /// at worst report an outcome for the current generation, as a real
+    /// permit would; probe slots never go below zero.
+    pub const fn from_raw(raw: u64) -> Self {
+        Self {
+            generation: raw as u32,
+            probe: (raw >> 32) & 1 == 1,
+            transition: None,
+        }
+    }
+}
+
+/// A call refused: when to try again, and the state that refused it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rejected {
+    /// Ticks until the breaker may admit again: the rest of the open
+    /// duration; for half-open with every probe out, the maximum dwell left
+    /// or else the first open duration; `u64::MAX` while forced open.
+    pub retry_after: u64,
+    /// The state that refused the call.
+    pub state: State,
+    /// The state change that happened while deciding, if any.
+    pub transition: Option<Transition>,
+}
+
+/// Everything a host needs for stats, in one read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C)]
+pub struct Snapshot {
+    /// The current state.
+    pub state: State,
+    /// Bumped by every transition.
+    pub generation: u32,
+    /// Counts over the window.
+    pub counts: crate::window::Counts,
+    /// Failures in a row, as of the last outcome (closed state).
+    pub consecutive_failures: u32,
+    /// Half-open probe permits handed out and not yet settled.
+    pub probes_in_flight: u32,
+    /// When an open breaker will let a probe through (0 unless open).
+    pub open_until: u64,
+    /// Consecutive openings without a close (the backoff attempt).
+    pub reopens: u32,
+    /// Times `now` went backwards (each was treated as the latest `now`).
+    pub clock_regressions: u32,
+    /// The tick of the last transition (0 before any).
+    pub since: u64,
+}

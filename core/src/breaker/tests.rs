@@ -1,0 +1,352 @@
+use super::*;
+use crate::backoff::{Backoff, Jitter, Schedule};
+use crate::window::{CountWindow, TimeWindow};
+
+type B10 = Breaker<CountWindow<10>>;
+
+fn cfg() -> BreakerConfig {
+    BreakerConfig {
+        min_calls: 4,
+        ..BreakerConfig::DEFAULT
+    }
+}
+
+fn call(b: &mut B10, outcome: Outcome, now: u64) -> Option<Transition> {
+    let p = b.try_acquire(now).expect("admitted");
+    b.record(p, outcome, 1, now)
+}
+
+fn opened(reason: Reason) -> Option<Transition> {
+    Some(Transition {
+        from: State::Closed,
+        to: State::Open,
+        reason,
+    })
+}
+
+#[test]
+fn failure_rate_waits_for_min_calls_then_trips_at_threshold() {
+    let mut b = B10::new(cfg()).unwrap();
+    assert_eq!(call(&mut b, Outcome::Failure, 0), None);
+    assert_eq!(call(&mut b, Outcome::Failure, 0), None);
+    assert_eq!(call(&mut b, Outcome::Success, 0), None);
+    // 4th call: 3 failures of 4 = 75% >= 50%
+    assert_eq!(call(&mut b, Outcome::Failure, 0), opened(Reason::FailureRate));
+    assert_eq!(b.state(), State::Open);
+}
+
+#[test]
+fn above_comparison_needs_strictly_more() {
+    let c = BreakerConfig {
+        comparison: Comparison::Above,
+        ..cfg()
+    };
+    let mut b = B10::new(c).unwrap();
+    for o in [Outcome::Success, Outcome::Success, Outcome::Failure] {
+        call(&mut b, o, 0);
+    }
+    assert_eq!(call(&mut b, Outcome::Failure, 0), None, "2/4 is not above 50%");
+    assert_eq!(call(&mut b, Outcome::Failure, 0), opened(Reason::FailureRate));
+}
+
+#[test]
+fn successes_never_trip_the_failure_rule() {
+    let mut b = B10::new(BreakerConfig {
+        failure_rate: Some(0.0),
+        ..cfg()
+    })
+    .unwrap();
+    for _ in 0..20 {
+        assert_eq!(call(&mut b, Outcome::Success, 0), None);
+    }
+    assert_eq!(call(&mut b, Outcome::Failure, 0), opened(Reason::FailureRate));
+}
+
+#[test]
+fn slow_calls_trip_the_slow_rule() {
+    let c = BreakerConfig {
+        failure_rate: None,
+        slow_call_rate: Some(50.0),
+        slow_call_duration: 100,
+        ..cfg()
+    };
+    let mut b = B10::new(c).unwrap();
+    let mut t = None;
+    for d in [10, 100, 20, 150] {
+        let p = b.try_acquire(0).unwrap();
+        t = b.record(p, Outcome::Success, d, 0);
+    }
+    assert_eq!(t, opened(Reason::SlowCallRate));
+    assert_eq!(b.snapshot(0).counts.slow, 2);
+}
+
+#[test]
+fn consecutive_failures_ignore_min_calls_and_reset_on_success() {
+    let c = BreakerConfig {
+        failure_rate: None,
+        consecutive_failures: Some(3),
+        min_calls: 100,
+        ..cfg()
+    };
+    let mut b = B10::new(c).unwrap();
+    call(&mut b, Outcome::Failure, 0);
+    call(&mut b, Outcome::Timeout, 0);
+    call(&mut b, Outcome::Success, 0);
+    call(&mut b, Outcome::Failure, 0);
+    call(&mut b, Outcome::Ignored, 0);
+    assert_eq!(call(&mut b, Outcome::Failure, 0), None);
+    assert_eq!(b.snapshot(0).consecutive_failures, 2);
+    assert_eq!(
+        call(&mut b, Outcome::Failure, 0),
+        opened(Reason::ConsecutiveFailures)
+    );
+}
+
+fn tripped(config: BreakerConfig) -> B10 {
+    let mut b = B10::new(BreakerConfig {
+        consecutive_failures: Some(1),
+        ..config
+    })
+    .unwrap();
+    call(&mut b, Outcome::Failure, 0);
+    assert_eq!(b.state(), State::Open);
+    b
+}
+
+#[test]
+fn open_rejects_with_the_time_left_then_admits_bounded_probes() {
+    let mut b = tripped(BreakerConfig {
+        half_open_probes: 2,
+        ..cfg()
+    });
+    let r = b.try_acquire(400).unwrap_err();
+    assert_eq!((r.retry_after, r.state, r.transition), (600, State::Open, None));
+    let p1 = b.try_acquire(1000).unwrap();
+    assert_eq!(
+        p1.transition,
+        Some(Transition {
+            from: State::Open,
+            to: State::HalfOpen,
+            reason: Reason::OpenElapsed
+        })
+    );
+    assert!(p1.is_probe());
+    let p2 = b.try_acquire(1001).unwrap();
+    let r = b.try_acquire(1002).unwrap_err();
+    assert_eq!(r.state, State::HalfOpen);
+    assert_eq!(r.retry_after, 1000);
+    assert_eq!(b.snapshot(1002).probes_in_flight, 2);
+    assert_eq!(b.record(p1, Outcome::Success, 1, 1003), None);
+    let closed = b.record(p2, Outcome::Success, 1, 1004);
+    assert_eq!(
+        closed,
+        Some(Transition {
+            from: State::HalfOpen,
+            to: State::Closed,
+            reason: Reason::ProbesPassed
+        })
+    );
+    assert_eq!(b.snapshot(1004).counts, Counts::default(), "window reset on close");
+}
+
+#[test]
+fn a_failed_probe_reopens_with_a_growing_duration_reset_on_close() {
+    let backoff = Backoff::new(
+        Schedule::Exponential {
+            base: 1000,
+            factor_milli: 2000,
+        },
+        Jitter::None,
+        3000,
+    )
+    .unwrap();
+    let mut b = tripped(BreakerConfig {
+        open_backoff: backoff,
+        ..cfg()
+    });
+    assert_eq!(b.snapshot(0).open_until, 1000);
+    let p = b.try_acquire(1000).unwrap();
+    assert_eq!(b.record(p, Outcome::Failure, 1, 1000).unwrap().reason, Reason::ProbesFailed);
+    assert_eq!(b.snapshot(1000).open_until, 3000);
+    let p = b.try_acquire(3000).unwrap();
+    b.record(p, Outcome::Timeout, 1, 3000);
+    assert_eq!(b.snapshot(3000).open_until, 6000, "capped at 3000");
+    let p = b.try_acquire(6000).unwrap();
+    b.record(p, Outcome::Success, 1, 6000);
+    assert_eq!(b.state(), State::Closed);
+    assert_eq!(b.snapshot(6000).reopens, 0);
+    call(&mut b, Outcome::Failure, 7000);
+    assert_eq!(b.snapshot(7000).open_until, 8000, "back to the base");
+}
+
+#[test]
+fn late_outcomes_from_an_earlier_generation_cannot_move_the_breaker() {
+    let mut b = B10::new(BreakerConfig {
+        consecutive_failures: Some(1),
+        ..cfg()
+    })
+    .unwrap();
+    let early = b.try_acquire(0).unwrap();
+    call(&mut b, Outcome::Failure, 0);
+    let probe = b.try_acquire(1000).unwrap();
+    // the pre-open call finally fails: counted, but no reopen
+    assert_eq!(b.record(early, Outcome::Failure, 5, 1001), None);
+    assert_eq!(b.state(), State::HalfOpen);
+    assert_eq!(b.record(probe, Outcome::Success, 1, 1002).unwrap().to, State::Closed);
+    // a stale probe from that half-open period cannot reopen the closed breaker
+    let stale = Permit::from_raw(u64::from(b.generation() - 1) | 1 << 32);
+    assert_eq!(b.record(stale, Outcome::Failure, 1, 1003), None);
+    assert_eq!(b.state(), State::Closed);
+}
+
+#[test]
+fn released_and_ignored_probes_give_their_slot_back() {
+    let mut b = tripped(cfg());
+    let p = b.try_acquire(1000).unwrap();
+    assert!(b.try_acquire(1000).is_err());
+    assert_eq!(b.release(p, 1000), None);
+    let p = b.try_acquire(1000).unwrap();
+    assert_eq!(b.record(p, Outcome::Ignored, 1, 1000), None);
+    let p = b.try_acquire(1000).unwrap();
+    assert_eq!(b.record(p, Outcome::Success, 1, 1000).unwrap().to, State::Closed);
+    // releasing a closed-state permit changes nothing
+    let p = b.try_acquire(1001).unwrap();
+    assert_eq!(b.release(p, 1001), None);
+    assert_eq!(b.snapshot(1001).probes_in_flight, 0);
+}
+
+#[test]
+fn rates_rule_judges_all_probes_together() {
+    let mut b = tripped(BreakerConfig {
+        half_open_probes: 4,
+        half_open_rule: HalfOpenRule::Rates,
+        ..cfg()
+    });
+    let ps: [Permit; 4] = core::array::from_fn(|_| b.try_acquire(1000).unwrap());
+    let [a, c, d, e] = ps;
+    assert_eq!(b.record(a, Outcome::Failure, 1, 1000), None);
+    assert_eq!(b.record(c, Outcome::Success, 1, 1000), None);
+    assert_eq!(b.record(d, Outcome::Success, 1, 1000), None);
+    // 1 of 4 failed: 25% < 50%: close
+    assert_eq!(b.record(e, Outcome::Success, 1, 1000).unwrap().to, State::Closed);
+}
+
+#[test]
+fn half_open_dwell_expires_into_the_configured_state() {
+    for (expiry, to) in [(DwellExpiry::Reopen, State::Open), (DwellExpiry::Close, State::Closed)] {
+        let mut b = tripped(BreakerConfig {
+            half_open_max_dwell: 50,
+            dwell_expiry: expiry,
+            ..cfg()
+        });
+        let probe = b.try_acquire(1000).unwrap();
+        assert_eq!(b.try_acquire(1020).unwrap_err().retry_after, 30);
+        let t = b.poll(1050).unwrap();
+        assert_eq!((t.from, t.to, t.reason), (State::HalfOpen, to, Reason::DwellExpired));
+        assert_eq!(b.record(probe, Outcome::Success, 1, 1060), None);
+        assert_eq!(b.state(), to);
+    }
+}
+
+#[test]
+fn host_states_hold_until_the_host_moves() {
+    let mut b = B10::new(cfg()).unwrap();
+    let t = b.force_open(5).unwrap();
+    assert_eq!((t.to, t.reason), (State::ForcedOpen, Reason::Host));
+    assert_eq!(b.force_open(6), None);
+    assert_eq!(b.try_acquire(u64::MAX - 1).unwrap_err().retry_after, u64::MAX);
+    let mut b = B10::new(cfg()).unwrap();
+    b.disable(0);
+    for _ in 0..20 {
+        assert_eq!(call(&mut b, Outcome::Failure, 1), None);
+    }
+    let s = b.snapshot(1);
+    assert_eq!((s.state, s.counts.failures), (State::Disabled, 0));
+    assert_eq!(b.close(2).unwrap().to, State::Closed);
+    assert_eq!(b.trip(3).unwrap().to, State::Open);
+    assert_eq!(b.trip(4), None);
+    call_rejected(&mut b, 5);
+    assert_eq!(b.reset(6).unwrap().to, State::Closed);
+    assert_eq!(b.snapshot(6).counts, Counts::default());
+}
+
+fn call_rejected(b: &mut B10, now: u64) {
+    assert!(b.try_acquire(now).is_err());
+}
+
+#[test]
+fn time_going_backwards_is_clamped_and_counted() {
+    let mut b = tripped(cfg());
+    assert_eq!(b.try_acquire(900).unwrap_err().retry_after, 100);
+    assert_eq!(b.try_acquire(10).unwrap_err().retry_after, 100);
+    assert_eq!(b.snapshot(0).clock_regressions, 2);
+    let p = b.try_acquire(u64::MAX).unwrap();
+    assert_eq!(b.record(p, Outcome::Failure, u64::MAX, u64::MAX).unwrap().to, State::Open);
+    // open_until saturates at u64::MAX, the end of time: the next call probes
+    assert!(b.try_acquire(u64::MAX).unwrap().is_probe());
+}
+
+#[test]
+fn rejections_count_in_the_rate_with_all_calls_basis() {
+    let c = BreakerConfig {
+        rate_basis: RateBasis::AllCalls,
+        comparison: Comparison::Above,
+        reset_window_on_close: false,
+        ..cfg()
+    };
+    let mut b = B10::new(c).unwrap();
+    b.force_open(0);
+    for _ in 0..4 {
+        call_rejected(&mut b, 0);
+    }
+    b.close(0);
+    // 2 failures of 6 calls (4 rejected) = 33%: stays closed
+    assert_eq!(call(&mut b, Outcome::Failure, 0), None);
+    assert_eq!(call(&mut b, Outcome::Failure, 0), None);
+    assert_eq!(call(&mut b, Outcome::Failure, 0), None, "3/7");
+    assert_eq!(call(&mut b, Outcome::Failure, 0), None, "4/8 is not above 50%");
+    assert_eq!(call(&mut b, Outcome::Failure, 0), opened(Reason::FailureRate));
+}
+
+#[test]
+fn time_window_forgets_old_failures() {
+    let window = TimeWindow::<10, 32>::new(1000, 10).unwrap();
+    let mut b = Breaker::with_window(cfg(), window).unwrap();
+    for t in [0, 10, 20] {
+        let p = b.try_acquire(t).unwrap();
+        b.record(p, Outcome::Failure, 7, t);
+    }
+    // the three failures have left the window by 1100
+    for t in [1100, 1110, 1120] {
+        let p = b.try_acquire(t).unwrap();
+        assert_eq!(b.record(p, Outcome::Success, 3, t), None);
+    }
+    let p = b.try_acquire(1130).unwrap();
+    assert_eq!(b.record(p, Outcome::Failure, 3, 1130), None, "1/4 failed");
+    assert_eq!(b.mean_latency(1130), Some(3));
+    assert_eq!(b.percentile(1130, 990_000), Some(3));
+}
+
+#[test]
+fn permits_survive_a_trip_through_an_integer() {
+    let mut b = tripped(cfg());
+    let p = b.try_acquire(1000).unwrap();
+    let raw = p.into_raw();
+    let back = Permit::from_raw(raw);
+    assert!(back.is_probe());
+    assert_eq!(back.generation(), b.generation());
+    assert_eq!(b.record(back, Outcome::Success, 0, 1000).unwrap().to, State::Closed);
+}
+
+static RULES: Rules = match BreakerConfig::DEFAULT.validate() {
+    Ok(r) => r,
+    Err(_) => panic!("default config is valid"),
+};
+
+#[test]
+fn builds_in_const_context() {
+    const B: Breaker<CountWindow<8>> = Breaker::from_rules(RULES, CountWindow::new());
+    let mut b = B;
+    assert!(b.try_acquire(0).is_ok());
+    assert_eq!(b.config().min_calls, 10);
+}

@@ -1,0 +1,101 @@
+//! The counters every window keeps, and the sample that feeds them.
+
+use super::Tally;
+
+/// What happened to one call, as far as the window is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Kind {
+    /// The call succeeded.
+    Success = 0,
+    /// The call failed.
+    Failure = 1,
+    /// The call timed out (also counted as a failure).
+    Timeout = 2,
+    /// The call ended in a way that counts as neither success nor failure.
+    Ignored = 3,
+    /// The call was refused by the breaker and never ran.
+    Rejected = 4,
+}
+
+/// One observation: its kind, its duration in ticks, and whether it was slow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sample {
+    /// What happened.
+    pub kind: Kind,
+    /// How long the call took, in ticks (0 for rejections).
+    pub duration: u64,
+    /// Whether the call was at least as long as the slow-call limit.
+    pub slow: bool,
+}
+
+/// Counters over a window. Timeouts are also failures; slow calls are
+/// successes or failures that took at least the slow-call limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[repr(C)]
+pub struct Counts {
+    /// Calls that succeeded.
+    pub successes: u32,
+    /// Calls that failed, timeouts included.
+    pub failures: u32,
+    /// Calls that timed out (a subset of `failures`).
+    pub timeouts: u32,
+    /// Calls (successful or failed) that were slow.
+    pub slow: u32,
+    /// Calls that counted as neither success nor failure.
+    pub ignored: u32,
+    /// Calls refused by the breaker.
+    pub rejected: u32,
+}
+
+impl Counts {
+    /// Successes plus failures: the calls the trip rates are judged on.
+    pub const fn outcomes(&self) -> u32 {
+        self.successes.saturating_add(self.failures)
+    }
+
+    /// Every call seen: outcomes, ignored and rejected.
+    pub const fn all(&self) -> u32 {
+        self.outcomes()
+            .saturating_add(self.ignored)
+            .saturating_add(self.rejected)
+    }
+
+    /// Adds one sample.
+    pub fn count(&mut self, s: Sample) {
+        let field = match s.kind {
+            Kind::Success => &mut self.successes,
+            Kind::Failure => &mut self.failures,
+            Kind::Timeout => {
+                self.timeouts = self.timeouts.saturating_add(1);
+                &mut self.failures
+            }
+            Kind::Ignored => &mut self.ignored,
+            Kind::Rejected => &mut self.rejected,
+        };
+        *field = field.saturating_add(1);
+        if s.slow && matches!(s.kind, Kind::Success | Kind::Failure | Kind::Timeout) {
+            self.slow = self.slow.saturating_add(1);
+        }
+    }
+}
+
+impl Tally for Counts {
+    fn add(&mut self, o: &Self) {
+        self.successes = self.successes.saturating_add(o.successes);
+        self.failures = self.failures.saturating_add(o.failures);
+        self.timeouts = self.timeouts.saturating_add(o.timeouts);
+        self.slow = self.slow.saturating_add(o.slow);
+        self.ignored = self.ignored.saturating_add(o.ignored);
+        self.rejected = self.rejected.saturating_add(o.rejected);
+    }
+
+    fn sub(&mut self, o: &Self) {
+        self.successes = self.successes.saturating_sub(o.successes);
+        self.failures = self.failures.saturating_sub(o.failures);
+        self.timeouts = self.timeouts.saturating_sub(o.timeouts);
+        self.slow = self.slow.saturating_sub(o.slow);
+        self.ignored = self.ignored.saturating_sub(o.ignored);
+        self.rejected = self.rejected.saturating_sub(o.rejected);
+    }
+}

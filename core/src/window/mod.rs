@@ -1,0 +1,42 @@
+//! Sliding windows over call outcomes, of a size fixed at compile time.
+//!
+//! Two shapes, one trait ([`Window`]):
+//! - [`CountWindow`]: the last `N` calls.
+//! - [`TimeWindow`]: `B` buckets covering a span of ticks, rotated lazily from
+//!   `now` (no timers), each bucket pre-aggregated so the window total is kept
+//!   up to date by adding on record and subtracting on eviction: reading it is
+//!   O(1) and memory never grows with traffic. A time window also keeps a
+//!   latency [`Histogram`](crate::histogram::Histogram) per bucket.
+//!
+//! [`Rolling`] is the bucket ring itself, generic over any [`Tally`], so a
+//! host can roll its own counters on the same clock as the breaker's.
+
+mod count;
+mod counts;
+mod rolling;
+mod time;
+
+pub use count::CountWindow;
+pub use counts::{Counts, Kind, Sample};
+pub use rolling::{Rolling, Tally};
+pub use time::{Frame, TimeWindow};
+
+/// What a breaker needs from a window.
+pub trait Window {
+    /// Adds one sample observed at `now`.
+    fn record(&mut self, now: u64, sample: Sample);
+    /// The counts over the window as of `now` (expired buckets evicted first).
+    fn totals(&mut self, now: u64) -> Counts;
+    /// Forgets everything.
+    fn clear(&mut self);
+    /// Mean latency over the window, if this window keeps latency.
+    fn mean_latency(&mut self, now: u64) -> Option<u64> {
+        let _ = now;
+        None
+    }
+    /// Latency at quantile `ppm` (millionths), if this window keeps latency.
+    fn percentile(&mut self, now: u64, ppm: u32) -> Option<u64> {
+        let _ = (now, ppm);
+        None
+    }
+}

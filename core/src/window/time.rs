@@ -1,0 +1,136 @@
+//! The time-based window: buckets of counts and latency over a span of ticks.
+
+use super::{Counts, Kind, Rolling, Sample, Tally, Window};
+use crate::error::ConfigResult;
+use crate::histogram::Histogram;
+
+/// One bucket (a frame) of a [`TimeWindow`]: counts and a latency histogram.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C)]
+pub struct Frame<const H: usize> {
+    /// Calls by kind.
+    pub counts: Counts,
+    /// Latency of successes and failures (timeouts included).
+    pub latency: Histogram<H>,
+}
+
+impl<const H: usize> Frame<H> {
+    const EMPTY: Self = Self {
+        counts: Counts {
+            successes: 0,
+            failures: 0,
+            timeouts: 0,
+            slow: 0,
+            ignored: 0,
+            rejected: 0,
+        },
+        latency: Histogram::new(),
+    };
+}
+
+impl<const H: usize> Default for Frame<H> {
+    fn default() -> Self {
+        Self::EMPTY
+    }
+}
+
+impl<const H: usize> Tally for Frame<H> {
+    fn add(&mut self, o: &Self) {
+        self.counts.add(&o.counts);
+        self.latency.add(&o.latency);
+    }
+    fn sub(&mut self, o: &Self) {
+        self.counts.sub(&o.counts);
+        self.latency.sub(&o.latency);
+    }
+}
+
+/// Up to `B` buckets covering a span of ticks, each with counts and an
+/// `H`-bin latency histogram (`H = 0` for none). Memory is fixed:
+/// `B * (24 + 4*H + 12)` bytes or so, whatever the traffic.
+#[derive(Debug, Clone, Copy)]
+#[repr(C)]
+pub struct TimeWindow<const B: usize, const H: usize = 0> {
+    ring: Rolling<Frame<H>, B>,
+}
+
+impl<const B: usize, const H: usize> TimeWindow<B, H> {
+    /// A window of `buckets` (1..=B) buckets covering `span` ticks.
+    /// Errors name `"span"` or `"buckets"`.
+    pub const fn new(span: u64, buckets: usize) -> ConfigResult<Self> {
+        match Rolling::new(span, buckets, Frame::EMPTY) {
+            Ok(ring) => Ok(Self { ring }),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The bucket ring, for hosts that show the window bucket by bucket.
+    pub fn ring(&mut self, now: u64) -> &Rolling<Frame<H>, B> {
+        self.ring.rotate(now);
+        &self.ring
+    }
+
+    /// The whole window as one bucket (counts and latency) as of `now`.
+    pub fn total(&mut self, now: u64) -> &Frame<H> {
+        self.ring.total(now)
+    }
+}
+
+impl<const B: usize, const H: usize> Window for TimeWindow<B, H> {
+    fn record(&mut self, now: u64, sample: Sample) {
+        let timed = matches!(sample.kind, Kind::Success | Kind::Failure | Kind::Timeout);
+        self.ring.update(now, |b| {
+            b.counts.count(sample);
+            if timed {
+                b.latency.record(sample.duration);
+            }
+        });
+    }
+
+    fn totals(&mut self, now: u64) -> Counts {
+        self.ring.total(now).counts
+    }
+
+    fn clear(&mut self) {
+        self.ring.clear();
+    }
+
+    fn mean_latency(&mut self, now: u64) -> Option<u64> {
+        self.ring.total(now).latency.mean()
+    }
+
+    fn percentile(&mut self, now: u64, ppm: u32) -> Option<u64> {
+        self.ring.total(now).latency.percentile(ppm)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_and_latency_roll_out_together() {
+        let mut w = TimeWindow::<4, 64>::new(1000, 4).unwrap();
+        let ok = |d| Sample {
+            kind: Kind::Success,
+            duration: d,
+            slow: false,
+        };
+        w.record(0, ok(10));
+        w.record(300, ok(20));
+        w.record(
+            300,
+            Sample {
+                kind: Kind::Rejected,
+                duration: 0,
+                slow: false,
+            },
+        );
+        assert_eq!(w.totals(999).successes, 2);
+        assert_eq!(w.mean_latency(999), Some(15));
+        assert_eq!(w.totals(1000).successes, 1);
+        assert_eq!(w.mean_latency(1000), Some(20));
+        assert_eq!(w.totals(1000).rejected, 1);
+        assert_eq!(w.percentile(5000, 500_000), None);
+    }
+}
