@@ -38,9 +38,13 @@
 
 pub mod backoff;
 pub mod breaker;
+pub mod bucket;
+pub mod budget;
+pub mod bulkhead;
 pub mod clock;
 pub mod error;
 pub mod histogram;
+pub mod retry;
 pub mod rng;
 pub mod window;
 
@@ -49,9 +53,12 @@ pub use breaker::{
     Breaker, BreakerConfig, Comparison, DwellExpiry, HalfOpenRule, Outcome, Permit, RateBasis,
     Reason, Rejected, Rules, Snapshot, State, Transition,
 };
-pub use histogram::Histogram;
-pub use window::{CountWindow, Counts, Rolling, Tally, TimeWindow, Window};
+pub use bucket::{Bucket, Denied, Rate, Refused};
+pub use budget::{Budget, Throttled};
+pub use bulkhead::{Bulkhead, Full, Priority, ReleaseError, Slot};
 pub use clock::{Clock, ManualClock};
 pub use error::{ConfigError, ConfigResult, Problem};
+pub use histogram::Histogram;
 pub use retry::{Decision, GiveUpReason, Retry, RetryPolicy};
 pub use rng::Rng;
+pub use window::{CountWindow, Counts, Rolling, Tally, TimeWindow, Window};

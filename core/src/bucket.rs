@@ -1,0 +1,503 @@
+//! Token bucket as GCRA: the whole mutable state is one theoretical arrival
+//! time, so a lock-free form can compare-and-swap it.
+//!
+//! A [`Rate`] of `tokens` per `period` ticks is reduced to lowest terms
+//! `N / P` (`g = gcd(tokens, period)`, `N = tokens / g`, `P = period / g`).
+//! Time is then counted in *sub-ticks* of `1/N` tick, in which the emission
+//! interval is exactly `P`: no rounding, whether the rate is 1 per 3_600_000
+//! ms, 1 per tick, or 1_000 per tick. With `B = burst`:
+//!
+//! ```text
+//! now_s     = now * N                      (sub-ticks; < 2^96)
+//! debt      = tat - min(tat, now_s)        (time the bucket needs to be full again)
+//! cap       = B * P
+//! available = (cap - min(debt, cap)) / P
+//! acquire n n == 0: Ok, nothing changes;  n > B: ExceedsBurst
+//!           debt + n*P <= cap: Ok, tat = max(tat, now_s) + n*P
+//!           else Denied { retry_after = ceil((debt + n*P - cap) / N) ticks }
+//! refund n  if tat > now_s: tat = max(tat - n*P, now_s)   (never above full)
+//! ```
+//!
+//! `retry_after` is exact: at `now + retry_after` the same request succeeds
+//! if nothing else happened. Every intermediate fits in `u128` (`tat` stays
+//! below `2^97`), so no input overflows, `now = u64::MAX` included.
+//!
+//! `now` going backwards is not clamped: an earlier `now` only makes the
+//! debt look larger, so it can refuse tokens but never grant extra ones.
+//!
+//! Why the state is a `u128` and not a `u64`: an exact fractional interval
+//! needs sub-tick resolution, and `now * N` at `now = u64::MAX` needs up to
+//! 96 bits. A lock-free host CASes it with a 128-bit atomic
+//! (`portable-atomic`'s `AtomicU128`, lock-free on x86-64 and AArch64); on
+//! 32-bit microcontrollers even a `u64` CAS needs a critical section.
+
+use core::fmt;
+use core::num::NonZeroU32;
+
+use crate::error::{ConfigError, ConfigResult, Problem};
+
+/// A refill rate: `tokens` per `period` ticks, kept in lowest terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(C)]
+pub struct Rate {
+    period: u64,
+    tokens: u32,
+}
+
+const fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        let t = a % b;
+        a = b;
+        b = t;
+    }
+    a
+}
+
+impl Rate {
+    /// `tokens` per `period` ticks. Errors name `"tokens"` or `"period"`
+    /// when zero. Stored reduced: `Rate::new(10, 1000)` equals `Rate::new(1, 100)`.
+    pub const fn new(tokens: u32, period: u64) -> ConfigResult<Self> {
+        if tokens == 0 {
+            return Err(ConfigError::new("tokens", Problem::Zero));
+        }
+        if period == 0 {
+            return Err(ConfigError::new("period", Problem::Zero));
+        }
+        let g = gcd(tokens as u64, period);
+        Ok(Self {
+            // g divides tokens, so the quotient fits in u32.
+            tokens: (tokens as u64 / g) as u32,
+            period: period / g,
+        })
+    }
+
+    /// Tokens per [`Rate::period`], in lowest terms.
+    pub const fn tokens(&self) -> u32 {
+        self.tokens
+    }
+
+    /// Ticks per [`Rate::tokens`] tokens, in lowest terms.
+    pub const fn period(&self) -> u64 {
+        self.period
+    }
+}
+
+/// Not enough tokens now; the request succeeds `retry_after` ticks later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(C)]
+pub struct Denied {
+    /// Ticks to wait (saturating at `u64::MAX`).
+    pub retry_after: u64,
+}
+
+impl fmt::Display for Denied {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "rate limited: retry after {} ticks", self.retry_after)
+    }
+}
+
+impl core::error::Error for Denied {}
+
+/// Why [`Bucket::try_acquire`] refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(C, u8)]
+pub enum Refused {
+    /// Not now: wait and try again.
+    Denied(Denied),
+    /// Never: more tokens than the bucket holds were asked for at once.
+    ExceedsBurst {
+        /// The bucket's capacity.
+        burst: u32,
+    },
+}
+
+impl Refused {
+    /// The wait, when waiting can help.
+    pub const fn retry_after(&self) -> Option<u64> {
+        match *self {
+            Refused::Denied(d) => Some(d.retry_after),
+            Refused::ExceedsBurst { .. } => None,
+        }
+    }
+}
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refused::Denied(d) => d.fmt(f),
+            Refused::ExceedsBurst { burst } => {
+                write!(f, "request exceeds the bucket's burst of {burst}")
+            }
+        }
+    }
+}
+
+impl core::error::Error for Refused {}
+
+/// A token bucket (GCRA): `burst` tokens, refilled at a [`Rate`]; starts full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C)]
+pub struct Bucket {
+    /// Theoretical arrival time in sub-ticks; the only state that changes
+    /// outside `set_rate`.
+    tat: u128,
+    rate: Rate,
+    burst: NonZeroU32,
+}
+
+impl Bucket {
+    /// A full bucket of `burst` tokens refilled at `rate`.
+    pub const fn new(burst: NonZeroU32, rate: Rate) -> Self {
+        Self {
+            tat: 0,
+            rate,
+            burst,
+        }
+    }
+
+    const fn now_s(&self, now: u64) -> u128 {
+        now as u128 * self.rate.tokens as u128
+    }
+
+    const fn cap(&self) -> u128 {
+        self.burst.get() as u128 * self.rate.period as u128
+    }
+
+    fn debt(&self, now: u64) -> u128 {
+        self.tat.saturating_sub(self.now_s(now))
+    }
+
+    /// Takes `n` tokens at `now`, all or none. `n == 0` always succeeds.
+    pub fn try_acquire(&mut self, n: u32, now: u64) -> Result<(), Refused> {
+        if n == 0 {
+            return Ok(());
+        }
+        if n > self.burst.get() {
+            return Err(Refused::ExceedsBurst {
+                burst: self.burst.get(),
+            });
+        }
+        self.take(n, now).map_err(Refused::Denied)
+    }
+
+    /// Takes one token at `now`: [`Bucket::try_acquire`] for the common case,
+    /// which cannot exceed the burst.
+    pub fn try_acquire_one(&mut self, now: u64) -> Result<(), Denied> {
+        self.take(1, now)
+    }
+
+    fn take(&mut self, n: u32, now: u64) -> Result<(), Denied> {
+        let now_s = self.now_s(now);
+        let debt = self.tat.saturating_sub(now_s);
+        let cost = u128::from(n) * u128::from(self.rate.period);
+        let cap = self.cap();
+        let after = debt.saturating_add(cost);
+        if after <= cap {
+            self.tat = self.tat.max(now_s).saturating_add(cost);
+            Ok(())
+        } else {
+            let wait = (after - cap).div_ceil(u128::from(self.rate.tokens));
+            Err(Denied {
+                retry_after: u64::try_from(wait).unwrap_or(u64::MAX),
+            })
+        }
+    }
+
+    /// Whole tokens available at `now`, `0..=burst`.
+    pub fn available(&self, now: u64) -> u32 {
+        let cap = self.cap();
+        let left = cap - self.debt(now).min(cap);
+        // left <= burst * period, so the quotient is at most burst.
+        u32::try_from(left / u128::from(self.rate.period)).unwrap_or(self.burst.get())
+    }
+
+    /// Gives back `n` tokens at `now` (an operation that took them did not
+    /// happen). The bucket never holds more than `burst`.
+    pub fn refund(&mut self, n: u32, now: u64) {
+        let now_s = self.now_s(now);
+        if self.tat > now_s {
+            let back = u128::from(n) * u128::from(self.rate.period);
+            self.tat = self.tat.saturating_sub(back).max(now_s);
+        }
+    }
+
+    /// Changes the rate at `now`, keeping the fill level: the debt is
+    /// converted to the new rate as `q * P' + ceil(r * P' / P)` where
+    /// `debt = q * P + r`, rounding towards fewer tokens. Errors as
+    /// [`Rate::new`]; on error nothing changes.
+    pub fn set_rate(&mut self, tokens: u32, period: u64, now: u64) -> ConfigResult<()> {
+        let new = Rate::new(tokens, period)?;
+        let old_p = u128::from(self.rate.period);
+        let new_p = u128::from(new.period);
+        let debt = self.debt(now);
+        // r < old_p < 2^64 and new_p < 2^64, so r * new_p < 2^128.
+        let (q, r) = (debt / old_p, debt % old_p);
+        let new_debt = q
+            .saturating_mul(new_p)
+            .saturating_add(r.saturating_mul(new_p).div_ceil(old_p));
+        self.rate = new;
+        self.tat = self.now_s(now).saturating_add(new_debt);
+        Ok(())
+    }
+
+    /// The capacity.
+    pub const fn burst(&self) -> NonZeroU32 {
+        self.burst
+    }
+
+    /// The refill rate, in lowest terms.
+    pub const fn rate(&self) -> Rate {
+        self.rate
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn nz(n: u32) -> NonZeroU32 {
+        NonZeroU32::new(n).unwrap()
+    }
+
+    fn bucket(burst: u32, tokens: u32, period: u64) -> Bucket {
+        Bucket::new(nz(burst), Rate::new(tokens, period).unwrap())
+    }
+
+    #[test]
+    fn config_errors_name_the_field() {
+        let e = Rate::new(0, 1).unwrap_err();
+        assert_eq!((e.field, e.problem), ("tokens", Problem::Zero));
+        let e = Rate::new(1, 0).unwrap_err();
+        assert_eq!((e.field, e.problem), ("period", Problem::Zero));
+        assert_eq!(Rate::new(10, 1000).unwrap(), Rate::new(1, 100).unwrap());
+        let mut b = bucket(2, 1, 1);
+        assert_eq!(b.set_rate(0, 5, 0).unwrap_err().field, "tokens");
+        assert_eq!(b.rate(), Rate::new(1, 1).unwrap());
+    }
+
+    #[test]
+    fn starts_full_drains_and_says_when() {
+        let mut b = bucket(3, 1, 100);
+        assert_eq!(b.available(0), 3);
+        for _ in 0..3 {
+            b.try_acquire_one(0).unwrap();
+        }
+        assert_eq!(b.try_acquire_one(0), Err(Denied { retry_after: 100 }));
+        assert_eq!(b.try_acquire_one(99), Err(Denied { retry_after: 1 }));
+        assert!(b.try_acquire_one(100).is_ok());
+        assert_eq!(b.available(100), 0);
+        assert_eq!(b.available(400), 3);
+    }
+
+    #[test]
+    fn zero_is_free_and_more_than_burst_is_never() {
+        let mut b = bucket(5, 1, 10);
+        assert_eq!(b.try_acquire(0, 0), Ok(()));
+        assert_eq!(b.try_acquire(6, 0), Err(Refused::ExceedsBurst { burst: 5 }));
+        assert_eq!(Refused::ExceedsBurst { burst: 5 }.retry_after(), None);
+        assert_eq!(b.available(0), 5);
+        assert_eq!(b.try_acquire(5, 0), Ok(()));
+        assert_eq!(
+            b.try_acquire(2, 0),
+            Err(Refused::Denied(Denied { retry_after: 20 }))
+        );
+    }
+
+    #[test]
+    fn fractional_interval_is_exact() {
+        // 3 tokens per 10 ticks: an emission interval of 3.33 ticks. With a
+        // burst of 2 no fraction overflows a full bucket, so polling every
+        // tick gets exactly the burst plus 0.3 per tick.
+        let mut b = bucket(2, 3, 10);
+        let mut granted = 0;
+        for now in 0..=1000 {
+            if b.try_acquire_one(now).is_ok() {
+                granted += 1;
+            }
+        }
+        assert_eq!(granted, 2 + 300);
+        // Many tokens per tick.
+        let mut b = bucket(1000, 1000, 1);
+        assert_eq!(b.try_acquire(1000, 0), Ok(()));
+        assert_eq!(b.available(0), 0);
+        assert_eq!(b.available(1), 1000);
+    }
+
+    #[test]
+    fn slow_and_fast_rates_both_work() {
+        let mut hourly = bucket(1, 1, 3_600_000);
+        hourly.try_acquire_one(5).unwrap();
+        assert_eq!(
+            hourly.try_acquire_one(6),
+            Err(Denied {
+                retry_after: 3_599_999
+            })
+        );
+        let mut per_tick = bucket(1, 1, 1);
+        for now in 0..100 {
+            assert!(per_tick.try_acquire_one(now).is_ok());
+            assert!(per_tick.try_acquire_one(now).is_err());
+        }
+    }
+
+    #[test]
+    fn extremes_do_not_overflow() {
+        let mut b = bucket(u32::MAX, 1, u64::MAX);
+        assert_eq!(b.try_acquire(u32::MAX, u64::MAX), Ok(()));
+        let d = b.try_acquire_one(u64::MAX).unwrap_err();
+        assert_eq!(
+            d,
+            Denied {
+                retry_after: u64::MAX
+            }
+        );
+        assert_eq!(b.available(u64::MAX), 0);
+        b.refund(u32::MAX, u64::MAX);
+        assert_eq!(b.available(u64::MAX), u32::MAX);
+        b.set_rate(u32::MAX, 1, u64::MAX).unwrap();
+        assert_eq!(b.available(0), 0);
+
+        // A full bucket at the end of time still grants its burst, once.
+        let mut b = bucket(2, u32::MAX, 1);
+        assert!(b.try_acquire(2, u64::MAX).is_ok());
+        assert!(b.try_acquire_one(u64::MAX).is_err());
+        assert_eq!(b.available(u64::MAX), 0);
+    }
+
+    #[test]
+    fn time_going_back_grants_nothing_extra() {
+        let mut b = bucket(2, 1, 10);
+        b.try_acquire(2, 1000).unwrap();
+        assert_eq!(b.available(5), 0);
+        assert!(b.try_acquire_one(0).is_err());
+        assert!(b.try_acquire_one(1009).is_err());
+        assert!(b.try_acquire_one(1010).is_ok());
+    }
+
+    #[test]
+    fn refund_never_overfills() {
+        let mut b = bucket(4, 1, 10);
+        b.try_acquire(3, 0).unwrap();
+        b.refund(2, 0);
+        assert_eq!(b.available(0), 3);
+        b.refund(100, 0);
+        assert_eq!(b.available(0), 4);
+        b.refund(1, 0);
+        assert_eq!(b.available(0), 4);
+        assert!(b.try_acquire(4, 0).is_ok());
+        assert!(b.try_acquire_one(0).is_err());
+    }
+
+    #[test]
+    fn set_rate_keeps_the_fill_level() {
+        let mut b = bucket(10, 1, 100);
+        b.try_acquire(6, 0).unwrap();
+        assert_eq!(b.available(0), 4);
+        b.set_rate(1, 10, 0).unwrap();
+        assert_eq!(b.available(0), 4);
+        assert_eq!(b.available(10), 5);
+        // Half a token of progress is kept as half a token at the new rate.
+        let mut b = bucket(1, 1, 100);
+        b.try_acquire_one(0).unwrap();
+        b.set_rate(1, 1000, 50).unwrap();
+        assert_eq!(b.try_acquire_one(50), Err(Denied { retry_after: 500 }));
+    }
+
+    /// The leaky-bucket reading of the same rule, in units of
+    /// 1/period token, with monotone time: tokens arrive at `tokens` per tick.
+    struct Model {
+        level: u128,
+        cap: u128,
+        tokens: u128,
+        period: u128,
+        last: u64,
+    }
+
+    impl Model {
+        fn advance(&mut self, now: u64) {
+            let dt = u128::from(now - self.last);
+            self.level = (self.level + dt * self.tokens).min(self.cap);
+            self.last = now;
+        }
+        fn acquire(&mut self, n: u32, now: u64) -> Result<(), u64> {
+            self.advance(now);
+            let need = u128::from(n) * self.period;
+            if need <= self.level {
+                self.level -= need;
+                Ok(())
+            } else {
+                Err(((need - self.level).div_ceil(self.tokens)) as u64)
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn matches_the_model_and_never_exceeds_burst_plus_rate(
+            burst in 1u32..20,
+            tokens in 1u32..50,
+            period in 1u64..500,
+            start in 0u64..1_000_000,
+            steps in proptest::collection::vec((0u64..200, 0u32..25), 1..64),
+        ) {
+            let mut b = bucket(burst, tokens, period);
+            let mut m = Model {
+                level: u128::from(burst) * u128::from(period),
+                cap: u128::from(burst) * u128::from(period),
+                tokens: u128::from(tokens),
+                period: u128::from(period),
+                last: start,
+            };
+            let mut now = start;
+            let mut grants: [(u64, u32); 64] = [(0, 0); 64];
+            for (i, (dt, n)) in steps.iter().enumerate() {
+                now += dt;
+                let got = b.try_acquire(*n, now);
+                if *n > burst {
+                    prop_assert_eq!(got, Err(Refused::ExceedsBurst { burst }));
+                    continue;
+                }
+                let want = m.acquire(*n, now);
+                prop_assert_eq!(got.map_err(|r| r.retry_after().unwrap()), want);
+                if got.is_ok() {
+                    grants[i] = (now, *n);
+                }
+                prop_assert!(b.available(now) <= burst);
+                prop_assert_eq!(u128::from(b.available(now)), m.level / m.period);
+            }
+            // Over every window [t_i, t_j]: granted * period <= burst * period + elapsed * tokens.
+            let grants = &grants[..steps.len()];
+            for (i, &(ti, _)) in grants.iter().enumerate() {
+                let mut sum = 0u128;
+                for &(tj, n) in &grants[i..] {
+                    sum += u128::from(n);
+                    if n > 0 {
+                        let budget = u128::from(burst) * u128::from(period)
+                            + u128::from(tj - ti) * u128::from(tokens);
+                        prop_assert!(sum * u128::from(period) <= budget);
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn any_input_is_defined(
+            burst in 1u32..=u32::MAX,
+            tokens in 1u32..=u32::MAX,
+            period in 1u64..=u64::MAX,
+            ops in proptest::collection::vec((0u8..4, any::<u32>(), any::<u64>()), 1..32),
+        ) {
+            let mut b = bucket(burst, tokens, period);
+            for (op, n, now) in ops {
+                match op {
+                    0 => { let _ = b.try_acquire(n, now); }
+                    1 => b.refund(n, now),
+                    2 => { let _ = b.set_rate(n, now, now); }
+                    _ => { let _ = b.try_acquire_one(now); }
+                }
+                prop_assert!(b.available(now) <= burst);
+            }
+        }
+    }
+}
