@@ -274,7 +274,7 @@ mod tests {
             let p = prop.delay(n, 0, &mut rng);
             assert!(p >= c - c / 5 && p <= 5000);
             let d = deco.delay(n, prev, &mut rng);
-            assert!(d >= 100 && d <= 5000 && d <= prev.max(100) * 3);
+            assert!((100..=5000).contains(&d) && d <= prev.max(100) * 3);
             prev = d;
         }
     }

@@ -196,10 +196,21 @@ impl Bucket {
             self.tat = self.tat.max(now_s).saturating_add(cost);
             Ok(())
         } else {
-            let wait = (after - cap).div_ceil(u128::from(self.rate.tokens));
             Err(Denied {
-                retry_after: u64::try_from(wait).unwrap_or(u64::MAX),
+                retry_after: self.ticks_for(after - cap),
             })
+        }
+    }
+
+    /// Sub-ticks to whole ticks, rounding up, saturating. Integral rates
+    /// (`N == 1`) divide by nothing, and 64-bit amounts avoid the slow
+    /// 128-bit division: the deny path is a hot path too.
+    fn ticks_for(&self, sub_ticks: u128) -> u64 {
+        let n = self.rate.tokens;
+        match u64::try_from(sub_ticks) {
+            Ok(s) if n == 1 => s,
+            Ok(s) => s.div_ceil(u64::from(n)),
+            Err(_) => u64::try_from(sub_ticks.div_ceil(u128::from(n))).unwrap_or(u64::MAX),
         }
     }
 

@@ -353,7 +353,7 @@ mod tests {
                     prop_assert_eq!(got.is_ok(), total < threshold);
                     if let Ok(slot) = got {
                         held[i] += 1;
-                        core::mem::forget(slot);
+                        let _held_by_the_model = slot;
                     }
                 } else {
                     let got = b.release(Slot::from_priority(p));
