@@ -1,0 +1,19 @@
+'use strict';
+
+// require('fusewire') is the CircuitBreaker class, as require('opossum') is.
+// fusewire's other policies hang off it as named exports.
+const CircuitBreaker = require('./lib/circuit');
+const { retry, RetrySchedule } = require('./lib/retry');
+const TokenBucket = require('./lib/bucket');
+const Bulkhead = require('./lib/bulkhead');
+
+module.exports = exports = CircuitBreaker;
+Object.defineProperties(CircuitBreaker, {
+  CircuitBreaker: { value: CircuitBreaker },
+  default: { value: CircuitBreaker },
+  retry: { value: retry },
+  RetrySchedule: { value: RetrySchedule },
+  TokenBucket: { value: TokenBucket },
+  Bulkhead: { value: Bulkhead },
+  version: { value: require('./package.json').version }
+});

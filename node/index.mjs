@@ -1,0 +1,6 @@
+// ESM entry: `import CircuitBreaker from 'fusewire'`, plus named exports.
+import CircuitBreaker from './index.js';
+
+export default CircuitBreaker;
+export const { retry, RetrySchedule, TokenBucket, Bulkhead, version } = CircuitBreaker;
+export { CircuitBreaker };

@@ -1,0 +1,703 @@
+'use strict';
+
+// opossum 10's CircuitBreaker, on fusewire's native core.
+//
+// What stays in JavaScript is what opossum's users touch: events, promises,
+// the cache, coalescing, the semaphore object. What decides (state
+// transitions, the rolling window, latency) is the core's Breaker, reached
+// through the Status's engine. The closed path never crosses into Rust: the
+// breaker's state and generation are mirrored here from every native answer
+// (transitions only ever come back from a call this file makes), and outcomes
+// are appended to a typed array that Rust drains in order on its next call.
+// A failure crosses once, to learn whether it tripped the breaker.
+
+const EventEmitter = require('events');
+const Status = require('./status');
+const Semaphore = require('./semaphore');
+const MemoryCache = require('./cache');
+const N = require('./native');
+const { engineRules, checkExtras } = require('./options');
+
+const CLOSED = 0;
+const OPEN = 1;
+const HALF_OPEN = 2;
+const SHUTDOWN = 9;
+
+const OUR_ERROR = Symbol('our-error');
+
+// opossum registers its own listeners for these at construction, so they
+// are what `eventNames()` lists on a new breaker (opossum-prometheus reads
+// it). fusewire counts in Rust and needs no listener; eventNames() reports
+// them all the same.
+const BUILTIN_EVENTS = [
+  'success', 'failure', 'fallback', 'timeout', 'fire', 'reject',
+  'cacheHit', 'cacheMiss', 'coalesceCacheHit', 'coalesceCacheMiss',
+  'open', 'close', 'semaphoreLocked'
+];
+
+const deprecation = 'options.maxFailures is deprecated. ' +
+  'Please use options.errorThresholdPercentage';
+
+class CircuitBreaker extends EventEmitter {
+  static isOurError (error) {
+    return !!error[OUR_ERROR];
+  }
+
+  static newStatus (options) {
+    return new Status(options);
+  }
+
+  constructor (action, options = {}) {
+    super();
+    this.options = options;
+    options.timeout = options.timeout ?? 10000;
+    options.resetTimeout = options.resetTimeout ?? 30000;
+    options.errorThresholdPercentage = options.errorThresholdPercentage ?? 50;
+    options.rollingCountTimeout = options.rollingCountTimeout ?? 10000;
+    options.rollingCountBuckets = options.rollingCountBuckets ?? 10;
+    options.rollingPercentilesEnabled = options.rollingPercentilesEnabled !== false;
+    options.capacity = Number.isInteger(options.capacity)
+      ? options.capacity
+      : Number.MAX_SAFE_INTEGER;
+    options.errorFilter = options.errorFilter || (_ => false);
+    options.cacheTTL = options.cacheTTL ?? 0;
+    options.cacheGetKey = options.cacheGetKey ?? ((...args) => JSON.stringify(args));
+    options.enableSnapshots = options.enableSnapshots !== false;
+    options.rotateBucketController = options.rotateBucketController; // eslint-disable-line no-self-assign
+    options.coalesce = !!options.coalesce;
+    options.coalesceTTL = options.coalesceTTL ?? options.timeout;
+    options.coalesceResetOn = options.coalesceResetOn?.filter(
+      o => ['error', 'success', 'timeout'].includes(o)) || [];
+
+    if (options.cache) {
+      if (options.cacheTransport === undefined) {
+        options.cacheTransport = new MemoryCache(options.cacheSize);
+      } else if (typeof options.cacheTransport !== 'object' ||
+        !options.cacheTransport.get ||
+        !options.cacheTransport.set ||
+        !options.cacheTransport.flush) {
+        throw new TypeError(
+          'options.cacheTransport should be an object with `get`, `set` and `flush` methods');
+      }
+    }
+    if (options.coalesce) options.coalesceCache = new MemoryCache(options.coalesceSize);
+
+    this.semaphore = new Semaphore(options.capacity);
+
+    if (!action) {
+      throw new TypeError(
+        'No action provided. Cannot construct a CircuitBreaker without an invocable action.');
+    }
+    if (options.autoRenewAbortController && !options.abortController) {
+      options.abortController = new AbortController();
+    }
+    if (options.abortController && typeof options.abortController.abort !== 'function') {
+      throw new TypeError('AbortController does not contain `abort()` method');
+    }
+    checkExtras(options);
+
+    this._volumeThreshold = Number.isInteger(options.volumeThreshold) ? options.volumeThreshold : 0;
+    this._warmUntil = 0;
+    if (options.allowWarmUp === true) this._startWarmUp();
+
+    if (options.status) {
+      this._status = options.status instanceof Status
+        ? options.status
+        : new Status({ stats: options.status });
+    } else {
+      this._status = new Status(options);
+    }
+    this._status._owner = this;
+    this._io = this._status._io;
+    this._ruled = null;
+    this._configure();
+
+    this._state = CLOSED;
+    this._gen = this._io[N.IO_GENERATION];
+    this._pendingClose = false;
+    this._enabled = true;
+    this._fallback = null;
+    this._resetTimer = null;
+    this._lastTimerAt = undefined;
+    this._healthTimers = [];
+    // Pending calls with a timeout, in deadline order, under one timer.
+    this._head = null;
+    this._tail = null;
+    this._deadlineTimer = null;
+    this._onDeadline = () => this._expire();
+    this._builtinEvents = BUILTIN_EVENTS.slice();
+
+    this._name = options.name || action.name || nextName();
+    this._group = options.group || this._name;
+    this.action = typeof action !== 'function' ? _ => Promise.resolve(action) : action;
+    if (options.maxFailures) console.error(deprecation);
+
+    const state = options.state;
+    if (state) {
+      this._enabled = state.enabled !== false;
+      if (state.warmUp && !this.warmUp) this._startWarmUp();
+      const closed = state.closed !== false;
+      const halfOpen = state.halfOpen || false;
+      if (state.shutdown) {
+        this.shutdown();
+      } else if (closed) {
+        this.close();
+      } else if (halfOpen) {
+        this._native('halfOpen');
+        this._pendingClose = true;
+      } else if (state.lastTimerAt !== undefined &&
+        (Date.now() - state.lastTimerAt) > options.resetTimeout) {
+        this._native('halfOpen');
+      } else {
+        this.open();
+      }
+    } else {
+      this._enabled = options.enabled !== false;
+    }
+  }
+
+  // ---- getters ----
+  get isShutdown () { return this._state === SHUTDOWN; }
+  get name () { return this._name; }
+  get group () { return this._group; }
+  get pendingClose () { return this._pendingClose; }
+  get closed () { return this._state === CLOSED; }
+  get opened () { return this._state === OPEN; }
+  get halfOpen () { return this._state === HALF_OPEN; }
+  get status () { return this._status; }
+  get stats () { return this._status.stats; }
+  get enabled () { return this._enabled; }
+  get volumeThreshold () { return this._volumeThreshold; }
+  get warmUp () {
+    if (this._warmUntil !== 0 && Date.now() >= this._warmUntil) this._warmUntil = 0;
+    return this._warmUntil !== 0;
+  }
+
+  toJSON () {
+    return {
+      state: {
+        name: this.name,
+        enabled: this.enabled,
+        closed: this.closed,
+        open: this.opened,
+        halfOpen: this.halfOpen,
+        warmUp: this.warmUp,
+        shutdown: this.isShutdown,
+        lastTimerAt: this._lastTimerAt
+      },
+      status: this.status.stats
+    };
+  }
+
+  // ---- EventEmitter: opossum's own listeners, as eventNames() shows them ----
+  eventNames () {
+    const real = super.eventNames();
+    if (this._builtinEvents.length === 0) return real;
+    const out = this._builtinEvents.slice();
+    for (const name of real) if (!out.includes(name)) out.push(name);
+    return out;
+  }
+
+  removeAllListeners (type) {
+    if (type === undefined) this._builtinEvents = [];
+    else this._builtinEvents = this._builtinEvents.filter(n => n !== type);
+    return super.removeAllListeners(...arguments);
+  }
+
+  // ---- control ----
+  close () {
+    if (this._state !== CLOSED && this._state !== SHUTDOWN) this._native('close');
+  }
+
+  open () {
+    if (this._state !== OPEN && this._state !== SHUTDOWN) this._native('trip');
+  }
+
+  shutdown () {
+    this.emit('shutdown');
+    this.disable();
+    this.removeAllListeners();
+    this._clearResetTimer();
+    this._warmUntil = 0;
+    for (const t of this._healthTimers) clearInterval(t);
+    this._healthTimers = [];
+    if (this._deadlineTimer !== null) {
+      clearTimeout(this._deadlineTimer);
+      this._deadlineTimer = null;
+    }
+    this.status.shutdown();
+    this._state = SHUTDOWN;
+    this._pendingClose = false;
+    this.clearCache();
+  }
+
+  enable () {
+    this._enabled = true;
+    this.status.startListeneningForRotateEvent();
+  }
+
+  disable () {
+    this._enabled = false;
+    this.status.removeRotateBucketControllerListener();
+  }
+
+  fallback (func) {
+    let fb = func;
+    if (func instanceof CircuitBreaker) {
+      fb = (...args) => func.fire(...args);
+    }
+    this._fallback = fb;
+    return this;
+  }
+
+  clearCache () {
+    if (this.options.cache) this.options.cacheTransport.flush();
+    if (this.options.coalesceCache) this.options.coalesceCache.flush();
+  }
+
+  healthCheck (func, interval) {
+    interval = interval || 5000;
+    if (typeof func !== 'function') {
+      throw new TypeError('Health check function must be a function');
+    }
+    if (isNaN(interval)) {
+      throw new TypeError('Health check interval must be a number');
+    }
+    const check = _ => {
+      func.apply(this).catch(e => {
+        this.emit('healthCheckFailed', e);
+        this.open();
+      });
+    };
+    const timer = setInterval(check, interval);
+    timer.unref();
+    this._healthTimers.push(timer);
+    check();
+  }
+
+  getSignal () {
+    if (this.options.abortController && this.options.abortController.signal) {
+      return this.options.abortController.signal;
+    }
+    return undefined;
+  }
+
+  getAbortController () {
+    return this.options.abortController;
+  }
+
+  /**
+   * fusewire: changes options while running (errorThresholdPercentage,
+   * volumeThreshold, resetTimeout, timeout, capacity-free options, and the
+   * fusewire extras). The window, counters and state are kept.
+   */
+  configure (changes = {}) {
+    if (changes === null || typeof changes !== 'object') {
+      throw new TypeError('fusewire: configure() takes an object of options');
+    }
+    const next = { ...this.options, ...changes };
+    checkExtras(next);
+    engineRules(next); // validate before touching anything
+    Object.assign(this.options, changes);
+    if ('volumeThreshold' in changes) {
+      this._volumeThreshold = Number.isInteger(changes.volumeThreshold) ? changes.volumeThreshold : 0;
+    }
+    if ('timeout' in changes && !('coalesceTTL' in changes)) {
+      this.options.coalesceTTL = this.options.timeout;
+    }
+    this._configure();
+    return this;
+  }
+
+  // ---- calls ----
+  fire (...args) {
+    return this.call(this.action, ...args);
+  }
+
+  call (context, ...rest) {
+    if (this._state === SHUTDOWN) {
+      return Promise.reject(buildError('The circuit has been shutdown.', 'ESHUTDOWN'));
+    }
+    const args = rest.slice();
+    const status = this._status;
+    status._push(N.R_FIRE, Date.now(), 0, 0);
+    this.emit('fire', args);
+
+    if (!this._enabled) {
+      const result = this.action.apply(context, args);
+      return (typeof result.then === 'function') ? result : Promise.resolve(result);
+    }
+
+    const options = this.options;
+    const cacheKey = options.cache || options.coalesce ? options.cacheGetKey.apply(this, rest) : '';
+    if (options.cache) {
+      const cached = options.cacheTransport.get(cacheKey);
+      if (cached) {
+        status._push(N.R_CACHE_HIT, Date.now(), 0, 0);
+        this.emit('cacheHit');
+        return cached;
+      }
+      status._push(N.R_CACHE_MISS, Date.now(), 0, 0);
+      this.emit('cacheMiss');
+    }
+    if (options.coalesce) {
+      const cachedCall = options.coalesceCache.get(cacheKey);
+      if (cachedCall) {
+        status._push(N.R_COALESCE_HIT, Date.now(), 0, 0);
+        this.emit('coalesceCacheHit');
+        return cachedCall;
+      }
+      status._push(N.R_COALESCE_MISS, Date.now(), 0, 0);
+      this.emit('coalesceCacheMiss');
+    }
+
+    let permit = this._gen;
+    if (this._state !== CLOSED) {
+      let admitted = false;
+      if (this._state === HALF_OPEN) {
+        admitted = this._engineCall('acquire');
+        permit = this._io[N.IO_PERMIT];
+        this._pendingClose = false;
+      } else {
+        status._push(N.R_REJECT, Date.now(), 0, 0);
+      }
+      if (!admitted) {
+        const error = buildError('Breaker is open', 'EOPENBREAKER');
+        this.emit('reject', error);
+        return fallback(this, error, args) || Promise.reject(error);
+      }
+    }
+
+    const call = new Call(this, context, args, permit, cacheKey);
+    const promise = new Promise((resolve, reject) => {
+      call.resolve = resolve;
+      call.reject = reject;
+      this._run(call);
+    });
+    if (options.coalesce) {
+      options.coalesceCache.set(cacheKey, promise,
+        options.coalesceTTL > 0 ? Date.now() + options.coalesceTTL : 0);
+    }
+    return promise;
+  }
+
+  _run (call) {
+    const start = call.start = Date.now();
+    if (!this.semaphore.test()) {
+      const latency = Date.now() - start;
+      const err = buildError('Semaphore locked', 'ESEMLOCKED');
+      this._status._push(N.R_SEMAPHORE_LOCKED, start, latency, 0);
+      this.emit('semaphoreLocked', err, latency);
+      handleError(this, call, err, latency);
+      resetCoalesce(this, call.cacheKey);
+      return;
+    }
+    const timeout = this.options.timeout;
+    if (timeout) this._arm(call, start + timeout);
+    let args = call.args;
+    if (this.options.perCallSignal) {
+      call.controller = new AbortController();
+      args = args.concat(call.controller.signal);
+    }
+    try {
+      const result = this.action.apply(call.context, args);
+      const promise = (typeof result.then === 'function') ? result : Promise.resolve(result);
+      promise.then(value => call.succeed(value, promise), error => call.fail(error));
+    } catch (error) {
+      call.fail(error);
+    }
+  }
+
+  // A call's action settled (or timed out): the outcome, as opossum emits it.
+  _succeeded (call, value, latency) {
+    this._status._push(N.R_SUCCESS, Date.now(), latency, call.permit);
+    // A half-open probe (or an outcome arriving while not closed) may move
+    // the breaker: ask now, so 'close' comes before 'success' as in opossum.
+    if (this._state !== CLOSED) this._status._flush();
+    this.emit('success', value, latency);
+  }
+
+  _failed (call, error, latency, timedOut) {
+    const permit = this.warmUp ? -1 : call.permit;
+    this._status._push(timedOut ? N.R_FAILURE_TIMEOUT : N.R_FAILURE, Date.now(), latency, permit);
+    this.emit('failure', error, latency, call.args);
+    if (this._ruled !== rulesKey(this.options)) this._configure();
+    this._status._flush();
+  }
+
+  // ---- the shared timeout timer ----
+  _arm (call, deadline) {
+    call.deadline = deadline;
+    const tail = this._tail;
+    if (tail === null) {
+      this._head = this._tail = call;
+      if (this._deadlineTimer === null) {
+        this._deadlineTimer = setTimeout(this._onDeadline, deadline - call.start);
+      } else {
+        this._deadlineTimer.ref();
+      }
+      return;
+    }
+    // Deadlines arrive in order unless options.timeout changed at run time.
+    let after = tail;
+    while (after !== null && after.deadline > deadline) after = after.prev;
+    if (after === null) {
+      call.next = this._head;
+      this._head.prev = call;
+      this._head = call;
+      clearTimeout(this._deadlineTimer);
+      this._deadlineTimer = setTimeout(this._onDeadline, Math.max(1, deadline - Date.now()));
+    } else {
+      call.prev = after;
+      call.next = after.next;
+      if (after.next !== null) after.next.prev = call;
+      else this._tail = call;
+      after.next = call;
+    }
+  }
+
+  _disarm (call) {
+    if (call.deadline === 0) return;
+    call.deadline = 0;
+    if (call.prev !== null) call.prev.next = call.next;
+    else this._head = call.next;
+    if (call.next !== null) call.next.prev = call.prev;
+    else this._tail = call.prev;
+    call.prev = call.next = null;
+    // Nothing pending: the armed timer must not keep the process alive.
+    if (this._head === null && this._deadlineTimer !== null) this._deadlineTimer.unref();
+  }
+
+  _expire () {
+    this._deadlineTimer = null;
+    const now = Date.now();
+    let call = this._head;
+    while (call !== null && call.deadline <= now) {
+      this._disarm(call);
+      call.expire();
+      call = this._head;
+    }
+    if (this._head !== null && this._deadlineTimer === null && this._state !== SHUTDOWN) {
+      this._deadlineTimer = setTimeout(this._onDeadline, Math.max(1, this._head.deadline - now));
+    }
+  }
+
+  // ---- native ----
+  _configure () {
+    this._ruled = rulesKey(this.options);
+    this._status._engine.configure(this._io, this._status._n, Date.now(), engineRules(this.options));
+    this._status._n = 0;
+    this._status._answered();
+  }
+
+  _engineCall (method) {
+    const status = this._status;
+    const r = status._engine[method](this._io, status._n, Date.now());
+    status._n = 0;
+    status._answered();
+    return r;
+  }
+
+  _native (method) {
+    this._engineCall(method);
+    this._sync();
+  }
+
+  // Applies the transitions the last native call reported, emitting
+  // opossum's events for them.
+  _transitions () {
+    const io = this._io;
+    const count = Math.min(io[N.IO_TRANSITIONS], 8);
+    io[N.IO_TRANSITIONS] = 0;
+    const tos = [];
+    for (let i = 0; i < count; i++) tos.push(io[N.IO_PAIRS + 2 * i + 1]);
+    const retryAfter = io[N.IO_RETRY_AFTER];
+    this._gen = io[N.IO_GENERATION];
+    for (const to of tos) {
+      if (this._state === SHUTDOWN) return;
+      if (to === N.S_OPEN || to === N.S_FORCED_OPEN) {
+        this._toOpen(retryAfter);
+      } else if (to === N.S_HALF_OPEN) {
+        this._toHalfOpen();
+      } else if (to === N.S_CLOSED) {
+        this._toClosed();
+      }
+    }
+  }
+
+  _sync () {
+    if (this._state === SHUTDOWN) return;
+    this._gen = this._io[N.IO_GENERATION];
+  }
+
+  _toOpen (retryAfter) {
+    if (this._state === OPEN) return;
+    this._state = OPEN;
+    this._pendingClose = false;
+    this._lastTimerAt = Date.now();
+    this._clearResetTimer();
+    this._armReset(retryAfter > 0 ? retryAfter : this.options.resetTimeout);
+    this.emit('open');
+  }
+
+  _toHalfOpen () {
+    if (this._state === HALF_OPEN) return;
+    this._clearResetTimer();
+    this._state = HALF_OPEN;
+    this._pendingClose = true;
+    this._renewAbortControllerIfNeeded();
+    this.emit('halfOpen', this.options.resetTimeout);
+  }
+
+  _toClosed () {
+    if (this._state === CLOSED) return;
+    this._clearResetTimer();
+    this._state = CLOSED;
+    this._pendingClose = false;
+    this._renewAbortControllerIfNeeded();
+    this.emit('close');
+  }
+
+  _armReset (delay) {
+    const timer = this._resetTimer = setTimeout(() => {
+      this._resetTimer = null;
+      this._native('poll');
+      if (this._state === OPEN && this._resetTimer === null) {
+        this._armReset(Math.max(1, this._io[N.IO_RETRY_AFTER]));
+      }
+    }, delay);
+    timer.unref();
+  }
+
+  _clearResetTimer () {
+    if (this._resetTimer !== null) {
+      clearTimeout(this._resetTimer);
+      this._resetTimer = null;
+    }
+  }
+
+  _startWarmUp () {
+    this._warmUntil = Date.now() + (this.options.rollingCountTimeout || 10000);
+  }
+
+  _renewAbortControllerIfNeeded () {
+    if (this.options.autoRenewAbortController &&
+      this.options.abortController &&
+      this.options.abortController.signal.aborted) {
+      this.options.abortController = new AbortController();
+    }
+  }
+}
+
+// One call in flight: its promise's settle functions and its place in the
+// deadline list.
+class Call {
+  constructor (breaker, context, args, permit, cacheKey) {
+    this.breaker = breaker;
+    this.context = context;
+    this.args = args;
+    this.permit = permit;
+    this.cacheKey = cacheKey;
+    this.resolve = null;
+    this.reject = null;
+    this.start = 0;
+    this.deadline = 0;
+    this.prev = null;
+    this.next = null;
+    this.done = false;
+    this.controller = null;
+  }
+
+  succeed (value, promise) {
+    if (this.done) return;
+    this.done = true;
+    const b = this.breaker;
+    b._disarm(this);
+    b._succeeded(this, value, Date.now() - this.start);
+    resetCoalesce(b, this.cacheKey, 'success');
+    b.semaphore.release();
+    this.resolve(value);
+    const options = b.options;
+    if (options.cache) {
+      options.cacheTransport.set(this.cacheKey, promise,
+        options.cacheTTL > 0 ? Date.now() + options.cacheTTL : 0);
+    }
+  }
+
+  fail (error) {
+    if (this.done) return;
+    this.done = true;
+    const b = this.breaker;
+    b._disarm(this);
+    b.semaphore.release();
+    handleError(b, this, error, Date.now() - this.start);
+    resetCoalesce(b, this.cacheKey, 'error');
+  }
+
+  expire () {
+    if (this.done) return;
+    this.done = true;
+    const b = this.breaker;
+    const error = buildError(`Timed out after ${b.options.timeout}ms`, 'ETIMEDOUT');
+    const latency = Date.now() - this.start;
+    b.semaphore.release();
+    b._status._push(N.R_TIMEOUT, Date.now(), latency, 0);
+    b.emit('timeout', error, latency, this.args);
+    handleError(b, this, error, latency, true);
+    resetCoalesce(b, this.cacheKey, 'timeout');
+    if (this.controller !== null) this.controller.abort(error);
+    if (b.options.abortController) b.options.abortController.abort();
+  }
+}
+
+function handleError (breaker, call, error, latency, timedOut = false) {
+  if (breaker.options.errorFilter(error, ...call.args)) {
+    breaker._succeeded(call, error, latency);
+  } else {
+    breaker._failed(call, error, latency, timedOut);
+    const fb = fallback(breaker, error, call.args);
+    if (fb) return call.resolve(fb);
+  }
+  call.reject(error);
+}
+
+function fallback (breaker, err, args) {
+  const fn = breaker._fallback;
+  if (fn) {
+    try {
+      const result = fn.apply(fn, [...args, err]);
+      breaker._status._push(N.R_FALLBACK, Date.now(), 0, 0);
+      breaker.emit('fallback', result, err);
+      if (result instanceof Promise) return result;
+      return Promise.resolve(result);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+}
+
+function resetCoalesce (breaker, cacheKey, event) {
+  if (!event || breaker.options.coalesceResetOn.includes(event)) {
+    breaker.options.coalesceCache?.delete(cacheKey);
+  }
+}
+
+function rulesKey (o) {
+  return `${o.errorThresholdPercentage}|${o.resetTimeout}|${o.volumeThreshold}`;
+}
+
+function buildError (msg, code) {
+  const error = new Error(msg);
+  error.code = code;
+  error[OUR_ERROR] = true;
+  return error;
+}
+
+const nextName = () =>
+  'xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx'.replace(/[xy]/g, c => {
+    const r = Math.random() * 16 | 0;
+    const v = c === 'x' ? r : (r & 0x3 | 0x8);
+    return v.toString(16);
+  });
+
+module.exports = CircuitBreaker;

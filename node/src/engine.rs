@@ -1,0 +1,634 @@
+//! One breaker's native half: the core [`Breaker`] that decides, and the
+//! opossum tally that reports. See the crate docs for the `io` protocol.
+
+use fusewire::breaker::Snapshot;
+use fusewire::window::{Kind, Sample, Window};
+use fusewire::{
+    Backoff, Breaker, BreakerConfig, Comparison, Jitter, Outcome, Permit, RateBasis, Rolling,
+    Schedule, State, TimeWindow, Transition,
+};
+use napi::bindgen_prelude::Float64ArraySlice;
+use napi::{Error, Result, Status};
+use napi_derive::napi;
+
+use crate::tally::{self, OpBucket, COUNTERS, LATENCY_BINS};
+use crate::{config_error, ticks};
+
+/// Most buckets a window can have (`rollingCountBuckets`).
+pub const MAX_BUCKETS: usize = 64;
+
+type CoreWindow = TimeWindow<MAX_BUCKETS, 0>;
+
+// The header of `io`, written by every method.
+const IO_TRANSITIONS: usize = 0;
+const IO_PAIRS: usize = 1;
+const MAX_TRANSITIONS: usize = 8;
+const IO_STATE: usize = 17;
+const IO_GENERATION: usize = 18;
+const IO_RETRY_AFTER: usize = 19;
+const IO_PERMIT: usize = 20;
+const IO_PROBES_IN_FLIGHT: usize = 21;
+const IO_OPEN_SINCE: usize = 22;
+/// Where records start; also where `stats` and `window` write their answer.
+const RECORDS: usize = 32;
+const RECORD_LEN: usize = 4;
+
+// Record codes: what JavaScript saw happen.
+const R_FIRE: u8 = 0;
+const R_SUCCESS: u8 = 1;
+const R_FAILURE: u8 = 2;
+const R_TIMEOUT: u8 = 3;
+const R_REJECT: u8 = 4;
+const R_FALLBACK: u8 = 5;
+const R_CACHE_HIT: u8 = 6;
+const R_CACHE_MISS: u8 = 7;
+const R_COALESCE_HIT: u8 = 8;
+const R_COALESCE_MISS: u8 = 9;
+const R_SEMAPHORE_LOCKED: u8 = 10;
+const R_FAILURE_TIMEOUT: u8 = 11;
+
+const PERCENTILES_PPM: [u32; 9] = [
+    0, 250_000, 500_000, 750_000, 900_000, 950_000, 990_000, 995_000, 1_000_000,
+];
+
+/// The breaker rules, already defaulted and type-checked by `lib/options.js`.
+#[napi(object)]
+pub struct EngineRules {
+    /// opossum's errorThresholdPercentage: trips when failures/fires*100 is above it.
+    pub error_threshold_percentage: f64,
+    /// opossum's volumeThreshold: no rate trip below this many calls in the window.
+    pub volume_threshold: f64,
+    /// opossum's resetTimeout (ms): the first open duration.
+    pub reset_timeout: f64,
+    /// Probes let through per half-open period (default 1).
+    pub half_open_probes: Option<u32>,
+    /// Trip after this many failures in a row.
+    pub consecutive_failures: Option<u32>,
+    /// Growth of the open duration per consecutive reopening (1 = constant).
+    pub backoff_factor: Option<f64>,
+    /// Longest open duration (ms).
+    pub backoff_max: Option<f64>,
+    /// `none`, `full`, `equal` or `decorrelated`.
+    pub backoff_jitter: Option<String>,
+    /// Seed of the jitter.
+    pub seed: Option<f64>,
+}
+
+/// A breaker's native state: decisions (core) and opossum's counters.
+#[napi]
+pub struct Engine {
+    breaker: Breaker<CoreWindow>,
+    tally: Rolling<OpBucket, MAX_BUCKETS>,
+    span: u64,
+    buckets: usize,
+    /// Buckets rotate on `rotate()` (opossum's rotateBucketController), not on the clock.
+    external: bool,
+    rotations: u64,
+    transitions: [(u8, u8); MAX_TRANSITIONS],
+    n_transitions: usize,
+}
+
+fn napi_err(msg: String) -> Error {
+    Error::new(Status::InvalidArg, msg)
+}
+
+fn window_of(span: u64, buckets: usize) -> Result<CoreWindow> {
+    CoreWindow::new(span, buckets).map_err(|e| config_error("rolling window", e))
+}
+
+fn tally_of(span: u64, buckets: usize) -> Result<Rolling<OpBucket, MAX_BUCKETS>> {
+    Rolling::new(span, buckets, OpBucket::default())
+        .map_err(|e| config_error("rolling window", e))
+}
+
+fn jitter_of(name: Option<&str>) -> Result<Jitter> {
+    Ok(match name.unwrap_or("none") {
+        "none" => Jitter::None,
+        "full" => Jitter::Full,
+        "equal" => Jitter::Equal,
+        "decorrelated" => Jitter::Decorrelated,
+        other => {
+            return Err(napi_err(format!(
+                "fusewire: options.resetBackoff.jitter must be 'none', 'full', 'equal' or 'decorrelated', got '{other}'"
+            )))
+        }
+    })
+}
+
+fn config_of(r: &EngineRules) -> Result<BreakerConfig> {
+    let threshold = r.error_threshold_percentage;
+    // opossum compares `rate > threshold` in floating point: NaN or >= 100
+    // never trips, below 0 trips on any failure.
+    let failure_rate = if threshold.is_nan() || threshold >= 100.0 {
+        None
+    } else {
+        Some(threshold.max(0.0) as f32)
+    };
+    let reset = ticks(r.reset_timeout).max(1);
+    let factor = r.backoff_factor.unwrap_or(1.0);
+    let jitter = jitter_of(r.backoff_jitter.as_deref())?;
+    let open_backoff = if factor <= 1.0 && jitter == Jitter::None {
+        Backoff::constant(reset)
+    } else {
+        let cap = r.backoff_max.map(ticks).unwrap_or(u64::MAX).max(reset);
+        let factor_milli = (factor.max(1.0) * 1000.0).min(u32::MAX as f64) as u32;
+        Backoff::new(
+            Schedule::Exponential {
+                base: reset,
+                factor_milli,
+            },
+            jitter,
+            cap,
+        )
+    }
+    .map_err(|e| config_error("options.resetBackoff", e))?;
+    let volume = r.volume_threshold;
+    Ok(BreakerConfig {
+        failure_rate,
+        consecutive_failures: r.consecutive_failures,
+        min_calls: if volume.is_nan() || volume <= 0.0 {
+            0
+        } else {
+            volume.min(u32::MAX as f64) as u32
+        },
+        comparison: Comparison::Above,
+        rate_basis: RateBasis::AllCalls,
+        half_open_probes: r.half_open_probes.unwrap_or(1),
+        open_backoff,
+        reset_window_on_close: false,
+        seed: r.seed.map(ticks).unwrap_or(0),
+        ..BreakerConfig::DEFAULT
+    })
+}
+
+fn state_code(s: State) -> u8 {
+    s as u8
+}
+
+#[napi]
+impl Engine {
+    /// A closed breaker over a window of `buckets` buckets spanning `span` ms.
+    #[napi(constructor)]
+    pub fn new(span: f64, buckets: u32, external_rotation: bool) -> Result<Self> {
+        let span = ticks(span);
+        let buckets = buckets as usize;
+        if buckets > MAX_BUCKETS {
+            return Err(napi_err(format!(
+                "fusewire: options.rollingCountBuckets must be at most {MAX_BUCKETS}, got {buckets}"
+            )));
+        }
+        let rules = EngineRules {
+            error_threshold_percentage: 50.0,
+            volume_threshold: 0.0,
+            reset_timeout: 30_000.0,
+            half_open_probes: None,
+            consecutive_failures: None,
+            backoff_factor: None,
+            backoff_max: None,
+            backoff_jitter: None,
+            seed: None,
+        };
+        let breaker = Breaker::with_window(config_of(&rules)?, window_of(span, buckets)?)
+            .map_err(|e| config_error("breaker options", e))?;
+        Ok(Self {
+            breaker,
+            tally: tally_of(span, buckets)?,
+            span,
+            buckets,
+            external: external_rotation,
+            rotations: 0,
+            transitions: [(0, 0); MAX_TRANSITIONS],
+            n_transitions: 0,
+        })
+    }
+
+    /// Sets the breaker rules, keeping the window, the counters and the state.
+    #[napi]
+    pub fn configure(&mut self, mut io: Float64ArraySlice<'_>, n: u32, now: f64, rules: EngineRules) -> Result<u32> {
+        let io = slice(&mut io);
+        let config = config_of(&rules)?;
+        self.drain(io, n);
+        let t = ticks(now);
+        let before = self.breaker.snapshot(t);
+        let window = *self.breaker.window_mut();
+        let mut next =
+            Breaker::with_window(config, window).map_err(|e| config_error("breaker options", e))?;
+        // A rebuilt breaker starts closed: bring it back to where it was.
+        // (Asked of the core: a `set_config` that keeps the state; NOTES.md.)
+        match before.state {
+            State::Closed => {}
+            State::Open => {
+                let _ = next.trip(t);
+            }
+            State::HalfOpen => {
+                let _ = next.trip(0);
+                let _ = next.poll(t);
+            }
+            State::ForcedOpen => {
+                let _ = next.force_open(t);
+            }
+            State::Disabled => {
+                let _ = next.disable(t);
+            }
+        }
+        self.breaker = next;
+        Ok(self.finish(io, t))
+    }
+
+    /// Drains the records; returns the state.
+    #[napi]
+    pub fn flush(&mut self, mut io: Float64ArraySlice<'_>, n: u32, now: f64) -> u32 {
+        let io = slice(&mut io);
+        self.drain(io, n);
+        self.finish(io, ticks(now))
+    }
+
+    /// Asks the core for a permit (half-open and open paths). On success
+    /// `io[IO_PERMIT]` holds it; a refusal is counted as a reject.
+    #[napi]
+    pub fn acquire(&mut self, mut io: Float64ArraySlice<'_>, n: u32, now: f64) -> bool {
+        let io = slice(&mut io);
+        self.drain(io, n);
+        let t = ticks(now);
+        let admitted = match self.breaker.try_acquire(t) {
+            Ok(permit) => {
+                self.note(permit.transition, t);
+                set(io, IO_PERMIT, permit.into_raw() as f64);
+                true
+            }
+            Err(rejected) => {
+                self.note(rejected.transition, t);
+                let tn = self.tally_now(t);
+                self.tally.update(tn, |b| b.bump(tally::REJECTS));
+                false
+            }
+        };
+        self.finish(io, t);
+        admitted
+    }
+
+    /// Applies time-driven transitions (open → half-open); returns the state.
+    #[napi]
+    pub fn poll(&mut self, mut io: Float64ArraySlice<'_>, n: u32, now: f64) -> u32 {
+        let io = slice(&mut io);
+        self.drain(io, n);
+        self.finish(io, ticks(now))
+    }
+
+    /// Opens the breaker (opossum's `open()`, a failed health check).
+    #[napi]
+    pub fn trip(&mut self, mut io: Float64ArraySlice<'_>, n: u32, now: f64) -> u32 {
+        let io = slice(&mut io);
+        self.drain(io, n);
+        let t = ticks(now);
+        let moved = self.breaker.trip(t);
+        self.note(moved, t);
+        self.finish(io, t)
+    }
+
+    /// Closes the breaker (opossum's `close()`); the window is kept.
+    #[napi]
+    pub fn close(&mut self, mut io: Float64ArraySlice<'_>, n: u32, now: f64) -> u32 {
+        let io = slice(&mut io);
+        self.drain(io, n);
+        let t = ticks(now);
+        let moved = self.breaker.close(t);
+        self.note(moved, t);
+        self.finish(io, t)
+    }
+
+    /// Puts the breaker straight into half-open (restoring a saved state).
+    #[napi]
+    pub fn half_open(&mut self, mut io: Float64ArraySlice<'_>, n: u32, now: f64) -> u32 {
+        let io = slice(&mut io);
+        self.drain(io, n);
+        let t = ticks(now);
+        if self.breaker.state() != State::HalfOpen {
+            // Open as of the start of time, so the open duration is over now.
+            let moved = self.breaker.trip(0);
+            self.note(moved, t);
+        }
+        self.finish(io, t)
+    }
+
+    /// Sets `isCircuitBreakerOpen` on the current bucket (opossum's
+    /// `status.open()` / `status.close()`).
+    #[napi]
+    pub fn mark(&mut self, mut io: Float64ArraySlice<'_>, n: u32, now: f64, open: bool) {
+        let io = slice(&mut io);
+        self.drain(io, n);
+        let tn = self.tally_now(ticks(now));
+        let flag = if open {
+            tally::FLAG_OPEN
+        } else {
+            tally::FLAG_CLOSED
+        };
+        self.tally.update(tn, |b| b.open_flag = flag);
+    }
+
+    /// Rotates the buckets by one (rotateBucketController's `rotate` event).
+    #[napi]
+    pub fn rotate(&mut self, mut io: Float64ArraySlice<'_>, n: u32) {
+        let io = slice(&mut io);
+        self.drain(io, n);
+        if self.external {
+            self.rotations = self.rotations.saturating_add(1);
+            let tn = self.tally_now(0);
+            self.tally.rotate(tn);
+        }
+    }
+
+    /// Writes the window totals to `io[RECORDS..]`: the counters in opossum
+    /// order, latency count and sum, the nine percentiles, then the number of
+    /// non-empty latency bins and (value, count) for each. Returns the length.
+    #[napi]
+    pub fn stats(&mut self, mut io: Float64ArraySlice<'_>, n: u32, now: f64) -> u32 {
+        let io = slice(&mut io);
+        self.drain(io, n);
+        let t = ticks(now);
+        self.finish(io, t);
+        let tn = self.tally_now(t);
+        let total = *self.tally.total(tn);
+        let mut out = Out::new(io, RECORDS);
+        for c in total.counters {
+            out.push(f64::from(c));
+        }
+        out.push(f64::from(total.latency_count));
+        out.push(total.latency_sum as f64);
+        for ppm in PERCENTILES_PPM {
+            out.push(total.latency.percentile(ppm).unwrap_or(0) as f64);
+        }
+        let filled = total.bins.iter().filter(|c| **c > 0).count();
+        out.push(filled as f64);
+        for (bin, count) in total.bins.iter().enumerate() {
+            if *count > 0 {
+                out.push(fusewire::histogram::bin_value(bin) as f64);
+                out.push(f64::from(*count));
+            }
+        }
+        out.written()
+    }
+
+    /// Writes the buckets, newest first, to `io[RECORDS..]`: per bucket the
+    /// counters in opossum order then the open flag (0 unset, 1 closed,
+    /// 2 open). Returns the number of buckets.
+    #[napi]
+    pub fn window(&mut self, mut io: Float64ArraySlice<'_>, n: u32, now: f64) -> u32 {
+        let io = slice(&mut io);
+        self.drain(io, n);
+        let t = ticks(now);
+        self.finish(io, t);
+        let tn = self.tally_now(t);
+        self.tally.rotate(tn);
+        let buckets: Vec<OpBucket> = self.tally.iter().copied().collect();
+        let mut out = Out::new(io, RECORDS);
+        for b in buckets.iter().rev() {
+            for c in b.counters {
+                out.push(f64::from(c));
+            }
+            out.push(f64::from(b.open_flag));
+        }
+        buckets.len() as u32
+    }
+
+    /// Primes the current bucket with saved counters (opossum's `status`
+    /// option / `stats` of `newStatus`): `counters` in opossum order, and
+    /// the saved latency samples. The core window gets matching samples so
+    /// the primed calls weigh in the trip rule as they do in opossum.
+    #[napi]
+    pub fn prime(&mut self, mut io: Float64ArraySlice<'_>, n: u32, now: f64, counters: Vec<f64>, latencies: Vec<f64>) {
+        let io = slice(&mut io);
+        self.drain(io, n);
+        let t = ticks(now);
+        let tn = self.tally_now(t);
+        let get = |i: usize| counters.get(i).map_or(0, |v| ticks(*v).min(u64::from(u32::MAX)) as u32);
+        self.tally.update(tn, |b| {
+            for (i, c) in b.counters.iter_mut().enumerate().take(COUNTERS) {
+                *c = c.saturating_add(get(i));
+            }
+        });
+        for l in &latencies {
+            let l = ticks(*l);
+            self.tally.update(tn, |b| b.sample(l));
+        }
+        // At most a million samples into the core window: priming is O(n).
+        let cap = 1_000_000;
+        let failures = get(tally::FAILURES).min(cap);
+        let successes = get(tally::SUCCESSES).min(cap);
+        let rejects = get(tally::REJECTS).min(cap);
+        let others = get(tally::FIRES)
+            .saturating_sub(failures + successes + rejects)
+            .min(cap);
+        let w = self.breaker.window_mut();
+        for (kind, count) in [
+            (Kind::Failure, failures),
+            (Kind::Success, successes),
+            (Kind::Rejected, rejects),
+            (Kind::Ignored, others),
+        ] {
+            for _ in 0..count {
+                w.record(
+                    t,
+                    Sample {
+                        kind,
+                        duration: 0,
+                        slow: false,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Bytes of native memory this engine holds: fixed, whatever the traffic.
+    #[napi]
+    pub fn footprint(&self) -> u32 {
+        core::mem::size_of::<Self>() as u32
+    }
+
+    /// The number of latency bins (for tests of the histogram precision).
+    #[napi]
+    pub fn latency_bins(&self) -> u32 {
+        LATENCY_BINS as u32
+    }
+
+    /// The window span and bucket count this engine was built with.
+    #[napi]
+    pub fn shape(&self) -> Vec<f64> {
+        vec![self.span as f64, self.buckets as f64]
+    }
+}
+
+impl Engine {
+    fn tally_now(&self, now: u64) -> u64 {
+        if self.external {
+            self.rotations.saturating_mul(self.tally.bucket_len())
+        } else {
+            now
+        }
+    }
+
+    fn note(&mut self, t: Option<Transition>, now: u64) {
+        let Some(t) = t else { return };
+        let pair = (state_code(t.from), state_code(t.to));
+        if self.n_transitions < MAX_TRANSITIONS {
+            if let Some(slot) = self.transitions.get_mut(self.n_transitions) {
+                *slot = pair;
+            }
+            self.n_transitions += 1;
+        } else {
+            // Keep the latest: the host only needs to end in the right state.
+            self.transitions.rotate_left(1);
+            if let Some(slot) = self.transitions.last_mut() {
+                *slot = pair;
+            }
+        }
+        let flag = match t.to {
+            State::Open | State::ForcedOpen => tally::FLAG_OPEN,
+            State::Closed => tally::FLAG_CLOSED,
+            _ => return,
+        };
+        let tn = self.tally_now(now);
+        self.tally.update(tn, |b| b.open_flag = flag);
+    }
+
+    /// Applies the `n` records JavaScript appended to `io`, in order.
+    fn drain(&mut self, io: &[f64], n: u32) {
+        let n = (n as usize).min(io.len().saturating_sub(RECORDS) / RECORD_LEN);
+        for i in 0..n {
+            let at = RECORDS + i * RECORD_LEN;
+            let Some(rec) = io.get(at..at + RECORD_LEN) else {
+                return;
+            };
+            let code = rec[0];
+            let code = if (0.0..=255.0).contains(&code) {
+                code as u8
+            } else {
+                continue;
+            };
+            self.apply(code, ticks(rec[1]), ticks(rec[2]), rec[3]);
+        }
+    }
+
+    fn permit(&self, raw: f64) -> Permit {
+        if raw < 0.0 {
+            // Counted, but not allowed to move the breaker (opossum's warm-up):
+            // a permit from the previous generation is exactly that.
+            Permit::from_raw(u64::from(self.breaker.generation().wrapping_sub(1)))
+        } else {
+            Permit::from_raw(ticks(raw))
+        }
+    }
+
+    fn apply(&mut self, code: u8, t: u64, latency: u64, permit: f64) {
+        let tn = self.tally_now(t);
+        let (counter, timed, outcome) = match code {
+            R_FIRE => (tally::FIRES, false, None),
+            R_SUCCESS => (tally::SUCCESSES, true, Some(Outcome::Success)),
+            R_FAILURE => (tally::FAILURES, true, Some(Outcome::Failure)),
+            R_FAILURE_TIMEOUT => (tally::FAILURES, true, Some(Outcome::Timeout)),
+            R_TIMEOUT => (tally::TIMEOUTS, true, None),
+            R_REJECT => (tally::REJECTS, false, None),
+            R_FALLBACK => (tally::FALLBACKS, false, None),
+            R_CACHE_HIT => (tally::CACHE_HITS, false, None),
+            R_CACHE_MISS => (tally::CACHE_MISSES, false, None),
+            R_COALESCE_HIT => (tally::COALESCE_HITS, false, None),
+            R_COALESCE_MISS => (tally::COALESCE_MISSES, false, None),
+            R_SEMAPHORE_LOCKED => (tally::SEMAPHORE_REJECTIONS, false, None),
+            _ => return,
+        };
+        self.tally.update(tn, |b| {
+            b.bump(counter);
+            if timed {
+                b.sample(latency);
+            }
+        });
+        if let Some(outcome) = outcome {
+            let p = self.permit(permit);
+            let moved = self.breaker.record(p, outcome, latency, t);
+            self.note(moved, t);
+            return;
+        }
+        // Calls that never reach an outcome still count in opossum's
+        // denominator (`fires`): a rejection, or an answer from a cache.
+        let kind = match code {
+            R_REJECT => Kind::Rejected,
+            R_CACHE_HIT | R_COALESCE_HIT => Kind::Ignored,
+            _ => return,
+        };
+        self.breaker.window_mut().record(
+            t,
+            Sample {
+                kind,
+                duration: 0,
+                slow: false,
+            },
+        );
+    }
+
+    /// Time-driven transitions, then the header; returns the state.
+    fn finish(&mut self, io: &mut [f64], now: u64) -> u32 {
+        let moved = self.breaker.poll(now);
+        self.note(moved, now);
+        let s: Snapshot = self.breaker.snapshot(now);
+        set(io, IO_TRANSITIONS, self.n_transitions as f64);
+        for (i, (from, to)) in self
+            .transitions
+            .iter()
+            .take(self.n_transitions)
+            .enumerate()
+        {
+            set(io, IO_PAIRS + 2 * i, f64::from(*from));
+            set(io, IO_PAIRS + 2 * i + 1, f64::from(*to));
+        }
+        self.n_transitions = 0;
+        set(io, IO_STATE, f64::from(state_code(s.state)));
+        set(io, IO_GENERATION, f64::from(s.generation));
+        set(
+            io,
+            IO_RETRY_AFTER,
+            if s.state == State::Open {
+                s.open_until.saturating_sub(now) as f64
+            } else {
+                0.0
+            },
+        );
+        set(io, IO_PROBES_IN_FLIGHT, f64::from(s.probes_in_flight));
+        set(io, IO_OPEN_SINCE, s.since as f64);
+        u32::from(state_code(s.state))
+    }
+}
+
+/// The typed array JavaScript passed, as a slice.
+fn slice<'a>(io: &'a mut Float64ArraySlice<'_>) -> &'a mut [f64] {
+    // SAFETY: the array is a live argument of this synchronous call on the
+    // JS thread, so nothing else reads or writes it while we hold the slice.
+    unsafe { io.as_mut() }
+}
+
+fn set(io: &mut [f64], at: usize, v: f64) {
+    if let Some(slot) = io.get_mut(at) {
+        *slot = v;
+    }
+}
+
+/// Appends numbers to `io` from an offset, dropping what does not fit.
+struct Out<'a> {
+    io: &'a mut [f64],
+    at: usize,
+    start: usize,
+}
+
+impl<'a> Out<'a> {
+    fn new(io: &'a mut [f64], start: usize) -> Self {
+        Self { io, at: start, start }
+    }
+
+    fn push(&mut self, v: f64) {
+        set(self.io, self.at, v);
+        self.at += 1;
+    }
+
+    fn written(&self) -> u32 {
+        (self.at - self.start) as u32
+    }
+}

@@ -1,0 +1,51 @@
+//! The native engine behind the npm package `fusewire`.
+//!
+//! The JavaScript layer (`lib/*.js`) keeps opossum's API; everything that
+//! decides or counts lives here, on the core's [`Breaker`] and [`Rolling`]
+//! window. Crossing into Rust costs about as much as the rest of a call, so
+//! the two sides talk through one `Float64Array` per breaker (`io`):
+//!
+//! - JavaScript appends *records* (what happened, when, how long, under which
+//!   permit) to `io[RECORDS..]` without calling into Rust. A successful call
+//!   in the closed state is one record and no crossing.
+//! - Every method first drains those records in order (so the core sees every
+//!   outcome at the time it happened), then does its own work, and writes the
+//!   state, generation and the transitions it caused into `io[..RECORDS]`.
+//!
+//! Nothing here panics: bad numbers from JavaScript saturate, unknown record
+//! codes are skipped, and configuration problems come back as JS errors.
+
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod engine;
+mod policies;
+mod tally;
+
+pub use engine::Engine;
+pub use policies::{Bulkhead, RetrySchedule, TokenBucket};
+
+use napi_derive::napi;
+
+/// The crate version, checked against package.json by the tests.
+#[napi]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}
+
+/// A JS number of milliseconds as ticks: negative and NaN become 0, huge values saturate.
+pub(crate) fn ticks(v: f64) -> u64 {
+    if v.is_nan() || v <= 0.0 {
+        0
+    } else if v >= u64::MAX as f64 {
+        u64::MAX
+    } else {
+        v as u64
+    }
+}
+
+pub(crate) fn config_error(what: &str, e: fusewire::ConfigError) -> napi::Error {
+    napi::Error::new(
+        napi::Status::InvalidArg,
+        format!("fusewire: invalid {what}: `{}` {}", e.field, e.reason()),
+    )
+}
