@@ -68,13 +68,14 @@ impl<const N: usize> Window for CountWindow<N> {
             return;
         };
         if let Some(old) = Self::decode(*slot) {
-            let mut gone = Counts::default();
-            gone.count(old);
-            super::Tally::sub(&mut self.counts, &gone);
+            self.counts.uncount(old);
         }
         *slot = (sample.kind as u8 + 1) | if sample.slow { SLOW } else { 0 };
         self.counts.count(sample);
-        self.next = (self.next + 1) % N as u32;
+        self.next += 1;
+        if self.next as usize >= N {
+            self.next = 0;
+        }
     }
 
     fn totals(&mut self, _now: u64) -> Counts {

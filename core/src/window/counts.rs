@@ -62,20 +62,38 @@ impl Counts {
     }
 
     /// Adds one sample.
+    #[inline]
     pub fn count(&mut self, s: Sample) {
-        let field = match s.kind {
-            Kind::Success => &mut self.successes,
-            Kind::Failure => &mut self.failures,
-            Kind::Timeout => {
-                self.timeouts = self.timeouts.saturating_add(1);
-                &mut self.failures
+        self.step(s, true);
+    }
+
+    /// Takes one sample back out (saturating at zero).
+    #[inline]
+    pub fn uncount(&mut self, s: Sample) {
+        self.step(s, false);
+    }
+
+    #[inline]
+    fn step(&mut self, s: Sample, up: bool) {
+        let bump = |v: &mut u32| {
+            *v = if up {
+                v.saturating_add(1)
+            } else {
+                v.saturating_sub(1)
             }
-            Kind::Ignored => &mut self.ignored,
-            Kind::Rejected => &mut self.rejected,
         };
-        *field = field.saturating_add(1);
-        if s.slow && matches!(s.kind, Kind::Success | Kind::Failure | Kind::Timeout) {
-            self.slow = self.slow.saturating_add(1);
+        match s.kind {
+            Kind::Success => bump(&mut self.successes),
+            Kind::Failure => bump(&mut self.failures),
+            Kind::Timeout => {
+                bump(&mut self.timeouts);
+                bump(&mut self.failures);
+            }
+            Kind::Ignored => bump(&mut self.ignored),
+            Kind::Rejected => bump(&mut self.rejected),
+        }
+        if s.slow && !matches!(s.kind, Kind::Ignored | Kind::Rejected) {
+            bump(&mut self.slow);
         }
     }
 }
