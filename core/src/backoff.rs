@@ -11,6 +11,8 @@
 //!          Linear       = base + step * n                        (saturating)
 //!          Exponential  = v_n >> 16 where v_0 = base << 16 and
 //!                         v_{i+1} = v_i * factor_milli / 1000    (128-bit, stops once >= cap)
+//!                         (for a whole factor k = factor_milli / 1000 this is
+//!                         exactly base * k^n, computed by saturating pow)
 //! c        = min(raw(n), cap)
 //! delay(n) None         = c
 //!          Full         = between(0, c)
@@ -164,6 +166,12 @@ impl Backoff {
                 if factor_milli == 1000 {
                     return base.min(cap);
                 }
+                if factor_milli % 1000 == 0 {
+                    // An integral factor makes every step exact, so the loop
+                    // below equals base * k^n, capped: O(log n) instead of O(n).
+                    let k = u64::from(factor_milli / 1000);
+                    return base.saturating_mul(k.saturating_pow(n)).min(cap);
+                }
                 let limit = u128::from(cap) << FRACTION_BITS;
                 let mut v = u128::from(base) << FRACTION_BITS;
                 let mut i = 0;
@@ -223,6 +231,20 @@ mod tests {
         let b = exp(1, 1500, Jitter::None, 1_000_000);
         let got: [u64; 5] = core::array::from_fn(|n| b.raw(n as u32));
         assert_eq!(got, [1, 1, 2, 3, 5]);
+    }
+
+    #[test]
+    fn whole_factor_shortcut_equals_the_fixed_point_loop() {
+        for factor_milli in [2000u32, 3000, 10_000] {
+            let fast = exp(3, factor_milli, Jitter::None, u64::MAX / 2);
+            let mut v = 3u128 << FRACTION_BITS;
+            for n in 0..70u32 {
+                let want = ((v >> FRACTION_BITS) as u64).min(u64::MAX / 2);
+                assert_eq!(fast.raw(n), want, "factor {factor_milli} n {n}");
+                v = (v * u128::from(factor_milli) / 1000)
+                    .min(u128::from(u64::MAX) << FRACTION_BITS);
+            }
+        }
     }
 
     #[test]
