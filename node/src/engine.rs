@@ -5,7 +5,7 @@ use fusewire::breaker::Snapshot;
 use fusewire::window::{Kind, Sample, Window};
 use fusewire::{
     Backoff, Breaker, BreakerConfig, Comparison, Jitter, Outcome, Permit, RateBasis, Rolling,
-    Schedule, State, TimeWindow, Transition,
+    Rules, Schedule, State, TimeWindow, Transition,
 };
 use napi::bindgen_prelude::Float64ArraySlice;
 use napi::{Error, Result, Status};
@@ -78,6 +78,7 @@ pub struct EngineRules {
 #[napi]
 pub struct Engine {
     breaker: Breaker<CoreWindow>,
+    opossum: Rules,
     tally: Rolling<OpBucket, MAX_BUCKETS>,
     span: u64,
     buckets: usize,
@@ -115,7 +116,12 @@ fn jitter_of(name: Option<&str>) -> Result<Jitter> {
     })
 }
 
-fn config_of(r: &EngineRules) -> Result<BreakerConfig> {
+/// The core breaker's config, and opossum's rate rule. opossum judges
+/// `failures / fires`, where `fires` counts every call started in the
+/// window (in flight, answered from a cache, refused): only the tally knows
+/// those, so the binding feeds that ratio to the core's own comparison
+/// ([`Rules::failure_rate_trips`]) and trips the core breaker as a host.
+fn config_of(r: &EngineRules) -> Result<(BreakerConfig, Rules)> {
     let threshold = r.error_threshold_percentage;
     // opossum compares `rate > threshold` in floating point: NaN or >= 100
     // never trips, below 0 trips on any failure.
@@ -143,8 +149,8 @@ fn config_of(r: &EngineRules) -> Result<BreakerConfig> {
     }
     .map_err(|e| config_error("options.resetBackoff", e))?;
     let volume = r.volume_threshold;
-    Ok(BreakerConfig {
-        failure_rate,
+    let config = BreakerConfig {
+        failure_rate: None,
         consecutive_failures: r.consecutive_failures,
         min_calls: if volume.is_nan() || volume <= 0.0 {
             0
@@ -158,7 +164,14 @@ fn config_of(r: &EngineRules) -> Result<BreakerConfig> {
         reset_window_on_close: false,
         seed: r.seed.map(ticks).unwrap_or(0),
         ..BreakerConfig::DEFAULT
-    })
+    };
+    let opossum = BreakerConfig {
+        failure_rate,
+        ..config
+    }
+    .validate()
+    .map_err(|e| config_error("options.errorThresholdPercentage", e))?;
+    Ok((config, opossum))
 }
 
 fn state_code(s: State) -> u8 {
@@ -188,10 +201,12 @@ impl Engine {
             backoff_jitter: None,
             seed: None,
         };
-        let breaker = Breaker::with_window(config_of(&rules)?, window_of(span, buckets)?)
+        let (config, opossum) = config_of(&rules)?;
+        let breaker = Breaker::with_window(config, window_of(span, buckets)?)
             .map_err(|e| config_error("breaker options", e))?;
         Ok(Self {
             breaker,
+            opossum,
             tally: tally_of(span, buckets)?,
             span,
             buckets,
@@ -206,7 +221,8 @@ impl Engine {
     #[napi]
     pub fn configure(&mut self, mut io: Float64ArraySlice<'_>, n: u32, now: f64, rules: EngineRules) -> Result<u32> {
         let io = slice(&mut io);
-        let config = config_of(&rules)?;
+        let (config, opossum) = config_of(&rules)?;
+        self.opossum = opossum;
         self.drain(io, n);
         let t = ticks(now);
         let before = self.breaker.snapshot(t);
@@ -304,9 +320,14 @@ impl Engine {
         self.drain(io, n);
         let t = ticks(now);
         if self.breaker.state() != State::HalfOpen {
-            // Open as of the start of time, so the open duration is over now.
-            let moved = self.breaker.trip(0);
-            self.note(moved, t);
+            // A fresh breaker over the same window, opened at tick 0: its
+            // open duration is over by `now`, so `finish` moves it to half-open.
+            let window = *self.breaker.window_mut();
+            let config = *self.breaker.config();
+            if let Ok(mut fresh) = Breaker::with_window(config, window) {
+                let _ = fresh.trip(0);
+                self.breaker = fresh;
+            }
         }
         self.finish(io, t)
     }
@@ -544,7 +565,19 @@ impl Engine {
         });
         if let Some(outcome) = outcome {
             let p = self.permit(permit);
+            let current = p.generation() == self.breaker.generation();
             let moved = self.breaker.record(p, outcome, latency, t);
+            let failed = matches!(outcome, Outcome::Failure | Outcome::Timeout);
+            if moved.is_none() && failed && current && self.breaker.state() == State::Closed {
+                let total = self.tally.total(tn);
+                let fires = total.counters[tally::FIRES];
+                let failures = total.counters[tally::FAILURES];
+                let volume = self.opossum.config().min_calls;
+                if fires >= volume && self.opossum.failure_rate_trips(failures, fires) {
+                    let tripped = self.breaker.trip(t);
+                    self.note(tripped, t);
+                }
+            }
             self.note(moved, t);
             return;
         }
