@@ -26,13 +26,16 @@ fn closed_path(c: &mut Criterion) {
     });
     let window = TimeWindow::<10, 128>::new(10_000_000, 10).unwrap();
     let mut timed = Breaker::with_window(BreakerConfig::DEFAULT, window).unwrap();
-    g.bench_function("closed acquire+success, time window + 128-bin latency", |b| {
-        b.iter(|| {
-            now += 1;
-            let p = timed.try_acquire(black_box(now)).unwrap();
-            black_box(timed.record(p, Outcome::Success, 1234, now))
-        })
-    });
+    g.bench_function(
+        "closed acquire+success, time window + 128-bin latency",
+        |b| {
+            b.iter(|| {
+                now += 1;
+                let p = timed.try_acquire(black_box(now)).unwrap();
+                black_box(timed.record(p, Outcome::Success, 1234, now))
+            })
+        },
+    );
     let mut open: Breaker<CountWindow<100>> = Breaker::new(BreakerConfig::DEFAULT).unwrap();
     open.force_open(0);
     g.bench_function("open rejection", |b| {

@@ -199,7 +199,12 @@ thread_local! {
 }
 
 fn outcome(o: u8) -> Outcome {
-    [Outcome::Success, Outcome::Failure, Outcome::Timeout, Outcome::Ignored][o as usize % 4]
+    [
+        Outcome::Success,
+        Outcome::Failure,
+        Outcome::Timeout,
+        Outcome::Ignored,
+    ][o as usize % 4]
 }
 
 proptest! {

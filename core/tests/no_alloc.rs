@@ -29,12 +29,17 @@ fn breaker_operations_do_not_allocate() {
         ..BreakerConfig::DEFAULT
     };
     let mut count: Breaker<CountWindow<16>> = Breaker::new(config).unwrap();
-    let mut time = Breaker::with_window(config, TimeWindow::<10, 64>::new(1000, 10).unwrap()).unwrap();
+    let mut time =
+        Breaker::with_window(config, TimeWindow::<10, 64>::new(1000, 10).unwrap()).unwrap();
     let before = ALLOCATIONS.load(Ordering::SeqCst);
     let mut now = 0u64;
     for i in 0..10_000u64 {
         now += 7;
-        let outcome = if i % 3 == 0 { Outcome::Failure } else { Outcome::Success };
+        let outcome = if i % 3 == 0 {
+            Outcome::Failure
+        } else {
+            Outcome::Success
+        };
         if let Ok(p) = count.try_acquire(now) {
             count.record(p, outcome, i % 50, now);
         }

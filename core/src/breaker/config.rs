@@ -218,17 +218,35 @@ mod tests {
     #[test]
     fn every_bad_field_is_named() {
         let d = BreakerConfig::DEFAULT;
-        let nan = BreakerConfig { failure_rate: Some(f32::NAN), ..d };
+        let nan = BreakerConfig {
+            failure_rate: Some(f32::NAN),
+            ..d
+        };
         assert_eq!(err(nan), ("failure_rate", Problem::NotANumber));
-        let high = BreakerConfig { failure_rate: Some(100.5), ..d };
+        let high = BreakerConfig {
+            failure_rate: Some(100.5),
+            ..d
+        };
         assert_eq!(err(high), ("failure_rate", Problem::OutOfRange));
-        let neg = BreakerConfig { slow_call_rate: Some(-1.0), ..d };
+        let neg = BreakerConfig {
+            slow_call_rate: Some(-1.0),
+            ..d
+        };
         assert_eq!(err(neg), ("slow_call_rate", Problem::OutOfRange));
-        let no_limit = BreakerConfig { slow_call_rate: Some(10.0), ..d };
+        let no_limit = BreakerConfig {
+            slow_call_rate: Some(10.0),
+            ..d
+        };
         assert_eq!(err(no_limit), ("slow_call_duration", Problem::Zero));
-        let zero = BreakerConfig { consecutive_failures: Some(0), ..d };
+        let zero = BreakerConfig {
+            consecutive_failures: Some(0),
+            ..d
+        };
         assert_eq!(err(zero), ("consecutive_failures", Problem::Zero));
-        let probes = BreakerConfig { half_open_probes: 0, ..d };
+        let probes = BreakerConfig {
+            half_open_probes: 0,
+            ..d
+        };
         assert_eq!(err(probes), ("half_open_probes", Problem::Zero));
     }
 
@@ -236,13 +254,21 @@ mod tests {
     fn comparisons_follow_the_mode() {
         let at_least = BreakerConfig::DEFAULT.validate().unwrap();
         assert!(at_least.failure_rate_trips(1, 2));
-        let above = BreakerConfig { comparison: Comparison::Above, ..BreakerConfig::DEFAULT }
-            .validate()
-            .unwrap();
+        let above = BreakerConfig {
+            comparison: Comparison::Above,
+            ..BreakerConfig::DEFAULT
+        }
+        .validate()
+        .unwrap();
         assert!(!above.failure_rate_trips(1, 2));
         assert!(above.failure_rate_trips(2, 3));
         assert!(!above.failure_rate_trips(0, 0));
-        let off = BreakerConfig { failure_rate: None, ..BreakerConfig::DEFAULT }.validate().unwrap();
+        let off = BreakerConfig {
+            failure_rate: None,
+            ..BreakerConfig::DEFAULT
+        }
+        .validate()
+        .unwrap();
         assert!(!off.failure_rate_trips(10, 10));
     }
 }

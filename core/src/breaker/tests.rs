@@ -31,7 +31,10 @@ fn failure_rate_waits_for_min_calls_then_trips_at_threshold() {
     assert_eq!(call(&mut b, Outcome::Failure, 0), None);
     assert_eq!(call(&mut b, Outcome::Success, 0), None);
     // 4th call: 3 failures of 4 = 75% >= 50%
-    assert_eq!(call(&mut b, Outcome::Failure, 0), opened(Reason::FailureRate));
+    assert_eq!(
+        call(&mut b, Outcome::Failure, 0),
+        opened(Reason::FailureRate)
+    );
     assert_eq!(b.state(), State::Open);
 }
 
@@ -45,8 +48,15 @@ fn above_comparison_needs_strictly_more() {
     for o in [Outcome::Success, Outcome::Success, Outcome::Failure] {
         call(&mut b, o, 0);
     }
-    assert_eq!(call(&mut b, Outcome::Failure, 0), None, "2/4 is not above 50%");
-    assert_eq!(call(&mut b, Outcome::Failure, 0), opened(Reason::FailureRate));
+    assert_eq!(
+        call(&mut b, Outcome::Failure, 0),
+        None,
+        "2/4 is not above 50%"
+    );
+    assert_eq!(
+        call(&mut b, Outcome::Failure, 0),
+        opened(Reason::FailureRate)
+    );
 }
 
 #[test]
@@ -59,7 +69,10 @@ fn successes_never_trip_the_failure_rule() {
     for _ in 0..20 {
         assert_eq!(call(&mut b, Outcome::Success, 0), None);
     }
-    assert_eq!(call(&mut b, Outcome::Failure, 0), opened(Reason::FailureRate));
+    assert_eq!(
+        call(&mut b, Outcome::Failure, 0),
+        opened(Reason::FailureRate)
+    );
 }
 
 #[test]
@@ -120,7 +133,10 @@ fn open_rejects_with_the_time_left_then_admits_bounded_probes() {
         ..cfg()
     });
     let r = b.try_acquire(400).unwrap_err();
-    assert_eq!((r.retry_after, r.state, r.transition), (600, State::Open, None));
+    assert_eq!(
+        (r.retry_after, r.state, r.transition),
+        (600, State::Open, None)
+    );
     let p1 = b.try_acquire(1000).unwrap();
     assert_eq!(
         p1.transition,
@@ -146,7 +162,11 @@ fn open_rejects_with_the_time_left_then_admits_bounded_probes() {
             reason: Reason::ProbesPassed
         })
     );
-    assert_eq!(b.snapshot(1004).counts, Counts::default(), "window reset on close");
+    assert_eq!(
+        b.snapshot(1004).counts,
+        Counts::default(),
+        "window reset on close"
+    );
 }
 
 #[test]
@@ -166,7 +186,10 @@ fn a_failed_probe_reopens_with_a_growing_duration_reset_on_close() {
     });
     assert_eq!(b.snapshot(0).open_until, 1000);
     let p = b.try_acquire(1000).unwrap();
-    assert_eq!(b.record(p, Outcome::Failure, 1, 1000).unwrap().reason, Reason::ProbesFailed);
+    assert_eq!(
+        b.record(p, Outcome::Failure, 1, 1000).unwrap().reason,
+        Reason::ProbesFailed
+    );
     assert_eq!(b.snapshot(1000).open_until, 3000);
     let p = b.try_acquire(3000).unwrap();
     b.record(p, Outcome::Timeout, 1, 3000);
@@ -192,7 +215,10 @@ fn late_outcomes_from_an_earlier_generation_cannot_move_the_breaker() {
     // the pre-open call finally fails: counted, but no reopen
     assert_eq!(b.record(early, Outcome::Failure, 5, 1001), None);
     assert_eq!(b.state(), State::HalfOpen);
-    assert_eq!(b.record(probe, Outcome::Success, 1, 1002).unwrap().to, State::Closed);
+    assert_eq!(
+        b.record(probe, Outcome::Success, 1, 1002).unwrap().to,
+        State::Closed
+    );
     // a stale probe from that half-open period cannot reopen the closed breaker
     let stale = Permit::from_raw(u64::from(b.generation() - 1) | 1 << 32);
     assert_eq!(b.record(stale, Outcome::Failure, 1, 1003), None);
@@ -208,7 +234,10 @@ fn released_and_ignored_probes_give_their_slot_back() {
     let p = b.try_acquire(1000).unwrap();
     assert_eq!(b.record(p, Outcome::Ignored, 1, 1000), None);
     let p = b.try_acquire(1000).unwrap();
-    assert_eq!(b.record(p, Outcome::Success, 1, 1000).unwrap().to, State::Closed);
+    assert_eq!(
+        b.record(p, Outcome::Success, 1, 1000).unwrap().to,
+        State::Closed
+    );
     // releasing a closed-state permit changes nothing
     let p = b.try_acquire(1001).unwrap();
     assert_eq!(b.release(p, 1001), None);
@@ -228,12 +257,18 @@ fn rates_rule_judges_all_probes_together() {
     assert_eq!(b.record(c, Outcome::Success, 1, 1000), None);
     assert_eq!(b.record(d, Outcome::Success, 1, 1000), None);
     // 1 of 4 failed: 25% < 50%: close
-    assert_eq!(b.record(e, Outcome::Success, 1, 1000).unwrap().to, State::Closed);
+    assert_eq!(
+        b.record(e, Outcome::Success, 1, 1000).unwrap().to,
+        State::Closed
+    );
 }
 
 #[test]
 fn half_open_dwell_expires_into_the_configured_state() {
-    for (expiry, to) in [(DwellExpiry::Reopen, State::Open), (DwellExpiry::Close, State::Closed)] {
+    for (expiry, to) in [
+        (DwellExpiry::Reopen, State::Open),
+        (DwellExpiry::Close, State::Closed),
+    ] {
         let mut b = tripped(BreakerConfig {
             half_open_max_dwell: 50,
             dwell_expiry: expiry,
@@ -242,7 +277,10 @@ fn half_open_dwell_expires_into_the_configured_state() {
         let probe = b.try_acquire(1000).unwrap();
         assert_eq!(b.try_acquire(1020).unwrap_err().retry_after, 30);
         let t = b.poll(1050).unwrap();
-        assert_eq!((t.from, t.to, t.reason), (State::HalfOpen, to, Reason::DwellExpired));
+        assert_eq!(
+            (t.from, t.to, t.reason),
+            (State::HalfOpen, to, Reason::DwellExpired)
+        );
         assert_eq!(b.record(probe, Outcome::Success, 1, 1060), None);
         assert_eq!(b.state(), to);
     }
@@ -254,7 +292,10 @@ fn host_states_hold_until_the_host_moves() {
     let t = b.force_open(5).unwrap();
     assert_eq!((t.to, t.reason), (State::ForcedOpen, Reason::Host));
     assert_eq!(b.force_open(6), None);
-    assert_eq!(b.try_acquire(u64::MAX - 1).unwrap_err().retry_after, u64::MAX);
+    assert_eq!(
+        b.try_acquire(u64::MAX - 1).unwrap_err().retry_after,
+        u64::MAX
+    );
     let mut b = B10::new(cfg()).unwrap();
     b.disable(0);
     for _ in 0..20 {
@@ -281,7 +322,12 @@ fn time_going_backwards_is_clamped_and_counted() {
     assert_eq!(b.try_acquire(10).unwrap_err().retry_after, 100);
     assert_eq!(b.snapshot(0).clock_regressions, 2);
     let p = b.try_acquire(u64::MAX).unwrap();
-    assert_eq!(b.record(p, Outcome::Failure, u64::MAX, u64::MAX).unwrap().to, State::Open);
+    assert_eq!(
+        b.record(p, Outcome::Failure, u64::MAX, u64::MAX)
+            .unwrap()
+            .to,
+        State::Open
+    );
     // open_until saturates at u64::MAX, the end of time: the next call probes
     assert!(b.try_acquire(u64::MAX).unwrap().is_probe());
 }
@@ -304,8 +350,15 @@ fn rejections_count_in_the_rate_with_all_calls_basis() {
     assert_eq!(call(&mut b, Outcome::Failure, 0), None);
     assert_eq!(call(&mut b, Outcome::Failure, 0), None);
     assert_eq!(call(&mut b, Outcome::Failure, 0), None, "3/7");
-    assert_eq!(call(&mut b, Outcome::Failure, 0), None, "4/8 is not above 50%");
-    assert_eq!(call(&mut b, Outcome::Failure, 0), opened(Reason::FailureRate));
+    assert_eq!(
+        call(&mut b, Outcome::Failure, 0),
+        None,
+        "4/8 is not above 50%"
+    );
+    assert_eq!(
+        call(&mut b, Outcome::Failure, 0),
+        opened(Reason::FailureRate)
+    );
 }
 
 #[test]
@@ -335,7 +388,10 @@ fn permits_survive_a_trip_through_an_integer() {
     let back = Permit::from_raw(raw);
     assert!(back.is_probe());
     assert_eq!(back.generation(), b.generation());
-    assert_eq!(b.record(back, Outcome::Success, 0, 1000).unwrap().to, State::Closed);
+    assert_eq!(
+        b.record(back, Outcome::Success, 0, 1000).unwrap().to,
+        State::Closed
+    );
 }
 
 static RULES: Rules = match BreakerConfig::DEFAULT.validate() {

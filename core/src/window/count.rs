@@ -21,7 +21,12 @@ const KIND: u8 = 0x7;
 impl<const N: usize> CountWindow<N> {
     /// An empty window. `N` must be at least 1 (checked at compile time).
     pub const fn new() -> Self {
-        const { assert!(N > 0 && N <= u32::MAX as usize, "CountWindow needs 1..=u32::MAX slots") };
+        const {
+            assert!(
+                N > 0 && N <= u32::MAX as usize,
+                "CountWindow needs 1..=u32::MAX slots"
+            )
+        };
         Self {
             slots: [0; N],
             counts: Counts {
@@ -107,11 +112,17 @@ mod tests {
         w.record(0, s(Kind::Success, false));
         w.record(0, s(Kind::Rejected, false));
         let c = w.totals(0);
-        assert_eq!((c.failures, c.timeouts, c.successes, c.slow, c.rejected), (2, 1, 1, 1, 1));
+        assert_eq!(
+            (c.failures, c.timeouts, c.successes, c.slow, c.rejected),
+            (2, 1, 1, 1, 1)
+        );
         w.record(0, s(Kind::Ignored, false)); // evicts the failure
         w.record(0, s(Kind::Success, false)); // evicts the slow timeout
         let c = w.totals(0);
-        assert_eq!((c.failures, c.timeouts, c.successes, c.slow, c.ignored), (0, 0, 2, 0, 1));
+        assert_eq!(
+            (c.failures, c.timeouts, c.successes, c.slow, c.ignored),
+            (0, 0, 2, 0, 1)
+        );
         w.clear();
         assert_eq!(w.totals(0), Counts::default());
     }
