@@ -1,0 +1,153 @@
+#!/usr/bin/env node
+'use strict';
+
+// `make demo`: the flaky upstream, the seed's Express app on fusewire, the
+// dashboard and /metrics, and a traffic generator, all on loopback.
+//
+//   node bin/demo.js [--duration <seconds>] [--rps <n>] [--no-traffic]
+//
+// Environment: DEMO_PORT (app, default 3000, or a free port if taken),
+// DEMO_UPSTREAM_PORT (default 3001, likewise; 0 means any free port),
+// DEMO_DURATION (seconds, 0 = until Ctrl-C), DEMO_RPS, DEMO_RESET_TIMEOUT (ms),
+// DEMO_BREAKER_MODULE=opossum (development only: run on opossum to compare).
+
+const path = require('node:path');
+const Module = require('node:module');
+const { createUpstream } = require('../lib/upstream');
+
+function parseArgs (argv, env) {
+  const opts = {
+    duration: Number(env.DEMO_DURATION || 0),
+    rps: env.DEMO_RPS === undefined ? 10 : Number(env.DEMO_RPS),
+    host: env.DEMO_HOST || '127.0.0.1',
+    port: env.DEMO_PORT,
+    upstreamPort: env.DEMO_UPSTREAM_PORT,
+    breakerModule: env.DEMO_BREAKER_MODULE || 'fusewire'
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      const v = arg.includes('=') ? arg.split('=')[1] : argv[++i];
+      if (v === undefined) throw new Error(`${arg.split('=')[0]} needs a value`);
+      return v;
+    };
+    if (arg.startsWith('--duration')) opts.duration = Number(value());
+    else if (arg.startsWith('--rps')) opts.rps = Number(value());
+    else if (arg === '--no-traffic') opts.rps = 0;
+    else if (arg === '--help' || arg === '-h') opts.help = true;
+    else throw new Error(`unknown argument: ${arg} (try --help)`);
+  }
+  if (!Number.isFinite(opts.duration) || opts.duration < 0) throw new Error('--duration is a number of seconds');
+  if (!Number.isFinite(opts.rps) || opts.rps < 0) throw new Error('--rps is a number of requests per second');
+  return opts;
+}
+
+// Listen on the asked port; with none asked, on the usual one, or any free
+// one if that is taken (a second demo, or a dev server, may hold 3000).
+function listen (server, host, asked, usual) {
+  const tryPort = port => new Promise((resolve, reject) => {
+    const onError = err => { server.off('listening', onListening); reject(err); };
+    const onListening = () => { server.off('error', onError); resolve(server.address().port); };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
+  if (asked !== undefined && asked !== '') return tryPort(Number(asked));
+  return tryPort(usual).catch(err => {
+    if (err.code !== 'EADDRINUSE') throw err;
+    return tryPort(0);
+  });
+}
+
+// The app says `require('fusewire')`, as a user's app would. Only for
+// comparing against the original, that name can be pointed at opossum.
+function pointFusewireAt (moduleName) {
+  if (moduleName === 'fusewire') return;
+  if (moduleName !== 'opossum') throw new Error(`DEMO_BREAKER_MODULE is fusewire or opossum, not ${moduleName}`);
+  const shim = path.join(__dirname, '..', 'lib', 'opossum-shim.js');
+  const resolve = Module._resolveFilename;
+  Module._resolveFilename = function (request, ...rest) {
+    return request === 'fusewire' ? shim : resolve.call(this, request, ...rest);
+  };
+}
+
+// Count what the fallback's bucket grants and denies, for the dashboard.
+function watchBucket (bucket, { refillPerSecond }) {
+  const view = { capacity: bucket.capacity, refillPerSecond, granted: 0, denied: 0, available: () => bucket.available };
+  const take = bucket.tryTake.bind(bucket);
+  bucket.tryTake = (...args) => {
+    const ok = take(...args);
+    if (ok) view.granted++; else view.denied++;
+    return ok;
+  };
+  return view;
+}
+
+async function main () {
+  const opts = parseArgs(process.argv.slice(2), process.env);
+  if (opts.help) {
+    console.log(require('node:fs').readFileSync(__filename, 'utf8').split('\n').slice(4, 13).map(l => l.replace(/^\/\/ ?/, '')).join('\n'));
+    return;
+  }
+
+  const upstream = createUpstream();
+  const upstreamPort = await listen(upstream.server, opts.host, opts.upstreamPort, 3001);
+  const upstreamUrl = `http://${opts.host}:${upstreamPort}`;
+
+  process.env.UPSTREAM_URL = upstreamUrl;
+  pointFusewireAt(opts.breakerModule);
+  const express = require('express');
+  const { app, breaker, fallbackBucket, retryStats } = require('../app');
+  const { createMetrics } = require('../lib/metrics');
+  const { createDashboard } = require('../lib/dashboard');
+  const { createTraffic } = require('../lib/traffic');
+
+  const buckets = { fallback: watchBucket(fallbackBucket, { refillPerSecond: 5 }) };
+  const metrics = createMetrics({ breakers: [breaker], retryStats, buckets });
+
+  const server = require('node:http').createServer(app);
+  const port = await listen(server, opts.host, opts.port, 3000);
+  const appUrl = `http://${opts.host}:${port}`;
+
+  const traffic = createTraffic({ url: `${appUrl}/data`, rps: 0 });
+  const dashboard = createDashboard({
+    breakers: [breaker], upstream, traffic, retryStats, buckets, metrics,
+    info: { module: opts.breakerModule, upstreamUrl }
+  });
+  app.use(dashboard.router);
+  traffic.setRate(opts.rps);
+
+  const moduleName = opts.breakerModule === 'fusewire' ? 'fusewire' : 'opossum (development stand-in)';
+  console.log(`fusewire demo (breaker module: ${moduleName})`);
+  console.log(`  dashboard: ${appUrl}/dashboard/`);
+  console.log(`  app:       ${appUrl}/data`);
+  console.log(`  metrics:   ${appUrl}/metrics`);
+  console.log(`  upstream:  ${upstreamUrl}/posts/1  (control: ${upstreamUrl}/control)`);
+  console.log(`  traffic:   ${opts.rps} requests/s to /data`);
+  console.log(opts.duration ? `running for ${opts.duration} s` : 'running until Ctrl-C');
+
+  let stopping = false;
+  const stop = reason => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`stopping (${reason})`);
+    traffic.stop();
+    dashboard.close();
+    metrics.close();
+    breaker.shutdown();
+    server.closeAllConnections();
+    upstream.server.closeAllConnections();
+    server.close();
+    upstream.server.close();
+    // Anything still holding the loop (a late upstream call) must not keep us up.
+    setTimeout(() => process.exit(0), 1000).unref();
+  };
+  process.on('SIGINT', () => stop('Ctrl-C'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  if (opts.duration) setTimeout(() => stop(`--duration ${opts.duration} s elapsed`), opts.duration * 1000).unref();
+}
+
+main().catch(err => {
+  console.error(`demo: ${err.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,340 @@
+'use strict';
+
+// The dashboard page: no build step, no library. Server-Sent Events bring a
+// `hello` (history so far), then a `tick` each second and a `transition` at
+// each state change; charts are drawn on canvas by hand.
+
+const HISTORY = 60; // seconds shown
+const STATE_LABEL = { closed: 'CLOSED', open: 'OPEN', halfOpen: 'HALF-OPEN' };
+const COLORS = {
+  fire: '#c9d1d9', success: '#3fb950', failure: '#f85149', reject: '#d2a8ff',
+  timeout: '#f0883e', fallback: '#58a6ff', closed: '#3fb950', open: '#f85149', halfOpen: '#e3b341'
+};
+const SERIES = ['fire', 'success', 'failure', 'reject', 'timeout', 'fallback'];
+
+const $ = (sel, root = document) => root.querySelector(sel);
+const view = { breakers: new Map(), extras: [], now: Date.now(), clockSkew: 0 };
+
+const fmtRate = v => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(1));
+const fmtMs = v => (v === null || v === undefined || v < 0 ? '–' : v >= 100 ? Math.round(v).toString() : v.toFixed(1));
+const fmtTime = t => new Date(t).toLocaleTimeString([], { hour12: false });
+const serverNow = () => Date.now() + view.clockSkew;
+
+function ago (t) {
+  const s = Math.max(0, Math.round((serverNow() - t) / 1000));
+  if (s < 60) return `${s} s ago`;
+  const m = Math.floor(s / 60);
+  return `${m} min ${s % 60} s ago`;
+}
+
+// ---- canvas drawing ----
+
+function prepare (canvas) {
+  const ratio = window.devicePixelRatio || 1;
+  const w = canvas.clientWidth;
+  const h = canvas.clientHeight;
+  if (canvas.width !== Math.round(w * ratio) || canvas.height !== Math.round(h * ratio)) {
+    canvas.width = Math.round(w * ratio);
+    canvas.height = Math.round(h * ratio);
+  }
+  const ctx = canvas.getContext('2d');
+  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  ctx.clearRect(0, 0, w, h);
+  return { ctx, w, h };
+}
+
+function niceMax (v) {
+  if (v <= 5) return 5;
+  const p = Math.pow(10, Math.floor(Math.log10(v)));
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
+  return 10 * p;
+}
+
+// Lines over the last HISTORY seconds; points are {at, [key]: value}.
+function drawLines (canvas, points, keys, { stacked = false } = {}) {
+  const { ctx, w, h } = prepare(canvas);
+  const left = 34; const right = 6; const top = 6; const bottom = 18;
+  const end = serverNow();
+  const start = end - HISTORY * 1000;
+  const x = at => left + ((at - start) / (HISTORY * 1000)) * (w - left - right);
+  const shown = points.filter(p => p.at >= start - 1000);
+  let max = 0;
+  for (const p of shown) {
+    if (stacked) max = Math.max(max, keys.reduce((s, k) => s + (p[k] || 0), 0));
+    else for (const k of keys) max = Math.max(max, p[k] || 0);
+  }
+  max = niceMax(max);
+  const y = v => top + (1 - v / max) * (h - top - bottom);
+
+  ctx.font = '10px system-ui, sans-serif';
+  ctx.fillStyle = '#8a99a8';
+  ctx.strokeStyle = '#263240';
+  ctx.lineWidth = 1;
+  for (let i = 0; i <= 4; i++) {
+    const v = (max * i) / 4;
+    const yy = Math.round(y(v)) + 0.5;
+    ctx.beginPath(); ctx.moveTo(left, yy); ctx.lineTo(w - right, yy); ctx.stroke();
+    ctx.textAlign = 'right'; ctx.textBaseline = 'middle';
+    ctx.fillText(Number.isInteger(v) ? v : v.toFixed(1), left - 5, yy);
+  }
+  ctx.textAlign = 'center'; ctx.textBaseline = 'alphabetic';
+  for (let s = 0; s <= HISTORY; s += 15) {
+    const xx = x(end - s * 1000);
+    ctx.fillText(s === 0 ? 'now' : `-${s}s`, Math.min(w - 14, Math.max(left + 10, xx)), h - 4);
+  }
+
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(left, 0, w - left - right, h - bottom);
+  ctx.clip();
+  if (stacked) {
+    const base = shown.map(() => 0);
+    for (const k of keys) {
+      ctx.fillStyle = COLORS[k] || k;
+      ctx.globalAlpha = 0.85;
+      const barW = Math.max(1, (w - left - right) / HISTORY - 1);
+      shown.forEach((p, i) => {
+        const v = p[k] || 0;
+        if (!v) return;
+        const y0 = y(base[i]); const y1 = y(base[i] + v);
+        ctx.fillRect(x(p.at) - barW, y1, barW, y0 - y1);
+        base[i] += v;
+      });
+    }
+    ctx.globalAlpha = 1;
+    ctx.restore();
+    return;
+  }
+  ctx.lineJoin = 'round';
+  for (const k of keys) {
+    ctx.strokeStyle = COLORS[k] || k;
+    ctx.lineWidth = k === 'fire' ? 1.2 : 2;
+    ctx.setLineDash(k === 'fire' ? [4, 3] : []);
+    ctx.beginPath();
+    shown.forEach((p, i) => {
+      const px = x(p.at); const py = y(p[k] || 0);
+      if (i === 0) ctx.moveTo(px, py); else ctx.lineTo(px, py);
+    });
+    ctx.stroke();
+  }
+  ctx.setLineDash([]);
+  ctx.restore();
+}
+
+// The state as a coloured band over the same time axis as the chart above it.
+function drawTimeline (canvas, transitions) {
+  const { ctx, w, h } = prepare(canvas);
+  const left = 34; const right = 6;
+  const end = serverNow();
+  const start = end - HISTORY * 1000;
+  const x = at => left + ((Math.max(start, Math.min(end, at)) - start) / (HISTORY * 1000)) * (w - left - right);
+  ctx.fillStyle = '#111820';
+  ctx.fillRect(left, 4, w - left - right, h - 16);
+  transitions.forEach((t, i) => {
+    const next = transitions[i + 1];
+    const to = next ? next.at : end;
+    if (to < start) return;
+    ctx.fillStyle = COLORS[t.state];
+    ctx.globalAlpha = t.state === 'closed' ? 0.55 : 0.9;
+    ctx.fillRect(x(t.at), 4, Math.max(2, x(to) - x(t.at)), h - 16);
+  });
+  ctx.globalAlpha = 1;
+  ctx.font = '10px system-ui, sans-serif';
+  ctx.fillStyle = '#8a99a8';
+  ctx.textAlign = 'right';
+  ctx.fillText('state', left - 5, h / 2);
+}
+
+// ---- breaker cards ----
+
+function breakerCard (name) {
+  if (view.breakers.has(name)) return view.breakers.get(name);
+  const node = $('#breaker-template').content.firstElementChild.cloneNode(true);
+  node.dataset.breaker = name;
+  $('.name', node).textContent = name;
+  $('.legend', node).innerHTML = SERIES.map(k => `<span><i style="background:${COLORS[k]}"></i>${k === 'fire' ? 'calls' : k === 'success' ? 'successes' : k + 's'}</span>`).join('');
+  $('#breakers').appendChild(node);
+  const card = { node, history: [], transitions: [], last: null };
+  view.breakers.set(name, card);
+  return card;
+}
+
+function renderBreaker (b) {
+  const card = breakerCard(b.name);
+  card.last = b;
+  const { node } = card;
+  const state = $('.state', node);
+  state.dataset.state = b.state;
+  state.textContent = STATE_LABEL[b.state] || b.state;
+  node.dataset.state = b.state;
+  $('.since', node).textContent = `since ${fmtTime(b.since)} · ${ago(b.since)}`;
+  const o = b.options;
+  $('.opts', node).textContent = `timeout ${o.timeout} ms · opens above ${o.errorThresholdPercentage}% errors · retries after ${o.resetTimeout / 1000} s` +
+    (b.probesInFlight ? ` · ${b.probesInFlight} probe in flight` : '');
+  $('.window-len', node).textContent = `(${b.window.seconds} s)`;
+  for (const el of node.querySelectorAll('.tiles .v[data-k]')) el.textContent = fmtRate(b.window.perSecond[el.dataset.k]);
+  const pct = b.window.errorPercentage;
+  $('.errfill', node).style.width = `${Math.min(100, pct)}%`;
+  $('.threshold', node).style.left = `${o.errorThresholdPercentage}%`;
+  $('.errv', node).textContent = `${pct.toFixed(0)}%`;
+  const p = b.latency.percentiles || {};
+  for (const td of node.querySelectorAll('td[data-p]')) {
+    td.textContent = fmtMs(td.dataset.p === 'mean' ? b.latency.mean : p[td.dataset.p]);
+  }
+}
+
+function renderTransitions (card) {
+  const list = $('.transitions', card.node);
+  list.innerHTML = card.transitions.slice(-40).reverse().map(t =>
+    `<li><span class="t">${fmtTime(t.at)}</span><span class="s-${t.state}">${STATE_LABEL[t.state]}</span><span class="c">${t.cause}</span></li>`
+  ).join('');
+}
+
+function drawBreaker (card) {
+  drawLines($('canvas.chart', card.node), card.history, SERIES);
+  drawTimeline($('canvas.timeline', card.node), card.transitions);
+}
+
+// ---- policies and traffic ----
+
+function renderExtras (state, second) {
+  const r = state.policies.retry;
+  if (second) {
+    $('#retry-attempts').textContent = second.attempts;
+    $('#retry-retries').textContent = second.retries;
+    $('#retry-exhausted').textContent = second.exhausted;
+    $('#bucket-granted').textContent = second['fallback.granted'] ?? '–';
+    $('#bucket-denied').textContent = second['fallback.denied'] ?? '–';
+    $('#resp-ok').textContent = second.ok;
+    $('#resp-fallback').textContent = second.fallback;
+    $('#resp-unavailable').textContent = second.unavailable;
+  }
+  $('#retry-totals').textContent = `since start: ${r.calls} calls, ${r.attempts} attempts, ${r.retries} retries, ${r.exhausted} gave up`;
+  const bucket = state.policies.buckets.fallback;
+  if (bucket) {
+    $('#bucket-fill').style.width = `${(100 * bucket.available) / bucket.capacity}%`;
+    $('#bucket-level').textContent = `${bucket.available} / ${bucket.capacity} tokens`;
+  }
+}
+
+function drawExtras () {
+  const points = view.extras.map(s => ({ ...s, granted: s['fallback.granted'] || 0, denied: s['fallback.denied'] || 0 }));
+  COLORS.attempts = '#c9d1d9'; COLORS.retries = '#e3b341'; COLORS.exhausted = '#f85149';
+  COLORS.granted = '#58a6ff'; COLORS.denied = '#f85149';
+  COLORS.ok = '#3fb950'; COLORS.unavailable = '#f85149';
+  drawLines($('#retry-chart'), points, ['attempts', 'retries', 'exhausted']);
+  drawLines($('#bucket-chart'), points, ['granted', 'denied'], { stacked: true });
+  drawLines($('#traffic-chart'), points, ['ok', 'fallback', 'unavailable'], { stacked: true });
+}
+
+function renderControls (state, force) {
+  const u = state.upstream;
+  const active = document.activeElement;
+  if (force || active !== $('#error-rate')) $('#error-rate').value = Math.round(u.errorRate * 100);
+  if (force || active !== $('#latency')) $('#latency').value = u.latencyMs;
+  $('#error-rate-out').textContent = `${Math.round(u.errorRate * 100)}%`;
+  $('#latency-out').textContent = `${u.latencyMs} ms`;
+  if (state.traffic) {
+    if (force || active !== $('#rps')) $('#rps').value = state.traffic.rps;
+    $('#rps-out').textContent = `${state.traffic.rps} / s`;
+  }
+  if (state.module) $('#module').textContent = `breaker module: ${state.module}`;
+  if (state.upstreamUrl) $('#upstream-url').textContent = state.upstreamUrl;
+}
+
+function render (state, second) {
+  view.clockSkew = state.now - Date.now();
+  for (const b of state.breakers) renderBreaker(b);
+  renderExtras(state, second);
+  renderControls(state);
+}
+
+function redraw () {
+  for (const card of view.breakers.values()) {
+    drawBreaker(card);
+    if (card.last) $('.since', card.node).textContent = `since ${fmtTime(card.last.since)} · ${ago(card.last.since)}`;
+  }
+  drawExtras();
+  $('#clock').textContent = fmtTime(serverNow());
+}
+
+// ---- live updates ----
+
+function connect () {
+  const events = new EventSource('events');
+  const conn = $('#conn');
+  events.onopen = () => { conn.dataset.live = 'true'; conn.textContent = 'live'; };
+  events.onerror = () => { conn.dataset.live = 'false'; conn.textContent = 'reconnecting…'; };
+
+  events.addEventListener('hello', e => {
+    const s = JSON.parse(e.data);
+    for (const b of s.breakers) {
+      const card = breakerCard(b.name);
+      card.history = s.history[b.name] || [];
+      card.transitions = s.transitions[b.name] || [];
+      renderTransitions(card);
+    }
+    view.extras = s.extras || [];
+    render(s, view.extras[view.extras.length - 1]);
+    renderControls(s, true);
+    redraw();
+  });
+
+  events.addEventListener('tick', e => {
+    const s = JSON.parse(e.data);
+    if (s.seconds) {
+      s.breakers.forEach((b, i) => {
+        const card = breakerCard(b.name);
+        if (s.seconds[i]) card.history.push(s.seconds[i]);
+        if (card.history.length > HISTORY + 5) card.history.shift();
+      });
+    }
+    if (s.extras) {
+      view.extras.push(s.extras);
+      if (view.extras.length > HISTORY + 5) view.extras.shift();
+    }
+    render(s, s.extras);
+    redraw();
+  });
+
+  events.addEventListener('transition', e => {
+    const t = JSON.parse(e.data);
+    const card = breakerCard(t.name);
+    card.transitions.push({ at: t.at, state: t.state, cause: t.cause });
+    renderBreaker(t.view);
+    renderTransitions(card);
+    drawBreaker(card);
+  });
+}
+
+// ---- controls ----
+
+async function post (url, body) {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body || {}) });
+  if (!res.ok) throw new Error(`${url}: ${res.status}`);
+  return res.json();
+}
+
+function upstream (changes) {
+  return post('api/upstream', changes).then(u => renderControls({ upstream: u }, true));
+}
+
+function firstBreaker () {
+  return view.breakers.keys().next().value;
+}
+
+$('#break-upstream').addEventListener('click', () => upstream({ errorRate: 1 }));
+$('#slow-upstream').addEventListener('click', () => upstream({ latencyMs: 4000 }));
+$('#heal-upstream').addEventListener('click', () => upstream({ errorRate: 0, latencyMs: 20 }));
+$('#error-rate').addEventListener('change', e => upstream({ errorRate: e.target.value / 100 }));
+$('#error-rate').addEventListener('input', e => { $('#error-rate-out').textContent = `${e.target.value}%`; });
+$('#latency').addEventListener('change', e => upstream({ latencyMs: Number(e.target.value) }));
+$('#latency').addEventListener('input', e => { $('#latency-out').textContent = `${e.target.value} ms`; });
+$('#rps').addEventListener('input', e => { $('#rps-out').textContent = `${e.target.value} / s`; });
+$('#rps').addEventListener('change', e => post('api/traffic', { rps: Number(e.target.value) }));
+$('#open-breaker').addEventListener('click', () => post(`api/breakers/${encodeURIComponent(firstBreaker())}/open`).then(renderBreaker));
+$('#close-breaker').addEventListener('click', () => post(`api/breakers/${encodeURIComponent(firstBreaker())}/close`).then(renderBreaker));
+
+window.addEventListener('resize', redraw);
+setInterval(() => { $('#clock').textContent = fmtTime(serverNow()); }, 1000);
+connect();

@@ -1,0 +1,70 @@
+'use strict';
+
+// The dashboard in a real browser: headless Chromium (Debian's package,
+// never a downloaded build) loads the page, breaks the upstream with the
+// page's own button, and sees the breaker's state change on the page.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { startDemo } = require('./helpers');
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const SHOTS = process.env.DEMO_SCREENSHOT_DIR || path.join(__dirname, '..', 'test-results');
+
+test('dashboard shows the breaker opening after the upstream is broken', { timeout: 90000 }, async t => {
+  assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: make test installs the Debian package chromium`);
+  const { chromium } = require('playwright-core');
+
+  const demo = startDemo({ duration: 80, env: { DEMO_RESET_TIMEOUT: '4000', DEMO_RPS: '20' } });
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'fusewire-demo-chromium-'));
+  let browser = null;
+  t.after(async () => {
+    if (browser) await browser.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+    await demo.stop();
+  });
+  const urls = await demo.ready;
+
+  // A fresh profile each run; playwright passes it as --user-data-dir.
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1440, height: 1100 },
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'
+    ]
+  });
+
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', err => errors.push(err.message));
+  await page.goto(urls.dashboard);
+
+  const state = page.locator('[data-testid="breaker-state"]').first();
+  await state.waitFor({ timeout: 10000 });
+  await page.waitForFunction(() => document.querySelector('#conn').dataset.live === 'true', null, { timeout: 10000 });
+  assert.equal(await state.textContent(), 'CLOSED');
+  // Let the charts gather a few healthy seconds first.
+  await page.waitForTimeout(4000);
+
+  await page.click('#break-upstream');
+  await page.waitForFunction(() => {
+    const el = document.querySelector('[data-testid="breaker-state"]');
+    return el && el.dataset.state === 'open';
+  }, null, { timeout: 15000 });
+  assert.equal(await state.textContent(), 'OPEN');
+  const transitions = await page.locator('ol.transitions li').allTextContents();
+  assert.ok(transitions.some(text => text.includes('OPEN')), `the timeline lists the opening: ${transitions}`);
+  // A few seconds of open/half-open life on the charts make a useful picture.
+  await page.waitForTimeout(6000);
+
+  fs.mkdirSync(SHOTS, { recursive: true });
+  const shot = path.join(SHOTS, 'dashboard-open.png');
+  await page.screenshot({ path: shot, fullPage: true });
+  console.log(`screenshot: ${shot}`);
+  assert.deepEqual(errors, [], 'no script errors on the page');
+});

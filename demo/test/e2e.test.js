@@ -1,0 +1,133 @@
+'use strict';
+
+// The demo end to end, over HTTP only: break the upstream, see the breaker
+// open (fallback answers, then 503 once the fallback's token bucket is dry),
+// heal it, see the breaker close, and read the Prometheus series.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { startDemo, getJson, postJson, waitFor } = require('./helpers');
+
+const FALLBACK = 'Service temporarily unavailable. Please try again later.';
+
+// name{labels} value -> [{name, labels, value}]
+function parseMetrics (text) {
+  const samples = [];
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    assert.ok(m, `not a Prometheus sample line: ${line}`);
+    const labels = {};
+    for (const [, k, v] of (m[2] || '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[k] = v;
+    samples.push({ name: m[1], labels, value: Number(m[3]) });
+  }
+  return samples;
+}
+
+function sample (samples, name, labels = {}) {
+  return samples.find(s => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+}
+
+test('break the upstream, the breaker opens; heal it, it closes; /metrics tells', { timeout: 90000 }, async t => {
+  const demo = startDemo({ duration: 80, env: { DEMO_RESET_TIMEOUT: '1500', DEMO_RPS: '20' } });
+  t.after(() => demo.stop());
+  const { app, upstream } = await demo.ready;
+  const breakerState = async () => (await getJson(`${app}/dashboard/api/state`)).body.breakers[0].state;
+
+  await t.test('healthy: /data answers with the upstream post', async () => {
+    const { status, body } = await getJson(`${app}/data`);
+    assert.equal(status, 200);
+    assert.equal(body.id, 1);
+    assert.match(body.title, /sunt aut facere/);
+    assert.equal(await breakerState(), 'closed');
+  });
+
+  await t.test('broken: the breaker opens, fallback answers then 503', async () => {
+    // The upstream's own control endpoint, as a script would call it.
+    const control = await fetch(`${upstream}/control?errorRate=1`, { method: 'POST' });
+    assert.equal((await control.json()).errorRate, 1);
+    await waitFor('the breaker to open', async () => (await breakerState()) === 'open');
+
+    // Quiet the generator, so the fallback's bucket (5 tokens) is ours alone.
+    assert.equal((await postJson(`${app}/dashboard/api/traffic`, { rps: 0 })).body.rps, 0);
+    await new Promise(resolve => setTimeout(resolve, 1100)); // the bucket refills
+    const answers = await Promise.all(Array.from({ length: 12 }, () => getJson(`${app}/data`)));
+    const fallbacks = answers.filter(a => a.status === 200 && a.body.message === FALLBACK);
+    const unavailable = answers.filter(a => a.status === 503);
+    assert.equal(fallbacks.length + unavailable.length, answers.length, JSON.stringify(answers));
+    assert.ok(fallbacks.length >= 1 && fallbacks.length <= 6, `fallbacks within the bucket: ${fallbacks.length}`);
+    assert.ok(unavailable.length >= 6, `503 once the bucket is dry: ${unavailable.length}`);
+    for (const a of unavailable) {
+      assert.equal(a.body.error, 'Downstream service failed');
+      assert.equal(a.body.details, 'Fallback rate limit exceeded');
+    }
+  });
+
+  await t.test('healed: the breaker half-opens, its trial call succeeds, it closes', async () => {
+    const healed = await postJson(`${app}/dashboard/api/upstream`, { errorRate: 0, latencyMs: 5 });
+    assert.equal(healed.body.errorRate, 0);
+    await postJson(`${app}/dashboard/api/traffic`, { rps: 10 });
+    await waitFor('the breaker to close', async () => (await breakerState()) === 'closed');
+    const { status, body } = await getJson(`${app}/data`);
+    assert.equal(status, 200);
+    assert.equal(body.id, 1);
+
+    const { body: state } = await getJson(`${app}/dashboard/api/state`);
+    const states = state.transitions.fetchData.map(x => x.state);
+    assert.deepEqual(states.slice(0, 2), ['closed', 'open']);
+    assert.deepEqual(states.slice(-2), ['halfOpen', 'closed']);
+    assert.ok(state.policies.retry.retries > 0, 'the retry retried while the upstream failed');
+    assert.ok(state.policies.buckets.fallback.denied > 0, 'the bucket denied some fallbacks');
+  });
+
+  await t.test('open and close by hand', async () => {
+    await postJson(`${app}/dashboard/api/traffic`, { rps: 0 });
+    const opened = await postJson(`${app}/dashboard/api/breakers/fetchData/open`);
+    assert.equal(opened.body.state, 'open');
+    const { status, body } = await getJson(`${app}/data`);
+    assert.equal(status, 200);
+    assert.equal(body.message, FALLBACK);
+    const closed = await postJson(`${app}/dashboard/api/breakers/fetchData/close`);
+    assert.equal(closed.body.state, 'closed');
+    assert.equal((await getJson(`${app}/data`)).body.id, 1);
+  });
+
+  await t.test('/metrics: opossum-prometheus series and fusewire gauges', async () => {
+    const res = await fetch(`${app}/metrics`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type'), /^text\/plain/);
+    const text = await res.text();
+    assert.match(text, /^# TYPE circuit counter$/m);
+    assert.match(text, /^# TYPE circuit_perf summary$/m);
+    assert.match(text, /^# TYPE fusewire_circuit_state gauge$/m);
+    assert.match(text, /^# TYPE fusewire_circuit_half_open_probes_in_flight gauge$/m);
+    const samples = parseMetrics(text);
+    const events = name => (sample(samples, 'circuit', { name: 'fetchData', event: name }) || {}).value;
+    assert.ok(events('fire') > 20, `fires: ${events('fire')}`);
+    assert.ok(events('success') > 0);
+    assert.ok(events('failure') > 0);
+    assert.ok(events('reject') > 0);
+    assert.ok(events('fallback') > 0);
+    assert.ok(events('open') >= 2, 'opened by traffic and by hand');
+    assert.ok(events('close') >= 2, 'closed by its trial call and by hand');
+    assert.ok(events('halfOpen') === undefined || events('halfOpen') >= 1);
+    assert.equal(events('fire'), events('success') + events('failure') + events('reject'),
+      'every call either ran (success or failure) or was rejected');
+    assert.ok(sample(samples, 'circuit_perf_count', { name: 'fetchData', event: 'success' }).value > 0);
+    assert.ok(sample(samples, 'circuit_perf', { name: 'fetchData', event: 'failure', quantile: '0.5' }));
+    assert.equal(sample(samples, 'fusewire_circuit_state', { name: 'fetchData' }).value, 0);
+    assert.equal(sample(samples, 'fusewire_circuit_half_open_probes_in_flight', { name: 'fetchData' }).value, 0);
+    assert.ok(sample(samples, 'fusewire_retry_retries_total').value > 0);
+    assert.ok(sample(samples, 'fusewire_token_bucket_decisions_total', { bucket: 'fallback', decision: 'denied' }).value > 0);
+    assert.ok(sample(samples, 'fusewire_token_bucket_available', { bucket: 'fallback' }));
+  });
+});
+
+test('a bounded run stops by itself', { timeout: 30000 }, async () => {
+  const demo = startDemo({ duration: 2 });
+  const { app } = await demo.ready;
+  assert.equal((await getJson(`${app}/data`)).status, 200);
+  const { code } = await demo.exited;
+  assert.equal(code, 0);
+  assert.match(demo.output(), /stopping \(--duration 2 s elapsed\)/);
+});
