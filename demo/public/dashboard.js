@@ -177,6 +177,8 @@ function renderBreaker (b) {
   $('.errfill', node).style.width = `${Math.min(100, pct)}%`;
   $('.threshold', node).style.left = `${o.errorThresholdPercentage}%`;
   $('.errv', node).textContent = `${pct.toFixed(0)}%`;
+  for (const el of node.querySelectorAll('dd[data-t]')) el.textContent = b.window.totals[el.dataset.t];
+  $('.probes', node).textContent = b.probesInFlight;
   const p = b.latency.percentiles || {};
   for (const td of node.querySelectorAll('td[data-p]')) {
     td.textContent = fmtMs(td.dataset.p === 'mean' ? b.latency.mean : p[td.dataset.p]);

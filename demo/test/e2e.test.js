@@ -80,6 +80,20 @@ test('break the upstream, the breaker opens; heal it, it closes; /metrics tells'
     assert.ok(state.policies.buckets.fallback.denied > 0, 'the bucket denied some fallbacks');
   });
 
+  await t.test('slow: a call past the 3 s timeout gets the fallback', async () => {
+    await postJson(`${app}/dashboard/api/traffic`, { rps: 0 });
+    await postJson(`${app}/dashboard/api/upstream`, { errorRate: 0, latencyMs: 3300, jitterMs: 0 });
+    const started = Date.now();
+    const { status, body } = await getJson(`${app}/data`);
+    const took = Date.now() - started;
+    assert.equal(status, 200);
+    assert.equal(body.message, FALLBACK);
+    assert.ok(took >= 2900 && took < 3300, `answered at the breaker's timeout, after ${took} ms`);
+    const { body: state } = await getJson(`${app}/dashboard/api/state`);
+    assert.ok(state.breakers[0].window.totals.timeouts >= 1);
+    await postJson(`${app}/dashboard/api/upstream`, { errorRate: 0, latencyMs: 5, jitterMs: 5 });
+  });
+
   await t.test('open and close by hand', async () => {
     await postJson(`${app}/dashboard/api/traffic`, { rps: 0 });
     const opened = await postJson(`${app}/dashboard/api/breakers/fetchData/open`);
@@ -108,6 +122,7 @@ test('break the upstream, the breaker opens; heal it, it closes; /metrics tells'
     assert.ok(events('failure') > 0);
     assert.ok(events('reject') > 0);
     assert.ok(events('fallback') > 0);
+    assert.ok(events('timeout') >= 1);
     assert.ok(events('open') >= 2, 'opened by traffic and by hand');
     assert.ok(events('close') >= 2, 'closed by its trial call and by hand');
     assert.ok(events('halfOpen') === undefined || events('halfOpen') >= 1);
