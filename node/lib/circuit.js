@@ -24,6 +24,8 @@ const HALF_OPEN = 2;
 const SHUTDOWN = 9;
 
 const OUR_ERROR = Symbol('our-error');
+const R_FIRE = N.R_FIRE;
+const R_SUCCESS = N.R_SUCCESS;
 
 // opossum registers its own listeners for these at construction, so they
 // are what `eventNames()` lists on a new breaker (opossum-prometheus reads
@@ -125,6 +127,9 @@ class CircuitBreaker extends EventEmitter {
     this._tail = null;
     this._deadlineTimer = null;
     this._onDeadline = () => this._expire();
+    this._timerRefed = false;
+    this._unrefQueued = false;
+    this._maybeUnref = () => this._unrefIfIdle();
     this._builtinEvents = BUILTIN_EVENTS.slice();
 
     this._name = options.name || action.name || nextName();
@@ -311,17 +316,26 @@ class CircuitBreaker extends EventEmitter {
 
   // ---- calls ----
   fire (...args) {
-    return this.call(this.action, ...args);
+    // opossum's fire() is call(this.action, ...args): the action runs with
+    // itself as `this`. The rest array is fresh, so it is the args array.
+    return this._call(this.action, args);
   }
 
   call (context, ...rest) {
+    return this._call(context, rest);
+  }
+
+  _call (context, args) {
     if (this._state === SHUTDOWN) {
       return Promise.reject(buildError('The circuit has been shutdown.', 'ESHUTDOWN'));
     }
-    const args = rest.slice();
+    const rest = args;
+    args = args.slice();
     const status = this._status;
-    status._push(N.R_FIRE, Date.now(), 0, 0);
-    this.emit('fire', args);
+    let now = Date.now();
+    status._push(R_FIRE, now, 0, 0);
+    // emit() with no listener still allocates its rest arguments.
+    if (this._events.fire !== undefined) this.emit('fire', args);
 
     if (!this._enabled) {
       const result = this.action.apply(context, args);
@@ -330,6 +344,7 @@ class CircuitBreaker extends EventEmitter {
 
     const options = this.options;
     const cacheKey = options.cache || options.coalesce ? options.cacheGetKey.apply(this, rest) : '';
+    if (options.cache || options.coalesce) now = -1;
     if (options.cache) {
       const cached = options.cacheTransport.get(cacheKey);
       if (cached) {
@@ -372,7 +387,7 @@ class CircuitBreaker extends EventEmitter {
     const promise = new Promise((resolve, reject) => {
       call.resolve = resolve;
       call.reject = reject;
-      this._run(call);
+      this._run(call, now);
     });
     if (options.coalesce) {
       options.coalesceCache.set(cacheKey, promise,
@@ -381,8 +396,8 @@ class CircuitBreaker extends EventEmitter {
     return promise;
   }
 
-  _run (call) {
-    const start = call.start = Date.now();
+  _run (call, now) {
+    const start = call.start = now >= 0 ? now : Date.now();
     if (!this.semaphore.test()) {
       const latency = Date.now() - start;
       const err = buildError('Semaphore locked', 'ESEMLOCKED');
@@ -409,19 +424,21 @@ class CircuitBreaker extends EventEmitter {
   }
 
   // A call's action settled (or timed out): the outcome, as opossum emits it.
-  _succeeded (call, value, latency) {
-    this._status._push(N.R_SUCCESS, Date.now(), latency, call.permit);
+  _succeeded (call, value, latency, end) {
+    this._status._push(R_SUCCESS, end, latency, call.permit);
     // A half-open probe (or an outcome arriving while not closed) may move
     // the breaker: ask now, so 'close' comes before 'success' as in opossum.
     if (this._state !== CLOSED) this._status._flush();
-    this.emit('success', value, latency);
+    if (this._events.success !== undefined) this.emit('success', value, latency);
   }
 
   _failed (call, error, latency, timedOut) {
     const permit = this.warmUp ? -1 : call.permit;
     this._status._push(timedOut ? N.R_FAILURE_TIMEOUT : N.R_FAILURE, Date.now(), latency, permit);
-    this.emit('failure', error, latency, call.args);
-    if (this._ruled !== rulesKey(this.options)) this._configure();
+    if (this._events.failure !== undefined) this.emit('failure', error, latency, call.args);
+    const o = this.options;
+    if (o.errorThresholdPercentage !== this._ruled[0] || o.resetTimeout !== this._ruled[1] ||
+      o.volumeThreshold !== this._ruled[2]) this._configure();
     this._status._flush();
   }
 
@@ -433,8 +450,10 @@ class CircuitBreaker extends EventEmitter {
       this._head = this._tail = call;
       if (this._deadlineTimer === null) {
         this._deadlineTimer = setTimeout(this._onDeadline, deadline - call.start);
-      } else {
+        this._timerRefed = true;
+      } else if (!this._timerRefed) {
         this._deadlineTimer.ref();
+        this._timerRefed = true;
       }
       return;
     }
@@ -447,6 +466,7 @@ class CircuitBreaker extends EventEmitter {
       this._head = call;
       clearTimeout(this._deadlineTimer);
       this._deadlineTimer = setTimeout(this._onDeadline, Math.max(1, deadline - Date.now()));
+      this._timerRefed = true;
     } else {
       call.prev = after;
       call.next = after.next;
@@ -464,12 +484,26 @@ class CircuitBreaker extends EventEmitter {
     if (call.next !== null) call.next.prev = call.prev;
     else this._tail = call.prev;
     call.prev = call.next = null;
-    // Nothing pending: the armed timer must not keep the process alive.
-    if (this._head === null && this._deadlineTimer !== null) this._deadlineTimer.unref();
+    // Nothing pending: the armed timer must not keep the process alive. Its
+    // ref() and unref() reach into C++, so instead of toggling on every call
+    // that empties the list, check once the current macrotask is done.
+    if (this._head === null && !this._unrefQueued) {
+      this._unrefQueued = true;
+      setImmediate(this._maybeUnref);
+    }
+  }
+
+  _unrefIfIdle () {
+    this._unrefQueued = false;
+    if (this._head === null && this._deadlineTimer !== null && this._timerRefed) {
+      this._deadlineTimer.unref();
+      this._timerRefed = false;
+    }
   }
 
   _expire () {
     this._deadlineTimer = null;
+    this._timerRefed = false;
     const now = Date.now();
     let call = this._head;
     while (call !== null && call.deadline <= now) {
@@ -479,12 +513,14 @@ class CircuitBreaker extends EventEmitter {
     }
     if (this._head !== null && this._deadlineTimer === null && this._state !== SHUTDOWN) {
       this._deadlineTimer = setTimeout(this._onDeadline, Math.max(1, this._head.deadline - now));
+      this._timerRefed = true;
     }
   }
 
   // ---- native ----
   _configure () {
-    this._ruled = rulesKey(this.options);
+    const o = this.options;
+    this._ruled = [o.errorThresholdPercentage, o.resetTimeout, o.volumeThreshold];
     this._status._engine.configure(this._io, this._status._n, Date.now(), engineRules(this.options));
     this._status._n = 0;
     this._status._answered();
@@ -612,12 +648,13 @@ class Call {
     if (this.done) return;
     this.done = true;
     const b = this.breaker;
-    b._disarm(this);
-    b._succeeded(this, value, Date.now() - this.start);
-    resetCoalesce(b, this.cacheKey, 'success');
+    if (this.deadline !== 0) b._disarm(this);
+    const end = Date.now();
+    b._succeeded(this, value, end - this.start, end);
+    const options = b.options;
+    if (options.coalesce) resetCoalesce(b, this.cacheKey, 'success');
     b.semaphore.release();
     this.resolve(value);
-    const options = b.options;
     if (options.cache) {
       options.cacheTransport.set(this.cacheKey, promise,
         options.cacheTTL > 0 ? Date.now() + options.cacheTTL : 0);
@@ -652,7 +689,7 @@ class Call {
 
 function handleError (breaker, call, error, latency, timedOut = false) {
   if (breaker.options.errorFilter(error, ...call.args)) {
-    breaker._succeeded(call, error, latency);
+    breaker._succeeded(call, error, latency, Date.now());
   } else {
     breaker._failed(call, error, latency, timedOut);
     const fb = fallback(breaker, error, call.args);
@@ -680,10 +717,6 @@ function resetCoalesce (breaker, cacheKey, event) {
   if (!event || breaker.options.coalesceResetOn.includes(event)) {
     breaker.options.coalesceCache?.delete(cacheKey);
   }
-}
-
-function rulesKey (o) {
-  return `${o.errorThresholdPercentage}|${o.resetTimeout}|${o.volumeThreshold}`;
 }
 
 function buildError (msg, code) {

@@ -28,6 +28,8 @@ const CODE_OF = {
   semaphoreRejections: N.R_SEMAPHORE_LOCKED
 };
 const ROTATE_EVENT_NAME = 'rotate';
+const RECORDS = N.RECORDS;
+const RECORD_LEN = N.RECORD_LEN;
 const MAX_RECORDS = N.RING;
 
 function bucket () {
@@ -182,7 +184,7 @@ class Status extends EventEmitter {
 
   _push (code, now, latency, permit) {
     const io = this._io;
-    const at = N.RECORDS + this._n * N.RECORD_LEN;
+    const at = RECORDS + this._n * RECORD_LEN;
     io[at] = code;
     io[at + 1] = now;
     io[at + 2] = latency;

@@ -98,8 +98,7 @@ fn window_of(span: u64, buckets: usize) -> Result<CoreWindow> {
 }
 
 fn tally_of(span: u64, buckets: usize) -> Result<Rolling<OpBucket, MAX_BUCKETS>> {
-    Rolling::new(span, buckets, OpBucket::default())
-        .map_err(|e| config_error("rolling window", e))
+    Rolling::new(span, buckets, OpBucket::default()).map_err(|e| config_error("rolling window", e))
 }
 
 fn jitter_of(name: Option<&str>) -> Result<Jitter> {
@@ -219,7 +218,13 @@ impl Engine {
 
     /// Sets the breaker rules, keeping the window, the counters and the state.
     #[napi]
-    pub fn configure(&mut self, mut io: Float64ArraySlice<'_>, n: u32, now: f64, rules: EngineRules) -> Result<u32> {
+    pub fn configure(
+        &mut self,
+        mut io: Float64ArraySlice<'_>,
+        n: u32,
+        now: f64,
+        rules: EngineRules,
+    ) -> Result<u32> {
         let io = slice(&mut io);
         let (config, opossum) = config_of(&rules)?;
         self.opossum = opossum;
@@ -417,12 +422,23 @@ impl Engine {
     /// the saved latency samples. The core window gets matching samples so
     /// the primed calls weigh in the trip rule as they do in opossum.
     #[napi]
-    pub fn prime(&mut self, mut io: Float64ArraySlice<'_>, n: u32, now: f64, counters: Vec<f64>, latencies: Vec<f64>) {
+    pub fn prime(
+        &mut self,
+        mut io: Float64ArraySlice<'_>,
+        n: u32,
+        now: f64,
+        counters: Vec<f64>,
+        latencies: Vec<f64>,
+    ) {
         let io = slice(&mut io);
         self.drain(io, n);
         let t = ticks(now);
         let tn = self.tally_now(t);
-        let get = |i: usize| counters.get(i).map_or(0, |v| ticks(*v).min(u64::from(u32::MAX)) as u32);
+        let get = |i: usize| {
+            counters
+                .get(i)
+                .map_or(0, |v| ticks(*v).min(u64::from(u32::MAX)) as u32)
+        };
         self.tally.update(tn, |b| {
             for (i, c) in b.counters.iter_mut().enumerate().take(COUNTERS) {
                 *c = c.saturating_add(get(i));
@@ -604,12 +620,7 @@ impl Engine {
         self.note(moved, now);
         let s: Snapshot = self.breaker.snapshot(now);
         set(io, IO_TRANSITIONS, self.n_transitions as f64);
-        for (i, (from, to)) in self
-            .transitions
-            .iter()
-            .take(self.n_transitions)
-            .enumerate()
-        {
+        for (i, (from, to)) in self.transitions.iter().take(self.n_transitions).enumerate() {
             set(io, IO_PAIRS + 2 * i, f64::from(*from));
             set(io, IO_PAIRS + 2 * i + 1, f64::from(*to));
         }
@@ -653,7 +664,11 @@ struct Out<'a> {
 
 impl<'a> Out<'a> {
     fn new(io: &'a mut [f64], start: usize) -> Self {
-        Self { io, at: start, start }
+        Self {
+            io,
+            at: start,
+            start,
+        }
     }
 
     fn push(&mut self, v: f64) {

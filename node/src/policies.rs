@@ -33,6 +33,12 @@ pub struct BackoffSpec {
     pub jitter_percent: Option<u32>,
 }
 
+fn bad_kind(kind: &str) -> Error {
+    invalid(format!(
+        "fusewire: backoff kind must be 'constant', 'linear' or 'exponential', got '{kind}'"
+    ))
+}
+
 fn backoff_of(s: &BackoffSpec) -> Result<Backoff> {
     let base = ticks(s.base);
     let schedule = match s.kind.as_str() {
@@ -45,11 +51,7 @@ fn backoff_of(s: &BackoffSpec) -> Result<Backoff> {
             base,
             factor_milli: (s.factor.unwrap_or(2.0) * 1000.0).clamp(0.0, u32::MAX as f64) as u32,
         },
-        other => {
-            return Err(invalid(format!(
-                "fusewire: backoff kind must be 'constant', 'linear' or 'exponential', got '{other}'"
-            )))
-        }
+        other => return Err(bad_kind(other)),
     };
     let jitter = match s.jitter.as_deref().unwrap_or("none") {
         "none" => Jitter::None,
@@ -135,7 +137,8 @@ impl TokenBucket {
     pub fn new(burst: u32, tokens: u32, period: f64) -> Result<Self> {
         let burst = NonZeroU32::new(burst)
             .ok_or_else(|| invalid("fusewire: TokenBucket capacity must be at least 1".into()))?;
-        let rate = Rate::new(tokens, ticks(period)).map_err(|e| config_error("TokenBucket rate", e))?;
+        let rate =
+            Rate::new(tokens, ticks(period)).map_err(|e| config_error("TokenBucket rate", e))?;
         Ok(Self {
             inner: fusewire::Bucket::new(burst, rate),
         })
@@ -206,12 +209,9 @@ impl Bulkhead {
     #[napi]
     pub fn try_acquire(&mut self, priority: u32) -> bool {
         match self.inner.try_acquire(priority_of(priority)) {
-            Ok(slot) => {
-                // The JS side holds the slot as its priority number.
-                let _ = slot.priority();
-                core::mem::forget(slot);
-                true
-            }
+            // The JS side holds the slot as its priority number and gives it
+            // back through `release`, which rebuilds it with `Slot::from_priority`.
+            Ok(_slot) => true,
             Err(_) => false,
         }
     }
