@@ -30,7 +30,10 @@ function sample (samples, name, labels = {}) {
 
 test('break the upstream, the breaker opens; heal it, it closes; /metrics tells', { timeout: 90000 }, async t => {
   const demo = startDemo({ duration: 80, env: { DEMO_RESET_TIMEOUT: '1500', DEMO_RPS: '20' } });
-  t.after(() => demo.stop());
+  t.after(async () => {
+    const { code, signal } = await demo.stop();
+    if (code !== 0 && signal !== 'SIGTERM') console.log(`demo exited with ${code ?? signal}:\n${demo.output()}`);
+  });
   const { app, upstream } = await demo.ready;
   const breakerState = async () => (await getJson(`${app}/dashboard/api/state`)).body.breakers[0].state;
 
