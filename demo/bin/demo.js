@@ -86,7 +86,7 @@ function watchBucket (bucket, { refillPerSecond }) {
 async function main () {
   const opts = parseArgs(process.argv.slice(2), process.env);
   if (opts.help) {
-    console.log(require('node:fs').readFileSync(__filename, 'utf8').split('\n').slice(4, 13).map(l => l.replace(/^\/\/ ?/, '')).join('\n'));
+    console.log(require('node:fs').readFileSync(__filename, 'utf8').split('\n').slice(3, 13).map(l => l.replace(/^\/\/ ?/, '')).join('\n'));
     return;
   }
 

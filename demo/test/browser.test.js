@@ -14,7 +14,7 @@ const { startDemo } = require('./helpers');
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const SHOTS = process.env.DEMO_SCREENSHOT_DIR || path.join(__dirname, '..', 'test-results');
 
-test('dashboard shows the breaker opening after the upstream is broken', { timeout: 90000 }, async t => {
+test('dashboard shows the breaker opening after the upstream is broken, and closing once healed', { timeout: 90000 }, async t => {
   assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: make test installs the Debian package chromium`);
   const { chromium } = require('playwright-core');
 
@@ -66,5 +66,13 @@ test('dashboard shows the breaker opening after the upstream is broken', { timeo
   const shot = path.join(SHOTS, 'dashboard-open.png');
   await page.screenshot({ path: shot, fullPage: true });
   console.log(`screenshot: ${shot}`);
+
+  // And back: heal through the page, the trial call succeeds, the page says CLOSED.
+  await page.click('#heal-upstream');
+  await page.waitForFunction(() => document.querySelector('[data-testid="breaker-state"]').dataset.state === 'closed',
+    null, { timeout: 15000 });
+  const states = await page.locator('ol.transitions li').allTextContents();
+  assert.match(states[0], /CLOSED/, 'the newest transition is the closing');
+  assert.ok(states.some(text => text.includes('HALF-OPEN')), 'the breaker half-opened on its way back');
   assert.deepEqual(errors, [], 'no script errors on the page');
 });
