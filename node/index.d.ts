@@ -24,6 +24,8 @@ declare class CircuitBreaker<TI extends unknown[] = unknown[], TR = unknown> ext
   readonly enabled: boolean;
   /** Half-open and the trial call not yet taken. */
   readonly pendingClose: boolean;
+  /** fusewire extra: half-open probe calls in flight (0 unless half-open). */
+  readonly halfOpenProbesInFlight: number;
   readonly closed: boolean;
   readonly opened: boolean;
   readonly halfOpen: boolean;

@@ -169,6 +169,11 @@ class CircuitBreaker extends EventEmitter {
   get closed () { return this._state === CLOSED; }
   get opened () { return this._state === OPEN; }
   get halfOpen () { return this._state === HALF_OPEN; }
+  /** fusewire extra: half-open probe calls in flight (0 unless half-open). */
+  get halfOpenProbesInFlight () {
+    this._status._flush();
+    return this._io[N.IO_PROBES_IN_FLIGHT];
+  }
   get status () { return this._status; }
   get stats () { return this._status.stats; }
   get enabled () { return this._enabled; }

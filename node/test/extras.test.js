@@ -21,10 +21,12 @@ describe('breaker extras', () => {
     assert.equal(b.halfOpen, true);
     const p1 = b.fire();
     const p2 = b.fire();
+    assert.equal(b.halfOpenProbesInFlight, 2);
     await assert.rejects(b.fire(), { code: 'EOPENBREAKER' });
     release[0]('a');
     await p1;
     assert.equal(b.halfOpen, true, 'one of two probes passed');
+    assert.equal(b.halfOpenProbesInFlight, 1);
     release[1]('b');
     await p2;
     assert.equal(b.closed, true);
