@@ -1,0 +1,44 @@
+"""fusewire: circuit breaker, retry, token bucket and bulkhead on one native core.
+
+Every decision is made by the Rust core (``fusewire._native``); this package
+adds what Python expects: decorators that keep signatures, sync and async
+context managers, exceptions under one ``FusewireError``.
+
+Time: durations are seconds (floats). The policies count integer
+nanoseconds of the monotonic clock (the one ``time.monotonic_ns()`` reads),
+read in Rust once per core call; pass ``clock=`` (a callable returning
+seconds, like ``time.monotonic``) to drive one by hand in tests.
+"""
+
+from ._breaker import CircuitBreaker
+from ._errors import (
+    BulkheadFull,
+    CircuitOpenError,
+    ConfigError,
+    FusewireError,
+    RateLimited,
+    RetryError,
+)
+from ._limits import Bulkhead, TokenBucket
+from ._native import Backoff, RetryBudget, __version__
+from ._retry import Retrying, retry
+from ._types import State, StateChange
+
+__all__ = [
+    "Backoff",
+    "Bulkhead",
+    "BulkheadFull",
+    "CircuitBreaker",
+    "CircuitOpenError",
+    "ConfigError",
+    "FusewireError",
+    "RateLimited",
+    "RetryBudget",
+    "RetryError",
+    "Retrying",
+    "State",
+    "StateChange",
+    "TokenBucket",
+    "__version__",
+    "retry",
+]

@@ -1,0 +1,104 @@
+"""`CircuitBreaker`: the core breaker as a decorator, context manager and `call`."""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Awaitable
+from types import TracebackType
+from typing import Any, Callable, TypeVar
+
+from . import _native
+from ._types import ParamSpec, State
+from ._wrap import is_async, wrap_async, wrap_sync
+
+__all__ = ["CircuitBreaker"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_Permits = tuple[tuple[int, int], ...]
+
+
+class CircuitBreaker(_native.Breaker):
+    """A circuit breaker (see the package docs for every option).
+
+    Use it as ``@breaker`` on sync or async functions and methods, as
+    ``with breaker:`` / ``async with breaker:``, or as
+    ``breaker.call(f, *args)`` / ``await breaker.call_async(f, *args)``.
+    Durations are seconds (floats); the breaker counts in nanoseconds of the
+    monotonic clock, or of ``clock()`` when one is given.
+    """
+
+    def __call__(self, func: Callable[P, R]) -> Callable[P, R]:
+        if is_async(func):
+            afunc: Callable[..., Awaitable[Any]] = func  # type: ignore[assignment]
+
+            async def guarded(*args: Any, **kwargs: Any) -> Any:
+                return await self.call_async(afunc, *args, **kwargs)
+
+            return wrap_async(func, guarded)  # type: ignore[no-any-return]
+        return wrap_sync(self, func)
+
+    async def call_async(
+        self, func: Callable[P, Awaitable[R]], /, *args: P.args, **kwargs: P.kwargs
+    ) -> R:
+        """Awaits ``func(*args, **kwargs)`` through the breaker."""
+        permit, started = self._acquire()
+        try:
+            result = await func(*args, **kwargs)
+        except BaseException as exc:
+            self._record(permit, started, exc)
+            raise
+        self._record(permit, started)
+        return result
+
+    @property
+    def state(self) -> State:
+        """The state now (a breaker whose open time has passed reads half-open)."""
+        return State(self._state)
+
+    # Context managers: the permit of each `with` lives in a context variable
+    # so threads and asyncio tasks sharing one breaker keep theirs apart.
+    def _permits(self) -> contextvars.ContextVar[_Permits]:
+        var: contextvars.ContextVar[_Permits] | None = self.__dict__.get("_cm")
+        if var is None:
+            var = self.__dict__.setdefault("_cm", contextvars.ContextVar("fusewire_permits"))
+        assert var is not None
+        return var
+
+    def __enter__(self) -> CircuitBreaker:
+        taken = self._acquire()
+        var = self._permits()
+        var.set((*var.get(()), taken))
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        var = self._permits()
+        stack = var.get(())
+        if not stack:
+            raise RuntimeError("CircuitBreaker.__exit__ without a matching __enter__")
+        var.set(stack[:-1])
+        permit, started = stack[-1]
+        if exc_type is not None and exc is None:
+            exc = exc_type()
+        self._record(permit, started, exc)
+
+    async def __aenter__(self) -> CircuitBreaker:
+        return self.__enter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)
+
+    def __repr__(self) -> str:
+        label = f" {self.name!r}" if self.name else ""
+        return f"<CircuitBreaker{label} {self._state}>"

@@ -1,0 +1,88 @@
+"""The exceptions fusewire raises: all are `FusewireError`s."""
+
+from __future__ import annotations
+
+__all__ = [
+    "BulkheadFull",
+    "CircuitOpenError",
+    "ConfigError",
+    "FusewireError",
+    "RateLimited",
+    "RetryError",
+]
+
+
+class FusewireError(Exception):
+    """Base class of every exception fusewire raises."""
+
+
+class ConfigError(FusewireError, ValueError):
+    """A policy was built with a bad value; ``field`` is the keyword at fault."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"invalid `{field}`: {reason}")
+        self.field = field
+        self.reason = reason
+
+    def __reduce__(self) -> tuple[type[ConfigError], tuple[str, str]]:
+        return (type(self), (self.field, self.reason))
+
+
+class CircuitOpenError(FusewireError):
+    """The breaker refused the call; try again in ``retry_after`` seconds.
+
+    ``retry_after`` is ``math.inf`` while the breaker is forced open.
+    """
+
+    def __init__(self, name: str | None, retry_after: float, state: str) -> None:
+        label = f"circuit {name!r}" if name else "circuit"
+        super().__init__(f"{label} is {state.replace('_', '-')}; retry after {retry_after:.3f}s")
+        self.name = name
+        self.retry_after = retry_after
+        self.state = state
+
+    def __reduce__(self) -> tuple[type[CircuitOpenError], tuple[str | None, float, str]]:
+        return (type(self), (self.name, self.retry_after, self.state))
+
+
+class RateLimited(FusewireError):
+    """The token bucket is empty; a token will be there in ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"rate limited; retry after {retry_after:.6f}s")
+        self.retry_after = retry_after
+
+    def __reduce__(self) -> tuple[type[RateLimited], tuple[float]]:
+        return (type(self), (self.retry_after,))
+
+
+class BulkheadFull(FusewireError):
+    """Every slot open to ``priority`` is taken (``in_use`` in all)."""
+
+    def __init__(self, priority: str, in_use: int) -> None:
+        super().__init__(f"bulkhead full for {priority} calls ({in_use} in use)")
+        self.priority = priority
+        self.in_use = in_use
+
+    def __reduce__(self) -> tuple[type[BulkheadFull], tuple[str, int]]:
+        return (type(self), (self.priority, self.in_use))
+
+
+class RetryError(FusewireError):
+    """Retrying gave up after ``attempts`` attempts.
+
+    ``reason`` is ``"max_attempts"``, ``"deadline"`` or ``"budget"``; the
+    last attempt's exception is ``__cause__`` (also ``last_exception``).
+    """
+
+    def __init__(self, attempts: int, reason: str) -> None:
+        super().__init__(f"gave up after {attempts} attempt(s): {reason.replace('_', ' ')}")
+        self.attempts = attempts
+        self.reason = reason
+
+    @property
+    def last_exception(self) -> BaseException | None:
+        return self.__cause__
+
+    def __reduce__(self) -> tuple[type[RetryError], tuple[int, str]]:
+        return (type(self), (self.attempts, self.reason))

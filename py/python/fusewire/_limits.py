@@ -1,0 +1,179 @@
+"""`TokenBucket` and `Bulkhead`: rate and concurrency limits."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Awaitable
+from types import TracebackType
+from typing import Any, Callable, TypeVar
+
+from . import _native
+from ._errors import RateLimited
+from ._types import ParamSpec
+from ._wrap import is_async, wrap_async, wrap_sync
+
+__all__ = ["Bulkhead", "TokenBucket"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _deadline(timeout: float | None) -> float:
+    if timeout is None:
+        return math.inf
+    if timeout < 0 or math.isnan(timeout):
+        raise ValueError("timeout: must be a non-negative number of seconds or None")
+    return time.monotonic() + timeout
+
+
+class TokenBucket(_native.TokenBucket):
+    """``rate`` tokens every ``per`` seconds, up to ``burst`` (default ``rate``) at once.
+
+    ``acquire()``, ``call()``, ``with bucket:``, ``async with bucket:`` and the
+    decorator take a token or raise ``RateLimited`` at once (shed load);
+    ``wait()`` / ``await wait_async()`` sleep until tokens are there.
+    """
+
+    def wait(self, n: int = 1, *, timeout: float | None = None) -> None:
+        """Takes ``n`` tokens, sleeping until they are there (at most ``timeout`` s)."""
+        deadline = _deadline(timeout)
+        while True:
+            delay = self._take(n)
+            if delay == 0.0:
+                return
+            if time.monotonic() + delay > deadline:
+                raise RateLimited(delay)
+            time.sleep(delay)
+
+    async def wait_async(self, n: int = 1, *, timeout: float | None = None) -> None:
+        """``wait`` with ``asyncio.sleep``."""
+        deadline = _deadline(timeout)
+        while True:
+            delay = self._take(n)
+            if delay == 0.0:
+                return
+            if time.monotonic() + delay > deadline:
+                raise RateLimited(delay)
+            await asyncio.sleep(delay)
+
+    def __call__(self, func: Callable[P, R]) -> Callable[P, R]:
+        if is_async(func):
+            afunc: Callable[..., Awaitable[Any]] = func  # type: ignore[assignment]
+
+            async def limited(*args: Any, **kwargs: Any) -> Any:
+                self.acquire()
+                return await afunc(*args, **kwargs)
+
+            return wrap_async(func, limited)  # type: ignore[no-any-return]
+        return wrap_sync(self, func)
+
+    async def call_async(
+        self, func: Callable[P, Awaitable[R]], /, *args: P.args, **kwargs: P.kwargs
+    ) -> R:
+        """Takes a token (or raises ``RateLimited``), then awaits ``func``."""
+        self.acquire()
+        return await func(*args, **kwargs)
+
+    def __enter__(self) -> TokenBucket:
+        self.acquire()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
+    async def __aenter__(self) -> TokenBucket:
+        self.acquire()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
+
+class _Slot:
+    """``with bulkhead.slot("critical"):`` — one slot of a priority."""
+
+    __slots__ = ("_bulkhead", "_priority")
+
+    def __init__(self, bulkhead: Bulkhead, priority: str) -> None:
+        self._bulkhead = bulkhead
+        self._priority = priority
+
+    def __enter__(self) -> None:
+        self._bulkhead.acquire(self._priority)
+
+    def __exit__(self, *exc: object) -> None:
+        self._bulkhead.release(self._priority)
+
+    async def __aenter__(self) -> None:
+        self._bulkhead.acquire(self._priority)
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._bulkhead.release(self._priority)
+
+
+class Bulkhead(_native.Bulkhead):
+    """At most ``max_concurrent`` calls at once, the last ``reserve_critical``
+    slots kept for critical calls and ``reserve_normal`` more for normal ones.
+
+    A full bulkhead raises ``BulkheadFull`` at once (no queue).
+    """
+
+    def slot(self, priority: str = "normal") -> _Slot:
+        """A context manager (sync and async) holding one slot of ``priority``."""
+        return _Slot(self, priority)
+
+    def __call__(self, func: Callable[P, R]) -> Callable[P, R]:
+        if is_async(func):
+            afunc: Callable[..., Awaitable[Any]] = func  # type: ignore[assignment]
+
+            async def bounded(*args: Any, **kwargs: Any) -> Any:
+                return await self.call_async(afunc, *args, **kwargs)
+
+            return wrap_async(func, bounded)  # type: ignore[no-any-return]
+        return wrap_sync(self, func)
+
+    async def call_async(
+        self, func: Callable[P, Awaitable[R]], /, *args: P.args, **kwargs: P.kwargs
+    ) -> R:
+        """Awaits ``func`` in a normal slot, or raises ``BulkheadFull``."""
+        self.acquire()
+        try:
+            return await func(*args, **kwargs)
+        finally:
+            self.release()
+
+    def __enter__(self) -> Bulkhead:
+        self.acquire()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()
+
+    async def __aenter__(self) -> Bulkhead:
+        self.acquire()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()

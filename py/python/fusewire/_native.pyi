@@ -1,0 +1,192 @@
+# Stubs for the Rust extension `fusewire._native` (py/src). Checked by stubtest.
+from collections.abc import Awaitable, Iterable
+from typing import Any, Callable, Literal, final
+
+from typing_extensions import TypeAlias, disjoint_base
+
+__version__: str
+__all__ = [
+    "Backoff",
+    "Breaker",
+    "Bulkhead",
+    "Guarded",
+    "RetryBudget",
+    "RetryRun",
+    "Retrying",
+    "TokenBucket",
+    "__version__",
+    "monotonic_ns",
+]
+
+_Jitter: TypeAlias = Literal["none", "full", "equal", "decorrelated", "proportional"]
+_ExceptionSpec: TypeAlias = (
+    type[BaseException]
+    | Callable[[BaseException], object]
+    | Iterable[type[BaseException] | Callable[[BaseException], object]]
+)
+_Clock: TypeAlias = Callable[[], float]
+
+def monotonic_ns() -> int: ...
+
+@final
+class Backoff:
+    @staticmethod
+    def constant(
+        delay: float,
+        *,
+        jitter: _Jitter = "none",
+        jitter_percent: int | None = None,
+        cap: float | None = None,
+    ) -> Backoff: ...
+    @staticmethod
+    def linear(
+        base: float,
+        step: float,
+        *,
+        jitter: _Jitter = "none",
+        jitter_percent: int | None = None,
+        cap: float | None = None,
+    ) -> Backoff: ...
+    @staticmethod
+    def exponential(
+        base: float,
+        factor: float = 2.0,
+        *,
+        jitter: _Jitter = "none",
+        jitter_percent: int | None = None,
+        cap: float | None = None,
+    ) -> Backoff: ...
+    def delays(self, n: int, *, seed: int = 0) -> list[float]: ...
+    @property
+    def cap(self) -> float: ...
+
+@disjoint_base
+class Breaker:
+    def __new__(
+        cls,
+        *,
+        name: str | None = None,
+        failure_rate: float | None = ...,  # 50.0
+        slow_call_rate: float | None = None,
+        slow_call_duration: float | None = None,
+        consecutive_failures: int | None = None,
+        min_calls: int = 10,
+        window_size: int = 100,
+        window_duration: float | None = None,
+        window_buckets: int = 10,
+        comparison: Literal["at_least", "above"] = "at_least",
+        rate_basis: Literal["outcomes", "all_calls"] = "outcomes",
+        half_open_probes: int = 1,
+        half_open_rule: Literal["all_succeed", "rates"] = "all_succeed",
+        half_open_max_dwell: float | None = None,
+        dwell_expiry: Literal["reopen", "close"] = "reopen",
+        open_duration: float | Backoff | None = None,
+        reset_window_on_close: bool = True,
+        exclude: _ExceptionSpec | None = None,
+        exclude_as: Literal["ignored", "success"] = "ignored",
+        listeners: Iterable[Callable[[Any], object]] = ...,
+        seed: int = 0,
+        clock: _Clock | None = None,
+    ) -> Breaker: ...
+    def call(self, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any: ...
+    def _acquire(self) -> tuple[int, int]: ...
+    def _record(self, permit: int, started: int, exc: BaseException | None = None) -> None: ...
+    def add_listener(self, listener: Callable[[Any], object]) -> None: ...
+    def remove_listener(self, listener: Callable[[Any], object]) -> None: ...
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def _state(self) -> str: ...
+    def snapshot(self) -> dict[str, Any]: ...
+    def trip(self) -> None: ...
+    def close(self) -> None: ...
+    def force_open(self) -> None: ...
+    def disable(self) -> None: ...
+    def reset(self) -> None: ...
+
+@disjoint_base
+class TokenBucket:
+    def __new__(
+        cls,
+        rate: int,
+        per: float = 1.0,
+        *,
+        burst: int | None = None,
+        clock: _Clock | None = None,
+    ) -> TokenBucket: ...
+    def try_acquire(self, n: int = 1) -> bool: ...
+    def acquire(self, n: int = 1) -> None: ...
+    def _take(self, n: int = 1) -> float: ...
+    def call(self, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any: ...
+    def refund(self, n: int = 1) -> None: ...
+    def set_rate(self, rate: int, per: float = 1.0) -> None: ...
+    @property
+    def available(self) -> int: ...
+    @property
+    def burst(self) -> int: ...
+
+@disjoint_base
+class Bulkhead:
+    def __new__(
+        cls, max_concurrent: int, *, reserve_critical: int = 0, reserve_normal: int = 0
+    ) -> Bulkhead: ...
+    def try_acquire(self, priority: str = "normal") -> bool: ...
+    def acquire(self, priority: str = "normal") -> None: ...
+    def release(self, priority: str = "normal") -> None: ...
+    def call(self, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any: ...
+    @property
+    def in_use(self) -> int: ...
+    @property
+    def available(self) -> int: ...
+    @property
+    def max_concurrent(self) -> int: ...
+
+@final
+class RetryBudget:
+    def __new__(cls, max_tokens: int = 10, token_ratio: float = 0.1) -> RetryBudget: ...
+    @property
+    def tokens(self) -> float: ...
+    @property
+    def can_retry(self) -> bool: ...
+    @property
+    def throttled(self) -> int: ...
+
+@disjoint_base
+class Retrying:
+    def __new__(
+        cls,
+        *,
+        max_attempts: int = 3,
+        max_elapsed: float | None = None,
+        backoff: Backoff | None = None,
+        retry_on: _ExceptionSpec | None = None,
+        budget: RetryBudget | None = None,
+        reraise: bool = False,
+        honor_retry_after: bool = True,
+        seed: int | None = None,
+        clock: _Clock | None = None,
+        sleep: Callable[[float], object] | None = None,
+        async_sleep: Callable[[float], Awaitable[object]] | None = None,
+        before_sleep: Callable[[int, float, BaseException], object] | None = None,
+    ) -> Retrying: ...
+    def call(self, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any: ...
+    def _begin(self) -> RetryRun: ...
+    @property
+    def _async_sleep(self) -> Callable[[float], Awaitable[object]] | None: ...
+    @property
+    def max_attempts(self) -> int: ...
+
+@final
+class RetryRun:
+    def success(self) -> None: ...
+    def failure(self, exc: BaseException) -> float | None: ...
+    @property
+    def attempts(self) -> int: ...
+
+@final
+class Guarded:
+    def __new__(cls, policy: object, func: Callable[..., Any]) -> Guarded: ...
+    def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+    def __get__(self, instance: object, owner: type | None = None, /) -> Any: ...
+    @property
+    def policy(self) -> object: ...

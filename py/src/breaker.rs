@@ -1,0 +1,546 @@
+//! `Breaker`: the core circuit breaker behind `fusewire.CircuitBreaker`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use fusewire::{
+    BreakerConfig, Comparison, DwellExpiry, HalfOpenRule, Outcome, Permit, RateBasis, Reason,
+    State, TimeWindow, Transition,
+};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyTuple};
+
+use crate::backoff::Backoff;
+use crate::clock::{duration, positive_duration, seconds, Clock};
+use crate::errors::{circuit_open, config_error, from_core};
+use crate::matcher::{is_exception, Matcher};
+use crate::window::{AnyWindow, CountRing, MAX_BUCKETS};
+
+type Core = fusewire::Breaker<AnyWindow>;
+
+pub fn state_name(s: State) -> &'static str {
+    match s {
+        State::Closed => "closed",
+        State::Open => "open",
+        State::HalfOpen => "half_open",
+        State::ForcedOpen => "forced_open",
+        State::Disabled => "disabled",
+    }
+}
+
+fn reason_name(r: Reason) -> &'static str {
+    match r {
+        Reason::FailureRate => "failure_rate",
+        Reason::SlowCallRate => "slow_call_rate",
+        Reason::ConsecutiveFailures => "consecutive_failures",
+        Reason::OpenElapsed => "open_elapsed",
+        Reason::ProbesPassed => "probes_passed",
+        Reason::ProbesFailed => "probes_failed",
+        Reason::DwellExpired => "dwell_expired",
+        Reason::Host => "host",
+    }
+}
+
+fn choice<T: Copy>(field: &str, value: &str, options: &[(&str, T)]) -> PyResult<T> {
+    options
+        .iter()
+        .find(|(name, _)| *name == value)
+        .map(|(_, v)| *v)
+        .ok_or_else(|| {
+            let names: Vec<String> = options.iter().map(|(n, _)| format!("'{n}'")).collect();
+            config_error(field, &format!("must be one of {}", names.join(", ")))
+        })
+}
+
+/// How a call ended, as the breaker will count it.
+enum Ending {
+    Outcome(Outcome),
+    /// Cancelled or interrupted (a `BaseException` that is not an
+    /// `Exception`): the permit goes back unrecorded.
+    Release,
+}
+
+static STATE_CHANGE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// The native circuit breaker. Public API: `fusewire.CircuitBreaker`.
+#[pyclass(module = "fusewire._native", frozen, subclass)]
+pub struct Breaker {
+    core: Mutex<Core>,
+    clock: Clock,
+    exclude: Matcher,
+    exclude_as_success: bool,
+    name: Option<String>,
+    listeners: Mutex<Vec<Py<PyAny>>>,
+    /// Whether a success needs its own end time: the slow-call rule judges
+    /// durations and a time window files outcomes by time. Otherwise the
+    /// clock is read once per call (it costs more than the core call).
+    timed: bool,
+    /// The latest `now` handed to the core, so a reused start time never
+    /// looks like the clock going backwards.
+    latest: AtomicU64,
+}
+
+impl Breaker {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Core> {
+        // Poisoning needs a panic while locked; the core never panics. Go on
+        // with the data either way rather than panic across the boundary.
+        self.core.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Calls the listeners with a `StateChange`, outside every lock.
+    fn emit(&self, py: Python<'_>, t: Option<Transition>, at: u64) {
+        let Some(t) = t else { return };
+        let listeners: Vec<Py<PyAny>> = {
+            let guard = self.listeners.lock().unwrap_or_else(|e| e.into_inner());
+            guard.iter().map(|l| l.clone_ref(py)).collect()
+        };
+        if listeners.is_empty() {
+            return;
+        }
+        let change = STATE_CHANGE
+            .import(py, "fusewire._types", "_state_change")
+            .and_then(|make| {
+                make.call1((
+                    self.name.clone(),
+                    state_name(t.from),
+                    state_name(t.to),
+                    reason_name(t.reason),
+                    seconds(at),
+                ))
+            });
+        let change = match change {
+            Ok(c) => c,
+            Err(e) => return e.write_unraisable(py, None),
+        };
+        for l in listeners {
+            if let Err(e) = l.bind(py).call1((&change,)) {
+                e.write_unraisable(py, Some(l.bind(py)));
+            }
+        }
+    }
+
+    fn now(&self, py: Python<'_>) -> PyResult<u64> {
+        let now = self.clock.now(py)?;
+        self.latest.fetch_max(now, Ordering::Relaxed);
+        Ok(now)
+    }
+
+    fn ending(&self, exc: Option<&Bound<'_, PyAny>>) -> Ending {
+        match exc {
+            None => Ending::Outcome(Outcome::Success),
+            Some(e) if !is_exception(e) => Ending::Release,
+            Some(e) if self.exclude.matches(e) => Ending::Outcome(if self.exclude_as_success {
+                Outcome::Success
+            } else {
+                Outcome::Ignored
+            }),
+            Some(_) => Ending::Outcome(Outcome::Failure),
+        }
+    }
+
+    fn acquire_at(&self, py: Python<'_>, now: u64) -> PyResult<Permit> {
+        let result = self.lock().try_acquire(now);
+        match result {
+            Ok(mut permit) => {
+                self.emit(py, permit.transition.take(), now);
+                Ok(permit)
+            }
+            Err(rejected) => {
+                self.emit(py, rejected.transition, now);
+                Err(circuit_open(
+                    py,
+                    self.name.as_deref(),
+                    seconds(rejected.retry_after),
+                    state_name(rejected.state),
+                ))
+            }
+        }
+    }
+
+    fn finish(
+        &self,
+        py: Python<'_>,
+        permit: Permit,
+        started: u64,
+        exc: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let ending = self.ending(exc);
+        let success = matches!(ending, Ending::Outcome(Outcome::Success));
+        // The permit must go back even if a fake clock fails now.
+        let (end, clock_err) = if success && !self.timed {
+            (started.max(self.latest.load(Ordering::Relaxed)), None)
+        } else {
+            match self.now(py) {
+                Ok(t) => (t, None),
+                Err(e) => (started, Some(e)),
+            }
+        };
+        let moved = match ending {
+            Ending::Outcome(o) => self
+                .lock()
+                .record(permit, o, end.saturating_sub(started), end),
+            Ending::Release => self.lock().release(permit, end),
+        };
+        self.emit(py, moved, end);
+        clock_err.map_or(Ok(()), Err)
+    }
+
+    /// The whole guarded call: acquire, run `func` with no lock held, record.
+    pub fn call_impl<'py>(
+        &self,
+        py: Python<'py>,
+        func: &Bound<'py, PyAny>,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let started = self.now(py)?;
+        let permit = self.acquire_at(py, started)?;
+        match func.call(args, kwargs) {
+            Ok(v) => {
+                self.finish(py, permit, started, None)?;
+                Ok(v)
+            }
+            Err(err) => {
+                let value = err.value(py).clone();
+                if let Err(e) = self.finish(py, permit, started, Some(value.as_any())) {
+                    e.write_unraisable(py, None);
+                }
+                Err(err)
+            }
+        }
+    }
+}
+
+#[pymethods]
+impl Breaker {
+    #[new]
+    #[pyo3(signature = (
+        *,
+        name=None,
+        failure_rate=Some(50.0),
+        slow_call_rate=None,
+        slow_call_duration=None,
+        consecutive_failures=None,
+        min_calls=10,
+        window_size=100,
+        window_duration=None,
+        window_buckets=10,
+        comparison="at_least",
+        rate_basis="outcomes",
+        half_open_probes=1,
+        half_open_rule="all_succeed",
+        half_open_max_dwell=None,
+        dwell_expiry="reopen",
+        open_duration=None,
+        reset_window_on_close=true,
+        exclude=None,
+        exclude_as="ignored",
+        listeners=Vec::new(),
+        seed=0,
+        clock=None,
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        name: Option<String>,
+        failure_rate: Option<f32>,
+        slow_call_rate: Option<f32>,
+        slow_call_duration: Option<f64>,
+        consecutive_failures: Option<u32>,
+        min_calls: u32,
+        window_size: usize,
+        window_duration: Option<f64>,
+        window_buckets: usize,
+        comparison: &str,
+        rate_basis: &str,
+        half_open_probes: u32,
+        half_open_rule: &str,
+        half_open_max_dwell: Option<f64>,
+        dwell_expiry: &str,
+        open_duration: Option<&Bound<'_, PyAny>>,
+        reset_window_on_close: bool,
+        exclude: Option<&Bound<'_, PyAny>>,
+        exclude_as: &str,
+        listeners: Vec<Py<PyAny>>,
+        seed: u64,
+        clock: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let open_backoff = match open_duration {
+            None => fusewire::Backoff::constant(30_000_000_000)
+                .map_err(|e| from_core(e, &|_| "open_duration".into()))?,
+            Some(o) => {
+                if let Ok(b) = o.cast::<Backoff>() {
+                    b.get().inner
+                } else {
+                    let secs: f64 = o.extract().map_err(|_| {
+                        pyo3::exceptions::PyTypeError::new_err(
+                            "open_duration: expected seconds (float) or a fusewire.Backoff",
+                        )
+                    })?;
+                    let ticks = positive_duration("open_duration", secs)?;
+                    fusewire::Backoff::constant(ticks)
+                        .map_err(|e| from_core(e, &|_| "open_duration".into()))?
+                }
+            }
+        };
+        let config = BreakerConfig {
+            failure_rate,
+            slow_call_rate,
+            slow_call_duration: match slow_call_duration {
+                Some(s) => duration("slow_call_duration", s)?,
+                None => 0,
+            },
+            consecutive_failures,
+            min_calls,
+            comparison: choice(
+                "comparison",
+                comparison,
+                &[
+                    ("at_least", Comparison::AtLeast),
+                    ("above", Comparison::Above),
+                ],
+            )?,
+            rate_basis: choice(
+                "rate_basis",
+                rate_basis,
+                &[
+                    ("outcomes", RateBasis::Outcomes),
+                    ("all_calls", RateBasis::AllCalls),
+                ],
+            )?,
+            half_open_probes,
+            half_open_rule: choice(
+                "half_open_rule",
+                half_open_rule,
+                &[
+                    ("all_succeed", HalfOpenRule::AllSucceed),
+                    ("rates", HalfOpenRule::Rates),
+                ],
+            )?,
+            half_open_max_dwell: match half_open_max_dwell {
+                Some(s) => duration("half_open_max_dwell", s)?,
+                None => 0,
+            },
+            dwell_expiry: choice(
+                "dwell_expiry",
+                dwell_expiry,
+                &[
+                    ("reopen", DwellExpiry::Reopen),
+                    ("close", DwellExpiry::Close),
+                ],
+            )?,
+            open_backoff,
+            reset_window_on_close,
+            seed,
+        };
+        let window = match window_duration {
+            Some(span) => {
+                let span = positive_duration("window_duration", span)?;
+                if window_buckets == 0 || window_buckets > MAX_BUCKETS {
+                    return Err(config_error(
+                        "window_buckets",
+                        &format!("must be between 1 and {MAX_BUCKETS}"),
+                    ));
+                }
+                let w = TimeWindow::new(span, window_buckets).map_err(|e| {
+                    from_core(e, &|f| {
+                        match f {
+                            "span" => "window_duration",
+                            "buckets" => "window_buckets",
+                            other => other,
+                        }
+                        .to_owned()
+                    })
+                })?;
+                AnyWindow::Time(Box::new(w))
+            }
+            None => {
+                if window_size == 0 || window_size > 1 << 24 {
+                    return Err(config_error(
+                        "window_size",
+                        "must be between 1 and 16777216",
+                    ));
+                }
+                AnyWindow::Count(CountRing::new(window_size))
+            }
+        };
+        let core = Core::with_window(config, window).map_err(|e| {
+            from_core(e, &|f| {
+                if f.starts_with("open_backoff") {
+                    "open_duration".to_owned()
+                } else {
+                    f.to_owned()
+                }
+            })
+        })?;
+        let exclude_as_success = choice(
+            "exclude_as",
+            exclude_as,
+            &[("ignored", false), ("success", true)],
+        )?;
+        for l in &listeners {
+            if !l.bind(py).is_callable() {
+                return Err(pyo3::exceptions::PyTypeError::new_err(
+                    "listeners: expected callables",
+                ));
+            }
+        }
+        let timed = slow_call_rate.is_some() || window_duration.is_some();
+        Ok(Self {
+            timed,
+            latest: AtomicU64::new(0),
+            core: Mutex::new(core),
+            clock: Clock::from_arg(clock)?,
+            exclude: Matcher::new("exclude", exclude)?,
+            exclude_as_success,
+            name,
+            listeners: Mutex::new(listeners),
+        })
+    }
+
+    /// Calls `func(*args, **kwargs)` through the breaker.
+    #[pyo3(signature = (func, /, *args, **kwargs))]
+    fn call<'py>(
+        &self,
+        py: Python<'py>,
+        func: &Bound<'py, PyAny>,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call_impl(py, func, args, kwargs)
+    }
+
+    /// Takes a permit: `(permit, started)`, to hand back to `_record`.
+    /// Raises `CircuitOpenError` when refused.
+    fn _acquire(&self, py: Python<'_>) -> PyResult<(u64, u64)> {
+        let started = self.now(py)?;
+        let permit = self.acquire_at(py, started)?;
+        Ok((permit.into_raw(), started))
+    }
+
+    /// Hands a permit back with how the call ended (`exc` None: success).
+    #[pyo3(signature = (permit, started, exc=None))]
+    fn _record(
+        &self,
+        py: Python<'_>,
+        permit: u64,
+        started: u64,
+        exc: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        self.finish(py, Permit::from_raw(permit), started, exc)
+    }
+
+    /// Adds a listener called with a `StateChange` after each transition.
+    fn add_listener(&self, listener: Py<PyAny>, py: Python<'_>) -> PyResult<()> {
+        if !listener.bind(py).is_callable() {
+            return Err(pyo3::exceptions::PyTypeError::new_err(
+                "listener: expected a callable",
+            ));
+        }
+        self.listeners
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(listener);
+        Ok(())
+    }
+
+    /// Removes a listener added before (ValueError if absent).
+    fn remove_listener(&self, listener: &Bound<'_, PyAny>) -> PyResult<()> {
+        let mut ls = self.listeners.lock().unwrap_or_else(|e| e.into_inner());
+        let at = ls.iter().position(|l| l.bind(listener.py()).is(listener));
+        match at {
+            Some(i) => {
+                ls.remove(i);
+                Ok(())
+            }
+            None => Err(pyo3::exceptions::PyValueError::new_err(
+                "listener not found",
+            )),
+        }
+    }
+
+    #[getter]
+    fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// The state as of now (time-driven transitions applied).
+    #[getter]
+    fn _state(&self, py: Python<'_>) -> PyResult<&'static str> {
+        let now = self.now(py)?;
+        let (state, moved) = {
+            let mut core = self.lock();
+            let moved = core.poll(now);
+            (core.state(), moved)
+        };
+        self.emit(py, moved, now);
+        Ok(state_name(state))
+    }
+
+    /// Counts and state in one read, as a dict.
+    fn snapshot<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let now = self.now(py)?;
+        let s = self.lock().snapshot(now);
+        let d = PyDict::new(py);
+        d.set_item("state", state_name(s.state))?;
+        d.set_item("generation", s.generation)?;
+        d.set_item("successes", s.counts.successes)?;
+        d.set_item("failures", s.counts.failures)?;
+        d.set_item("timeouts", s.counts.timeouts)?;
+        d.set_item("slow", s.counts.slow)?;
+        d.set_item("ignored", s.counts.ignored)?;
+        d.set_item("rejected", s.counts.rejected)?;
+        d.set_item("consecutive_failures", s.consecutive_failures)?;
+        d.set_item("probes_in_flight", s.probes_in_flight)?;
+        d.set_item(
+            "retry_after",
+            if s.state == fusewire::State::Open {
+                seconds(s.open_until.saturating_sub(now))
+            } else {
+                0.0
+            },
+        )?;
+        d.set_item("reopens", s.reopens)?;
+        d.set_item("clock_regressions", s.clock_regressions)?;
+        Ok(d)
+    }
+
+    /// Opens the breaker now, as a trip rule would.
+    fn trip(&self, py: Python<'_>) -> PyResult<()> {
+        self.host(py, |c, now| c.trip(now))
+    }
+
+    /// Closes the breaker now.
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        self.host(py, |c, now| c.close(now))
+    }
+
+    /// Holds the breaker open until `close()`, `reset()` or `disable()`.
+    fn force_open(&self, py: Python<'_>) -> PyResult<()> {
+        self.host(py, |c, now| c.force_open(now))
+    }
+
+    /// Lets every call pass, recording nothing, until `close()`.
+    fn disable(&self, py: Python<'_>) -> PyResult<()> {
+        self.host(py, |c, now| c.disable(now))
+    }
+
+    /// Closes the breaker and forgets every count.
+    fn reset(&self, py: Python<'_>) -> PyResult<()> {
+        self.host(py, |c, now| c.reset(now))
+    }
+}
+
+impl Breaker {
+    fn host(
+        &self,
+        py: Python<'_>,
+        f: impl FnOnce(&mut Core, u64) -> Option<Transition>,
+    ) -> PyResult<()> {
+        let now = self.now(py)?;
+        let moved = f(&mut self.lock(), now);
+        self.emit(py, moved, now);
+        Ok(())
+    }
+}

@@ -1,0 +1,148 @@
+//! `TokenBucket`: the core's GCRA token bucket, in seconds.
+
+use std::num::NonZeroU32;
+use std::sync::Mutex;
+
+use fusewire::{Bucket, Rate, Refused};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyTuple};
+
+use crate::clock::{positive_duration, seconds, Clock};
+use crate::errors::{config_error, from_core, rate_limited};
+
+/// The native token bucket. Public API: `fusewire.TokenBucket`.
+#[pyclass(module = "fusewire._native", frozen, subclass)]
+pub struct TokenBucket {
+    core: Mutex<Bucket>,
+    clock: Clock,
+}
+
+fn rate(tokens: u32, per: f64) -> PyResult<Rate> {
+    let period = positive_duration("per", per)?;
+    Rate::new(tokens, period).map_err(|e| {
+        from_core(e, &|f| {
+            if f == "tokens" {
+                "rate".into()
+            } else {
+                "per".into()
+            }
+        })
+    })
+}
+
+impl TokenBucket {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Bucket> {
+        self.core.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Takes `n` tokens: `Ok(0)` when granted, else the ticks to wait.
+    fn take(&self, py: Python<'_>, n: u32) -> PyResult<u64> {
+        let now = self.clock.now(py)?;
+        let result = self.lock().try_acquire(n, now);
+        match result {
+            Ok(()) => Ok(0),
+            Err(Refused::Denied(d)) => Ok(d.retry_after.max(1)),
+            Err(Refused::ExceedsBurst { burst }) => Err(PyValueError::new_err(format!(
+                "n: asks for {n} tokens, more than the burst of {burst}: never grantable"
+            ))),
+        }
+    }
+
+    pub fn acquire_impl(&self, py: Python<'_>, n: u32) -> PyResult<()> {
+        match self.take(py, n)? {
+            0 => Ok(()),
+            wait => Err(rate_limited(py, seconds(wait))),
+        }
+    }
+}
+
+#[pymethods]
+impl TokenBucket {
+    #[new]
+    #[pyo3(signature = (rate, per=1.0, *, burst=None, clock=None))]
+    fn new(
+        rate: u32,
+        per: f64,
+        burst: Option<u32>,
+        clock: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let r = self::rate(rate, per)?;
+        let burst = NonZeroU32::new(burst.unwrap_or(rate))
+            .ok_or_else(|| config_error("burst", "must not be zero"))?;
+        Ok(Self {
+            core: Mutex::new(Bucket::new(burst, r)),
+            clock: Clock::from_arg(clock)?,
+        })
+    }
+
+    /// Takes `n` tokens if they are there now; says whether it did.
+    #[pyo3(signature = (n=1))]
+    fn try_acquire(&self, py: Python<'_>, n: u32) -> PyResult<bool> {
+        Ok(self.take(py, n)? == 0)
+    }
+
+    /// Takes `n` tokens now or raises `RateLimited` (with `retry_after`).
+    #[pyo3(signature = (n=1))]
+    fn acquire(&self, py: Python<'_>, n: u32) -> PyResult<()> {
+        self.acquire_impl(py, n)
+    }
+
+    /// Takes `n` tokens: 0.0 when granted, else the seconds to wait first.
+    #[pyo3(signature = (n=1))]
+    fn _take(&self, py: Python<'_>, n: u32) -> PyResult<f64> {
+        Ok(seconds(self.take(py, n)?))
+    }
+
+    /// Takes one token, then calls `func(*args, **kwargs)`; `RateLimited`
+    /// when there is none.
+    #[pyo3(signature = (func, /, *args, **kwargs))]
+    fn call<'py>(
+        &self,
+        py: Python<'py>,
+        func: &Bound<'py, PyAny>,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.acquire_impl(py, 1)?;
+        func.call(args, kwargs)
+    }
+
+    /// Gives back `n` tokens taken for work that did not happen.
+    #[pyo3(signature = (n=1))]
+    fn refund(&self, py: Python<'_>, n: u32) -> PyResult<()> {
+        let now = self.clock.now(py)?;
+        self.lock().refund(n, now);
+        Ok(())
+    }
+
+    /// Changes the rate, keeping the debt already owed.
+    #[pyo3(signature = (rate, per=1.0))]
+    fn set_rate(&self, py: Python<'_>, rate: u32, per: f64) -> PyResult<()> {
+        let r = self::rate(rate, per)?;
+        let now = self.clock.now(py)?;
+        self.lock()
+            .set_rate(r.tokens(), r.period(), now)
+            .map_err(|e| {
+                from_core(e, &|f| {
+                    if f == "tokens" {
+                        "rate".into()
+                    } else {
+                        "per".into()
+                    }
+                })
+            })
+    }
+
+    /// Tokens available now.
+    #[getter]
+    fn available(&self, py: Python<'_>) -> PyResult<u32> {
+        let now = self.clock.now(py)?;
+        Ok(self.lock().available(now))
+    }
+
+    #[getter]
+    fn burst(&self) -> u32 {
+        self.lock().burst().get()
+    }
+}

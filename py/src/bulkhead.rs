@@ -1,0 +1,126 @@
+//! `Bulkhead`: the core's concurrency limit with priority reserves.
+
+use std::num::NonZeroU32;
+use std::sync::Mutex;
+
+use fusewire::{Priority, Slot};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyTuple};
+
+use crate::errors::{bulkhead_full, config_error, from_core};
+
+fn priority(name: &str) -> PyResult<Priority> {
+    match name {
+        "critical" => Ok(Priority::Critical),
+        "normal" => Ok(Priority::Normal),
+        "sheddable" => Ok(Priority::Sheddable),
+        _ => Err(config_error(
+            "priority",
+            "must be one of 'critical', 'normal', 'sheddable'",
+        )),
+    }
+}
+
+/// The native bulkhead. Public API: `fusewire.Bulkhead`.
+#[pyclass(module = "fusewire._native", frozen, subclass)]
+pub struct Bulkhead {
+    core: Mutex<fusewire::Bulkhead>,
+}
+
+impl Bulkhead {
+    fn lock(&self) -> std::sync::MutexGuard<'_, fusewire::Bulkhead> {
+        self.core.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn acquire_impl(&self, py: Python<'_>, p: Priority, name: &str) -> PyResult<()> {
+        let taken = self.lock().try_acquire(p);
+        match taken {
+            // The slot is only its priority: `release` rebuilds it.
+            Ok(_slot) => Ok(()),
+            Err(full) => Err(bulkhead_full(py, name, full.in_use)),
+        }
+    }
+
+    pub fn release_impl(&self, p: Priority) -> PyResult<()> {
+        self.lock()
+            .release(Slot::from_priority(p))
+            .map_err(|_| PyValueError::new_err("released a bulkhead slot that was not held"))
+    }
+
+    pub fn call_impl<'py>(
+        &self,
+        py: Python<'py>,
+        func: &Bound<'py, PyAny>,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.acquire_impl(py, Priority::Normal, "normal")?;
+        let result = func.call(args, kwargs);
+        self.release_impl(Priority::Normal)?;
+        result
+    }
+}
+
+#[pymethods]
+impl Bulkhead {
+    #[new]
+    #[pyo3(signature = (max_concurrent, *, reserve_critical=0, reserve_normal=0))]
+    fn new(max_concurrent: u32, reserve_critical: u32, reserve_normal: u32) -> PyResult<Self> {
+        let limit = NonZeroU32::new(max_concurrent)
+            .ok_or_else(|| config_error("max_concurrent", "must not be zero"))?;
+        let core = fusewire::Bulkhead::new(limit, reserve_critical, reserve_normal)
+            .map_err(|e| from_core(e, &|f| f.to_owned()))?;
+        Ok(Self {
+            core: Mutex::new(core),
+        })
+    }
+
+    /// Takes a slot if one is free for `priority`; says whether it did.
+    #[pyo3(signature = (priority="normal"))]
+    fn try_acquire(&self, priority: &str) -> PyResult<bool> {
+        let p = self::priority(priority)?;
+        Ok(self.lock().try_acquire(p).is_ok())
+    }
+
+    /// Takes a slot or raises `BulkheadFull`.
+    #[pyo3(signature = (priority="normal"))]
+    fn acquire(&self, py: Python<'_>, priority: &str) -> PyResult<()> {
+        let p = self::priority(priority)?;
+        self.acquire_impl(py, p, priority)
+    }
+
+    /// Gives back a slot of `priority` (ValueError if none is held).
+    #[pyo3(signature = (priority="normal"))]
+    fn release(&self, priority: &str) -> PyResult<()> {
+        self.release_impl(self::priority(priority)?)
+    }
+
+    /// Runs `func(*args, **kwargs)` in a normal-priority slot, or raises
+    /// `BulkheadFull`.
+    #[pyo3(signature = (func, /, *args, **kwargs))]
+    fn call<'py>(
+        &self,
+        py: Python<'py>,
+        func: &Bound<'py, PyAny>,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call_impl(py, func, args, kwargs)
+    }
+
+    #[getter]
+    fn in_use(&self) -> u32 {
+        self.lock().in_use()
+    }
+
+    #[getter]
+    fn available(&self) -> u32 {
+        self.lock().available()
+    }
+
+    #[getter]
+    fn max_concurrent(&self) -> u32 {
+        self.lock().limit().get()
+    }
+}

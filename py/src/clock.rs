@@ -1,0 +1,107 @@
+//! Where `now` comes from: ticks are nanoseconds.
+//!
+//! By default the monotonic clock that `time.monotonic_ns()` reads
+//! (`CLOCK_MONOTONIC`, through `std::time::Instant`), counted from the first
+//! read in the process, read once per core call in Rust. A test passes
+//! `clock=`, a callable returning seconds as a float (like `time.monotonic`);
+//! it is called instead and its seconds turned into nanoseconds.
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+
+static ORIGIN: OnceLock<Instant> = OnceLock::new();
+
+fn origin() -> Instant {
+    *ORIGIN.get_or_init(Instant::now)
+}
+
+/// Nanoseconds of the process's monotonic clock (the default clock).
+#[pyfunction]
+pub fn monotonic_ns() -> u64 {
+    u64::try_from(origin().elapsed().as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// The clock of one policy object.
+pub enum Clock {
+    Monotonic,
+    Python(Py<PyAny>),
+}
+
+impl Clock {
+    pub fn from_arg(clock: Option<Bound<'_, PyAny>>) -> PyResult<Self> {
+        match clock {
+            None => {
+                origin();
+                Ok(Clock::Monotonic)
+            }
+            Some(c) if c.is_none() => Ok(Clock::Monotonic),
+            Some(c) if c.is_callable() => Ok(Clock::Python(c.unbind())),
+            Some(_) => Err(PyTypeError::new_err(
+                "clock: expected a callable returning seconds, or None",
+            )),
+        }
+    }
+
+    /// Now, in ticks.
+    #[inline]
+    pub fn now(&self, py: Python<'_>) -> PyResult<u64> {
+        match self {
+            Clock::Monotonic => Ok(monotonic_ns()),
+            Clock::Python(f) => {
+                let secs: f64 = f.bind(py).call0()?.extract()?;
+                if secs.is_nan() {
+                    return Err(PyValueError::new_err("clock returned NaN"));
+                }
+                Ok(seconds_to_ticks_lossy(secs))
+            }
+        }
+    }
+}
+
+/// Seconds to ticks, clamping negatives to 0 and overflow to `u64::MAX`.
+pub fn seconds_to_ticks_lossy(secs: f64) -> u64 {
+    let ns = (secs * 1e9).round();
+    if ns <= 0.0 || ns.is_nan() {
+        0
+    } else if ns >= u64::MAX as f64 {
+        u64::MAX
+    } else {
+        ns as u64
+    }
+}
+
+/// A duration argument in seconds, validated: finite or `inf`, not negative.
+/// `inf` is `u64::MAX` ticks (about 584 years).
+pub fn duration(field: &str, secs: f64) -> PyResult<u64> {
+    if secs.is_nan() {
+        return Err(crate::errors::config_error(field, "is NaN"));
+    }
+    if secs < 0.0 {
+        return Err(crate::errors::config_error(field, "must not be negative"));
+    }
+    Ok(seconds_to_ticks_lossy(secs))
+}
+
+/// Like [`duration`] but zero is refused.
+pub fn positive_duration(field: &str, secs: f64) -> PyResult<u64> {
+    let t = duration(field, secs)?;
+    if t == 0 {
+        return Err(crate::errors::config_error(
+            field,
+            "must be positive (at least 1 ns)",
+        ));
+    }
+    Ok(t)
+}
+
+/// Ticks to seconds.
+pub fn seconds(ticks: u64) -> f64 {
+    if ticks == u64::MAX {
+        f64::INFINITY
+    } else {
+        ticks as f64 / 1e9
+    }
+}

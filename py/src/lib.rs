@@ -1,0 +1,35 @@
+//! `fusewire._native`: the Python door of the fusewire core.
+//!
+//! Thin by design: every rule lives in the core crate; this module turns
+//! seconds into nanosecond ticks, Python exceptions into outcomes and core
+//! denials into Python exceptions (defined in `fusewire/_errors.py`). Each
+//! core value sits in a `Mutex` held only for the core call itself, never
+//! while Python code runs, so a user's function never runs under a lock.
+
+mod backoff;
+mod breaker;
+mod bucket;
+mod bulkhead;
+mod clock;
+mod errors;
+mod guarded;
+mod matcher;
+mod retry;
+mod window;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<backoff::Backoff>()?;
+    m.add_class::<breaker::Breaker>()?;
+    m.add_class::<bucket::TokenBucket>()?;
+    m.add_class::<bulkhead::Bulkhead>()?;
+    m.add_class::<retry::RetryBudget>()?;
+    m.add_class::<retry::Retrying>()?;
+    m.add_class::<retry::RetryRun>()?;
+    m.add_class::<guarded::Guarded>()?;
+    m.add_function(wrap_pyfunction!(clock::monotonic_ns, m)?)?;
+    Ok(())
+}

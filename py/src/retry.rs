@@ -1,0 +1,420 @@
+//! `Retrying` and `RetryBudget`: the core's retry policy and budget.
+//!
+//! The sync loop runs here (`Retrying.call`); the async loop is Python's
+//! (`await asyncio.sleep`) and asks a `RetryRun` what to do after each
+//! failure. Either way the decisions are the core's.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use fusewire::{Budget, Decision, GiveUpReason, Retry, RetryPolicy, Rng};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyTuple};
+
+use crate::backoff::Backoff;
+use crate::clock::{positive_duration, seconds, seconds_to_ticks_lossy, Clock};
+use crate::errors::{config_error, from_core, retry_error};
+use crate::matcher::{is_exception, Matcher};
+
+/// The retry budget (gRPC's retry throttling): failures spend a token,
+/// successes earn `token_ratio` back; retries stop while half or fewer of
+/// `max_tokens` are left. Share one between the `Retrying`s of a service.
+#[pyclass(module = "fusewire._native", frozen)]
+pub struct RetryBudget {
+    core: Mutex<Budget>,
+}
+
+impl RetryBudget {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Budget> {
+        self.core.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[pymethods]
+impl RetryBudget {
+    #[new]
+    #[pyo3(signature = (max_tokens=10, token_ratio=0.1))]
+    fn new(max_tokens: u32, token_ratio: f64) -> PyResult<Self> {
+        if max_tokens == 0 {
+            return Err(config_error("max_tokens", "must not be zero"));
+        }
+        if token_ratio.is_nan() || token_ratio <= 0.0 || token_ratio > f64::from(max_tokens) {
+            return Err(config_error(
+                "token_ratio",
+                "must be above 0 and at most max_tokens",
+            ));
+        }
+        let milli = (token_ratio * 1000.0).round().max(1.0) as u32;
+        let core = Budget::new(max_tokens, milli).map_err(|e| {
+            from_core(e, &|f| {
+                if f == "max_tokens" {
+                    "max_tokens"
+                } else {
+                    "token_ratio"
+                }
+                .to_owned()
+            })
+        })?;
+        Ok(Self {
+            core: Mutex::new(core),
+        })
+    }
+
+    /// Tokens left (fractional).
+    #[getter]
+    fn tokens(&self) -> f64 {
+        self.lock().tokens_milli() as f64 / 1000.0
+    }
+
+    /// Whether a retry would be allowed now.
+    #[getter]
+    fn can_retry(&self) -> bool {
+        self.lock().can_retry()
+    }
+
+    /// Retries refused so far.
+    #[getter]
+    fn throttled(&self) -> u64 {
+        self.lock().throttled()
+    }
+}
+
+struct Config {
+    policy: RetryPolicy,
+    retry_on: Matcher,
+    budget: Option<Py<RetryBudget>>,
+    reraise: bool,
+    honor_retry_after: bool,
+    clock: Clock,
+    sleep: Option<Py<PyAny>>,
+    async_sleep: Option<Py<PyAny>>,
+    before_sleep: Option<Py<PyAny>>,
+    /// Each operation's jitter seed comes from here, so concurrent
+    /// operations under one policy do not share a jitter sequence.
+    seeds: AtomicU64,
+}
+
+/// One operation's progress: the core `Retry`, started lazily at the first
+/// failure (the success path costs no clock read unless a deadline is set).
+struct Progress {
+    config: Arc<Config>,
+    started: u64,
+    retry: Option<Retry>,
+    attempts: u32,
+}
+
+static TIME_SLEEP: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+fn reason_name(r: GiveUpReason) -> &'static str {
+    match r {
+        GiveUpReason::MaxAttempts => "max_attempts",
+        GiveUpReason::Deadline => "deadline",
+    }
+}
+
+impl Progress {
+    fn begin(config: &Arc<Config>, py: Python<'_>) -> PyResult<Self> {
+        let started = if config.policy.max_elapsed().is_some() {
+            config.clock.now(py)?
+        } else {
+            0
+        };
+        Ok(Self {
+            config: Arc::clone(config),
+            started,
+            retry: None,
+            attempts: 1,
+        })
+    }
+
+    fn success(&self, py: Python<'_>) {
+        if let Some(b) = &self.config.budget {
+            b.bind(py).get().lock().record_success();
+        }
+    }
+
+    /// After a failed attempt: `Ok(ticks)` to wait before the next one, or
+    /// the error to raise (the original one when it is not retried).
+    fn failure(&mut self, py: Python<'_>, err: PyErr) -> Result<u64, PyErr> {
+        let cfg = Arc::clone(&self.config);
+        let exc = err.value(py).clone().into_any();
+        if !is_exception(&exc) || !cfg.retry_on.matches(&exc) {
+            return Err(err);
+        }
+        if let Some(b) = &cfg.budget {
+            b.bind(py).get().lock().record_failure();
+        }
+        let now = cfg.clock.now(py)?;
+        let hint = if cfg.honor_retry_after {
+            exc.getattr(pyo3::intern!(py, "retry_after"))
+                .ok()
+                .and_then(|v| v.extract::<f64>().ok())
+                .filter(|s| s.is_finite() && *s > 0.0)
+                .map(seconds_to_ticks_lossy)
+        } else {
+            None
+        };
+        let started = if cfg.policy.max_elapsed().is_some() {
+            self.started
+        } else {
+            now
+        };
+        let retry = self.retry.get_or_insert_with(|| {
+            let seed = Rng::new(cfg.seeds.fetch_add(1, Ordering::Relaxed)).next_u64();
+            let policy = RetryPolicy::new(
+                cfg.policy.backoff(),
+                cfg.policy.max_attempts().get(),
+                cfg.policy.max_elapsed(),
+                seed,
+            )
+            .unwrap_or(cfg.policy);
+            let mut r = Retry::new(policy);
+            r.start(started);
+            r
+        });
+        let decision = retry.next(now, hint);
+        self.attempts = retry.attempts();
+        let reason = match decision {
+            Decision::RetryAfter(ticks) => {
+                let allowed = match &cfg.budget {
+                    Some(b) => b.bind(py).get().lock().try_retry().is_ok(),
+                    None => true,
+                };
+                if allowed {
+                    return Ok(ticks);
+                }
+                // The core already counted this attempt as scheduled.
+                self.attempts = self.attempts.saturating_sub(1);
+                "budget"
+            }
+            Decision::GiveUp(r) => reason_name(r),
+        };
+        if cfg.reraise {
+            Err(err)
+        } else {
+            Err(retry_error(py, self.attempts, reason, err))
+        }
+    }
+
+    fn before_sleep(&self, py: Python<'_>, ticks: u64, exc: &Bound<'_, PyAny>) -> PyResult<()> {
+        if let Some(hook) = &self.config.before_sleep {
+            hook.bind(py)
+                .call1((self.attempts.saturating_sub(1), seconds(ticks), exc))?;
+        }
+        Ok(())
+    }
+}
+
+/// The native retry policy. Public API: `fusewire.Retrying` / `retry()`.
+#[pyclass(module = "fusewire._native", frozen, subclass)]
+pub struct Retrying {
+    config: Arc<Config>,
+}
+
+impl Retrying {
+    pub fn call_impl<'py>(
+        &self,
+        py: Python<'py>,
+        func: &Bound<'py, PyAny>,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let mut progress: Option<Progress> = None;
+        if self.config.policy.max_elapsed().is_some() {
+            progress = Some(Progress::begin(&self.config, py)?);
+        }
+        loop {
+            match func.call(args, kwargs) {
+                Ok(v) => {
+                    if let Some(b) = &self.config.budget {
+                        b.bind(py).get().lock().record_success();
+                    }
+                    return Ok(v);
+                }
+                Err(err) => {
+                    let mut p = match progress.take() {
+                        Some(p) => p,
+                        None => Progress::begin(&self.config, py)?,
+                    };
+                    let exc = err.value(py).clone().into_any();
+                    let ticks = p.failure(py, err)?;
+                    p.before_sleep(py, ticks, &exc)?;
+                    progress = Some(p);
+                    let secs = seconds(ticks);
+                    match &self.config.sleep {
+                        Some(s) => s.bind(py).call1((secs,))?,
+                        None => TIME_SLEEP.import(py, "time", "sleep")?.call1((secs,))?,
+                    };
+                }
+            }
+        }
+    }
+}
+
+#[pymethods]
+impl Retrying {
+    #[new]
+    #[pyo3(signature = (
+        *,
+        max_attempts=3,
+        max_elapsed=None,
+        backoff=None,
+        retry_on=None,
+        budget=None,
+        reraise=false,
+        honor_retry_after=true,
+        seed=None,
+        clock=None,
+        sleep=None,
+        async_sleep=None,
+        before_sleep=None,
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        max_attempts: u32,
+        max_elapsed: Option<f64>,
+        backoff: Option<Backoff>,
+        retry_on: Option<&Bound<'_, PyAny>>,
+        budget: Option<Py<RetryBudget>>,
+        reraise: bool,
+        honor_retry_after: bool,
+        seed: Option<u64>,
+        clock: Option<Bound<'_, PyAny>>,
+        sleep: Option<Py<PyAny>>,
+        async_sleep: Option<Py<PyAny>>,
+        before_sleep: Option<Py<PyAny>>,
+    ) -> PyResult<Self> {
+        let backoff = match backoff {
+            Some(b) => b.inner,
+            None => fusewire::Backoff::new(
+                fusewire::Schedule::Exponential {
+                    base: 100_000_000,
+                    factor_milli: 2000,
+                },
+                fusewire::Jitter::Full,
+                10_000_000_000,
+            )
+            .map_err(|e| from_core(e, &|_| "backoff".into()))?,
+        };
+        let max_elapsed = match max_elapsed {
+            Some(s) => Some(positive_duration("max_elapsed", s)?),
+            None => None,
+        };
+        let seed = match seed {
+            Some(s) => s,
+            None => {
+                // Different processes must not jitter in step.
+                let t = crate::clock::monotonic_ns();
+                Rng::new(t ^ u64::from(std::process::id()).rotate_left(32)).next_u64()
+            }
+        };
+        let policy = RetryPolicy::new(backoff, max_attempts, max_elapsed, seed)
+            .map_err(|e| from_core(e, &|f| f.to_owned()))?;
+        let retry_on = match retry_on {
+            Some(spec) if !spec.is_none() => Matcher::new("retry_on", Some(spec))?,
+            _ => Matcher::exceptions(py)?,
+        };
+        if retry_on.is_empty() {
+            return Err(config_error(
+                "retry_on",
+                "must name at least one type or predicate",
+            ));
+        }
+        for (field, f) in [
+            ("sleep", &sleep),
+            ("async_sleep", &async_sleep),
+            ("before_sleep", &before_sleep),
+        ] {
+            if let Some(f) = f {
+                if !f.bind(py).is_callable() {
+                    return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                        "{field}: expected a callable"
+                    )));
+                }
+            }
+        }
+        Ok(Self {
+            config: Arc::new(Config {
+                policy,
+                retry_on,
+                budget,
+                reraise,
+                honor_retry_after,
+                clock: Clock::from_arg(clock)?,
+                sleep,
+                async_sleep,
+                before_sleep,
+                seeds: AtomicU64::new(seed),
+            }),
+        })
+    }
+
+    /// Calls `func(*args, **kwargs)`, retrying as configured (sleeping with
+    /// `time.sleep`, or the `sleep=` callable).
+    #[pyo3(signature = (func, /, *args, **kwargs))]
+    fn call<'py>(
+        &self,
+        py: Python<'py>,
+        func: &Bound<'py, PyAny>,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call_impl(py, func, args, kwargs)
+    }
+
+    /// Starts one operation, for loops driven from Python (async).
+    fn _begin(&self, py: Python<'_>) -> PyResult<RetryRun> {
+        Ok(RetryRun {
+            progress: Progress::begin(&self.config, py)?,
+        })
+    }
+
+    /// The `async_sleep=` callable, if one was given.
+    #[getter]
+    fn _async_sleep(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        self.config.async_sleep.as_ref().map(|f| f.clone_ref(py))
+    }
+
+    #[getter]
+    fn max_attempts(&self) -> u32 {
+        self.config.policy.max_attempts().get()
+    }
+}
+
+/// One operation under a `Retrying`, driven from Python.
+#[pyclass(module = "fusewire._native")]
+pub struct RetryRun {
+    progress: Progress,
+}
+
+#[pymethods]
+impl RetryRun {
+    /// The attempt succeeded.
+    fn success(&self, py: Python<'_>) {
+        self.progress.success(py);
+    }
+
+    /// The attempt raised `exc`: the seconds to wait before the next one;
+    /// `None` when the caller should re-raise `exc` (not retried, or given
+    /// up with `reraise=True`); raises `RetryError` from `exc` when giving
+    /// up otherwise. Calls `before_sleep` before returning a delay.
+    fn failure(&mut self, py: Python<'_>, exc: Bound<'_, PyAny>) -> PyResult<Option<f64>> {
+        let err = PyErr::from_value(exc.clone());
+        let ticks = match self.progress.failure(py, err) {
+            Ok(t) => t,
+            // The caller re-raises the original with a bare `raise`.
+            Err(e) if e.value(py).is(&exc) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        self.progress.before_sleep(py, ticks, &exc)?;
+        Ok(Some(seconds(ticks)))
+    }
+
+    /// Attempts made so far, the first included.
+    #[getter]
+    fn attempts(&self) -> u32 {
+        self.progress.attempts
+    }
+}
