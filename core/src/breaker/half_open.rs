@@ -51,20 +51,9 @@ impl Probes {
             return Verdict::Wait;
         }
         self.in_flight -= 1;
-        let limit = rules.config().half_open_probes;
         match rules.config().half_open_rule {
-            HalfOpenRule::AllSucceed => {
-                if bad || slow {
-                    self.failed += 1;
-                    return Verdict::Reopen;
-                }
-                self.passed += 1;
-                if self.passed >= limit {
-                    Verdict::Close
-                } else {
-                    Verdict::Wait
-                }
-            }
+            HalfOpenRule::AllSucceed if bad || slow => self.failed += 1,
+            HalfOpenRule::AllSucceed => self.passed += 1,
             HalfOpenRule::Rates => {
                 if bad {
                     self.failed += 1;
@@ -74,11 +63,24 @@ impl Probes {
                 if slow {
                     self.slow += 1;
                 }
+            }
+        }
+        self.verdict(rules)
+    }
+
+    /// What the settled probes say so far. A pure function of the counts,
+    /// so a shared breaker can judge a period from its state word alone.
+    pub fn verdict(&self, rules: &Rules) -> Verdict {
+        let limit = rules.config().half_open_probes;
+        match rules.config().half_open_rule {
+            HalfOpenRule::AllSucceed if self.failed > 0 => Verdict::Reopen,
+            HalfOpenRule::AllSucceed if self.passed >= limit => Verdict::Close,
+            HalfOpenRule::AllSucceed => Verdict::Wait,
+            HalfOpenRule::Rates => {
                 let done = self.passed + self.failed;
                 if done < limit {
-                    return Verdict::Wait;
-                }
-                if rules.failure_rate_trips(self.failed, done)
+                    Verdict::Wait
+                } else if rules.failure_rate_trips(self.failed, done)
                     || rules.slow_rate_trips(self.slow, done)
                 {
                     Verdict::Reopen

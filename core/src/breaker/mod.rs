@@ -13,7 +13,7 @@
 //! rate comparisons), `half_open` (probes), and this file (the transitions).
 
 pub mod config;
-mod half_open;
+pub(crate) mod half_open;
 mod state;
 
 pub use config::{BreakerConfig, Comparison, DwellExpiry, HalfOpenRule, RateBasis, Rules};
