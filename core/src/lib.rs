@@ -46,6 +46,13 @@ pub mod error;
 pub mod histogram;
 pub mod retry;
 pub mod rng;
+#[cfg(any(
+    target_has_atomic = "64",
+    feature = "critical-section",
+    portable_atomic_unsafe_assume_single_core,
+    loom
+))]
+pub mod shared;
 pub mod window;
 
 pub use backoff::{Backoff, Jitter, Schedule};
@@ -61,4 +68,11 @@ pub use error::{ConfigError, ConfigResult, Problem};
 pub use histogram::Histogram;
 pub use retry::{Decision, GiveUpReason, Retry, RetryPolicy};
 pub use rng::Rng;
+#[cfg(any(
+    target_has_atomic = "64",
+    feature = "critical-section",
+    portable_atomic_unsafe_assume_single_core,
+    loom
+))]
+pub use shared::{SharedBreaker, SharedBucket, SharedBudget, SharedBulkhead};
 pub use window::{CountWindow, Counts, Rolling, Tally, TimeWindow, Window};

@@ -1,0 +1,209 @@
+//! The shared token bucket: GCRA with its theoretical arrival time in one
+//! atomic `u64`.
+
+use core::num::NonZeroU32;
+
+use super::atomic::{
+    AtomicU64,
+    Ordering::{AcqRel, Acquire},
+};
+use crate::bucket::{Denied, Rate, Refused};
+use crate::error::{ConfigError, ConfigResult, Problem};
+
+/// GCRA's rule on the bucket's debt (sub-ticks until it is full again), as
+/// `bucket.rs` documents it: taking `n` tokens costs `n * P`, and is allowed
+/// while the debt stays within `burst * P`. Returns the debt after taking,
+/// or the exact wait.
+fn take(debt: u128, n: u32, rate: Rate, burst: NonZeroU32) -> Result<u128, Denied> {
+    let period = u128::from(rate.period());
+    let cap = u128::from(burst.get()) * period;
+    let after = debt.saturating_add(u128::from(n) * period);
+    if after <= cap {
+        Ok(after)
+    } else {
+        let wait = (after - cap).div_ceil(u128::from(rate.tokens()));
+        Err(Denied {
+            retry_after: u64::try_from(wait).unwrap_or(u64::MAX),
+        })
+    }
+}
+
+/// The word of a bucket that never gave a token: full, whatever `now` is.
+/// A real arrival time equal to it is stored one sub-tick later (a debt
+/// one sub-tick larger: never an extra token).
+const UNTOUCHED: u64 = u64::MAX;
+
+const fn stored(tat: u64) -> u64 {
+    if tat == UNTOUCHED {
+        tat.wrapping_add(1)
+    } else {
+        tat
+    }
+}
+
+/// A token bucket that many threads share through `&self`: the rule,
+/// answers and exact fractional rates of [`Bucket`](crate::Bucket), with the
+/// theoretical arrival time in one `AtomicU64`.
+///
+/// An admission is a compare-and-swap loop on that word; a refusal writes
+/// nothing, so a flood of refused callers does not contend.
+///
+/// Why a `u64` is enough: the word holds the arrival time in sub-ticks
+/// (`now * tokens`) modulo 2^64, and the debt is read as the wrapping
+/// difference to `now`, which is exact while it lies within ±2^63
+/// sub-ticks. The debt never exceeds `burst * period` (checked below 2^63
+/// at construction), so every answer equals the single-owner form's as long
+/// as `now` stays within `2^63 / tokens` ticks of the last admission — 292
+/// years of nanoseconds at one token per tick or slower, 41 years at 7
+/// tokens per tick. Beyond that, a long idle bucket may refuse where it
+/// should admit; it never grants more than the burst. A bucket that has
+/// never admitted is full at any `now`.
+///
+/// Layout: `#[repr(C)]`, pointer-free: the `u64` word, then the [`Rate`] and
+/// the burst.
+#[derive(Debug)]
+#[repr(C)]
+pub struct SharedBucket {
+    tat: AtomicU64,
+    rate: Rate,
+    burst: NonZeroU32,
+}
+
+impl SharedBucket {
+    /// A full bucket of `burst` tokens refilled at `rate`. Errors:
+    /// `"burst"` (`OutOfRange`) when `burst * period` (in lowest terms) is
+    /// 2^63 sub-ticks or more.
+    pub fn new(burst: NonZeroU32, rate: Rate) -> ConfigResult<Self> {
+        let cap = u128::from(burst.get()) * u128::from(rate.period());
+        if cap >= 1 << 63 {
+            return Err(ConfigError::new("burst", Problem::OutOfRange));
+        }
+        Ok(Self {
+            tat: AtomicU64::new(UNTOUCHED),
+            rate,
+            burst,
+        })
+    }
+
+    fn now_s(&self, now: u64) -> u64 {
+        now.wrapping_mul(u64::from(self.rate.tokens()))
+    }
+
+    /// The debt in sub-ticks: how far the arrival time is ahead of `now_s`.
+    fn debt(tat: u64, now_s: u64) -> u64 {
+        if tat == UNTOUCHED {
+            return 0;
+        }
+        let ahead = tat.wrapping_sub(now_s) as i64;
+        ahead.max(0) as u64
+    }
+
+    /// Takes `n` tokens at `now`, all or none. `n == 0` always succeeds.
+    pub fn try_acquire(&self, n: u32, now: u64) -> Result<(), Refused> {
+        if n == 0 {
+            return Ok(());
+        }
+        if n > self.burst.get() {
+            return Err(Refused::ExceedsBurst {
+                burst: self.burst.get(),
+            });
+        }
+        self.take(n, now).map_err(Refused::Denied)
+    }
+
+    /// Takes one token at `now`.
+    pub fn try_acquire_one(&self, now: u64) -> Result<(), Denied> {
+        self.take(1, now)
+    }
+
+    fn take(&self, n: u32, now: u64) -> Result<(), Denied> {
+        let now_s = self.now_s(now);
+        let mut tat = self.tat.load(Acquire);
+        loop {
+            let debt = take(u128::from(Self::debt(tat, now_s)), n, self.rate, self.burst)?;
+            // debt <= burst * period < 2^63.
+            let next = stored(now_s.wrapping_add(debt as u64));
+            match self.tat.compare_exchange_weak(tat, next, AcqRel, Acquire) {
+                Ok(_) => return Ok(()),
+                Err(seen) => tat = seen,
+            }
+        }
+    }
+
+    /// Whole tokens available at `now`, `0..=burst`.
+    pub fn available(&self, now: u64) -> u32 {
+        let period = self.rate.period();
+        let cap = u64::from(self.burst.get()) * period;
+        let debt = Self::debt(self.tat.load(Acquire), self.now_s(now));
+        let left = cap - debt.min(cap);
+        u32::try_from(left / period).unwrap_or(self.burst.get())
+    }
+
+    /// Gives back `n` tokens at `now`; the bucket never holds more than
+    /// `burst`.
+    pub fn refund(&self, n: u32, now: u64) {
+        let now_s = self.now_s(now);
+        let back = u64::from(n).saturating_mul(self.rate.period());
+        let mut tat = self.tat.load(Acquire);
+        loop {
+            let debt = Self::debt(tat, now_s);
+            if debt == 0 {
+                return;
+            }
+            let next = stored(now_s.wrapping_add(debt.saturating_sub(back)));
+            match self.tat.compare_exchange_weak(tat, next, AcqRel, Acquire) {
+                Ok(_) => return,
+                Err(seen) => tat = seen,
+            }
+        }
+    }
+
+    /// The capacity.
+    pub const fn burst(&self) -> NonZeroU32 {
+        self.burst
+    }
+
+    /// The refill rate, in lowest terms (fixed: a shared bucket has no
+    /// `set_rate`, since rate and arrival time could not change together).
+    pub const fn rate(&self) -> Rate {
+        self.rate
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nz(n: u32) -> NonZeroU32 {
+        NonZeroU32::new(n).unwrap()
+    }
+
+    #[test]
+    fn a_burst_too_large_for_the_word_is_refused() {
+        let e = SharedBucket::new(nz(2), Rate::new(1, 1 << 62).unwrap()).unwrap_err();
+        assert_eq!((e.field, e.problem), ("burst", Problem::OutOfRange));
+        assert!(SharedBucket::new(nz(1), Rate::new(1, 1 << 62).unwrap()).is_ok());
+    }
+
+    #[test]
+    fn the_end_of_time_wraps_exactly() {
+        let b = SharedBucket::new(nz(2), Rate::new(3, 10).unwrap()).unwrap();
+        assert!(b.try_acquire(2, u64::MAX - 1).is_ok());
+        assert_eq!(b.try_acquire_one(u64::MAX), Err(Denied { retry_after: 3 }));
+        assert_eq!(b.available(u64::MAX), 0);
+        b.refund(5, u64::MAX);
+        assert_eq!(b.available(u64::MAX), 2);
+    }
+
+    #[test]
+    fn two_threads_never_take_more_than_the_burst() {
+        let b = SharedBucket::new(nz(10), Rate::new(1, 1000).unwrap()).unwrap();
+        let got = std::thread::scope(|s| {
+            let hs: [_; 2] = core::array::from_fn(|_| {
+                s.spawn(|| (0..8).filter(|_| b.try_acquire_one(5).is_ok()).count())
+            });
+            hs.map(|h| h.join().unwrap()).iter().sum::<usize>()
+        });
+        assert_eq!(got, 10);
+    }
+}
