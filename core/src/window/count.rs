@@ -1,24 +1,37 @@
 //! The count-based window: the last `N` calls.
 
 use super::{Counts, Kind, Sample, Window};
+use crate::error::{ConfigError, ConfigResult, Problem};
 
-/// The outcomes of the last `N` calls, one byte each.
+/// The outcomes of the last calls, one byte each, over any byte storage:
+/// an inline array ([`CountWindow<N>`], sized at compile time), a caller's
+/// `&mut [u8]` (C firmware) or a boxed slice (bindings that size it at run
+/// time).
 ///
 /// Rejections are not calls in the ring; they are counted from the last
 /// [`clear`](Window::clear) on. This window keeps no latency (use a
 /// [`TimeWindow`](super::TimeWindow) for percentiles).
 #[derive(Debug, Clone, Copy)]
 #[repr(C)]
-pub struct CountWindow<const N: usize> {
-    slots: [u8; N],
+pub struct CountRing<S> {
     counts: Counts,
     next: u32,
+    slots: S,
 }
 
-const SLOW: u8 = 0x8;
-const KIND: u8 = 0x7;
+/// The last `N` calls, stored inline: the window for firmware and statics.
+pub type CountWindow<const N: usize> = CountRing<[u8; N]>;
 
-impl<const N: usize> CountWindow<N> {
+const EMPTY: Counts = Counts {
+    successes: 0,
+    failures: 0,
+    timeouts: 0,
+    slow: 0,
+    ignored: 0,
+    rejected: 0,
+};
+
+impl<const N: usize> CountRing<[u8; N]> {
     /// An empty window. `N` must be at least 1 (checked at compile time).
     pub const fn new() -> Self {
         const {
@@ -29,56 +42,66 @@ impl<const N: usize> CountWindow<N> {
         };
         Self {
             slots: [0; N],
-            counts: Counts {
-                successes: 0,
-                failures: 0,
-                timeouts: 0,
-                slow: 0,
-                ignored: 0,
-                rejected: 0,
-            },
+            counts: EMPTY,
             next: 0,
         }
     }
+}
 
-    fn decode(slot: u8) -> Option<Sample> {
-        let kind = match slot & KIND {
-            1 => Kind::Success,
-            2 => Kind::Failure,
-            3 => Kind::Timeout,
-            4 => Kind::Ignored,
-            _ => return None,
-        };
-        Some(Sample {
-            kind,
-            duration: 0,
-            slow: slot & SLOW != 0,
+impl<S: AsRef<[u8]> + AsMut<[u8]>> CountRing<S> {
+    /// A window of `slots.len()` calls over the given storage, which is
+    /// cleared. Errors (`"slots"`): empty, or longer than `u32::MAX`.
+    pub fn over(mut slots: S) -> ConfigResult<Self> {
+        let len = slots.as_ref().len();
+        if len == 0 {
+            return Err(ConfigError::new("slots", Problem::Zero));
+        }
+        if len > u32::MAX as usize {
+            return Err(ConfigError::new("slots", Problem::OutOfRange));
+        }
+        slots.as_mut().fill(0);
+        Ok(Self {
+            slots,
+            counts: EMPTY,
+            next: 0,
         })
+    }
+
+    /// How many calls the window holds.
+    pub fn len(&self) -> usize {
+        self.slots.as_ref().len()
+    }
+
+    /// Whether the window holds no call yet.
+    pub fn is_empty(&self) -> bool {
+        self.counts.all() == self.counts.rejected
     }
 }
 
-impl<const N: usize> Default for CountWindow<N> {
+impl<const N: usize> Default for CountRing<[u8; N]> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<const N: usize> Window for CountWindow<N> {
+impl<S: AsRef<[u8]> + AsMut<[u8]>> Window for CountRing<S> {
     fn record(&mut self, _now: u64, sample: Sample) {
         if sample.kind == Kind::Rejected {
             self.counts.rejected = self.counts.rejected.saturating_add(1);
             return;
         }
-        let Some(slot) = self.slots.get_mut(self.next as usize) else {
+        let slots = self.slots.as_mut();
+        let len = slots.len();
+        let Some(slot) = slots.get_mut(self.next as usize) else {
             return;
         };
-        if let Some(old) = Self::decode(*slot) {
+        if let Some(old) = Sample::from_slot(*slot) {
             self.counts.uncount(old);
         }
-        *slot = (sample.kind as u8 + 1) | if sample.slow { SLOW } else { 0 };
+        *slot = sample.to_slot();
         self.counts.count(sample);
         self.next += 1;
-        if self.next as usize >= N {
+        if self.next as usize >= len {
             self.next = 0;
         }
     }
@@ -88,7 +111,9 @@ impl<const N: usize> Window for CountWindow<N> {
     }
 
     fn clear(&mut self) {
-        *self = Self::new();
+        self.slots.as_mut().fill(0);
+        self.counts = EMPTY;
+        self.next = 0;
     }
 }
 
@@ -125,5 +150,19 @@ mod tests {
         );
         w.clear();
         assert_eq!(w.totals(0), Counts::default());
+    }
+
+    #[test]
+    fn runs_over_borrowed_storage() {
+        let mut storage = [0xFFu8; 2];
+        let mut w = CountRing::over(&mut storage[..]).unwrap();
+        assert_eq!(w.len(), 2);
+        assert!(w.is_empty());
+        for k in [Kind::Failure, Kind::Failure, Kind::Success] {
+            w.record(0, s(k, false));
+        }
+        assert_eq!((w.totals(0).failures, w.totals(0).successes), (1, 1));
+        let e = CountRing::over(&mut [][..]).unwrap_err();
+        assert_eq!((e.field, e.problem), ("slots", Problem::Zero));
     }
 }

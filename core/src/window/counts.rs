@@ -29,6 +29,33 @@ pub struct Sample {
     pub slow: bool,
 }
 
+const SLOW_BIT: u8 = 0x8;
+const KIND_BITS: u8 = 0x7;
+
+impl Sample {
+    /// The one-byte form count windows store: kind + 1 in the low three
+    /// bits (0 is an empty slot), the slow flag in bit 3; no duration.
+    pub(crate) const fn to_slot(self) -> u8 {
+        (self.kind as u8 + 1) | if self.slow { SLOW_BIT } else { 0 }
+    }
+
+    /// A sample back from its slot byte; `None` for an empty slot.
+    pub(crate) const fn from_slot(slot: u8) -> Option<Sample> {
+        let kind = match slot & KIND_BITS {
+            1 => Kind::Success,
+            2 => Kind::Failure,
+            3 => Kind::Timeout,
+            4 => Kind::Ignored,
+            _ => return None,
+        };
+        Some(Sample {
+            kind,
+            duration: 0,
+            slow: slot & SLOW_BIT != 0,
+        })
+    }
+}
+
 /// Counters over a window. Timeouts are also failures; slow calls are
 /// successes or failures that took at least the slow-call limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -16,7 +16,7 @@ mod counts;
 mod rolling;
 mod time;
 
-pub use count::CountWindow;
+pub use count::{CountRing, CountWindow};
 pub use counts::{Counts, Kind, Sample};
 pub use rolling::{Rolling, Tally};
 pub use time::{Frame, TimeWindow};
