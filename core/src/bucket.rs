@@ -80,6 +80,40 @@ impl Rate {
     pub const fn period(&self) -> u64 {
         self.period
     }
+
+    /// Sub-ticks to whole ticks, rounding up, saturating. Integral rates
+    /// (`N == 1`) divide by nothing, and 64-bit amounts avoid the slow
+    /// 128-bit division: the deny path is a hot path too.
+    fn ticks_for(&self, sub_ticks: u128) -> u64 {
+        let n = self.tokens;
+        match u64::try_from(sub_ticks) {
+            Ok(s) if n == 1 => s,
+            Ok(s) => s.div_ceil(u64::from(n)),
+            Err(_) => u64::try_from(sub_ticks.div_ceil(u128::from(n))).unwrap_or(u64::MAX),
+        }
+    }
+}
+
+/// GCRA's rule on a bucket's debt (sub-ticks until it is full again), the
+/// one both [`Bucket`] and the shared form run: taking `n` tokens costs
+/// `n * P` and is allowed while the debt stays within `burst * P`. Returns
+/// the debt after taking, or the exact wait.
+pub(crate) fn take_from_debt(
+    debt: u128,
+    n: u32,
+    rate: Rate,
+    burst: NonZeroU32,
+) -> Result<u128, Denied> {
+    let period = u128::from(rate.period);
+    let cap = u128::from(burst.get()) * period;
+    let after = debt.saturating_add(u128::from(n) * period);
+    if after <= cap {
+        Ok(after)
+    } else {
+        Err(Denied {
+            retry_after: rate.ticks_for(after - cap),
+        })
+    }
 }
 
 /// Not enough tokens now; the request succeeds `retry_after` ticks later.
@@ -188,30 +222,10 @@ impl Bucket {
 
     fn take(&mut self, n: u32, now: u64) -> Result<(), Denied> {
         let now_s = self.now_s(now);
-        let debt = self.tat.saturating_sub(now_s);
-        let cost = u128::from(n) * u128::from(self.rate.period);
-        let cap = self.cap();
-        let after = debt.saturating_add(cost);
-        if after <= cap {
-            self.tat = self.tat.max(now_s).saturating_add(cost);
-            Ok(())
-        } else {
-            Err(Denied {
-                retry_after: self.ticks_for(after - cap),
-            })
-        }
-    }
-
-    /// Sub-ticks to whole ticks, rounding up, saturating. Integral rates
-    /// (`N == 1`) divide by nothing, and 64-bit amounts avoid the slow
-    /// 128-bit division: the deny path is a hot path too.
-    fn ticks_for(&self, sub_ticks: u128) -> u64 {
-        let n = self.rate.tokens;
-        match u64::try_from(sub_ticks) {
-            Ok(s) if n == 1 => s,
-            Ok(s) => s.div_ceil(u64::from(n)),
-            Err(_) => u64::try_from(sub_ticks.div_ceil(u128::from(n))).unwrap_or(u64::MAX),
-        }
+        let after = take_from_debt(self.tat.saturating_sub(now_s), n, self.rate, self.burst)?;
+        // after <= burst * period, so this never saturates in practice.
+        self.tat = now_s.saturating_add(after);
+        Ok(())
     }
 
     /// Whole tokens available at `now`, `0..=burst`.

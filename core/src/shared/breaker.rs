@@ -637,27 +637,6 @@ struct Ring<const N: usize> {
     slots: [AtomicU8; N],
 }
 
-const SLOW_BIT: u8 = 0x8;
-
-fn encode(s: Sample) -> u8 {
-    (s.kind as u8 + 1) | if s.slow { SLOW_BIT } else { 0 }
-}
-
-fn decode(slot: u8) -> Option<Sample> {
-    let kind = match slot & 0x7 {
-        1 => Kind::Success,
-        2 => Kind::Failure,
-        3 => Kind::Timeout,
-        4 => Kind::Ignored,
-        _ => return None,
-    };
-    Some(Sample {
-        kind,
-        duration: 0,
-        slow: slot & SLOW_BIT != 0,
-    })
-}
-
 /// What one sample adds to each counter, as [`Counts::count`] defines it.
 fn delta(s: Sample) -> [u32; 6] {
     let mut c = Counts::default();
@@ -699,7 +678,7 @@ impl<const N: usize> Ring<N> {
         let Some(slot) = self.slots.get(i) else {
             return;
         };
-        if let Some(old) = decode(slot.swap(encode(sample), AcqRel)) {
+        if let Some(old) = Sample::from_slot(slot.swap(sample.to_slot(), AcqRel)) {
             for (c, d) in self.counts.iter().zip(delta(old)) {
                 if d != 0 {
                     c.fetch_sub(d, Relaxed);

@@ -7,26 +7,8 @@ use super::atomic::{
     AtomicU64,
     Ordering::{AcqRel, Acquire},
 };
-use crate::bucket::{Denied, Rate, Refused};
+use crate::bucket::{take_from_debt, Denied, Rate, Refused};
 use crate::error::{ConfigError, ConfigResult, Problem};
-
-/// GCRA's rule on the bucket's debt (sub-ticks until it is full again), as
-/// `bucket.rs` documents it: taking `n` tokens costs `n * P`, and is allowed
-/// while the debt stays within `burst * P`. Returns the debt after taking,
-/// or the exact wait.
-fn take(debt: u128, n: u32, rate: Rate, burst: NonZeroU32) -> Result<u128, Denied> {
-    let period = u128::from(rate.period());
-    let cap = u128::from(burst.get()) * period;
-    let after = debt.saturating_add(u128::from(n) * period);
-    if after <= cap {
-        Ok(after)
-    } else {
-        let wait = (after - cap).div_ceil(u128::from(rate.tokens()));
-        Err(Denied {
-            retry_after: u64::try_from(wait).unwrap_or(u64::MAX),
-        })
-    }
-}
 
 /// The word of a bucket that never gave a token: full, whatever `now` is.
 /// A real arrival time equal to it is stored one sub-tick later (a debt
@@ -120,7 +102,8 @@ impl SharedBucket {
         let now_s = self.now_s(now);
         let mut tat = self.tat.load(Acquire);
         loop {
-            let debt = take(u128::from(Self::debt(tat, now_s)), n, self.rate, self.burst)?;
+            let debt =
+                take_from_debt(u128::from(Self::debt(tat, now_s)), n, self.rate, self.burst)?;
             // debt <= burst * period < 2^63.
             let next = stored(now_s.wrapping_add(debt as u64));
             match self.tat.compare_exchange_weak(tat, next, AcqRel, Acquire) {
