@@ -15,7 +15,7 @@ use crate::backoff::Backoff;
 use crate::clock::{duration, positive_duration, seconds, Clock};
 use crate::errors::{circuit_open, config_error, from_core};
 use crate::matcher::{is_exception, Matcher};
-use crate::window::{AnyWindow, CountRing, MAX_BUCKETS};
+use crate::window::{AnyWindow, CountWindow, MAX_BUCKETS};
 
 type Core = fusewire::Breaker<AnyWindow>;
 
@@ -362,7 +362,10 @@ impl Breaker {
                         "must be between 1 and 16777216",
                     ));
                 }
-                AnyWindow::Count(CountRing::new(window_size))
+                AnyWindow::Count(
+                    CountWindow::over(vec![0; window_size].into_boxed_slice())
+                        .map_err(|e| config_error("window_size", e.reason()))?,
+                )
             }
         };
         let core = Core::with_window(config, window).map_err(|e| {
