@@ -213,7 +213,10 @@ impl<W: Window> Breaker<W> {
             }
             Outcome::Ignored => return None,
         }
-        let cfg = *self.rules.config();
+        if !failed && !slow {
+            return None;
+        }
+        let cfg = self.rules.config();
         if failed {
             if let Some(n) = cfg.consecutive_failures {
                 if self.consecutive >= n {
@@ -221,15 +224,13 @@ impl<W: Window> Breaker<W> {
                 }
             }
         }
-        if !failed && !slow {
-            return None;
-        }
+        let (basis, min_calls) = (cfg.rate_basis, cfg.min_calls);
         let counts = self.window.totals(now);
-        let whole = match cfg.rate_basis {
+        let whole = match basis {
             RateBasis::Outcomes => counts.outcomes(),
             RateBasis::AllCalls => counts.all(),
         };
-        if whole < cfg.min_calls {
+        if whole < min_calls {
             return None;
         }
         if failed && self.rules.failure_rate_trips(counts.failures, whole) {
