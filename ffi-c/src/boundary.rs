@@ -1,0 +1,168 @@
+//! The one way into Rust from C: the panic boundary, pointer checks, and the
+//! tagged caller-owned objects.
+//!
+//! Panic strategy (rustls-ffi's `ffi_panic_boundary!`, adapted to no_std):
+//! - The core validates configs once and has no panicking paths after that;
+//!   this crate adds none (no indexing, no unwrap, no arithmetic that can
+//!   overflow). So no panic is expected anywhere.
+//! - Host builds (feature `std`, the default) run every body under
+//!   `catch_unwind`, so even an impossible panic becomes
+//!   `FUSEWIRE_STATUS_PANIC` instead of unwinding into C. With the release
+//!   profile's `panic = "abort"` there is nothing to catch and a panic aborts
+//!   (Rust also aborts any unwind through an `extern "C"` fn since 1.81).
+//! - Firmware builds (`--no-default-features`) are `no_std`: the panic
+//!   handler in `lib.rs` traps without formatting, so no `core::fmt` code
+//!   is linked.
+
+use core::ptr;
+
+use crate::status::{fusewire_config_error, fusewire_status, Invalid};
+
+/// What a body returns: `Ok` or the status to hand to C.
+pub(crate) type Outcome = Result<fusewire_status, fusewire_status>;
+
+/// Runs `body` behind the panic boundary and flattens its result.
+#[inline(always)]
+pub(crate) fn boundary(body: impl FnOnce() -> Outcome) -> fusewire_status {
+    #[cfg(feature = "std")]
+    let result = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)) {
+        Ok(r) => r,
+        Err(_) => Err(fusewire_status::Panic),
+    };
+    #[cfg(not(feature = "std"))]
+    let result = body();
+    match result {
+        Ok(s) | Err(s) => s,
+    }
+}
+
+/// A required pointer, checked for NULL.
+#[inline(always)]
+pub(crate) fn need<T>(p: *const T) -> Result<*const T, fusewire_status> {
+    if p.is_null() {
+        Err(fusewire_status::NullArgument)
+    } else {
+        Ok(p)
+    }
+}
+
+/// A required input struct, read by value.
+///
+/// # Safety
+/// A non-NULL `p` must point to a readable, initialised `T`.
+#[inline(always)]
+pub(crate) unsafe fn read_in<T: Copy>(p: *const T) -> Result<T, fusewire_status> {
+    // SAFETY: non-NULL checked; readability is the caller's contract.
+    need(p).map(|p| unsafe { ptr::read_unaligned(p) })
+}
+
+/// Writes an optional out-parameter (NULL means "not wanted").
+///
+/// # Safety
+/// A non-NULL `p` must point to writable memory for a `T`.
+#[inline(always)]
+pub(crate) unsafe fn put<T>(p: *mut T, v: T) {
+    if !p.is_null() {
+        // SAFETY: non-NULL checked; writability is the caller's contract.
+        unsafe { ptr::write_unaligned(p, v) }
+    }
+}
+
+/// Writes a config error to its optional out-parameter and returns the status.
+///
+/// # Safety
+/// As [`put`].
+pub(crate) unsafe fn invalid(err: *mut fusewire_config_error, e: Invalid) -> Outcome {
+    // SAFETY: forwarded contract.
+    unsafe {
+        put(
+            err,
+            fusewire_config_error {
+                field: e.field as u32,
+                problem: e.problem as u32,
+            },
+        )
+    };
+    Err(fusewire_status::InvalidConfig)
+}
+
+/// A Rust object stored inside a caller-owned C struct: a 32-bit type tag
+/// first, the state after it. `C` is the opaque struct the header declares
+/// (an array of `uint64_t`, so C gives it 8-byte alignment).
+///
+/// # Safety
+/// Implementors are `repr(C)` with `tag: u32` as their first field, fit in
+/// `C`, and need no more than 8-byte alignment (checked by [`fits`]).
+pub(crate) unsafe trait Object: Sized {
+    /// The opaque C struct holding it.
+    type C;
+    /// Tag written by init and checked by every other call.
+    const TAG: u32;
+}
+
+/// Compile-time check that `O` fits in its C struct.
+pub(crate) const fn fits<O: Object>() -> bool {
+    core::mem::size_of::<O>() <= core::mem::size_of::<O::C>()
+        && core::mem::align_of::<O>() <= 8
+        && core::mem::align_of::<O::C>() == 8
+}
+
+/// Checks an object pointer (NULL, alignment) before init writes into it.
+#[inline(always)]
+pub(crate) fn slot<O: Object>(p: *mut O::C) -> Result<*mut O, fusewire_status> {
+    if p.is_null() {
+        return Err(fusewire_status::NullArgument);
+    }
+    let p = p.cast::<O>();
+    if (p as usize) % core::mem::align_of::<O>() != 0 {
+        return Err(fusewire_status::InvalidArgument);
+    }
+    Ok(p)
+}
+
+/// Checks NULL, alignment and the tag of an object pointer.
+///
+/// # Safety
+/// A non-NULL `p` must point to memory readable for an `O::C`.
+#[inline(always)]
+unsafe fn checked<O: Object>(p: *const O::C) -> Result<*const O, fusewire_status> {
+    let p = slot::<O>(p.cast_mut())?;
+    // SAFETY: p is non-NULL and aligned for O (so for u32); the caller
+    // guarantees the memory is readable.
+    if unsafe { ptr::read(p.cast::<u32>()) } != O::TAG {
+        return Err(fusewire_status::NotInitialized);
+    }
+    Ok(p)
+}
+
+/// The initialised object behind `p`.
+///
+/// # Safety
+/// A non-NULL `p` must point to a readable and writable `O::C`, not aliased
+/// for the duration of the call; if its tag matches, the rest must be as the
+/// matching init left it (the C code must not scribble over it).
+#[inline(always)]
+pub(crate) unsafe fn object<'a, O: Object>(p: *mut O::C) -> Result<&'a mut O, fusewire_status> {
+    // SAFETY: forwarded contract; a matching tag means init wrote an O.
+    unsafe { checked::<O>(p).map(|o| &mut *o.cast_mut()) }
+}
+
+/// Same, read-only.
+///
+/// # Safety
+/// As [`object`], without the writability requirement.
+#[inline(always)]
+pub(crate) unsafe fn object_ref<'a, O: Object>(p: *const O::C) -> Result<&'a O, fusewire_status> {
+    // SAFETY: forwarded contract; a matching tag means init wrote an O.
+    unsafe { checked::<O>(p).map(|o| &*o) }
+}
+
+/// Writes a freshly built object into its slot (init).
+///
+/// # Safety
+/// `p` came from [`slot`] and points to writable memory for an `O::C`.
+#[inline(always)]
+pub(crate) unsafe fn install<O: Object>(p: *mut O, o: O) {
+    // SAFETY: forwarded contract; alignment checked by `slot`.
+    unsafe { ptr::write(p, o) }
+}

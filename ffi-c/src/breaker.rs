@@ -1,0 +1,698 @@
+//! The circuit breaker over a count window of the last 16 calls.
+
+use fusewire::{
+    Breaker, BreakerConfig, Comparison, CountWindow, DwellExpiry, HalfOpenRule, Outcome, Permit,
+    RateBasis, Reason, State, Transition,
+};
+
+use crate::backoff::fusewire_backoff_config;
+use crate::boundary::{
+    boundary, fits, install, invalid, object, object_ref, put, read_in, slot, Object,
+};
+use crate::status::{
+    fusewire_config_error, fusewire_field, fusewire_problem, fusewire_status, Invalid, Scope,
+};
+
+/// Calls the C breaker's count window remembers (`CountWindow<16>`).
+pub const FUSEWIRE_BREAKER_WINDOW: u32 = 16;
+
+/// Where a breaker stands.
+#[repr(u32)]
+#[allow(non_camel_case_types, dead_code)]
+pub enum fusewire_state {
+    /// Calls pass; outcomes are judged.
+    Closed = 0,
+    /// Calls are rejected until the open duration has passed.
+    Open = 1,
+    /// A bounded number of probe calls pass.
+    HalfOpen = 2,
+    /// Opened by the host until it closes it.
+    ForcedOpen = 3,
+    /// Turned off by the host: every call passes, nothing is recorded.
+    Disabled = 4,
+}
+
+/// Why a breaker changed state.
+#[repr(u32)]
+#[allow(non_camel_case_types, dead_code)]
+pub enum fusewire_reason {
+    /// The failure rate reached the threshold.
+    FailureRate = 0,
+    /// The slow-call rate reached the threshold.
+    SlowCallRate = 1,
+    /// Too many failures in a row.
+    ConsecutiveFailures = 2,
+    /// The open duration passed.
+    OpenElapsed = 3,
+    /// The half-open probes passed.
+    ProbesPassed = 4,
+    /// A probe failed (or the probes' rates tripped).
+    ProbesFailed = 5,
+    /// Half-open reached its maximum dwell.
+    DwellExpired = 6,
+    /// The host asked for it.
+    Host = 7,
+}
+
+/// How a call ended.
+#[repr(u32)]
+#[allow(non_camel_case_types, dead_code)]
+pub enum fusewire_outcome {
+    /// It worked.
+    Success = 0,
+    /// It failed.
+    Failure = 1,
+    /// It took too long (a failure, also counted as a timeout).
+    Timeout = 2,
+    /// Count it as neither; a probe ending so gives its slot back.
+    Ignored = 3,
+}
+
+/// How a rate meets its threshold.
+#[repr(u32)]
+#[allow(non_camel_case_types, dead_code)]
+pub enum fusewire_comparison {
+    /// Trip at or above (resilience4j).
+    AtLeast = 0,
+    /// Trip strictly above (opossum).
+    Above = 1,
+}
+
+/// What the rates are a share of.
+#[repr(u32)]
+#[allow(non_camel_case_types, dead_code)]
+pub enum fusewire_rate_basis {
+    /// Successes and failures only.
+    Outcomes = 0,
+    /// Every call the window saw, ignored and rejected included.
+    AllCalls = 1,
+}
+
+/// When a half-open breaker closes.
+#[repr(u32)]
+#[allow(non_camel_case_types, dead_code)]
+pub enum fusewire_half_open_rule {
+    /// Every probe must succeed.
+    AllSucceed = 0,
+    /// The probes' rates must not trip the thresholds.
+    Rates = 1,
+}
+
+/// What a half-open breaker does after `half_open_max_dwell`.
+#[repr(u32)]
+#[allow(non_camel_case_types, dead_code)]
+pub enum fusewire_dwell_expiry {
+    /// Reopen.
+    Reopen = 0,
+    /// Close.
+    Close = 1,
+}
+
+/// A breaker's configuration (`fusewire_breaker_config_default` fills the
+/// defaults). Durations in the caller's ticks; enum fields hold the values
+/// of the enum named in their doc.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[allow(non_camel_case_types)]
+pub struct fusewire_breaker_config {
+    /// How long the breaker stays open; attempt `n` is the `n`-th opening
+    /// without a close in between. Default: constant 1000 ticks.
+    pub open_backoff: fusewire_backoff_config,
+    /// A call taking at least this many ticks is slow (needed by the
+    /// slow-call rule). Default 0.
+    pub slow_call_duration: u64,
+    /// Leave half-open after this many ticks even with probes out; 0 waits.
+    pub half_open_max_dwell: u64,
+    /// Seed of the open duration's jitter.
+    pub seed: u64,
+    /// Trip at this failure rate in percent (0..=100), when
+    /// `use_failure_rate` is non-zero. Default 50 (on).
+    pub failure_rate: f32,
+    /// Trip at this share of slow calls in percent, when
+    /// `use_slow_call_rate` is non-zero. Default off.
+    pub slow_call_rate: f32,
+    /// Trip after this many failures in a row; 0 (default) turns it off.
+    pub consecutive_failures: u32,
+    /// Rates are not judged before the window holds this many calls.
+    /// Default 10 (at most 16 outcomes fit the window).
+    pub min_calls: u32,
+    /// Probe permits per half-open period, at least 1. Default 1.
+    pub half_open_probes: u32,
+    /// A `fusewire_comparison`. Default AT_LEAST.
+    pub comparison: u32,
+    /// A `fusewire_rate_basis`. Default OUTCOMES.
+    pub rate_basis: u32,
+    /// A `fusewire_half_open_rule`. Default ALL_SUCCEED.
+    pub half_open_rule: u32,
+    /// A `fusewire_dwell_expiry`. Default REOPEN.
+    pub dwell_expiry: u32,
+    /// Non-zero turns the failure-rate rule on.
+    pub use_failure_rate: u8,
+    /// Non-zero turns the slow-call rule on.
+    pub use_slow_call_rate: u8,
+    /// Non-zero clears the window whenever the breaker closes. Default 1.
+    pub reset_window_on_close: u8,
+}
+
+impl fusewire_breaker_config {
+    fn to_core(self) -> Result<BreakerConfig, Invalid> {
+        let bad = |f| Err(Invalid::new(f, fusewire_problem::OutOfRange));
+        let comparison = match self.comparison {
+            0 => Comparison::AtLeast,
+            1 => Comparison::Above,
+            _ => return bad(fusewire_field::BreakerComparison),
+        };
+        let rate_basis = match self.rate_basis {
+            0 => RateBasis::Outcomes,
+            1 => RateBasis::AllCalls,
+            _ => return bad(fusewire_field::BreakerRateBasis),
+        };
+        let half_open_rule = match self.half_open_rule {
+            0 => HalfOpenRule::AllSucceed,
+            1 => HalfOpenRule::Rates,
+            _ => return bad(fusewire_field::BreakerHalfOpenRule),
+        };
+        let dwell_expiry = match self.dwell_expiry {
+            0 => DwellExpiry::Reopen,
+            1 => DwellExpiry::Close,
+            _ => return bad(fusewire_field::BreakerDwellExpiry),
+        };
+        Ok(BreakerConfig {
+            failure_rate: (self.use_failure_rate != 0).then_some(self.failure_rate),
+            slow_call_rate: (self.use_slow_call_rate != 0).then_some(self.slow_call_rate),
+            slow_call_duration: self.slow_call_duration,
+            consecutive_failures: (self.consecutive_failures != 0)
+                .then_some(self.consecutive_failures),
+            min_calls: self.min_calls,
+            comparison,
+            rate_basis,
+            half_open_probes: self.half_open_probes,
+            half_open_rule,
+            half_open_max_dwell: self.half_open_max_dwell,
+            dwell_expiry,
+            open_backoff: self.open_backoff.to_core()?,
+            reset_window_on_close: self.reset_window_on_close != 0,
+            seed: self.seed,
+        })
+    }
+}
+
+/// A state change caused by a call. `moved` is 0 when nothing changed
+/// (then the other fields are 0); `from`/`to` are `fusewire_state` values,
+/// `reason` a `fusewire_reason`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[allow(non_camel_case_types)]
+pub struct fusewire_transition {
+    /// 1 if the breaker changed state during the call.
+    pub moved: u8,
+    /// The state before.
+    pub from: u8,
+    /// The state after.
+    pub to: u8,
+    /// Why.
+    pub reason: u8,
+}
+
+impl fusewire_transition {
+    fn of(t: Option<Transition>) -> Self {
+        match t {
+            None => Self::default(),
+            Some(t) => Self {
+                moved: 1,
+                from: t.from as u8,
+                to: t.to as u8,
+                reason: reason_code(t.reason),
+            },
+        }
+    }
+}
+
+fn reason_code(r: Reason) -> u8 {
+    r as u8
+}
+
+/// Leave to make one call: hand it back exactly once, to
+/// `fusewire_breaker_record` or `fusewire_breaker_release`.
+#[allow(non_camel_case_types)]
+pub type fusewire_permit = u64;
+
+/// Everything about a breaker in one read.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub struct fusewire_breaker_stats {
+    /// When an open breaker lets a probe through (0 unless open).
+    pub open_until: u64,
+    /// Tick of the last transition (0 before any).
+    pub since: u64,
+    /// A `fusewire_state`.
+    pub state: u32,
+    /// Bumped by every transition.
+    pub generation: u32,
+    /// Window counts: successes.
+    pub successes: u32,
+    /// Window counts: failures (timeouts included).
+    pub failures: u32,
+    /// Window counts: of the failures, timeouts.
+    pub timeouts: u32,
+    /// Window counts: slow calls.
+    pub slow: u32,
+    /// Window counts: ignored outcomes.
+    pub ignored: u32,
+    /// Calls rejected while the window was filling.
+    pub rejected: u32,
+    /// Failures in a row.
+    pub consecutive_failures: u32,
+    /// Half-open probes out.
+    pub probes_in_flight: u32,
+    /// Openings since the last close.
+    pub reopens: u32,
+    /// Times `now` went backwards.
+    pub clock_regressions: u32,
+}
+
+/// A circuit breaker over the last 16 calls (`FUSEWIRE_BREAKER_WINDOW`).
+/// Declare it `static` or on the stack; initialise with
+/// `fusewire_breaker_init`. Do not copy an initialised breaker while
+/// another call may use it; a copy is a second, independent breaker.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+pub struct fusewire_breaker {
+    _opaque: [u64; 35],
+}
+
+type Inner = Breaker<CountWindow<16>>;
+
+#[repr(C)]
+pub(crate) struct BreakerObj {
+    tag: u32,
+    breaker: Inner,
+}
+
+// SAFETY: repr(C), tag first; size and alignment checked below.
+unsafe impl Object for BreakerObj {
+    type C = fusewire_breaker;
+    const TAG: u32 = 0x4657_4252; // "FWBR"
+}
+const _: () = assert!(fits::<BreakerObj>());
+const _: () = assert!(FUSEWIRE_BREAKER_WINDOW as usize == 16);
+
+/// Fills `*config` with the defaults: 50% failure rate over at least 10
+/// calls, open 1000 ticks (constant), one half-open probe, window cleared on
+/// close, seed 0. Writes `*config` on `FUSEWIRE_STATUS_OK`.
+///
+/// Thread/ISR safety: touches only `*config`; callable from any context.
+///
+/// # Safety
+/// `config` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn fusewire_breaker_config_default(
+    config: *mut fusewire_breaker_config,
+) -> fusewire_status {
+    boundary(|| {
+        if config.is_null() {
+            return Err(fusewire_status::NullArgument);
+        }
+        let d = BreakerConfig::DEFAULT;
+        let c = fusewire_breaker_config {
+            open_backoff: fusewire_backoff_config::from_core(d.open_backoff),
+            slow_call_duration: d.slow_call_duration,
+            half_open_max_dwell: d.half_open_max_dwell,
+            seed: d.seed,
+            failure_rate: d.failure_rate.unwrap_or(0.0),
+            slow_call_rate: d.slow_call_rate.unwrap_or(0.0),
+            consecutive_failures: d.consecutive_failures.unwrap_or(0),
+            min_calls: d.min_calls,
+            half_open_probes: d.half_open_probes,
+            comparison: d.comparison as u32,
+            rate_basis: d.rate_basis as u32,
+            half_open_rule: d.half_open_rule as u32,
+            dwell_expiry: d.dwell_expiry as u32,
+            use_failure_rate: u8::from(d.failure_rate.is_some()),
+            use_slow_call_rate: u8::from(d.slow_call_rate.is_some()),
+            reset_window_on_close: u8::from(d.reset_window_on_close),
+        };
+        // SAFETY: non-NULL; the caller's contract.
+        unsafe { put(config, c) };
+        Ok(fusewire_status::Ok)
+    })
+}
+
+/// Initialises `*breaker` in place, closed, from `*config`.
+///
+/// Returns `FUSEWIRE_STATUS_INVALID_CONFIG` (writing `*error` if not NULL)
+/// and leaves `*breaker` untouched if the config is bad.
+///
+/// Thread/ISR safety: writes `*breaker`; no other caller may use it meanwhile.
+///
+/// # Safety
+/// `breaker` and `config` are NULL or valid for the access; `error` is NULL
+/// or writable.
+#[no_mangle]
+pub unsafe extern "C" fn fusewire_breaker_init(
+    breaker: *mut fusewire_breaker,
+    config: *const fusewire_breaker_config,
+    error: *mut fusewire_config_error,
+) -> fusewire_status {
+    boundary(|| {
+        let p = slot::<BreakerObj>(breaker)?;
+        // SAFETY: the caller's contract for `config`.
+        let c = unsafe { read_in(config) }?;
+        let core = c
+            .to_core()
+            .and_then(|c| Inner::new(c).map_err(|e| Invalid::from_core(Scope::Breaker, e)));
+        let b = match core {
+            Ok(b) => b,
+            // SAFETY: the caller's contract for `error`.
+            Err(e) => return unsafe { invalid(error, e) },
+        };
+        // SAFETY: `p` checked by `slot`; writable by contract.
+        unsafe {
+            install(
+                p,
+                BreakerObj {
+                    tag: BreakerObj::TAG,
+                    breaker: b,
+                },
+            )
+        };
+        Ok(fusewire_status::Ok)
+    })
+}
+
+/// The initialised breaker behind a C pointer.
+unsafe fn breaker_mut<'a>(p: *mut fusewire_breaker) -> Result<&'a mut Inner, fusewire_status> {
+    // SAFETY: forwarded contract.
+    unsafe { object::<BreakerObj>(p) }.map(|o| &mut o.breaker)
+}
+
+/// Asks to make a call at `now`.
+///
+/// - `FUSEWIRE_STATUS_OK`: writes `*permit`; make the call, then hand the
+///   permit to `fusewire_breaker_record` (or `_release` if it never ran).
+/// - `FUSEWIRE_STATUS_REJECTED`: writes `*retry_after` (if not NULL): ticks
+///   until it may admit again (`UINT64_MAX` while forced open).
+///
+/// On both, writes `*transition` (if not NULL) with any state change.
+///
+/// Thread/ISR safety: mutates `*breaker` (single owner): one caller at a
+/// time per breaker; guard with a critical section if an ISR shares it.
+///
+/// # Safety
+/// `breaker` is NULL or points to a `fusewire_breaker` not used
+/// concurrently; the out-pointers are NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn fusewire_breaker_acquire(
+    breaker: *mut fusewire_breaker,
+    now: u64,
+    permit: *mut fusewire_permit,
+    retry_after: *mut u64,
+    transition: *mut fusewire_transition,
+) -> fusewire_status {
+    boundary(|| {
+        // SAFETY: the caller's contract.
+        let b = unsafe { breaker_mut(breaker) }?;
+        if permit.is_null() {
+            return Err(fusewire_status::NullArgument);
+        }
+        // SAFETY (both arms): out-pointers NULL-checked or optional; the
+        // caller's contract.
+        match b.try_acquire(now) {
+            Ok(p) => unsafe {
+                put(transition, fusewire_transition::of(p.transition));
+                put(permit, p.into_raw());
+                Ok(fusewire_status::Ok)
+            },
+            Err(r) => unsafe {
+                put(transition, fusewire_transition::of(r.transition));
+                put(retry_after, r.retry_after);
+                Err(fusewire_status::Rejected)
+            },
+        }
+    })
+}
+
+/// Reports how a permitted call ended (`outcome`: a `fusewire_outcome`) and
+/// how long it took (`duration` ticks), at `now`. Writes `*transition` (if
+/// not NULL) on `FUSEWIRE_STATUS_OK`. An unknown outcome is
+/// `FUSEWIRE_STATUS_INVALID_ARGUMENT` and changes nothing.
+///
+/// Thread/ISR safety: as `fusewire_breaker_acquire`.
+///
+/// # Safety
+/// As `fusewire_breaker_acquire`.
+#[no_mangle]
+pub unsafe extern "C" fn fusewire_breaker_record(
+    breaker: *mut fusewire_breaker,
+    permit: fusewire_permit,
+    outcome: u32,
+    duration: u64,
+    now: u64,
+    transition: *mut fusewire_transition,
+) -> fusewire_status {
+    boundary(|| {
+        // SAFETY: the caller's contract.
+        let b = unsafe { breaker_mut(breaker) }?;
+        let outcome = match outcome {
+            0 => Outcome::Success,
+            1 => Outcome::Failure,
+            2 => Outcome::Timeout,
+            3 => Outcome::Ignored,
+            _ => return Err(fusewire_status::InvalidArgument),
+        };
+        let t = b.record(Permit::from_raw(permit), outcome, duration, now);
+        // SAFETY: optional out-pointer; the caller's contract.
+        unsafe { put(transition, fusewire_transition::of(t)) };
+        Ok(fusewire_status::Ok)
+    })
+}
+
+/// Hands back a permit whose call never ran; nothing is recorded.
+/// Writes `*transition` (if not NULL) on `FUSEWIRE_STATUS_OK`.
+///
+/// Thread/ISR safety: as `fusewire_breaker_acquire`.
+///
+/// # Safety
+/// As `fusewire_breaker_acquire`.
+#[no_mangle]
+pub unsafe extern "C" fn fusewire_breaker_release(
+    breaker: *mut fusewire_breaker,
+    permit: fusewire_permit,
+    now: u64,
+    transition: *mut fusewire_transition,
+) -> fusewire_status {
+    boundary(|| {
+        // SAFETY: the caller's contract.
+        let b = unsafe { breaker_mut(breaker) }?;
+        let t = b.release(Permit::from_raw(permit), now);
+        // SAFETY: optional out-pointer; the caller's contract.
+        unsafe { put(transition, fusewire_transition::of(t)) };
+        Ok(fusewire_status::Ok)
+    })
+}
+
+/// A host command on a breaker: what each `fusewire_breaker_<verb>` does.
+#[derive(Clone, Copy)]
+enum Command {
+    Poll,
+    Trip,
+    Close,
+    ForceOpen,
+    Disable,
+    Reset,
+}
+
+unsafe fn command(
+    breaker: *mut fusewire_breaker,
+    now: u64,
+    transition: *mut fusewire_transition,
+    cmd: Command,
+) -> fusewire_status {
+    boundary(|| {
+        // SAFETY: the caller's contract.
+        let b = unsafe { breaker_mut(breaker) }?;
+        let t = match cmd {
+            Command::Poll => b.poll(now),
+            Command::Trip => b.trip(now),
+            Command::Close => b.close(now),
+            Command::ForceOpen => b.force_open(now),
+            Command::Disable => b.disable(now),
+            Command::Reset => b.reset(now),
+        };
+        // SAFETY: optional out-pointer; the caller's contract.
+        unsafe { put(transition, fusewire_transition::of(t)) };
+        Ok(fusewire_status::Ok)
+    })
+}
+
+/// Applies the changes time alone causes (open → half-open, dwell expiry)
+/// without making a call. Writes `*transition` (if not NULL) on OK.
+///
+/// Thread/ISR safety: as `fusewire_breaker_acquire`.
+///
+/// # Safety
+/// As `fusewire_breaker_acquire`.
+#[no_mangle]
+pub unsafe extern "C" fn fusewire_breaker_poll(
+    breaker: *mut fusewire_breaker,
+    now: u64,
+    transition: *mut fusewire_transition,
+) -> fusewire_status {
+    // SAFETY: forwarded contract.
+    unsafe { command(breaker, now, transition, Command::Poll) }
+}
+
+/// Opens the breaker as a trip rule would (open duration from
+/// `open_backoff`). Writes `*transition` (if not NULL) on OK.
+///
+/// Thread/ISR safety: as `fusewire_breaker_acquire`.
+///
+/// # Safety
+/// As `fusewire_breaker_acquire`.
+#[no_mangle]
+pub unsafe extern "C" fn fusewire_breaker_trip(
+    breaker: *mut fusewire_breaker,
+    now: u64,
+    transition: *mut fusewire_transition,
+) -> fusewire_status {
+    // SAFETY: forwarded contract.
+    unsafe { command(breaker, now, transition, Command::Trip) }
+}
+
+/// Closes the breaker; counters restart as on any close. Writes
+/// `*transition` (if not NULL) on OK.
+///
+/// Thread/ISR safety: as `fusewire_breaker_acquire`.
+///
+/// # Safety
+/// As `fusewire_breaker_acquire`.
+#[no_mangle]
+pub unsafe extern "C" fn fusewire_breaker_close(
+    breaker: *mut fusewire_breaker,
+    now: u64,
+    transition: *mut fusewire_transition,
+) -> fusewire_status {
+    // SAFETY: forwarded contract.
+    unsafe { command(breaker, now, transition, Command::Close) }
+}
+
+/// Holds the breaker open until the host closes or disables it. Writes
+/// `*transition` (if not NULL) on OK.
+///
+/// Thread/ISR safety: as `fusewire_breaker_acquire`.
+///
+/// # Safety
+/// As `fusewire_breaker_acquire`.
+#[no_mangle]
+pub unsafe extern "C" fn fusewire_breaker_force_open(
+    breaker: *mut fusewire_breaker,
+    now: u64,
+    transition: *mut fusewire_transition,
+) -> fusewire_status {
+    // SAFETY: forwarded contract.
+    unsafe { command(breaker, now, transition, Command::ForceOpen) }
+}
+
+/// Turns the breaker off: every call passes, nothing is recorded. Writes
+/// `*transition` (if not NULL) on OK.
+///
+/// Thread/ISR safety: as `fusewire_breaker_acquire`.
+///
+/// # Safety
+/// As `fusewire_breaker_acquire`.
+#[no_mangle]
+pub unsafe extern "C" fn fusewire_breaker_disable(
+    breaker: *mut fusewire_breaker,
+    now: u64,
+    transition: *mut fusewire_transition,
+) -> fusewire_status {
+    // SAFETY: forwarded contract.
+    unsafe { command(breaker, now, transition, Command::Disable) }
+}
+
+/// Closes the breaker and forgets the window and every counter. Writes
+/// `*transition` (if not NULL) on OK.
+///
+/// Thread/ISR safety: as `fusewire_breaker_acquire`.
+///
+/// # Safety
+/// As `fusewire_breaker_acquire`.
+#[no_mangle]
+pub unsafe extern "C" fn fusewire_breaker_reset(
+    breaker: *mut fusewire_breaker,
+    now: u64,
+    transition: *mut fusewire_transition,
+) -> fusewire_status {
+    // SAFETY: forwarded contract.
+    unsafe { command(breaker, now, transition, Command::Reset) }
+}
+
+/// The state as of the last call (a `fusewire_state`), without advancing
+/// time. Writes `*state` on `FUSEWIRE_STATUS_OK`.
+///
+/// Thread/ISR safety: reads `*breaker`; must not race a writer.
+///
+/// # Safety
+/// `breaker` is NULL or points to a `fusewire_breaker`; `state` is NULL or
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn fusewire_breaker_state(
+    breaker: *const fusewire_breaker,
+    state: *mut u32,
+) -> fusewire_status {
+    boundary(|| {
+        // SAFETY: the caller's contract.
+        let o = unsafe { object_ref::<BreakerObj>(breaker) }?;
+        if state.is_null() {
+            return Err(fusewire_status::NullArgument);
+        }
+        let s: State = o.breaker.state();
+        // SAFETY: non-NULL; the caller's contract.
+        unsafe { put(state, s as u32) };
+        Ok(fusewire_status::Ok)
+    })
+}
+
+/// Everything about the breaker as of `now` (applying time-driven changes
+/// first, as `fusewire_breaker_poll`). Writes `*snapshot` on OK.
+///
+/// Thread/ISR safety: as `fusewire_breaker_acquire` (it may move the state).
+///
+/// # Safety
+/// As `fusewire_breaker_acquire`.
+#[no_mangle]
+pub unsafe extern "C" fn fusewire_breaker_snapshot(
+    breaker: *mut fusewire_breaker,
+    now: u64,
+    snapshot: *mut fusewire_breaker_stats,
+) -> fusewire_status {
+    boundary(|| {
+        // SAFETY: the caller's contract.
+        let b = unsafe { breaker_mut(breaker) }?;
+        if snapshot.is_null() {
+            return Err(fusewire_status::NullArgument);
+        }
+        let s = b.snapshot(now);
+        let c = s.counts;
+        let out = fusewire_breaker_stats {
+            open_until: s.open_until,
+            since: s.since,
+            state: s.state as u32,
+            generation: s.generation,
+            successes: c.successes,
+            failures: c.failures,
+            timeouts: c.timeouts,
+            slow: c.slow,
+            ignored: c.ignored,
+            rejected: c.rejected,
+            consecutive_failures: s.consecutive_failures,
+            probes_in_flight: s.probes_in_flight,
+            reopens: s.reopens,
+            clock_regressions: s.clock_regressions,
+        };
+        // SAFETY: non-NULL; the caller's contract.
+        unsafe { put(snapshot, out) };
+        Ok(fusewire_status::Ok)
+    })
+}

@@ -1,0 +1,192 @@
+//! Bulkhead: a concurrency limit with reserves for the traffic that matters.
+
+use core::num::NonZeroU32;
+
+use fusewire::{Bulkhead, Priority, Slot};
+
+use crate::boundary::{
+    boundary, fits, install, invalid, object, object_ref, put, read_in, slot, Object,
+};
+use crate::status::{
+    fusewire_config_error, fusewire_field, fusewire_problem, fusewire_status, Invalid, Scope,
+};
+
+/// How much a request matters when slots run short.
+#[repr(u32)]
+#[allow(non_camel_case_types, dead_code)]
+pub enum fusewire_priority {
+    /// May use every slot.
+    Critical = 0,
+    /// All but the critical reserve.
+    Normal = 1,
+    /// Only the unreserved slots.
+    Sheddable = 2,
+}
+
+/// `limit` slots, the last `reserve_critical` for critical requests and
+/// `reserve_normal` more for normal ones; the reserves must leave at least
+/// one unreserved slot.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub struct fusewire_bulkhead_config {
+    /// Slots in all; not 0.
+    pub limit: u32,
+    /// Slots only critical requests may take.
+    pub reserve_critical: u32,
+    /// Further slots only critical and normal requests may take.
+    pub reserve_normal: u32,
+}
+
+/// A bulkhead. Declare it `static` or on the stack; initialise with
+/// `fusewire_bulkhead_init`.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+pub struct fusewire_bulkhead {
+    _opaque: [u64; 6],
+}
+
+#[repr(C)]
+pub(crate) struct BulkheadObj {
+    tag: u32,
+    bulkhead: Bulkhead,
+}
+
+// SAFETY: repr(C), tag first; size and alignment checked below.
+unsafe impl Object for BulkheadObj {
+    type C = fusewire_bulkhead;
+    const TAG: u32 = 0x4657_424B; // "FWBK"
+}
+const _: () = assert!(fits::<BulkheadObj>());
+
+fn priority(p: u32) -> Result<Priority, fusewire_status> {
+    match p {
+        0 => Ok(Priority::Critical),
+        1 => Ok(Priority::Normal),
+        2 => Ok(Priority::Sheddable),
+        _ => Err(fusewire_status::InvalidArgument),
+    }
+}
+
+/// Initialises `*bulkhead` in place, empty, from `*config`.
+///
+/// Returns `FUSEWIRE_STATUS_INVALID_CONFIG` (writing `*error` if not NULL)
+/// and leaves `*bulkhead` untouched if the config is bad.
+///
+/// Thread/ISR safety: writes `*bulkhead`; no other caller may use it meanwhile.
+///
+/// # Safety
+/// `bulkhead` and `config` are NULL or valid for the access; `error` is
+/// NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn fusewire_bulkhead_init(
+    bulkhead: *mut fusewire_bulkhead,
+    config: *const fusewire_bulkhead_config,
+    error: *mut fusewire_config_error,
+) -> fusewire_status {
+    boundary(|| {
+        let p = slot::<BulkheadObj>(bulkhead)?;
+        // SAFETY: the caller's contract for `config`.
+        let c = unsafe { read_in(config) }?;
+        let built = match NonZeroU32::new(c.limit) {
+            None => Err(Invalid::new(
+                fusewire_field::BulkheadLimit,
+                fusewire_problem::Zero,
+            )),
+            Some(limit) => Bulkhead::new(limit, c.reserve_critical, c.reserve_normal)
+                .map_err(|e| Invalid::from_core(Scope::Bulkhead, e)),
+        };
+        match built {
+            // SAFETY: `p` checked by `slot`; writable by contract.
+            Ok(b) => unsafe {
+                install(
+                    p,
+                    BulkheadObj {
+                        tag: BulkheadObj::TAG,
+                        bulkhead: b,
+                    },
+                )
+            },
+            // SAFETY: the caller's contract for `error`.
+            Err(e) => return unsafe { invalid(error, e) },
+        }
+        Ok(fusewire_status::Ok)
+    })
+}
+
+/// Takes a slot for a request of `priority` (a `fusewire_priority`):
+/// `FUSEWIRE_STATUS_OK`, or `FUSEWIRE_STATUS_BULKHEAD_FULL`. Give it back
+/// with `fusewire_bulkhead_release` and the same priority.
+///
+/// Thread/ISR safety: mutates `*bulkhead` (single owner): one caller at a
+/// time; guard with a critical section if an ISR shares it.
+///
+/// # Safety
+/// `bulkhead` is NULL or points to a `fusewire_bulkhead` not used
+/// concurrently.
+#[no_mangle]
+pub unsafe extern "C" fn fusewire_bulkhead_acquire(
+    bulkhead: *mut fusewire_bulkhead,
+    priority: u32,
+) -> fusewire_status {
+    boundary(|| {
+        // SAFETY: the caller's contract.
+        let b = &mut unsafe { object::<BulkheadObj>(bulkhead) }?.bulkhead;
+        let p = self::priority(priority)?;
+        match b.try_acquire(p) {
+            Ok(_slot) => Ok(fusewire_status::Ok),
+            Err(_) => Err(fusewire_status::BulkheadFull),
+        }
+    })
+}
+
+/// Gives back a slot taken with `priority`: `FUSEWIRE_STATUS_OK`, or
+/// `FUSEWIRE_STATUS_NOT_HELD` (counted; nothing changes) if none was held.
+///
+/// Thread/ISR safety: as `fusewire_bulkhead_acquire`.
+///
+/// # Safety
+/// As `fusewire_bulkhead_acquire`.
+#[no_mangle]
+pub unsafe extern "C" fn fusewire_bulkhead_release(
+    bulkhead: *mut fusewire_bulkhead,
+    priority: u32,
+) -> fusewire_status {
+    boundary(|| {
+        // SAFETY: the caller's contract.
+        let b = &mut unsafe { object::<BulkheadObj>(bulkhead) }?.bulkhead;
+        let p = self::priority(priority)?;
+        match b.release(Slot::from_priority(p)) {
+            Ok(()) => Ok(fusewire_status::Ok),
+            Err(_) => Err(fusewire_status::NotHeld),
+        }
+    })
+}
+
+/// Slots held, and free slots a request of `priority` could take now.
+/// Writes `*in_use` and `*available` (each if not NULL) on OK.
+///
+/// Thread/ISR safety: reads `*bulkhead`; must not race a writer.
+///
+/// # Safety
+/// `bulkhead` is NULL or points to a `fusewire_bulkhead`; the out-pointers
+/// are NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn fusewire_bulkhead_usage(
+    bulkhead: *const fusewire_bulkhead,
+    priority: u32,
+    in_use: *mut u32,
+    available: *mut u32,
+) -> fusewire_status {
+    boundary(|| {
+        // SAFETY: the caller's contract.
+        let b = &unsafe { object_ref::<BulkheadObj>(bulkhead) }?.bulkhead;
+        let p = self::priority(priority)?;
+        // SAFETY: optional out-pointers; the caller's contract.
+        unsafe {
+            put(in_use, b.in_use());
+            put(available, b.available_for(p));
+        }
+        Ok(fusewire_status::Ok)
+    })
+}

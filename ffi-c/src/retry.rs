@@ -1,0 +1,171 @@
+//! Retry: attempts left and the wait before each.
+
+use fusewire::{Decision, GiveUpReason, Retry, RetryPolicy};
+
+use crate::backoff::fusewire_backoff_config;
+use crate::boundary::{
+    boundary, fits, install, invalid, object, object_ref, put, read_in, slot, Object,
+};
+use crate::status::{fusewire_config_error, fusewire_status, Invalid, Scope};
+
+/// A retry policy: the delay schedule and the limits.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub struct fusewire_retry_config {
+    /// The delays between attempts.
+    pub backoff: fusewire_backoff_config,
+    /// Ticks from start after which no retry may begin; 0 means no deadline.
+    pub max_elapsed: u64,
+    /// Seed of the jitter generator.
+    pub seed: u64,
+    /// Attempts in all, the first included; not 0 (1 never retries).
+    pub max_attempts: u32,
+}
+
+/// One operation's retry state. Declare it `static` or on the stack;
+/// initialise with `fusewire_retry_init`.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+pub struct fusewire_retry {
+    _opaque: [u64; 13],
+}
+
+#[repr(C)]
+pub(crate) struct RetryObj {
+    tag: u32,
+    retry: Retry,
+}
+
+// SAFETY: repr(C), tag first; size and alignment checked below.
+unsafe impl Object for RetryObj {
+    type C = fusewire_retry;
+    const TAG: u32 = 0x4657_5254; // "FWRT"
+}
+const _: () = assert!(fits::<RetryObj>());
+
+/// Initialises `*retry` in place (not started) from `*config`.
+///
+/// Returns `FUSEWIRE_STATUS_INVALID_CONFIG` (writing `*error` if not NULL)
+/// and leaves `*retry` untouched if the config is bad.
+///
+/// Thread/ISR safety: writes `*retry`; no other caller may use it meanwhile.
+///
+/// # Safety
+/// `retry` and `config` are NULL or valid for the access; `error` is NULL
+/// or writable.
+#[no_mangle]
+pub unsafe extern "C" fn fusewire_retry_init(
+    retry: *mut fusewire_retry,
+    config: *const fusewire_retry_config,
+    error: *mut fusewire_config_error,
+) -> fusewire_status {
+    boundary(|| {
+        let p = slot::<RetryObj>(retry)?;
+        // SAFETY: the caller's contract for `config`.
+        let c = unsafe { read_in(config) }?;
+        let policy = c.backoff.to_core().and_then(|b| {
+            let deadline = (c.max_elapsed != 0).then_some(c.max_elapsed);
+            RetryPolicy::new(b, c.max_attempts, deadline, c.seed)
+                .map_err(|e| Invalid::from_core(Scope::Retry, e))
+        });
+        match policy {
+            // SAFETY: `p` checked by `slot`; writable by contract.
+            Ok(policy) => unsafe {
+                install(
+                    p,
+                    RetryObj {
+                        tag: RetryObj::TAG,
+                        retry: Retry::new(policy),
+                    },
+                )
+            },
+            // SAFETY: the caller's contract for `error`.
+            Err(e) => return unsafe { invalid(error, e) },
+        }
+        Ok(fusewire_status::Ok)
+    })
+}
+
+/// Begins an operation at `now` (the first attempt is being made): resets
+/// the attempt count and the deadline, not the jitter generator.
+///
+/// Thread/ISR safety: mutates `*retry` (single owner): one caller at a time;
+/// guard with a critical section if an ISR shares it.
+///
+/// # Safety
+/// `retry` is NULL or points to a `fusewire_retry` not used concurrently.
+#[no_mangle]
+pub unsafe extern "C" fn fusewire_retry_start(
+    retry: *mut fusewire_retry,
+    now: u64,
+) -> fusewire_status {
+    boundary(|| {
+        // SAFETY: the caller's contract.
+        unsafe { object::<RetryObj>(retry) }?.retry.start(now);
+        Ok(fusewire_status::Ok)
+    })
+}
+
+/// Decides after a failed attempt at `now`; `server_retry_after` is the
+/// server's hint in ticks (0 for none; it lengthens a delay, never shortens).
+///
+/// - `FUSEWIRE_STATUS_OK`: writes `*delay`: wait that long, then retry.
+/// - `FUSEWIRE_STATUS_GIVE_UP_MAX_ATTEMPTS` / `_GIVE_UP_DEADLINE`: stop.
+///
+/// Called before `fusewire_retry_start`, it starts the operation at `now`.
+///
+/// Thread/ISR safety: as `fusewire_retry_start`.
+///
+/// # Safety
+/// As `fusewire_retry_start`; `delay` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn fusewire_retry_next(
+    retry: *mut fusewire_retry,
+    now: u64,
+    server_retry_after: u64,
+    delay: *mut u64,
+) -> fusewire_status {
+    boundary(|| {
+        // SAFETY: the caller's contract.
+        let r = &mut unsafe { object::<RetryObj>(retry) }?.retry;
+        if delay.is_null() {
+            return Err(fusewire_status::NullArgument);
+        }
+        let hint = (server_retry_after != 0).then_some(server_retry_after);
+        match r.next(now, hint) {
+            Decision::RetryAfter(d) => {
+                // SAFETY: non-NULL; the caller's contract.
+                unsafe { put(delay, d) };
+                Ok(fusewire_status::Ok)
+            }
+            Decision::GiveUp(GiveUpReason::MaxAttempts) => Err(fusewire_status::GiveUpMaxAttempts),
+            Decision::GiveUp(GiveUpReason::Deadline) => Err(fusewire_status::GiveUpDeadline),
+        }
+    })
+}
+
+/// Attempts made so far, the first included (0 before start). Writes
+/// `*attempts` on OK.
+///
+/// Thread/ISR safety: reads `*retry`; must not race a writer.
+///
+/// # Safety
+/// `retry` is NULL or points to a `fusewire_retry`; `attempts` is NULL or
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn fusewire_retry_attempts(
+    retry: *const fusewire_retry,
+    attempts: *mut u32,
+) -> fusewire_status {
+    boundary(|| {
+        // SAFETY: the caller's contract.
+        let r = &unsafe { object_ref::<RetryObj>(retry) }?.retry;
+        if attempts.is_null() {
+            return Err(fusewire_status::NullArgument);
+        }
+        // SAFETY: non-NULL; the caller's contract.
+        unsafe { put(attempts, r.attempts()) };
+        Ok(fusewire_status::Ok)
+    })
+}

@@ -1,0 +1,288 @@
+//! The one status enum every function returns, the config-error report, and
+//! the static text for each code.
+
+use core::ffi::c_char;
+
+use fusewire::{ConfigError, Problem};
+
+/// What a call did. Values are stable: new codes are only ever appended.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum fusewire_status {
+    /// Done; every out-parameter the function documents was written.
+    Ok = 0,
+    /// A required pointer argument was NULL. Nothing was changed.
+    NullArgument = 1,
+    /// The config was rejected; the `fusewire_config_error` out-parameter
+    /// (if not NULL) names the field and the problem. Nothing was built.
+    InvalidConfig = 2,
+    /// An argument is out of its range (an unknown enum value, or an object
+    /// pointer not aligned to 8 bytes). Nothing was changed.
+    InvalidArgument = 3,
+    /// The object was never initialised, was initialised as another type,
+    /// or its tag was overwritten. Nothing was changed.
+    NotInitialized = 4,
+    /// The breaker refused the call; `retry_after` (if not NULL) says when
+    /// it may admit again.
+    Rejected = 5,
+    /// The token bucket has too few tokens now; `retry_after` (if not
+    /// NULL) says when the same request would succeed.
+    RateLimited = 6,
+    /// More tokens than the bucket's burst were asked for at once: never
+    /// possible, waiting does not help.
+    ExceedsBurst = 7,
+    /// The retry budget is at or below half: do not retry now.
+    Throttled = 8,
+    /// The bulkhead has no free slot for this priority.
+    BulkheadFull = 9,
+    /// A bulkhead slot of that priority was released but none was held.
+    NotHeld = 10,
+    /// Retry: `max_attempts` attempts were made; stop.
+    GiveUpMaxAttempts = 11,
+    /// Retry: the next attempt would start after the deadline; stop.
+    GiveUpDeadline = 12,
+    /// A panic was caught at the boundary (host builds only; impossible by
+    /// design, reported rather than unwinding into C). Nothing is promised
+    /// about the object afterwards: initialise it again.
+    Panic = 13,
+}
+
+/// Which config field a `FUSEWIRE_STATUS_INVALID_CONFIG` is about.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum fusewire_field {
+    /// No field (not a config error), or one this version cannot name.
+    None = 0,
+    /// `fusewire_breaker_config.failure_rate`.
+    BreakerFailureRate = 1,
+    /// `fusewire_breaker_config.slow_call_rate`.
+    BreakerSlowCallRate = 2,
+    /// `fusewire_breaker_config.slow_call_duration`.
+    BreakerSlowCallDuration = 3,
+    /// `fusewire_breaker_config.consecutive_failures`.
+    BreakerConsecutiveFailures = 4,
+    /// `fusewire_breaker_config.half_open_probes`.
+    BreakerHalfOpenProbes = 5,
+    /// `fusewire_breaker_config.comparison`.
+    BreakerComparison = 6,
+    /// `fusewire_breaker_config.rate_basis`.
+    BreakerRateBasis = 7,
+    /// `fusewire_breaker_config.half_open_rule`.
+    BreakerHalfOpenRule = 8,
+    /// `fusewire_breaker_config.dwell_expiry`.
+    BreakerDwellExpiry = 9,
+    /// `fusewire_backoff_config.schedule` (of whichever config holds it).
+    BackoffSchedule = 10,
+    /// `fusewire_backoff_config.base`.
+    BackoffBase = 11,
+    /// `fusewire_backoff_config.factor_milli`.
+    BackoffFactorMilli = 12,
+    /// `fusewire_backoff_config.cap`.
+    BackoffCap = 13,
+    /// `fusewire_backoff_config.jitter`.
+    BackoffJitter = 14,
+    /// `fusewire_backoff_config.jitter_percent`.
+    BackoffJitterPercent = 15,
+    /// `fusewire_retry_config.max_attempts`.
+    RetryMaxAttempts = 16,
+    /// `fusewire_retry_config.max_elapsed`.
+    RetryMaxElapsed = 17,
+    /// `fusewire_bucket_config.burst`.
+    BucketBurst = 18,
+    /// `fusewire_bucket_config.tokens` (or the `tokens` argument of set_rate).
+    BucketTokens = 19,
+    /// `fusewire_bucket_config.period` (or the `period` argument of set_rate).
+    BucketPeriod = 20,
+    /// `fusewire_budget_config.max_tokens`.
+    BudgetMaxTokens = 21,
+    /// `fusewire_budget_config.token_ratio_milli`.
+    BudgetTokenRatioMilli = 22,
+    /// `fusewire_bulkhead_config.limit`.
+    BulkheadLimit = 23,
+    /// `fusewire_bulkhead_config.reserve_critical`.
+    BulkheadReserveCritical = 24,
+    /// `fusewire_bulkhead_config.reserve_normal`.
+    BulkheadReserveNormal = 25,
+}
+
+/// What is wrong with the field.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum fusewire_problem {
+    /// No problem (not a config error).
+    None = 0,
+    /// Must not be zero.
+    Zero = 1,
+    /// Outside its documented range (including unknown enum values).
+    OutOfRange = 2,
+    /// A float that is NaN.
+    NotANumber = 3,
+    /// Contradicts another field.
+    Inconsistent = 4,
+}
+
+/// Which field of a config was rejected, and why. Written only when a
+/// function returns `FUSEWIRE_STATUS_INVALID_CONFIG`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub struct fusewire_config_error {
+    /// A `fusewire_field` value.
+    pub field: u32,
+    /// A `fusewire_problem` value.
+    pub problem: u32,
+}
+
+/// Which config a core error came from: the core names fields by their
+/// Rust spelling, which is only unique within one constructor.
+#[derive(Clone, Copy)]
+pub(crate) enum Scope {
+    Breaker,
+    Backoff,
+    Retry,
+    Bucket,
+    Budget,
+    Bulkhead,
+}
+
+/// A config error on the way out: the field as the C header names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Invalid {
+    pub field: fusewire_field,
+    pub problem: fusewire_problem,
+}
+
+impl Invalid {
+    pub(crate) const fn new(field: fusewire_field, problem: fusewire_problem) -> Self {
+        Self { field, problem }
+    }
+
+    /// Maps a core `ConfigError` (field named as a Rust string) to codes.
+    pub(crate) fn from_core(scope: Scope, e: ConfigError) -> Self {
+        use fusewire_field as F;
+        let field = match (scope, e.field) {
+            (Scope::Breaker, "failure_rate") => F::BreakerFailureRate,
+            (Scope::Breaker, "slow_call_rate") => F::BreakerSlowCallRate,
+            (Scope::Breaker, "slow_call_duration") => F::BreakerSlowCallDuration,
+            (Scope::Breaker, "consecutive_failures") => F::BreakerConsecutiveFailures,
+            (Scope::Breaker, "half_open_probes") => F::BreakerHalfOpenProbes,
+            (Scope::Backoff, "schedule.delay" | "schedule.base") => F::BackoffBase,
+            (Scope::Backoff, "schedule.factor_milli") => F::BackoffFactorMilli,
+            (Scope::Backoff, "cap") => F::BackoffCap,
+            (Scope::Backoff, "jitter.percent") => F::BackoffJitterPercent,
+            (Scope::Retry, "max_attempts") => F::RetryMaxAttempts,
+            (Scope::Retry, "max_elapsed") => F::RetryMaxElapsed,
+            (Scope::Bucket, "tokens") => F::BucketTokens,
+            (Scope::Bucket, "period") => F::BucketPeriod,
+            (Scope::Budget, "max_tokens") => F::BudgetMaxTokens,
+            (Scope::Budget, "token_ratio_milli") => F::BudgetTokenRatioMilli,
+            (Scope::Bulkhead, "reserve_critical") => F::BulkheadReserveCritical,
+            (Scope::Bulkhead, "reserve_normal") => F::BulkheadReserveNormal,
+            _ => F::None,
+        };
+        let problem = match e.problem {
+            Problem::Zero => fusewire_problem::Zero,
+            Problem::NotANumber => fusewire_problem::NotANumber,
+            Problem::Inconsistent => fusewire_problem::Inconsistent,
+            _ => fusewire_problem::OutOfRange,
+        };
+        Self { field, problem }
+    }
+}
+
+/// A NUL-terminated static string as a C pointer.
+macro_rules! c_text {
+    ($s:literal) => {
+        concat!($s, "\0").as_ptr().cast::<c_char>()
+    };
+}
+
+/// The text for a `fusewire_status` value: a static, NUL-terminated string,
+/// never NULL ("unknown status" for values this version does not define).
+///
+/// Thread/ISR safety: pure; callable from any thread or interrupt.
+#[no_mangle]
+pub extern "C" fn fusewire_status_text(status: u32) -> *const c_char {
+    match status {
+        0 => c_text!("ok"),
+        1 => c_text!("a required pointer argument was NULL"),
+        2 => c_text!("invalid config"),
+        3 => c_text!("argument out of range"),
+        4 => c_text!("object not initialised or corrupted"),
+        5 => c_text!("rejected by the circuit breaker"),
+        6 => c_text!("rate limited"),
+        7 => c_text!("request exceeds the bucket's burst"),
+        8 => c_text!("retry throttled by the retry budget"),
+        9 => c_text!("bulkhead full"),
+        10 => c_text!("released a bulkhead slot that was not held"),
+        11 => c_text!("gave up: max attempts reached"),
+        12 => c_text!("gave up: deadline reached"),
+        13 => c_text!("internal panic caught"),
+        _ => c_text!("unknown status"),
+    }
+}
+
+/// The config field's name as spelled in the C header (for example
+/// "breaker.failure_rate"); "none" for `FUSEWIRE_FIELD_NONE` and unknown
+/// values. Static, NUL-terminated, never NULL.
+///
+/// Thread/ISR safety: pure; callable from any thread or interrupt.
+#[no_mangle]
+pub extern "C" fn fusewire_field_text(field: u32) -> *const c_char {
+    match field {
+        1 => c_text!("breaker.failure_rate"),
+        2 => c_text!("breaker.slow_call_rate"),
+        3 => c_text!("breaker.slow_call_duration"),
+        4 => c_text!("breaker.consecutive_failures"),
+        5 => c_text!("breaker.half_open_probes"),
+        6 => c_text!("breaker.comparison"),
+        7 => c_text!("breaker.rate_basis"),
+        8 => c_text!("breaker.half_open_rule"),
+        9 => c_text!("breaker.dwell_expiry"),
+        10 => c_text!("backoff.schedule"),
+        11 => c_text!("backoff.base"),
+        12 => c_text!("backoff.factor_milli"),
+        13 => c_text!("backoff.cap"),
+        14 => c_text!("backoff.jitter"),
+        15 => c_text!("backoff.jitter_percent"),
+        16 => c_text!("retry.max_attempts"),
+        17 => c_text!("retry.max_elapsed"),
+        18 => c_text!("bucket.burst"),
+        19 => c_text!("bucket.tokens"),
+        20 => c_text!("bucket.period"),
+        21 => c_text!("budget.max_tokens"),
+        22 => c_text!("budget.token_ratio_milli"),
+        23 => c_text!("bulkhead.limit"),
+        24 => c_text!("bulkhead.reserve_critical"),
+        25 => c_text!("bulkhead.reserve_normal"),
+        _ => c_text!("none"),
+    }
+}
+
+/// The text for a `fusewire_problem` value ("must not be zero", ...).
+/// Static, NUL-terminated, never NULL.
+///
+/// Thread/ISR safety: pure; callable from any thread or interrupt.
+#[no_mangle]
+pub extern "C" fn fusewire_problem_text(problem: u32) -> *const c_char {
+    match problem {
+        1 => c_text!("must not be zero"),
+        2 => c_text!("is out of range"),
+        3 => c_text!("is NaN"),
+        4 => c_text!("contradicts another field"),
+        _ => c_text!("no problem"),
+    }
+}
+
+/// The library version, "MAJOR.MINOR.PATCH". Static, never NULL.
+///
+/// Thread/ISR safety: pure; callable from any thread or interrupt.
+#[no_mangle]
+pub extern "C" fn fusewire_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0")
+        .as_ptr()
+        .cast::<c_char>()
+}

@@ -1,0 +1,567 @@
+//! The extern "C" functions called as C would call them (also under Miri).
+//! Scenarios repeat core unit tests: same config, same steps, same numbers.
+
+use core::mem::MaybeUninit;
+use core::ptr::{null, null_mut};
+
+use super::*;
+use fusewire_status as S;
+
+fn zeroed<T>() -> T {
+    // SAFETY: the C structs are arrays of integers; all-zero is valid for them.
+    unsafe { MaybeUninit::zeroed().assume_init() }
+}
+
+fn backoff_cfg(schedule: u32, base: u64, factor_milli: u32, cap: u64) -> fusewire_backoff_config {
+    fusewire_backoff_config {
+        base,
+        step: 0,
+        cap,
+        schedule,
+        factor_milli,
+        jitter: 0,
+        jitter_percent: 0,
+    }
+}
+
+fn breaker_cfg(min_calls: u32) -> fusewire_breaker_config {
+    let mut c: fusewire_breaker_config = zeroed();
+    assert_eq!(unsafe { fusewire_breaker_config_default(&mut c) }, S::Ok);
+    c.min_calls = min_calls;
+    c
+}
+
+#[test]
+fn texts_are_static_and_never_null() {
+    for code in 0..=20u32 {
+        for f in [
+            fusewire_status_text,
+            fusewire_field_text,
+            fusewire_problem_text,
+        ] {
+            let p = f(code);
+            assert!(!p.is_null());
+            // SAFETY: static NUL-terminated strings.
+            let s = unsafe { core::ffi::CStr::from_ptr(p) };
+            assert!(!s.to_bytes().is_empty());
+        }
+    }
+    let v = unsafe { core::ffi::CStr::from_ptr(fusewire_version()) };
+    assert_eq!(v.to_str().unwrap(), env!("CARGO_PKG_VERSION"));
+    let t = unsafe { core::ffi::CStr::from_ptr(fusewire_status_text(S::Rejected as u32)) };
+    assert_eq!(t.to_str().unwrap(), "rejected by the circuit breaker");
+}
+
+#[test]
+fn breaker_matches_the_core_doc_example() {
+    // core/src/lib.rs: min_calls 4, four failures 10 ticks apart, then
+    // rejected with 990 ticks left, and a half-open probe at +990.
+    let mut b: fusewire_breaker = zeroed();
+    let cfg = breaker_cfg(4);
+    unsafe {
+        assert_eq!(fusewire_breaker_init(&mut b, &cfg, null_mut()), S::Ok);
+        let mut now = 0;
+        let mut t = fusewire_transition::default();
+        for _ in 0..4 {
+            let mut p = 0;
+            assert_eq!(
+                fusewire_breaker_acquire(&mut b, now, &mut p, null_mut(), null_mut()),
+                S::Ok
+            );
+            assert_eq!(fusewire_breaker_record(&mut b, p, 1, 5, now, &mut t), S::Ok);
+            now += 10;
+        }
+        assert_eq!((t.moved, t.from, t.to, t.reason), (1, 0, 1, 0)); // Closed -> Open, FailureRate
+        let (mut p, mut wait) = (7u64, 0u64);
+        assert_eq!(
+            fusewire_breaker_acquire(&mut b, now, &mut p, &mut wait, null_mut()),
+            S::Rejected
+        );
+        assert_eq!((wait, p), (990, 7), "permit untouched on rejection");
+        assert_eq!(
+            fusewire_breaker_acquire(&mut b, now + 990, &mut p, null_mut(), &mut t),
+            S::Ok
+        );
+        assert_eq!((t.moved, t.to, t.reason), (1, 2, 3)); // -> HalfOpen, OpenElapsed
+        let mut state = 9;
+        assert_eq!(fusewire_breaker_state(&b, &mut state), S::Ok);
+        assert_eq!(state, 2);
+        assert_eq!(
+            fusewire_breaker_record(&mut b, p, 0, 1, now + 991, &mut t),
+            S::Ok
+        );
+        assert_eq!((t.moved, t.to, t.reason), (1, 0, 4)); // -> Closed, ProbesPassed
+    }
+}
+
+#[test]
+fn breaker_trips_at_threshold_after_min_calls() {
+    // core breaker tests: failure_rate_waits_for_min_calls_then_trips_at_threshold.
+    let mut b: fusewire_breaker = zeroed();
+    unsafe {
+        assert_eq!(
+            fusewire_breaker_init(&mut b, &breaker_cfg(4), null_mut()),
+            S::Ok
+        );
+        let mut t = fusewire_transition::default();
+        for outcome in [1, 1, 0, 1] {
+            let mut p = 0;
+            assert_eq!(
+                fusewire_breaker_acquire(&mut b, 0, &mut p, null_mut(), null_mut()),
+                S::Ok
+            );
+            assert_eq!(
+                fusewire_breaker_record(&mut b, p, outcome, 1, 0, &mut t),
+                S::Ok
+            );
+        }
+        assert_eq!((t.moved, t.to, t.reason), (1, 1, 0));
+        let mut s: fusewire_breaker_stats = zeroed();
+        assert_eq!(fusewire_breaker_snapshot(&mut b, 0, &mut s), S::Ok);
+        assert_eq!(
+            (s.state, s.failures, s.successes, s.open_until, s.reopens),
+            (1, 3, 1, 1000, 1)
+        );
+    }
+}
+
+#[test]
+fn breaker_host_commands_and_bad_arguments() {
+    let mut b: fusewire_breaker = zeroed();
+    let mut t = fusewire_transition::default();
+    unsafe {
+        // Not initialised (all zero) and NULL.
+        assert_eq!(fusewire_breaker_poll(&mut b, 0, &mut t), S::NotInitialized);
+        assert_eq!(
+            fusewire_breaker_poll(null_mut(), 0, &mut t),
+            S::NullArgument
+        );
+        assert_eq!(
+            fusewire_breaker_init(null_mut(), &breaker_cfg(4), null_mut()),
+            S::NullArgument
+        );
+        assert_eq!(
+            fusewire_breaker_init(&mut b, null(), null_mut()),
+            S::NullArgument
+        );
+        assert_eq!(fusewire_breaker_config_default(null_mut()), S::NullArgument);
+        // Bad config: field and problem reported, object untouched.
+        let mut cfg = breaker_cfg(4);
+        cfg.failure_rate = 150.0;
+        let mut e = fusewire_config_error {
+            field: 0,
+            problem: 0,
+        };
+        assert_eq!(
+            fusewire_breaker_init(&mut b, &cfg, &mut e),
+            S::InvalidConfig
+        );
+        assert_eq!(
+            (e.field, e.problem),
+            (fusewire_field::BreakerFailureRate as u32, 2)
+        );
+        assert_eq!(fusewire_breaker_poll(&mut b, 0, &mut t), S::NotInitialized);
+        cfg = breaker_cfg(4);
+        cfg.comparison = 9;
+        assert_eq!(
+            fusewire_breaker_init(&mut b, &cfg, &mut e),
+            S::InvalidConfig
+        );
+        assert_eq!(e.field, fusewire_field::BreakerComparison as u32);
+        cfg = breaker_cfg(4);
+        cfg.open_backoff.cap = 1;
+        assert_eq!(
+            fusewire_breaker_init(&mut b, &cfg, &mut e),
+            S::InvalidConfig
+        );
+        assert_eq!((e.field, e.problem), (fusewire_field::BackoffCap as u32, 4));
+
+        assert_eq!(
+            fusewire_breaker_init(&mut b, &breaker_cfg(4), null_mut()),
+            S::Ok
+        );
+        assert_eq!(
+            fusewire_breaker_record(&mut b, 0, 4, 0, 0, &mut t),
+            S::InvalidArgument
+        );
+        assert_eq!(
+            fusewire_breaker_acquire(&mut b, 0, null_mut(), null_mut(), null_mut()),
+            S::NullArgument
+        );
+        assert_eq!(fusewire_breaker_state(&b, null_mut()), S::NullArgument);
+        assert_eq!(
+            fusewire_breaker_snapshot(&mut b, 0, null_mut()),
+            S::NullArgument
+        );
+
+        assert_eq!(fusewire_breaker_trip(&mut b, 5, &mut t), S::Ok);
+        assert_eq!((t.moved, t.to, t.reason), (1, 1, 7));
+        assert_eq!(fusewire_breaker_force_open(&mut b, 6, &mut t), S::Ok);
+        let (mut p, mut wait) = (0, 0);
+        assert_eq!(
+            fusewire_breaker_acquire(&mut b, 7, &mut p, &mut wait, null_mut()),
+            S::Rejected
+        );
+        assert_eq!(wait, u64::MAX);
+        assert_eq!(fusewire_breaker_disable(&mut b, 8, &mut t), S::Ok);
+        assert_eq!(t.to, 4);
+        assert_eq!(
+            fusewire_breaker_acquire(&mut b, 9, &mut p, null_mut(), null_mut()),
+            S::Ok
+        );
+        assert_eq!(fusewire_breaker_release(&mut b, p, 9, &mut t), S::Ok);
+        assert_eq!(t.moved, 0);
+        assert_eq!(fusewire_breaker_close(&mut b, 10, &mut t), S::Ok);
+        assert_eq!(t.to, 0);
+        assert_eq!(fusewire_breaker_reset(&mut b, 11, null_mut()), S::Ok);
+        // Another type's object is not a breaker.
+        let mut bu: fusewire_bucket = zeroed();
+        let bc = fusewire_bucket_config {
+            period: 1,
+            tokens: 1,
+            burst: 1,
+        };
+        assert_eq!(fusewire_bucket_init(&mut bu, &bc, null_mut()), S::Ok);
+        let as_breaker = (&mut bu as *mut fusewire_bucket).cast::<fusewire_breaker>();
+        // Only the tag is read, and the bucket is smaller than a breaker:
+        // read through a breaker-sized copy to stay in bounds.
+        let mut big: fusewire_breaker = zeroed();
+        core::ptr::copy_nonoverlapping(
+            as_breaker.cast::<u8>(),
+            (&mut big as *mut fusewire_breaker).cast::<u8>(),
+            core::mem::size_of::<fusewire_bucket>(),
+        );
+        assert_eq!(
+            fusewire_breaker_poll(&mut big, 0, null_mut()),
+            S::NotInitialized
+        );
+    }
+}
+
+#[test]
+fn misaligned_object_is_an_invalid_argument() {
+    let mut words: [u64; 40] = [0; 40];
+    let p = unsafe { words.as_mut_ptr().cast::<u8>().add(4) }.cast::<fusewire_breaker>();
+    assert_eq!(
+        unsafe { fusewire_breaker_init(p, &breaker_cfg(4), null_mut()) },
+        S::InvalidArgument
+    );
+    assert!(words.iter().all(|w| *w == 0));
+}
+
+#[test]
+fn backoff_doubles_then_caps() {
+    // core backoff tests: exponential_doubles_then_caps.
+    let mut bo: fusewire_backoff = zeroed();
+    let cfg = backoff_cfg(2, 100, 2000, 1000);
+    unsafe {
+        assert_eq!(fusewire_backoff_init(&mut bo, &cfg, 0, null_mut()), S::Ok);
+        let mut got = [0u64; 6];
+        for d in got.iter_mut() {
+            assert_eq!(fusewire_backoff_next(&mut bo, d), S::Ok);
+        }
+        assert_eq!(got, [100, 200, 400, 800, 1000, 1000]);
+        let mut n = 0;
+        assert_eq!(fusewire_backoff_attempt(&bo, &mut n), S::Ok);
+        assert_eq!(n, 6);
+        assert_eq!(fusewire_backoff_reset(&mut bo), S::Ok);
+        let mut d = 0;
+        assert_eq!(fusewire_backoff_next(&mut bo, &mut d), S::Ok);
+        assert_eq!(d, 100);
+        assert_eq!(fusewire_backoff_next(&mut bo, null_mut()), S::NullArgument);
+        let mut e = fusewire_config_error {
+            field: 0,
+            problem: 0,
+        };
+        let bad = backoff_cfg(2, 100, 999, 1000);
+        assert_eq!(
+            fusewire_backoff_init(&mut bo, &bad, 0, &mut e),
+            S::InvalidConfig
+        );
+        assert_eq!(
+            (e.field, e.problem),
+            (fusewire_field::BackoffFactorMilli as u32, 2)
+        );
+        let mut bad = backoff_cfg(0, 5, 0, 5);
+        bad.jitter = 4;
+        bad.jitter_percent = 1000;
+        assert_eq!(
+            fusewire_backoff_init(&mut bo, &bad, 0, &mut e),
+            S::InvalidConfig
+        );
+        assert_eq!(e.field, fusewire_field::BackoffJitterPercent as u32);
+        bad.jitter = 5;
+        assert_eq!(
+            fusewire_backoff_init(&mut bo, &bad, 0, &mut e),
+            S::InvalidConfig
+        );
+        assert_eq!(e.field, fusewire_field::BackoffJitter as u32);
+        bad.schedule = 3;
+        assert_eq!(
+            fusewire_backoff_init(&mut bo, &bad, 0, &mut e),
+            S::InvalidConfig
+        );
+        assert_eq!(e.field, fusewire_field::BackoffSchedule as u32);
+        let mut c: fusewire_backoff_config = zeroed();
+        assert_eq!(fusewire_backoff_config_default(&mut c), S::Ok);
+        assert_eq!((c.schedule, c.base, c.cap), (0, 1000, 1000));
+    }
+}
+
+#[test]
+fn bucket_starts_full_drains_and_says_when() {
+    // core bucket tests: starts_full_drains_and_says_when, zero_is_free...
+    let mut b: fusewire_bucket = zeroed();
+    let cfg = fusewire_bucket_config {
+        period: 100,
+        tokens: 1,
+        burst: 3,
+    };
+    unsafe {
+        assert_eq!(fusewire_bucket_init(&mut b, &cfg, null_mut()), S::Ok);
+        let mut n = 0;
+        assert_eq!(fusewire_bucket_available(&b, 0, &mut n), S::Ok);
+        assert_eq!(n, 3);
+        for _ in 0..3 {
+            assert_eq!(fusewire_bucket_acquire(&mut b, 1, 0, null_mut()), S::Ok);
+        }
+        let mut wait = 0;
+        assert_eq!(
+            fusewire_bucket_acquire(&mut b, 1, 0, &mut wait),
+            S::RateLimited
+        );
+        assert_eq!(wait, 100);
+        assert_eq!(
+            fusewire_bucket_acquire(&mut b, 1, 99, &mut wait),
+            S::RateLimited
+        );
+        assert_eq!(wait, 1);
+        assert_eq!(fusewire_bucket_acquire(&mut b, 1, 100, &mut wait), S::Ok);
+        assert_eq!(fusewire_bucket_available(&b, 100, &mut n), S::Ok);
+        assert_eq!(n, 0);
+        assert_eq!(fusewire_bucket_available(&b, 400, &mut n), S::Ok);
+        assert_eq!(n, 3);
+        assert_eq!(
+            fusewire_bucket_acquire(&mut b, 4, 400, &mut wait),
+            S::ExceedsBurst
+        );
+        assert_eq!(fusewire_bucket_acquire(&mut b, 3, 400, null_mut()), S::Ok);
+        assert_eq!(fusewire_bucket_refund(&mut b, 2, 400), S::Ok);
+        assert_eq!(fusewire_bucket_available(&b, 400, &mut n), S::Ok);
+        assert_eq!(n, 2);
+        let mut e = fusewire_config_error {
+            field: 0,
+            problem: 0,
+        };
+        assert_eq!(
+            fusewire_bucket_set_rate(&mut b, 0, 5, 400, &mut e),
+            S::InvalidConfig
+        );
+        assert_eq!(
+            (e.field, e.problem),
+            (fusewire_field::BucketTokens as u32, 1)
+        );
+        assert_eq!(fusewire_bucket_set_rate(&mut b, 1, 10, 400, &mut e), S::Ok);
+        assert_eq!(
+            fusewire_bucket_available(&b, 400, null_mut()),
+            S::NullArgument
+        );
+        let zero = fusewire_bucket_config {
+            period: 1,
+            tokens: 1,
+            burst: 0,
+        };
+        let mut fresh: fusewire_bucket = zeroed();
+        assert_eq!(
+            fusewire_bucket_init(&mut fresh, &zero, &mut e),
+            S::InvalidConfig
+        );
+        assert_eq!(e.field, fusewire_field::BucketBurst as u32);
+        assert_eq!(fusewire_bucket_refund(&mut fresh, 1, 0), S::NotInitialized);
+    }
+}
+
+#[test]
+fn budget_follows_the_grpc_example() {
+    // core budget tests: follows_the_grpc_example.
+    let mut b: fusewire_budget = zeroed();
+    let cfg = fusewire_budget_config {
+        max_tokens: 10,
+        token_ratio_milli: 100,
+    };
+    unsafe {
+        assert_eq!(fusewire_budget_init(&mut b, &cfg, null_mut()), S::Ok);
+        for _ in 0..4 {
+            assert_eq!(fusewire_budget_record_failure(&mut b), S::Ok);
+        }
+        assert_eq!(fusewire_budget_try_retry(&mut b), S::Ok);
+        assert_eq!(fusewire_budget_record_failure(&mut b), S::Ok);
+        assert_eq!(fusewire_budget_try_retry(&mut b), S::Throttled);
+        let (mut milli, mut throttled) = (0, 0);
+        assert_eq!(
+            fusewire_budget_tokens(&b, &mut milli, &mut throttled),
+            S::Ok
+        );
+        assert_eq!((milli, throttled), (5000, 1));
+        assert_eq!(fusewire_budget_record_success(&mut b), S::Ok);
+        assert_eq!(fusewire_budget_tokens(&b, &mut milli, null_mut()), S::Ok);
+        assert_eq!(milli, 5100);
+        assert_eq!(fusewire_budget_try_retry(&mut b), S::Ok);
+        let mut e = fusewire_config_error {
+            field: 0,
+            problem: 0,
+        };
+        let bad = fusewire_budget_config {
+            max_tokens: 1,
+            token_ratio_milli: 1001,
+        };
+        assert_eq!(fusewire_budget_init(&mut b, &bad, &mut e), S::InvalidConfig);
+        assert_eq!(
+            (e.field, e.problem),
+            (fusewire_field::BudgetTokenRatioMilli as u32, 2)
+        );
+    }
+}
+
+#[test]
+fn bulkhead_reserves_the_last_slots() {
+    // core bulkhead tests: reserves_keep_the_last_slots_for_higher_priorities.
+    let mut b: fusewire_bulkhead = zeroed();
+    let cfg = fusewire_bulkhead_config {
+        limit: 5,
+        reserve_critical: 1,
+        reserve_normal: 1,
+    };
+    unsafe {
+        assert_eq!(fusewire_bulkhead_init(&mut b, &cfg, null_mut()), S::Ok);
+        for _ in 0..3 {
+            assert_eq!(fusewire_bulkhead_acquire(&mut b, 2), S::Ok);
+        }
+        assert_eq!(fusewire_bulkhead_acquire(&mut b, 2), S::BulkheadFull);
+        let (mut in_use, mut avail) = (0, 0);
+        assert_eq!(
+            fusewire_bulkhead_usage(&b, 1, &mut in_use, &mut avail),
+            S::Ok
+        );
+        assert_eq!((in_use, avail), (3, 1));
+        assert_eq!(fusewire_bulkhead_acquire(&mut b, 1), S::Ok);
+        assert_eq!(fusewire_bulkhead_acquire(&mut b, 1), S::BulkheadFull);
+        assert_eq!(fusewire_bulkhead_acquire(&mut b, 0), S::Ok);
+        assert_eq!(fusewire_bulkhead_acquire(&mut b, 0), S::BulkheadFull);
+        assert_eq!(fusewire_bulkhead_acquire(&mut b, 3), S::InvalidArgument);
+        for p in [2, 2, 2, 1, 0] {
+            assert_eq!(fusewire_bulkhead_release(&mut b, p), S::Ok);
+        }
+        assert_eq!(fusewire_bulkhead_release(&mut b, 1), S::NotHeld);
+        assert_eq!(
+            fusewire_bulkhead_usage(&b, 0, &mut in_use, &mut avail),
+            S::Ok
+        );
+        assert_eq!((in_use, avail), (0, 5));
+        let mut e = fusewire_config_error {
+            field: 0,
+            problem: 0,
+        };
+        let bad = fusewire_bulkhead_config {
+            limit: 4,
+            reserve_critical: 2,
+            reserve_normal: 2,
+        };
+        assert_eq!(
+            fusewire_bulkhead_init(&mut b, &bad, &mut e),
+            S::InvalidConfig
+        );
+        assert_eq!(
+            (e.field, e.problem),
+            (fusewire_field::BulkheadReserveNormal as u32, 4)
+        );
+        let bad = fusewire_bulkhead_config {
+            limit: 0,
+            reserve_critical: 0,
+            reserve_normal: 0,
+        };
+        assert_eq!(
+            fusewire_bulkhead_init(&mut b, &bad, &mut e),
+            S::InvalidConfig
+        );
+        assert_eq!(
+            (e.field, e.problem),
+            (fusewire_field::BulkheadLimit as u32, 1)
+        );
+    }
+}
+
+fn retry_cfg(max_attempts: u32, max_elapsed: u64) -> fusewire_retry_config {
+    fusewire_retry_config {
+        backoff: backoff_cfg(2, 100, 2000, 10_000),
+        max_elapsed,
+        seed: 7,
+        max_attempts,
+    }
+}
+
+#[test]
+fn retry_counts_attempts_and_keeps_the_deadline() {
+    // core retry tests: backoff_attempt_number_is_retries_already_scheduled
+    // and deadline_caps_delay_and_server_hint.
+    let mut r: fusewire_retry = zeroed();
+    unsafe {
+        assert_eq!(
+            fusewire_retry_init(&mut r, &retry_cfg(5, 0), null_mut()),
+            S::Ok
+        );
+        assert_eq!(fusewire_retry_start(&mut r, 0), S::Ok);
+        let mut d = 0;
+        for want in [100, 200, 400, 800] {
+            assert_eq!(fusewire_retry_next(&mut r, 0, 0, &mut d), S::Ok);
+            assert_eq!(d, want);
+        }
+        assert_eq!(
+            fusewire_retry_next(&mut r, 0, 0, &mut d),
+            S::GiveUpMaxAttempts
+        );
+        let mut n = 0;
+        assert_eq!(fusewire_retry_attempts(&r, &mut n), S::Ok);
+        assert_eq!(n, 5);
+
+        assert_eq!(
+            fusewire_retry_init(&mut r, &retry_cfg(10, 1000), null_mut()),
+            S::Ok
+        );
+        assert_eq!(fusewire_retry_start(&mut r, 500), S::Ok);
+        assert_eq!(fusewire_retry_next(&mut r, 500, 0, &mut d), S::Ok);
+        assert_eq!(d, 100);
+        assert_eq!(fusewire_retry_next(&mut r, 1300, 0, &mut d), S::Ok);
+        assert_eq!(d, 200);
+        assert_eq!(
+            fusewire_retry_next(&mut r, 1000, 501, &mut d),
+            S::GiveUpDeadline
+        );
+        assert_eq!(
+            fusewire_retry_next(&mut r, 1200, 0, &mut d),
+            S::GiveUpDeadline
+        );
+        assert_eq!(
+            fusewire_retry_next(&mut r, 0, 0, null_mut()),
+            S::NullArgument
+        );
+        let mut e = fusewire_config_error {
+            field: 0,
+            problem: 0,
+        };
+        assert_eq!(
+            fusewire_retry_init(&mut r, &retry_cfg(0, 0), &mut e),
+            S::InvalidConfig
+        );
+        assert_eq!(
+            (e.field, e.problem),
+            (fusewire_field::RetryMaxAttempts as u32, 1)
+        );
+    }
+}
+
+#[test]
+fn panics_become_a_status_on_hosts() {
+    let s = crate::boundary::boundary(|| panic!("boom"));
+    assert_eq!(s, S::Panic);
+}

@@ -1,0 +1,448 @@
+/* Every function and every status code of fusewire.h, from C. The
+ * scenarios repeat core unit tests (same config, same steps, same numbers);
+ * each names the test it mirrors. Built as C99 and as C++, run under
+ * ASan+UBSan and valgrind by `make test`. */
+#include "fusewire.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int passed, failed;
+
+#define CHECK(cond)                                                          \
+    do {                                                                     \
+        if (cond) {                                                          \
+            passed++;                                                        \
+        } else {                                                             \
+            failed++;                                                        \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, \
+                    #cond);                                                  \
+        }                                                                    \
+    } while (0)
+
+#define EXPECT(call, status) CHECK((call) == (status))
+
+/* The sizes the header promises, known to the compiler. */
+typedef char breaker_fits[(sizeof(fusewire_breaker) == 280) ? 1 : -1];
+typedef char backoff_fits[(sizeof(fusewire_backoff) <= 64) ? 1 : -1];
+typedef char bucket_fits[(sizeof(fusewire_bucket) == 56) ? 1 : -1];
+
+static fusewire_backoff_config backoff_cfg(uint32_t schedule, uint64_t base,
+                                           uint32_t factor_milli, uint64_t cap) {
+    fusewire_backoff_config c;
+    memset(&c, 0, sizeof c);
+    c.schedule = schedule;
+    c.base = base;
+    c.factor_milli = factor_milli;
+    c.cap = cap;
+    c.jitter = FUSEWIRE_JITTER_NONE;
+    return c;
+}
+
+static fusewire_breaker_config breaker_cfg(uint32_t min_calls) {
+    fusewire_breaker_config c;
+    EXPECT(fusewire_breaker_config_default(&c), FUSEWIRE_STATUS_OK);
+    c.min_calls = min_calls;
+    return c;
+}
+
+static void test_texts(void) {
+    uint32_t code;
+    for (code = 0; code <= FUSEWIRE_STATUS_PANIC; code++) {
+        const char *t = fusewire_status_text(code);
+        CHECK(t != NULL && strlen(t) > 0 && strcmp(t, "unknown status") != 0);
+    }
+    CHECK(strcmp(fusewire_status_text(999), "unknown status") == 0);
+    CHECK(strcmp(fusewire_status_text(FUSEWIRE_STATUS_OK), "ok") == 0);
+    CHECK(strcmp(fusewire_field_text(FUSEWIRE_FIELD_BREAKER_FAILURE_RATE),
+                 "breaker.failure_rate") == 0);
+    for (code = 1; code <= FUSEWIRE_FIELD_BULKHEAD_RESERVE_NORMAL; code++) {
+        CHECK(strcmp(fusewire_field_text(code), "none") != 0);
+    }
+    CHECK(strcmp(fusewire_field_text(FUSEWIRE_FIELD_NONE), "none") == 0);
+    CHECK(strcmp(fusewire_problem_text(FUSEWIRE_PROBLEM_ZERO), "must not be zero") == 0);
+    CHECK(strcmp(fusewire_problem_text(77), "no problem") == 0);
+    CHECK(strcmp(fusewire_version(), "0.1.0") == 0);
+}
+
+/* core/src/lib.rs doc example: min_calls 4, four failures 10 ticks apart,
+ * rejected with 990 left, probe admitted at +990, closes on success. */
+static void test_breaker_doc_example(void) {
+    static fusewire_breaker b; /* static: zeroed, so "not initialised" */
+    fusewire_breaker_config cfg = breaker_cfg(4);
+    fusewire_transition t;
+    fusewire_permit p = 0;
+    uint64_t now = 0, wait = 0;
+    uint32_t state = 99;
+    int i;
+
+    EXPECT(fusewire_breaker_poll(&b, 0, &t), FUSEWIRE_STATUS_NOT_INITIALIZED);
+    EXPECT(fusewire_breaker_init(&b, &cfg, NULL), FUSEWIRE_STATUS_OK);
+    for (i = 0; i < 4; i++) {
+        EXPECT(fusewire_breaker_acquire(&b, now, &p, NULL, NULL), FUSEWIRE_STATUS_OK);
+        EXPECT(fusewire_breaker_record(&b, p, FUSEWIRE_OUTCOME_FAILURE, 5, now, &t),
+               FUSEWIRE_STATUS_OK);
+        now += 10;
+    }
+    CHECK(t.moved == 1 && t.from == FUSEWIRE_STATE_CLOSED && t.to == FUSEWIRE_STATE_OPEN &&
+          t.reason == FUSEWIRE_REASON_FAILURE_RATE);
+    p = 12345;
+    EXPECT(fusewire_breaker_acquire(&b, now, &p, &wait, NULL), FUSEWIRE_STATUS_REJECTED);
+    CHECK(wait == 990);
+    CHECK(p == 12345); /* outputs written only on success */
+    EXPECT(fusewire_breaker_acquire(&b, now + 990, &p, NULL, &t), FUSEWIRE_STATUS_OK);
+    CHECK(t.moved == 1 && t.to == FUSEWIRE_STATE_HALF_OPEN && t.reason == FUSEWIRE_REASON_OPEN_ELAPSED);
+    EXPECT(fusewire_breaker_state(&b, &state), FUSEWIRE_STATUS_OK);
+    CHECK(state == FUSEWIRE_STATE_HALF_OPEN);
+    EXPECT(fusewire_breaker_record(&b, p, FUSEWIRE_OUTCOME_SUCCESS, 1, now + 991, &t),
+           FUSEWIRE_STATUS_OK);
+    CHECK(t.moved == 1 && t.to == FUSEWIRE_STATE_CLOSED && t.reason == FUSEWIRE_REASON_PROBES_PASSED);
+}
+
+/* core breaker tests: failure_rate_waits_for_min_calls_then_trips_at_threshold. */
+static void test_breaker_threshold(void) {
+    fusewire_breaker b;
+    fusewire_breaker_config cfg = breaker_cfg(4);
+    fusewire_transition t;
+    fusewire_breaker_stats s;
+    const uint32_t outcomes[4] = {FUSEWIRE_OUTCOME_FAILURE, FUSEWIRE_OUTCOME_FAILURE,
+                                  FUSEWIRE_OUTCOME_SUCCESS, FUSEWIRE_OUTCOME_FAILURE};
+    int i;
+    EXPECT(fusewire_breaker_init(&b, &cfg, NULL), FUSEWIRE_STATUS_OK);
+    for (i = 0; i < 4; i++) {
+        fusewire_permit p;
+        EXPECT(fusewire_breaker_acquire(&b, 0, &p, NULL, NULL), FUSEWIRE_STATUS_OK);
+        EXPECT(fusewire_breaker_record(&b, p, outcomes[i], 1, 0, &t), FUSEWIRE_STATUS_OK);
+        CHECK(t.moved == (i == 3));
+    }
+    CHECK(t.to == FUSEWIRE_STATE_OPEN && t.reason == FUSEWIRE_REASON_FAILURE_RATE);
+    EXPECT(fusewire_breaker_snapshot(&b, 0, &s), FUSEWIRE_STATUS_OK);
+    CHECK(s.state == FUSEWIRE_STATE_OPEN && s.failures == 3 && s.successes == 1 &&
+          s.open_until == 1000 && s.reopens == 1 && s.generation == 1);
+}
+
+static void test_breaker_errors_and_commands(void) {
+    fusewire_breaker b;
+    fusewire_breaker_config cfg = breaker_cfg(4);
+    fusewire_config_error e = {0, 0};
+    fusewire_transition t;
+    fusewire_permit p = 0;
+    uint64_t wait = 0;
+    uint64_t raw[40];
+    memset(&b, 0xA5, sizeof b); /* stack garbage */
+    memset(raw, 0, sizeof raw);
+
+    EXPECT(fusewire_breaker_acquire(&b, 0, &p, NULL, NULL), FUSEWIRE_STATUS_NOT_INITIALIZED);
+    EXPECT(fusewire_breaker_init(NULL, &cfg, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    EXPECT(fusewire_breaker_init(&b, NULL, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    EXPECT(fusewire_breaker_config_default(NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    EXPECT(fusewire_breaker_init((fusewire_breaker *)(void *)((char *)raw + 4), &cfg, NULL),
+           FUSEWIRE_STATUS_INVALID_ARGUMENT);
+
+    cfg.failure_rate = 150.0f;
+    EXPECT(fusewire_breaker_init(&b, &cfg, &e), FUSEWIRE_STATUS_INVALID_CONFIG);
+    CHECK(e.field == FUSEWIRE_FIELD_BREAKER_FAILURE_RATE && e.problem == FUSEWIRE_PROBLEM_OUT_OF_RANGE);
+    EXPECT(fusewire_breaker_poll(&b, 0, NULL), FUSEWIRE_STATUS_NOT_INITIALIZED);
+    cfg = breaker_cfg(4);
+    cfg.use_slow_call_rate = 1;
+    cfg.slow_call_rate = 10.0f;
+    EXPECT(fusewire_breaker_init(&b, &cfg, &e), FUSEWIRE_STATUS_INVALID_CONFIG);
+    CHECK(e.field == FUSEWIRE_FIELD_BREAKER_SLOW_CALL_DURATION && e.problem == FUSEWIRE_PROBLEM_ZERO);
+    cfg = breaker_cfg(4);
+    cfg.half_open_probes = 0;
+    EXPECT(fusewire_breaker_init(&b, &cfg, NULL), FUSEWIRE_STATUS_INVALID_CONFIG);
+    cfg = breaker_cfg(4);
+    cfg.rate_basis = 2;
+    EXPECT(fusewire_breaker_init(&b, &cfg, &e), FUSEWIRE_STATUS_INVALID_CONFIG);
+    CHECK(e.field == FUSEWIRE_FIELD_BREAKER_RATE_BASIS);
+    cfg = breaker_cfg(4);
+    cfg.open_backoff.base = 0;
+    EXPECT(fusewire_breaker_init(&b, &cfg, &e), FUSEWIRE_STATUS_INVALID_CONFIG);
+    CHECK(e.field == FUSEWIRE_FIELD_BACKOFF_BASE && e.problem == FUSEWIRE_PROBLEM_ZERO);
+
+    cfg = breaker_cfg(4);
+    EXPECT(fusewire_breaker_init(&b, &cfg, NULL), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_breaker_record(&b, 0, 4, 0, 0, NULL), FUSEWIRE_STATUS_INVALID_ARGUMENT);
+    EXPECT(fusewire_breaker_acquire(&b, 0, NULL, NULL, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    EXPECT(fusewire_breaker_state(&b, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    EXPECT(fusewire_breaker_snapshot(&b, 0, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    EXPECT(fusewire_breaker_trip(&b, 5, &t), FUSEWIRE_STATUS_OK);
+    CHECK(t.moved && t.to == FUSEWIRE_STATE_OPEN && t.reason == FUSEWIRE_REASON_HOST);
+    EXPECT(fusewire_breaker_force_open(&b, 6, &t), FUSEWIRE_STATUS_OK);
+    CHECK(t.to == FUSEWIRE_STATE_FORCED_OPEN);
+    EXPECT(fusewire_breaker_acquire(&b, 7, &p, &wait, NULL), FUSEWIRE_STATUS_REJECTED);
+    CHECK(wait == UINT64_MAX);
+    EXPECT(fusewire_breaker_disable(&b, 8, &t), FUSEWIRE_STATUS_OK);
+    CHECK(t.to == FUSEWIRE_STATE_DISABLED);
+    EXPECT(fusewire_breaker_acquire(&b, 9, &p, NULL, NULL), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_breaker_release(&b, p, 9, &t), FUSEWIRE_STATUS_OK);
+    CHECK(t.moved == 0);
+    EXPECT(fusewire_breaker_close(&b, 10, &t), FUSEWIRE_STATUS_OK);
+    CHECK(t.to == FUSEWIRE_STATE_CLOSED);
+    EXPECT(fusewire_breaker_reset(&b, 11, NULL), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_breaker_poll(&b, 12, &t), FUSEWIRE_STATUS_OK);
+    CHECK(t.moved == 0);
+}
+
+/* core backoff tests: exponential_doubles_then_caps. */
+static void test_backoff(void) {
+    fusewire_backoff bo;
+    fusewire_backoff_config cfg = backoff_cfg(FUSEWIRE_SCHEDULE_EXPONENTIAL, 100, 2000, 1000);
+    fusewire_config_error e = {0, 0};
+    const uint64_t want[6] = {100, 200, 400, 800, 1000, 1000};
+    uint64_t d = 0;
+    uint32_t n = 0;
+    int i;
+    memset(&bo, 0, sizeof bo);
+    EXPECT(fusewire_backoff_next(&bo, &d), FUSEWIRE_STATUS_NOT_INITIALIZED);
+    EXPECT(fusewire_backoff_init(&bo, &cfg, 0, NULL), FUSEWIRE_STATUS_OK);
+    for (i = 0; i < 6; i++) {
+        EXPECT(fusewire_backoff_next(&bo, &d), FUSEWIRE_STATUS_OK);
+        CHECK(d == want[i]);
+    }
+    EXPECT(fusewire_backoff_attempt(&bo, &n), FUSEWIRE_STATUS_OK);
+    CHECK(n == 6);
+    EXPECT(fusewire_backoff_reset(&bo), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_backoff_next(&bo, &d), FUSEWIRE_STATUS_OK);
+    CHECK(d == 100);
+    EXPECT(fusewire_backoff_next(&bo, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    EXPECT(fusewire_backoff_attempt(NULL, &n), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    cfg.factor_milli = 999;
+    EXPECT(fusewire_backoff_init(&bo, &cfg, 0, &e), FUSEWIRE_STATUS_INVALID_CONFIG);
+    CHECK(e.field == FUSEWIRE_FIELD_BACKOFF_FACTOR_MILLI && e.problem == FUSEWIRE_PROBLEM_OUT_OF_RANGE);
+    cfg = backoff_cfg(FUSEWIRE_SCHEDULE_LINEAR, 10, 0, 30);
+    cfg.step = 5;
+    EXPECT(fusewire_backoff_init(&bo, &cfg, 0, NULL), FUSEWIRE_STATUS_OK);
+    for (i = 0; i < 5; i++) {
+        EXPECT(fusewire_backoff_next(&bo, &d), FUSEWIRE_STATUS_OK);
+    }
+    CHECK(d == 30); /* core: linear_and_constant, raw(4) == 30 */
+    cfg = backoff_cfg(FUSEWIRE_SCHEDULE_CONSTANT, 5, 0, 5);
+    cfg.jitter = FUSEWIRE_JITTER_PROPORTIONAL;
+    cfg.jitter_percent = 101;
+    EXPECT(fusewire_backoff_init(&bo, &cfg, 0, &e), FUSEWIRE_STATUS_INVALID_CONFIG);
+    CHECK(e.field == FUSEWIRE_FIELD_BACKOFF_JITTER_PERCENT);
+    cfg.jitter = 9;
+    EXPECT(fusewire_backoff_init(&bo, &cfg, 0, &e), FUSEWIRE_STATUS_INVALID_CONFIG);
+    CHECK(e.field == FUSEWIRE_FIELD_BACKOFF_JITTER);
+    cfg.schedule = 9;
+    EXPECT(fusewire_backoff_init(&bo, &cfg, 0, &e), FUSEWIRE_STATUS_INVALID_CONFIG);
+    CHECK(e.field == FUSEWIRE_FIELD_BACKOFF_SCHEDULE);
+    cfg = backoff_cfg(FUSEWIRE_SCHEDULE_CONSTANT, 5, 0, 4);
+    EXPECT(fusewire_backoff_init(&bo, &cfg, 0, &e), FUSEWIRE_STATUS_INVALID_CONFIG);
+    CHECK(e.field == FUSEWIRE_FIELD_BACKOFF_CAP && e.problem == FUSEWIRE_PROBLEM_INCONSISTENT);
+    EXPECT(fusewire_backoff_config_default(&cfg), FUSEWIRE_STATUS_OK);
+    CHECK(cfg.schedule == FUSEWIRE_SCHEDULE_CONSTANT && cfg.base == 1000 && cfg.cap == 1000);
+    EXPECT(fusewire_backoff_config_default(NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    /* Full jitter stays within [0, c] for the same seed on every run. */
+    cfg = backoff_cfg(FUSEWIRE_SCHEDULE_EXPONENTIAL, 100, 2000, 5000);
+    cfg.jitter = FUSEWIRE_JITTER_FULL;
+    EXPECT(fusewire_backoff_init(&bo, &cfg, 42, NULL), FUSEWIRE_STATUS_OK);
+    for (i = 0; i < 10; i++) {
+        EXPECT(fusewire_backoff_next(&bo, &d), FUSEWIRE_STATUS_OK);
+        CHECK(d <= 5000);
+    }
+}
+
+/* core bucket tests: starts_full_drains_and_says_when, zero_is_free_and_more_than_burst_is_never. */
+static void test_bucket(void) {
+    fusewire_bucket b;
+    fusewire_bucket_config cfg;
+    fusewire_config_error e = {0, 0};
+    uint64_t wait = 0;
+    uint32_t n = 0;
+    int i;
+    cfg.period = 100;
+    cfg.tokens = 1;
+    cfg.burst = 3;
+    EXPECT(fusewire_bucket_init(&b, &cfg, NULL), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_bucket_available(&b, 0, &n), FUSEWIRE_STATUS_OK);
+    CHECK(n == 3);
+    for (i = 0; i < 3; i++) {
+        EXPECT(fusewire_bucket_acquire(&b, 1, 0, NULL), FUSEWIRE_STATUS_OK);
+    }
+    EXPECT(fusewire_bucket_acquire(&b, 1, 0, &wait), FUSEWIRE_STATUS_RATE_LIMITED);
+    CHECK(wait == 100);
+    EXPECT(fusewire_bucket_acquire(&b, 1, 99, &wait), FUSEWIRE_STATUS_RATE_LIMITED);
+    CHECK(wait == 1);
+    EXPECT(fusewire_bucket_acquire(&b, 1, 100, NULL), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_bucket_available(&b, 100, &n), FUSEWIRE_STATUS_OK);
+    CHECK(n == 0);
+    EXPECT(fusewire_bucket_available(&b, 400, &n), FUSEWIRE_STATUS_OK);
+    CHECK(n == 3);
+
+    cfg.period = 10;
+    cfg.burst = 5;
+    EXPECT(fusewire_bucket_init(&b, &cfg, NULL), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_bucket_acquire(&b, 0, 0, NULL), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_bucket_acquire(&b, 6, 0, &wait), FUSEWIRE_STATUS_EXCEEDS_BURST);
+    EXPECT(fusewire_bucket_acquire(&b, 5, 0, NULL), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_bucket_acquire(&b, 2, 0, &wait), FUSEWIRE_STATUS_RATE_LIMITED);
+    CHECK(wait == 20);
+    EXPECT(fusewire_bucket_refund(&b, 2, 0), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_bucket_available(&b, 0, &n), FUSEWIRE_STATUS_OK);
+    CHECK(n == 2);
+    EXPECT(fusewire_bucket_set_rate(&b, 0, 5, 0, &e), FUSEWIRE_STATUS_INVALID_CONFIG);
+    CHECK(e.field == FUSEWIRE_FIELD_BUCKET_TOKENS && e.problem == FUSEWIRE_PROBLEM_ZERO);
+    EXPECT(fusewire_bucket_set_rate(&b, 1, 0, 0, &e), FUSEWIRE_STATUS_INVALID_CONFIG);
+    CHECK(e.field == FUSEWIRE_FIELD_BUCKET_PERIOD);
+    EXPECT(fusewire_bucket_set_rate(&b, 1, 1, 0, NULL), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_bucket_available(&b, 0, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    cfg.burst = 0;
+    EXPECT(fusewire_bucket_init(&b, &cfg, &e), FUSEWIRE_STATUS_INVALID_CONFIG);
+    CHECK(e.field == FUSEWIRE_FIELD_BUCKET_BURST && e.problem == FUSEWIRE_PROBLEM_ZERO);
+    EXPECT(fusewire_bucket_refund(NULL, 1, 0), FUSEWIRE_STATUS_NULL_ARGUMENT);
+}
+
+/* core budget tests: follows_the_grpc_example. */
+static void test_budget(void) {
+    fusewire_budget b;
+    fusewire_budget_config cfg;
+    fusewire_config_error e = {0, 0};
+    uint64_t milli = 0, throttled = 0;
+    int i;
+    cfg.max_tokens = 10;
+    cfg.token_ratio_milli = 100;
+    EXPECT(fusewire_budget_init(&b, &cfg, NULL), FUSEWIRE_STATUS_OK);
+    for (i = 0; i < 4; i++) {
+        EXPECT(fusewire_budget_record_failure(&b), FUSEWIRE_STATUS_OK);
+    }
+    EXPECT(fusewire_budget_try_retry(&b), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_budget_record_failure(&b), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_budget_try_retry(&b), FUSEWIRE_STATUS_THROTTLED);
+    EXPECT(fusewire_budget_tokens(&b, &milli, &throttled), FUSEWIRE_STATUS_OK);
+    CHECK(milli == 5000 && throttled == 1);
+    EXPECT(fusewire_budget_record_success(&b), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_budget_tokens(&b, &milli, NULL), FUSEWIRE_STATUS_OK);
+    CHECK(milli == 5100);
+    EXPECT(fusewire_budget_try_retry(&b), FUSEWIRE_STATUS_OK);
+    cfg.max_tokens = 1;
+    cfg.token_ratio_milli = 1001;
+    EXPECT(fusewire_budget_init(&b, &cfg, &e), FUSEWIRE_STATUS_INVALID_CONFIG);
+    CHECK(e.field == FUSEWIRE_FIELD_BUDGET_TOKEN_RATIO_MILLI && e.problem == FUSEWIRE_PROBLEM_OUT_OF_RANGE);
+    cfg.max_tokens = 0;
+    EXPECT(fusewire_budget_init(&b, &cfg, &e), FUSEWIRE_STATUS_INVALID_CONFIG);
+    CHECK(e.field == FUSEWIRE_FIELD_BUDGET_MAX_TOKENS);
+    EXPECT(fusewire_budget_record_success(NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
+}
+
+/* core bulkhead tests: reserves_keep_the_last_slots_for_higher_priorities,
+ * extra_release_is_reported_not_obeyed. */
+static void test_bulkhead(void) {
+    fusewire_bulkhead b;
+    fusewire_bulkhead_config cfg;
+    fusewire_config_error e = {0, 0};
+    uint32_t in_use = 0, avail = 0;
+    int i;
+    cfg.limit = 5;
+    cfg.reserve_critical = 1;
+    cfg.reserve_normal = 1;
+    EXPECT(fusewire_bulkhead_init(&b, &cfg, NULL), FUSEWIRE_STATUS_OK);
+    for (i = 0; i < 3; i++) {
+        EXPECT(fusewire_bulkhead_acquire(&b, FUSEWIRE_PRIORITY_SHEDDABLE), FUSEWIRE_STATUS_OK);
+    }
+    EXPECT(fusewire_bulkhead_acquire(&b, FUSEWIRE_PRIORITY_SHEDDABLE), FUSEWIRE_STATUS_BULKHEAD_FULL);
+    EXPECT(fusewire_bulkhead_usage(&b, FUSEWIRE_PRIORITY_NORMAL, &in_use, &avail), FUSEWIRE_STATUS_OK);
+    CHECK(in_use == 3 && avail == 1);
+    EXPECT(fusewire_bulkhead_acquire(&b, FUSEWIRE_PRIORITY_NORMAL), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_bulkhead_acquire(&b, FUSEWIRE_PRIORITY_NORMAL), FUSEWIRE_STATUS_BULKHEAD_FULL);
+    EXPECT(fusewire_bulkhead_acquire(&b, FUSEWIRE_PRIORITY_CRITICAL), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_bulkhead_acquire(&b, FUSEWIRE_PRIORITY_CRITICAL), FUSEWIRE_STATUS_BULKHEAD_FULL);
+    EXPECT(fusewire_bulkhead_acquire(&b, 3), FUSEWIRE_STATUS_INVALID_ARGUMENT);
+    EXPECT(fusewire_bulkhead_usage(&b, 7, &in_use, &avail), FUSEWIRE_STATUS_INVALID_ARGUMENT);
+    for (i = 0; i < 3; i++) {
+        EXPECT(fusewire_bulkhead_release(&b, FUSEWIRE_PRIORITY_SHEDDABLE), FUSEWIRE_STATUS_OK);
+    }
+    EXPECT(fusewire_bulkhead_release(&b, FUSEWIRE_PRIORITY_NORMAL), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_bulkhead_release(&b, FUSEWIRE_PRIORITY_CRITICAL), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_bulkhead_release(&b, FUSEWIRE_PRIORITY_NORMAL), FUSEWIRE_STATUS_NOT_HELD);
+    EXPECT(fusewire_bulkhead_usage(&b, FUSEWIRE_PRIORITY_CRITICAL, &in_use, &avail), FUSEWIRE_STATUS_OK);
+    CHECK(in_use == 0 && avail == 5);
+    cfg.limit = 4;
+    cfg.reserve_critical = 4;
+    cfg.reserve_normal = 0;
+    EXPECT(fusewire_bulkhead_init(&b, &cfg, &e), FUSEWIRE_STATUS_INVALID_CONFIG);
+    CHECK(e.field == FUSEWIRE_FIELD_BULKHEAD_RESERVE_CRITICAL && e.problem == FUSEWIRE_PROBLEM_INCONSISTENT);
+    cfg.reserve_critical = 2;
+    cfg.reserve_normal = 2;
+    EXPECT(fusewire_bulkhead_init(&b, &cfg, &e), FUSEWIRE_STATUS_INVALID_CONFIG);
+    CHECK(e.field == FUSEWIRE_FIELD_BULKHEAD_RESERVE_NORMAL);
+    cfg.limit = 0;
+    EXPECT(fusewire_bulkhead_init(&b, &cfg, &e), FUSEWIRE_STATUS_INVALID_CONFIG);
+    CHECK(e.field == FUSEWIRE_FIELD_BULKHEAD_LIMIT && e.problem == FUSEWIRE_PROBLEM_ZERO);
+    EXPECT(fusewire_bulkhead_release(NULL, 0), FUSEWIRE_STATUS_NULL_ARGUMENT);
+}
+
+static fusewire_retry_config retry_cfg(uint32_t max_attempts, uint64_t max_elapsed) {
+    fusewire_retry_config c;
+    c.backoff = backoff_cfg(FUSEWIRE_SCHEDULE_EXPONENTIAL, 100, 2000, 10000);
+    c.max_elapsed = max_elapsed;
+    c.seed = 7;
+    c.max_attempts = max_attempts;
+    return c;
+}
+
+/* core retry tests: backoff_attempt_number_is_retries_already_scheduled,
+ * deadline_caps_delay_and_server_hint, server_retry_after_extends_but_never_shortens. */
+static void test_retry(void) {
+    fusewire_retry r;
+    fusewire_retry_config cfg = retry_cfg(5, 0);
+    fusewire_config_error e = {0, 0};
+    const uint64_t want[4] = {100, 200, 400, 800};
+    uint64_t d = 0;
+    uint32_t n = 0;
+    int i;
+    EXPECT(fusewire_retry_init(&r, &cfg, NULL), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_retry_attempts(&r, &n), FUSEWIRE_STATUS_OK);
+    CHECK(n == 0);
+    EXPECT(fusewire_retry_start(&r, 0), FUSEWIRE_STATUS_OK);
+    for (i = 0; i < 4; i++) {
+        EXPECT(fusewire_retry_next(&r, 0, 0, &d), FUSEWIRE_STATUS_OK);
+        CHECK(d == want[i]);
+    }
+    d = 77;
+    EXPECT(fusewire_retry_next(&r, 0, 0, &d), FUSEWIRE_STATUS_GIVE_UP_MAX_ATTEMPTS);
+    CHECK(d == 77);
+    EXPECT(fusewire_retry_attempts(&r, &n), FUSEWIRE_STATUS_OK);
+    CHECK(n == 5);
+    EXPECT(fusewire_retry_start(&r, 0), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_retry_next(&r, 0, 50, &d), FUSEWIRE_STATUS_OK);
+    CHECK(d == 100);
+    EXPECT(fusewire_retry_next(&r, 0, 5000, &d), FUSEWIRE_STATUS_OK);
+    CHECK(d == 5000);
+    EXPECT(fusewire_retry_next(&r, 0, 0, &d), FUSEWIRE_STATUS_OK);
+    CHECK(d == 400);
+
+    cfg = retry_cfg(10, 1000);
+    EXPECT(fusewire_retry_init(&r, &cfg, NULL), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_retry_start(&r, 500), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_retry_next(&r, 500, 0, &d), FUSEWIRE_STATUS_OK);
+    CHECK(d == 100);
+    EXPECT(fusewire_retry_next(&r, 1300, 0, &d), FUSEWIRE_STATUS_OK);
+    CHECK(d == 200);
+    EXPECT(fusewire_retry_next(&r, 1000, 501, &d), FUSEWIRE_STATUS_GIVE_UP_DEADLINE);
+    EXPECT(fusewire_retry_next(&r, 1200, 0, &d), FUSEWIRE_STATUS_GIVE_UP_DEADLINE);
+    EXPECT(fusewire_retry_next(&r, 1200, 0, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    cfg = retry_cfg(0, 0);
+    EXPECT(fusewire_retry_init(&r, &cfg, &e), FUSEWIRE_STATUS_INVALID_CONFIG);
+    CHECK(e.field == FUSEWIRE_FIELD_RETRY_MAX_ATTEMPTS && e.problem == FUSEWIRE_PROBLEM_ZERO);
+    cfg = retry_cfg(3, 0);
+    cfg.backoff.cap = 0;
+    EXPECT(fusewire_retry_init(&r, &cfg, &e), FUSEWIRE_STATUS_INVALID_CONFIG);
+    CHECK(e.field == FUSEWIRE_FIELD_BACKOFF_CAP);
+    EXPECT(fusewire_retry_start(NULL, 0), FUSEWIRE_STATUS_NULL_ARGUMENT);
+}
+
+int main(void) {
+    test_texts();
+    test_breaker_doc_example();
+    test_breaker_threshold();
+    test_breaker_errors_and_commands();
+    test_backoff();
+    test_bucket();
+    test_budget();
+    test_bulkhead();
+    test_retry();
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}
