@@ -94,6 +94,17 @@ impl<const H: usize> Histogram<H> {
         self.count
     }
 
+    /// The exact sum of the samples (saturating).
+    pub const fn sum(&self) -> u64 {
+        self.sum
+    }
+
+    /// Samples per bin; bin `i` holds values from [`bin_floor`]`(i)` up to
+    /// `bin_floor(i + 1)` (the last bin also holds everything larger).
+    pub const fn bins(&self) -> &[u32; H] {
+        &self.bins
+    }
+
     /// The mean of the samples (exact, rounded down), `None` when empty.
     pub const fn mean(&self) -> Option<u64> {
         if self.count == 0 {

@@ -102,6 +102,16 @@ impl<W: Window> Breaker<W> {
         self.rules.config()
     }
 
+    /// Replaces the config at run time, keeping the state, the generation,
+    /// the window and every counter; a bad config changes nothing. The new
+    /// rules apply from the next call on (an open period already running
+    /// keeps its end; the next opening uses the new `open_backoff`). The
+    /// jitter generator is not reseeded.
+    pub fn set_config(&mut self, config: BreakerConfig) -> ConfigResult<()> {
+        self.rules = config.validate()?;
+        Ok(())
+    }
+
     /// The window, for hosts that show it bucket by bucket.
     pub fn window_mut(&mut self) -> &mut W {
         &mut self.window
@@ -277,6 +287,17 @@ impl<W: Window> Breaker<W> {
             return moved;
         }
         Some(self.close_now(now, Reason::Host))
+    }
+
+    /// Moves the breaker straight to half-open with a fresh set of probe
+    /// slots (a host restoring a saved state, or probing early).
+    pub fn half_open(&mut self, now: u64) -> Option<Transition> {
+        let (now, moved) = self.advance(now);
+        if self.state == State::HalfOpen {
+            return moved;
+        }
+        self.probes = Probes::default();
+        Some(self.enter(now, State::HalfOpen, Reason::Host))
     }
 
     /// Holds the breaker open until the host closes or disables it.

@@ -406,3 +406,54 @@ fn builds_in_const_context() {
     assert!(b.try_acquire(0).is_ok());
     assert_eq!(b.config().min_calls, 10);
 }
+
+#[test]
+fn set_config_keeps_state_generation_and_window() {
+    let mut b = B10::new(cfg()).unwrap();
+    call(&mut b, Outcome::Failure, 0);
+    call(&mut b, Outcome::Failure, 0);
+    b.trip(1);
+    let generation = b.generation();
+    let bad = BreakerConfig {
+        half_open_probes: 0,
+        ..cfg()
+    };
+    assert_eq!(b.set_config(bad).unwrap_err().field, "half_open_probes");
+    b.set_config(BreakerConfig {
+        half_open_probes: 2,
+        ..cfg()
+    })
+    .unwrap();
+    let s = b.snapshot(2);
+    assert_eq!(
+        (s.state, s.generation, s.counts.failures),
+        (State::Open, generation, 2)
+    );
+    assert_eq!(s.open_until, 1001, "the running open period keeps its end");
+    let a = b.try_acquire(1001).unwrap();
+    let c = b.try_acquire(1001).unwrap();
+    assert!(
+        a.is_probe() && c.is_probe(),
+        "two probes under the new config"
+    );
+    b.release(a, 1001);
+    b.release(c, 1001);
+}
+
+#[test]
+fn the_host_can_move_to_half_open() {
+    let mut b = B10::new(cfg()).unwrap();
+    let t = b.half_open(5).unwrap();
+    assert_eq!(
+        (t.from, t.to, t.reason),
+        (State::Closed, State::HalfOpen, Reason::Host)
+    );
+    assert_eq!(b.half_open(6), None);
+    let p = b.try_acquire(7).unwrap();
+    assert!(p.is_probe());
+    assert!(b.try_acquire(7).is_err());
+    assert_eq!(
+        b.record(p, Outcome::Success, 1, 8).unwrap().to,
+        State::Closed
+    );
+}
