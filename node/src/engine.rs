@@ -230,29 +230,9 @@ impl Engine {
         self.opossum = opossum;
         self.drain(io, n);
         let t = ticks(now);
-        let before = self.breaker.snapshot(t);
-        let window = *self.breaker.window_mut();
-        let mut next =
-            Breaker::with_window(config, window).map_err(|e| config_error("breaker options", e))?;
-        // A rebuilt breaker starts closed: bring it back to where it was.
-        // (Asked of the core: a `set_config` that keeps the state; NOTES.md.)
-        match before.state {
-            State::Closed => {}
-            State::Open => {
-                let _ = next.trip(t);
-            }
-            State::HalfOpen => {
-                let _ = next.trip(0);
-                let _ = next.poll(t);
-            }
-            State::ForcedOpen => {
-                let _ = next.force_open(t);
-            }
-            State::Disabled => {
-                let _ = next.disable(t);
-            }
-        }
-        self.breaker = next;
+        self.breaker
+            .set_config(config)
+            .map_err(|e| config_error("breaker options", e))?;
         Ok(self.finish(io, t))
     }
 
@@ -324,16 +304,8 @@ impl Engine {
         let io = slice(&mut io);
         self.drain(io, n);
         let t = ticks(now);
-        if self.breaker.state() != State::HalfOpen {
-            // A fresh breaker over the same window, opened at tick 0: its
-            // open duration is over by `now`, so `finish` moves it to half-open.
-            let window = *self.breaker.window_mut();
-            let config = *self.breaker.config();
-            if let Ok(mut fresh) = Breaker::with_window(config, window) {
-                let _ = fresh.trip(0);
-                self.breaker = fresh;
-            }
-        }
+        let moved = self.breaker.half_open(t);
+        self.note(moved, t);
         self.finish(io, t)
     }
 
@@ -379,14 +351,15 @@ impl Engine {
         for c in total.counters {
             out.push(f64::from(c));
         }
-        out.push(f64::from(total.latency_count));
-        out.push(total.latency_sum as f64);
+        out.push(f64::from(total.latency.count()));
+        out.push(total.latency.sum() as f64);
         for ppm in PERCENTILES_PPM {
             out.push(total.latency.percentile(ppm).unwrap_or(0) as f64);
         }
-        let filled = total.bins.iter().filter(|c| **c > 0).count();
+        let bins = total.latency.bins();
+        let filled = bins.iter().filter(|c| **c > 0).count();
         out.push(filled as f64);
-        for (bin, count) in total.bins.iter().enumerate() {
+        for (bin, count) in bins.iter().enumerate() {
             if *count > 0 {
                 out.push(fusewire::histogram::bin_value(bin) as f64);
                 out.push(f64::from(*count));

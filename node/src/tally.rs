@@ -6,7 +6,6 @@
 //! which the core has no notion of), so the binding keeps this second tally
 //! on the same clock. It only counts: no rule reads it.
 
-use fusewire::histogram::bin_of;
 use fusewire::{Histogram, Tally};
 
 /// Latency bins: quarter-octave bins up to 2^17 ms (131 s); longer calls
@@ -36,13 +35,9 @@ pub const FLAG_OPEN: u8 = 2;
 #[derive(Debug, Clone, Copy)]
 pub struct OpBucket {
     pub counters: [u32; COUNTERS],
-    /// Exact sum and count of the latency samples, for opossum's exact mean.
-    pub latency_sum: u64,
-    pub latency_count: u32,
+    /// Latency samples: exact count and sum (opossum's exact mean), bins
+    /// for the percentiles and `stats.latencyTimes`.
     pub latency: Histogram<LATENCY_BINS>,
-    /// The same samples per bin, for `stats.latencyTimes` (the core's
-    /// histogram does not expose its bins; see NOTES.md).
-    pub bins: [u32; LATENCY_BINS],
     pub open_flag: u8,
 }
 
@@ -50,10 +45,7 @@ impl Default for OpBucket {
     fn default() -> Self {
         Self {
             counters: [0; COUNTERS],
-            latency_sum: 0,
-            latency_count: 0,
             latency: Histogram::new(),
-            bins: [0; LATENCY_BINS],
             open_flag: FLAG_UNSET,
         }
     }
@@ -67,34 +59,18 @@ impl OpBucket {
     }
 
     pub fn sample(&mut self, latency: u64) {
-        self.latency_sum = self.latency_sum.saturating_add(latency);
-        self.latency_count = self.latency_count.saturating_add(1);
         self.latency.record(latency);
-        let bin = bin_of(latency).min(LATENCY_BINS - 1);
-        if let Some(b) = self.bins.get_mut(bin) {
-            *b = b.saturating_add(1);
-        }
     }
 }
 
 impl Tally for OpBucket {
     fn add(&mut self, o: &Self) {
         self.counters.add(&o.counters);
-        self.latency_sum = self.latency_sum.saturating_add(o.latency_sum);
-        self.latency_count = self.latency_count.saturating_add(o.latency_count);
         self.latency.add(&o.latency);
-        for (a, b) in self.bins.iter_mut().zip(o.bins.iter()) {
-            *a = a.saturating_add(*b);
-        }
     }
 
     fn sub(&mut self, o: &Self) {
         self.counters.sub(&o.counters);
-        self.latency_sum = self.latency_sum.saturating_sub(o.latency_sum);
-        self.latency_count = self.latency_count.saturating_sub(o.latency_count);
         self.latency.sub(&o.latency);
-        for (a, b) in self.bins.iter_mut().zip(o.bins.iter()) {
-            *a = a.saturating_sub(*b);
-        }
     }
 }
