@@ -15,12 +15,13 @@ help: ## list the verbs
 demo: ## run the main job: an Express app on fusewire with a live dashboard
 	@if [ -f demo/Makefile ]; then $(MAKE) -C demo demo; else $(MAKE) -C core demo; fi
 
-test: ## every test of every part, in dependency order
+test: ## every test of every part, in dependency order, then every linter
 	@set -e; for p in $(PARTS); do echo "==> $$p: make test"; $(MAKE) -C $$p test; done
+	@$(MAKE) --no-print-directory lint
 	@echo "==> all parts passed: $(PARTS)"
 
-lint: ## clippy, rustfmt and each language's linters
-	@set -e; for p in $(PARTS); do $(MAKE) -C $$p lint; done
+lint: ## clippy -D warnings, rustfmt --check and each language's linters
+	@set -e; for p in $(PARTS); do echo "==> $$p: make lint"; $(MAKE) -C $$p lint; done
 
 fmt: ## format every part
 	@set -e; for p in $(PARTS); do $(MAKE) -C $$p fmt; done
