@@ -353,6 +353,7 @@ impl<W: Window> Breaker<W> {
     }
 
     /// Clamps `now` to be monotonic, then applies time-driven transitions.
+    #[inline]
     fn advance(&mut self, now: u64) -> (u64, Option<Transition>) {
         let now = if now < self.last_now {
             self.clock_regressions = self.clock_regressions.saturating_add(1);
