@@ -457,23 +457,9 @@ mod tests {
         }
     }
 
-    /// Fewer cases under Miri, and no regression files: Miri's isolation
-    /// forbids the file system proptest would write them to.
-    fn config() -> ProptestConfig {
-        let default = ProptestConfig::default();
-        ProptestConfig {
-            cases: if cfg!(miri) { 8 } else { default.cases },
-            failure_persistence: if cfg!(miri) {
-                None
-            } else {
-                default.failure_persistence
-            },
-            ..default
-        }
-    }
 
     proptest! {
-        #![proptest_config(config())]
+        #![proptest_config(crate::testing::proptest_config())]
         #[test]
         fn matches_the_model_and_never_exceeds_burst_plus_rate(
             burst in 1u32..20,

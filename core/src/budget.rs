@@ -187,23 +187,9 @@ mod tests {
         assert_eq!(b.max_tokens(), 2);
     }
 
-    /// Fewer cases under Miri, and no regression files: Miri's isolation
-    /// forbids the file system proptest would write them to.
-    fn config() -> ProptestConfig {
-        let default = ProptestConfig::default();
-        ProptestConfig {
-            cases: if cfg!(miri) { 8 } else { default.cases },
-            failure_persistence: if cfg!(miri) {
-                None
-            } else {
-                default.failure_persistence
-            },
-            ..default
-        }
-    }
 
     proptest! {
-        #![proptest_config(config())]
+        #![proptest_config(crate::testing::proptest_config())]
         #[test]
         fn matches_a_reference_model(
             max_tokens in 1u32..2000,

@@ -46,6 +46,8 @@ pub mod error;
 pub mod histogram;
 pub mod retry;
 pub mod rng;
+#[cfg(test)]
+mod testing;
 #[cfg(any(
     target_has_atomic = "64",
     feature = "critical-section",
