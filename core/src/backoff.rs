@@ -96,6 +96,58 @@ pub struct Backoff {
 
 const FRACTION_BITS: u32 = 16;
 
+/// A fixed-point delay `v` (`FRACTION_BITS` fraction bits) below `2^96`,
+/// as little-endian 32-bit limbs.
+#[derive(Clone, Copy)]
+struct Fixed([u32; 3]);
+
+impl Fixed {
+    const fn from_ticks(t: u64) -> Self {
+        Self([
+            (t << FRACTION_BITS) as u32,
+            (t >> 16) as u32,
+            (t >> 48) as u32,
+        ])
+    }
+
+    /// `v >> FRACTION_BITS`, saturating at `u64::MAX` (never reached while
+    /// `v < cap << 16`).
+    const fn ticks(self) -> u64 {
+        let [l0, l1, l2] = self.0;
+        if l2 >> 16 != 0 {
+            return u64::MAX;
+        }
+        (l2 as u64) << 48 | (l1 as u64) << 16 | (l0 >> 16) as u64
+    }
+
+    /// `v * factor_milli / 1000` (floor), or `None` at `2^96` and above.
+    fn grow(self, factor_milli: u32) -> Option<Self> {
+        let f = u64::from(factor_milli);
+        let mut product = [0u32; 4];
+        let mut carry = 0u64;
+        for (out, &limb) in product.iter_mut().zip(self.0.iter()) {
+            let t = u64::from(limb) * f + carry;
+            *out = t as u32;
+            carry = t >> 32;
+        }
+        product[3] = carry as u32;
+        // Long division by 1000 in 16-bit steps: rem < 1000, so every
+        // partial dividend is below 2^26 and the division is a 32-bit one.
+        let mut rem = 0u32;
+        for limb in product.iter_mut().rev() {
+            let hi = (rem << 16 | *limb >> 16) / 1000;
+            rem = (rem << 16 | *limb >> 16) % 1000;
+            let lo = (rem << 16 | *limb & 0xFFFF) / 1000;
+            rem = (rem << 16 | *limb & 0xFFFF) % 1000;
+            *limb = hi << 16 | lo;
+        }
+        match product {
+            [l0, l1, l2, 0] => Some(Self([l0, l1, l2])),
+            _ => None,
+        }
+    }
+}
+
 impl Backoff {
     /// Validates and builds a schedule. Errors name the field:
     /// `schedule.delay`/`schedule.base` zero, `schedule.factor_milli` below 1000,
@@ -172,18 +224,18 @@ impl Backoff {
                     let k = u64::from(factor_milli / 1000);
                     return base.saturating_mul(k.saturating_pow(n)).min(cap);
                 }
-                let limit = u128::from(cap) << FRACTION_BITS;
-                let mut v = u128::from(base) << FRACTION_BITS;
+                // The documented 128-bit loop, on 32-bit limbs: v < cap << 16
+                // < 2^80 fits three, and no 128-bit division is linked.
+                let mut v = Fixed::from_ticks(base);
                 let mut i = 0;
-                while i < n && v < limit {
-                    v = v * u128::from(factor_milli) / 1000;
+                while i < n {
+                    match v.grow(factor_milli) {
+                        Some(next) if next.ticks() < cap => v = next,
+                        _ => return cap,
+                    }
                     i += 1;
                 }
-                if v >= limit {
-                    cap
-                } else {
-                    (v >> FRACTION_BITS) as u64
-                }
+                v.ticks().min(cap)
             }
         }
     }
@@ -197,7 +249,10 @@ impl Backoff {
             Jitter::Full => rng.between(0, c),
             Jitter::Equal => c / 2 + rng.between(0, c - c / 2),
             Jitter::Proportional { percent } => {
-                let spread = (u128::from(c) * u128::from(percent) / 100) as u64;
+                // c * p / 100 without a 128-bit product: p <= 100, so
+                // (c / 100) * p <= c, and (c % 100) * p < 10_000.
+                let p = u64::from(percent);
+                let spread = c / 100 * p + c % 100 * p / 100;
                 rng.between(c - spread, c.saturating_add(spread))
             }
             Jitter::Decorrelated => {
@@ -213,6 +268,103 @@ impl Backoff {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rng::Rng;
+    use proptest::prelude::*;
+
+    /// `raw` as first written: the documented 128-bit loop, kept as the
+    /// reference the limb arithmetic must equal.
+    fn raw_reference(b: &Backoff, n: u32) -> u64 {
+        let Schedule::Exponential { base, factor_milli } = b.schedule else {
+            return b.raw(n);
+        };
+        let cap = b.cap;
+        let limit = u128::from(cap) << FRACTION_BITS;
+        let mut v = u128::from(base) << FRACTION_BITS;
+        let mut i = 0;
+        while i < n && v < limit {
+            v = v * u128::from(factor_milli) / 1000;
+            i += 1;
+        }
+        if v >= limit {
+            cap
+        } else {
+            (v >> FRACTION_BITS) as u64
+        }
+    }
+
+    /// The proportional spread as first written.
+    fn spread_reference(c: u64, percent: u8) -> u64 {
+        (u128::from(c) * u128::from(percent) / 100) as u64
+    }
+
+    /// Ticks from one up to `u64::MAX`, most of them small.
+    fn ticks() -> impl Strategy<Value = u64> {
+        prop_oneof![1u64..100, 1u64..1 << 20, 1u64..1 << 40, 1u64..=u64::MAX]
+    }
+
+    proptest! {
+        #![proptest_config(crate::testing::proptest_config())]
+        #[test]
+        fn fractional_factor_equals_the_128_bit_loop(
+            base in ticks(),
+            extra in prop_oneof![Just(0u64), ticks(), Just(u64::MAX)],
+            factor_milli in prop_oneof![1001u32..3000, 1000u32..=u32::MAX, Just(u32::MAX)],
+            n in prop_oneof![0u32..64, 0u32..2000, Just(u32::MAX)],
+        ) {
+            let b = exp(base, factor_milli, Jitter::None, base.saturating_add(extra));
+            prop_assert_eq!(b.raw(n), raw_reference(&b, n));
+        }
+
+        #[test]
+        fn proportional_spread_equals_the_128_bit_product(
+            c in prop_oneof![0u64..1000, any::<u64>(), Just(u64::MAX)],
+            percent in 1u8..=100,
+        ) {
+            let p = u64::from(percent);
+            prop_assert_eq!(c / 100 * p + c % 100 * p / 100, spread_reference(c, percent));
+            let b = Backoff::new(
+                Schedule::Constant { delay: c.max(1) },
+                Jitter::Proportional { percent },
+                c.max(1),
+            )
+            .unwrap();
+            let (mut r1, mut r2) = (Rng::new(c), Rng::new(c));
+            let c = c.max(1);
+            let spread = spread_reference(c, percent);
+            let want = r2.between(c - spread, c.saturating_add(spread)).min(c);
+            prop_assert_eq!(b.delay(0, 0, &mut r1), want);
+        }
+    }
+
+    #[test]
+    fn fractional_factor_extremes_equal_the_128_bit_loop() {
+        for (base, factor_milli, cap) in [
+            (1, 1001, u64::MAX),
+            (u64::MAX, 1001, u64::MAX),
+            (u64::MAX / 2, 1999, u64::MAX),
+            (1, u32::MAX, u64::MAX),
+            (3, 1500, 1 << 48),
+            (1 << 47, 1500, 1 << 48),
+        ] {
+            let b = exp(base, factor_milli, Jitter::None, cap);
+            for n in [
+                0,
+                1,
+                2,
+                3,
+                10,
+                100,
+                if cfg!(miri) { 200 } else { 50_000 },
+                u32::MAX,
+            ] {
+                assert_eq!(
+                    b.raw(n),
+                    raw_reference(&b, n),
+                    "{base} {factor_milli} {cap} {n}"
+                );
+            }
+        }
+    }
 
     fn exp(base: u64, factor_milli: u32, jitter: Jitter, cap: u64) -> Backoff {
         Backoff::new(Schedule::Exponential { base, factor_milli }, jitter, cap).unwrap()

@@ -85,12 +85,22 @@ impl Rate {
     /// (`N == 1`) divide by nothing, and 64-bit amounts avoid the slow
     /// 128-bit division: the deny path is a hot path too.
     fn ticks_for(&self, sub_ticks: u128) -> u64 {
-        let n = self.tokens;
-        match u64::try_from(sub_ticks) {
-            Ok(s) if n == 1 => s,
-            Ok(s) => s.div_ceil(u64::from(n)),
-            Err(_) => u64::try_from(sub_ticks.div_ceil(u128::from(n))).unwrap_or(u64::MAX),
+        let n = u64::from(self.tokens);
+        let (hi, lo) = ((sub_ticks >> 64) as u64, sub_ticks as u64);
+        if hi == 0 {
+            return if n == 1 { lo } else { lo.div_ceil(n) };
         }
+        if hi >= n {
+            // The quotient is at least 2^64.
+            return u64::MAX;
+        }
+        // Long division by N < 2^32 in two 32-bit steps: each partial
+        // dividend is below N * 2^32, so it fits a u64 (no 128-bit division).
+        let t = hi << 32 | lo >> 32;
+        let (q1, r) = (t / n, t % n);
+        let t = r << 32 | (lo & 0xFFFF_FFFF);
+        let (q0, r) = (t / n, t % n);
+        (q1 << 32 | q0).saturating_add(u64::from(r != 0))
     }
 }
 
@@ -429,6 +439,42 @@ mod tests {
         assert_eq!(b.try_acquire_one(50), Err(Denied { retry_after: 500 }));
     }
 
+    /// `ticks_for` as first written: a 128-bit `div_ceil`.
+    fn ticks_for_reference(rate: Rate, sub_ticks: u128) -> u64 {
+        let n = rate.tokens;
+        match u64::try_from(sub_ticks) {
+            Ok(s) if n == 1 => s,
+            Ok(s) => s.div_ceil(u64::from(n)),
+            Err(_) => u64::try_from(sub_ticks.div_ceil(u128::from(n))).unwrap_or(u64::MAX),
+        }
+    }
+
+    #[test]
+    fn ticks_for_extremes_equal_the_128_bit_division() {
+        for tokens in [1, 2, 3, 7, 1000, u32::MAX - 1, u32::MAX] {
+            let rate = Rate { tokens, period: 1 };
+            let n = u128::from(tokens);
+            for s in [
+                0,
+                1,
+                u128::from(u64::MAX),
+                u128::from(u64::MAX) + 1,
+                n << 64,
+                (n << 64) - 1,
+                (n << 64) + 1,
+                ((n - 1) << 64) | u128::from(u64::MAX),
+                u128::MAX,
+                1 << 97,
+            ] {
+                assert_eq!(
+                    rate.ticks_for(s),
+                    ticks_for_reference(rate, s),
+                    "{tokens} {s}"
+                );
+            }
+        }
+    }
+
     /// The leaky-bucket reading of the same rule, in units of
     /// 1/period token, with monotone time: tokens arrive at `tokens` per tick.
     struct Model {
@@ -456,7 +502,6 @@ mod tests {
             }
         }
     }
-
 
     proptest! {
         #![proptest_config(crate::testing::proptest_config())]
@@ -506,6 +551,20 @@ mod tests {
                     }
                 }
             }
+        }
+
+        #[test]
+        fn ticks_for_equals_the_128_bit_division(
+            tokens in prop_oneof![1u32..4, 1u32..=u32::MAX, Just(u32::MAX)],
+            hi in prop_oneof![Just(0u64), 0u64..1 << 33, any::<u64>()],
+            lo in any::<u64>(),
+        ) {
+            let rate = Rate { tokens, period: 1 };
+            let s = u128::from(hi) << 64 | u128::from(lo);
+            prop_assert_eq!(rate.ticks_for(s), ticks_for_reference(rate, s));
+            // Just below and at a multiple of N, where the rounding flips.
+            let m = s - s % u128::from(tokens);
+            prop_assert_eq!(rate.ticks_for(m), ticks_for_reference(rate, m));
         }
 
         #[test]
