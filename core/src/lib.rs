@@ -77,4 +77,4 @@ pub use rng::Rng;
     loom
 ))]
 pub use shared::{SharedBreaker, SharedBucket, SharedBudget, SharedBulkhead};
-pub use window::{CountRing, CountWindow, Counts, Rolling, Tally, TimeWindow, Window};
+pub use window::{CountRing, CountWindow, Counts, Rolling, Sliding, Tally, TimeWindow, Window};

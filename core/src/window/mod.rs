@@ -1,4 +1,4 @@
-//! Sliding windows over call outcomes, of a size fixed at compile time.
+//! Sliding windows over call outcomes, in memory that never grows with traffic.
 //!
 //! Two shapes, one trait ([`Window`]):
 //! - [`CountWindow`]: the last `N` calls.
@@ -7,6 +7,7 @@
 //!   up to date by adding on record and subtracting on eviction: reading it is
 //!   O(1) and memory never grows with traffic. A time window also keeps a
 //!   latency [`Histogram`](crate::histogram::Histogram) per bucket.
+//! - [`Sliding`]: either of the two, chosen at run time.
 //!
 //! [`Rolling`] is the bucket ring itself, generic over any [`Tally`], so a
 //! host can roll its own counters on the same clock as the breaker's.
@@ -14,11 +15,13 @@
 mod count;
 mod counts;
 mod rolling;
+mod sliding;
 mod time;
 
 pub use count::{CountRing, CountWindow};
 pub use counts::{Counts, Kind, Sample};
 pub use rolling::{Rolling, Tally};
+pub use sliding::Sliding;
 pub use time::{Frame, TimeWindow};
 
 /// What a breaker needs from a window.
