@@ -353,7 +353,7 @@ impl Breaker {
                         .to_owned()
                     })
                 })?;
-                AnyWindow::Time(Box::new(w))
+                AnyWindow::Time(w)
             }
             None => {
                 if window_size == 0 || window_size > 1 << 24 {
