@@ -137,6 +137,9 @@ declare namespace CircuitBreaker {
     resetBackoff?: { factor?: number; max?: number; jitter?: 'none' | 'full' | 'equal' | 'decorrelated' } | undefined;
     /** Also open after this many failures in a row. */
     consecutiveFailures?: number | undefined;
+    /** Judge errorThresholdPercentage (and volumeThreshold) over the last this-many calls
+     *  (a count-based window) instead of the rolling time window. Stats stay time-based. */
+    slidingWindowSize?: number | undefined;
     /** Pass a per-call AbortSignal as the action's last argument, aborted on timeout. @default false */
     perCallSignal?: boolean | undefined;
 

@@ -4,6 +4,8 @@
 // the translation of a breaker's options into the native engine's rules.
 
 const JITTERS = ['none', 'full', 'equal', 'decorrelated'];
+// One byte of native memory per call in the window.
+const MAX_SLIDING_WINDOW = 1 << 20;
 
 function positiveInteger (v) {
   return Number.isInteger(v) && v >= 1;
@@ -17,6 +19,11 @@ function checkExtras (o) {
   if (o.consecutiveFailures !== undefined && !positiveInteger(o.consecutiveFailures)) {
     throw new TypeError(
       `fusewire: options.consecutiveFailures must be an integer of at least 1, got ${String(o.consecutiveFailures)}`);
+  }
+  if (o.slidingWindowSize !== undefined &&
+      !(positiveInteger(o.slidingWindowSize) && o.slidingWindowSize <= MAX_SLIDING_WINDOW)) {
+    throw new TypeError(
+      `fusewire: options.slidingWindowSize must be an integer from 1 to ${MAX_SLIDING_WINDOW}, got ${String(o.slidingWindowSize)}`);
   }
   if (o.perCallSignal !== undefined && typeof o.perCallSignal !== 'boolean') {
     throw new TypeError('fusewire: options.perCallSignal must be a boolean');
@@ -51,7 +58,8 @@ function engineRules (o) {
     backoffFactor: o.resetBackoff ? (b.factor ?? 2) : undefined,
     backoffMax: b.max,
     backoffJitter: b.jitter,
-    seed: undefined
+    seed: undefined,
+    slidingWindowSize: o.slidingWindowSize
   };
 }
 

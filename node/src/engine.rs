@@ -5,7 +5,7 @@ use fusewire::breaker::Snapshot;
 use fusewire::window::{Kind, Sample, Window};
 use fusewire::{
     Backoff, Breaker, BreakerConfig, Comparison, Jitter, Outcome, Permit, RateBasis, Rolling,
-    Rules, Schedule, State, TimeWindow, Transition,
+    CountRing, Rules, Schedule, Sliding, State, TimeWindow, Transition,
 };
 use napi::bindgen_prelude::Float64ArraySlice;
 use napi::{Error, Result, Status};
@@ -17,7 +17,9 @@ use crate::{config_error, ticks};
 /// Most buckets a window can have (`rollingCountBuckets`).
 pub const MAX_BUCKETS: usize = 64;
 
-type CoreWindow = TimeWindow<MAX_BUCKETS, 0>;
+/// The breaker's own window: opossum's rolling time window, or the last
+/// `slidingWindowSize` calls when that opt-in option is set.
+type CoreWindow = Sliding<CountRing<Box<[u8]>>, TimeWindow<MAX_BUCKETS, 0>>;
 
 // The header of `io`, written by every method.
 const IO_TRANSITIONS: usize = 0;
@@ -72,6 +74,9 @@ pub struct EngineRules {
     pub backoff_jitter: Option<String>,
     /// Seed of the jitter.
     pub seed: Option<f64>,
+    /// Judge errorThresholdPercentage over the last this-many calls (a
+    /// count-based window in the core) instead of the rolling time window.
+    pub sliding_window_size: Option<u32>,
 }
 
 /// A breaker's native state: decisions (core) and opossum's counters.
@@ -87,6 +92,9 @@ pub struct Engine {
     rotations: u64,
     transitions: [(u8, u8); MAX_TRANSITIONS],
     n_transitions: usize,
+    /// `Some(n)` while the breaker judges the last `n` calls (the core's
+    /// rule over a count window) instead of opossum's time-window ratio.
+    counted: Option<u32>,
 }
 
 fn napi_err(msg: String) -> Error {
@@ -94,7 +102,15 @@ fn napi_err(msg: String) -> Error {
 }
 
 fn window_of(span: u64, buckets: usize) -> Result<CoreWindow> {
-    CoreWindow::new(span, buckets).map_err(|e| config_error("rolling window", e))
+    TimeWindow::new(span, buckets)
+        .map(Sliding::Time)
+        .map_err(|e| config_error("rolling window", e))
+}
+
+fn count_window_of(size: u32) -> Result<CoreWindow> {
+    CountRing::over(vec![0; size as usize].into_boxed_slice())
+        .map(Sliding::Count)
+        .map_err(|e| config_error("options.slidingWindowSize", e))
 }
 
 fn tally_of(span: u64, buckets: usize) -> Result<Rolling<OpBucket, MAX_BUCKETS>> {
@@ -148,8 +164,11 @@ fn config_of(r: &EngineRules) -> Result<(BreakerConfig, Rules)> {
     }
     .map_err(|e| config_error("options.resetBackoff", e))?;
     let volume = r.volume_threshold;
+    let counted = r.sliding_window_size.is_some();
     let config = BreakerConfig {
-        failure_rate: None,
+        // Over a count window the core judges the rate itself; over the time
+        // window the binding judges opossum's `failures / fires` (see above).
+        failure_rate: if counted { failure_rate } else { None },
         consecutive_failures: r.consecutive_failures,
         min_calls: if volume.is_nan() || volume <= 0.0 {
             0
@@ -157,7 +176,11 @@ fn config_of(r: &EngineRules) -> Result<(BreakerConfig, Rules)> {
             volume.min(u32::MAX as f64) as u32
         },
         comparison: Comparison::Above,
-        rate_basis: RateBasis::AllCalls,
+        rate_basis: if counted {
+            RateBasis::Outcomes
+        } else {
+            RateBasis::AllCalls
+        },
         half_open_probes: r.half_open_probes.unwrap_or(1),
         open_backoff,
         reset_window_on_close: false,
@@ -199,6 +222,7 @@ impl Engine {
             backoff_max: None,
             backoff_jitter: None,
             seed: None,
+            sliding_window_size: None,
         };
         let (config, opossum) = config_of(&rules)?;
         let breaker = Breaker::with_window(config, window_of(span, buckets)?)
@@ -213,6 +237,7 @@ impl Engine {
             rotations: 0,
             transitions: [(0, 0); MAX_TRANSITIONS],
             n_transitions: 0,
+            counted: None,
         })
     }
 
@@ -233,6 +258,13 @@ impl Engine {
         self.breaker
             .set_config(config)
             .map_err(|e| config_error("breaker options", e))?;
+        if rules.sliding_window_size != self.counted {
+            *self.breaker.window_mut() = match rules.sliding_window_size {
+                Some(size) => count_window_of(size)?,
+                None => window_of(self.span, self.buckets)?,
+            };
+            self.counted = rules.sliding_window_size;
+        }
         Ok(self.finish(io, t))
     }
 
@@ -557,7 +589,13 @@ impl Engine {
             let current = p.generation() == self.breaker.generation();
             let moved = self.breaker.record(p, outcome, latency, t);
             let failed = matches!(outcome, Outcome::Failure | Outcome::Timeout);
-            if moved.is_none() && failed && current && self.breaker.state() == State::Closed {
+            let judged_here = self.counted.is_none();
+            if moved.is_none()
+                && judged_here
+                && failed
+                && current
+                && self.breaker.state() == State::Closed
+            {
                 let total = self.tally.total(tn);
                 let fires = total.counters[tally::FIRES];
                 let failures = total.counters[tally::FAILURES];
@@ -572,6 +610,10 @@ impl Engine {
         }
         // Calls that never reach an outcome still count in opossum's
         // denominator (`fires`): a rejection, or an answer from a cache.
+        // A count window holds only calls that ran.
+        if self.counted.is_some() {
+            return;
+        }
         let kind = match code {
             R_REJECT => Kind::Rejected,
             R_CACHE_HIT | R_COALESCE_HIT => Kind::Ignored,

@@ -33,6 +33,33 @@ describe('breaker extras', () => {
     release = [];
   });
 
+  it('slidingWindowSize judges the threshold over the last N calls', async () => {
+    let fail = false;
+    const b = new CircuitBreaker(async () => { if (fail) throw new Error('boom'); return 'ok'; },
+      { slidingWindowSize: 4, errorThresholdPercentage: 50, ...Q });
+    for (let i = 0; i < 10; i++) await b.fire();
+    fail = true;
+    await b.fire().catch(() => {});
+    await b.fire().catch(() => {});
+    assert.equal(b.closed, true, '2 of the last 4 calls failed: 50% is not above 50%');
+    await b.fire().catch(() => {});
+    assert.equal(b.opened, true, '3 of the last 4 failed');
+    // opossum's own rule over the time window would still be at 3/13 here
+    assert.ok(b.stats.failures / b.stats.fires < 0.5);
+    b.close();
+    fail = false;
+    b.configure({ slidingWindowSize: undefined });
+    await b.fire();
+    assert.equal(b.closed, true);
+  });
+
+  it('slidingWindowSize is checked', () => {
+    for (const bad of [0, 1.5, -1, 'x', 2 ** 21]) {
+      assert.throws(() => new CircuitBreaker(async () => 1, { slidingWindowSize: bad }),
+        /slidingWindowSize must be an integer from 1 to/);
+    }
+  });
+
   it('resetBackoff grows the open duration on each reopening', async () => {
     const b = new CircuitBreaker(boom, { resetTimeout: 20, resetBackoff: { factor: 4, max: 1000 }, ...Q });
     const opened = [];
