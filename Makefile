@@ -16,6 +16,7 @@ demo: ## run the main job: an Express app on fusewire with a live dashboard
 	@if [ -f demo/Makefile ]; then $(MAKE) -C demo demo; else $(MAKE) -C core demo; fi
 
 test: ## every test of every part, in dependency order, then every linter
+	@scripts/check-versions.sh
 	@set -e; for p in $(PARTS); do echo "==> $$p: make test"; $(MAKE) -C $$p test; done
 	@$(MAKE) --no-print-directory lint
 	@echo "==> all parts passed: $(PARTS)"
