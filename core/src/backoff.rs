@@ -27,7 +27,7 @@
 //! Jitter modes follow the AWS Architecture Blog post "Exponential Backoff
 //! And Jitter" (Brooker, 2015).
 
-use crate::error::{ConfigError, ConfigResult, Problem};
+use crate::error::{ConfigError, ConfigResult, Field, Problem};
 use crate::rng::Rng;
 
 /// How the raw delay grows with the attempt number `n` (0 for the first delay).
@@ -155,28 +155,28 @@ impl Backoff {
     pub const fn new(schedule: Schedule, jitter: Jitter, cap: u64) -> ConfigResult<Self> {
         match schedule {
             Schedule::Constant { delay: 0 } => {
-                return Err(ConfigError::new("schedule.delay", Problem::Zero))
+                return Err(ConfigError::of(Field::ScheduleDelay, Problem::Zero))
             }
             Schedule::Linear { base: 0, .. } | Schedule::Exponential { base: 0, .. } => {
-                return Err(ConfigError::new("schedule.base", Problem::Zero))
+                return Err(ConfigError::of(Field::ScheduleBase, Problem::Zero))
             }
             Schedule::Exponential { factor_milli, .. } if factor_milli < 1000 => {
-                return Err(ConfigError::new(
-                    "schedule.factor_milli",
+                return Err(ConfigError::of(
+                    Field::ScheduleFactorMilli,
                     Problem::OutOfRange,
                 ))
             }
             _ => {}
         }
         if cap == 0 {
-            return Err(ConfigError::new("cap", Problem::Zero));
+            return Err(ConfigError::of(Field::Cap, Problem::Zero));
         }
         if cap < schedule.base() {
-            return Err(ConfigError::new("cap", Problem::Inconsistent));
+            return Err(ConfigError::of(Field::Cap, Problem::Inconsistent));
         }
         if let Jitter::Proportional { percent } = jitter {
             if percent == 0 || percent > 100 {
-                return Err(ConfigError::new("jitter.percent", Problem::OutOfRange));
+                return Err(ConfigError::of(Field::JitterPercent, Problem::OutOfRange));
             }
         }
         Ok(Self {

@@ -34,7 +34,7 @@
 use core::fmt;
 use core::num::NonZeroU32;
 
-use crate::error::{ConfigError, ConfigResult, Problem};
+use crate::error::{ConfigError, ConfigResult, Field, Problem};
 
 /// A refill rate: `tokens` per `period` ticks, kept in lowest terms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -58,10 +58,10 @@ impl Rate {
     /// when zero. Stored reduced: `Rate::new(10, 1000)` equals `Rate::new(1, 100)`.
     pub const fn new(tokens: u32, period: u64) -> ConfigResult<Self> {
         if tokens == 0 {
-            return Err(ConfigError::new("tokens", Problem::Zero));
+            return Err(ConfigError::of(Field::Tokens, Problem::Zero));
         }
         if period == 0 {
-            return Err(ConfigError::new("period", Problem::Zero));
+            return Err(ConfigError::of(Field::Period, Problem::Zero));
         }
         let g = gcd(tokens as u64, period);
         Ok(Self {

@@ -22,7 +22,7 @@
 //! Every failed attempt counts, first attempts and retries alike; the
 //! retry itself costs nothing until it fails.
 
-use crate::error::{ConfigError, ConfigResult, Problem};
+use crate::error::{ConfigError, ConfigResult, Field, Problem};
 use core::fmt;
 
 /// The token count is at or below half of `max_tokens`: do not retry.
@@ -64,15 +64,15 @@ impl Budget {
     ///   not be zero, and at most `max_tokens * 1000` (`OutOfRange`).
     pub const fn new(max_tokens: u32, token_ratio_milli: u32) -> ConfigResult<Self> {
         if max_tokens == 0 {
-            return Err(ConfigError::new("max_tokens", Problem::Zero));
+            return Err(ConfigError::of(Field::MaxTokens, Problem::Zero));
         }
         if token_ratio_milli == 0 {
-            return Err(ConfigError::new("token_ratio_milli", Problem::Zero));
+            return Err(ConfigError::of(Field::TokenRatioMilli, Problem::Zero));
         }
         // u32 * 1000 always fits in u64.
         let max_milli = max_tokens as u64 * 1000;
         if token_ratio_milli as u64 > max_milli {
-            return Err(ConfigError::new("token_ratio_milli", Problem::OutOfRange));
+            return Err(ConfigError::of(Field::TokenRatioMilli, Problem::OutOfRange));
         }
         Ok(Self {
             tokens_milli: max_milli,
@@ -186,7 +186,6 @@ mod tests {
         assert_eq!(b.tokens_milli(), 2000);
         assert_eq!(b.max_tokens(), 2);
     }
-
 
     proptest! {
         #![proptest_config(crate::testing::proptest_config())]

@@ -20,7 +20,7 @@
 use core::fmt;
 use core::num::NonZeroU32;
 
-use crate::error::{ConfigError, ConfigResult, Problem};
+use crate::error::{ConfigError, ConfigResult, Field, Problem};
 
 /// How much a request matters when slots run short.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -123,11 +123,14 @@ impl Bulkhead {
     ) -> ConfigResult<Self> {
         let l = limit.get();
         if reserve_critical >= l {
-            return Err(ConfigError::new("reserve_critical", Problem::Inconsistent));
+            return Err(ConfigError::of(
+                Field::ReserveCritical,
+                Problem::Inconsistent,
+            ));
         }
         let normal_limit = l - reserve_critical;
         if reserve_normal >= normal_limit {
-            return Err(ConfigError::new("reserve_normal", Problem::Inconsistent));
+            return Err(ConfigError::of(Field::ReserveNormal, Problem::Inconsistent));
         }
         Ok(Self {
             extra_releases: 0,
@@ -325,7 +328,6 @@ mod tests {
             Just(Priority::Sheddable)
         ]
     }
-
 
     proptest! {
         #![proptest_config(crate::testing::proptest_config())]

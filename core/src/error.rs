@@ -16,6 +16,140 @@ pub enum Problem {
     Inconsistent,
 }
 
+/// Every config field a core constructor can reject, as a number: a host
+/// that maps fields to its own names matches on this instead of comparing
+/// strings (the C door does, where string compares cost flash).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+#[repr(u8)]
+pub enum Field {
+    /// `"failure_rate"`.
+    FailureRate,
+    /// `"slow_call_rate"`.
+    SlowCallRate,
+    /// `"slow_call_duration"`.
+    SlowCallDuration,
+    /// `"consecutive_failures"`.
+    ConsecutiveFailures,
+    /// `"half_open_probes"`.
+    HalfOpenProbes,
+    /// `"schedule.delay"`.
+    ScheduleDelay,
+    /// `"schedule.base"`.
+    ScheduleBase,
+    /// `"schedule.factor_milli"`.
+    ScheduleFactorMilli,
+    /// `"cap"`.
+    Cap,
+    /// `"jitter.percent"`.
+    JitterPercent,
+    /// `"max_attempts"`.
+    MaxAttempts,
+    /// `"max_elapsed"`.
+    MaxElapsed,
+    /// `"tokens"`.
+    Tokens,
+    /// `"period"`.
+    Period,
+    /// `"max_tokens"`.
+    MaxTokens,
+    /// `"token_ratio_milli"`.
+    TokenRatioMilli,
+    /// `"reserve_critical"`.
+    ReserveCritical,
+    /// `"reserve_normal"`.
+    ReserveNormal,
+    /// `"slots"`.
+    Slots,
+    /// `"buckets"`.
+    Buckets,
+    /// `"span"`.
+    Span,
+    /// `"burst"`.
+    Burst,
+}
+
+impl Field {
+    const ALL: [Field; 22] = [
+        Field::FailureRate,
+        Field::SlowCallRate,
+        Field::SlowCallDuration,
+        Field::ConsecutiveFailures,
+        Field::HalfOpenProbes,
+        Field::ScheduleDelay,
+        Field::ScheduleBase,
+        Field::ScheduleFactorMilli,
+        Field::Cap,
+        Field::JitterPercent,
+        Field::MaxAttempts,
+        Field::MaxElapsed,
+        Field::Tokens,
+        Field::Period,
+        Field::MaxTokens,
+        Field::TokenRatioMilli,
+        Field::ReserveCritical,
+        Field::ReserveNormal,
+        Field::Slots,
+        Field::Buckets,
+        Field::Span,
+        Field::Burst,
+    ];
+
+    /// The field's name as spelled in the Rust config struct.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Field::FailureRate => "failure_rate",
+            Field::SlowCallRate => "slow_call_rate",
+            Field::SlowCallDuration => "slow_call_duration",
+            Field::ConsecutiveFailures => "consecutive_failures",
+            Field::HalfOpenProbes => "half_open_probes",
+            Field::ScheduleDelay => "schedule.delay",
+            Field::ScheduleBase => "schedule.base",
+            Field::ScheduleFactorMilli => "schedule.factor_milli",
+            Field::Cap => "cap",
+            Field::JitterPercent => "jitter.percent",
+            Field::MaxAttempts => "max_attempts",
+            Field::MaxElapsed => "max_elapsed",
+            Field::Tokens => "tokens",
+            Field::Period => "period",
+            Field::MaxTokens => "max_tokens",
+            Field::TokenRatioMilli => "token_ratio_milli",
+            Field::ReserveCritical => "reserve_critical",
+            Field::ReserveNormal => "reserve_normal",
+            Field::Slots => "slots",
+            Field::Buckets => "buckets",
+            Field::Span => "span",
+            Field::Burst => "burst",
+        }
+    }
+
+    /// The field named `name`, if the core has one of that name.
+    pub const fn from_name(name: &str) -> Option<Field> {
+        let mut i = 0;
+        while i < Self::ALL.len() {
+            if eq(Self::ALL[i].name().as_bytes(), name.as_bytes()) {
+                return Some(Self::ALL[i]);
+            }
+            i += 1;
+        }
+        None
+    }
+}
+
+const fn eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 /// A config was rejected at construction; nothing was built.
 ///
 /// `field` is the Rust name of the config field (`"failure_rate"`,
@@ -27,12 +161,29 @@ pub struct ConfigError {
     pub field: &'static str,
     /// What is wrong with it.
     pub problem: Problem,
+    /// The same field as a [`Field`]; `None` only for an error a host built
+    /// with [`ConfigError::new`] under a name the core does not use.
+    pub id: Option<Field>,
 }
 
 impl ConfigError {
     /// An error for `field` with `problem`.
     pub const fn new(field: &'static str, problem: Problem) -> Self {
-        Self { field, problem }
+        Self {
+            field,
+            problem,
+            id: Field::from_name(field),
+        }
+    }
+
+    /// An error for a core field with `problem` (what the core's own
+    /// constructors return: no string is looked at).
+    pub const fn of(field: Field, problem: Problem) -> Self {
+        Self {
+            field: field.name(),
+            problem,
+            id: Some(field),
+        }
     }
 
     /// A short static description of the problem, for hosts without `core::fmt`.
@@ -56,3 +207,21 @@ impl core::error::Error for ConfigError {}
 
 /// Shorthand for constructor results.
 pub type ConfigResult<T> = Result<T, ConfigError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_field_round_trips_through_its_name() {
+        for f in Field::ALL {
+            assert_eq!(Field::from_name(f.name()), Some(f));
+            assert_eq!(
+                ConfigError::new(f.name(), Problem::Zero),
+                ConfigError::of(f, Problem::Zero)
+            );
+        }
+        assert_eq!(Field::from_name("open_backoff.cap"), None);
+        assert_eq!(Field::from_name("ca"), None);
+    }
+}

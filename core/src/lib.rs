@@ -46,8 +46,6 @@ pub mod error;
 pub mod histogram;
 pub mod retry;
 pub mod rng;
-#[cfg(test)]
-mod testing;
 #[cfg(any(
     target_has_atomic = "64",
     feature = "critical-section",
@@ -55,6 +53,8 @@ mod testing;
     loom
 ))]
 pub mod shared;
+#[cfg(test)]
+mod testing;
 pub mod window;
 
 pub use backoff::{Backoff, Jitter, Schedule};
@@ -66,7 +66,7 @@ pub use bucket::{Bucket, Denied, Rate, Refused};
 pub use budget::{Budget, Throttled};
 pub use bulkhead::{Bulkhead, Full, Priority, ReleaseError, Slot};
 pub use clock::{Clock, ManualClock};
-pub use error::{ConfigError, ConfigResult, Problem};
+pub use error::{ConfigError, ConfigResult, Field, Problem};
 pub use histogram::Histogram;
 pub use retry::{Decision, GiveUpReason, Retry, RetryPolicy};
 pub use rng::Rng;

@@ -24,7 +24,7 @@
 use core::num::NonZeroU32;
 
 use crate::backoff::Backoff;
-use crate::error::{ConfigError, ConfigResult, Problem};
+use crate::error::{ConfigError, ConfigResult, Field, Problem};
 use crate::rng::Rng;
 
 /// A validated retry policy: the delay schedule and the limits.
@@ -55,11 +55,11 @@ impl RetryPolicy {
     ) -> ConfigResult<Self> {
         let max_attempts = match NonZeroU32::new(max_attempts) {
             Some(m) => m,
-            None => return Err(ConfigError::new("max_attempts", Problem::Zero)),
+            None => return Err(ConfigError::of(Field::MaxAttempts, Problem::Zero)),
         };
         let max_elapsed = match max_elapsed {
             None => u64::MAX,
-            Some(0) => return Err(ConfigError::new("max_elapsed", Problem::Zero)),
+            Some(0) => return Err(ConfigError::of(Field::MaxElapsed, Problem::Zero)),
             Some(t) => t,
         };
         Ok(Self {
@@ -335,7 +335,6 @@ mod tests {
             (1u8..=100).prop_map(|percent| Jitter::Proportional { percent }),
         ]
     }
-
 
     proptest! {
         #![proptest_config(crate::testing::proptest_config())]

@@ -3,7 +3,7 @@
 
 use core::ffi::c_char;
 
-use fusewire::{ConfigError, Problem};
+use fusewire::{ConfigError, Field, Problem};
 
 /// What a call did. Values are stable: new codes are only ever appended.
 #[repr(u32)]
@@ -163,24 +163,26 @@ impl Invalid {
     /// Maps a core `ConfigError` (field named as a Rust string) to codes.
     pub(crate) fn from_core(scope: Scope, e: ConfigError) -> Self {
         use fusewire_field as F;
-        let field = match (scope, e.field) {
-            (Scope::Breaker, "failure_rate") => F::BreakerFailureRate,
-            (Scope::Breaker, "slow_call_rate") => F::BreakerSlowCallRate,
-            (Scope::Breaker, "slow_call_duration") => F::BreakerSlowCallDuration,
-            (Scope::Breaker, "consecutive_failures") => F::BreakerConsecutiveFailures,
-            (Scope::Breaker, "half_open_probes") => F::BreakerHalfOpenProbes,
-            (Scope::Backoff, "schedule.delay" | "schedule.base") => F::BackoffBase,
-            (Scope::Backoff, "schedule.factor_milli") => F::BackoffFactorMilli,
-            (Scope::Backoff, "cap") => F::BackoffCap,
-            (Scope::Backoff, "jitter.percent") => F::BackoffJitterPercent,
-            (Scope::Retry, "max_attempts") => F::RetryMaxAttempts,
-            (Scope::Retry, "max_elapsed") => F::RetryMaxElapsed,
-            (Scope::Bucket, "tokens") => F::BucketTokens,
-            (Scope::Bucket, "period") => F::BucketPeriod,
-            (Scope::Budget, "max_tokens") => F::BudgetMaxTokens,
-            (Scope::Budget, "token_ratio_milli") => F::BudgetTokenRatioMilli,
-            (Scope::Bulkhead, "reserve_critical") => F::BulkheadReserveCritical,
-            (Scope::Bulkhead, "reserve_normal") => F::BulkheadReserveNormal,
+        use Field as C;
+        // On the number, not the name: no string compares in firmware.
+        let field = match (scope, e.id) {
+            (Scope::Breaker, Some(C::FailureRate)) => F::BreakerFailureRate,
+            (Scope::Breaker, Some(C::SlowCallRate)) => F::BreakerSlowCallRate,
+            (Scope::Breaker, Some(C::SlowCallDuration)) => F::BreakerSlowCallDuration,
+            (Scope::Breaker, Some(C::ConsecutiveFailures)) => F::BreakerConsecutiveFailures,
+            (Scope::Breaker, Some(C::HalfOpenProbes)) => F::BreakerHalfOpenProbes,
+            (Scope::Backoff, Some(C::ScheduleDelay | C::ScheduleBase)) => F::BackoffBase,
+            (Scope::Backoff, Some(C::ScheduleFactorMilli)) => F::BackoffFactorMilli,
+            (Scope::Backoff, Some(C::Cap)) => F::BackoffCap,
+            (Scope::Backoff, Some(C::JitterPercent)) => F::BackoffJitterPercent,
+            (Scope::Retry, Some(C::MaxAttempts)) => F::RetryMaxAttempts,
+            (Scope::Retry, Some(C::MaxElapsed)) => F::RetryMaxElapsed,
+            (Scope::Bucket, Some(C::Tokens)) => F::BucketTokens,
+            (Scope::Bucket, Some(C::Period)) => F::BucketPeriod,
+            (Scope::Budget, Some(C::MaxTokens)) => F::BudgetMaxTokens,
+            (Scope::Budget, Some(C::TokenRatioMilli)) => F::BudgetTokenRatioMilli,
+            (Scope::Bulkhead, Some(C::ReserveCritical)) => F::BulkheadReserveCritical,
+            (Scope::Bulkhead, Some(C::ReserveNormal)) => F::BulkheadReserveNormal,
             _ => F::None,
         };
         let problem = match e.problem {

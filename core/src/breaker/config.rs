@@ -1,7 +1,7 @@
 //! What a breaker is told at construction, and its validation.
 
 use crate::backoff::Backoff;
-use crate::error::{ConfigError, ConfigResult, Problem};
+use crate::error::{ConfigError, ConfigResult, Field, Problem};
 
 /// How a rate is compared with its threshold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,22 +118,22 @@ impl BreakerConfig {
     /// `slow_call_duration` zero while `slow_call_rate` is set;
     /// `consecutive_failures` of `Some(0)`; `half_open_probes` zero.
     pub const fn validate(self) -> ConfigResult<Rules> {
-        let failure = match percent("failure_rate", self.failure_rate) {
+        let failure = match percent(Field::FailureRate, self.failure_rate) {
             Ok(v) => v,
             Err(e) => return Err(e),
         };
-        let slow = match percent("slow_call_rate", self.slow_call_rate) {
+        let slow = match percent(Field::SlowCallRate, self.slow_call_rate) {
             Ok(v) => v,
             Err(e) => return Err(e),
         };
         if slow.is_some() && self.slow_call_duration == 0 {
-            return Err(ConfigError::new("slow_call_duration", Problem::Zero));
+            return Err(ConfigError::of(Field::SlowCallDuration, Problem::Zero));
         }
         if let Some(0) = self.consecutive_failures {
-            return Err(ConfigError::new("consecutive_failures", Problem::Zero));
+            return Err(ConfigError::of(Field::ConsecutiveFailures, Problem::Zero));
         }
         if self.half_open_probes == 0 {
-            return Err(ConfigError::new("half_open_probes", Problem::Zero));
+            return Err(ConfigError::of(Field::HalfOpenProbes, Problem::Zero));
         }
         Ok(Rules {
             config: self,
@@ -150,11 +150,11 @@ impl Default for BreakerConfig {
 }
 
 /// A percentage as millionths of one (50% is 500_000), for integer compares.
-const fn percent(field: &'static str, p: Option<f32>) -> ConfigResult<Option<u32>> {
+const fn percent(field: Field, p: Option<f32>) -> ConfigResult<Option<u32>> {
     match p {
         None => Ok(None),
-        Some(v) if v.is_nan() => Err(ConfigError::new(field, Problem::NotANumber)),
-        Some(v) if v < 0.0 || v > 100.0 => Err(ConfigError::new(field, Problem::OutOfRange)),
+        Some(v) if v.is_nan() => Err(ConfigError::of(field, Problem::NotANumber)),
+        Some(v) if v < 0.0 || v > 100.0 => Err(ConfigError::of(field, Problem::OutOfRange)),
         Some(v) => Ok(Some((v * 10_000.0 + 0.5) as u32)),
     }
 }

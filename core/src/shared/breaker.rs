@@ -12,7 +12,7 @@ use crate::breaker::{
     BreakerConfig, DwellExpiry, Outcome, Permit, RateBasis, Reason, Rejected, Rules, Snapshot,
     State, Transition,
 };
-use crate::error::{ConfigError, ConfigResult, Problem};
+use crate::error::{ConfigError, ConfigResult, Field, Problem};
 use crate::rng::Rng;
 use crate::window::{Counts, Kind, Sample};
 
@@ -161,7 +161,7 @@ impl<const N: usize> SharedBreaker<N> {
             )
         };
         if rules.config().half_open_probes > Self::MAX_PROBES {
-            return Err(ConfigError::new("half_open_probes", Problem::OutOfRange));
+            return Err(ConfigError::of(Field::HalfOpenProbes, Problem::OutOfRange));
         }
         Ok(Self {
             word: AtomicU64::new(Word::new(State::Closed, 0).0),

@@ -8,7 +8,7 @@ use super::atomic::{
     Ordering::{AcqRel, Acquire},
 };
 use crate::bucket::{take_from_debt, Denied, Rate, Refused};
-use crate::error::{ConfigError, ConfigResult, Problem};
+use crate::error::{ConfigError, ConfigResult, Field, Problem};
 
 /// The word of a bucket that never gave a token: full, whatever `now` is.
 /// A real arrival time equal to it is stored one sub-tick later (a debt
@@ -58,7 +58,7 @@ impl SharedBucket {
     pub fn new(burst: NonZeroU32, rate: Rate) -> ConfigResult<Self> {
         let cap = u128::from(burst.get()) * u128::from(rate.period());
         if cap >= 1 << 63 {
-            return Err(ConfigError::new("burst", Problem::OutOfRange));
+            return Err(ConfigError::of(Field::Burst, Problem::OutOfRange));
         }
         Ok(Self {
             tat: AtomicU64::new(UNTOUCHED),

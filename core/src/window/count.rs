@@ -1,7 +1,7 @@
 //! The count-based window: the last `N` calls.
 
 use super::{Counts, Kind, Sample, Window};
-use crate::error::{ConfigError, ConfigResult, Problem};
+use crate::error::{ConfigError, ConfigResult, Field, Problem};
 
 /// The outcomes of the last calls, one byte each, over any byte storage:
 /// an inline array ([`CountWindow<N>`], sized at compile time), a caller's
@@ -54,10 +54,10 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> CountRing<S> {
     pub fn over(mut slots: S) -> ConfigResult<Self> {
         let len = slots.as_ref().len();
         if len == 0 {
-            return Err(ConfigError::new("slots", Problem::Zero));
+            return Err(ConfigError::of(Field::Slots, Problem::Zero));
         }
         if len > u32::MAX as usize {
-            return Err(ConfigError::new("slots", Problem::OutOfRange));
+            return Err(ConfigError::of(Field::Slots, Problem::OutOfRange));
         }
         slots.as_mut().fill(0);
         Ok(Self {

@@ -1,6 +1,6 @@
 //! The bucket ring behind every time window.
 
-use crate::error::{ConfigError, ConfigResult, Problem};
+use crate::error::{ConfigError, ConfigResult, Field, Problem};
 
 /// A value that can be summed and un-summed: a bucket's contents.
 pub trait Tally: Copy + Default {
@@ -53,16 +53,16 @@ impl<T: Tally, const B: usize> Rolling<T, B> {
     /// is 0 or shorter than `buckets` ticks (`"span"`).
     pub const fn new(span: u64, buckets: usize, empty: T) -> ConfigResult<Self> {
         if buckets == 0 {
-            return Err(ConfigError::new("buckets", Problem::Zero));
+            return Err(ConfigError::of(Field::Buckets, Problem::Zero));
         }
         if buckets > B || buckets > u32::MAX as usize {
-            return Err(ConfigError::new("buckets", Problem::OutOfRange));
+            return Err(ConfigError::of(Field::Buckets, Problem::OutOfRange));
         }
         if span == 0 {
-            return Err(ConfigError::new("span", Problem::Zero));
+            return Err(ConfigError::of(Field::Span, Problem::Zero));
         }
         if span < buckets as u64 {
-            return Err(ConfigError::new("span", Problem::Inconsistent));
+            return Err(ConfigError::of(Field::Span, Problem::Inconsistent));
         }
         Ok(Self {
             buckets: [empty; B],
