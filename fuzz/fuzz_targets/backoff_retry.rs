@@ -4,7 +4,9 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
-use fusewire::{Backoff, Decision, GiveUpReason, Jitter, Problem, Retry, RetryPolicy, Rng, Schedule};
+use fusewire::{
+    Backoff, Decision, GiveUpReason, Jitter, Problem, Retry, RetryPolicy, Rng, Schedule,
+};
 use fusewire_fuzz::{check_config, ArbBackoff, Num, Tick};
 use libfuzzer_sys::fuzz_target;
 
@@ -41,7 +43,11 @@ fn raw(b: &Backoff, n: u32) -> u64 {
                 }
                 v = v * u128::from(factor_milli) / 1000;
             }
-            if v >= limit { cap } else { (v >> 16) as u64 }
+            if v >= limit {
+                cap
+            } else {
+                (v >> 16) as u64
+            }
         }
     }
 }
@@ -79,18 +85,27 @@ fn check_delay(b: &Backoff, n: u32, prev: u64, rng: &mut Rng) -> u64 {
             (base, p.saturating_mul(3).max(base))
         }
     };
-    assert!(d >= lo.min(cap) && d <= hi, "{:?}: {d} outside [{lo}, {hi}]", b.jitter());
+    assert!(
+        d >= lo.min(cap) && d <= hi,
+        "{:?}: {d} outside [{lo}, {hi}]",
+        b.jitter()
+    );
     if hi > lo {
         stepped.next_u64();
     }
     // A one-value range draws nothing today although the docs promise one
     // step per jittered delay: regressions.md #1.
-    assert_eq!(*rng, stepped, "a jittered delay takes exactly one generator step");
+    assert_eq!(
+        *rng, stepped,
+        "a jittered delay takes exactly one generator step"
+    );
     d
 }
 
 fuzz_target!(|input: Input| {
-    let Some(backoff) = input.backoff.build() else { return };
+    let Some(backoff) = input.backoff.build() else {
+        return;
+    };
     let mut rng = Rng::new(input.seed);
     for &(n, prev, _) in &input.delays {
         check_delay(&backoff, n.get32(), prev.get(), &mut rng);
@@ -98,7 +113,10 @@ fuzz_target!(|input: Input| {
     // Same seed, same sequence.
     let (mut r1, mut r2) = (Rng::new(input.seed), Rng::new(input.seed));
     for &(n, prev, _) in input.delays.iter().take(8) {
-        assert_eq!(backoff.delay(n.get32(), prev.get(), &mut r1), backoff.delay(n.get32(), prev.get(), &mut r2));
+        assert_eq!(
+            backoff.delay(n.get32(), prev.get(), &mut r1),
+            backoff.delay(n.get32(), prev.get(), &mut r2)
+        );
     }
 
     let max_attempts = input.max_attempts.get32();
@@ -110,7 +128,10 @@ fuzz_target!(|input: Input| {
     } else {
         None
     };
-    let Some(policy) = check_config(RetryPolicy::new(backoff, max_attempts, max_elapsed, input.seed), want) else {
+    let Some(policy) = check_config(
+        RetryPolicy::new(backoff, max_attempts, max_elapsed, input.seed),
+        want,
+    ) else {
         return;
     };
     let deadline = max_elapsed.filter(|&e| e != u64::MAX);

@@ -21,7 +21,11 @@ fuzz_target!(|input: Input| {
     } else {
         None
     };
-    let Some(window) = check_config(TimeWindow::<8, 16>::new(span, buckets), want) else { return };
-    let Some(config) = input.config.build() else { return };
+    let Some(window) = check_config(TimeWindow::<8, 16>::new(span, buckets), want) else {
+        return;
+    };
+    let Some(config) = input.config.build() else {
+        return;
+    };
     run(config, window, TimeShadow::new(span, buckets), &input.ops);
 });

@@ -38,7 +38,11 @@ fn rate_error(tokens: u32, period: u64) -> Option<(&'static str, Problem)> {
 }
 
 fn gcd(a: u64, b: u64) -> u64 {
-    if b == 0 { a } else { gcd(b, a % b) }
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
 }
 
 /// Net tokens taken since the last rate change: (now of the event, +granted or -refunded).
@@ -69,11 +73,18 @@ impl Ledger {
 }
 
 fuzz_target!(|input: Input| {
-    let Some(burst) = NonZeroU32::new(input.burst.get32()) else { return };
+    let Some(burst) = NonZeroU32::new(input.burst.get32()) else {
+        return;
+    };
     let (tokens, period) = (input.tokens.get32(), input.period.get());
-    let Some(rate) = check_config(Rate::new(tokens, period), rate_error(tokens, period)) else { return };
+    let Some(rate) = check_config(Rate::new(tokens, period), rate_error(tokens, period)) else {
+        return;
+    };
     let g = gcd(u64::from(tokens), period);
-    assert_eq!((rate.tokens(), rate.period()), ((u64::from(tokens) / g) as u32, period / g));
+    assert_eq!(
+        (rate.tokens(), rate.period()),
+        ((u64::from(tokens) / g) as u32, period / g)
+    );
     let mut b = Bucket::new(burst, rate);
     let mut ledger = Ledger(Vec::new());
     let mut now = 0u64;
@@ -120,7 +131,10 @@ fuzz_target!(|input: Input| {
                 assert_eq!(b, before);
             }
         }
-        assert!(b.available(now) <= burst.get(), "more tokens than the burst");
+        assert!(
+            b.available(now) <= burst.get(),
+            "more tokens than the burst"
+        );
         assert_eq!(b.burst(), burst);
     }
 });
@@ -159,9 +173,16 @@ fn check_acquire(
             assert!(r > 0);
             if let Some(at) = now.checked_add(r).filter(|_| r < u64::MAX) {
                 let mut later = *before;
-                assert_eq!(later.try_acquire(n, at), Ok(()), "retry_after {r} too short");
+                assert_eq!(
+                    later.try_acquire(n, at),
+                    Ok(()),
+                    "retry_after {r} too short"
+                );
                 let mut sooner = *before;
-                assert!(sooner.try_acquire(n, at - 1).is_err(), "retry_after {r} too long");
+                assert!(
+                    sooner.try_acquire(n, at - 1).is_err(),
+                    "retry_after {r} too long"
+                );
             }
         }
         Err(e) => panic!("unexpected {e:?}"),

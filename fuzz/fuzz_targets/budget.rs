@@ -24,7 +24,9 @@ fuzz_target!(|input: Input| {
     } else {
         None
     };
-    let Some(mut b) = check_config(Budget::new(max_tokens, ratio), want) else { return };
+    let Some(mut b) = check_config(Budget::new(max_tokens, ratio), want) else {
+        return;
+    };
     let max = i128::from(max_tokens) * 1000;
     let (mut tokens, mut throttled) = (max, 0u64);
     for op in input.ops {
@@ -43,7 +45,12 @@ fuzz_target!(|input: Input| {
                     assert_eq!(got, Ok(()));
                 } else {
                     throttled += 1;
-                    assert_eq!(got, Err(Throttled { tokens_milli: tokens as u64 }));
+                    assert_eq!(
+                        got,
+                        Err(Throttled {
+                            tokens_milli: tokens as u64
+                        })
+                    );
                 }
             }
             _ => assert_eq!(b.can_retry(), tokens * 2 > max),

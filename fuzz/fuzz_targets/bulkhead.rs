@@ -20,7 +20,9 @@ struct Input {
 const PRIORITIES: [Priority; 3] = [Priority::Critical, Priority::Normal, Priority::Sheddable];
 
 fuzz_target!(|input: Input| {
-    let Some(limit) = NonZeroU32::new(input.limit.get32()) else { return };
+    let Some(limit) = NonZeroU32::new(input.limit.get32()) else {
+        return;
+    };
     let l = limit.get();
     let (rc, rn) = if input.unreserved {
         (0, 0)
@@ -37,7 +39,9 @@ fuzz_target!(|input: Input| {
         } else {
             None
         };
-        let Some(b) = check_config(Bulkhead::new(limit, rc, rn), want) else { return };
+        let Some(b) = check_config(Bulkhead::new(limit, rc, rn), want) else {
+            return;
+        };
         b
     };
     let threshold = [l, l - rc, l - rc - rn];
@@ -50,14 +54,26 @@ fuzz_target!(|input: Input| {
         if acquire {
             match b.try_acquire(priority) {
                 Ok(slot) => {
-                    assert!(in_use < u64::from(threshold[i]), "admitted over its threshold");
+                    assert!(
+                        in_use < u64::from(threshold[i]),
+                        "admitted over its threshold"
+                    );
                     assert_eq!(slot.priority(), priority);
                     held[i] += 1;
-                    core::mem::forget(slot);
+                    drop(slot); // released later by priority, as bindings do
                 }
                 Err(full) => {
-                    assert!(in_use >= u64::from(threshold[i]), "refused under its threshold");
-                    assert_eq!(full, Full { priority, in_use: in_use as u32 });
+                    assert!(
+                        in_use >= u64::from(threshold[i]),
+                        "refused under its threshold"
+                    );
+                    assert_eq!(
+                        full,
+                        Full {
+                            priority,
+                            in_use: in_use as u32
+                        }
+                    );
                 }
             }
         } else {
@@ -75,7 +91,10 @@ fuzz_target!(|input: Input| {
         assert_eq!(u64::from(b.in_use()), in_use);
         for (j, p) in PRIORITIES.iter().enumerate() {
             assert_eq!(u64::from(b.in_use_by(*p)), held[j]);
-            assert_eq!(u64::from(b.available_for(*p)), u64::from(threshold[j]).saturating_sub(in_use));
+            assert_eq!(
+                u64::from(b.available_for(*p)),
+                u64::from(threshold[j]).saturating_sub(in_use)
+            );
         }
         assert_eq!(u64::from(b.available()), u64::from(l) - in_use);
         assert_eq!(b.extra_releases(), extra);

@@ -38,14 +38,25 @@ fn zeroed<T>() -> T {
 
 fn check(status: u32, allowed: &[u32], what: &str) {
     assert_ne!(status, PANIC, "{what}: the panic boundary caught a panic");
-    assert!(allowed.contains(&status), "{what}: undocumented status {status}");
+    assert!(
+        allowed.contains(&status),
+        "{what}: undocumented status {status}"
+    );
 }
 
 fn check_error(status: u32, e: &fusewire_config_error, what: &str) {
     check(status, &[OK, INVALID_CONFIG], what);
     if status == INVALID_CONFIG {
-        assert!((1..=25).contains(&e.field), "{what}: error field {}", e.field);
-        assert!((1..=4).contains(&e.problem), "{what}: error problem {}", e.problem);
+        assert!(
+            (1..=25).contains(&e.field),
+            "{what}: error field {}",
+            e.field
+        );
+        assert!(
+            (1..=4).contains(&e.problem),
+            "{what}: error problem {}",
+            e.problem
+        );
     }
 }
 
@@ -65,7 +76,6 @@ fn garbage<T>(u: &mut Unstructured, real: &T) -> T {
     g
 }
 
-
 fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(data);
     let which: u8 = u.arbitrary().unwrap_or(0);
@@ -76,29 +86,59 @@ fuzz_target!(|data: &[u8]| {
             0 => {
                 let cfg: fusewire_breaker_config = from_bytes(&mut u);
                 let mut b: fusewire_breaker = zeroed();
-                let mut e = fusewire_config_error { field: 0, problem: 0 };
+                let mut e = fusewire_config_error {
+                    field: 0,
+                    problem: 0,
+                };
                 let st = (fusewire_breaker_init(&mut b, &cfg, &mut e) as u32);
                 check_error(st, &e, "breaker_init");
-                check((fusewire_breaker_init(null_mut(), &cfg, null_mut()) as u32), &[NULL_ARGUMENT], "breaker_init(NULL)");
+                check(
+                    (fusewire_breaker_init(null_mut(), &cfg, null_mut()) as u32),
+                    &[NULL_ARGUMENT],
+                    "breaker_init(NULL)",
+                );
                 if st != OK {
                     let mut s = 0u32;
-                    check((fusewire_breaker_state(&b, &mut s) as u32), &[NOT_INITIALIZED], "state of a failed init");
+                    check(
+                        (fusewire_breaker_state(&b, &mut s) as u32),
+                        &[NOT_INITIALIZED],
+                        "state of a failed init",
+                    );
                     return;
                 }
                 let g = garbage(&mut u, &b);
                 let mut s = 0u32;
-                check((fusewire_breaker_state(&g, &mut s) as u32), &[NOT_INITIALIZED], "state of garbage");
+                check(
+                    (fusewire_breaker_state(&g, &mut s) as u32),
+                    &[NOT_INITIALIZED],
+                    "state of garbage",
+                );
                 // Misaligned: the same bytes one byte further on.
                 let mut buf = [0u64; 40];
                 let p = (buf.as_mut_ptr() as *mut u8).add(1) as *mut fusewire_breaker;
-                check((fusewire_breaker_poll(p, 0, null_mut()) as u32), &[INVALID_ARGUMENT, NOT_INITIALIZED], "poll misaligned");
+                check(
+                    (fusewire_breaker_poll(p, 0, null_mut()) as u32),
+                    &[INVALID_ARGUMENT, NOT_INITIALIZED],
+                    "poll misaligned",
+                );
                 let mut permits: Vec<u64> = Vec::new();
                 for (op, a, now, x) in ops {
-                    let mut t = fusewire_transition { moved: 0, from: 0, to: 0, reason: 0 };
+                    let mut t = fusewire_transition {
+                        moved: 0,
+                        from: 0,
+                        to: 0,
+                        reason: 0,
+                    };
                     let st = match op % 10 {
                         0 => {
                             let (mut p, mut r) = (0u64, 0u64);
-                            let st = (fusewire_breaker_acquire(&mut b, now, &mut p, if a & 1 == 0 { &mut r } else { null_mut() }, &mut t) as u32);
+                            let st = (fusewire_breaker_acquire(
+                                &mut b,
+                                now,
+                                &mut p,
+                                if a & 1 == 0 { &mut r } else { null_mut() },
+                                &mut t,
+                            ) as u32);
                             check(st, &[OK, 5], "acquire");
                             if st == OK {
                                 permits.push(p);
@@ -106,15 +146,27 @@ fuzz_target!(|data: &[u8]| {
                             st
                         }
                         1 => {
-                            let p = if permits.is_empty() || a & 2 != 0 { x } else { permits.swap_remove(a as usize % permits.len()) };
-                            let st = (fusewire_breaker_record(&mut b, p, a >> 2, x, now, &mut t) as u32);
+                            let p = if permits.is_empty() || a & 2 != 0 {
+                                x
+                            } else {
+                                permits.swap_remove(a as usize % permits.len())
+                            };
+                            let st =
+                                (fusewire_breaker_record(&mut b, p, a >> 2, x, now, &mut t) as u32);
                             check(st, &[OK, INVALID_ARGUMENT], "record");
                             if a >> 2 < 4 {
                                 assert_eq!(st, OK, "a valid outcome was refused");
                             }
                             st
                         }
-                        2 => (fusewire_breaker_release(&mut b, x, now, if a & 1 == 0 { &mut t } else { null_mut() }) as u32),
+                        2 => {
+                            (fusewire_breaker_release(
+                                &mut b,
+                                x,
+                                now,
+                                if a & 1 == 0 { &mut t } else { null_mut() },
+                            ) as u32)
+                        }
                         3 => (fusewire_breaker_poll(&mut b, now, &mut t) as u32),
                         4 => (fusewire_breaker_trip(&mut b, now, &mut t) as u32),
                         5 => (fusewire_breaker_close(&mut b, now, &mut t) as u32),
@@ -126,13 +178,20 @@ fuzz_target!(|data: &[u8]| {
                             let st = (fusewire_breaker_snapshot(&mut b, now, &mut snap) as u32);
                             check(st, &[OK], "snapshot");
                             assert!(snap.state < 5);
-                            check((fusewire_breaker_snapshot(&mut b, now, null_mut()) as u32), &[NULL_ARGUMENT], "snapshot(NULL)");
+                            check(
+                                (fusewire_breaker_snapshot(&mut b, now, null_mut()) as u32),
+                                &[NULL_ARGUMENT],
+                                "snapshot(NULL)",
+                            );
                             st
                         }
                     };
                     check(st, &[OK, 5, INVALID_ARGUMENT], "breaker op");
                     if t.moved != 0 {
-                        assert!(t.from < 5 && t.to < 5 && t.reason < 8, "transition out of range");
+                        assert!(
+                            t.from < 5 && t.to < 5 && t.reason < 8,
+                            "transition out of range"
+                        );
                     }
                     let mut s = 9u32;
                     check((fusewire_breaker_state(&b, &mut s) as u32), &[OK], "state");
@@ -142,7 +201,10 @@ fuzz_target!(|data: &[u8]| {
             1 => {
                 let cfg: fusewire_bucket_config = from_bytes(&mut u);
                 let mut b: fusewire_bucket = zeroed();
-                let mut e = fusewire_config_error { field: 0, problem: 0 };
+                let mut e = fusewire_config_error {
+                    field: 0,
+                    problem: 0,
+                };
                 let st = (fusewire_bucket_init(&mut b, &cfg, &mut e) as u32);
                 check_error(st, &e, "bucket_init");
                 if st != OK {
@@ -150,14 +212,28 @@ fuzz_target!(|data: &[u8]| {
                 }
                 let g = garbage(&mut u, &b);
                 let mut avail = 0u32;
-                check((fusewire_bucket_available(&g, 0, &mut avail) as u32), &[NOT_INITIALIZED], "available of garbage");
+                check(
+                    (fusewire_bucket_available(&g, 0, &mut avail) as u32),
+                    &[NOT_INITIALIZED],
+                    "available of garbage",
+                );
                 let mut wait = 0u64;
                 for (op, a, now, x) in ops {
                     let st = match op % 4 {
-                        0 => (fusewire_bucket_acquire(&mut b, a, now, if x & 1 == 0 { &mut wait } else { null_mut() }) as u32),
+                        0 => {
+                            (fusewire_bucket_acquire(
+                                &mut b,
+                                a,
+                                now,
+                                if x & 1 == 0 { &mut wait } else { null_mut() },
+                            ) as u32)
+                        }
                         1 => (fusewire_bucket_refund(&mut b, a, now) as u32),
                         2 => {
-                            let mut e = fusewire_config_error { field: 0, problem: 0 };
+                            let mut e = fusewire_config_error {
+                                field: 0,
+                                problem: 0,
+                            };
                             let st = (fusewire_bucket_set_rate(&mut b, a, x, now, &mut e) as u32);
                             check_error(st, &e, "set_rate");
                             st
@@ -165,14 +241,21 @@ fuzz_target!(|data: &[u8]| {
                         _ => (fusewire_bucket_available(&b, now, null_mut()) as u32),
                     };
                     check(st, &[OK, INVALID_CONFIG, 6, 7, NULL_ARGUMENT], "bucket op");
-                    check((fusewire_bucket_available(&b, now, &mut avail) as u32), &[OK], "available");
+                    check(
+                        (fusewire_bucket_available(&b, now, &mut avail) as u32),
+                        &[OK],
+                        "available",
+                    );
                     assert!(avail <= cfg.burst, "more tokens than the burst");
                 }
             }
             2 => {
                 let cfg: fusewire_budget_config = from_bytes(&mut u);
                 let mut b: fusewire_budget = zeroed();
-                let mut e = fusewire_config_error { field: 0, problem: 0 };
+                let mut e = fusewire_config_error {
+                    field: 0,
+                    problem: 0,
+                };
                 let st = (fusewire_budget_init(&mut b, &cfg, &mut e) as u32);
                 check_error(st, &e, "budget_init");
                 if st != OK {
@@ -186,34 +269,52 @@ fuzz_target!(|data: &[u8]| {
                     };
                     check(st, &[OK, 8], "budget op");
                     let (mut t, mut th) = (0u64, 0u64);
-                    check((fusewire_budget_tokens(&b, &mut t, &mut th) as u32), &[OK], "tokens");
+                    check(
+                        (fusewire_budget_tokens(&b, &mut t, &mut th) as u32),
+                        &[OK],
+                        "tokens",
+                    );
                     assert!(t <= u64::from(cfg.max_tokens) * 1000);
                 }
             }
             3 => {
                 let cfg: fusewire_bulkhead_config = from_bytes(&mut u);
                 let mut b: fusewire_bulkhead = zeroed();
-                let mut e = fusewire_config_error { field: 0, problem: 0 };
+                let mut e = fusewire_config_error {
+                    field: 0,
+                    problem: 0,
+                };
                 let st = (fusewire_bulkhead_init(&mut b, &cfg, &mut e) as u32);
                 check_error(st, &e, "bulkhead_init");
                 if st != OK {
                     return;
                 }
                 for (op, a, ..) in ops {
-                    let st = if op & 1 == 0 { (fusewire_bulkhead_acquire(&mut b, a % 4) as u32) } else { (fusewire_bulkhead_release(&mut b, a % 4) as u32) };
+                    let st = if op & 1 == 0 {
+                        (fusewire_bulkhead_acquire(&mut b, a % 4) as u32)
+                    } else {
+                        (fusewire_bulkhead_release(&mut b, a % 4) as u32)
+                    };
                     check(st, &[OK, INVALID_ARGUMENT, 9, 10], "bulkhead op");
                     if a % 4 == 3 {
                         assert_eq!(st, INVALID_ARGUMENT, "priority 3 accepted");
                     }
                     let (mut in_use, mut avail) = (0u32, 0u32);
-                    check((fusewire_bulkhead_usage(&b, 0, &mut in_use, &mut avail) as u32), &[OK], "usage");
+                    check(
+                        (fusewire_bulkhead_usage(&b, 0, &mut in_use, &mut avail) as u32),
+                        &[OK],
+                        "usage",
+                    );
                     assert!(in_use <= cfg.limit && avail <= cfg.limit - in_use);
                 }
             }
             4 => {
                 let cfg: fusewire_retry_config = from_bytes(&mut u);
                 let mut r: fusewire_retry = zeroed();
-                let mut e = fusewire_config_error { field: 0, problem: 0 };
+                let mut e = fusewire_config_error {
+                    field: 0,
+                    problem: 0,
+                };
                 let st = (fusewire_retry_init(&mut r, &cfg, &mut e) as u32);
                 check_error(st, &e, "retry_init");
                 if st != OK {
@@ -221,13 +322,21 @@ fuzz_target!(|data: &[u8]| {
                 }
                 for (op, _, now, x) in ops {
                     let mut d = 0u64;
-                    let st = if op & 1 == 0 { (fusewire_retry_start(&mut r, now) as u32) } else { (fusewire_retry_next(&mut r, now, x, &mut d) as u32) };
+                    let st = if op & 1 == 0 {
+                        (fusewire_retry_start(&mut r, now) as u32)
+                    } else {
+                        (fusewire_retry_next(&mut r, now, x, &mut d) as u32)
+                    };
                     check(st, &[OK, 11, 12], "retry op");
                     if st == OK && op & 1 == 1 {
                         assert!(d <= cfg.backoff.cap.max(x), "delay above cap and hint");
                     }
                     let mut n = 0u32;
-                    check((fusewire_retry_attempts(&r, &mut n) as u32), &[OK], "attempts");
+                    check(
+                        (fusewire_retry_attempts(&r, &mut n) as u32),
+                        &[OK],
+                        "attempts",
+                    );
                     assert!(n <= cfg.max_attempts);
                 }
             }
@@ -235,16 +344,27 @@ fuzz_target!(|data: &[u8]| {
                 let cfg: fusewire_backoff_config = from_bytes(&mut u);
                 let seed: u64 = u.arbitrary().unwrap_or(0);
                 let mut b: fusewire_backoff = zeroed();
-                let mut e = fusewire_config_error { field: 0, problem: 0 };
+                let mut e = fusewire_config_error {
+                    field: 0,
+                    problem: 0,
+                };
                 let st = (fusewire_backoff_init(&mut b, &cfg, seed, &mut e) as u32);
                 check_error(st, &e, "backoff_init");
-                check((fusewire_backoff_init(&mut b, null(), seed, null_mut()) as u32), &[NULL_ARGUMENT], "backoff_init(NULL config)");
+                check(
+                    (fusewire_backoff_init(&mut b, null(), seed, null_mut()) as u32),
+                    &[NULL_ARGUMENT],
+                    "backoff_init(NULL config)",
+                );
                 if st != OK {
                     return;
                 }
                 for (op, ..) in ops {
                     let mut d = 0u64;
-                    let st = if op & 3 == 0 { (fusewire_backoff_reset(&mut b) as u32) } else { (fusewire_backoff_next(&mut b, &mut d) as u32) };
+                    let st = if op & 3 == 0 {
+                        (fusewire_backoff_reset(&mut b) as u32)
+                    } else {
+                        (fusewire_backoff_next(&mut b, &mut d) as u32)
+                    };
                     check(st, &[OK], "backoff op");
                     assert!(d <= cfg.cap, "delay above cap");
                 }

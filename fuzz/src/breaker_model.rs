@@ -113,7 +113,10 @@ impl<S: Shadow> Model<S> {
         if whole == 0 {
             return false;
         }
-        let (lhs, rhs) = (u128::from(part) * 1_000_000, u128::from(m) * u128::from(whole));
+        let (lhs, rhs) = (
+            u128::from(part) * 1_000_000,
+            u128::from(m) * u128::from(whole),
+        );
         match self.cfg.comparison {
             Comparison::AtLeast => lhs >= rhs,
             Comparison::Above => lhs > rhs,
@@ -137,7 +140,10 @@ impl<S: Shadow> Model<S> {
             .cfg
             .open_backoff
             .delay(self.reopens, self.last_open, &mut self.rng);
-        assert!(d <= self.cfg.open_backoff.cap(), "open duration above the cap");
+        assert!(
+            d <= self.cfg.open_backoff.cap(),
+            "open duration above the cap"
+        );
         self.last_open = d;
         self.reopens = self.reopens.saturating_add(1);
         self.open_until = now.saturating_add(d);
@@ -166,8 +172,13 @@ impl<S: Shadow> Model<S> {
         let dwell = self.cfg.half_open_max_dwell;
         let t = match self.state {
             State::Open if now >= self.open_until => {
-                (self.admitted, self.in_flight, self.passed, self.failed, self.slow) =
-                    (0, 0, 0, 0, 0);
+                (
+                    self.admitted,
+                    self.in_flight,
+                    self.passed,
+                    self.failed,
+                    self.slow,
+                ) = (0, 0, 0, 0, 0);
                 Some(self.move_to(now, State::HalfOpen, Reason::OpenElapsed))
             }
             State::HalfOpen if dwell > 0 && now - self.since >= dwell => {
@@ -217,7 +228,14 @@ impl<S: Shadow> Model<S> {
     }
 
     /// `record`.
-    pub fn record(&mut self, gen: u32, probe: bool, o: Outcome, dur: u64, now: u64) -> Option<Transition> {
+    pub fn record(
+        &mut self,
+        gen: u32,
+        probe: bool,
+        o: Outcome,
+        dur: u64,
+        now: u64,
+    ) -> Option<Transition> {
         let (now, t) = self.advance(now);
         if self.state == State::Disabled {
             return t;
@@ -241,7 +259,12 @@ impl<S: Shadow> Model<S> {
                     Outcome::Success => self.consecutive = 0,
                     _ => self.consecutive += 1,
                 }
-                if failed && self.cfg.consecutive_failures.is_some_and(|n| self.consecutive >= n) {
+                if failed
+                    && self
+                        .cfg
+                        .consecutive_failures
+                        .is_some_and(|n| self.consecutive >= n)
+                {
                     return Some(self.open(now, Reason::ConsecutiveFailures));
                 }
                 if !failed && !slow {
@@ -370,7 +393,11 @@ pub fn run<W: Window, S: Shadow>(config: BreakerConfig, window: W, shadow: S, op
             return None;
         }
         let i = usize::from(pick) % permits.len();
-        Some(if keep { permits[i] } else { permits.swap_remove(i) })
+        Some(if keep {
+            permits[i]
+        } else {
+            permits.swap_remove(i)
+        })
     };
     for op in ops {
         let (before, gen_before) = (b.state(), b.generation());
@@ -389,7 +416,10 @@ pub fn run<W: Window, S: Shadow>(config: BreakerConfig, window: W, shadow: S, op
                     Err(r) => {
                         assert_eq!(Err((r.retry_after, r.transition)), want, "reject at {now}");
                         assert_eq!(r.state, b.state());
-                        assert!(matches!(r.state, State::Open | State::HalfOpen | State::ForcedOpen));
+                        assert!(matches!(
+                            r.state,
+                            State::Open | State::HalfOpen | State::ForcedOpen
+                        ));
                         (r.transition, false, false)
                     }
                 }
@@ -397,7 +427,9 @@ pub fn run<W: Window, S: Shadow>(config: BreakerConfig, window: W, shadow: S, op
             Op::Record(pick, o, dur, tick) | Op::Duplicate(pick, o, dur, tick) => {
                 now = tick.apply(now);
                 let keep = matches!(op, Op::Duplicate(..));
-                let Some(raw) = take(&mut permits, pick, keep) else { continue };
+                let Some(raw) = take(&mut permits, pick, keep) else {
+                    continue;
+                };
                 record_raw(&mut b, &mut m, raw, o, dur.get(), now)
             }
             Op::Forged(raw, o, dur, tick) => {
@@ -406,7 +438,9 @@ pub fn run<W: Window, S: Shadow>(config: BreakerConfig, window: W, shadow: S, op
             }
             Op::Release(pick, tick) => {
                 now = tick.apply(now);
-                let Some(raw) = take(&mut permits, pick, false) else { continue };
+                let Some(raw) = take(&mut permits, pick, false) else {
+                    continue;
+                };
                 let p = Permit::from_raw(raw);
                 let want = m.release(p.generation(), p.is_probe(), now);
                 let got = b.release(p, now);
@@ -419,7 +453,11 @@ pub fn run<W: Window, S: Shadow>(config: BreakerConfig, window: W, shadow: S, op
                 assert_eq!(got, m.poll(now), "poll at {now}");
                 (got, false, false)
             }
-            Op::Trip(tick) | Op::Close(tick) | Op::ForceOpen(tick) | Op::Disable(tick) | Op::Reset(tick) => {
+            Op::Trip(tick)
+            | Op::Close(tick)
+            | Op::ForceOpen(tick)
+            | Op::Disable(tick)
+            | Op::Reset(tick) => {
                 now = tick.apply(now);
                 let (got, to, reset) = match op {
                     Op::Trip(_) => (b.trip(now), State::Open, false),
@@ -443,7 +481,14 @@ pub fn run<W: Window, S: Shadow>(config: BreakerConfig, window: W, shadow: S, op
                 assert_eq!(s.consecutive_failures, m.consecutive);
                 assert_eq!(s.probes_in_flight, m.in_flight);
                 assert!(s.probes_in_flight <= config.half_open_probes);
-                assert_eq!(s.open_until, if m.state == State::Open { m.open_until } else { 0 });
+                assert_eq!(
+                    s.open_until,
+                    if m.state == State::Open {
+                        m.open_until
+                    } else {
+                        0
+                    }
+                );
                 assert_eq!(s.reopens, m.reopens);
                 assert_eq!(s.clock_regressions, m.regressions);
                 assert_eq!(s.since, m.since);
@@ -467,12 +512,20 @@ pub fn run<W: Window, S: Shadow>(config: BreakerConfig, window: W, shadow: S, op
                 // regression, or a second move when an open ends at once
                 // (`open_until` saturated at u64::MAX).
                 let t = m.poll(now).or(t);
-                assert_eq!(p.is_some(), mean.is_some(), "percentile and mean disagree on emptiness");
+                assert_eq!(
+                    p.is_some(),
+                    mean.is_some(),
+                    "percentile and mean disagree on emptiness"
+                );
                 (t, false, false)
             }
         };
         if trace {
-            eprintln!("{op:?} now={now} -> {got:?} state={:?} gen={}", b.state(), b.generation());
+            eprintln!(
+                "{op:?} now={now} -> {got:?} state={:?} gen={}",
+                b.state(),
+                b.generation()
+            );
         }
         assert_eq!(b.state(), m.state, "state after {op:?}");
         assert_eq!(b.generation(), m.generation, "generation after {op:?}");
@@ -488,15 +541,25 @@ pub fn run<W: Window, S: Shadow>(config: BreakerConfig, window: W, shadow: S, op
             }
             Some(t) => {
                 assert_eq!(t.to, b.state());
-                assert!(legal(&t, host, record), "illegal transition {t:?} by {op:?}");
+                assert!(
+                    legal(&t, host, record),
+                    "illegal transition {t:?} by {op:?}"
+                );
                 if t.from == before {
                     assert_eq!(moved, 1);
                 } else {
                     // A time-driven move happened first and a second move
                     // replaced it in the return value.
                     assert_eq!(moved, 2, "transition {t:?} does not start from {before:?}");
-                    let first = Transition { from: before, to: t.from, reason: Reason::OpenElapsed };
-                    let dwell = Transition { reason: Reason::DwellExpired, ..first };
+                    let first = Transition {
+                        from: before,
+                        to: t.from,
+                        reason: Reason::OpenElapsed,
+                    };
+                    let dwell = Transition {
+                        reason: Reason::DwellExpired,
+                        ..first
+                    };
                     assert!(legal(&first, false, false) || legal(&dwell, false, false));
                 }
             }

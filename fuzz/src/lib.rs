@@ -271,7 +271,9 @@ impl ArbBreakerConfig {
                 (config.consecutive_failures == Some(0))
                     .then_some(("consecutive_failures", Problem::Zero))
             })
-            .or_else(|| (config.half_open_probes == 0).then_some(("half_open_probes", Problem::Zero)));
+            .or_else(|| {
+                (config.half_open_probes == 0).then_some(("half_open_probes", Problem::Zero))
+            });
         check_config(config.validate(), want)?;
         Some(config)
     }

@@ -27,7 +27,11 @@ fn flat(prefix: &str, v: &Value, out: &mut Vec<String>) {
     match v {
         Value::Object(o) if !o.is_empty() => {
             for (k, v) in o {
-                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
                 flat(&key, v, out);
             }
         }
@@ -58,7 +62,11 @@ pub fn flatten(doc: &Value) -> Result<String, String> {
         for step in sc["steps"].as_array().into_iter().flatten() {
             let mut input = step.clone();
             let expect = input.as_object_mut().and_then(|o| o.remove("expect"));
-            s += &format!("step {} | {}\n", tokens(&input), tokens(&expect.unwrap_or(Value::Null)));
+            s += &format!(
+                "step {} | {}\n",
+                tokens(&input),
+                tokens(&expect.unwrap_or(Value::Null))
+            );
         }
         s += "end\n";
     }

@@ -141,7 +141,10 @@ fn run_file(path: &Path, bless: bool, lines_dir: Option<&Path>) -> Res<(usize, u
             }
             Run::Steps(results) => {
                 if let Some(want) = sc.get("config_error") {
-                    eprintln!("{}: {name}: config accepted, expected {want}", path.display());
+                    eprintln!(
+                        "{}: {name}: config accepted, expected {want}",
+                        path.display()
+                    );
                     failures += 1;
                 }
                 for (i, (step, got)) in steps.iter().zip(results).enumerate() {
@@ -163,7 +166,10 @@ fn run_file(path: &Path, bless: bool, lines_dir: Option<&Path>) -> Res<(usize, u
         std::fs::write(path, format_doc(&doc)).map_err(|e| e.to_string())?;
     }
     if let Some(dir) = lines_dir {
-        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("vectors");
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("vectors");
         std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
         std::fs::write(dir.join(format!("{stem}.txt")), lines::flatten(&doc)?)
             .map_err(|e| e.to_string())?;
@@ -223,7 +229,9 @@ fn num(v: u64) -> Value {
 
 fn as_u64(v: &Value, what: &str) -> Res<u64> {
     match v {
-        Value::Number(n) => n.as_u64().ok_or_else(|| format!("{what}: {n} is not a u64")),
+        Value::Number(n) => n
+            .as_u64()
+            .ok_or_else(|| format!("{what}: {n} is not a u64")),
         Value::String(s) => s.parse().map_err(|_| format!("{what}: {s:?} is not a u64")),
         _ => Err(format!("{what}: missing or not a number")),
     }
@@ -245,7 +253,9 @@ fn get_u32(o: &Obj, key: &str) -> Res<u32> {
 }
 
 fn get_str<'a>(o: &'a Obj, key: &str) -> Res<&'a str> {
-    o.get(key).and_then(Value::as_str).ok_or_else(|| format!("{key}: missing string"))
+    o.get(key)
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("{key}: missing string"))
 }
 
 fn problem(p: Problem) -> &'static str {
@@ -297,7 +307,10 @@ fn transition(t: Option<Transition>) -> Value {
 fn run_scenario(component: &str, config: &Obj, steps: &[Value]) -> Res<Run> {
     let steps: Vec<&Obj> = steps
         .iter()
-        .map(|s| s.as_object().ok_or_else(|| "a step is not an object".to_owned()))
+        .map(|s| {
+            s.as_object()
+                .ok_or_else(|| "a step is not an object".to_owned())
+        })
         .collect::<Res<_>>()?;
     match component {
         "breaker" => breaker(config, &steps),
@@ -584,7 +597,10 @@ fn backoff(o: &Obj, steps: &[&Obj]) -> Res<Run> {
 }
 
 fn retry(o: &Obj, steps: &[&Obj]) -> Res<Run> {
-    let bo = o.get("backoff").and_then(Value::as_object).ok_or("backoff: missing")?;
+    let bo = o
+        .get("backoff")
+        .and_then(Value::as_object)
+        .ok_or("backoff: missing")?;
     let b = bail_config!(backoff_of(bo)?);
     let policy = bail_config!(RetryPolicy::new(
         b,
@@ -649,7 +665,9 @@ fn bucket(o: &Obj, steps: &[&Obj]) -> Res<Run> {
     let burst = NonZeroU32::new(get_u32(o, "burst")?);
     let rate = bail_config!(Rate::new(get_u32(o, "tokens")?, get_u64(o, "period")?));
     let Some(burst) = burst else {
-        return Ok(Run::ConfigError(json!({"field": "burst", "problem": "zero"})));
+        return Ok(Run::ConfigError(
+            json!({"field": "burst", "problem": "zero"}),
+        ));
     };
     let mut b = Bucket::new(burst, rate);
     let mut out = Vec::new();
@@ -705,7 +723,9 @@ fn priority(s: &str) -> Res<Priority> {
 
 fn bulkhead(o: &Obj, steps: &[&Obj]) -> Res<Run> {
     let Some(limit) = NonZeroU32::new(get_u32(o, "limit")?) else {
-        return Ok(Run::ConfigError(json!({"field": "limit", "problem": "zero"})));
+        return Ok(Run::ConfigError(
+            json!({"field": "limit", "problem": "zero"}),
+        ));
     };
     let rc = opt_u64(o, "reserve_critical")?.unwrap_or(0);
     let rn = opt_u64(o, "reserve_normal")?.unwrap_or(0);
@@ -722,13 +742,14 @@ fn bulkhead(o: &Obj, steps: &[&Obj]) -> Res<Run> {
             "acquire" => {
                 let got = b.try_acquire(p);
                 r.insert("admitted".into(), json!(got.is_ok()));
-                if let Ok(slot) = got {
-                    // The runner tracks slots by priority, as bindings do.
-                    core::mem::forget(slot);
-                }
+                // The runner releases by priority (Slot::from_priority), as bindings do.
+                drop(got);
             }
             "release" => {
-                r.insert("released".into(), json!(b.release(Slot::from_priority(p)).is_ok()));
+                r.insert(
+                    "released".into(),
+                    json!(b.release(Slot::from_priority(p)).is_ok()),
+                );
             }
             op => return Err(format!("unknown bulkhead op {op:?}")),
         }
