@@ -62,9 +62,13 @@ struct Model {
 }
 
 impl Model {
-    fn advance(&mut self, now: u64) -> u64 {
+    fn clamp(&mut self, now: u64) -> u64 {
         let now = now.max(self.last_now);
         self.last_now = now;
+        now
+    }
+    fn advance(&mut self, now: u64) -> u64 {
+        let now = self.clamp(now);
         if self.state == State::Open && now >= self.open_until {
             self.enter(State::HalfOpen);
             self.admitted = 0;
@@ -271,22 +275,22 @@ proptest! {
                 Op::Rewind(d) => now = now.saturating_sub(d),
                 Op::Trip => {
                     b.trip(now);
-                    let t = m.advance(now);
+                    let t = m.clamp(now);
                     if m.state != State::Open { m.open(t); }
                 }
                 Op::ForceOpen => {
                     b.force_open(now);
-                    m.advance(now);
+                    m.clamp(now);
                     if m.state != State::ForcedOpen { m.enter(State::ForcedOpen); }
                 }
                 Op::Disable => {
                     b.disable(now);
-                    m.advance(now);
+                    m.clamp(now);
                     if m.state != State::Disabled { m.enter(State::Disabled); }
                 }
                 Op::Close => {
                     b.close(now);
-                    m.advance(now);
+                    m.clamp(now);
                     if m.state != State::Closed { m.close(); }
                 }
                 Op::Poll => {
@@ -295,7 +299,7 @@ proptest! {
                 }
             }
             let s = b.snapshot(now);
-            m.advance(now);
+            m.clamp(now);
             prop_assert_eq!(s.state, m.state);
             prop_assert_eq!(s.generation, m.generation);
             prop_assert_eq!(s.consecutive_failures, m.consecutive);

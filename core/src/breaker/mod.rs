@@ -262,9 +262,10 @@ impl<W: Window> Breaker<W> {
         moved
     }
 
-    /// Applies the transitions that time alone causes (open → half-open,
-    /// half-open dwell expiry). Every other method does this first; call it
-    /// to learn of them without making a call.
+    /// Applies the transition that time alone causes (open → half-open,
+    /// half-open dwell expiry), if one is due. `try_acquire`, `record` and
+    /// `release` do this first too; host moves and reads do not, so call
+    /// this to learn of such a change without making a call.
     pub fn poll(&mut self, now: u64) -> Option<Transition> {
         self.advance(now).1
     }
@@ -272,9 +273,9 @@ impl<W: Window> Breaker<W> {
     /// Opens the breaker as a trip rule would, with the open duration from
     /// `open_backoff` (the host's "open now").
     pub fn trip(&mut self, now: u64) -> Option<Transition> {
-        let (now, moved) = self.advance(now);
+        let now = self.clamp(now);
         if self.state == State::Open {
-            return moved;
+            return None;
         }
         Some(self.open_now(now, Reason::Host))
     }
@@ -282,9 +283,9 @@ impl<W: Window> Breaker<W> {
     /// Closes the breaker (the host's "close now"): counters restart as on
     /// any close.
     pub fn close(&mut self, now: u64) -> Option<Transition> {
-        let (now, moved) = self.advance(now);
+        let now = self.clamp(now);
         if self.state == State::Closed {
-            return moved;
+            return None;
         }
         Some(self.close_now(now, Reason::Host))
     }
@@ -292,9 +293,9 @@ impl<W: Window> Breaker<W> {
     /// Moves the breaker straight to half-open with a fresh set of probe
     /// slots (a host restoring a saved state, or probing early).
     pub fn half_open(&mut self, now: u64) -> Option<Transition> {
-        let (now, moved) = self.advance(now);
+        let now = self.clamp(now);
         if self.state == State::HalfOpen {
-            return moved;
+            return None;
         }
         self.probes = Probes::default();
         Some(self.enter(now, State::HalfOpen, Reason::Host))
@@ -319,9 +320,13 @@ impl<W: Window> Breaker<W> {
         moved
     }
 
-    /// Everything about the breaker as of `now`, in one read.
+    /// Everything about the breaker as of `now`, in one read. A read never
+    /// changes the state (it could not report the change): the state is as
+    /// of the last call, so an open breaker whose `open_until` has passed
+    /// still reads `Open` until [`poll`](Self::poll) or a call moves it.
+    /// The window does roll forward to `now`.
     pub fn snapshot(&mut self, now: u64) -> Snapshot {
-        let (now, _) = self.advance(now);
+        let now = self.clamp(now);
         let counts: Counts = self.window.totals(now);
         Snapshot {
             state: self.state,
@@ -342,26 +347,36 @@ impl<W: Window> Breaker<W> {
 
     /// Mean latency over the window, if the window keeps latency.
     pub fn mean_latency(&mut self, now: u64) -> Option<u64> {
-        let (now, _) = self.advance(now);
+        let now = self.clamp(now);
         self.window.mean_latency(now)
     }
 
     /// Latency at quantile `ppm` (millionths) over the window, if kept.
     pub fn percentile(&mut self, now: u64, ppm: u32) -> Option<u64> {
-        let (now, _) = self.advance(now);
+        let now = self.clamp(now);
         self.window.percentile(now, ppm)
     }
 
-    /// Clamps `now` to be monotonic, then applies time-driven transitions.
+    /// `now`, made monotonic: an earlier `now` than one already seen reads
+    /// as that one, and is counted.
     #[inline]
-    fn advance(&mut self, now: u64) -> (u64, Option<Transition>) {
-        let now = if now < self.last_now {
+    fn clamp(&mut self, now: u64) -> u64 {
+        if now < self.last_now {
             self.clock_regressions = self.clock_regressions.saturating_add(1);
             self.last_now
         } else {
             self.last_now = now;
             now
-        };
+        }
+    }
+
+    /// Clamps `now`, then applies the time-driven transition, if one is due.
+    /// Only the calls that can report it (acquire, record, release, poll)
+    /// advance; host moves act on the state as it stands, so each call
+    /// makes at most one transition and reports it.
+    #[inline]
+    fn advance(&mut self, now: u64) -> (u64, Option<Transition>) {
+        let now = self.clamp(now);
         let cfg = self.rules.config();
         let moved = match self.state {
             State::Open if now >= self.open_until => {
@@ -411,9 +426,9 @@ impl<W: Window> Breaker<W> {
     }
 
     fn host_move(&mut self, now: u64, to: State) -> Option<Transition> {
-        let (now, moved) = self.advance(now);
+        let now = self.clamp(now);
         if self.state == to {
-            return moved;
+            return None;
         }
         Some(self.enter(now, to, Reason::Host))
     }

@@ -457,3 +457,31 @@ fn the_host_can_move_to_half_open() {
         State::Closed
     );
 }
+
+#[test]
+fn each_call_makes_at_most_one_transition_and_reports_it() {
+    // Open until 1000; at 5000 the probe is due, but only calls that can
+    // report it take that step.
+    let mut b = tripped(cfg());
+    let generation = b.generation();
+    let s = b.snapshot(5000);
+    assert_eq!(
+        (s.state, s.generation),
+        (State::Open, generation),
+        "a read moves nothing"
+    );
+    assert_eq!(
+        b.trip(5000),
+        None,
+        "already open: the host's trip changes nothing"
+    );
+    let t = b.close(5000).unwrap();
+    assert_eq!(
+        (t.from, t.to, t.reason),
+        (State::Open, State::Closed, Reason::Host)
+    );
+    assert_eq!(b.generation(), generation + 1);
+    let mut b = tripped(cfg());
+    let t = b.poll(5000).unwrap();
+    assert_eq!((t.from, t.to), (State::Open, State::HalfOpen));
+}

@@ -419,9 +419,11 @@ impl<const N: usize> SharedBreaker<N> {
 
     /// Everything about the breaker as of `now`, in one call (each field is
     /// read atomically; racing calls can make fields disagree slightly).
+    /// A read never changes the state, as in the single-owner form: call
+    /// [`poll`](Self::poll) first for time-driven transitions.
     pub fn snapshot(&self, now: u64) -> Snapshot {
-        let now = self.clamp(now);
-        let (w, _) = self.advance(now);
+        self.clamp(now);
+        let w = Word(self.word.load(Acquire));
         Snapshot {
             state: w.state(),
             generation: w.generation(),
@@ -512,12 +514,14 @@ impl<const N: usize> SharedBreaker<N> {
         }
     }
 
+    /// A host move acts on the state as it stands (no time-driven step
+    /// first), so it makes at most one transition and reports it.
     fn host_move(&self, now: u64, to: State) -> Option<Transition> {
         let now = self.clamp(now);
         loop {
-            let (w, moved) = self.advance(now);
+            let w = Word(self.word.load(Acquire));
             if w.state() == to {
-                return moved;
+                return None;
             }
             if let Some(t) = self.transition(w, to, Reason::Host, now, true) {
                 return Some(t);
