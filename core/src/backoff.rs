@@ -492,4 +492,20 @@ mod tests {
         assert_eq!(run(9), run(9));
         assert_ne!(run(9), run(10));
     }
+
+    #[test]
+    fn a_one_value_jitter_range_still_takes_one_generator_step() {
+        // fuzz/regressions.md 1: a 0-tick spread used to skip the step.
+        let b = Backoff::new(
+            Schedule::Constant { delay: 10 },
+            Jitter::Proportional { percent: 5 },
+            10,
+        )
+        .unwrap();
+        let mut rng = Rng::new(1);
+        assert_eq!(b.delay(0, 0, &mut rng), 10);
+        let mut want = Rng::new(1);
+        want.next_u64();
+        assert_eq!(rng, want, "one step per jittered delay");
+    }
 }

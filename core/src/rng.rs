@@ -46,8 +46,11 @@ impl Rng {
     }
 
     /// A value uniform in `[lo, hi]` (inclusive); `lo` when `hi <= lo`.
+    /// Always exactly one generator step, even when the range holds one
+    /// value, so a jittered sequence stays in step whatever its bounds.
     pub fn between(&mut self, lo: u64, hi: u64) -> u64 {
         if hi <= lo {
+            self.next_u64();
             return lo;
         }
         let span = hi - lo;
@@ -83,8 +86,13 @@ mod tests {
             let v = r.between(10, 20);
             assert!((10..=20).contains(&v));
         }
+        let before = r;
         assert_eq!(r.between(5, 5), 5);
         assert_eq!(r.between(9, 3), 9);
+        let mut stepped = before;
+        stepped.next_u64();
+        stepped.next_u64();
+        assert_eq!(r, stepped, "one step per draw, even from a single value");
         assert_eq!(Rng::new(1).below(0), 0);
     }
 }

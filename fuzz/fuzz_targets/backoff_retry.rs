@@ -90,11 +90,9 @@ fn check_delay(b: &Backoff, n: u32, prev: u64, rng: &mut Rng) -> u64 {
         "{:?}: {d} outside [{lo}, {hi}]",
         b.jitter()
     );
-    if hi > lo {
-        stepped.next_u64();
-    }
-    // A one-value range draws nothing today although the docs promise one
-    // step per jittered delay: regressions.md #1.
+    // One step per jittered delay, even from a one-value range
+    // (regressions.md #1, fixed).
+    stepped.next_u64();
     assert_eq!(
         *rng, stepped,
         "a jittered delay takes exactly one generator step"
