@@ -25,7 +25,9 @@ pub const FULL_RANGE_BINS: usize = 252;
 pub struct Histogram<const H: usize> {
     bins: [u32; H],
     count: u32,
-    sum: u64,
+    /// Exact: 2^32 samples of at most 2^64 - 1 fit in 128 bits, so adding
+    /// and subtracting buckets never loses the sum.
+    sum: u128,
 }
 
 impl<const H: usize> Default for Histogram<H> {
@@ -86,7 +88,7 @@ impl<const H: usize> Histogram<H> {
             *slot = slot.saturating_add(1);
         }
         self.count = self.count.saturating_add(1);
-        self.sum = self.sum.saturating_add(v);
+        self.sum = self.sum.wrapping_add(u128::from(v));
     }
 
     /// Samples held.
@@ -94,8 +96,8 @@ impl<const H: usize> Histogram<H> {
         self.count
     }
 
-    /// The exact sum of the samples (saturating).
-    pub const fn sum(&self) -> u64 {
+    /// The exact sum of the samples.
+    pub const fn sum(&self) -> u128 {
         self.sum
     }
 
@@ -110,7 +112,12 @@ impl<const H: usize> Histogram<H> {
         if self.count == 0 {
             None
         } else {
-            Some(self.sum / self.count as u64)
+            let mean = self.sum / self.count as u128;
+            Some(if mean > u64::MAX as u128 {
+                u64::MAX
+            } else {
+                mean as u64
+            })
         }
     }
 
@@ -141,7 +148,7 @@ impl<const H: usize> Tally for Histogram<H> {
             *a = a.saturating_add(*b);
         }
         self.count = self.count.saturating_add(other.count);
-        self.sum = self.sum.saturating_add(other.sum);
+        self.sum = self.sum.wrapping_add(other.sum);
     }
 
     fn sub(&mut self, other: &Self) {
@@ -149,7 +156,7 @@ impl<const H: usize> Tally for Histogram<H> {
             *a = a.saturating_sub(*b);
         }
         self.count = self.count.saturating_sub(other.count);
-        self.sum = self.sum.saturating_sub(other.sum);
+        self.sum = self.sum.wrapping_sub(other.sum);
     }
 }
 
@@ -189,7 +196,7 @@ mod tests {
     #[test]
     fn huge_values_land_in_the_last_bin_and_subtract_cleanly() {
         let mut a = Histogram::<16>::new();
-        a.record(1 << 40);
+        a.record(u64::MAX);
         a.record(3);
         assert_eq!(a.percentile(1_000_000), Some(bin_value(15)));
         let mut t = Histogram::<16>::new();
@@ -197,6 +204,10 @@ mod tests {
         Tally::add(&mut t, &a);
         Tally::sub(&mut t, &a);
         assert_eq!(t, a);
+        // (2^64 - 1 + 3) / 2: the sum never saturates
+        assert_eq!(t.mean(), Some(u64::MAX / 2 + 2));
+        Tally::sub(&mut t, &a);
+        assert_eq!(t.mean(), None);
         let empty = Histogram::<0>::new();
         assert_eq!(empty.percentile(500_000), None);
     }

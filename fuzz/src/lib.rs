@@ -362,9 +362,6 @@ pub struct TimeShadow {
     len: u64,
     buckets: u64,
     events: Vec<(u64, Kind, bool, u64)>,
-    /// The latency sum reached 2^64 since the last clear: the core's
-    /// saturating sum is then no longer exact, so the mean is not checked.
-    saturated: bool,
 }
 
 impl TimeShadow {
@@ -374,7 +371,6 @@ impl TimeShadow {
             len: span / buckets as u64,
             buckets: buckets as u64,
             events: Vec::new(),
-            saturated: false,
         }
     }
 
@@ -391,10 +387,6 @@ impl Shadow for TimeShadow {
         let (len, buckets) = (self.len, self.buckets);
         self.events.retain(|e| now / len - e.0 / len < buckets);
         self.events.push((now, kind, slow, duration));
-        let sum: u128 = self.live(now).map(|e| u128::from(e.3)).sum();
-        if sum > u128::from(u64::MAX) {
-            self.saturated = true;
-        }
     }
     fn totals(&mut self, now: u64) -> Counts {
         let mut c = Counts::default();
@@ -405,17 +397,13 @@ impl Shadow for TimeShadow {
     }
     fn clear(&mut self) {
         self.events.clear();
-        self.saturated = false;
     }
     fn mean(&mut self, now: u64) -> Option<Option<u64>> {
-        if self.saturated {
-            return None;
-        }
         let timed = self
             .live(now)
             .filter(|e| matches!(e.1, Kind::Success | Kind::Failure | Kind::Timeout));
         let (n, sum) = timed.fold((0u128, 0u128), |(n, s), e| (n + 1, s + u128::from(e.3)));
-        Some((n > 0).then(|| (sum / n) as u64))
+        Some((n > 0).then(|| (sum / n).min(u128::from(u64::MAX)) as u64))
     }
 }
 

@@ -133,4 +133,19 @@ mod tests {
         assert_eq!(w.totals(1000).rejected, 1);
         assert_eq!(w.percentile(5000, 500_000), None);
     }
+
+    #[test]
+    fn mean_stays_exact_after_a_huge_bucket_rolls_out() {
+        // fuzz/regressions.md 2: a saturated sum used to corrupt the total.
+        let mut w = TimeWindow::<2, 8>::new(200, 2).unwrap();
+        let ok = |d| Sample {
+            kind: Kind::Success,
+            duration: d,
+            slow: false,
+        };
+        w.record(0, ok(u64::MAX));
+        w.record(100, ok(10));
+        assert_eq!(w.mean_latency(150), Some(u64::MAX / 2 + 5));
+        assert_eq!(w.mean_latency(250), Some(10));
+    }
 }
