@@ -4,8 +4,8 @@
 use fusewire::breaker::Snapshot;
 use fusewire::window::{Kind, Sample, Window};
 use fusewire::{
-    Backoff, Breaker, BreakerConfig, Comparison, Jitter, Outcome, Permit, RateBasis, Rolling,
-    CountRing, Rules, Schedule, Sliding, State, TimeWindow, Transition,
+    Backoff, Breaker, BreakerConfig, Comparison, CountRing, Jitter, Outcome, Permit, RateBasis,
+    Rolling, Rules, Schedule, Sliding, State, TimeWindow, Transition,
 };
 use napi::bindgen_prelude::Float64ArraySlice;
 use napi::{Error, Result, Status};
@@ -152,7 +152,7 @@ fn config_of(r: &EngineRules) -> Result<(BreakerConfig, Rules)> {
         Backoff::constant(reset)
     } else {
         let cap = r.backoff_max.map(ticks).unwrap_or(u64::MAX).max(reset);
-        let factor_milli = (factor.max(1.0) * 1000.0).min(u32::MAX as f64) as u32;
+        let factor_milli = (factor.max(1.0) * 1000.0).round().min(u32::MAX as f64) as u32;
         Backoff::new(
             Schedule::Exponential {
                 base: reset,

@@ -49,7 +49,9 @@ fn backoff_of(s: &BackoffSpec) -> Result<Backoff> {
         },
         "exponential" => Schedule::Exponential {
             base,
-            factor_milli: (s.factor.unwrap_or(2.0) * 1000.0).clamp(0.0, u32::MAX as f64) as u32,
+            factor_milli: (s.factor.unwrap_or(2.0) * 1000.0)
+                .round()
+                .clamp(0.0, u32::MAX as f64) as u32,
         },
         other => return Err(bad_kind(other)),
     };
