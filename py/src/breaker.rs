@@ -1,6 +1,6 @@
 //! `Breaker`: the core circuit breaker behind `fusewire.CircuitBreaker`.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use fusewire::{
@@ -88,16 +88,19 @@ impl Breaker {
         self.core.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Calls the listeners with a `StateChange`, outside every lock.
-    fn emit(&self, py: Python<'_>, t: Option<Transition>, at: u64) {
-        let Some(t) = t else { return };
+    /// Calls the listeners with a `StateChange`, outside every lock, and
+    /// returns it (`None` when nothing moved).
+    fn emit<'py>(
+        &self,
+        py: Python<'py>,
+        t: Option<Transition>,
+        at: u64,
+    ) -> Option<Bound<'py, PyAny>> {
+        let t = t?;
         let listeners: Vec<Py<PyAny>> = {
             let guard = self.listeners.lock().unwrap_or_else(|e| e.into_inner());
             guard.iter().map(|l| l.clone_ref(py)).collect()
         };
-        if listeners.is_empty() {
-            return;
-        }
         let change = STATE_CHANGE
             .import(py, "fusewire._types", "_state_change")
             .and_then(|make| {
@@ -111,13 +114,17 @@ impl Breaker {
             });
         let change = match change {
             Ok(c) => c,
-            Err(e) => return e.write_unraisable(py, None),
+            Err(e) => {
+                e.write_unraisable(py, None);
+                return None;
+            }
         };
         for l in listeners {
             if let Err(e) = l.bind(py).call1((&change,)) {
                 e.write_unraisable(py, Some(l.bind(py)));
             }
         }
+        Some(change)
     }
 
     fn now(&self, py: Python<'_>) -> PyResult<u64> {
@@ -158,6 +165,34 @@ impl Breaker {
         }
     }
 
+    /// The end of a call started at `started`: now, or `started` and the
+    /// clock's error when a fake clock fails (the permit must go back anyway).
+    fn end_time(&self, py: Python<'_>, started: u64) -> (u64, Option<PyErr>) {
+        match self.now(py) {
+            Ok(t) => (t, None),
+            Err(e) => (started, Some(e)),
+        }
+    }
+
+    /// Hands a permit back to the core, recorded or not, and reports the
+    /// transition: the one path every API (decorator, `with`, `Permit`) ends on.
+    fn settle<'py>(
+        &self,
+        py: Python<'py>,
+        permit: Permit,
+        ending: Ending,
+        duration: u64,
+        end: u64,
+    ) -> Option<Bound<'py, PyAny>> {
+        let moved = match ending {
+            Ending::Outcome(o) => self.lock().record(permit, o, duration, end),
+            Ending::Release => self.lock().release(permit, end),
+        };
+        self.emit(py, moved, end)
+    }
+
+    /// Ends a call by how it ended (`exc` None: success), as the decorator,
+    /// `with breaker:` and `with breaker.acquire():` count it.
     fn finish(
         &self,
         py: Python<'_>,
@@ -167,22 +202,12 @@ impl Breaker {
     ) -> PyResult<()> {
         let ending = self.ending(exc);
         let success = matches!(ending, Ending::Outcome(Outcome::Success));
-        // The permit must go back even if a fake clock fails now.
         let (end, clock_err) = if success && !self.timed {
             (started.max(self.latest.load(Ordering::Relaxed)), None)
         } else {
-            match self.now(py) {
-                Ok(t) => (t, None),
-                Err(e) => (started, Some(e)),
-            }
+            self.end_time(py, started)
         };
-        let moved = match ending {
-            Ending::Outcome(o) => self
-                .lock()
-                .record(permit, o, end.saturating_sub(started), end),
-            Ending::Release => self.lock().release(permit, end),
-        };
-        self.emit(py, moved, end);
+        self.settle(py, permit, ending, end.saturating_sub(started), end);
         clock_err.map_or(Ok(()), Err)
     }
 
@@ -414,24 +439,26 @@ impl Breaker {
         self.call_impl(py, func, args, kwargs)
     }
 
-    /// Takes a permit: `(permit, started)`, to hand back to `_record`.
-    /// Raises `CircuitOpenError` when refused.
-    fn _acquire(&self, py: Python<'_>) -> PyResult<(u64, u64)> {
-        let started = self.now(py)?;
-        let permit = self.acquire_at(py, started)?;
-        Ok((permit.into_raw(), started))
+    /// Asks to make a call now: a `Permit` to settle exactly once (an
+    /// outcome or `release()`), or `CircuitOpenError` with `retry_after`.
+    fn acquire(slf: &Bound<'_, Self>) -> PyResult<CallPermit> {
+        let py = slf.py();
+        let me = slf.get();
+        let started = me.now(py)?;
+        let permit = me.acquire_at(py, started)?;
+        Ok(CallPermit {
+            breaker: slf.clone().unbind(),
+            probe: permit.is_probe(),
+            raw: permit.into_raw(),
+            started,
+            used: AtomicBool::new(false),
+        })
     }
 
-    /// Hands a permit back with how the call ended (`exc` None: success).
-    #[pyo3(signature = (permit, started, exc=None))]
-    fn _record(
-        &self,
-        py: Python<'_>,
-        permit: u64,
-        started: u64,
-        exc: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<()> {
-        self.finish(py, Permit::from_raw(permit), started, exc)
+    /// Applies the transition time alone causes (open -> half-open, a
+    /// half-open dwell running out), if one is due; returns it.
+    fn poll<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        self.host(py, |c, now| c.poll(now))
     }
 
     /// Adds a listener called with a `StateChange` after each transition.
@@ -504,46 +531,207 @@ impl Breaker {
                 0.0
             },
         )?;
+        d.set_item(
+            "open_until",
+            if s.state == fusewire::State::Open {
+                seconds(s.open_until)
+            } else {
+                0.0
+            },
+        )?;
+        d.set_item("since", seconds(s.since))?;
         d.set_item("reopens", s.reopens)?;
         d.set_item("clock_regressions", s.clock_regressions)?;
         Ok(d)
     }
 
     /// Opens the breaker now, as a trip rule would.
-    fn trip(&self, py: Python<'_>) -> PyResult<()> {
+    fn trip<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
         self.host(py, |c, now| c.trip(now))
     }
 
     /// Closes the breaker now.
-    fn close(&self, py: Python<'_>) -> PyResult<()> {
+    fn close<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
         self.host(py, |c, now| c.close(now))
     }
 
     /// Holds the breaker open until `close()`, `reset()` or `disable()`.
-    fn force_open(&self, py: Python<'_>) -> PyResult<()> {
+    fn force_open<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
         self.host(py, |c, now| c.force_open(now))
     }
 
     /// Lets every call pass, recording nothing, until `close()`.
-    fn disable(&self, py: Python<'_>) -> PyResult<()> {
+    fn disable<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
         self.host(py, |c, now| c.disable(now))
     }
 
+    /// Moves the breaker to half-open now, with fresh probe slots.
+    fn half_open<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        self.host(py, |c, now| c.half_open(now))
+    }
+
     /// Closes the breaker and forgets every count.
-    fn reset(&self, py: Python<'_>) -> PyResult<()> {
+    fn reset<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
         self.host(py, |c, now| c.reset(now))
     }
 }
 
 impl Breaker {
-    fn host(
+    fn host<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         f: impl FnOnce(&mut Core, u64) -> Option<Transition>,
-    ) -> PyResult<()> {
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
         let now = self.now(py)?;
         let moved = f(&mut self.lock(), now);
-        self.emit(py, moved, now);
-        Ok(())
+        Ok(self.emit(py, moved, now))
+    }
+}
+
+/// One admitted call: `CircuitBreaker.acquire()`'s permit. Public API:
+/// `fusewire.Permit`. Settled once, by an outcome or `release()`; a
+/// `with` block settles it by how the block ended, unless settled inside.
+#[pyclass(module = "fusewire._native", name = "Permit", frozen)]
+pub struct CallPermit {
+    breaker: Py<Breaker>,
+    raw: u64,
+    started: u64,
+    probe: bool,
+    used: AtomicBool,
+}
+
+impl CallPermit {
+    /// Marks the permit used, or says it already was.
+    fn take(&self) -> PyResult<Permit> {
+        if self.used.swap(true, Ordering::AcqRel) {
+            return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                "this permit was already used: record one outcome or release it, once",
+            ));
+        }
+        Ok(Permit::from_raw(self.raw))
+    }
+
+    fn outcome<'py>(
+        &self,
+        py: Python<'py>,
+        outcome: Outcome,
+        duration: Option<f64>,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let given = match duration {
+            Some(s) => Some(crate::clock::duration("duration", s)?),
+            None => None,
+        };
+        let permit = self.take()?;
+        let b = self.breaker.get();
+        let (end, clock_err) = b.end_time(py, self.started);
+        let took = given.unwrap_or_else(|| end.saturating_sub(self.started));
+        let change = b.settle(py, permit, Ending::Outcome(outcome), took, end);
+        clock_err.map_or(Ok(change), Err)
+    }
+}
+
+#[pymethods]
+impl CallPermit {
+    /// The call succeeded; `duration` (seconds) defaults to the time since
+    /// `acquire()`. Returns the `StateChange` it caused, if any.
+    #[pyo3(signature = (duration=None))]
+    fn success<'py>(
+        &self,
+        py: Python<'py>,
+        duration: Option<f64>,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        self.outcome(py, Outcome::Success, duration)
+    }
+
+    /// The call failed.
+    #[pyo3(signature = (duration=None))]
+    fn failure<'py>(
+        &self,
+        py: Python<'py>,
+        duration: Option<f64>,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        self.outcome(py, Outcome::Failure, duration)
+    }
+
+    /// The call timed out: a failure, counted apart.
+    #[pyo3(signature = (duration=None))]
+    fn timeout<'py>(
+        &self,
+        py: Python<'py>,
+        duration: Option<f64>,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        self.outcome(py, Outcome::Timeout, duration)
+    }
+
+    /// The call ended in a way that says nothing about the service
+    /// (counted, never judged; a probe gets its slot back).
+    #[pyo3(signature = (duration=None))]
+    fn ignore<'py>(
+        &self,
+        py: Python<'py>,
+        duration: Option<f64>,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        self.outcome(py, Outcome::Ignored, duration)
+    }
+
+    /// The call never ran (cancelled): the permit goes back unrecorded.
+    fn release<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let permit = self.take()?;
+        let b = self.breaker.get();
+        let (end, clock_err) = b.end_time(py, self.started);
+        let change = b.settle(py, permit, Ending::Release, 0, end);
+        clock_err.map_or(Ok(change), Err)
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    /// Settles the permit by how the block ended, as `with breaker:` does,
+    /// unless it was settled inside the block.
+    #[pyo3(signature = (exc_type=None, exc=None, tb=None))]
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        exc_type: Option<&Bound<'_, PyAny>>,
+        exc: Option<&Bound<'_, PyAny>>,
+        tb: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let _ = tb;
+        if self.used.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        let exc = match (exc_type, exc) {
+            (_, Some(e)) if !e.is_none() => Some(e.clone()),
+            (Some(t), _) if !t.is_none() => Some(t.call0()?),
+            _ => None,
+        };
+        self.breaker
+            .get()
+            .finish(py, Permit::from_raw(self.raw), self.started, exc.as_ref())
+    }
+
+    /// Whether this is a half-open probe.
+    #[getter]
+    fn probe(&self) -> bool {
+        self.probe
+    }
+
+    /// When it was taken, in seconds of the breaker's clock.
+    #[getter]
+    fn started(&self) -> f64 {
+        seconds(self.started)
+    }
+
+    /// Whether an outcome or `release()` has used it.
+    #[getter]
+    fn used(&self) -> bool {
+        self.used.load(Ordering::Acquire)
+    }
+
+    fn __repr__(&self) -> String {
+        let kind = if self.probe { "probe" } else { "permit" };
+        let used = if self.used() { " used" } else { "" };
+        format!("<fusewire.Permit {kind}{used}>")
     }
 }

@@ -37,7 +37,7 @@ impl TokenBucket {
     }
 
     /// Takes `n` tokens: `Ok(0)` when granted, else the ticks to wait.
-    fn take(&self, py: Python<'_>, n: u32) -> PyResult<u64> {
+    fn take_ticks(&self, py: Python<'_>, n: u32) -> PyResult<u64> {
         let now = self.clock.now(py)?;
         let result = self.lock().try_acquire(n, now);
         match result {
@@ -50,7 +50,7 @@ impl TokenBucket {
     }
 
     pub fn acquire_impl(&self, py: Python<'_>, n: u32) -> PyResult<()> {
-        match self.take(py, n)? {
+        match self.take_ticks(py, n)? {
             0 => Ok(()),
             wait => Err(rate_limited(py, seconds(wait))),
         }
@@ -79,7 +79,7 @@ impl TokenBucket {
     /// Takes `n` tokens if they are there now; says whether it did.
     #[pyo3(signature = (n=1))]
     fn try_acquire(&self, py: Python<'_>, n: u32) -> PyResult<bool> {
-        Ok(self.take(py, n)? == 0)
+        Ok(self.take_ticks(py, n)? == 0)
     }
 
     /// Takes `n` tokens now or raises `RateLimited` (with `retry_after`).
@@ -88,10 +88,12 @@ impl TokenBucket {
         self.acquire_impl(py, n)
     }
 
-    /// Takes `n` tokens: 0.0 when granted, else the seconds to wait first.
+    /// Takes `n` tokens if they are there now: 0.0 when granted, else
+    /// takes nothing and returns the seconds until they will be (at least
+    /// 1 ns). ValueError when `n` is above the burst (never grantable).
     #[pyo3(signature = (n=1))]
-    fn _take(&self, py: Python<'_>, n: u32) -> PyResult<f64> {
-        Ok(seconds(self.take(py, n)?))
+    fn take(&self, py: Python<'_>, n: u32) -> PyResult<f64> {
+        Ok(seconds(self.take_ticks(py, n)?))
     }
 
     /// Takes one token, then calls `func(*args, **kwargs)`; `RateLimited`

@@ -119,6 +119,19 @@ impl Bulkhead {
         self.lock().available()
     }
 
+    /// Slots a call of `priority` could take now (its reserves counted).
+    #[pyo3(signature = (priority="normal"))]
+    fn available_for(&self, priority: &str) -> PyResult<u32> {
+        Ok(self.lock().available_for(self::priority(priority)?))
+    }
+
+    /// Releases refused because no slot of that priority was held: a
+    /// non-zero count means a release without its acquire somewhere.
+    #[getter]
+    fn extra_releases(&self) -> u64 {
+        self.lock().extra_releases()
+    }
+
     #[getter]
     fn max_concurrent(&self) -> u32 {
         self.lock().limit().get()

@@ -78,6 +78,22 @@ impl RetryBudget {
     fn throttled(&self) -> u64 {
         self.lock().throttled()
     }
+
+    /// A call succeeded: earns `token_ratio` back.
+    fn record_success(&self) {
+        self.lock().record_success();
+    }
+
+    /// A call failed: spends a token.
+    fn record_failure(&self) {
+        self.lock().record_failure();
+    }
+
+    /// Asks to make a retry: whether it is allowed (a refusal is counted in
+    /// `throttled`).
+    fn try_retry(&self) -> bool {
+        self.lock().try_retry().is_ok()
+    }
 }
 
 struct Config {
@@ -110,6 +126,24 @@ fn reason_name(r: GiveUpReason) -> &'static str {
     match r {
         GiveUpReason::MaxAttempts => "max_attempts",
         GiveUpReason::Deadline => "deadline",
+    }
+}
+
+impl Config {
+    /// A fresh core `Retry` for one operation. Its jitter seed is `seed`, or
+    /// else the next of the policy's seeds, so concurrent operations under
+    /// one policy do not share a jitter sequence.
+    fn operation(&self, seed: Option<u64>) -> Retry {
+        let seed =
+            seed.unwrap_or_else(|| Rng::new(self.seeds.fetch_add(1, Ordering::Relaxed)).next_u64());
+        let policy = RetryPolicy::new(
+            self.policy.backoff(),
+            self.policy.max_attempts().get(),
+            self.policy.max_elapsed(),
+            seed,
+        )
+        .unwrap_or(self.policy);
+        Retry::new(policy)
     }
 }
 
@@ -161,15 +195,7 @@ impl Progress {
             now
         };
         let retry = self.retry.get_or_insert_with(|| {
-            let seed = Rng::new(cfg.seeds.fetch_add(1, Ordering::Relaxed)).next_u64();
-            let policy = RetryPolicy::new(
-                cfg.policy.backoff(),
-                cfg.policy.max_attempts().get(),
-                cfg.policy.max_elapsed(),
-                seed,
-            )
-            .unwrap_or(cfg.policy);
-            let mut r = Retry::new(policy);
+            let mut r = cfg.operation(None);
             r.start(started);
             r
         });
@@ -371,6 +397,18 @@ impl Retrying {
         })
     }
 
+    /// One operation's decisions, to drive a retry loop by hand: an
+    /// unstarted `RetryState` on this policy's clock. Its jitter seed is
+    /// `seed`, or else one of the policy's own (as `call` uses).
+    #[pyo3(signature = (*, seed=None))]
+    fn state(&self, seed: Option<u64>) -> RetryState {
+        RetryState {
+            retry: self.config.operation(seed),
+            config: Arc::clone(&self.config),
+            reason: None,
+        }
+    }
+
     /// The `async_sleep=` callable, if one was given.
     #[getter]
     fn _async_sleep(&self, py: Python<'_>) -> Option<Py<PyAny>> {
@@ -416,5 +454,71 @@ impl RetryRun {
     #[getter]
     fn attempts(&self) -> u32 {
         self.progress.attempts
+    }
+}
+
+/// One operation's retry decisions, the core's `Retry` on the policy's
+/// clock. Public API: `fusewire.RetryState`, from `Retrying.state()`. It
+/// only decides: no exception matching, budget, hooks or sleeping.
+#[pyclass(module = "fusewire._native")]
+pub struct RetryState {
+    config: Arc<Config>,
+    retry: Retry,
+    reason: Option<GiveUpReason>,
+}
+
+#[pymethods]
+impl RetryState {
+    /// The first attempt begins now: resets the attempt count and the
+    /// deadline (`max_elapsed` counts from here).
+    fn start(&mut self, py: Python<'_>) -> PyResult<()> {
+        let now = self.config.clock.now(py)?;
+        self.retry.start(now);
+        self.reason = None;
+        Ok(())
+    }
+
+    /// After a failed attempt: the seconds to wait before the next one, or
+    /// `None` to give up (`reason` says why). `retry_after` is the server's
+    /// hint in seconds: it lengthens the wait, never shortens it. Before
+    /// `start()`, the operation starts now.
+    #[pyo3(signature = (retry_after=None))]
+    fn next(&mut self, py: Python<'_>, retry_after: Option<f64>) -> PyResult<Option<f64>> {
+        let hint = match retry_after {
+            Some(s) => Some(crate::clock::duration("retry_after", s)?),
+            None => None,
+        };
+        let now = self.config.clock.now(py)?;
+        match self.retry.next(now, hint) {
+            Decision::RetryAfter(ticks) => {
+                self.reason = None;
+                Ok(Some(seconds(ticks)))
+            }
+            Decision::GiveUp(r) => {
+                self.reason = Some(r);
+                Ok(None)
+            }
+        }
+    }
+
+    /// Attempts made so far, the first included (0 before it starts).
+    #[getter]
+    fn attempts(&self) -> u32 {
+        self.retry.attempts()
+    }
+
+    /// Why the last `next()` gave up: `"max_attempts"` or `"deadline"`;
+    /// `None` when it did not.
+    #[getter]
+    fn reason(&self) -> Option<&'static str> {
+        self.reason.map(reason_name)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "<fusewire.RetryState attempts={} reason={:?}>",
+            self.retry.attempts(),
+            self.reason.map(reason_name)
+        )
     }
 }

@@ -9,8 +9,10 @@ from fusewire import (
     Bulkhead,
     CircuitBreaker,
     CircuitOpenError,
+    Permit,
     RetryBudget,
     Retrying,
+    RetryState,
     State,
     StateChange,
     TokenBucket,
@@ -83,6 +85,33 @@ async def main() -> int:
         print(wait)
     print(name, user, half, raw, text, same, again, state)
     return len(name)
+
+
+def streamed(chunks: list[bytes]) -> int:
+    """The low-level API: a permit held across a streamed response."""
+    permit: Permit = breaker.acquire()
+    probe: bool = permit.probe
+    try:
+        size = sum(len(c) for c in chunks)
+    except Exception:
+        permit.failure()
+        raise
+    change: StateChange | None = permit.success(duration=0.25)
+    with breaker.acquire() as p:
+        p.ignore()
+    moved: StateChange | None = breaker.poll() or breaker.half_open()
+    snapshot_open_until: float = breaker.snapshot()["open_until"]
+    retry_state: RetryState = Retrying(max_attempts=3).state(seed=1)
+    retry_state.start()
+    delay: float | None = retry_state.next(retry_after=0.5)
+    reason: str | None = retry_state.reason
+    budget = RetryBudget()
+    budget.record_failure()
+    allowed: bool = budget.try_retry()
+    wait: float = TokenBucket(5).take(2)
+    extra: int = Bulkhead(2).extra_releases
+    print(probe, change, moved, snapshot_open_until, delay, reason, allowed, wait, extra)
+    return size
 
 
 if __name__ == "__main__":

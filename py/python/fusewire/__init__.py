@@ -20,7 +20,7 @@ from ._errors import (
     RetryError,
 )
 from ._limits import Bulkhead, TokenBucket
-from ._native import Backoff, RetryBudget, __version__
+from ._native import Backoff, Permit, RetryBudget, RetryState, __version__
 from ._retry import Retrying, retry
 from ._types import State, StateChange
 
@@ -32,9 +32,11 @@ __all__ = [
     "CircuitOpenError",
     "ConfigError",
     "FusewireError",
+    "Permit",
     "RateLimited",
     "RetryBudget",
     "RetryError",
+    "RetryState",
     "Retrying",
     "State",
     "StateChange",

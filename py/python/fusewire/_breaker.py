@@ -16,7 +16,7 @@ __all__ = ["CircuitBreaker"]
 P = ParamSpec("P")
 R = TypeVar("R")
 
-_Permits = tuple[tuple[int, int], ...]
+_Permits = tuple[_native.Permit, ...]
 
 
 class CircuitBreaker(_native.Breaker):
@@ -25,6 +25,11 @@ class CircuitBreaker(_native.Breaker):
     Use it as ``@breaker`` on sync or async functions and methods, as
     ``with breaker:`` / ``async with breaker:``, or as
     ``breaker.call(f, *args)`` / ``await breaker.call_async(f, *args)``.
+    For calls that end elsewhere (a streamed response, a framework's
+    middleware), ``permit = breaker.acquire()`` and later exactly one of
+    ``permit.success()``, ``failure()``, ``timeout()``, ``ignore()`` or
+    ``release()``; ``with breaker.acquire() as permit:`` settles it by how
+    the block ends unless it was settled inside.
     Durations are seconds (floats); the breaker counts in nanoseconds of the
     monotonic clock, or of ``clock()`` when one is given.
     """
@@ -43,14 +48,8 @@ class CircuitBreaker(_native.Breaker):
         self, func: Callable[P, Awaitable[R]], /, *args: P.args, **kwargs: P.kwargs
     ) -> R:
         """Awaits ``func(*args, **kwargs)`` through the breaker."""
-        permit, started = self._acquire()
-        try:
-            result = await func(*args, **kwargs)
-        except BaseException as exc:
-            self._record(permit, started, exc)
-            raise
-        self._record(permit, started)
-        return result
+        with self.acquire():
+            return await func(*args, **kwargs)
 
     @property
     def state(self) -> State:
@@ -67,9 +66,9 @@ class CircuitBreaker(_native.Breaker):
         return var
 
     def __enter__(self) -> CircuitBreaker:
-        taken = self._acquire()
+        permit = self.acquire()
         var = self._permits()
-        var.set((*var.get(()), taken))
+        var.set((*var.get(()), permit))
         return self
 
     def __exit__(
@@ -83,10 +82,7 @@ class CircuitBreaker(_native.Breaker):
         if not stack:
             raise RuntimeError("CircuitBreaker.__exit__ without a matching __enter__")
         var.set(stack[:-1])
-        permit, started = stack[-1]
-        if exc_type is not None and exc is None:
-            exc = exc_type()
-        self._record(permit, started, exc)
+        stack[-1].__exit__(exc_type, exc, tb)
 
     async def __aenter__(self) -> CircuitBreaker:
         return self.__enter__()

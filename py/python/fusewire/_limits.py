@@ -40,7 +40,7 @@ class TokenBucket(_native.TokenBucket):
         """Takes ``n`` tokens, sleeping until they are there (at most ``timeout`` s)."""
         deadline = _deadline(timeout)
         while True:
-            delay = self._take(n)
+            delay = self.take(n)
             if delay == 0.0:
                 return
             if time.monotonic() + delay > deadline:
@@ -51,7 +51,7 @@ class TokenBucket(_native.TokenBucket):
         """``wait`` with ``asyncio.sleep``."""
         deadline = _deadline(timeout)
         while True:
-            delay = self._take(n)
+            delay = self.take(n)
             if delay == 0.0:
                 return
             if time.monotonic() + delay > deadline:
