@@ -144,6 +144,12 @@ impl Backoff {
             .collect()
     }
 
+    /// The schedule's delay for attempt `n` (0 for the first) before any
+    /// jitter, capped, in seconds.
+    fn raw(&self, n: u32) -> f64 {
+        seconds(self.inner.raw(n))
+    }
+
     /// The cap, in seconds (`inf` when none).
     #[getter]
     fn cap(&self) -> f64 {

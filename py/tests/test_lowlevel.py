@@ -238,3 +238,8 @@ def test_bulkhead_counts_extra_releases() -> None:
     assert bh.extra_releases == 1
     bh.release("normal")
     assert bh.extra_releases == 1
+
+
+def test_backoff_raw_is_the_unjittered_capped_schedule() -> None:
+    b = Backoff.exponential(1.0, 2.0, jitter="full", cap=5.0)
+    assert [b.raw(n) for n in range(4)] == [1.0, 2.0, 4.0, 5.0]
