@@ -260,23 +260,40 @@ declare namespace CircuitBreaker {
 
   const retry: Retry;
 
+  type RetryDecision =
+    | { decision: 'retryAfter'; delay: number }
+    | { decision: 'giveUp'; reason: 'maxAttempts' | 'deadline' };
+
   class RetrySchedule {
     constructor(options?: RetryOptions);
     start(now?: number): void;
     /** The wait before the next attempt (ms), or null to give up. */
     next(now?: number, retryAfter?: number): number | null;
+    /** next(), saying why it gives up. */
+    decide(now?: number, retryAfter?: number): RetryDecision;
     readonly attempts: number;
   }
+
+  type BucketResult =
+    | { result: 'granted' }
+    /** ms until the tokens are there (Infinity: never). */
+    | { result: 'denied'; retryAfter: number }
+    /** More tokens than the bucket holds were asked for. */
+    | { result: 'exceedsBurst'; burst: number };
 
   class TokenBucket {
     constructor(options: { capacity: number; refill?: number; interval?: number });
     readonly capacity: number;
+    /** The capacity (the core's burst). */
+    readonly burst: number;
     readonly available: number;
     tryTake(n?: number): boolean;
+    /** Takes `n` tokens at `now` (default Date.now()) if there are enough; never waits. */
+    tryAcquire(n?: number, now?: number): BucketResult;
     take(n?: number, options?: { signal?: AbortSignal }): Promise<void>;
     wrap<A extends unknown[], R>(fn: (...args: A) => R | Promise<R>): (...args: A) => Promise<R>;
-    refund(n?: number): void;
-    setRate(refill: number, interval?: number): void;
+    refund(n?: number, now?: number): void;
+    setRate(refill: number, interval?: number, now?: number): void;
   }
 
   type Priority = 'critical' | 'normal' | 'sheddable';
@@ -288,6 +305,138 @@ declare namespace CircuitBreaker {
     available(priority?: Priority): number;
     tryAcquire(priority?: Priority): (() => void) | null;
     run<T>(fn: () => Promise<T> | T, options?: { priority?: Priority }): Promise<T>;
+    /** Free slots, reserved ones included (limit - inUse). */
+    readonly free: number;
+    /** Releases refused by releaseSlot so far. */
+    readonly extraReleases: number;
+    /** Takes a slot by priority (the core's slots); give it back with releaseSlot. */
+    acquireSlot(priority?: Priority): boolean;
+    /** Gives back a slot of `priority`; false, and counted in extraReleases, if none was held. */
+    releaseSlot(priority?: Priority): boolean;
+  }
+
+  // ---- the core's own types, driven by the caller (opt-in, for custom integrations) ----
+  // Times are ms; every `now` defaults to Date.now(). The core's u64::MAX
+  // ("never") comes out as Infinity. Bad options throw a TypeError whose
+  // `field` names the option and, when the core rejected the value,
+  // `problem` says how ('zero' | 'outOfRange' | 'notANumber' | 'inconsistent').
+
+  type BreakerState = 'closed' | 'open' | 'halfOpen' | 'forcedOpen' | 'disabled';
+  type TransitionReason =
+    | 'failureRate' | 'slowCallRate' | 'consecutiveFailures' | 'openElapsed'
+    | 'probesPassed' | 'probesFailed' | 'dwellExpired' | 'host';
+
+  interface Transition {
+    from: BreakerState;
+    to: BreakerState;
+    reason: TransitionReason;
+  }
+
+  type Outcome = 'success' | 'failure' | 'timeout' | 'ignored';
+
+  interface ConfigError extends TypeError {
+    code: 'ERR_FUSEWIRE_CONFIG';
+    /** The option at fault, e.g. 'openBackoff.max' or 'window.span'. */
+    field: string;
+    /** Set when the core rejected the value (absent for a wrong type). */
+    problem?: 'zero' | 'outOfRange' | 'notANumber' | 'inconsistent';
+  }
+
+  interface BreakerOptions {
+    /** Trip at this failure percentage (0..100); null turns the rule off. @default 50 */
+    failureRate?: number | null;
+    /** Trip at this slow-call percentage; needs slowCallDuration. @default null */
+    slowCallRate?: number | null;
+    /** ms from which a call is slow. @default 0 */
+    slowCallDuration?: number;
+    /** Also trip after this many failures in a row. @default null */
+    consecutiveFailures?: number | null;
+    /** No rate is judged before the window holds this many calls. @default 10 */
+    minCalls?: number;
+    /** @default 'atLeast' */
+    comparison?: 'atLeast' | 'above';
+    /** What the rates are a share of; 'allCalls' adds ignored and rejected calls. @default 'outcomes' */
+    rateBasis?: 'outcomes' | 'allCalls';
+    /** Probe permits per half-open period. @default 1 */
+    halfOpenProbes?: number;
+    /** @default 'allSucceed' */
+    halfOpenRule?: 'allSucceed' | 'rates';
+    /** ms a half-open period may last; 0 waits for the probes. @default 0 */
+    halfOpenMaxDwell?: number;
+    /** @default 'reopen' */
+    dwellExpiry?: 'reopen' | 'close';
+    /** How long the breaker stays open (n: consecutive openings). @default a constant 1000 ms */
+    openBackoff?: BackoffOptions;
+    /** @default true */
+    resetWindowOnClose?: boolean;
+    /** Seed of openBackoff's jitter. @default 0 */
+    seed?: number;
+    /** The last `count` calls (1..2^20), or `span` ms in `buckets` buckets (1..64, default 10). @default { count: 100 } */
+    window?: { count: number } | { span: number; buckets?: number };
+  }
+
+  type Acquired =
+    | { admitted: true; permit: number; probe: boolean; transition: Transition | null }
+    | { admitted: false; retryAfter: number; state: BreakerState; transition: Transition | null };
+
+  interface BreakerSnapshot {
+    state: BreakerState;
+    generation: number;
+    counts: { successes: number; failures: number; timeouts: number; slow: number; ignored: number; rejected: number };
+    consecutiveFailures: number;
+    probesInFlight: number;
+    openUntil: number;
+    reopens: number;
+    clockRegressions: number;
+    since: number;
+  }
+
+  /** The core circuit breaker: the caller asks, runs the call, and reports. */
+  class Breaker {
+    constructor(options?: BreakerOptions);
+    /** A permit (a number: hand it back exactly once) or a rejection with retryAfter. */
+    tryAcquire(now?: number): Acquired;
+    /** How the call under `permit` ended, after `duration` ms. */
+    record(permit: number, outcome: Outcome, duration?: number, now?: number): Transition | null;
+    /** A permit whose call never ran. */
+    release(permit: number, now?: number): Transition | null;
+    /** Lets time pass (an open period ends, a dwell expires). */
+    poll(now?: number): Transition | null;
+    trip(now?: number): Transition | null;
+    close(now?: number): Transition | null;
+    halfOpen(now?: number): Transition | null;
+    forceOpen(now?: number): Transition | null;
+    disable(now?: number): Transition | null;
+    reset(now?: number): Transition | null;
+    snapshot(now?: number): BreakerSnapshot;
+    /** As of the last call (reads no clock). */
+    readonly state: BreakerState;
+    readonly generation: number;
+  }
+
+  /** A backoff schedule with its own seeded random numbers. */
+  class Backoff {
+    constructor(options?: BackoffOptions & { seed?: number });
+    /** The un-jittered delay before attempt n (0 first), capped. */
+    raw(n: number): number;
+    /** The jittered delay before attempt n, given the previous delay (decorrelated jitter uses it). */
+    delay(n: number, prev?: number): number;
+    /** The cap (Infinity when none). */
+    readonly max: number;
+  }
+
+  /** gRPC-style retry throttling: a failure costs a token, a success earns tokenRatio; retry while more than half is left. */
+  class RetryBudget {
+    constructor(options?: { maxTokens?: number; tokenRatio?: number });
+    recordSuccess(): void;
+    recordFailure(): void;
+    /** canRetry, counting a refusal in throttled. */
+    tryRetry(): boolean;
+    readonly canRetry: boolean;
+    readonly tokens: number;
+    readonly tokensMilli: number;
+    readonly maxTokens: number;
+    readonly throttled: number;
   }
 
   const version: string;

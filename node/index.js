@@ -6,6 +6,7 @@ const CircuitBreaker = require('./lib/circuit');
 const { retry, RetrySchedule } = require('./lib/retry');
 const TokenBucket = require('./lib/bucket');
 const Bulkhead = require('./lib/bulkhead');
+const { Breaker, Backoff, RetryBudget } = require('./lib/core');
 
 module.exports = exports = CircuitBreaker;
 Object.defineProperties(CircuitBreaker, {
@@ -15,5 +16,8 @@ Object.defineProperties(CircuitBreaker, {
   RetrySchedule: { value: RetrySchedule },
   TokenBucket: { value: TokenBucket },
   Bulkhead: { value: Bulkhead },
+  Breaker: { value: Breaker },
+  Backoff: { value: Backoff },
+  RetryBudget: { value: RetryBudget },
   version: { value: require('./package.json').version }
 });

@@ -3,6 +3,7 @@
 // A token bucket on the core's GCRA Bucket, with promise waits.
 
 const { native } = require('./native');
+const { int, ms } = require('./core');
 
 function buildError (msg, code) {
   const e = new Error(msg);
@@ -58,11 +59,26 @@ class TokenBucket {
     };
   }
 
+  /**
+   * Takes `n` tokens at `now` (ms, default Date.now()) if there are enough;
+   * never waits. `{ result: 'granted' }`, `{ result: 'denied', retryAfter }`
+   * (ms until they are there) or `{ result: 'exceedsBurst', burst }`.
+   */
+  tryAcquire (n = 1, now = Date.now()) {
+    const r = this._native.tryAcquire(int('TokenBucket', 'n', n), ms('TokenBucket', 'now', now));
+    if (r === null) return { result: 'granted' };
+    if (r.retryAfter !== undefined) return { result: 'denied', retryAfter: r.retryAfter };
+    return { result: 'exceedsBurst', burst: r.burst };
+  }
+
+  /** The capacity (the core's burst). */
+  get burst () { return this.capacity; }
+
   get available () { return this._native.available(Date.now()); }
 
-  refund (n = 1) { this._native.refund(n, Date.now()); }
+  refund (n = 1, now = Date.now()) { this._native.refund(n, now); }
 
-  setRate (refill, interval = 1000) { this._native.setRate(refill, interval, Date.now()); }
+  setRate (refill, interval = 1000, now = Date.now()) { this._native.setRate(refill, interval, now); }
 }
 
 module.exports = TokenBucket;

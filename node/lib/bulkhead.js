@@ -59,6 +59,22 @@ class Bulkhead {
 
   get inUse () { return this._native.inUse; }
 
+  /** Free slots, reserved ones included (limit - inUse). */
+  get free () { return this._native.available; }
+
+  /** Releases refused so far by releaseSlot (no slot of that priority was held). */
+  get extraReleases () { return this._native.extraReleases; }
+
+  /**
+   * The core's slots by priority, for hosts that carry the priority
+   * themselves: takes a slot, true if one was free. Give it back with
+   * releaseSlot(priority), not with a tryAcquire release function.
+   */
+  acquireSlot (priority) { return this._native.tryAcquire(priorityOf(priority)); }
+
+  /** Gives back a slot of `priority`; false (and counted in extraReleases) if none was held. */
+  releaseSlot (priority) { return this._native.release(priorityOf(priority)); }
+
   available (priority) { return this._native.availableFor(priorityOf(priority)); }
 }
 

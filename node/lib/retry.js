@@ -57,6 +57,16 @@ class RetrySchedule {
     return d < 0 ? null : d;
   }
 
+  /**
+   * After a failed attempt: `{ decision: 'retryAfter', delay }` or
+   * `{ decision: 'giveUp', reason: 'maxAttempts' | 'deadline' }`.
+   */
+  decide (now = Date.now(), retryAfter) {
+    const d = this._native.next(now, retryAfter);
+    if (d >= 0) return { decision: 'retryAfter', delay: d };
+    return { decision: 'giveUp', reason: d === -1 ? 'maxAttempts' : 'deadline' };
+  }
+
   get attempts () { return this._native.attempts; }
 }
 

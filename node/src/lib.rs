@@ -17,10 +17,12 @@
 
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod direct;
 mod engine;
 mod policies;
 mod tally;
 
+pub use direct::{core_backoff, core_breaker, core_budget, CoreBackoff, CoreBreaker, CoreBudget};
 pub use engine::Engine;
 pub use policies::{Bulkhead, RetrySchedule, TokenBucket};
 

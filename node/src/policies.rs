@@ -4,7 +4,7 @@
 use core::num::NonZeroU32;
 
 use fusewire::bulkhead::{Priority, Slot};
-use fusewire::{Backoff, Decision, Jitter, Rate, Retry, RetryPolicy, Schedule};
+use fusewire::{Backoff, ConfigError, Decision, Jitter, Rate, Retry, RetryPolicy, Schedule};
 use napi::{Error, Result, Status};
 use napi_derive::napi;
 
@@ -40,6 +40,14 @@ fn bad_kind(kind: &str) -> Error {
 }
 
 fn backoff_of(s: &BackoffSpec) -> Result<Backoff> {
+    backoff_checked(s)?.map_err(|e| config_error("backoff", e))
+}
+
+/// The core's backoff for `s`: a JS error for an unknown kind or jitter, the
+/// core's own [`ConfigError`] (its field names) for a value it rejects.
+pub(crate) fn backoff_checked(
+    s: &BackoffSpec,
+) -> Result<core::result::Result<Backoff, ConfigError>> {
     let base = ticks(s.base);
     let schedule = match s.kind.as_str() {
         "constant" => Schedule::Constant { delay: base },
@@ -70,7 +78,7 @@ fn backoff_of(s: &BackoffSpec) -> Result<Backoff> {
         }
     };
     let cap = s.max.map(ticks).unwrap_or(u64::MAX);
-    Backoff::new(schedule, jitter, cap).map_err(|e| config_error("backoff", e))
+    Ok(Backoff::new(schedule, jitter, cap))
 }
 
 /// One operation's retry schedule (the core's [`Retry`]).
@@ -126,6 +134,16 @@ impl RetrySchedule {
     }
 }
 
+/// Why a bucket refused: `retryAfter` (ms) when waiting helps, else `burst`
+/// (more tokens were asked for than the bucket holds).
+#[napi(object)]
+pub struct BucketRefusal {
+    /// Ticks until the tokens are there.
+    pub retry_after: Option<f64>,
+    /// The capacity that was exceeded.
+    pub burst: Option<u32>,
+}
+
 /// A token bucket (the core's GCRA [`fusewire::Bucket`]).
 #[napi]
 pub struct TokenBucket {
@@ -156,6 +174,23 @@ impl TokenBucket {
                 Some(wait) => (wait as f64).max(1.0),
                 None => -1.0,
             },
+        }
+    }
+
+    /// Takes `n` tokens at `now`: null when taken, else the core's refusal
+    /// as it is (`retryAfter` not rounded up, or the burst exceeded).
+    #[napi]
+    pub fn try_acquire(&mut self, n: u32, now: f64) -> Option<BucketRefusal> {
+        match self.inner.try_acquire(n, ticks(now)) {
+            Ok(()) => None,
+            Err(fusewire::Refused::Denied(d)) => Some(BucketRefusal {
+                retry_after: Some(crate::direct::ms_out(d.retry_after)),
+                burst: None,
+            }),
+            Err(fusewire::Refused::ExceedsBurst { burst }) => Some(BucketRefusal {
+                retry_after: None,
+                burst: Some(burst),
+            }),
         }
     }
 
@@ -230,6 +265,18 @@ impl Bulkhead {
     #[napi(getter)]
     pub fn in_use(&self) -> u32 {
         self.inner.in_use()
+    }
+
+    /// Free slots, reserved ones included (`limit - inUse`).
+    #[napi(getter)]
+    pub fn available(&self) -> u32 {
+        self.inner.available()
+    }
+
+    /// Releases refused so far (no slot of that priority was held).
+    #[napi(getter)]
+    pub fn extra_releases(&self) -> f64 {
+        self.inner.extra_releases() as f64
     }
 
     /// Slots free for `priority`.

@@ -1,25 +1,40 @@
 'use strict';
 // The Node runner of the conformance vectors, through the public API of the
-// `fusewire` npm package (node/). Its policies read Date.now(), so the runner
-// sets Date.now to each step's tick (ms): the door's tick is the millisecond.
-// Ticks must be below 2^53 (a JS number). Prints every scenario it cannot
-// express and every result field the API does not show; fails on a difference.
+// `fusewire` npm package (node/): the core types it exports (Breaker, Backoff,
+// RetryBudget) and the policies (RetrySchedule, TokenBucket, Bulkhead). Steps
+// pass their `now` where the API takes one; Date.now is also set to each
+// step's tick (ms), for the calls that read the clock. Ticks must be below
+// 2^53 (a JS number). The door's names (camelCase options and states) are
+// mapped to the vectors' here, so the mapping is checked too. Prints every
+// scenario it cannot express and every result field the API does not show;
+// fails on a difference.
 
 const fs = require('node:fs');
 const path = require('node:path');
 
 const fusewire = require(process.env.FUSEWIRE_NODE || path.join(__dirname, '..', '..', 'node'));
-const { RetrySchedule, TokenBucket, Bulkhead } = fusewire;
+const { RetrySchedule, TokenBucket, Bulkhead, Breaker, Backoff, RetryBudget } = fusewire;
 
 class Skip extends Error {}
 let now = 0;
 Date.now = () => now;
 
+const U64_MAX = '18446744073709551615';
+// The door gives the core's u64::MAX ("never": a forced-open wait, a
+// saturated delay) as Infinity and takes Infinity for an absent cap; every
+// other tick must be below 2^53.
+const AS_INFINITY = new Set(['retry_after', 'open_until', 'since', 'value', 'delay', 'cap']);
 const big = (v) => typeof v === 'string' && /^[0-9]+$/.test(v);
-function fits (v) {
-  if (Array.isArray(v)) return v.every(fits);
-  if (v && typeof v === 'object') return Object.values(v).every(fits);
+function fits (v, key) {
+  if (Array.isArray(v)) return v.every((x) => fits(x));
+  if (v && typeof v === 'object') return Object.entries(v).every(([k, x]) => fits(x, k));
+  if (v === U64_MAX && AS_INFINITY.has(key)) return true;
   return !big(v) && !(typeof v === 'number' && v > Number.MAX_SAFE_INTEGER);
+}
+function infinite (v, key) {
+  if (Array.isArray(v)) return v.map((x) => infinite(x));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, infinite(x, k)]));
+  return v === U64_MAX && AS_INFINITY.has(key) ? Infinity : v;
 }
 
 function backoffSpec (c) {
@@ -32,13 +47,146 @@ function backoffSpec (c) {
   return spec;
 }
 
+// The door's names back to the vectors' (snake case).
+const snake = (v) => v.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
+const camel = (v) => v.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
+
+// A core config error's field as the Node door names it (checked exactly).
+const FIELD = {
+  failure_rate: 'failureRate',
+  slow_call_rate: 'slowCallRate',
+  slow_call_duration: 'slowCallDuration',
+  consecutive_failures: 'consecutiveFailures',
+  half_open_probes: 'halfOpenProbes',
+  'schedule.delay': 'base',
+  'schedule.base': 'base',
+  'schedule.factor_milli': 'factor',
+  cap: 'max',
+  'jitter.percent': 'jitterPercent',
+  span: 'window.span',
+  buckets: 'window.buckets',
+  max_tokens: 'maxTokens',
+  token_ratio_milli: 'tokenRatio'
+};
+const doorField = (f) => f.startsWith('open_backoff.') ? 'openBackoff.' + doorField(f.slice(13)) : (FIELD[f] ?? f);
+
+/** A construction error: `{ field, problem }` in the vectors' words when the door names them. */
+function configError (e) {
+  if (!(e instanceof TypeError) && !(e instanceof Error)) throw e;
+  if (typeof e.field === 'string' && typeof e.problem === 'string') {
+    return { config_error: { field: e.field, problem: snake(e.problem) } };
+  }
+  return { config_error: 'raised' };
+}
+
+function transition (t) {
+  return t === null ? null : { from: snake(t.from), to: snake(t.to), reason: snake(t.reason) };
+}
+
+const rate = (v) => (v === 'nan' ? NaN : v);
+
+function breakerOptions (c) {
+  const o = {};
+  for (const [k, v] of Object.entries(c)) {
+    if (k === 'window' || k === 'open_backoff') continue;
+    if (k === 'failure_rate' || k === 'slow_call_rate') o[camel(k)] = rate(v);
+    else if (['comparison', 'rate_basis', 'half_open_rule', 'dwell_expiry'].includes(k)) o[camel(k)] = camel(v);
+    else o[camel(k)] = v;
+  }
+  if (c.open_backoff) o.openBackoff = backoffSpec(c.open_backoff);
+  const w = c.window || { count: 16 };
+  o.window = w.time ? { span: w.time.span, buckets: w.time.buckets } : { count: w.count };
+  return o;
+}
+
+function runBreaker (sc) {
+  let b;
+  try {
+    b = new Breaker(breakerOptions(sc.config));
+  } catch (e) {
+    return configError(e);
+  }
+  const permits = new Map();
+  return sc.steps.map((st) => {
+    const permit = () => st.permit_raw !== undefined ? st.permit_raw : permits.get(st.permit);
+    const out = {};
+    switch (st.op) {
+      case 'acquire': {
+        const r = b.tryAcquire(st.now);
+        out.admitted = r.admitted;
+        if (r.admitted) {
+          out.probe = r.probe;
+          if (st.as !== undefined) permits.set(st.as, r.permit);
+        } else {
+          out.retry_after = r.retryAfter;
+          if (snake(r.state) !== snake(b.state)) out.refused_in = r.state;
+        }
+        out.transition = transition(r.transition);
+        break;
+      }
+      case 'record':
+        out.transition = transition(b.record(permit(), st.outcome, st.duration ?? 0, st.now));
+        break;
+      case 'release':
+        out.transition = transition(b.release(permit(), st.now));
+        break;
+      case 'poll': case 'trip': case 'close': case 'force_open': case 'disable': case 'reset':
+        out.transition = transition(b[camel(st.op)](st.now));
+        break;
+      case 'snapshot': {
+        const s = b.snapshot(st.now);
+        for (const [k, v] of Object.entries(s)) {
+          if (k !== 'state') out[snake(k)] = v;
+        }
+        if (s.state !== b.state) out.snapshot_state = s.state;
+        break;
+      }
+      default:
+        throw new Error(`unknown breaker op ${st.op}`);
+    }
+    out.state = snake(b.state);
+    return out;
+  });
+}
+
+function runBackoff (sc) {
+  const c = sc.config;
+  let b;
+  try {
+    b = new Backoff({ ...backoffSpec(c), seed: c.seed });
+  } catch (e) {
+    return configError(e);
+  }
+  return sc.steps.map((st) => st.op === 'raw' ? { value: b.raw(st.n) } : { delay: b.delay(st.n, st.prev ?? 0) });
+}
+
+function runBudget (sc) {
+  const c = sc.config;
+  let b;
+  try {
+    b = new RetryBudget({ maxTokens: c.max_tokens, tokenRatio: c.token_ratio_milli / 1000 });
+  } catch (e) {
+    return configError(e);
+  }
+  return sc.steps.map((st) => {
+    const out = {};
+    if (st.op === 'success') b.recordSuccess();
+    else if (st.op === 'failure') b.recordFailure();
+    else if (st.op === 'try_retry') out.ok = b.tryRetry();
+    out.can_retry = b.canRetry;
+    out.tokens_milli = b.tokensMilli;
+    out.throttled = b.throttled;
+    return out;
+  });
+}
+
 function runRetry (sc) {
   const c = sc.config;
   let r;
   try {
     r = new RetrySchedule({ backoff: backoffSpec(c.backoff), maxAttempts: c.max_attempts, maxElapsed: c.max_elapsed ?? undefined, seed: c.seed });
   } catch (e) {
-    return 'config_error';
+    return configError(e);
   }
   return sc.steps.map((st) => {
     now = st.now;
@@ -46,9 +194,10 @@ function runRetry (sc) {
     if (st.op === 'start') {
       r.start(now);
     } else {
-      const d = r.next(now, st.server_retry_after);
-      if (d === null) out.decision = 'give_up';
-      else { out.decision = 'retry_after'; out.delay = d; }
+      const d = r.decide(now, st.server_retry_after);
+      out.decision = snake(d.decision);
+      if (d.decision === 'giveUp') out.reason = snake(d.reason);
+      else out.delay = d.delay;
     }
     out.attempts = r.attempts;
     return out;
@@ -61,14 +210,16 @@ function runBucket (sc) {
   try {
     b = new TokenBucket({ capacity: c.burst, refill: c.tokens, interval: c.period });
   } catch (e) {
-    return 'config_error';
+    return configError(e);
   }
   return sc.steps.map((st) => {
     now = st.now;
     const out = {};
     if (st.op === 'acquire' || st.op === 'acquire_one') {
-      const n = st.op === 'acquire' ? st.n : 1;
-      out.result = b.tryTake(n) ? 'granted' : (n > c.burst ? 'exceeds_burst' : 'denied');
+      const r = b.tryAcquire(st.op === 'acquire' ? st.n : 1, now);
+      out.result = snake(r.result);
+      if (r.result === 'denied') out.retry_after = r.retryAfter;
+      if (r.result === 'exceedsBurst') out.burst = r.burst;
     } else if (st.op === 'refund') {
       b.refund(st.n);
     } else if (st.op === 'set_rate') {
@@ -85,43 +236,25 @@ function runBulkhead (sc) {
   try {
     b = new Bulkhead({ limit: c.limit, reserveCritical: c.reserve_critical ?? 0, reserveNormal: c.reserve_normal ?? 0 });
   } catch (e) {
-    return 'config_error';
-  }
-  const held = { critical: [], normal: [], sheddable: [] };
-  for (const st of sc.steps) {
-    if (st.op === 'release' && !st.expect.released) {
-      throw new Skip('an over-release: the release closure tryAcquire returns can run only once');
-    }
+    return configError(e);
   }
   return sc.steps.map((st) => {
     const out = {};
-    if (st.op === 'acquire') {
-      const release = b.tryAcquire(st.priority);
-      out.admitted = release !== null;
-      if (release) held[st.priority].push(release);
-    } else {
-      const release = held[st.priority].pop();
-      out.released = release !== undefined;
-      if (release) release();
-    }
+    if (st.op === 'acquire') out.admitted = b.acquireSlot(st.priority);
+    else out.released = b.releaseSlot(st.priority);
     out.in_use = b.inUse;
+    out.available = b.free;
     out.available_for = ['critical', 'normal', 'sheddable'].map((p) => b.available(p));
+    out.extra_releases = b.extraReleases;
     return out;
   });
 }
 
-const RUNNERS = { retry: runRetry, bucket: runBucket, bulkhead: runBulkhead };
-const NOT_EXPRESSIBLE = {
-  breaker: "CircuitBreaker is opossum's API (promises, timers, opossum's tally); no now-injected core breaker is public",
-  backoff: 'no public Backoff: schedules are reachable only through RetrySchedule',
-  budget: 'the Node door has no retry budget'
-};
-// Result fields the public API does not show, so they are not compared.
-const UNCHECKED = {
-  retry: ['reason'],
-  bucket: ['retry_after', 'burst'],
-  bulkhead: ['available', 'extra_releases']
-};
+const RUNNERS = { breaker: runBreaker, backoff: runBackoff, budget: runBudget, retry: runRetry, bucket: runBucket, bulkhead: runBulkhead };
+// Components the door cannot run at all, each with why (none today).
+const NOT_EXPRESSIBLE = {};
+// Result fields the public API does not show, so they are not compared (none today).
+const UNCHECKED = {};
 // Known differences from the core, reported instead of failing the run.
 // Differences the Node door has on purpose (none today); each entry names why.
 const KNOWN = {};
@@ -135,18 +268,20 @@ function project (want, comp) {
   return w;
 }
 
-const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+const show = (o) => JSON.stringify(o, (k, v) => v === Infinity ? 'Infinity' : v);
+const same = (a, b) => show(a) === show(b);
 
 function main (files) {
   let passed = 0; let failed = 0;
-  const skipped = []; const known = [];
+  const skipped = []; const known = []; const unnamed = new Set();
   for (const file of files) {
     const doc = JSON.parse(fs.readFileSync(file, 'utf8'));
     const comp = doc.component;
-    for (const sc of doc.scenarios) {
+    for (let sc of doc.scenarios) {
       const label = `${comp}/${sc.name}`;
       if (NOT_EXPRESSIBLE[comp]) { skipped.push([label, NOT_EXPRESSIBLE[comp]]); continue; }
-      if (!fits(sc)) { skipped.push([label, 'ticks above 2^53 are not exact as JS numbers']); continue; }
+      if (!fits(sc)) { skipped.push([label, 'ticks above 2^53 (other than u64::MAX as Infinity) are not exact as JS numbers']); continue; }
+      sc = infinite(sc);
       let got;
       try {
         got = RUNNERS[comp](sc);
@@ -155,9 +290,18 @@ function main (files) {
         throw e;
       }
       let ok = true; let why = '';
-      if (sc.config_error || got === 'config_error') {
-        ok = Boolean(sc.config_error) === (got === 'config_error');
-        why = `config error expected ${JSON.stringify(sc.config_error)}, got ${got === 'config_error' ? 'an error' : 'none'}`;
+      const gotError = Array.isArray(got) ? undefined : got.config_error;
+      if (sc.config_error || gotError) {
+        let want = sc.config_error;
+        if (want && gotError === 'raised') {
+          // The door threw without naming the field: only the error itself is checked.
+          unnamed.add(comp);
+          want = 'raised';
+        } else if (want) {
+          want = { field: doorField(want.field), problem: want.problem };
+        }
+        ok = same(want, gotError);
+        why = `config error expected ${JSON.stringify(want)}, got ${JSON.stringify(gotError ?? 'none')}`;
       } else {
         for (let i = 0; i < sc.steps.length; i++) {
           const want = project(sc.steps[i].expect, comp);
@@ -165,7 +309,7 @@ function main (files) {
           const norm = (o) => Object.fromEntries(Object.entries(o).sort());
           if (!same(norm(want), norm(got[i]))) {
             ok = false;
-            why = `step ${i} ${sc.steps[i].op}\n  expected ${JSON.stringify(norm(want))}\n  got      ${JSON.stringify(norm(got[i]))}`;
+            why = `step ${i} ${sc.steps[i].op}\n  expected ${show(norm(want))}\n  got      ${show(norm(got[i]))}`;
             break;
           }
         }
@@ -177,7 +321,10 @@ function main (files) {
   }
   for (const [label, why] of skipped) console.log(`node: skipped ${label}: ${why}`);
   for (const [label, why, diff] of known) console.log(`node: KNOWN DIFFERENCE ${label}: ${why}\n  ${diff}`);
-  const unchecked = Object.entries(UNCHECKED).map(([c, f]) => `${c} ${f.join(', ')}`).join('; ');
+  const unchecked = [
+    ...Object.entries(UNCHECKED).map(([c, f]) => `${c} ${f.join(', ')}`),
+    ...[...unnamed].sort().map((c) => `${c} config_error field and problem (the door's error does not name them)`)
+  ].join('; ') || 'none';
   console.log(`node: ${passed} scenarios passed, ${failed} failed, ${known.length} known differences, ${skipped.length} skipped (listed above); unchecked fields: ${unchecked}`);
   return failed ? 1 : 0;
 }

@@ -21,3 +21,24 @@ const ok: boolean = bucket.tryTake();
 const bh = new Bulkhead({ limit: 4, reserveCritical: 1 });
 const v: Promise<number> = bh.run(async () => 1, { priority: 'critical' });
 console.log(signal, n, r, delays, ok, v, CircuitBreaker.version);
+// The core's own types.
+import { Breaker, Backoff, RetryBudget, RetrySchedule } from 'fusewire';
+const core = new Breaker({ failureRate: null, consecutiveFailures: 3, window: { span: 10000, buckets: 10 }, openBackoff: { kind: 'exponential', base: 1000, max: 60000 } });
+const got = core.tryAcquire(0);
+if (got.admitted) {
+  const t: CircuitBreaker.Transition | null = core.record(got.permit, 'failure', 12, 5);
+  console.log(t?.reason);
+} else {
+  const wait: number = got.retryAfter;
+  console.log(wait, got.state);
+}
+const snap: CircuitBreaker.BreakerSnapshot = core.snapshot();
+const state: CircuitBreaker.BreakerState = core.state;
+const d: number = new Backoff({ kind: 'constant', base: 10, jitter: 'full', seed: 1 }).delay(0);
+const budget = new RetryBudget({ maxTokens: 10, tokenRatio: 0.1 });
+const can: boolean = budget.tryRetry();
+const dec = new RetrySchedule({ maxAttempts: 2 }).decide(0);
+if (dec.decision === 'giveUp') console.log(dec.reason);
+const br = bucket.tryAcquire(1, 0);
+if (br.result === 'denied') console.log(br.retryAfter);
+console.log(snap.counts.failures, state, d, can, bh.free, bh.extraReleases, bh.releaseSlot('normal'));
