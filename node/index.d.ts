@@ -317,9 +317,8 @@ declare namespace CircuitBreaker {
 
   // ---- the core's own types, driven by the caller (opt-in, for custom integrations) ----
   // Times are ms; every `now` defaults to Date.now(). The core's u64::MAX
-  // ("never") comes out as Infinity. Bad options throw a TypeError whose
-  // `field` names the option and, when the core rejected the value,
-  // `problem` says how ('zero' | 'outOfRange' | 'notANumber' | 'inconsistent').
+  // ("never") comes out as Infinity. Bad options and arguments throw a
+  // ConfigError (a TypeError) whose `field` names them.
 
   type BreakerState = 'closed' | 'open' | 'halfOpen' | 'forcedOpen' | 'disabled';
   type TransitionReason =
