@@ -334,8 +334,8 @@ class CircuitBreaker extends EventEmitter {
     if (this._state === SHUTDOWN) {
       return Promise.reject(buildError('The circuit has been shutdown.', 'ESHUTDOWN'));
     }
+    // `args` is the fresh rest array of fire()/call(): no copy needed.
     const rest = args;
-    args = args.slice();
     const status = this._status;
     let now = Date.now();
     status._push(R_FIRE, now, 0, 0);
