@@ -124,8 +124,8 @@ def main() -> None:
     load = os.getloadavg()[0]
     lines += [
         "",
-        f"Load average at the run: {load:.1f} on {os.cpu_count()} CPUs (other engineers' builds), so "
-        "every figure here is inflated by contention; compare ratios within one run. One read of the "
+        f"Load average at the run: {load:.1f} on {os.cpu_count()} CPUs; the machine is shared, so "
+        "absolute figures move between runs: compare ratios within one run. One read of the "
         f"monotonic clock costs about {clock_ns:.0f} ns on this VM (`time.monotonic_ns()` minus a "
         "bare call); the breaker reads it once per successful call (twice when the slow-call rule "
         "or a time window needs the end time), the bucket once, retry and bulkhead never on the "
