@@ -84,6 +84,7 @@ impl Rate {
     /// Sub-ticks to whole ticks, rounding up, saturating. Integral rates
     /// (`N == 1`) divide by nothing, and 64-bit amounts avoid the slow
     /// 128-bit division: the deny path is a hot path too.
+    #[inline]
     fn ticks_for(&self, sub_ticks: u128) -> u64 {
         let n = u64::from(self.tokens);
         let (hi, lo) = ((sub_ticks >> 64) as u64, sub_ticks as u64);
@@ -108,6 +109,7 @@ impl Rate {
 /// one both [`Bucket`] and the shared form run: taking `n` tokens costs
 /// `n * P` and is allowed while the debt stays within `burst * P`. Returns
 /// the debt after taking, or the exact wait.
+#[inline]
 pub(crate) fn take_from_debt(
     debt: u128,
     n: u32,
@@ -212,6 +214,7 @@ impl Bucket {
     }
 
     /// Takes `n` tokens at `now`, all or none. `n == 0` always succeeds.
+    #[inline]
     pub fn try_acquire(&mut self, n: u32, now: u64) -> Result<(), Refused> {
         if n == 0 {
             return Ok(());
@@ -226,10 +229,12 @@ impl Bucket {
 
     /// Takes one token at `now`: [`Bucket::try_acquire`] for the common case,
     /// which cannot exceed the burst.
+    #[inline]
     pub fn try_acquire_one(&mut self, now: u64) -> Result<(), Denied> {
         self.take(1, now)
     }
 
+    #[inline]
     fn take(&mut self, n: u32, now: u64) -> Result<(), Denied> {
         let now_s = self.now_s(now);
         let after = take_from_debt(self.tat.saturating_sub(now_s), n, self.rate, self.burst)?;
