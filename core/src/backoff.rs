@@ -27,6 +27,7 @@
 //! Jitter modes follow the AWS Architecture Blog post "Exponential Backoff
 //! And Jitter" (Brooker, 2015).
 
+use crate::div;
 use crate::error::{ConfigError, ConfigResult, Field, Problem};
 use crate::rng::Rng;
 
@@ -257,9 +258,11 @@ impl Backoff {
             Jitter::Equal => c / 2 + rng.between(0, c - c / 2),
             Jitter::Proportional { percent } => {
                 // c * p / 100 without a 128-bit product: p <= 100, so
-                // (c / 100) * p <= c, and (c % 100) * p < 10_000.
-                let p = u64::from(percent);
-                let spread = c / 100 * p + c % 100 * p / 100;
+                // (c / 100) * p <= c, and (c % 100) * p < 10_000 (a 32-bit
+                // division); c / 100 in 32-bit digits (no 64-bit division).
+                let p = u32::from(percent);
+                let (q, r) = div::div_rem(c, 100);
+                let spread = q * u64::from(p) + u64::from(r * p / 100);
                 rng.between(c - spread, c.saturating_add(spread))
             }
             Jitter::Decorrelated => {
@@ -343,8 +346,9 @@ mod tests {
             c in prop_oneof![0u64..1000, any::<u64>(), Just(u64::MAX)],
             percent in 1u8..=100,
         ) {
-            let p = u64::from(percent);
-            prop_assert_eq!(c / 100 * p + c % 100 * p / 100, spread_reference(c, percent));
+            let p = u32::from(percent);
+            let (q, r) = div::div_rem(c, 100);
+            prop_assert_eq!(q * u64::from(p) + u64::from(r * p / 100), spread_reference(c, percent));
             let b = Backoff::new(
                 Schedule::Constant { delay: c.max(1) },
                 Jitter::Proportional { percent },

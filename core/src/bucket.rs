@@ -34,6 +34,7 @@
 use core::fmt;
 use core::num::NonZeroU32;
 
+use crate::div;
 use crate::error::{ConfigError, ConfigResult, Field, Problem};
 
 /// A refill rate: `tokens` per `period` ticks, kept in lowest terms.
@@ -44,7 +45,10 @@ pub struct Rate {
     tokens: u32,
 }
 
-const fn gcd(mut a: u64, mut b: u64) -> u64 {
+/// `gcd(a, b)` for `a != 0`: one 64-by-32 step (`gcd(a, b) = gcd(a, b mod a)`),
+/// then Euclid on 32 bits, so no 64-bit division routine is linked.
+const fn gcd(a: u32, b: u64) -> u32 {
+    let (mut a, mut b) = (a, div::div_rem(b, a).1);
     while b != 0 {
         let t = a % b;
         a = b;
@@ -63,11 +67,10 @@ impl Rate {
         if period == 0 {
             return Err(ConfigError::of(Field::Period, Problem::Zero));
         }
-        let g = gcd(tokens as u64, period);
+        let g = gcd(tokens, period);
         Ok(Self {
-            // g divides tokens, so the quotient fits in u32.
-            tokens: (tokens as u64 / g) as u32,
-            period: period / g,
+            tokens: tokens / g,
+            period: div::div_rem(period, g).0,
         })
     }
 
@@ -82,26 +85,25 @@ impl Rate {
     }
 
     /// Sub-ticks to whole ticks, rounding up, saturating. Integral rates
-    /// (`N == 1`) divide by nothing, and 64-bit amounts avoid the slow
-    /// 128-bit division: the deny path is a hot path too.
+    /// (`N == 1`) divide by nothing; others divide by `N < 2^32` in 32-bit
+    /// digits (no 128- or 64-bit division routine): the deny path is a hot
+    /// path too.
     #[inline]
     fn ticks_for(&self, sub_ticks: u128) -> u64 {
-        let n = u64::from(self.tokens);
+        let n = self.tokens;
         let (hi, lo) = ((sub_ticks >> 64) as u64, sub_ticks as u64);
-        if hi == 0 {
-            return if n == 1 { lo } else { lo.div_ceil(n) };
-        }
-        if hi >= n {
+        if hi >= u64::from(n) {
             // The quotient is at least 2^64.
             return u64::MAX;
         }
-        // Long division by N < 2^32 in two 32-bit steps: each partial
-        // dividend is below N * 2^32, so it fits a u64 (no 128-bit division).
-        let t = hi << 32 | lo >> 32;
-        let (q1, r) = (t / n, t % n);
-        let t = r << 32 | (lo & 0xFFFF_FFFF);
-        let (q0, r) = (t / n, t % n);
-        (q1 << 32 | q0).saturating_add(u64::from(r != 0))
+        if n == 1 {
+            // hi == 0 here.
+            return lo;
+        }
+        // Long division of hi:lo by N; hi < N is the first remainder.
+        let (q1, r) = div::step(hi as u32, (lo >> 32) as u32, n);
+        let (q0, r) = div::step(r, lo as u32, n);
+        (u64::from(q1) << 32 | u64::from(q0)).saturating_add(u64::from(r != 0))
     }
 }
 
@@ -480,6 +482,41 @@ mod tests {
         }
     }
 
+    /// `Rate::new` as first written: Euclid on `u64`.
+    fn rate_reference(tokens: u32, period: u64) -> Rate {
+        let (mut a, mut b) = (u64::from(tokens), period);
+        while b != 0 {
+            let t = a % b;
+            a = b;
+            b = t;
+        }
+        Rate {
+            tokens: (u64::from(tokens) / a) as u32,
+            period: period / a,
+        }
+    }
+
+    #[test]
+    fn rate_extremes_equal_the_64_bit_euclid() {
+        let big = [1, 2, 3, 1000, 1 << 31, u32::MAX - 1, u32::MAX];
+        for tokens in big {
+            for period in [
+                1,
+                2,
+                1000,
+                u64::from(tokens),
+                u64::from(tokens) * u64::from(u32::MAX),
+                u64::from(u32::MAX) + 1,
+                1 << 63,
+                u64::MAX - 1,
+                u64::MAX,
+            ] {
+                let got = Rate::new(tokens, period).unwrap();
+                assert_eq!(got, rate_reference(tokens, period), "{tokens} {period}");
+            }
+        }
+    }
+
     /// The leaky-bucket reading of the same rule, in units of
     /// 1/period token, with monotone time: tokens arrive at `tokens` per tick.
     struct Model {
@@ -570,6 +607,22 @@ mod tests {
             // Just below and at a multiple of N, where the rounding flips.
             let m = s - s % u128::from(tokens);
             prop_assert_eq!(rate.ticks_for(m), ticks_for_reference(rate, m));
+        }
+
+        #[test]
+        fn rate_equals_the_64_bit_euclid(
+            tokens in prop_oneof![1u32..100, 1u32..=u32::MAX, Just(u32::MAX)],
+            period in prop_oneof![1u64..10_000, 1u64..=u64::MAX, Just(u64::MAX)],
+            // A period sharing a large factor with the tokens, where the
+            // gcd is far from 1.
+            shared in prop_oneof![Just(None), (1u32..=u32::MAX, 1u64..1 << 32).prop_map(Some)],
+        ) {
+            let (tokens, period) = match shared {
+                Some((g, k)) => (tokens.max(1) / g.max(1) * g, u64::from(g) * k),
+                None => (tokens, period),
+            };
+            let tokens = tokens.max(1);
+            prop_assert_eq!(Rate::new(tokens, period).unwrap(), rate_reference(tokens, period));
         }
 
         #[test]

@@ -42,6 +42,7 @@ pub mod bucket;
 pub mod budget;
 pub mod bulkhead;
 pub mod clock;
+mod div;
 pub mod error;
 pub mod histogram;
 pub mod retry;
