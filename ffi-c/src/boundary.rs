@@ -51,10 +51,56 @@ pub(crate) fn need<T>(p: *const T) -> Result<*const T, fusewire_status> {
 /// # Safety
 /// A non-NULL `p` must point to a readable, initialised `T`.
 #[inline(always)]
-pub(crate) unsafe fn read_in<T: Copy>(p: *const T) -> Result<T, fusewire_status> {
+pub(crate) unsafe fn read_in<T: ReadC>(p: *const T) -> Result<T, fusewire_status> {
     // SAFETY: non-NULL checked; readability is the caller's contract.
-    need(p).map(|p| unsafe { ptr::read_unaligned(p) })
+    need(p).map(|p| unsafe { T::read_c(p) })
 }
+
+/// A value C hands in, read without assuming alignment.
+///
+/// Structs are read field by field (see [`read_c_fields`]): one
+/// `read_unaligned` of a whole 40- or 104-byte config is a `memcpy` call,
+/// which on firmware links the generic 730-byte routine; field reads are a
+/// few loads each.
+pub(crate) trait ReadC: Sized {
+    /// Reads `*p`.
+    ///
+    /// # Safety
+    /// `p` is non-NULL and points to a readable, initialised `Self`.
+    unsafe fn read_c(p: *const Self) -> Self;
+}
+
+macro_rules! read_c_scalar {
+    ($($t:ty),*) => {$(
+        impl ReadC for $t {
+            #[inline(always)]
+            unsafe fn read_c(p: *const Self) -> Self {
+                // SAFETY: the caller's contract.
+                unsafe { ptr::read_unaligned(p) }
+            }
+        }
+    )*};
+}
+read_c_scalar!(u8, u32, u64, f32);
+
+/// Implements [`ReadC`] for a config struct by reading each listed field
+/// (every field: a missing one does not compile).
+macro_rules! read_c_fields {
+    ($t:ty { $($f:ident),* $(,)? }) => {
+        impl $crate::boundary::ReadC for $t {
+            #[inline(always)]
+            unsafe fn read_c(p: *const Self) -> Self {
+                // SAFETY: the caller's contract; each field lies inside `*p`.
+                unsafe {
+                    Self {
+                        $($f: $crate::boundary::ReadC::read_c(core::ptr::addr_of!((*p).$f)),)*
+                    }
+                }
+            }
+        }
+    };
+}
+pub(crate) use read_c_fields;
 
 /// Writes an optional out-parameter (NULL means "not wanted").
 ///

@@ -24,6 +24,12 @@ pub struct fusewire_bucket_config {
     pub burst: u32,
 }
 
+crate::boundary::read_c_fields!(fusewire_bucket_config {
+    period,
+    tokens,
+    burst
+});
+
 /// A token bucket. Declare it `static` or on the stack; initialise with
 /// `fusewire_bucket_init`.
 #[repr(C)]

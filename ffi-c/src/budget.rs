@@ -20,6 +20,11 @@ pub struct fusewire_budget_config {
     pub token_ratio_milli: u32,
 }
 
+crate::boundary::read_c_fields!(fusewire_budget_config {
+    max_tokens,
+    token_ratio_milli
+});
+
 /// A retry budget. Declare it `static` or on the stack; initialise with
 /// `fusewire_budget_init`.
 #[repr(C)]

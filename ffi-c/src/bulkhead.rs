@@ -38,6 +38,12 @@ pub struct fusewire_bulkhead_config {
     pub reserve_normal: u32,
 }
 
+crate::boundary::read_c_fields!(fusewire_bulkhead_config {
+    limit,
+    reserve_critical,
+    reserve_normal
+});
+
 /// A bulkhead. Declare it `static` or on the stack; initialise with
 /// `fusewire_bulkhead_init`.
 #[repr(C)]

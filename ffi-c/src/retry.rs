@@ -23,6 +23,13 @@ pub struct fusewire_retry_config {
     pub max_attempts: u32,
 }
 
+crate::boundary::read_c_fields!(fusewire_retry_config {
+    backoff,
+    max_elapsed,
+    seed,
+    max_attempts
+});
+
 /// One operation's retry state. Declare it `static` or on the stack;
 /// initialise with `fusewire_retry_init`.
 #[repr(C)]

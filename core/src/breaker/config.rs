@@ -117,6 +117,9 @@ impl BreakerConfig {
     /// Errors: `failure_rate` / `slow_call_rate` NaN or outside 0..=100;
     /// `slow_call_duration` zero while `slow_call_rate` is set;
     /// `consecutive_failures` of `Some(0)`; `half_open_probes` zero.
+    // Inline: built where it is used, the config is not moved into `Rules`
+    // through a `memcpy` call (which links a 730-byte routine on firmware).
+    #[inline]
     pub const fn validate(self) -> ConfigResult<Rules> {
         let failure = match percent(Field::FailureRate, self.failure_rate) {
             Ok(v) => v,

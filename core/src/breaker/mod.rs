@@ -36,7 +36,6 @@ pub struct Breaker<W> {
     rules: Rules,
     window: W,
     rng: Rng,
-    state: State,
     generation: u32,
     since: u64,
     open_until: u64,
@@ -46,6 +45,9 @@ pub struct Breaker<W> {
     probes: Probes,
     last_now: u64,
     clock_regressions: u32,
+    // Last, so no padding sits mid-struct: padding made a new breaker's
+    // zeroed fields one `memcpy` from the stack instead of plain stores.
+    state: State,
 }
 
 impl<W: Window + Default> Breaker<W> {
