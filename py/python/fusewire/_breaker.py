@@ -5,11 +5,11 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Awaitable
 from types import TracebackType
-from typing import Any, Callable, TypeVar
+from typing import Callable, TypeVar
 
 from . import _native
 from ._types import ParamSpec, State
-from ._wrap import is_async, wrap_async, wrap_sync
+from ._wrap import decorate
 
 __all__ = ["CircuitBreaker"]
 
@@ -35,14 +35,7 @@ class CircuitBreaker(_native.Breaker):
     """
 
     def __call__(self, func: Callable[P, R]) -> Callable[P, R]:
-        if is_async(func):
-            afunc: Callable[..., Awaitable[Any]] = func  # type: ignore[assignment]
-
-            async def guarded(*args: Any, **kwargs: Any) -> Any:
-                return await self.call_async(afunc, *args, **kwargs)
-
-            return wrap_async(func, guarded)  # type: ignore[no-any-return]
-        return wrap_sync(self, func)
+        return decorate(self, func)
 
     async def call_async(
         self, func: Callable[P, Awaitable[R]], /, *args: P.args, **kwargs: P.kwargs

@@ -7,12 +7,12 @@ import math
 import time
 from collections.abc import Awaitable
 from types import TracebackType
-from typing import Any, Callable, TypeVar
+from typing import Callable, TypeVar
 
 from . import _native
 from ._errors import RateLimited
 from ._types import ParamSpec
-from ._wrap import is_async, wrap_async, wrap_sync
+from ._wrap import decorate
 
 __all__ = ["Bulkhead", "TokenBucket"]
 
@@ -59,15 +59,7 @@ class TokenBucket(_native.TokenBucket):
             await asyncio.sleep(delay)
 
     def __call__(self, func: Callable[P, R]) -> Callable[P, R]:
-        if is_async(func):
-            afunc: Callable[..., Awaitable[Any]] = func  # type: ignore[assignment]
-
-            async def limited(*args: Any, **kwargs: Any) -> Any:
-                self.acquire()
-                return await afunc(*args, **kwargs)
-
-            return wrap_async(func, limited)  # type: ignore[no-any-return]
-        return wrap_sync(self, func)
+        return decorate(self, func)
 
     async def call_async(
         self, func: Callable[P, Awaitable[R]], /, *args: P.args, **kwargs: P.kwargs
@@ -135,14 +127,7 @@ class Bulkhead(_native.Bulkhead):
         return _Slot(self, priority)
 
     def __call__(self, func: Callable[P, R]) -> Callable[P, R]:
-        if is_async(func):
-            afunc: Callable[..., Awaitable[Any]] = func  # type: ignore[assignment]
-
-            async def bounded(*args: Any, **kwargs: Any) -> Any:
-                return await self.call_async(afunc, *args, **kwargs)
-
-            return wrap_async(func, bounded)  # type: ignore[no-any-return]
-        return wrap_sync(self, func)
+        return decorate(self, func)
 
     async def call_async(
         self, func: Callable[P, Awaitable[R]], /, *args: P.args, **kwargs: P.kwargs

@@ -8,7 +8,7 @@ from typing import Any, Callable, TypeVar, overload
 
 from . import _native
 from ._types import ParamSpec
-from ._wrap import is_async, wrap_async, wrap_sync
+from ._wrap import decorate
 
 __all__ = ["Retrying", "retry"]
 
@@ -24,14 +24,7 @@ class Retrying(_native.Retrying):
     """
 
     def __call__(self, func: Callable[P, R]) -> Callable[P, R]:
-        if is_async(func):
-            afunc: Callable[..., Awaitable[Any]] = func  # type: ignore[assignment]
-
-            async def retried(*args: Any, **kwargs: Any) -> Any:
-                return await self.call_async(afunc, *args, **kwargs)
-
-            return wrap_async(func, retried)  # type: ignore[no-any-return]
-        return wrap_sync(self, func)
+        return decorate(self, func)
 
     async def call_async(
         self, func: Callable[P, Awaitable[R]], /, *args: P.args, **kwargs: P.kwargs

@@ -27,5 +27,13 @@ def wrap_sync(policy: object, func: F) -> F:
     return cast(F, guarded)
 
 
-def wrap_async(func: Callable[..., Any], wrapper: Callable[..., Any]) -> Any:
-    return functools.update_wrapper(wrapper, func)
+def decorate(policy: Any, func: F) -> F:
+    """``policy`` as a decorator of ``func``: async functions await
+    ``policy.call_async``; sync ones get the native wrapper."""
+    if not is_async(func):
+        return wrap_sync(policy, func)
+
+    async def guarded(*args: Any, **kwargs: Any) -> Any:
+        return await policy.call_async(func, *args, **kwargs)
+
+    return cast(F, functools.update_wrapper(guarded, func))
