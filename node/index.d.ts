@@ -131,7 +131,7 @@ declare namespace CircuitBreaker {
     state?: Partial<State> | undefined;
 
     // ---- fusewire extras (opossum ignores them) ----
-    /** Probe calls let through per half-open period; all must succeed to close. @default 1 */
+    /** Probe calls let through per half-open period (1 to 65535); all must succeed to close. @default 1 */
     halfOpenProbes?: number | undefined;
     /** Grow the open duration (from resetTimeout) on each reopening without a close. */
     resetBackoff?: { factor?: number; max?: number; jitter?: 'none' | 'full' | 'equal' | 'decorrelated' } | undefined;
@@ -356,7 +356,7 @@ declare namespace CircuitBreaker {
     comparison?: 'atLeast' | 'above';
     /** What the rates are a share of; 'allCalls' adds ignored and rejected calls. @default 'outcomes' */
     rateBasis?: 'outcomes' | 'allCalls';
-    /** Probe permits per half-open period. @default 1 */
+    /** Probe permits per half-open period (1 to 65535). @default 1 */
     halfOpenProbes?: number;
     /** @default 'allSucceed' */
     halfOpenRule?: 'allSucceed' | 'rates';

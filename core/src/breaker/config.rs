@@ -69,7 +69,7 @@ pub struct BreakerConfig {
     pub comparison: Comparison,
     /// What the rates are a share of. Default [`RateBasis::Outcomes`].
     pub rate_basis: RateBasis,
-    /// Probe permits in each half-open period (at least 1). Default 1.
+    /// Probe permits in each half-open period (`1..=65535`). Default 1.
     pub half_open_probes: u32,
     /// When half-open closes. Default [`HalfOpenRule::AllSucceed`].
     pub half_open_rule: HalfOpenRule,
@@ -116,9 +116,11 @@ impl BreakerConfig {
     ///
     /// Errors: `failure_rate` / `slow_call_rate` NaN or outside 0..=100;
     /// `slow_call_duration` zero while `slow_call_rate` is set;
-    /// `consecutive_failures` of `Some(0)`; `half_open_probes` zero.
-    // Inline: built where it is used, the config is not moved into `Rules`
-    // through a `memcpy` call (which links a 730-byte routine on firmware).
+    /// `consecutive_failures` of `Some(0)`; `half_open_probes` zero or above
+    /// [`Rules::MAX_PROBES`].
+    // Inline: built where it is used, the rules are not moved into the
+    // breaker through a `memcpy` call (which links a 730-byte routine on
+    // firmware).
     #[inline]
     pub const fn validate(self) -> ConfigResult<Rules> {
         let failure = match percent(Field::FailureRate, self.failure_rate) {
@@ -129,19 +131,35 @@ impl BreakerConfig {
             Ok(v) => v,
             Err(e) => return Err(e),
         };
-        if slow.is_some() && self.slow_call_duration == 0 {
+        if slow != OFF && self.slow_call_duration == 0 {
             return Err(ConfigError::of(Field::SlowCallDuration, Problem::Zero));
         }
-        if let Some(0) = self.consecutive_failures {
-            return Err(ConfigError::of(Field::ConsecutiveFailures, Problem::Zero));
-        }
+        let consecutive_failures = match self.consecutive_failures {
+            Some(0) => return Err(ConfigError::of(Field::ConsecutiveFailures, Problem::Zero)),
+            Some(n) => n,
+            None => 0,
+        };
         if self.half_open_probes == 0 {
             return Err(ConfigError::of(Field::HalfOpenProbes, Problem::Zero));
         }
+        if self.half_open_probes > Rules::MAX_PROBES as u32 {
+            return Err(ConfigError::of(Field::HalfOpenProbes, Problem::OutOfRange));
+        }
         Ok(Rules {
-            config: self,
+            open_backoff: self.open_backoff,
+            slow_call_duration: self.slow_call_duration,
+            half_open_max_dwell: self.half_open_max_dwell,
+            seed: self.seed,
             failure_micro: failure,
             slow_micro: slow,
+            consecutive_failures,
+            min_calls: self.min_calls,
+            half_open_probes: self.half_open_probes as u16,
+            comparison: self.comparison,
+            rate_basis: self.rate_basis,
+            half_open_rule: self.half_open_rule,
+            dwell_expiry: self.dwell_expiry,
+            reset_window_on_close: self.reset_window_on_close,
         })
     }
 }
@@ -152,36 +170,85 @@ impl Default for BreakerConfig {
     }
 }
 
-/// A percentage as millionths of one (50% is 500_000), for integer compares.
-const fn percent(field: Field, p: Option<f32>) -> ConfigResult<Option<u32>> {
+/// A rule that is off, in [`Rules`]' millionths.
+const OFF: u32 = u32::MAX;
+
+/// A percentage as millionths of one (50% is 500_000), for integer
+/// compares; [`OFF`] for `None`.
+const fn percent(field: Field, p: Option<f32>) -> ConfigResult<u32> {
     match p {
-        None => Ok(None),
+        None => Ok(OFF),
         Some(v) if v.is_nan() => Err(ConfigError::of(field, Problem::NotANumber)),
         Some(v) if v < 0.0 || v > 100.0 => Err(ConfigError::of(field, Problem::OutOfRange)),
-        Some(v) => Ok(Some((v * 10_000.0 + 0.5) as u32)),
+        Some(v) => Ok((v * 10_000.0 + 0.5) as u32),
     }
 }
 
-/// A validated [`BreakerConfig`], with its percentages in fixed point.
+/// A millionths threshold back as a percentage, `None` if [`OFF`].
+fn percent_of(micro: u32) -> Option<f32> {
+    (micro != OFF).then(|| micro as f32 / 10_000.0)
+}
+
+/// A validated [`BreakerConfig`] in the compact form a breaker keeps: the
+/// percentages in millionths, the options as sentinels (a rule that is off
+/// costs no `Option` tag), the probe count in 16 bits. [`Rules::config`]
+/// gives the config back.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[repr(C)]
 pub struct Rules {
-    config: BreakerConfig,
-    failure_micro: Option<u32>,
-    slow_micro: Option<u32>,
+    pub(crate) open_backoff: Backoff,
+    pub(crate) slow_call_duration: u64,
+    pub(crate) half_open_max_dwell: u64,
+    pub(crate) seed: u64,
+    failure_micro: u32,
+    slow_micro: u32,
+    /// 0: the rule is off.
+    consecutive_failures: u32,
+    pub(crate) min_calls: u32,
+    pub(crate) half_open_probes: u16,
+    pub(crate) comparison: Comparison,
+    pub(crate) rate_basis: RateBasis,
+    pub(crate) half_open_rule: HalfOpenRule,
+    pub(crate) dwell_expiry: DwellExpiry,
+    pub(crate) reset_window_on_close: bool,
 }
 
 impl Rules {
-    /// The config these rules were validated from.
-    pub const fn config(&self) -> &BreakerConfig {
-        &self.config
+    /// The most half-open probes a breaker counts (`u16::MAX`).
+    pub const MAX_PROBES: u16 = u16::MAX;
+
+    /// The config these rules were validated from, with the percentages as
+    /// kept: rounded to millionths (a ten-thousandth of a percent).
+    pub fn config(&self) -> BreakerConfig {
+        BreakerConfig {
+            failure_rate: percent_of(self.failure_micro),
+            slow_call_rate: percent_of(self.slow_micro),
+            slow_call_duration: self.slow_call_duration,
+            consecutive_failures: match self.consecutive_failures {
+                0 => None,
+                n => Some(n),
+            },
+            min_calls: self.min_calls,
+            comparison: self.comparison,
+            rate_basis: self.rate_basis,
+            half_open_probes: self.half_open_probes as u32,
+            half_open_rule: self.half_open_rule,
+            half_open_max_dwell: self.half_open_max_dwell,
+            dwell_expiry: self.dwell_expiry,
+            open_backoff: self.open_backoff,
+            reset_window_on_close: self.reset_window_on_close,
+            seed: self.seed,
+        }
     }
 
     /// Whether `part` out of `whole` reaches a threshold in millionths.
     const fn trips(&self, part: u32, whole: u32, micro: u32) -> bool {
+        if micro == OFF || whole == 0 {
+            return false;
+        }
         let lhs = part as u64 * 1_000_000;
         let rhs = micro as u64 * whole as u64;
-        match self.config.comparison {
+        match self.comparison {
             Comparison::AtLeast => lhs >= rhs,
             Comparison::Above => lhs > rhs,
         }
@@ -189,23 +256,22 @@ impl Rules {
 
     /// Whether `failures` out of `whole` calls trips the failure-rate rule.
     pub const fn failure_rate_trips(&self, failures: u32, whole: u32) -> bool {
-        match self.failure_micro {
-            Some(m) if whole > 0 => self.trips(failures, whole, m),
-            _ => false,
-        }
+        self.trips(failures, whole, self.failure_micro)
     }
 
     /// Whether `slow` out of `whole` calls trips the slow-call rule.
     pub const fn slow_rate_trips(&self, slow: u32, whole: u32) -> bool {
-        match self.slow_micro {
-            Some(m) if whole > 0 => self.trips(slow, whole, m),
-            _ => false,
-        }
+        self.trips(slow, whole, self.slow_micro)
+    }
+
+    /// Whether `run` failures in a row trip the consecutive-failures rule.
+    pub const fn consecutive_trips(&self, run: u32) -> bool {
+        self.consecutive_failures != 0 && run >= self.consecutive_failures
     }
 
     /// Whether a call of `duration` ticks is slow.
     pub const fn is_slow(&self, duration: u64) -> bool {
-        self.slow_micro.is_some() && duration >= self.config.slow_call_duration
+        self.slow_micro != OFF && duration >= self.slow_call_duration
     }
 }
 
@@ -251,6 +317,27 @@ mod tests {
             ..d
         };
         assert_eq!(err(probes), ("half_open_probes", Problem::Zero));
+        let many = BreakerConfig {
+            half_open_probes: 65_536,
+            ..d
+        };
+        assert_eq!(err(many), ("half_open_probes", Problem::OutOfRange));
+    }
+
+    #[test]
+    fn the_config_comes_back_from_the_rules() {
+        let c = BreakerConfig {
+            failure_rate: Some(33.25),
+            slow_call_rate: Some(12.5),
+            slow_call_duration: 300,
+            consecutive_failures: Some(4),
+            half_open_probes: 65_535,
+            seed: 7,
+            ..BreakerConfig::DEFAULT
+        };
+        assert_eq!(c.validate().unwrap().config(), c);
+        let d = BreakerConfig::DEFAULT;
+        assert_eq!(d.validate().unwrap().config(), d);
     }
 
     #[test]

@@ -1,4 +1,7 @@
 //! The half-open rule: a bounded set of probes whose outcomes decide.
+//!
+//! Counts are 16 bits ([`Rules::MAX_PROBES`]): zeroing a period is two
+//! word stores, not a `memclr` call on firmware.
 
 use super::config::{HalfOpenRule, Rules};
 
@@ -7,15 +10,15 @@ use super::config::{HalfOpenRule, Rules};
 #[repr(C)]
 pub(crate) struct Probes {
     /// Slots taken (in flight or settled) in this period.
-    pub admitted: u32,
+    pub admitted: u16,
     /// Slots taken and not yet settled.
-    pub in_flight: u32,
+    pub in_flight: u16,
     /// Probes that succeeded and were not slow.
-    pub passed: u32,
+    pub passed: u16,
     /// Probes that failed (and, under `AllSucceed`, that were slow).
-    pub failed: u32,
+    pub failed: u16,
     /// Probes that were slow (when the slow rule is on).
-    pub slow: u32,
+    pub slow: u16,
 }
 
 /// What the probes say after one of them settles.
@@ -28,7 +31,7 @@ pub(crate) enum Verdict {
 
 impl Probes {
     /// Takes a slot if one is left out of `limit`.
-    pub fn admit(&mut self, limit: u32) -> bool {
+    pub fn admit(&mut self, limit: u16) -> bool {
         if self.admitted >= limit {
             return false;
         }
@@ -51,7 +54,7 @@ impl Probes {
             return Verdict::Wait;
         }
         self.in_flight -= 1;
-        match rules.config().half_open_rule {
+        match rules.half_open_rule {
             HalfOpenRule::AllSucceed if bad || slow => self.failed += 1,
             HalfOpenRule::AllSucceed => self.passed += 1,
             HalfOpenRule::Rates => {
@@ -71,17 +74,17 @@ impl Probes {
     /// What the settled probes say so far. A pure function of the counts,
     /// so a shared breaker can judge a period from its state word alone.
     pub fn verdict(&self, rules: &Rules) -> Verdict {
-        let limit = rules.config().half_open_probes;
-        match rules.config().half_open_rule {
+        let limit = rules.half_open_probes;
+        match rules.half_open_rule {
             HalfOpenRule::AllSucceed if self.failed > 0 => Verdict::Reopen,
             HalfOpenRule::AllSucceed if self.passed >= limit => Verdict::Close,
             HalfOpenRule::AllSucceed => Verdict::Wait,
             HalfOpenRule::Rates => {
-                let done = self.passed + self.failed;
-                if done < limit {
+                let done = self.passed as u32 + self.failed as u32;
+                if done < limit as u32 {
                     Verdict::Wait
-                } else if rules.failure_rate_trips(self.failed, done)
-                    || rules.slow_rate_trips(self.slow, done)
+                } else if rules.failure_rate_trips(self.failed.into(), done)
+                    || rules.slow_rate_trips(self.slow.into(), done)
                 {
                     Verdict::Reopen
                 } else {

@@ -33,20 +33,22 @@ use half_open::{Probes, Verdict};
 #[derive(Debug, Clone)]
 #[repr(C)]
 pub struct Breaker<W> {
+    // Widest first, so no padding sits mid-struct: padding made a new
+    // breaker's zeroed fields one `memcpy` from the stack instead of plain
+    // stores, and it costs RAM on firmware.
     rules: Rules,
-    window: W,
     rng: Rng,
-    generation: u32,
     since: u64,
-    open_until: u64,
+    /// The open duration last drawn: an open breaker's deadline is
+    /// `since + last_open`, so it is not kept apart.
     last_open: u64,
+    last_now: u64,
+    window: W,
+    generation: u32,
     reopens: u32,
     consecutive: u32,
-    probes: Probes,
-    last_now: u64,
     clock_regressions: u32,
-    // Last, so no padding sits mid-struct: padding made a new breaker's
-    // zeroed fields one `memcpy` from the stack instead of plain stores.
+    probes: Probes,
     state: State,
 }
 
@@ -67,13 +69,12 @@ impl<W: Window> Breaker<W> {
     /// `static` items: `Breaker::from_rules(match CONFIG.validate() { .. }, CountWindow::new())`.
     pub const fn from_rules(rules: Rules, window: W) -> Self {
         Self {
-            rng: Rng::new(rules.config().seed),
+            rng: Rng::new(rules.seed),
             rules,
             window,
             state: State::Closed,
             generation: 0,
             since: 0,
-            open_until: 0,
             last_open: 0,
             reopens: 0,
             consecutive: 0,
@@ -99,8 +100,8 @@ impl<W: Window> Breaker<W> {
         self.generation
     }
 
-    /// The validated config.
-    pub const fn config(&self) -> &BreakerConfig {
+    /// The config, as validated (see [`Rules::config`]).
+    pub fn config(&self) -> BreakerConfig {
         self.rules.config()
     }
 
@@ -124,7 +125,7 @@ impl<W: Window> Breaker<W> {
         let (now, transition) = self.advance(now);
         let probe = match self.state {
             State::Closed | State::Disabled => false,
-            State::HalfOpen if self.probes.admit(self.rules.config().half_open_probes) => true,
+            State::HalfOpen if self.probes.admit(self.rules.half_open_probes) => true,
             State::HalfOpen | State::Open | State::ForcedOpen => {
                 return Err(self.reject(now, transition));
             }
@@ -145,9 +146,9 @@ impl<W: Window> Breaker<W> {
                 slow: false,
             },
         );
-        let cfg = self.rules.config();
+        let cfg = &self.rules;
         let retry_after = match self.state {
-            State::Open => self.open_until.saturating_sub(now),
+            State::Open => self.open_until().saturating_sub(now),
             State::HalfOpen if cfg.half_open_max_dwell > 0 => self
                 .since
                 .saturating_add(cfg.half_open_max_dwell)
@@ -228,13 +229,9 @@ impl<W: Window> Breaker<W> {
         if !failed && !slow {
             return None;
         }
-        let cfg = self.rules.config();
-        if failed {
-            if let Some(n) = cfg.consecutive_failures {
-                if self.consecutive >= n {
-                    return Some(self.open_now(now, Reason::ConsecutiveFailures));
-                }
-            }
+        let cfg = &self.rules;
+        if failed && cfg.consecutive_trips(self.consecutive) {
+            return Some(self.open_now(now, Reason::ConsecutiveFailures));
         }
         let (basis, min_calls) = (cfg.rate_basis, cfg.min_calls);
         let counts = self.window.totals(now);
@@ -335,9 +332,9 @@ impl<W: Window> Breaker<W> {
             generation: self.generation,
             counts,
             consecutive_failures: self.consecutive,
-            probes_in_flight: self.probes.in_flight,
+            probes_in_flight: self.probes.in_flight.into(),
             open_until: if self.state == State::Open {
-                self.open_until
+                self.open_until()
             } else {
                 0
             },
@@ -379,9 +376,9 @@ impl<W: Window> Breaker<W> {
     #[inline]
     fn advance(&mut self, now: u64) -> (u64, Option<Transition>) {
         let now = self.clamp(now);
-        let cfg = self.rules.config();
+        let cfg = &self.rules;
         let moved = match self.state {
-            State::Open if now >= self.open_until => {
+            State::Open if now >= self.open_until() => {
                 self.probes = Probes::default();
                 Some(self.enter(now, State::HalfOpen, Reason::OpenElapsed))
             }
@@ -399,6 +396,13 @@ impl<W: Window> Breaker<W> {
         (now, moved)
     }
 
+    /// When an open breaker lets a probe through: the tick it opened plus
+    /// the duration it drew.
+    #[inline]
+    const fn open_until(&self) -> u64 {
+        self.since.saturating_add(self.last_open)
+    }
+
     fn enter(&mut self, now: u64, to: State, reason: Reason) -> Transition {
         let from = self.state;
         self.state = to;
@@ -408,11 +412,10 @@ impl<W: Window> Breaker<W> {
     }
 
     fn open_now(&mut self, now: u64, reason: Reason) -> Transition {
-        let backoff = self.rules.config().open_backoff;
+        let backoff = self.rules.open_backoff;
         let duration = backoff.delay(self.reopens, self.last_open, &mut self.rng);
         self.last_open = duration;
         self.reopens = self.reopens.saturating_add(1);
-        self.open_until = now.saturating_add(duration);
         self.consecutive = 0;
         self.enter(now, State::Open, reason)
     }
@@ -421,7 +424,7 @@ impl<W: Window> Breaker<W> {
         self.reopens = 0;
         self.last_open = 0;
         self.consecutive = 0;
-        if self.rules.config().reset_window_on_close {
+        if self.rules.reset_window_on_close {
             self.window.clear();
         }
         self.enter(now, State::Closed, reason)

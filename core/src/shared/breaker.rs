@@ -57,8 +57,8 @@ impl Word {
         (self.0 >> GENERATION) as u32
     }
 
-    const fn field(self, shift: u32) -> u32 {
-        ((self.0 >> shift) & PROBE_MASK) as u32
+    const fn field(self, shift: u32) -> u16 {
+        ((self.0 >> shift) & PROBE_MASK) as u16
     }
 
     fn probes(self) -> Probes {
@@ -75,7 +75,7 @@ impl Word {
 
     fn with_probes(self, p: &Probes) -> Self {
         let keep = self.0 & !(((1 << (4 * PROBE_BITS)) - 1) << ADMITTED);
-        let put = |v: u32, shift: u32| (u64::from(v) & PROBE_MASK) << shift;
+        let put = |v: u16, shift: u32| (u64::from(v) & PROBE_MASK) << shift;
         Self(
             keep | put(p.admitted, ADMITTED)
                 | put(p.passed, PASSED)
@@ -160,7 +160,7 @@ impl<const N: usize> SharedBreaker<N> {
                 "SharedBreaker needs 1..=i32::MAX slots"
             )
         };
-        if rules.config().half_open_probes > Self::MAX_PROBES {
+        if u32::from(rules.half_open_probes) > Self::MAX_PROBES {
             return Err(ConfigError::of(Field::HalfOpenProbes, Problem::OutOfRange));
         }
         Ok(Self {
@@ -168,7 +168,7 @@ impl<const N: usize> SharedBreaker<N> {
             since: AtomicU64::new(0),
             open_until: AtomicU64::new(0),
             last_open: AtomicU64::new(0),
-            rng: AtomicU64::new(rules.config().seed),
+            rng: AtomicU64::new(rules.seed),
             last_now: AtomicU64::new(0),
             published: AtomicU32::new(0),
             reopens: AtomicU32::new(0),
@@ -189,8 +189,8 @@ impl<const N: usize> SharedBreaker<N> {
         Word(self.word.load(Acquire)).generation()
     }
 
-    /// The validated config.
-    pub const fn config(&self) -> &BreakerConfig {
+    /// The config, as validated (see [`Rules::config`]).
+    pub fn config(&self) -> BreakerConfig {
         self.rules.config()
     }
 
@@ -210,7 +210,7 @@ impl<const N: usize> SharedBreaker<N> {
                 State::HalfOpen => {
                     let mut probes = w.probes();
                     let open = probes.verdict(&self.rules) == Verdict::Wait;
-                    if !(open && probes.admit(self.rules.config().half_open_probes)) {
+                    if !(open && probes.admit(self.rules.half_open_probes)) {
                         return Err(self.reject(w, now, transition));
                     }
                     if self.swap(w, w.with_probes(&probes)) {
@@ -224,7 +224,7 @@ impl<const N: usize> SharedBreaker<N> {
 
     fn reject(&self, w: Word, now: u64, transition: Option<Transition>) -> Rejected {
         self.window.reject();
-        let cfg = self.rules.config();
+        let cfg = &self.rules;
         let known = self.is_published(w);
         let dwell = cfg.half_open_max_dwell;
         let retry_after = match w.state() {
@@ -308,8 +308,8 @@ impl<const N: usize> SharedBreaker<N> {
         if !failed && !slow {
             return None;
         }
-        let cfg = self.rules.config();
-        if failed && cfg.consecutive_failures.is_some_and(|n| consecutive >= n) {
+        let cfg = &self.rules;
+        if failed && cfg.consecutive_trips(consecutive) {
             return self.transition(w, State::Open, Reason::ConsecutiveFailures, now, false);
         }
         let counts = self.window.totals();
@@ -429,7 +429,7 @@ impl<const N: usize> SharedBreaker<N> {
             generation: w.generation(),
             counts: self.window.totals(),
             consecutive_failures: self.consecutive.load(Relaxed),
-            probes_in_flight: w.probes().in_flight,
+            probes_in_flight: w.probes().in_flight.into(),
             open_until: if w.state() == State::Open {
                 self.open_until.load(Relaxed)
             } else {
@@ -470,7 +470,7 @@ impl<const N: usize> SharedBreaker<N> {
     /// Applies at most one time-driven transition (or a probe verdict kept
     /// in the word), as the single-owner `advance` does.
     fn advance(&self, now: u64) -> (Word, Option<Transition>) {
-        let cfg = self.rules.config();
+        let cfg = &self.rules;
         loop {
             let w = Word(self.word.load(Acquire));
             let published = self.published.load(Acquire);
@@ -567,7 +567,7 @@ impl<const N: usize> SharedBreaker<N> {
         if !self.swap(w, next) {
             return None;
         }
-        let cfg = self.rules.config();
+        let cfg = &self.rules;
         match to {
             State::Open => {
                 let reopens = self.reopens.load(Relaxed);
