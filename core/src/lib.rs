@@ -78,4 +78,6 @@ pub use rng::Rng;
     loom
 ))]
 pub use shared::{SharedBreaker, SharedBucket, SharedBudget, SharedBulkhead};
-pub use window::{CountRing, CountWindow, Counts, Rolling, Sliding, Tally, TimeWindow, Window};
+pub use window::{
+    BitWindow, CountRing, CountWindow, Counts, Plane, Rolling, Sliding, Tally, TimeWindow, Window,
+};

@@ -1,23 +1,27 @@
 //! Sliding windows over call outcomes, in memory that never grows with traffic.
 //!
-//! Two shapes, one trait ([`Window`]):
+//! Two shapes (the last calls, or a span of time), one trait ([`Window`]):
 //! - [`CountWindow`]: the last `N` calls.
 //! - [`TimeWindow`]: `B` buckets covering a span of ticks, rotated lazily from
 //!   `now` (no timers), each bucket pre-aggregated so the window total is kept
 //!   up to date by adding on record and subtracting on eviction: reading it is
 //!   O(1) and memory never grows with traffic. A time window also keeps a
 //!   latency [`Histogram`](crate::histogram::Histogram) per bucket.
-//! - [`Sliding`]: either of the two, chosen at run time.
+//! - [`BitWindow`]: the last 8, 16, 32 or 64 calls in one bit per call per
+//!   plane; a count window for firmware, where RAM is counted in bytes.
+//! - [`Sliding`]: a count or a time window, chosen at run time.
 //!
 //! [`Rolling`] is the bucket ring itself, generic over any [`Tally`], so a
 //! host can roll its own counters on the same clock as the breaker's.
 
+mod bits;
 mod count;
 mod counts;
 mod rolling;
 mod sliding;
 mod time;
 
+pub use bits::{BitWindow, Plane};
 pub use count::{CountRing, CountWindow};
 pub use counts::{Counts, Kind, Sample};
 pub use rolling::{Rolling, Tally};
