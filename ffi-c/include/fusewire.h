@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-// Calls the C breaker's count window remembers (`CountWindow<16>`).
+// Calls the C breaker's count window remembers (`BitWindow<u16>`).
 #define FUSEWIRE_BREAKER_WINDOW 16
 
 // What a call did. Values are stable: new codes are only ever appended.
@@ -444,7 +444,7 @@ typedef struct fusewire_breaker_config {
   // Rates are not judged before the window holds this many calls.
   // Default 10 (at most 16 outcomes fit the window).
   uint32_t min_calls;
-  // Probe permits per half-open period, at least 1. Default 1.
+  // Probe permits per half-open period, 1..=65535. Default 1.
   uint32_t half_open_probes;
   // A `fusewire_comparison`. Default AT_LEAST.
   uint32_t comparison;
@@ -467,7 +467,7 @@ typedef struct fusewire_breaker_config {
 // `fusewire_breaker_init`. Do not copy an initialised breaker while
 // another call may use it; a copy is a second, independent breaker.
 typedef struct fusewire_breaker {
-  uint64_t _opaque[35];
+  uint64_t _opaque[22];
 } fusewire_breaker;
 
 // Leave to make one call: hand it back exactly once, to

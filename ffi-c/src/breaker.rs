@@ -1,7 +1,7 @@
-//! The circuit breaker over a count window of the last 16 calls.
+//! The circuit breaker over a bit-packed window of the last 16 calls.
 
 use fusewire::{
-    Breaker, BreakerConfig, Comparison, CountWindow, DwellExpiry, HalfOpenRule, Outcome, Permit,
+    BitWindow, Breaker, BreakerConfig, Comparison, DwellExpiry, HalfOpenRule, Outcome, Permit,
     RateBasis, Reason, State, Transition,
 };
 
@@ -13,7 +13,7 @@ use crate::status::{
     fusewire_config_error, fusewire_field, fusewire_problem, fusewire_status, Invalid, Scope,
 };
 
-/// Calls the C breaker's count window remembers (`CountWindow<16>`).
+/// Calls the C breaker's count window remembers (`BitWindow<u16>`).
 pub const FUSEWIRE_BREAKER_WINDOW: u32 = 16;
 
 /// Where a breaker stands.
@@ -136,7 +136,7 @@ pub struct fusewire_breaker_config {
     /// Rates are not judged before the window holds this many calls.
     /// Default 10 (at most 16 outcomes fit the window).
     pub min_calls: u32,
-    /// Probe permits per half-open period, at least 1. Default 1.
+    /// Probe permits per half-open period, 1..=65535. Default 1.
     pub half_open_probes: u32,
     /// A `fusewire_comparison`. Default AT_LEAST.
     pub comparison: u32,
@@ -298,10 +298,10 @@ pub struct fusewire_breaker_stats {
 #[repr(C)]
 #[allow(non_camel_case_types)]
 pub struct fusewire_breaker {
-    _opaque: [u64; 35],
+    _opaque: [u64; 22],
 }
 
-type Inner = Breaker<CountWindow<16>>;
+type Inner = Breaker<BitWindow<u16>>;
 
 #[repr(C)]
 pub(crate) struct BreakerObj {
