@@ -376,8 +376,21 @@ impl<W: Window> Breaker<W> {
     #[inline]
     fn advance(&mut self, now: u64) -> (u64, Option<Transition>) {
         let now = self.clamp(now);
-        let cfg = &self.rules;
         let moved = match self.state {
+            // The hot path: only open and half-open breakers move with time.
+            State::Closed | State::ForcedOpen | State::Disabled => None,
+            State::Open | State::HalfOpen => self.time_step(now),
+        };
+        (now, moved)
+    }
+
+    /// The time-driven transition of an open or half-open breaker, if due.
+    /// Out of line: every call that advances shares one copy (it matters
+    /// on firmware), and the closed path stays small.
+    #[inline(never)]
+    fn time_step(&mut self, now: u64) -> Option<Transition> {
+        let cfg = &self.rules;
+        match self.state {
             State::Open if now >= self.open_until() => {
                 self.probes = Probes::default();
                 Some(self.enter(now, State::HalfOpen, Reason::OpenElapsed))
@@ -392,8 +405,7 @@ impl<W: Window> Breaker<W> {
                 })
             }
             _ => None,
-        };
-        (now, moved)
+        }
     }
 
     /// When an open breaker lets a probe through: the tick it opened plus
