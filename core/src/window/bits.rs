@@ -21,7 +21,7 @@ mod private {
 }
 
 macro_rules! plane {
-    ($($t:ty),*) => {$(
+    ($($t:ty => |$x:ident| $marked:expr),*) => {$(
         impl private::Sealed for $t {}
         impl Plane for $t {
             const CALLS: u8 = <$t>::BITS as u8;
@@ -33,13 +33,18 @@ macro_rules! plane {
             }
             #[inline]
             fn marked(self) -> u32 {
-                let x = self as u64;
-                ones(x as u32) + ones((x >> 32) as u32)
+                let $x = self;
+                $marked
             }
         }
     )*};
 }
-plane!(u8, u16, u32, u64);
+plane!(
+    u8 => |x| ones(x.into()),
+    u16 => |x| ones(x.into()),
+    u32 => |x| ones(x),
+    u64 => |x| ones(x as u32) + ones((x >> 32) as u32)
+);
 
 /// Set bits of `x`, out of line: an MCU without a population-count
 /// instruction expands each `count_ones` to a dozen instructions, and a
