@@ -56,6 +56,24 @@ pub(crate) unsafe fn read_in<T: ReadC>(p: *const T) -> Result<T, fusewire_status
     need(p).map(|p| unsafe { T::read_c(p) })
 }
 
+/// A required input struct, borrowed where it lies: checked for NULL and
+/// alignment (a misaligned pointer is `FUSEWIRE_STATUS_INVALID_ARGUMENT`).
+/// Fields are then loaded where they are used, so a large config costs no
+/// copy and no register spills.
+///
+/// # Safety
+/// A non-NULL, aligned `p` must point to a readable, initialised `T` that
+/// nothing writes during the call.
+#[inline(always)]
+pub(crate) unsafe fn borrow_in<'a, T>(p: *const T) -> Result<&'a T, fusewire_status> {
+    let p = need(p)?;
+    if (p as usize) % core::mem::align_of::<T>() != 0 {
+        return Err(fusewire_status::InvalidArgument);
+    }
+    // SAFETY: non-NULL and aligned; readable by the caller's contract.
+    Ok(unsafe { &*p })
+}
+
 /// A value C hands in, read without assuming alignment.
 ///
 /// Structs are read field by field (see [`read_c_fields`]): one

@@ -1,5 +1,8 @@
 //! The circuit breaker over a bit-packed window of the last 16 calls.
 
+use core::ptr::addr_of_mut;
+use core::sync::atomic::{compiler_fence, Ordering};
+
 use fusewire::{
     BitWindow, Breaker, BreakerConfig, Comparison, DwellExpiry, HalfOpenRule, Outcome, Permit,
     RateBasis, Reason, State, Transition,
@@ -7,7 +10,7 @@ use fusewire::{
 
 use crate::backoff::fusewire_backoff_config;
 use crate::boundary::{
-    boundary, fits, install, invalid, object, object_ref, put, read_in, slot, Object,
+    borrow_in, boundary, fits, install, invalid, object, object_ref, put, slot, Object,
 };
 use crate::status::{
     fusewire_config_error, fusewire_field, fusewire_problem, fusewire_status, Invalid, Scope,
@@ -174,7 +177,7 @@ crate::boundary::read_c_fields!(fusewire_breaker_config {
 });
 
 impl fusewire_breaker_config {
-    fn to_core(self) -> Result<BreakerConfig, Invalid> {
+    fn to_core(&self) -> Result<BreakerConfig, Invalid> {
         let bad = |f| Err(Invalid::new(f, fusewire_problem::OutOfRange));
         let comparison = match self.comparison {
             0 => Comparison::AtLeast,
@@ -334,26 +337,59 @@ pub unsafe extern "C" fn fusewire_breaker_config_default(
             return Err(fusewire_status::NullArgument);
         }
         let d = BreakerConfig::DEFAULT;
-        let c = fusewire_breaker_config {
-            open_backoff: fusewire_backoff_config::from_core(d.open_backoff),
-            slow_call_duration: d.slow_call_duration,
-            half_open_max_dwell: d.half_open_max_dwell,
-            seed: d.seed,
-            failure_rate: d.failure_rate.unwrap_or(0.0),
-            slow_call_rate: d.slow_call_rate.unwrap_or(0.0),
-            consecutive_failures: d.consecutive_failures.unwrap_or(0),
-            min_calls: d.min_calls,
-            half_open_probes: d.half_open_probes,
-            comparison: d.comparison as u32,
-            rate_basis: d.rate_basis as u32,
-            half_open_rule: d.half_open_rule as u32,
-            dwell_expiry: d.dwell_expiry as u32,
-            use_failure_rate: u8::from(d.failure_rate.is_some()),
-            use_slow_call_rate: u8::from(d.slow_call_rate.is_some()),
-            reset_window_on_close: u8::from(d.reset_window_on_close),
-        };
-        // SAFETY: non-NULL; the caller's contract.
-        unsafe { put(config, c) };
+        // Field by field, with compiler fences (no instructions) between
+        // groups: a store of the whole struct, or of more than four zero
+        // words in a row, becomes a `memclr` call, which links 200 bytes
+        // on firmware.
+        // SAFETY: non-NULL; writable by the caller's contract; each field
+        // lies inside `*config`.
+        unsafe {
+            let c = config;
+            put(
+                addr_of_mut!((*c).open_backoff),
+                fusewire_backoff_config::from_core(d.open_backoff),
+            );
+            compiler_fence(Ordering::SeqCst);
+            put(addr_of_mut!((*c).slow_call_duration), d.slow_call_duration);
+            put(
+                addr_of_mut!((*c).half_open_max_dwell),
+                d.half_open_max_dwell,
+            );
+            compiler_fence(Ordering::SeqCst);
+            put(addr_of_mut!((*c).seed), d.seed);
+            put(
+                addr_of_mut!((*c).failure_rate),
+                d.failure_rate.unwrap_or(0.0),
+            );
+            put(
+                addr_of_mut!((*c).slow_call_rate),
+                d.slow_call_rate.unwrap_or(0.0),
+            );
+            put(
+                addr_of_mut!((*c).consecutive_failures),
+                d.consecutive_failures.unwrap_or(0),
+            );
+            compiler_fence(Ordering::SeqCst);
+            put(addr_of_mut!((*c).min_calls), d.min_calls);
+            put(addr_of_mut!((*c).half_open_probes), d.half_open_probes);
+            put(addr_of_mut!((*c).comparison), d.comparison as u32);
+            compiler_fence(Ordering::SeqCst);
+            put(addr_of_mut!((*c).rate_basis), d.rate_basis as u32);
+            put(addr_of_mut!((*c).half_open_rule), d.half_open_rule as u32);
+            put(addr_of_mut!((*c).dwell_expiry), d.dwell_expiry as u32);
+            put(
+                addr_of_mut!((*c).use_failure_rate),
+                u8::from(d.failure_rate.is_some()),
+            );
+            put(
+                addr_of_mut!((*c).use_slow_call_rate),
+                u8::from(d.slow_call_rate.is_some()),
+            );
+            put(
+                addr_of_mut!((*c).reset_window_on_close),
+                u8::from(d.reset_window_on_close),
+            );
+        }
         Ok(fusewire_status::Ok)
     })
 }
@@ -377,7 +413,7 @@ pub unsafe extern "C" fn fusewire_breaker_init(
     boundary(|| {
         let p = slot::<BreakerObj>(breaker)?;
         // SAFETY: the caller's contract for `config`.
-        let c = unsafe { read_in(config) }?;
+        let c = unsafe { borrow_in(config) }?;
         let core = c
             .to_core()
             .and_then(|c| Inner::new(c).map_err(|e| Invalid::from_core(Scope::Breaker, e)));
