@@ -157,27 +157,8 @@ pub struct fusewire_breaker_config {
     pub reset_window_on_close: u8,
 }
 
-crate::boundary::read_c_fields!(fusewire_breaker_config {
-    open_backoff,
-    slow_call_duration,
-    half_open_max_dwell,
-    seed,
-    failure_rate,
-    slow_call_rate,
-    consecutive_failures,
-    min_calls,
-    half_open_probes,
-    comparison,
-    rate_basis,
-    half_open_rule,
-    dwell_expiry,
-    use_failure_rate,
-    use_slow_call_rate,
-    reset_window_on_close
-});
-
 impl fusewire_breaker_config {
-    fn to_core(&self) -> Result<BreakerConfig, Invalid> {
+    fn core_config(&self) -> Result<BreakerConfig, Invalid> {
         let bad = |f| Err(Invalid::new(f, fusewire_problem::OutOfRange));
         let comparison = match self.comparison {
             0 => Comparison::AtLeast,
@@ -415,7 +396,7 @@ pub unsafe extern "C" fn fusewire_breaker_init(
         // SAFETY: the caller's contract for `config`.
         let c = unsafe { borrow_in(config) }?;
         let core = c
-            .to_core()
+            .core_config()
             .and_then(|c| Inner::new(c).map_err(|e| Invalid::from_core(Scope::Breaker, e)));
         let b = match core {
             Ok(b) => b,
