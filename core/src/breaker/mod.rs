@@ -376,35 +376,31 @@ impl<W: Window> Breaker<W> {
     #[inline]
     fn advance(&mut self, now: u64) -> (u64, Option<Transition>) {
         let now = self.clamp(now);
-        let moved = match self.state {
-            // The hot path: only open and half-open breakers move with time.
-            State::Closed | State::ForcedOpen | State::Disabled => None,
-            State::Open | State::HalfOpen => self.time_step(now),
+        let cfg = &self.rules;
+        let due = match self.state {
+            State::Open => now >= self.open_until(),
+            State::HalfOpen => {
+                cfg.half_open_max_dwell > 0
+                    && now.saturating_sub(self.since) >= cfg.half_open_max_dwell
+            }
+            _ => false,
         };
-        (now, moved)
+        (now, if due { Some(self.time_step(now)) } else { None })
     }
 
-    /// The time-driven transition of an open or half-open breaker, if due.
-    /// Out of line: every call that advances shares one copy (it matters
-    /// on firmware), and the closed path stays small.
-    #[inline(never)]
-    fn time_step(&mut self, now: u64) -> Option<Transition> {
-        let cfg = &self.rules;
-        match self.state {
-            State::Open if now >= self.open_until() => {
+    /// The time-driven transition that [`advance`](Self::advance) found
+    /// due. On bare-metal targets out of line, so the calls that advance
+    /// share one copy (less firmware code) while the check stays inline.
+    #[cfg_attr(target_os = "none", inline(never))]
+    #[cfg_attr(not(target_os = "none"), inline)]
+    fn time_step(&mut self, now: u64) -> Transition {
+        match (self.state, self.rules.dwell_expiry) {
+            (State::Open, _) => {
                 self.probes = Probes::default();
-                Some(self.enter(now, State::HalfOpen, Reason::OpenElapsed))
+                self.enter(now, State::HalfOpen, Reason::OpenElapsed)
             }
-            State::HalfOpen
-                if cfg.half_open_max_dwell > 0
-                    && now.saturating_sub(self.since) >= cfg.half_open_max_dwell =>
-            {
-                Some(match cfg.dwell_expiry {
-                    DwellExpiry::Reopen => self.open_now(now, Reason::DwellExpired),
-                    DwellExpiry::Close => self.close_now(now, Reason::DwellExpired),
-                })
-            }
-            _ => None,
+            (_, DwellExpiry::Reopen) => self.open_now(now, Reason::DwellExpired),
+            (_, DwellExpiry::Close) => self.close_now(now, Reason::DwellExpired),
         }
     }
 
