@@ -1,9 +1,11 @@
 //! The breaker against a reference model written the plain way (a `Vec` for
-//! the window, no fixed point), driven by random operation sequences.
+//! the window, no fixed point), driven by random operation sequences. A
+//! twin breaker over a `BitWindow` of the same length takes every call too
+//! and must answer exactly as the `CountWindow` one does.
 
 use fusewire::{
-    Backoff, Breaker, BreakerConfig, Comparison, CountWindow, Jitter, Outcome, Permit, Schedule,
-    State,
+    Backoff, BitWindow, Breaker, BreakerConfig, Comparison, CountWindow, Jitter, Outcome, Permit,
+    Schedule, State,
 };
 use proptest::prelude::*;
 
@@ -236,6 +238,7 @@ proptest! {
             ..BreakerConfig::DEFAULT
         };
         let mut b: Breaker<CountWindow<N>> = Breaker::new(config).unwrap();
+        let mut twin: Breaker<BitWindow<u8>> = Breaker::new(config).unwrap();
         let mut m = Model {
             threshold: threshold as f64, above, min_calls: min_calls as usize,
             consecutive_limit: consecutive, probes, base, cap,
@@ -243,26 +246,29 @@ proptest! {
             consecutive: 0, open_until: 0, reopens: 0, admitted: 0, in_flight: 0, passed: 0, last_now: 0,
         };
         let mut now = 0u64;
-        let mut held: Vec<(Permit, (u32, bool))> = Vec::new();
+        let mut held: Vec<(Permit, Permit, (u32, bool))> = Vec::new();
         for op in ops {
             match op {
                 Op::Acquire => {
                     let got = b.try_acquire(now);
+                    let got_twin = twin.try_acquire(now);
+                    prop_assert_eq!(&got, &got_twin);
                     let want = m.acquire(now);
                     prop_assert_eq!(got.is_ok(), want.is_some());
-                    if let (Ok(p), Some(w)) = (got, want) {
+                    if let (Ok(p), Ok(q), Some(w)) = (got, got_twin, want) {
                         prop_assert_eq!((p.generation(), p.is_probe()), w);
-                        held.push((p, w));
+                        held.push((p, q, w));
                     }
                 }
                 Op::Record(i, o) if i < held.len() => {
-                    let (p, w) = held.remove(i);
-                    b.record(p, outcome(o), 1, now);
+                    let (p, q, w) = held.remove(i);
+                    let moved = b.record(p, outcome(o), 1, now);
+                    prop_assert_eq!(moved, twin.record(q, outcome(o), 1, now));
                     m.record(w, outcome(o), now);
                 }
                 Op::Release(i) if i < held.len() => {
-                    let (p, w) = held.remove(i);
-                    b.release(p, now);
+                    let (p, q, w) = held.remove(i);
+                    prop_assert_eq!(b.release(p, now), twin.release(q, now));
                     let now = m.advance(now);
                     let _ = now;
                     if w.1 && w.0 == m.generation && m.state == State::HalfOpen {
@@ -274,31 +280,32 @@ proptest! {
                 Op::Advance(d) => now += d,
                 Op::Rewind(d) => now = now.saturating_sub(d),
                 Op::Trip => {
-                    b.trip(now);
+                    prop_assert_eq!(b.trip(now), twin.trip(now));
                     let t = m.clamp(now);
                     if m.state != State::Open { m.open(t); }
                 }
                 Op::ForceOpen => {
-                    b.force_open(now);
+                    prop_assert_eq!(b.force_open(now), twin.force_open(now));
                     m.clamp(now);
                     if m.state != State::ForcedOpen { m.enter(State::ForcedOpen); }
                 }
                 Op::Disable => {
-                    b.disable(now);
+                    prop_assert_eq!(b.disable(now), twin.disable(now));
                     m.clamp(now);
                     if m.state != State::Disabled { m.enter(State::Disabled); }
                 }
                 Op::Close => {
-                    b.close(now);
+                    prop_assert_eq!(b.close(now), twin.close(now));
                     m.clamp(now);
                     if m.state != State::Closed { m.close(); }
                 }
                 Op::Poll => {
-                    b.poll(now);
+                    prop_assert_eq!(b.poll(now), twin.poll(now));
                     m.advance(now);
                 }
             }
             let s = b.snapshot(now);
+            prop_assert_eq!(s, twin.snapshot(now));
             m.clamp(now);
             prop_assert_eq!(s.state, m.state);
             prop_assert_eq!(s.generation, m.generation);
