@@ -252,10 +252,13 @@ impl Backoff {
     /// delay (used by decorrelated jitter; pass 0 at the first attempt).
     pub fn delay(&self, n: u32, prev: u64, rng: &mut Rng) -> u64 {
         let c = self.raw(n);
-        let d = match self.jitter {
-            Jitter::None => c,
-            Jitter::Full => rng.between(0, c),
-            Jitter::Equal => c / 2 + rng.between(0, c - c / 2),
+        // Each mode only picks the bounds: one draw site, so one copy of
+        // the generator. `Equal` as `between(c/2, c)` is the documented
+        // `c/2 + between(0, c - c/2)`: the same span, shifted.
+        let (lo, hi) = match self.jitter {
+            Jitter::None => return c.min(self.cap),
+            Jitter::Full => (0, c),
+            Jitter::Equal => (c / 2, c),
             Jitter::Proportional { percent } => {
                 // c * p / 100 without a 128-bit product: p <= 100, so
                 // (c / 100) * p <= c, and (c % 100) * p < 10_000 (a 32-bit
@@ -263,15 +266,15 @@ impl Backoff {
                 let p = u32::from(percent);
                 let (q, r) = div::div_rem(c, 100);
                 let spread = q * u64::from(p) + u64::from(r * p / 100);
-                rng.between(c - spread, c.saturating_add(spread))
+                (c - spread, c.saturating_add(spread))
             }
             Jitter::Decorrelated => {
                 let b = self.schedule.base();
                 let prev = if prev == 0 { b } else { prev };
-                rng.between(b, prev.saturating_mul(3).max(b))
+                (b, prev.saturating_mul(3).max(b))
             }
         };
-        d.min(self.cap)
+        rng.between(lo, hi).min(self.cap)
     }
 }
 
@@ -300,6 +303,62 @@ mod tests {
         } else {
             (v >> FRACTION_BITS) as u64
         }
+    }
+
+    /// `delay` as first written: `between` once per mode, `Equal` as
+    /// `c/2 + between(0, c - c/2)`.
+    fn delay_reference(b: &Backoff, n: u32, prev: u64, rng: &mut Rng) -> u64 {
+        let c = b.raw(n);
+        let d = match b.jitter() {
+            Jitter::None => c,
+            Jitter::Full => rng.between(0, c),
+            Jitter::Equal => c / 2 + rng.between(0, c - c / 2),
+            Jitter::Proportional { percent } => {
+                let spread = spread_reference(c, percent);
+                rng.between(c - spread, c.saturating_add(spread))
+            }
+            Jitter::Decorrelated => {
+                let b = b.schedule().base();
+                let prev = if prev == 0 { b } else { prev };
+                rng.between(b, prev.saturating_mul(3).max(b))
+            }
+        };
+        d.min(b.cap())
+    }
+
+    /// Any valid schedule, jitter and cap, extremes included.
+    fn any_backoff() -> impl Strategy<Value = Backoff> {
+        let schedule = prop_oneof![
+            ticks().prop_map(|delay| Schedule::Constant { delay }),
+            (ticks(), prop_oneof![Just(0u64), ticks(), Just(u64::MAX)])
+                .prop_map(|(base, step)| Schedule::Linear { base, step }),
+            (
+                ticks(),
+                prop_oneof![
+                    Just(1000u32),
+                    1000u32..3000,
+                    (1u32..100).prop_map(|k| k * 1000),
+                    1000u32..=u32::MAX
+                ]
+            )
+                .prop_map(|(base, factor_milli)| Schedule::Exponential { base, factor_milli }),
+        ];
+        let jitter = prop_oneof![
+            Just(Jitter::None),
+            Just(Jitter::Full),
+            Just(Jitter::Equal),
+            Just(Jitter::Decorrelated),
+            (1u8..=100).prop_map(|percent| Jitter::Proportional { percent }),
+        ];
+        (
+            schedule,
+            jitter,
+            prop_oneof![Just(0u64), ticks(), Just(u64::MAX)],
+        )
+            .prop_map(|(schedule, jitter, extra)| {
+                let cap = schedule.base().saturating_add(extra);
+                Backoff::new(schedule, jitter, cap).unwrap()
+            })
     }
 
     /// The proportional spread as first written.
@@ -339,6 +398,19 @@ mod tests {
             let want = base.saturating_mul(u64::from(k).saturating_pow(n)).min(cap);
             prop_assert_eq!(b.raw(n), want);
             prop_assert_eq!(b.raw(n), raw_reference(&b, n));
+        }
+
+        #[test]
+        fn delay_equals_the_per_mode_draws(
+            b in any_backoff(),
+            seed in any::<u64>(),
+            n in prop_oneof![0u32..70, Just(u32::MAX)]
+                .prop_map(|n| if cfg!(miri) { n.min(200) } else { n }),
+            prev in prop_oneof![Just(0u64), ticks(), Just(u64::MAX)],
+        ) {
+            let (mut r1, mut r2) = (Rng::new(seed), Rng::new(seed));
+            prop_assert_eq!(b.delay(n, prev, &mut r1), delay_reference(&b, n, prev, &mut r2));
+            prop_assert_eq!(r1, r2);
         }
 
         #[test]
