@@ -87,12 +87,43 @@ pub enum Jitter {
 }
 
 /// A validated delay schedule: schedule, cap and jitter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// Stored flat rather than as a [`Schedule`] (whose 24 bytes hold a tag
+/// padded to 8): every schedule is `base + step * n` with `step` 0 unless
+/// linear, or a growth by `factor_milli`, 1000 unless exponential. So
+/// [`raw`](Self::raw) has one path for constant, linear and a factor of
+/// 1000, and the struct is 32 bytes, not 40. The fields not used by the
+/// kind are always those neutral values, so the derived equality is the
+/// equality of `(schedule, jitter, cap)`.
+#[derive(Clone, Copy, PartialEq, Eq)]
 #[repr(C)]
 pub struct Backoff {
-    schedule: Schedule,
-    jitter: Jitter,
+    base: u64,
+    step: u64,
     cap: u64,
+    factor_milli: u32,
+    jitter: Jitter,
+    kind: Kind,
+}
+
+/// Which [`Schedule`] a [`Backoff`] was built from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum Kind {
+    Constant,
+    Linear,
+    Exponential,
+}
+
+impl core::fmt::Debug for Backoff {
+    /// As the derived form of `{ schedule, jitter, cap }` would print it.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Backoff")
+            .field("schedule", &self.schedule())
+            .field("jitter", &self.jitter)
+            .field("cap", &self.cap)
+            .finish()
+    }
 }
 
 const FRACTION_BITS: u32 = 16;
@@ -154,25 +185,32 @@ impl Backoff {
     /// `schedule.delay`/`schedule.base` zero, `schedule.factor_milli` below 1000,
     /// `cap` zero or below the first delay, `jitter.percent` outside `1..=100`.
     pub const fn new(schedule: Schedule, jitter: Jitter, cap: u64) -> ConfigResult<Self> {
-        match schedule {
-            Schedule::Constant { delay: 0 } => {
-                return Err(ConfigError::of(Field::ScheduleDelay, Problem::Zero))
+        // Flattened first, so each rule below is one test for every kind
+        // (the neutral step 0 and factor 1000 pass the rules they skip).
+        let (kind, base, step, factor_milli) = match schedule {
+            Schedule::Constant { delay } => (Kind::Constant, delay, 0, 1000),
+            Schedule::Linear { base, step } => (Kind::Linear, base, step, 1000),
+            Schedule::Exponential { base, factor_milli } => {
+                (Kind::Exponential, base, 0, factor_milli)
             }
-            Schedule::Linear { base: 0, .. } | Schedule::Exponential { base: 0, .. } => {
-                return Err(ConfigError::of(Field::ScheduleBase, Problem::Zero))
-            }
-            Schedule::Exponential { factor_milli, .. } if factor_milli < 1000 => {
-                return Err(ConfigError::of(
-                    Field::ScheduleFactorMilli,
-                    Problem::OutOfRange,
-                ))
-            }
-            _ => {}
+        };
+        if base == 0 {
+            let field = match kind {
+                Kind::Constant => Field::ScheduleDelay,
+                _ => Field::ScheduleBase,
+            };
+            return Err(ConfigError::of(field, Problem::Zero));
+        }
+        if factor_milli < 1000 {
+            return Err(ConfigError::of(
+                Field::ScheduleFactorMilli,
+                Problem::OutOfRange,
+            ));
         }
         if cap == 0 {
             return Err(ConfigError::of(Field::Cap, Problem::Zero));
         }
-        if cap < schedule.base() {
+        if cap < base {
             return Err(ConfigError::of(Field::Cap, Problem::Inconsistent));
         }
         if let Jitter::Proportional { percent } = jitter {
@@ -181,9 +219,12 @@ impl Backoff {
             }
         }
         Ok(Self {
-            schedule,
-            jitter,
+            base,
+            step,
             cap,
+            factor_milli,
+            jitter,
+            kind,
         })
     }
 
@@ -194,7 +235,17 @@ impl Backoff {
 
     /// The schedule.
     pub const fn schedule(&self) -> Schedule {
-        self.schedule
+        match self.kind {
+            Kind::Constant => Schedule::Constant { delay: self.base },
+            Kind::Linear => Schedule::Linear {
+                base: self.base,
+                step: self.step,
+            },
+            Kind::Exponential => Schedule::Exponential {
+                base: self.base,
+                factor_milli: self.factor_milli,
+            },
+        }
     }
 
     /// The jitter mode.
@@ -209,43 +260,38 @@ impl Backoff {
 
     /// The un-jittered delay for attempt `n`, capped.
     pub fn raw(&self, n: u32) -> u64 {
-        let cap = self.cap;
-        match self.schedule {
-            Schedule::Constant { delay } => delay.min(cap),
-            Schedule::Linear { base, step } => base
-                .saturating_add(step.saturating_mul(u64::from(n)))
-                .min(cap),
-            Schedule::Exponential { base, factor_milli } => {
-                if factor_milli == 1000 {
-                    return base.min(cap);
-                }
-                if factor_milli % 1000 == 0 {
-                    // An integral factor makes every step exact, so the loop
-                    // below equals base * k^n, capped; in u64, and done
-                    // within 64 steps as k >= 2.
-                    let k = u64::from(factor_milli / 1000);
-                    let mut d = base;
-                    let mut i = 0;
-                    while i < n && d < cap {
-                        d = d.saturating_mul(k);
-                        i += 1;
-                    }
-                    return d.min(cap);
-                }
-                // The documented 128-bit loop, on 32-bit limbs: v < cap << 16
-                // < 2^80 fits three, and no 128-bit division is linked.
-                let mut v = Fixed::from_ticks(base);
-                let mut i = 0;
-                while i < n {
-                    match v.grow(factor_milli) {
-                        Some(next) if next.ticks() < cap => v = next,
-                        _ => return cap,
-                    }
-                    i += 1;
-                }
-                v.ticks().min(cap)
-            }
+        let (base, cap, factor_milli) = (self.base, self.cap, self.factor_milli);
+        if factor_milli == 1000 {
+            // Constant (step 0), linear, or exponential by a factor of 1.
+            return base
+                .saturating_add(self.step.saturating_mul(u64::from(n)))
+                .min(cap);
         }
+        if factor_milli % 1000 == 0 {
+            // An integral factor makes every step exact, so the loop
+            // below equals base * k^n, capped; in u64, and done
+            // within 64 steps as k >= 2.
+            let k = u64::from(factor_milli / 1000);
+            let mut d = base;
+            let mut i = 0;
+            while i < n && d < cap {
+                d = d.saturating_mul(k);
+                i += 1;
+            }
+            return d.min(cap);
+        }
+        // The documented 128-bit loop, on 32-bit limbs: v < cap << 16
+        // < 2^80 fits three, and no 128-bit division is linked.
+        let mut v = Fixed::from_ticks(base);
+        let mut i = 0;
+        while i < n {
+            match v.grow(factor_milli) {
+                Some(next) if next.ticks() < cap => v = next,
+                _ => return cap,
+            }
+            i += 1;
+        }
+        v.ticks().min(cap)
     }
 
     /// The delay before attempt `n` (0 for the first), given the previous
@@ -269,7 +315,7 @@ impl Backoff {
                 (c - spread, c.saturating_add(spread))
             }
             Jitter::Decorrelated => {
-                let b = self.schedule.base();
+                let b = self.base;
                 let prev = if prev == 0 { b } else { prev };
                 (b, prev.saturating_mul(3).max(b))
             }
@@ -287,7 +333,7 @@ mod tests {
     /// `raw` as first written: the documented 128-bit loop, kept as the
     /// reference the limb arithmetic must equal.
     fn raw_reference(b: &Backoff, n: u32) -> u64 {
-        let Schedule::Exponential { base, factor_milli } = b.schedule else {
+        let Schedule::Exponential { base, factor_milli } = b.schedule() else {
             return b.raw(n);
         };
         let cap = b.cap;
@@ -302,6 +348,26 @@ mod tests {
             cap
         } else {
             (v >> FRACTION_BITS) as u64
+        }
+    }
+
+    /// `Backoff` as first laid out, for its derived `Debug` and equality.
+    mod old {
+        use super::{Jitter, Schedule};
+
+        #[derive(Debug, PartialEq)]
+        pub struct Backoff {
+            pub schedule: Schedule,
+            pub jitter: Jitter,
+            pub cap: u64,
+        }
+    }
+
+    fn old_layout(b: &Backoff) -> old::Backoff {
+        old::Backoff {
+            schedule: b.schedule(),
+            jitter: b.jitter(),
+            cap: b.cap(),
         }
     }
 
@@ -361,6 +427,37 @@ mod tests {
             })
     }
 
+    /// `Backoff::new`'s checks as first written, on the `Schedule` itself.
+    fn new_reference(schedule: Schedule, jitter: Jitter, cap: u64) -> ConfigResult<()> {
+        match schedule {
+            Schedule::Constant { delay: 0 } => {
+                return Err(ConfigError::of(Field::ScheduleDelay, Problem::Zero))
+            }
+            Schedule::Linear { base: 0, .. } | Schedule::Exponential { base: 0, .. } => {
+                return Err(ConfigError::of(Field::ScheduleBase, Problem::Zero))
+            }
+            Schedule::Exponential { factor_milli, .. } if factor_milli < 1000 => {
+                return Err(ConfigError::of(
+                    Field::ScheduleFactorMilli,
+                    Problem::OutOfRange,
+                ))
+            }
+            _ => {}
+        }
+        if cap == 0 {
+            return Err(ConfigError::of(Field::Cap, Problem::Zero));
+        }
+        if cap < schedule.base() {
+            return Err(ConfigError::of(Field::Cap, Problem::Inconsistent));
+        }
+        if let Jitter::Proportional { percent } = jitter {
+            if percent == 0 || percent > 100 {
+                return Err(ConfigError::of(Field::JitterPercent, Problem::OutOfRange));
+            }
+        }
+        Ok(())
+    }
+
     /// The proportional spread as first written.
     fn spread_reference(c: u64, percent: u8) -> u64 {
         (u128::from(c) * u128::from(percent) / 100) as u64
@@ -398,6 +495,42 @@ mod tests {
             let want = base.saturating_mul(u64::from(k).saturating_pow(n)).min(cap);
             prop_assert_eq!(b.raw(n), want);
             prop_assert_eq!(b.raw(n), raw_reference(&b, n));
+        }
+
+        #[test]
+        fn flat_layout_keeps_the_parts_debug_and_equality(a in any_backoff(), b in any_backoff()) {
+            let again = Backoff::new(a.schedule(), a.jitter(), a.cap()).unwrap();
+            prop_assert_eq!(again, a);
+            prop_assert_eq!(format!("{a:?}"), format!("{:?}", old_layout(&a)));
+            prop_assert_eq!(format!("{a:#?}"), format!("{:#?}", old_layout(&a)));
+            prop_assert_eq!(a == b, old_layout(&a) == old_layout(&b));
+        }
+
+        #[test]
+        fn flat_checks_give_the_same_errors(
+            kind in 0u8..3,
+            base in prop_oneof![Just(0u64), ticks(), Just(u64::MAX)],
+            step in prop_oneof![Just(0u64), ticks()],
+            factor_milli in prop_oneof![Just(0u32), 990u32..1010, any::<u32>()],
+            jitter in prop_oneof![
+                Just(Jitter::None),
+                Just(Jitter::Full),
+                Just(Jitter::Equal),
+                Just(Jitter::Decorrelated),
+                any::<u8>().prop_map(|percent| Jitter::Proportional { percent }),
+            ],
+            cap in prop_oneof![Just(0u64), ticks(), Just(u64::MAX)],
+        ) {
+            let schedule = match kind {
+                0 => Schedule::Constant { delay: base },
+                1 => Schedule::Linear { base, step },
+                _ => Schedule::Exponential { base, factor_milli },
+            };
+            let got = Backoff::new(schedule, jitter, cap);
+            prop_assert_eq!(got.map(|_| ()), new_reference(schedule, jitter, cap));
+            if let Ok(b) = got {
+                prop_assert_eq!((b.schedule(), b.jitter(), b.cap()), (schedule, jitter, cap));
+            }
         }
 
         #[test]
