@@ -128,56 +128,39 @@ impl core::fmt::Debug for Backoff {
 
 const FRACTION_BITS: u32 = 16;
 
-/// A fixed-point delay `v` (`FRACTION_BITS` fraction bits) below `2^96`,
-/// as little-endian 32-bit limbs.
-#[derive(Clone, Copy)]
-struct Fixed([u32; 3]);
-
-impl Fixed {
-    const fn from_ticks(t: u64) -> Self {
-        Self([
-            (t << FRACTION_BITS) as u32,
-            (t >> 16) as u32,
-            (t >> 48) as u32,
-        ])
+/// One step of the documented loop, `v * factor_milli / 1000` (floor), with
+/// `v = t * 2^16 + frac` (`frac < 2^16`) kept as its ticks and fraction, so
+/// the loop compares `t` with the cap directly. `None` once the new `t`
+/// would reach `2^64` (then it is past any cap).
+///
+/// With `c = floor(v * f / 2^16) = t * f + (frac * f >> 16)` (96 bits), the
+/// new ticks are `c / 1000` and the new fraction is
+/// `((c % 1000) << 16 | (frac * f) & 0xFFFF) / 1000`: dividing by `1000 *
+/// 2^16` in two stages floors the same. `c / 1000` is long division in
+/// 16-bit digits: the remainder stays below 1000, so every partial
+/// dividend is below `2^26` and each digit is one 32-bit division (no
+/// 64-bit division is linked).
+fn grow(t: u64, frac: u32, factor_milli: u32) -> Option<(u64, u32)> {
+    let f = u64::from(factor_milli);
+    let b = u64::from(frac) * f; // < 2^48
+    let lo = (t & 0xFFFF_FFFF) * f + (b >> FRACTION_BITS); // < 2^64
+    let hi = (t >> 32) * f + (lo >> 32); // c = hi * 2^32 + lo % 2^32
+    if hi >= 1000 << 32 {
+        return None; // c >= 1000 * 2^64
     }
-
-    /// `v >> FRACTION_BITS`, saturating at `u64::MAX` (never reached while
-    /// `v < cap << 16`).
-    const fn ticks(self) -> u64 {
-        let [l0, l1, l2] = self.0;
-        if l2 >> 16 != 0 {
-            return u64::MAX;
-        }
-        (l2 as u64) << 48 | (l1 as u64) << 16 | (l0 >> 16) as u64
+    // c's six digits, top first, shifted out of (hi, low).
+    let (mut hi, mut low) = (hi, lo as u32);
+    let (mut q, mut rem) = (0u64, 0u32);
+    let mut k = 0;
+    while k < 6 {
+        let x = rem << 16 | (hi >> 48) as u32;
+        q = q << 16 | u64::from(x / 1000);
+        rem = x % 1000;
+        hi = hi << 16 | u64::from(low >> 16);
+        low <<= 16;
+        k += 1;
     }
-
-    /// `v * factor_milli / 1000` (floor), or `None` at `2^96` and above.
-    fn grow(self, factor_milli: u32) -> Option<Self> {
-        let f = u64::from(factor_milli);
-        let mut product = [0u32; 4];
-        let mut carry = 0u64;
-        for (out, &limb) in product.iter_mut().zip(self.0.iter()) {
-            let t = u64::from(limb) * f + carry;
-            *out = t as u32;
-            carry = t >> 32;
-        }
-        product[3] = carry as u32;
-        // Long division by 1000 in 16-bit steps: rem < 1000, so every
-        // partial dividend is below 2^26 and the division is a 32-bit one.
-        let mut rem = 0u32;
-        for limb in product.iter_mut().rev() {
-            let hi = (rem << 16 | *limb >> 16) / 1000;
-            rem = (rem << 16 | *limb >> 16) % 1000;
-            let lo = (rem << 16 | *limb & 0xFFFF) / 1000;
-            rem = (rem << 16 | *limb & 0xFFFF) % 1000;
-            *limb = hi << 16 | lo;
-        }
-        match product {
-            [l0, l1, l2, 0] => Some(Self([l0, l1, l2])),
-            _ => None,
-        }
-    }
+    Some((q, (rem << 16 | b as u32 & 0xFFFF) / 1000))
 }
 
 impl Backoff {
@@ -280,18 +263,18 @@ impl Backoff {
             }
             return d.min(cap);
         }
-        // The documented 128-bit loop, on 32-bit limbs: v < cap << 16
-        // < 2^80 fits three, and no 128-bit division is linked.
-        let mut v = Fixed::from_ticks(base);
+        // The documented 128-bit loop, as ticks and fraction in u64/u32
+        // (no 128-bit arithmetic is linked): v < cap << 16 means t < cap.
+        let (mut t, mut frac) = (base, 0);
         let mut i = 0;
         while i < n {
-            match v.grow(factor_milli) {
-                Some(next) if next.ticks() < cap => v = next,
+            match grow(t, frac, factor_milli) {
+                Some((next, next_frac)) if next < cap => (t, frac) = (next, next_frac),
                 _ => return cap,
             }
             i += 1;
         }
-        v.ticks().min(cap)
+        t.min(cap)
     }
 
     /// The delay before attempt `n` (0 for the first), given the previous
@@ -331,7 +314,7 @@ mod tests {
     use proptest::prelude::*;
 
     /// `raw` as first written: the documented 128-bit loop, kept as the
-    /// reference the limb arithmetic must equal.
+    /// reference the ticks-and-fraction arithmetic must equal.
     fn raw_reference(b: &Backoff, n: u32) -> u64 {
         let Schedule::Exponential { base, factor_milli } = b.schedule() else {
             return b.raw(n);
@@ -481,6 +464,19 @@ mod tests {
         ) {
             let b = exp(base, factor_milli, Jitter::None, base.saturating_add(extra));
             prop_assert_eq!(b.raw(n), raw_reference(&b, n));
+        }
+
+        #[test]
+        fn grow_equals_the_128_bit_step(
+            t in prop_oneof![ticks(), Just(0u64), Just(u64::MAX)],
+            frac in prop_oneof![0u32..1 << 16, Just(0xFFFF)],
+            factor_milli in prop_oneof![1000u32..3000, 1000u32..=u32::MAX, Just(u32::MAX)],
+        ) {
+            let v = u128::from(t) << FRACTION_BITS | u128::from(frac);
+            let next = v * u128::from(factor_milli) / 1000;
+            let want = (next >> FRACTION_BITS <= u128::from(u64::MAX))
+                .then_some(((next >> FRACTION_BITS) as u64, (next & 0xFFFF) as u32));
+            prop_assert_eq!(grow(t, frac, factor_milli), want);
         }
 
         #[test]
