@@ -87,66 +87,80 @@ pub enum Jitter {
 }
 
 /// A validated delay schedule: schedule, cap and jitter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// Stored flat rather than as a [`Schedule`] (whose 24 bytes hold a tag
+/// padded to 8): every schedule is `base + step * n` with `step` 0 unless
+/// linear, or a growth by `factor_milli`, 1000 unless exponential. So
+/// [`raw`](Self::raw) has one path for constant, linear and a factor of
+/// 1000, and the struct is 32 bytes, not 40. The fields not used by the
+/// kind are always those neutral values, so the derived equality is the
+/// equality of `(schedule, jitter, cap)`.
+#[derive(Clone, Copy, PartialEq, Eq)]
 #[repr(C)]
 pub struct Backoff {
-    schedule: Schedule,
-    jitter: Jitter,
+    base: u64,
+    step: u64,
     cap: u64,
+    factor_milli: u32,
+    jitter: Jitter,
+    kind: Kind,
+}
+
+/// Which [`Schedule`] a [`Backoff`] was built from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum Kind {
+    Constant,
+    Linear,
+    Exponential,
+}
+
+impl core::fmt::Debug for Backoff {
+    /// As the derived form of `{ schedule, jitter, cap }` would print it.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Backoff")
+            .field("schedule", &self.schedule())
+            .field("jitter", &self.jitter)
+            .field("cap", &self.cap)
+            .finish()
+    }
 }
 
 const FRACTION_BITS: u32 = 16;
 
-/// A fixed-point delay `v` (`FRACTION_BITS` fraction bits) below `2^96`,
-/// as little-endian 32-bit limbs.
-#[derive(Clone, Copy)]
-struct Fixed([u32; 3]);
-
-impl Fixed {
-    const fn from_ticks(t: u64) -> Self {
-        Self([
-            (t << FRACTION_BITS) as u32,
-            (t >> 16) as u32,
-            (t >> 48) as u32,
-        ])
+/// One step of the documented loop, `v * factor_milli / 1000` (floor), with
+/// `v = t * 2^16 + frac` (`frac < 2^16`) kept as its ticks and fraction, so
+/// the loop compares `t` with the cap directly. `None` once the new `t`
+/// would reach `2^64` (then it is past any cap).
+///
+/// With `c = floor(v * f / 2^16) = t * f + (frac * f >> 16)` (96 bits), the
+/// new ticks are `c / 1000` and the new fraction is
+/// `((c % 1000) << 16 | (frac * f) & 0xFFFF) / 1000`: dividing by `1000 *
+/// 2^16` in two stages floors the same. `c / 1000` is long division in
+/// 16-bit digits: the remainder stays below 1000, so every partial
+/// dividend is below `2^26` and each digit is one 32-bit division (no
+/// 64-bit division is linked).
+fn grow(t: u64, frac: u32, factor_milli: u32) -> Option<(u64, u32)> {
+    let f = u64::from(factor_milli);
+    let b = u64::from(frac) * f; // < 2^48
+    let lo = (t & 0xFFFF_FFFF) * f + (b >> FRACTION_BITS); // < 2^64
+    let hi = (t >> 32) * f + (lo >> 32); // c = hi * 2^32 + lo % 2^32
+    if hi >= 1000 << 32 {
+        return None; // c >= 1000 * 2^64
     }
-
-    /// `v >> FRACTION_BITS`, saturating at `u64::MAX` (never reached while
-    /// `v < cap << 16`).
-    const fn ticks(self) -> u64 {
-        let [l0, l1, l2] = self.0;
-        if l2 >> 16 != 0 {
-            return u64::MAX;
-        }
-        (l2 as u64) << 48 | (l1 as u64) << 16 | (l0 >> 16) as u64
+    // c's six digits, top first, shifted out of (hi, low).
+    let (mut hi, mut low) = (hi, lo as u32);
+    let (mut q, mut rem) = (0u64, 0u32);
+    let mut k = 0;
+    while k < 6 {
+        let x = rem << 16 | (hi >> 48) as u32;
+        q = q << 16 | u64::from(x / 1000);
+        rem = x % 1000;
+        hi = hi << 16 | u64::from(low >> 16);
+        low <<= 16;
+        k += 1;
     }
-
-    /// `v * factor_milli / 1000` (floor), or `None` at `2^96` and above.
-    fn grow(self, factor_milli: u32) -> Option<Self> {
-        let f = u64::from(factor_milli);
-        let mut product = [0u32; 4];
-        let mut carry = 0u64;
-        for (out, &limb) in product.iter_mut().zip(self.0.iter()) {
-            let t = u64::from(limb) * f + carry;
-            *out = t as u32;
-            carry = t >> 32;
-        }
-        product[3] = carry as u32;
-        // Long division by 1000 in 16-bit steps: rem < 1000, so every
-        // partial dividend is below 2^26 and the division is a 32-bit one.
-        let mut rem = 0u32;
-        for limb in product.iter_mut().rev() {
-            let hi = (rem << 16 | *limb >> 16) / 1000;
-            rem = (rem << 16 | *limb >> 16) % 1000;
-            let lo = (rem << 16 | *limb & 0xFFFF) / 1000;
-            rem = (rem << 16 | *limb & 0xFFFF) % 1000;
-            *limb = hi << 16 | lo;
-        }
-        match product {
-            [l0, l1, l2, 0] => Some(Self([l0, l1, l2])),
-            _ => None,
-        }
-    }
+    Some((q, (rem << 16 | b as u32 & 0xFFFF) / 1000))
 }
 
 impl Backoff {
@@ -154,6 +168,250 @@ impl Backoff {
     /// `schedule.delay`/`schedule.base` zero, `schedule.factor_milli` below 1000,
     /// `cap` zero or below the first delay, `jitter.percent` outside `1..=100`.
     pub const fn new(schedule: Schedule, jitter: Jitter, cap: u64) -> ConfigResult<Self> {
+        // Flattened first, so each rule below is one test for every kind
+        // (the neutral step 0 and factor 1000 pass the rules they skip).
+        let (kind, base, step, factor_milli) = match schedule {
+            Schedule::Constant { delay } => (Kind::Constant, delay, 0, 1000),
+            Schedule::Linear { base, step } => (Kind::Linear, base, step, 1000),
+            Schedule::Exponential { base, factor_milli } => {
+                (Kind::Exponential, base, 0, factor_milli)
+            }
+        };
+        if base == 0 {
+            let field = match kind {
+                Kind::Constant => Field::ScheduleDelay,
+                _ => Field::ScheduleBase,
+            };
+            return Err(ConfigError::of(field, Problem::Zero));
+        }
+        if factor_milli < 1000 {
+            return Err(ConfigError::of(
+                Field::ScheduleFactorMilli,
+                Problem::OutOfRange,
+            ));
+        }
+        if cap == 0 {
+            return Err(ConfigError::of(Field::Cap, Problem::Zero));
+        }
+        if cap < base {
+            return Err(ConfigError::of(Field::Cap, Problem::Inconsistent));
+        }
+        if let Jitter::Proportional { percent } = jitter {
+            if percent == 0 || percent > 100 {
+                return Err(ConfigError::of(Field::JitterPercent, Problem::OutOfRange));
+            }
+        }
+        Ok(Self {
+            base,
+            step,
+            cap,
+            factor_milli,
+            jitter,
+            kind,
+        })
+    }
+
+    /// A constant delay with no jitter.
+    pub const fn constant(delay: u64) -> ConfigResult<Self> {
+        Self::new(Schedule::Constant { delay }, Jitter::None, delay)
+    }
+
+    /// The schedule.
+    pub const fn schedule(&self) -> Schedule {
+        match self.kind {
+            Kind::Constant => Schedule::Constant { delay: self.base },
+            Kind::Linear => Schedule::Linear {
+                base: self.base,
+                step: self.step,
+            },
+            Kind::Exponential => Schedule::Exponential {
+                base: self.base,
+                factor_milli: self.factor_milli,
+            },
+        }
+    }
+
+    /// The jitter mode.
+    pub const fn jitter(&self) -> Jitter {
+        self.jitter
+    }
+
+    /// The cap: no delay is ever longer.
+    pub const fn cap(&self) -> u64 {
+        self.cap
+    }
+
+    /// The un-jittered delay for attempt `n`, capped.
+    pub fn raw(&self, n: u32) -> u64 {
+        let (base, cap, factor_milli) = (self.base, self.cap, self.factor_milli);
+        if factor_milli == 1000 {
+            // Constant (step 0), linear, or exponential by a factor of 1.
+            return base
+                .saturating_add(self.step.saturating_mul(u64::from(n)))
+                .min(cap);
+        }
+        if factor_milli % 1000 == 0 {
+            // An integral factor makes every step exact, so the loop
+            // below equals base * k^n, capped; in u64, and done
+            // within 64 steps as k >= 2.
+            let k = u64::from(factor_milli / 1000);
+            let mut d = base;
+            let mut i = 0;
+            while i < n && d < cap {
+                d = d.saturating_mul(k);
+                i += 1;
+            }
+            return d.min(cap);
+        }
+        // The documented 128-bit loop, as ticks and fraction in u64/u32
+        // (no 128-bit arithmetic is linked): v < cap << 16 means t < cap.
+        let (mut t, mut frac) = (base, 0);
+        let mut i = 0;
+        while i < n {
+            match grow(t, frac, factor_milli) {
+                Some((next, next_frac)) if next < cap => (t, frac) = (next, next_frac),
+                _ => return cap,
+            }
+            i += 1;
+        }
+        t.min(cap)
+    }
+
+    /// The delay before attempt `n` (0 for the first), given the previous
+    /// delay (used by decorrelated jitter; pass 0 at the first attempt).
+    pub fn delay(&self, n: u32, prev: u64, rng: &mut Rng) -> u64 {
+        let c = self.raw(n);
+        // Each mode only picks the bounds: one draw site, so one copy of
+        // the generator. `Equal` as `between(c/2, c)` is the documented
+        // `c/2 + between(0, c - c/2)`: the same span, shifted.
+        let (lo, hi) = match self.jitter {
+            Jitter::None => return c.min(self.cap),
+            Jitter::Full => (0, c),
+            Jitter::Equal => (c / 2, c),
+            Jitter::Proportional { percent } => {
+                // c * p / 100 without a 128-bit product: p <= 100, so
+                // (c / 100) * p <= c, and (c % 100) * p < 10_000 (a 32-bit
+                // division); c / 100 in 32-bit digits (no 64-bit division).
+                let p = u32::from(percent);
+                let (q, r) = div::div_rem(c, 100);
+                let spread = q * u64::from(p) + u64::from(r * p / 100);
+                (c - spread, c.saturating_add(spread))
+            }
+            Jitter::Decorrelated => {
+                let b = self.base;
+                let prev = if prev == 0 { b } else { prev };
+                (b, prev.saturating_mul(3).max(b))
+            }
+        };
+        rng.between(lo, hi).min(self.cap)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+    use proptest::prelude::*;
+
+    /// `raw` as first written: the documented 128-bit loop, kept as the
+    /// reference the ticks-and-fraction arithmetic must equal.
+    fn raw_reference(b: &Backoff, n: u32) -> u64 {
+        let Schedule::Exponential { base, factor_milli } = b.schedule() else {
+            return b.raw(n);
+        };
+        let cap = b.cap;
+        let limit = u128::from(cap) << FRACTION_BITS;
+        let mut v = u128::from(base) << FRACTION_BITS;
+        let mut i = 0;
+        while i < n && v < limit {
+            v = v * u128::from(factor_milli) / 1000;
+            i += 1;
+        }
+        if v >= limit {
+            cap
+        } else {
+            (v >> FRACTION_BITS) as u64
+        }
+    }
+
+    /// `Backoff` as first laid out, for its derived `Debug` and equality.
+    mod old {
+        use super::{Jitter, Schedule};
+
+        #[derive(Debug, PartialEq)]
+        pub struct Backoff {
+            pub schedule: Schedule,
+            pub jitter: Jitter,
+            pub cap: u64,
+        }
+    }
+
+    fn old_layout(b: &Backoff) -> old::Backoff {
+        old::Backoff {
+            schedule: b.schedule(),
+            jitter: b.jitter(),
+            cap: b.cap(),
+        }
+    }
+
+    /// `delay` as first written: `between` once per mode, `Equal` as
+    /// `c/2 + between(0, c - c/2)`.
+    fn delay_reference(b: &Backoff, n: u32, prev: u64, rng: &mut Rng) -> u64 {
+        let c = b.raw(n);
+        let d = match b.jitter() {
+            Jitter::None => c,
+            Jitter::Full => rng.between(0, c),
+            Jitter::Equal => c / 2 + rng.between(0, c - c / 2),
+            Jitter::Proportional { percent } => {
+                let spread = spread_reference(c, percent);
+                rng.between(c - spread, c.saturating_add(spread))
+            }
+            Jitter::Decorrelated => {
+                let b = b.schedule().base();
+                let prev = if prev == 0 { b } else { prev };
+                rng.between(b, prev.saturating_mul(3).max(b))
+            }
+        };
+        d.min(b.cap())
+    }
+
+    /// Any valid schedule, jitter and cap, extremes included.
+    fn any_backoff() -> impl Strategy<Value = Backoff> {
+        let schedule = prop_oneof![
+            ticks().prop_map(|delay| Schedule::Constant { delay }),
+            (ticks(), prop_oneof![Just(0u64), ticks(), Just(u64::MAX)])
+                .prop_map(|(base, step)| Schedule::Linear { base, step }),
+            (
+                ticks(),
+                prop_oneof![
+                    Just(1000u32),
+                    1000u32..3000,
+                    (1u32..100).prop_map(|k| k * 1000),
+                    1000u32..=u32::MAX
+                ]
+            )
+                .prop_map(|(base, factor_milli)| Schedule::Exponential { base, factor_milli }),
+        ];
+        let jitter = prop_oneof![
+            Just(Jitter::None),
+            Just(Jitter::Full),
+            Just(Jitter::Equal),
+            Just(Jitter::Decorrelated),
+            (1u8..=100).prop_map(|percent| Jitter::Proportional { percent }),
+        ];
+        (
+            schedule,
+            jitter,
+            prop_oneof![Just(0u64), ticks(), Just(u64::MAX)],
+        )
+            .prop_map(|(schedule, jitter, extra)| {
+                let cap = schedule.base().saturating_add(extra);
+                Backoff::new(schedule, jitter, cap).unwrap()
+            })
+    }
+
+    /// `Backoff::new`'s checks as first written, on the `Schedule` itself.
+    fn new_reference(schedule: Schedule, jitter: Jitter, cap: u64) -> ConfigResult<()> {
         match schedule {
             Schedule::Constant { delay: 0 } => {
                 return Err(ConfigError::of(Field::ScheduleDelay, Problem::Zero))
@@ -180,126 +438,7 @@ impl Backoff {
                 return Err(ConfigError::of(Field::JitterPercent, Problem::OutOfRange));
             }
         }
-        Ok(Self {
-            schedule,
-            jitter,
-            cap,
-        })
-    }
-
-    /// A constant delay with no jitter.
-    pub const fn constant(delay: u64) -> ConfigResult<Self> {
-        Self::new(Schedule::Constant { delay }, Jitter::None, delay)
-    }
-
-    /// The schedule.
-    pub const fn schedule(&self) -> Schedule {
-        self.schedule
-    }
-
-    /// The jitter mode.
-    pub const fn jitter(&self) -> Jitter {
-        self.jitter
-    }
-
-    /// The cap: no delay is ever longer.
-    pub const fn cap(&self) -> u64 {
-        self.cap
-    }
-
-    /// The un-jittered delay for attempt `n`, capped.
-    pub fn raw(&self, n: u32) -> u64 {
-        let cap = self.cap;
-        match self.schedule {
-            Schedule::Constant { delay } => delay.min(cap),
-            Schedule::Linear { base, step } => base
-                .saturating_add(step.saturating_mul(u64::from(n)))
-                .min(cap),
-            Schedule::Exponential { base, factor_milli } => {
-                if factor_milli == 1000 {
-                    return base.min(cap);
-                }
-                if factor_milli % 1000 == 0 {
-                    // An integral factor makes every step exact, so the loop
-                    // below equals base * k^n, capped; in u64, and done
-                    // within 64 steps as k >= 2.
-                    let k = u64::from(factor_milli / 1000);
-                    let mut d = base;
-                    let mut i = 0;
-                    while i < n && d < cap {
-                        d = d.saturating_mul(k);
-                        i += 1;
-                    }
-                    return d.min(cap);
-                }
-                // The documented 128-bit loop, on 32-bit limbs: v < cap << 16
-                // < 2^80 fits three, and no 128-bit division is linked.
-                let mut v = Fixed::from_ticks(base);
-                let mut i = 0;
-                while i < n {
-                    match v.grow(factor_milli) {
-                        Some(next) if next.ticks() < cap => v = next,
-                        _ => return cap,
-                    }
-                    i += 1;
-                }
-                v.ticks().min(cap)
-            }
-        }
-    }
-
-    /// The delay before attempt `n` (0 for the first), given the previous
-    /// delay (used by decorrelated jitter; pass 0 at the first attempt).
-    pub fn delay(&self, n: u32, prev: u64, rng: &mut Rng) -> u64 {
-        let c = self.raw(n);
-        let d = match self.jitter {
-            Jitter::None => c,
-            Jitter::Full => rng.between(0, c),
-            Jitter::Equal => c / 2 + rng.between(0, c - c / 2),
-            Jitter::Proportional { percent } => {
-                // c * p / 100 without a 128-bit product: p <= 100, so
-                // (c / 100) * p <= c, and (c % 100) * p < 10_000 (a 32-bit
-                // division); c / 100 in 32-bit digits (no 64-bit division).
-                let p = u32::from(percent);
-                let (q, r) = div::div_rem(c, 100);
-                let spread = q * u64::from(p) + u64::from(r * p / 100);
-                rng.between(c - spread, c.saturating_add(spread))
-            }
-            Jitter::Decorrelated => {
-                let b = self.schedule.base();
-                let prev = if prev == 0 { b } else { prev };
-                rng.between(b, prev.saturating_mul(3).max(b))
-            }
-        };
-        d.min(self.cap)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::rng::Rng;
-    use proptest::prelude::*;
-
-    /// `raw` as first written: the documented 128-bit loop, kept as the
-    /// reference the limb arithmetic must equal.
-    fn raw_reference(b: &Backoff, n: u32) -> u64 {
-        let Schedule::Exponential { base, factor_milli } = b.schedule else {
-            return b.raw(n);
-        };
-        let cap = b.cap;
-        let limit = u128::from(cap) << FRACTION_BITS;
-        let mut v = u128::from(base) << FRACTION_BITS;
-        let mut i = 0;
-        while i < n && v < limit {
-            v = v * u128::from(factor_milli) / 1000;
-            i += 1;
-        }
-        if v >= limit {
-            cap
-        } else {
-            (v >> FRACTION_BITS) as u64
-        }
+        Ok(())
     }
 
     /// The proportional spread as first written.
@@ -328,6 +467,19 @@ mod tests {
         }
 
         #[test]
+        fn grow_equals_the_128_bit_step(
+            t in prop_oneof![ticks(), Just(0u64), Just(u64::MAX)],
+            frac in prop_oneof![0u32..1 << 16, Just(0xFFFF)],
+            factor_milli in prop_oneof![1000u32..3000, 1000u32..=u32::MAX, Just(u32::MAX)],
+        ) {
+            let v = u128::from(t) << FRACTION_BITS | u128::from(frac);
+            let next = v * u128::from(factor_milli) / 1000;
+            let want = (next >> FRACTION_BITS <= u128::from(u64::MAX))
+                .then_some(((next >> FRACTION_BITS) as u64, (next & 0xFFFF) as u32));
+            prop_assert_eq!(grow(t, frac, factor_milli), want);
+        }
+
+        #[test]
         fn whole_factor_equals_the_saturating_pow(
             base in ticks(),
             extra in prop_oneof![Just(0u64), ticks(), Just(u64::MAX)],
@@ -339,6 +491,55 @@ mod tests {
             let want = base.saturating_mul(u64::from(k).saturating_pow(n)).min(cap);
             prop_assert_eq!(b.raw(n), want);
             prop_assert_eq!(b.raw(n), raw_reference(&b, n));
+        }
+
+        #[test]
+        fn flat_layout_keeps_the_parts_debug_and_equality(a in any_backoff(), b in any_backoff()) {
+            let again = Backoff::new(a.schedule(), a.jitter(), a.cap()).unwrap();
+            prop_assert_eq!(again, a);
+            prop_assert_eq!(format!("{a:?}"), format!("{:?}", old_layout(&a)));
+            prop_assert_eq!(format!("{a:#?}"), format!("{:#?}", old_layout(&a)));
+            prop_assert_eq!(a == b, old_layout(&a) == old_layout(&b));
+        }
+
+        #[test]
+        fn flat_checks_give_the_same_errors(
+            kind in 0u8..3,
+            base in prop_oneof![Just(0u64), ticks(), Just(u64::MAX)],
+            step in prop_oneof![Just(0u64), ticks()],
+            factor_milli in prop_oneof![Just(0u32), 990u32..1010, any::<u32>()],
+            jitter in prop_oneof![
+                Just(Jitter::None),
+                Just(Jitter::Full),
+                Just(Jitter::Equal),
+                Just(Jitter::Decorrelated),
+                any::<u8>().prop_map(|percent| Jitter::Proportional { percent }),
+            ],
+            cap in prop_oneof![Just(0u64), ticks(), Just(u64::MAX)],
+        ) {
+            let schedule = match kind {
+                0 => Schedule::Constant { delay: base },
+                1 => Schedule::Linear { base, step },
+                _ => Schedule::Exponential { base, factor_milli },
+            };
+            let got = Backoff::new(schedule, jitter, cap);
+            prop_assert_eq!(got.map(|_| ()), new_reference(schedule, jitter, cap));
+            if let Ok(b) = got {
+                prop_assert_eq!((b.schedule(), b.jitter(), b.cap()), (schedule, jitter, cap));
+            }
+        }
+
+        #[test]
+        fn delay_equals_the_per_mode_draws(
+            b in any_backoff(),
+            seed in any::<u64>(),
+            n in prop_oneof![0u32..70, Just(u32::MAX)]
+                .prop_map(|n| if cfg!(miri) { n.min(200) } else { n }),
+            prev in prop_oneof![Just(0u64), ticks(), Just(u64::MAX)],
+        ) {
+            let (mut r1, mut r2) = (Rng::new(seed), Rng::new(seed));
+            prop_assert_eq!(b.delay(n, prev, &mut r1), delay_reference(&b, n, prev, &mut r2));
+            prop_assert_eq!(r1, r2);
         }
 
         #[test]

@@ -49,15 +49,13 @@ impl Rng {
     /// Always exactly one generator step, even when the range holds one
     /// value, so a jittered sequence stays in step whatever its bounds.
     pub fn between(&mut self, lo: u64, hi: u64) -> u64 {
-        if hi <= lo {
-            self.next_u64();
-            return lo;
-        }
-        let span = hi - lo;
-        if span == u64::MAX {
-            return self.next_u64();
-        }
-        lo + self.below(span + 1)
+        // `below(span + 1)` without its two edge cases as branches (each
+        // inlined another copy of `next_u64`): `x * span + x` is
+        // `x * (span + 1)` even when `span + 1` is 2^64, and an empty range
+        // (`hi <= lo`, span 0) gives `x >> 64 = 0`. The sum stays below 2^128.
+        let x = self.next_u64();
+        let span = hi.saturating_sub(lo);
+        lo + ((u128::from(x) * u128::from(span) + u128::from(x)) >> 64) as u64
     }
 
     /// The raw state, so a binding can save and restore a generator.
@@ -68,7 +66,68 @@ impl Rng {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::Rng;
+    use proptest::prelude::*;
+
+    /// `between` as first written, kept as the reference the branch-free
+    /// form must equal.
+    fn between_reference(r: &mut Rng, lo: u64, hi: u64) -> u64 {
+        if hi <= lo {
+            r.next_u64();
+            return lo;
+        }
+        let span = hi - lo;
+        if span == u64::MAX {
+            return r.next_u64();
+        }
+        lo + r.below(span + 1)
+    }
+
+    /// Bounds from 0 to `u64::MAX`, with the edges.
+    fn bound() -> impl Strategy<Value = u64> {
+        prop_oneof![
+            0u64..100,
+            any::<u64>(),
+            (0u64..64).prop_map(|k| 1 << k),
+            (u64::MAX - 100)..=u64::MAX,
+            Just(0),
+            Just(u64::MAX),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(crate::testing::proptest_config())]
+        #[test]
+        fn between_equals_the_branching_form(seed in any::<u64>(), lo in bound(), hi in bound()) {
+            let (mut a, mut b) = (Rng::new(seed), Rng::new(seed));
+            prop_assert_eq!(a.between(lo, hi), between_reference(&mut b, lo, hi));
+            prop_assert_eq!(a, b);
+        }
+    }
+
+    #[test]
+    fn between_extremes_equal_the_branching_form() {
+        let edges = [
+            0,
+            1,
+            2,
+            u64::from(u32::MAX),
+            1 << 32,
+            u64::MAX - 1,
+            u64::MAX,
+        ];
+        for seed in [0, 1, 0x5EED, u64::MAX] {
+            for lo in edges {
+                for hi in edges {
+                    let (mut a, mut b) = (Rng::new(seed), Rng::new(seed));
+                    for _ in 0..4 {
+                        assert_eq!(a.between(lo, hi), between_reference(&mut b, lo, hi));
+                    }
+                    assert_eq!(a, b, "{seed} {lo} {hi}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn matches_the_reference_splitmix64_sequence() {

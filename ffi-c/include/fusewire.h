@@ -404,10 +404,10 @@ typedef struct fusewire_backoff_config {
 } fusewire_backoff_config;
 
 // A delay sequence: a validated schedule, its jitter generator, the
-// attempt number and the previous delay. 64 bytes; declare it `static` or
+// attempt number and the previous delay. 56 bytes; declare it `static` or
 // on the stack and initialise it with `fusewire_backoff_init`.
 typedef struct fusewire_backoff {
-  uint64_t _opaque[8];
+  uint64_t _opaque[7];
 } fusewire_backoff;
 
 // Which field of a config was rejected, and why. Written only when a
@@ -467,7 +467,7 @@ typedef struct fusewire_breaker_config {
 // `fusewire_breaker_init`. Do not copy an initialised breaker while
 // another call may use it; a copy is a second, independent breaker.
 typedef struct fusewire_breaker {
-  uint64_t _opaque[22];
+  uint64_t _opaque[21];
 } fusewire_breaker;
 
 // Leave to make one call: hand it back exactly once, to
@@ -573,7 +573,7 @@ typedef struct fusewire_bulkhead_config {
 // One operation's retry state. Declare it `static` or on the stack;
 // initialise with `fusewire_retry_init`.
 typedef struct fusewire_retry {
-  uint64_t _opaque[13];
+  uint64_t _opaque[12];
 } fusewire_retry;
 
 // A retry policy: the delay schedule and the limits.

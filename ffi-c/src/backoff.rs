@@ -145,12 +145,12 @@ impl fusewire_backoff_config {
 }
 
 /// A delay sequence: a validated schedule, its jitter generator, the
-/// attempt number and the previous delay. 64 bytes; declare it `static` or
+/// attempt number and the previous delay. 56 bytes; declare it `static` or
 /// on the stack and initialise it with `fusewire_backoff_init`.
 #[repr(C)]
 #[allow(non_camel_case_types)]
 pub struct fusewire_backoff {
-    _opaque: [u64; 8],
+    _opaque: [u64; 7],
 }
 
 #[repr(C)]

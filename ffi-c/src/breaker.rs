@@ -282,7 +282,7 @@ pub struct fusewire_breaker_stats {
 #[repr(C)]
 #[allow(non_camel_case_types)]
 pub struct fusewire_breaker {
-    _opaque: [u64; 22],
+    _opaque: [u64; 21],
 }
 
 type Inner = Breaker<BitWindow<u16>>;

@@ -35,7 +35,7 @@ crate::boundary::read_c_fields!(fusewire_retry_config {
 #[repr(C)]
 #[allow(non_camel_case_types)]
 pub struct fusewire_retry {
-    _opaque: [u64; 13],
+    _opaque: [u64; 12],
 }
 
 #[repr(C)]

@@ -23,7 +23,7 @@ static int passed, failed;
 #define EXPECT(call, status) CHECK((call) == (status))
 
 /* The sizes the header promises, known to the compiler. */
-typedef char breaker_fits[(sizeof(fusewire_breaker) == 176) ? 1 : -1];
+typedef char breaker_fits[(sizeof(fusewire_breaker) == 168) ? 1 : -1];
 typedef char backoff_fits[(sizeof(fusewire_backoff) <= 64) ? 1 : -1];
 typedef char bucket_fits[(sizeof(fusewire_bucket) == 56) ? 1 : -1];
 
