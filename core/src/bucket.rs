@@ -183,8 +183,12 @@ impl fmt::Display for Refused {
 impl core::error::Error for Refused {}
 
 /// A token bucket (GCRA): `burst` tokens, refilled at a [`Rate`]; starts full.
+///
+/// `packed(8)`: a `u128` is 16-aligned on x86-64 but 8-aligned on 32-bit
+/// targets; capping the bucket at 8 everywhere lets a caller-owned C struct
+/// (which only promises 8) hold it and be updated in place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(C)]
+#[repr(C, packed(8))]
 pub struct Bucket {
     /// Theoretical arrival time in sub-ticks; the only state that changes
     /// outside `set_rate`.
