@@ -242,7 +242,7 @@ impl Bucket {
     }
 
     /// [`take_from_debt`]'s rule on `tat` itself, for `n <= burst` (the
-    /// callers check): an idle bucket (`tat <= now_s`) always grants, else
+    /// callers check): an idle bucket (`tat < now_s`) always grants, else
     /// `debt + n*P <= cap` is `debt <= (burst - n)*P`, the room left for
     /// debt. Nothing saturates (the debt after a grant is at most the cap),
     /// so neither the cap nor a saturating 128-bit add is computed.
@@ -251,8 +251,10 @@ impl Bucket {
         let now_s = self.now_s(now);
         let period = u128::from(self.rate.period);
         let tat = self.tat;
-        let base = if tat > now_s {
-            let debt = tat - now_s;
+        // One subtraction both compares and gives the debt; `tat == now_s`
+        // takes the first branch, with no debt, to the same `now_s + n*P`.
+        let (debt, idle) = tat.overflowing_sub(now_s);
+        let base = if !idle {
             let room = u128::from(self.burst.get() - n) * period;
             if debt > room {
                 return Err(Denied {
