@@ -112,6 +112,15 @@ impl Rate {
 /// while the debt stays within `burst * P`. Returns the debt after taking,
 /// or the exact wait. [`Bucket`] runs the same rule on its arrival time
 /// directly (cheaper on 32-bit targets); tests check the two agree.
+#[cfg_attr(
+    not(any(
+        target_has_atomic = "64",
+        feature = "critical-section",
+        portable_atomic_unsafe_assume_single_core,
+        loom
+    )),
+    allow(dead_code, reason = "only `shared` runs it, and it is not built here")
+)]
 #[inline]
 pub(crate) fn take_from_debt(
     debt: u128,
