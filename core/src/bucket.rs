@@ -196,15 +196,31 @@ impl core::error::Error for Refused {}
 ///
 /// `packed(8)`: a `u128` is 16-aligned on x86-64 but 8-aligned on 32-bit
 /// targets; capping the bucket at 8 everywhere lets a caller-owned C struct
-/// (which only promises 8) hold it and be updated in place.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// (which only promises 8) hold it and be updated in place. The rate is kept
+/// as its two fields, so the burst fills what would be the [`Rate`]'s
+/// padding: 32 bytes on every target.
+#[derive(Clone, Copy, PartialEq, Eq)]
 #[repr(C, packed(8))]
 pub struct Bucket {
     /// Theoretical arrival time in sub-ticks; the only state that changes
     /// outside `set_rate`.
     tat: u128,
-    rate: Rate,
+    /// The rate's fields, in lowest terms.
+    period: u64,
+    tokens: u32,
     burst: NonZeroU32,
+}
+
+impl fmt::Debug for Bucket {
+    /// As it printed when the rate was one field.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (tat, burst) = (self.tat, self.burst);
+        f.debug_struct("Bucket")
+            .field("tat", &tat)
+            .field("rate", &self.rate())
+            .field("burst", &burst)
+            .finish()
+    }
 }
 
 impl Bucket {
@@ -212,17 +228,18 @@ impl Bucket {
     pub const fn new(burst: NonZeroU32, rate: Rate) -> Self {
         Self {
             tat: 0,
-            rate,
+            period: rate.period,
+            tokens: rate.tokens,
             burst,
         }
     }
 
     const fn now_s(&self, now: u64) -> u128 {
-        now as u128 * self.rate.tokens as u128
+        now as u128 * self.tokens as u128
     }
 
     const fn cap(&self) -> u128 {
-        self.burst.get() as u128 * self.rate.period as u128
+        self.burst.get() as u128 * self.period as u128
     }
 
     fn debt(&self, now: u64) -> u128 {
@@ -258,7 +275,7 @@ impl Bucket {
     #[inline]
     fn take(&mut self, n: u32, now: u64) -> Result<(), Denied> {
         let now_s = self.now_s(now);
-        let period = u128::from(self.rate.period);
+        let period = u128::from(self.period);
         let tat = self.tat;
         // One subtraction both compares and gives the debt; `tat == now_s`
         // takes the first branch, with no debt, to the same `now_s + n*P`.
@@ -267,7 +284,7 @@ impl Bucket {
             let room = u128::from(self.burst.get() - n) * period;
             if debt > room {
                 return Err(Denied {
-                    retry_after: self.rate.ticks_for(debt - room),
+                    retry_after: self.rate().ticks_for(debt - room),
                 });
             }
             tat
@@ -283,7 +300,7 @@ impl Bucket {
         let cap = self.cap();
         let left = cap - self.debt(now).min(cap);
         // left <= burst * period, so the quotient is at most burst.
-        u32::try_from(left / u128::from(self.rate.period)).unwrap_or(self.burst.get())
+        u32::try_from(left / u128::from(self.period)).unwrap_or(self.burst.get())
     }
 
     /// Gives back `n` tokens at `now` (an operation that took them did not
@@ -291,7 +308,7 @@ impl Bucket {
     pub fn refund(&mut self, n: u32, now: u64) {
         let now_s = self.now_s(now);
         if self.tat > now_s {
-            let back = u128::from(n) * u128::from(self.rate.period);
+            let back = u128::from(n) * u128::from(self.period);
             self.tat = self.tat.saturating_sub(back).max(now_s);
         }
     }
@@ -302,7 +319,7 @@ impl Bucket {
     /// [`Rate::new`]; on error nothing changes.
     pub fn set_rate(&mut self, tokens: u32, period: u64, now: u64) -> ConfigResult<()> {
         let new = Rate::new(tokens, period)?;
-        let old_p = u128::from(self.rate.period);
+        let old_p = u128::from(self.period);
         let new_p = u128::from(new.period);
         let debt = self.debt(now);
         // r < old_p < 2^64 and new_p < 2^64, so r * new_p < 2^128.
@@ -310,7 +327,7 @@ impl Bucket {
         let new_debt = q
             .saturating_mul(new_p)
             .saturating_add(r.saturating_mul(new_p).div_ceil(old_p));
-        self.rate = new;
+        (self.period, self.tokens) = (new.period, new.tokens);
         self.tat = self.now_s(now).saturating_add(new_debt);
         Ok(())
     }
@@ -322,7 +339,10 @@ impl Bucket {
 
     /// The refill rate, in lowest terms.
     pub const fn rate(&self) -> Rate {
-        self.rate
+        Rate {
+            period: self.period,
+            tokens: self.tokens,
+        }
     }
 }
 
@@ -349,6 +369,17 @@ mod tests {
         let mut b = bucket(2, 1, 1);
         assert_eq!(b.set_rate(0, 5, 0).unwrap_err().field, "tokens");
         assert_eq!(b.rate(), Rate::new(1, 1).unwrap());
+    }
+
+    #[test]
+    fn layout_and_debug_text() {
+        assert_eq!(core::mem::size_of::<Bucket>(), 32);
+        assert_eq!(core::mem::align_of::<Bucket>(), 8);
+        // The text the derive printed when the rate was one field.
+        assert_eq!(
+            format!("{:?}", bucket(3, 10, 1000)),
+            "Bucket { tat: 0, rate: Rate { period: 100, tokens: 1 }, burst: 3 }"
+        );
     }
 
     #[test]
@@ -519,7 +550,7 @@ mod tests {
     /// with its saturating 128-bit add and the cap.
     fn take_reference(b: &mut Bucket, n: u32, now: u64) -> Result<(), Denied> {
         let now_s = b.now_s(now);
-        let after = take_from_debt(b.tat.saturating_sub(now_s), n, b.rate, b.burst)?;
+        let after = take_from_debt(b.tat.saturating_sub(now_s), n, b.rate(), b.burst)?;
         b.tat = now_s.saturating_add(after);
         Ok(())
     }
@@ -547,9 +578,8 @@ mod tests {
                             for n in [1, burst / 2 + 1, burst] {
                                 let mut got = Bucket {
                                     tat,
-                                    ..bucket(burst, 1, 1)
+                                    ..Bucket::new(nz(burst), rate)
                                 };
-                                got.rate = rate;
                                 let mut want = got;
                                 assert_eq!(
                                     got.take(n, now),
@@ -709,7 +739,7 @@ mod tests {
             let mut b = bucket(burst, tokens, period);
             let n = ((u64::from(n_frac) * u64::from(burst)) >> 32) as u32 + 1;
             let now_s = b.now_s(now);
-            let edge = now_s + u128::from(burst - n) * u128::from(b.rate.period);
+            let edge = now_s + u128::from(burst - n) * u128::from(b.period);
             b.tat = match kind {
                 0 => 0,
                 1 => u128::MAX,

@@ -35,7 +35,7 @@ crate::boundary::read_c_fields!(fusewire_bucket_config {
 #[repr(C)]
 #[allow(non_camel_case_types)]
 pub struct fusewire_bucket {
-    _opaque: [u64; 7],
+    _opaque: [u64; 5],
 }
 
 /// The core's `Bucket` is at most 8-aligned (it caps its `u128` at 8), so it
@@ -220,8 +220,8 @@ mod tests {
     #[test]
     fn works_in_place_at_8_byte_alignment_and_refusal_changes_nothing() {
         let mut slots = [
-            fusewire_bucket { _opaque: [0; 7] },
-            fusewire_bucket { _opaque: [0; 7] },
+            fusewire_bucket { _opaque: [0; 5] },
+            fusewire_bucket { _opaque: [0; 5] },
         ];
         let b = if (&slots[0] as *const fusewire_bucket as usize) % 16 == 8 {
             &mut slots[0]
