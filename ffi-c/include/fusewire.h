@@ -523,7 +523,7 @@ typedef struct fusewire_breaker_stats {
 // A token bucket. Declare it `static` or on the stack; initialise with
 // `fusewire_bucket_init`.
 typedef struct fusewire_bucket {
-  uint64_t _opaque[7];
+  uint64_t _opaque[5];
 } fusewire_bucket;
 
 // A token bucket: `burst` tokens, refilled at `tokens` per `period` ticks.
