@@ -3,7 +3,7 @@
 
 use fusewire::{Backoff, Jitter, Rng, Schedule};
 
-use crate::boundary::{boundary, fits, install, invalid, object, put, read_in, slot, Object};
+use crate::boundary::{borrow_in, boundary, fits, install, invalid, object, put, slot, Object};
 use crate::status::{
     fusewire_config_error, fusewire_field, fusewire_problem, fusewire_status, Invalid, Scope,
 };
@@ -71,7 +71,7 @@ crate::boundary::read_c_fields!(fusewire_backoff_config {
 
 impl fusewire_backoff_config {
     /// Validates into the core's `Backoff`; errors name the C field.
-    pub(crate) fn to_core(self) -> Result<Backoff, Invalid> {
+    pub(crate) fn validated(&self) -> Result<Backoff, Invalid> {
         let schedule = match self.schedule {
             0 => Schedule::Constant { delay: self.base },
             1 => Schedule::Linear {
@@ -216,8 +216,8 @@ pub unsafe extern "C" fn fusewire_backoff_init(
     boundary(|| {
         let p = slot::<BackoffObj>(backoff)?;
         // SAFETY: the caller's contract for `config`.
-        let c = unsafe { read_in(config) }?;
-        let b = match c.to_core() {
+        let c = unsafe { borrow_in(config) }?;
+        let b = match c.validated() {
             Ok(b) => b,
             // SAFETY: the caller's contract for `error`.
             Err(e) => return unsafe { invalid(error, e) },

@@ -193,7 +193,7 @@ impl fusewire_breaker_config {
             half_open_rule,
             half_open_max_dwell: self.half_open_max_dwell,
             dwell_expiry,
-            open_backoff: self.open_backoff.to_core()?,
+            open_backoff: self.open_backoff.validated()?,
             reset_window_on_close: self.reset_window_on_close != 0,
             seed: self.seed,
         })

@@ -71,7 +71,7 @@ pub unsafe extern "C" fn fusewire_retry_init(
         let p = slot::<RetryObj>(retry)?;
         // SAFETY: the caller's contract for `config`.
         let c = unsafe { read_in(config) }?;
-        let policy = c.backoff.to_core().and_then(|b| {
+        let policy = c.backoff.validated().and_then(|b| {
             let deadline = (c.max_elapsed != 0).then_some(c.max_elapsed);
             RetryPolicy::new(b, c.max_attempts, deadline, c.seed)
                 .map_err(|e| Invalid::from_core(Scope::Retry, e))
