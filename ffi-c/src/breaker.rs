@@ -747,10 +747,12 @@ pub unsafe extern "C" fn fusewire_breaker_state(
     })
 }
 
-/// Everything about the breaker as of `now` (applying time-driven changes
-/// first, as `fusewire_breaker_poll`). Writes `*snapshot` on OK.
+/// Everything about the breaker as of `now`. It applies no time-driven
+/// change (an open breaker past its open duration still reads open): call
+/// `fusewire_breaker_poll` first for that. Writes `*snapshot` on OK.
 ///
-/// Thread/ISR safety: as `fusewire_breaker_acquire` (it may move the state).
+/// Thread/ISR safety: as `fusewire_breaker_acquire` (it writes the clock
+/// bookkeeping: the latest `now`, regressions).
 ///
 /// # Safety
 /// As `fusewire_breaker_acquire`.
