@@ -64,3 +64,5 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 
 #[cfg(test)]
 mod tests;
+#[cfg(all(test, target_has_atomic = "64"))]
+mod tests_shared;
