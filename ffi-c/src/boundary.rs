@@ -233,6 +233,14 @@ pub(crate) unsafe fn object_ref<'a, O: Object>(p: *const O::C) -> Result<&'a O, 
 /// atomics, so those may run concurrently), and that init must
 /// happen-before this call.
 #[inline(always)]
+#[cfg_attr(
+    not(any(
+        target_has_atomic = "64",
+        feature = "critical-section",
+        portable_atomic_unsafe_assume_single_core
+    )),
+    allow(dead_code) // no shared forms on this target (see lib.rs)
+)]
 pub(crate) unsafe fn shared<'a, O: Object + Sync>(
     p: *const O::C,
 ) -> Result<&'a O, fusewire_status> {
