@@ -588,6 +588,78 @@ typedef struct fusewire_retry_config {
   uint32_t max_attempts;
 } fusewire_retry_config;
 
+// A circuit breaker that several threads, or an interrupt and the main
+// loop, share without a lock: the rules, transitions, counters and answers
+// of `fusewire_breaker` over the same 16-call window
+// (`FUSEWIRE_BREAKER_WINDOW`), kept in atomics. Configured by a
+// `fusewire_breaker_config` whose `half_open_probes` is at most 127.
+//
+// Declare it `static` (or in memory that outlives every user) and
+// initialise it with `fusewire_shared_breaker_init` before sharing it.
+// Every other `fusewire_shared_breaker_*` call is lock-free and may run
+// from any thread or interrupt handler at the same time as the others.
+// Targets without native 64-bit atomics have these functions only in a
+// single-core build (see the README). Do not copy an initialised breaker.
+//
+// Under races only, it differs from `fusewire_breaker` as the core's
+// `SharedBreaker` documents: a transition is published a few stores after
+// it is decided (other callers make no automatic move meanwhile), and
+// outcomes recorded while a close clears the window may be kept or
+// dropped.
+typedef struct fusewire_shared_breaker {
+  uint64_t _opaque[25];
+} fusewire_shared_breaker;
+
+// A token bucket that several threads, or an interrupt and the main loop,
+// share without a lock: the rule and answers of `fusewire_bucket`, with
+// the arrival time in one atomic `uint64_t`. Its rate is fixed at init
+// (no `set_rate`). Configured by a `fusewire_bucket_config` whose
+// `burst * period` (in lowest terms) is below 2^63. Its answers equal
+// `fusewire_bucket`'s while `now` stays within 2^63 / `tokens` ticks of
+// the last admission (292 years of nanoseconds at one token per tick);
+// past that an idle bucket may refuse where it should admit, never grant
+// more than the burst.
+//
+// Declare it `static` (or in memory that outlives every user) and
+// initialise it with `fusewire_shared_bucket_init` before sharing it.
+// Every other `fusewire_shared_bucket_*` call is lock-free and may run
+// from any thread or interrupt handler at the same time as the others.
+// Targets without native 64-bit atomics have these functions only in a
+// single-core build (see the README). Do not copy an initialised bucket.
+typedef struct fusewire_shared_bucket {
+  uint64_t _opaque[5];
+} fusewire_shared_bucket;
+
+// A retry budget that several threads, or an interrupt and the main loop,
+// share without a lock: the rule and answers of `fusewire_budget`, with
+// the token count in one atomic `uint64_t`, so no outcome is lost.
+//
+// Declare it `static` (or in memory that outlives every user) and
+// initialise it with `fusewire_shared_budget_init` before sharing it.
+// Every other `fusewire_shared_budget_*` call is lock-free and may run
+// from any thread or interrupt handler at the same time as the others.
+// Targets without native 64-bit atomics have these functions only in a
+// single-core build (see the README). Do not copy an initialised budget.
+typedef struct fusewire_shared_budget {
+  uint64_t _opaque[5];
+} fusewire_shared_budget;
+
+// A bulkhead that several threads, or an interrupt and the main loop,
+// share without a lock: the admission rule, reserves and release checks
+// of `fusewire_bulkhead`, with the slot counts in atomics. Slots held
+// never exceed the limit (nor a priority's share) however many callers
+// race.
+//
+// Declare it `static` (or in memory that outlives every user) and
+// initialise it with `fusewire_shared_bulkhead_init` before sharing it.
+// Every other `fusewire_shared_bulkhead_*` call is lock-free and may run
+// from any thread or interrupt handler at the same time as the others.
+// Targets without native 64-bit atomics have these functions only in a
+// single-core build (see the README). Do not copy an initialised bulkhead.
+typedef struct fusewire_shared_bulkhead {
+  uint64_t _opaque[6];
+} fusewire_shared_bulkhead;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -799,10 +871,12 @@ fusewire_status fusewire_breaker_reset(struct fusewire_breaker *breaker,
 // writable.
 fusewire_status fusewire_breaker_state(const struct fusewire_breaker *breaker, uint32_t *state);
 
-// Everything about the breaker as of `now` (applying time-driven changes
-// first, as `fusewire_breaker_poll`). Writes `*snapshot` on OK.
+// Everything about the breaker as of `now`. It applies no time-driven
+// change (an open breaker past its open duration still reads open): call
+// `fusewire_breaker_poll` first for that. Writes `*snapshot` on OK.
 //
-// Thread/ISR safety: as `fusewire_breaker_acquire` (it may move the state).
+// Thread/ISR safety: as `fusewire_breaker_acquire` (it writes the clock
+// bookkeeping: the latest `now`, regressions).
 //
 // # Safety
 // As `fusewire_breaker_acquire`.
@@ -1026,6 +1100,371 @@ fusewire_status fusewire_retry_next(struct fusewire_retry *retry,
 // `retry` is NULL or points to a `fusewire_retry`; `attempts` is NULL or
 // writable.
 fusewire_status fusewire_retry_attempts(const struct fusewire_retry *retry, uint32_t *attempts);
+
+// Initialises `*breaker` in place, closed, from `*config` (fill it with
+// `fusewire_breaker_config_default`). `half_open_probes` above 127 is
+// `FUSEWIRE_STATUS_INVALID_CONFIG` on `FUSEWIRE_FIELD_BREAKER_HALF_OPEN_PROBES`.
+//
+// Returns `FUSEWIRE_STATUS_INVALID_CONFIG` (writing `*error` if not NULL)
+// and leaves `*breaker` untouched if the config is bad.
+//
+// Thread/ISR safety: not concurrent. Writes `*breaker`; no other call on
+// it may run meanwhile, and init must happen-before every other call on
+// it (initialise before starting the threads or enabling the interrupt
+// that share it).
+//
+// # Safety
+// `breaker` and `config` are NULL or valid for the access; `error` is NULL
+// or writable.
+fusewire_status fusewire_shared_breaker_init(struct fusewire_shared_breaker *breaker,
+                                             const struct fusewire_breaker_config *config,
+                                             struct fusewire_config_error *error);
+
+// Asks to make a call at `now`, as `fusewire_breaker_acquire`.
+//
+// - `FUSEWIRE_STATUS_OK`: writes `*permit`; make the call, then hand the
+//   permit to `fusewire_shared_breaker_record` (or `_release` if it never
+//   ran), from any thread.
+// - `FUSEWIRE_STATUS_REJECTED`: writes `*retry_after` (if not NULL): ticks
+//   until it may admit again (`UINT64_MAX` while forced open).
+//
+// On both, writes `*transition` (if not NULL) with any state change; each
+// transition is reported to exactly one caller. In half-open, at most
+// `half_open_probes` callers get a probe permit, however many race.
+//
+// Thread/ISR safety: lock-free (closed or disabled: one atomic load); any
+// thread or interrupt handler, concurrently with any call on the same
+// breaker except its init.
+//
+// # Safety
+// `breaker` is NULL or points to a `fusewire_shared_breaker` initialised
+// before this call; the out-pointers are NULL or writable and not shared
+// with a concurrent call.
+fusewire_status fusewire_shared_breaker_acquire(const struct fusewire_shared_breaker *breaker,
+                                                uint64_t now,
+                                                fusewire_permit *permit,
+                                                uint64_t *retry_after,
+                                                struct fusewire_transition *transition);
+
+// Reports how a permitted call ended (`outcome`: a `fusewire_outcome`) and
+// how long it took (`duration` ticks), at `now`. Writes `*transition` (if
+// not NULL) on `FUSEWIRE_STATUS_OK`. An unknown outcome is
+// `FUSEWIRE_STATUS_INVALID_ARGUMENT` and changes nothing.
+//
+// Thread/ISR safety: lock-free; any thread or interrupt handler,
+// concurrently with any call on the same breaker except its init.
+//
+// # Safety
+// As `fusewire_shared_breaker_acquire`.
+fusewire_status fusewire_shared_breaker_record(const struct fusewire_shared_breaker *breaker,
+                                               fusewire_permit permit,
+                                               uint32_t outcome,
+                                               uint64_t duration,
+                                               uint64_t now,
+                                               struct fusewire_transition *transition);
+
+// Hands back a permit whose call never ran; nothing is recorded (a
+// probe's slot goes back to its half-open period). Writes `*transition`
+// (if not NULL) on `FUSEWIRE_STATUS_OK`.
+//
+// Thread/ISR safety: lock-free; any thread or interrupt handler,
+// concurrently with any call on the same breaker except its init.
+//
+// # Safety
+// As `fusewire_shared_breaker_acquire`.
+fusewire_status fusewire_shared_breaker_release(const struct fusewire_shared_breaker *breaker,
+                                                fusewire_permit permit,
+                                                uint64_t now,
+                                                struct fusewire_transition *transition);
+
+// Applies the changes time alone causes (open → half-open, dwell expiry)
+// without making a call. Writes `*transition` (if not NULL) on OK.
+//
+// Thread/ISR safety: lock-free; any thread or interrupt handler,
+// concurrently with any call on the same breaker except its init.
+//
+// # Safety
+// As `fusewire_shared_breaker_acquire`.
+fusewire_status fusewire_shared_breaker_poll(const struct fusewire_shared_breaker *breaker,
+                                             uint64_t now,
+                                             struct fusewire_transition *transition);
+
+// Opens the breaker as a trip rule would (open duration from
+// `open_backoff`). Writes `*transition` (if not NULL) on OK.
+//
+// Thread/ISR safety: lock-free; any thread or interrupt handler,
+// concurrently with any call on the same breaker except its init.
+//
+// # Safety
+// As `fusewire_shared_breaker_acquire`.
+fusewire_status fusewire_shared_breaker_trip(const struct fusewire_shared_breaker *breaker,
+                                             uint64_t now,
+                                             struct fusewire_transition *transition);
+
+// Closes the breaker; counters restart as on any close. Writes
+// `*transition` (if not NULL) on OK.
+//
+// Thread/ISR safety: lock-free; any thread or interrupt handler,
+// concurrently with any call on the same breaker except its init.
+//
+// # Safety
+// As `fusewire_shared_breaker_acquire`.
+fusewire_status fusewire_shared_breaker_close(const struct fusewire_shared_breaker *breaker,
+                                              uint64_t now,
+                                              struct fusewire_transition *transition);
+
+// Holds the breaker open until the host closes or disables it. Writes
+// `*transition` (if not NULL) on OK.
+//
+// Thread/ISR safety: lock-free; any thread or interrupt handler,
+// concurrently with any call on the same breaker except its init.
+//
+// # Safety
+// As `fusewire_shared_breaker_acquire`.
+fusewire_status fusewire_shared_breaker_force_open(const struct fusewire_shared_breaker *breaker,
+                                                   uint64_t now,
+                                                   struct fusewire_transition *transition);
+
+// Turns the breaker off: every call passes, nothing is recorded. Writes
+// `*transition` (if not NULL) on OK.
+//
+// Thread/ISR safety: lock-free; any thread or interrupt handler,
+// concurrently with any call on the same breaker except its init.
+//
+// # Safety
+// As `fusewire_shared_breaker_acquire`.
+fusewire_status fusewire_shared_breaker_disable(const struct fusewire_shared_breaker *breaker,
+                                                uint64_t now,
+                                                struct fusewire_transition *transition);
+
+// Closes the breaker and forgets the window and every counter. Writes
+// `*transition` (if not NULL) on OK.
+//
+// Thread/ISR safety: lock-free; any thread or interrupt handler,
+// concurrently with any call on the same breaker except its init
+// (outcomes recorded during the reset may be kept or dropped).
+//
+// # Safety
+// As `fusewire_shared_breaker_acquire`.
+fusewire_status fusewire_shared_breaker_reset(const struct fusewire_shared_breaker *breaker,
+                                              uint64_t now,
+                                              struct fusewire_transition *transition);
+
+// The state as of the last call that moved it (a `fusewire_state`),
+// without advancing time. Writes `*state` on `FUSEWIRE_STATUS_OK`.
+//
+// Thread/ISR safety: lock-free (one atomic load); any thread or interrupt
+// handler, concurrently with any call on the same breaker except its init.
+//
+// # Safety
+// `breaker` is NULL or points to a `fusewire_shared_breaker` initialised
+// before this call; `state` is NULL or writable.
+fusewire_status fusewire_shared_breaker_state(const struct fusewire_shared_breaker *breaker,
+                                              uint32_t *state);
+
+// Everything about the breaker as of `now`, as `fusewire_breaker_snapshot`
+// (no time-driven transition is applied: call `_poll` first for that).
+// Writes `*snapshot` on `FUSEWIRE_STATUS_OK`.
+//
+// Thread/ISR safety: lock-free; any thread or interrupt handler,
+// concurrently with any call on the same breaker except its init. Each
+// field is read atomically, but racing calls can make fields disagree
+// slightly.
+//
+// # Safety
+// As `fusewire_shared_breaker_acquire`.
+fusewire_status fusewire_shared_breaker_snapshot(const struct fusewire_shared_breaker *breaker,
+                                                 uint64_t now,
+                                                 struct fusewire_breaker_stats *snapshot);
+
+// Initialises `*bucket` in place, full, from `*config`.
+//
+// Returns `FUSEWIRE_STATUS_INVALID_CONFIG` (writing `*error` if not NULL)
+// and leaves `*bucket` untouched if the config is bad; besides the
+// single-owner checks, `burst * period` of 2^63 or more is
+// `FUSEWIRE_FIELD_BUCKET_BURST`, `FUSEWIRE_PROBLEM_OUT_OF_RANGE`.
+//
+// Thread/ISR safety: not concurrent. Writes `*bucket`; no other call on it
+// may run meanwhile, and init must happen-before every other call on it
+// (initialise before starting the threads or enabling the interrupt that
+// share it).
+//
+// # Safety
+// `bucket` and `config` are NULL or valid for the access; `error` is NULL
+// or writable.
+fusewire_status fusewire_shared_bucket_init(struct fusewire_shared_bucket *bucket,
+                                            const struct fusewire_bucket_config *config,
+                                            struct fusewire_config_error *error);
+
+// Takes `n` tokens at `now`, all or none (`n == 0` always succeeds), as
+// `fusewire_bucket_acquire`; racing callers together never take more than
+// the bucket holds.
+//
+// - `FUSEWIRE_STATUS_RATE_LIMITED`: writes `*retry_after` (if not NULL):
+//   at `now + retry_after` the same request succeeds if nothing else
+//   happened. A refusal writes nothing to the bucket.
+// - `FUSEWIRE_STATUS_EXCEEDS_BURST`: `n` is above the burst; never possible.
+//
+// Thread/ISR safety: lock-free (one compare-and-swap loop); any thread or
+// interrupt handler, concurrently with any call on the same bucket except
+// its init.
+//
+// # Safety
+// `bucket` is NULL or points to a `fusewire_shared_bucket` initialised
+// before this call; `retry_after` is NULL or writable.
+fusewire_status fusewire_shared_bucket_acquire(const struct fusewire_shared_bucket *bucket,
+                                               uint32_t n,
+                                               uint64_t now,
+                                               uint64_t *retry_after);
+
+// Gives back `n` tokens at `now` (the operation that took them did not
+// happen); never above the burst.
+//
+// Thread/ISR safety: lock-free (one compare-and-swap loop); any thread or
+// interrupt handler, concurrently with any call on the same bucket except
+// its init.
+//
+// # Safety
+// `bucket` is NULL or points to a `fusewire_shared_bucket` initialised
+// before this call.
+fusewire_status fusewire_shared_bucket_refund(const struct fusewire_shared_bucket *bucket,
+                                              uint32_t n,
+                                              uint64_t now);
+
+// Whole tokens available at `now`, `0..=burst`. Writes `*available` on OK.
+//
+// Thread/ISR safety: lock-free (one atomic load); any thread or interrupt
+// handler, concurrently with any call on the same bucket except its init.
+// A racing acquire may take the tokens the moment after.
+//
+// # Safety
+// `bucket` is NULL or points to a `fusewire_shared_bucket` initialised
+// before this call; `available` is NULL or writable.
+fusewire_status fusewire_shared_bucket_available(const struct fusewire_shared_bucket *bucket,
+                                                 uint64_t now,
+                                                 uint32_t *available);
+
+// Initialises `*budget` in place, full, from `*config`.
+//
+// Returns `FUSEWIRE_STATUS_INVALID_CONFIG` (writing `*error` if not NULL)
+// and leaves `*budget` untouched if the config is bad.
+//
+// Thread/ISR safety: not concurrent. Writes `*budget`; no other call on it
+// may run meanwhile, and init must happen-before every other call on it
+// (initialise before starting the threads or enabling the interrupt that
+// share it).
+//
+// # Safety
+// `budget` and `config` are NULL or valid for the access; `error` is NULL
+// or writable.
+fusewire_status fusewire_shared_budget_init(struct fusewire_shared_budget *budget,
+                                            const struct fusewire_budget_config *config,
+                                            struct fusewire_config_error *error);
+
+// Records a successful call (adds `token_ratio_milli`, up to full).
+//
+// Thread/ISR safety: lock-free (one compare-and-swap loop; none when
+// full); any thread or interrupt handler, concurrently with any call on
+// the same budget except its init.
+//
+// # Safety
+// `budget` is NULL or points to a `fusewire_shared_budget` initialised
+// before this call.
+fusewire_status fusewire_shared_budget_record_success(const struct fusewire_shared_budget *budget);
+
+// Records a failed call, first attempt or retry (takes one token).
+//
+// Thread/ISR safety: lock-free (one compare-and-swap loop; none when
+// empty); any thread or interrupt handler, concurrently with any call on
+// the same budget except its init.
+//
+// # Safety
+// As `fusewire_shared_budget_record_success`.
+fusewire_status fusewire_shared_budget_record_failure(const struct fusewire_shared_budget *budget);
+
+// Asks to retry: `FUSEWIRE_STATUS_OK` while more than half of
+// `max_tokens` is left, else `FUSEWIRE_STATUS_THROTTLED` (counted).
+//
+// Thread/ISR safety: lock-free (a load; a refusal adds to its counter);
+// any thread or interrupt handler, concurrently with any call on the same
+// budget except its init.
+//
+// # Safety
+// As `fusewire_shared_budget_record_success`.
+fusewire_status fusewire_shared_budget_try_retry(const struct fusewire_shared_budget *budget);
+
+// Tokens left in thousandths, and retries refused so far. Writes
+// `*tokens_milli` and `*throttled` (each if not NULL) on OK.
+//
+// Thread/ISR safety: lock-free (two atomic loads, each exact, not one
+// snapshot); any thread or interrupt handler, concurrently with any call
+// on the same budget except its init.
+//
+// # Safety
+// `budget` is NULL or points to a `fusewire_shared_budget` initialised
+// before this call; the out-pointers are NULL or writable.
+fusewire_status fusewire_shared_budget_tokens(const struct fusewire_shared_budget *budget,
+                                              uint64_t *tokens_milli,
+                                              uint64_t *throttled);
+
+// Initialises `*bulkhead` in place, empty, from `*config`.
+//
+// Returns `FUSEWIRE_STATUS_INVALID_CONFIG` (writing `*error` if not NULL)
+// and leaves `*bulkhead` untouched if the config is bad.
+//
+// Thread/ISR safety: not concurrent. Writes `*bulkhead`; no other call on
+// it may run meanwhile, and init must happen-before every other call on it
+// (initialise before starting the threads or enabling the interrupt that
+// share it).
+//
+// # Safety
+// `bulkhead` and `config` are NULL or valid for the access; `error` is
+// NULL or writable.
+fusewire_status fusewire_shared_bulkhead_init(struct fusewire_shared_bulkhead *bulkhead,
+                                              const struct fusewire_bulkhead_config *config,
+                                              struct fusewire_config_error *error);
+
+// Takes a slot for a request of `priority` (a `fusewire_priority`):
+// `FUSEWIRE_STATUS_OK`, or `FUSEWIRE_STATUS_BULKHEAD_FULL` (which writes
+// nothing). Give it back with `fusewire_shared_bulkhead_release` and the
+// same priority, from any thread.
+//
+// Thread/ISR safety: lock-free (one compare-and-swap loop); any thread or
+// interrupt handler, concurrently with any call on the same bulkhead
+// except its init.
+//
+// # Safety
+// `bulkhead` is NULL or points to a `fusewire_shared_bulkhead` initialised
+// before this call.
+fusewire_status fusewire_shared_bulkhead_acquire(const struct fusewire_shared_bulkhead *bulkhead,
+                                                 uint32_t priority);
+
+// Gives back a slot taken with `priority`: `FUSEWIRE_STATUS_OK`, or
+// `FUSEWIRE_STATUS_NOT_HELD` (counted; nothing changes) if none was held.
+//
+// Thread/ISR safety: lock-free (two compare-and-swap loops); any thread
+// or interrupt handler, concurrently with any call on the same bulkhead
+// except its init.
+//
+// # Safety
+// As `fusewire_shared_bulkhead_acquire`.
+fusewire_status fusewire_shared_bulkhead_release(const struct fusewire_shared_bulkhead *bulkhead,
+                                                 uint32_t priority);
+
+// Slots held, and free slots a request of `priority` could take now.
+// Writes `*in_use` and `*available` (each if not NULL) on OK.
+//
+// Thread/ISR safety: lock-free (atomic loads); any thread or interrupt
+// handler, concurrently with any call on the same bulkhead except its
+// init. A racing call may change the counts the moment after.
+//
+// # Safety
+// `bulkhead` is NULL or points to a `fusewire_shared_bulkhead`
+// initialised before this call; the out-pointers are NULL or writable.
+fusewire_status fusewire_shared_bulkhead_usage(const struct fusewire_shared_bulkhead *bulkhead,
+                                               uint32_t priority,
+                                               uint32_t *in_use,
+                                               uint32_t *available);
 
 // The text for a `fusewire_status` value: a static, NUL-terminated string,
 // never NULL ("unknown status" for values this version does not define).

@@ -221,6 +221,34 @@ pub(crate) unsafe fn object_ref<'a, O: Object>(p: *const O::C) -> Result<&'a O, 
     unsafe { checked::<O>(p).map(|o| &*o) }
 }
 
+/// The initialised shared-form object behind `p`, for calls through `&O`
+/// that many threads (or an interrupt and the main loop) make at once. The
+/// tag is read with a plain load: init wrote it before the object was
+/// shared (the caller's contract), and nothing writes it afterwards.
+///
+/// # Safety
+/// A non-NULL `p` must point to a readable `O::C` that outlives the call;
+/// if its tag matches, the rest must be as the matching init left it,
+/// changed since only through this object's own calls (its state is
+/// atomics, so those may run concurrently), and that init must
+/// happen-before this call.
+#[inline(always)]
+#[cfg_attr(
+    not(any(
+        target_has_atomic = "64",
+        feature = "critical-section",
+        portable_atomic_unsafe_assume_single_core
+    )),
+    allow(dead_code) // no shared forms on this target (see lib.rs)
+)]
+pub(crate) unsafe fn shared<'a, O: Object + Sync>(
+    p: *const O::C,
+) -> Result<&'a O, fusewire_status> {
+    // SAFETY: forwarded contract; a matching tag means init wrote an O,
+    // and `O: Sync` makes a shared reference across threads sound.
+    unsafe { checked::<O>(p).map(|o| &*o) }
+}
+
 /// Writes a freshly built object into its slot (init).
 ///
 /// # Safety

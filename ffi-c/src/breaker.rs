@@ -4,13 +4,14 @@ use core::ptr::addr_of_mut;
 use core::sync::atomic::{compiler_fence, Ordering};
 
 use fusewire::{
-    BitWindow, Breaker, BreakerConfig, Comparison, DwellExpiry, HalfOpenRule, Outcome, Permit,
-    RateBasis, Reason, State, Transition,
+    BitWindow, Breaker, BreakerConfig, Comparison, ConfigResult, DwellExpiry, HalfOpenRule,
+    Outcome, Permit, RateBasis, Reason, Rejected, Snapshot, State, Transition,
 };
 
 use crate::backoff::fusewire_backoff_config;
 use crate::boundary::{
     borrow_in, boundary, fits, install, invalid, object, object_ref, put, slot, Object,
+    Outcome as Done,
 };
 use crate::status::{
     fusewire_config_error, fusewire_field, fusewire_problem, fusewire_status, Invalid, Scope,
@@ -158,6 +159,18 @@ pub struct fusewire_breaker_config {
 }
 
 impl fusewire_breaker_config {
+    /// Validates the config and builds a breaker with `new` (the
+    /// single-owner or the shared form's constructor); errors name the C
+    /// field.
+    #[inline(always)]
+    pub(crate) fn build<T>(
+        &self,
+        new: impl FnOnce(BreakerConfig) -> ConfigResult<T>,
+    ) -> Result<T, Invalid> {
+        self.core_config()
+            .and_then(|c| new(c).map_err(|e| Invalid::from_core(Scope::Breaker, e)))
+    }
+
     fn core_config(&self) -> Result<BreakerConfig, Invalid> {
         let bad = |f| Err(Invalid::new(f, fusewire_problem::OutOfRange));
         let comparison = match self.comparison {
@@ -218,7 +231,7 @@ pub struct fusewire_transition {
 }
 
 impl fusewire_transition {
-    fn of(t: Option<Transition>) -> Self {
+    pub(crate) fn of(t: Option<Transition>) -> Self {
         match t {
             None => Self::default(),
             Some(t) => Self {
@@ -273,6 +286,30 @@ pub struct fusewire_breaker_stats {
     pub reopens: u32,
     /// Times `now` went backwards.
     pub clock_regressions: u32,
+}
+
+impl fusewire_breaker_stats {
+    /// The C form of a core `Snapshot`.
+    #[inline(always)]
+    pub(crate) fn of(s: Snapshot) -> Self {
+        let c = s.counts;
+        Self {
+            open_until: s.open_until,
+            since: s.since,
+            state: s.state as u32,
+            generation: s.generation,
+            successes: c.successes,
+            failures: c.failures,
+            timeouts: c.timeouts,
+            slow: c.slow,
+            ignored: c.ignored,
+            rejected: c.rejected,
+            consecutive_failures: s.consecutive_failures,
+            probes_in_flight: s.probes_in_flight,
+            reopens: s.reopens,
+            clock_regressions: s.clock_regressions,
+        }
+    }
 }
 
 /// A circuit breaker over the last 16 calls (`FUSEWIRE_BREAKER_WINDOW`).
@@ -395,10 +432,7 @@ pub unsafe extern "C" fn fusewire_breaker_init(
         let p = slot::<BreakerObj>(breaker)?;
         // SAFETY: the caller's contract for `config`.
         let c = unsafe { borrow_in(config) }?;
-        let core = c
-            .core_config()
-            .and_then(|c| Inner::new(c).map_err(|e| Invalid::from_core(Scope::Breaker, e)));
-        let b = match core {
+        let b = match c.build(Inner::new) {
             Ok(b) => b,
             // SAFETY: the caller's contract for `error`.
             Err(e) => return unsafe { invalid(error, e) },
@@ -452,21 +486,49 @@ pub unsafe extern "C" fn fusewire_breaker_acquire(
         if permit.is_null() {
             return Err(fusewire_status::NullArgument);
         }
-        // SAFETY (both arms): out-pointers NULL-checked or optional; the
-        // caller's contract.
-        match b.try_acquire(now) {
-            Ok(p) => unsafe {
-                put(transition, fusewire_transition::of(p.transition));
-                put(permit, p.into_raw());
-                Ok(fusewire_status::Ok)
-            },
-            Err(r) => unsafe {
-                put(transition, fusewire_transition::of(r.transition));
-                put(retry_after, r.retry_after);
-                Err(fusewire_status::Rejected)
-            },
-        }
+        // SAFETY: the caller's contract for the out-pointers.
+        unsafe { acquired(b.try_acquire(now), permit, retry_after, transition) }
     })
+}
+
+/// Hands an admission's answer to C: `*permit` on OK, `*retry_after` on
+/// REJECTED, `*transition` on both (the last two optional).
+///
+/// # Safety
+/// `permit` is non-NULL and writable; the others NULL or writable.
+#[inline(always)]
+pub(crate) unsafe fn acquired(
+    r: Result<Permit, Rejected>,
+    permit: *mut fusewire_permit,
+    retry_after: *mut u64,
+    transition: *mut fusewire_transition,
+) -> Done {
+    // SAFETY (both arms): the caller's contract.
+    match r {
+        Ok(p) => unsafe {
+            put(transition, fusewire_transition::of(p.transition));
+            put(permit, p.into_raw());
+            Ok(fusewire_status::Ok)
+        },
+        Err(r) => unsafe {
+            put(transition, fusewire_transition::of(r.transition));
+            put(retry_after, r.retry_after);
+            Err(fusewire_status::Rejected)
+        },
+    }
+}
+
+/// A `fusewire_outcome` value as the core's `Outcome`; an unknown value is
+/// `FUSEWIRE_STATUS_INVALID_ARGUMENT`.
+#[inline(always)]
+pub(crate) fn outcome(o: u32) -> Result<Outcome, fusewire_status> {
+    match o {
+        0 => Ok(Outcome::Success),
+        1 => Ok(Outcome::Failure),
+        2 => Ok(Outcome::Timeout),
+        3 => Ok(Outcome::Ignored),
+        _ => Err(fusewire_status::InvalidArgument),
+    }
 }
 
 /// Reports how a permitted call ended (`outcome`: a `fusewire_outcome`) and
@@ -490,13 +552,7 @@ pub unsafe extern "C" fn fusewire_breaker_record(
     boundary(|| {
         // SAFETY: the caller's contract.
         let b = unsafe { breaker_mut(breaker) }?;
-        let outcome = match outcome {
-            0 => Outcome::Success,
-            1 => Outcome::Failure,
-            2 => Outcome::Timeout,
-            3 => Outcome::Ignored,
-            _ => return Err(fusewire_status::InvalidArgument),
-        };
+        let outcome = self::outcome(outcome)?;
         let t = b.record(Permit::from_raw(permit), outcome, duration, now);
         // SAFETY: optional out-pointer; the caller's contract.
         unsafe { put(transition, fusewire_transition::of(t)) };
@@ -528,9 +584,10 @@ pub unsafe extern "C" fn fusewire_breaker_release(
     })
 }
 
-/// A host command on a breaker: what each `fusewire_breaker_<verb>` does.
+/// A host command on a breaker: what each `fusewire_breaker_<verb>` and
+/// `fusewire_shared_breaker_<verb>` does.
 #[derive(Clone, Copy)]
-enum Command {
+pub(crate) enum Command {
     Poll,
     Trip,
     Close,
@@ -690,10 +747,12 @@ pub unsafe extern "C" fn fusewire_breaker_state(
     })
 }
 
-/// Everything about the breaker as of `now` (applying time-driven changes
-/// first, as `fusewire_breaker_poll`). Writes `*snapshot` on OK.
+/// Everything about the breaker as of `now`. It applies no time-driven
+/// change (an open breaker past its open duration still reads open): call
+/// `fusewire_breaker_poll` first for that. Writes `*snapshot` on OK.
 ///
-/// Thread/ISR safety: as `fusewire_breaker_acquire` (it may move the state).
+/// Thread/ISR safety: as `fusewire_breaker_acquire` (it writes the clock
+/// bookkeeping: the latest `now`, regressions).
 ///
 /// # Safety
 /// As `fusewire_breaker_acquire`.
@@ -710,25 +769,8 @@ pub unsafe extern "C" fn fusewire_breaker_snapshot(
             return Err(fusewire_status::NullArgument);
         }
         let s = b.snapshot(now);
-        let c = s.counts;
-        let out = fusewire_breaker_stats {
-            open_until: s.open_until,
-            since: s.since,
-            state: s.state as u32,
-            generation: s.generation,
-            successes: c.successes,
-            failures: c.failures,
-            timeouts: c.timeouts,
-            slow: c.slow,
-            ignored: c.ignored,
-            rejected: c.rejected,
-            consecutive_failures: s.consecutive_failures,
-            probes_in_flight: s.probes_in_flight,
-            reopens: s.reopens,
-            clock_regressions: s.clock_regressions,
-        };
         // SAFETY: non-NULL; the caller's contract.
-        unsafe { put(snapshot, out) };
+        unsafe { put(snapshot, fusewire_breaker_stats::of(s)) };
         Ok(fusewire_status::Ok)
     })
 }

@@ -5,7 +5,7 @@ use core::num::NonZeroU32;
 use fusewire::{Bucket, Rate, Refused};
 
 use crate::boundary::{
-    boundary, fits, install, invalid, object, object_ref, put, read_in, slot, Object,
+    boundary, fits, install, invalid, object, object_ref, put, read_in, slot, Object, Outcome,
 };
 use crate::status::{
     fusewire_config_error, fusewire_field, fusewire_problem, fusewire_status, Invalid, Scope,
@@ -29,6 +29,41 @@ crate::boundary::read_c_fields!(fusewire_bucket_config {
     tokens,
     burst
 });
+
+impl fusewire_bucket_config {
+    /// Validates the config into the burst and the rate that both bucket
+    /// forms are built from; errors name the C field.
+    #[inline(always)]
+    pub(crate) fn parts(&self) -> Result<(NonZeroU32, Rate), Invalid> {
+        let rate =
+            Rate::new(self.tokens, self.period).map_err(|e| Invalid::from_core(Scope::Bucket, e));
+        match NonZeroU32::new(self.burst) {
+            None => Err(Invalid::new(
+                fusewire_field::BucketBurst,
+                fusewire_problem::Zero,
+            )),
+            Some(burst) => rate.map(|rate| (burst, rate)),
+        }
+    }
+}
+
+/// A take's answer for C: OK, RATE_LIMITED (writing `*retry_after` if not
+/// NULL) or EXCEEDS_BURST.
+///
+/// # Safety
+/// `retry_after` is NULL or writable.
+#[inline(always)]
+pub(crate) unsafe fn taken(r: Result<(), Refused>, retry_after: *mut u64) -> Outcome {
+    match r {
+        Ok(()) => Ok(fusewire_status::Ok),
+        Err(Refused::Denied(d)) => {
+            // SAFETY: the caller's contract.
+            unsafe { put(retry_after, d.retry_after) };
+            Err(fusewire_status::RateLimited)
+        }
+        Err(_) => Err(fusewire_status::ExceedsBurst),
+    }
+}
 
 /// A token bucket. Declare it `static` or on the stack; initialise with
 /// `fusewire_bucket_init`.
@@ -74,15 +109,7 @@ pub unsafe extern "C" fn fusewire_bucket_init(
         let p = slot::<BucketObj>(bucket)?;
         // SAFETY: the caller's contract for `config`.
         let c = unsafe { read_in(config) }?;
-        let rate = Rate::new(c.tokens, c.period).map_err(|e| Invalid::from_core(Scope::Bucket, e));
-        let built = match NonZeroU32::new(c.burst) {
-            None => Err(Invalid::new(
-                fusewire_field::BucketBurst,
-                fusewire_problem::Zero,
-            )),
-            Some(burst) => rate.map(|rate| Bucket::new(burst, rate)),
-        };
-        match built {
+        match c.parts().map(|(burst, rate)| Bucket::new(burst, rate)) {
             // SAFETY: `p` checked by `slot`; writable by contract.
             Ok(b) => unsafe {
                 install(
@@ -123,15 +150,8 @@ pub unsafe extern "C" fn fusewire_bucket_acquire(
     boundary(|| {
         // SAFETY: the caller's contract.
         let b = &mut unsafe { object::<BucketObj>(bucket) }?.bucket;
-        match b.try_acquire(n, now) {
-            Ok(()) => Ok(fusewire_status::Ok),
-            Err(Refused::Denied(d)) => {
-                // SAFETY: the caller's contract for `retry_after`.
-                unsafe { put(retry_after, d.retry_after) };
-                Err(fusewire_status::RateLimited)
-            }
-            Err(_) => Err(fusewire_status::ExceedsBurst),
-        }
+        // SAFETY: the caller's contract for `retry_after`.
+        unsafe { taken(b.try_acquire(n, now), retry_after) }
     })
 }
 

@@ -1,9 +1,9 @@
 //! Retry budget (gRPC retry throttling).
 
-use fusewire::Budget;
+use fusewire::{Budget, ConfigResult, Throttled};
 
 use crate::boundary::{
-    boundary, fits, install, invalid, object, object_ref, put, read_in, slot, Object,
+    boundary, fits, install, invalid, object, object_ref, put, read_in, slot, Object, Outcome,
 };
 use crate::status::{fusewire_config_error, fusewire_status, Invalid, Scope};
 
@@ -24,6 +24,29 @@ crate::boundary::read_c_fields!(fusewire_budget_config {
     max_tokens,
     token_ratio_milli
 });
+
+impl fusewire_budget_config {
+    /// Validates the config and builds a budget with `new` (the
+    /// single-owner or the shared form's constructor); errors name the C
+    /// field.
+    #[inline(always)]
+    pub(crate) fn build<T>(
+        &self,
+        new: impl FnOnce(u32, u32) -> ConfigResult<T>,
+    ) -> Result<T, Invalid> {
+        new(self.max_tokens, self.token_ratio_milli)
+            .map_err(|e| Invalid::from_core(Scope::Budget, e))
+    }
+}
+
+/// A retry request's answer for C: OK or THROTTLED.
+#[inline(always)]
+pub(crate) fn retried(r: Result<(), Throttled>) -> Outcome {
+    match r {
+        Ok(()) => Ok(fusewire_status::Ok),
+        Err(_) => Err(fusewire_status::Throttled),
+    }
+}
 
 /// A retry budget. Declare it `static` or on the stack; initialise with
 /// `fusewire_budget_init`.
@@ -66,7 +89,7 @@ pub unsafe extern "C" fn fusewire_budget_init(
         let p = slot::<BudgetObj>(budget)?;
         // SAFETY: the caller's contract for `config`.
         let c = unsafe { read_in(config) }?;
-        match Budget::new(c.max_tokens, c.token_ratio_milli) {
+        match c.build(Budget::new) {
             // SAFETY: `p` checked by `slot`; writable by contract.
             Ok(b) => unsafe {
                 install(
@@ -78,7 +101,7 @@ pub unsafe extern "C" fn fusewire_budget_init(
                 )
             },
             // SAFETY: the caller's contract for `error`.
-            Err(e) => return unsafe { invalid(error, Invalid::from_core(Scope::Budget, e)) },
+            Err(e) => return unsafe { invalid(error, e) },
         }
         Ok(fusewire_status::Ok)
     })
@@ -136,10 +159,7 @@ pub unsafe extern "C" fn fusewire_budget_try_retry(
 ) -> fusewire_status {
     boundary(|| {
         // SAFETY: the caller's contract.
-        match unsafe { object::<BudgetObj>(budget) }?.budget.try_retry() {
-            Ok(()) => Ok(fusewire_status::Ok),
-            Err(_) => Err(fusewire_status::Throttled),
-        }
+        retried(unsafe { object::<BudgetObj>(budget) }?.budget.try_retry())
     })
 }
 

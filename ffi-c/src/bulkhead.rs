@@ -2,10 +2,10 @@
 
 use core::num::NonZeroU32;
 
-use fusewire::{Bulkhead, Priority, Slot};
+use fusewire::{Bulkhead, ConfigResult, Full, Priority, ReleaseError, Slot};
 
 use crate::boundary::{
-    boundary, fits, install, invalid, object, object_ref, put, read_in, slot, Object,
+    boundary, fits, install, invalid, object, object_ref, put, read_in, slot, Object, Outcome,
 };
 use crate::status::{
     fusewire_config_error, fusewire_field, fusewire_problem, fusewire_status, Invalid, Scope,
@@ -65,7 +65,48 @@ unsafe impl Object for BulkheadObj {
 }
 const _: () = assert!(fits::<BulkheadObj>());
 
-fn priority(p: u32) -> Result<Priority, fusewire_status> {
+impl fusewire_bulkhead_config {
+    /// Validates the config and builds a bulkhead with `new` (the
+    /// single-owner or the shared form's constructor) from the limit and
+    /// the two reserves; errors name the C field.
+    #[inline(always)]
+    pub(crate) fn build<T>(
+        &self,
+        new: impl FnOnce(NonZeroU32, u32, u32) -> ConfigResult<T>,
+    ) -> Result<T, Invalid> {
+        match NonZeroU32::new(self.limit) {
+            None => Err(Invalid::new(
+                fusewire_field::BulkheadLimit,
+                fusewire_problem::Zero,
+            )),
+            Some(limit) => new(limit, self.reserve_critical, self.reserve_normal)
+                .map_err(|e| Invalid::from_core(Scope::Bulkhead, e)),
+        }
+    }
+}
+
+/// An admission's answer for C: OK or BULKHEAD_FULL.
+#[inline(always)]
+pub(crate) fn admitted(r: Result<Slot, Full>) -> Outcome {
+    match r {
+        Ok(_slot) => Ok(fusewire_status::Ok),
+        Err(_) => Err(fusewire_status::BulkheadFull),
+    }
+}
+
+/// A release's answer for C: OK or NOT_HELD.
+#[inline(always)]
+pub(crate) fn released(r: Result<(), ReleaseError>) -> Outcome {
+    match r {
+        Ok(()) => Ok(fusewire_status::Ok),
+        Err(_) => Err(fusewire_status::NotHeld),
+    }
+}
+
+/// A `fusewire_priority` value as the core's `Priority`; an unknown value
+/// is `FUSEWIRE_STATUS_INVALID_ARGUMENT`.
+#[inline(always)]
+pub(crate) fn priority(p: u32) -> Result<Priority, fusewire_status> {
     match p {
         0 => Ok(Priority::Critical),
         1 => Ok(Priority::Normal),
@@ -94,15 +135,7 @@ pub unsafe extern "C" fn fusewire_bulkhead_init(
         let p = slot::<BulkheadObj>(bulkhead)?;
         // SAFETY: the caller's contract for `config`.
         let c = unsafe { read_in(config) }?;
-        let built = match NonZeroU32::new(c.limit) {
-            None => Err(Invalid::new(
-                fusewire_field::BulkheadLimit,
-                fusewire_problem::Zero,
-            )),
-            Some(limit) => Bulkhead::new(limit, c.reserve_critical, c.reserve_normal)
-                .map_err(|e| Invalid::from_core(Scope::Bulkhead, e)),
-        };
-        match built {
+        match c.build(Bulkhead::new) {
             // SAFETY: `p` checked by `slot`; writable by contract.
             Ok(b) => unsafe {
                 install(
@@ -139,10 +172,7 @@ pub unsafe extern "C" fn fusewire_bulkhead_acquire(
         // SAFETY: the caller's contract.
         let b = &mut unsafe { object::<BulkheadObj>(bulkhead) }?.bulkhead;
         let p = self::priority(priority)?;
-        match b.try_acquire(p) {
-            Ok(_slot) => Ok(fusewire_status::Ok),
-            Err(_) => Err(fusewire_status::BulkheadFull),
-        }
+        admitted(b.try_acquire(p))
     })
 }
 
@@ -162,10 +192,7 @@ pub unsafe extern "C" fn fusewire_bulkhead_release(
         // SAFETY: the caller's contract.
         let b = &mut unsafe { object::<BulkheadObj>(bulkhead) }?.bulkhead;
         let p = self::priority(priority)?;
-        match b.release(Slot::from_priority(p)) {
-            Ok(()) => Ok(fusewire_status::Ok),
-            Err(_) => Err(fusewire_status::NotHeld),
-        }
+        released(b.release(Slot::from_priority(p)))
     })
 }
 

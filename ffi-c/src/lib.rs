@@ -6,9 +6,11 @@
 //! allocates. Every function returns a [`fusewire_status`]; `now` is the
 //! caller's tick count and one `now` serves every object.
 //!
-//! Objects are the core's single-owner forms: one caller at a time per
-//! object. Each function's doc states what it reads and writes, and so
-//! whether it may run from an interrupt. See `README.md` for the conventions.
+//! `fusewire_<noun>` objects are the core's single-owner forms: one caller
+//! at a time per object. `fusewire_shared_<noun>` objects ([`shared`]) are
+//! its lock-free shared forms: any thread or interrupt, concurrently. Each
+//! function's doc states what it reads and writes, and so whether it may
+//! run from an interrupt. See `README.md` for the conventions.
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -21,6 +23,12 @@ pub mod bucket;
 pub mod budget;
 pub mod bulkhead;
 pub mod retry;
+#[cfg(any(
+    target_has_atomic = "64",
+    feature = "critical-section",
+    portable_atomic_unsafe_assume_single_core
+))]
+pub mod shared;
 pub mod status;
 
 pub use backoff::*;
@@ -29,6 +37,12 @@ pub use bucket::*;
 pub use budget::*;
 pub use bulkhead::*;
 pub use retry::*;
+#[cfg(any(
+    target_has_atomic = "64",
+    feature = "critical-section",
+    portable_atomic_unsafe_assume_single_core
+))]
+pub use shared::*;
 pub use status::*;
 
 /// Firmware builds: a panic cannot happen (see `boundary.rs`), and if it
@@ -50,3 +64,5 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 
 #[cfg(test)]
 mod tests;
+#[cfg(all(test, target_has_atomic = "64"))]
+mod tests_shared;

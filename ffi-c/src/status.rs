@@ -179,6 +179,7 @@ impl Invalid {
             (Scope::Retry, Some(C::MaxElapsed)) => F::RetryMaxElapsed,
             (Scope::Bucket, Some(C::Tokens)) => F::BucketTokens,
             (Scope::Bucket, Some(C::Period)) => F::BucketPeriod,
+            (Scope::Bucket, Some(C::Burst)) => F::BucketBurst,
             (Scope::Budget, Some(C::MaxTokens)) => F::BudgetMaxTokens,
             (Scope::Budget, Some(C::TokenRatioMilli)) => F::BudgetTokenRatioMilli,
             (Scope::Bulkhead, Some(C::ReserveCritical)) => F::BulkheadReserveCritical,
