@@ -756,7 +756,8 @@ fusewire_status fusewire_breaker_init(struct fusewire_breaker *breaker,
 // On both, writes `*transition` (if not NULL) with any state change.
 //
 // Thread/ISR safety: mutates `*breaker` (single owner): one caller at a
-// time per breaker; guard with a critical section if an ISR shares it.
+// time per breaker; guard with a critical section if an ISR shares it, or use
+// `fusewire_shared_breaker` (lock-free).
 //
 // # Safety
 // `breaker` is NULL or points to a `fusewire_breaker` not used
@@ -906,7 +907,8 @@ fusewire_status fusewire_bucket_init(struct fusewire_bucket *bucket,
 // - `FUSEWIRE_STATUS_EXCEEDS_BURST`: `n` is above the burst; never possible.
 //
 // Thread/ISR safety: mutates `*bucket` (single owner): one caller at a time
-// per bucket; guard with a critical section if an ISR shares it.
+// per bucket; guard with a critical section if an ISR shares it, or use
+// `fusewire_shared_bucket` (lock-free).
 //
 // # Safety
 // `bucket` is NULL or points to a `fusewire_bucket` not used concurrently;
@@ -967,7 +969,8 @@ fusewire_status fusewire_budget_init(struct fusewire_budget *budget,
 // Records a successful call (adds `token_ratio_milli`, up to full).
 //
 // Thread/ISR safety: mutates `*budget` (single owner): one caller at a
-// time; guard with a critical section if an ISR shares it.
+// time; guard with a critical section if an ISR shares it, or use
+// `fusewire_shared_budget` (lock-free).
 //
 // # Safety
 // `budget` is NULL or points to a `fusewire_budget` not used concurrently.
@@ -1021,7 +1024,8 @@ fusewire_status fusewire_bulkhead_init(struct fusewire_bulkhead *bulkhead,
 // with `fusewire_bulkhead_release` and the same priority.
 //
 // Thread/ISR safety: mutates `*bulkhead` (single owner): one caller at a
-// time; guard with a critical section if an ISR shares it.
+// time; guard with a critical section if an ISR shares it, or use
+// `fusewire_shared_bulkhead` (lock-free).
 //
 // # Safety
 // `bulkhead` is NULL or points to a `fusewire_bulkhead` not used

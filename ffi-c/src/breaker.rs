@@ -467,7 +467,8 @@ unsafe fn breaker_mut<'a>(p: *mut fusewire_breaker) -> Result<&'a mut Inner, fus
 /// On both, writes `*transition` (if not NULL) with any state change.
 ///
 /// Thread/ISR safety: mutates `*breaker` (single owner): one caller at a
-/// time per breaker; guard with a critical section if an ISR shares it.
+/// time per breaker; guard with a critical section if an ISR shares it, or use
+/// `fusewire_shared_breaker` (lock-free).
 ///
 /// # Safety
 /// `breaker` is NULL or points to a `fusewire_breaker` not used

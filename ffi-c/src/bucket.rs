@@ -135,7 +135,8 @@ pub unsafe extern "C" fn fusewire_bucket_init(
 /// - `FUSEWIRE_STATUS_EXCEEDS_BURST`: `n` is above the burst; never possible.
 ///
 /// Thread/ISR safety: mutates `*bucket` (single owner): one caller at a time
-/// per bucket; guard with a critical section if an ISR shares it.
+/// per bucket; guard with a critical section if an ISR shares it, or use
+/// `fusewire_shared_bucket` (lock-free).
 ///
 /// # Safety
 /// `bucket` is NULL or points to a `fusewire_bucket` not used concurrently;

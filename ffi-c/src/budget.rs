@@ -110,7 +110,8 @@ pub unsafe extern "C" fn fusewire_budget_init(
 /// Records a successful call (adds `token_ratio_milli`, up to full).
 ///
 /// Thread/ISR safety: mutates `*budget` (single owner): one caller at a
-/// time; guard with a critical section if an ISR shares it.
+/// time; guard with a critical section if an ISR shares it, or use
+/// `fusewire_shared_budget` (lock-free).
 ///
 /// # Safety
 /// `budget` is NULL or points to a `fusewire_budget` not used concurrently.

@@ -158,7 +158,8 @@ pub unsafe extern "C" fn fusewire_bulkhead_init(
 /// with `fusewire_bulkhead_release` and the same priority.
 ///
 /// Thread/ISR safety: mutates `*bulkhead` (single owner): one caller at a
-/// time; guard with a critical section if an ISR shares it.
+/// time; guard with a critical section if an ISR shares it, or use
+/// `fusewire_shared_bulkhead` (lock-free).
 ///
 /// # Safety
 /// `bulkhead` is NULL or points to a `fusewire_bulkhead` not used
