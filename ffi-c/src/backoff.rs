@@ -59,16 +59,6 @@ pub struct fusewire_backoff_config {
     pub jitter_percent: u32,
 }
 
-crate::boundary::read_c_fields!(fusewire_backoff_config {
-    base,
-    step,
-    cap,
-    schedule,
-    factor_milli,
-    jitter,
-    jitter_percent
-});
-
 impl fusewire_backoff_config {
     /// Validates into the core's `Backoff`; errors name the C field.
     pub(crate) fn validated(&self) -> Result<Backoff, Invalid> {

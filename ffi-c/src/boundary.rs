@@ -46,20 +46,12 @@ pub(crate) fn need<T>(p: *const T) -> Result<*const T, fusewire_status> {
     }
 }
 
-/// A required input struct, read by value.
-///
-/// # Safety
-/// A non-NULL `p` must point to a readable, initialised `T`.
-#[inline(always)]
-pub(crate) unsafe fn read_in<T: ReadC>(p: *const T) -> Result<T, fusewire_status> {
-    // SAFETY: non-NULL checked; readability is the caller's contract.
-    need(p).map(|p| unsafe { T::read_c(p) })
-}
-
-/// A required input struct, borrowed where it lies: checked for NULL and
-/// alignment (a misaligned pointer is `FUSEWIRE_STATUS_INVALID_ARGUMENT`).
-/// Fields are then loaded where they are used, so a large config costs no
-/// copy and no register spills.
+/// A required input struct (a config), borrowed where it lies: checked for
+/// NULL and alignment (a misaligned pointer is
+/// `FUSEWIRE_STATUS_INVALID_ARGUMENT`, as for objects). Fields are then
+/// loaded where they are used: a config is never copied whole, which on
+/// firmware is a `memcpy` call (the 730-byte generic routine) or, read
+/// field by field into a value, a run of register spills.
 ///
 /// # Safety
 /// A non-NULL, aligned `p` must point to a readable, initialised `T` that
@@ -73,52 +65,6 @@ pub(crate) unsafe fn borrow_in<'a, T>(p: *const T) -> Result<&'a T, fusewire_sta
     // SAFETY: non-NULL and aligned; readable by the caller's contract.
     Ok(unsafe { &*p })
 }
-
-/// A value C hands in, read without assuming alignment.
-///
-/// Structs are read field by field (see [`read_c_fields`]): one
-/// `read_unaligned` of a whole 40- or 104-byte config is a `memcpy` call,
-/// which on firmware links the generic 730-byte routine; field reads are a
-/// few loads each.
-pub(crate) trait ReadC: Sized {
-    /// Reads `*p`.
-    ///
-    /// # Safety
-    /// `p` is non-NULL and points to a readable, initialised `Self`.
-    unsafe fn read_c(p: *const Self) -> Self;
-}
-
-macro_rules! read_c_scalar {
-    ($($t:ty),*) => {$(
-        impl ReadC for $t {
-            #[inline(always)]
-            unsafe fn read_c(p: *const Self) -> Self {
-                // SAFETY: the caller's contract.
-                unsafe { ptr::read_unaligned(p) }
-            }
-        }
-    )*};
-}
-read_c_scalar!(u8, u32, u64, f32);
-
-/// Implements [`ReadC`] for a config struct by reading each listed field
-/// (every field: a missing one does not compile).
-macro_rules! read_c_fields {
-    ($t:ty { $($f:ident),* $(,)? }) => {
-        impl $crate::boundary::ReadC for $t {
-            #[inline(always)]
-            unsafe fn read_c(p: *const Self) -> Self {
-                // SAFETY: the caller's contract; each field lies inside `*p`.
-                unsafe {
-                    Self {
-                        $($f: $crate::boundary::ReadC::read_c(core::ptr::addr_of!((*p).$f)),)*
-                    }
-                }
-            }
-        }
-    };
-}
-pub(crate) use read_c_fields;
 
 /// Writes an optional out-parameter (NULL means "not wanted").
 ///

@@ -5,7 +5,7 @@ use core::num::NonZeroU32;
 use fusewire::{Bucket, Rate, Refused};
 
 use crate::boundary::{
-    boundary, fits, install, invalid, object, object_ref, put, read_in, slot, Object, Outcome,
+    borrow_in, boundary, fits, install, invalid, object, object_ref, put, slot, Object, Outcome,
 };
 use crate::status::{
     fusewire_config_error, fusewire_field, fusewire_problem, fusewire_status, Invalid, Scope,
@@ -23,12 +23,6 @@ pub struct fusewire_bucket_config {
     /// Capacity; the bucket starts full; not 0.
     pub burst: u32,
 }
-
-crate::boundary::read_c_fields!(fusewire_bucket_config {
-    period,
-    tokens,
-    burst
-});
 
 impl fusewire_bucket_config {
     /// Validates the config into the burst and the rate that both bucket
@@ -108,7 +102,7 @@ pub unsafe extern "C" fn fusewire_bucket_init(
     boundary(|| {
         let p = slot::<BucketObj>(bucket)?;
         // SAFETY: the caller's contract for `config`.
-        let c = unsafe { read_in(config) }?;
+        let c = unsafe { borrow_in(config) }?;
         match c.parts().map(|(burst, rate)| Bucket::new(burst, rate)) {
             // SAFETY: `p` checked by `slot`; writable by contract.
             Ok(b) => unsafe {

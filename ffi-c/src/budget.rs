@@ -3,7 +3,7 @@
 use fusewire::{Budget, ConfigResult, Throttled};
 
 use crate::boundary::{
-    boundary, fits, install, invalid, object, object_ref, put, read_in, slot, Object, Outcome,
+    borrow_in, boundary, fits, install, invalid, object, object_ref, put, slot, Object, Outcome,
 };
 use crate::status::{fusewire_config_error, fusewire_status, Invalid, Scope};
 
@@ -19,11 +19,6 @@ pub struct fusewire_budget_config {
     /// `1..=max_tokens * 1000`.
     pub token_ratio_milli: u32,
 }
-
-crate::boundary::read_c_fields!(fusewire_budget_config {
-    max_tokens,
-    token_ratio_milli
-});
 
 impl fusewire_budget_config {
     /// Validates the config and builds a budget with `new` (the
@@ -88,7 +83,7 @@ pub unsafe extern "C" fn fusewire_budget_init(
     boundary(|| {
         let p = slot::<BudgetObj>(budget)?;
         // SAFETY: the caller's contract for `config`.
-        let c = unsafe { read_in(config) }?;
+        let c = unsafe { borrow_in(config) }?;
         match c.build(Budget::new) {
             // SAFETY: `p` checked by `slot`; writable by contract.
             Ok(b) => unsafe {

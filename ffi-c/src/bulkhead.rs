@@ -5,7 +5,7 @@ use core::num::NonZeroU32;
 use fusewire::{Bulkhead, ConfigResult, Full, Priority, ReleaseError, Slot};
 
 use crate::boundary::{
-    boundary, fits, install, invalid, object, object_ref, put, read_in, slot, Object, Outcome,
+    borrow_in, boundary, fits, install, invalid, object, object_ref, put, slot, Object, Outcome,
 };
 use crate::status::{
     fusewire_config_error, fusewire_field, fusewire_problem, fusewire_status, Invalid, Scope,
@@ -37,12 +37,6 @@ pub struct fusewire_bulkhead_config {
     /// Further slots only critical and normal requests may take.
     pub reserve_normal: u32,
 }
-
-crate::boundary::read_c_fields!(fusewire_bulkhead_config {
-    limit,
-    reserve_critical,
-    reserve_normal
-});
 
 /// A bulkhead. Declare it `static` or on the stack; initialise with
 /// `fusewire_bulkhead_init`.
@@ -134,7 +128,7 @@ pub unsafe extern "C" fn fusewire_bulkhead_init(
     boundary(|| {
         let p = slot::<BulkheadObj>(bulkhead)?;
         // SAFETY: the caller's contract for `config`.
-        let c = unsafe { read_in(config) }?;
+        let c = unsafe { borrow_in(config) }?;
         match c.build(Bulkhead::new) {
             // SAFETY: `p` checked by `slot`; writable by contract.
             Ok(b) => unsafe {

@@ -4,7 +4,7 @@ use fusewire::{Decision, GiveUpReason, Retry, RetryPolicy};
 
 use crate::backoff::fusewire_backoff_config;
 use crate::boundary::{
-    boundary, fits, install, invalid, object, object_ref, put, read_in, slot, Object,
+    borrow_in, boundary, fits, install, invalid, object, object_ref, put, slot, Object,
 };
 use crate::status::{fusewire_config_error, fusewire_status, Invalid, Scope};
 
@@ -22,13 +22,6 @@ pub struct fusewire_retry_config {
     /// Attempts in all, the first included; not 0 (1 never retries).
     pub max_attempts: u32,
 }
-
-crate::boundary::read_c_fields!(fusewire_retry_config {
-    backoff,
-    max_elapsed,
-    seed,
-    max_attempts
-});
 
 /// One operation's retry state. Declare it `static` or on the stack;
 /// initialise with `fusewire_retry_init`.
@@ -70,7 +63,7 @@ pub unsafe extern "C" fn fusewire_retry_init(
     boundary(|| {
         let p = slot::<RetryObj>(retry)?;
         // SAFETY: the caller's contract for `config`.
-        let c = unsafe { read_in(config) }?;
+        let c = unsafe { borrow_in(config) }?;
         let policy = c.backoff.validated().and_then(|b| {
             let deadline = (c.max_elapsed != 0).then_some(c.max_elapsed);
             RetryPolicy::new(b, c.max_attempts, deadline, c.seed)

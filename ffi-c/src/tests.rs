@@ -250,6 +250,28 @@ fn misaligned_object_is_an_invalid_argument() {
 }
 
 #[test]
+fn misaligned_config_is_an_invalid_argument() {
+    // A config is borrowed where it lies, so it must be aligned like any
+    // C object of its type; a misaligned one is refused, not read.
+    let mut words: [u64; 20] = [0; 20];
+    let cfg = breaker_cfg(4);
+    let p = unsafe { words.as_mut_ptr().cast::<u8>().add(4) }.cast::<fusewire_breaker_config>();
+    unsafe { core::ptr::write_unaligned(p, cfg) };
+    let mut b: fusewire_breaker = zeroed();
+    assert_eq!(
+        unsafe { fusewire_breaker_init(&mut b, p, null_mut()) },
+        S::InvalidArgument
+    );
+    let mut bo: fusewire_backoff = zeroed();
+    let q = unsafe { words.as_mut_ptr().cast::<u8>().add(4) }.cast::<fusewire_backoff_config>();
+    unsafe { core::ptr::write_unaligned(q, backoff_cfg(2, 100, 2000, 1000)) };
+    assert_eq!(
+        unsafe { fusewire_backoff_init(&mut bo, q, 0, null_mut()) },
+        S::InvalidArgument
+    );
+}
+
+#[test]
 fn backoff_doubles_then_caps() {
     // core backoff tests: exponential_doubles_then_caps.
     let mut bo: fusewire_backoff = zeroed();

@@ -5,7 +5,7 @@ use core::cell::UnsafeCell;
 
 use fusewire::SharedBucket;
 
-use crate::boundary::{boundary, fits, install, invalid, put, read_in, shared, slot, Object};
+use crate::boundary::{borrow_in, boundary, fits, install, invalid, put, shared, slot, Object};
 use crate::bucket::{fusewire_bucket_config, taken};
 use crate::status::{fusewire_config_error, fusewire_status, Invalid, Scope};
 
@@ -76,7 +76,7 @@ pub unsafe extern "C" fn fusewire_shared_bucket_init(
     boundary(|| {
         let p = slot::<SharedBucketObj>(bucket)?;
         // SAFETY: the caller's contract for `config`.
-        let c = unsafe { read_in(config) }?;
+        let c = unsafe { borrow_in(config) }?;
         let built = c.parts().and_then(|(burst, rate)| {
             SharedBucket::new(burst, rate).map_err(|e| Invalid::from_core(Scope::Bucket, e))
         });

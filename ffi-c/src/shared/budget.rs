@@ -5,7 +5,7 @@ use core::cell::UnsafeCell;
 
 use fusewire::SharedBudget;
 
-use crate::boundary::{boundary, fits, install, invalid, put, read_in, shared, slot, Object};
+use crate::boundary::{borrow_in, boundary, fits, install, invalid, put, shared, slot, Object};
 use crate::budget::{fusewire_budget_config, retried};
 use crate::status::{fusewire_config_error, fusewire_status};
 
@@ -68,7 +68,7 @@ pub unsafe extern "C" fn fusewire_shared_budget_init(
     boundary(|| {
         let p = slot::<SharedBudgetObj>(budget)?;
         // SAFETY: the caller's contract for `config`.
-        let c = unsafe { read_in(config) }?;
+        let c = unsafe { borrow_in(config) }?;
         match c.build(SharedBudget::new) {
             // SAFETY: `p` checked by `slot`; writable by contract.
             Ok(b) => unsafe {

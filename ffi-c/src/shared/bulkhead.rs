@@ -5,7 +5,7 @@ use core::cell::UnsafeCell;
 
 use fusewire::{SharedBulkhead, Slot};
 
-use crate::boundary::{boundary, fits, install, invalid, put, read_in, shared, slot, Object};
+use crate::boundary::{borrow_in, boundary, fits, install, invalid, put, shared, slot, Object};
 use crate::bulkhead::{admitted, fusewire_bulkhead_config, priority, released};
 use crate::status::{fusewire_config_error, fusewire_status};
 
@@ -70,7 +70,7 @@ pub unsafe extern "C" fn fusewire_shared_bulkhead_init(
     boundary(|| {
         let p = slot::<SharedBulkheadObj>(bulkhead)?;
         // SAFETY: the caller's contract for `config`.
-        let c = unsafe { read_in(config) }?;
+        let c = unsafe { borrow_in(config) }?;
         match c.build(SharedBulkhead::new) {
             // SAFETY: `p` checked by `slot`; writable by contract.
             Ok(b) => unsafe {
