@@ -722,6 +722,36 @@ fusewire_status fusewire_backoff_reset(struct fusewire_backoff *backoff);
 // As `fusewire_backoff_next`.
 fusewire_status fusewire_backoff_attempt(const struct fusewire_backoff *backoff, uint32_t *attempt);
 
+// The un-jittered delay of attempt `attempt` (0 for the first), capped:
+// the schedule alone, for showing it or for callers that jitter
+// themselves. Writes `*delay` on `FUSEWIRE_STATUS_OK`; changes nothing.
+//
+// Thread/ISR safety: reads `*backoff`; must not race a writer.
+//
+// # Safety
+// `backoff` is NULL or points to a `fusewire_backoff`; `delay` is NULL or
+// writable.
+fusewire_status fusewire_backoff_raw(const struct fusewire_backoff *backoff,
+                                     uint32_t attempt,
+                                     uint64_t *delay);
+
+// The jittered delay of attempt `attempt`, given the previous delay
+// `prev` (used by decorrelated jitter; 0 at the first attempt), drawn
+// from the object's generator: for callers that count attempts
+// themselves, for example one backoff serving several operations. Does
+// not move the sequence of `fusewire_backoff_next` (its attempt and
+// previous delay), only the generator. Writes `*delay` on
+// `FUSEWIRE_STATUS_OK`.
+//
+// Thread/ISR safety: as `fusewire_backoff_next`.
+//
+// # Safety
+// As `fusewire_backoff_next`.
+fusewire_status fusewire_backoff_delay(struct fusewire_backoff *backoff,
+                                       uint32_t attempt,
+                                       uint64_t prev,
+                                       uint64_t *delay);
+
 // Fills `*config` with the defaults: 50% failure rate over at least 10
 // calls, open 1000 ticks (constant), one half-open probe, window cleared on
 // close, seed 0. Writes `*config` on `FUSEWIRE_STATUS_OK`.

@@ -295,3 +295,62 @@ pub unsafe extern "C" fn fusewire_backoff_attempt(
         Ok(fusewire_status::Ok)
     })
 }
+
+/// The un-jittered delay of attempt `attempt` (0 for the first), capped:
+/// the schedule alone, for showing it or for callers that jitter
+/// themselves. Writes `*delay` on `FUSEWIRE_STATUS_OK`; changes nothing.
+///
+/// Thread/ISR safety: reads `*backoff`; must not race a writer.
+///
+/// # Safety
+/// `backoff` is NULL or points to a `fusewire_backoff`; `delay` is NULL or
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn fusewire_backoff_raw(
+    backoff: *const fusewire_backoff,
+    attempt: u32,
+    delay: *mut u64,
+) -> fusewire_status {
+    boundary(|| {
+        // SAFETY: the caller's contract.
+        let o = unsafe { crate::boundary::object_ref::<BackoffObj>(backoff) }?;
+        if delay.is_null() {
+            return Err(fusewire_status::NullArgument);
+        }
+        // SAFETY: non-NULL; the caller's contract.
+        unsafe { put(delay, o.backoff.raw(attempt)) };
+        Ok(fusewire_status::Ok)
+    })
+}
+
+/// The jittered delay of attempt `attempt`, given the previous delay
+/// `prev` (used by decorrelated jitter; 0 at the first attempt), drawn
+/// from the object's generator: for callers that count attempts
+/// themselves, for example one backoff serving several operations. Does
+/// not move the sequence of `fusewire_backoff_next` (its attempt and
+/// previous delay), only the generator. Writes `*delay` on
+/// `FUSEWIRE_STATUS_OK`.
+///
+/// Thread/ISR safety: as `fusewire_backoff_next`.
+///
+/// # Safety
+/// As `fusewire_backoff_next`.
+#[no_mangle]
+pub unsafe extern "C" fn fusewire_backoff_delay(
+    backoff: *mut fusewire_backoff,
+    attempt: u32,
+    prev: u64,
+    delay: *mut u64,
+) -> fusewire_status {
+    boundary(|| {
+        // SAFETY: the caller's contract.
+        let o = unsafe { object::<BackoffObj>(backoff) }?;
+        if delay.is_null() {
+            return Err(fusewire_status::NullArgument);
+        }
+        let d = o.backoff.delay(attempt, prev, &mut o.rng);
+        // SAFETY: non-NULL; the caller's contract.
+        unsafe { put(delay, d) };
+        Ok(fusewire_status::Ok)
+    })
+}

@@ -272,6 +272,49 @@ fn misaligned_config_is_an_invalid_argument() {
 }
 
 #[test]
+fn backoff_raw_and_delay_match_the_core() {
+    // core backoff tests: exponential_doubles_then_caps, on raw(n) and
+    // delay(n, prev) with the same seed as next().
+    use fusewire::{Backoff, Jitter, Rng, Schedule};
+    let mut cfg = backoff_cfg(2, 100, 2000, 5000);
+    cfg.jitter = 3; // decorrelated: delay depends on prev
+    let core = Backoff::new(
+        Schedule::Exponential {
+            base: 100,
+            factor_milli: 2000,
+        },
+        Jitter::Decorrelated,
+        5000,
+    )
+    .unwrap();
+    let mut rng = Rng::new(9);
+    let mut bo: fusewire_backoff = zeroed();
+    unsafe {
+        assert_eq!(fusewire_backoff_init(&mut bo, &cfg, 9, null_mut()), S::Ok);
+        let mut prev = 0;
+        for n in [0u32, 5, 1, 40, 2] {
+            let (mut raw, mut d) = (0, 0);
+            assert_eq!(fusewire_backoff_raw(&bo, n, &mut raw), S::Ok);
+            assert_eq!(raw, core.raw(n));
+            assert_eq!(fusewire_backoff_delay(&mut bo, n, prev, &mut d), S::Ok);
+            assert_eq!(d, core.delay(n, prev, &mut rng));
+            prev = d;
+        }
+        let mut attempt = 9;
+        assert_eq!(fusewire_backoff_attempt(&bo, &mut attempt), S::Ok);
+        assert_eq!(attempt, 0, "delay(n) does not move next()'s sequence");
+        assert_eq!(fusewire_backoff_raw(&bo, 0, null_mut()), S::NullArgument);
+        assert_eq!(
+            fusewire_backoff_delay(&mut bo, 0, 0, null_mut()),
+            S::NullArgument
+        );
+        let blank: fusewire_backoff = zeroed();
+        let mut d = 0;
+        assert_eq!(fusewire_backoff_raw(&blank, 0, &mut d), S::NotInitialized);
+    }
+}
+
+#[test]
 fn backoff_doubles_then_caps() {
     // core backoff tests: exponential_doubles_then_caps.
     let mut bo: fusewire_backoff = zeroed();

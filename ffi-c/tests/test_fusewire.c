@@ -207,6 +207,28 @@ static void test_backoff(void) {
     CHECK(d == 100);
     EXPECT(fusewire_backoff_next(&bo, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
     EXPECT(fusewire_backoff_attempt(NULL, &n), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    /* raw(n) is the schedule alone; delay(n, prev) draws without moving
+     * the next() sequence (attempt stays 1 after the reset and one next). */
+    for (i = 0; i < 6; i++) {
+        EXPECT(fusewire_backoff_raw(&bo, (uint32_t)i, &d), FUSEWIRE_STATUS_OK);
+        CHECK(d == want[i]);
+    }
+    EXPECT(fusewire_backoff_raw(&bo, UINT32_MAX, &d), FUSEWIRE_STATUS_OK);
+    CHECK(d == 1000);
+    EXPECT(fusewire_backoff_delay(&bo, 3, 0, &d), FUSEWIRE_STATUS_OK);
+    CHECK(d == 800);
+    EXPECT(fusewire_backoff_attempt(&bo, &n), FUSEWIRE_STATUS_OK);
+    CHECK(n == 1);
+    EXPECT(fusewire_backoff_raw(&bo, 0, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    EXPECT(fusewire_backoff_delay(&bo, 0, 0, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    EXPECT(fusewire_backoff_raw(NULL, 0, &d), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    EXPECT(fusewire_backoff_delay(NULL, 0, 0, &d), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    {
+        fusewire_backoff blank;
+        memset(&blank, 0, sizeof blank);
+        EXPECT(fusewire_backoff_raw(&blank, 0, &d), FUSEWIRE_STATUS_NOT_INITIALIZED);
+        EXPECT(fusewire_backoff_delay(&blank, 0, 0, &d), FUSEWIRE_STATUS_NOT_INITIALIZED);
+    }
     cfg.factor_milli = 999;
     EXPECT(fusewire_backoff_init(&bo, &cfg, 0, &e), FUSEWIRE_STATUS_INVALID_CONFIG);
     CHECK(e.field == FUSEWIRE_FIELD_BACKOFF_FACTOR_MILLI && e.problem == FUSEWIRE_PROBLEM_OUT_OF_RANGE);
@@ -241,6 +263,19 @@ static void test_backoff(void) {
     for (i = 0; i < 10; i++) {
         EXPECT(fusewire_backoff_next(&bo, &d), FUSEWIRE_STATUS_OK);
         CHECK(d <= 5000);
+    }
+    /* The same seed walked by delay(n, prev) gives next()'s sequence. */
+    {
+        fusewire_backoff walk;
+        uint64_t prev = 0, e2 = 0;
+        EXPECT(fusewire_backoff_init(&bo, &cfg, 7, NULL), FUSEWIRE_STATUS_OK);
+        EXPECT(fusewire_backoff_init(&walk, &cfg, 7, NULL), FUSEWIRE_STATUS_OK);
+        for (i = 0; i < 10; i++) {
+            EXPECT(fusewire_backoff_next(&bo, &d), FUSEWIRE_STATUS_OK);
+            EXPECT(fusewire_backoff_delay(&walk, (uint32_t)i, prev, &e2), FUSEWIRE_STATUS_OK);
+            CHECK(d == e2);
+            prev = e2;
+        }
     }
 }
 
