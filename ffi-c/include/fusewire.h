@@ -442,7 +442,7 @@ typedef struct fusewire_breaker_config {
   // Trip after this many failures in a row; 0 (default) turns it off.
   uint32_t consecutive_failures;
   // Rates are not judged before the window holds this many calls.
-  // Default 10 (at most 16 outcomes fit the window).
+  // Default 10 (`fusewire_breaker`'s window holds at most 16 outcomes).
   uint32_t min_calls;
   // Probe permits per half-open period, 1..=65535. Default 1.
   uint32_t half_open_probes;
