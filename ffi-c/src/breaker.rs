@@ -174,6 +174,10 @@ impl fusewire_breaker_config {
             .and_then(|c| new(c).map_err(|e| Invalid::from_core(Scope::Breaker, e)))
     }
 
+    // Always inlined: with two breakers' inits calling it, LLVM would
+    // otherwise outline it and return the config through a `memcpy` (730
+    // bytes on firmware, where only one init is linked).
+    #[inline(always)]
     fn core_config(&self) -> Result<BreakerConfig, Invalid> {
         let bad = |f| Err(Invalid::new(f, fusewire_problem::OutOfRange));
         let comparison = match self.comparison {
@@ -441,11 +445,12 @@ pub unsafe extern "C" fn fusewire_breaker_init(
     error: *mut fusewire_config_error,
 ) -> fusewire_status {
     // SAFETY: forwarded contract.
-    unsafe { init(breaker, config, error, Breaker::<Count>::new) }
+    unsafe { init(breaker, config, error, |c| c.build(Breaker::<Count>::new)) }
 }
 
 /// Body of every single-owner breaker init: checks the pointers, builds
-/// the breaker with `new` from the validated config, and installs it.
+/// the breaker from the config with `build` (errors naming the C field),
+/// and installs it.
 ///
 /// # Safety
 /// As `fusewire_breaker_init`.
@@ -454,7 +459,7 @@ pub(crate) unsafe fn init<W>(
     breaker: *mut Holder<W>,
     config: *const fusewire_breaker_config,
     error: *mut fusewire_config_error,
-    new: impl FnOnce(BreakerConfig) -> ConfigResult<Breaker<W>>,
+    build: impl FnOnce(&fusewire_breaker_config) -> Result<Breaker<W>, Invalid>,
 ) -> fusewire_status
 where
     BreakerObj<W>: Object,
@@ -463,7 +468,7 @@ where
         let p = slot::<BreakerObj<W>>(breaker)?;
         // SAFETY: the caller's contract for `config`.
         let c = unsafe { borrow_in(config) }?;
-        let b = match c.build(new) {
+        let b = match build(c) {
             Ok(b) => b,
             // SAFETY: the caller's contract for `error`.
             Err(e) => return unsafe { invalid(error, e) },

@@ -145,6 +145,8 @@ pub struct fusewire_config_error {
 #[derive(Clone, Copy)]
 pub(crate) enum Scope {
     Breaker,
+    /// The window arguments of `fusewire_timed_breaker_init`.
+    BreakerWindow,
     Backoff,
     Retry,
     Bucket,
@@ -165,6 +167,8 @@ impl Invalid {
     }
 
     /// Maps a core `ConfigError` (field named as a Rust string) to codes.
+    /// Always inlined: each init keeps only the arms its scope can reach.
+    #[inline(always)]
     pub(crate) fn from_core(scope: Scope, e: ConfigError) -> Self {
         use fusewire_field as F;
         use Field as C;
@@ -175,8 +179,8 @@ impl Invalid {
             (Scope::Breaker, Some(C::SlowCallDuration)) => F::BreakerSlowCallDuration,
             (Scope::Breaker, Some(C::ConsecutiveFailures)) => F::BreakerConsecutiveFailures,
             (Scope::Breaker, Some(C::HalfOpenProbes)) => F::BreakerHalfOpenProbes,
-            (Scope::Breaker, Some(C::Span)) => F::BreakerSpan,
-            (Scope::Breaker, Some(C::Buckets)) => F::BreakerBuckets,
+            (Scope::BreakerWindow, Some(C::Span)) => F::BreakerSpan,
+            (Scope::BreakerWindow, Some(C::Buckets)) => F::BreakerBuckets,
             (Scope::Backoff, Some(C::ScheduleDelay | C::ScheduleBase)) => F::BackoffBase,
             (Scope::Backoff, Some(C::ScheduleFactorMilli)) => F::BackoffFactorMilli,
             (Scope::Backoff, Some(C::Cap)) => F::BackoffCap,

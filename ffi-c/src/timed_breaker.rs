@@ -2,14 +2,14 @@
 //! `Breaker<TimeWindow<16>>` behind the same functions, statuses and outputs
 //! as `fusewire_breaker`, each one call to the generic body in `breaker.rs`.
 
-use fusewire::{Breaker, TimeWindow};
+use fusewire::{Breaker, BreakerConfig, TimeWindow};
 
 use crate::boundary::{fits, Object};
 use crate::breaker::{
     acquire, command, fusewire_breaker_config, fusewire_breaker_stats, fusewire_permit,
     fusewire_transition, init, record, release, snapshot, state, BreakerObj, Command,
 };
-use crate::status::{fusewire_config_error, fusewire_status};
+use crate::status::{fusewire_config_error, fusewire_status, Invalid, Scope};
 
 /// Most buckets a `fusewire_timed_breaker`'s window can be split into (the
 /// `buckets` argument of `fusewire_timed_breaker_init`).
@@ -81,8 +81,10 @@ pub unsafe extern "C" fn fusewire_timed_breaker_init(
         init(breaker, config, error, |c| {
             // The config before the window, as the conformance vectors'
             // reference runner does.
-            let rules = c.validate()?;
-            Ok(Breaker::from_rules(rules, Time::new(span, buckets)?))
+            let rules = c.build(BreakerConfig::validate)?;
+            let window = Time::new(span, buckets)
+                .map_err(|e| Invalid::from_core(Scope::BreakerWindow, e))?;
+            Ok(Breaker::from_rules(rules, window))
         })
     }
 }
