@@ -20,6 +20,10 @@ use crate::window::Tally;
 pub const FULL_RANGE_BINS: usize = 252;
 
 /// A latency histogram of `H` log-linear bins plus an exact sum for the mean.
+///
+/// The sum is kept 8-aligned (see [`Sum`]), so a histogram, every
+/// [`TimeWindow`](crate::TimeWindow) and a breaker over one are 8-aligned
+/// and the same size on every target: `4 * H + 4`, rounded up to 8, plus 16.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(C)]
 pub struct Histogram<const H: usize> {
@@ -27,7 +31,27 @@ pub struct Histogram<const H: usize> {
     count: u32,
     /// Exact: 2^32 samples of at most 2^64 - 1 fit in 128 bits, so adding
     /// and subtracting buckets never loses the sum.
-    sum: u128,
+    sum: Sum,
+}
+
+/// A `u128` capped at 8-byte alignment, as [`Bucket`](crate::Bucket) does:
+/// a `u128` is 16-aligned on x86-64 but 8-aligned on 32-bit targets, and a
+/// caller-owned C struct (which only promises 8) must hold a time window
+/// and be updated in place. Read and written by value only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C, packed(8))]
+struct Sum(u128);
+
+impl Sum {
+    const fn get(self) -> u128 {
+        self.0
+    }
+    const fn plus(self, v: u128) -> Self {
+        Self(self.get().wrapping_add(v))
+    }
+    const fn minus(self, v: u128) -> Self {
+        Self(self.get().wrapping_sub(v))
+    }
 }
 
 impl<const H: usize> Default for Histogram<H> {
@@ -74,7 +98,7 @@ impl<const H: usize> Histogram<H> {
         Self {
             bins: [0; H],
             count: 0,
-            sum: 0,
+            sum: Sum(0),
         }
     }
 
@@ -88,7 +112,7 @@ impl<const H: usize> Histogram<H> {
             *slot = slot.saturating_add(1);
         }
         self.count = self.count.saturating_add(1);
-        self.sum = self.sum.wrapping_add(u128::from(v));
+        self.sum = self.sum.plus(u128::from(v));
     }
 
     /// Samples held.
@@ -98,7 +122,7 @@ impl<const H: usize> Histogram<H> {
 
     /// The exact sum of the samples.
     pub const fn sum(&self) -> u128 {
-        self.sum
+        self.sum.get()
     }
 
     /// Samples per bin; bin `i` holds values from [`bin_floor`]`(i)` up to
@@ -112,7 +136,7 @@ impl<const H: usize> Histogram<H> {
         if self.count == 0 {
             None
         } else {
-            let mean = self.sum / self.count as u128;
+            let mean = self.sum.get() / self.count as u128;
             Some(if mean > u64::MAX as u128 {
                 u64::MAX
             } else {
@@ -148,7 +172,7 @@ impl<const H: usize> Tally for Histogram<H> {
             *a = a.saturating_add(*b);
         }
         self.count = self.count.saturating_add(other.count);
-        self.sum = self.sum.wrapping_add(other.sum);
+        self.sum = self.sum.plus(other.sum.get());
     }
 
     fn sub(&mut self, other: &Self) {
@@ -156,7 +180,7 @@ impl<const H: usize> Tally for Histogram<H> {
             *a = a.saturating_sub(*b);
         }
         self.count = self.count.saturating_sub(other.count);
-        self.sum = self.sum.wrapping_sub(other.sum);
+        self.sum = self.sum.minus(other.sum.get());
     }
 }
 
@@ -210,5 +234,13 @@ mod tests {
         assert_eq!(t.mean(), None);
         let empty = Histogram::<0>::new();
         assert_eq!(empty.percentile(500_000), None);
+    }
+
+    #[test]
+    fn layout_is_8_aligned_on_every_target() {
+        assert_eq!(core::mem::align_of::<Histogram<0>>(), 8);
+        assert_eq!(core::mem::size_of::<Histogram<0>>(), 24);
+        assert_eq!(core::mem::size_of::<Histogram<3>>(), 32);
+        assert_eq!(core::mem::align_of::<crate::TimeWindow<16, 0>>(), 8);
     }
 }

@@ -18,6 +18,10 @@
 // Calls the C breaker's count window remembers (`BitWindow<u16>`).
 #define FUSEWIRE_BREAKER_WINDOW 16
 
+// Most buckets a `fusewire_timed_breaker`'s window can be split into (the
+// `buckets` argument of `fusewire_timed_breaker_init`).
+#define FUSEWIRE_TIMED_BREAKER_BUCKETS 16
+
 // What a call did. Values are stable: new codes are only ever appended.
 enum fusewire_status
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -349,6 +353,10 @@ enum fusewire_field
   FUSEWIRE_FIELD_BULKHEAD_RESERVE_CRITICAL = 24,
   // `fusewire_bulkhead_config.reserve_normal`.
   FUSEWIRE_FIELD_BULKHEAD_RESERVE_NORMAL = 25,
+  // The `span` argument of `fusewire_timed_breaker_init`.
+  FUSEWIRE_FIELD_BREAKER_SPAN = 26,
+  // The `buckets` argument of `fusewire_timed_breaker_init`.
+  FUSEWIRE_FIELD_BREAKER_BUCKETS = 27,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -442,7 +450,7 @@ typedef struct fusewire_breaker_config {
   // Trip after this many failures in a row; 0 (default) turns it off.
   uint32_t consecutive_failures;
   // Rates are not judged before the window holds this many calls.
-  // Default 10 (at most 16 outcomes fit the window).
+  // Default 10 (`fusewire_breaker`'s window holds at most 16 outcomes).
   uint32_t min_calls;
   // Probe permits per half-open period, 1..=65535. Default 1.
   uint32_t half_open_probes;
@@ -659,6 +667,25 @@ typedef struct fusewire_shared_budget {
 typedef struct fusewire_shared_bulkhead {
   uint64_t _opaque[6];
 } fusewire_shared_bulkhead;
+
+// A circuit breaker over a window of time: the last `span` ticks, in
+// `buckets` buckets (1..=`FUSEWIRE_TIMED_BREAKER_BUCKETS`) of
+// `span / buckets` ticks each, aligned to multiples of that length (the
+// span is rounded down to a multiple of `buckets`). As `now` moves on,
+// whole buckets leave the window, and their calls with them; rates are
+// judged over what remains once it holds `min_calls` calls.
+//
+// The same rules, functions (`fusewire_timed_breaker_<verb>` for each
+// `fusewire_breaker_<verb>`), statuses and outputs as `fusewire_breaker`;
+// only the window differs. It keeps counts, not latency: no mean or
+// percentiles are exposed in C. There is no shared (lock-free) form.
+//
+// Declare it `static` or on the stack; initialise with
+// `fusewire_timed_breaker_init`. Do not copy an initialised breaker while
+// another call may use it; a copy is a second, independent breaker.
+typedef struct fusewire_timed_breaker {
+  uint64_t _opaque[125];
+} fusewire_timed_breaker;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1523,6 +1550,172 @@ const char *fusewire_problem_text(uint32_t problem);
 //
 // Thread/ISR safety: pure; callable from any thread or interrupt.
 const char *fusewire_version(void);
+
+// Initialises `*breaker` in place, closed, from `*config` and a window of
+// `span` ticks in `buckets` buckets (1..=`FUSEWIRE_TIMED_BREAKER_BUCKETS`).
+//
+// Returns `FUSEWIRE_STATUS_INVALID_CONFIG` (writing `*error` if not NULL)
+// and leaves `*breaker` untouched if the config or the window is bad. The
+// config is checked first, then the window: `buckets` 0 is
+// `FUSEWIRE_FIELD_BREAKER_BUCKETS`/`ZERO`, above the maximum `OUT_OF_RANGE`;
+// `span` 0 is `FUSEWIRE_FIELD_BREAKER_SPAN`/`ZERO`, shorter than `buckets`
+// ticks `INCONSISTENT`.
+//
+// Thread/ISR safety: writes `*breaker`; no other caller may use it meanwhile.
+//
+// # Safety
+// `breaker` and `config` are NULL or valid for the access; `error` is NULL
+// or writable.
+fusewire_status fusewire_timed_breaker_init(struct fusewire_timed_breaker *breaker,
+                                            const struct fusewire_breaker_config *config,
+                                            uint64_t span,
+                                            uint32_t buckets,
+                                            struct fusewire_config_error *error);
+
+// Asks to make a call at `now`, as `fusewire_breaker_acquire`.
+//
+// - `FUSEWIRE_STATUS_OK`: writes `*permit`; make the call, then hand the
+//   permit to `fusewire_timed_breaker_record` (or `_release` if it never
+//   ran).
+// - `FUSEWIRE_STATUS_REJECTED`: writes `*retry_after` (if not NULL): ticks
+//   until it may admit again (`UINT64_MAX` while forced open).
+//
+// On both, writes `*transition` (if not NULL) with any state change.
+//
+// Thread/ISR safety: mutates `*breaker` (single owner): one caller at a
+// time per breaker; guard with a critical section if an ISR shares it
+// (there is no shared form of the timed breaker).
+//
+// # Safety
+// `breaker` is NULL or points to a `fusewire_timed_breaker` not used
+// concurrently; the out-pointers are NULL or writable.
+fusewire_status fusewire_timed_breaker_acquire(struct fusewire_timed_breaker *breaker,
+                                               uint64_t now,
+                                               fusewire_permit *permit,
+                                               uint64_t *retry_after,
+                                               struct fusewire_transition *transition);
+
+// Reports how a permitted call ended (`outcome`: a `fusewire_outcome`) and
+// how long it took (`duration` ticks), at `now`: the call counts in the
+// bucket holding `now`. Writes `*transition` (if not NULL) on
+// `FUSEWIRE_STATUS_OK`. An unknown outcome is
+// `FUSEWIRE_STATUS_INVALID_ARGUMENT` and changes nothing.
+//
+// Thread/ISR safety: as `fusewire_timed_breaker_acquire`.
+//
+// # Safety
+// As `fusewire_timed_breaker_acquire`.
+fusewire_status fusewire_timed_breaker_record(struct fusewire_timed_breaker *breaker,
+                                              fusewire_permit permit,
+                                              uint32_t outcome,
+                                              uint64_t duration,
+                                              uint64_t now,
+                                              struct fusewire_transition *transition);
+
+// Hands back a permit whose call never ran; nothing is recorded.
+// Writes `*transition` (if not NULL) on `FUSEWIRE_STATUS_OK`.
+//
+// Thread/ISR safety: as `fusewire_timed_breaker_acquire`.
+//
+// # Safety
+// As `fusewire_timed_breaker_acquire`.
+fusewire_status fusewire_timed_breaker_release(struct fusewire_timed_breaker *breaker,
+                                               fusewire_permit permit,
+                                               uint64_t now,
+                                               struct fusewire_transition *transition);
+
+// Applies the changes time alone causes (open → half-open, dwell expiry)
+// without making a call. Writes `*transition` (if not NULL) on OK.
+//
+// Thread/ISR safety: as `fusewire_timed_breaker_acquire`.
+//
+// # Safety
+// As `fusewire_timed_breaker_acquire`.
+fusewire_status fusewire_timed_breaker_poll(struct fusewire_timed_breaker *breaker,
+                                            uint64_t now,
+                                            struct fusewire_transition *transition);
+
+// Opens the breaker as a trip rule would (open duration from
+// `open_backoff`). Writes `*transition` (if not NULL) on OK.
+//
+// Thread/ISR safety: as `fusewire_timed_breaker_acquire`.
+//
+// # Safety
+// As `fusewire_timed_breaker_acquire`.
+fusewire_status fusewire_timed_breaker_trip(struct fusewire_timed_breaker *breaker,
+                                            uint64_t now,
+                                            struct fusewire_transition *transition);
+
+// Closes the breaker; counters restart as on any close. Writes
+// `*transition` (if not NULL) on OK.
+//
+// Thread/ISR safety: as `fusewire_timed_breaker_acquire`.
+//
+// # Safety
+// As `fusewire_timed_breaker_acquire`.
+fusewire_status fusewire_timed_breaker_close(struct fusewire_timed_breaker *breaker,
+                                             uint64_t now,
+                                             struct fusewire_transition *transition);
+
+// Holds the breaker open until the host closes or disables it. Writes
+// `*transition` (if not NULL) on OK.
+//
+// Thread/ISR safety: as `fusewire_timed_breaker_acquire`.
+//
+// # Safety
+// As `fusewire_timed_breaker_acquire`.
+fusewire_status fusewire_timed_breaker_force_open(struct fusewire_timed_breaker *breaker,
+                                                  uint64_t now,
+                                                  struct fusewire_transition *transition);
+
+// Turns the breaker off: every call passes, nothing is recorded. Writes
+// `*transition` (if not NULL) on OK.
+//
+// Thread/ISR safety: as `fusewire_timed_breaker_acquire`.
+//
+// # Safety
+// As `fusewire_timed_breaker_acquire`.
+fusewire_status fusewire_timed_breaker_disable(struct fusewire_timed_breaker *breaker,
+                                               uint64_t now,
+                                               struct fusewire_transition *transition);
+
+// Closes the breaker and forgets the window and every counter. Writes
+// `*transition` (if not NULL) on OK.
+//
+// Thread/ISR safety: as `fusewire_timed_breaker_acquire`.
+//
+// # Safety
+// As `fusewire_timed_breaker_acquire`.
+fusewire_status fusewire_timed_breaker_reset(struct fusewire_timed_breaker *breaker,
+                                             uint64_t now,
+                                             struct fusewire_transition *transition);
+
+// The state as of the last call (a `fusewire_state`), without advancing
+// time. Writes `*state` on `FUSEWIRE_STATUS_OK`.
+//
+// Thread/ISR safety: reads `*breaker`; must not race a writer.
+//
+// # Safety
+// `breaker` is NULL or points to a `fusewire_timed_breaker`; `state` is
+// NULL or writable.
+fusewire_status fusewire_timed_breaker_state(const struct fusewire_timed_breaker *breaker,
+                                             uint32_t *state);
+
+// Everything about the breaker as of `now`; the window's counts are those
+// of the buckets still in the span at `now` (older ones are evicted
+// first). It applies no other time-driven change (an open breaker past its
+// open duration still reads open): call `fusewire_timed_breaker_poll`
+// first for that. Writes `*snapshot` on OK.
+//
+// Thread/ISR safety: as `fusewire_timed_breaker_acquire` (it writes the
+// window's rotation and the clock bookkeeping: the latest `now`,
+// regressions).
+//
+// # Safety
+// As `fusewire_timed_breaker_acquire`.
+fusewire_status fusewire_timed_breaker_snapshot(struct fusewire_timed_breaker *breaker,
+                                                uint64_t now,
+                                                struct fusewire_breaker_stats *snapshot);
 
 #ifdef __cplusplus
 }  // extern "C"

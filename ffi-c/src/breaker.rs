@@ -1,11 +1,14 @@
-//! The circuit breaker over a bit-packed window of the last 16 calls.
+//! The circuit breaker over a bit-packed window of the last 16 calls, and
+//! the bodies every single-owner breaker shares: each `fusewire_breaker_*`
+//! and `fusewire_timed_breaker_*` function is one call to a generic body
+//! here, instantiated for its window.
 
 use core::ptr::addr_of_mut;
 use core::sync::atomic::{compiler_fence, Ordering};
 
 use fusewire::{
     BitWindow, Breaker, BreakerConfig, Comparison, ConfigResult, DwellExpiry, HalfOpenRule,
-    Outcome, Permit, RateBasis, Reason, Rejected, Snapshot, State, Transition,
+    Outcome, Permit, RateBasis, Reason, Rejected, Snapshot, State, Transition, Window,
 };
 
 use crate::backoff::fusewire_backoff_config;
@@ -138,7 +141,7 @@ pub struct fusewire_breaker_config {
     /// Trip after this many failures in a row; 0 (default) turns it off.
     pub consecutive_failures: u32,
     /// Rates are not judged before the window holds this many calls.
-    /// Default 10 (at most 16 outcomes fit the window).
+    /// Default 10 (`fusewire_breaker`'s window holds at most 16 outcomes).
     pub min_calls: u32,
     /// Probe permits per half-open period, 1..=65535. Default 1.
     pub half_open_probes: u32,
@@ -171,6 +174,10 @@ impl fusewire_breaker_config {
             .and_then(|c| new(c).map_err(|e| Invalid::from_core(Scope::Breaker, e)))
     }
 
+    // Always inlined: with two breakers' inits calling it, LLVM would
+    // otherwise outline it and return the config through a `memcpy` (730
+    // bytes on firmware, where only one init is linked).
+    #[inline(always)]
     fn core_config(&self) -> Result<BreakerConfig, Invalid> {
         let bad = |f| Err(Invalid::new(f, fusewire_problem::OutOfRange));
         let comparison = match self.comparison {
@@ -322,20 +329,29 @@ pub struct fusewire_breaker {
     _opaque: [u64; 21],
 }
 
-type Inner = Breaker<BitWindow<u16>>;
+/// The window of `fusewire_breaker`.
+type Count = BitWindow<u16>;
 
+/// A single-owner breaker over window `W` inside its caller-owned C struct:
+/// `fusewire_breaker` holds a `BreakerObj<BitWindow<u16>>`,
+/// `fusewire_timed_breaker` a `BreakerObj<TimeWindow<16>>`. Each C struct
+/// has its own tag, so one kind's pointer is NOT_INITIALIZED to the other's
+/// functions.
 #[repr(C)]
-pub(crate) struct BreakerObj {
+pub(crate) struct BreakerObj<W> {
     tag: u32,
-    breaker: Inner,
+    breaker: Breaker<W>,
 }
 
+/// The C struct holding a breaker over `W`.
+pub(crate) type Holder<W> = <BreakerObj<W> as Object>::C;
+
 // SAFETY: repr(C), tag first; size and alignment checked below.
-unsafe impl Object for BreakerObj {
+unsafe impl Object for BreakerObj<Count> {
     type C = fusewire_breaker;
     const TAG: u32 = 0x4657_4252; // "FWBR"
 }
-const _: () = assert!(fits::<BreakerObj>());
+const _: () = assert!(fits::<BreakerObj<Count>>());
 const _: () = assert!(FUSEWIRE_BREAKER_WINDOW as usize == 16);
 
 /// Fills `*config` with the defaults: 50% failure rate over at least 10
@@ -428,11 +444,31 @@ pub unsafe extern "C" fn fusewire_breaker_init(
     config: *const fusewire_breaker_config,
     error: *mut fusewire_config_error,
 ) -> fusewire_status {
+    // SAFETY: forwarded contract.
+    unsafe { init(breaker, config, error, |c| c.build(Breaker::<Count>::new)) }
+}
+
+/// Body of every single-owner breaker init: checks the pointers, builds
+/// the breaker from the config with `build` (errors naming the C field),
+/// and installs it.
+///
+/// # Safety
+/// As `fusewire_breaker_init`.
+#[inline(always)]
+pub(crate) unsafe fn init<W>(
+    breaker: *mut Holder<W>,
+    config: *const fusewire_breaker_config,
+    error: *mut fusewire_config_error,
+    build: impl FnOnce(&fusewire_breaker_config) -> Result<Breaker<W>, Invalid>,
+) -> fusewire_status
+where
+    BreakerObj<W>: Object,
+{
     boundary(|| {
-        let p = slot::<BreakerObj>(breaker)?;
+        let p = slot::<BreakerObj<W>>(breaker)?;
         // SAFETY: the caller's contract for `config`.
         let c = unsafe { borrow_in(config) }?;
-        let b = match c.build(Inner::new) {
+        let b = match build(c) {
             Ok(b) => b,
             // SAFETY: the caller's contract for `error`.
             Err(e) => return unsafe { invalid(error, e) },
@@ -442,7 +478,7 @@ pub unsafe extern "C" fn fusewire_breaker_init(
             install(
                 p,
                 BreakerObj {
-                    tag: BreakerObj::TAG,
+                    tag: BreakerObj::<W>::TAG,
                     breaker: b,
                 },
             )
@@ -452,9 +488,16 @@ pub unsafe extern "C" fn fusewire_breaker_init(
 }
 
 /// The initialised breaker behind a C pointer.
-unsafe fn breaker_mut<'a>(p: *mut fusewire_breaker) -> Result<&'a mut Inner, fusewire_status> {
+///
+/// # Safety
+/// As [`object`].
+#[inline(always)]
+unsafe fn breaker_mut<'a, W>(p: *mut Holder<W>) -> Result<&'a mut Breaker<W>, fusewire_status>
+where
+    BreakerObj<W>: Object,
+{
     // SAFETY: forwarded contract.
-    unsafe { object::<BreakerObj>(p) }.map(|o| &mut o.breaker)
+    unsafe { object::<BreakerObj<W>>(p) }.map(|o| &mut o.breaker)
 }
 
 /// Asks to make a call at `now`.
@@ -481,9 +524,28 @@ pub unsafe extern "C" fn fusewire_breaker_acquire(
     retry_after: *mut u64,
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
+    // SAFETY: forwarded contract.
+    unsafe { acquire::<Count>(breaker, now, permit, retry_after, transition) }
+}
+
+/// Body of `fusewire_<breaker>_acquire`.
+///
+/// # Safety
+/// As `fusewire_breaker_acquire`.
+#[inline(always)]
+pub(crate) unsafe fn acquire<W: Window>(
+    breaker: *mut Holder<W>,
+    now: u64,
+    permit: *mut fusewire_permit,
+    retry_after: *mut u64,
+    transition: *mut fusewire_transition,
+) -> fusewire_status
+where
+    BreakerObj<W>: Object,
+{
     boundary(|| {
         // SAFETY: the caller's contract.
-        let b = unsafe { breaker_mut(breaker) }?;
+        let b = unsafe { breaker_mut::<W>(breaker) }?;
         if permit.is_null() {
             return Err(fusewire_status::NullArgument);
         }
@@ -550,9 +612,29 @@ pub unsafe extern "C" fn fusewire_breaker_record(
     now: u64,
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
+    // SAFETY: forwarded contract.
+    unsafe { record::<Count>(breaker, permit, outcome, duration, now, transition) }
+}
+
+/// Body of `fusewire_<breaker>_record`.
+///
+/// # Safety
+/// As `fusewire_breaker_acquire`.
+#[inline(always)]
+pub(crate) unsafe fn record<W: Window>(
+    breaker: *mut Holder<W>,
+    permit: fusewire_permit,
+    outcome: u32,
+    duration: u64,
+    now: u64,
+    transition: *mut fusewire_transition,
+) -> fusewire_status
+where
+    BreakerObj<W>: Object,
+{
     boundary(|| {
         // SAFETY: the caller's contract.
-        let b = unsafe { breaker_mut(breaker) }?;
+        let b = unsafe { breaker_mut::<W>(breaker) }?;
         let outcome = self::outcome(outcome)?;
         let t = b.record(Permit::from_raw(permit), outcome, duration, now);
         // SAFETY: optional out-pointer; the caller's contract.
@@ -575,9 +657,27 @@ pub unsafe extern "C" fn fusewire_breaker_release(
     now: u64,
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
+    // SAFETY: forwarded contract.
+    unsafe { release::<Count>(breaker, permit, now, transition) }
+}
+
+/// Body of `fusewire_<breaker>_release`.
+///
+/// # Safety
+/// As `fusewire_breaker_acquire`.
+#[inline(always)]
+pub(crate) unsafe fn release<W: Window>(
+    breaker: *mut Holder<W>,
+    permit: fusewire_permit,
+    now: u64,
+    transition: *mut fusewire_transition,
+) -> fusewire_status
+where
+    BreakerObj<W>: Object,
+{
     boundary(|| {
         // SAFETY: the caller's contract.
-        let b = unsafe { breaker_mut(breaker) }?;
+        let b = unsafe { breaker_mut::<W>(breaker) }?;
         let t = b.release(Permit::from_raw(permit), now);
         // SAFETY: optional out-pointer; the caller's contract.
         unsafe { put(transition, fusewire_transition::of(t)) };
@@ -597,15 +697,23 @@ pub(crate) enum Command {
     Reset,
 }
 
-unsafe fn command(
-    breaker: *mut fusewire_breaker,
+/// Body of the host commands (`fusewire_<breaker>_poll`, `_trip`, ...):
+/// one copy per window, shared by its six functions.
+///
+/// # Safety
+/// As `fusewire_breaker_acquire`.
+pub(crate) unsafe fn command<W: Window>(
+    breaker: *mut Holder<W>,
     now: u64,
     transition: *mut fusewire_transition,
     cmd: Command,
-) -> fusewire_status {
+) -> fusewire_status
+where
+    BreakerObj<W>: Object,
+{
     boundary(|| {
         // SAFETY: the caller's contract.
-        let b = unsafe { breaker_mut(breaker) }?;
+        let b = unsafe { breaker_mut::<W>(breaker) }?;
         let t = match cmd {
             Command::Poll => b.poll(now),
             Command::Trip => b.trip(now),
@@ -634,7 +742,7 @@ pub unsafe extern "C" fn fusewire_breaker_poll(
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
     // SAFETY: forwarded contract.
-    unsafe { command(breaker, now, transition, Command::Poll) }
+    unsafe { command::<Count>(breaker, now, transition, Command::Poll) }
 }
 
 /// Opens the breaker as a trip rule would (open duration from
@@ -651,7 +759,7 @@ pub unsafe extern "C" fn fusewire_breaker_trip(
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
     // SAFETY: forwarded contract.
-    unsafe { command(breaker, now, transition, Command::Trip) }
+    unsafe { command::<Count>(breaker, now, transition, Command::Trip) }
 }
 
 /// Closes the breaker; counters restart as on any close. Writes
@@ -668,7 +776,7 @@ pub unsafe extern "C" fn fusewire_breaker_close(
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
     // SAFETY: forwarded contract.
-    unsafe { command(breaker, now, transition, Command::Close) }
+    unsafe { command::<Count>(breaker, now, transition, Command::Close) }
 }
 
 /// Holds the breaker open until the host closes or disables it. Writes
@@ -685,7 +793,7 @@ pub unsafe extern "C" fn fusewire_breaker_force_open(
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
     // SAFETY: forwarded contract.
-    unsafe { command(breaker, now, transition, Command::ForceOpen) }
+    unsafe { command::<Count>(breaker, now, transition, Command::ForceOpen) }
 }
 
 /// Turns the breaker off: every call passes, nothing is recorded. Writes
@@ -702,7 +810,7 @@ pub unsafe extern "C" fn fusewire_breaker_disable(
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
     // SAFETY: forwarded contract.
-    unsafe { command(breaker, now, transition, Command::Disable) }
+    unsafe { command::<Count>(breaker, now, transition, Command::Disable) }
 }
 
 /// Closes the breaker and forgets the window and every counter. Writes
@@ -719,7 +827,7 @@ pub unsafe extern "C" fn fusewire_breaker_reset(
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
     // SAFETY: forwarded contract.
-    unsafe { command(breaker, now, transition, Command::Reset) }
+    unsafe { command::<Count>(breaker, now, transition, Command::Reset) }
 }
 
 /// The state as of the last call (a `fusewire_state`), without advancing
@@ -735,9 +843,22 @@ pub unsafe extern "C" fn fusewire_breaker_state(
     breaker: *const fusewire_breaker,
     state: *mut u32,
 ) -> fusewire_status {
+    // SAFETY: forwarded contract.
+    unsafe { self::state::<Count>(breaker, state) }
+}
+
+/// Body of `fusewire_<breaker>_state`.
+///
+/// # Safety
+/// As `fusewire_breaker_state`.
+#[inline(always)]
+pub(crate) unsafe fn state<W: Window>(breaker: *const Holder<W>, state: *mut u32) -> fusewire_status
+where
+    BreakerObj<W>: Object,
+{
     boundary(|| {
         // SAFETY: the caller's contract.
-        let o = unsafe { object_ref::<BreakerObj>(breaker) }?;
+        let o = unsafe { object_ref::<BreakerObj<W>>(breaker) }?;
         if state.is_null() {
             return Err(fusewire_status::NullArgument);
         }
@@ -763,9 +884,26 @@ pub unsafe extern "C" fn fusewire_breaker_snapshot(
     now: u64,
     snapshot: *mut fusewire_breaker_stats,
 ) -> fusewire_status {
+    // SAFETY: forwarded contract.
+    unsafe { self::snapshot::<Count>(breaker, now, snapshot) }
+}
+
+/// Body of `fusewire_<breaker>_snapshot`.
+///
+/// # Safety
+/// As `fusewire_breaker_snapshot`.
+#[inline(always)]
+pub(crate) unsafe fn snapshot<W: Window>(
+    breaker: *mut Holder<W>,
+    now: u64,
+    snapshot: *mut fusewire_breaker_stats,
+) -> fusewire_status
+where
+    BreakerObj<W>: Object,
+{
     boundary(|| {
         // SAFETY: the caller's contract.
-        let b = unsafe { breaker_mut(breaker) }?;
+        let b = unsafe { breaker_mut::<W>(breaker) }?;
         if snapshot.is_null() {
             return Err(fusewire_status::NullArgument);
         }

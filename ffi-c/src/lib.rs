@@ -30,6 +30,7 @@ pub mod retry;
 ))]
 pub mod shared;
 pub mod status;
+pub mod timed_breaker;
 
 pub use backoff::*;
 pub use breaker::*;
@@ -44,6 +45,7 @@ pub use retry::*;
 ))]
 pub use shared::*;
 pub use status::*;
+pub use timed_breaker::*;
 
 /// Firmware builds: a panic cannot happen (see `boundary.rs`), and if it
 /// did, trap at once. The handler ignores its argument, so no `core::fmt`

@@ -105,6 +105,10 @@ pub enum fusewire_field {
     BulkheadReserveCritical = 24,
     /// `fusewire_bulkhead_config.reserve_normal`.
     BulkheadReserveNormal = 25,
+    /// The `span` argument of `fusewire_timed_breaker_init`.
+    BreakerSpan = 26,
+    /// The `buckets` argument of `fusewire_timed_breaker_init`.
+    BreakerBuckets = 27,
 }
 
 /// What is wrong with the field.
@@ -141,6 +145,8 @@ pub struct fusewire_config_error {
 #[derive(Clone, Copy)]
 pub(crate) enum Scope {
     Breaker,
+    /// The window arguments of `fusewire_timed_breaker_init`.
+    BreakerWindow,
     Backoff,
     Retry,
     Bucket,
@@ -161,6 +167,8 @@ impl Invalid {
     }
 
     /// Maps a core `ConfigError` (field named as a Rust string) to codes.
+    /// Always inlined: each init keeps only the arms its scope can reach.
+    #[inline(always)]
     pub(crate) fn from_core(scope: Scope, e: ConfigError) -> Self {
         use fusewire_field as F;
         use Field as C;
@@ -171,6 +179,8 @@ impl Invalid {
             (Scope::Breaker, Some(C::SlowCallDuration)) => F::BreakerSlowCallDuration,
             (Scope::Breaker, Some(C::ConsecutiveFailures)) => F::BreakerConsecutiveFailures,
             (Scope::Breaker, Some(C::HalfOpenProbes)) => F::BreakerHalfOpenProbes,
+            (Scope::BreakerWindow, Some(C::Span)) => F::BreakerSpan,
+            (Scope::BreakerWindow, Some(C::Buckets)) => F::BreakerBuckets,
             (Scope::Backoff, Some(C::ScheduleDelay | C::ScheduleBase)) => F::BackoffBase,
             (Scope::Backoff, Some(C::ScheduleFactorMilli)) => F::BackoffFactorMilli,
             (Scope::Backoff, Some(C::Cap)) => F::BackoffCap,
@@ -261,6 +271,8 @@ pub extern "C" fn fusewire_field_text(field: u32) -> *const c_char {
         23 => c_text!("bulkhead.limit"),
         24 => c_text!("bulkhead.reserve_critical"),
         25 => c_text!("bulkhead.reserve_normal"),
+        26 => c_text!("breaker.span"),
+        27 => c_text!("breaker.buckets"),
         _ => c_text!("none"),
     }
 }

@@ -630,3 +630,442 @@ fn panics_become_a_status_on_hosts() {
     let s = crate::boundary::boundary(|| panic!("boom"));
     assert_eq!(s, S::Panic);
 }
+
+// The time-window breaker: the same bodies as fusewire_breaker over the
+// core's TimeWindow<16>.
+
+/// A zeroed timed breaker initialised in place: never moved afterwards,
+/// since the object has padding that a typed copy would read as integers.
+fn timed(b: &mut fusewire_timed_breaker, cfg: &fusewire_breaker_config, span: u64, buckets: u32) {
+    *b = zeroed();
+    assert_eq!(
+        unsafe { fusewire_timed_breaker_init(b, cfg, span, buckets, null_mut()) },
+        S::Ok
+    );
+}
+
+/// One admitted call ending with `outcome` (a `fusewire_outcome`) at `now`;
+/// the transition it caused.
+fn timed_call(
+    b: &mut fusewire_timed_breaker,
+    outcome: u32,
+    duration: u64,
+    now: u64,
+) -> fusewire_transition {
+    let (mut p, mut t) = (0, fusewire_transition::default());
+    unsafe {
+        assert_eq!(
+            fusewire_timed_breaker_acquire(b, now, &mut p, null_mut(), null_mut()),
+            S::Ok
+        );
+        assert_eq!(
+            fusewire_timed_breaker_record(b, p, outcome, duration, now, &mut t),
+            S::Ok
+        );
+    }
+    t
+}
+
+fn timed_stats(b: &mut fusewire_timed_breaker, now: u64) -> fusewire_breaker_stats {
+    let mut s: fusewire_breaker_stats = zeroed();
+    assert_eq!(
+        unsafe { fusewire_timed_breaker_snapshot(b, now, &mut s) },
+        S::Ok
+    );
+    s
+}
+
+#[test]
+fn timed_breaker_forgets_old_failures() {
+    // core breaker tests: time_window_forgets_old_failures (min_calls 4, a
+    // 1000-tick window of 10 buckets; C keeps no latency, so its mean and
+    // percentile lines have no counterpart here).
+    let mut b: fusewire_timed_breaker = zeroed();
+    timed(&mut b, &breaker_cfg(4), 1000, 10);
+    for t in [0, 10, 20] {
+        assert_eq!(timed_call(&mut b, 1, 7, t).moved, 0);
+    }
+    // Still in the window at 999 (as core window/time.rs
+    // counts_and_latency_roll_out_together: bucket 0 leaves at 1000).
+    assert_eq!(timed_stats(&mut b, 999).failures, 3);
+    assert_eq!(timed_stats(&mut b, 1000).failures, 0);
+    // the three failures have left the window by 1100
+    for t in [1100, 1110, 1120] {
+        assert_eq!(timed_call(&mut b, 0, 3, t).moved, 0);
+    }
+    assert_eq!(timed_call(&mut b, 1, 3, 1130).moved, 0, "1/4 failed");
+    let s = timed_stats(&mut b, 1130);
+    assert_eq!((s.state, s.successes, s.failures), (0, 3, 1));
+    let mut state = 9;
+    assert_eq!(
+        unsafe { fusewire_timed_breaker_state(&b, &mut state) },
+        S::Ok
+    );
+    assert_eq!(state, 0);
+
+    // The count breaker, fed the same calls, still holds the old failures:
+    // it trips on the last one (4 of 7 failed).
+    let mut c: fusewire_breaker = zeroed();
+    unsafe {
+        assert_eq!(
+            fusewire_breaker_init(&mut c, &breaker_cfg(4), null_mut()),
+            S::Ok
+        );
+        let mut t = fusewire_transition::default();
+        for (outcome, now) in [
+            (1, 0),
+            (1, 10),
+            (1, 20),
+            (0, 1100),
+            (0, 1110),
+            (0, 1120),
+            (1, 1130),
+        ] {
+            let mut p = 0;
+            assert_eq!(
+                fusewire_breaker_acquire(&mut c, now, &mut p, null_mut(), null_mut()),
+                S::Ok
+            );
+            assert_eq!(
+                fusewire_breaker_record(&mut c, p, outcome, 3, now, &mut t),
+                S::Ok
+            );
+        }
+        assert_eq!((t.moved, t.to, t.reason), (1, 1, 0));
+    }
+}
+
+#[test]
+fn timed_breaker_answers_as_the_count_breaker_within_its_window() {
+    // breaker_matches_the_core_doc_example, every call inside one span:
+    // same statuses, outputs and snapshot as fusewire_breaker.
+    let cfg = breaker_cfg(4);
+    let mut b: fusewire_timed_breaker = zeroed();
+    timed(&mut b, &cfg, 10_000, 16);
+    let mut c: fusewire_breaker = zeroed();
+    unsafe {
+        assert_eq!(fusewire_breaker_init(&mut c, &cfg, null_mut()), S::Ok);
+        let mut now = 0;
+        for _ in 0..4 {
+            let (mut p, mut q) = (0, 0);
+            let (mut t, mut u) = (
+                fusewire_transition::default(),
+                fusewire_transition::default(),
+            );
+            assert_eq!(
+                fusewire_timed_breaker_acquire(&mut b, now, &mut p, null_mut(), null_mut()),
+                fusewire_breaker_acquire(&mut c, now, &mut q, null_mut(), null_mut())
+            );
+            assert_eq!(p, q);
+            assert_eq!(
+                fusewire_timed_breaker_record(&mut b, p, 1, 5, now, &mut t),
+                fusewire_breaker_record(&mut c, q, 1, 5, now, &mut u)
+            );
+            assert_eq!(t, u);
+            now += 10;
+        }
+        let (mut p, mut wait, mut t) = (7u64, 0u64, fusewire_transition::default());
+        assert_eq!(
+            fusewire_timed_breaker_acquire(&mut b, now, &mut p, &mut wait, &mut t),
+            S::Rejected
+        );
+        assert_eq!(
+            (wait, p, t.moved),
+            (990, 7, 0),
+            "permit untouched on rejection"
+        );
+        let mut cs: fusewire_breaker_stats = zeroed();
+        assert_eq!(fusewire_breaker_snapshot(&mut c, now, &mut cs), S::Ok);
+        // The count breaker records the rejection too.
+        let (mut q, mut cwait) = (0, 0);
+        assert_eq!(
+            fusewire_breaker_acquire(&mut c, now, &mut q, &mut cwait, null_mut()),
+            S::Rejected
+        );
+        assert_eq!(cwait, wait);
+        assert_eq!(fusewire_breaker_snapshot(&mut c, now, &mut cs), S::Ok);
+        assert_eq!(timed_stats(&mut b, now), cs);
+        assert_eq!(
+            fusewire_timed_breaker_poll(&mut b, now + 990, &mut t),
+            S::Ok
+        );
+        assert_eq!((t.moved, t.to, t.reason), (1, 2, 3)); // -> HalfOpen, OpenElapsed
+        assert_eq!(
+            fusewire_timed_breaker_acquire(&mut b, now + 990, &mut p, null_mut(), &mut t),
+            S::Ok
+        );
+        assert_eq!(t.moved, 0);
+        assert_eq!(
+            fusewire_timed_breaker_record(&mut b, p, 0, 1, now + 991, &mut t),
+            S::Ok
+        );
+        assert_eq!((t.moved, t.to, t.reason), (1, 0, 4)); // -> Closed, ProbesPassed
+    }
+}
+
+#[test]
+fn timed_breaker_host_commands() {
+    let mut b: fusewire_timed_breaker = zeroed();
+    timed(&mut b, &breaker_cfg(4), 1000, 4);
+    let mut t = fusewire_transition::default();
+    unsafe {
+        assert_eq!(fusewire_timed_breaker_trip(&mut b, 5, &mut t), S::Ok);
+        assert_eq!((t.moved, t.to, t.reason), (1, 1, 7));
+        assert_eq!(fusewire_timed_breaker_force_open(&mut b, 6, &mut t), S::Ok);
+        assert_eq!(t.to, 3);
+        let (mut p, mut wait) = (0, 0);
+        assert_eq!(
+            fusewire_timed_breaker_acquire(&mut b, 7, &mut p, &mut wait, null_mut()),
+            S::Rejected
+        );
+        assert_eq!(wait, u64::MAX);
+        assert_eq!(fusewire_timed_breaker_disable(&mut b, 8, &mut t), S::Ok);
+        assert_eq!(t.to, 4);
+        assert_eq!(
+            fusewire_timed_breaker_acquire(&mut b, 9, &mut p, null_mut(), null_mut()),
+            S::Ok
+        );
+        assert_eq!(fusewire_timed_breaker_release(&mut b, p, 9, &mut t), S::Ok);
+        assert_eq!(t.moved, 0);
+        assert_eq!(fusewire_timed_breaker_close(&mut b, 10, &mut t), S::Ok);
+        assert_eq!((t.moved, t.to, t.reason), (1, 0, 7));
+        assert_eq!(timed_call(&mut b, 1, 1, 11).moved, 0);
+        assert_eq!(timed_stats(&mut b, 11).failures, 1);
+        assert_eq!(fusewire_timed_breaker_reset(&mut b, 12, null_mut()), S::Ok);
+        let s = timed_stats(&mut b, 12);
+        assert_eq!((s.state, s.failures, s.consecutive_failures), (0, 0, 0));
+        // Optional transitions may be NULL on every command.
+        assert_eq!(fusewire_timed_breaker_poll(&mut b, 13, null_mut()), S::Ok);
+    }
+}
+
+#[test]
+fn timed_breaker_bad_window_config_and_arguments() {
+    let mut b: fusewire_timed_breaker = zeroed();
+    let mut e = fusewire_config_error {
+        field: 0,
+        problem: 0,
+    };
+    let cfg = breaker_cfg(4);
+    let mut t = fusewire_transition::default();
+    unsafe {
+        // The window: field and problem reported, object untouched.
+        let span = fusewire_field::BreakerSpan as u32;
+        let buckets = fusewire_field::BreakerBuckets as u32;
+        for (s, n, want) in [
+            (0, 4, (span, fusewire_problem::Zero as u32)),
+            (3, 4, (span, fusewire_problem::Inconsistent as u32)),
+            (100, 0, (buckets, fusewire_problem::Zero as u32)),
+            (100, 17, (buckets, fusewire_problem::OutOfRange as u32)),
+            (
+                100,
+                u32::MAX,
+                (buckets, fusewire_problem::OutOfRange as u32),
+            ),
+        ] {
+            assert_eq!(
+                fusewire_timed_breaker_init(&mut b, &cfg, s, n, &mut e),
+                S::InvalidConfig
+            );
+            assert_eq!((e.field, e.problem), want, "span {s} buckets {n}");
+            assert_eq!(
+                fusewire_timed_breaker_init(&mut b, &cfg, s, n, null_mut()),
+                S::InvalidConfig
+            );
+        }
+        assert_eq!(
+            fusewire_timed_breaker_init(
+                &mut b,
+                &cfg,
+                16,
+                FUSEWIRE_TIMED_BREAKER_BUCKETS,
+                null_mut()
+            ),
+            S::Ok
+        );
+        b = zeroed();
+        // A bad config is reported before a bad window.
+        let mut bad = breaker_cfg(4);
+        bad.failure_rate = 150.0;
+        assert_eq!(
+            fusewire_timed_breaker_init(&mut b, &bad, 0, 0, &mut e),
+            S::InvalidConfig
+        );
+        assert_eq!(
+            (e.field, e.problem),
+            (fusewire_field::BreakerFailureRate as u32, 2)
+        );
+        bad = breaker_cfg(4);
+        bad.half_open_rule = 7;
+        assert_eq!(
+            fusewire_timed_breaker_init(&mut b, &bad, 1000, 10, &mut e),
+            S::InvalidConfig
+        );
+        assert_eq!(e.field, fusewire_field::BreakerHalfOpenRule as u32);
+        bad = breaker_cfg(4);
+        bad.open_backoff.base = 0;
+        assert_eq!(
+            fusewire_timed_breaker_init(&mut b, &bad, 1000, 10, &mut e),
+            S::InvalidConfig
+        );
+        assert_eq!(
+            (e.field, e.problem),
+            (fusewire_field::BackoffBase as u32, 1)
+        );
+        // None of it touched the object: still uninitialised (all zero).
+        let words: &[u64; 125] = &*(&b as *const fusewire_timed_breaker).cast();
+        assert!(words.iter().all(|w| *w == 0));
+        let mut state = 9;
+        assert_eq!(
+            fusewire_timed_breaker_state(&b, &mut state),
+            S::NotInitialized
+        );
+        assert_eq!(state, 9);
+        let mut p = 0;
+        assert_eq!(
+            fusewire_timed_breaker_acquire(&mut b, 0, &mut p, null_mut(), null_mut()),
+            S::NotInitialized
+        );
+        assert_eq!(
+            fusewire_timed_breaker_record(&mut b, 0, 0, 0, 0, &mut t),
+            S::NotInitialized
+        );
+        assert_eq!(
+            fusewire_timed_breaker_release(&mut b, 0, 0, &mut t),
+            S::NotInitialized
+        );
+        for f in [
+            fusewire_timed_breaker_poll,
+            fusewire_timed_breaker_trip,
+            fusewire_timed_breaker_close,
+            fusewire_timed_breaker_force_open,
+            fusewire_timed_breaker_disable,
+            fusewire_timed_breaker_reset,
+        ] {
+            assert_eq!(f(&mut b, 0, &mut t), S::NotInitialized);
+            assert_eq!(f(null_mut(), 0, &mut t), S::NullArgument);
+        }
+        let mut s: fusewire_breaker_stats = zeroed();
+        assert_eq!(
+            fusewire_timed_breaker_snapshot(&mut b, 0, &mut s),
+            S::NotInitialized
+        );
+
+        // NULL objects, config and required out-parameters.
+        assert_eq!(
+            fusewire_timed_breaker_init(null_mut(), &cfg, 1000, 10, null_mut()),
+            S::NullArgument
+        );
+        assert_eq!(
+            fusewire_timed_breaker_init(&mut b, null(), 1000, 10, null_mut()),
+            S::NullArgument
+        );
+        assert_eq!(
+            fusewire_timed_breaker_acquire(null_mut(), 0, &mut p, null_mut(), null_mut()),
+            S::NullArgument
+        );
+        assert_eq!(
+            fusewire_timed_breaker_record(null_mut(), 0, 0, 0, 0, null_mut()),
+            S::NullArgument
+        );
+        assert_eq!(
+            fusewire_timed_breaker_release(null_mut(), 0, 0, null_mut()),
+            S::NullArgument
+        );
+        assert_eq!(
+            fusewire_timed_breaker_state(null(), &mut state),
+            S::NullArgument
+        );
+        assert_eq!(
+            fusewire_timed_breaker_snapshot(null_mut(), 0, &mut s),
+            S::NullArgument
+        );
+        timed(&mut b, &cfg, 1000, 10);
+        assert_eq!(
+            fusewire_timed_breaker_acquire(&mut b, 0, null_mut(), null_mut(), null_mut()),
+            S::NullArgument
+        );
+        assert_eq!(
+            fusewire_timed_breaker_state(&b, null_mut()),
+            S::NullArgument
+        );
+        assert_eq!(
+            fusewire_timed_breaker_snapshot(&mut b, 0, null_mut()),
+            S::NullArgument
+        );
+        // An unknown outcome changes nothing.
+        assert_eq!(
+            fusewire_timed_breaker_acquire(&mut b, 0, &mut p, null_mut(), null_mut()),
+            S::Ok
+        );
+        t.moved = 9;
+        assert_eq!(
+            fusewire_timed_breaker_record(&mut b, p, 4, 0, 0, &mut t),
+            S::InvalidArgument
+        );
+        assert_eq!(t.moved, 9, "transition untouched");
+        let s = timed_stats(&mut b, 0);
+        assert_eq!(s.successes + s.failures + s.ignored, 0);
+
+        // The two breakers' objects are not each other's: a count breaker
+        // (copied into a timed-sized buffer, as only the tag is read) and
+        // a timed breaker read as a count breaker.
+        let mut c: fusewire_breaker = zeroed();
+        assert_eq!(fusewire_breaker_init(&mut c, &cfg, null_mut()), S::Ok);
+        let mut big: fusewire_timed_breaker = zeroed();
+        core::ptr::copy_nonoverlapping(
+            (&c as *const fusewire_breaker).cast::<u8>(),
+            (&mut big as *mut fusewire_timed_breaker).cast::<u8>(),
+            core::mem::size_of::<fusewire_breaker>(),
+        );
+        assert_eq!(
+            fusewire_timed_breaker_poll(&mut big, 0, null_mut()),
+            S::NotInitialized
+        );
+        let as_count = (&mut b as *mut fusewire_timed_breaker).cast::<fusewire_breaker>();
+        assert_eq!(
+            fusewire_breaker_poll(as_count, 0, null_mut()),
+            S::NotInitialized
+        );
+    }
+}
+
+#[test]
+fn timed_breaker_misaligned_object_or_config_is_an_invalid_argument() {
+    let mut words: [u64; 130] = [0; 130];
+    let p = unsafe { words.as_mut_ptr().cast::<u8>().add(4) }.cast::<fusewire_timed_breaker>();
+    assert_eq!(
+        unsafe { fusewire_timed_breaker_init(p, &breaker_cfg(4), 1000, 10, null_mut()) },
+        S::InvalidArgument
+    );
+    assert!(words.iter().all(|w| *w == 0));
+    let q = unsafe { words.as_mut_ptr().cast::<u8>().add(4) }.cast::<fusewire_breaker_config>();
+    unsafe { core::ptr::write_unaligned(q, breaker_cfg(4)) };
+    let mut b: fusewire_timed_breaker = zeroed();
+    assert_eq!(
+        unsafe { fusewire_timed_breaker_init(&mut b, q, 1000, 10, null_mut()) },
+        S::InvalidArgument
+    );
+    // A misaligned object on every other call.
+    let mut t = fusewire_transition::default();
+    assert_eq!(
+        unsafe { fusewire_timed_breaker_poll(p, 0, &mut t) },
+        S::InvalidArgument
+    );
+}
+
+#[test]
+fn timed_breaker_field_texts() {
+    for (f, text) in [
+        (fusewire_field::BreakerSpan, "breaker.span"),
+        (fusewire_field::BreakerBuckets, "breaker.buckets"),
+    ] {
+        // SAFETY: static NUL-terminated strings.
+        let s = unsafe { core::ffi::CStr::from_ptr(fusewire_field_text(f as u32)) };
+        assert_eq!(s.to_str().unwrap(), text);
+    }
+    // Appended: the codes before them keep their numbers.
+    assert_eq!(fusewire_field::BulkheadReserveNormal as u32, 25);
+    assert_eq!(fusewire_field::BreakerSpan as u32, 26);
+    assert_eq!(fusewire_field::BreakerBuckets as u32, 27);
+}

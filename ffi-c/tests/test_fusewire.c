@@ -26,6 +26,7 @@ static int passed, failed;
 typedef char breaker_fits[(sizeof(fusewire_breaker) == 168) ? 1 : -1];
 typedef char backoff_fits[(sizeof(fusewire_backoff) <= 64) ? 1 : -1];
 typedef char bucket_fits[(sizeof(fusewire_bucket) == 40) ? 1 : -1];
+typedef char timed_breaker_fits[(sizeof(fusewire_timed_breaker) == 1000) ? 1 : -1];
 
 static fusewire_backoff_config backoff_cfg(uint32_t schedule, uint64_t base,
                                            uint32_t factor_milli, uint64_t cap) {
@@ -56,10 +57,13 @@ static void test_texts(void) {
     CHECK(strcmp(fusewire_status_text(FUSEWIRE_STATUS_OK), "ok") == 0);
     CHECK(strcmp(fusewire_field_text(FUSEWIRE_FIELD_BREAKER_FAILURE_RATE),
                  "breaker.failure_rate") == 0);
-    for (code = 1; code <= FUSEWIRE_FIELD_BULKHEAD_RESERVE_NORMAL; code++) {
+    for (code = 1; code <= FUSEWIRE_FIELD_BREAKER_BUCKETS; code++) {
         CHECK(strcmp(fusewire_field_text(code), "none") != 0);
     }
     CHECK(strcmp(fusewire_field_text(FUSEWIRE_FIELD_NONE), "none") == 0);
+    CHECK(strcmp(fusewire_field_text(FUSEWIRE_FIELD_BREAKER_SPAN), "breaker.span") == 0);
+    CHECK(strcmp(fusewire_field_text(FUSEWIRE_FIELD_BREAKER_BUCKETS), "breaker.buckets") == 0);
+    CHECK(FUSEWIRE_FIELD_BULKHEAD_RESERVE_NORMAL == 25 && FUSEWIRE_FIELD_BREAKER_SPAN == 26);
     CHECK(strcmp(fusewire_problem_text(FUSEWIRE_PROBLEM_ZERO), "must not be zero") == 0);
     CHECK(strcmp(fusewire_problem_text(77), "no problem") == 0);
     CHECK(strcmp(fusewire_version(), "0.1.0") == 0);
@@ -181,6 +185,187 @@ static void test_breaker_errors_and_commands(void) {
     CHECK(t.to == FUSEWIRE_STATE_CLOSED);
     EXPECT(fusewire_breaker_reset(&b, 11, NULL), FUSEWIRE_STATUS_OK);
     EXPECT(fusewire_breaker_poll(&b, 12, &t), FUSEWIRE_STATUS_OK);
+    CHECK(t.moved == 0);
+}
+
+/* One admitted call on a timed breaker; returns the transition's `moved`. */
+static int timed_call(fusewire_timed_breaker *b, uint32_t outcome, uint64_t duration, uint64_t now) {
+    fusewire_permit p = 0;
+    fusewire_transition t;
+    EXPECT(fusewire_timed_breaker_acquire(b, now, &p, NULL, NULL), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_timed_breaker_record(b, p, outcome, duration, now, &t), FUSEWIRE_STATUS_OK);
+    return t.moved;
+}
+
+/* core breaker tests: time_window_forgets_old_failures (min_calls 4, 1000
+ * ticks in 10 buckets; C keeps no latency, so its mean and percentile lines
+ * have no counterpart), and the count breaker tripping on the same calls. */
+static void test_timed_breaker_forgets_old_failures(void) {
+    fusewire_timed_breaker b;
+    fusewire_breaker c;
+    fusewire_breaker_config cfg = breaker_cfg(4);
+    fusewire_breaker_stats s;
+    fusewire_transition t;
+    fusewire_permit p = 0;
+    uint32_t state = 9;
+    const uint64_t when[] = {0, 10, 20, 1100, 1110, 1120, 1130};
+    const uint32_t how[] = {FUSEWIRE_OUTCOME_FAILURE, FUSEWIRE_OUTCOME_FAILURE, FUSEWIRE_OUTCOME_FAILURE,
+                            FUSEWIRE_OUTCOME_SUCCESS, FUSEWIRE_OUTCOME_SUCCESS, FUSEWIRE_OUTCOME_SUCCESS,
+                            FUSEWIRE_OUTCOME_FAILURE};
+    int i;
+    EXPECT(fusewire_timed_breaker_init(&b, &cfg, 1000, 10, NULL), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_breaker_init(&c, &cfg, NULL), FUSEWIRE_STATUS_OK);
+    for (i = 0; i < 3; i++) CHECK(timed_call(&b, how[i], 7, when[i]) == 0);
+    /* bucket 0 (ticks 0..99) leaves the window at 1000 */
+    EXPECT(fusewire_timed_breaker_snapshot(&b, 999, &s), FUSEWIRE_STATUS_OK);
+    CHECK(s.failures == 3);
+    EXPECT(fusewire_timed_breaker_snapshot(&b, 1000, &s), FUSEWIRE_STATUS_OK);
+    CHECK(s.failures == 0);
+    for (i = 3; i < 7; i++) CHECK(timed_call(&b, how[i], 3, when[i]) == 0); /* 1/4 failed */
+    EXPECT(fusewire_timed_breaker_snapshot(&b, 1130, &s), FUSEWIRE_STATUS_OK);
+    CHECK(s.state == FUSEWIRE_STATE_CLOSED && s.successes == 3 && s.failures == 1);
+    EXPECT(fusewire_timed_breaker_state(&b, &state), FUSEWIRE_STATUS_OK);
+    CHECK(state == FUSEWIRE_STATE_CLOSED);
+    for (i = 0; i < 7; i++) {
+        EXPECT(fusewire_breaker_acquire(&c, when[i], &p, NULL, NULL), FUSEWIRE_STATUS_OK);
+        EXPECT(fusewire_breaker_record(&c, p, how[i], 3, when[i], &t), FUSEWIRE_STATUS_OK);
+    }
+    /* the count window still holds the old failures: 4 of 7 */
+    CHECK(t.moved && t.to == FUSEWIRE_STATE_OPEN && t.reason == FUSEWIRE_REASON_FAILURE_RATE);
+}
+
+/* core doc example (as test_breaker_doc_example), all inside one span:
+ * the same statuses and outputs as fusewire_breaker. */
+static void test_timed_breaker_doc_example(void) {
+    fusewire_timed_breaker b;
+    fusewire_breaker_config cfg = breaker_cfg(4);
+    fusewire_transition t;
+    fusewire_breaker_stats s;
+    fusewire_permit p = 0;
+    uint64_t now = 0, wait = 0;
+    int i;
+    EXPECT(fusewire_timed_breaker_init(&b, &cfg, 10000, FUSEWIRE_TIMED_BREAKER_BUCKETS, NULL),
+           FUSEWIRE_STATUS_OK);
+    for (i = 0; i < 4; i++, now += 10) {
+        EXPECT(fusewire_timed_breaker_acquire(&b, now, &p, NULL, NULL), FUSEWIRE_STATUS_OK);
+        EXPECT(fusewire_timed_breaker_record(&b, p, FUSEWIRE_OUTCOME_FAILURE, 5, now, &t), FUSEWIRE_STATUS_OK);
+    }
+    CHECK(t.moved == 1 && t.from == FUSEWIRE_STATE_CLOSED && t.to == FUSEWIRE_STATE_OPEN &&
+          t.reason == FUSEWIRE_REASON_FAILURE_RATE);
+    p = 12345;
+    EXPECT(fusewire_timed_breaker_acquire(&b, now, &p, &wait, &t), FUSEWIRE_STATUS_REJECTED);
+    CHECK(wait == 990 && p == 12345 && t.moved == 0);
+    EXPECT(fusewire_timed_breaker_snapshot(&b, now, &s), FUSEWIRE_STATUS_OK);
+    CHECK(s.state == FUSEWIRE_STATE_OPEN && s.failures == 4 && s.rejected == 1 && s.open_until == 1030 &&
+          s.reopens == 1 && s.since == 30);
+    EXPECT(fusewire_timed_breaker_poll(&b, now + 990, &t), FUSEWIRE_STATUS_OK);
+    CHECK(t.moved == 1 && t.to == FUSEWIRE_STATE_HALF_OPEN && t.reason == FUSEWIRE_REASON_OPEN_ELAPSED);
+    EXPECT(fusewire_timed_breaker_acquire(&b, now + 990, &p, NULL, NULL), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_timed_breaker_record(&b, p, FUSEWIRE_OUTCOME_SUCCESS, 1, now + 991, &t), FUSEWIRE_STATUS_OK);
+    CHECK(t.moved == 1 && t.to == FUSEWIRE_STATE_CLOSED && t.reason == FUSEWIRE_REASON_PROBES_PASSED);
+}
+
+static void test_timed_breaker_errors_and_commands(void) {
+    fusewire_timed_breaker b;
+    fusewire_breaker c;
+    fusewire_breaker_config cfg = breaker_cfg(4);
+    fusewire_config_error e = {0, 0};
+    fusewire_transition t;
+    fusewire_breaker_stats s;
+    fusewire_permit p = 0;
+    uint64_t wait = 0;
+    uint32_t state = 9;
+    static uint64_t raw[130];
+    memset(&b, 0xA5, sizeof b); /* stack garbage */
+
+    EXPECT(fusewire_timed_breaker_acquire(&b, 0, &p, NULL, NULL), FUSEWIRE_STATUS_NOT_INITIALIZED);
+    EXPECT(fusewire_timed_breaker_record(&b, 0, 0, 0, 0, NULL), FUSEWIRE_STATUS_NOT_INITIALIZED);
+    EXPECT(fusewire_timed_breaker_release(&b, 0, 0, NULL), FUSEWIRE_STATUS_NOT_INITIALIZED);
+    EXPECT(fusewire_timed_breaker_poll(&b, 0, NULL), FUSEWIRE_STATUS_NOT_INITIALIZED);
+    EXPECT(fusewire_timed_breaker_trip(&b, 0, NULL), FUSEWIRE_STATUS_NOT_INITIALIZED);
+    EXPECT(fusewire_timed_breaker_close(&b, 0, NULL), FUSEWIRE_STATUS_NOT_INITIALIZED);
+    EXPECT(fusewire_timed_breaker_force_open(&b, 0, NULL), FUSEWIRE_STATUS_NOT_INITIALIZED);
+    EXPECT(fusewire_timed_breaker_disable(&b, 0, NULL), FUSEWIRE_STATUS_NOT_INITIALIZED);
+    EXPECT(fusewire_timed_breaker_reset(&b, 0, NULL), FUSEWIRE_STATUS_NOT_INITIALIZED);
+    EXPECT(fusewire_timed_breaker_state(&b, &state), FUSEWIRE_STATUS_NOT_INITIALIZED);
+    EXPECT(fusewire_timed_breaker_snapshot(&b, 0, &s), FUSEWIRE_STATUS_NOT_INITIALIZED);
+    CHECK(state == 9);
+
+    EXPECT(fusewire_timed_breaker_init(NULL, &cfg, 1000, 10, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    EXPECT(fusewire_timed_breaker_init(&b, NULL, 1000, 10, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    EXPECT(fusewire_timed_breaker_acquire(NULL, 0, &p, NULL, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    EXPECT(fusewire_timed_breaker_record(NULL, 0, 0, 0, 0, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    EXPECT(fusewire_timed_breaker_release(NULL, 0, 0, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    EXPECT(fusewire_timed_breaker_poll(NULL, 0, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    EXPECT(fusewire_timed_breaker_state(NULL, &state), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    EXPECT(fusewire_timed_breaker_snapshot(NULL, 0, &s), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    /* misaligned object and config */
+    EXPECT(fusewire_timed_breaker_init((fusewire_timed_breaker *)(void *)((char *)raw + 4), &cfg, 1000, 10, NULL),
+           FUSEWIRE_STATUS_INVALID_ARGUMENT);
+    EXPECT(fusewire_timed_breaker_poll((fusewire_timed_breaker *)(void *)((char *)raw + 4), 0, NULL),
+           FUSEWIRE_STATUS_INVALID_ARGUMENT);
+    memcpy((char *)raw + 4, &cfg, sizeof cfg);
+    EXPECT(fusewire_timed_breaker_init(&b, (const fusewire_breaker_config *)(const void *)((char *)raw + 4), 1000,
+                                       10, NULL),
+           FUSEWIRE_STATUS_INVALID_ARGUMENT);
+
+    /* the window: span and buckets, with their field and problem */
+    EXPECT(fusewire_timed_breaker_init(&b, &cfg, 0, 4, &e), FUSEWIRE_STATUS_INVALID_CONFIG);
+    CHECK(e.field == FUSEWIRE_FIELD_BREAKER_SPAN && e.problem == FUSEWIRE_PROBLEM_ZERO);
+    EXPECT(fusewire_timed_breaker_init(&b, &cfg, 3, 4, &e), FUSEWIRE_STATUS_INVALID_CONFIG);
+    CHECK(e.field == FUSEWIRE_FIELD_BREAKER_SPAN && e.problem == FUSEWIRE_PROBLEM_INCONSISTENT);
+    EXPECT(fusewire_timed_breaker_init(&b, &cfg, 100, 0, &e), FUSEWIRE_STATUS_INVALID_CONFIG);
+    CHECK(e.field == FUSEWIRE_FIELD_BREAKER_BUCKETS && e.problem == FUSEWIRE_PROBLEM_ZERO);
+    EXPECT(fusewire_timed_breaker_init(&b, &cfg, 100, FUSEWIRE_TIMED_BREAKER_BUCKETS + 1, &e),
+           FUSEWIRE_STATUS_INVALID_CONFIG);
+    CHECK(e.field == FUSEWIRE_FIELD_BREAKER_BUCKETS && e.problem == FUSEWIRE_PROBLEM_OUT_OF_RANGE);
+    EXPECT(fusewire_timed_breaker_init(&b, &cfg, 100, 0, NULL), FUSEWIRE_STATUS_INVALID_CONFIG);
+    /* a bad config is reported before a bad window */
+    cfg.failure_rate = 150.0f;
+    EXPECT(fusewire_timed_breaker_init(&b, &cfg, 0, 0, &e), FUSEWIRE_STATUS_INVALID_CONFIG);
+    CHECK(e.field == FUSEWIRE_FIELD_BREAKER_FAILURE_RATE && e.problem == FUSEWIRE_PROBLEM_OUT_OF_RANGE);
+    cfg = breaker_cfg(4);
+    cfg.dwell_expiry = 2;
+    EXPECT(fusewire_timed_breaker_init(&b, &cfg, 1000, 10, &e), FUSEWIRE_STATUS_INVALID_CONFIG);
+    CHECK(e.field == FUSEWIRE_FIELD_BREAKER_DWELL_EXPIRY);
+    /* nothing was built */
+    EXPECT(fusewire_timed_breaker_poll(&b, 0, NULL), FUSEWIRE_STATUS_NOT_INITIALIZED);
+
+    cfg = breaker_cfg(4);
+    EXPECT(fusewire_timed_breaker_init(&b, &cfg, 1000, 4, NULL), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_timed_breaker_acquire(&b, 0, &p, NULL, NULL), FUSEWIRE_STATUS_OK);
+    t.moved = 9;
+    EXPECT(fusewire_timed_breaker_record(&b, p, 4, 0, 0, &t), FUSEWIRE_STATUS_INVALID_ARGUMENT);
+    CHECK(t.moved == 9);
+    EXPECT(fusewire_timed_breaker_acquire(&b, 0, NULL, NULL, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    EXPECT(fusewire_timed_breaker_state(&b, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    EXPECT(fusewire_timed_breaker_snapshot(&b, 0, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    /* the two breakers' objects are not each other's */
+    EXPECT(fusewire_breaker_poll((fusewire_breaker *)(void *)&b, 0, NULL), FUSEWIRE_STATUS_NOT_INITIALIZED);
+    EXPECT(fusewire_breaker_init(&c, &cfg, NULL), FUSEWIRE_STATUS_OK);
+    memset(raw, 0, sizeof raw);
+    memcpy(raw, &c, sizeof c);
+    EXPECT(fusewire_timed_breaker_poll((fusewire_timed_breaker *)(void *)raw, 0, NULL),
+           FUSEWIRE_STATUS_NOT_INITIALIZED);
+
+    EXPECT(fusewire_timed_breaker_trip(&b, 5, &t), FUSEWIRE_STATUS_OK);
+    CHECK(t.moved && t.to == FUSEWIRE_STATE_OPEN && t.reason == FUSEWIRE_REASON_HOST);
+    EXPECT(fusewire_timed_breaker_force_open(&b, 6, &t), FUSEWIRE_STATUS_OK);
+    CHECK(t.to == FUSEWIRE_STATE_FORCED_OPEN);
+    EXPECT(fusewire_timed_breaker_acquire(&b, 7, &p, &wait, NULL), FUSEWIRE_STATUS_REJECTED);
+    CHECK(wait == UINT64_MAX);
+    EXPECT(fusewire_timed_breaker_disable(&b, 8, &t), FUSEWIRE_STATUS_OK);
+    CHECK(t.to == FUSEWIRE_STATE_DISABLED);
+    EXPECT(fusewire_timed_breaker_acquire(&b, 9, &p, NULL, NULL), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_timed_breaker_release(&b, p, 9, &t), FUSEWIRE_STATUS_OK);
+    CHECK(t.moved == 0);
+    EXPECT(fusewire_timed_breaker_close(&b, 10, &t), FUSEWIRE_STATUS_OK);
+    CHECK(t.to == FUSEWIRE_STATE_CLOSED);
+    CHECK(timed_call(&b, FUSEWIRE_OUTCOME_FAILURE, 1, 11) == 0);
+    EXPECT(fusewire_timed_breaker_reset(&b, 11, NULL), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_timed_breaker_snapshot(&b, 12, &s), FUSEWIRE_STATUS_OK);
+    CHECK(s.failures == 0 && s.consecutive_failures == 0 && s.state == FUSEWIRE_STATE_CLOSED);
+    EXPECT(fusewire_timed_breaker_poll(&b, 12, &t), FUSEWIRE_STATUS_OK);
     CHECK(t.moved == 0);
 }
 
@@ -473,6 +658,9 @@ int main(void) {
     test_breaker_doc_example();
     test_breaker_threshold();
     test_breaker_errors_and_commands();
+    test_timed_breaker_forgets_old_failures();
+    test_timed_breaker_doc_example();
+    test_timed_breaker_errors_and_commands();
     test_backoff();
     test_bucket();
     test_budget();

@@ -165,16 +165,24 @@ static int check_step(scenario *s, int i, kv *got) {
 }
 
 #define NAMED 64
+/* A time window runs on fusewire_timed_breaker, a count window on
+ * fusewire_breaker: the same verbs, statuses and outputs. */
+#define BREAKER(verb, ...) \
+  (timed ? fusewire_timed_breaker_##verb(&tb, __VA_ARGS__) : fusewire_breaker_##verb(&b, __VA_ARGS__))
 static const char *run_breaker(scenario *s) {
   const kv *c = &s->config;
   const char *v;
   fusewire_breaker_config cfg;
   fusewire_breaker b;
+  fusewire_timed_breaker tb;
   fusewire_config_error e = {0};
+  fusewire_status st;
   char names[NAMED][32];
   fusewire_permit permits[NAMED];
   int nnamed = 0;
-  if (get(c, "window.time.span") || get(c, "window.time.buckets")) return "time windows: the C breaker has a fixed count window";
+  int timed = get(c, "window.time.span") || get(c, "window.time.buckets");
+  uint64_t span = u64(get(c, "window.time.span")), buckets = u64(get(c, "window.time.buckets"));
+  if (timed && buckets > FUSEWIRE_TIMED_BREAKER_BUCKETS) return "time window of more buckets than the C timed breaker holds (FUSEWIRE_TIMED_BREAKER_BUCKETS, 16)";
   if ((v = get(c, "window.count")) && u64(v) != FUSEWIRE_BREAKER_WINDOW) return "count window size: the C breaker's is fixed at 16 (FUSEWIRE_BREAKER_WINDOW)";
   if (is(get(c, "consecutive_failures"), "0")) return "consecutive_failures 0 means off in C, so Some(0) cannot be asked for";
   fusewire_breaker_config_default(&cfg);
@@ -198,7 +206,8 @@ static const char *run_breaker(scenario *s) {
   if (get(c, "open_backoff.schedule")) backoff_config(c, "open_backoff.", &cfg.open_backoff);
   if ((v = get(c, "reset_window_on_close"))) cfg.reset_window_on_close = is(v, "true");
   if ((v = get(c, "seed"))) cfg.seed = u64(v);
-  if (!check_config_error(s, fusewire_breaker_init(&b, &cfg, &e), e)) { failures++; return NULL; }
+  st = timed ? fusewire_timed_breaker_init(&tb, &cfg, span, (uint32_t)buckets, &e) : fusewire_breaker_init(&b, &cfg, &e);
+  if (!check_config_error(s, st, e)) { failures++; return NULL; }
   if (s->has_error) return NULL;
   for (int i = 0; i < s->nsteps; i++) {
     const kv *in = &s->steps[i].in;
@@ -213,7 +222,7 @@ static const char *run_breaker(scenario *s) {
       for (int j = 0; j < nnamed; j++) if (!strcmp(names[j], v)) p = permits[j];
     if (is(op, "acquire")) {
       uint64_t retry_after = 0;
-      fusewire_status st = fusewire_breaker_acquire(&b, now, &p, &retry_after, &t);
+      st = BREAKER(acquire, now, &p, &retry_after, &t);
       if (st == FUSEWIRE_STATUS_OK) {
         put(&got, "admitted", "true");
         put(&got, "probe", (p >> 32) & 1 ? "true" : "false");
@@ -228,7 +237,7 @@ static const char *run_breaker(scenario *s) {
       transition_kv(&got, t);
     } else if (is(op, "snapshot")) {
       fusewire_breaker_stats x;
-      fusewire_breaker_snapshot(&b, now, &x);
+      BREAKER(snapshot, now, &x);
       putu(&got, "generation", x.generation);
       putu(&got, "counts.successes", x.successes);
       putu(&got, "counts.failures", x.failures);
@@ -244,17 +253,17 @@ static const char *run_breaker(scenario *s) {
       putu(&got, "since", x.since);
     } else {
       static const char *OUTCOMES[] = {"success", "failure", "timeout", "ignored"};
-      if (is(op, "record")) fusewire_breaker_record(&b, p, pick(get(in, "outcome"), OUTCOMES, 4), u64(get(in, "duration")), now, &t);
-      else if (is(op, "release")) fusewire_breaker_release(&b, p, now, &t);
-      else if (is(op, "poll")) fusewire_breaker_poll(&b, now, &t);
-      else if (is(op, "trip")) fusewire_breaker_trip(&b, now, &t);
-      else if (is(op, "close")) fusewire_breaker_close(&b, now, &t);
-      else if (is(op, "force_open")) fusewire_breaker_force_open(&b, now, &t);
-      else if (is(op, "disable")) fusewire_breaker_disable(&b, now, &t);
-      else if (is(op, "reset")) fusewire_breaker_reset(&b, now, &t);
+      if (is(op, "record")) BREAKER(record, p, pick(get(in, "outcome"), OUTCOMES, 4), u64(get(in, "duration")), now, &t);
+      else if (is(op, "release")) BREAKER(release, p, now, &t);
+      else if (is(op, "poll")) BREAKER(poll, now, &t);
+      else if (is(op, "trip")) BREAKER(trip, now, &t);
+      else if (is(op, "close")) BREAKER(close, now, &t);
+      else if (is(op, "force_open")) BREAKER(force_open, now, &t);
+      else if (is(op, "disable")) BREAKER(disable, now, &t);
+      else if (is(op, "reset")) BREAKER(reset, now, &t);
       transition_kv(&got, t);
     }
-    fusewire_breaker_state(&b, &state);
+    BREAKER(state, &state);
     put(&got, "state", STATES[state]);
     if (!check_step(s, i, &got)) { failures++; return NULL; }
   }
