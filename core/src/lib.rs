@@ -79,5 +79,6 @@ pub use rng::Rng;
 ))]
 pub use shared::{SharedBreaker, SharedBucket, SharedBudget, SharedBulkhead};
 pub use window::{
-    BitWindow, CountRing, CountWindow, Counts, Plane, Rolling, Sliding, Tally, TimeWindow, Window,
+    BitWindow, CountRing, CountWindow, Counts, Plane, Rolling, Sliding, Tally, TimeCounts,
+    TimeWindow, Window,
 };

@@ -76,6 +76,16 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// No calls at all.
+    pub const ZERO: Self = Self {
+        successes: 0,
+        failures: 0,
+        timeouts: 0,
+        slow: 0,
+        ignored: 0,
+        rejected: 0,
+    };
+
     /// Successes plus failures: the calls the trip rates are judged on.
     pub const fn outcomes(&self) -> u32 {
         self.successes.saturating_add(self.failures)

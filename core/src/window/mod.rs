@@ -9,6 +9,8 @@
 //!   latency [`Histogram`](crate::histogram::Histogram) per bucket.
 //! - [`BitWindow`]: the last 8, 16, 32 or 64 calls in one bit per call per
 //!   plane; a count window for firmware, where RAM is counted in bytes.
+//! - [`TimeCounts`]: a time window's counts without its latency, in half
+//!   the memory.
 //! - [`Sliding`]: a count or a time window, chosen at run time.
 //!
 //! [`Rolling`] is the bucket ring itself, generic over any [`Tally`], so a
@@ -26,7 +28,7 @@ pub use count::{CountRing, CountWindow};
 pub use counts::{Counts, Kind, Sample};
 pub use rolling::{Rolling, Tally};
 pub use sliding::Sliding;
-pub use time::{Frame, TimeWindow};
+pub use time::{Frame, TimeCounts, TimeWindow};
 
 /// What a breaker needs from a window.
 pub trait Window {

@@ -104,9 +104,77 @@ impl<const B: usize, const H: usize> Window for TimeWindow<B, H> {
     }
 }
 
+/// Counts alone over a span of ticks: what a [`TimeWindow<B, 0>`] counts,
+/// without its per-bucket latency count and sum (24 bytes a bucket instead
+/// of 48). For hosts that want no latency, such as the C door's timed
+/// breaker on firmware. Build one with [`Rolling::counting`].
+pub type TimeCounts<const B: usize> = Rolling<Counts, B>;
+
+impl<const B: usize> Rolling<Counts, B> {
+    /// A window of `buckets` (1..=B) buckets of counts covering `span`
+    /// ticks. Errors name `"span"` or `"buckets"`, as [`TimeWindow::new`].
+    pub const fn counting(span: u64, buckets: usize) -> ConfigResult<Self> {
+        Rolling::new(span, buckets, Counts::ZERO)
+    }
+}
+
+impl<const B: usize> Window for Rolling<Counts, B> {
+    fn record(&mut self, now: u64, sample: Sample) {
+        self.update(now, |c| c.count(sample));
+    }
+
+    fn totals(&mut self, now: u64) -> Counts {
+        *self.total(now)
+    }
+
+    fn clear(&mut self) {
+        Rolling::clear(self);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::proptest_config;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(proptest_config())]
+        /// Same samples at the same times, same counts as a `TimeWindow`
+        /// (which also keeps latency), rolling and clearing included.
+        #[test]
+        fn time_counts_count_what_a_time_window_counts(
+            span in 1u64..5_000,
+            buckets in 1usize..=8,
+            steps in proptest::collection::vec((0u64..700, 0u8..6, any::<bool>()), 0..200),
+        ) {
+            let span = span.max(buckets as u64);
+            let mut lean = TimeCounts::<8>::counting(span, buckets).unwrap();
+            let mut full = TimeWindow::<8, 0>::new(span, buckets).unwrap();
+            let mut now = 0u64;
+            for (dt, code, slow) in steps {
+                now += dt;
+                if code == 5 {
+                    lean.clear();
+                    full.clear();
+                } else {
+                    let kind = [Kind::Success, Kind::Failure, Kind::Timeout, Kind::Ignored, Kind::Rejected][code as usize];
+                    let s = Sample { kind, duration: dt, slow };
+                    lean.record(now, s);
+                    full.record(now, s);
+                }
+                prop_assert_eq!(lean.totals(now), full.totals(now));
+            }
+        }
+    }
+
+    #[test]
+    fn time_counts_are_half_the_size() {
+        assert_eq!(core::mem::size_of::<Frame<0>>(), 48);
+        assert_eq!(core::mem::size_of::<Counts>(), 24);
+        let e = TimeCounts::<4>::counting(3, 4).unwrap_err();
+        assert_eq!(e.field, "span");
+    }
 
     #[test]
     fn counts_and_latency_roll_out_together() {
