@@ -684,7 +684,7 @@ typedef struct fusewire_shared_bulkhead {
 // `fusewire_timed_breaker_init`. Do not copy an initialised breaker while
 // another call may use it; a copy is a second, independent breaker.
 typedef struct fusewire_timed_breaker {
-  uint64_t _opaque[125];
+  uint64_t _opaque[74];
 } fusewire_timed_breaker;
 
 #ifdef __cplusplus

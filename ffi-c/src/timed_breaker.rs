@@ -1,8 +1,8 @@
 //! The circuit breaker over a time window: the core's
-//! `Breaker<TimeWindow<16>>` behind the same functions, statuses and outputs
+//! `Breaker<TimeCounts<16>>` behind the same functions, statuses and outputs
 //! as `fusewire_breaker`, each one call to the generic body in `breaker.rs`.
 
-use fusewire::{Breaker, BreakerConfig, TimeWindow};
+use fusewire::{Breaker, BreakerConfig, TimeCounts};
 
 use crate::boundary::{fits, Object};
 use crate::breaker::{
@@ -15,9 +15,10 @@ use crate::status::{fusewire_config_error, fusewire_status, Invalid, Scope};
 /// `buckets` argument of `fusewire_timed_breaker_init`).
 pub const FUSEWIRE_TIMED_BREAKER_BUCKETS: u32 = 16;
 
-/// The window of `fusewire_timed_breaker`: counts only, no latency
-/// histogram (`H = 0`), so the window's percentiles are not exposed in C.
-type Time = TimeWindow<{ FUSEWIRE_TIMED_BREAKER_BUCKETS as usize }>;
+/// The window of `fusewire_timed_breaker`: counts only (the core's
+/// `TimeCounts`, a time window without latency, 24 bytes a bucket), so no
+/// mean or percentiles are exposed in C.
+type Time = TimeCounts<{ FUSEWIRE_TIMED_BREAKER_BUCKETS as usize }>;
 
 /// A circuit breaker over a window of time: the last `span` ticks, in
 /// `buckets` buckets (1..=`FUSEWIRE_TIMED_BREAKER_BUCKETS`) of
@@ -37,7 +38,7 @@ type Time = TimeWindow<{ FUSEWIRE_TIMED_BREAKER_BUCKETS as usize }>;
 #[repr(C)]
 #[allow(non_camel_case_types)]
 pub struct fusewire_timed_breaker {
-    _opaque: [u64; 125],
+    _opaque: [u64; 74],
 }
 
 // SAFETY: repr(C), tag first; size and alignment checked below.
@@ -82,7 +83,7 @@ pub unsafe extern "C" fn fusewire_timed_breaker_init(
             // The config before the window, as the conformance vectors'
             // reference runner does.
             let rules = c.build(BreakerConfig::validate)?;
-            let window = Time::new(span, buckets)
+            let window = Time::counting(span, buckets)
                 .map_err(|e| Invalid::from_core(Scope::BreakerWindow, e))?;
             Ok(Breaker::from_rules(rules, window))
         })

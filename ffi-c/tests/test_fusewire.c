@@ -26,7 +26,7 @@ static int passed, failed;
 typedef char breaker_fits[(sizeof(fusewire_breaker) == 168) ? 1 : -1];
 typedef char backoff_fits[(sizeof(fusewire_backoff) <= 64) ? 1 : -1];
 typedef char bucket_fits[(sizeof(fusewire_bucket) == 40) ? 1 : -1];
-typedef char timed_breaker_fits[(sizeof(fusewire_timed_breaker) == 1000) ? 1 : -1];
+typedef char timed_breaker_fits[(sizeof(fusewire_timed_breaker) == 592) ? 1 : -1];
 
 static fusewire_backoff_config backoff_cfg(uint32_t schedule, uint64_t base,
                                            uint32_t factor_milli, uint64_t cap) {
