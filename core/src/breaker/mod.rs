@@ -121,6 +121,7 @@ impl<W: Window> Breaker<W> {
     }
 
     /// Asks to make a call at `now`.
+    #[inline]
     pub fn try_acquire(&mut self, now: u64) -> Result<Permit, Rejected> {
         let (now, transition) = self.advance(now);
         let probe = match self.state {
@@ -165,6 +166,7 @@ impl<W: Window> Breaker<W> {
 
     /// Reports how a permitted call ended, and how long it took (ticks).
     /// Returns the transition it caused, if any.
+    #[inline]
     pub fn record(
         &mut self,
         permit: Permit,
