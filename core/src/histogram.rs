@@ -21,7 +21,7 @@ pub const FULL_RANGE_BINS: usize = 252;
 
 /// A latency histogram of `H` log-linear bins plus an exact sum for the mean.
 ///
-/// The sum is kept 8-aligned (see [`Sum`]), so a histogram, every
+/// The sum is kept 8-aligned (a private `Sum`), so a histogram, every
 /// [`TimeWindow`](crate::TimeWindow) and a breaker over one are 8-aligned
 /// and the same size on every target: `4 * H + 4`, rounded up to 8, plus 16.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
