@@ -271,8 +271,10 @@ impl ArbBreakerConfig {
                 (config.consecutive_failures == Some(0))
                     .then_some(("consecutive_failures", Problem::Zero))
             })
-            .or_else(|| {
-                (config.half_open_probes == 0).then_some(("half_open_probes", Problem::Zero))
+            .or_else(|| match config.half_open_probes {
+                0 => Some(("half_open_probes", Problem::Zero)),
+                n if n > u32::from(u16::MAX) => Some(("half_open_probes", Problem::OutOfRange)),
+                _ => None,
             });
         check_config(config.validate(), want)?;
         Some(config)
