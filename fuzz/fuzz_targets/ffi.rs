@@ -48,7 +48,7 @@ fn check_error(status: u32, e: &fusewire_config_error, what: &str) {
     check(status, &[OK, INVALID_CONFIG], what);
     if status == INVALID_CONFIG {
         assert!(
-            (1..=25).contains(&e.field),
+            (1..=27).contains(&e.field),
             "{what}: error field {}",
             e.field
         );
@@ -76,13 +76,163 @@ fn garbage<T>(u: &mut Unstructured, real: &T) -> T {
     g
 }
 
+/// The C breakers' common verbs (count, timed and shared forms have the
+/// same signatures but for the object type), so one op loop drives all.
+trait CBreaker {
+    unsafe fn acquire(
+        &mut self,
+        now: u64,
+        p: *mut u64,
+        r: *mut u64,
+        t: *mut fusewire_transition,
+    ) -> u32;
+    unsafe fn record(
+        &mut self,
+        p: u64,
+        o: u32,
+        d: u64,
+        now: u64,
+        t: *mut fusewire_transition,
+    ) -> u32;
+    unsafe fn release(&mut self, p: u64, now: u64, t: *mut fusewire_transition) -> u32;
+    /// `0..6`: poll, trip, close, force_open, disable, reset.
+    unsafe fn command(&mut self, which: u8, now: u64, t: *mut fusewire_transition) -> u32;
+    unsafe fn snapshot(&mut self, now: u64, s: *mut fusewire_breaker_stats) -> u32;
+    unsafe fn state(&self, s: *mut u32) -> u32;
+}
+
+macro_rules! c_breaker {
+    ($t:ty: $acquire:ident, $record:ident, $release:ident,
+     [$poll:ident, $trip:ident, $close:ident, $force_open:ident, $disable:ident, $reset:ident],
+     $snapshot:ident, $state:ident) => {
+        impl CBreaker for $t {
+            unsafe fn acquire(
+                &mut self,
+                now: u64,
+                p: *mut u64,
+                r: *mut u64,
+                t: *mut fusewire_transition,
+            ) -> u32 {
+                ($acquire(self, now, p, r, t) as u32)
+            }
+            unsafe fn record(
+                &mut self,
+                p: u64,
+                o: u32,
+                d: u64,
+                now: u64,
+                t: *mut fusewire_transition,
+            ) -> u32 {
+                ($record(self, p, o, d, now, t) as u32)
+            }
+            unsafe fn release(&mut self, p: u64, now: u64, t: *mut fusewire_transition) -> u32 {
+                ($release(self, p, now, t) as u32)
+            }
+            unsafe fn command(&mut self, which: u8, now: u64, t: *mut fusewire_transition) -> u32 {
+                (match which % 6 {
+                    0 => $poll(self, now, t),
+                    1 => $trip(self, now, t),
+                    2 => $close(self, now, t),
+                    3 => $force_open(self, now, t),
+                    4 => $disable(self, now, t),
+                    _ => $reset(self, now, t),
+                } as u32)
+            }
+            unsafe fn snapshot(&mut self, now: u64, s: *mut fusewire_breaker_stats) -> u32 {
+                ($snapshot(self, now, s) as u32)
+            }
+            unsafe fn state(&self, s: *mut u32) -> u32 {
+                ($state(self, s) as u32)
+            }
+        }
+    };
+}
+
+c_breaker!(fusewire_breaker: fusewire_breaker_acquire, fusewire_breaker_record, fusewire_breaker_release,
+    [fusewire_breaker_poll, fusewire_breaker_trip, fusewire_breaker_close, fusewire_breaker_force_open,
+     fusewire_breaker_disable, fusewire_breaker_reset],
+    fusewire_breaker_snapshot, fusewire_breaker_state);
+c_breaker!(fusewire_timed_breaker: fusewire_timed_breaker_acquire, fusewire_timed_breaker_record,
+    fusewire_timed_breaker_release,
+    [fusewire_timed_breaker_poll, fusewire_timed_breaker_trip, fusewire_timed_breaker_close,
+     fusewire_timed_breaker_force_open, fusewire_timed_breaker_disable, fusewire_timed_breaker_reset],
+    fusewire_timed_breaker_snapshot, fusewire_timed_breaker_state);
+c_breaker!(fusewire_shared_breaker: fusewire_shared_breaker_acquire, fusewire_shared_breaker_record,
+    fusewire_shared_breaker_release,
+    [fusewire_shared_breaker_poll, fusewire_shared_breaker_trip, fusewire_shared_breaker_close,
+     fusewire_shared_breaker_force_open, fusewire_shared_breaker_disable, fusewire_shared_breaker_reset],
+    fusewire_shared_breaker_snapshot, fusewire_shared_breaker_state);
+
+/// Arbitrary operations on an initialised breaker of any form: every
+/// status documented, every output in range, permits handed back or forged.
+unsafe fn drive<B: CBreaker>(b: &mut B, ops: Vec<(u8, u32, u64, u64)>) {
+    let mut permits: Vec<u64> = Vec::new();
+    for (op, a, now, x) in ops {
+        let mut t = fusewire_transition {
+            moved: 0,
+            from: 0,
+            to: 0,
+            reason: 0,
+        };
+        let st = match op % 5 {
+            0 => {
+                let (mut p, mut r) = (0u64, 0u64);
+                let rp: *mut u64 = if a & 1 == 0 { &mut r } else { null_mut() };
+                let st = b.acquire(now, &mut p, rp, &mut t);
+                check(st, &[OK, 5], "acquire");
+                if st == OK {
+                    permits.push(p);
+                }
+                st
+            }
+            1 => {
+                let p = if permits.is_empty() || a & 2 != 0 {
+                    x
+                } else {
+                    permits.swap_remove(a as usize % permits.len())
+                };
+                let st = b.record(p, a >> 2, x, now, &mut t);
+                check(st, &[OK, INVALID_ARGUMENT], "record");
+                if a >> 2 < 4 {
+                    assert_eq!(st, OK, "a valid outcome was refused");
+                }
+                st
+            }
+            2 => b.release(x, now, if a & 1 == 0 { &mut t } else { null_mut() }),
+            3 => b.command((a % 6) as u8, now, &mut t),
+            _ => {
+                let mut snap: fusewire_breaker_stats = zeroed();
+                let st = b.snapshot(now, &mut snap);
+                check(st, &[OK], "snapshot");
+                assert!(snap.state < 5);
+                check(
+                    b.snapshot(now, null_mut()),
+                    &[NULL_ARGUMENT],
+                    "snapshot(NULL)",
+                );
+                st
+            }
+        };
+        check(st, &[OK, 5, INVALID_ARGUMENT], "breaker op");
+        if t.moved != 0 {
+            assert!(
+                t.from < 5 && t.to < 5 && t.reason < 8,
+                "transition out of range"
+            );
+        }
+        let mut s = 9u32;
+        check(b.state(&mut s), &[OK], "state");
+        assert!(s < 5);
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(data);
     let which: u8 = u.arbitrary().unwrap_or(0);
     let ops: Vec<(u8, u32, u64, u64)> = u.arbitrary().unwrap_or_default();
     // SAFETY: every pointer passed is valid for the call or deliberately NULL.
     unsafe {
-        match which % 6 {
+        match which % 8 {
             0 => {
                 let cfg: fusewire_breaker_config = from_bytes(&mut u);
                 let mut b: fusewire_breaker = zeroed();
@@ -121,82 +271,7 @@ fuzz_target!(|data: &[u8]| {
                     &[INVALID_ARGUMENT, NOT_INITIALIZED],
                     "poll misaligned",
                 );
-                let mut permits: Vec<u64> = Vec::new();
-                for (op, a, now, x) in ops {
-                    let mut t = fusewire_transition {
-                        moved: 0,
-                        from: 0,
-                        to: 0,
-                        reason: 0,
-                    };
-                    let st = match op % 10 {
-                        0 => {
-                            let (mut p, mut r) = (0u64, 0u64);
-                            let st = (fusewire_breaker_acquire(
-                                &mut b,
-                                now,
-                                &mut p,
-                                if a & 1 == 0 { &mut r } else { null_mut() },
-                                &mut t,
-                            ) as u32);
-                            check(st, &[OK, 5], "acquire");
-                            if st == OK {
-                                permits.push(p);
-                            }
-                            st
-                        }
-                        1 => {
-                            let p = if permits.is_empty() || a & 2 != 0 {
-                                x
-                            } else {
-                                permits.swap_remove(a as usize % permits.len())
-                            };
-                            let st =
-                                (fusewire_breaker_record(&mut b, p, a >> 2, x, now, &mut t) as u32);
-                            check(st, &[OK, INVALID_ARGUMENT], "record");
-                            if a >> 2 < 4 {
-                                assert_eq!(st, OK, "a valid outcome was refused");
-                            }
-                            st
-                        }
-                        2 => {
-                            (fusewire_breaker_release(
-                                &mut b,
-                                x,
-                                now,
-                                if a & 1 == 0 { &mut t } else { null_mut() },
-                            ) as u32)
-                        }
-                        3 => (fusewire_breaker_poll(&mut b, now, &mut t) as u32),
-                        4 => (fusewire_breaker_trip(&mut b, now, &mut t) as u32),
-                        5 => (fusewire_breaker_close(&mut b, now, &mut t) as u32),
-                        6 => (fusewire_breaker_force_open(&mut b, now, &mut t) as u32),
-                        7 => (fusewire_breaker_disable(&mut b, now, &mut t) as u32),
-                        8 => (fusewire_breaker_reset(&mut b, now, &mut t) as u32),
-                        _ => {
-                            let mut snap: fusewire_breaker_stats = zeroed();
-                            let st = (fusewire_breaker_snapshot(&mut b, now, &mut snap) as u32);
-                            check(st, &[OK], "snapshot");
-                            assert!(snap.state < 5);
-                            check(
-                                (fusewire_breaker_snapshot(&mut b, now, null_mut()) as u32),
-                                &[NULL_ARGUMENT],
-                                "snapshot(NULL)",
-                            );
-                            st
-                        }
-                    };
-                    check(st, &[OK, 5, INVALID_ARGUMENT], "breaker op");
-                    if t.moved != 0 {
-                        assert!(
-                            t.from < 5 && t.to < 5 && t.reason < 8,
-                            "transition out of range"
-                        );
-                    }
-                    let mut s = 9u32;
-                    check((fusewire_breaker_state(&b, &mut s) as u32), &[OK], "state");
-                    assert!(s < 5);
-                }
+                drive(&mut b, ops);
             }
             1 => {
                 let cfg: fusewire_bucket_config = from_bytes(&mut u);
@@ -340,6 +415,34 @@ fuzz_target!(|data: &[u8]| {
                     assert!(n <= cfg.max_attempts);
                 }
             }
+            5 => {
+                let cfg: fusewire_breaker_config = from_bytes(&mut u);
+                let span: u64 = u.arbitrary().unwrap_or(0);
+                let buckets: u32 = u.arbitrary().unwrap_or(0);
+                let mut b: fusewire_timed_breaker = zeroed();
+                let mut e = fusewire_config_error {
+                    field: 0,
+                    problem: 0,
+                };
+                let st = (fusewire_timed_breaker_init(&mut b, &cfg, span, buckets, &mut e) as u32);
+                check_error(st, &e, "timed_breaker_init");
+                if st == OK {
+                    drive(&mut b, ops);
+                }
+            }
+            6 => {
+                let cfg: fusewire_breaker_config = from_bytes(&mut u);
+                let mut b: fusewire_shared_breaker = zeroed();
+                let mut e = fusewire_config_error {
+                    field: 0,
+                    problem: 0,
+                };
+                let st = (fusewire_shared_breaker_init(&mut b, &cfg, &mut e) as u32);
+                check_error(st, &e, "shared_breaker_init");
+                if st == OK {
+                    drive(&mut b, ops);
+                }
+            }
             _ => {
                 let cfg: fusewire_backoff_config = from_bytes(&mut u);
                 let seed: u64 = u.arbitrary().unwrap_or(0);
@@ -358,12 +461,13 @@ fuzz_target!(|data: &[u8]| {
                 if st != OK {
                     return;
                 }
-                for (op, ..) in ops {
+                for (op, a, _, x) in ops {
                     let mut d = 0u64;
-                    let st = if op & 3 == 0 {
-                        (fusewire_backoff_reset(&mut b) as u32)
-                    } else {
-                        (fusewire_backoff_next(&mut b, &mut d) as u32)
+                    let st = match op & 7 {
+                        0 => (fusewire_backoff_reset(&mut b) as u32),
+                        1 => (fusewire_backoff_raw(&b, a, &mut d) as u32),
+                        2 => (fusewire_backoff_delay(&mut b, a, x, &mut d) as u32),
+                        _ => (fusewire_backoff_next(&mut b, &mut d) as u32),
                     };
                     check(st, &[OK], "backoff op");
                     assert!(d <= cfg.cap, "delay above cap");
