@@ -22,15 +22,6 @@ pub struct CountRing<S> {
 /// The last `N` calls, stored inline: the window for firmware and statics.
 pub type CountWindow<const N: usize> = CountRing<[u8; N]>;
 
-const EMPTY: Counts = Counts {
-    successes: 0,
-    failures: 0,
-    timeouts: 0,
-    slow: 0,
-    ignored: 0,
-    rejected: 0,
-};
-
 impl<const N: usize> CountRing<[u8; N]> {
     /// An empty window. `N` must be at least 1 (checked at compile time).
     pub const fn new() -> Self {
@@ -42,7 +33,7 @@ impl<const N: usize> CountRing<[u8; N]> {
         };
         Self {
             slots: [0; N],
-            counts: EMPTY,
+            counts: Counts::ZERO,
             next: 0,
         }
     }
@@ -62,7 +53,7 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> CountRing<S> {
         slots.as_mut().fill(0);
         Ok(Self {
             slots,
-            counts: EMPTY,
+            counts: Counts::ZERO,
             next: 0,
         })
     }
@@ -112,7 +103,7 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> Window for CountRing<S> {
 
     fn clear(&mut self) {
         self.slots.as_mut().fill(0);
-        self.counts = EMPTY;
+        self.counts = Counts::ZERO;
         self.next = 0;
     }
 }

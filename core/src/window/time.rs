@@ -16,14 +16,7 @@ pub struct Frame<const H: usize> {
 
 impl<const H: usize> Frame<H> {
     const EMPTY: Self = Self {
-        counts: Counts {
-            successes: 0,
-            failures: 0,
-            timeouts: 0,
-            slow: 0,
-            ignored: 0,
-            rejected: 0,
-        },
+        counts: Counts::ZERO,
         latency: Histogram::new(),
     };
 }
