@@ -3,24 +3,10 @@
  * each names the test it mirrors. Built as C99 and as C++, run under
  * ASan+UBSan and valgrind by `make test`. */
 #include "fusewire.h"
+#include "check.h"
 
 #include <stdio.h>
 #include <string.h>
-
-static int passed, failed;
-
-#define CHECK(cond)                                                          \
-    do {                                                                     \
-        if (cond) {                                                          \
-            passed++;                                                        \
-        } else {                                                             \
-            failed++;                                                        \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, \
-                    #cond);                                                  \
-        }                                                                    \
-    } while (0)
-
-#define EXPECT(call, status) CHECK((call) == (status))
 
 /* The sizes the header promises, known to the compiler. */
 typedef char breaker_fits[(sizeof(fusewire_breaker) == 168) ? 1 : -1];
@@ -666,6 +652,5 @@ int main(void) {
     test_budget();
     test_bulkhead();
     test_retry();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed == 0 ? 0 : 1;
+    return report();
 }

@@ -5,25 +5,11 @@
  * C++, run under ASan+UBSan, valgrind and ThreadSanitizer by `make test`. */
 #define _POSIX_C_SOURCE 200112L /* pthread_barrier_t */
 #include "fusewire.h"
+#include "check.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-
-static int passed, failed;
-
-#define CHECK(cond)                                                          \
-    do {                                                                     \
-        if (cond) {                                                          \
-            passed++;                                                        \
-        } else {                                                             \
-            failed++;                                                        \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, \
-                    #cond);                                                  \
-        }                                                                    \
-    } while (0)
-
-#define EXPECT(call, status) CHECK((call) == (status))
 
 /* The sizes the header promises, known to the compiler. */
 typedef char shared_breaker_fits[(sizeof(fusewire_shared_breaker) == 200) ? 1 : -1];
@@ -662,6 +648,5 @@ int main(void) {
     test_budget();
     test_bulkhead();
     test_race();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed == 0 ? 0 : 1;
+    return report();
 }
