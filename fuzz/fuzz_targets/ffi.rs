@@ -31,8 +31,10 @@ fn from_bytes<T>(u: &mut Unstructured) -> T {
     }
 }
 
+/// A zeroed C value: the door's objects (arrays of u64 words) and its plain
+/// integer structs (errors, stats) are valid all-zero.
 fn zeroed<T>() -> T {
-    // SAFETY: the door's objects are arrays of u64 words.
+    // SAFETY: used only for the types above, valid when all zero.
     unsafe { MaybeUninit::<T>::zeroed().assume_init() }
 }
 
@@ -236,10 +238,7 @@ fuzz_target!(|data: &[u8]| {
             0 => {
                 let cfg: fusewire_breaker_config = from_bytes(&mut u);
                 let mut b: fusewire_breaker = zeroed();
-                let mut e = fusewire_config_error {
-                    field: 0,
-                    problem: 0,
-                };
+                let mut e: fusewire_config_error = zeroed();
                 let st = (fusewire_breaker_init(&mut b, &cfg, &mut e) as u32);
                 check_error(st, &e, "breaker_init");
                 check(
@@ -276,10 +275,7 @@ fuzz_target!(|data: &[u8]| {
             1 => {
                 let cfg: fusewire_bucket_config = from_bytes(&mut u);
                 let mut b: fusewire_bucket = zeroed();
-                let mut e = fusewire_config_error {
-                    field: 0,
-                    problem: 0,
-                };
+                let mut e: fusewire_config_error = zeroed();
                 let st = (fusewire_bucket_init(&mut b, &cfg, &mut e) as u32);
                 check_error(st, &e, "bucket_init");
                 if st != OK {
@@ -305,10 +301,7 @@ fuzz_target!(|data: &[u8]| {
                         }
                         1 => (fusewire_bucket_refund(&mut b, a, now) as u32),
                         2 => {
-                            let mut e = fusewire_config_error {
-                                field: 0,
-                                problem: 0,
-                            };
+                            let mut e: fusewire_config_error = zeroed();
                             let st = (fusewire_bucket_set_rate(&mut b, a, x, now, &mut e) as u32);
                             check_error(st, &e, "set_rate");
                             st
@@ -327,10 +320,7 @@ fuzz_target!(|data: &[u8]| {
             2 => {
                 let cfg: fusewire_budget_config = from_bytes(&mut u);
                 let mut b: fusewire_budget = zeroed();
-                let mut e = fusewire_config_error {
-                    field: 0,
-                    problem: 0,
-                };
+                let mut e: fusewire_config_error = zeroed();
                 let st = (fusewire_budget_init(&mut b, &cfg, &mut e) as u32);
                 check_error(st, &e, "budget_init");
                 if st != OK {
@@ -355,10 +345,7 @@ fuzz_target!(|data: &[u8]| {
             3 => {
                 let cfg: fusewire_bulkhead_config = from_bytes(&mut u);
                 let mut b: fusewire_bulkhead = zeroed();
-                let mut e = fusewire_config_error {
-                    field: 0,
-                    problem: 0,
-                };
+                let mut e: fusewire_config_error = zeroed();
                 let st = (fusewire_bulkhead_init(&mut b, &cfg, &mut e) as u32);
                 check_error(st, &e, "bulkhead_init");
                 if st != OK {
@@ -386,10 +373,7 @@ fuzz_target!(|data: &[u8]| {
             4 => {
                 let cfg: fusewire_retry_config = from_bytes(&mut u);
                 let mut r: fusewire_retry = zeroed();
-                let mut e = fusewire_config_error {
-                    field: 0,
-                    problem: 0,
-                };
+                let mut e: fusewire_config_error = zeroed();
                 let st = (fusewire_retry_init(&mut r, &cfg, &mut e) as u32);
                 check_error(st, &e, "retry_init");
                 if st != OK {
@@ -420,10 +404,7 @@ fuzz_target!(|data: &[u8]| {
                 let span: u64 = u.arbitrary().unwrap_or(0);
                 let buckets: u32 = u.arbitrary().unwrap_or(0);
                 let mut b: fusewire_timed_breaker = zeroed();
-                let mut e = fusewire_config_error {
-                    field: 0,
-                    problem: 0,
-                };
+                let mut e: fusewire_config_error = zeroed();
                 let st = (fusewire_timed_breaker_init(&mut b, &cfg, span, buckets, &mut e) as u32);
                 check_error(st, &e, "timed_breaker_init");
                 if st == OK {
@@ -433,10 +414,7 @@ fuzz_target!(|data: &[u8]| {
             6 => {
                 let cfg: fusewire_breaker_config = from_bytes(&mut u);
                 let mut b: fusewire_shared_breaker = zeroed();
-                let mut e = fusewire_config_error {
-                    field: 0,
-                    problem: 0,
-                };
+                let mut e: fusewire_config_error = zeroed();
                 let st = (fusewire_shared_breaker_init(&mut b, &cfg, &mut e) as u32);
                 check_error(st, &e, "shared_breaker_init");
                 if st == OK {
@@ -447,10 +425,7 @@ fuzz_target!(|data: &[u8]| {
                 let cfg: fusewire_backoff_config = from_bytes(&mut u);
                 let seed: u64 = u.arbitrary().unwrap_or(0);
                 let mut b: fusewire_backoff = zeroed();
-                let mut e = fusewire_config_error {
-                    field: 0,
-                    problem: 0,
-                };
+                let mut e: fusewire_config_error = zeroed();
                 let st = (fusewire_backoff_init(&mut b, &cfg, seed, &mut e) as u32);
                 check_error(st, &e, "backoff_init");
                 check(
