@@ -66,7 +66,7 @@ pub use breaker::{
 pub use bucket::{Bucket, Denied, Rate, Refused};
 pub use budget::{Budget, Throttled};
 pub use bulkhead::{Bulkhead, Full, Priority, ReleaseError, Slot};
-pub use clock::{Clock, ManualClock};
+pub use clock::{Clock, ManualClock, TickWidener};
 pub use error::{ConfigError, ConfigResult, Field, Problem};
 pub use histogram::Histogram;
 pub use retry::{Decision, GiveUpReason, Retry, RetryPolicy};
@@ -77,7 +77,7 @@ pub use rng::Rng;
     portable_atomic_unsafe_assume_single_core,
     loom
 ))]
-pub use shared::{SharedBreaker, SharedBucket, SharedBudget, SharedBulkhead};
+pub use shared::{SharedBreaker, SharedBucket, SharedBudget, SharedBulkhead, SharedTickWidener};
 pub use window::{
     BitWindow, CountRing, CountWindow, Counts, Plane, Rolling, Sliding, Tally, TimeCounts,
     TimeWindow, Window,
