@@ -69,7 +69,7 @@ pub use bulkhead::{Bulkhead, Full, Priority, ReleaseError, Slot};
 pub use clock::{Clock, ManualClock, TickWidener};
 pub use error::{ConfigError, ConfigResult, Field, Problem};
 pub use histogram::Histogram;
-pub use retry::{Decision, GiveUpReason, Retry, RetryPolicy};
+pub use retry::{Decision, GiveUpReason, Retry, RetryBudget, RetryPolicy};
 pub use rng::Rng;
 #[cfg(any(
     target_has_atomic = "64",

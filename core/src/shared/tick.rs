@@ -47,10 +47,7 @@ impl SharedTickWidener {
             if next == last {
                 return next;
             }
-            match self
-                .last
-                .compare_exchange_weak(last, next, AcqRel, Acquire)
-            {
+            match self.last.compare_exchange_weak(last, next, AcqRel, Acquire) {
                 Ok(_) => return next,
                 Err(seen) => last = seen,
             }
