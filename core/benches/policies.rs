@@ -135,8 +135,8 @@ fn budget_and_bulkhead(c: &mut Criterion) {
     let mut bulkhead = Bulkhead::new(NonZeroU32::new(64).unwrap(), 4, 8).unwrap();
     c.bench_function("bulkhead_acquire_release", |bench| {
         bench.iter(|| {
-            if let Ok(slot) = bulkhead.try_acquire(black_box(Priority::Normal)) {
-                let _ = bulkhead.release(slot);
+            if let Ok(slot) = bulkhead.try_acquire(black_box(Priority::Normal), black_box(0)) {
+                let _ = bulkhead.release(slot, black_box(0));
             }
         })
     });

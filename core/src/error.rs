@@ -67,10 +67,12 @@ pub enum Field {
     Span,
     /// `"burst"`.
     Burst,
+    /// `"lease"`.
+    Lease,
 }
 
 impl Field {
-    const ALL: [Field; 22] = [
+    const ALL: [Field; 23] = [
         Field::FailureRate,
         Field::SlowCallRate,
         Field::SlowCallDuration,
@@ -93,6 +95,7 @@ impl Field {
         Field::Buckets,
         Field::Span,
         Field::Burst,
+        Field::Lease,
     ];
 
     /// The field's name as spelled in the Rust config struct.
@@ -120,6 +123,7 @@ impl Field {
             Field::Buckets => "buckets",
             Field::Span => "span",
             Field::Burst => "burst",
+            Field::Lease => "lease",
         }
     }
 
