@@ -18,8 +18,8 @@ use std::process::ExitCode;
 use fusewire::{
     Backoff, Breaker, BreakerConfig, Bucket, Budget, Bulkhead, Comparison, ConfigError,
     CountWindow, Decision, DwellExpiry, GiveUpReason, HalfOpenRule, Jitter, Outcome, Permit,
-    Priority, Problem, Rate, RateBasis, Ratio, Reason, Refused, Retry, RetryPolicy, Rng, Schedule, Slot,
-    State, TimeWindow, Transition, Window,
+    Priority, Problem, Rate, RateBasis, Ratio, Reason, Refused, Retry, RetryPolicy, Rng, Schedule,
+    Slot, State, TimeWindow, Transition, Window,
 };
 use serde_json::{json, Map, Value};
 
@@ -529,8 +529,10 @@ fn run_breaker<W: Window>(config: BreakerConfig, window: W, steps: &[&Obj]) -> R
                     r.insert("admitted".into(), json!(true));
                     r.insert("probe".into(), json!(p.is_probe()));
                     r.insert("transition".into(), transition(p.transition));
+                    // Every door keeps permits as integers, unnamed ones too.
+                    let raw = b.permit_into_raw(p);
                     if let Some(name) = s.get("as").and_then(Value::as_str) {
-                        permits.insert(name.to_owned(), p.into_raw());
+                        permits.insert(name.to_owned(), raw);
                     }
                 }
                 Err(rej) => {

@@ -358,31 +358,63 @@ mod tests {
         let d = BreakerConfig::DEFAULT;
         let cases: [(BreakerConfig, (&str, Problem)); 12] = [
             (
-                BreakerConfig { failure_rate: Some(Ratio::from_ppm(1_000_001)), ..d },
+                BreakerConfig {
+                    failure_rate: Some(Ratio::from_ppm(1_000_001)),
+                    ..d
+                },
                 ("failure_rate", Problem::OutOfRange),
             ),
             (
-                BreakerConfig { slow_call_rate: Some(Ratio::percent(101)), slow_call_duration: 5, ..d },
+                BreakerConfig {
+                    slow_call_rate: Some(Ratio::percent(101)),
+                    slow_call_duration: 5,
+                    ..d
+                },
                 ("slow_call_rate", Problem::OutOfRange),
             ),
             (
-                BreakerConfig { slow_call_rate: Some(Ratio::percent(10)), ..d },
+                BreakerConfig {
+                    slow_call_rate: Some(Ratio::percent(10)),
+                    ..d
+                },
                 ("slow_call_duration", Problem::Required),
             ),
             (
-                BreakerConfig { consecutive_failures: Some(0), ..d },
+                BreakerConfig {
+                    consecutive_failures: Some(0),
+                    ..d
+                },
                 ("consecutive_failures", Problem::Zero),
             ),
-            (BreakerConfig { half_open_probes: 0, ..d }, ("half_open_probes", Problem::Zero)),
             (
-                BreakerConfig { half_open_probes: 65_536, ..d },
+                BreakerConfig {
+                    half_open_probes: 0,
+                    ..d
+                },
+                ("half_open_probes", Problem::Zero),
+            ),
+            (
+                BreakerConfig {
+                    half_open_probes: 65_536,
+                    ..d
+                },
                 ("half_open_probes", Problem::OutOfRange),
             ),
             // Every rule off: nothing could ever open it.
-            (BreakerConfig { failure_rate: None, ..d }, ("failure_rate", Problem::NeverTrips)),
+            (
+                BreakerConfig {
+                    failure_rate: None,
+                    ..d
+                },
+                ("failure_rate", Problem::NeverTrips),
+            ),
             // No share of calls is above 100 %.
             (
-                BreakerConfig { failure_rate: Some(Ratio::ONE), comparison: Comparison::Above, ..d },
+                BreakerConfig {
+                    failure_rate: Some(Ratio::ONE),
+                    comparison: Comparison::Above,
+                    ..d
+                },
                 ("failure_rate", Problem::NeverTrips),
             ),
             (
@@ -395,9 +427,17 @@ mod tests {
                 ("slow_call_rate", Problem::NeverTrips),
             ),
             // `manual` with a rule on is a contradiction, named by the rule.
-            (BreakerConfig { manual: true, ..d }, ("failure_rate", Problem::Inconsistent)),
             (
-                BreakerConfig { manual: true, failure_rate: None, consecutive_failures: Some(3), ..d },
+                BreakerConfig { manual: true, ..d },
+                ("failure_rate", Problem::Inconsistent),
+            ),
+            (
+                BreakerConfig {
+                    manual: true,
+                    failure_rate: None,
+                    consecutive_failures: Some(3),
+                    ..d
+                },
                 ("consecutive_failures", Problem::Inconsistent),
             ),
             (
@@ -415,10 +455,17 @@ mod tests {
             assert_eq!(err(config), want, "{config:?}");
         }
         // The explicit mode: only the host opens it.
-        let manual = BreakerConfig { manual: true, failure_rate: None, ..d };
+        let manual = BreakerConfig {
+            manual: true,
+            failure_rate: None,
+            ..d
+        };
         assert!(manual.validate().is_ok());
         // 100 % compared with AtLeast can trip (every call failed).
-        let all = BreakerConfig { failure_rate: Some(Ratio::ONE), ..d };
+        let all = BreakerConfig {
+            failure_rate: Some(Ratio::ONE),
+            ..d
+        };
         assert!(all.validate().unwrap().failure_rate_trips(4, 4));
     }
 
@@ -431,9 +478,19 @@ mod tests {
         assert!(rules.fits(Some(17)).is_ok());
         assert!(rules.fits(None).is_ok(), "a time window has no limit");
         // min_calls only matters to the rate rules.
-        let run = BreakerConfig { min_calls: 17, failure_rate: None, consecutive_failures: Some(3), ..d };
+        let run = BreakerConfig {
+            min_calls: 17,
+            failure_rate: None,
+            consecutive_failures: Some(3),
+            ..d
+        };
         assert!(run.validate().unwrap().fits(Some(16)).is_ok());
-        let started = BreakerConfig { rate_basis: RateBasis::Started, ..d }.validate().unwrap();
+        let started = BreakerConfig {
+            rate_basis: RateBasis::Started,
+            ..d
+        }
+        .validate()
+        .unwrap();
         let e = started.fits(Some(100)).unwrap_err();
         assert_eq!((e.field, e.problem), ("rate_basis", Problem::Inconsistent));
         assert!(started.fits(None).is_ok());
