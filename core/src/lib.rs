@@ -15,11 +15,11 @@
 //! - **Reproducible randomness.** Jitter comes from a seeded [`Rng`].
 //!
 //! ```
-//! use fusewire::{Breaker, BreakerConfig, CountWindow, Outcome};
+//! use fusewire::{Breaker, BreakerConfig, CountWindow, Outcome, TickUnit};
 //!
 //! // Open when half of the last 10 calls failed (at least 4 calls seen),
-//! // stay open 1000 ticks, then let one probe through.
-//! let config = BreakerConfig { min_calls: 4, ..BreakerConfig::default() };
+//! // stay open one second (1000 millisecond ticks), then let one probe through.
+//! let config = BreakerConfig { min_calls: 4, ..BreakerConfig::new(TickUnit::MILLIS) };
 //! let mut breaker: Breaker<CountWindow<10>> = Breaker::new(config).unwrap();
 //!
 //! let mut now = 0;
@@ -57,6 +57,7 @@ pub mod rng;
 pub mod shared;
 #[cfg(test)]
 mod testing;
+pub mod unit;
 pub mod window;
 
 pub use backoff::{Backoff, Jitter, Schedule};
@@ -80,6 +81,7 @@ pub use rng::Rng;
     loom
 ))]
 pub use shared::{SharedBreaker, SharedBucket, SharedBudget, SharedBulkhead};
+pub use unit::TickUnit;
 pub use window::{
     BitWindow, CountRing, CountWindow, Counts, Plane, Rolling, Sliding, Tally, TimeCounts,
     TimeWindow, Window,
