@@ -44,9 +44,8 @@
 //! then on the bulkhead admits one more call than the limit while it still
 //! runs, and its late release is refused (`Expired`), counted, never
 //! freeing a second slot. So set `lease` above the longest call you allow
-//! (its timeout); the default is [`Bulkhead::DEFAULT_LEASE`], 60 000 ticks
-//! (one minute of firmware milliseconds; doors whose tick is not a
-//! millisecond pass their own one-minute lease).
+//! (its timeout); the default is [`Bulkhead::DEFAULT_LEASE`], one minute,
+//! turned into ticks by the [`TickUnit`] the bulkhead is built with.
 //!
 //! Releases are checked per priority and epoch, so `in_use` stays in
 //! `0..=limit` and no slot is freed twice: an extra release (`NotHeld`) and
@@ -59,8 +58,10 @@
 
 use core::fmt;
 use core::num::NonZeroU32;
+use core::time::Duration;
 
 use crate::error::{ConfigError, ConfigResult, Field, Problem};
+use crate::unit::TickUnit;
 
 /// How much a request matters when slots run short.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -222,11 +223,13 @@ pub struct Bulkhead {
 }
 
 impl Bulkhead {
-    /// The lease of [`Bulkhead::new`]: 60 000 ticks, a minute of
-    /// milliseconds.
-    pub const DEFAULT_LEASE: u64 = 60_000;
+    /// The lease of [`Bulkhead::new`]: one minute, in the ticks of the
+    /// [`TickUnit`] it is given (60 000 millisecond ticks).
+    pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
 
-    /// Validates and builds an empty bulkhead with the default lease.
+    /// Validates and builds an empty bulkhead whose slots are leased for
+    /// [`Bulkhead::DEFAULT_LEASE`] in ticks of `unit` (the unit of the
+    /// `now` you will pass; [`Bulkhead::with_lease`] sets another lease).
     /// `reserve_critical + reserve_normal` must be below `limit`; otherwise
     /// the error names `"reserve_normal"` (`Inconsistent`), or
     /// `"reserve_critical"` when it alone reaches the limit.
@@ -234,6 +237,7 @@ impl Bulkhead {
         limit: NonZeroU32,
         reserve_critical: u32,
         reserve_normal: u32,
+        unit: TickUnit,
     ) -> ConfigResult<Self> {
         let l = limit.get();
         if reserve_critical >= l {
@@ -250,14 +254,19 @@ impl Bulkhead {
             limit,
             normal_limit,
             normal_limit - reserve_normal,
-            Self::DEFAULT_LEASE,
+            unit.ticks(Self::DEFAULT_LEASE),
         ))
     }
 
-    /// A bulkhead with no reserves and the default lease: every priority
-    /// may use every slot.
-    pub const fn unreserved(limit: NonZeroU32) -> Self {
-        Self::build(limit, limit.get(), limit.get(), Self::DEFAULT_LEASE)
+    /// A bulkhead with no reserves and the default lease in ticks of
+    /// `unit`: every priority may use every slot.
+    pub const fn unreserved(limit: NonZeroU32, unit: TickUnit) -> Self {
+        Self::build(
+            limit,
+            limit.get(),
+            limit.get(),
+            unit.ticks(Self::DEFAULT_LEASE),
+        )
     }
 
     const fn build(limit: NonZeroU32, normal: u32, sheddable: u32, lease: u64) -> Self {
@@ -421,6 +430,7 @@ impl Bulkhead {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::unit::TickUnit;
     use proptest::prelude::*;
 
     fn nz(n: u32) -> NonZeroU32 {
@@ -429,32 +439,40 @@ mod tests {
 
     #[test]
     fn config_errors_name_the_field() {
-        let e = Bulkhead::new(nz(4), 4, 0).unwrap_err();
+        let e = Bulkhead::new(nz(4), 4, 0, TickUnit::MILLIS).unwrap_err();
         assert_eq!(
             (e.field, e.problem),
             ("reserve_critical", Problem::Inconsistent)
         );
-        let e = Bulkhead::new(nz(4), 2, 2).unwrap_err();
+        let e = Bulkhead::new(nz(4), 2, 2, TickUnit::MILLIS).unwrap_err();
         assert_eq!(
             (e.field, e.problem),
             ("reserve_normal", Problem::Inconsistent)
         );
-        assert!(Bulkhead::new(nz(4), 2, 1).is_ok());
+        assert!(Bulkhead::new(nz(4), 2, 1, TickUnit::MILLIS).is_ok());
         assert_eq!(
-            Bulkhead::new(nz(4), 0, 0).unwrap(),
-            Bulkhead::unreserved(nz(4))
+            Bulkhead::new(nz(4), 0, 0, TickUnit::MILLIS).unwrap(),
+            Bulkhead::unreserved(nz(4), TickUnit::MILLIS)
         );
-        let e = Bulkhead::unreserved(nz(4)).with_lease(0).unwrap_err();
+        let e = Bulkhead::unreserved(nz(4), TickUnit::MILLIS)
+            .with_lease(0)
+            .unwrap_err();
         assert_eq!((e.field, e.problem), ("lease", Problem::Zero));
-        assert_eq!(Bulkhead::unreserved(nz(4)).lease(), 60_000);
-        let b = Bulkhead::new(nz(4), 2, 1).unwrap().with_lease(7).unwrap();
+        assert_eq!(
+            Bulkhead::unreserved(nz(4), TickUnit::MILLIS).lease(),
+            60_000
+        );
+        let b = Bulkhead::new(nz(4), 2, 1, TickUnit::MILLIS)
+            .unwrap()
+            .with_lease(7)
+            .unwrap();
         assert_eq!((b.lease(), b.available_for(Priority::Sheddable)), (7, 1));
     }
 
     #[test]
     fn reserves_keep_the_last_slots_for_higher_priorities() {
         // 5 slots: 1 only for critical, 1 more for normal or critical.
-        let mut b = Bulkhead::new(nz(5), 1, 1).unwrap();
+        let mut b = Bulkhead::new(nz(5), 1, 1, TickUnit::MILLIS).unwrap();
         let mut held = [const { None }; 5];
         for slot in held.iter_mut().take(3) {
             *slot = Some(b.try_acquire(Priority::Sheddable, 0).unwrap());
@@ -481,7 +499,7 @@ mod tests {
 
     #[test]
     fn extra_and_forged_releases_are_reported_not_obeyed() {
-        let mut b = Bulkhead::unreserved(nz(2));
+        let mut b = Bulkhead::unreserved(nz(2), TickUnit::MILLIS);
         let s = b.try_acquire(Priority::Normal, 0).unwrap();
         assert_eq!(s.priority(), Some(Priority::Normal));
         let raw = s.into_raw();
@@ -510,7 +528,9 @@ mod tests {
 
     #[test]
     fn a_lost_slot_is_freed_after_more_than_one_lease_and_at_most_two() {
-        let mut b = Bulkhead::unreserved(nz(2)).with_lease(100).unwrap();
+        let mut b = Bulkhead::unreserved(nz(2), TickUnit::MILLIS)
+            .with_lease(100)
+            .unwrap();
         // Epoch 0 is [0, 100): a slot taken at 99 and one taken at 0.
         let early = b.try_acquire(Priority::Normal, 0).unwrap();
         let late = b.try_acquire(Priority::Normal, 99).unwrap();
@@ -534,7 +554,9 @@ mod tests {
 
     #[test]
     fn a_slot_released_in_the_next_epoch_is_still_its_own() {
-        let mut b = Bulkhead::unreserved(nz(3)).with_lease(10).unwrap();
+        let mut b = Bulkhead::unreserved(nz(3), TickUnit::MILLIS)
+            .with_lease(10)
+            .unwrap();
         let a = b.try_acquire(Priority::Critical, 5).unwrap();
         let c = b.try_acquire(Priority::Critical, 12).unwrap();
         assert_eq!((b.in_use_by(Priority::Critical), b.in_use()), (2, 2));
@@ -545,7 +567,9 @@ mod tests {
 
     #[test]
     fn a_long_silence_frees_everything_and_restarts_the_epochs() {
-        let mut b = Bulkhead::unreserved(nz(2)).with_lease(10).unwrap();
+        let mut b = Bulkhead::unreserved(nz(2), TickUnit::MILLIS)
+            .with_lease(10)
+            .unwrap();
         let s = b.try_acquire(Priority::Sheddable, 3).unwrap();
         let _lost = b.try_acquire(Priority::Sheddable, 3).unwrap();
         let t = b.try_acquire(Priority::Sheddable, 1_000_000);
@@ -563,11 +587,15 @@ mod tests {
 
     #[test]
     fn a_lease_of_forever_never_expires_and_the_end_of_time_is_defined() {
-        let mut b = Bulkhead::unreserved(nz(1)).with_lease(u64::MAX).unwrap();
+        let mut b = Bulkhead::unreserved(nz(1), TickUnit::MILLIS)
+            .with_lease(u64::MAX)
+            .unwrap();
         let s = b.try_acquire(Priority::Normal, u64::MAX - 1).unwrap();
         assert!(b.try_acquire(Priority::Normal, u64::MAX - 1).is_err());
         b.release(s, u64::MAX - 1).unwrap();
-        let mut b = Bulkhead::unreserved(nz(1)).with_lease(5).unwrap();
+        let mut b = Bulkhead::unreserved(nz(1), TickUnit::MILLIS)
+            .with_lease(5)
+            .unwrap();
         let s = b.try_acquire(Priority::Normal, u64::MAX).unwrap();
         assert_eq!(b.expire(u64::MAX), 0);
         b.release(s, u64::MAX).unwrap();
@@ -575,7 +603,7 @@ mod tests {
 
     #[test]
     fn the_largest_limit_works() {
-        let mut b = Bulkhead::new(nz(u32::MAX), u32::MAX - 1, 0).unwrap();
+        let mut b = Bulkhead::new(nz(u32::MAX), u32::MAX - 1, 0, TickUnit::MILLIS).unwrap();
         assert_eq!(b.available_for(Priority::Sheddable), 1);
         let s = b.try_acquire(Priority::Sheddable, 0).unwrap();
         assert!(b.try_acquire(Priority::Normal, 0).is_err());
@@ -613,7 +641,7 @@ mod tests {
         ) {
             let rc = rc % limit;
             let rn = rn % (limit - rc);
-            let mut b = Bulkhead::new(nz(limit), rc, rn).unwrap().with_lease(lease).unwrap();
+            let mut b = Bulkhead::new(nz(limit), rc, rn, TickUnit::MILLIS).unwrap().with_lease(lease).unwrap();
             // (raw, priority, taken at, still counted)
             let mut slots: Vec<(u64, Priority, u64, bool)> = Vec::new();
             let mut now = 0u64;

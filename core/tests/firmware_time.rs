@@ -6,8 +6,8 @@ use std::num::NonZeroU32;
 
 use fusewire::{
     Breaker, BreakerConfig, Bucket, Bulkhead, CountWindow, Decision, Denied, GiveUpReason, Jitter,
-    Outcome, Priority, Rate, ReleaseError, Retry, RetryPolicy, Schedule, State, TickWidener,
-    TimeWindow,
+    Outcome, Priority, Rate, ReleaseError, Retry, RetryPolicy, Schedule, State, TickUnit,
+    TickWidener, TimeWindow,
 };
 
 /// Raw ticks `ms` milliseconds after `start`, as the hardware counter shows them.
@@ -20,7 +20,8 @@ const BEFORE_WRAP: u32 = u32::MAX - 499; // 500 ms before the counter wraps
 #[test]
 fn a_breaker_opened_just_before_the_wrap_lets_probes_through_after_it() {
     let mut time = TickWidener::new();
-    let mut b: Breaker<CountWindow<16>> = Breaker::new(BreakerConfig::DEFAULT).unwrap();
+    let mut b: Breaker<CountWindow<16>> =
+        Breaker::new(BreakerConfig::new(TickUnit::MILLIS)).unwrap();
     let now = time.widen(BEFORE_WRAP);
     assert!(b.trip(now).is_some());
     let rejected = b.try_acquire(time.widen(raw(BEFORE_WRAP, 10))).unwrap_err();
@@ -33,7 +34,12 @@ fn a_breaker_opened_just_before_the_wrap_lets_probes_through_after_it() {
     let probe = b.try_acquire(time.widen(raw(BEFORE_WRAP, 1000))).unwrap();
     assert!(probe.is_probe());
     assert_eq!(b.state(), State::HalfOpen);
-    b.record(probe, Outcome::Success, 5, time.widen(raw(BEFORE_WRAP, 1005)));
+    b.record(
+        probe,
+        Outcome::Success,
+        5,
+        time.widen(raw(BEFORE_WRAP, 1005)),
+    );
     assert_eq!(b.state(), State::Closed);
 }
 
@@ -46,7 +52,9 @@ fn a_drained_bucket_says_the_right_wait_across_the_wrap() {
     // 600 ms later the counter has wrapped: 400 ms to the next token, not 49.7 days.
     let now = time.widen(raw(BEFORE_WRAP, 600));
     assert_eq!(b.try_acquire_one(now), Err(Denied { retry_after: 400 }));
-    assert!(b.try_acquire_one(time.widen(raw(BEFORE_WRAP, 1000))).is_ok());
+    assert!(b
+        .try_acquire_one(time.widen(raw(BEFORE_WRAP, 1000)))
+        .is_ok());
     assert_eq!(b.available(time.widen(raw(BEFORE_WRAP, 3000))), 2);
 }
 
@@ -55,7 +63,7 @@ fn a_time_window_forgets_failures_from_before_the_wrap() {
     let mut time = TickWidener::new();
     let config = BreakerConfig {
         min_calls: 100,
-        ..BreakerConfig::DEFAULT
+        ..BreakerConfig::new(TickUnit::MILLIS)
     };
     let w = TimeWindow::<64, 0>::new(1000, 10).unwrap();
     let mut b = Breaker::with_window(config, w).unwrap();
@@ -65,7 +73,9 @@ fn a_time_window_forgets_failures_from_before_the_wrap() {
         b.record(p, Outcome::Failure, 1, now);
     }
     assert_eq!(
-        b.snapshot(time.widen(raw(BEFORE_WRAP, 300))).counts.failures,
+        b.snapshot(time.widen(raw(BEFORE_WRAP, 300)))
+            .counts
+            .failures,
         5
     );
     // A span after the last failure, well past the wrap: nothing left.
@@ -79,10 +89,12 @@ fn a_time_window_forgets_failures_from_before_the_wrap() {
 #[test]
 fn a_bulkhead_lease_runs_across_the_wrap() {
     let mut time = TickWidener::new();
-    let mut b = Bulkhead::unreserved(NonZeroU32::new(1).unwrap())
+    let mut b = Bulkhead::unreserved(NonZeroU32::new(1).unwrap(), TickUnit::MILLIS)
         .with_lease(1000)
         .unwrap();
-    let lost = b.try_acquire(Priority::Normal, time.widen(BEFORE_WRAP)).unwrap();
+    let lost = b
+        .try_acquire(Priority::Normal, time.widen(BEFORE_WRAP))
+        .unwrap();
     assert!(b
         .try_acquire(Priority::Normal, time.widen(raw(BEFORE_WRAP, 900)))
         .is_err());
@@ -99,7 +111,7 @@ fn a_retry_over_an_open_breaker_gives_up_instead_of_sleeping_its_wait() {
     // Retry: cap 2 s, 3 attempts. Breaker: open for 30 s. Milliseconds.
     let config = BreakerConfig {
         open_backoff: fusewire::Backoff::constant(30_000).unwrap(),
-        ..BreakerConfig::DEFAULT
+        ..BreakerConfig::new(TickUnit::MILLIS)
     };
     let mut breaker: Breaker<CountWindow<16>> = Breaker::new(config).unwrap();
     let backoff = fusewire::Backoff::new(
@@ -129,5 +141,8 @@ fn a_retry_over_an_open_breaker_gives_up_instead_of_sleeping_its_wait() {
             Decision::GiveUp(why) => break why,
         }
     };
-    assert_eq!((reason, slept, retry.attempts()), (GiveUpReason::WaitTooLong, 0, 1));
+    assert_eq!(
+        (reason, slept, retry.attempts()),
+        (GiveUpReason::WaitTooLong, 0, 1)
+    );
 }

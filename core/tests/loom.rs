@@ -7,7 +7,7 @@ use std::num::NonZeroU32;
 
 use fusewire::{
     BreakerConfig, Outcome, Priority, Rate, Reason, SharedBreaker, SharedBucket, SharedBulkhead,
-    State,
+    State, TickUnit,
 };
 use loom::sync::Arc;
 use loom::thread;
@@ -169,7 +169,10 @@ fn refund_never_overfills() {
 #[test]
 fn bulkhead_never_exceeds_its_limit() {
     loom::model(|| {
-        let b = Arc::new(SharedBulkhead::unreserved(NonZeroU32::new(1).unwrap()));
+        let b = Arc::new(SharedBulkhead::unreserved(
+            NonZeroU32::new(1).unwrap(),
+            TickUnit::MILLIS,
+        ));
         let hs: Vec<_> = (0..2)
             .map(|_| {
                 let b = b.clone();
@@ -195,7 +198,7 @@ fn bulkhead_never_exceeds_its_limit() {
 fn bulkhead_lease_and_release_free_a_slot_once() {
     loom::model(|| {
         let b = Arc::new(
-            SharedBulkhead::unreserved(NonZeroU32::new(2).unwrap())
+            SharedBulkhead::unreserved(NonZeroU32::new(2).unwrap(), TickUnit::MILLIS)
                 .with_lease(10)
                 .unwrap(),
         );

@@ -8,7 +8,8 @@ use std::num::NonZeroU32;
 use fusewire::{
     Backoff, Breaker, BreakerConfig, Bucket, Budget, Bulkhead, CountWindow, DwellExpiry,
     HalfOpenRule, Jitter, Outcome, Permit, Priority, Rate, Reason, Rejected, Schedule,
-    SharedBreaker, SharedBucket, SharedBudget, SharedBulkhead, Slot, Snapshot, State, Transition,
+    SharedBreaker, SharedBucket, SharedBudget, SharedBulkhead, Slot, Snapshot, State, TickUnit,
+    Transition,
 };
 use proptest::prelude::*;
 
@@ -389,8 +390,8 @@ proptest! {
         let rc = rc % limit;
         let rn = rn % (limit - rc);
         let limit = NonZeroU32::new(limit).unwrap();
-        let mut single = Bulkhead::new(limit, rc, rn).unwrap().with_lease(lease).unwrap();
-        let shared = SharedBulkhead::new(limit, rc, rn).unwrap().with_lease(lease).unwrap();
+        let mut single = Bulkhead::new(limit, rc, rn, TickUnit::MILLIS).unwrap().with_lease(lease).unwrap();
+        let shared = SharedBulkhead::new(limit, rc, rn, TickUnit::MILLIS).unwrap().with_lease(lease).unwrap();
         let mut raws: Vec<u64> = Vec::new();
         let mut now = 0u64;
         for (op, p, dt, pick) in ops {

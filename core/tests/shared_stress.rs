@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use fusewire::{
     BreakerConfig, Outcome, Priority, Rate, ReleaseError, SharedBreaker, SharedBucket,
-    SharedBudget, SharedBulkhead,
+    SharedBudget, SharedBulkhead, TickUnit,
 };
 
 const OPS: u32 = if cfg!(miri) { 20 } else { 20_000 };
@@ -136,7 +136,7 @@ fn budget_loses_no_outcome() {
 
 #[test]
 fn bulkhead_never_exceeds_its_limit_and_balances() {
-    let b = SharedBulkhead::new(NonZeroU32::new(3).unwrap(), 1, 0).unwrap();
+    let b = SharedBulkhead::new(NonZeroU32::new(3).unwrap(), 1, 0, TickUnit::MILLIS).unwrap();
     let peak = AtomicU32::new(0);
     each_thread_count(|t| {
         let p = if t % 2 == 0 {
@@ -158,7 +158,7 @@ fn bulkhead_never_exceeds_its_limit_and_balances() {
 
 #[test]
 fn bulkhead_leases_free_every_lost_slot_exactly_once() {
-    let b = SharedBulkhead::new(NonZeroU32::new(8).unwrap(), 0, 0)
+    let b = SharedBulkhead::new(NonZeroU32::new(8).unwrap(), 0, 0, TickUnit::MILLIS)
         .unwrap()
         .with_lease(50)
         .unwrap();

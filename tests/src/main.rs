@@ -19,7 +19,7 @@ use fusewire::{
     Backoff, Breaker, BreakerConfig, Bucket, Budget, Bulkhead, Comparison, ConfigError,
     CountWindow, Decision, DwellExpiry, GiveUpReason, HalfOpenRule, Jitter, Outcome, Permit,
     Priority, Problem, Rate, RateBasis, Ratio, Reason, Refused, ReleaseError, Retry, RetryPolicy,
-    Rng, Schedule, Slot, State, TickWidener, TimeWindow, Transition, Window,
+    Rng, Schedule, Slot, State, TickUnit, TickWidener, TimeWindow, Transition, Window,
 };
 use serde_json::{json, Map, Value};
 
@@ -808,7 +808,7 @@ fn bulkhead(o: &Obj, steps: &[&Obj]) -> Res<Run> {
         u32::try_from(rc).map_err(|_| "reserve_critical above u32")?,
         u32::try_from(rn).map_err(|_| "reserve_normal above u32")?,
     );
-    let mut b = bail_config!(Bulkhead::new(limit, rc, rn));
+    let mut b = bail_config!(Bulkhead::new(limit, rc, rn, TickUnit::MILLIS));
     if let Some(lease) = opt_u64(o, "lease")? {
         b = bail_config!(b.with_lease(lease));
     }

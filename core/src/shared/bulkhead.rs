@@ -9,6 +9,7 @@ use super::atomic::{
 };
 use crate::bulkhead::{next_epoch, Bulkhead, Full, Priority, ReleaseError, Slot, EPOCH_MASK};
 use crate::error::ConfigResult;
+use crate::unit::TickUnit;
 
 /// A held count word: the epoch it counts for (low 32 bits of its number)
 /// in the high half, the count in the low half.
@@ -72,17 +73,19 @@ impl SharedBulkhead {
         limit: NonZeroU32,
         reserve_critical: u32,
         reserve_normal: u32,
+        unit: TickUnit,
     ) -> ConfigResult<Self> {
         Ok(Self::from_rule(&Bulkhead::new(
             limit,
             reserve_critical,
             reserve_normal,
+            unit,
         )?))
     }
 
-    /// A bulkhead with no reserves and the default lease.
-    pub fn unreserved(limit: NonZeroU32) -> Self {
-        Self::from_rule(&Bulkhead::unreserved(limit))
+    /// A bulkhead with no reserves and the default lease in ticks of `unit`.
+    pub fn unreserved(limit: NonZeroU32, unit: TickUnit) -> Self {
+        Self::from_rule(&Bulkhead::unreserved(limit, unit))
     }
 
     /// The same bulkhead (empty) with slots leased for `lease` ticks; errors
@@ -92,6 +95,7 @@ impl SharedBulkhead {
             self.limit,
             self.limit.get() - self.threshold(Priority::Normal),
             self.threshold(Priority::Normal) - self.threshold(Priority::Sheddable),
+            TickUnit::SECONDS,
         )?
         .with_lease(lease)?;
         Ok(Self::from_rule(&rule))
@@ -346,7 +350,7 @@ mod tests {
 
     #[test]
     fn reserves_and_extra_releases() {
-        let b = SharedBulkhead::new(nz(3), 1, 1).unwrap();
+        let b = SharedBulkhead::new(nz(3), 1, 1, TickUnit::MILLIS).unwrap();
         let s = b.try_acquire(Priority::Sheddable, 0).unwrap();
         assert_eq!(
             b.try_acquire(Priority::Sheddable, 0),
@@ -365,10 +369,12 @@ mod tests {
             (e, b.extra_releases(), b.in_use()),
             (Err(ReleaseError::NotHeld), 1, 0)
         );
-        assert!(SharedBulkhead::new(nz(2), 1, 1).is_err());
-        let e = SharedBulkhead::unreserved(nz(2)).with_lease(0).unwrap_err();
+        assert!(SharedBulkhead::new(nz(2), 1, 1, TickUnit::MILLIS).is_err());
+        let e = SharedBulkhead::unreserved(nz(2), TickUnit::MILLIS)
+            .with_lease(0)
+            .unwrap_err();
         assert_eq!(e.field, "lease");
-        let b = SharedBulkhead::new(nz(5), 2, 1)
+        let b = SharedBulkhead::new(nz(5), 2, 1, TickUnit::MILLIS)
             .unwrap()
             .with_lease(9)
             .unwrap();
@@ -384,8 +390,12 @@ mod tests {
 
     #[test]
     fn lost_slots_are_reclaimed_like_the_single_owner_form() {
-        let shared = SharedBulkhead::unreserved(nz(3)).with_lease(100).unwrap();
-        let mut single = Bulkhead::unreserved(nz(3)).with_lease(100).unwrap();
+        let shared = SharedBulkhead::unreserved(nz(3), TickUnit::MILLIS)
+            .with_lease(100)
+            .unwrap();
+        let mut single = Bulkhead::unreserved(nz(3), TickUnit::MILLIS)
+            .with_lease(100)
+            .unwrap();
         let mut raws = Vec::new();
         for now in [
             0, 99, 150, 199, 200, 250, 299, 310, 500, 1_000_000, 1_000_150,
