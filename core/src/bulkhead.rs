@@ -25,11 +25,11 @@
 //! and the previous one, per priority (O(1) memory, nothing per slot):
 //!
 //! ```text
-//! epoch k          [start_k, start_k + lease)         start_{k+1} = start_k + lease
+//! epoch k          the ticks [k * lease, (k + 1) * lease)   (from `now` alone)
 //! acquire at now   stamp = current epoch; count[current][priority] += 1
-//! epoch turns      the previous epoch's counts are freed (counted in `reclaimed`),
-//!                  current becomes previous; a gap of 2+ leases frees both and
-//!                  starts the next epoch at `now`
+//! epoch turns      to the epoch of `now`: one on, the previous epoch's counts
+//!                  are freed (counted in `reclaimed`) and current becomes
+//!                  previous; two or more on, both are freed
 //! release(slot)    stamp == current or previous: that count -= 1   (NotHeld when 0)
 //!                  older: refused, Expired, counted in `expired_releases`
 //! ```
@@ -91,19 +91,39 @@ impl Priority {
 /// the current epoch, which only aliases after 2^48 epochs.
 pub(crate) const EPOCH_MASK: u64 = (1 << 48) - 1;
 
-/// The epoch after the one whose last tick is `last`, at `now > last`:
-/// `(its last tick, epochs turned)`. One lease on, or two; after a longer
-/// silence both old epochs are empty and the next one starts at `now`.
-pub(crate) const fn next_epoch(last: u64, lease: u64, now: u64) -> (u64, u64) {
-    let one = last.saturating_add(lease);
-    if now <= one {
-        return (one, 1);
+/// The epoch `now` falls in: epoch `k` is the ticks `[k * lease,
+/// (k + 1) * lease)`, so every form of the bulkhead agrees on the
+/// boundaries from `now` alone. Binary long division, so no 64-bit
+/// division routine is linked on targets without one (it runs once per
+/// epoch turn, not per call).
+pub(crate) const fn epoch_of(now: u64, lease: u64) -> u64 {
+    if lease == 1 {
+        return now;
     }
-    let two = one.saturating_add(lease);
-    if now <= two {
-        (two, 2)
+    let (mut q, mut r) = (0u64, 0u64);
+    let mut i = 64;
+    while i > 0 {
+        i -= 1;
+        // r < lease <= u64::MAX, so the shifted remainder fits in 65 bits:
+        // keep its top bit apart.
+        let top = r >> 63;
+        r = r << 1 | (now >> i) & 1;
+        if top == 1 || r >= lease {
+            r = r.wrapping_sub(lease);
+            q |= 1 << i;
+        }
+    }
+    q
+}
+
+/// The last tick of epoch `epoch`, saturating: an epoch reaching
+/// `u64::MAX` never ends.
+pub(crate) const fn last_of(epoch: u64, lease: u64) -> u64 {
+    let end = (epoch as u128 + 1) * lease as u128 - 1;
+    if end > u64::MAX as u128 {
+        u64::MAX
     } else {
-        (now.saturating_add(lease - 1), 2)
+        end as u64
     }
 }
 
@@ -207,8 +227,8 @@ pub struct Bulkhead {
     expired_releases: u64,
     reclaimed: u64,
     lease: u64,
-    /// The last tick of the current epoch (saturating: an epoch that
-    /// reaches `u64::MAX` never ends).
+    /// The last tick of the current epoch (`last_of(epoch)`, kept so the
+    /// hot path compares instead of multiplying).
     epoch_last: u64,
     /// The current epoch's number.
     epoch: u64,
@@ -275,7 +295,7 @@ impl Bulkhead {
             expired_releases: 0,
             reclaimed: 0,
             lease,
-            epoch_last: lease - 1,
+            epoch_last: last_of(0, lease),
             epoch: 0,
             limit,
             normal_limit: normal,
@@ -320,16 +340,20 @@ impl Bulkhead {
 
     #[cold]
     fn turn(&mut self, now: u64) -> u32 {
-        let (last, step) = next_epoch(self.epoch_last, self.lease, now);
+        // now > last_of(epoch), so the new epoch is at least one on.
+        let next = epoch_of(now, self.lease);
         let mut freed = 0;
-        for _ in 0..step {
-            self.epoch = self.epoch.wrapping_add(1);
-            // The new epoch reuses the parity of the one before the previous.
-            let counts = &mut self.held[(self.epoch & 1) as usize];
-            freed += counts[0] + counts[1] + counts[2];
-            *counts = [0; 3];
+        for parity in [next, next.wrapping_sub(1)] {
+            // The new epoch reuses the parity of the one before the previous,
+            // and after two or more turns the previous one is empty too.
+            if parity == next || next - self.epoch >= 2 {
+                let counts = &mut self.held[(parity & 1) as usize];
+                freed += counts[0] + counts[1] + counts[2];
+                *counts = [0; 3];
+            }
         }
-        self.epoch_last = last;
+        self.epoch = next;
+        self.epoch_last = last_of(next, self.lease);
         self.in_use -= freed;
         self.reclaimed = self.reclaimed.saturating_add(u64::from(freed));
         freed
@@ -617,12 +641,36 @@ mod tests {
         assert_eq!(Slot::from_raw(raw).priority(), Some(Priority::Sheddable));
     }
 
+    #[test]
+    fn epoch_boundaries_at_the_extremes() {
+        for lease in [1, 2, 3, 7, 1 << 32, (1 << 63) + 1, u64::MAX - 1, u64::MAX] {
+            for now in [0, 1, lease - 1, lease, u64::MAX - 1, u64::MAX] {
+                let e = epoch_of(now, lease);
+                assert_eq!(e, now / lease, "{now} {lease}");
+                assert!(now <= last_of(e, lease));
+            }
+        }
+        assert_eq!(last_of(u64::MAX, 1), u64::MAX);
+        assert_eq!(last_of(1, u64::MAX), u64::MAX);
+    }
+
     fn priority() -> impl Strategy<Value = Priority> {
         prop_oneof![
             Just(Priority::Critical),
             Just(Priority::Normal),
             Just(Priority::Sheddable)
         ]
+    }
+
+    proptest! {
+        #![proptest_config(crate::testing::proptest_config())]
+        #[test]
+        fn epoch_of_is_the_quotient(now: u64, lease in 1u64..) {
+            let e = epoch_of(now, lease);
+            prop_assert_eq!(e, now / lease);
+            prop_assert!(now <= last_of(e, lease));
+            prop_assert!(e == 0 || now > last_of(e - 1, lease));
+        }
     }
 
     proptest! {

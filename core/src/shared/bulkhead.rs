@@ -7,7 +7,9 @@ use super::atomic::{
     AtomicU32, AtomicU64,
     Ordering::{AcqRel, Acquire, Relaxed, Release},
 };
-use crate::bulkhead::{next_epoch, Bulkhead, Full, Priority, ReleaseError, Slot, EPOCH_MASK};
+use crate::bulkhead::{
+    epoch_of, last_of, Bulkhead, Full, Priority, ReleaseError, Slot, EPOCH_MASK,
+};
 use crate::error::ConfigResult;
 use crate::unit::TickUnit;
 
@@ -41,15 +43,17 @@ const fn count(w: u64) -> u32 {
 /// there first, and only that thread takes its count from `in_use`; so
 /// every slot leaves `in_use` exactly once, by its release or by its lease.
 ///
-/// One race is not exact: a thread that acquires while another is between
-/// moving the epoch's last tick and its number stamps the previous epoch, so that
-/// slot's life can be shorter than one lease by however long the turning
-/// thread was preempted between those two instructions. Never longer than
-/// two leases.
+/// The epoch is one word and its boundaries follow from its number, so a
+/// slot's life is the single-owner form's, measured in the `now` values
+/// passed: more than one lease, at most two (loom checks a release racing
+/// the turn that reclaims its slot). Word tags keep the epoch number
+/// modulo 2^32: a turn that jumps a multiple of 2^32 epochs at once (after
+/// a silence of 2^32 leases) could keep a stale count one epoch longer,
+/// which only admits fewer.
 ///
 /// Layout: `#[repr(C)]`, pointer-free: `in_use`, the six tagged count
 /// words (parity 0 then 1, each Critical, Normal, Sheddable), the epoch
-/// number and last tick, the three release and reclaim counters, the three
+/// number, the three release and reclaim counters, the three
 /// thresholds, the limit and the lease.
 #[derive(Debug)]
 #[repr(C)]
@@ -57,7 +61,6 @@ pub struct SharedBulkhead {
     in_use: AtomicU32,
     held: [[AtomicU64; 3]; 2],
     epoch: AtomicU64,
-    epoch_last: AtomicU64,
     extra_releases: AtomicU64,
     expired_releases: AtomicU64,
     reclaimed: AtomicU64,
@@ -111,7 +114,6 @@ impl SharedBulkhead {
                 core::array::from_fn(|_| AtomicU64::new(word(u64::MAX, 0))),
             ],
             epoch: AtomicU64::new(0),
-            epoch_last: AtomicU64::new(empty.lease() - 1),
             extra_releases: AtomicU64::new(0),
             expired_releases: AtomicU64::new(0),
             reclaimed: AtomicU64::new(0),
@@ -139,22 +141,25 @@ impl SharedBulkhead {
 
     /// Turns the epochs up to `now` (the same boundaries as
     /// [`Bulkhead::expire`]); returns the slots this call freed.
+    ///
+    /// The epoch number is the only word that says where time is, and its
+    /// boundaries follow from it (`last_of`), so a thread that sees the
+    /// epoch also sees its end: after this returns, the epoch is at least
+    /// the one `now` falls in, and a slot is never stamped with an epoch
+    /// older than its acquisition time.
     pub fn expire(&self, now: u64) -> u32 {
-        let mut last = self.epoch_last.load(Acquire);
+        let mut epoch = self.epoch.load(Acquire);
         loop {
-            if now <= last {
+            if now <= last_of(epoch, self.lease) {
                 return 0;
             }
-            let (next, step) = next_epoch(last, self.lease, now);
+            let next = epoch_of(now, self.lease);
             match self
-                .epoch_last
-                .compare_exchange_weak(last, next, AcqRel, Acquire)
+                .epoch
+                .compare_exchange_weak(epoch, next, AcqRel, Acquire)
             {
-                Ok(_) => {
-                    let epoch = self.epoch.fetch_add(step, AcqRel).wrapping_add(step);
-                    return self.sweep(epoch);
-                }
-                Err(seen) => last = seen,
+                Ok(_) => return self.sweep(next),
+                Err(seen) => epoch = seen,
             }
         }
     }
