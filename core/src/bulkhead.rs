@@ -52,6 +52,10 @@
 //! an expired one (`Expired`) are reported and counted instead. A slot is
 //! a plain value for bindings ([`Slot::into_raw`], below 2^53 so it is exact
 //! in a JavaScript number); a forged value is refused like an extra release.
+//! Slots of one priority and epoch are interchangeable (nothing is stored
+//! per slot): one slot value released twice while another of the same
+//! priority and epoch is held frees that other's place, and its own release
+//! is then refused; in total, frees never exceed acquisitions.
 //!
 //! A clock that goes backwards does not turn epochs (they only turn
 //! forward), so it frees nothing early.
