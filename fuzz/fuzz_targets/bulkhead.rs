@@ -34,7 +34,8 @@ struct Input {
 
 const PRIORITIES: [Priority; 3] = [Priority::Critical, Priority::Normal, Priority::Sheddable];
 
-/// A slot handed out: raw value, priority index, when, whether the model
+/// A slot handed out: raw value, priority index, when (the newest `now`
+/// seen at its acquisition), whether the model
 /// still counts it (not released, not yet certainly reclaimed).
 struct Held {
     raw: u64,
@@ -96,7 +97,10 @@ fuzz_target!(|input: Input| {
                         assert_eq!(slot.priority(), Some(priority));
                         let raw = slot.into_raw();
                         assert!(raw < 1 << 50, "a slot is exact in a double");
-                        slots.push(Held { raw, priority: i, at: now, live: true });
+                        // A slot's life runs on the newest clock the bulkhead
+                        // has seen (epochs never turn back).
+                        let at = newest.max(now);
+                        slots.push(Held { raw, priority: i, at, live: true });
                     }
                     Err(full) => {
                         assert!(in_use >= threshold[i], "refused under its threshold");
