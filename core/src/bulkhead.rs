@@ -35,9 +35,11 @@
 //! ```
 //!
 //! **A slot's life** is therefore more than one lease and at most two,
-//! counted from its acquisition to the first call (acquire, release or
-//! [`Bulkhead::expire`]) at or after its second epoch boundary: a lost slot
-//! is free again within two leases, without anyone releasing it.
+//! counted on the newest `now` the bulkhead has seen (epochs only turn
+//! forward), from its acquisition to the first call (acquire, release or
+//! [`Bulkhead::expire`]) at or after the start of the epoch two on from its
+//! own: a lost slot is free again within two leases, without anyone
+//! releasing it.
 //!
 //! **What a long call costs.** A call that holds its slot longer than one
 //! lease may lose it (between one and two leases after it started): from
