@@ -81,10 +81,20 @@ pub enum Field {
     MinCalls,
     /// `"rate_basis"`.
     RateBasis,
+    /// `"fault_rate"`.
+    FaultRate,
+    /// `"latency_rate"`.
+    LatencyRate,
+    /// `"latency_max"`.
+    LatencyMax,
+    /// `"substitute_rate"`.
+    SubstituteRate,
+    /// `"behavior_rate"`.
+    BehaviorRate,
 }
 
 impl Field {
-    const ALL: [Field; 24] = [
+    const ALL: [Field; 29] = [
         Field::FailureRate,
         Field::SlowCallRate,
         Field::SlowCallDuration,
@@ -109,6 +119,11 @@ impl Field {
         Field::Burst,
         Field::MinCalls,
         Field::RateBasis,
+        Field::FaultRate,
+        Field::LatencyRate,
+        Field::LatencyMax,
+        Field::SubstituteRate,
+        Field::BehaviorRate,
     ];
 
     /// The field's name as spelled in the Rust config struct.
@@ -138,6 +153,11 @@ impl Field {
             Field::Burst => "burst",
             Field::MinCalls => "min_calls",
             Field::RateBasis => "rate_basis",
+            Field::FaultRate => "fault_rate",
+            Field::LatencyRate => "latency_rate",
+            Field::LatencyMax => "latency_max",
+            Field::SubstituteRate => "substitute_rate",
+            Field::BehaviorRate => "behavior_rate",
         }
     }
 

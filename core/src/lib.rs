@@ -41,6 +41,7 @@ pub mod breaker;
 pub mod bucket;
 pub mod budget;
 pub mod bulkhead;
+pub mod chaos;
 pub mod clock;
 mod div;
 pub mod error;
@@ -68,6 +69,7 @@ pub use breaker::{
 pub use bucket::{Bucket, Denied, Rate, Refused};
 pub use budget::{Budget, Throttled};
 pub use bulkhead::{Bulkhead, Full, Priority, ReleaseError, Slot};
+pub use chaos::{Chaos, ChaosConfig, ChaosOutcome, Injection};
 pub use clock::{Clock, ManualClock};
 pub use error::{ConfigError, ConfigResult, Field, Problem};
 pub use histogram::Histogram;
@@ -80,7 +82,7 @@ pub use rng::Rng;
     portable_atomic_unsafe_assume_single_core,
     loom
 ))]
-pub use shared::{SharedBreaker, SharedBucket, SharedBudget, SharedBulkhead};
+pub use shared::{SharedBreaker, SharedBucket, SharedBudget, SharedBulkhead, SharedChaos};
 pub use unit::TickUnit;
 pub use window::{
     BitWindow, CountRing, CountWindow, Counts, Plane, Rolling, Sliding, Tally, TimeCounts,
