@@ -91,10 +91,20 @@ pub enum Field {
     SubstituteRate,
     /// `"behavior_rate"`.
     BehaviorRate,
+    /// `"interval"`.
+    Interval,
+    /// `"base_ejection_time"`.
+    BaseEjectionTime,
+    /// `"max_ejection_time"`.
+    MaxEjectionTime,
+    /// `"max_ejection_percent"`.
+    MaxEjectionPercent,
+    /// `"endpoints"`.
+    Endpoints,
 }
 
 impl Field {
-    const ALL: [Field; 29] = [
+    const ALL: [Field; 34] = [
         Field::FailureRate,
         Field::SlowCallRate,
         Field::SlowCallDuration,
@@ -124,6 +134,11 @@ impl Field {
         Field::LatencyMax,
         Field::SubstituteRate,
         Field::BehaviorRate,
+        Field::Interval,
+        Field::BaseEjectionTime,
+        Field::MaxEjectionTime,
+        Field::MaxEjectionPercent,
+        Field::Endpoints,
     ];
 
     /// The field's name as spelled in the Rust config struct.
@@ -158,6 +173,11 @@ impl Field {
             Field::LatencyMax => "latency_max",
             Field::SubstituteRate => "substitute_rate",
             Field::BehaviorRate => "behavior_rate",
+            Field::Interval => "interval",
+            Field::BaseEjectionTime => "base_ejection_time",
+            Field::MaxEjectionTime => "max_ejection_time",
+            Field::MaxEjectionPercent => "max_ejection_percent",
+            Field::Endpoints => "endpoints",
         }
     }
 

@@ -46,6 +46,7 @@ pub mod clock;
 mod div;
 pub mod error;
 pub mod histogram;
+pub mod pool;
 pub mod ratio;
 pub mod retry;
 pub mod rng;
@@ -73,6 +74,9 @@ pub use chaos::{Chaos, ChaosConfig, ChaosOutcome, Injection};
 pub use clock::{Clock, ManualClock};
 pub use error::{ConfigError, ConfigResult, Field, Problem};
 pub use histogram::Histogram;
+pub use pool::{
+    CallResult, EjectReason, EndpointStats, Pick, Pool, PoolConfig, PoolEvent, PoolEvents,
+};
 pub use ratio::Ratio;
 pub use retry::{Decision, GiveUpReason, Retry, RetryPolicy};
 pub use rng::Rng;
