@@ -231,7 +231,11 @@ impl<W: Window> Breaker<W> {
                 slow,
             },
         );
-        if !permit.of_generation(self.generation) {
+        // A permit is judged only by the generation it came from; one that
+        // began in this very call is never it (a permit of 65536
+        // generations ago matches its low 16 bits), or the call would make
+        // a second transition and report one (fuzz/regressions.md, 5).
+        if moved.is_some() || !permit.of_generation(self.generation) {
             return moved;
         }
         let failed = matches!(outcome, Outcome::Failure | Outcome::Timeout);
@@ -303,6 +307,7 @@ impl<W: Window> Breaker<W> {
         if !self.tickets.settle(permit.ticket) {
             self.refused_permits = self.refused_permits.saturating_add(1);
         } else if permit.probe
+            && moved.is_none()
             && permit.of_generation(self.generation)
             && self.state == State::HalfOpen
         {
