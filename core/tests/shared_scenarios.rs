@@ -12,7 +12,7 @@ use fusewire::{
 };
 use proptest::prelude::*;
 
-/// A breaker, whichever form. Permits travel as `Permit::into_raw`.
+/// A breaker, whichever form. Permits travel as raw integers.
 trait Engine {
     fn acquire(&mut self, now: u64) -> Result<(u64, Option<Transition>), Rejected>;
     fn record(&mut self, permit: u64, o: Outcome, duration: u64, now: u64) -> Option<Transition>;
@@ -31,14 +31,15 @@ enum Host {
     Reset,
 }
 
-fn split(p: Permit) -> (u64, Option<Transition>) {
+fn split(raw: impl FnOnce(Permit) -> u64, p: Permit) -> (u64, Option<Transition>) {
     let t = p.transition;
-    (p.into_raw(), t)
+    (raw(p), t)
 }
 
 impl<const N: usize> Engine for Breaker<CountWindow<N>> {
     fn acquire(&mut self, now: u64) -> Result<(u64, Option<Transition>), Rejected> {
-        self.try_acquire(now).map(split)
+        let p = self.try_acquire(now)?;
+        Ok(split(|p| self.permit_into_raw(p), p))
     }
     fn record(&mut self, p: u64, o: Outcome, d: u64, now: u64) -> Option<Transition> {
         Breaker::record(self, Permit::from_raw(p), o, d, now)
@@ -68,7 +69,8 @@ impl<const N: usize> Engine for Breaker<CountWindow<N>> {
 
 impl<const N: usize> Engine for SharedBreaker<N> {
     fn acquire(&mut self, now: u64) -> Result<(u64, Option<Transition>), Rejected> {
-        self.try_acquire(now).map(split)
+        let p = self.try_acquire(now)?;
+        Ok(split(|p| self.permit_into_raw(p), p))
     }
     fn record(&mut self, p: u64, o: Outcome, d: u64, now: u64) -> Option<Transition> {
         SharedBreaker::record(self, Permit::from_raw(p), o, d, now)

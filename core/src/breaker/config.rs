@@ -3,6 +3,7 @@
 use crate::backoff::Backoff;
 use crate::error::{ConfigError, ConfigResult, Field, Problem};
 use crate::ratio::Ratio;
+use crate::unit::TickUnit;
 
 /// How a rate is compared with its threshold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +53,16 @@ pub enum DwellExpiry {
 
 /// A breaker's configuration. All durations are in the host's ticks.
 ///
-/// Start from [`BreakerConfig::DEFAULT`] (or `Default`) and override fields.
+/// Start from [`BreakerConfig::new`] with the unit of the ticks you will
+/// pass as `now` (or [`Clock::breaker_config`](crate::Clock::breaker_config),
+/// which knows it), and override fields. There is no unitless default: an
+/// open duration of "1000" would be a second in milliseconds and a
+/// microsecond in nanoseconds.
+///
+/// ```compile_fail
+/// // No unitless default: say what a tick is.
+/// let config = fusewire::BreakerConfig::default();
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[repr(C)]
 pub struct BreakerConfig {
@@ -105,8 +115,32 @@ pub struct BreakerConfig {
 }
 
 impl BreakerConfig {
-    /// The defaults: 50% failure rate over at least 10 calls, open 1000
-    /// ticks, one half-open probe that may take one open duration.
+    /// The defaults for ticks of `unit`: trip at a 50 % failure rate over
+    /// at least 10 calls, stay open one second, then one half-open probe
+    /// that may take one open duration.
+    ///
+    /// ```
+    /// use fusewire::{BreakerConfig, TickUnit};
+    /// let server = BreakerConfig::new(TickUnit::NANOS);
+    /// assert_eq!(server.open_backoff.raw(0), 1_000_000_000);
+    /// let firmware = BreakerConfig::new(TickUnit::MILLIS);
+    /// assert_eq!(firmware.open_backoff.raw(0), 1000);
+    /// ```
+    pub const fn new(unit: TickUnit) -> Self {
+        let open = match Backoff::constant(unit.ticks(core::time::Duration::from_secs(1))) {
+            Ok(b) => b,
+            // Unreachable: a constant backoff accepts every delay.
+            Err(_) => Self::DEFAULT.open_backoff,
+        };
+        Self {
+            open_backoff: open,
+            ..Self::DEFAULT
+        }
+    }
+
+    /// The millisecond defaults, kept while the doors move to
+    /// [`BreakerConfig::new`]; to be removed.
+    #[doc(hidden)]
     pub const DEFAULT: Self = Self {
         failure_rate: Some(Ratio::percent(50)),
         slow_call_rate: None,
@@ -197,12 +231,6 @@ impl BreakerConfig {
             reset_window_on_close: self.reset_window_on_close,
             manual: self.manual,
         })
-    }
-}
-
-impl Default for BreakerConfig {
-    fn default() -> Self {
-        Self::DEFAULT
     }
 }
 
@@ -358,31 +386,63 @@ mod tests {
         let d = BreakerConfig::DEFAULT;
         let cases: [(BreakerConfig, (&str, Problem)); 12] = [
             (
-                BreakerConfig { failure_rate: Some(Ratio::from_ppm(1_000_001)), ..d },
+                BreakerConfig {
+                    failure_rate: Some(Ratio::from_ppm(1_000_001)),
+                    ..d
+                },
                 ("failure_rate", Problem::OutOfRange),
             ),
             (
-                BreakerConfig { slow_call_rate: Some(Ratio::percent(101)), slow_call_duration: 5, ..d },
+                BreakerConfig {
+                    slow_call_rate: Some(Ratio::percent(101)),
+                    slow_call_duration: 5,
+                    ..d
+                },
                 ("slow_call_rate", Problem::OutOfRange),
             ),
             (
-                BreakerConfig { slow_call_rate: Some(Ratio::percent(10)), ..d },
+                BreakerConfig {
+                    slow_call_rate: Some(Ratio::percent(10)),
+                    ..d
+                },
                 ("slow_call_duration", Problem::Required),
             ),
             (
-                BreakerConfig { consecutive_failures: Some(0), ..d },
+                BreakerConfig {
+                    consecutive_failures: Some(0),
+                    ..d
+                },
                 ("consecutive_failures", Problem::Zero),
             ),
-            (BreakerConfig { half_open_probes: 0, ..d }, ("half_open_probes", Problem::Zero)),
             (
-                BreakerConfig { half_open_probes: 65_536, ..d },
+                BreakerConfig {
+                    half_open_probes: 0,
+                    ..d
+                },
+                ("half_open_probes", Problem::Zero),
+            ),
+            (
+                BreakerConfig {
+                    half_open_probes: 65_536,
+                    ..d
+                },
                 ("half_open_probes", Problem::OutOfRange),
             ),
             // Every rule off: nothing could ever open it.
-            (BreakerConfig { failure_rate: None, ..d }, ("failure_rate", Problem::NeverTrips)),
+            (
+                BreakerConfig {
+                    failure_rate: None,
+                    ..d
+                },
+                ("failure_rate", Problem::NeverTrips),
+            ),
             // No share of calls is above 100 %.
             (
-                BreakerConfig { failure_rate: Some(Ratio::ONE), comparison: Comparison::Above, ..d },
+                BreakerConfig {
+                    failure_rate: Some(Ratio::ONE),
+                    comparison: Comparison::Above,
+                    ..d
+                },
                 ("failure_rate", Problem::NeverTrips),
             ),
             (
@@ -395,9 +455,17 @@ mod tests {
                 ("slow_call_rate", Problem::NeverTrips),
             ),
             // `manual` with a rule on is a contradiction, named by the rule.
-            (BreakerConfig { manual: true, ..d }, ("failure_rate", Problem::Inconsistent)),
             (
-                BreakerConfig { manual: true, failure_rate: None, consecutive_failures: Some(3), ..d },
+                BreakerConfig { manual: true, ..d },
+                ("failure_rate", Problem::Inconsistent),
+            ),
+            (
+                BreakerConfig {
+                    manual: true,
+                    failure_rate: None,
+                    consecutive_failures: Some(3),
+                    ..d
+                },
                 ("consecutive_failures", Problem::Inconsistent),
             ),
             (
@@ -415,10 +483,17 @@ mod tests {
             assert_eq!(err(config), want, "{config:?}");
         }
         // The explicit mode: only the host opens it.
-        let manual = BreakerConfig { manual: true, failure_rate: None, ..d };
+        let manual = BreakerConfig {
+            manual: true,
+            failure_rate: None,
+            ..d
+        };
         assert!(manual.validate().is_ok());
         // 100 % compared with AtLeast can trip (every call failed).
-        let all = BreakerConfig { failure_rate: Some(Ratio::ONE), ..d };
+        let all = BreakerConfig {
+            failure_rate: Some(Ratio::ONE),
+            ..d
+        };
         assert!(all.validate().unwrap().failure_rate_trips(4, 4));
     }
 
@@ -431,9 +506,19 @@ mod tests {
         assert!(rules.fits(Some(17)).is_ok());
         assert!(rules.fits(None).is_ok(), "a time window has no limit");
         // min_calls only matters to the rate rules.
-        let run = BreakerConfig { min_calls: 17, failure_rate: None, consecutive_failures: Some(3), ..d };
+        let run = BreakerConfig {
+            min_calls: 17,
+            failure_rate: None,
+            consecutive_failures: Some(3),
+            ..d
+        };
         assert!(run.validate().unwrap().fits(Some(16)).is_ok());
-        let started = BreakerConfig { rate_basis: RateBasis::Started, ..d }.validate().unwrap();
+        let started = BreakerConfig {
+            rate_basis: RateBasis::Started,
+            ..d
+        }
+        .validate()
+        .unwrap();
         let e = started.fits(Some(100)).unwrap_err();
         assert_eq!((e.field, e.problem), ("rate_basis", Problem::Inconsistent));
         assert!(started.fits(None).is_ok());

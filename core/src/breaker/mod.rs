@@ -147,7 +147,7 @@ impl<W: Window> Breaker<W> {
         }
         Ok(Permit {
             generation: self.generation,
-            ticket: self.tickets.issue(),
+            ticket: tickets::UNTRACKED,
             probe,
             transition,
         })
@@ -157,10 +157,7 @@ impl<W: Window> Breaker<W> {
         self.window.record(now, Sample::of(Kind::Rejected));
         let retry_after = match self.state {
             State::Open => self.open_until().saturating_sub(now),
-            State::HalfOpen => self
-                .since
-                .saturating_add(self.dwell())
-                .saturating_sub(now),
+            State::HalfOpen => self.since.saturating_add(self.dwell()).saturating_sub(now),
             _ => u64::MAX,
         };
         Rejected {
@@ -209,8 +206,7 @@ impl<W: Window> Breaker<W> {
         may_trip: bool,
     ) -> Option<Transition> {
         let (now, moved) = self.advance(now);
-        if !self.tickets.settle(permit.ticket) {
-            self.refused_permits = self.refused_permits.saturating_add(1);
+        if !self.take_back(&permit) {
             return moved;
         }
         if self.state == State::Disabled {
@@ -304,9 +300,8 @@ impl<W: Window> Breaker<W> {
     /// A permit that is not out is refused, as in [`record`](Self::record).
     pub fn release(&mut self, permit: Permit, now: u64) -> Option<Transition> {
         let (_, moved) = self.advance(now);
-        if !self.tickets.settle(permit.ticket) {
-            self.refused_permits = self.refused_permits.saturating_add(1);
-        } else if permit.probe
+        if self.take_back(&permit)
+            && permit.probe
             && moved.is_none()
             && permit.of_generation(self.generation)
             && self.state == State::HalfOpen
@@ -314,6 +309,29 @@ impl<W: Window> Breaker<W> {
             self.probes.give_back();
         }
         moved
+    }
+
+    /// Turns a permit into one integer for a host language (a binding that
+    /// keeps permits as numbers), below 2^53 so a JavaScript number holds
+    /// it exactly; [`Permit::from_raw`] turns it back. The permit gets a
+    /// ticket here: handing the same integer back a second time, or one
+    /// that was never made, is refused by `record`/`release` and counted in
+    /// [`Snapshot::refused_permits`] (exact for the last 32 integers made,
+    /// counted beyond). Until handed back it counts in
+    /// [`Snapshot::permits_out`].
+    pub fn permit_into_raw(&mut self, permit: Permit) -> u64 {
+        permit.raw_with(self.tickets.issue())
+    }
+
+    /// Whether a permit handed back is one that is out (a raw one's ticket
+    /// settles here); a refusal is counted.
+    #[inline]
+    fn take_back(&mut self, permit: &Permit) -> bool {
+        if permit.ticket == tickets::UNTRACKED || self.tickets.settle(permit.ticket) {
+            return true;
+        }
+        self.refused_permits = self.refused_permits.saturating_add(1);
+        false
     }
 
     /// Applies the transition that time alone causes (open → half-open,
@@ -460,8 +478,10 @@ impl<W: Window> Breaker<W> {
     /// How long a half-open period may last: `half_open_max_dwell`, or
     /// (0) the open duration last drawn, or the first one if the breaker
     /// reached half-open without opening (a host's `half_open`). Never 0,
-    /// so a lost probe costs one dwell and the breaker moves on.
-    #[inline]
+    /// so a lost probe costs one dwell and the breaker moves on. Out of
+    /// line: only a half-open breaker asks, and inlined it kept `advance`
+    /// itself from being inlined into the closed path.
+    #[inline(never)]
     fn dwell(&self) -> u64 {
         match self.rules.half_open_max_dwell {
             0 if self.last_open > 0 => self.last_open,

@@ -84,9 +84,15 @@ pub enum Outcome {
 /// Hand it back exactly once: to `record` with the outcome, or to `release`
 /// if the call never ran. It remembers the breaker's generation, so an
 /// outcome that arrives after a state change is counted in the window but
-/// cannot move the breaker, and it carries a ticket, so a second hand-back
-/// of the same permit (through [`into_raw`](Self::into_raw)) or a made-up
-/// one is refused and counted in [`Snapshot::refused_permits`].
+/// cannot move the breaker.
+///
+/// In Rust a permit is moved into `record` or `release`, so it is handed
+/// back at most once by construction. A binding that passes permits
+/// through its host language as integers turns one into a raw value with
+/// [`Breaker::permit_into_raw`](super::Breaker::permit_into_raw), which
+/// gives it a ticket: a second hand-back of the same raw value, or a
+/// made-up one, is then refused and counted in
+/// [`Snapshot::refused_permits`].
 #[derive(Debug, PartialEq, Eq)]
 #[must_use = "a permit must be handed back with record() or release()"]
 pub struct Permit {
@@ -108,7 +114,10 @@ const RAW_BODY_MASK: u64 = (1 << RAW_TAG) - 1;
 /// A 16-bit check of a raw permit's body, so a made-up or mangled value is
 /// refused rather than counted (a guard against mistakes, not a secret).
 const fn raw_tag(body: u64) -> u64 {
-    (body.wrapping_add(0x5851_F42D).wrapping_mul(0x9E37_79B9_7F4A_7C15)) >> (64 - RAW_TAG_BITS)
+    (body
+        .wrapping_add(0x5851_F42D)
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15))
+        >> (64 - RAW_TAG_BITS)
 }
 
 impl Permit {
@@ -122,20 +131,22 @@ impl Permit {
         self.probe
     }
 
-    /// The permit as one integer below 2^53 (exact in a JavaScript number
-    /// or an `f64`), for bindings that pass it through a host language:
-    /// bits 0..16 the generation's low 16 bits, bit 16 the probe flag,
-    /// bits 17..37 the ticket, bits 37..53 a check tag.
-    pub const fn into_raw(self) -> u64 {
+    /// The raw form, with `ticket` (issued by the breaker) in it: below
+    /// 2^53, exact in a JavaScript number or an `f64`: bits 0..16 the
+    /// generation's low 16 bits, bit 16 the probe flag, bits 17..37 the
+    /// ticket, bits 37..53 a check tag.
+    pub(crate) const fn raw_with(&self, ticket: u32) -> u64 {
         let body = (self.generation as u64 & 0xFFFF)
             | (self.probe as u64) << RAW_PROBE
-            | ((self.ticket & super::tickets::TICKET_MASK) as u64) << RAW_TICKET;
+            | ((ticket & super::tickets::TICKET_MASK) as u64) << RAW_TICKET;
         body | raw_tag(body) << RAW_TAG
     }
 
-    /// A permit back from [`into_raw`](Self::into_raw). Never fails: a
-    /// value that is not one `into_raw` made (a wrong tag, bits above 53)
-    /// becomes a permit that `record` and `release` refuse and count.
+    /// A permit back from its raw form
+    /// ([`Breaker::permit_into_raw`](super::Breaker::permit_into_raw)).
+    /// Never fails: a value that is not one the breaker made (a wrong tag,
+    /// bits above 53) becomes a permit that `record` and `release` refuse
+    /// and count.
     pub const fn from_raw(raw: u64) -> Self {
         let body = raw & RAW_BODY_MASK;
         let genuine = raw >> RAW_TAG == raw_tag(body);

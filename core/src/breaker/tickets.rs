@@ -1,6 +1,10 @@
-//! The rule that a permit counts once: every permit carries a ticket, and
-//! the breaker remembers which of the last [`Tickets::EXACT`] tickets are
-//! still out, and how many older ones are.
+//! The rule that a permit counts once. A Rust permit is moved into
+//! `record` or `release`, so the type system already allows one hand-back;
+//! a permit turned into an integer for a host language
+//! (`Breaker::permit_into_raw`) could be handed back twice or made up, so
+//! it gets a ticket there, and the breaker remembers which of the last
+//! [`Tickets::EXACT`] tickets are still out, and how many older ones are.
+//! Native permits carry [`UNTRACKED`] and cost the hot path one compare.
 //!
 //! ```text
 //! issue:  ticket = next; next += 1 (mod 2^20); the oldest tracked bit
@@ -21,6 +25,9 @@ pub(crate) const TICKET_BITS: u32 = 20;
 pub(crate) const TICKET_MASK: u32 = (1 << TICKET_BITS) - 1;
 /// The ticket of a permit that was never issued (a forged raw value).
 pub(crate) const NO_TICKET: u32 = u32::MAX;
+/// The ticket of a native permit, never turned into an integer: moved, so
+/// handed back once by construction, and not tracked.
+pub(crate) const UNTRACKED: u32 = u32::MAX - 1;
 
 /// Which permits are still out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -30,7 +37,7 @@ pub(crate) struct Tickets {
     next: u32,
     /// Bit `i`: ticket `next - 1 - i` is still out.
     out: u32,
-    /// Permits older than the last 32 that are still out (saturating).
+    /// Permits older than the last 32 that are still out.
     older: u32,
 }
 
@@ -51,7 +58,8 @@ impl Tickets {
     pub fn issue(&mut self) -> u32 {
         let t = self.next;
         self.next = t.wrapping_add(1) & TICKET_MASK;
-        self.older = self.older.saturating_add(self.out >> (Self::EXACT - 1));
+        // Wrapping: 2^32 permits lost for good would be needed to wrap it.
+        self.older = self.older.wrapping_add(self.out >> (Self::EXACT - 1));
         self.out = self.out << 1 | 1;
         t
     }
@@ -65,10 +73,9 @@ impl Tickets {
         }
         let age = self.next.wrapping_sub(ticket).wrapping_sub(1) & TICKET_MASK;
         if age < Self::EXACT {
-            let bit = 1 << age;
-            let was_out = self.out & bit != 0;
-            self.out &= !bit;
-            was_out
+            let was_out = self.out & (1 << age);
+            self.out ^= was_out;
+            was_out != 0
         } else if self.older > 0 {
             self.older -= 1;
             true

@@ -8,11 +8,11 @@ use super::atomic::{
     Ordering::{AcqRel, Acquire, Relaxed, Release},
 };
 use crate::breaker::half_open::{Probes, Verdict};
+use crate::breaker::tickets::NO_TICKET;
 use crate::breaker::{
     BreakerConfig, DwellExpiry, Outcome, Permit, RateBasis, Reason, Rejected, Rules, Snapshot,
     State, Transition,
 };
-use crate::breaker::tickets::NO_TICKET;
 use crate::error::{ConfigError, ConfigResult, Field, Problem};
 use crate::rng::Rng;
 use crate::window::{Counts, Kind, Sample};
@@ -379,6 +379,15 @@ impl<const N: usize> SharedBreaker<N> {
         }
     }
 
+    /// Turns a permit into one integer for a host language (below 2^53),
+    /// as [`Breaker::permit_into_raw`](crate::Breaker::permit_into_raw).
+    /// The shared form keeps no tickets (that would put a write on the
+    /// one-load closed path): a made-up integer is refused and counted,
+    /// but one handed back twice is not caught here.
+    pub fn permit_into_raw(&self, permit: Permit) -> u64 {
+        permit.raw_with(0)
+    }
+
     /// Hands back a permit whose call never ran (cancelled). A probe's slot
     /// goes back to the half-open period it came from; nothing is recorded.
     pub fn release(&self, permit: Permit, now: u64) -> Option<Transition> {
@@ -639,11 +648,9 @@ impl<const N: usize> SharedBreaker<N> {
 }
 
 const fn permit(w: Word, probe: bool, transition: Option<Transition>) -> Permit {
-    // The shared form does not track tickets (that would put a write on
-    // the one-load closed path): only made-up raw permits are refused.
     Permit {
         generation: w.generation(),
-        ticket: 0,
+        ticket: crate::breaker::tickets::UNTRACKED,
         probe,
         transition,
     }
