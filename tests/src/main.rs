@@ -24,6 +24,7 @@ use fusewire::{
 use serde_json::{json, Map, Value};
 
 mod lines;
+mod mesh;
 
 type Obj = Map<String, Value>;
 type Res<T> = Result<T, String>;
@@ -336,6 +337,8 @@ fn run_scenario(component: &str, config: &Obj, steps: &[Value]) -> Res<Run> {
         "budget" => budget(config, &steps),
         "bucket" => bucket(config, &steps),
         "bulkhead" => bulkhead(config, &steps),
+        "chaos" => mesh::chaos(config, &steps),
+        "pool" => mesh::pool(config, &steps),
         other => Err(format!("unknown component {other:?}")),
     }
 }

@@ -205,6 +205,7 @@ impl<W: Window> Breaker<W> {
         now: u64,
         may_trip: bool,
     ) -> Option<Transition> {
+        let before = self.generation;
         let (now, moved) = self.advance(now);
         if !self.take_back(&permit) {
             return moved;
@@ -227,7 +228,14 @@ impl<W: Window> Breaker<W> {
                 slow,
             },
         );
-        if !permit.of_generation(self.generation) {
+        // A permit is judged only by the generation it came from; one that
+        // began in this very call is never it (a permit of 65536
+        // generations ago matches its low 16 bits), or the call would make
+        // a second transition and report one (fuzz/regressions.md, 5).
+        // Compared as generations rather than `moved.is_some()`: the same
+        // rule (every move bumps the generation), 8 instructions cheaper
+        // on the closed path by callgrind.
+        if self.generation != before || !permit.of_generation(before) {
             return moved;
         }
         let failed = matches!(outcome, Outcome::Failure | Outcome::Timeout);
@@ -298,6 +306,7 @@ impl<W: Window> Breaker<W> {
         let (_, moved) = self.advance(now);
         if self.take_back(&permit)
             && permit.probe
+            && moved.is_none()
             && permit.of_generation(self.generation)
             && self.state == State::HalfOpen
         {

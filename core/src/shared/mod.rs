@@ -64,12 +64,14 @@ mod breaker;
 mod bucket;
 mod budget;
 mod bulkhead;
+mod chaos;
 mod tick;
 
 pub use breaker::SharedBreaker;
 pub use bucket::SharedBucket;
 pub use budget::SharedBudget;
 pub use bulkhead::SharedBulkhead;
+pub use chaos::SharedChaos;
 pub use tick::SharedTickWidener;
 
 /// The atomic types, swapped for loom's under `cfg(loom)` so the model
