@@ -1,4 +1,7 @@
-"""Checked with `mypy --strict` by `make lint`: the public API keeps types."""
+"""A user's file: `make test` checks it with `mypy --strict` and pyright in
+strict mode (the checker behind VS Code's Pylance), so the public API keeps
+its types in both (test_typing.py)."""
+# pyright: strict
 
 from __future__ import annotations
 
@@ -112,6 +115,56 @@ def streamed(chunks: list[bytes]) -> int:
     extra: int = Bulkhead(2).extra_releases
     print(probe, change, moved, snapshot_open_until, delay, reason, allowed, wait, extra)
     return size
+
+
+@Retrying(max_attempts=2)
+def decorated_by_policy(x: int) -> int:
+    return x
+
+
+@TokenBucket(10)
+async def limited_async(x: int) -> int:
+    return x
+
+
+@Bulkhead(4)
+async def isolated_async(x: int) -> int:
+    return x
+
+
+class Client:
+    """Decorators on methods keep `self` and the signature."""
+
+    guard = CircuitBreaker(name="client", consecutive_failures=3)
+
+    @guard
+    def get(self, path: str) -> bytes:
+        return path.encode()
+
+    @guard
+    async def aget(self, path: str) -> bytes:
+        return path.encode()
+
+
+def sync_blocks() -> str:
+    with breaker:
+        pass
+    with bulkhead:
+        pass
+    if breaker.state in (State.OPEN, State.HALF_OPEN):
+        return "not closed"
+    body: bytes = Client().get("/")
+    n: int = decorated_by_policy(1)
+    return f"{body!r} {n}"
+
+
+async def async_blocks() -> int:
+    body: bytes = await Client().aget("/")
+    a: int = await limited_async(1)
+    b: int = await isolated_async(2)
+    async with bucket, bulkhead:
+        pass
+    return len(body) + a + b
 
 
 if __name__ == "__main__":
