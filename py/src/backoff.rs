@@ -8,7 +8,7 @@ use crate::errors::{config_error, from_core};
 
 /// A validated delay schedule (schedule, cap, jitter), shared by `Retrying`
 /// and the breaker's `open_duration`.
-#[pyclass(module = "fusewire._native", frozen)]
+#[pyclass(module = "fusewire._native", frozen, from_py_object)]
 #[derive(Clone, Copy)]
 pub struct Backoff {
     pub inner: fusewire::Backoff,
