@@ -7,13 +7,16 @@ use fusewire::{
     BreakerConfig, Comparison, DwellExpiry, HalfOpenRule, Outcome, Permit, RateBasis, Reason,
     State, TimeWindow, Transition,
 };
+use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyTuple};
+use pyo3::PyTraverseError;
 
 use crate::backoff::Backoff;
 use crate::clock::{duration, positive_duration, seconds, Clock};
 use crate::errors::{circuit_open, config_error, from_core};
+use crate::int::Int;
 use crate::matcher::{is_exception, Matcher};
 use crate::window::{AnyWindow, CountWindow, MAX_BUCKETS};
 
@@ -247,13 +250,13 @@ impl Breaker {
         slow_call_rate=None,
         slow_call_duration=None,
         consecutive_failures=None,
-        min_calls=10,
-        window_size=100,
+        min_calls=Int::of(10),
+        window_size=Int::of(100),
         window_duration=None,
-        window_buckets=10,
+        window_buckets=Int::of(10),
         comparison="at_least",
         rate_basis="outcomes",
-        half_open_probes=1,
+        half_open_probes=Int::of(1),
         half_open_rule="all_succeed",
         half_open_max_dwell=None,
         dwell_expiry="reopen",
@@ -262,9 +265,11 @@ impl Breaker {
         exclude=None,
         exclude_as="ignored",
         listeners=Vec::new(),
-        seed=0,
+        seed=Int::of(0),
         clock=None,
-    ))]
+    ),
+    // The defaults as Python shows them (`Int::of(10)` would read `...`).
+    text_signature = "(*, name=None, failure_rate=50.0, slow_call_rate=None, slow_call_duration=None, consecutive_failures=None, min_calls=10, window_size=100, window_duration=None, window_buckets=10, comparison='at_least', rate_basis='outcomes', half_open_probes=1, half_open_rule='all_succeed', half_open_max_dwell=None, dwell_expiry='reopen', open_duration=None, reset_window_on_close=True, exclude=None, exclude_as='ignored', listeners=..., seed=0, clock=None)")]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -272,14 +277,14 @@ impl Breaker {
         failure_rate: Option<f32>,
         slow_call_rate: Option<f32>,
         slow_call_duration: Option<f64>,
-        consecutive_failures: Option<u32>,
-        min_calls: u32,
-        window_size: usize,
+        consecutive_failures: Option<Int<u32>>,
+        min_calls: Int<u32>,
+        window_size: Int<usize>,
         window_duration: Option<f64>,
-        window_buckets: usize,
+        window_buckets: Int<usize>,
         comparison: &str,
         rate_basis: &str,
-        half_open_probes: u32,
+        half_open_probes: Int<u32>,
         half_open_rule: &str,
         half_open_max_dwell: Option<f64>,
         dwell_expiry: &str,
@@ -288,9 +293,18 @@ impl Breaker {
         exclude: Option<&Bound<'_, PyAny>>,
         exclude_as: &str,
         listeners: Vec<Py<PyAny>>,
-        seed: u64,
+        seed: Int<u64>,
         clock: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
+        let consecutive_failures = match consecutive_failures {
+            Some(n) => Some(n.get("consecutive_failures")?),
+            None => None,
+        };
+        let min_calls = min_calls.get("min_calls")?;
+        let window_size = window_size.get("window_size")?;
+        let window_buckets = window_buckets.get("window_buckets")?;
+        let half_open_probes = half_open_probes.get("half_open_probes")?;
+        let seed = seed.get("seed")?;
         let open_backoff = match open_duration {
             None => fusewire::Backoff::constant(30_000_000_000)
                 .map_err(|e| from_core(e, &|_| "open_duration".into()))?,
@@ -425,6 +439,31 @@ impl Breaker {
             name,
             listeners: Mutex::new(listeners),
         })
+    }
+
+    /// Shows the GC the Python objects the breaker holds (a listener that
+    /// is a bound method of an object holding the breaker is a cycle).
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        // `try_lock`: a listener removed under the lock may run a `__del__`
+        // that triggers a collection on this thread; skipping the listeners
+        // then only delays collecting a cycle through them.
+        if let Ok(listeners) = self.listeners.try_lock() {
+            for l in listeners.iter() {
+                visit.call(l)?;
+            }
+        }
+        self.clock.traverse(&visit)?;
+        self.exclude.traverse(&visit)
+    }
+
+    /// Breaks a cycle through the listeners (the only references that can
+    /// change after construction).
+    fn __clear__(&self) {
+        let dropped = match self.listeners.lock() {
+            Ok(mut l) => std::mem::take(&mut *l),
+            Err(e) => std::mem::take(&mut *e.into_inner()),
+        };
+        drop(dropped);
     }
 
     /// Calls `func(*args, **kwargs)` through the breaker.
@@ -632,6 +671,10 @@ impl CallPermit {
 
 #[pymethods]
 impl CallPermit {
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.breaker)
+    }
+
     /// The call succeeded; `duration` (seconds) defaults to the time since
     /// `acquire()`. Returns the `StateChange` it caused, if any.
     #[pyo3(signature = (duration=None))]

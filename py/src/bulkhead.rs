@@ -9,6 +9,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
 use crate::errors::{bulkhead_full, config_error, from_core};
+use crate::int::Int;
 
 fn priority(name: &str) -> PyResult<Priority> {
     match name {
@@ -65,8 +66,18 @@ impl Bulkhead {
 #[pymethods]
 impl Bulkhead {
     #[new]
-    #[pyo3(signature = (max_concurrent, *, reserve_critical=0, reserve_normal=0))]
-    fn new(max_concurrent: u32, reserve_critical: u32, reserve_normal: u32) -> PyResult<Self> {
+    #[pyo3(
+        signature = (max_concurrent, *, reserve_critical=Int::of(0), reserve_normal=Int::of(0)),
+        text_signature = "(max_concurrent, *, reserve_critical=0, reserve_normal=0)"
+    )]
+    fn new(
+        max_concurrent: Int<u32>,
+        reserve_critical: Int<u32>,
+        reserve_normal: Int<u32>,
+    ) -> PyResult<Self> {
+        let max_concurrent = max_concurrent.get("max_concurrent")?;
+        let reserve_critical = reserve_critical.get("reserve_critical")?;
+        let reserve_normal = reserve_normal.get("reserve_normal")?;
         let limit = NonZeroU32::new(max_concurrent)
             .ok_or_else(|| config_error("max_concurrent", "must not be zero"))?;
         let core = fusewire::Bulkhead::new(limit, reserve_critical, reserve_normal)

@@ -1,8 +1,12 @@
 //! Where `now` comes from: ticks are nanoseconds.
 //!
 //! By default the monotonic clock that `time.monotonic_ns()` reads
-//! (`CLOCK_MONOTONIC`, through `std::time::Instant`), counted from the first
-//! read in the process, read once per core call in Rust. A test passes
+//! (`CLOCK_MONOTONIC`, through `std::time::Instant`), on the same scale:
+//! the module reads `time.monotonic_ns()` once at import and counts on from
+//! it with `Instant`, so ticks are `time.monotonic_ns()` values and the
+//! seconds the package reports (`StateChange.at`, snapshot times,
+//! `Permit.started`) are `time.monotonic()` values. Read once per core call
+//! in Rust. A test passes
 //! `clock=`, a callable returning seconds as a float (like `time.monotonic`);
 //! it is called instead and its seconds turned into nanoseconds.
 
@@ -10,18 +14,31 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
+use pyo3::PyTraverseError;
 
-static ORIGIN: OnceLock<Instant> = OnceLock::new();
+/// An `Instant` and the `time.monotonic_ns()` read beside it.
+static ORIGIN: OnceLock<(Instant, u64)> = OnceLock::new();
 
-fn origin() -> Instant {
-    *ORIGIN.get_or_init(Instant::now)
+/// Pins the scale to `time.monotonic_ns()`; called at import.
+pub fn init(py: Python<'_>) -> PyResult<()> {
+    let base: u64 = py.import("time")?.call_method0("monotonic_ns")?.extract()?;
+    ORIGIN.get_or_init(|| (Instant::now(), base));
+    Ok(())
 }
 
-/// Nanoseconds of the process's monotonic clock (the default clock).
+fn origin() -> (Instant, u64) {
+    *ORIGIN.get_or_init(|| (Instant::now(), 0))
+}
+
+/// `time.monotonic_ns()`, read in Rust (the default clock).
 #[pyfunction]
 pub fn monotonic_ns() -> u64 {
-    u64::try_from(origin().elapsed().as_nanos()).unwrap_or(u64::MAX)
+    let (at, base) = origin();
+    u64::try_from(at.elapsed().as_nanos())
+        .unwrap_or(u64::MAX)
+        .saturating_add(base)
 }
 
 /// The clock of one policy object.
@@ -42,6 +59,14 @@ impl Clock {
             Some(_) => Err(PyTypeError::new_err(
                 "clock: expected a callable returning seconds, or None",
             )),
+        }
+    }
+
+    /// Shows the GC the clock callable.
+    pub fn traverse(&self, visit: &PyVisit<'_>) -> Result<(), PyTraverseError> {
+        match self {
+            Clock::Monotonic => Ok(()),
+            Clock::Python(f) => visit.call(f),
         }
     }
 

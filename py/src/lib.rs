@@ -13,6 +13,7 @@ mod bulkhead;
 mod clock;
 mod errors;
 mod guarded;
+mod int;
 mod matcher;
 mod retry;
 mod window;
@@ -22,6 +23,7 @@ use pyo3::prelude::*;
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    clock::init(m.py())?;
     m.add_class::<backoff::Backoff>()?;
     m.add_class::<breaker::Breaker>()?;
     m.add_class::<breaker::CallPermit>()?;

@@ -8,13 +8,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use fusewire::{Budget, Decision, GiveUpReason, Retry, RetryPolicy, Rng};
+use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyTuple};
+use pyo3::PyTraverseError;
 
 use crate::backoff::Backoff;
 use crate::clock::{positive_duration, seconds, seconds_to_ticks_lossy, Clock};
 use crate::errors::{config_error, from_core, retry_error};
+use crate::int::Int;
 use crate::matcher::{is_exception, Matcher};
 
 /// The retry budget (gRPC's retry throttling): failures spend a token,
@@ -23,6 +26,8 @@ use crate::matcher::{is_exception, Matcher};
 #[pyclass(module = "fusewire._native", frozen)]
 pub struct RetryBudget {
     core: Mutex<Budget>,
+    /// The constructor's arguments, so it pickles by config.
+    args: (u32, f64),
 }
 
 impl RetryBudget {
@@ -34,8 +39,12 @@ impl RetryBudget {
 #[pymethods]
 impl RetryBudget {
     #[new]
-    #[pyo3(signature = (max_tokens=10, token_ratio=0.1))]
-    fn new(max_tokens: u32, token_ratio: f64) -> PyResult<Self> {
+    #[pyo3(
+        signature = (max_tokens=Int::of(10), token_ratio=0.1),
+        text_signature = "(max_tokens=10, token_ratio=0.1)"
+    )]
+    fn new(max_tokens: Int<u32>, token_ratio: f64) -> PyResult<Self> {
+        let max_tokens = max_tokens.get("max_tokens")?;
         if max_tokens == 0 {
             return Err(config_error("max_tokens", "must not be zero"));
         }
@@ -58,7 +67,13 @@ impl RetryBudget {
         })?;
         Ok(Self {
             core: Mutex::new(core),
+            args: (max_tokens, token_ratio),
         })
+    }
+
+    /// Pickles by config: the other side starts with a full budget.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> (Bound<'py, pyo3::types::PyType>, (u32, f64)) {
+        (slf.get_type(), slf.get().args)
     }
 
     /// Tokens left (fractional).
@@ -283,7 +298,7 @@ impl Retrying {
     #[new]
     #[pyo3(signature = (
         *,
-        max_attempts=3,
+        max_attempts=Int::of(3),
         max_elapsed=None,
         backoff=None,
         retry_on=None,
@@ -295,23 +310,29 @@ impl Retrying {
         sleep=None,
         async_sleep=None,
         before_sleep=None,
-    ))]
+    ),
+    text_signature = "(*, max_attempts=3, max_elapsed=None, backoff=None, retry_on=None, budget=None, reraise=False, honor_retry_after=True, seed=None, clock=None, sleep=None, async_sleep=None, before_sleep=None)")]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
-        max_attempts: u32,
+        max_attempts: Int<u32>,
         max_elapsed: Option<f64>,
         backoff: Option<Backoff>,
         retry_on: Option<&Bound<'_, PyAny>>,
         budget: Option<Py<RetryBudget>>,
         reraise: bool,
         honor_retry_after: bool,
-        seed: Option<u64>,
+        seed: Option<Int<u64>>,
         clock: Option<Bound<'_, PyAny>>,
         sleep: Option<Py<PyAny>>,
         async_sleep: Option<Py<PyAny>>,
         before_sleep: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
+        let max_attempts = max_attempts.get("max_attempts")?;
+        let seed = match seed {
+            Some(s) => Some(s.get("seed")?),
+            None => None,
+        };
         let backoff = match backoff {
             Some(b) => b.inner,
             None => fusewire::Backoff::new(
@@ -377,6 +398,19 @@ impl Retrying {
         })
     }
 
+    /// Shows the GC the Python objects of the config. Only the policy
+    /// visits them: a `RetryRun` / `RetryState` sharing the config holds
+    /// the policy itself, so each reference is visited exactly once.
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        let c = &self.config;
+        c.retry_on.traverse(&visit)?;
+        visit.call(&c.budget)?;
+        c.clock.traverse(&visit)?;
+        visit.call(&c.sleep)?;
+        visit.call(&c.async_sleep)?;
+        visit.call(&c.before_sleep)
+    }
+
     /// Calls `func(*args, **kwargs)`, retrying as configured (sleeping with
     /// `time.sleep`, or the `sleep=` callable).
     #[pyo3(signature = (func, /, *args, **kwargs))]
@@ -391,9 +425,10 @@ impl Retrying {
     }
 
     /// Starts one operation, for loops driven from Python (async).
-    fn _begin(&self, py: Python<'_>) -> PyResult<RetryRun> {
+    fn _begin(slf: &Bound<'_, Self>) -> PyResult<RetryRun> {
         Ok(RetryRun {
-            progress: Progress::begin(&self.config, py)?,
+            progress: Progress::begin(&slf.get().config, slf.py())?,
+            _policy: slf.clone().unbind(),
         })
     }
 
@@ -401,12 +436,16 @@ impl Retrying {
     /// unstarted `RetryState` on this policy's clock. Its jitter seed is
     /// `seed`, or else one of the policy's own (as `call` uses).
     #[pyo3(signature = (*, seed=None))]
-    fn state(&self, seed: Option<u64>) -> RetryState {
-        RetryState {
-            retry: self.config.operation(seed),
-            config: Arc::clone(&self.config),
+    fn state(slf: &Bound<'_, Self>, seed: Option<Int<u64>>) -> PyResult<RetryState> {
+        let seed = match seed {
+            Some(s) => Some(s.get("seed")?),
+            None => None,
+        };
+        Ok(RetryState {
+            retry: slf.get().config.operation(seed),
+            policy: slf.clone().unbind(),
             reason: None,
-        }
+        })
     }
 
     /// The `async_sleep=` callable, if one was given.
@@ -425,10 +464,17 @@ impl Retrying {
 #[pyclass(module = "fusewire._native")]
 pub struct RetryRun {
     progress: Progress,
+    /// Keeps the policy (and so `progress.config`'s Python objects) alive
+    /// and visible to the GC: only the `Retrying` visits its config.
+    _policy: Py<Retrying>,
 }
 
 #[pymethods]
 impl RetryRun {
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self._policy)
+    }
+
     /// The attempt succeeded.
     fn success(&self, py: Python<'_>) {
         self.progress.success(py);
@@ -462,17 +508,23 @@ impl RetryRun {
 /// only decides: no exception matching, budget, hooks or sleeping.
 #[pyclass(module = "fusewire._native")]
 pub struct RetryState {
-    config: Arc<Config>,
+    /// The policy whose clock it reads (held as a Python reference so the
+    /// GC sees it; only the `Retrying` visits its config's objects).
+    policy: Py<Retrying>,
     retry: Retry,
     reason: Option<GiveUpReason>,
 }
 
 #[pymethods]
 impl RetryState {
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.policy)
+    }
+
     /// The first attempt begins now: resets the attempt count and the
     /// deadline (`max_elapsed` counts from here).
     fn start(&mut self, py: Python<'_>) -> PyResult<()> {
-        let now = self.config.clock.now(py)?;
+        let now = self.policy.get().config.clock.now(py)?;
         self.retry.start(now);
         self.reason = None;
         Ok(())
@@ -488,7 +540,7 @@ impl RetryState {
             Some(s) => Some(crate::clock::duration("retry_after", s)?),
             None => None,
         };
-        let now = self.config.clock.now(py)?;
+        let now = self.policy.get().config.clock.now(py)?;
         match self.retry.next(now, hint) {
             Decision::RetryAfter(ticks) => {
                 self.reason = None;

@@ -12,7 +12,7 @@ from typing import Callable, TypeVar
 from . import _native
 from ._errors import RateLimited
 from ._types import ParamSpec
-from ._wrap import decorate
+from ._wrap import ByConfig, decorate
 
 __all__ = ["Bulkhead", "TokenBucket"]
 
@@ -28,7 +28,7 @@ def _deadline(timeout: float | None) -> float:
     return time.monotonic() + timeout
 
 
-class TokenBucket(_native.TokenBucket):
+class TokenBucket(ByConfig, _native.TokenBucket):
     """``rate`` tokens every ``per`` seconds, up to ``burst`` (default ``rate``) at once.
 
     ``acquire()``, ``call()``, ``with bucket:``, ``async with bucket:`` and the
@@ -115,7 +115,7 @@ class _Slot:
         self._bulkhead.release(self._priority)
 
 
-class Bulkhead(_native.Bulkhead):
+class Bulkhead(ByConfig, _native.Bulkhead):
     """At most ``max_concurrent`` calls at once, the last ``reserve_critical``
     slots kept for critical calls and ``reserve_normal`` more for normal ones.
 

@@ -72,7 +72,7 @@ class Breaker:
         cls,
         *,
         name: str | None = None,
-        failure_rate: float | None = ...,  # 50.0
+        failure_rate: float | None = 50.0,
         slow_call_rate: float | None = None,
         slow_call_duration: float | None = None,
         consecutive_failures: int | None = None,

@@ -8,7 +8,7 @@ from typing import Any, Callable, TypeVar, overload
 
 from . import _native
 from ._types import ParamSpec
-from ._wrap import decorate
+from ._wrap import ByConfig, decorate
 
 __all__ = ["Retrying", "retry"]
 
@@ -16,7 +16,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-class Retrying(_native.Retrying):
+class Retrying(ByConfig, _native.Retrying):
     """A retry policy: ``@policy``, ``policy.call(f, ...)``, ``await policy.call_async(f, ...)``.
 
     Sync calls sleep with ``time.sleep`` (or ``sleep=``), async calls with

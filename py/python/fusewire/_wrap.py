@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from typing import Any, Callable, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Callable, TypeVar, cast
 
 from . import _native
 
@@ -37,3 +37,27 @@ def decorate(policy: Any, func: F) -> F:
         return await policy.call_async(func, *args, **kwargs)
 
     return cast(F, functools.update_wrapper(guarded, func))
+
+
+def _rebuild(cls: type[Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    return cls(*args, **kwargs)
+
+
+class ByConfig:
+    """Mixin of the policy classes: pickles by config, so the other side
+    gets a policy built from the same arguments, with fresh state (a
+    breaker closed, a bucket full). An argument that does not pickle (a
+    lambda as listener or clock) makes pickling fail with pickle's error."""
+
+    __slots__ = ()
+
+    if not TYPE_CHECKING:  # type checkers read the native `__new__` signature
+
+        def __new__(cls, *args, **kwargs):
+            self = super().__new__(cls, *args, **kwargs)
+            self.__dict__["_args"] = (args, kwargs)
+            return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        args, kwargs = self.__dict__["_args"]
+        return (_rebuild, (type(self), args, kwargs))
