@@ -215,16 +215,25 @@ impl Breaker {
     }
 
     /// The whole guarded call: acquire, run `func` with no lock held, record.
+    /// `this` is `self` as a Python object, for a deferred result
+    /// ([`crate::deferred`]).
     pub fn call_impl<'py>(
         &self,
-        py: Python<'py>,
+        this: &Bound<'py, PyAny>,
         func: &Bound<'py, PyAny>,
         args: &Bound<'py, PyTuple>,
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let py = this.py();
         let started = self.now(py)?;
         let permit = self.acquire_at(py, started)?;
         match func.call(args, kwargs) {
+            Ok(v) if crate::deferred::is_deferred(&v)? => {
+                // Nothing ran yet: the guarded await / iteration takes its own.
+                let (end, _) = self.end_time(py, started);
+                self.settle(py, permit, Ending::Release, 0, end);
+                crate::deferred::late(this, func, args, kwargs, v)
+            }
             Ok(v) => {
                 self.finish(py, permit, started, None)?;
                 Ok(v)
@@ -469,13 +478,12 @@ impl Breaker {
     /// Calls `func(*args, **kwargs)` through the breaker.
     #[pyo3(signature = (func, /, *args, **kwargs))]
     fn call<'py>(
-        &self,
-        py: Python<'py>,
+        slf: &Bound<'py, Self>,
         func: &Bound<'py, PyAny>,
         args: &Bound<'py, PyTuple>,
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.call_impl(py, func, args, kwargs)
+        slf.get().call_impl(slf.as_any(), func, args, kwargs)
     }
 
     /// Asks to make a call now: a `Permit` to settle exactly once (an

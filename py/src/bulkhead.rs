@@ -49,17 +49,25 @@ impl Bulkhead {
             .map_err(|_| PyValueError::new_err("released a bulkhead slot that was not held"))
     }
 
+    /// `this` is `self` as a Python object, for a deferred result
+    /// ([`crate::deferred`]).
     pub fn call_impl<'py>(
         &self,
-        py: Python<'py>,
+        this: &Bound<'py, PyAny>,
         func: &Bound<'py, PyAny>,
         args: &Bound<'py, PyTuple>,
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.acquire_impl(py, Priority::Normal, "normal")?;
+        self.acquire_impl(this.py(), Priority::Normal, "normal")?;
         let result = func.call(args, kwargs);
         self.release_impl(Priority::Normal)?;
-        result
+        match result {
+            // The slot went back: the guarded await / iteration takes its own.
+            Ok(v) if crate::deferred::is_deferred(&v)? => {
+                crate::deferred::late(this, func, args, kwargs, v)
+            }
+            other => other,
+        }
     }
 }
 
@@ -111,13 +119,12 @@ impl Bulkhead {
     /// `BulkheadFull`.
     #[pyo3(signature = (func, /, *args, **kwargs))]
     fn call<'py>(
-        &self,
-        py: Python<'py>,
+        slf: &Bound<'py, Self>,
         func: &Bound<'py, PyAny>,
         args: &Bound<'py, PyTuple>,
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.call_impl(py, func, args, kwargs)
+        slf.get().call_impl(slf.as_any(), func, args, kwargs)
     }
 
     #[getter]

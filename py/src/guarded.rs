@@ -78,13 +78,13 @@ impl Guarded {
     ) -> PyResult<Bound<'py, PyAny>> {
         let func = self.func.bind(py);
         match &self.policy {
-            Policy::Breaker(b) => b.get().call_impl(py, func, args, kwargs),
-            Policy::Retrying(r) => r.get().call_impl(py, func, args, kwargs),
+            Policy::Breaker(b) => b.get().call_impl(b.bind(py).as_any(), func, args, kwargs),
+            Policy::Retrying(r) => r.get().call_impl(r.bind(py).as_any(), func, args, kwargs),
             Policy::Bucket(t) => {
                 t.get().acquire_impl(py, 1)?;
                 func.call(args, kwargs)
             }
-            Policy::Bulkhead(b) => b.get().call_impl(py, func, args, kwargs),
+            Policy::Bulkhead(b) => b.get().call_impl(b.bind(py).as_any(), func, args, kwargs),
         }
     }
 

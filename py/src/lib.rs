@@ -11,6 +11,7 @@ mod breaker;
 mod bucket;
 mod bulkhead;
 mod clock;
+mod deferred;
 mod errors;
 mod guarded;
 mod int;

@@ -254,19 +254,25 @@ pub struct Retrying {
 }
 
 impl Retrying {
+    /// `this` is `self` as a Python object, for a deferred result
+    /// ([`crate::deferred`]).
     pub fn call_impl<'py>(
         &self,
-        py: Python<'py>,
+        this: &Bound<'py, PyAny>,
         func: &Bound<'py, PyAny>,
         args: &Bound<'py, PyTuple>,
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let py = this.py();
         let mut progress: Option<Progress> = None;
         if self.config.policy.max_elapsed().is_some() {
             progress = Some(Progress::begin(&self.config, py)?);
         }
         loop {
             match func.call(args, kwargs) {
+                Ok(v) if crate::deferred::is_deferred(&v)? => {
+                    return crate::deferred::late(this, func, args, kwargs, v);
+                }
                 Ok(v) => {
                     if let Some(b) = &self.config.budget {
                         b.bind(py).get().lock().record_success();
@@ -415,13 +421,12 @@ impl Retrying {
     /// `time.sleep`, or the `sleep=` callable).
     #[pyo3(signature = (func, /, *args, **kwargs))]
     fn call<'py>(
-        &self,
-        py: Python<'py>,
+        slf: &Bound<'py, Self>,
         func: &Bound<'py, PyAny>,
         args: &Bound<'py, PyTuple>,
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.call_impl(py, func, args, kwargs)
+        slf.get().call_impl(slf.as_any(), func, args, kwargs)
     }
 
     /// Starts one operation, for loops driven from Python (async).
