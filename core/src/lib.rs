@@ -45,6 +45,7 @@ pub mod clock;
 mod div;
 pub mod error;
 pub mod histogram;
+pub mod ratio;
 pub mod retry;
 pub mod rng;
 #[cfg(any(
@@ -69,6 +70,7 @@ pub use bulkhead::{Bulkhead, Full, Priority, ReleaseError, Slot};
 pub use clock::{Clock, ManualClock};
 pub use error::{ConfigError, ConfigResult, Field, Problem};
 pub use histogram::Histogram;
+pub use ratio::Ratio;
 pub use retry::{Decision, GiveUpReason, Retry, RetryPolicy};
 pub use rng::Rng;
 #[cfg(any(
