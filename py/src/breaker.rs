@@ -45,6 +45,17 @@ fn reason_name(r: Reason) -> &'static str {
     }
 }
 
+/// A rate keyword in percent (0 to 100) as the core's `Ratio`.
+fn percent(field: &str, p: f64) -> PyResult<fusewire::Ratio> {
+    fusewire::Ratio::from_percent(p).ok_or_else(|| {
+        if p.is_nan() {
+            config_error(field, "is NaN")
+        } else {
+            config_error(field, "must be a percentage from 0 to 100")
+        }
+    })
+}
+
 fn choice<T: Copy>(field: &str, value: &str, options: &[(&str, T)]) -> PyResult<T> {
     options
         .iter()
@@ -265,6 +276,7 @@ impl Breaker {
         window_buckets=Int::of(10),
         comparison="at_least",
         rate_basis="outcomes",
+        manual=false,
         half_open_probes=Int::of(1),
         half_open_rule="all_succeed",
         half_open_max_dwell=None,
@@ -278,13 +290,13 @@ impl Breaker {
         clock=None,
     ),
     // The defaults as Python shows them (`Int::of(10)` would read `...`).
-    text_signature = "(*, name=None, failure_rate=50.0, slow_call_rate=None, slow_call_duration=None, consecutive_failures=None, min_calls=10, window_size=100, window_duration=None, window_buckets=10, comparison='at_least', rate_basis='outcomes', half_open_probes=1, half_open_rule='all_succeed', half_open_max_dwell=None, dwell_expiry='reopen', open_duration=None, reset_window_on_close=True, exclude=None, exclude_as='ignored', listeners=..., seed=0, clock=None)")]
+    text_signature = "(*, name=None, failure_rate=50.0, slow_call_rate=None, slow_call_duration=None, consecutive_failures=None, min_calls=10, window_size=100, window_duration=None, window_buckets=10, comparison='at_least', rate_basis='outcomes', manual=False, half_open_probes=1, half_open_rule='all_succeed', half_open_max_dwell=None, dwell_expiry='reopen', open_duration=None, reset_window_on_close=True, exclude=None, exclude_as='ignored', listeners=..., seed=0, clock=None)")]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         name: Option<String>,
-        failure_rate: Option<f32>,
-        slow_call_rate: Option<f32>,
+        failure_rate: Option<f64>,
+        slow_call_rate: Option<f64>,
         slow_call_duration: Option<f64>,
         consecutive_failures: Option<Int<u32>>,
         min_calls: Int<u32>,
@@ -293,6 +305,7 @@ impl Breaker {
         window_buckets: Int<usize>,
         comparison: &str,
         rate_basis: &str,
+        manual: bool,
         half_open_probes: Int<u32>,
         half_open_rule: &str,
         half_open_max_dwell: Option<f64>,
@@ -333,8 +346,13 @@ impl Breaker {
             }
         };
         let config = BreakerConfig {
-            failure_rate,
-            slow_call_rate,
+            failure_rate: failure_rate
+                .map(|p| percent("failure_rate", p))
+                .transpose()?,
+            slow_call_rate: slow_call_rate
+                .map(|p| percent("slow_call_rate", p))
+                .transpose()?,
+            manual,
             slow_call_duration: match slow_call_duration {
                 Some(s) => duration("slow_call_duration", s)?,
                 None => 0,
@@ -355,6 +373,7 @@ impl Breaker {
                 &[
                     ("outcomes", RateBasis::Outcomes),
                     ("all_calls", RateBasis::AllCalls),
+                    ("started", RateBasis::Started),
                 ],
             )?,
             half_open_probes,
@@ -493,10 +512,13 @@ impl Breaker {
         let me = slf.get();
         let started = me.now(py)?;
         let permit = me.acquire_at(py, started)?;
+        let probe = permit.is_probe();
+        // The ticket that lets the core refuse a second settle of this permit.
+        let raw = me.lock().permit_into_raw(permit);
         Ok(CallPermit {
             breaker: slf.clone().unbind(),
-            probe: permit.is_probe(),
-            raw: permit.into_raw(),
+            probe,
+            raw,
             started,
             used: AtomicBool::new(false),
         })
@@ -568,6 +590,9 @@ impl Breaker {
         d.set_item("slow", s.counts.slow)?;
         d.set_item("ignored", s.counts.ignored)?;
         d.set_item("rejected", s.counts.rejected)?;
+        d.set_item("admitted", s.counts.admitted)?;
+        d.set_item("refused_permits", s.refused_permits)?;
+        d.set_item("permits_out", s.permits_out)?;
         d.set_item("consecutive_failures", s.consecutive_failures)?;
         d.set_item("probes_in_flight", s.probes_in_flight)?;
         d.set_item(

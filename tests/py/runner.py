@@ -91,7 +91,7 @@ def breaker_of(c, clock, listener):
     for k in ("consecutive_failures", "min_calls", "half_open_probes", "seed"):
         if k in c:
             kw[k] = u64(c[k])
-    for k in ("comparison", "rate_basis", "half_open_rule", "dwell_expiry", "reset_window_on_close"):
+    for k in ("comparison", "rate_basis", "half_open_rule", "dwell_expiry", "reset_window_on_close", "manual"):
         if k in c:
             kw[k] = c[k]
     kw["open_duration"] = backoff_of(c["open_backoff"]) if "open_backoff" in c else fusewire.Backoff.constant(1000 / SECOND)
@@ -122,6 +122,8 @@ def run_breaker(sc):
             raise Skip("permit_raw: a Permit is an object, never built from raw bits (forged permits cannot be expressed)")
     settled = set()
     for st in sc["steps"]:
+        if st["op"] == "record_untripped":
+            raise Skip("record_untripped: opossum's warm-up, not part of the Python door")
         if st["op"] == "acquire":
             settled.discard(st.get("as"))
         elif st["op"] in ("record", "release"):
@@ -159,7 +161,9 @@ def run_breaker(sc):
         elif op == "snapshot":
             d = b.snapshot()
             r["generation"] = d["generation"]
-            r["counts"] = {k: d[k] for k in ("successes", "failures", "timeouts", "slow", "ignored", "rejected")}
+            r["counts"] = {k: d[k] for k in ("successes", "failures", "timeouts", "slow", "ignored", "rejected", "admitted")}
+            for k in ("refused_permits", "permits_out"):
+                r[k] = d[k]
             for k in ("consecutive_failures", "probes_in_flight", "reopens", "clock_regressions"):
                 r[k] = d[k]
             r["open_until"] = ticks(d["open_until"])
