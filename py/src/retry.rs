@@ -121,6 +121,9 @@ struct Config {
     sleep: Option<Py<PyAny>>,
     async_sleep: Option<Py<PyAny>>,
     before_sleep: Option<Py<PyAny>>,
+    /// `retry_on_result`, `give_up`, `before`, `after`: run by the Python
+    /// loop (`fusewire._retry`), which the package uses when one is set.
+    hooks: Option<[Option<Py<PyAny>>; 4]>,
     /// Each operation's jitter seed comes from here, so concurrent
     /// operations under one policy do not share a jitter sequence.
     seeds: AtomicU64,
@@ -185,10 +188,12 @@ impl Progress {
 
     /// After a failed attempt: `Ok(ticks)` to wait before the next one, or
     /// the error to raise (the original one when it is not retried).
-    fn failure(&mut self, py: Python<'_>, err: PyErr) -> Result<u64, PyErr> {
+    /// `matched`: the caller already decided this failure is retried (a
+    /// result `retry_on_result` rejected), so `retry_on` is not asked.
+    fn failure(&mut self, py: Python<'_>, err: PyErr, matched: bool) -> Result<u64, PyErr> {
         let cfg = Arc::clone(&self.config);
         let exc = err.value(py).clone().into_any();
-        if !is_exception(&exc) || !cfg.retry_on.matches(&exc) {
+        if !is_exception(&exc) || !(matched || cfg.retry_on.matches(&exc)) {
             return Err(err);
         }
         if let Some(b) = &cfg.budget {
@@ -264,6 +269,12 @@ impl Retrying {
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let py = this.py();
+        if self.config.hooks.is_some() {
+            // Hooks and result predicates run in the Python loop, on the
+            // same decisions (`RetryRun`).
+            let kwargs = kwargs.map_or_else(|| PyDict::new(py), Bound::clone);
+            return this.call_method1(pyo3::intern!(py, "_call_hooked"), (func, args, kwargs));
+        }
         let mut progress: Option<Progress> = None;
         if self.config.policy.max_elapsed().is_some() {
             progress = Some(Progress::begin(&self.config, py)?);
@@ -285,7 +296,7 @@ impl Retrying {
                         None => Progress::begin(&self.config, py)?,
                     };
                     let exc = err.value(py).clone().into_any();
-                    let ticks = p.failure(py, err)?;
+                    let ticks = p.failure(py, err, false)?;
                     p.before_sleep(py, ticks, &exc)?;
                     progress = Some(p);
                     let secs = seconds(ticks);
@@ -316,8 +327,12 @@ impl Retrying {
         sleep=None,
         async_sleep=None,
         before_sleep=None,
+        retry_on_result=None,
+        give_up=None,
+        before=None,
+        after=None,
     ),
-    text_signature = "(*, max_attempts=3, max_elapsed=None, backoff=None, retry_on=None, budget=None, reraise=False, honor_retry_after=True, seed=None, clock=None, sleep=None, async_sleep=None, before_sleep=None)")]
+    text_signature = "(*, max_attempts=3, max_elapsed=None, backoff=None, retry_on=None, budget=None, reraise=False, honor_retry_after=True, seed=None, clock=None, sleep=None, async_sleep=None, before_sleep=None, retry_on_result=None, give_up=None, before=None, after=None)")]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -333,6 +348,10 @@ impl Retrying {
         sleep: Option<Py<PyAny>>,
         async_sleep: Option<Py<PyAny>>,
         before_sleep: Option<Py<PyAny>>,
+        retry_on_result: Option<Py<PyAny>>,
+        give_up: Option<Py<PyAny>>,
+        before: Option<Py<PyAny>>,
+        after: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
         let max_attempts = max_attempts.get("max_attempts")?;
         let seed = match seed {
@@ -379,6 +398,10 @@ impl Retrying {
             ("sleep", &sleep),
             ("async_sleep", &async_sleep),
             ("before_sleep", &before_sleep),
+            ("retry_on_result", &retry_on_result),
+            ("give_up", &give_up),
+            ("before", &before),
+            ("after", &after),
         ] {
             if let Some(f) = f {
                 if !f.bind(py).is_callable() {
@@ -399,6 +422,15 @@ impl Retrying {
                 sleep,
                 async_sleep,
                 before_sleep,
+                hooks: if retry_on_result.is_none()
+                    && give_up.is_none()
+                    && before.is_none()
+                    && after.is_none()
+                {
+                    None
+                } else {
+                    Some([retry_on_result, give_up, before, after])
+                },
                 seeds: AtomicU64::new(seed),
             }),
         })
@@ -414,6 +446,11 @@ impl Retrying {
         c.clock.traverse(&visit)?;
         visit.call(&c.sleep)?;
         visit.call(&c.async_sleep)?;
+        if let Some(hooks) = &c.hooks {
+            for h in hooks {
+                visit.call(h)?;
+            }
+        }
         visit.call(&c.before_sleep)
     }
 
@@ -453,6 +490,30 @@ impl Retrying {
         })
     }
 
+    /// `(retry_on_result, give_up, before, after)`, or `None` when none
+    /// is set (then the native loop runs).
+    #[getter]
+    #[allow(clippy::type_complexity)]
+    fn _hooks(
+        &self,
+        py: Python<'_>,
+    ) -> Option<(
+        Option<Py<PyAny>>,
+        Option<Py<PyAny>>,
+        Option<Py<PyAny>>,
+        Option<Py<PyAny>>,
+    )> {
+        let h = self.config.hooks.as_ref()?;
+        let get = |i: usize| h[i].as_ref().map(|f| f.clone_ref(py));
+        Some((get(0), get(1), get(2), get(3)))
+    }
+
+    /// The `sleep=` callable, if one was given.
+    #[getter]
+    fn _sleep(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        self.config.sleep.as_ref().map(|f| f.clone_ref(py))
+    }
+
     /// The `async_sleep=` callable, if one was given.
     #[getter]
     fn _async_sleep(&self, py: Python<'_>) -> Option<Py<PyAny>> {
@@ -489,9 +550,15 @@ impl RetryRun {
     /// `None` when the caller should re-raise `exc` (not retried, or given
     /// up with `reraise=True`); raises `RetryError` from `exc` when giving
     /// up otherwise. Calls `before_sleep` before returning a delay.
-    fn failure(&mut self, py: Python<'_>, exc: Bound<'_, PyAny>) -> PyResult<Option<f64>> {
+    #[pyo3(signature = (exc, matched=false))]
+    fn failure(
+        &mut self,
+        py: Python<'_>,
+        exc: Bound<'_, PyAny>,
+        matched: bool,
+    ) -> PyResult<Option<f64>> {
         let err = PyErr::from_value(exc.clone());
-        let ticks = match self.progress.failure(py, err) {
+        let ticks = match self.progress.failure(py, err, matched) {
             Ok(t) => t,
             // The caller re-raises the original with a bare `raise`.
             Err(e) if e.value(py).is(&exc) => return Ok(None),

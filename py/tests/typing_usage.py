@@ -6,12 +6,14 @@ its types in both (test_typing.py)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 
 from fusewire import (
     Backoff,
     Bulkhead,
     CircuitBreaker,
     CircuitOpenError,
+    KeyedTokenBucket,
     Permit,
     RetryBudget,
     Retrying,
@@ -19,6 +21,8 @@ from fusewire import (
     State,
     StateChange,
     TokenBucket,
+    breakers,
+    get_breaker,
     retry,
 )
 
@@ -165,6 +169,35 @@ async def async_blocks() -> int:
     async with bucket, bulkhead:
         pass
     return len(body) + a + b
+
+
+def cached_user(user_id: int) -> dict[str, int]:
+    return {"id": user_id}
+
+
+@breaker.with_fallback(cached_user)
+def with_default(user_id: int) -> dict[str, int]:
+    return {"id": user_id, "fresh": 1}
+
+
+@breaker
+def rows(n: int) -> Iterator[int]:
+    yield from range(n)
+
+
+def switching() -> int:
+    total = sum(rows(3)) + with_default(1)["id"]
+    for attempt in Retrying(max_attempts=3, before=print, after=lambda n, e: None):
+        with attempt:
+            total += attempt.number
+    policy = Retrying(retry_on_result=lambda v: v is None, give_up=lambda err: err.attempts)
+    total += policy.call(lambda: 1)
+    per_user = KeyedTokenBucket(10, 1.0, max_keys=1000)
+    if per_user.try_acquire("alice"):
+        per_user.acquire(("tenant", 7))
+    named: dict[str, CircuitBreaker] = breakers()
+    users: CircuitBreaker = get_breaker("db")
+    return total + len(named) + len(users.name or "")
 
 
 if __name__ == "__main__":

@@ -10,21 +10,23 @@ read in Rust once per core call; pass ``clock=`` (a callable returning
 seconds, like ``time.monotonic``) to drive one by hand in tests.
 """
 
-from ._breaker import CircuitBreaker
+from ._breaker import CircuitBreaker, breakers, get_breaker
 from ._errors import (
     BulkheadFull,
     CircuitOpenError,
     ConfigError,
     FusewireError,
     RateLimited,
+    ResultRejected,
     RetryError,
 )
-from ._limits import Bulkhead, TokenBucket
+from ._limits import Bulkhead, KeyedTokenBucket, TokenBucket
 from ._native import Backoff, Permit, RetryBudget, RetryState, __version__
-from ._retry import Retrying, retry
+from ._retry import Attempt, Retrying, retry
 from ._types import State, StateChange
 
 __all__ = [
+    "Attempt",
     "Backoff",
     "Bulkhead",
     "BulkheadFull",
@@ -32,8 +34,10 @@ __all__ = [
     "CircuitOpenError",
     "ConfigError",
     "FusewireError",
+    "KeyedTokenBucket",
     "Permit",
     "RateLimited",
+    "ResultRejected",
     "RetryBudget",
     "RetryError",
     "RetryState",
@@ -42,5 +46,7 @@ __all__ = [
     "StateChange",
     "TokenBucket",
     "__version__",
+    "breakers",
+    "get_breaker",
     "retry",
 ]

@@ -8,6 +8,7 @@ __all__ = [
     "ConfigError",
     "FusewireError",
     "RateLimited",
+    "ResultRejected",
     "RetryError",
 ]
 
@@ -66,6 +67,19 @@ class BulkheadFull(FusewireError):
 
     def __reduce__(self) -> tuple[type[BulkheadFull], tuple[str, int]]:
         return (type(self), (self.priority, self.in_use))
+
+
+class ResultRejected(FusewireError):
+    """An attempt returned a value ``retry_on_result`` rejected (``result``).
+
+    It is the ``__cause__`` of the ``RetryError`` raised on giving up."""
+
+    def __init__(self, result: object) -> None:
+        super().__init__(f"the result was rejected by retry_on_result: {result!r:.200}")
+        self.result = result
+
+    def __reduce__(self) -> tuple[type[ResultRejected], tuple[object]]:
+        return (type(self), (self.result,))
 
 
 class RetryError(FusewireError):

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import math
+import threading
 import time
-from collections.abc import Awaitable
+from collections import OrderedDict
+from collections.abc import Awaitable, Hashable
 from types import TracebackType
 from typing import Callable, TypeVar
 
 from . import _native
-from ._errors import RateLimited
+from ._errors import ConfigError, RateLimited
 from ._types import ParamSpec
 from ._wrap import ByConfig, decorate
 
-__all__ = ["Bulkhead", "TokenBucket"]
+__all__ = ["Bulkhead", "KeyedTokenBucket", "TokenBucket"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -162,3 +164,69 @@ class Bulkhead(ByConfig, _native.Bulkhead):
         tb: TracebackType | None,
     ) -> None:
         self.release()
+
+
+class KeyedTokenBucket:
+    """One ``TokenBucket(rate, per, burst=burst)`` per key (a user, a
+    tenant, an IP), in bounded memory: at most ``max_keys`` buckets, the
+    least recently used dropped first. A dropped key starts again with a full
+    bucket, so size ``max_keys`` above the keys active within one refill
+    period (``per * burst / rate`` seconds).
+
+    ``bucket.acquire(key)`` takes a token or raises ``RateLimited``;
+    ``try_acquire(key)`` says whether it did; ``take(key)`` returns 0.0 or
+    the seconds to wait. ``clock=`` is passed to every bucket.
+    """
+
+    def __init__(
+        self,
+        rate: int,
+        per: float = 1.0,
+        *,
+        burst: int | None = None,
+        max_keys: int = 10_000,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        if isinstance(max_keys, bool) or not isinstance(max_keys, int):
+            raise TypeError("max_keys: expected an int")
+        if max_keys < 1:
+            raise ConfigError("max_keys", "must be at least 1")
+        self._args = (rate, per, burst, clock)
+        self._make()  # validates rate, per, burst and clock once, here
+        self._buckets: OrderedDict[Hashable, TokenBucket] = OrderedDict()
+        self._lock = threading.Lock()
+        self.max_keys = max_keys
+
+    def _make(self) -> TokenBucket:
+        rate, per, burst, clock = self._args
+        return TokenBucket(rate, per, burst=burst, clock=clock)
+
+    def bucket(self, key: Hashable) -> TokenBucket:
+        """The bucket of ``key`` (made full on first use)."""
+        with self._lock:
+            b = self._buckets.get(key)
+            if b is None:
+                b = self._buckets[key] = self._make()
+                if len(self._buckets) > self.max_keys:
+                    self._buckets.popitem(last=False)
+            else:
+                self._buckets.move_to_end(key)
+            return b
+
+    def acquire(self, key: Hashable, n: int = 1) -> None:
+        """Takes ``n`` tokens of ``key`` or raises ``RateLimited``."""
+        self.bucket(key).acquire(n)
+
+    def try_acquire(self, key: Hashable, n: int = 1) -> bool:
+        """Takes ``n`` tokens of ``key`` if they are there; says whether it did."""
+        return self.bucket(key).try_acquire(n)
+
+    def take(self, key: Hashable, n: int = 1) -> float:
+        """0.0 when ``n`` tokens of ``key`` were taken, else the seconds to wait."""
+        return self.bucket(key).take(n)
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._buckets
