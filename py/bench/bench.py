@@ -10,6 +10,7 @@ function (the overhead the policy adds). `--write FILE` replaces the
 from __future__ import annotations
 
 import argparse
+import asyncio
 import datetime
 import os
 import platform
@@ -44,6 +45,37 @@ def noop() -> int:
     return 1
 
 
+async def anoop() -> int:
+    return 1
+
+
+def refused(call: Callable[[], Any], error: type[BaseException]) -> Callable[[], None]:
+    """A call refused by an open breaker, caught as a caller would."""
+
+    def attempt() -> None:
+        try:
+            call()
+        except error:
+            pass
+
+    return attempt
+
+
+def async_per_call_ns(make: Callable[[], Any]) -> float:
+    """``await make()`` per call, timed inside one event loop."""
+
+    async def run() -> float:
+        samples = []
+        for _ in range(REPEATS):
+            t0 = time.perf_counter_ns()
+            for _ in range(LOOPS):
+                await make()
+            samples.append((time.perf_counter_ns() - t0) / LOOPS)
+        return statistics.median(samples)
+
+    return asyncio.run(run())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--write", help="BENCHMARKS.md to update")
@@ -59,6 +91,33 @@ def main() -> None:
     fw_bucket = fusewire.TokenBucket(4_000_000_000, 1.0)
     pyrate = Limiter(Rate(10**9, Duration.SECOND))
     fw_bulkhead = fusewire.Bulkhead(100)
+    fw_open = fusewire.CircuitBreaker(name="open")
+    fw_open.force_open()
+    fw_open_decorated = fw_open(noop)
+    pb_open = pybreaker.CircuitBreaker(fail_max=1, reset_timeout=3600)
+    pb_open.open()
+    pb_open_decorated = pb_open(noop)
+
+    @circuitbreaker.circuit(failure_threshold=1, recovery_timeout=3600)
+    def cb_open_decorated() -> int:
+        raise OSError("down")
+
+    try:
+        cb_open_decorated()
+    except OSError:
+        pass
+    fw_async = fw_breaker(anoop)
+    cb_async = circuitbreaker.circuit(anoop)
+    fw_retry_async = fusewire.retry(max_attempts=3)(anoop)
+    ten_retry_async = tenacity.retry(stop=tenacity.stop_after_attempt(3))(anoop)
+
+    def fw_with() -> None:
+        with fw_breaker:
+            noop()
+
+    def pb_with() -> None:
+        with pb.calling():
+            noop()
 
     base = per_call_ns(noop)
     rows: list[tuple[str, str, float, str, float, float]] = []
@@ -99,6 +158,40 @@ def main() -> None:
         raw=True,
     )
     row("bulkhead, `bulkhead.call(f)`", 0, lambda: fw_bulkhead.call(noop), [])
+    row(
+        "breaker, `with breaker: f()`",
+        200,
+        fw_with,
+        [("pybreaker `with calling()`", pb_with), ("circuitbreaker decorator", cb_decorated)],
+    )
+    row(
+        "breaker open: refused call, raised and caught",
+        400,
+        refused(fw_open_decorated, fusewire.CircuitOpenError),
+        [
+            ("pybreaker", refused(pb_open_decorated, pybreaker.CircuitBreakerError)),
+            ("circuitbreaker", refused(cb_open_decorated, circuitbreaker.CircuitBreakerError)),
+        ],
+    )
+    async_base = async_per_call_ns(anoop)
+    fw_async_ns = async_per_call_ns(fw_async) - async_base
+    for what, aim, fw_ns_a, peer, peer_ns_a in (
+        (
+            "breaker, `async def` decorator",
+            250,
+            fw_async_ns,
+            "circuitbreaker",
+            async_per_call_ns(cb_async) - async_base,
+        ),
+        (
+            "retry, `async def` decorator, first attempt succeeds",
+            0,
+            async_per_call_ns(fw_retry_async) - async_base,
+            "tenacity",
+            async_per_call_ns(ten_retry_async) - async_base,
+        ),
+    ):
+        rows.append((what, f"{fw_ns_a:.0f}", aim, peer, peer_ns_a, fw_ns_a / peer_ns_a))
 
     lines = [
         "## Python",
@@ -109,7 +202,8 @@ def main() -> None:
         f"circuitbreaker {version('circuitbreaker')}, tenacity {version('tenacity')}, "
         f"pyrate-limiter {version('pyrate-limiter')}.",
         f"Median of {REPEATS} runs of {LOOPS:,} calls; overhead = time per guarded call minus a bare call "
-        f"of the same no-op function ({base:.0f} ns); the token bucket rows are the whole call. "
+        f"of the same no-op function ({base:.0f} ns; `await` of a bare `async def`: "
+        f"{async_base:.0f} ns); the token bucket rows are the whole call. "
         "ratio = fusewire / peer (below 1 is faster).",
         "",
         "| success path | fusewire | aim | peer | peer ns | ratio |",

@@ -10,10 +10,11 @@ use fusewire::{
 use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyTuple};
+use pyo3::types::{PyDict, PyString, PyTuple};
 use pyo3::PyTraverseError;
 
 use crate::backoff::Backoff;
+use crate::blocks::{Block, Blocks, Exit};
 use crate::clock::{duration, positive_duration, seconds, Clock};
 use crate::errors::{circuit_open, config_error, from_core};
 use crate::int::Int;
@@ -84,7 +85,8 @@ pub struct Breaker {
     clock: Clock,
     exclude: Matcher,
     exclude_as_success: bool,
-    name: Option<String>,
+    /// A Python string made once: every refusal and transition carries it.
+    name: Option<Py<PyString>>,
     listeners: Mutex<Vec<Py<PyAny>>>,
     /// Whether a success needs its own end time: the slow-call rule judges
     /// durations and a time window files outcomes by time. Otherwise the
@@ -93,6 +95,8 @@ pub struct Breaker {
     /// The latest `now` handed to the core, so a reused start time never
     /// looks like the clock going backwards.
     latest: AtomicU64,
+    /// The permits of open `with` blocks (see [`crate::blocks`]).
+    blocks: Mutex<Blocks>,
 }
 
 impl Breaker {
@@ -119,7 +123,7 @@ impl Breaker {
             .import(py, "fusewire._types", "_state_change")
             .and_then(|make| {
                 make.call1((
-                    self.name.clone(),
+                    self.name.as_ref().map(|n| n.clone_ref(py)),
                     state_name(t.from),
                     state_name(t.to),
                     reason_name(t.reason),
@@ -171,9 +175,9 @@ impl Breaker {
                 self.emit(py, rejected.transition, now);
                 Err(circuit_open(
                     py,
-                    self.name.as_deref(),
+                    self.name.as_ref(),
                     seconds(rejected.retry_after),
-                    state_name(rejected.state),
+                    rejected.state,
                 ))
             }
         }
@@ -460,11 +464,12 @@ impl Breaker {
         Ok(Self {
             timed,
             latest: AtomicU64::new(0),
+            blocks: Mutex::new(Blocks::default()),
             core: Mutex::new(core),
             clock: Clock::from_arg(clock)?,
             exclude: Matcher::new("exclude", exclude)?,
             exclude_as_success,
-            name,
+            name: name.map(|n| PyString::new(py, &n).unbind()),
             listeners: Mutex::new(listeners),
         })
     }
@@ -480,8 +485,78 @@ impl Breaker {
                 visit.call(l)?;
             }
         }
+        if let Ok(blocks) = self.blocks.try_lock() {
+            blocks.traverse(&visit)?;
+        }
         self.clock.traverse(&visit)?;
         self.exclude.traverse(&visit)
+    }
+
+    /// `with breaker:` takes a permit (or raises `CircuitOpenError`) for
+    /// the block, kept with its owner (thread or asyncio task).
+    fn __enter__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        let py = slf.py();
+        let me = slf.get();
+        let owner = crate::blocks::current(py)?;
+        let started = me.now(py)?;
+        let permit = me.acquire_at(py, started)?;
+        me.blocks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Block {
+                owner,
+                permit,
+                started,
+            });
+        Ok(slf.clone())
+    }
+
+    /// Settles the block's permit by how the block ended.
+    #[pyo3(signature = (exc_type=None, exc=None, tb=None))]
+    fn __exit__(
+        slf: &Bound<'_, Self>,
+        exc_type: Option<&Bound<'_, PyAny>>,
+        exc: Option<&Bound<'_, PyAny>>,
+        tb: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let _ = tb;
+        let py = slf.py();
+        let me = slf.get();
+        let needs_owner = me
+            .blocks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .needs_owner();
+        let owner = if needs_owner {
+            Some(crate::blocks::current(py)?)
+        } else {
+            None
+        };
+        let exc = match (exc_type, exc) {
+            (_, Some(e)) if !e.is_none() => Some(e.clone()),
+            (Some(t), _) if !t.is_none() => Some(t.call0()?),
+            _ => None,
+        };
+        let found = me
+            .blocks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take(owner.as_ref());
+        let settled = match found {
+            Exit::Own(b) => return me.finish(py, b.permit, b.started, exc.as_ref()),
+            Exit::Elsewhere(b) => {
+                me.finish(py, b.permit, b.started, exc.as_ref())?;
+                "settled the oldest open block's permit in its place"
+            }
+            Exit::None => "found no open block to settle",
+        };
+        Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+            "{}: a `with`/`async with` block was exited in another thread or asyncio task \
+             than the one that entered it; fusewire {settled}. Enter and exit a block in \
+             one thread or task, or take `permit = breaker.acquire()` and settle the \
+             permit where the call ends.",
+            slf.repr()?
+        )))
     }
 
     /// Breaks a cycle through the listeners (the only references that can
@@ -560,8 +635,8 @@ impl Breaker {
     }
 
     #[getter]
-    fn name(&self) -> Option<&str> {
-        self.name.as_deref()
+    fn name(&self, py: Python<'_>) -> Option<Py<PyString>> {
+        self.name.as_ref().map(|n| n.clone_ref(py))
     }
 
     /// The state as of now (time-driven transitions applied).

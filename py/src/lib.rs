@@ -7,6 +7,7 @@
 //! while Python code runs, so a user's function never runs under a lock.
 
 mod backoff;
+mod blocks;
 mod breaker;
 mod bucket;
 mod bulkhead;

@@ -6,9 +6,8 @@ import functools
 import inspect
 import weakref
 from collections.abc import Awaitable
-from contextvars import ContextVar
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable, NoReturn, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Callable, TypeVar, cast
 
 from . import _native
 from ._errors import CircuitOpenError
@@ -19,13 +18,6 @@ __all__ = ["CircuitBreaker", "breakers", "get_breaker"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-# The permits of the `with` blocks open in this thread / task, innermost
-# last: one variable for every breaker (a variable per breaker would stay
-# in each context it was set in after the breaker is gone).
-_blocks: ContextVar[tuple[tuple[_native.Breaker, _native.Permit], ...]] = ContextVar(
-    "fusewire_blocks", default=()
-)
 
 
 class CircuitBreaker(ByConfig, _native.Breaker):
@@ -100,72 +92,10 @@ class CircuitBreaker(ByConfig, _native.Breaker):
         """The state now (a breaker whose open time has passed reads half-open)."""
         return State(self._state)
 
-    # Context managers: each `with` pushes (breaker, permit) on one stack in
-    # a context variable, so threads and asyncio tasks sharing a breaker
-    # keep theirs apart; the breaker also lists the permits of its open
-    # blocks, so a block that ends in another thread or task still settles
-    # one (see `_exited_elsewhere`).
-    def __enter__(self) -> CircuitBreaker:
-        permit = self.acquire()
-        try:
-            self.__dict__["_open_blocks"].append(permit)
-        except KeyError:
-            self.__dict__["_open_blocks"] = [permit]
-        _blocks.set((*_blocks.get(), (self, permit)))
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        stack = _blocks.get()
-        i = len(stack) - 1
-        while i >= 0 and stack[i][0] is not self:
-            i -= 1
-        if i < 0:
-            self._exited_elsewhere(exc_type, exc, tb)
-        permit = stack[i][1]
-        _blocks.set(stack[:i] + stack[i + 1 :])
-        try:
-            self.__dict__["_open_blocks"].remove(permit)
-        except ValueError:  # settled by a block that ended elsewhere
-            return
-        permit.__exit__(exc_type, exc, tb)
-
-    def _exited_elsewhere(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> NoReturn:
-        """A block left in another thread or task than the one that entered
-        it (an async generator closed by the event loop's finalizer, a
-        context manager handed to a worker). Its permit sits in the entering
-        context; settle the oldest open block's permit with this block's
-        ending, so every entered block settles exactly one permit (a half-
-        open probe is not lost), then say what happened."""
-        blocks = self.__dict__.get("_open_blocks", [])
-        settled = False
-        while blocks:
-            permit = blocks.pop(0)
-            if not permit.used:
-                permit.__exit__(exc_type, exc, tb)
-                settled = True
-                break
-        what = (
-            "settled the oldest open block's permit in its place"
-            if settled
-            else "found no open block to settle"
-        )
-        raise RuntimeError(
-            f"{self!r}: a `with`/`async with` block was exited in another thread or "
-            f"asyncio task than the one that entered it; fusewire {what}. Enter and "
-            "exit a block in one thread or task, or take `permit = breaker.acquire()` "
-            "and settle the permit where the call ends."
-        )
-
+    # `with breaker:` is native (`_native.Breaker.__enter__/__exit__`): the
+    # permit of each block is kept on the breaker with its owner, the asyncio
+    # task or else the thread, so tasks and threads sharing a breaker keep
+    # theirs apart.
     async def __aenter__(self) -> CircuitBreaker:
         return self.__enter__()
 

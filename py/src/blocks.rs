@@ -1,0 +1,125 @@
+//! `with breaker:` / `async with breaker:` blocks: which permit a block's
+//! exit settles.
+//!
+//! A breaker is shared, so its blocks' permits are kept on the breaker,
+//! each with its owner: the asyncio task running it, or else the thread.
+//! An exit settles the newest block of its own owner. One that finds none
+//! (the block was entered in another thread or task: an async generator
+//! closed by the event loop's finalizer, a context manager handed to a
+//! worker) settles the oldest open block in its place, so every entered
+//! block settles exactly one permit and no half-open probe is lost, and
+//! then raises a `RuntimeError` saying what happened.
+
+use fusewire::Permit;
+use pyo3::gc::PyVisit;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::PyTraverseError;
+
+/// Who entered a block.
+pub enum Owner {
+    /// Outside a running event loop: the thread (the address of a
+    /// thread-local, unique among live threads).
+    Thread(usize),
+    /// The asyncio task running it.
+    Task(Py<PyAny>),
+}
+
+impl Owner {
+    fn is(&self, other: &Owner) -> bool {
+        match (self, other) {
+            (Owner::Thread(a), Owner::Thread(b)) => a == b,
+            (Owner::Task(a), Owner::Task(b)) => a.is(b),
+            _ => false,
+        }
+    }
+}
+
+thread_local! {
+    static THREAD_KEY: u8 = const { 0 };
+}
+
+static GET_RUNNING_LOOP: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static CURRENT_TASK: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+fn this_thread() -> Owner {
+    Owner::Thread(THREAD_KEY.with(|k| std::ptr::from_ref(k) as usize))
+}
+
+/// The owner of a block entered now.
+pub fn current(py: Python<'_>) -> PyResult<Owner> {
+    let running = GET_RUNNING_LOOP
+        .import(py, "asyncio", "_get_running_loop")?
+        .call0()?;
+    if !running.is_none() {
+        let task = CURRENT_TASK
+            .import(py, "asyncio", "current_task")?
+            .call1((running,))?;
+        if !task.is_none() {
+            return Ok(Owner::Task(task.unbind()));
+        }
+    }
+    Ok(this_thread())
+}
+
+/// One open block.
+pub struct Block {
+    pub owner: Owner,
+    pub permit: Permit,
+    pub started: u64,
+}
+
+/// The open blocks of one breaker, oldest first, and how many of them a
+/// task owns (none: an exit is its thread's, no event loop lookup needed).
+#[derive(Default)]
+pub struct Blocks {
+    open: Vec<Block>,
+    tasks: usize,
+}
+
+/// What an exit found.
+pub enum Exit {
+    /// Its own block.
+    Own(Block),
+    /// Another owner's oldest block, settled in its place.
+    Elsewhere(Block),
+    /// No open block at all.
+    None,
+}
+
+impl Blocks {
+    pub fn push(&mut self, block: Block) {
+        self.tasks += usize::from(matches!(block.owner, Owner::Task(_)));
+        self.open.push(block);
+    }
+
+    /// Whether an exit's owner must be looked up (a task owns a block);
+    /// else it is the thread's.
+    pub fn needs_owner(&self) -> bool {
+        self.tasks > 0
+    }
+
+    /// The block an exit by `owner` (`None`: this thread) settles.
+    pub fn take(&mut self, owner: Option<&Owner>) -> Exit {
+        let thread = this_thread();
+        let owner = owner.unwrap_or(&thread);
+        let found = match self.open.iter().rposition(|b| b.owner.is(owner)) {
+            Some(i) => Exit::Own(self.open.remove(i)),
+            None if self.open.is_empty() => return Exit::None,
+            None => Exit::Elsewhere(self.open.remove(0)),
+        };
+        if let Exit::Own(b) | Exit::Elsewhere(b) = &found {
+            self.tasks -= usize::from(matches!(b.owner, Owner::Task(_)));
+        }
+        found
+    }
+
+    pub fn traverse(&self, visit: &PyVisit<'_>) -> Result<(), PyTraverseError> {
+        for b in &self.open {
+            if let Owner::Task(t) = &b.owner {
+                visit.call(t)?;
+            }
+        }
+        Ok(())
+    }
+}
