@@ -3,6 +3,7 @@
 use crate::backoff::Backoff;
 use crate::error::{ConfigError, ConfigResult, Field, Problem};
 use crate::ratio::Ratio;
+use crate::unit::TickUnit;
 
 /// How a rate is compared with its threshold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +53,16 @@ pub enum DwellExpiry {
 
 /// A breaker's configuration. All durations are in the host's ticks.
 ///
-/// Start from [`BreakerConfig::DEFAULT`] (or `Default`) and override fields.
+/// Start from [`BreakerConfig::new`] with the unit of the ticks you will
+/// pass as `now` (or [`Clock::breaker_config`](crate::Clock::breaker_config),
+/// which knows it), and override fields. There is no unitless default: an
+/// open duration of "1000" would be a second in milliseconds and a
+/// microsecond in nanoseconds.
+///
+/// ```compile_fail
+/// // No unitless default: say what a tick is.
+/// let config = fusewire::BreakerConfig::default();
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[repr(C)]
 pub struct BreakerConfig {
@@ -105,8 +115,32 @@ pub struct BreakerConfig {
 }
 
 impl BreakerConfig {
-    /// The defaults: 50% failure rate over at least 10 calls, open 1000
-    /// ticks, one half-open probe that may take one open duration.
+    /// The defaults for ticks of `unit`: trip at a 50 % failure rate over
+    /// at least 10 calls, stay open one second, then one half-open probe
+    /// that may take one open duration.
+    ///
+    /// ```
+    /// use fusewire::{BreakerConfig, TickUnit};
+    /// let server = BreakerConfig::new(TickUnit::NANOS);
+    /// assert_eq!(server.open_backoff.raw(0), 1_000_000_000);
+    /// let firmware = BreakerConfig::new(TickUnit::MILLIS);
+    /// assert_eq!(firmware.open_backoff.raw(0), 1000);
+    /// ```
+    pub const fn new(unit: TickUnit) -> Self {
+        let open = match Backoff::constant(unit.ticks(core::time::Duration::from_secs(1))) {
+            Ok(b) => b,
+            // Unreachable: a constant backoff accepts every delay.
+            Err(_) => Self::DEFAULT.open_backoff,
+        };
+        Self {
+            open_backoff: open,
+            ..Self::DEFAULT
+        }
+    }
+
+    /// The millisecond defaults, kept while the doors move to
+    /// [`BreakerConfig::new`]; to be removed.
+    #[doc(hidden)]
     pub const DEFAULT: Self = Self {
         failure_rate: Some(Ratio::percent(50)),
         slow_call_rate: None,
@@ -197,12 +231,6 @@ impl BreakerConfig {
             reset_window_on_close: self.reset_window_on_close,
             manual: self.manual,
         })
-    }
-}
-
-impl Default for BreakerConfig {
-    fn default() -> Self {
-        Self::DEFAULT
     }
 }
 
