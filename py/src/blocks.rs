@@ -1,7 +1,7 @@
-//! `with breaker:` / `async with breaker:` blocks: which permit a block's
-//! exit settles.
+//! `with breaker:` / `with bulkhead:` blocks (and `async with`): which
+//! permit or slot a block's exit settles.
 //!
-//! A breaker is shared, so its blocks' permits are kept on the breaker,
+//! A policy is shared, so its blocks' permits are kept on the policy,
 //! each with its owner: the asyncio task running it, or else the thread.
 //! An exit settles the newest block of its own owner. One that finds none
 //! (the block was entered in another thread or task: an async generator
@@ -10,7 +10,6 @@
 //! block settles exactly one permit and no half-open probe is lost, and
 //! then raises a `RuntimeError` saying what happened.
 
-use fusewire::Permit;
 use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -62,33 +61,57 @@ pub fn current(py: Python<'_>) -> PyResult<Owner> {
     Ok(this_thread())
 }
 
-/// One open block.
-pub struct Block {
+/// One open block: what its exit hands back (a breaker permit, a slot).
+pub struct Block<T> {
     pub owner: Owner,
-    pub permit: Permit,
+    pub held: T,
     pub started: u64,
 }
 
-/// The open blocks of one breaker, oldest first, and how many of them a
+/// The open blocks of one policy, oldest first, and how many of them a
 /// task owns (none: an exit is its thread's, no event loop lookup needed).
-#[derive(Default)]
-pub struct Blocks {
-    open: Vec<Block>,
+pub struct Blocks<T> {
+    open: Vec<Block<T>>,
     tasks: usize,
 }
 
+impl<T> Default for Blocks<T> {
+    fn default() -> Self {
+        Self {
+            open: Vec::new(),
+            tasks: 0,
+        }
+    }
+}
+
 /// What an exit found.
-pub enum Exit {
+pub enum Exit<T> {
     /// Its own block.
-    Own(Block),
+    Own(Block<T>),
     /// Another owner's oldest block, settled in its place.
-    Elsewhere(Block),
+    Elsewhere(Block<T>),
     /// No open block at all.
     None,
 }
 
-impl Blocks {
-    pub fn push(&mut self, block: Block) {
+/// The `RuntimeError` of a block exited in another thread or task.
+pub fn exited_elsewhere(what: &Bound<'_, PyAny>, settled: bool) -> PyResult<PyErr> {
+    let settled = if settled {
+        "settled the oldest open block in its place"
+    } else {
+        "found no open block to settle"
+    };
+    Ok(pyo3::exceptions::PyRuntimeError::new_err(format!(
+        "{}: a `with`/`async with` block was exited in another thread or asyncio task \
+         than the one that entered it; fusewire {settled}. Enter and exit a block in \
+         one thread or task, or take a permit or slot with `acquire()` and hand it \
+         back where the call ends.",
+        what.repr()?
+    )))
+}
+
+impl<T> Blocks<T> {
+    pub fn push(&mut self, block: Block<T>) {
         self.tasks += usize::from(matches!(block.owner, Owner::Task(_)));
         self.open.push(block);
     }
@@ -100,7 +123,7 @@ impl Blocks {
     }
 
     /// The block an exit by `owner` (`None`: this thread) settles.
-    pub fn take(&mut self, owner: Option<&Owner>) -> Exit {
+    pub fn take(&mut self, owner: Option<&Owner>) -> Exit<T> {
         let thread = this_thread();
         let owner = owner.unwrap_or(&thread);
         let found = match self.open.iter().rposition(|b| b.owner.is(owner)) {

@@ -96,7 +96,7 @@ pub struct Breaker {
     /// looks like the clock going backwards.
     latest: AtomicU64,
     /// The permits of open `with` blocks (see [`crate::blocks`]).
-    blocks: Mutex<Blocks>,
+    blocks: Mutex<Blocks<Permit>>,
 }
 
 impl Breaker {
@@ -505,7 +505,7 @@ impl Breaker {
             .unwrap_or_else(|e| e.into_inner())
             .push(Block {
                 owner,
-                permit,
+                held: permit,
                 started,
             });
         Ok(slf.clone())
@@ -542,21 +542,14 @@ impl Breaker {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .take(owner.as_ref());
-        let settled = match found {
-            Exit::Own(b) => return me.finish(py, b.permit, b.started, exc.as_ref()),
+        match found {
+            Exit::Own(b) => me.finish(py, b.held, b.started, exc.as_ref()),
             Exit::Elsewhere(b) => {
-                me.finish(py, b.permit, b.started, exc.as_ref())?;
-                "settled the oldest open block's permit in its place"
+                me.finish(py, b.held, b.started, exc.as_ref())?;
+                Err(crate::blocks::exited_elsewhere(slf.as_any(), true)?)
             }
-            Exit::None => "found no open block to settle",
-        };
-        Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
-            "{}: a `with`/`async with` block was exited in another thread or asyncio task \
-             than the one that entered it; fusewire {settled}. Enter and exit a block in \
-             one thread or task, or take `permit = breaker.acquire()` and settle the \
-             permit where the call ends.",
-            slf.repr()?
-        )))
+            Exit::None => Err(crate::blocks::exited_elsewhere(slf.as_any(), false)?),
+        }
     }
 
     /// Breaks a cycle through the listeners (the only references that can

@@ -130,3 +130,38 @@ pub fn seconds(ticks: u64) -> f64 {
         ticks as f64 / 1e9
     }
 }
+
+/// The core's tick widener: a wrapping 32-bit tick (a device's
+/// millisecond counter read over a wire) in, a `u64` that never goes back
+/// out. Public API: `fusewire.TickWidener`.
+#[pyclass(module = "fusewire._native", frozen)]
+pub struct TickWidener {
+    inner: std::sync::Mutex<fusewire::TickWidener>,
+}
+
+#[pymethods]
+impl TickWidener {
+    #[new]
+    fn new() -> Self {
+        Self {
+            inner: std::sync::Mutex::new(fusewire::TickWidener::new()),
+        }
+    }
+
+    /// The widened time of the raw tick `raw` (0 to 2**32 - 1): never
+    /// less than the previous answer; call it at least once per half wrap.
+    fn widen(&self, raw: crate::int::Int<u32>) -> PyResult<u64> {
+        let raw = raw.get("raw")?;
+        Ok(self
+            .inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .widen(raw))
+    }
+
+    /// The newest widened time, or `None` before the first tick.
+    #[getter]
+    fn last(&self) -> Option<u64> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).last()
+    }
+}

@@ -31,11 +31,13 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<breaker::CallPermit>()?;
     m.add_class::<bucket::TokenBucket>()?;
     m.add_class::<bulkhead::Bulkhead>()?;
+    m.add_class::<bulkhead::HeldSlot>()?;
     m.add_class::<retry::RetryBudget>()?;
     m.add_class::<retry::Retrying>()?;
     m.add_class::<retry::RetryRun>()?;
     m.add_class::<retry::RetryState>()?;
     m.add_class::<guarded::Guarded>()?;
+    m.add_class::<clock::TickWidener>()?;
     m.add_function(wrap_pyfunction!(clock::monotonic_ns, m)?)?;
     Ok(())
 }

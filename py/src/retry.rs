@@ -124,9 +124,10 @@ struct Config {
     /// `retry_on_result`, `give_up`, `before`, `after`: run by the Python
     /// loop (`fusewire._retry`), which the package uses when one is set.
     hooks: Option<[Option<Py<PyAny>>; 4]>,
-    /// Each operation's jitter seed comes from here, so concurrent
-    /// operations under one policy do not share a jitter sequence.
+    /// With `seed=` given, each operation's jitter seed comes from this
+    /// sequence (reproducible); without, from `os.urandom`.
     seeds: AtomicU64,
+    seeded: bool,
 }
 
 /// One operation's progress: the core `Retry`, started lazily at the first
@@ -144,24 +145,32 @@ fn reason_name(r: GiveUpReason) -> &'static str {
     match r {
         GiveUpReason::MaxAttempts => "max_attempts",
         GiveUpReason::Deadline => "deadline",
+        GiveUpReason::WaitTooLong => "wait_too_long",
+        GiveUpReason::Budget => "budget",
     }
 }
 
+static URANDOM: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
 impl Config {
-    /// A fresh core `Retry` for one operation. Its jitter seed is `seed`, or
-    /// else the next of the policy's seeds, so concurrent operations under
-    /// one policy do not share a jitter sequence.
-    fn operation(&self, seed: Option<u64>) -> Retry {
-        let seed =
-            seed.unwrap_or_else(|| Rng::new(self.seeds.fetch_add(1, Ordering::Relaxed)).next_u64());
-        let policy = RetryPolicy::new(
-            self.policy.backoff(),
-            self.policy.max_attempts().get(),
-            self.policy.max_elapsed(),
-            seed,
-        )
-        .unwrap_or(self.policy);
-        Retry::new(policy)
+    /// A fresh core `Retry` for one operation. Its jitter seed is `seed`;
+    /// else, when the policy was given a `seed=`, the next of a sequence
+    /// drawn from it (reproducible); else 8 bytes of `os.urandom`, so no
+    /// two operations, processes or hosts jitter in step. Drawn when the
+    /// first attempt fails: a call that succeeds at once draws nothing.
+    fn operation(&self, py: Python<'_>, seed: Option<u64>) -> PyResult<Retry> {
+        let seed = match (seed, self.seeded) {
+            (Some(s), _) => s,
+            (None, true) => Rng::new(self.seeds.fetch_add(1, Ordering::Relaxed)).next_u64(),
+            (None, false) => {
+                let bytes: [u8; 8] = URANDOM
+                    .import(py, "os", "urandom")?
+                    .call1((8,))?
+                    .extract()?;
+                u64::from_le_bytes(bytes)
+            }
+        };
+        Ok(Retry::new(self.policy.with_seed(seed)))
     }
 }
 
@@ -196,15 +205,13 @@ impl Progress {
         if !is_exception(&exc) || !(matched || cfg.retry_on.matches(&exc)) {
             return Err(err);
         }
-        if let Some(b) = &cfg.budget {
-            b.bind(py).get().lock().record_failure();
-        }
         let now = cfg.clock.now(py)?;
         let hint = if cfg.honor_retry_after {
             exc.getattr(pyo3::intern!(py, "retry_after"))
                 .ok()
                 .and_then(|v| v.extract::<f64>().ok())
-                .filter(|s| s.is_finite() && *s > 0.0)
+                // `inf` (a forced-open breaker) is the longest wait there is.
+                .filter(|s| *s > 0.0)
                 .map(seconds_to_ticks_lossy)
         } else {
             None
@@ -214,26 +221,23 @@ impl Progress {
         } else {
             now
         };
-        let retry = self.retry.get_or_insert_with(|| {
-            let mut r = cfg.operation(None);
+        if self.retry.is_none() {
+            let mut r = cfg.operation(py, None)?;
             r.start(started);
-            r
-        });
-        let decision = retry.next(now, hint);
+            self.retry = Some(r);
+        }
+        let Some(retry) = self.retry.as_mut() else {
+            unreachable!("set just above")
+        };
+        // One core decision: budget (failure counted, retry allowed),
+        // attempts, deadline and an advertised wait too long to sleep.
+        let decision = match &cfg.budget {
+            Some(b) => retry.next_with_budget(now, hint, &mut *b.bind(py).get().lock()),
+            None => retry.next(now, hint),
+        };
         self.attempts = retry.attempts();
         let reason = match decision {
-            Decision::RetryAfter(ticks) => {
-                let allowed = match &cfg.budget {
-                    Some(b) => b.bind(py).get().lock().try_retry().is_ok(),
-                    None => true,
-                };
-                if allowed {
-                    return Ok(ticks);
-                }
-                // The core already counted this attempt as scheduled.
-                self.attempts = self.attempts.saturating_sub(1);
-                "budget"
-            }
+            Decision::RetryAfter(ticks) => return Ok(ticks),
             Decision::GiveUp(r) => reason_name(r),
         };
         if cfg.reraise {
@@ -374,14 +378,8 @@ impl Retrying {
             Some(s) => Some(positive_duration("max_elapsed", s)?),
             None => None,
         };
-        let seed = match seed {
-            Some(s) => s,
-            None => {
-                // Different processes must not jitter in step.
-                let t = crate::clock::monotonic_ns();
-                Rng::new(t ^ u64::from(std::process::id()).rotate_left(32)).next_u64()
-            }
-        };
+        let seeded = seed.is_some();
+        let seed = seed.unwrap_or(0);
         let policy = RetryPolicy::new(backoff, max_attempts, max_elapsed, seed)
             .map_err(|e| from_core(e, &|f| f.to_owned()))?;
         let retry_on = match retry_on {
@@ -432,6 +430,7 @@ impl Retrying {
                     Some([retry_on_result, give_up, before, after])
                 },
                 seeds: AtomicU64::new(seed),
+                seeded,
             }),
         })
     }
@@ -484,7 +483,7 @@ impl Retrying {
             None => None,
         };
         Ok(RetryState {
-            retry: slf.get().config.operation(seed),
+            retry: slf.get().config.operation(slf.py(), seed)?,
             policy: slf.clone().unbind(),
             reason: None,
         })
@@ -576,8 +575,10 @@ impl RetryRun {
 }
 
 /// One operation's retry decisions, the core's `Retry` on the policy's
-/// clock. Public API: `fusewire.RetryState`, from `Retrying.state()`. It
-/// only decides: no exception matching, budget, hooks or sleeping.
+/// clock and budget. Public API: `fusewire.RetryState`, from
+/// `Retrying.state()`. It only decides: no exception matching, hooks or
+/// sleeping; with a budget, each `next()` records the failure in it and asks
+/// it before scheduling (the host records successes).
 #[pyclass(module = "fusewire._native")]
 pub struct RetryState {
     /// The policy whose clock it reads (held as a Python reference so the
@@ -604,16 +605,28 @@ impl RetryState {
 
     /// After a failed attempt: the seconds to wait before the next one, or
     /// `None` to give up (`reason` says why). `retry_after` is the server's
-    /// hint in seconds: it lengthens the wait, never shortens it. Before
-    /// `start()`, the operation starts now.
+    /// hint in seconds: it lengthens the wait, never shortens it, and one
+    /// longer than the retry may wait (past the backoff's cap or the
+    /// deadline; `inf`) gives up with `"wait_too_long"`. With the policy's
+    /// `budget`, the failure is recorded and the budget asked (`"budget"`).
+    /// Before `start()`, the operation starts now.
     #[pyo3(signature = (retry_after=None))]
     fn next(&mut self, py: Python<'_>, retry_after: Option<f64>) -> PyResult<Option<f64>> {
         let hint = match retry_after {
             Some(s) => Some(crate::clock::duration("retry_after", s)?),
             None => None,
         };
-        let now = self.policy.get().config.clock.now(py)?;
-        match self.retry.next(now, hint) {
+        let cfg = &self.policy.get().config;
+        let now = cfg.clock.now(py)?;
+        // With a budget: the core's one decision (records the failure, asks
+        // the budget before scheduling).
+        let decision = match &cfg.budget {
+            Some(b) => self
+                .retry
+                .next_with_budget(now, hint, &mut *b.bind(py).get().lock()),
+            None => self.retry.next(now, hint),
+        };
+        match decision {
             Decision::RetryAfter(ticks) => {
                 self.reason = None;
                 Ok(Some(seconds(ticks)))
@@ -631,8 +644,8 @@ impl RetryState {
         self.retry.attempts()
     }
 
-    /// Why the last `next()` gave up: `"max_attempts"` or `"deadline"`;
-    /// `None` when it did not.
+    /// Why the last `next()` gave up: `"max_attempts"`, `"deadline"`,
+    /// `"wait_too_long"` or `"budget"`; `None` when it did not.
     #[getter]
     fn reason(&self) -> Option<&'static str> {
         self.reason.map(reason_name)

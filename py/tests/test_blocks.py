@@ -38,7 +38,7 @@ def test_a_block_exited_in_another_thread_heals_and_says_so(clock: FakeClock) ->
     t.join()
     assert len(errors) == 1 and isinstance(errors[0], RuntimeError)
     assert "another thread or asyncio task" in str(errors[0])
-    assert "settled the oldest open block's permit" in str(errors[0])
+    assert "settled the oldest open block in its place" in str(errors[0])
     assert b.state is State.CLOSED  # the probe's success was counted
     assert b.snapshot()["probes_in_flight"] == 0
 

@@ -21,7 +21,7 @@ from ._errors import (
     RetryError,
 )
 from ._limits import Bulkhead, KeyedTokenBucket, TokenBucket
-from ._native import Backoff, Permit, RetryBudget, RetryState, __version__
+from ._native import Backoff, Permit, RetryBudget, RetryState, Slot, TickWidener, __version__
 from ._retry import Attempt, Retrying, retry
 from ._types import State, StateChange
 
@@ -42,8 +42,10 @@ __all__ = [
     "RetryError",
     "RetryState",
     "Retrying",
+    "Slot",
     "State",
     "StateChange",
+    "TickWidener",
     "TokenBucket",
     "__version__",
     "breakers",

@@ -107,7 +107,8 @@ class ResultRejected(FusewireError):
 class RetryError(FusewireError):
     """Retrying gave up after ``attempts`` attempts.
 
-    ``reason`` is ``"max_attempts"``, ``"deadline"`` or ``"budget"``; the
+    ``reason`` is ``"max_attempts"``, ``"deadline"``, ``"wait_too_long"`` (an
+    advertised ``retry_after`` longer than the retry may wait) or ``"budget"``; the
     last attempt's exception is ``__cause__`` (also ``last_exception``).
     """
 

@@ -9,7 +9,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Hashable
 from types import TracebackType
-from typing import Callable, TypeVar
+from typing import Callable, Literal, TypeVar
 
 from . import _native
 from ._errors import ConfigError, RateLimited
@@ -18,6 +18,7 @@ from ._wrap import ByConfig, decorate
 
 __all__ = ["Bulkhead", "KeyedTokenBucket", "TokenBucket"]
 
+_Priority = Literal["critical", "normal", "sheddable"]
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -95,38 +96,44 @@ class TokenBucket(ByConfig, _native.TokenBucket):
         return None
 
 
-class _Slot:
+class _SlotBlock:
     """``with bulkhead.slot("critical"):`` — one slot of a priority."""
 
-    __slots__ = ("_bulkhead", "_priority")
+    __slots__ = ("_bulkhead", "_held", "_priority")
 
-    def __init__(self, bulkhead: Bulkhead, priority: str) -> None:
+    def __init__(self, bulkhead: Bulkhead, priority: _Priority) -> None:
         self._bulkhead = bulkhead
-        self._priority = priority
+        self._priority: _Priority = priority
+        self._held: _native.Slot | None = None
 
-    def __enter__(self) -> None:
-        self._bulkhead.acquire(self._priority)
+    def __enter__(self) -> _native.Slot:
+        self._held = self._bulkhead.acquire(self._priority)
+        return self._held
 
     def __exit__(self, *exc: object) -> None:
-        self._bulkhead.release(self._priority)
+        held, self._held = self._held, None
+        if held is not None:
+            self._bulkhead.release(held)
 
-    async def __aenter__(self) -> None:
-        self._bulkhead.acquire(self._priority)
+    async def __aenter__(self) -> _native.Slot:
+        return self.__enter__()
 
     async def __aexit__(self, *exc: object) -> None:
-        self._bulkhead.release(self._priority)
+        self.__exit__()
 
 
 class Bulkhead(ByConfig, _native.Bulkhead):
     """At most ``max_concurrent`` calls at once, the last ``reserve_critical``
     slots kept for critical calls and ``reserve_normal`` more for normal ones.
 
-    A full bulkhead raises ``BulkheadFull`` at once (no queue).
+    A full bulkhead raises ``BulkheadFull`` at once (no queue). A slot never
+    handed back is freed after ``lease`` seconds (default 60), so a lost
+    release cannot shrink the bulkhead for good.
     """
 
-    def slot(self, priority: str = "normal") -> _Slot:
+    def slot(self, priority: _Priority = "normal") -> _SlotBlock:
         """A context manager (sync and async) holding one slot of ``priority``."""
-        return _Slot(self, priority)
+        return _SlotBlock(self, priority)
 
     def __call__(self, func: Callable[P, R]) -> Callable[P, R]:
         return decorate(self, func)
@@ -135,27 +142,15 @@ class Bulkhead(ByConfig, _native.Bulkhead):
         self, func: Callable[P, Awaitable[R]], /, *args: P.args, **kwargs: P.kwargs
     ) -> R:
         """Awaits ``func`` in a normal slot, or raises ``BulkheadFull``."""
-        self.acquire()
+        slot = self.acquire()
         try:
             return await func(*args, **kwargs)
         finally:
-            self.release()
+            self.release(slot)
 
-    def __enter__(self) -> Bulkhead:
-        self.acquire()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.release()
-
+    # `with bulkhead:` is native: each block's slot is kept with its owner.
     async def __aenter__(self) -> Bulkhead:
-        self.acquire()
-        return self
+        return self.__enter__()
 
     async def __aexit__(
         self,
@@ -163,7 +158,7 @@ class Bulkhead(ByConfig, _native.Bulkhead):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.release()
+        self.__exit__(exc_type, exc, tb)
 
 
 class KeyedTokenBucket:
