@@ -13,6 +13,7 @@
 use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
+use pyo3::types::PyDict;
 use pyo3::PyTraverseError;
 
 /// Who entered a block.
@@ -39,7 +40,33 @@ thread_local! {
 }
 
 static GET_RUNNING_LOOP: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-static CURRENT_TASK: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static CURRENT_TASK: PyOnceLock<TaskLookup> = PyOnceLock::new();
+
+/// How to find the running task fast: `_asyncio.current_task` (C, 3.12+),
+/// else the C module's `loop -> task` dict (3.9 to 3.11, where
+/// `asyncio.current_task` is a Python function costing a frame), else the
+/// public `asyncio.current_task`.
+enum TaskLookup {
+    Call(Py<PyAny>),
+    Dict(Py<PyDict>),
+}
+
+fn task_lookup(py: Python<'_>) -> PyResult<&TaskLookup> {
+    CURRENT_TASK.get_or_try_init(py, || {
+        if let Ok(m) = py.import("_asyncio") {
+            if let Ok(f) = m.getattr("current_task") {
+                return Ok(TaskLookup::Call(f.unbind()));
+            }
+            if let Ok(d) = m.getattr("_current_tasks") {
+                if let Ok(d) = d.cast_into::<PyDict>() {
+                    return Ok(TaskLookup::Dict(d.unbind()));
+                }
+            }
+        }
+        let f = py.import("asyncio")?.getattr("current_task")?;
+        Ok(TaskLookup::Call(f.unbind()))
+    })
+}
 
 fn this_thread() -> Owner {
     Owner::Thread(THREAD_KEY.with(|k| std::ptr::from_ref(k) as usize))
@@ -51,10 +78,11 @@ pub fn current(py: Python<'_>) -> PyResult<Owner> {
         .import(py, "asyncio", "_get_running_loop")?
         .call0()?;
     if !running.is_none() {
-        let task = CURRENT_TASK
-            .import(py, "asyncio", "current_task")?
-            .call1((running,))?;
-        if !task.is_none() {
+        let task = match task_lookup(py)? {
+            TaskLookup::Call(f) => Some(f.bind(py).call1((running,))?),
+            TaskLookup::Dict(d) => d.bind(py).get_item(running)?,
+        };
+        if let Some(task) = task.filter(|t| !t.is_none()) {
             return Ok(Owner::Task(task.unbind()));
         }
     }
@@ -116,10 +144,11 @@ impl<T> Blocks<T> {
         self.open.push(block);
     }
 
-    /// Whether an exit's owner must be looked up (a task owns a block);
-    /// else it is the thread's.
-    pub fn needs_owner(&self) -> bool {
-        self.tasks > 0
+    /// An exit's block when no task owns an open block (the exit is then
+    /// its thread's, no event loop lookup needed); `None` when the owner
+    /// must be looked up first.
+    pub fn take_own(&mut self) -> Option<Exit<T>> {
+        (self.tasks == 0).then(|| self.take(None))
     }
 
     /// The block an exit by `owner` (`None`: this thread) settles.

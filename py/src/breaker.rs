@@ -171,16 +171,38 @@ impl Breaker {
                 self.emit(py, permit.transition.take(), now);
                 Ok(permit)
             }
-            Err(rejected) => {
-                self.emit(py, rejected.transition, now);
-                Err(circuit_open(
-                    py,
-                    self.name.as_ref(),
-                    seconds(rejected.retry_after),
-                    rejected.state,
-                ))
-            }
+            Err(rejected) => Err(self.refused(py, rejected, now)),
         }
+    }
+
+    /// `acquire_at` for a permit that leaves Rust: `(probe, raw)`, its
+    /// ticket issued under the same lock.
+    fn acquire_raw_at(&self, py: Python<'_>, now: u64) -> PyResult<(bool, u64)> {
+        let result = {
+            let mut core = self.lock();
+            core.try_acquire(now).map(|mut p| {
+                let moved = p.transition.take();
+                let probe = p.is_probe();
+                (moved, probe, core.permit_into_raw(p))
+            })
+        };
+        match result {
+            Ok((moved, probe, raw)) => {
+                self.emit(py, moved, now);
+                Ok((probe, raw))
+            }
+            Err(rejected) => Err(self.refused(py, rejected, now)),
+        }
+    }
+
+    fn refused(&self, py: Python<'_>, rejected: fusewire::Rejected, now: u64) -> PyErr {
+        self.emit(py, rejected.transition, now);
+        circuit_open(
+            py,
+            self.name.as_ref(),
+            seconds(rejected.retry_after),
+            rejected.state,
+        )
     }
 
     /// The end of a call started at `started`: now, or `started` and the
@@ -522,16 +544,6 @@ impl Breaker {
         let _ = tb;
         let py = slf.py();
         let me = slf.get();
-        let needs_owner = me
-            .blocks
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .needs_owner();
-        let owner = if needs_owner {
-            Some(crate::blocks::current(py)?)
-        } else {
-            None
-        };
         let exc = match (exc_type, exc) {
             (_, Some(e)) if !e.is_none() => Some(e.clone()),
             (Some(t), _) if !t.is_none() => Some(t.call0()?),
@@ -541,7 +553,18 @@ impl Breaker {
             .blocks
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .take(owner.as_ref());
+            .take_own();
+        let found = match found {
+            Some(found) => found,
+            // A task owns an open block: look the owner up, with no lock held.
+            None => {
+                let owner = crate::blocks::current(py)?;
+                me.blocks
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take(Some(&owner))
+            }
+        };
         match found {
             Exit::Own(b) => me.finish(py, b.held, b.started, exc.as_ref()),
             Exit::Elsewhere(b) => {
@@ -579,10 +602,8 @@ impl Breaker {
         let py = slf.py();
         let me = slf.get();
         let started = me.now(py)?;
-        let permit = me.acquire_at(py, started)?;
-        let probe = permit.is_probe();
-        // The ticket that lets the core refuse a second settle of this permit.
-        let raw = me.lock().permit_into_raw(permit);
+        // With the ticket that lets the core refuse a second settle of it.
+        let (probe, raw) = me.acquire_raw_at(py, started)?;
         Ok(CallPermit {
             breaker: slf.clone().unbind(),
             probe,

@@ -233,21 +233,22 @@ impl Bulkhead {
         let _ = (exc_type, exc, tb);
         let py = slf.py();
         let me = slf.get();
-        let needs_owner = me
-            .blocks
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .needs_owner();
-        let owner = if needs_owner {
-            Some(crate::blocks::current(py)?)
-        } else {
-            None
-        };
         let found = me
             .blocks
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .take(owner.as_ref());
+            .take_own();
+        let found = match found {
+            Some(found) => found,
+            // A task owns an open block: look the owner up, with no lock held.
+            None => {
+                let owner = crate::blocks::current(py)?;
+                me.blocks
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take(Some(&owner))
+            }
+        };
         match found {
             Exit::Own(b) => me.release_impl(py, b.held),
             Exit::Elsewhere(b) => {
