@@ -256,6 +256,35 @@ impl Progress {
     }
 }
 
+/// `stop=`: a `fusewire.Stop` (`stop_after_attempt(n) | stop_after_delay(s)`)
+/// as `(max_attempts, max_elapsed)`; no attempt rule is no attempt limit.
+fn stop_rule(rule: &Bound<'_, PyAny>) -> PyResult<(u32, Option<f64>)> {
+    let py = rule.py();
+    let bad = || {
+        pyo3::exceptions::PyTypeError::new_err(
+            "stop: expected a stop rule: stop_after_attempt(n), stop_after_delay(seconds), \
+             or several joined with |",
+        )
+    };
+    let attempts = rule
+        .getattr(pyo3::intern!(py, "max_attempts"))
+        .map_err(|_| bad())?;
+    let elapsed = rule
+        .getattr(pyo3::intern!(py, "max_elapsed"))
+        .map_err(|_| bad())?;
+    let attempts = if attempts.is_none() {
+        u32::MAX
+    } else {
+        attempts.extract::<Int<u32>>()?.get("stop")?
+    };
+    let elapsed = if elapsed.is_none() {
+        None
+    } else {
+        Some(elapsed.extract::<f64>().map_err(|_| bad())?)
+    };
+    Ok((attempts, elapsed))
+}
+
 /// The native retry policy. Public API: `fusewire.Retrying` / `retry()`.
 #[pyclass(module = "fusewire._native", frozen, subclass)]
 pub struct Retrying {
@@ -319,8 +348,9 @@ impl Retrying {
     #[new]
     #[pyo3(signature = (
         *,
-        max_attempts=Int::of(3),
+        max_attempts=None,
         max_elapsed=None,
+        stop=None,
         backoff=None,
         retry_on=None,
         budget=None,
@@ -336,12 +366,13 @@ impl Retrying {
         before=None,
         after=None,
     ),
-    text_signature = "(*, max_attempts=3, max_elapsed=None, backoff=None, retry_on=None, budget=None, reraise=False, honor_retry_after=True, seed=None, clock=None, sleep=None, async_sleep=None, before_sleep=None, retry_on_result=None, give_up=None, before=None, after=None)")]
+    text_signature = "(*, max_attempts=3, max_elapsed=None, stop=None, backoff=None, retry_on=None, budget=None, reraise=False, honor_retry_after=True, seed=None, clock=None, sleep=None, async_sleep=None, before_sleep=None, retry_on_result=None, give_up=None, before=None, after=None)")]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
-        max_attempts: Int<u32>,
+        max_attempts: Option<Int<u32>>,
         max_elapsed: Option<f64>,
+        stop: Option<&Bound<'_, PyAny>>,
         backoff: Option<Backoff>,
         retry_on: Option<&Bound<'_, PyAny>>,
         budget: Option<Py<RetryBudget>>,
@@ -357,7 +388,19 @@ impl Retrying {
         before: Option<Py<PyAny>>,
         after: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
-        let max_attempts = max_attempts.get("max_attempts")?;
+        let (max_attempts, max_elapsed) = match stop {
+            None => (
+                max_attempts.map_or(Ok(3), |n| n.get("max_attempts"))?,
+                max_elapsed,
+            ),
+            Some(_) if max_attempts.is_some() || max_elapsed.is_some() => {
+                return Err(config_error(
+                    "stop",
+                    "give either stop= or max_attempts/max_elapsed, not both",
+                ))
+            }
+            Some(rule) => stop_rule(rule)?,
+        };
         let seed = match seed {
             Some(s) => Some(s.get("seed")?),
             None => None,

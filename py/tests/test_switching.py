@@ -235,3 +235,37 @@ def test_a_keyed_bucket_checks_its_config_once() -> None:
     with pytest.raises(ConfigError) as info:
         KeyedTokenBucket(-1)
     assert info.value.field == "rate"
+
+
+def test_stop_rules_combine_as_in_tenacity(clock: FakeClock) -> None:
+    from fusewire import stop_after_attempt, stop_after_delay
+
+    rule = stop_after_attempt(5) | stop_after_delay(2.5) | stop_after_attempt(3)
+    assert (rule.max_attempts, rule.max_elapsed) == (3, 2.5)
+    assert repr(rule) == "stop_after_attempt(3) | stop_after_delay(2.5)"
+    tries: list[int] = []
+
+    def down() -> None:
+        tries.append(1)
+        clock.advance(1.0)
+        raise OSError
+
+    p = Retrying(stop=rule, backoff=Backoff.constant(0.1), clock=clock, sleep=no_sleep)
+    with pytest.raises(RetryError) as info:
+        p.call(down)
+    assert info.value.reason == "max_attempts" and len(tries) == 3  # 3 attempts came first
+    tries.clear()
+    sooner = stop_after_attempt(5) | stop_after_delay(1.5)
+    with pytest.raises(RetryError) as info:
+        Retrying(stop=sooner, backoff=Backoff.constant(0.1), clock=clock, sleep=no_sleep).call(down)
+    assert info.value.reason == "deadline" and len(tries) == 2  # 1.5 s came first
+    only_delay = Retrying(stop=stop_after_delay(60.0), backoff=NO_WAIT, sleep=no_sleep)
+    assert only_delay.max_attempts == 2**32 - 1  # no attempt rule: no attempt limit
+    with pytest.raises(TypeError, match=r"\|"):
+        stop_after_attempt(1) & stop_after_delay(1.0)  # type: ignore[operator]
+    with pytest.raises(ConfigError) as conflict:
+        Retrying(stop=rule, max_attempts=4)
+    assert conflict.value.field == "stop"
+    with pytest.raises(TypeError, match="stop rule"):
+        Retrying(stop=5)  # type: ignore[arg-type]
+    assert pickle.loads(pickle.dumps(p)).max_attempts == 3

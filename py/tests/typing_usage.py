@@ -24,6 +24,8 @@ from fusewire import (
     breakers,
     get_breaker,
     retry,
+    stop_after_attempt,
+    stop_after_delay,
 )
 
 breaker = CircuitBreaker(
@@ -190,7 +192,10 @@ def switching() -> int:
     for attempt in Retrying(max_attempts=3, before=print, after=lambda n, e: None):
         with attempt:
             total += attempt.number
-    policy = Retrying(retry_on_result=lambda v: v is None, give_up=lambda err: err.attempts)
+    stop = stop_after_attempt(5) | stop_after_delay(10.0)
+    policy = Retrying(
+        stop=stop, retry_on_result=lambda v: v is None, give_up=lambda err: err.attempts
+    )
     total += policy.call(lambda: 1)
     per_user = KeyedTokenBucket(10, 1.0, max_keys=1000)
     if per_user.try_acquire("alice"):

@@ -22,7 +22,7 @@ from ._errors import (
 )
 from ._limits import Bulkhead, KeyedTokenBucket, TokenBucket
 from ._native import Backoff, Permit, RetryBudget, RetryState, Slot, TickWidener, __version__
-from ._retry import Attempt, Retrying, retry
+from ._retry import Attempt, Retrying, Stop, retry, stop_after_attempt, stop_after_delay
 from ._types import State, StateChange
 
 __all__ = [
@@ -45,10 +45,13 @@ __all__ = [
     "Slot",
     "State",
     "StateChange",
+    "Stop",
     "TickWidener",
     "TokenBucket",
     "__version__",
     "breakers",
     "get_breaker",
     "retry",
+    "stop_after_attempt",
+    "stop_after_delay",
 ]

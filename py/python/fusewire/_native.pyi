@@ -6,6 +6,7 @@ from typing import Any, Callable, Literal, TypeVar, final
 from typing_extensions import ParamSpec, Self, TypeAlias, disjoint_base
 
 from fusewire._errors import RetryError
+from fusewire._retry import Stop
 from fusewire._types import StateChange
 
 __version__: str
@@ -237,6 +238,7 @@ class Retrying:
         *,
         max_attempts: int = 3,
         max_elapsed: float | None = None,
+        stop: Stop | None = None,
         backoff: Backoff | None = None,
         retry_on: _ExceptionSpec | None = None,
         budget: RetryBudget | None = None,

@@ -13,10 +13,56 @@ from ._errors import ResultRejected, RetryError
 from ._types import ParamSpec
 from ._wrap import ByConfig, decorate
 
-__all__ = ["Attempt", "Retrying", "retry"]
+__all__ = ["Attempt", "Retrying", "Stop", "retry", "stop_after_attempt", "stop_after_delay"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+class Stop:
+    """When a retry stops: after ``max_attempts`` attempts and/or once
+    ``max_elapsed`` seconds have passed since the first one began, whichever
+    comes first. Build one with ``stop_after_attempt`` / ``stop_after_delay``
+    and join them with ``|`` (tenacity's spelling), then pass ``stop=``."""
+
+    __slots__ = ("max_attempts", "max_elapsed")
+
+    def __init__(self, max_attempts: int | None = None, max_elapsed: float | None = None) -> None:
+        self.max_attempts = max_attempts
+        self.max_elapsed = max_elapsed
+
+    def __or__(self, other: Stop) -> Stop:
+        if not isinstance(other, Stop):
+            return NotImplemented
+
+        attempts = [n for n in (self.max_attempts, other.max_attempts) if n is not None]
+        elapsed = [t for t in (self.max_elapsed, other.max_elapsed) if t is not None]
+        return Stop(min(attempts, default=None), min(elapsed, default=None))
+
+    def __and__(self, other: object) -> Stop:
+        raise TypeError("a retry stops at the first rule met: join stop rules with |, not &")
+
+    def __repr__(self) -> str:
+        parts = []
+        if self.max_attempts is not None:
+            parts.append(f"stop_after_attempt({self.max_attempts})")
+        if self.max_elapsed is not None:
+            parts.append(f"stop_after_delay({self.max_elapsed})")
+        return " | ".join(parts) or "Stop()"
+
+    def __reduce__(self) -> tuple[type[Stop], tuple[int | None, float | None]]:
+        return (Stop, (self.max_attempts, self.max_elapsed))
+
+
+def stop_after_attempt(n: int) -> Stop:
+    """Stop after ``n`` attempts (the first included): ``max_attempts=n``."""
+    return Stop(max_attempts=n)
+
+
+def stop_after_delay(seconds: float) -> Stop:
+    """Stop once ``seconds`` have passed since the first attempt began (no
+    attempt is started that the backoff would begin past it): ``max_elapsed``."""
+    return Stop(max_elapsed=seconds)
 
 
 class Attempt:
@@ -220,6 +266,7 @@ def retry(
     *,
     max_attempts: int = 3,
     max_elapsed: float | None = None,
+    stop: Stop | None = None,
     backoff: _native.Backoff | None = None,
     retry_on: Any = None,
     budget: _native.RetryBudget | None = None,
