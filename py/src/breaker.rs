@@ -81,7 +81,7 @@ static STATE_CHANGE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 /// The native circuit breaker. Public API: `fusewire.CircuitBreaker`.
 #[pyclass(module = "fusewire._native", frozen, subclass)]
 pub struct Breaker {
-    core: Mutex<Core>,
+    core: Mutex<Inner>,
     clock: Clock,
     exclude: Matcher,
     exclude_as_success: bool,
@@ -95,12 +95,31 @@ pub struct Breaker {
     /// The latest `now` handed to the core, so a reused start time never
     /// looks like the clock going backwards.
     latest: AtomicU64,
-    /// The permits of open `with` blocks (see [`crate::blocks`]).
-    blocks: Mutex<Blocks<Permit>>,
+}
+
+/// What the breaker's one lock guards: the core and the permits of open
+/// `with` blocks (see [`crate::blocks`]), so a block's enter and exit each
+/// take the lock once.
+struct Inner {
+    core: Core,
+    blocks: Blocks<Permit>,
+}
+
+impl std::ops::Deref for Inner {
+    type Target = Core;
+    fn deref(&self) -> &Core {
+        &self.core
+    }
+}
+
+impl std::ops::DerefMut for Inner {
+    fn deref_mut(&mut self) -> &mut Core {
+        &mut self.core
+    }
 }
 
 impl Breaker {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Core> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // Poisoning needs a panic while locked; the core never panics. Go on
         // with the data either way rather than panic across the boundary.
         self.core.lock().unwrap_or_else(|e| e.into_inner())
@@ -229,6 +248,20 @@ impl Breaker {
             Ending::Release => self.lock().release(permit, end),
         };
         self.emit(py, moved, end)
+    }
+
+    /// Records a `with` block's ending with the lock held.
+    fn settle_locked(
+        inner: &mut Inner,
+        block: Block<Permit>,
+        ending: &Ending,
+        end: u64,
+    ) -> Option<Transition> {
+        let end = end.max(block.started);
+        match ending {
+            Ending::Outcome(o) => inner.core.record(block.held, *o, end - block.started, end),
+            Ending::Release => inner.core.release(block.held, end),
+        }
     }
 
     /// Ends a call by how it ended (`exc` None: success), as the decorator,
@@ -486,8 +519,10 @@ impl Breaker {
         Ok(Self {
             timed,
             latest: AtomicU64::new(0),
-            blocks: Mutex::new(Blocks::default()),
-            core: Mutex::new(core),
+            core: Mutex::new(Inner {
+                core,
+                blocks: Blocks::default(),
+            }),
             clock: Clock::from_arg(clock)?,
             exclude: Matcher::new("exclude", exclude)?,
             exclude_as_success,
@@ -507,8 +542,8 @@ impl Breaker {
                 visit.call(l)?;
             }
         }
-        if let Ok(blocks) = self.blocks.try_lock() {
-            blocks.traverse(&visit)?;
+        if let Ok(inner) = self.core.try_lock() {
+            inner.blocks.traverse(&visit)?;
         }
         self.clock.traverse(&visit)?;
         self.exclude.traverse(&visit)
@@ -521,16 +556,25 @@ impl Breaker {
         let me = slf.get();
         let owner = crate::blocks::current(py)?;
         let started = me.now(py)?;
-        let permit = me.acquire_at(py, started)?;
-        me.blocks
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(Block {
-                owner,
-                held: permit,
-                started,
-            });
-        Ok(slf.clone())
+        let result = {
+            let mut inner = me.lock();
+            inner.core.try_acquire(started).map(|mut permit| {
+                let moved = permit.transition.take();
+                inner.blocks.push(Block {
+                    owner,
+                    held: permit,
+                    started,
+                });
+                moved
+            })
+        };
+        match result {
+            Ok(moved) => {
+                me.emit(py, moved, started);
+                Ok(slf.clone())
+            }
+            Err(rejected) => Err(me.refused(py, rejected, started)),
+        }
     }
 
     /// Settles the block's permit by how the block ended.
@@ -549,40 +593,53 @@ impl Breaker {
             (Some(t), _) if !t.is_none() => Some(t.call0()?),
             _ => None,
         };
-        let found = me
-            .blocks
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take_own();
-        let found = match found {
-            Some(found) => found,
+        // Everything that may run Python (exclude predicates, a clock)
+        // before the lock.
+        let ending = me.ending(exc.as_ref());
+        let (end, clock_err) = if matches!(ending, Ending::Outcome(Outcome::Success)) && !me.timed {
+            (me.latest.load(Ordering::Relaxed), None)
+        } else {
+            match me.now(py) {
+                Ok(t) => (t, None),
+                Err(e) => (me.latest.load(Ordering::Relaxed), Some(e)),
+            }
+        };
+        let settle = |inner: &mut Inner, found: Exit<Permit>| match found {
+            Exit::Own(b) => (true, Some(Self::settle_locked(inner, b, &ending, end))),
+            Exit::Elsewhere(b) => (false, Some(Self::settle_locked(inner, b, &ending, end))),
+            Exit::None => (false, None),
+        };
+        let done = {
+            let mut inner = me.lock();
+            inner
+                .blocks
+                .take_own()
+                .map(|found| settle(&mut inner, found))
+        };
+        let (own, moved) = match done {
+            Some(done) => done,
             // A task owns an open block: look the owner up, with no lock held.
             None => {
                 let owner = crate::blocks::current(py)?;
-                me.blocks
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .take(Some(&owner))
+                let mut inner = me.lock();
+                let found = inner.blocks.take(Some(&owner));
+                settle(&mut inner, found)
             }
         };
-        match found {
-            Exit::Own(b) => me.finish(py, b.held, b.started, exc.as_ref()),
-            Exit::Elsewhere(b) => {
-                me.finish(py, b.held, b.started, exc.as_ref())?;
-                Err(crate::blocks::exited_elsewhere(slf.as_any(), true)?)
-            }
-            Exit::None => Err(crate::blocks::exited_elsewhere(slf.as_any(), false)?),
+        if let Some(moved) = moved {
+            me.emit(py, moved, end);
         }
-    }
-
-    /// Breaks a cycle through the listeners (the only references that can
-    /// change after construction).
-    fn __clear__(&self) {
-        let dropped = match self.listeners.lock() {
-            Ok(mut l) => std::mem::take(&mut *l),
-            Err(e) => std::mem::take(&mut *e.into_inner()),
-        };
-        drop(dropped);
+        if let Some(e) = clock_err {
+            return Err(e);
+        }
+        if own {
+            Ok(())
+        } else {
+            Err(crate::blocks::exited_elsewhere(
+                slf.as_any(),
+                moved.is_some(),
+            )?)
+        }
     }
 
     /// Calls `func(*args, **kwargs)` through the breaker.
