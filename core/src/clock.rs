@@ -130,6 +130,7 @@ mod tests {
 
     /// Issue 21: the crate's own nanosecond clock with the defaults used
     /// to give a breaker that reopened after one microsecond.
+    #[cfg(feature = "std")]
     #[test]
     fn a_clock_builds_configs_in_its_own_ticks() {
         let nanos = MonotonicClock::new().breaker_config();

@@ -81,10 +81,30 @@ pub enum Field {
     MinCalls,
     /// `"rate_basis"`.
     RateBasis,
+    /// `"fault_rate"`.
+    FaultRate,
+    /// `"latency_rate"`.
+    LatencyRate,
+    /// `"latency_max"`.
+    LatencyMax,
+    /// `"substitute_rate"`.
+    SubstituteRate,
+    /// `"behavior_rate"`.
+    BehaviorRate,
+    /// `"interval"`.
+    Interval,
+    /// `"base_ejection_time"`.
+    BaseEjectionTime,
+    /// `"max_ejection_time"`.
+    MaxEjectionTime,
+    /// `"max_ejection_percent"`.
+    MaxEjectionPercent,
+    /// `"endpoints"`.
+    Endpoints,
 }
 
 impl Field {
-    const ALL: [Field; 24] = [
+    const ALL: [Field; 34] = [
         Field::FailureRate,
         Field::SlowCallRate,
         Field::SlowCallDuration,
@@ -109,6 +129,16 @@ impl Field {
         Field::Burst,
         Field::MinCalls,
         Field::RateBasis,
+        Field::FaultRate,
+        Field::LatencyRate,
+        Field::LatencyMax,
+        Field::SubstituteRate,
+        Field::BehaviorRate,
+        Field::Interval,
+        Field::BaseEjectionTime,
+        Field::MaxEjectionTime,
+        Field::MaxEjectionPercent,
+        Field::Endpoints,
     ];
 
     /// The field's name as spelled in the Rust config struct.
@@ -138,6 +168,16 @@ impl Field {
             Field::Burst => "burst",
             Field::MinCalls => "min_calls",
             Field::RateBasis => "rate_basis",
+            Field::FaultRate => "fault_rate",
+            Field::LatencyRate => "latency_rate",
+            Field::LatencyMax => "latency_max",
+            Field::SubstituteRate => "substitute_rate",
+            Field::BehaviorRate => "behavior_rate",
+            Field::Interval => "interval",
+            Field::BaseEjectionTime => "base_ejection_time",
+            Field::MaxEjectionTime => "max_ejection_time",
+            Field::MaxEjectionPercent => "max_ejection_percent",
+            Field::Endpoints => "endpoints",
         }
     }
 
