@@ -90,7 +90,9 @@ where
             h.await.unwrap();
         }
     });
-    start.elapsed().mul_f64(iters as f64 / (per * TASKS as u64) as f64)
+    start
+        .elapsed()
+        .mul_f64(iters as f64 / (per * TASKS as u64) as f64)
 }
 
 // ---- the layers under test, each admitting everything ----
@@ -114,7 +116,10 @@ fn fw_rate() -> fusewire_tower::RateLimitLayer {
         .unwrap()
 }
 fn fw_bulkhead() -> fusewire_tower::BulkheadLayer {
-    fusewire_tower::BulkheadLayer::builder().limit(1 << 20).build().unwrap()
+    fusewire_tower::BulkheadLayer::builder()
+        .limit(1 << 20)
+        .build()
+        .unwrap()
 }
 
 fn tr_breaker() -> tower_resilience::circuitbreaker::CircuitBreakerLayer {
@@ -164,6 +169,18 @@ fn tw_rate() -> tower::limit::RateLimitLayer {
     tower::limit::RateLimitLayer::new(u64::MAX >> 1, Duration::from_secs(1))
 }
 
+/// A clock that never moves and costs one constant.
+#[derive(Clone, Copy)]
+struct Frozen;
+impl fusewire::Clock for Frozen {
+    fn now(&self) -> u64 {
+        5
+    }
+    fn unit(&self) -> fusewire::TickUnit {
+        fusewire::TickUnit::NANOS
+    }
+}
+
 /// Runs `make`'s service under both loads, as `group/peer`.
 macro_rules! bench {
     ($c:expr, $rt1:expr, $rtn:expr, $group:expr, $peer:expr, $make:expr) => {{
@@ -178,7 +195,10 @@ macro_rules! bench {
 }
 
 fn layers(c: &mut Criterion) {
-    let rt1 = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt1 = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let rtn = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -190,8 +210,18 @@ fn layers(c: &mut Criterion) {
 
     let l = fw_breaker();
     bench!(c, rt1, rtn, "breaker", "fusewire", || l.layer(noop()));
+    // Where the breaker's time goes: the same layer with a clock that
+    // costs nothing (the default reads `Instant` twice a call).
+    let l = fusewire_tower::CircuitBreakerLayer::builder()
+        .classifier(fusewire_tower::ErrorsOnly)
+        .clock(Frozen)
+        .build()
+        .unwrap();
+    bench!(c, rt1, rtn, "breaker", "fusewire, no clock reads", || l
+        .layer(noop()));
     let l = tr_breaker();
-    bench!(c, rt1, rtn, "breaker", "tower-resilience", || l.layer(noop()));
+    bench!(c, rt1, rtn, "breaker", "tower-resilience", || l
+        .layer(noop()));
 
     let l = fw_retry();
     bench!(c, rt1, rtn, "retry", "fusewire", || l.layer(noop()));
@@ -203,21 +233,25 @@ fn layers(c: &mut Criterion) {
     let l = fw_rate();
     bench!(c, rt1, rtn, "rate_limit", "fusewire", || l.layer(noop()));
     let l = tr_rate();
-    bench!(c, rt1, rtn, "rate_limit", "tower-resilience", || l.layer(noop()));
+    bench!(c, rt1, rtn, "rate_limit", "tower-resilience", || l
+        .layer(noop()));
     let l = tw_rate();
     bench!(c, rt1, rtn, "rate_limit", "tower", || l.layer(noop()));
 
     let l = fw_bulkhead();
     bench!(c, rt1, rtn, "bulkhead", "fusewire", || l.layer(noop()));
     let l = tr_bulkhead();
-    bench!(c, rt1, rtn, "bulkhead", "tower-resilience", || l.layer(noop()));
+    bench!(c, rt1, rtn, "bulkhead", "tower-resilience", || l
+        .layer(noop()));
 
     // A client's stack: rate limit, then breaker, then retry.
     let (r, b, t) = (fw_rate(), fw_breaker(), fw_retry());
-    bench!(c, rt1, rtn, "stack3", "fusewire", || r.layer(b.layer(t.layer(noop()))));
+    bench!(c, rt1, rtn, "stack3", "fusewire", || r
+        .layer(b.layer(t.layer(noop()))));
     let (r, b) = (tr_rate(), tr_breaker());
     let t = tr_retry::<Infallible>();
-    bench!(c, rt1, rtn, "stack3", "tower-resilience", || r.layer(b.layer(t.layer(noop()))));
+    bench!(c, rt1, rtn, "stack3", "tower-resilience", || r
+        .layer(b.layer(t.layer(noop()))));
 }
 
 fn config() -> Criterion {
