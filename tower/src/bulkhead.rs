@@ -8,8 +8,10 @@ use std::fmt;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
-use fusewire::{ConfigError, Priority, Problem, SharedBulkhead, Slot};
+use fusewire::clock::MonotonicClock;
+use fusewire::{Clock, ConfigError, Priority, Problem, SharedBulkhead, Slot};
 use tower::{Layer, Service};
 
 use crate::error::{BoxError, Rejected, RejectedBy, ShedFuture};
@@ -54,14 +56,16 @@ where
 /// Options for a [`BulkheadLayer`].
 #[derive(Debug, Clone)]
 #[must_use = "a builder does nothing until `build` is called"]
-pub struct BulkheadBuilder<P = AllNormal> {
+pub struct BulkheadBuilder<P = AllNormal, K = MonotonicClock> {
     limit: Option<u32>,
     reserve_critical: u32,
     reserve_normal: u32,
+    lease: Option<Duration>,
     prioritize: P,
+    clock: K,
 }
 
-impl<P> BulkheadBuilder<P> {
+impl<P, K: Clock> BulkheadBuilder<P, K> {
     /// Calls in flight at most (required; zero names `"limit"`).
     pub fn limit(mut self, n: u32) -> Self {
         self.limit = Some(n);
@@ -77,13 +81,38 @@ impl<P> BulkheadBuilder<P> {
         self
     }
 
+    /// How long a slot is held at most (default: the core's
+    /// [`DEFAULT_LEASE`](fusewire::Bulkhead::DEFAULT_LEASE), one minute).
+    /// A call still running after one lease (at most two) loses its slot,
+    /// so the bulkhead may admit one more while it runs; its late release
+    /// is refused and counted, never a double free. `Duration::MAX` keeps
+    /// slots until their calls end (zero names `"lease"`).
+    pub fn lease(mut self, lease: Duration) -> Self {
+        self.lease = Some(lease);
+        self
+    }
+
     /// How each request's priority is chosen (default [`AllNormal`]).
-    pub fn priority<P2>(self, prioritize: P2) -> BulkheadBuilder<P2> {
+    pub fn priority<P2>(self, prioritize: P2) -> BulkheadBuilder<P2, K> {
         BulkheadBuilder {
             limit: self.limit,
             reserve_critical: self.reserve_critical,
             reserve_normal: self.reserve_normal,
+            lease: self.lease,
             prioritize,
+            clock: self.clock,
+        }
+    }
+
+    /// The clock to read (default [`MonotonicClock`]).
+    pub fn clock<K2: Clock>(self, clock: K2) -> BulkheadBuilder<P, K2> {
+        BulkheadBuilder {
+            limit: self.limit,
+            reserve_critical: self.reserve_critical,
+            reserve_normal: self.reserve_normal,
+            lease: self.lease,
+            prioritize: self.prioritize,
+            clock,
         }
     }
 
@@ -95,16 +124,31 @@ impl<P> BulkheadBuilder<P> {
     /// let err = BulkheadLayer::builder().limit(4).reserve(4, 0).build().unwrap_err();
     /// assert_eq!(err.field, "reserve_critical");
     /// ```
-    pub fn build(self) -> Result<BulkheadLayer<P>, ConfigError> {
+    pub fn build(self) -> Result<BulkheadLayer<P, K>, ConfigError> {
         let limit = self
             .limit
             .ok_or(ConfigError::new("limit", Problem::Required))?;
         let limit = NonZeroU32::new(limit).ok_or(ConfigError::new("limit", Problem::Zero))?;
-        let bulkhead = SharedBulkhead::new(limit, self.reserve_critical, self.reserve_normal)?;
+        let unit = self.clock.unit();
+        let mut bulkhead =
+            SharedBulkhead::new(limit, self.reserve_critical, self.reserve_normal, unit)?;
+        if let Some(lease) = self.lease {
+            bulkhead = bulkhead.with_lease(unit.ticks(lease))?;
+        }
         Ok(BulkheadLayer {
-            shared: Arc::new((bulkhead, self.prioritize)),
+            shared: Arc::new(Shared {
+                bulkhead,
+                prioritize: self.prioritize,
+                clock: self.clock,
+            }),
         })
     }
+}
+
+struct Shared<P, K> {
+    bulkhead: SharedBulkhead,
+    prioritize: P,
+    clock: K,
 }
 
 /// A [`Layer`] sharing one bulkhead between every service it makes.
@@ -128,8 +172,8 @@ impl<P> BulkheadBuilder<P> {
 /// assert_eq!(layer.in_use(), 0); // the slot came back with the answer
 /// # }
 /// ```
-pub struct BulkheadLayer<P = AllNormal> {
-    shared: Arc<(SharedBulkhead, P)>,
+pub struct BulkheadLayer<P = AllNormal, K = MonotonicClock> {
+    shared: Arc<Shared<P, K>>,
 }
 
 impl BulkheadLayer {
@@ -139,24 +183,26 @@ impl BulkheadLayer {
             limit: None,
             reserve_critical: 0,
             reserve_normal: 0,
+            lease: None,
             prioritize: AllNormal,
+            clock: MonotonicClock::new(),
         }
     }
 }
 
-impl<P> BulkheadLayer<P> {
+impl<P, K> BulkheadLayer<P, K> {
     /// Calls in flight now.
     pub fn in_use(&self) -> u32 {
-        self.shared.0.in_use()
+        self.shared.bulkhead.in_use()
     }
 
-    /// The shared bulkhead (counts, reserves).
+    /// The shared bulkhead (counts, reserves, lease).
     pub fn bulkhead(&self) -> &SharedBulkhead {
-        &self.shared.0
+        &self.shared.bulkhead
     }
 }
 
-impl<P> Clone for BulkheadLayer<P> {
+impl<P, K> Clone for BulkheadLayer<P, K> {
     fn clone(&self) -> Self {
         Self {
             shared: Arc::clone(&self.shared),
@@ -164,16 +210,16 @@ impl<P> Clone for BulkheadLayer<P> {
     }
 }
 
-impl<P> fmt::Debug for BulkheadLayer<P> {
+impl<P, K> fmt::Debug for BulkheadLayer<P, K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BulkheadLayer")
-            .field("bulkhead", &self.shared.0)
+            .field("bulkhead", &self.shared.bulkhead)
             .finish_non_exhaustive()
     }
 }
 
-impl<S, P> Layer<S> for BulkheadLayer<P> {
-    type Service = Bulkhead<S, P>;
+impl<S, P, K> Layer<S> for BulkheadLayer<P, K> {
+    type Service = Bulkhead<S, P, K>;
 
     fn layer(&self, inner: S) -> Self::Service {
         Bulkhead {
@@ -184,12 +230,12 @@ impl<S, P> Layer<S> for BulkheadLayer<P> {
 }
 
 /// The service a [`BulkheadLayer`] makes.
-pub struct Bulkhead<S, P = AllNormal> {
+pub struct Bulkhead<S, P = AllNormal, K = MonotonicClock> {
     inner: S,
-    shared: Arc<(SharedBulkhead, P)>,
+    shared: Arc<Shared<P, K>>,
 }
 
-impl<S: Clone, P> Clone for Bulkhead<S, P> {
+impl<S: Clone, P, K> Clone for Bulkhead<S, P, K> {
     fn clone(&self) -> Self {
         Self {
             inner: self.inner.clone(),
@@ -198,51 +244,53 @@ impl<S: Clone, P> Clone for Bulkhead<S, P> {
     }
 }
 
-impl<S: fmt::Debug, P> fmt::Debug for Bulkhead<S, P> {
+impl<S: fmt::Debug, P, K> fmt::Debug for Bulkhead<S, P, K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Bulkhead")
             .field("inner", &self.inner)
-            .field("bulkhead", &self.shared.0)
+            .field("bulkhead", &self.shared.bulkhead)
             .finish_non_exhaustive()
     }
 }
 
 /// A held slot, given back when dropped.
-pub struct SlotGuard<P> {
-    held: Option<(Arc<(SharedBulkhead, P)>, Slot)>,
+pub struct SlotGuard<P, K: Clock> {
+    held: Option<(Arc<Shared<P, K>>, Slot)>,
 }
 
-impl<P> Drop for SlotGuard<P> {
+impl<P, K: Clock> Drop for SlotGuard<P, K> {
     fn drop(&mut self) {
         if let Some((shared, slot)) = self.held.take() {
-            let _ = shared.0.release(slot);
+            let _ = shared.bulkhead.release(slot, shared.clock.now());
         }
     }
 }
 
-impl<P> fmt::Debug for SlotGuard<P> {
+impl<P, K: Clock> fmt::Debug for SlotGuard<P, K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SlotGuard")
     }
 }
 
-impl<S, Req, P> Service<Req> for Bulkhead<S, P>
+impl<S, Req, P, K> Service<Req> for Bulkhead<S, P, K>
 where
     S: Service<Req>,
     S::Error: Into<BoxError>,
     P: Prioritize<Req>,
+    K: Clock,
 {
     type Response = S::Response;
     type Error = BoxError;
-    type Future = ShedFuture<S::Future, SlotGuard<P>>;
+    type Future = ShedFuture<S::Future, SlotGuard<P, K>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx).map_err(Into::into)
     }
 
     fn call(&mut self, req: Req) -> Self::Future {
-        let priority = self.shared.1.priority(&req);
-        match self.shared.0.try_acquire(priority) {
+        let shared = &*self.shared;
+        let priority = shared.prioritize.priority(&req);
+        match shared.bulkhead.try_acquire(priority, shared.clock.now()) {
             Ok(slot) => {
                 let guard = SlotGuard {
                     held: Some((Arc::clone(&self.shared), slot)),

@@ -28,7 +28,7 @@ pub enum RejectedBy {
 /// use fusewire_tower::{BoxError, Rejected, RejectedBy};
 ///
 /// let err: BoxError = Rejected::new(RejectedBy::RateLimit, Some(Duration::from_millis(1500))).into();
-/// let rejected = Rejected::find(&err).unwrap();
+/// let rejected = Rejected::find(&*err).unwrap();
 /// assert_eq!(rejected.status(), http::StatusCode::TOO_MANY_REQUESTS);
 /// assert_eq!(rejected.retry_after_header().unwrap(), "2"); // whole seconds, rounded up
 /// ```

@@ -250,9 +250,8 @@ struct Shared<C, K, P> {
 impl<C, K, P> Shared<C, K, P> {
     /// One operation's policy, with its own jitter seed.
     fn policy(&self) -> RetryPolicy {
-        let seed = self.seed.unwrap_or_else(crate::entropy::seed);
-        let p = self.policy;
-        RetryPolicy::new(p.backoff(), p.max_attempts().get(), p.max_elapsed(), seed).unwrap_or(p)
+        self.policy
+            .with_seed(self.seed.unwrap_or_else(crate::entropy::seed))
     }
 }
 
@@ -465,7 +464,7 @@ where
                         r.start(started);
                         r
                     });
-                    match decide(retry, now, hint, budget) {
+                    match retry.next_with_budget(now, hint, &mut &*budget) {
                         Decision::RetryAfter(0) => this.state.set(State::Readying),
                         Decision::RetryAfter(wait) => this.state.set(State::Waiting {
                             sleep: tokio::time::sleep(unit.duration(wait)),
@@ -496,23 +495,6 @@ where
                 }
             }
         }
-    }
-}
-
-/// The core's decision after a failed attempt, spending from the budget.
-fn decide(
-    retry: &mut fusewire::Retry,
-    now: u64,
-    hint: Option<u64>,
-    budget: &SharedBudget,
-) -> Decision {
-    budget.record_failure();
-    match retry.next(now, hint) {
-        Decision::RetryAfter(wait) if budget.try_retry().is_err() => {
-            let _ = wait;
-            Decision::GiveUp(fusewire::GiveUpReason::MaxAttempts)
-        }
-        d => d,
     }
 }
 

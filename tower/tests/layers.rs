@@ -238,6 +238,29 @@ async fn retry_honours_retry_after_and_backs_off() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn retry_gives_up_at_once_when_the_asked_wait_is_too_long() {
+    let calls = Arc::new(AtomicU32::new(0));
+    let retry = RetryLayer::builder()
+        .clock(TokioClock::new())
+        .max_delay(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let mut svc = ServiceBuilder::new()
+        .layer(retry.clone())
+        .service(scripted(&[(503, Some("30")), (200, None)], calls.clone()));
+    let start = Instant::now();
+    let res = call(&mut svc, ()).await.unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_eq!(start.elapsed(), Duration::ZERO);
+    assert_eq!(
+        retry.budget().throttled(),
+        0,
+        "a wait too long does not ask the budget"
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn retry_gives_up_with_the_last_answer() {
     let calls = Arc::new(AtomicU32::new(0));
     let retry = RetryLayer::builder()
@@ -429,6 +452,31 @@ async fn bulkhead_limit_holds_and_keeps_a_reserve_for_critical_calls() {
     assert_eq!(layer.in_use(), 0);
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_bulkhead_slot_lives_at_most_two_leases() {
+    let gate = Arc::new(Notify::new());
+    let layer = BulkheadLayer::builder()
+        .clock(TokioClock::new())
+        .limit(1)
+        .lease(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let mut svc = ServiceBuilder::new()
+        .layer(layer.clone())
+        .service(upstream(Arc::new(AtomicU32::new(0)), gate.clone()));
+    // A call whose slot is never given back (its future leaked).
+    std::mem::forget(svc.ready().await.unwrap().call(0));
+    assert!(call(&mut svc, 200).await.is_err());
+    advance(Duration::from_secs(60)).await;
+    assert!(
+        call(&mut svc, 200).await.is_err(),
+        "one lease is not enough to lose it"
+    );
+    advance(Duration::from_secs(60)).await;
+    assert_eq!(call(&mut svc, 200).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(layer.bulkhead().reclaimed(), 1);
+}
+
 #[test]
 fn bad_options_are_errors_naming_the_option() {
     use fusewire::Problem;
@@ -547,6 +595,15 @@ fn bad_options_are_errors_naming_the_option() {
                 .build()
                 .unwrap_err(),
             "burst",
+            Problem::Zero,
+        ),
+        (
+            BulkheadLayer::builder()
+                .limit(1)
+                .lease(Duration::ZERO)
+                .build()
+                .unwrap_err(),
+            "lease",
             Problem::Zero,
         ),
         (
