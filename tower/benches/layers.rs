@@ -46,7 +46,7 @@ where
     let mut cx = Context::from_waker(&waker);
     let start = Instant::now();
     for i in 0..iters {
-        if let Poll::Pending = svc.poll_ready(&mut cx) {
+        if svc.poll_ready(&mut cx).is_pending() {
             rt.block_on(poll_fn(|cx| svc.poll_ready(cx))).unwrap();
         }
         let mut fut = pin!(svc.call(i as u32));
