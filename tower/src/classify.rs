@@ -105,7 +105,8 @@ where
 /// The default for HTTP services (`http::Response<B>`): errors and 5xx
 /// statuses are failures; errors, 5xx and 429 are retried, honouring the
 /// response's `Retry-After` (seconds or an HTTP date) or a fusewire
-/// layer's [`Rejected::retry_after`]. Every other status is a success.
+/// layer's [`Rejected::retry_after`]. Every other status is a success;
+/// an inner fusewire layer's refusal is neither (ignored by a breaker).
 ///
 /// ```
 /// use fusewire::Outcome;
@@ -139,9 +140,9 @@ impl<B, E: 'static> Classify<Response<B>, E> for HttpClassifier {
     }
 }
 
-/// For any service: errors are failures and are retried (with a fusewire
-/// layer's [`Rejected::retry_after`] as the wait); every response is a
-/// success.
+/// For any service: errors are failures and are retried; every response
+/// is a success. An inner fusewire layer's refusal is retried after its
+/// [`Rejected::retry_after`] and ignored by a breaker.
 ///
 /// ```
 /// use fusewire_tower::{Classify, ErrorsOnly, Verdict};
@@ -159,15 +160,19 @@ impl<Res, E: 'static> Classify<Res, E> for ErrorsOnly {
     }
 }
 
-/// A failure, retried after the wait a fusewire layer gave with its
-/// [`Rejected`] (when `E` is `Rejected` or a [`BoxError`] holding one).
+/// A failure, retried. A fusewire layer's own refusal ([`Rejected`], as
+/// `E` or inside a [`BoxError`]) is retried after the wait it gave, and
+/// is no outcome for a breaker around it: the upstream was not called.
 fn error_verdict<E: 'static>(e: &E) -> Verdict {
     let any = e as &dyn Any;
     let rejected = match any.downcast_ref::<BoxError>() {
         Some(boxed) => Rejected::find(&**boxed),
         None => any.downcast_ref::<Rejected>(),
     };
-    Verdict::FAILURE.retry_after(rejected.and_then(Rejected::retry_after))
+    match rejected {
+        Some(r) => Verdict::IGNORED.retry(true).retry_after(r.retry_after()),
+        None => Verdict::FAILURE,
+    }
 }
 
 /// The wait a `Retry-After` header asks for: delay-seconds, or an HTTP

@@ -346,6 +346,31 @@ async fn retry_waits_out_an_inner_breaker() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn an_inner_refusal_is_not_an_upstream_failure() {
+    // A breaker around a rate limit: sheds do not open it.
+    let breaker = breaker().consecutive_failures(2).build().unwrap();
+    let limit = RateLimitLayer::builder()
+        .clock(TokioClock::new())
+        .rate(1, Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let mut svc = ServiceBuilder::new()
+        .layer(breaker.clone())
+        .layer(limit)
+        .service(upstream(
+            Arc::new(AtomicU32::new(0)),
+            Arc::new(Notify::new()),
+        ));
+    call(&mut svc, 200).await.unwrap();
+    for _ in 0..5 {
+        let err = call(&mut svc, 200).await.unwrap_err();
+        assert_eq!(rejected(&err).by(), RejectedBy::RateLimit);
+    }
+    assert_eq!(breaker.state(), State::Closed);
+    assert_eq!(breaker.snapshot().counts.ignored, 5);
+}
+
+#[tokio::test(start_paused = true)]
 async fn rate_limit_sheds_with_retry_after() {
     let calls = Arc::new(AtomicU32::new(0));
     let layer = RateLimitLayer::builder()
