@@ -199,3 +199,49 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
             .unwrap_or(Duration::ZERO),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(http::header::RETRY_AFTER, value.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_http_dates() {
+        assert_eq!(retry_after(&headers(" 7 ")), Some(Duration::from_secs(7)));
+        assert_eq!(
+            retry_after(&headers("Wed, 21 Oct 2015 07:28:00 GMT")),
+            Some(Duration::ZERO)
+        );
+        let later = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(3600));
+        let wait = retry_after(&headers(&later)).unwrap();
+        assert!(
+            wait > Duration::from_secs(3590) && wait <= Duration::from_secs(3600),
+            "{wait:?}"
+        );
+        for bad in ["-1", "1.5", "soon", "18446744073709551616"] {
+            assert_eq!(retry_after(&headers(bad)), None, "{bad}");
+        }
+        assert_eq!(retry_after(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn http_statuses_map_to_verdicts() {
+        let verdict = |status: u16| {
+            let res = Response::builder().status(status).body(()).unwrap();
+            Classify::<_, BoxError>::classify(&HttpClassifier, Ok(&res))
+        };
+        assert_eq!(verdict(200), Verdict::SUCCESS);
+        assert_eq!(verdict(404), Verdict::SUCCESS);
+        assert_eq!(verdict(429), Verdict::SUCCESS.retry(true));
+        assert_eq!(verdict(500), Verdict::FAILURE);
+        assert_eq!(verdict(503), Verdict::FAILURE);
+        let err: BoxError = std::io::Error::other("reset").into();
+        let v = Classify::<Response<()>, BoxError>::classify(&HttpClassifier, Err(&err));
+        assert_eq!(v, Verdict::FAILURE);
+    }
+}

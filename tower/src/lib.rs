@@ -7,9 +7,9 @@
 //! | layer | core rule | refuses with |
 //! | --- | --- | --- |
 //! | [`CircuitBreakerLayer`] | [`fusewire::SharedBreaker`] fed by a [`Classify`] verdict | [`Rejected`] (503, `Retry-After`) |
-//! | [`RetryLayer`] | [`fusewire::Retry`] (backoff, jitter, deadline) and [`fusewire::SharedBudget`] | the last response or error |
+//! | [`RetryLayer`] | [`fusewire::Retry::next_with_budget`] (backoff, jitter, deadline, asked-for waits) and [`fusewire::SharedBudget`] | the last response or error |
 //! | [`RateLimitLayer`], [`KeyedRateLimitLayer`] | [`fusewire::SharedBucket`] / [`fusewire::Bucket`] (GCRA) | [`Rejected`] (429, `Retry-After`) |
-//! | [`BulkheadLayer`] | [`fusewire::SharedBulkhead`] with [`Priority`] reserves | [`Rejected`] (503) |
+//! | [`BulkheadLayer`] | [`fusewire::SharedBulkhead`] with [`Priority`] reserves and slot leases | [`Rejected`] (503) |
 //!
 //! What this crate adds is only what tower expects: futures, cloning,
 //! `Retry-After` headers, and time. Durations in this API are
