@@ -106,7 +106,9 @@ impl<C, K: Clock> CircuitBreakerBuilder<C, K> {
     }
 
     /// How long the half-open probes may take before the breaker gives up
-    /// on them and reopens (default: one open duration).
+    /// on them and reopens (default: one open duration; `Duration::MAX`
+    /// waits for them forever; zero is an error naming
+    /// `"half_open_max_dwell"`).
     pub fn half_open_max_dwell(mut self, d: Duration) -> Self {
         self.half_open_max_dwell = Some(d);
         self
@@ -174,8 +176,11 @@ impl<C, K: Clock> CircuitBreakerBuilder<C, K> {
             c.half_open_probes = n;
         }
         if let Some(d) = self.half_open_max_dwell {
-            // 0 ticks means "one open duration" to the core; a duration
-            // under one tick is the shortest dwell instead.
+            // 0 ticks means "one open duration" to the core, not what a
+            // zero `Duration` says: refuse it; a sub-tick one is one tick.
+            if d.is_zero() {
+                return Err(ConfigError::new("half_open_max_dwell", Problem::Zero));
+            }
             c.half_open_max_dwell = unit.ticks(d).max(1);
         }
         c.seed = self.seed.unwrap_or_else(crate::entropy::seed);

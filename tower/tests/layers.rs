@@ -217,6 +217,31 @@ async fn a_dropped_probe_gives_its_slot_back() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_lost_probe_costs_one_dwell() {
+    let layer = breaker()
+        .consecutive_failures(1)
+        .half_open_max_dwell(Duration::from_secs(3))
+        .build()
+        .unwrap();
+    let mut svc = ServiceBuilder::new().layer(layer.clone()).service(upstream(
+        Arc::new(AtomicU32::new(0)),
+        Arc::new(Notify::new()),
+    ));
+    call(&mut svc, 500).await.unwrap();
+    advance(Duration::from_secs(10)).await;
+    std::mem::forget(svc.ready().await.unwrap().call(0)); // a probe that never reports
+    let err = call(&mut svc, 200).await.unwrap_err();
+    assert_eq!(rejected(&err).retry_after(), Some(Duration::from_secs(3)));
+    advance(Duration::from_secs(3)).await;
+    // The dwell is over: the breaker gave up on the probe and reopened.
+    assert!(call(&mut svc, 200).await.is_err());
+    assert_eq!(layer.state(), State::Open);
+    advance(Duration::from_secs(10)).await;
+    assert_eq!(call(&mut svc, 200).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(layer.state(), State::Closed);
+}
+
+#[tokio::test(start_paused = true)]
 async fn retry_honours_retry_after_and_backs_off() {
     let calls = Arc::new(AtomicU32::new(0));
     let retry = RetryLayer::builder()
@@ -573,6 +598,23 @@ fn bad_options_are_errors_naming_the_option() {
                 .unwrap_err(),
             "slow_call_duration",
             Problem::Required,
+        ),
+        (
+            CircuitBreakerLayer::builder()
+                .half_open_max_dwell(Duration::ZERO)
+                .build()
+                .unwrap_err(),
+            "half_open_max_dwell",
+            Problem::Zero,
+        ),
+        (
+            RateLimitLayer::builder()
+                .rate(1, Duration::from_secs(3600))
+                .burst(u32::MAX)
+                .build()
+                .unwrap_err(),
+            "burst",
+            Problem::OutOfRange,
         ),
         (
             RetryLayer::builder().max_attempts(0).build().unwrap_err(),
