@@ -701,3 +701,44 @@ fn bad_options_are_errors_naming_the_option() {
         assert_eq!((err.field, err.problem), (option, problem), "{err}");
     }
 }
+
+#[test]
+fn a_runtime_shut_down_with_calls_in_flight_gives_every_permit_and_slot_back() {
+    let breaker = CircuitBreakerLayer::builder()
+        .consecutive_failures(2)
+        .build()
+        .unwrap();
+    let bulkhead = BulkheadLayer::builder().limit(4).build().unwrap();
+    let retry = RetryLayer::builder()
+        .max_delay(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let gate = Arc::new(Notify::new());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut svc = ServiceBuilder::new()
+            .layer(retry.clone())
+            .layer(breaker.clone())
+            .layer(bulkhead.clone())
+            .service(upstream(Arc::new(AtomicU32::new(0)), gate.clone()));
+        for _ in 0..3 {
+            tokio::spawn(svc.ready().await.unwrap().call(0)); // never answered
+        }
+        // One more that fails and leaves its retry asleep for a minute.
+        let asleep = svc.ready().await.unwrap().call(503);
+        tokio::spawn(asleep);
+        while bulkhead.in_use() < 3 {
+            tokio::task::yield_now().await;
+        }
+    });
+    drop(rt); // shuts down with all four calls in flight
+    assert_eq!(bulkhead.in_use(), 0);
+    let snap = breaker.snapshot();
+    assert_eq!(snap.state, State::Closed);
+    // The hung calls were handed back uncounted; the one answer counted.
+    assert_eq!((snap.counts.successes, snap.counts.failures), (0, 1));
+}
