@@ -31,6 +31,22 @@ pub const WINDOW: usize = 100;
 ///
 /// Defaults (the core's, in real time): open at a 50 % failure rate over
 /// at least 10 calls, stay open one second, then one half-open probe.
+///
+/// ```
+/// use std::time::Duration;
+/// use fusewire_tower::CircuitBreakerLayer;
+///
+/// let layer = CircuitBreakerLayer::builder()
+///     .failure_rate(25.0)                                  // percent of the window
+///     .slow_calls(Duration::from_secs(2), 50.0)            // or half the calls slower than 2 s
+///     .consecutive_failures(5)                             // or five failures in a row
+///     .min_calls(20)
+///     .open_duration(Duration::from_secs(10))
+///     .half_open_probes(3)
+///     .half_open_max_dwell(Duration::from_secs(5))
+///     .build()?;
+/// # Ok::<(), fusewire_tower::ConfigError>(())
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct CircuitBreakerBuilder<C = HttpClassifier, K = MonotonicClock> {
@@ -314,6 +330,15 @@ impl<S, C, K> Layer<S> for CircuitBreakerLayer<C, K> {
 }
 
 /// The service a [`CircuitBreakerLayer`] makes.
+///
+/// ```
+/// use fusewire_tower::{CircuitBreaker, CircuitBreakerLayer, ErrorsOnly};
+/// use tower::{service_fn, Layer};
+///
+/// let layer = CircuitBreakerLayer::builder().classifier(ErrorsOnly).build().unwrap();
+/// let inner = service_fn(|x: u8| async move { Ok::<_, std::io::Error>(x) });
+/// let _svc: CircuitBreaker<_, ErrorsOnly> = layer.layer(inner);
+/// ```
 pub struct CircuitBreaker<S, C = HttpClassifier, K = MonotonicClock> {
     inner: S,
     shared: Arc<Shared<C, K>>,

@@ -35,6 +35,11 @@ pub trait Prioritize<Req> {
 }
 
 /// Every request is [`Priority::Normal`].
+///
+/// ```
+/// use fusewire_tower::{bulkhead::Prioritize, AllNormal, Priority};
+/// assert_eq!(AllNormal.priority(&"anything"), Priority::Normal);
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct AllNormal;
 
@@ -54,6 +59,19 @@ where
 }
 
 /// Options for a [`BulkheadLayer`].
+///
+/// ```
+/// use std::time::Duration;
+/// use fusewire_tower::BulkheadLayer;
+/// // 64 calls at once: 8 kept for critical calls, 8 more that sheddable ones may not use.
+/// let layer = BulkheadLayer::builder()
+///     .limit(64)
+///     .reserve(8, 8)
+///     .lease(Duration::from_secs(300)) // calls may run five minutes before a slot is reclaimed
+///     .build()?;
+/// assert_eq!(layer.in_use(), 0);
+/// # Ok::<(), fusewire_tower::ConfigError>(())
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct BulkheadBuilder<P = AllNormal, K = MonotonicClock> {
@@ -230,6 +248,15 @@ impl<S, P, K> Layer<S> for BulkheadLayer<P, K> {
 }
 
 /// The service a [`BulkheadLayer`] makes.
+///
+/// ```
+/// use fusewire_tower::{Bulkhead, BulkheadLayer};
+/// use tower::{service_fn, Layer};
+///
+/// let layer = BulkheadLayer::builder().limit(8).build().unwrap();
+/// let inner = service_fn(|x: u8| async move { Ok::<_, std::io::Error>(x) });
+/// let _svc: Bulkhead<_> = layer.layer(inner);
+/// ```
 pub struct Bulkhead<S, P = AllNormal, K = MonotonicClock> {
     inner: S,
     shared: Arc<Shared<P, K>>,

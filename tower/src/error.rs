@@ -7,9 +7,22 @@ use http::{HeaderValue, StatusCode};
 
 /// The error type of every service in this crate, as in tower's own
 /// shedding layers: the inner service's error, boxed, or a [`Rejected`].
+///
+/// ```
+/// use fusewire_tower::{BoxError, Rejected};
+/// let err: BoxError = std::io::Error::other("reset").into();
+/// assert!(Rejected::find(&*err).is_none()); // the upstream's own error
+/// ```
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Which layer refused.
+///
+/// ```
+/// use fusewire_tower::{Rejected, RejectedBy};
+/// let full = Rejected::new(RejectedBy::Bulkhead, None);
+/// assert_eq!(full.by(), RejectedBy::Bulkhead);
+/// assert_eq!(full.status(), http::StatusCode::SERVICE_UNAVAILABLE);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum RejectedBy {

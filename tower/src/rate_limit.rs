@@ -50,6 +50,15 @@ fn shed(unit: TickUnit, retry_after: u64) -> Rejected {
 }
 
 /// Options for a [`RateLimitLayer`].
+///
+/// ```
+/// use std::time::Duration;
+/// use fusewire_tower::RateLimitLayer;
+/// // 50 calls a second on average, up to 200 at once after a quiet spell.
+/// let layer = RateLimitLayer::builder().rate(50, Duration::from_secs(1)).burst(200).build()?;
+/// assert_eq!(layer.available(), 200);
+/// # Ok::<(), fusewire_tower::ConfigError>(())
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct RateLimitBuilder<K = MonotonicClock> {
@@ -168,6 +177,16 @@ impl<S, K> Layer<S> for RateLimitLayer<K> {
 }
 
 /// The service a [`RateLimitLayer`] makes.
+///
+/// ```
+/// use std::time::Duration;
+/// use fusewire_tower::{RateLimit, RateLimitLayer};
+/// use tower::{service_fn, Layer};
+///
+/// let layer = RateLimitLayer::builder().rate(5, Duration::from_secs(1)).build().unwrap();
+/// let inner = service_fn(|x: u8| async move { Ok::<_, std::io::Error>(x) });
+/// let _svc: RateLimit<_> = layer.layer(inner);
+/// ```
 pub struct RateLimit<S, K = MonotonicClock> {
     inner: S,
     shared: Arc<(SharedBucket, K)>,
@@ -215,6 +234,21 @@ where
 }
 
 /// Options for a [`KeyedRateLimitLayer`].
+///
+/// ```
+/// use std::time::Duration;
+/// use fusewire_tower::KeyedRateLimitLayer;
+/// // Per client address, at most 100 000 addresses remembered.
+/// let layer = KeyedRateLimitLayer::builder(|req: &http::Request<()>| {
+///     req.headers().get("x-forwarded-for").cloned()
+/// })
+/// .rate(10, Duration::from_secs(1))
+/// .burst(20)
+/// .max_keys(100_000)
+/// .build::<Option<http::HeaderValue>>()?; // the key type, until a service names it
+/// assert_eq!(layer.keys(), 0);
+/// # Ok::<(), fusewire_tower::ConfigError>(())
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct KeyedRateLimitBuilder<F, K = MonotonicClock> {
@@ -253,7 +287,8 @@ impl<F, K: Clock> KeyedRateLimitBuilder<F, K> {
         }
     }
 
-    /// Validates the options and builds the layer.
+    /// Validates the options and builds the layer. `Key` is what the key
+    /// function returns; Rust infers it once the layer wraps a service.
     pub fn build<Key>(self) -> Result<KeyedRateLimitLayer<F, Key, K>, ConfigError> {
         let (burst, rate) = self.limits.validate(self.clock.unit())?;
         if self.max_keys == 0 {
@@ -400,7 +435,8 @@ impl<S, F, Key, K> Layer<S> for KeyedRateLimitLayer<F, Key, K> {
     }
 }
 
-/// The service a [`KeyedRateLimitLayer`] makes.
+/// The service a [`KeyedRateLimitLayer`] makes: see [`KeyedRateLimitLayer`]
+/// for one in use.
 pub struct KeyedRateLimit<S, F, Key, K = MonotonicClock> {
     inner: S,
     shared: Arc<Keyed<F, Key, K>>,

@@ -50,6 +50,11 @@ pub trait Replay<Req> {
 }
 
 /// Replays a request by cloning it.
+///
+/// ```
+/// use fusewire_tower::{CloneRequest, Replay};
+/// assert_eq!(CloneRequest.replay(&"again".to_string()).unwrap(), "again");
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CloneRequest;
 
@@ -73,6 +78,24 @@ where
 /// Defaults: 3 attempts in all; exponential backoff from 100 ms doubling
 /// up to 10 s with full jitter; no deadline; a budget of 10 retries that
 /// earns a tenth of a retry per success (gRPC's throttle).
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use fusewire_tower::{Jitter, RetryLayer};
+///
+/// // Two routes to one upstream share one budget.
+/// let budget = Arc::new(fusewire::SharedBudget::new(20, 100).unwrap());
+/// let layer = RetryLayer::builder()
+///     .max_attempts(4)
+///     .first_delay(Duration::from_millis(50))
+///     .max_delay(Duration::from_secs(5))        // a longer Retry-After gives up at once
+///     .max_elapsed(Duration::from_secs(20))
+///     .jitter(Jitter::Equal)
+///     .shared_budget(budget.clone())
+///     .build()?;
+/// # Ok::<(), fusewire_tower::ConfigError>(())
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct RetryBuilder<C = HttpClassifier, K = MonotonicClock, P = CloneRequest> {
@@ -337,6 +360,15 @@ impl<S, C, K, P> Layer<S> for RetryLayer<C, K, P> {
 }
 
 /// The service a [`RetryLayer`] makes.
+///
+/// ```
+/// use fusewire_tower::{ErrorsOnly, Retry, RetryLayer};
+/// use tower::{service_fn, Layer};
+///
+/// let layer = RetryLayer::builder().classifier(ErrorsOnly).build().unwrap();
+/// let inner = service_fn(|x: u8| async move { Ok::<_, std::io::Error>(x) });
+/// let _svc: Retry<_, ErrorsOnly> = layer.layer(inner);
+/// ```
 pub struct Retry<S, C = HttpClassifier, K = MonotonicClock, P = CloneRequest> {
     inner: S,
     shared: Arc<Shared<C, K, P>>,
