@@ -226,6 +226,7 @@ impl<C, K: Clock> CircuitBreakerBuilder<C, K> {
                 breaker,
                 classifier: self.classifier,
                 clock: self.clock,
+                timed: config.slow_call_rate.is_some(),
             }),
         })
     }
@@ -235,6 +236,8 @@ struct Shared<C, K> {
     breaker: SharedBreaker<WINDOW>,
     classifier: C,
     clock: K,
+    /// Whether calls are timed (the slow-call rule is on).
+    timed: bool,
 }
 
 /// A [`Layer`] that puts one shared circuit breaker in front of services.
@@ -378,15 +381,28 @@ where
     }
 
     fn call(&mut self, req: Req) -> Self::Future {
-        let now = self.shared.clock.now();
-        match self.shared.breaker.try_acquire(now) {
+        // The start time matters only to the slow-call rule; without it a
+        // closed breaker admits without reading the clock at all.
+        let timed = self.shared.timed;
+        let mut started = 0;
+        let clock = &self.shared.clock;
+        let mut read = || {
+            started = clock.now();
+            started
+        };
+        let admitted = if timed {
+            self.shared.breaker.try_acquire(read())
+        } else {
+            self.shared.breaker.try_acquire_with(read)
+        };
+        match admitted {
             Ok(permit) => ResponseFuture {
                 inner: Inner::Called {
                     future: self.inner.call(req),
                     held: Some(Held {
                         shared: Arc::clone(&self.shared),
                         permit: Some(permit),
-                        started: now,
+                        started,
                     }),
                 },
             },
@@ -455,7 +471,12 @@ where
                     let outcome = held.shared.classifier.classify(result.as_ref()).outcome;
                     if let Some(permit) = held.permit.take() {
                         let now = held.shared.clock.now();
-                        let took = now.saturating_sub(held.started);
+                        // Untimed calls (no slow-call rule) report no duration.
+                        let took = if held.shared.timed {
+                            now.saturating_sub(held.started)
+                        } else {
+                            0
+                        };
                         let _ = held.shared.breaker.record(permit, outcome, took, now);
                     }
                 }
