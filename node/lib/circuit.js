@@ -16,7 +16,7 @@ const Status = require('./status');
 const Semaphore = require('./semaphore');
 const MemoryCache = require('./cache');
 const N = require('./native');
-const { engineRules, checkExtras } = require('./options');
+const { engineRules, checkExtras, windowShape, timerDelay, optionError, TIMER_MAX } = require('./options');
 
 const CLOSED = 0;
 const OPEN = 1;
@@ -36,6 +36,16 @@ const BUILTIN_EVENTS = [
   'cacheHit', 'cacheMiss', 'coalesceCacheHit', 'coalesceCacheMiss',
   'open', 'close', 'semaphoreLocked'
 ];
+
+const NO_EVENTS = [];
+
+function dropIdleTimer (breaker) {
+  breaker._idleQueued = false;
+  if (breaker._head === null && breaker._deadlineTimer !== null) {
+    clearTimeout(breaker._deadlineTimer);
+    breaker._deadlineTimer = null;
+  }
+}
 
 const deprecation = 'options.maxFailures is deprecated. ' +
   'Please use options.errorThresholdPercentage';
@@ -110,13 +120,14 @@ class CircuitBreaker extends EventEmitter {
       this._status = new Status(options);
     }
     this._status._owner = this;
-    this._io = this._status._io;
     this._ruled = null;
+    this._warned = null;
     this._configure();
 
     this._state = CLOSED;
-    this._gen = this._io[N.IO_GENERATION];
+    this._gen = this._status.generation;
     this._pendingClose = false;
+    this._shut = false;
     this._enabled = true;
     this._fallback = null;
     this._resetTimer = null;
@@ -126,11 +137,9 @@ class CircuitBreaker extends EventEmitter {
     this._head = null;
     this._tail = null;
     this._deadlineTimer = null;
-    this._onDeadline = () => this._expire();
-    this._timerRefed = false;
-    this._unrefQueued = false;
-    this._maybeUnref = () => this._unrefIfIdle();
-    this._builtinEvents = BUILTIN_EVENTS.slice();
+    this._timerDue = 0;
+    this._idleQueued = false;
+    this._builtinEvents = BUILTIN_EVENTS;
 
     this._name = options.name || action.name || nextName();
     this._group = options.group || this._name;
@@ -172,7 +181,7 @@ class CircuitBreaker extends EventEmitter {
   /** fusewire extra: half-open probe calls in flight (0 unless half-open). */
   get halfOpenProbesInFlight () {
     this._status._flush();
-    return this._io[N.IO_PROBES_IN_FLIGHT];
+    return this._status.probesInFlight;
   }
   get status () { return this._status; }
   get stats () { return this._status.stats; }
@@ -209,7 +218,7 @@ class CircuitBreaker extends EventEmitter {
   }
 
   removeAllListeners (type) {
-    if (type === undefined) this._builtinEvents = [];
+    if (type === undefined) this._builtinEvents = NO_EVENTS;
     else this._builtinEvents = this._builtinEvents.filter(n => n !== type);
     return super.removeAllListeners(...arguments);
   }
@@ -231,12 +240,11 @@ class CircuitBreaker extends EventEmitter {
     this._warmUntil = 0;
     for (const t of this._healthTimers) clearInterval(t);
     this._healthTimers = [];
-    if (this._deadlineTimer !== null) {
-      clearTimeout(this._deadlineTimer);
-      this._deadlineTimer = null;
-    }
+    // Calls in flight keep their deadlines (opossum's timers keep running):
+    // a graceful shutdown must not wait forever on a hung upstream.
     this.status.shutdown();
     this._state = SHUTDOWN;
+    this._shut = true;
     this._pendingClose = false;
     this.clearCache();
   }
@@ -308,6 +316,16 @@ class CircuitBreaker extends EventEmitter {
     const next = { ...this.options, ...changes };
     checkExtras(next);
     engineRules(next); // validate before touching anything
+    for (const field of ['rollingCountTimeout', 'rollingCountBuckets']) {
+      if (field in changes) {
+        const now = windowShape(this.options);
+        const asked = windowShape(next);
+        if (now.span !== asked.span || now.buckets !== asked.buckets) {
+          throw optionError(TypeError, field,
+            'sizes the rolling window and is set at construction; configure() cannot change it');
+        }
+      }
+    }
     Object.assign(this.options, changes);
     if ('volumeThreshold' in changes) {
       this._volumeThreshold = Number.isInteger(changes.volumeThreshold) ? changes.volumeThreshold : 0;
@@ -375,8 +393,8 @@ class CircuitBreaker extends EventEmitter {
     if (this._state !== CLOSED) {
       let admitted = false;
       if (this._state === HALF_OPEN) {
-        admitted = this._engineCall('acquire');
-        permit = this._io[N.IO_PERMIT];
+        permit = status._ask('acquire');
+        admitted = permit >= 0;
         this._pendingClose = false;
       } else {
         status._push(N.R_REJECT, Date.now(), 0, 0);
@@ -412,8 +430,14 @@ class CircuitBreaker extends EventEmitter {
       resetCoalesce(this, call.cacheKey);
       return;
     }
+    // opossum: `if (options.timeout) setTimeout(..., options.timeout)`, read
+    // per call, with setTimeout's coercion.
     const timeout = this.options.timeout;
-    if (timeout) this._arm(call, start + timeout);
+    if (timeout) {
+      this._arm(call, start + (typeof timeout === 'number' && timeout >= 1 && timeout <= TIMER_MAX
+        ? timeout
+        : timerDelay(timeout, this._warner('timeout'))));
+    }
     let args = call.args;
     if (this.options.perCallSignal) {
       call.controller = new AbortController();
@@ -430,7 +454,7 @@ class CircuitBreaker extends EventEmitter {
 
   // A call's action settled (or timed out): the outcome, as opossum emits it.
   _succeeded (call, value, latency, end) {
-    this._status._push(R_SUCCESS, end, latency, call.permit);
+    if (!this._shut) this._status._push(R_SUCCESS, end, latency, call.permit);
     // A half-open probe (or an outcome arriving while not closed) may move
     // the breaker: ask now, so 'close' comes before 'success' as in opossum.
     if (this._state !== CLOSED) this._status._flush();
@@ -438,6 +462,7 @@ class CircuitBreaker extends EventEmitter {
   }
 
   _failed (call, error, latency, timedOut) {
+    if (this._shut) return this._failedAfterShutdown();
     const permit = this.warmUp ? -1 : call.permit;
     this._status._push(timedOut ? N.R_FAILURE_TIMEOUT : N.R_FAILURE, Date.now(), latency, permit);
     if (this._events.failure !== undefined) this.emit('failure', error, latency, call.args);
@@ -447,38 +472,57 @@ class CircuitBreaker extends EventEmitter {
     this._status._flush();
   }
 
+  // opossum counts through its own listeners, which shutdown() removes: an
+  // outcome arriving afterwards is not counted, but a failure still checks
+  // the counts so far and may open() the breaker, which leaves the
+  // shutdown state (opossum's test/volume-threshold-test.js relies on it).
+  _failedAfterShutdown () {
+    if (this.warmUp) return;
+    const stats = this.stats;
+    if (stats.fires < this._volumeThreshold) return;
+    if (stats.failures / stats.fires * 100 > this.options.errorThresholdPercentage) {
+      this._state = OPEN;
+      this._pendingClose = false;
+    }
+  }
+
   // ---- the shared timeout timer ----
+  // Pending calls with a timeout sit in a list in deadline order under one
+  // timer, due at `_timerDue`. The timer never waits longer than setTimeout
+  // allows; when the list empties the timer is cleared (after the current
+  // macrotask), so an idle breaker holds no timer and can be collected.
+
   _arm (call, deadline) {
     call.deadline = deadline;
     const tail = this._tail;
     if (tail === null) {
       this._head = this._tail = call;
-      if (this._deadlineTimer === null) {
-        this._deadlineTimer = setTimeout(this._onDeadline, deadline - call.start);
-        this._timerRefed = true;
-      } else if (!this._timerRefed) {
-        this._deadlineTimer.ref();
-        this._timerRefed = true;
-      }
-      return;
-    }
-    // Deadlines arrive in order unless options.timeout changed at run time.
-    let after = tail;
-    while (after !== null && after.deadline > deadline) after = after.prev;
-    if (after === null) {
-      call.next = this._head;
-      this._head.prev = call;
-      this._head = call;
-      clearTimeout(this._deadlineTimer);
-      this._deadlineTimer = setTimeout(this._onDeadline, Math.max(1, deadline - Date.now()));
-      this._timerRefed = true;
     } else {
-      call.prev = after;
-      call.next = after.next;
-      if (after.next !== null) after.next.prev = call;
-      else this._tail = call;
-      after.next = call;
+      // Deadlines arrive in order unless options.timeout changed at run time.
+      let after = tail;
+      while (after !== null && after.deadline > deadline) after = after.prev;
+      if (after === null) {
+        call.next = this._head;
+        this._head.prev = call;
+        this._head = call;
+      } else {
+        call.prev = after;
+        call.next = after.next;
+        if (after.next !== null) after.next.prev = call;
+        else this._tail = call;
+        after.next = call;
+        return;
+      }
     }
+    // The new call is first in line: the timer must be due by its deadline.
+    if (this._deadlineTimer === null || this._timerDue > deadline) this._schedule(deadline, call.start);
+  }
+
+  _schedule (due, now) {
+    if (this._deadlineTimer !== null) clearTimeout(this._deadlineTimer);
+    const wait = Math.min(TIMER_MAX, Math.max(1, due - now));
+    this._timerDue = now + wait;
+    this._deadlineTimer = setTimeout(this._expire.bind(this), wait);
   }
 
   _disarm (call) {
@@ -489,26 +533,17 @@ class CircuitBreaker extends EventEmitter {
     if (call.next !== null) call.next.prev = call.prev;
     else this._tail = call.prev;
     call.prev = call.next = null;
-    // Nothing pending: the armed timer must not keep the process alive. Its
-    // ref() and unref() reach into C++, so instead of toggling on every call
-    // that empties the list, check once the current macrotask is done.
-    if (this._head === null && !this._unrefQueued) {
-      this._unrefQueued = true;
-      setImmediate(this._maybeUnref);
-    }
-  }
-
-  _unrefIfIdle () {
-    this._unrefQueued = false;
-    if (this._head === null && this._deadlineTimer !== null && this._timerRefed) {
-      this._deadlineTimer.unref();
-      this._timerRefed = false;
+    // Nothing pending: drop the timer, but once the current macrotask is
+    // done rather than on every call that empties the list (the next call
+    // would arm it again).
+    if (this._head === null && !this._idleQueued) {
+      this._idleQueued = true;
+      setImmediate(dropIdleTimer, this);
     }
   }
 
   _expire () {
     this._deadlineTimer = null;
-    this._timerRefed = false;
     const now = Date.now();
     let call = this._head;
     while (call !== null && call.deadline <= now) {
@@ -516,46 +551,41 @@ class CircuitBreaker extends EventEmitter {
       call.expire();
       call = this._head;
     }
-    if (this._head !== null && this._deadlineTimer === null && this._state !== SHUTDOWN) {
-      this._deadlineTimer = setTimeout(this._onDeadline, Math.max(1, this._head.deadline - now));
-      this._timerRefed = true;
-    }
+    if (this._head !== null && this._deadlineTimer === null) this._schedule(this._head.deadline, now);
+  }
+
+  // A function that warns (once per option) the way setTimeout does for a
+  // delay past its limit.
+  _warner (option) {
+    return after => {
+      if (this._warned === null) this._warned = new Set();
+      if (this._warned.has(option)) return;
+      this._warned.add(option);
+      process.emitWarning(`${after} does not fit into a 32-bit signed integer.\n` +
+        `Timeout duration was set to 1. (fusewire: options.${option})`, 'TimeoutOverflowWarning');
+    };
   }
 
   // ---- native ----
   _configure () {
     const o = this.options;
     this._ruled = [o.errorThresholdPercentage, o.resetTimeout, o.volumeThreshold];
-    this._status._engine.configure(this._io, this._status._n, Date.now(), engineRules(this.options));
-    this._status._n = 0;
-    this._status._answered();
-  }
-
-  _engineCall (method) {
-    const status = this._status;
-    const r = status._engine[method](this._io, status._n, Date.now());
-    status._n = 0;
-    status._answered();
-    return r;
+    this._status._ask('configure', engineRules(o, this._warner('resetTimeout')));
   }
 
   _native (method) {
-    this._engineCall(method);
-    this._sync();
+    this._status._ask(method);
+    if (this._state !== SHUTDOWN) this._gen = this._status.generation;
   }
 
-  // Applies the transitions the last native call reported, emitting
-  // opossum's events for them.
-  _transitions () {
-    const io = this._io;
-    const count = Math.min(io[N.IO_TRANSITIONS], 8);
-    io[N.IO_TRANSITIONS] = 0;
-    const tos = [];
-    for (let i = 0; i < count; i++) tos.push(io[N.IO_PAIRS + 2 * i + 1]);
-    const retryAfter = io[N.IO_RETRY_AFTER];
-    this._gen = io[N.IO_GENERATION];
+  // Applies the transitions a native call reported (new states, in order),
+  // emitting opossum's events for them.
+  _transitions (tos) {
+    const status = this._status;
+    const retryAfter = status.retryAfter;
+    this._gen = status.generation;
     for (const to of tos) {
-      if (this._state === SHUTDOWN) return;
+      if (this._shut) return;
       if (to === N.S_OPEN || to === N.S_FORCED_OPEN) {
         this._toOpen(retryAfter);
       } else if (to === N.S_HALF_OPEN) {
@@ -566,18 +596,13 @@ class CircuitBreaker extends EventEmitter {
     }
   }
 
-  _sync () {
-    if (this._state === SHUTDOWN) return;
-    this._gen = this._io[N.IO_GENERATION];
-  }
-
   _toOpen (retryAfter) {
     if (this._state === OPEN) return;
     this._state = OPEN;
     this._pendingClose = false;
     this._lastTimerAt = Date.now();
     this._clearResetTimer();
-    this._armReset(retryAfter > 0 ? retryAfter : this.options.resetTimeout);
+    this._armReset(retryAfter > 0 ? retryAfter : timerDelay(this.options.resetTimeout));
     this.emit('open');
   }
 
@@ -599,14 +624,16 @@ class CircuitBreaker extends EventEmitter {
     this.emit('close');
   }
 
+  // The open period's end, at most setTimeout's limit away: past it the
+  // timer fires, the engine says how long is left, and it is armed again.
   _armReset (delay) {
     const timer = this._resetTimer = setTimeout(() => {
       this._resetTimer = null;
       this._native('poll');
       if (this._state === OPEN && this._resetTimer === null) {
-        this._armReset(Math.max(1, this._io[N.IO_RETRY_AFTER]));
+        this._armReset(Math.max(1, this._status.retryAfter));
       }
-    }, delay);
+    }, Math.min(TIMER_MAX, delay));
     timer.unref();
   }
 
@@ -683,7 +710,7 @@ class Call {
     const error = buildError(`Timed out after ${b.options.timeout}ms`, 'ETIMEDOUT');
     const latency = Date.now() - this.start;
     b.semaphore.release();
-    b._status._push(N.R_TIMEOUT, Date.now(), latency, 0);
+    if (!b._shut) b._status._push(N.R_TIMEOUT, Date.now(), latency, 0);
     b.emit('timeout', error, latency, this.args);
     handleError(b, this, error, latency, true);
     resetCoalesce(b, this.cacheKey, 'timeout');
@@ -708,7 +735,7 @@ function fallback (breaker, err, args) {
   if (fn) {
     try {
       const result = fn.apply(fn, [...args, err]);
-      breaker._status._push(N.R_FALLBACK, Date.now(), 0, 0);
+      if (!breaker._shut) breaker._status._push(N.R_FALLBACK, Date.now(), 0, 0);
       breaker.emit('fallback', result, err);
       if (result instanceof Promise) return result;
       return Promise.resolve(result);

@@ -18,6 +18,8 @@ module.exports = {
   RECORDS: 32,
   RECORD_LEN: 4,
   RING: 256,
+  // doubles per bucket in a `window` answer: the counters, then the open flag
+  BUCKET_LEN: 12,
   // record codes
   R_FIRE: 0,
   R_SUCCESS: 1,

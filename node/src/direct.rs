@@ -8,18 +8,17 @@
 use fusewire::window::Counts;
 use fusewire::{
     Backoff, Breaker, BreakerConfig, Budget, Comparison, ConfigError, CountRing, DwellExpiry,
-    HalfOpenRule, Outcome, Permit, Problem, RateBasis, Reason, Rng, Sliding, State, TimeWindow,
-    Transition,
+    HalfOpenRule, Outcome, Permit, Problem, RateBasis, Reason, Rng, Sliding, State, Transition,
 };
 use napi::bindgen_prelude::Either;
 use napi::{Error, Result, Status};
 use napi_derive::napi;
 
-use crate::engine::MAX_BUCKETS;
 use crate::policies::{backoff_checked, BackoffSpec};
+use crate::ring::Ring;
 use crate::ticks;
 
-type CoreWindow = Sliding<CountRing<Box<[u8]>>, TimeWindow<MAX_BUCKETS, 0>>;
+type CoreWindow = Sliding<CountRing<Box<[u8]>>, Ring<Counts>>;
 
 /// Largest count window (one byte of native memory per call).
 const MAX_COUNT: f64 = (1u32 << 20) as f64;
@@ -228,7 +227,7 @@ fn window_of(o: &BreakerOptions) -> std::result::Result<CoreWindow, ConfigProble
     match o.span {
         Some(span) => {
             let buckets = o.buckets.unwrap_or(10.0).clamp(0.0, usize::MAX as f64) as usize;
-            TimeWindow::new(ticks(span), buckets)
+            Ring::new(ticks(span), buckets, Counts::ZERO)
                 .map(Sliding::Time)
                 .map_err(|e| problem_of(e, ""))
         }

@@ -2,24 +2,24 @@
 //! opossum tally that reports. See the crate docs for the `io` protocol.
 
 use fusewire::breaker::Snapshot;
+use fusewire::window::Counts;
 use fusewire::window::{Kind, Sample, Window};
 use fusewire::{
     Backoff, Breaker, BreakerConfig, Comparison, CountRing, Jitter, Outcome, Permit, RateBasis,
-    Rolling, Rules, Schedule, Sliding, State, TimeWindow, Transition,
+    Rules, Schedule, Sliding, State, Transition,
 };
-use napi::bindgen_prelude::Float64ArraySlice;
-use napi::{Error, Result, Status};
+use napi::bindgen_prelude::{Float64ArraySlice, ObjectFinalize};
+use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
 
+use crate::ring::{Ring, MAX_BUCKETS};
 use crate::tally::{self, OpBucket, COUNTERS, LATENCY_BINS};
 use crate::{config_error, ticks};
 
-/// Most buckets a window can have (`rollingCountBuckets`).
-pub const MAX_BUCKETS: usize = 64;
-
-/// The breaker's own window: opossum's rolling time window, or the last
-/// `slidingWindowSize` calls when that opt-in option is set.
-type CoreWindow = Sliding<CountRing<Box<[u8]>>, TimeWindow<MAX_BUCKETS, 0>>;
+/// The breaker's own window: opossum's rolling time window (counts only,
+/// sized by the options), or the last `slidingWindowSize` calls when that
+/// opt-in option is set.
+type CoreWindow = Sliding<CountRing<Box<[u8]>>, Ring<Counts>>;
 
 // The header of `io`, written by every method.
 const IO_TRANSITIONS: usize = 0;
@@ -80,11 +80,21 @@ pub struct EngineRules {
 }
 
 /// A breaker's native state: decisions (core) and opossum's counters.
-#[napi]
+///
+/// The counters (a latency histogram per bucket, most of the weight) are
+/// allocated on the first record, so an idle breaker holds only the core
+/// breaker and its counts window. The bytes held are reported to V8
+/// (`napi_adjust_external_memory`) so the GC weighs them.
+#[napi(custom_finalize)]
 pub struct Engine {
     breaker: Breaker<CoreWindow>,
     opossum: Rules,
-    tally: Rolling<OpBucket, MAX_BUCKETS>,
+    tally: Option<Ring<OpBucket>>,
+    /// Bytes last reported to V8 as held by this engine.
+    reported: i64,
+    /// Heap bytes of the breaker's window.
+    window_bytes: usize,
+    env: Env,
     span: u64,
     buckets: usize,
     /// Buckets rotate on `rotate()` (opossum's rotateBucketController), not on the clock.
@@ -101,9 +111,13 @@ fn napi_err(msg: String) -> Error {
     Error::new(Status::InvalidArg, msg)
 }
 
-fn window_of(span: u64, buckets: usize) -> Result<CoreWindow> {
-    TimeWindow::new(span, buckets)
-        .map(Sliding::Time)
+/// The time window and its heap bytes.
+fn window_of(span: u64, buckets: usize) -> Result<(CoreWindow, usize)> {
+    Ring::new(span, buckets, Counts::ZERO)
+        .map(|ring| {
+            let bytes = ring.heap_bytes();
+            (Sliding::Time(ring), bytes)
+        })
         .map_err(|e| config_error("rolling window", e))
 }
 
@@ -111,10 +125,6 @@ fn count_window_of(size: u32) -> Result<CoreWindow> {
     CountRing::over(vec![0; size as usize].into_boxed_slice())
         .map(Sliding::Count)
         .map_err(|e| config_error("options.slidingWindowSize", e))
-}
-
-fn tally_of(span: u64, buckets: usize) -> Result<Rolling<OpBucket, MAX_BUCKETS>> {
-    Rolling::new(span, buckets, OpBucket::default()).map_err(|e| config_error("rolling window", e))
 }
 
 fn jitter_of(name: Option<&str>) -> Result<Jitter> {
@@ -204,7 +214,7 @@ fn state_code(s: State) -> u8 {
 impl Engine {
     /// A closed breaker over a window of `buckets` buckets spanning `span` ms.
     #[napi(constructor)]
-    pub fn new(span: f64, buckets: u32, external_rotation: bool) -> Result<Self> {
+    pub fn new(env: Env, span: f64, buckets: u32, external_rotation: bool) -> Result<Self> {
         let span = ticks(span);
         let buckets = buckets as usize;
         if buckets > MAX_BUCKETS {
@@ -225,12 +235,16 @@ impl Engine {
             sliding_window_size: None,
         };
         let (config, opossum) = config_of(&rules)?;
-        let breaker = Breaker::with_window(config, window_of(span, buckets)?)
-            .map_err(|e| config_error("breaker options", e))?;
-        Ok(Self {
+        let (window, window_bytes) = window_of(span, buckets)?;
+        let breaker =
+            Breaker::with_window(config, window).map_err(|e| config_error("breaker options", e))?;
+        let mut engine = Self {
             breaker,
             opossum,
-            tally: tally_of(span, buckets)?,
+            tally: None,
+            reported: 0,
+            window_bytes,
+            env,
             span,
             buckets,
             external: external_rotation,
@@ -238,7 +252,9 @@ impl Engine {
             transitions: [(0, 0); MAX_TRANSITIONS],
             n_transitions: 0,
             counted: None,
-        })
+        };
+        engine.report();
+        Ok(engine)
     }
 
     /// Sets the breaker rules, keeping the window, the counters and the state.
@@ -259,11 +275,14 @@ impl Engine {
             .set_config(config)
             .map_err(|e| config_error("breaker options", e))?;
         if rules.sliding_window_size != self.counted {
-            *self.breaker.window_mut() = match rules.sliding_window_size {
-                Some(size) => count_window_of(size)?,
+            let (window, bytes) = match rules.sliding_window_size {
+                Some(size) => (count_window_of(size)?, size as usize),
                 None => window_of(self.span, self.buckets)?,
             };
+            *self.breaker.window_mut() = window;
+            self.window_bytes = bytes;
             self.counted = rules.sliding_window_size;
+            self.report();
         }
         Ok(self.finish(io, t))
     }
@@ -276,28 +295,30 @@ impl Engine {
         self.finish(io, ticks(now))
     }
 
-    /// Asks the core for a permit (half-open and open paths). On success
-    /// `io[IO_PERMIT]` holds it; a refusal is counted as a reject.
+    /// Asks the core for a permit (half-open and open paths): returns the
+    /// raw permit, or -1 when refused (counted as a reject).
     #[napi]
-    pub fn acquire(&mut self, mut io: Float64ArraySlice<'_>, n: u32, now: f64) -> bool {
+    pub fn acquire(&mut self, mut io: Float64ArraySlice<'_>, n: u32, now: f64) -> f64 {
         let io = slice(&mut io);
         self.drain(io, n);
         let t = ticks(now);
-        let admitted = match self.breaker.try_acquire(t) {
+        let permit = match self.breaker.try_acquire(t) {
             Ok(permit) => {
                 self.note(permit.transition, t);
-                set(io, IO_PERMIT, permit.into_raw() as f64);
-                true
+                permit.into_raw() as f64
             }
             Err(rejected) => {
                 self.note(rejected.transition, t);
                 let tn = self.tally_now(t);
-                self.tally.update(tn, |b| b.bump(tally::REJECTS));
-                false
+                if let Some(tally) = self.tally() {
+                    tally.update(tn, |b| b.bump(tally::REJECTS));
+                }
+                -1.0
             }
         };
         self.finish(io, t);
-        admitted
+        set(io, IO_PERMIT, permit);
+        permit
     }
 
     /// Applies time-driven transitions (open → half-open); returns the state.
@@ -344,28 +365,35 @@ impl Engine {
     /// Sets `isCircuitBreakerOpen` on the current bucket (opossum's
     /// `status.open()` / `status.close()`).
     #[napi]
-    pub fn mark(&mut self, mut io: Float64ArraySlice<'_>, n: u32, now: f64, open: bool) {
+    pub fn mark(&mut self, mut io: Float64ArraySlice<'_>, n: u32, now: f64, open: bool) -> u32 {
         let io = slice(&mut io);
         self.drain(io, n);
-        let tn = self.tally_now(ticks(now));
+        let t = ticks(now);
+        let tn = self.tally_now(t);
         let flag = if open {
             tally::FLAG_OPEN
         } else {
             tally::FLAG_CLOSED
         };
-        self.tally.update(tn, |b| b.open_flag = flag);
+        if let Some(tally) = self.tally() {
+            tally.update(tn, |b| b.open_flag = flag);
+        }
+        self.finish(io, t)
     }
 
     /// Rotates the buckets by one (rotateBucketController's `rotate` event).
     #[napi]
-    pub fn rotate(&mut self, mut io: Float64ArraySlice<'_>, n: u32) {
+    pub fn rotate(&mut self, mut io: Float64ArraySlice<'_>, n: u32, now: f64) -> u32 {
         let io = slice(&mut io);
         self.drain(io, n);
         if self.external {
             self.rotations = self.rotations.saturating_add(1);
             let tn = self.tally_now(0);
-            self.tally.rotate(tn);
+            if let Some(tally) = self.tally() {
+                tally.rotate(tn);
+            }
         }
+        self.finish(io, ticks(now))
     }
 
     /// Writes the window totals to `io[RECORDS..]`: the counters in opossum
@@ -378,7 +406,10 @@ impl Engine {
         let t = ticks(now);
         self.finish(io, t);
         let tn = self.tally_now(t);
-        let total = *self.tally.total(tn);
+        let total = self
+            .tally()
+            .map(|tally| *tally.total(tn))
+            .unwrap_or_default();
         let mut out = Out::new(io, RECORDS);
         for c in total.counters {
             out.push(f64::from(c));
@@ -410,8 +441,13 @@ impl Engine {
         let t = ticks(now);
         self.finish(io, t);
         let tn = self.tally_now(t);
-        self.tally.rotate(tn);
-        let buckets: Vec<OpBucket> = self.tally.iter().copied().collect();
+        let buckets: Vec<OpBucket> = self
+            .tally()
+            .map(|tally| {
+                tally.rotate(tn);
+                tally.buckets()
+            })
+            .unwrap_or_default();
         let mut out = Out::new(io, RECORDS);
         for b in buckets.iter().rev() {
             for c in b.counters {
@@ -434,7 +470,7 @@ impl Engine {
         now: f64,
         counters: Vec<f64>,
         latencies: Vec<f64>,
-    ) {
+    ) -> u32 {
         let io = slice(&mut io);
         self.drain(io, n);
         let t = ticks(now);
@@ -444,14 +480,16 @@ impl Engine {
                 .get(i)
                 .map_or(0, |v| ticks(*v).min(u64::from(u32::MAX)) as u32)
         };
-        self.tally.update(tn, |b| {
-            for (i, c) in b.counters.iter_mut().enumerate().take(COUNTERS) {
-                *c = c.saturating_add(get(i));
+        if let Some(tally) = self.tally() {
+            tally.update(tn, |b| {
+                for (i, c) in b.counters.iter_mut().enumerate().take(COUNTERS) {
+                    *c = c.saturating_add(get(i));
+                }
+            });
+            for l in &latencies {
+                let l = ticks(*l);
+                tally.update(tn, |b| b.sample(l));
             }
-        });
-        for l in &latencies {
-            let l = ticks(*l);
-            self.tally.update(tn, |b| b.sample(l));
         }
         // At most a million samples into the core window: priming is O(n).
         let cap = 1_000_000;
@@ -479,12 +517,15 @@ impl Engine {
                 );
             }
         }
+        self.finish(io, t)
     }
 
-    /// Bytes of native memory this engine holds: fixed, whatever the traffic.
+    /// Bytes of native memory this engine holds (as reported to V8): set
+    /// by the options, fixed whatever the traffic once the first call has
+    /// been counted.
     #[napi]
     pub fn footprint(&self) -> u32 {
-        core::mem::size_of::<Self>() as u32
+        self.held() as u32
     }
 
     /// The number of latency bins (for tests of the histogram precision).
@@ -500,10 +541,50 @@ impl Engine {
     }
 }
 
+impl ObjectFinalize for Engine {
+    fn finalize(self, env: Env) -> Result<()> {
+        env.adjust_external_memory(-self.reported)?;
+        Ok(())
+    }
+}
+
 impl Engine {
+    /// opossum's counters, allocated (and reported to V8) on first use.
+    fn tally(&mut self) -> Option<&mut Ring<OpBucket>> {
+        if self.tally.is_none() {
+            self.tally = Ring::new(self.span, self.buckets, OpBucket::default()).ok();
+            self.report();
+        }
+        self.tally.as_mut()
+    }
+
+    /// Native bytes held: this struct, the window's and the counters' rings.
+    fn held(&self) -> usize {
+        core::mem::size_of::<Self>()
+            + self.window_bytes
+            + self.tally.as_ref().map_or(0, Ring::heap_bytes)
+    }
+
+    /// Tells V8 how the bytes held changed since the last report.
+    fn report(&mut self) {
+        let held = self.held() as i64;
+        if held != self.reported
+            && self
+                .env
+                .adjust_external_memory(held - self.reported)
+                .is_ok()
+        {
+            self.reported = held;
+        }
+    }
+
+    fn bucket_len(&self) -> u64 {
+        (self.span / self.buckets.max(1) as u64).max(1)
+    }
+
     fn tally_now(&self, now: u64) -> u64 {
         if self.external {
-            self.rotations.saturating_mul(self.tally.bucket_len())
+            self.rotations.saturating_mul(self.bucket_len())
         } else {
             now
         }
@@ -530,7 +611,9 @@ impl Engine {
             _ => return,
         };
         let tn = self.tally_now(now);
-        self.tally.update(tn, |b| b.open_flag = flag);
+        if let Some(tally) = self.tally() {
+            tally.update(tn, |b| b.open_flag = flag);
+        }
     }
 
     /// Applies the `n` records JavaScript appended to `io`, in order.
@@ -578,12 +661,14 @@ impl Engine {
             R_SEMAPHORE_LOCKED => (tally::SEMAPHORE_REJECTIONS, false, None),
             _ => return,
         };
-        self.tally.update(tn, |b| {
-            b.bump(counter);
-            if timed {
-                b.sample(latency);
-            }
-        });
+        if let Some(tally) = self.tally() {
+            tally.update(tn, |b| {
+                b.bump(counter);
+                if timed {
+                    b.sample(latency);
+                }
+            });
+        }
         if let Some(outcome) = outcome {
             let p = self.permit(permit);
             let current = p.generation() == self.breaker.generation();
@@ -596,7 +681,10 @@ impl Engine {
                 && current
                 && self.breaker.state() == State::Closed
             {
-                let total = self.tally.total(tn);
+                let total = self
+                    .tally()
+                    .map(|tally| *tally.total(tn))
+                    .unwrap_or_default();
                 let fires = total.counters[tally::FIRES];
                 let failures = total.counters[tally::FAILURES];
                 let volume = self.opossum.config().min_calls;

@@ -20,6 +20,7 @@
 mod direct;
 mod engine;
 mod policies;
+mod ring;
 mod tally;
 
 pub use direct::{core_backoff, core_breaker, core_budget, CoreBackoff, CoreBreaker, CoreBudget};

@@ -91,7 +91,7 @@ describe('Breaker', () => {
     assert.throws(() => new Breaker({ openBackoff: { kind: 'constant', base: 500, max: 100 } }), configError('openBackoff.max', 'inconsistent'));
     assert.throws(() => new Breaker({ window: { span: 3, buckets: 4 } }), configError('window.span', 'inconsistent'));
     assert.throws(() => new Breaker({ window: { count: 0 } }), configError('window.count', 'zero'));
-    assert.throws(() => new Breaker({ window: { span: 100, buckets: 65 } }), configError('window.buckets', 'outOfRange'));
+    assert.throws(() => new Breaker({ window: { span: 10000, buckets: 1025 } }), configError('window.buckets', 'outOfRange'));
     for (const [options, field] of [
       [{ minCalls: -1 }, 'minCalls'], [{ minCalls: 'x' }, 'minCalls'], [{ comparison: 'AtLeast' }, 'comparison'],
       [{ window: { count: 2 ** 21 } }, 'window.count'], [{ window: 5 }, 'window'], [{ openBackoff: { kind: 'x' } }, 'openBackoff.kind'],

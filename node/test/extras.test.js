@@ -135,7 +135,11 @@ describe('breaker extras', () => {
     for (const [options, message] of bad) {
       assert.throws(() => new CircuitBreaker(async () => {}, options), { name: 'TypeError', message });
     }
-    assert.throws(() => new CircuitBreaker(async () => {}, { rollingCountBuckets: 100 }), /at most 64/);
+    assert.throws(() => new CircuitBreaker(async () => {}, { rollingCountBuckets: 2000 }),
+      { name: 'RangeError', field: 'rollingCountBuckets', message: /from 1 to 1024/ });
+    for (const [options] of bad) {
+      assert.throws(() => new CircuitBreaker(async () => {}, options), e => typeof e.field === 'string' && e.message.includes(`options.${e.field} `));
+    }
   });
 
   it('a failing call costs O(1): 20k calls in the window, failures stay cheap', async () => {
