@@ -14,6 +14,16 @@ pub enum Problem {
     NotANumber,
     /// The field contradicts another field (named in the docs of the field).
     Inconsistent,
+    /// The config could never do its job with this value: a breaker whose
+    /// rules can never trip (every rule off, or a 100 % threshold compared
+    /// with `Above`).
+    NeverTrips,
+    /// The value is larger than the window can ever hold (`min_calls` above
+    /// a count window's size).
+    ExceedsWindow,
+    /// The field must be set because another one is (`slow_call_duration`
+    /// for `slow_call_rate`).
+    Required,
 }
 
 /// Every config field a core constructor can reject, as a number: a host
@@ -67,10 +77,14 @@ pub enum Field {
     Span,
     /// `"burst"`.
     Burst,
+    /// `"min_calls"`.
+    MinCalls,
+    /// `"rate_basis"`.
+    RateBasis,
 }
 
 impl Field {
-    const ALL: [Field; 22] = [
+    const ALL: [Field; 24] = [
         Field::FailureRate,
         Field::SlowCallRate,
         Field::SlowCallDuration,
@@ -93,6 +107,8 @@ impl Field {
         Field::Buckets,
         Field::Span,
         Field::Burst,
+        Field::MinCalls,
+        Field::RateBasis,
     ];
 
     /// The field's name as spelled in the Rust config struct.
@@ -120,6 +136,8 @@ impl Field {
             Field::Buckets => "buckets",
             Field::Span => "span",
             Field::Burst => "burst",
+            Field::MinCalls => "min_calls",
+            Field::RateBasis => "rate_basis",
         }
     }
 
@@ -193,6 +211,9 @@ impl ConfigError {
             Problem::OutOfRange => "is out of range",
             Problem::NotANumber => "is NaN",
             Problem::Inconsistent => "contradicts another field",
+            Problem::NeverTrips => "means the breaker can never open",
+            Problem::ExceedsWindow => "is more calls than the window holds",
+            Problem::Required => "must be set when the rule that needs it is on",
         }
     }
 }

@@ -15,11 +15,11 @@
 //! - **Reproducible randomness.** Jitter comes from a seeded [`Rng`].
 //!
 //! ```
-//! use fusewire::{Breaker, BreakerConfig, CountWindow, Outcome};
+//! use fusewire::{Breaker, BreakerConfig, CountWindow, Outcome, TickUnit};
 //!
 //! // Open when half of the last 10 calls failed (at least 4 calls seen),
-//! // stay open 1000 ticks, then let one probe through.
-//! let config = BreakerConfig { min_calls: 4, ..BreakerConfig::default() };
+//! // stay open one second (1000 millisecond ticks), then let one probe through.
+//! let config = BreakerConfig { min_calls: 4, ..BreakerConfig::new(TickUnit::MILLIS) };
 //! let mut breaker: Breaker<CountWindow<10>> = Breaker::new(config).unwrap();
 //!
 //! let mut now = 0;
@@ -45,6 +45,7 @@ pub mod clock;
 mod div;
 pub mod error;
 pub mod histogram;
+pub mod ratio;
 pub mod retry;
 pub mod rng;
 #[cfg(any(
@@ -56,6 +57,7 @@ pub mod rng;
 pub mod shared;
 #[cfg(test)]
 mod testing;
+pub mod unit;
 pub mod window;
 
 pub use backoff::{Backoff, Jitter, Schedule};
@@ -69,6 +71,7 @@ pub use bulkhead::{Bulkhead, Full, Priority, ReleaseError, Slot};
 pub use clock::{Clock, ManualClock};
 pub use error::{ConfigError, ConfigResult, Field, Problem};
 pub use histogram::Histogram;
+pub use ratio::Ratio;
 pub use retry::{Decision, GiveUpReason, Retry, RetryPolicy};
 pub use rng::Rng;
 #[cfg(any(
@@ -78,6 +81,7 @@ pub use rng::Rng;
     loom
 ))]
 pub use shared::{SharedBreaker, SharedBucket, SharedBudget, SharedBulkhead};
+pub use unit::TickUnit;
 pub use window::{
     BitWindow, CountRing, CountWindow, Counts, Plane, Rolling, Sliding, Tally, TimeCounts,
     TimeWindow, Window,
