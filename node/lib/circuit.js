@@ -125,9 +125,10 @@ class CircuitBreaker extends EventEmitter {
     this._configure();
 
     this._state = CLOSED;
-    this._gen = this._status.generation;
     this._pendingClose = false;
     this._shut = false;
+    this._slots = 0;
+    this._freeSlots = [];
     this._enabled = true;
     this._fallback = null;
     this._resetTimer = null;
@@ -356,11 +357,14 @@ class CircuitBreaker extends EventEmitter {
     const rest = args;
     const status = this._status;
     let now = Date.now();
-    status._push(R_FIRE, now, 0, 0);
+    const fired = now;
     // emit() with no listener still allocates its rest arguments.
     if (this._events.fire !== undefined) this.emit('fire', args);
 
+    // Every fire counts as a started call (opossum's `fires`); one that
+    // does not run the action here (disabled, cached, refused) takes no slot.
     if (!this._enabled) {
+      status._push(R_FIRE, fired, 0, -1);
       const result = this.action.apply(context, args);
       return (typeof result.then === 'function') ? result : Promise.resolve(result);
     }
@@ -371,6 +375,7 @@ class CircuitBreaker extends EventEmitter {
     if (options.cache) {
       const cached = options.cacheTransport.get(cacheKey);
       if (cached) {
+        status._push(R_FIRE, fired, 0, -1);
         status._push(N.R_CACHE_HIT, Date.now(), 0, 0);
         this.emit('cacheHit');
         return cached;
@@ -381,6 +386,7 @@ class CircuitBreaker extends EventEmitter {
     if (options.coalesce) {
       const cachedCall = options.coalesceCache.get(cacheKey);
       if (cachedCall) {
+        status._push(R_FIRE, fired, 0, -1);
         status._push(N.R_COALESCE_HIT, Date.now(), 0, 0);
         this.emit('coalesceCacheHit');
         return cachedCall;
@@ -389,24 +395,28 @@ class CircuitBreaker extends EventEmitter {
       this.emit('coalesceCacheMiss');
     }
 
-    let permit = this._gen;
-    if (this._state !== CLOSED) {
+    // The call's permit stays in Rust, in a slot this breaker numbers.
+    const slot = this._freeSlots.length > 0 ? this._freeSlots.pop() : this._slots++;
+    if (this._state === CLOSED) {
+      status._push(R_FIRE, fired, 0, slot);
+    } else {
       let admitted = false;
       if (this._state === HALF_OPEN) {
-        permit = status._ask('acquire');
-        admitted = permit >= 0;
+        admitted = status._ask('acquire', slot);
         this._pendingClose = false;
       } else {
+        status._push(R_FIRE, fired, 0, -1);
         status._push(N.R_REJECT, Date.now(), 0, 0);
       }
       if (!admitted) {
+        this._freeSlots.push(slot);
         const error = buildError('Breaker is open', 'EOPENBREAKER');
         this.emit('reject', error);
         return fallback(this, error, args) || Promise.reject(error);
       }
     }
 
-    const call = new Call(this, context, args, permit, cacheKey);
+    const call = new Call(this, context, args, slot, cacheKey);
     const promise = new Promise((resolve, reject) => {
       call.resolve = resolve;
       call.reject = reject;
@@ -454,7 +464,10 @@ class CircuitBreaker extends EventEmitter {
 
   // A call's action settled (or timed out): the outcome, as opossum emits it.
   _succeeded (call, value, latency, end) {
-    if (!this._shut) this._status._push(R_SUCCESS, end, latency, call.permit);
+    if (!this._shut) {
+      this._status._push(R_SUCCESS, end, latency, call.slot);
+      this._freeSlots.push(call.slot);
+    }
     // A half-open probe (or an outcome arriving while not closed) may move
     // the breaker: ask now, so 'close' comes before 'success' as in opossum.
     if (this._state !== CLOSED) this._status._flush();
@@ -463,12 +476,16 @@ class CircuitBreaker extends EventEmitter {
 
   _failed (call, error, latency, timedOut) {
     if (this._shut) return this._failedAfterShutdown();
-    const permit = this.warmUp ? -1 : call.permit;
-    this._status._push(timedOut ? N.R_FAILURE_TIMEOUT : N.R_FAILURE, Date.now(), latency, permit);
-    if (this._events.failure !== undefined) this.emit('failure', error, latency, call.args);
+    // opossum reads these options when it judges a failure: options
+    // assigned since the last failure apply to this one.
     const o = this.options;
     if (o.errorThresholdPercentage !== this._ruled[0] || o.resetTimeout !== this._ruled[1] ||
       o.volumeThreshold !== this._ruled[2]) this._configure();
+    // During opossum's warm-up a failure is counted but cannot trip.
+    const code = (timedOut ? N.R_FAILURE_TIMEOUT : N.R_FAILURE) + (this.warmUp ? N.R_WARM : 0);
+    this._status._push(code, Date.now(), latency, call.slot);
+    this._freeSlots.push(call.slot);
+    if (this._events.failure !== undefined) this.emit('failure', error, latency, call.args);
     this._status._flush();
   }
 
@@ -575,7 +592,6 @@ class CircuitBreaker extends EventEmitter {
 
   _native (method) {
     this._status._ask(method);
-    if (this._state !== SHUTDOWN) this._gen = this._status.generation;
   }
 
   // Applies the transitions a native call reported (new states, in order),
@@ -583,7 +599,6 @@ class CircuitBreaker extends EventEmitter {
   _transitions (tos) {
     const status = this._status;
     const retryAfter = status.retryAfter;
-    this._gen = status.generation;
     for (const to of tos) {
       if (this._shut) return;
       if (to === N.S_OPEN || to === N.S_FORCED_OPEN) {
@@ -660,11 +675,11 @@ class CircuitBreaker extends EventEmitter {
 // One call in flight: its promise's settle functions and its place in the
 // deadline list.
 class Call {
-  constructor (breaker, context, args, permit, cacheKey) {
+  constructor (breaker, context, args, slot, cacheKey) {
     this.breaker = breaker;
     this.context = context;
     this.args = args;
-    this.permit = permit;
+    this.slot = slot;
     this.cacheKey = cacheKey;
     this.resolve = null;
     this.reject = null;

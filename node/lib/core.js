@@ -128,7 +128,11 @@ function breakerOptions (o) {
     consecutiveFailures: o.consecutiveFailures === null ? undefined : opt(o.consecutiveFailures, v => int(W, 'consecutiveFailures', v)),
     minCalls: opt(o.minCalls, v => int(W, 'minCalls', v)),
     comparison: pickEnum('comparison', ['atLeast', 'above']),
-    rateBasis: pickEnum('rateBasis', ['outcomes', 'allCalls']),
+    rateBasis: pickEnum('rateBasis', ['outcomes', 'allCalls', 'started']),
+    manual: opt(o.manual, v => {
+      if (typeof v !== 'boolean') throw bad(W, 'manual', 'a boolean', v);
+      return v;
+    }),
     halfOpenProbes: opt(o.halfOpenProbes, v => int(W, 'halfOpenProbes', v)),
     halfOpenRule: pickEnum('halfOpenRule', ['allSucceed', 'rates']),
     halfOpenMaxDwell: opt(o.halfOpenMaxDwell, v => ms(W, 'halfOpenMaxDwell', v)),
@@ -179,6 +183,12 @@ class Breaker {
   record (permit, outcome, duration = 0, at = Date.now()) {
     oneOf('Breaker', 'outcome', outcome, OUTCOMES);
     return this.#b.record(permitOf(permit), outcome, ms('Breaker', 'duration', duration), now(at));
+  }
+
+  /** As record(), but the outcome cannot trip a closed breaker (opossum's warm-up). */
+  recordUntripped (permit, outcome, duration = 0, at = Date.now()) {
+    oneOf('Breaker', 'outcome', outcome, OUTCOMES);
+    return this.#b.recordUntripped(permitOf(permit), outcome, ms('Breaker', 'duration', duration), now(at));
   }
 
   release (permit, at = Date.now()) { return this.#b.release(permitOf(permit), now(at)); }

@@ -13,7 +13,6 @@ module.exports = {
   IO_STATE: 17,
   IO_GENERATION: 18,
   IO_RETRY_AFTER: 19,
-  IO_PERMIT: 20,
   IO_PROBES_IN_FLIGHT: 21,
   RECORDS: 32,
   RECORD_LEN: 4,
@@ -33,6 +32,7 @@ module.exports = {
   R_COALESCE_MISS: 9,
   R_SEMAPHORE_LOCKED: 10,
   R_FAILURE_TIMEOUT: 11,
+  R_WARM: 16,
   // core states (fusewire::State as u8)
   S_CLOSED: 0,
   S_OPEN: 1,

@@ -82,7 +82,6 @@ class Status extends EventEmitter {
     this._owner = null;
     this.generation = 0;
     this.retryAfter = 0;
-    this.permit = 0;
     this.probesInFlight = 0;
     this._snapshotTimer = null;
     this._rotate = null;
@@ -212,14 +211,14 @@ class Status extends EventEmitter {
   // ---- for the breaker ----
 
   /** Appends a record of what happened; no native call. */
-  _push (code, now, latency, permit) {
+  _push (code, now, latency, slot) {
     if (OWNER !== this) this._claim(this);
     const io = IO;
     const at = RECORDS + N_RECORDS * RECORD_LEN;
     io[at] = code;
     io[at + 1] = now;
     io[at + 2] = latency;
-    io[at + 3] = permit;
+    io[at + 3] = slot;
     if (++N_RECORDS === MAX_RECORDS) this._ask('flush');
   }
 
@@ -230,7 +229,7 @@ class Status extends EventEmitter {
 
   /**
    * Calls the engine's `method` (after the records), reads its answer into
-   * `generation`, `retryAfter`, `permit`, `probesInFlight`, then tells the
+   * `generation`, `retryAfter`, `probesInFlight`, then tells the
    * breaker of the transitions it reported. Returns the method's result.
    */
   _ask (method, a, b) {
@@ -259,7 +258,6 @@ class Status extends EventEmitter {
   _read (io) {
     this.generation = io[N.IO_GENERATION];
     this.retryAfter = io[N.IO_RETRY_AFTER];
-    this.permit = io[N.IO_PERMIT];
     this.probesInFlight = io[N.IO_PROBES_IN_FLIGHT];
   }
 

@@ -8,7 +8,8 @@
 use fusewire::window::Counts;
 use fusewire::{
     Backoff, Breaker, BreakerConfig, Budget, Comparison, ConfigError, CountRing, DwellExpiry,
-    HalfOpenRule, Outcome, Permit, Problem, RateBasis, Reason, Rng, Sliding, State, Transition,
+    Field, HalfOpenRule, Outcome, Permit, Problem, RateBasis, Ratio, Reason, Rng, Sliding, State,
+    Transition,
 };
 use napi::bindgen_prelude::Either;
 use napi::{Error, Result, Status};
@@ -34,6 +35,15 @@ pub struct ConfigProblem {
     pub problem: String,
 }
 
+/// A percentage as the core's integer rate: NaN and values outside 0..=100
+/// are the core's own problems for `field`.
+fn ratio_of(percent: f64, field: Field) -> std::result::Result<Ratio, ConfigError> {
+    if percent.is_nan() {
+        return Err(ConfigError::of(field, Problem::NotANumber));
+    }
+    Ratio::from_percent(percent).ok_or(ConfigError::of(field, Problem::OutOfRange))
+}
+
 fn problem_of(e: ConfigError, prefix: &str) -> ConfigProblem {
     ConfigProblem {
         field: format!("{prefix}{}", e.field),
@@ -42,6 +52,9 @@ fn problem_of(e: ConfigError, prefix: &str) -> ConfigProblem {
             Problem::OutOfRange => "out_of_range",
             Problem::NotANumber => "not_a_number",
             Problem::Inconsistent => "inconsistent",
+            Problem::NeverTrips => "never_trips",
+            Problem::ExceedsWindow => "exceeds_window",
+            Problem::Required => "required",
             _ => "invalid",
         }
         .into(),
@@ -124,8 +137,10 @@ pub struct BreakerOptions {
     pub min_calls: Option<u32>,
     /// `atLeast` or `above`.
     pub comparison: Option<String>,
-    /// `outcomes` or `allCalls`.
+    /// `outcomes`, `allCalls` or `started`.
     pub rate_basis: Option<String>,
+    /// Only the host opens it: no trip rule is required.
+    pub manual: Option<bool>,
     /// Probes per half-open period.
     pub half_open_probes: Option<u32>,
     /// `allSucceed` or `rates`.
@@ -169,13 +184,23 @@ fn config_of(o: &BreakerOptions) -> Result<std::result::Result<BreakerConfig, Co
             Err(e) => return Ok(Err(problem_of(e, "open_backoff."))),
         },
     };
-    Ok(Ok(BreakerConfig {
-        failure_rate: if o.failure_rate_off {
-            None
-        } else {
-            o.failure_rate.map(|v| v as f32).or(d.failure_rate)
+    let failure_rate = match (o.failure_rate_off, o.failure_rate) {
+        (true, _) => None,
+        (false, None) => d.failure_rate,
+        (false, Some(p)) => match ratio_of(p, Field::FailureRate) {
+            Ok(r) => Some(r),
+            Err(e) => return Ok(Err(problem_of(e, ""))),
         },
-        slow_call_rate: o.slow_call_rate.map(|v| v as f32),
+    };
+    let slow_call_rate = match o.slow_call_rate.map(|p| ratio_of(p, Field::SlowCallRate)) {
+        None => None,
+        Some(Ok(r)) => Some(r),
+        Some(Err(e)) => return Ok(Err(problem_of(e, ""))),
+    };
+    Ok(Ok(BreakerConfig {
+        failure_rate,
+        slow_call_rate,
+        manual: o.manual.unwrap_or(false),
         slow_call_duration: o.slow_call_duration.map(ticks).unwrap_or(0),
         consecutive_failures: o.consecutive_failures,
         min_calls: o.min_calls.unwrap_or(d.min_calls),
@@ -195,6 +220,7 @@ fn config_of(o: &BreakerOptions) -> Result<std::result::Result<BreakerConfig, Co
             &[
                 ("outcomes", RateBasis::Outcomes),
                 ("allCalls", RateBasis::AllCalls),
+                ("started", RateBasis::Started),
             ],
         )?,
         half_open_probes: o.half_open_probes.unwrap_or(d.half_open_probes),
@@ -287,6 +313,8 @@ pub struct WindowCounts {
     pub ignored: u32,
     /// Rejected calls.
     pub rejected: u32,
+    /// Calls admitted, counted when they start (`rateBasis: 'started'`).
+    pub admitted: u32,
 }
 
 fn counts(c: Counts) -> WindowCounts {
@@ -297,6 +325,7 @@ fn counts(c: Counts) -> WindowCounts {
         slow: c.slow,
         ignored: c.ignored,
         rejected: c.rejected,
+        admitted: c.admitted,
     }
 }
 
@@ -321,6 +350,10 @@ pub struct BreakerSnapshot {
     pub clock_regressions: u32,
     /// When the state began (ticks).
     pub since: f64,
+    /// Permits handed back that were not out (twice, or made up): refused.
+    pub refused_permits: u32,
+    /// Raw permits handed out and not yet handed back.
+    pub permits_out: u32,
 }
 
 fn outcome_of(s: &str) -> Result<Outcome> {
@@ -371,7 +404,7 @@ impl CoreBreaker {
                 let probe = p.is_probe();
                 Either::A(Admitted {
                     admitted: true,
-                    permit: p.into_raw() as f64,
+                    permit: self.inner.permit_into_raw(p) as f64,
                     probe,
                     transition,
                 })
@@ -396,6 +429,25 @@ impl CoreBreaker {
     ) -> Result<Option<StateChange>> {
         let o = outcome_of(&outcome)?;
         Ok(change(self.inner.record(
+            permit_of(permit),
+            o,
+            ticks(duration),
+            ticks(now),
+        )))
+    }
+
+    /// As `record`, but the outcome cannot trip a closed breaker (a
+    /// warm-up period): counted, and judged by the next outcome that may.
+    #[napi]
+    pub fn record_untripped(
+        &mut self,
+        permit: f64,
+        outcome: String,
+        duration: f64,
+        now: f64,
+    ) -> Result<Option<StateChange>> {
+        let o = outcome_of(&outcome)?;
+        Ok(change(self.inner.record_untripped(
             permit_of(permit),
             o,
             ticks(duration),
@@ -465,6 +517,8 @@ impl CoreBreaker {
             reopens: s.reopens,
             clock_regressions: s.clock_regressions,
             since: ms_out(s.since),
+            refused_permits: s.refused_permits,
+            permits_out: s.permits_out,
         }
     }
 

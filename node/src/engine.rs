@@ -6,7 +6,7 @@ use fusewire::window::Counts;
 use fusewire::window::{Kind, Sample, Window};
 use fusewire::{
     Backoff, Breaker, BreakerConfig, Comparison, CountRing, Jitter, Outcome, Permit, RateBasis,
-    Rules, Schedule, Sliding, State, Transition,
+    Ratio, Schedule, Sliding, State, TickUnit, Transition,
 };
 use napi::bindgen_prelude::{Float64ArraySlice, ObjectFinalize};
 use napi::{Env, Error, Result, Status};
@@ -28,7 +28,6 @@ const MAX_TRANSITIONS: usize = 8;
 const IO_STATE: usize = 17;
 const IO_GENERATION: usize = 18;
 const IO_RETRY_AFTER: usize = 19;
-const IO_PERMIT: usize = 20;
 const IO_PROBES_IN_FLIGHT: usize = 21;
 const IO_OPEN_SINCE: usize = 22;
 /// Where records start; also where `stats` and `window` write their answer.
@@ -48,6 +47,10 @@ const R_COALESCE_HIT: u8 = 8;
 const R_COALESCE_MISS: u8 = 9;
 const R_SEMAPHORE_LOCKED: u8 = 10;
 const R_FAILURE_TIMEOUT: u8 = 11;
+/// Added to an outcome's code during opossum's warm-up: counted, cannot trip.
+const R_WARM: u8 = 16;
+/// Calls in flight at once that keep a native permit (a slot each).
+const MAX_SLOTS: f64 = (1u32 << 24) as f64;
 
 const PERCENTILES_PPM: [u32; 9] = [
     0, 250_000, 500_000, 750_000, 900_000, 950_000, 990_000, 995_000, 1_000_000,
@@ -88,7 +91,10 @@ pub struct EngineRules {
 #[napi(custom_finalize)]
 pub struct Engine {
     breaker: Breaker<CoreWindow>,
-    opossum: Rules,
+    /// The permits of the calls in flight, by the slot JavaScript gave each
+    /// call (slots are reused, so this is as long as the most calls ever in
+    /// flight at once).
+    slots: Vec<Option<Permit>>,
     tally: Option<Ring<OpBucket>>,
     /// Bytes last reported to V8 as held by this engine.
     reported: i64,
@@ -141,19 +147,20 @@ fn jitter_of(name: Option<&str>) -> Result<Jitter> {
     })
 }
 
-/// The core breaker's config, and opossum's rate rule. opossum judges
-/// `failures / fires`, where `fires` counts every call started in the
-/// window (in flight, answered from a cache, refused): only the tally knows
-/// those, so the binding feeds that ratio to the core's own comparison
-/// ([`Rules::failure_rate_trips`]) and trips the core breaker as a host.
-fn config_of(r: &EngineRules) -> Result<(BreakerConfig, Rules)> {
+/// The core breaker's config for opossum's options. opossum judges
+/// `failures / fires * 100 > errorThresholdPercentage` once `fires` reaches
+/// `volumeThreshold`, where `fires` counts every call started in the window
+/// (in flight, answered from a cache, refused): the core's
+/// [`RateBasis::Started`] with [`Comparison::Above`]. Over the opt-in count
+/// window (`slidingWindowSize`) the rate is over outcomes.
+fn config_of(r: &EngineRules) -> Result<BreakerConfig> {
     let threshold = r.error_threshold_percentage;
     // opossum compares `rate > threshold` in floating point: NaN or >= 100
     // never trips, below 0 trips on any failure.
     let failure_rate = if threshold.is_nan() || threshold >= 100.0 {
         None
     } else {
-        Some(threshold.max(0.0) as f32)
+        Ratio::from_percent(threshold.max(0.0))
     };
     let reset = ticks(r.reset_timeout).max(1);
     let factor = r.backoff_factor.unwrap_or(1.0);
@@ -176,9 +183,7 @@ fn config_of(r: &EngineRules) -> Result<(BreakerConfig, Rules)> {
     let volume = r.volume_threshold;
     let counted = r.sliding_window_size.is_some();
     let config = BreakerConfig {
-        // Over a count window the core judges the rate itself; over the time
-        // window the binding judges opossum's `failures / fires` (see above).
-        failure_rate: if counted { failure_rate } else { None },
+        failure_rate,
         consecutive_failures: r.consecutive_failures,
         min_calls: if volume.is_nan() || volume <= 0.0 {
             0
@@ -189,21 +194,23 @@ fn config_of(r: &EngineRules) -> Result<(BreakerConfig, Rules)> {
         rate_basis: if counted {
             RateBasis::Outcomes
         } else {
-            RateBasis::AllCalls
+            RateBasis::Started
         },
         half_open_probes: r.half_open_probes.unwrap_or(1),
+        // opossum stays half-open until a trial call comes and settles.
+        half_open_max_dwell: u64::MAX,
         open_backoff,
         reset_window_on_close: false,
         seed: r.seed.map(ticks).unwrap_or(0),
-        ..BreakerConfig::DEFAULT
+        // A threshold of 100 or more never trips in opossum: only open()
+        // and a failed health check open the breaker.
+        manual: failure_rate.is_none() && r.consecutive_failures.is_none(),
+        ..BreakerConfig::new(TickUnit::MILLIS)
     };
-    let opossum = BreakerConfig {
-        failure_rate,
-        ..config
-    }
-    .validate()
-    .map_err(|e| config_error("options.errorThresholdPercentage", e))?;
-    Ok((config, opossum))
+    config
+        .validate()
+        .map_err(|e| config_error("options.errorThresholdPercentage", e))?;
+    Ok(config)
 }
 
 fn state_code(s: State) -> u8 {
@@ -234,13 +241,13 @@ impl Engine {
             seed: None,
             sliding_window_size: None,
         };
-        let (config, opossum) = config_of(&rules)?;
+        let config = config_of(&rules)?;
         let (window, window_bytes) = window_of(span, buckets)?;
         let breaker =
             Breaker::with_window(config, window).map_err(|e| config_error("breaker options", e))?;
         let mut engine = Self {
             breaker,
-            opossum,
+            slots: Vec::new(),
             tally: None,
             reported: 0,
             window_bytes,
@@ -267,8 +274,7 @@ impl Engine {
         rules: EngineRules,
     ) -> Result<u32> {
         let io = slice(&mut io);
-        let (config, opossum) = config_of(&rules)?;
-        self.opossum = opossum;
+        let config = config_of(&rules)?;
         self.drain(io, n);
         let t = ticks(now);
         self.breaker
@@ -295,30 +301,26 @@ impl Engine {
         self.finish(io, ticks(now))
     }
 
-    /// Asks the core for a permit (half-open and open paths): returns the
-    /// raw permit, or -1 when refused (counted as a reject).
+    /// Starts a call in the half-open (or open) state: asks the core for a
+    /// permit and keeps it in `slot`. Returns whether it was admitted; a
+    /// refusal is counted as a reject. Either way the call is a fire.
     #[napi]
-    pub fn acquire(&mut self, mut io: Float64ArraySlice<'_>, n: u32, now: f64) -> f64 {
+    pub fn acquire(&mut self, mut io: Float64ArraySlice<'_>, n: u32, now: f64, slot: f64) -> bool {
         let io = slice(&mut io);
         self.drain(io, n);
         let t = ticks(now);
-        let permit = match self.breaker.try_acquire(t) {
-            Ok(permit) => {
-                self.note(permit.transition, t);
-                permit.into_raw() as f64
-            }
-            Err(rejected) => {
-                self.note(rejected.transition, t);
-                let tn = self.tally_now(t);
-                if let Some(tally) = self.tally() {
-                    tally.update(tn, |b| b.bump(tally::REJECTS));
+        let tn = self.tally_now(t);
+        let admitted = self.start(t, slot);
+        if let Some(tally) = self.tally() {
+            tally.update(tn, |b| {
+                b.bump(tally::FIRES);
+                if !admitted {
+                    b.bump(tally::REJECTS);
                 }
-                -1.0
-            }
-        };
+            });
+        }
         self.finish(io, t);
-        set(io, IO_PERMIT, permit);
-        permit
+        admitted
     }
 
     /// Applies time-driven transitions (open → half-open); returns the state.
@@ -634,18 +636,38 @@ impl Engine {
         }
     }
 
-    fn permit(&self, raw: f64) -> Permit {
-        if raw < 0.0 {
-            // Counted, but not allowed to move the breaker (opossum's warm-up):
-            // a permit from the previous generation is exactly that.
-            Permit::from_raw(u64::from(self.breaker.generation().wrapping_sub(1)))
-        } else {
-            Permit::from_raw(ticks(raw))
+    /// A call starts at `t`: the core counts it (admitted or refused, as
+    /// opossum counts `fires`). A call that runs keeps its permit in `slot`;
+    /// one that never runs (`slot` < 0: answered from a cache, refused by
+    /// JavaScript while open, fired while disabled) hands it straight back.
+    fn start(&mut self, t: u64, slot: f64) -> bool {
+        let permit = match self.breaker.try_acquire(t) {
+            Ok(permit) => permit,
+            Err(rejected) => {
+                self.note(rejected.transition, t);
+                return false;
+            }
+        };
+        self.note(permit.transition, t);
+        if !(0.0..MAX_SLOTS).contains(&slot) {
+            let moved = self.breaker.release(permit, t);
+            self.note(moved, t);
+            return true;
         }
+        let at = slot as usize;
+        if self.slots.len() <= at {
+            self.slots.resize_with(at + 1, || None);
+        }
+        if let Some(s) = self.slots.get_mut(at) {
+            *s = Some(permit);
+        }
+        true
     }
 
-    fn apply(&mut self, code: u8, t: u64, latency: u64, permit: f64) {
+    fn apply(&mut self, code: u8, t: u64, latency: u64, slot: f64) {
         let tn = self.tally_now(t);
+        let warm = code & R_WARM != 0;
+        let code = code & !R_WARM;
         let (counter, timed, outcome) = match code {
             R_FIRE => (tally::FIRES, false, None),
             R_SUCCESS => (tally::SUCCESSES, true, Some(Outcome::Success)),
@@ -669,52 +691,25 @@ impl Engine {
                 }
             });
         }
-        if let Some(outcome) = outcome {
-            let p = self.permit(permit);
-            let current = p.generation() == self.breaker.generation();
-            let moved = self.breaker.record(p, outcome, latency, t);
-            let failed = matches!(outcome, Outcome::Failure | Outcome::Timeout);
-            let judged_here = self.counted.is_none();
-            if moved.is_none()
-                && judged_here
-                && failed
-                && current
-                && self.breaker.state() == State::Closed
-            {
-                let total = self
-                    .tally()
-                    .map(|tally| *tally.total(tn))
-                    .unwrap_or_default();
-                let fires = total.counters[tally::FIRES];
-                let failures = total.counters[tally::FAILURES];
-                let volume = self.opossum.config().min_calls;
-                if fires >= volume && self.opossum.failure_rate_trips(failures, fires) {
-                    let tripped = self.breaker.trip(t);
-                    self.note(tripped, t);
-                }
-            }
-            self.note(moved, t);
+        if code == R_FIRE {
+            self.start(t, slot);
             return;
         }
-        // Calls that never reach an outcome still count in opossum's
-        // denominator (`fires`): a rejection, or an answer from a cache.
-        // A count window holds only calls that ran.
-        if self.counted.is_some() {
-            return;
-        }
-        let kind = match code {
-            R_REJECT => Kind::Rejected,
-            R_CACHE_HIT | R_COALESCE_HIT => Kind::Ignored,
-            _ => return,
+        let Some(outcome) = outcome else { return };
+        let permit = if slot >= 0.0 {
+            self.slots.get_mut(slot as usize).and_then(Option::take)
+        } else {
+            None
         };
-        self.breaker.window_mut().record(
-            t,
-            Sample {
-                kind,
-                duration: 0,
-                slow: false,
-            },
-        );
+        // No permit: the call was refused when it started, or this outcome
+        // was reported already; the tally above is all it counts for.
+        let Some(permit) = permit else { return };
+        let moved = if warm {
+            self.breaker.record_untripped(permit, outcome, latency, t)
+        } else {
+            self.breaker.record(permit, outcome, latency, t)
+        };
+        self.note(moved, t);
     }
 
     /// Time-driven transitions, then the header; returns the state.

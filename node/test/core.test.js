@@ -20,7 +20,8 @@ describe('Breaker', () => {
   it('trips on the failure rate, refuses with retryAfter, probes, closes', () => {
     const b = new Breaker({ window: { count: 4 }, minCalls: 2, openBackoff: { kind: 'constant', base: 1000 } });
     const a = b.tryAcquire(0);
-    assert.deepEqual(a, { admitted: true, permit: 0, probe: false, transition: null });
+    assert.deepEqual({ ...a, permit: 0 }, { admitted: true, permit: 0, probe: false, transition: null });
+    assert.ok(Number.isSafeInteger(a.permit), 'a permit is exact in a JS number (< 2^53)');
     assert.equal(b.record(a.permit, 'success', 5, 1), null);
     const c = b.tryAcquire(2);
     assert.deepEqual(b.record(c.permit, 'failure', 5, 3), { from: 'closed', to: 'open', reason: 'failureRate' });
@@ -30,7 +31,9 @@ describe('Breaker', () => {
     assert.equal(probe.admitted, true);
     assert.equal(probe.probe, true);
     assert.deepEqual(probe.transition, { from: 'open', to: 'halfOpen', reason: 'openElapsed' });
-    assert.equal(probe.permit, 2 ** 32 + b.generation, 'probe flag in bit 32, generation below');
+    assert.equal(probe.permit % 2 ** 16, b.generation, 'generation in the low 16 bits');
+    assert.equal(Math.floor(probe.permit / 2 ** 16) % 2, 1, 'probe flag in bit 16');
+    assert.ok(Number.isSafeInteger(probe.permit));
     assert.equal(b.tryAcquire(1004).admitted, false, 'one probe at a time');
     assert.deepEqual(b.record(probe.permit, 'success', 1, 1005), { from: 'halfOpen', to: 'closed', reason: 'probesPassed' });
   });
@@ -59,8 +62,8 @@ describe('Breaker', () => {
     assert.equal(s.state, 'closed');
     assert.equal(s.since, 60);
     assert.deepEqual(Object.keys(s).sort(), ['clockRegressions', 'consecutiveFailures', 'counts', 'generation',
-      'openUntil', 'probesInFlight', 'reopens', 'since', 'state']);
-    assert.deepEqual(Object.keys(s.counts).sort(), ['failures', 'ignored', 'rejected', 'slow', 'successes', 'timeouts']);
+      'openUntil', 'permitsOut', 'probesInFlight', 'refusedPermits', 'reopens', 'since', 'state']);
+    assert.deepEqual(Object.keys(s.counts).sort(), ['admitted', 'failures', 'ignored', 'rejected', 'slow', 'successes', 'timeouts']);
   });
 
   it('release gives a probe slot back; consecutiveFailures trips', () => {
@@ -86,7 +89,7 @@ describe('Breaker', () => {
   it('bad input is a TypeError naming the field, never a crash', () => {
     assert.throws(() => new Breaker({ failureRate: 150 }), configError('failureRate', 'outOfRange'));
     assert.throws(() => new Breaker({ failureRate: NaN }), configError('failureRate', 'notANumber'));
-    assert.throws(() => new Breaker({ slowCallRate: 50 }), configError('slowCallDuration', 'zero'));
+    assert.throws(() => new Breaker({ slowCallRate: 50 }), configError('slowCallDuration', 'required'));
     assert.throws(() => new Breaker({ halfOpenProbes: 0 }), configError('halfOpenProbes', 'zero'));
     assert.throws(() => new Breaker({ openBackoff: { kind: 'constant', base: 500, max: 100 } }), configError('openBackoff.max', 'inconsistent'));
     assert.throws(() => new Breaker({ window: { span: 3, buckets: 4 } }), configError('window.span', 'inconsistent'));

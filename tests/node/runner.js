@@ -127,6 +127,9 @@ function runBreaker (sc) {
       case 'record':
         out.transition = transition(b.record(permit(), st.outcome, st.duration ?? 0, st.now));
         break;
+      case 'record_untripped':
+        out.transition = transition(b.recordUntripped(permit(), st.outcome, st.duration ?? 0, st.now));
+        break;
       case 'release':
         out.transition = transition(b.release(permit(), st.now));
         break;
