@@ -82,7 +82,7 @@ declare namespace CircuitBreaker {
     resetTimeout?: number | undefined;
     /** ms of the rolling window. @default 10000 */
     rollingCountTimeout?: number | undefined;
-    /** Buckets in the window (fusewire: at most 64). @default 10 */
+    /** Buckets in the window (fusewire: at most 1024). @default 10 */
     rollingCountBuckets?: number | undefined;
     /** @default options.name, action.name, or a random uuid */
     name?: string | undefined;
@@ -143,7 +143,8 @@ declare namespace CircuitBreaker {
     /** Pass a per-call AbortSignal as the action's last argument, aborted on timeout. @default false */
     perCallSignal?: boolean | undefined;
 
-    [key: string]: any;
+    /** Set by the constructor when `coalesce` is on: the in-flight promises by key. */
+    coalesceCache?: CacheTransport | undefined;
   }
 
   interface Semaphore {
