@@ -40,6 +40,14 @@ const MAX_RECORDS = N.RING;
 let IO = new Float64Array(RECORDS + RECORD_LEN * MAX_RECORDS);
 let N_RECORDS = 0;
 let OWNER = null;
+// The owner's records are drained once the current macrotask is done, so
+// the buffer never keeps a dropped breaker alive (nor its counts stale)
+// past it.
+let RELEASE_QUEUED = false;
+function releaseOwner () {
+  RELEASE_QUEUED = false;
+  if (OWNER !== null) OWNER._claim(null);
+}
 
 // Stats and window answers are written after the header: the buffer must
 // hold a window's buckets.
@@ -249,6 +257,10 @@ class Status extends EventEmitter {
     const n = N_RECORDS;
     OWNER = next;
     N_RECORDS = 0;
+    if (next !== null && !RELEASE_QUEUED) {
+      RELEASE_QUEUED = true;
+      setImmediate(releaseOwner);
+    }
     if (prev !== null && n > 0) {
       prev._engine.flush(IO, n, Date.now());
       prev._answered(IO);
