@@ -13,7 +13,7 @@
 
 const EventEmitter = require('events');
 const Status = require('./status');
-const Semaphore = require('./semaphore');
+const semaphore = require('./semaphore');
 const MemoryCache = require('./cache');
 const N = require('./native');
 const { engineRules, checkExtras, windowShape, timerDelay, optionError, TIMER_MAX } = require('./options');
@@ -94,7 +94,7 @@ class CircuitBreaker extends EventEmitter {
     }
     if (options.coalesce) options.coalesceCache = new MemoryCache(options.coalesceSize);
 
-    this.semaphore = new Semaphore(options.capacity);
+    this.semaphore = semaphore(options.capacity);
 
     if (!action) {
       throw new TypeError(

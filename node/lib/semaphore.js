@@ -51,4 +51,10 @@ class Semaphore {
   }
 }
 
-module.exports = Semaphore;
+// opossum's module exports a factory: `semaphore(count)`.
+function semaphore (count) {
+  return new Semaphore(count);
+}
+
+module.exports = semaphore;
+module.exports.Semaphore = Semaphore;
