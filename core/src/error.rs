@@ -81,10 +81,32 @@ pub enum Field {
     MinCalls,
     /// `"rate_basis"`.
     RateBasis,
+    /// `"lease"`.
+    Lease,
+    /// `"fault_rate"`.
+    FaultRate,
+    /// `"latency_rate"`.
+    LatencyRate,
+    /// `"latency_max"`.
+    LatencyMax,
+    /// `"substitute_rate"`.
+    SubstituteRate,
+    /// `"behavior_rate"`.
+    BehaviorRate,
+    /// `"interval"`.
+    Interval,
+    /// `"base_ejection_time"`.
+    BaseEjectionTime,
+    /// `"max_ejection_time"`.
+    MaxEjectionTime,
+    /// `"max_ejection_percent"`.
+    MaxEjectionPercent,
+    /// `"endpoints"`.
+    Endpoints,
 }
 
 impl Field {
-    const ALL: [Field; 24] = [
+    const ALL: [Field; 35] = [
         Field::FailureRate,
         Field::SlowCallRate,
         Field::SlowCallDuration,
@@ -109,6 +131,17 @@ impl Field {
         Field::Burst,
         Field::MinCalls,
         Field::RateBasis,
+        Field::Lease,
+        Field::FaultRate,
+        Field::LatencyRate,
+        Field::LatencyMax,
+        Field::SubstituteRate,
+        Field::BehaviorRate,
+        Field::Interval,
+        Field::BaseEjectionTime,
+        Field::MaxEjectionTime,
+        Field::MaxEjectionPercent,
+        Field::Endpoints,
     ];
 
     /// The field's name as spelled in the Rust config struct.
@@ -138,6 +171,17 @@ impl Field {
             Field::Burst => "burst",
             Field::MinCalls => "min_calls",
             Field::RateBasis => "rate_basis",
+            Field::Lease => "lease",
+            Field::FaultRate => "fault_rate",
+            Field::LatencyRate => "latency_rate",
+            Field::LatencyMax => "latency_max",
+            Field::SubstituteRate => "substitute_rate",
+            Field::BehaviorRate => "behavior_rate",
+            Field::Interval => "interval",
+            Field::BaseEjectionTime => "base_ejection_time",
+            Field::MaxEjectionTime => "max_ejection_time",
+            Field::MaxEjectionPercent => "max_ejection_percent",
+            Field::Endpoints => "endpoints",
         }
     }
 

@@ -41,10 +41,12 @@ pub mod breaker;
 pub mod bucket;
 pub mod budget;
 pub mod bulkhead;
+pub mod chaos;
 pub mod clock;
 mod div;
 pub mod error;
 pub mod histogram;
+pub mod pool;
 pub mod ratio;
 pub mod retry;
 pub mod rng;
@@ -68,11 +70,15 @@ pub use breaker::{
 pub use bucket::{Bucket, Denied, Rate, Refused};
 pub use budget::{Budget, Throttled};
 pub use bulkhead::{Bulkhead, Full, Priority, ReleaseError, Slot};
-pub use clock::{Clock, ManualClock};
+pub use chaos::{Chaos, ChaosConfig, ChaosOutcome, Injection};
+pub use clock::{Clock, ManualClock, TickWidener};
 pub use error::{ConfigError, ConfigResult, Field, Problem};
 pub use histogram::Histogram;
+pub use pool::{
+    CallResult, EjectReason, EndpointStats, Pick, Pool, PoolConfig, PoolEvent, PoolEvents,
+};
 pub use ratio::Ratio;
-pub use retry::{Decision, GiveUpReason, Retry, RetryPolicy};
+pub use retry::{Decision, GiveUpReason, Retry, RetryBudget, RetryPolicy};
 pub use rng::Rng;
 #[cfg(any(
     target_has_atomic = "64",
@@ -80,7 +86,9 @@ pub use rng::Rng;
     portable_atomic_unsafe_assume_single_core,
     loom
 ))]
-pub use shared::{SharedBreaker, SharedBucket, SharedBudget, SharedBulkhead};
+pub use shared::{
+    SharedBreaker, SharedBucket, SharedBudget, SharedBulkhead, SharedChaos, SharedTickWidener,
+};
 pub use unit::TickUnit;
 pub use window::{
     BitWindow, CountRing, CountWindow, Counts, Plane, Rolling, Sliding, Tally, TimeCounts,
