@@ -241,6 +241,10 @@ class RetryBudget {
   get tokensMilli () { return this.#b.tokensMilli; }
   get maxTokens () { return this.#b.maxTokens; }
   get throttled () { return this.#b.throttled; }
+
+  // For retry(): the native budget a schedule spends (the core decides
+  // retry and budget as one: Retry::next_with_budget).
+  static native (budget) { return budget.#b; }
 }
 
 module.exports = { Breaker, Backoff, RetryBudget, int, ms, bad, oneOf };

@@ -15,7 +15,7 @@ use napi::bindgen_prelude::Either;
 use napi::{Error, Result, Status};
 use napi_derive::napi;
 
-use crate::policies::{backoff_checked, BackoffSpec};
+use crate::backoff::{backoff_checked, BackoffSpec};
 use crate::ring::Ring;
 use crate::ticks;
 
@@ -591,6 +591,13 @@ pub fn core_budget(max_tokens: u32, token_ratio_milli: u32) -> Either<CoreBudget
     match Budget::new(max_tokens, token_ratio_milli) {
         Ok(inner) => Either::A(CoreBudget { inner }),
         Err(e) => Either::B(problem_of(e, "")),
+    }
+}
+
+impl CoreBudget {
+    /// The core budget, for a retry that spends it.
+    pub(crate) fn core_mut(&mut self) -> &mut Budget {
+        &mut self.inner
     }
 }
 

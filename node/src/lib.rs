@@ -17,6 +17,7 @@
 
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod backoff;
 mod direct;
 mod engine;
 mod policies;
@@ -25,7 +26,7 @@ mod tally;
 
 pub use direct::{core_backoff, core_breaker, core_budget, CoreBackoff, CoreBreaker, CoreBudget};
 pub use engine::Engine;
-pub use policies::{Bulkhead, RetrySchedule, TokenBucket};
+pub use policies::{Bulkhead, RetrySchedule, TickWidener, TokenBucket};
 
 use napi_derive::napi;
 

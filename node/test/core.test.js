@@ -5,7 +5,7 @@
 
 const { describe, it } = require('node:test');
 const assert = require('node:assert/strict');
-const { Breaker, Backoff, RetryBudget, RetrySchedule, TokenBucket, Bulkhead } = require('..');
+const { Breaker, Backoff, RetryBudget, RetrySchedule, TokenBucket, Bulkhead, TickWidener } = require('..');
 
 const configError = (field, problem) => (e) => {
   assert.ok(e instanceof TypeError, 'a TypeError');
@@ -182,18 +182,28 @@ describe('the policies, low level', () => {
     assert.deepEqual(b.tryAcquire(1, 250), { result: 'granted' });
   });
 
-  it('Bulkhead slots by priority, free and extraReleases', () => {
-    const b = new Bulkhead({ limit: 2, reserveCritical: 1 });
-    assert.equal(b.acquireSlot('normal'), true);
-    assert.equal(b.acquireSlot('normal'), false, 'the last slot is kept for critical calls');
+  it('Bulkhead slots by priority, free, refusals and leases', () => {
+    const b = new Bulkhead({ limit: 2, reserveCritical: 1, lease: 100 });
+    const normal = b.acquireSlot('normal', 0);
+    assert.equal(typeof normal, 'number');
+    assert.equal(b.acquireSlot('normal', 0), null, 'the last slot is kept for critical calls');
     assert.equal(b.free, 1);
-    assert.equal(b.acquireSlot('critical'), true);
+    const critical = b.acquireSlot('critical', 0);
     assert.equal(b.free, 0);
-    assert.equal(b.releaseSlot('sheddable'), false);
+    assert.equal(b.releaseSlot(2 ** 51, 1), 'notHeld', 'a made-up slot');
     assert.equal(b.extraReleases, 1);
-    assert.equal(b.releaseSlot('critical'), true);
-    assert.equal(b.releaseSlot('normal'), true);
-    assert.equal(b.inUse, 0);
+    assert.equal(b.releaseSlot(critical, 1), null);
+    assert.equal(b.releaseSlot(critical, 1), 'notHeld', 'a slot counts once');
+    assert.equal(b.expire(250), 1, 'a lost slot is freed within two leases');
+    assert.equal(b.releaseSlot(normal, 250), 'expired');
+    assert.deepEqual([b.inUse, b.expiredReleases, b.reclaimed, b.lease], [0, 1, 1, 100]);
+  });
+
+  it('TickWidener carries a wrapping u32 tick past the wrap', () => {
+    const w = new TickWidener();
+    assert.equal(w.widen(2 ** 32 - 10), 2 ** 32 - 10);
+    assert.equal(w.widen(5), 2 ** 32 + 5);
+    assert.equal(w.widen(3), 2 ** 32 + 5, 'never goes back');
   });
 });
 

@@ -1,5 +1,5 @@
 // What @types/opossum lacks, and fusewire's extras.
-import CircuitBreaker, { retry, TokenBucket, Bulkhead } from 'fusewire';
+import CircuitBreaker, { retry, TokenBucket, Bulkhead, TickWidener } from 'fusewire';
 
 const b = new CircuitBreaker(async (x: string) => x.length, {
   coalesce: true,
@@ -41,4 +41,4 @@ const dec = new RetrySchedule({ maxAttempts: 2 }).decide(0);
 if (dec.decision === 'giveUp') console.log(dec.reason);
 const br = bucket.tryAcquire(1, 0);
 if (br.result === 'denied') console.log(br.retryAfter);
-console.log(snap.counts.failures, state, d, can, bh.free, bh.extraReleases, bh.releaseSlot('normal'));
+console.log(snap.counts.failures, state, d, can, bh.free, bh.extraReleases, bh.releaseSlot(bh.acquireSlot('normal') ?? 0), new TickWidener().widen(5));
