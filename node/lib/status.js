@@ -279,7 +279,7 @@ class Status extends EventEmitter {
     if (count === 0) return;
     io[N.IO_TRANSITIONS] = 0;
     const tos = [];
-    for (let i = 0; i < Math.min(count, 8); i++) tos.push(io[N.IO_PAIRS + 2 * i + 1]);
+    for (let i = 0; i < Math.min(count, N.MAX_TRANSITIONS); i++) tos.push(io[N.IO_PAIRS + 2 * i + 1]);
     if (this._owner !== null) this._owner._transitions(tos);
   }
 

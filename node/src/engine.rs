@@ -52,6 +52,56 @@ const R_WARM: u8 = 16;
 /// Calls in flight at once that keep a native permit (a slot each).
 const MAX_SLOTS: f64 = (1u32 << 24) as f64;
 
+/// The `io` layout and the record codes, as JavaScript reads them
+/// (`lib/native.js` takes every constant from here, none by hand).
+#[napi]
+pub fn io_layout() -> std::collections::HashMap<String, u32> {
+    let io = [
+        ("IO_TRANSITIONS", IO_TRANSITIONS),
+        ("IO_PAIRS", IO_PAIRS),
+        ("MAX_TRANSITIONS", MAX_TRANSITIONS),
+        ("IO_STATE", IO_STATE),
+        ("IO_GENERATION", IO_GENERATION),
+        ("IO_RETRY_AFTER", IO_RETRY_AFTER),
+        ("IO_PROBES_IN_FLIGHT", IO_PROBES_IN_FLIGHT),
+        ("IO_OPEN_SINCE", IO_OPEN_SINCE),
+        ("RECORDS", RECORDS),
+        ("RECORD_LEN", RECORD_LEN),
+        ("BUCKET_LEN", COUNTERS + 1),
+    ];
+    let codes = [
+        ("R_FIRE", R_FIRE),
+        ("R_SUCCESS", R_SUCCESS),
+        ("R_FAILURE", R_FAILURE),
+        ("R_TIMEOUT", R_TIMEOUT),
+        ("R_REJECT", R_REJECT),
+        ("R_FALLBACK", R_FALLBACK),
+        ("R_CACHE_HIT", R_CACHE_HIT),
+        ("R_CACHE_MISS", R_CACHE_MISS),
+        ("R_COALESCE_HIT", R_COALESCE_HIT),
+        ("R_COALESCE_MISS", R_COALESCE_MISS),
+        ("R_SEMAPHORE_LOCKED", R_SEMAPHORE_LOCKED),
+        ("R_FAILURE_TIMEOUT", R_FAILURE_TIMEOUT),
+        ("R_WARM", R_WARM),
+    ];
+    let states = [
+        ("S_CLOSED", State::Closed),
+        ("S_OPEN", State::Open),
+        ("S_HALF_OPEN", State::HalfOpen),
+        ("S_FORCED_OPEN", State::ForcedOpen),
+        ("S_DISABLED", State::Disabled),
+    ];
+    io.iter()
+        .map(|&(k, v)| (k.to_string(), v as u32))
+        .chain(codes.iter().map(|&(k, v)| (k.to_string(), u32::from(v))))
+        .chain(
+            states
+                .iter()
+                .map(|&(k, s)| (k.to_string(), u32::from(state_code(s)))),
+        )
+        .collect()
+}
+
 const PERCENTILES_PPM: [u32; 9] = [
     0, 250_000, 500_000, 750_000, 900_000, 950_000, 990_000, 995_000, 1_000_000,
 ];

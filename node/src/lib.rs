@@ -25,7 +25,7 @@ mod ring;
 mod tally;
 
 pub use direct::{core_backoff, core_breaker, core_budget, CoreBackoff, CoreBreaker, CoreBudget};
-pub use engine::Engine;
+pub use engine::{io_layout, Engine};
 pub use policies::{Bulkhead, RetrySchedule, TickWidener, TokenBucket};
 
 use napi_derive::napi;
