@@ -16,10 +16,8 @@ use napi::{Error, Result, Status};
 use napi_derive::napi;
 
 use crate::backoff::{backoff_checked, BackoffSpec};
-use crate::ring::Ring;
+use crate::ring::{NodeBreaker, NodeWindow, Ring};
 use crate::ticks;
-
-type CoreWindow = Sliding<CountRing<Box<[u8]>>, Ring<Counts>>;
 
 /// Largest count window (one byte of native memory per call).
 const MAX_COUNT: f64 = (1u32 << 20) as f64;
@@ -249,7 +247,7 @@ fn config_of(o: &BreakerOptions) -> Result<std::result::Result<BreakerConfig, Co
     }))
 }
 
-fn window_of(o: &BreakerOptions) -> std::result::Result<CoreWindow, ConfigProblem> {
+fn window_of(o: &BreakerOptions) -> std::result::Result<NodeWindow, ConfigProblem> {
     match o.span {
         Some(span) => {
             let buckets = o.buckets.unwrap_or(10.0).clamp(0.0, usize::MAX as f64) as usize;
@@ -269,7 +267,7 @@ fn window_of(o: &BreakerOptions) -> std::result::Result<CoreWindow, ConfigProble
 /// The core breaker with the caller's clock (`lib/core.js` wraps it as `Breaker`).
 #[napi]
 pub struct CoreBreaker {
-    inner: Breaker<CoreWindow>,
+    inner: NodeBreaker,
 }
 
 /// A call let through: hand `permit` back to `record` or `release`.

@@ -12,14 +12,9 @@ use napi::bindgen_prelude::{Float64ArraySlice, ObjectFinalize};
 use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
 
-use crate::ring::{Ring, MAX_BUCKETS};
+use crate::ring::{NodeBreaker, NodeWindow, Ring, MAX_BUCKETS};
 use crate::tally::{self, OpBucket, COUNTERS, LATENCY_BINS};
 use crate::{config_error, ticks};
-
-/// The breaker's own window: opossum's rolling time window (counts only,
-/// sized by the options), or the last `slidingWindowSize` calls when that
-/// opt-in option is set.
-type CoreWindow = Sliding<CountRing<Box<[u8]>>, Ring<Counts>>;
 
 // The header of `io`, written by every method.
 const IO_TRANSITIONS: usize = 0;
@@ -140,7 +135,7 @@ pub struct EngineRules {
 /// (`napi_adjust_external_memory`) so the GC weighs them.
 #[napi(custom_finalize)]
 pub struct Engine {
-    breaker: Breaker<CoreWindow>,
+    breaker: NodeBreaker,
     /// The permits of the calls in flight, by the slot JavaScript gave each
     /// call (slots are reused, so this is as long as the most calls ever in
     /// flight at once).
@@ -168,7 +163,7 @@ fn napi_err(msg: String) -> Error {
 }
 
 /// The time window and its heap bytes.
-fn window_of(span: u64, buckets: usize) -> Result<(CoreWindow, usize)> {
+fn window_of(span: u64, buckets: usize) -> Result<(NodeWindow, usize)> {
     Ring::new(span, buckets, Counts::ZERO)
         .map(|ring| {
             let bytes = ring.heap_bytes();
@@ -177,7 +172,7 @@ fn window_of(span: u64, buckets: usize) -> Result<(CoreWindow, usize)> {
         .map_err(|e| config_error("rolling window", e))
 }
 
-fn count_window_of(size: u32) -> Result<CoreWindow> {
+fn count_window_of(size: u32) -> Result<NodeWindow> {
     CountRing::over(vec![0; size as usize].into_boxed_slice())
         .map(Sliding::Count)
         .map_err(|e| config_error("options.slidingWindowSize", e))

@@ -8,7 +8,15 @@
 //! and totals stay the core's: every method is one match that delegates.
 
 use fusewire::window::{Counts, Sample, Tally, Window};
-use fusewire::{ConfigError, Rolling};
+use fusewire::{Breaker, ConfigError, CountRing, Rolling, Sliding};
+
+/// The one core breaker type of this door, behind both `CircuitBreaker`
+/// (`engine.rs`) and the low-level `Breaker` (`direct.rs`): a count window
+/// over the last calls, or a time window sized by the options.
+pub type NodeBreaker = Breaker<NodeWindow>;
+
+/// The window of a [`NodeBreaker`].
+pub type NodeWindow = Sliding<CountRing<Box<[u8]>>, Ring<Counts>>;
 
 /// Most buckets a window can have (`rollingCountBuckets`).
 pub const MAX_BUCKETS: usize = 1024;
