@@ -16,6 +16,7 @@ const Status = require('./status');
 const semaphore = require('./semaphore');
 const MemoryCache = require('./cache');
 const N = require('./native');
+const { ATTACH, RECORD, FLUSH, ASK, ANSWER, MOVED } = require('./port');
 const { engineRules, checkExtras, windowShape, timerDelay, optionError, TIMER_MAX } = require('./options');
 
 const CLOSED = 0;
@@ -119,7 +120,7 @@ class CircuitBreaker extends EventEmitter {
     } else {
       this._status = new Status(options);
     }
-    this._status._owner = this;
+    this._status[ATTACH](this);
     this._ruled = null;
     this._warned = null;
     this._configure();
@@ -181,8 +182,8 @@ class CircuitBreaker extends EventEmitter {
   get halfOpen () { return this._state === HALF_OPEN; }
   /** fusewire extra: half-open probe calls in flight (0 unless half-open). */
   get halfOpenProbesInFlight () {
-    this._status._flush();
-    return this._status.probesInFlight;
+    this._status[FLUSH]();
+    return this._status[ANSWER].probesInFlight;
   }
   get status () { return this._status; }
   get stats () { return this._status.stats; }
@@ -364,7 +365,7 @@ class CircuitBreaker extends EventEmitter {
     // Every fire counts as a started call (opossum's `fires`); one that
     // does not run the action here (disabled, cached, refused) takes no slot.
     if (!this._enabled) {
-      status._push(R_FIRE, fired, 0, -1);
+      status[RECORD](R_FIRE, fired, 0, -1);
       const result = this.action.apply(context, args);
       return (typeof result.then === 'function') ? result : Promise.resolve(result);
     }
@@ -375,38 +376,38 @@ class CircuitBreaker extends EventEmitter {
     if (options.cache) {
       const cached = options.cacheTransport.get(cacheKey);
       if (cached) {
-        status._push(R_FIRE, fired, 0, -1);
-        status._push(N.R_CACHE_HIT, Date.now(), 0, 0);
+        status[RECORD](R_FIRE, fired, 0, -1);
+        status[RECORD](N.R_CACHE_HIT, Date.now(), 0, 0);
         this.emit('cacheHit');
         return cached;
       }
-      status._push(N.R_CACHE_MISS, Date.now(), 0, 0);
+      status[RECORD](N.R_CACHE_MISS, Date.now(), 0, 0);
       this.emit('cacheMiss');
     }
     if (options.coalesce) {
       const cachedCall = options.coalesceCache.get(cacheKey);
       if (cachedCall) {
-        status._push(R_FIRE, fired, 0, -1);
-        status._push(N.R_COALESCE_HIT, Date.now(), 0, 0);
+        status[RECORD](R_FIRE, fired, 0, -1);
+        status[RECORD](N.R_COALESCE_HIT, Date.now(), 0, 0);
         this.emit('coalesceCacheHit');
         return cachedCall;
       }
-      status._push(N.R_COALESCE_MISS, Date.now(), 0, 0);
+      status[RECORD](N.R_COALESCE_MISS, Date.now(), 0, 0);
       this.emit('coalesceCacheMiss');
     }
 
     // The call's permit stays in Rust, in a slot this breaker numbers.
     const slot = this._freeSlots.length > 0 ? this._freeSlots.pop() : this._slots++;
     if (this._state === CLOSED) {
-      status._push(R_FIRE, fired, 0, slot);
+      status[RECORD](R_FIRE, fired, 0, slot);
     } else {
       let admitted = false;
       if (this._state === HALF_OPEN) {
-        admitted = status._ask('acquire', slot);
+        admitted = status[ASK]('acquire', slot);
         this._pendingClose = false;
       } else {
-        status._push(R_FIRE, fired, 0, -1);
-        status._push(N.R_REJECT, Date.now(), 0, 0);
+        status[RECORD](R_FIRE, fired, 0, -1);
+        status[RECORD](N.R_REJECT, Date.now(), 0, 0);
       }
       if (!admitted) {
         this._freeSlots.push(slot);
@@ -434,7 +435,7 @@ class CircuitBreaker extends EventEmitter {
     if (!this.semaphore.test()) {
       const latency = Date.now() - start;
       const err = buildError('Semaphore locked', 'ESEMLOCKED');
-      this._status._push(N.R_SEMAPHORE_LOCKED, start, latency, 0);
+      this._status[RECORD](N.R_SEMAPHORE_LOCKED, start, latency, 0);
       this.emit('semaphoreLocked', err, latency);
       handleError(this, call, err, latency);
       resetCoalesce(this, call.cacheKey);
@@ -465,12 +466,12 @@ class CircuitBreaker extends EventEmitter {
   // A call's action settled (or timed out): the outcome, as opossum emits it.
   _succeeded (call, value, latency, end) {
     if (!this._shut) {
-      this._status._push(R_SUCCESS, end, latency, call.slot);
+      this._status[RECORD](R_SUCCESS, end, latency, call.slot);
       this._freeSlots.push(call.slot);
     }
     // A half-open probe (or an outcome arriving while not closed) may move
     // the breaker: ask now, so 'close' comes before 'success' as in opossum.
-    if (this._state !== CLOSED) this._status._flush();
+    if (this._state !== CLOSED) this._status[FLUSH]();
     if (this._events.success !== undefined) this.emit('success', value, latency);
   }
 
@@ -483,10 +484,10 @@ class CircuitBreaker extends EventEmitter {
       o.volumeThreshold !== this._ruled[2]) this._configure();
     // During opossum's warm-up a failure is counted but cannot trip.
     const code = (timedOut ? N.R_FAILURE_TIMEOUT : N.R_FAILURE) + (this.warmUp ? N.R_WARM : 0);
-    this._status._push(code, Date.now(), latency, call.slot);
+    this._status[RECORD](code, Date.now(), latency, call.slot);
     this._freeSlots.push(call.slot);
     if (this._events.failure !== undefined) this.emit('failure', error, latency, call.args);
-    this._status._flush();
+    this._status[FLUSH]();
   }
 
   // opossum counts through its own listeners, which shutdown() removes: an
@@ -587,18 +588,18 @@ class CircuitBreaker extends EventEmitter {
   _configure () {
     const o = this.options;
     this._ruled = [o.errorThresholdPercentage, o.resetTimeout, o.volumeThreshold];
-    this._status._ask('configure', engineRules(o, this._warner('resetTimeout')));
+    this._status[ASK]('configure', engineRules(o, this._warner('resetTimeout')));
   }
 
   _native (method) {
-    this._status._ask(method);
+    this._status[ASK](method);
   }
 
   // Applies the transitions a native call reported (new states, in order),
   // emitting opossum's events for them.
-  _transitions (tos) {
+  [MOVED] (tos) {
     const status = this._status;
-    const retryAfter = status.retryAfter;
+    const retryAfter = status[ANSWER].retryAfter;
     for (const to of tos) {
       if (this._shut) return;
       if (to === N.S_OPEN || to === N.S_FORCED_OPEN) {
@@ -646,7 +647,7 @@ class CircuitBreaker extends EventEmitter {
       this._resetTimer = null;
       this._native('poll');
       if (this._state === OPEN && this._resetTimer === null) {
-        this._armReset(Math.max(1, this._status.retryAfter));
+        this._armReset(Math.max(1, this._status[ANSWER].retryAfter));
       }
     }, Math.min(TIMER_MAX, delay));
     timer.unref();
@@ -725,7 +726,7 @@ class Call {
     const error = buildError(`Timed out after ${b.options.timeout}ms`, 'ETIMEDOUT');
     const latency = Date.now() - this.start;
     b.semaphore.release();
-    if (!b._shut) b._status._push(N.R_TIMEOUT, Date.now(), latency, 0);
+    if (!b._shut) b._status[RECORD](N.R_TIMEOUT, Date.now(), latency, 0);
     b.emit('timeout', error, latency, this.args);
     handleError(b, this, error, latency, true);
     resetCoalesce(b, this.cacheKey, 'timeout');
@@ -750,7 +751,7 @@ function fallback (breaker, err, args) {
   if (fn) {
     try {
       const result = fn.apply(fn, [...args, err]);
-      if (!breaker._shut) breaker._status._push(N.R_FALLBACK, Date.now(), 0, 0);
+      if (!breaker._shut) breaker._status[RECORD](N.R_FALLBACK, Date.now(), 0, 0);
       breaker.emit('fallback', result, err);
       if (result instanceof Promise) return result;
       return Promise.resolve(result);

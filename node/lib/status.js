@@ -8,6 +8,7 @@
 const EventEmitter = require('events');
 const N = require('./native');
 const { windowShape } = require('./options');
+const { ATTACH, RECORD, FLUSH, ASK, ANSWER, MOVED } = require('./port');
 
 const KEYS = [
   'failures', 'fallbacks', 'successes', 'rejects', 'fires', 'timeouts',
@@ -88,9 +89,7 @@ class Status extends EventEmitter {
     // The breaker this status serves: told of the transitions a native call
     // reports, and reads the answer fields below.
     this._owner = null;
-    this.generation = 0;
-    this.retryAfter = 0;
-    this.probesInFlight = 0;
+    this[ANSWER] = { generation: 0, retryAfter: 0, probesInFlight: 0 };
     this._snapshotTimer = null;
     this._rotate = null;
     if (this.rotateBucketController) this.startListeneningForRotateEvent();
@@ -119,7 +118,7 @@ class Status extends EventEmitter {
   }
 
   get rotateBucket () {
-    if (this._rotate === null) this._rotate = () => this._ask('rotate');
+    if (this._rotate === null) this._rotate = () => this[ASK]('rotate');
     return this._rotate;
   }
 
@@ -186,15 +185,15 @@ class Status extends EventEmitter {
 
   increment (property, latencyRunTime) {
     const code = CODE_OF[property];
-    if (code !== undefined) this._push(code, Date.now(), latencyRunTime || 0, -1);
+    if (code !== undefined) this[RECORD](code, Date.now(), latencyRunTime || 0, -1);
   }
 
   open () {
-    this._ask('mark', true);
+    this[ASK]('mark', true);
   }
 
   close () {
-    this._ask('mark', false);
+    this[ASK]('mark', false);
   }
 
   shutdown () {
@@ -216,10 +215,14 @@ class Status extends EventEmitter {
     }
   }
 
-  // ---- for the breaker ----
+  // ---- for the breaker (lib/port.js) ----
+
+  [ATTACH] (breaker) {
+    this._owner = breaker;
+  }
 
   /** Appends a record of what happened; no native call. */
-  _push (code, now, latency, slot) {
+  [RECORD] (code, now, latency, slot) {
     if (OWNER !== this) this._claim(this);
     const io = IO;
     const at = RECORDS + N_RECORDS * RECORD_LEN;
@@ -227,20 +230,20 @@ class Status extends EventEmitter {
     io[at + 1] = now;
     io[at + 2] = latency;
     io[at + 3] = slot;
-    if (++N_RECORDS === MAX_RECORDS) this._ask('flush');
+    if (++N_RECORDS === MAX_RECORDS) this[ASK]('flush');
   }
 
   /** Drains the records into the engine and applies its transitions. */
-  _flush () {
-    this._ask('flush');
+  [FLUSH] () {
+    this[ASK]('flush');
   }
 
   /**
    * Calls the engine's `method` (after the records), reads its answer into
-   * `generation`, `retryAfter`, `probesInFlight`, then tells the
+   * `[ANSWER]` (generation, retryAfter, probesInFlight), then tells the
    * breaker of the transitions it reported. Returns the method's result.
    */
-  _ask (method, a, b) {
+  [ASK] (method, a, b) {
     this._claim(this);
     const io = IO;
     const r = this._engine[method](io, N_RECORDS, Date.now(), a, b);
@@ -268,9 +271,10 @@ class Status extends EventEmitter {
   }
 
   _read (io) {
-    this.generation = io[N.IO_GENERATION];
-    this.retryAfter = io[N.IO_RETRY_AFTER];
-    this.probesInFlight = io[N.IO_PROBES_IN_FLIGHT];
+    const answer = this[ANSWER];
+    answer.generation = io[N.IO_GENERATION];
+    answer.retryAfter = io[N.IO_RETRY_AFTER];
+    answer.probesInFlight = io[N.IO_PROBES_IN_FLIGHT];
   }
 
   _answered (io) {
@@ -280,7 +284,7 @@ class Status extends EventEmitter {
     io[N.IO_TRANSITIONS] = 0;
     const tos = [];
     for (let i = 0; i < Math.min(count, N.MAX_TRANSITIONS); i++) tos.push(io[N.IO_PAIRS + 2 * i + 1]);
-    if (this._owner !== null) this._owner._transitions(tos);
+    if (this._owner !== null) this._owner[MOVED](tos);
   }
 
   _listen (add, event, listener) {
@@ -303,7 +307,7 @@ class Status extends EventEmitter {
   _prime (stats) {
     const counters = KEYS.map(k => Number(stats[k]) || 0);
     const lat = Array.isArray(stats.latencyTimes) ? stats.latencyTimes.map(Number) : [];
-    this._ask('prime', counters, lat);
+    this[ASK]('prime', counters, lat);
   }
 }
 
