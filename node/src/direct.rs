@@ -9,7 +9,7 @@ use fusewire::window::Counts;
 use fusewire::{
     Backoff, Breaker, BreakerConfig, Budget, Comparison, ConfigError, CountRing, DwellExpiry,
     Field, HalfOpenRule, Outcome, Permit, Problem, RateBasis, Ratio, Reason, Rng, Sliding, State,
-    Transition,
+    TickUnit, Transition,
 };
 use napi::bindgen_prelude::Either;
 use napi::{Error, Result, Status};
@@ -174,7 +174,7 @@ where
 }
 
 fn config_of(o: &BreakerOptions) -> Result<std::result::Result<BreakerConfig, ConfigProblem>> {
-    let d = BreakerConfig::DEFAULT;
+    let d = BreakerConfig::new(TickUnit::MILLIS);
     let open_backoff = match &o.open_backoff {
         None => d.open_backoff,
         Some(spec) => match backoff_checked(spec)? {
