@@ -289,9 +289,9 @@ declare namespace CircuitBreaker {
     | { result: 'exceedsBurst'; burst: number };
 
   class TokenBucket {
-    constructor(options: { capacity: number; refill?: number; interval?: number });
-    readonly capacity: number;
-    /** The capacity (the core's burst). */
+    /** Up to `burst` tokens at once, `tokens` more every `period` ms (default 1000); starts full. */
+    constructor(options: { burst: number; tokens?: number; period?: number });
+    /** Most tokens at once. */
     readonly burst: number;
     readonly available: number;
     tryTake(n?: number): boolean;
@@ -300,7 +300,7 @@ declare namespace CircuitBreaker {
     take(n?: number, options?: { signal?: AbortSignal }): Promise<void>;
     wrap<A extends unknown[], R>(fn: (...args: A) => R | Promise<R>): (...args: A) => Promise<R>;
     refund(n?: number, now?: number): void;
-    setRate(refill: number, interval?: number, now?: number): void;
+    setRate(tokens: number, period?: number, now?: number): void;
   }
 
   type Priority = 'critical' | 'normal' | 'sheddable';

@@ -173,7 +173,7 @@ describe('the policies, low level', () => {
   });
 
   it('TokenBucket.tryAcquire gives the exact wait, or the burst', () => {
-    const b = new TokenBucket({ capacity: 2, refill: 1, interval: 1000 });
+    const b = new TokenBucket({ burst: 2, tokens: 1, period: 1000 });
     assert.equal(b.burst, 2);
     assert.deepEqual(b.tryAcquire(2, 0), { result: 'granted' });
     assert.deepEqual(b.tryAcquire(1, 250), { result: 'denied', retryAfter: 750 });

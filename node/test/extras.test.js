@@ -190,8 +190,8 @@ describe('retry', () => {
 });
 
 describe('TokenBucket', () => {
-  it('takes up to capacity, then waits for the refill', async () => {
-    const bucket = new TokenBucket({ capacity: 2, refill: 1, interval: 20 });
+  it('takes up to burst, then waits for the refill', async () => {
+    const bucket = new TokenBucket({ burst: 2, tokens: 1, period: 20 });
     assert.equal(bucket.tryTake(), true);
     assert.equal(bucket.tryTake(), true);
     assert.equal(bucket.tryTake(), false);
@@ -199,7 +199,8 @@ describe('TokenBucket', () => {
     await bucket.take();
     assert.ok(Date.now() - t0 >= 10);
     await assert.rejects(bucket.take(3), { code: 'ERANGE' });
-    assert.throws(() => new TokenBucket({ capacity: 0 }), TypeError);
+    assert.throws(() => new TokenBucket({ burst: 0 }), { name: 'TypeError', field: 'burst' });
+    assert.throws(() => new TokenBucket({ burst: 2, period: 0 }), { name: 'TypeError', field: 'period' });
   });
 });
 

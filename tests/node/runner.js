@@ -220,7 +220,7 @@ function runBucket (sc) {
   const c = sc.config;
   let b;
   try {
-    b = new TokenBucket({ capacity: c.burst, refill: c.tokens, interval: c.period });
+    b = new TokenBucket({ burst: c.burst, tokens: c.tokens, period: c.period });
   } catch (e) {
     return configError(e);
   }

@@ -16,7 +16,7 @@ b.configure({ errorThresholdPercentage: 20 });
 const n: Promise<number> = b.fire('abc');
 const r: Promise<string> = retry(async attempt => `try ${attempt}`, { maxAttempts: 3, backoff: { kind: 'exponential', base: 10 } });
 const delays: number[] = retry.delays({ maxAttempts: 4 });
-const bucket = new TokenBucket({ capacity: 5, refill: 5, interval: 1000 });
+const bucket = new TokenBucket({ burst: 5, tokens: 5, period: 1000 });
 const ok: boolean = bucket.tryTake();
 const bh = new Bulkhead({ limit: 4, reserveCritical: 1 });
 const v: Promise<number> = bh.run(async () => 1, { priority: 'critical' });
