@@ -121,7 +121,8 @@ class CircuitBreaker extends EventEmitter {
       this._status = new Status(options);
     }
     this._status[ATTACH](this);
-    this._ruled = null;
+    this._ruledThreshold = undefined;
+    this._ruledReset = undefined;
     this._warned = null;
     this._configure();
 
@@ -480,8 +481,7 @@ class CircuitBreaker extends EventEmitter {
     // opossum reads these options when it judges a failure: options
     // assigned since the last failure apply to this one.
     const o = this.options;
-    if (o.errorThresholdPercentage !== this._ruled[0] || o.resetTimeout !== this._ruled[1] ||
-      o.volumeThreshold !== this._ruled[2]) this._configure();
+    if (o.errorThresholdPercentage !== this._ruledThreshold || o.resetTimeout !== this._ruledReset) this._configure();
     // During opossum's warm-up a failure is counted but cannot trip.
     const code = (timedOut ? N.R_FAILURE_TIMEOUT : N.R_FAILURE) + (this.warmUp ? N.R_WARM : 0);
     this._status[RECORD](code, Date.now(), latency, call.slot);
@@ -587,8 +587,11 @@ class CircuitBreaker extends EventEmitter {
   // ---- native ----
   _configure () {
     const o = this.options;
-    this._ruled = [o.errorThresholdPercentage, o.resetTimeout, o.volumeThreshold];
-    this._status[ASK]('configure', engineRules(o, this._warner('resetTimeout')));
+    this._ruledThreshold = o.errorThresholdPercentage;
+    this._ruledReset = o.resetTimeout;
+    // opossum reads volumeThreshold once, at construction (the getter);
+    // configure() changes it, assigning options.volumeThreshold does not.
+    this._status[ASK]('configure', engineRules(o, this._warner('resetTimeout'), this._volumeThreshold));
   }
 
   _native (method) {

@@ -112,13 +112,13 @@ function checkExtras (o) {
 
 // opossum's numbers are used as JavaScript compares them; the engine gets
 // plain numbers, NaN standing for "never".
-function engineRules (o, warn) {
+function engineRules (o, warn, volumeThreshold = Number.isInteger(o.volumeThreshold) ? o.volumeThreshold : 0) {
   const b = o.resetBackoff || {};
   return {
     errorThresholdPercentage: o.errorThresholdPercentage == null
       ? 50
       : numberOption(o, 'errorThresholdPercentage'),
-    volumeThreshold: Number.isInteger(o.volumeThreshold) ? o.volumeThreshold : 0,
+    volumeThreshold,
     resetTimeout: timerDelay(o.resetTimeout, warn),
     halfOpenProbes: o.halfOpenProbes,
     consecutiveFailures: o.consecutiveFailures,

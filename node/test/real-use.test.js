@@ -135,6 +135,25 @@ for (const [impl, CircuitBreaker] of IMPLS) {
       b.shutdown();
     });
 
+    it('assigning options.volumeThreshold changes nothing: it is read at construction', async () => {
+      const b = new CircuitBreaker(async () => { throw new Error('x'); }, { ...QUIET, volumeThreshold: 5 });
+      b.options.volumeThreshold = 0;
+      await b.fire().catch(() => {});
+      assert.ok(!b.opened);
+      assert.equal(b.volumeThreshold, 5);
+      b.shutdown();
+    });
+
+    it('assigning options.errorThresholdPercentage applies to the next failure', async () => {
+      const b = new CircuitBreaker(async () => { throw new Error('x'); }, { ...QUIET, errorThresholdPercentage: 100 });
+      await b.fire().catch(() => {});
+      assert.ok(!b.opened);
+      b.options.errorThresholdPercentage = '10';
+      await b.fire().catch(() => {});
+      assert.ok(b.opened);
+      b.shutdown();
+    });
+
     it('after the breaker went idle, a lowered timeout still applies', async () => {
       const b = new CircuitBreaker(ok, { ...QUIET, timeout: 3000 });
       await b.fire(1);
