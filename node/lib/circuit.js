@@ -3,13 +3,15 @@
 // opossum 10's CircuitBreaker, on fusewire's native core.
 //
 // What stays in JavaScript is what opossum's users touch: events, promises,
-// the cache, coalescing, the semaphore object. What decides (state
-// transitions, the rolling window, latency) is the core's Breaker, reached
-// through the Status's engine. The closed path never crosses into Rust: the
-// breaker's state and generation are mirrored here from every native answer
-// (transitions only ever come back from a call this file makes), and outcomes
-// are appended to a typed array that Rust drains in order on its next call.
-// A failure crosses once, to learn whether it tripped the breaker.
+// the cache, coalescing, the semaphore object, the timers. What decides
+// (state transitions, the rolling window, latency) is the core's Breaker,
+// reached through the Status's engine (lib/port.js is the whole interface).
+// The closed path never crosses into Rust: the breaker's state is mirrored
+// here from every native answer (transitions only ever come back from a call
+// this file or its Status makes), each call holds a slot number for the
+// permit Rust keeps, and the fire and the outcome are appended to the shared
+// io buffer that Rust drains in order on its next call. A failure crosses
+// once, to learn whether it tripped the breaker.
 
 const EventEmitter = require('events');
 const Status = require('./status');
