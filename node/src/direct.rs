@@ -267,7 +267,7 @@ fn window_of(o: &BreakerOptions) -> std::result::Result<NodeWindow, ConfigProble
 /// The core breaker with the caller's clock (`lib/core.js` wraps it as `Breaker`).
 #[napi]
 pub struct CoreBreaker {
-    inner: NodeBreaker,
+    pub(crate) inner: NodeBreaker,
 }
 
 /// A call let through: hand `permit` back to `record` or `release`.

@@ -12,7 +12,8 @@ use napi::bindgen_prelude::{Float64ArraySlice, ObjectFinalize};
 use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
 
-use crate::ring::{NodeBreaker, NodeWindow, Ring, MAX_BUCKETS};
+use crate::direct::CoreBreaker;
+use crate::ring::{NodeWindow, Ring, MAX_BUCKETS};
 use crate::tally::{self, OpBucket, COUNTERS, LATENCY_BINS};
 use crate::{config_error, ticks};
 
@@ -135,7 +136,9 @@ pub struct EngineRules {
 /// (`napi_adjust_external_memory`) so the GC weighs them.
 #[napi(custom_finalize)]
 pub struct Engine {
-    breaker: NodeBreaker,
+    /// The core breaker: the same native type the low-level `Breaker`
+    /// wraps (`CoreBreaker`), held by value (no JS object of its own).
+    breaker: CoreBreaker,
     /// The permits of the calls in flight, by the slot JavaScript gave each
     /// call (slots are reused, so this is as long as the most calls ever in
     /// flight at once).
@@ -288,8 +291,10 @@ impl Engine {
         };
         let config = config_of(&rules)?;
         let (window, window_bytes) = window_of(span, buckets)?;
-        let breaker =
-            Breaker::with_window(config, window).map_err(|e| config_error("breaker options", e))?;
+        let breaker = CoreBreaker {
+            inner: Breaker::with_window(config, window)
+                .map_err(|e| config_error("breaker options", e))?,
+        };
         let mut engine = Self {
             breaker,
             slots: Vec::new(),
@@ -323,6 +328,7 @@ impl Engine {
         self.drain(io, n);
         let t = ticks(now);
         self.breaker
+            .inner
             .set_config(config)
             .map_err(|e| config_error("breaker options", e))?;
         if rules.sliding_window_size != self.counted {
@@ -330,7 +336,7 @@ impl Engine {
                 Some(size) => (count_window_of(size)?, size as usize),
                 None => window_of(self.span, self.buckets)?,
             };
-            *self.breaker.window_mut() = window;
+            *self.breaker.inner.window_mut() = window;
             self.window_bytes = bytes;
             self.counted = rules.sliding_window_size;
             self.report();
@@ -382,7 +388,7 @@ impl Engine {
         let io = slice(&mut io);
         self.drain(io, n);
         let t = ticks(now);
-        let moved = self.breaker.trip(t);
+        let moved = self.breaker.inner.trip(t);
         self.note(moved, t);
         self.finish(io, t)
     }
@@ -393,7 +399,7 @@ impl Engine {
         let io = slice(&mut io);
         self.drain(io, n);
         let t = ticks(now);
-        let moved = self.breaker.close(t);
+        let moved = self.breaker.inner.close(t);
         self.note(moved, t);
         self.finish(io, t)
     }
@@ -404,7 +410,7 @@ impl Engine {
         let io = slice(&mut io);
         self.drain(io, n);
         let t = ticks(now);
-        let moved = self.breaker.half_open(t);
+        let moved = self.breaker.inner.half_open(t);
         self.note(moved, t);
         self.finish(io, t)
     }
@@ -546,7 +552,7 @@ impl Engine {
         let others = get(tally::FIRES)
             .saturating_sub(failures + successes + rejects)
             .min(cap);
-        let w = self.breaker.window_mut();
+        let w = self.breaker.inner.window_mut();
         for (kind, count) in [
             (Kind::Failure, failures),
             (Kind::Success, successes),
@@ -686,7 +692,7 @@ impl Engine {
     /// one that never runs (`slot` < 0: answered from a cache, refused by
     /// JavaScript while open, fired while disabled) hands it straight back.
     fn start(&mut self, t: u64, slot: f64) -> bool {
-        let permit = match self.breaker.try_acquire(t) {
+        let permit = match self.breaker.inner.try_acquire(t) {
             Ok(permit) => permit,
             Err(rejected) => {
                 self.note(rejected.transition, t);
@@ -695,7 +701,7 @@ impl Engine {
         };
         self.note(permit.transition, t);
         if !(0.0..MAX_SLOTS).contains(&slot) {
-            let moved = self.breaker.release(permit, t);
+            let moved = self.breaker.inner.release(permit, t);
             self.note(moved, t);
             return true;
         }
@@ -750,18 +756,20 @@ impl Engine {
         // was reported already; the tally above is all it counts for.
         let Some(permit) = permit else { return };
         let moved = if warm {
-            self.breaker.record_untripped(permit, outcome, latency, t)
+            self.breaker
+                .inner
+                .record_untripped(permit, outcome, latency, t)
         } else {
-            self.breaker.record(permit, outcome, latency, t)
+            self.breaker.inner.record(permit, outcome, latency, t)
         };
         self.note(moved, t);
     }
 
     /// Time-driven transitions, then the header; returns the state.
     fn finish(&mut self, io: &mut [f64], now: u64) -> u32 {
-        let moved = self.breaker.poll(now);
+        let moved = self.breaker.inner.poll(now);
         self.note(moved, now);
-        let s: Snapshot = self.breaker.snapshot(now);
+        let s: Snapshot = self.breaker.inner.snapshot(now);
         set(io, IO_TRANSITIONS, self.n_transitions as f64);
         for (i, (from, to)) in self.transitions.iter().take(self.n_transitions).enumerate() {
             set(io, IO_PAIRS + 2 * i, f64::from(*from));
