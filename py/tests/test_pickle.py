@@ -14,6 +14,7 @@ from fusewire import (
     Backoff,
     Bulkhead,
     CircuitBreaker,
+    KeyedTokenBucket,
     RetryBudget,
     Retrying,
     State,
@@ -79,6 +80,12 @@ def test_limits_and_retry_pickle_by_config() -> None:
 
     policy = Retrying(max_attempts=7, backoff=Backoff.constant(0.5))
     assert pickle.loads(pickle.dumps(policy)).max_attempts == 7
+
+    keyed = KeyedTokenBucket(2, 60.0, max_keys=7)
+    keyed.acquire("alice")
+    keyed.acquire("alice")
+    fresh_k = pickle.loads(pickle.dumps(keyed))
+    assert len(fresh_k) == 0 and fresh_k.max_keys == 7 and fresh_k.take("alice") == 0.0
 
     budget = RetryBudget(4, 0.5)
     budget.record_failure()

@@ -9,7 +9,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Hashable
 from types import TracebackType
-from typing import Callable, Literal, TypeVar
+from typing import Any, Callable, Literal, TypeVar
 
 from . import _native
 from ._errors import ConfigError, RateLimited
@@ -220,8 +220,19 @@ class KeyedTokenBucket:
         """0.0 when ``n`` tokens of ``key`` were taken, else the seconds to wait."""
         return self.bucket(key).take(n)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickles by config: the other side starts with no keys."""
+        rate, per, burst, clock = self._args
+        return (_keyed, (rate, per, burst, self.max_keys, clock))
+
     def __len__(self) -> int:
         return len(self._buckets)
 
     def __contains__(self, key: object) -> bool:
         return key in self._buckets
+
+
+def _keyed(
+    rate: int, per: float, burst: int | None, max_keys: int, clock: Callable[[], float] | None
+) -> KeyedTokenBucket:
+    return KeyedTokenBucket(rate, per, burst=burst, max_keys=max_keys, clock=clock)
