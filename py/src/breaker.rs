@@ -670,6 +670,31 @@ impl Breaker {
         })
     }
 
+    /// The start of an `async def` call under `@breaker`: `(raw permit,
+    /// start tick)`, two ints (no object for the GC to track), for
+    /// `_end` to settle; or `CircuitOpenError`.
+    fn _start(&self, py: Python<'_>) -> PyResult<(u64, u64)> {
+        let started = self.now(py)?;
+        let (_, raw) = self.acquire_raw_at(py, started)?;
+        Ok((raw, started))
+    }
+
+    /// Settles a `_start` token by how the call ended (`exc` None: success).
+    fn _end(
+        &self,
+        py: Python<'_>,
+        token: (u64, u64),
+        exc: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let (raw, started) = token;
+        self.finish(
+            py,
+            Permit::from_raw(raw),
+            started,
+            exc.filter(|e| !e.is_none()),
+        )
+    }
+
     /// Applies the transition time alone causes (open -> half-open, a
     /// half-open dwell running out), if one is due; returns it.
     fn poll<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {

@@ -148,12 +148,19 @@ def decorate(policy: Any, func: F) -> F:
     if not is_async(func):
         return wrap_sync(policy, func)
     if isinstance(policy, _native.Breaker):
-        acquire = policy.acquire
+        start, end = policy._start, policy._end
 
-        # `call_async` inlined: one coroutine per call instead of two.
+        # `call_async` inlined: one coroutine per call instead of two, and
+        # the permit as two ints rather than a `Permit` object.
         async def guarded_call(*args: Any, **kwargs: Any) -> Any:
-            with acquire():
-                return await func(*args, **kwargs)
+            token = start()
+            try:
+                result = await func(*args, **kwargs)
+            except BaseException as exc:
+                end(token, exc)
+                raise
+            end(token, None)
+            return result
 
         return cast(F, functools.update_wrapper(guarded_call, func))
 
