@@ -123,6 +123,18 @@ impl Guarded {
         }
     }
 
+    /// A retried function's statistics (tenacity's `fn.statistics`): its
+    /// policy's, for the last call this thread made.
+    #[getter]
+    fn statistics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        match &self.policy {
+            Policy::Retrying(r) => r.get().statistics_dict(py),
+            _ => Err(pyo3::exceptions::PyAttributeError::new_err(
+                "statistics: only a retried function has statistics",
+            )),
+        }
+    }
+
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         Ok(format!("<fusewire guarded {}>", self.func.bind(py).repr()?))
     }

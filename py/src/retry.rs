@@ -4,6 +4,7 @@
 //! (`await asyncio.sleep`) and asks a `RetryRun` what to do after each
 //! failure. Either way the decisions are the core's.
 
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -128,6 +129,104 @@ struct Config {
     /// sequence (reproducible); without, from `os.urandom`.
     seeds: AtomicU64,
     seeded: bool,
+    /// Names this config in the per-thread statistics.
+    id: u64,
+    /// `wait=` rules the core's one `Backoff` cannot state (a sum, a
+    /// chain, a floor): see [`Plan`]. `None`: the policy's backoff decides.
+    plan: Option<Plan>,
+}
+
+/// A combined `wait=` (tenacity's `wait_fixed(a) + wait_random(0, b)`,
+/// `wait_chain`, `wait_exponential(min=)`): segments `(first n, terms)`
+/// sorted by `n` (0 for the first delay); the delay for `n` is the sum of
+/// the core delays of the terms of the last segment starting at or before
+/// `n`. Every term's delay (schedule, jitter, cap) is the core's
+/// `Backoff::delay`; the door only adds and selects. The decision (attempts,
+/// deadline, budget, an advertised wait) stays the core `Retry`'s: the
+/// combined delay goes in as the wait the retry must honour.
+struct Plan {
+    segments: Vec<(u32, Vec<fusewire::Backoff>)>,
+}
+
+impl Plan {
+    fn delay(&self, n: u32, rng: &mut Rng) -> u64 {
+        let terms = self
+            .segments
+            .iter()
+            .rev()
+            .find(|(first, _)| *first <= n)
+            .map_or(&[][..], |(_, t)| &t[..]);
+        terms
+            .iter()
+            .fold(0u64, |acc, b| acc.saturating_add(b.delay(n, 0, rng)))
+    }
+}
+
+/// tenacity's `statistics` of the last operation a thread ran under one
+/// policy, in ticks.
+#[derive(Clone, Copy)]
+struct Stats {
+    start: u64,
+    attempts: u32,
+    idle: u64,
+    since_first: Option<u64>,
+}
+
+/// Most policies whose statistics one thread keeps (the oldest goes).
+const STATS_KEPT: usize = 64;
+
+thread_local! {
+    static STATS: RefCell<Vec<(u64, Stats)>> = const { RefCell::new(Vec::new()) };
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+fn store_stats(id: u64, stats: Stats) {
+    STATS.with_borrow_mut(|v| {
+        if let Some(e) = v.iter_mut().find(|e| e.0 == id) {
+            e.1 = stats;
+        } else {
+            if v.len() >= STATS_KEPT {
+                v.remove(0);
+            }
+            v.push((id, stats));
+        }
+    });
+}
+
+fn load_stats(id: u64) -> Option<Stats> {
+    STATS.with_borrow(|v| v.iter().find(|e| e.0 == id).map(|e| e.1))
+}
+
+/// One core decision after a failed attempt (budget included), with a
+/// combined `wait=` fed in as the wait to honour.
+fn decide(
+    cfg: &Config,
+    py: Python<'_>,
+    retry: &mut Retry,
+    rng: &mut Rng,
+    now: u64,
+    hint: Option<u64>,
+) -> Decision {
+    let (asked, own) = match &cfg.plan {
+        None => (hint, None),
+        Some(plan) => {
+            let d = plan.delay(retry.attempts().max(1) - 1, rng);
+            (Some(hint.map_or(d, |h| h.max(d))), Some(d))
+        }
+    };
+    let decision = match &cfg.budget {
+        Some(b) => retry.next_with_budget(now, asked, &mut *b.bind(py).get().lock()),
+        None => retry.next(now, asked),
+    };
+    match (decision, own) {
+        // The combined delay itself passes the deadline: the core saw it
+        // as an advertised wait, the user asked for no such wait.
+        (Decision::GiveUp(GiveUpReason::WaitTooLong), Some(d)) if hint.is_none_or(|h| h <= d) => {
+            Decision::GiveUp(GiveUpReason::Deadline)
+        }
+        (d, _) => d,
+    }
 }
 
 /// One operation's progress: the core `Retry`, started lazily at the first
@@ -135,8 +234,9 @@ struct Config {
 struct Progress {
     config: Arc<Config>,
     started: u64,
-    retry: Option<Retry>,
+    retry: Option<(Retry, Rng)>,
     attempts: u32,
+    stats: Stats,
 }
 
 static TIME_SLEEP: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
@@ -158,7 +258,7 @@ impl Config {
     /// drawn from it (reproducible); else 8 bytes of `os.urandom`, so no
     /// two operations, processes or hosts jitter in step. Drawn when the
     /// first attempt fails: a call that succeeds at once draws nothing.
-    fn operation(&self, py: Python<'_>, seed: Option<u64>) -> PyResult<Retry> {
+    fn operation(&self, py: Python<'_>, seed: Option<u64>) -> PyResult<(Retry, Rng)> {
         let seed = match (seed, self.seeded) {
             (Some(s), _) => s,
             (None, true) => Rng::new(self.seeds.fetch_add(1, Ordering::Relaxed)).next_u64(),
@@ -170,23 +270,33 @@ impl Config {
                 u64::from_le_bytes(bytes)
             }
         };
-        Ok(Retry::new(self.policy.with_seed(seed)))
+        // The combined wait's own stream, a child of the operation's seed.
+        let wait_rng = Rng::new(seed).split();
+        Ok((Retry::new(self.policy.with_seed(seed)), wait_rng))
     }
 }
 
 impl Progress {
     fn begin(config: &Arc<Config>, py: Python<'_>) -> PyResult<Self> {
-        let started = if config.policy.max_elapsed().is_some() {
-            config.clock.now(py)?
-        } else {
-            0
+        Ok(Self::started_at(config, config.clock.now(py)?))
+    }
+
+    /// The first attempt began at `now` (the statistics' `start_time`).
+    fn started_at(config: &Arc<Config>, now: u64) -> Self {
+        let stats = Stats {
+            start: now,
+            attempts: 1,
+            idle: 0,
+            since_first: None,
         };
-        Ok(Self {
+        store_stats(config.id, stats);
+        Self {
             config: Arc::clone(config),
-            started,
+            started: now,
             retry: None,
             attempts: 1,
-        })
+            stats,
+        }
     }
 
     fn success(&self, py: Python<'_>) {
@@ -216,30 +326,29 @@ impl Progress {
         } else {
             None
         };
-        let started = if cfg.policy.max_elapsed().is_some() {
-            self.started
-        } else {
-            now
-        };
         if self.retry.is_none() {
-            let mut r = cfg.operation(py, None)?;
-            r.start(started);
-            self.retry = Some(r);
+            let (mut r, rng) = cfg.operation(py, None)?;
+            r.start(self.started);
+            self.retry = Some((r, rng));
         }
-        let Some(retry) = self.retry.as_mut() else {
+        let Some((retry, rng)) = self.retry.as_mut() else {
             unreachable!("set just above")
         };
         // One core decision: budget (failure counted, retry allowed),
         // attempts, deadline and an advertised wait too long to sleep.
-        let decision = match &cfg.budget {
-            Some(b) => retry.next_with_budget(now, hint, &mut *b.bind(py).get().lock()),
-            None => retry.next(now, hint),
-        };
+        let decision = decide(&cfg, py, retry, rng, now, hint);
         self.attempts = retry.attempts();
+        self.stats.since_first = Some(now.saturating_sub(self.started));
         let reason = match decision {
-            Decision::RetryAfter(ticks) => return Ok(ticks),
+            Decision::RetryAfter(ticks) => {
+                self.stats.attempts = self.attempts;
+                self.stats.idle = self.stats.idle.saturating_add(ticks);
+                store_stats(cfg.id, self.stats);
+                return Ok(ticks);
+            }
             Decision::GiveUp(r) => reason_name(r),
         };
+        store_stats(cfg.id, self.stats);
         if cfg.reraise {
             Err(err)
         } else {
@@ -285,6 +394,67 @@ fn stop_rule(rule: &Bound<'_, PyAny>) -> PyResult<(u32, Option<f64>)> {
     Ok((attempts, elapsed))
 }
 
+/// `backoff=` / `wait=` as the core policy's backoff and, for a combined
+/// wait, its [`Plan`]. `(None, None)`: neither given (the default).
+fn wait_rule(
+    backoff: Option<Backoff>,
+    wait: Option<&Bound<'_, PyAny>>,
+) -> PyResult<(Option<fusewire::Backoff>, Option<Plan>)> {
+    let wait = match (backoff, wait) {
+        (Some(_), Some(w)) if !w.is_none() => {
+            return Err(config_error(
+                "wait",
+                "give either wait= or backoff=, not both",
+            ))
+        }
+        (Some(b), _) => return Ok((Some(b.inner), None)),
+        (None, None) => return Ok((None, None)),
+        (None, Some(w)) if w.is_none() => return Ok((None, None)),
+        (None, Some(w)) => w,
+    };
+    if let Ok(b) = wait.extract::<Backoff>() {
+        return Ok((Some(b.inner), None));
+    }
+    let py = wait.py();
+    let bad = || {
+        pyo3::exceptions::PyTypeError::new_err(
+            "wait: expected a wait rule (wait_fixed, wait_random, wait_exponential, \
+             wait_random_exponential, wait_chain, joined with +) or a Backoff",
+        )
+    };
+    let segments: Vec<(u32, Vec<Backoff>)> = wait
+        .call_method0(pyo3::intern!(py, "_plan"))
+        .map_err(|_| bad())?
+        .extract()
+        .map_err(|_| bad())?;
+    let mut segments: Vec<(u32, Vec<fusewire::Backoff>)> = segments
+        .into_iter()
+        .map(|(n, terms)| (n, terms.into_iter().map(|b| b.inner).collect()))
+        .collect();
+    segments.sort_by_key(|s| s.0);
+    if let [(0, terms)] = &segments[..] {
+        if let [only] = &terms[..] {
+            // One core backoff: no combining at all.
+            return Ok((Some(*only), None));
+        }
+    }
+    let cap = segments
+        .iter()
+        .map(|(_, t)| t.iter().fold(0u64, |a, b| a.saturating_add(b.cap())))
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    // The core's own delay is one tick; the combined delay is the wait the
+    // retry honours (so attempts, deadline and budget stay its decisions).
+    let unit = fusewire::Backoff::new(
+        fusewire::Schedule::Constant { delay: 1 },
+        fusewire::Jitter::None,
+        cap,
+    )
+    .map_err(|e| from_core(e, &|_| "wait".into()))?;
+    Ok((Some(unit), Some(Plan { segments })))
+}
+
 /// The native retry policy. Public API: `fusewire.Retrying` / `retry()`.
 #[pyclass(module = "fusewire._native", frozen, subclass)]
 pub struct Retrying {
@@ -292,6 +462,20 @@ pub struct Retrying {
 }
 
 impl Retrying {
+    /// The `statistics` dict (see the getter).
+    pub fn statistics_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        if let Some(st) = load_stats(self.config.id) {
+            d.set_item("start_time", seconds(st.start))?;
+            d.set_item("attempt_number", st.attempts)?;
+            d.set_item("idle_for", seconds(st.idle))?;
+            if let Some(since) = st.since_first {
+                d.set_item("delay_since_first_attempt", seconds(since))?;
+            }
+        }
+        Ok(d)
+    }
+
     /// `this` is `self` as a Python object, for a deferred result
     /// ([`crate::deferred`]).
     pub fn call_impl<'py>(
@@ -308,10 +492,19 @@ impl Retrying {
             let kwargs = kwargs.map_or_else(|| PyDict::new(py), Bound::clone);
             return this.call_method1(pyo3::intern!(py, "_call_hooked"), (func, args, kwargs));
         }
+        // The first attempt begins: tenacity's `start_time` (and the
+        // deadline's start).
+        let start = self.config.clock.now(py)?;
+        store_stats(
+            self.config.id,
+            Stats {
+                start,
+                attempts: 1,
+                idle: 0,
+                since_first: None,
+            },
+        );
         let mut progress: Option<Progress> = None;
-        if self.config.policy.max_elapsed().is_some() {
-            progress = Some(Progress::begin(&self.config, py)?);
-        }
         loop {
             match func.call(args, kwargs) {
                 Ok(v) if crate::deferred::is_deferred(&v)? => {
@@ -326,7 +519,7 @@ impl Retrying {
                 Err(err) => {
                     let mut p = match progress.take() {
                         Some(p) => p,
-                        None => Progress::begin(&self.config, py)?,
+                        None => Progress::started_at(&self.config, start),
                     };
                     let exc = err.value(py).clone().into_any();
                     let ticks = p.failure(py, err, false)?;
@@ -352,6 +545,7 @@ impl Retrying {
         max_elapsed=None,
         stop=None,
         backoff=None,
+        wait=None,
         retry_on=None,
         budget=None,
         reraise=false,
@@ -366,7 +560,7 @@ impl Retrying {
         before=None,
         after=None,
     ),
-    text_signature = "(*, max_attempts=3, max_elapsed=None, stop=None, backoff=None, retry_on=None, budget=None, reraise=False, honor_retry_after=True, seed=None, clock=None, sleep=None, async_sleep=None, before_sleep=None, retry_on_result=None, give_up=None, before=None, after=None)")]
+    text_signature = "(*, max_attempts=3, max_elapsed=None, stop=None, backoff=None, wait=None, retry_on=None, budget=None, reraise=False, honor_retry_after=True, seed=None, clock=None, sleep=None, async_sleep=None, before_sleep=None, retry_on_result=None, give_up=None, before=None, after=None)")]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -374,6 +568,7 @@ impl Retrying {
         max_elapsed: Option<f64>,
         stop: Option<&Bound<'_, PyAny>>,
         backoff: Option<Backoff>,
+        wait: Option<&Bound<'_, PyAny>>,
         retry_on: Option<&Bound<'_, PyAny>>,
         budget: Option<Py<RetryBudget>>,
         reraise: bool,
@@ -405,17 +600,20 @@ impl Retrying {
             Some(s) => Some(s.get("seed")?),
             None => None,
         };
-        let backoff = match backoff {
-            Some(b) => b.inner,
-            None => fusewire::Backoff::new(
-                fusewire::Schedule::Exponential {
-                    base: 100_000_000,
-                    factor_milli: 2000,
-                },
-                fusewire::Jitter::Full,
-                10_000_000_000,
-            )
-            .map_err(|e| from_core(e, &|_| "backoff".into()))?,
+        let (backoff, plan) = match wait_rule(backoff, wait)? {
+            (Some(b), plan) => (b, plan),
+            (None, _) => (
+                fusewire::Backoff::new(
+                    fusewire::Schedule::Exponential {
+                        base: 100_000_000,
+                        factor_milli: 2000,
+                    },
+                    fusewire::Jitter::Full,
+                    10_000_000_000,
+                )
+                .map_err(|e| from_core(e, &|_| "backoff".into()))?,
+                None,
+            ),
         };
         let max_elapsed = match max_elapsed {
             Some(s) => Some(positive_duration("max_elapsed", s)?),
@@ -474,6 +672,8 @@ impl Retrying {
                 },
                 seeds: AtomicU64::new(seed),
                 seeded,
+                id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+                plan,
             }),
         })
     }
@@ -525,8 +725,10 @@ impl Retrying {
             Some(s) => Some(s.get("seed")?),
             None => None,
         };
+        let (retry, wait_rng) = slf.get().config.operation(slf.py(), seed)?;
         Ok(RetryState {
-            retry: slf.get().config.operation(slf.py(), seed)?,
+            retry,
+            wait_rng,
             policy: slf.clone().unbind(),
             reason: None,
         })
@@ -560,6 +762,17 @@ impl Retrying {
     #[getter]
     fn _async_sleep(&self, py: Python<'_>) -> Option<Py<PyAny>> {
         self.config.async_sleep.as_ref().map(|f| f.clone_ref(py))
+    }
+
+    /// tenacity's statistics of the last operation this thread ran under
+    /// this policy (its latest state while it runs): `start_time` (seconds
+    /// of the policy's clock, `time.monotonic()` by default),
+    /// `attempt_number` (1 for the first), `idle_for` (seconds slept
+    /// between attempts) and, after a failure, `delay_since_first_attempt`.
+    /// Empty before this thread's first call. Each thread sees its own.
+    #[getter]
+    fn statistics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        self.statistics_dict(py)
     }
 
     #[getter]
@@ -628,6 +841,8 @@ pub struct RetryState {
     /// GC sees it; only the `Retrying` visits its config's objects).
     policy: Py<Retrying>,
     retry: Retry,
+    /// The combined `wait=`'s jitter stream (unused otherwise).
+    wait_rng: Rng,
     reason: Option<GiveUpReason>,
 }
 
@@ -663,12 +878,7 @@ impl RetryState {
         let now = cfg.clock.now(py)?;
         // With a budget: the core's one decision (records the failure, asks
         // the budget before scheduling).
-        let decision = match &cfg.budget {
-            Some(b) => self
-                .retry
-                .next_with_budget(now, hint, &mut *b.bind(py).get().lock()),
-            None => self.retry.next(now, hint),
-        };
+        let decision = decide(cfg, py, &mut self.retry, &mut self.wait_rng, now, hint);
         match decision {
             Decision::RetryAfter(ticks) => {
                 self.reason = None;

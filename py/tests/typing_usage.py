@@ -26,6 +26,11 @@ from fusewire import (
     retry,
     stop_after_attempt,
     stop_after_delay,
+    wait_chain,
+    wait_exponential,
+    wait_fixed,
+    wait_random,
+    wait_random_exponential,
 )
 
 breaker = CircuitBreaker(
@@ -202,6 +207,12 @@ def switching() -> int:
         per_user.acquire(("tenant", 7))
     named: dict[str, CircuitBreaker] = breakers()
     users: CircuitBreaker = get_breaker("db")
+    waits = Retrying(
+        wait=wait_chain(wait_fixed(1), wait_exponential(1, min=2, max=10) + wait_random(0, 1)),
+        stop=stop_after_attempt(4),
+    )
+    total += waits.call(lambda: 1) + int(waits.statistics["attempt_number"])
+    total += Retrying(wait=wait_random_exponential(multiplier=1, max=60)).max_attempts
     return total + len(named) + len(users.name or "")
 
 

@@ -24,6 +24,15 @@ from ._limits import Bulkhead, KeyedTokenBucket, TokenBucket
 from ._native import Backoff, Permit, RetryBudget, RetryState, Slot, TickWidener, __version__
 from ._retry import Attempt, Retrying, Stop, retry, stop_after_attempt, stop_after_delay
 from ._types import State, StateChange
+from ._wait import (
+    Wait,
+    wait_chain,
+    wait_exponential,
+    wait_fixed,
+    wait_none,
+    wait_random,
+    wait_random_exponential,
+)
 
 __all__ = [
     "Attempt",
@@ -48,10 +57,17 @@ __all__ = [
     "Stop",
     "TickWidener",
     "TokenBucket",
+    "Wait",
     "__version__",
     "breakers",
     "get_breaker",
     "retry",
     "stop_after_attempt",
     "stop_after_delay",
+    "wait_chain",
+    "wait_exponential",
+    "wait_fixed",
+    "wait_none",
+    "wait_random",
+    "wait_random_exponential",
 ]

@@ -8,6 +8,7 @@ from typing_extensions import ParamSpec, Self, TypeAlias, disjoint_base
 from fusewire._errors import RetryError
 from fusewire._retry import Stop
 from fusewire._types import StateChange
+from fusewire._wait import Wait
 
 __version__: str
 __all__ = [
@@ -242,6 +243,7 @@ class Retrying:
         max_elapsed: float | None = None,
         stop: Stop | None = None,
         backoff: Backoff | None = None,
+        wait: Wait | Backoff | None = None,
         retry_on: _ExceptionSpec | None = None,
         budget: RetryBudget | None = None,
         reraise: bool = False,
@@ -277,6 +279,8 @@ class Retrying:
     def _async_sleep(self) -> Callable[[float], Awaitable[object]] | None: ...
     @property
     def max_attempts(self) -> int: ...
+    @property
+    def statistics(self) -> dict[str, Any]: ...
 
 @final
 class RetryRun:
@@ -292,6 +296,8 @@ class Guarded:
     def __get__(self, instance: object, owner: type | None = None, /) -> Any: ...
     @property
     def policy(self) -> object: ...
+    @property
+    def statistics(self) -> dict[str, Any]: ...
 
 @final
 class RetryState:

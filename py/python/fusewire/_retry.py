@@ -11,6 +11,7 @@ from typing import Any, Callable, TypeVar, cast, overload
 from . import _native
 from ._errors import ResultRejected, RetryError
 from ._types import ParamSpec
+from ._wait import Wait
 from ._wrap import ByConfig, decorate
 
 __all__ = ["Attempt", "Retrying", "Stop", "retry", "stop_after_attempt", "stop_after_delay"]
@@ -268,6 +269,7 @@ def retry(
     max_elapsed: float | None = None,
     stop: Stop | None = None,
     backoff: _native.Backoff | None = None,
+    wait: Wait | _native.Backoff | None = None,
     retry_on: Any = None,
     budget: _native.RetryBudget | None = None,
     reraise: bool = False,

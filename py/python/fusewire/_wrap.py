@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Callable, TypeVar, cast
 
@@ -167,7 +168,32 @@ def decorate(policy: Any, func: F) -> F:
     async def guarded(*args: Any, **kwargs: Any) -> Any:
         return await policy.call_async(func, *args, **kwargs)
 
-    return cast(F, functools.update_wrapper(guarded, func))
+    functools.update_wrapper(guarded, func)
+    if isinstance(policy, _native.Retrying):
+        guarded.statistics = _Statistics(policy)  # type: ignore[attr-defined]
+    return cast(F, guarded)
+
+
+class _Statistics(Mapping[str, Any]):
+    """``fn.statistics`` of an ``async def`` under retry: its policy's
+    statistics for the last call this thread made, read when looked at."""
+
+    __slots__ = ("_policy",)
+
+    def __init__(self, policy: _native.Retrying) -> None:
+        self._policy = policy
+
+    def __getitem__(self, key: str) -> Any:
+        return self._policy.statistics[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._policy.statistics)
+
+    def __len__(self) -> int:
+        return len(self._policy.statistics)
+
+    def __repr__(self) -> str:
+        return repr(self._policy.statistics)
 
 
 def _rebuild(cls: type[Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
