@@ -12,13 +12,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
+import math
 import os
 import platform
 import re
 import sys
 import time
+from collections.abc import Callable
 from importlib.metadata import version
-from typing import Any, Callable
+from typing import Any
 
 import circuitbreaker
 import fusewire
@@ -134,6 +136,24 @@ def main() -> None:
         with fw_breaker:
             noop()
 
+    class NoopBlock:
+        """The `with` statement's own cost: a context manager doing nothing."""
+
+        def __enter__(self) -> None:
+            return None
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+    noop_block = NoopBlock()
+
+    def py_with() -> None:
+        with noop_block:
+            noop()
+
+    def py_raise() -> None:
+        raise fusewire.CircuitOpenError("open", math.inf, "forced_open")
+
     def pb_with() -> None:
         with pb.calling():
             noop()
@@ -181,7 +201,11 @@ def main() -> None:
         "breaker, `with breaker: f()`",
         200,
         fw_with,
-        [("pybreaker `with calling()`", pb_with), ("circuitbreaker decorator", cb_decorated)],
+        [
+            ("pybreaker `with calling()`", pb_with),
+            ("circuitbreaker decorator", cb_decorated),
+            ("floor: a no-op Python `with` block", py_with),
+        ],
     )
     row(
         "breaker open: refused call, raised and caught",
@@ -190,6 +214,10 @@ def main() -> None:
         [
             ("pybreaker", refused(pb_open_decorated, pybreaker.CircuitBreakerError)),
             ("circuitbreaker", refused(cb_open_decorated, circuitbreaker.CircuitBreakerError)),
+            (
+                "floor: a Python function raising the same error",
+                refused(py_raise, fusewire.CircuitOpenError),
+            ),
         ],
     )
     row(

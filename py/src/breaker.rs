@@ -670,26 +670,41 @@ impl Breaker {
         })
     }
 
-    /// The start of an `async def` call under `@breaker`: `(raw permit,
-    /// start tick)`, two ints (no object for the GC to track), for
-    /// `_end` to settle; or `CircuitOpenError`.
-    fn _start(&self, py: Python<'_>) -> PyResult<(u64, u64)> {
+    /// The start of an `async def` call under `@breaker`: a token for
+    /// `_end` to settle, or `CircuitOpenError`. The token is the raw permit
+    /// (one small int, no object for the GC to track) when the breaker
+    /// needs no call durations; else `(raw permit, start tick)`.
+    fn _start<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let started = self.now(py)?;
         let (_, raw) = self.acquire_raw_at(py, started)?;
-        Ok((raw, started))
+        // Raw permits are below 2^53 and ticks below 2^63: both are i64s,
+        // the cheapest ints to convert.
+        let raw = raw as i64;
+        if self.timed {
+            (raw, started as i64).into_pyobject(py).map(Bound::into_any)
+        } else {
+            Ok(raw.into_pyobject(py)?.into_any())
+        }
     }
 
     /// Settles a `_start` token by how the call ended (`exc` None: success).
     fn _end(
         &self,
         py: Python<'_>,
-        token: (u64, u64),
+        token: &Bound<'_, PyAny>,
         exc: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        let (raw, started) = token;
+        let (raw, started) = match token.extract::<i64>() {
+            // No duration needed: the call "started" at the latest tick seen.
+            Ok(raw) => (raw, self.latest.load(Ordering::Relaxed)),
+            Err(_) => {
+                let (raw, started) = token.extract::<(i64, i64)>()?;
+                (raw, started as u64)
+            }
+        };
         self.finish(
             py,
-            Permit::from_raw(raw),
+            Permit::from_raw(raw as u64),
             started,
             exc.filter(|e| !e.is_none()),
         )

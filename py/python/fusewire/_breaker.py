@@ -5,9 +5,9 @@ from __future__ import annotations
 import functools
 import inspect
 import weakref
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from . import _native
 from ._errors import CircuitOpenError

@@ -7,9 +7,9 @@ import math
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from types import TracebackType
-from typing import Any, Callable, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from . import _native
 from ._errors import ConfigError, RateLimited

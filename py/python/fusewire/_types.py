@@ -3,13 +3,7 @@
 from __future__ import annotations
 
 import enum
-import sys
-from typing import NamedTuple
-
-if sys.version_info >= (3, 10):
-    from typing import ParamSpec
-else:  # pragma: no cover
-    from typing_extensions import ParamSpec
+from typing import NamedTuple, ParamSpec
 
 __all__ = ["ParamSpec", "State", "StateChange"]
 

@@ -13,7 +13,7 @@ exactly that backoff.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 from ._errors import ConfigError
 from ._native import Backoff
