@@ -307,6 +307,28 @@ impl Backoff {
     }
 }
 
+impl crate::intact::Intact for Backoff {
+    /// The jitter's tag (and a proportional jitter's percent, `1..=100`)
+    /// and the schedule kind.
+    #[inline(always)]
+    fn intact(read: &impl Fn(usize) -> u8, at: usize) -> bool {
+        use crate::intact::{below, variants};
+        let jitter = at + core::mem::offset_of!(Backoff, jitter);
+        // `repr(C, u8)`: the tag, then the payload (`percent`, a byte).
+        let jitter_ok = match read(jitter) {
+            0..=3 => true,
+            4 => matches!(read(jitter + 1), 1..=100),
+            _ => false,
+        };
+        jitter_ok
+            && below(
+                read,
+                at + core::mem::offset_of!(Backoff, kind),
+                variants!(Kind: Constant, Linear, Exponential),
+            )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -236,6 +236,14 @@ impl Bulkhead {
     }
 }
 
+impl crate::intact::Intact for Bulkhead {
+    /// The limit (`NonZeroU32`).
+    #[inline(always)]
+    fn intact(read: &impl Fn(usize) -> u8, at: usize) -> bool {
+        crate::intact::nonzero(read, at + core::mem::offset_of!(Self, limit), 4)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -45,6 +45,7 @@ pub mod clock;
 mod div;
 pub mod error;
 pub mod histogram;
+pub mod intact;
 pub mod retry;
 pub mod rng;
 #[cfg(any(

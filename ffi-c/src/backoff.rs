@@ -156,6 +156,7 @@ pub(crate) struct BackoffObj {
 unsafe impl Object for BackoffObj {
     type C = fusewire_backoff;
     const TAG: u32 = 0x4657_424F; // "FWBO"
+    crate::boundary::intact_field!(backoff: Backoff);
 }
 const _: () = assert!(fits::<BackoffObj>());
 

@@ -108,7 +108,26 @@ pub(crate) unsafe trait Object: Sized {
     type C;
     /// Tag written by init and checked by every other call.
     const TAG: u32;
+
+    /// Whether the bytes after a matching tag are ones the core can run on
+    /// (`fusewire::intact`): every enum tag, `bool`, divisor and index in
+    /// range. `read(offset)` is the byte at `offset` from the object's
+    /// start. Checked on every call after the tag; a failure is
+    /// `FUSEWIRE_STATUS_CORRUPT`.
+    fn intact(read: &impl Fn(usize) -> u8) -> bool;
 }
+
+/// `Object::intact` for an object whose core value is field `$field` of
+/// type `$t`: the core's own check at that field's offset.
+macro_rules! intact_field {
+    ($field:ident: $t:ty) => {
+        #[inline(always)]
+        fn intact(read: &impl Fn(usize) -> u8) -> bool {
+            <$t as fusewire::intact::Intact>::intact(read, core::mem::offset_of!(Self, $field))
+        }
+    };
+}
+pub(crate) use intact_field;
 
 /// Compile-time check that `O` fits in its C struct.
 pub(crate) const fn fits<O: Object>() -> bool {
@@ -141,6 +160,16 @@ unsafe fn checked<O: Object>(p: *const O::C) -> Result<*const O, fusewire_status
     // guarantees the memory is readable.
     if unsafe { ptr::read(p.cast::<u32>()) } != O::TAG {
         return Err(fusewire_status::NotInitialized);
+    }
+    // Before any reference to the object exists: its enum tags, bools,
+    // divisors and indices, read as plain bytes (a stray write there
+    // would otherwise be a wild jump or a panic in the core).
+    // SAFETY: the offsets `intact` reads are fields inside the `O` the
+    // caller guarantees readable, never padding; the fields it reads are
+    // written only by init or by the single owner, never concurrently.
+    let read = |off: usize| unsafe { ptr::read(p.cast::<u8>().add(off)) };
+    if !O::intact(&read) {
+        return Err(fusewire_status::Corrupt);
     }
     Ok(p)
 }

@@ -340,7 +340,7 @@ type Count = BitWindow<u16>;
 #[repr(C)]
 pub(crate) struct BreakerObj<W> {
     tag: u32,
-    breaker: Breaker<W>,
+    pub(crate) breaker: Breaker<W>,
 }
 
 /// The C struct holding a breaker over `W`.
@@ -350,6 +350,7 @@ pub(crate) type Holder<W> = <BreakerObj<W> as Object>::C;
 unsafe impl Object for BreakerObj<Count> {
     type C = fusewire_breaker;
     const TAG: u32 = 0x4657_4252; // "FWBR"
+    crate::boundary::intact_field!(breaker: Breaker<Count>);
 }
 const _: () = assert!(fits::<BreakerObj<Count>>());
 const _: () = assert!(FUSEWIRE_BREAKER_WINDOW as usize == 16);

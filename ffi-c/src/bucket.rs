@@ -80,6 +80,7 @@ pub(crate) struct BucketObj {
 unsafe impl Object for BucketObj {
     type C = fusewire_bucket;
     const TAG: u32 = 0x4657_4255; // "FWBU"
+    crate::boundary::intact_field!(bucket: Bucket);
 }
 const _: () = assert!(fits::<BucketObj>());
 

@@ -61,6 +61,11 @@ pub(crate) struct BudgetObj {
 unsafe impl Object for BudgetObj {
     type C = fusewire_budget;
     const TAG: u32 = 0x4657_4247; // "FWBG"
+    /// Plain integers only: every byte pattern is a budget.
+    #[inline(always)]
+    fn intact(_: &impl Fn(usize) -> u8) -> bool {
+        true
+    }
 }
 const _: () = assert!(fits::<BudgetObj>());
 

@@ -56,6 +56,7 @@ pub(crate) struct BulkheadObj {
 unsafe impl Object for BulkheadObj {
     type C = fusewire_bulkhead;
     const TAG: u32 = 0x4657_424B; // "FWBK"
+    crate::boundary::intact_field!(bulkhead: Bulkhead);
 }
 const _: () = assert!(fits::<BulkheadObj>());
 

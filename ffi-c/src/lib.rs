@@ -66,5 +66,7 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_corrupt;
 #[cfg(all(test, target_has_atomic = "64"))]
 mod tests_shared;

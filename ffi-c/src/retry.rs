@@ -41,6 +41,7 @@ pub(crate) struct RetryObj {
 unsafe impl Object for RetryObj {
     type C = fusewire_retry;
     const TAG: u32 = 0x4657_5254; // "FWRT"
+    crate::boundary::intact_field!(retry: Retry);
 }
 const _: () = assert!(fits::<RetryObj>());
 

@@ -46,6 +46,10 @@ pub enum fusewire_status {
     /// design, reported rather than unwinding into C). Nothing is promised
     /// about the object afterwards: initialise it again.
     Panic = 13,
+    /// The object's tag is right but a field that must hold one of a few
+    /// values (a mode, a flag, a divisor, an index) does not: something
+    /// wrote over it. Nothing was changed; initialise it again.
+    Corrupt = 14,
 }
 
 /// Which config field a `FUSEWIRE_STATUS_INVALID_CONFIG` is about.
@@ -234,6 +238,7 @@ pub extern "C" fn fusewire_status_text(status: u32) -> *const c_char {
         11 => c_text!("gave up: max attempts reached"),
         12 => c_text!("gave up: deadline reached"),
         13 => c_text!("internal panic caught"),
+        14 => c_text!("object corrupted: initialise it again"),
         _ => c_text!("unknown status"),
     }
 }

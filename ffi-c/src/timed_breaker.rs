@@ -45,6 +45,7 @@ pub struct fusewire_timed_breaker {
 unsafe impl Object for BreakerObj<Time> {
     type C = fusewire_timed_breaker;
     const TAG: u32 = 0x4657_5442; // "FWTB"
+    crate::boundary::intact_field!(breaker: fusewire::Breaker<Time>);
 }
 const _: () = assert!(fits::<BreakerObj<Time>>());
 // No spare words: the C struct is exactly the object, rounded up to 8.

@@ -720,6 +720,15 @@ impl<const N: usize> Ring<N> {
     }
 }
 
+impl<const N: usize> crate::intact::Intact for SharedBreaker<N> {
+    /// The rules, which no method changes (the state lives in atomics and
+    /// every decoding of it has an answer for each bit pattern).
+    #[inline(always)]
+    fn intact(read: &impl Fn(usize) -> u8, at: usize) -> bool {
+        <Rules as crate::intact::Intact>::intact(read, at + core::mem::offset_of!(Self, rules))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

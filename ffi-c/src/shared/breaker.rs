@@ -48,6 +48,7 @@ pub(crate) struct SharedBreakerObj {
 unsafe impl Object for SharedBreakerObj {
     type C = fusewire_shared_breaker;
     const TAG: u32 = 0x4657_5342; // "FWSB"
+    crate::boundary::intact_field!(breaker: Inner);
 }
 const _: () = assert!(fits::<SharedBreakerObj>());
 

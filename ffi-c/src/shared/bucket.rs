@@ -41,6 +41,7 @@ pub(crate) struct SharedBucketObj {
 unsafe impl Object for SharedBucketObj {
     type C = fusewire_shared_bucket;
     const TAG: u32 = 0x4657_5355; // "FWSU"
+    crate::boundary::intact_field!(bucket: SharedBucket);
 }
 const _: () = assert!(fits::<SharedBucketObj>());
 

@@ -35,6 +35,11 @@ pub(crate) struct SharedBudgetObj {
 unsafe impl Object for SharedBudgetObj {
     type C = fusewire_shared_budget;
     const TAG: u32 = 0x4657_5347; // "FWSG"
+    /// Plain integers only: every byte pattern is a budget.
+    #[inline(always)]
+    fn intact(_: &impl Fn(usize) -> u8) -> bool {
+        true
+    }
 }
 const _: () = assert!(fits::<SharedBudgetObj>());
 

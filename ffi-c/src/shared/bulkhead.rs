@@ -37,6 +37,7 @@ pub(crate) struct SharedBulkheadObj {
 unsafe impl Object for SharedBulkheadObj {
     type C = fusewire_shared_bulkhead;
     const TAG: u32 = 0x4657_534B; // "FWSK"
+    crate::boundary::intact_field!(bulkhead: SharedBulkhead);
 }
 const _: () = assert!(fits::<SharedBulkheadObj>());
 
