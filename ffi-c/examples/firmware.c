@@ -43,7 +43,7 @@ static uint32_t readings, rejected, logs_dropped;
 
 /* Log through the token bucket: at most a burst of 5, then 2 lines/second. */
 static void log_line(const char *line, uint64_t now) {
-    if (fusewire_bucket_acquire(&log_bucket, 1, now, NULL) == FUSEWIRE_STATUS_OK) {
+    if (fusewire_bucket_acquire(&log_bucket, fusewire_tick_of(now), 1, NULL) == FUSEWIRE_STATUS_OK) {
         platform_uart_write(line);
     } else {
         logs_dropped++;
@@ -96,7 +96,7 @@ static void app_tick(uint64_t now) {
     if (now < next_read_at) {
         return;
     }
-    if (fusewire_breaker_acquire(&sensor_breaker, now, &permit, &wait, &moved) != FUSEWIRE_STATUS_OK) {
+    if (fusewire_breaker_acquire(&sensor_breaker, fusewire_tick_of(now), &permit, &wait, &moved) != FUSEWIRE_STATUS_OK) {
         rejected++;
         next_read_at = now + wait; /* the breaker says when to come back */
         return;
@@ -105,12 +105,12 @@ static void app_tick(uint64_t now) {
         log_line("sensor: breaker half-open, probing", now);
     }
     if (platform_sensor_read(&value) == 0) {
-        fusewire_breaker_record(&sensor_breaker, permit, FUSEWIRE_OUTCOME_SUCCESS, 1, now, &moved);
+        fusewire_breaker_record(&sensor_breaker, fusewire_tick_of(now), permit, FUSEWIRE_OUTCOME_SUCCESS, 1, &moved);
         fusewire_backoff_reset(&sensor_backoff);
         readings++;
         next_read_at = now + 100; /* 10 Hz sampling */
     } else {
-        fusewire_breaker_record(&sensor_breaker, permit, FUSEWIRE_OUTCOME_FAILURE, 1, now, &moved);
+        fusewire_breaker_record(&sensor_breaker, fusewire_tick_of(now), permit, FUSEWIRE_OUTCOME_FAILURE, 1, &moved);
         fusewire_backoff_next(&sensor_backoff, &delay);
         next_read_at = now + delay; /* retry soon, a bit later each time */
         log_line("sensor: read failed", now);
@@ -131,7 +131,7 @@ int main(void) {
     for (sim_ms = 0; sim_ms < 10000; sim_ms++) { /* 10 s of 1 ms ticks */
         app_tick(platform_millis());
     }
-    fusewire_breaker_snapshot(&sensor_breaker, platform_millis(), &stats);
+    fusewire_breaker_snapshot(&sensor_breaker, fusewire_tick_of(platform_millis()), &stats);
     fusewire_breaker_state(&sensor_breaker, &state);
     printf("readings=%u rejected=%u uart_lines=%u logs_dropped=%u state=%u generation=%u\n",
            (unsigned)readings, (unsigned)rejected, (unsigned)uart_lines, (unsigned)logs_dropped,

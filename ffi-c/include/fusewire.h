@@ -5,7 +5,11 @@
  *
  * Conventions (see ffi-c/README.md): every function returns a
  * fusewire_status; objects are caller-owned structs initialised in place;
+ * `now` is a fusewire_tick, always the argument after the object;
  * out-parameters are written only on the statuses their docs name.
+ * "Pointers:" in a function's doc says which pointers may be NULL and what
+ * the others must point to. The lock-free shared forms are in
+ * fusewire_shared.h.
  */
 
 #ifndef FUSEWIRE_H
@@ -14,13 +18,50 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include <stddef.h>
+// Every object struct is 8-byte aligned on every target (32-bit ones
+// included), as the library lays its state out.
+#if defined(_MSC_VER)
+#define FUSEWIRE_ALIGNED(n) __declspec(align(n))
+#elif defined(__GNUC__) || defined(__clang__)
+#define FUSEWIRE_ALIGNED(n) __attribute__((aligned(n)))
+#elif defined(__cplusplus) && __cplusplus >= 201103L
+#define FUSEWIRE_ALIGNED(n) alignas(n)
+#else
+#error "fusewire.h: define FUSEWIRE_ALIGNED(n) for this compiler (align a struct to n bytes)"
+#endif
 
-// Calls the C breaker's count window remembers (`BitWindow<u16>`).
+
+// The alignment of every object struct (`fusewire_breaker`, ...): 8 bytes
+// on every target, 32-bit ones included.
+#define FUSEWIRE_OBJECT_ALIGN 8
+
+// `sizeof(fusewire_backoff)`: 56 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
+#define FUSEWIRE_BACKOFF_SIZE 56
+
+// How many of the last calls `fusewire_breaker` judges (its count window).
 #define FUSEWIRE_BREAKER_WINDOW 16
+
+// `sizeof(fusewire_breaker)`: 168 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
+#define FUSEWIRE_BREAKER_SIZE 168
+
+// `sizeof(fusewire_bucket)`: 40 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
+#define FUSEWIRE_BUCKET_SIZE 40
+
+// `sizeof(fusewire_budget)`: 40 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
+#define FUSEWIRE_BUDGET_SIZE 40
+
+// `sizeof(fusewire_bulkhead)`: 48 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
+#define FUSEWIRE_BULKHEAD_SIZE 48
+
+// `sizeof(fusewire_retry)`: 96 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
+#define FUSEWIRE_RETRY_SIZE 96
 
 // Most buckets a `fusewire_timed_breaker`'s window can be split into (the
 // `buckets` argument of `fusewire_timed_breaker_init`).
 #define FUSEWIRE_TIMED_BREAKER_BUCKETS 16
+
+// `sizeof(fusewire_timed_breaker)`: 592 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
+#define FUSEWIRE_TIMED_BREAKER_SIZE 592
 
 // What a call did. Values are stable: new codes are only ever appended.
 enum fusewire_status
@@ -60,10 +101,10 @@ enum fusewire_status
   FUSEWIRE_STATUS_GIVE_UP_MAX_ATTEMPTS = 11,
   // Retry: the next attempt would start after the deadline; stop.
   FUSEWIRE_STATUS_GIVE_UP_DEADLINE = 12,
-  // A panic was caught at the boundary (host builds only; impossible by
-  // design, reported rather than unwinding into C). Nothing is promised
-  // about the object afterwards: initialise it again.
-  FUSEWIRE_STATUS_PANIC = 13,
+  // The object's tag is right but a field that must hold one of a few
+  // values (a mode, a flag, a divisor, an index) does not: something
+  // wrote over it. Nothing was changed; initialise it again.
+  FUSEWIRE_STATUS_CORRUPT = 14,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -401,12 +442,12 @@ typedef struct fusewire_backoff_config {
   // No delay is longer; at least `base`.
   uint64_t cap;
   // A `fusewire_schedule` value.
-  uint32_t schedule;
+  fusewire_schedule schedule;
   // Growth per attempt in thousandths, at least 1000 (2000 doubles);
   // `FUSEWIRE_SCHEDULE_EXPONENTIAL` only.
   uint32_t factor_milli;
   // A `fusewire_jitter` value.
-  uint32_t jitter;
+  fusewire_jitter jitter;
   // Spread in percent, 1..=100 (`FUSEWIRE_JITTER_PROPORTIONAL` only).
   uint32_t jitter_percent;
 } fusewire_backoff_config;
@@ -414,17 +455,17 @@ typedef struct fusewire_backoff_config {
 // A delay sequence: a validated schedule, its jitter generator, the
 // attempt number and the previous delay. 56 bytes; declare it `static` or
 // on the stack and initialise it with `fusewire_backoff_init`.
-typedef struct fusewire_backoff {
+typedef struct FUSEWIRE_ALIGNED(8) fusewire_backoff {
   uint64_t _opaque[7];
 } fusewire_backoff;
 
 // Which field of a config was rejected, and why. Written only when a
 // function returns `FUSEWIRE_STATUS_INVALID_CONFIG`.
 typedef struct fusewire_config_error {
-  // A `fusewire_field` value.
-  uint32_t field;
-  // A `fusewire_problem` value.
-  uint32_t problem;
+  // Which field.
+  fusewire_field field;
+  // What is wrong with it.
+  fusewire_problem problem;
 } fusewire_config_error;
 
 // A breaker's configuration (`fusewire_breaker_config_default` fills the
@@ -455,13 +496,13 @@ typedef struct fusewire_breaker_config {
   // Probe permits per half-open period, 1..=65535. Default 1.
   uint32_t half_open_probes;
   // A `fusewire_comparison`. Default AT_LEAST.
-  uint32_t comparison;
+  fusewire_comparison comparison;
   // A `fusewire_rate_basis`. Default OUTCOMES.
-  uint32_t rate_basis;
+  fusewire_rate_basis rate_basis;
   // A `fusewire_half_open_rule`. Default ALL_SUCCEED.
-  uint32_t half_open_rule;
+  fusewire_half_open_rule half_open_rule;
   // A `fusewire_dwell_expiry`. Default REOPEN.
-  uint32_t dwell_expiry;
+  fusewire_dwell_expiry dwell_expiry;
   // Non-zero turns the failure-rate rule on.
   uint8_t use_failure_rate;
   // Non-zero turns the slow-call rule on.
@@ -474,13 +515,25 @@ typedef struct fusewire_breaker_config {
 // Declare it `static` or on the stack; initialise with
 // `fusewire_breaker_init`. Do not copy an initialised breaker while
 // another call may use it; a copy is a second, independent breaker.
-typedef struct fusewire_breaker {
+typedef struct FUSEWIRE_ALIGNED(8) fusewire_breaker {
   uint64_t _opaque[21];
 } fusewire_breaker;
 
-// Leave to make one call: hand it back exactly once, to
-// `fusewire_breaker_record` or `fusewire_breaker_release`.
-typedef uint64_t fusewire_permit;
+// The current time in the caller's ticks, as every call that reads time
+// takes it: always the argument right after the object. Build one with
+// `fusewire_tick_of(ticks)` (or `{ ticks }` in C). Durations (`duration`,
+// `retry_after`, config fields) stay plain `uint64_t` tick counts.
+typedef struct fusewire_tick {
+  // Ticks since any origin the caller keeps fixed (boot, an epoch).
+  uint64_t ticks;
+} fusewire_tick;
+
+// Leave to make one call: hand it back exactly once, to the breaker's
+// `_record` or `_release`. `raw` is opaque: keep it, never build one.
+typedef struct fusewire_permit {
+  // The permit as the breaker encoded it.
+  uint64_t raw;
+} fusewire_permit;
 
 // A state change caused by a call. `moved` is 0 when nothing changed
 // (then the other fields are 0); `from`/`to` are `fusewire_state` values,
@@ -502,8 +555,8 @@ typedef struct fusewire_breaker_stats {
   uint64_t open_until;
   // Tick of the last transition (0 before any).
   uint64_t since;
-  // A `fusewire_state`.
-  uint32_t state;
+  // Where it stands.
+  fusewire_state state;
   // Bumped by every transition.
   uint32_t generation;
   // Window counts: successes.
@@ -530,7 +583,7 @@ typedef struct fusewire_breaker_stats {
 
 // A token bucket. Declare it `static` or on the stack; initialise with
 // `fusewire_bucket_init`.
-typedef struct fusewire_bucket {
+typedef struct FUSEWIRE_ALIGNED(8) fusewire_bucket {
   uint64_t _opaque[5];
 } fusewire_bucket;
 
@@ -546,7 +599,7 @@ typedef struct fusewire_bucket_config {
 
 // A retry budget. Declare it `static` or on the stack; initialise with
 // `fusewire_budget_init`.
-typedef struct fusewire_budget {
+typedef struct FUSEWIRE_ALIGNED(8) fusewire_budget {
   uint64_t _opaque[5];
 } fusewire_budget;
 
@@ -562,7 +615,7 @@ typedef struct fusewire_budget_config {
 
 // A bulkhead. Declare it `static` or on the stack; initialise with
 // `fusewire_bulkhead_init`.
-typedef struct fusewire_bulkhead {
+typedef struct FUSEWIRE_ALIGNED(8) fusewire_bulkhead {
   uint64_t _opaque[6];
 } fusewire_bulkhead;
 
@@ -580,7 +633,7 @@ typedef struct fusewire_bulkhead_config {
 
 // One operation's retry state. Declare it `static` or on the stack;
 // initialise with `fusewire_retry_init`.
-typedef struct fusewire_retry {
+typedef struct FUSEWIRE_ALIGNED(8) fusewire_retry {
   uint64_t _opaque[12];
 } fusewire_retry;
 
@@ -595,78 +648,6 @@ typedef struct fusewire_retry_config {
   // Attempts in all, the first included; not 0 (1 never retries).
   uint32_t max_attempts;
 } fusewire_retry_config;
-
-// A circuit breaker that several threads, or an interrupt and the main
-// loop, share without a lock: the rules, transitions, counters and answers
-// of `fusewire_breaker` over the same 16-call window
-// (`FUSEWIRE_BREAKER_WINDOW`), kept in atomics. Configured by a
-// `fusewire_breaker_config` whose `half_open_probes` is at most 127.
-//
-// Declare it `static` (or in memory that outlives every user) and
-// initialise it with `fusewire_shared_breaker_init` before sharing it.
-// Every other `fusewire_shared_breaker_*` call is lock-free and may run
-// from any thread or interrupt handler at the same time as the others.
-// Targets without native 64-bit atomics have these functions only in a
-// single-core build (see the README). Do not copy an initialised breaker.
-//
-// Under races only, it differs from `fusewire_breaker` as the core's
-// `SharedBreaker` documents: a transition is published a few stores after
-// it is decided (other callers make no automatic move meanwhile), and
-// outcomes recorded while a close clears the window may be kept or
-// dropped.
-typedef struct fusewire_shared_breaker {
-  uint64_t _opaque[25];
-} fusewire_shared_breaker;
-
-// A token bucket that several threads, or an interrupt and the main loop,
-// share without a lock: the rule and answers of `fusewire_bucket`, with
-// the arrival time in one atomic `uint64_t`. Its rate is fixed at init
-// (no `set_rate`). Configured by a `fusewire_bucket_config` whose
-// `burst * period` (in lowest terms) is below 2^63. Its answers equal
-// `fusewire_bucket`'s while `now` stays within 2^63 / `tokens` ticks of
-// the last admission (292 years of nanoseconds at one token per tick);
-// past that an idle bucket may refuse where it should admit, never grant
-// more than the burst.
-//
-// Declare it `static` (or in memory that outlives every user) and
-// initialise it with `fusewire_shared_bucket_init` before sharing it.
-// Every other `fusewire_shared_bucket_*` call is lock-free and may run
-// from any thread or interrupt handler at the same time as the others.
-// Targets without native 64-bit atomics have these functions only in a
-// single-core build (see the README). Do not copy an initialised bucket.
-typedef struct fusewire_shared_bucket {
-  uint64_t _opaque[5];
-} fusewire_shared_bucket;
-
-// A retry budget that several threads, or an interrupt and the main loop,
-// share without a lock: the rule and answers of `fusewire_budget`, with
-// the token count in one atomic `uint64_t`, so no outcome is lost.
-//
-// Declare it `static` (or in memory that outlives every user) and
-// initialise it with `fusewire_shared_budget_init` before sharing it.
-// Every other `fusewire_shared_budget_*` call is lock-free and may run
-// from any thread or interrupt handler at the same time as the others.
-// Targets without native 64-bit atomics have these functions only in a
-// single-core build (see the README). Do not copy an initialised budget.
-typedef struct fusewire_shared_budget {
-  uint64_t _opaque[5];
-} fusewire_shared_budget;
-
-// A bulkhead that several threads, or an interrupt and the main loop,
-// share without a lock: the admission rule, reserves and release checks
-// of `fusewire_bulkhead`, with the slot counts in atomics. Slots held
-// never exceed the limit (nor a priority's share) however many callers
-// race.
-//
-// Declare it `static` (or in memory that outlives every user) and
-// initialise it with `fusewire_shared_bulkhead_init` before sharing it.
-// Every other `fusewire_shared_bulkhead_*` call is lock-free and may run
-// from any thread or interrupt handler at the same time as the others.
-// Targets without native 64-bit atomics have these functions only in a
-// single-core build (see the README). Do not copy an initialised bulkhead.
-typedef struct fusewire_shared_bulkhead {
-  uint64_t _opaque[6];
-} fusewire_shared_bulkhead;
 
 // A circuit breaker over a window of time: the last `span` ticks, in
 // `buckets` buckets (1..=`FUSEWIRE_TIMED_BREAKER_BUCKETS`) of
@@ -683,7 +664,7 @@ typedef struct fusewire_shared_bulkhead {
 // Declare it `static` or on the stack; initialise with
 // `fusewire_timed_breaker_init`. Do not copy an initialised breaker while
 // another call may use it; a copy is a second, independent breaker.
-typedef struct fusewire_timed_breaker {
+typedef struct FUSEWIRE_ALIGNED(8) fusewire_timed_breaker {
   uint64_t _opaque[74];
 } fusewire_timed_breaker;
 
@@ -698,7 +679,7 @@ extern "C" {
 //
 // Thread/ISR safety: touches only `*config`; callable from any context.
 //
-// # Safety
+// Pointers:
 // `config` is NULL or points to writable memory for the struct.
 fusewire_status fusewire_backoff_config_default(struct fusewire_backoff_config *config);
 
@@ -712,7 +693,7 @@ fusewire_status fusewire_backoff_config_default(struct fusewire_backoff_config *
 // Thread/ISR safety: writes `*backoff`; no other caller may use that
 // object meanwhile. Different objects are independent.
 //
-// # Safety
+// Pointers:
 // `backoff` and `config` are NULL or valid for the access; `error` is
 // NULL or writable.
 fusewire_status fusewire_backoff_init(struct fusewire_backoff *backoff,
@@ -726,7 +707,7 @@ fusewire_status fusewire_backoff_init(struct fusewire_backoff *backoff,
 // Thread/ISR safety: mutates `*backoff` (single owner): one caller at a
 // time per object; guard it with a critical section if an ISR shares it.
 //
-// # Safety
+// Pointers:
 // `backoff` is NULL or points to a `fusewire_backoff` not used
 // concurrently; `delay` is NULL or writable.
 fusewire_status fusewire_backoff_next(struct fusewire_backoff *backoff, uint64_t *delay);
@@ -736,7 +717,7 @@ fusewire_status fusewire_backoff_next(struct fusewire_backoff *backoff, uint64_t
 //
 // Thread/ISR safety: as `fusewire_backoff_next`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_backoff_next`.
 fusewire_status fusewire_backoff_reset(struct fusewire_backoff *backoff);
 
@@ -745,7 +726,7 @@ fusewire_status fusewire_backoff_reset(struct fusewire_backoff *backoff);
 //
 // Thread/ISR safety: reads `*backoff`; must not race a writer.
 //
-// # Safety
+// Pointers:
 // As `fusewire_backoff_next`.
 fusewire_status fusewire_backoff_attempt(const struct fusewire_backoff *backoff, uint32_t *attempt);
 
@@ -755,7 +736,7 @@ fusewire_status fusewire_backoff_attempt(const struct fusewire_backoff *backoff,
 //
 // Thread/ISR safety: reads `*backoff`; must not race a writer.
 //
-// # Safety
+// Pointers:
 // `backoff` is NULL or points to a `fusewire_backoff`; `delay` is NULL or
 // writable.
 fusewire_status fusewire_backoff_raw(const struct fusewire_backoff *backoff,
@@ -772,7 +753,7 @@ fusewire_status fusewire_backoff_raw(const struct fusewire_backoff *backoff,
 //
 // Thread/ISR safety: as `fusewire_backoff_next`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_backoff_next`.
 fusewire_status fusewire_backoff_delay(struct fusewire_backoff *backoff,
                                        uint32_t attempt,
@@ -785,7 +766,7 @@ fusewire_status fusewire_backoff_delay(struct fusewire_backoff *backoff,
 //
 // Thread/ISR safety: touches only `*config`; callable from any context.
 //
-// # Safety
+// Pointers:
 // `config` is NULL or writable.
 fusewire_status fusewire_breaker_config_default(struct fusewire_breaker_config *config);
 
@@ -796,7 +777,7 @@ fusewire_status fusewire_breaker_config_default(struct fusewire_breaker_config *
 //
 // Thread/ISR safety: writes `*breaker`; no other caller may use it meanwhile.
 //
-// # Safety
+// Pointers:
 // `breaker` and `config` are NULL or valid for the access; `error` is NULL
 // or writable.
 fusewire_status fusewire_breaker_init(struct fusewire_breaker *breaker,
@@ -816,12 +797,12 @@ fusewire_status fusewire_breaker_init(struct fusewire_breaker *breaker,
 // time per breaker; guard with a critical section if an ISR shares it, or use
 // `fusewire_shared_breaker` (lock-free).
 //
-// # Safety
+// Pointers:
 // `breaker` is NULL or points to a `fusewire_breaker` not used
 // concurrently; the out-pointers are NULL or writable.
 fusewire_status fusewire_breaker_acquire(struct fusewire_breaker *breaker,
-                                         uint64_t now,
-                                         fusewire_permit *permit,
+                                         struct fusewire_tick now,
+                                         struct fusewire_permit *permit,
                                          uint64_t *retry_after,
                                          struct fusewire_transition *transition);
 
@@ -832,13 +813,13 @@ fusewire_status fusewire_breaker_acquire(struct fusewire_breaker *breaker,
 //
 // Thread/ISR safety: as `fusewire_breaker_acquire`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_breaker_acquire`.
 fusewire_status fusewire_breaker_record(struct fusewire_breaker *breaker,
-                                        fusewire_permit permit,
-                                        uint32_t outcome,
+                                        struct fusewire_tick now,
+                                        struct fusewire_permit permit,
+                                        fusewire_outcome outcome,
                                         uint64_t duration,
-                                        uint64_t now,
                                         struct fusewire_transition *transition);
 
 // Hands back a permit whose call never ran; nothing is recorded.
@@ -846,11 +827,11 @@ fusewire_status fusewire_breaker_record(struct fusewire_breaker *breaker,
 //
 // Thread/ISR safety: as `fusewire_breaker_acquire`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_breaker_acquire`.
 fusewire_status fusewire_breaker_release(struct fusewire_breaker *breaker,
-                                         fusewire_permit permit,
-                                         uint64_t now,
+                                         struct fusewire_tick now,
+                                         struct fusewire_permit permit,
                                          struct fusewire_transition *transition);
 
 // Applies the changes time alone causes (open → half-open, dwell expiry)
@@ -858,10 +839,10 @@ fusewire_status fusewire_breaker_release(struct fusewire_breaker *breaker,
 //
 // Thread/ISR safety: as `fusewire_breaker_acquire`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_breaker_acquire`.
 fusewire_status fusewire_breaker_poll(struct fusewire_breaker *breaker,
-                                      uint64_t now,
+                                      struct fusewire_tick now,
                                       struct fusewire_transition *transition);
 
 // Opens the breaker as a trip rule would (open duration from
@@ -869,10 +850,10 @@ fusewire_status fusewire_breaker_poll(struct fusewire_breaker *breaker,
 //
 // Thread/ISR safety: as `fusewire_breaker_acquire`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_breaker_acquire`.
 fusewire_status fusewire_breaker_trip(struct fusewire_breaker *breaker,
-                                      uint64_t now,
+                                      struct fusewire_tick now,
                                       struct fusewire_transition *transition);
 
 // Closes the breaker; counters restart as on any close. Writes
@@ -880,10 +861,10 @@ fusewire_status fusewire_breaker_trip(struct fusewire_breaker *breaker,
 //
 // Thread/ISR safety: as `fusewire_breaker_acquire`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_breaker_acquire`.
 fusewire_status fusewire_breaker_close(struct fusewire_breaker *breaker,
-                                       uint64_t now,
+                                       struct fusewire_tick now,
                                        struct fusewire_transition *transition);
 
 // Holds the breaker open until the host closes or disables it. Writes
@@ -891,10 +872,10 @@ fusewire_status fusewire_breaker_close(struct fusewire_breaker *breaker,
 //
 // Thread/ISR safety: as `fusewire_breaker_acquire`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_breaker_acquire`.
 fusewire_status fusewire_breaker_force_open(struct fusewire_breaker *breaker,
-                                            uint64_t now,
+                                            struct fusewire_tick now,
                                             struct fusewire_transition *transition);
 
 // Turns the breaker off: every call passes, nothing is recorded. Writes
@@ -902,10 +883,10 @@ fusewire_status fusewire_breaker_force_open(struct fusewire_breaker *breaker,
 //
 // Thread/ISR safety: as `fusewire_breaker_acquire`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_breaker_acquire`.
 fusewire_status fusewire_breaker_disable(struct fusewire_breaker *breaker,
-                                         uint64_t now,
+                                         struct fusewire_tick now,
                                          struct fusewire_transition *transition);
 
 // Closes the breaker and forgets the window and every counter. Writes
@@ -913,10 +894,10 @@ fusewire_status fusewire_breaker_disable(struct fusewire_breaker *breaker,
 //
 // Thread/ISR safety: as `fusewire_breaker_acquire`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_breaker_acquire`.
 fusewire_status fusewire_breaker_reset(struct fusewire_breaker *breaker,
-                                       uint64_t now,
+                                       struct fusewire_tick now,
                                        struct fusewire_transition *transition);
 
 // The state as of the last call (a `fusewire_state`), without advancing
@@ -924,10 +905,11 @@ fusewire_status fusewire_breaker_reset(struct fusewire_breaker *breaker,
 //
 // Thread/ISR safety: reads `*breaker`; must not race a writer.
 //
-// # Safety
+// Pointers:
 // `breaker` is NULL or points to a `fusewire_breaker`; `state` is NULL or
 // writable.
-fusewire_status fusewire_breaker_state(const struct fusewire_breaker *breaker, uint32_t *state);
+fusewire_status fusewire_breaker_state(const struct fusewire_breaker *breaker,
+                                       fusewire_state *state);
 
 // Everything about the breaker as of `now`. It applies no time-driven
 // change (an open breaker past its open duration still reads open): call
@@ -936,10 +918,10 @@ fusewire_status fusewire_breaker_state(const struct fusewire_breaker *breaker, u
 // Thread/ISR safety: as `fusewire_breaker_acquire` (it writes the clock
 // bookkeeping: the latest `now`, regressions).
 //
-// # Safety
+// Pointers:
 // As `fusewire_breaker_acquire`.
 fusewire_status fusewire_breaker_snapshot(struct fusewire_breaker *breaker,
-                                          uint64_t now,
+                                          struct fusewire_tick now,
                                           struct fusewire_breaker_stats *snapshot);
 
 // Initialises `*bucket` in place, full, from `*config`.
@@ -949,7 +931,7 @@ fusewire_status fusewire_breaker_snapshot(struct fusewire_breaker *breaker,
 //
 // Thread/ISR safety: writes `*bucket`; no other caller may use it meanwhile.
 //
-// # Safety
+// Pointers:
 // `bucket` and `config` are NULL or valid for the access; `error` is NULL
 // or writable.
 fusewire_status fusewire_bucket_init(struct fusewire_bucket *bucket,
@@ -967,12 +949,12 @@ fusewire_status fusewire_bucket_init(struct fusewire_bucket *bucket,
 // per bucket; guard with a critical section if an ISR shares it, or use
 // `fusewire_shared_bucket` (lock-free).
 //
-// # Safety
+// Pointers:
 // `bucket` is NULL or points to a `fusewire_bucket` not used concurrently;
 // `retry_after` is NULL or writable.
 fusewire_status fusewire_bucket_acquire(struct fusewire_bucket *bucket,
+                                        struct fusewire_tick now,
                                         uint32_t n,
-                                        uint64_t now,
                                         uint64_t *retry_after);
 
 // Gives back `n` tokens at `now` (the operation that took them did not
@@ -980,19 +962,21 @@ fusewire_status fusewire_bucket_acquire(struct fusewire_bucket *bucket,
 //
 // Thread/ISR safety: as `fusewire_bucket_acquire`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_bucket_acquire`.
-fusewire_status fusewire_bucket_refund(struct fusewire_bucket *bucket, uint32_t n, uint64_t now);
+fusewire_status fusewire_bucket_refund(struct fusewire_bucket *bucket,
+                                       struct fusewire_tick now,
+                                       uint32_t n);
 
 // Whole tokens available at `now`, `0..=burst`. Writes `*available` on OK.
 //
 // Thread/ISR safety: reads `*bucket`; must not race a writer.
 //
-// # Safety
+// Pointers:
 // `bucket` is NULL or points to a `fusewire_bucket`; `available` is NULL
 // or writable.
 fusewire_status fusewire_bucket_available(const struct fusewire_bucket *bucket,
-                                          uint64_t now,
+                                          struct fusewire_tick now,
                                           uint32_t *available);
 
 // Changes the rate to `tokens` per `period` at `now`, keeping the fill
@@ -1001,12 +985,12 @@ fusewire_status fusewire_bucket_available(const struct fusewire_bucket *bucket,
 //
 // Thread/ISR safety: as `fusewire_bucket_acquire`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_bucket_acquire`; `error` is NULL or writable.
 fusewire_status fusewire_bucket_set_rate(struct fusewire_bucket *bucket,
+                                         struct fusewire_tick now,
                                          uint32_t tokens,
                                          uint64_t period,
-                                         uint64_t now,
                                          struct fusewire_config_error *error);
 
 // Initialises `*budget` in place, full, from `*config`.
@@ -1016,7 +1000,7 @@ fusewire_status fusewire_bucket_set_rate(struct fusewire_bucket *bucket,
 //
 // Thread/ISR safety: writes `*budget`; no other caller may use it meanwhile.
 //
-// # Safety
+// Pointers:
 // `budget` and `config` are NULL or valid for the access; `error` is NULL
 // or writable.
 fusewire_status fusewire_budget_init(struct fusewire_budget *budget,
@@ -1029,7 +1013,7 @@ fusewire_status fusewire_budget_init(struct fusewire_budget *budget,
 // time; guard with a critical section if an ISR shares it, or use
 // `fusewire_shared_budget` (lock-free).
 //
-// # Safety
+// Pointers:
 // `budget` is NULL or points to a `fusewire_budget` not used concurrently.
 fusewire_status fusewire_budget_record_success(struct fusewire_budget *budget);
 
@@ -1037,7 +1021,7 @@ fusewire_status fusewire_budget_record_success(struct fusewire_budget *budget);
 //
 // Thread/ISR safety: as `fusewire_budget_record_success`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_budget_record_success`.
 fusewire_status fusewire_budget_record_failure(struct fusewire_budget *budget);
 
@@ -1046,7 +1030,7 @@ fusewire_status fusewire_budget_record_failure(struct fusewire_budget *budget);
 //
 // Thread/ISR safety: as `fusewire_budget_record_success`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_budget_record_success`.
 fusewire_status fusewire_budget_try_retry(struct fusewire_budget *budget);
 
@@ -1055,7 +1039,7 @@ fusewire_status fusewire_budget_try_retry(struct fusewire_budget *budget);
 //
 // Thread/ISR safety: reads `*budget`; must not race a writer.
 //
-// # Safety
+// Pointers:
 // `budget` is NULL or points to a `fusewire_budget`; the out-pointers are
 // NULL or writable.
 fusewire_status fusewire_budget_tokens(const struct fusewire_budget *budget,
@@ -1069,7 +1053,7 @@ fusewire_status fusewire_budget_tokens(const struct fusewire_budget *budget,
 //
 // Thread/ISR safety: writes `*bulkhead`; no other caller may use it meanwhile.
 //
-// # Safety
+// Pointers:
 // `bulkhead` and `config` are NULL or valid for the access; `error` is
 // NULL or writable.
 fusewire_status fusewire_bulkhead_init(struct fusewire_bulkhead *bulkhead,
@@ -1084,30 +1068,32 @@ fusewire_status fusewire_bulkhead_init(struct fusewire_bulkhead *bulkhead,
 // time; guard with a critical section if an ISR shares it, or use
 // `fusewire_shared_bulkhead` (lock-free).
 //
-// # Safety
+// Pointers:
 // `bulkhead` is NULL or points to a `fusewire_bulkhead` not used
 // concurrently.
-fusewire_status fusewire_bulkhead_acquire(struct fusewire_bulkhead *bulkhead, uint32_t priority);
+fusewire_status fusewire_bulkhead_acquire(struct fusewire_bulkhead *bulkhead,
+                                          fusewire_priority priority);
 
 // Gives back a slot taken with `priority`: `FUSEWIRE_STATUS_OK`, or
 // `FUSEWIRE_STATUS_NOT_HELD` (counted; nothing changes) if none was held.
 //
 // Thread/ISR safety: as `fusewire_bulkhead_acquire`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_bulkhead_acquire`.
-fusewire_status fusewire_bulkhead_release(struct fusewire_bulkhead *bulkhead, uint32_t priority);
+fusewire_status fusewire_bulkhead_release(struct fusewire_bulkhead *bulkhead,
+                                          fusewire_priority priority);
 
 // Slots held, and free slots a request of `priority` could take now.
 // Writes `*in_use` and `*available` (each if not NULL) on OK.
 //
 // Thread/ISR safety: reads `*bulkhead`; must not race a writer.
 //
-// # Safety
+// Pointers:
 // `bulkhead` is NULL or points to a `fusewire_bulkhead`; the out-pointers
 // are NULL or writable.
 fusewire_status fusewire_bulkhead_usage(const struct fusewire_bulkhead *bulkhead,
-                                        uint32_t priority,
+                                        fusewire_priority priority,
                                         uint32_t *in_use,
                                         uint32_t *available);
 
@@ -1118,7 +1104,7 @@ fusewire_status fusewire_bulkhead_usage(const struct fusewire_bulkhead *bulkhead
 //
 // Thread/ISR safety: writes `*retry`; no other caller may use it meanwhile.
 //
-// # Safety
+// Pointers:
 // `retry` and `config` are NULL or valid for the access; `error` is NULL
 // or writable.
 fusewire_status fusewire_retry_init(struct fusewire_retry *retry,
@@ -1131,9 +1117,9 @@ fusewire_status fusewire_retry_init(struct fusewire_retry *retry,
 // Thread/ISR safety: mutates `*retry` (single owner): one caller at a time;
 // guard with a critical section if an ISR shares it.
 //
-// # Safety
+// Pointers:
 // `retry` is NULL or points to a `fusewire_retry` not used concurrently.
-fusewire_status fusewire_retry_start(struct fusewire_retry *retry, uint64_t now);
+fusewire_status fusewire_retry_start(struct fusewire_retry *retry, struct fusewire_tick now);
 
 // Decides after a failed attempt at `now`; `server_retry_after` is the
 // server's hint in ticks (0 for none; it lengthens a delay, never shortens).
@@ -1145,10 +1131,10 @@ fusewire_status fusewire_retry_start(struct fusewire_retry *retry, uint64_t now)
 //
 // Thread/ISR safety: as `fusewire_retry_start`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_retry_start`; `delay` is NULL or writable.
 fusewire_status fusewire_retry_next(struct fusewire_retry *retry,
-                                    uint64_t now,
+                                    struct fusewire_tick now,
                                     uint64_t server_retry_after,
                                     uint64_t *delay);
 
@@ -1157,394 +1143,29 @@ fusewire_status fusewire_retry_next(struct fusewire_retry *retry,
 //
 // Thread/ISR safety: reads `*retry`; must not race a writer.
 //
-// # Safety
+// Pointers:
 // `retry` is NULL or points to a `fusewire_retry`; `attempts` is NULL or
 // writable.
 fusewire_status fusewire_retry_attempts(const struct fusewire_retry *retry, uint32_t *attempts);
-
-// Initialises `*breaker` in place, closed, from `*config` (fill it with
-// `fusewire_breaker_config_default`). `half_open_probes` above 127 is
-// `FUSEWIRE_STATUS_INVALID_CONFIG` on `FUSEWIRE_FIELD_BREAKER_HALF_OPEN_PROBES`.
-//
-// Returns `FUSEWIRE_STATUS_INVALID_CONFIG` (writing `*error` if not NULL)
-// and leaves `*breaker` untouched if the config is bad.
-//
-// Thread/ISR safety: not concurrent. Writes `*breaker`; no other call on
-// it may run meanwhile, and init must happen-before every other call on
-// it (initialise before starting the threads or enabling the interrupt
-// that share it).
-//
-// # Safety
-// `breaker` and `config` are NULL or valid for the access; `error` is NULL
-// or writable.
-fusewire_status fusewire_shared_breaker_init(struct fusewire_shared_breaker *breaker,
-                                             const struct fusewire_breaker_config *config,
-                                             struct fusewire_config_error *error);
-
-// Asks to make a call at `now`, as `fusewire_breaker_acquire`.
-//
-// - `FUSEWIRE_STATUS_OK`: writes `*permit`; make the call, then hand the
-//   permit to `fusewire_shared_breaker_record` (or `_release` if it never
-//   ran), from any thread.
-// - `FUSEWIRE_STATUS_REJECTED`: writes `*retry_after` (if not NULL): ticks
-//   until it may admit again (`UINT64_MAX` while forced open).
-//
-// On both, writes `*transition` (if not NULL) with any state change; each
-// transition is reported to exactly one caller. In half-open, at most
-// `half_open_probes` callers get a probe permit, however many race.
-//
-// Thread/ISR safety: lock-free (closed or disabled: one atomic load); any
-// thread or interrupt handler, concurrently with any call on the same
-// breaker except its init.
-//
-// # Safety
-// `breaker` is NULL or points to a `fusewire_shared_breaker` initialised
-// before this call; the out-pointers are NULL or writable and not shared
-// with a concurrent call.
-fusewire_status fusewire_shared_breaker_acquire(const struct fusewire_shared_breaker *breaker,
-                                                uint64_t now,
-                                                fusewire_permit *permit,
-                                                uint64_t *retry_after,
-                                                struct fusewire_transition *transition);
-
-// Reports how a permitted call ended (`outcome`: a `fusewire_outcome`) and
-// how long it took (`duration` ticks), at `now`. Writes `*transition` (if
-// not NULL) on `FUSEWIRE_STATUS_OK`. An unknown outcome is
-// `FUSEWIRE_STATUS_INVALID_ARGUMENT` and changes nothing.
-//
-// Thread/ISR safety: lock-free; any thread or interrupt handler,
-// concurrently with any call on the same breaker except its init.
-//
-// # Safety
-// As `fusewire_shared_breaker_acquire`.
-fusewire_status fusewire_shared_breaker_record(const struct fusewire_shared_breaker *breaker,
-                                               fusewire_permit permit,
-                                               uint32_t outcome,
-                                               uint64_t duration,
-                                               uint64_t now,
-                                               struct fusewire_transition *transition);
-
-// Hands back a permit whose call never ran; nothing is recorded (a
-// probe's slot goes back to its half-open period). Writes `*transition`
-// (if not NULL) on `FUSEWIRE_STATUS_OK`.
-//
-// Thread/ISR safety: lock-free; any thread or interrupt handler,
-// concurrently with any call on the same breaker except its init.
-//
-// # Safety
-// As `fusewire_shared_breaker_acquire`.
-fusewire_status fusewire_shared_breaker_release(const struct fusewire_shared_breaker *breaker,
-                                                fusewire_permit permit,
-                                                uint64_t now,
-                                                struct fusewire_transition *transition);
-
-// Applies the changes time alone causes (open → half-open, dwell expiry)
-// without making a call. Writes `*transition` (if not NULL) on OK.
-//
-// Thread/ISR safety: lock-free; any thread or interrupt handler,
-// concurrently with any call on the same breaker except its init.
-//
-// # Safety
-// As `fusewire_shared_breaker_acquire`.
-fusewire_status fusewire_shared_breaker_poll(const struct fusewire_shared_breaker *breaker,
-                                             uint64_t now,
-                                             struct fusewire_transition *transition);
-
-// Opens the breaker as a trip rule would (open duration from
-// `open_backoff`). Writes `*transition` (if not NULL) on OK.
-//
-// Thread/ISR safety: lock-free; any thread or interrupt handler,
-// concurrently with any call on the same breaker except its init.
-//
-// # Safety
-// As `fusewire_shared_breaker_acquire`.
-fusewire_status fusewire_shared_breaker_trip(const struct fusewire_shared_breaker *breaker,
-                                             uint64_t now,
-                                             struct fusewire_transition *transition);
-
-// Closes the breaker; counters restart as on any close. Writes
-// `*transition` (if not NULL) on OK.
-//
-// Thread/ISR safety: lock-free; any thread or interrupt handler,
-// concurrently with any call on the same breaker except its init.
-//
-// # Safety
-// As `fusewire_shared_breaker_acquire`.
-fusewire_status fusewire_shared_breaker_close(const struct fusewire_shared_breaker *breaker,
-                                              uint64_t now,
-                                              struct fusewire_transition *transition);
-
-// Holds the breaker open until the host closes or disables it. Writes
-// `*transition` (if not NULL) on OK.
-//
-// Thread/ISR safety: lock-free; any thread or interrupt handler,
-// concurrently with any call on the same breaker except its init.
-//
-// # Safety
-// As `fusewire_shared_breaker_acquire`.
-fusewire_status fusewire_shared_breaker_force_open(const struct fusewire_shared_breaker *breaker,
-                                                   uint64_t now,
-                                                   struct fusewire_transition *transition);
-
-// Turns the breaker off: every call passes, nothing is recorded. Writes
-// `*transition` (if not NULL) on OK.
-//
-// Thread/ISR safety: lock-free; any thread or interrupt handler,
-// concurrently with any call on the same breaker except its init.
-//
-// # Safety
-// As `fusewire_shared_breaker_acquire`.
-fusewire_status fusewire_shared_breaker_disable(const struct fusewire_shared_breaker *breaker,
-                                                uint64_t now,
-                                                struct fusewire_transition *transition);
-
-// Closes the breaker and forgets the window and every counter. Writes
-// `*transition` (if not NULL) on OK.
-//
-// Thread/ISR safety: lock-free; any thread or interrupt handler,
-// concurrently with any call on the same breaker except its init
-// (outcomes recorded during the reset may be kept or dropped).
-//
-// # Safety
-// As `fusewire_shared_breaker_acquire`.
-fusewire_status fusewire_shared_breaker_reset(const struct fusewire_shared_breaker *breaker,
-                                              uint64_t now,
-                                              struct fusewire_transition *transition);
-
-// The state as of the last call that moved it (a `fusewire_state`),
-// without advancing time. Writes `*state` on `FUSEWIRE_STATUS_OK`.
-//
-// Thread/ISR safety: lock-free (one atomic load); any thread or interrupt
-// handler, concurrently with any call on the same breaker except its init.
-//
-// # Safety
-// `breaker` is NULL or points to a `fusewire_shared_breaker` initialised
-// before this call; `state` is NULL or writable.
-fusewire_status fusewire_shared_breaker_state(const struct fusewire_shared_breaker *breaker,
-                                              uint32_t *state);
-
-// Everything about the breaker as of `now`, as `fusewire_breaker_snapshot`
-// (no time-driven transition is applied: call `_poll` first for that).
-// Writes `*snapshot` on `FUSEWIRE_STATUS_OK`.
-//
-// Thread/ISR safety: lock-free; any thread or interrupt handler,
-// concurrently with any call on the same breaker except its init. Each
-// field is read atomically, but racing calls can make fields disagree
-// slightly.
-//
-// # Safety
-// As `fusewire_shared_breaker_acquire`.
-fusewire_status fusewire_shared_breaker_snapshot(const struct fusewire_shared_breaker *breaker,
-                                                 uint64_t now,
-                                                 struct fusewire_breaker_stats *snapshot);
-
-// Initialises `*bucket` in place, full, from `*config`.
-//
-// Returns `FUSEWIRE_STATUS_INVALID_CONFIG` (writing `*error` if not NULL)
-// and leaves `*bucket` untouched if the config is bad; besides the
-// single-owner checks, `burst * period` of 2^63 or more is
-// `FUSEWIRE_FIELD_BUCKET_BURST`, `FUSEWIRE_PROBLEM_OUT_OF_RANGE`.
-//
-// Thread/ISR safety: not concurrent. Writes `*bucket`; no other call on it
-// may run meanwhile, and init must happen-before every other call on it
-// (initialise before starting the threads or enabling the interrupt that
-// share it).
-//
-// # Safety
-// `bucket` and `config` are NULL or valid for the access; `error` is NULL
-// or writable.
-fusewire_status fusewire_shared_bucket_init(struct fusewire_shared_bucket *bucket,
-                                            const struct fusewire_bucket_config *config,
-                                            struct fusewire_config_error *error);
-
-// Takes `n` tokens at `now`, all or none (`n == 0` always succeeds), as
-// `fusewire_bucket_acquire`; racing callers together never take more than
-// the bucket holds.
-//
-// - `FUSEWIRE_STATUS_RATE_LIMITED`: writes `*retry_after` (if not NULL):
-//   at `now + retry_after` the same request succeeds if nothing else
-//   happened. A refusal writes nothing to the bucket.
-// - `FUSEWIRE_STATUS_EXCEEDS_BURST`: `n` is above the burst; never possible.
-//
-// Thread/ISR safety: lock-free (one compare-and-swap loop); any thread or
-// interrupt handler, concurrently with any call on the same bucket except
-// its init.
-//
-// # Safety
-// `bucket` is NULL or points to a `fusewire_shared_bucket` initialised
-// before this call; `retry_after` is NULL or writable.
-fusewire_status fusewire_shared_bucket_acquire(const struct fusewire_shared_bucket *bucket,
-                                               uint32_t n,
-                                               uint64_t now,
-                                               uint64_t *retry_after);
-
-// Gives back `n` tokens at `now` (the operation that took them did not
-// happen); never above the burst.
-//
-// Thread/ISR safety: lock-free (one compare-and-swap loop); any thread or
-// interrupt handler, concurrently with any call on the same bucket except
-// its init.
-//
-// # Safety
-// `bucket` is NULL or points to a `fusewire_shared_bucket` initialised
-// before this call.
-fusewire_status fusewire_shared_bucket_refund(const struct fusewire_shared_bucket *bucket,
-                                              uint32_t n,
-                                              uint64_t now);
-
-// Whole tokens available at `now`, `0..=burst`. Writes `*available` on OK.
-//
-// Thread/ISR safety: lock-free (one atomic load); any thread or interrupt
-// handler, concurrently with any call on the same bucket except its init.
-// A racing acquire may take the tokens the moment after.
-//
-// # Safety
-// `bucket` is NULL or points to a `fusewire_shared_bucket` initialised
-// before this call; `available` is NULL or writable.
-fusewire_status fusewire_shared_bucket_available(const struct fusewire_shared_bucket *bucket,
-                                                 uint64_t now,
-                                                 uint32_t *available);
-
-// Initialises `*budget` in place, full, from `*config`.
-//
-// Returns `FUSEWIRE_STATUS_INVALID_CONFIG` (writing `*error` if not NULL)
-// and leaves `*budget` untouched if the config is bad.
-//
-// Thread/ISR safety: not concurrent. Writes `*budget`; no other call on it
-// may run meanwhile, and init must happen-before every other call on it
-// (initialise before starting the threads or enabling the interrupt that
-// share it).
-//
-// # Safety
-// `budget` and `config` are NULL or valid for the access; `error` is NULL
-// or writable.
-fusewire_status fusewire_shared_budget_init(struct fusewire_shared_budget *budget,
-                                            const struct fusewire_budget_config *config,
-                                            struct fusewire_config_error *error);
-
-// Records a successful call (adds `token_ratio_milli`, up to full).
-//
-// Thread/ISR safety: lock-free (one compare-and-swap loop; none when
-// full); any thread or interrupt handler, concurrently with any call on
-// the same budget except its init.
-//
-// # Safety
-// `budget` is NULL or points to a `fusewire_shared_budget` initialised
-// before this call.
-fusewire_status fusewire_shared_budget_record_success(const struct fusewire_shared_budget *budget);
-
-// Records a failed call, first attempt or retry (takes one token).
-//
-// Thread/ISR safety: lock-free (one compare-and-swap loop; none when
-// empty); any thread or interrupt handler, concurrently with any call on
-// the same budget except its init.
-//
-// # Safety
-// As `fusewire_shared_budget_record_success`.
-fusewire_status fusewire_shared_budget_record_failure(const struct fusewire_shared_budget *budget);
-
-// Asks to retry: `FUSEWIRE_STATUS_OK` while more than half of
-// `max_tokens` is left, else `FUSEWIRE_STATUS_THROTTLED` (counted).
-//
-// Thread/ISR safety: lock-free (a load; a refusal adds to its counter);
-// any thread or interrupt handler, concurrently with any call on the same
-// budget except its init.
-//
-// # Safety
-// As `fusewire_shared_budget_record_success`.
-fusewire_status fusewire_shared_budget_try_retry(const struct fusewire_shared_budget *budget);
-
-// Tokens left in thousandths, and retries refused so far. Writes
-// `*tokens_milli` and `*throttled` (each if not NULL) on OK.
-//
-// Thread/ISR safety: lock-free (two atomic loads, each exact, not one
-// snapshot); any thread or interrupt handler, concurrently with any call
-// on the same budget except its init.
-//
-// # Safety
-// `budget` is NULL or points to a `fusewire_shared_budget` initialised
-// before this call; the out-pointers are NULL or writable.
-fusewire_status fusewire_shared_budget_tokens(const struct fusewire_shared_budget *budget,
-                                              uint64_t *tokens_milli,
-                                              uint64_t *throttled);
-
-// Initialises `*bulkhead` in place, empty, from `*config`.
-//
-// Returns `FUSEWIRE_STATUS_INVALID_CONFIG` (writing `*error` if not NULL)
-// and leaves `*bulkhead` untouched if the config is bad.
-//
-// Thread/ISR safety: not concurrent. Writes `*bulkhead`; no other call on
-// it may run meanwhile, and init must happen-before every other call on it
-// (initialise before starting the threads or enabling the interrupt that
-// share it).
-//
-// # Safety
-// `bulkhead` and `config` are NULL or valid for the access; `error` is
-// NULL or writable.
-fusewire_status fusewire_shared_bulkhead_init(struct fusewire_shared_bulkhead *bulkhead,
-                                              const struct fusewire_bulkhead_config *config,
-                                              struct fusewire_config_error *error);
-
-// Takes a slot for a request of `priority` (a `fusewire_priority`):
-// `FUSEWIRE_STATUS_OK`, or `FUSEWIRE_STATUS_BULKHEAD_FULL` (which writes
-// nothing). Give it back with `fusewire_shared_bulkhead_release` and the
-// same priority, from any thread.
-//
-// Thread/ISR safety: lock-free (one compare-and-swap loop); any thread or
-// interrupt handler, concurrently with any call on the same bulkhead
-// except its init.
-//
-// # Safety
-// `bulkhead` is NULL or points to a `fusewire_shared_bulkhead` initialised
-// before this call.
-fusewire_status fusewire_shared_bulkhead_acquire(const struct fusewire_shared_bulkhead *bulkhead,
-                                                 uint32_t priority);
-
-// Gives back a slot taken with `priority`: `FUSEWIRE_STATUS_OK`, or
-// `FUSEWIRE_STATUS_NOT_HELD` (counted; nothing changes) if none was held.
-//
-// Thread/ISR safety: lock-free (two compare-and-swap loops); any thread
-// or interrupt handler, concurrently with any call on the same bulkhead
-// except its init.
-//
-// # Safety
-// As `fusewire_shared_bulkhead_acquire`.
-fusewire_status fusewire_shared_bulkhead_release(const struct fusewire_shared_bulkhead *bulkhead,
-                                                 uint32_t priority);
-
-// Slots held, and free slots a request of `priority` could take now.
-// Writes `*in_use` and `*available` (each if not NULL) on OK.
-//
-// Thread/ISR safety: lock-free (atomic loads); any thread or interrupt
-// handler, concurrently with any call on the same bulkhead except its
-// init. A racing call may change the counts the moment after.
-//
-// # Safety
-// `bulkhead` is NULL or points to a `fusewire_shared_bulkhead`
-// initialised before this call; the out-pointers are NULL or writable.
-fusewire_status fusewire_shared_bulkhead_usage(const struct fusewire_shared_bulkhead *bulkhead,
-                                               uint32_t priority,
-                                               uint32_t *in_use,
-                                               uint32_t *available);
 
 // The text for a `fusewire_status` value: a static, NUL-terminated string,
 // never NULL ("unknown status" for values this version does not define).
 //
 // Thread/ISR safety: pure; callable from any thread or interrupt.
-const char *fusewire_status_text(uint32_t status);
+const char *fusewire_status_text(fusewire_status status);
 
 // The config field's name as spelled in the C header (for example
 // "breaker.failure_rate"); "none" for `FUSEWIRE_FIELD_NONE` and unknown
 // values. Static, NUL-terminated, never NULL.
 //
 // Thread/ISR safety: pure; callable from any thread or interrupt.
-const char *fusewire_field_text(uint32_t field);
+const char *fusewire_field_text(fusewire_field field);
 
 // The text for a `fusewire_problem` value ("must not be zero", ...).
 // Static, NUL-terminated, never NULL.
 //
 // Thread/ISR safety: pure; callable from any thread or interrupt.
-const char *fusewire_problem_text(uint32_t problem);
+const char *fusewire_problem_text(fusewire_problem problem);
 
 // The library version, "MAJOR.MINOR.PATCH". Static, never NULL.
 //
@@ -1563,7 +1184,7 @@ const char *fusewire_version(void);
 //
 // Thread/ISR safety: writes `*breaker`; no other caller may use it meanwhile.
 //
-// # Safety
+// Pointers:
 // `breaker` and `config` are NULL or valid for the access; `error` is NULL
 // or writable.
 fusewire_status fusewire_timed_breaker_init(struct fusewire_timed_breaker *breaker,
@@ -1586,12 +1207,12 @@ fusewire_status fusewire_timed_breaker_init(struct fusewire_timed_breaker *break
 // time per breaker; guard with a critical section if an ISR shares it
 // (there is no shared form of the timed breaker).
 //
-// # Safety
+// Pointers:
 // `breaker` is NULL or points to a `fusewire_timed_breaker` not used
 // concurrently; the out-pointers are NULL or writable.
 fusewire_status fusewire_timed_breaker_acquire(struct fusewire_timed_breaker *breaker,
-                                               uint64_t now,
-                                               fusewire_permit *permit,
+                                               struct fusewire_tick now,
+                                               struct fusewire_permit *permit,
                                                uint64_t *retry_after,
                                                struct fusewire_transition *transition);
 
@@ -1603,13 +1224,13 @@ fusewire_status fusewire_timed_breaker_acquire(struct fusewire_timed_breaker *br
 //
 // Thread/ISR safety: as `fusewire_timed_breaker_acquire`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_timed_breaker_acquire`.
 fusewire_status fusewire_timed_breaker_record(struct fusewire_timed_breaker *breaker,
-                                              fusewire_permit permit,
-                                              uint32_t outcome,
+                                              struct fusewire_tick now,
+                                              struct fusewire_permit permit,
+                                              fusewire_outcome outcome,
                                               uint64_t duration,
-                                              uint64_t now,
                                               struct fusewire_transition *transition);
 
 // Hands back a permit whose call never ran; nothing is recorded.
@@ -1617,11 +1238,11 @@ fusewire_status fusewire_timed_breaker_record(struct fusewire_timed_breaker *bre
 //
 // Thread/ISR safety: as `fusewire_timed_breaker_acquire`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_timed_breaker_acquire`.
 fusewire_status fusewire_timed_breaker_release(struct fusewire_timed_breaker *breaker,
-                                               fusewire_permit permit,
-                                               uint64_t now,
+                                               struct fusewire_tick now,
+                                               struct fusewire_permit permit,
                                                struct fusewire_transition *transition);
 
 // Applies the changes time alone causes (open → half-open, dwell expiry)
@@ -1629,10 +1250,10 @@ fusewire_status fusewire_timed_breaker_release(struct fusewire_timed_breaker *br
 //
 // Thread/ISR safety: as `fusewire_timed_breaker_acquire`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_timed_breaker_acquire`.
 fusewire_status fusewire_timed_breaker_poll(struct fusewire_timed_breaker *breaker,
-                                            uint64_t now,
+                                            struct fusewire_tick now,
                                             struct fusewire_transition *transition);
 
 // Opens the breaker as a trip rule would (open duration from
@@ -1640,10 +1261,10 @@ fusewire_status fusewire_timed_breaker_poll(struct fusewire_timed_breaker *break
 //
 // Thread/ISR safety: as `fusewire_timed_breaker_acquire`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_timed_breaker_acquire`.
 fusewire_status fusewire_timed_breaker_trip(struct fusewire_timed_breaker *breaker,
-                                            uint64_t now,
+                                            struct fusewire_tick now,
                                             struct fusewire_transition *transition);
 
 // Closes the breaker; counters restart as on any close. Writes
@@ -1651,10 +1272,10 @@ fusewire_status fusewire_timed_breaker_trip(struct fusewire_timed_breaker *break
 //
 // Thread/ISR safety: as `fusewire_timed_breaker_acquire`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_timed_breaker_acquire`.
 fusewire_status fusewire_timed_breaker_close(struct fusewire_timed_breaker *breaker,
-                                             uint64_t now,
+                                             struct fusewire_tick now,
                                              struct fusewire_transition *transition);
 
 // Holds the breaker open until the host closes or disables it. Writes
@@ -1662,10 +1283,10 @@ fusewire_status fusewire_timed_breaker_close(struct fusewire_timed_breaker *brea
 //
 // Thread/ISR safety: as `fusewire_timed_breaker_acquire`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_timed_breaker_acquire`.
 fusewire_status fusewire_timed_breaker_force_open(struct fusewire_timed_breaker *breaker,
-                                                  uint64_t now,
+                                                  struct fusewire_tick now,
                                                   struct fusewire_transition *transition);
 
 // Turns the breaker off: every call passes, nothing is recorded. Writes
@@ -1673,10 +1294,10 @@ fusewire_status fusewire_timed_breaker_force_open(struct fusewire_timed_breaker 
 //
 // Thread/ISR safety: as `fusewire_timed_breaker_acquire`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_timed_breaker_acquire`.
 fusewire_status fusewire_timed_breaker_disable(struct fusewire_timed_breaker *breaker,
-                                               uint64_t now,
+                                               struct fusewire_tick now,
                                                struct fusewire_transition *transition);
 
 // Closes the breaker and forgets the window and every counter. Writes
@@ -1684,10 +1305,10 @@ fusewire_status fusewire_timed_breaker_disable(struct fusewire_timed_breaker *br
 //
 // Thread/ISR safety: as `fusewire_timed_breaker_acquire`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_timed_breaker_acquire`.
 fusewire_status fusewire_timed_breaker_reset(struct fusewire_timed_breaker *breaker,
-                                             uint64_t now,
+                                             struct fusewire_tick now,
                                              struct fusewire_transition *transition);
 
 // The state as of the last call (a `fusewire_state`), without advancing
@@ -1695,11 +1316,11 @@ fusewire_status fusewire_timed_breaker_reset(struct fusewire_timed_breaker *brea
 //
 // Thread/ISR safety: reads `*breaker`; must not race a writer.
 //
-// # Safety
+// Pointers:
 // `breaker` is NULL or points to a `fusewire_timed_breaker`; `state` is
 // NULL or writable.
 fusewire_status fusewire_timed_breaker_state(const struct fusewire_timed_breaker *breaker,
-                                             uint32_t *state);
+                                             fusewire_state *state);
 
 // Everything about the breaker as of `now`; the window's counts are those
 // of the buckets still in the span at `now` (older ones are evicted
@@ -1711,10 +1332,10 @@ fusewire_status fusewire_timed_breaker_state(const struct fusewire_timed_breaker
 // window's rotation and the clock bookkeeping: the latest `now`,
 // regressions).
 //
-// # Safety
+// Pointers:
 // As `fusewire_timed_breaker_acquire`.
 fusewire_status fusewire_timed_breaker_snapshot(struct fusewire_timed_breaker *breaker,
-                                                uint64_t now,
+                                                struct fusewire_tick now,
                                                 struct fusewire_breaker_stats *snapshot);
 
 #ifdef __cplusplus
@@ -1722,3 +1343,22 @@ fusewire_status fusewire_timed_breaker_snapshot(struct fusewire_timed_breaker *b
 #endif  // __cplusplus
 
 #endif  /* FUSEWIRE_H */
+
+// A fusewire_tick from a tick count: `fusewire_breaker_acquire(&b,
+// fusewire_tick_of(HAL_GetTick64()), ...)`.
+static inline fusewire_tick fusewire_tick_of(uint64_t ticks) {
+  fusewire_tick t;
+  t.ticks = ticks;
+  return t;
+}
+
+// Static initialisers, so a config can be `const` in flash:
+//   static const fusewire_breaker_config cfg = FUSEWIRE_BREAKER_CONFIG_DEFAULT;
+// The same values as fusewire_backoff_config_default and
+// fusewire_breaker_config_default write (the C tests compare them).
+#define FUSEWIRE_BACKOFF_CONFIG_DEFAULT \
+  { 1000, 0, 1000, FUSEWIRE_SCHEDULE_CONSTANT, 1000, FUSEWIRE_JITTER_NONE, 0 }
+#define FUSEWIRE_BREAKER_CONFIG_DEFAULT \
+  { FUSEWIRE_BACKOFF_CONFIG_DEFAULT, 0, 0, 0, 50.0f, 0.0f, 0, 10, 1, \
+    FUSEWIRE_COMPARISON_AT_LEAST, FUSEWIRE_RATE_BASIS_OUTCOMES, \
+    FUSEWIRE_HALF_OPEN_RULE_ALL_SUCCEED, FUSEWIRE_DWELL_EXPIRY_REOPEN, 1, 0, 1 }

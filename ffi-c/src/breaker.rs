@@ -19,9 +19,14 @@ use crate::boundary::{
 use crate::status::{
     fusewire_config_error, fusewire_field, fusewire_problem, fusewire_status, Invalid, Scope,
 };
+use crate::tick::{fusewire_permit, fusewire_tick};
 
-/// Calls the C breaker's count window remembers (`BitWindow<u16>`).
+/// How many of the last calls `fusewire_breaker` judges (its count window).
 pub const FUSEWIRE_BREAKER_WINDOW: u32 = 16;
+
+/// A `fusewire_state` value as it crosses the boundary: a 32-bit integer the
+/// header names `fusewire_state` (so C++ sees the enum), checked where it is used.
+pub type StateCode = u32;
 
 /// Where a breaker stands.
 #[repr(u32)]
@@ -61,6 +66,10 @@ pub enum fusewire_reason {
     Host = 7,
 }
 
+/// A `fusewire_outcome` value as it crosses the boundary: a 32-bit integer the
+/// header names `fusewire_outcome` (so C++ sees the enum), checked where it is used.
+pub type OutcomeCode = u32;
+
 /// How a call ended.
 #[repr(u32)]
 #[allow(non_camel_case_types, dead_code)]
@@ -75,6 +84,10 @@ pub enum fusewire_outcome {
     Ignored = 3,
 }
 
+/// A `fusewire_comparison` value as it crosses the boundary: a 32-bit integer the
+/// header names `fusewire_comparison` (so C++ sees the enum), checked where it is used.
+pub type ComparisonCode = u32;
+
 /// How a rate meets its threshold.
 #[repr(u32)]
 #[allow(non_camel_case_types, dead_code)]
@@ -84,6 +97,10 @@ pub enum fusewire_comparison {
     /// Trip strictly above (opossum).
     Above = 1,
 }
+
+/// A `fusewire_rate_basis` value as it crosses the boundary: a 32-bit integer the
+/// header names `fusewire_rate_basis` (so C++ sees the enum), checked where it is used.
+pub type RateBasisCode = u32;
 
 /// What the rates are a share of.
 #[repr(u32)]
@@ -95,6 +112,10 @@ pub enum fusewire_rate_basis {
     AllCalls = 1,
 }
 
+/// A `fusewire_half_open_rule` value as it crosses the boundary: a 32-bit integer the
+/// header names `fusewire_half_open_rule` (so C++ sees the enum), checked where it is used.
+pub type HalfOpenRuleCode = u32;
+
 /// When a half-open breaker closes.
 #[repr(u32)]
 #[allow(non_camel_case_types, dead_code)]
@@ -104,6 +125,10 @@ pub enum fusewire_half_open_rule {
     /// The probes' rates must not trip the thresholds.
     Rates = 1,
 }
+
+/// A `fusewire_dwell_expiry` value as it crosses the boundary: a 32-bit integer the
+/// header names `fusewire_dwell_expiry` (so C++ sees the enum), checked where it is used.
+pub type DwellExpiryCode = u32;
 
 /// What a half-open breaker does after `half_open_max_dwell`.
 #[repr(u32)]
@@ -146,13 +171,13 @@ pub struct fusewire_breaker_config {
     /// Probe permits per half-open period, 1..=65535. Default 1.
     pub half_open_probes: u32,
     /// A `fusewire_comparison`. Default AT_LEAST.
-    pub comparison: u32,
+    pub comparison: ComparisonCode,
     /// A `fusewire_rate_basis`. Default OUTCOMES.
-    pub rate_basis: u32,
+    pub rate_basis: RateBasisCode,
     /// A `fusewire_half_open_rule`. Default ALL_SUCCEED.
-    pub half_open_rule: u32,
+    pub half_open_rule: HalfOpenRuleCode,
     /// A `fusewire_dwell_expiry`. Default REOPEN.
-    pub dwell_expiry: u32,
+    pub dwell_expiry: DwellExpiryCode,
     /// Non-zero turns the failure-rate rule on.
     pub use_failure_rate: u8,
     /// Non-zero turns the slow-call rule on.
@@ -255,11 +280,6 @@ fn reason_code(r: Reason) -> u8 {
     r as u8
 }
 
-/// Leave to make one call: hand it back exactly once, to
-/// `fusewire_breaker_record` or `fusewire_breaker_release`.
-#[allow(non_camel_case_types)]
-pub type fusewire_permit = u64;
-
 /// Everything about a breaker in one read.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -269,8 +289,8 @@ pub struct fusewire_breaker_stats {
     pub open_until: u64,
     /// Tick of the last transition (0 before any).
     pub since: u64,
-    /// A `fusewire_state`.
-    pub state: u32,
+    /// Where it stands.
+    pub state: StateCode,
     /// Bumped by every transition.
     pub generation: u32,
     /// Window counts: successes.
@@ -323,11 +343,16 @@ impl fusewire_breaker_stats {
 /// Declare it `static` or on the stack; initialise with
 /// `fusewire_breaker_init`. Do not copy an initialised breaker while
 /// another call may use it; a copy is a second, independent breaker.
-#[repr(C)]
+#[repr(C, align(8))]
 #[allow(non_camel_case_types)]
 pub struct fusewire_breaker {
     _opaque: [u64; 21],
 }
+
+/// `sizeof(fusewire_breaker)`: 168 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
+pub const FUSEWIRE_BREAKER_SIZE: usize = 168;
+const _: () = assert!(core::mem::size_of::<fusewire_breaker>() == FUSEWIRE_BREAKER_SIZE);
+const _: () = assert!(core::mem::align_of::<fusewire_breaker>() == crate::FUSEWIRE_OBJECT_ALIGN);
 
 /// The window of `fusewire_breaker`.
 type Count = BitWindow<u16>;
@@ -361,7 +386,7 @@ const _: () = assert!(FUSEWIRE_BREAKER_WINDOW as usize == 16);
 ///
 /// Thread/ISR safety: touches only `*config`; callable from any context.
 ///
-/// # Safety
+/// Pointers:
 /// `config` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_breaker_config_default(
@@ -436,7 +461,7 @@ pub unsafe extern "C" fn fusewire_breaker_config_default(
 ///
 /// Thread/ISR safety: writes `*breaker`; no other caller may use it meanwhile.
 ///
-/// # Safety
+/// Pointers:
 /// `breaker` and `config` are NULL or valid for the access; `error` is NULL
 /// or writable.
 #[no_mangle]
@@ -453,7 +478,7 @@ pub unsafe extern "C" fn fusewire_breaker_init(
 /// the breaker from the config with `build` (errors naming the C field),
 /// and installs it.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_breaker_init`.
 #[inline(always)]
 pub(crate) unsafe fn init<W>(
@@ -490,7 +515,7 @@ where
 
 /// The initialised breaker behind a C pointer.
 ///
-/// # Safety
+/// Pointers:
 /// As [`object`].
 #[inline(always)]
 unsafe fn breaker_mut<'a, W>(p: *mut Holder<W>) -> Result<&'a mut Breaker<W>, fusewire_status>
@@ -514,24 +539,25 @@ where
 /// time per breaker; guard with a critical section if an ISR shares it, or use
 /// `fusewire_shared_breaker` (lock-free).
 ///
-/// # Safety
+/// Pointers:
 /// `breaker` is NULL or points to a `fusewire_breaker` not used
 /// concurrently; the out-pointers are NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_breaker_acquire(
     breaker: *mut fusewire_breaker,
-    now: u64,
+    now: fusewire_tick,
     permit: *mut fusewire_permit,
     retry_after: *mut u64,
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
+    let now = now.ticks;
     // SAFETY: forwarded contract.
     unsafe { acquire::<Count>(breaker, now, permit, retry_after, transition) }
 }
 
 /// Body of `fusewire_<breaker>_acquire`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_breaker_acquire`.
 #[inline(always)]
 pub(crate) unsafe fn acquire<W: Window>(
@@ -558,7 +584,7 @@ where
 /// Hands an admission's answer to C: `*permit` on OK, `*retry_after` on
 /// REJECTED, `*transition` on both (the last two optional).
 ///
-/// # Safety
+/// Pointers:
 /// `permit` is non-NULL and writable; the others NULL or writable.
 #[inline(always)]
 pub(crate) unsafe fn acquired(
@@ -571,7 +597,7 @@ pub(crate) unsafe fn acquired(
     match r {
         Ok(p) => unsafe {
             put(transition, fusewire_transition::of(p.transition));
-            put(permit, p.into_raw());
+            put(permit, fusewire_permit { raw: p.into_raw() });
             Ok(fusewire_status::Ok)
         },
         Err(r) => unsafe {
@@ -602,29 +628,31 @@ pub(crate) fn outcome(o: u32) -> Result<Outcome, fusewire_status> {
 ///
 /// Thread/ISR safety: as `fusewire_breaker_acquire`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_breaker_acquire`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_breaker_record(
     breaker: *mut fusewire_breaker,
+    now: fusewire_tick,
     permit: fusewire_permit,
-    outcome: u32,
+    outcome: OutcomeCode,
     duration: u64,
-    now: u64,
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
+    let now = now.ticks;
+    let permit = permit.raw;
     // SAFETY: forwarded contract.
     unsafe { record::<Count>(breaker, permit, outcome, duration, now, transition) }
 }
 
 /// Body of `fusewire_<breaker>_record`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_breaker_acquire`.
 #[inline(always)]
 pub(crate) unsafe fn record<W: Window>(
     breaker: *mut Holder<W>,
-    permit: fusewire_permit,
+    permit: u64,
     outcome: u32,
     duration: u64,
     now: u64,
@@ -649,27 +677,29 @@ where
 ///
 /// Thread/ISR safety: as `fusewire_breaker_acquire`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_breaker_acquire`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_breaker_release(
     breaker: *mut fusewire_breaker,
+    now: fusewire_tick,
     permit: fusewire_permit,
-    now: u64,
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
+    let now = now.ticks;
+    let permit = permit.raw;
     // SAFETY: forwarded contract.
     unsafe { release::<Count>(breaker, permit, now, transition) }
 }
 
 /// Body of `fusewire_<breaker>_release`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_breaker_acquire`.
 #[inline(always)]
 pub(crate) unsafe fn release<W: Window>(
     breaker: *mut Holder<W>,
-    permit: fusewire_permit,
+    permit: u64,
     now: u64,
     transition: *mut fusewire_transition,
 ) -> fusewire_status
@@ -701,7 +731,7 @@ pub(crate) enum Command {
 /// Body of the host commands (`fusewire_<breaker>_poll`, `_trip`, ...):
 /// one copy per window, shared by its six functions.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_breaker_acquire`.
 pub(crate) unsafe fn command<W: Window>(
     breaker: *mut Holder<W>,
@@ -734,14 +764,15 @@ where
 ///
 /// Thread/ISR safety: as `fusewire_breaker_acquire`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_breaker_acquire`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_breaker_poll(
     breaker: *mut fusewire_breaker,
-    now: u64,
+    now: fusewire_tick,
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
+    let now = now.ticks;
     // SAFETY: forwarded contract.
     unsafe { command::<Count>(breaker, now, transition, Command::Poll) }
 }
@@ -751,14 +782,15 @@ pub unsafe extern "C" fn fusewire_breaker_poll(
 ///
 /// Thread/ISR safety: as `fusewire_breaker_acquire`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_breaker_acquire`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_breaker_trip(
     breaker: *mut fusewire_breaker,
-    now: u64,
+    now: fusewire_tick,
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
+    let now = now.ticks;
     // SAFETY: forwarded contract.
     unsafe { command::<Count>(breaker, now, transition, Command::Trip) }
 }
@@ -768,14 +800,15 @@ pub unsafe extern "C" fn fusewire_breaker_trip(
 ///
 /// Thread/ISR safety: as `fusewire_breaker_acquire`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_breaker_acquire`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_breaker_close(
     breaker: *mut fusewire_breaker,
-    now: u64,
+    now: fusewire_tick,
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
+    let now = now.ticks;
     // SAFETY: forwarded contract.
     unsafe { command::<Count>(breaker, now, transition, Command::Close) }
 }
@@ -785,14 +818,15 @@ pub unsafe extern "C" fn fusewire_breaker_close(
 ///
 /// Thread/ISR safety: as `fusewire_breaker_acquire`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_breaker_acquire`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_breaker_force_open(
     breaker: *mut fusewire_breaker,
-    now: u64,
+    now: fusewire_tick,
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
+    let now = now.ticks;
     // SAFETY: forwarded contract.
     unsafe { command::<Count>(breaker, now, transition, Command::ForceOpen) }
 }
@@ -802,14 +836,15 @@ pub unsafe extern "C" fn fusewire_breaker_force_open(
 ///
 /// Thread/ISR safety: as `fusewire_breaker_acquire`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_breaker_acquire`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_breaker_disable(
     breaker: *mut fusewire_breaker,
-    now: u64,
+    now: fusewire_tick,
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
+    let now = now.ticks;
     // SAFETY: forwarded contract.
     unsafe { command::<Count>(breaker, now, transition, Command::Disable) }
 }
@@ -819,14 +854,15 @@ pub unsafe extern "C" fn fusewire_breaker_disable(
 ///
 /// Thread/ISR safety: as `fusewire_breaker_acquire`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_breaker_acquire`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_breaker_reset(
     breaker: *mut fusewire_breaker,
-    now: u64,
+    now: fusewire_tick,
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
+    let now = now.ticks;
     // SAFETY: forwarded contract.
     unsafe { command::<Count>(breaker, now, transition, Command::Reset) }
 }
@@ -836,13 +872,13 @@ pub unsafe extern "C" fn fusewire_breaker_reset(
 ///
 /// Thread/ISR safety: reads `*breaker`; must not race a writer.
 ///
-/// # Safety
+/// Pointers:
 /// `breaker` is NULL or points to a `fusewire_breaker`; `state` is NULL or
 /// writable.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_breaker_state(
     breaker: *const fusewire_breaker,
-    state: *mut u32,
+    state: *mut StateCode,
 ) -> fusewire_status {
     // SAFETY: forwarded contract.
     unsafe { self::state::<Count>(breaker, state) }
@@ -850,7 +886,7 @@ pub unsafe extern "C" fn fusewire_breaker_state(
 
 /// Body of `fusewire_<breaker>_state`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_breaker_state`.
 #[inline(always)]
 pub(crate) unsafe fn state<W: Window>(breaker: *const Holder<W>, state: *mut u32) -> fusewire_status
@@ -877,21 +913,22 @@ where
 /// Thread/ISR safety: as `fusewire_breaker_acquire` (it writes the clock
 /// bookkeeping: the latest `now`, regressions).
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_breaker_acquire`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_breaker_snapshot(
     breaker: *mut fusewire_breaker,
-    now: u64,
+    now: fusewire_tick,
     snapshot: *mut fusewire_breaker_stats,
 ) -> fusewire_status {
+    let now = now.ticks;
     // SAFETY: forwarded contract.
     unsafe { self::snapshot::<Count>(breaker, now, snapshot) }
 }
 
 /// Body of `fusewire_<breaker>_snapshot`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_breaker_snapshot`.
 #[inline(always)]
 pub(crate) unsafe fn snapshot<W: Window>(

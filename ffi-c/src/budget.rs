@@ -45,11 +45,16 @@ pub(crate) fn retried(r: Result<(), Throttled>) -> Outcome {
 
 /// A retry budget. Declare it `static` or on the stack; initialise with
 /// `fusewire_budget_init`.
-#[repr(C)]
+#[repr(C, align(8))]
 #[allow(non_camel_case_types)]
 pub struct fusewire_budget {
     _opaque: [u64; 5],
 }
+
+/// `sizeof(fusewire_budget)`: 40 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
+pub const FUSEWIRE_BUDGET_SIZE: usize = 40;
+const _: () = assert!(core::mem::size_of::<fusewire_budget>() == FUSEWIRE_BUDGET_SIZE);
+const _: () = assert!(core::mem::align_of::<fusewire_budget>() == crate::FUSEWIRE_OBJECT_ALIGN);
 
 #[repr(C)]
 pub(crate) struct BudgetObj {
@@ -76,7 +81,7 @@ const _: () = assert!(fits::<BudgetObj>());
 ///
 /// Thread/ISR safety: writes `*budget`; no other caller may use it meanwhile.
 ///
-/// # Safety
+/// Pointers:
 /// `budget` and `config` are NULL or valid for the access; `error` is NULL
 /// or writable.
 #[no_mangle]
@@ -113,7 +118,7 @@ pub unsafe extern "C" fn fusewire_budget_init(
 /// time; guard with a critical section if an ISR shares it, or use
 /// `fusewire_shared_budget` (lock-free).
 ///
-/// # Safety
+/// Pointers:
 /// `budget` is NULL or points to a `fusewire_budget` not used concurrently.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_budget_record_success(
@@ -132,7 +137,7 @@ pub unsafe extern "C" fn fusewire_budget_record_success(
 ///
 /// Thread/ISR safety: as `fusewire_budget_record_success`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_budget_record_success`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_budget_record_failure(
@@ -152,7 +157,7 @@ pub unsafe extern "C" fn fusewire_budget_record_failure(
 ///
 /// Thread/ISR safety: as `fusewire_budget_record_success`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_budget_record_success`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_budget_try_retry(
@@ -169,7 +174,7 @@ pub unsafe extern "C" fn fusewire_budget_try_retry(
 ///
 /// Thread/ISR safety: reads `*budget`; must not race a writer.
 ///
-/// # Safety
+/// Pointers:
 /// `budget` is NULL or points to a `fusewire_budget`; the out-pointers are
 /// NULL or writable.
 #[no_mangle]

@@ -11,6 +11,10 @@ use crate::status::{
     fusewire_config_error, fusewire_field, fusewire_problem, fusewire_status, Invalid, Scope,
 };
 
+/// A `fusewire_priority` value as it crosses the boundary: a 32-bit integer the
+/// header names `fusewire_priority` (so C++ sees the enum), checked where it is used.
+pub type PriorityCode = u32;
+
 /// How much a request matters when slots run short.
 #[repr(u32)]
 #[allow(non_camel_case_types, dead_code)]
@@ -40,11 +44,16 @@ pub struct fusewire_bulkhead_config {
 
 /// A bulkhead. Declare it `static` or on the stack; initialise with
 /// `fusewire_bulkhead_init`.
-#[repr(C)]
+#[repr(C, align(8))]
 #[allow(non_camel_case_types)]
 pub struct fusewire_bulkhead {
     _opaque: [u64; 6],
 }
+
+/// `sizeof(fusewire_bulkhead)`: 48 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
+pub const FUSEWIRE_BULKHEAD_SIZE: usize = 48;
+const _: () = assert!(core::mem::size_of::<fusewire_bulkhead>() == FUSEWIRE_BULKHEAD_SIZE);
+const _: () = assert!(core::mem::align_of::<fusewire_bulkhead>() == crate::FUSEWIRE_OBJECT_ALIGN);
 
 #[repr(C)]
 pub(crate) struct BulkheadObj {
@@ -117,7 +126,7 @@ pub(crate) fn priority(p: u32) -> Result<Priority, fusewire_status> {
 ///
 /// Thread/ISR safety: writes `*bulkhead`; no other caller may use it meanwhile.
 ///
-/// # Safety
+/// Pointers:
 /// `bulkhead` and `config` are NULL or valid for the access; `error` is
 /// NULL or writable.
 #[no_mangle]
@@ -156,13 +165,13 @@ pub unsafe extern "C" fn fusewire_bulkhead_init(
 /// time; guard with a critical section if an ISR shares it, or use
 /// `fusewire_shared_bulkhead` (lock-free).
 ///
-/// # Safety
+/// Pointers:
 /// `bulkhead` is NULL or points to a `fusewire_bulkhead` not used
 /// concurrently.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_bulkhead_acquire(
     bulkhead: *mut fusewire_bulkhead,
-    priority: u32,
+    priority: PriorityCode,
 ) -> fusewire_status {
     boundary(|| {
         // SAFETY: the caller's contract.
@@ -177,12 +186,12 @@ pub unsafe extern "C" fn fusewire_bulkhead_acquire(
 ///
 /// Thread/ISR safety: as `fusewire_bulkhead_acquire`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_bulkhead_acquire`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_bulkhead_release(
     bulkhead: *mut fusewire_bulkhead,
-    priority: u32,
+    priority: PriorityCode,
 ) -> fusewire_status {
     boundary(|| {
         // SAFETY: the caller's contract.
@@ -197,13 +206,13 @@ pub unsafe extern "C" fn fusewire_bulkhead_release(
 ///
 /// Thread/ISR safety: reads `*bulkhead`; must not race a writer.
 ///
-/// # Safety
+/// Pointers:
 /// `bulkhead` is NULL or points to a `fusewire_bulkhead`; the out-pointers
 /// are NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_bulkhead_usage(
     bulkhead: *const fusewire_bulkhead,
-    priority: u32,
+    priority: PriorityCode,
     in_use: *mut u32,
     available: *mut u32,
 ) -> fusewire_status {

@@ -7,6 +7,7 @@ use crate::boundary::{
     borrow_in, boundary, fits, install, invalid, object, object_ref, put, slot, Object,
 };
 use crate::status::{fusewire_config_error, fusewire_status, Invalid, Scope};
+use crate::tick::fusewire_tick;
 
 /// A retry policy: the delay schedule and the limits.
 #[repr(C)]
@@ -25,11 +26,16 @@ pub struct fusewire_retry_config {
 
 /// One operation's retry state. Declare it `static` or on the stack;
 /// initialise with `fusewire_retry_init`.
-#[repr(C)]
+#[repr(C, align(8))]
 #[allow(non_camel_case_types)]
 pub struct fusewire_retry {
     _opaque: [u64; 12],
 }
+
+/// `sizeof(fusewire_retry)`: 96 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
+pub const FUSEWIRE_RETRY_SIZE: usize = 96;
+const _: () = assert!(core::mem::size_of::<fusewire_retry>() == FUSEWIRE_RETRY_SIZE);
+const _: () = assert!(core::mem::align_of::<fusewire_retry>() == crate::FUSEWIRE_OBJECT_ALIGN);
 
 #[repr(C)]
 pub(crate) struct RetryObj {
@@ -52,7 +58,7 @@ const _: () = assert!(fits::<RetryObj>());
 ///
 /// Thread/ISR safety: writes `*retry`; no other caller may use it meanwhile.
 ///
-/// # Safety
+/// Pointers:
 /// `retry` and `config` are NULL or valid for the access; `error` is NULL
 /// or writable.
 #[no_mangle]
@@ -94,13 +100,14 @@ pub unsafe extern "C" fn fusewire_retry_init(
 /// Thread/ISR safety: mutates `*retry` (single owner): one caller at a time;
 /// guard with a critical section if an ISR shares it.
 ///
-/// # Safety
+/// Pointers:
 /// `retry` is NULL or points to a `fusewire_retry` not used concurrently.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_retry_start(
     retry: *mut fusewire_retry,
-    now: u64,
+    now: fusewire_tick,
 ) -> fusewire_status {
+    let now = now.ticks;
     boundary(|| {
         // SAFETY: the caller's contract.
         unsafe { object::<RetryObj>(retry) }?.retry.start(now);
@@ -118,15 +125,16 @@ pub unsafe extern "C" fn fusewire_retry_start(
 ///
 /// Thread/ISR safety: as `fusewire_retry_start`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_retry_start`; `delay` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_retry_next(
     retry: *mut fusewire_retry,
-    now: u64,
+    now: fusewire_tick,
     server_retry_after: u64,
     delay: *mut u64,
 ) -> fusewire_status {
+    let now = now.ticks;
     boundary(|| {
         // SAFETY: the caller's contract.
         let r = &mut unsafe { object::<RetryObj>(retry) }?.retry;
@@ -151,7 +159,7 @@ pub unsafe extern "C" fn fusewire_retry_next(
 ///
 /// Thread/ISR safety: reads `*retry`; must not race a writer.
 ///
-/// # Safety
+/// Pointers:
 /// `retry` is NULL or points to a `fusewire_retry`; `attempts` is NULL or
 /// writable.
 #[no_mangle]

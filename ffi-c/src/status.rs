@@ -5,6 +5,10 @@ use core::ffi::c_char;
 
 use fusewire::{ConfigError, Field, Problem};
 
+/// A `fusewire_status` value as it crosses the boundary: a 32-bit integer the
+/// header names `fusewire_status` (so C++ sees the enum), checked where it is used.
+pub type StatusCode = u32;
+
 /// What a call did. Values are stable: new codes are only ever appended.
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,15 +46,17 @@ pub enum fusewire_status {
     GiveUpMaxAttempts = 11,
     /// Retry: the next attempt would start after the deadline; stop.
     GiveUpDeadline = 12,
-    /// A panic was caught at the boundary (host builds only; impossible by
-    /// design, reported rather than unwinding into C). Nothing is promised
-    /// about the object afterwards: initialise it again.
-    Panic = 13,
+    // 13 is retired: it was a caught panic, which the no_std libraries
+    // cannot return (a panic aborts; none is reachable).
     /// The object's tag is right but a field that must hold one of a few
     /// values (a mode, a flag, a divisor, an index) does not: something
     /// wrote over it. Nothing was changed; initialise it again.
     Corrupt = 14,
 }
+
+/// A `fusewire_field` value as it crosses the boundary: a 32-bit integer the
+/// header names `fusewire_field` (so C++ sees the enum), checked where it is used.
+pub type FieldCode = u32;
 
 /// Which config field a `FUSEWIRE_STATUS_INVALID_CONFIG` is about.
 #[repr(u32)]
@@ -115,6 +121,10 @@ pub enum fusewire_field {
     BreakerBuckets = 27,
 }
 
+/// A `fusewire_problem` value as it crosses the boundary: a 32-bit integer the
+/// header names `fusewire_problem` (so C++ sees the enum), checked where it is used.
+pub type ProblemCode = u32;
+
 /// What is wrong with the field.
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,10 +148,10 @@ pub enum fusewire_problem {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[allow(non_camel_case_types)]
 pub struct fusewire_config_error {
-    /// A `fusewire_field` value.
-    pub field: u32,
-    /// A `fusewire_problem` value.
-    pub problem: u32,
+    /// Which field.
+    pub field: FieldCode,
+    /// What is wrong with it.
+    pub problem: ProblemCode,
 }
 
 /// Which config a core error came from: the core names fields by their
@@ -222,7 +232,7 @@ macro_rules! c_text {
 ///
 /// Thread/ISR safety: pure; callable from any thread or interrupt.
 #[no_mangle]
-pub extern "C" fn fusewire_status_text(status: u32) -> *const c_char {
+pub extern "C" fn fusewire_status_text(status: StatusCode) -> *const c_char {
     match status {
         0 => c_text!("ok"),
         1 => c_text!("a required pointer argument was NULL"),
@@ -237,7 +247,6 @@ pub extern "C" fn fusewire_status_text(status: u32) -> *const c_char {
         10 => c_text!("released a bulkhead slot that was not held"),
         11 => c_text!("gave up: max attempts reached"),
         12 => c_text!("gave up: deadline reached"),
-        13 => c_text!("internal panic caught"),
         14 => c_text!("object corrupted: initialise it again"),
         _ => c_text!("unknown status"),
     }
@@ -249,7 +258,7 @@ pub extern "C" fn fusewire_status_text(status: u32) -> *const c_char {
 ///
 /// Thread/ISR safety: pure; callable from any thread or interrupt.
 #[no_mangle]
-pub extern "C" fn fusewire_field_text(field: u32) -> *const c_char {
+pub extern "C" fn fusewire_field_text(field: FieldCode) -> *const c_char {
     match field {
         1 => c_text!("breaker.failure_rate"),
         2 => c_text!("breaker.slow_call_rate"),
@@ -287,7 +296,7 @@ pub extern "C" fn fusewire_field_text(field: u32) -> *const c_char {
 ///
 /// Thread/ISR safety: pure; callable from any thread or interrupt.
 #[no_mangle]
-pub extern "C" fn fusewire_problem_text(problem: u32) -> *const c_char {
+pub extern "C" fn fusewire_problem_text(problem: ProblemCode) -> *const c_char {
     match problem {
         1 => c_text!("must not be zero"),
         2 => c_text!("is out of range"),

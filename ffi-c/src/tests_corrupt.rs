@@ -31,7 +31,7 @@ fn each_byte<T>(values: &[u8], init: impl Fn(&mut T), calls: impl Fn(&mut T) -> 
             let got = calls(&mut obj);
             for s in &got {
                 assert!(
-                    *s != S::Panic && (*s as u32) <= S::Corrupt as u32,
+                    (*s as u32) <= S::Corrupt as u32 && *s as u32 != 13,
                     "byte {at} = {v:#x}: {s:?}"
                 );
             }
@@ -48,12 +48,12 @@ fn breaker_calls(b: &mut fusewire_breaker) -> Vec<S> {
     unsafe {
         vec![
             fusewire_breaker_state(b, &mut st),
-            fusewire_breaker_acquire(b, 5, &mut p, &mut r, null_mut()),
-            fusewire_breaker_record(b, p, 1, 3, 6, null_mut()),
-            fusewire_breaker_trip(b, 7, null_mut()),
-            fusewire_breaker_acquire(b, 2000, &mut p, &mut r, null_mut()),
-            fusewire_breaker_snapshot(b, 2001, &mut s),
-            fusewire_breaker_reset(b, 2002, null_mut()),
+            fusewire_breaker_acquire(b, tick(5), pout(&mut p), &mut r, null_mut()),
+            fusewire_breaker_record(b, tick(6), pm(p), 1, 3, null_mut()),
+            fusewire_breaker_trip(b, tick(7), null_mut()),
+            fusewire_breaker_acquire(b, tick(2000), pout(&mut p), &mut r, null_mut()),
+            fusewire_breaker_snapshot(b, tick(2001), &mut s),
+            fusewire_breaker_reset(b, tick(2002), null_mut()),
         ]
     }
 }
@@ -101,9 +101,9 @@ fn a_scribbled_timed_breaker_is_corrupt_not_a_crash() {
             // SAFETY: valid pointers.
             unsafe {
                 vec![
-                    fusewire_timed_breaker_acquire(b, 5, &mut p, &mut r, null_mut()),
-                    fusewire_timed_breaker_record(b, p, 1, 3, 6, null_mut()),
-                    fusewire_timed_breaker_poll(b, 5000, null_mut()),
+                    fusewire_timed_breaker_acquire(b, tick(5), pout(&mut p), &mut r, null_mut()),
+                    fusewire_timed_breaker_record(b, tick(6), pm(p), 1, 3, null_mut()),
+                    fusewire_timed_breaker_poll(b, tick(5000), null_mut()),
                 ]
             }
         },
@@ -153,8 +153,8 @@ fn a_scribbled_backoff_or_retry_is_corrupt_not_a_crash() {
             // SAFETY: valid pointers.
             unsafe {
                 vec![
-                    fusewire_retry_start(r, 0),
-                    fusewire_retry_next(r, 1, 0, &mut d),
+                    fusewire_retry_start(r, tick(0)),
+                    fusewire_retry_next(r, tick(1), 0, &mut d),
                 ]
             }
         },
@@ -179,10 +179,10 @@ fn a_bucket_with_a_zeroed_divisor_is_corrupt_not_a_panic() {
             // SAFETY: valid pointers.
             unsafe {
                 vec![
-                    fusewire_bucket_acquire(b, 2, 10, &mut r),
-                    fusewire_bucket_available(b, 11, &mut a),
-                    fusewire_bucket_set_rate(b, 2, 9, 12, null_mut()),
-                    fusewire_bucket_refund(b, 1, 13),
+                    fusewire_bucket_acquire(b, tick(10), 2, &mut r),
+                    fusewire_bucket_available(b, tick(11), &mut a),
+                    fusewire_bucket_set_rate(b, tick(12), 2, 9, null_mut()),
+                    fusewire_bucket_refund(b, tick(13), 1),
                 ]
             }
         },

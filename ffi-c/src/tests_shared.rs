@@ -85,7 +85,7 @@ impl Door for Single {
         w: *mut u64,
         t: *mut fusewire_transition,
     ) -> S {
-        unsafe { fusewire_breaker_acquire(&mut self.0, now, p, w, t) }
+        unsafe { fusewire_breaker_acquire(&mut self.0, tick(now), p.cast(), w, t) }
     }
     unsafe fn record(
         &mut self,
@@ -95,21 +95,21 @@ impl Door for Single {
         now: u64,
         t: *mut fusewire_transition,
     ) -> S {
-        unsafe { fusewire_breaker_record(&mut self.0, p, o, d, now, t) }
+        unsafe { fusewire_breaker_record(&mut self.0, tick(now), pm(p), o, d, t) }
     }
     unsafe fn release(&mut self, p: u64, now: u64, t: *mut fusewire_transition) -> S {
-        unsafe { fusewire_breaker_release(&mut self.0, p, now, t) }
+        unsafe { fusewire_breaker_release(&mut self.0, tick(now), pm(p), t) }
     }
     unsafe fn command(&mut self, which: u8, now: u64, t: *mut fusewire_transition) -> S {
         let b = &mut self.0;
         unsafe {
             match which {
-                0 => fusewire_breaker_poll(b, now, t),
-                1 => fusewire_breaker_trip(b, now, t),
-                2 => fusewire_breaker_close(b, now, t),
-                3 => fusewire_breaker_force_open(b, now, t),
-                4 => fusewire_breaker_disable(b, now, t),
-                _ => fusewire_breaker_reset(b, now, t),
+                0 => fusewire_breaker_poll(b, tick(now), t),
+                1 => fusewire_breaker_trip(b, tick(now), t),
+                2 => fusewire_breaker_close(b, tick(now), t),
+                3 => fusewire_breaker_force_open(b, tick(now), t),
+                4 => fusewire_breaker_disable(b, tick(now), t),
+                _ => fusewire_breaker_reset(b, tick(now), t),
             }
         }
     }
@@ -117,7 +117,7 @@ impl Door for Single {
         unsafe { fusewire_breaker_state(&self.0, s) }
     }
     unsafe fn snapshot(&mut self, now: u64, s: *mut fusewire_breaker_stats) -> S {
-        unsafe { fusewire_breaker_snapshot(&mut self.0, now, s) }
+        unsafe { fusewire_breaker_snapshot(&mut self.0, tick(now), s) }
     }
 }
 
@@ -129,7 +129,7 @@ impl Door for Shared {
         w: *mut u64,
         t: *mut fusewire_transition,
     ) -> S {
-        unsafe { fusewire_shared_breaker_acquire(&self.0, now, p, w, t) }
+        unsafe { fusewire_shared_breaker_acquire(&self.0, tick(now), p.cast(), w, t) }
     }
     unsafe fn record(
         &mut self,
@@ -139,21 +139,21 @@ impl Door for Shared {
         now: u64,
         t: *mut fusewire_transition,
     ) -> S {
-        unsafe { fusewire_shared_breaker_record(&self.0, p, o, d, now, t) }
+        unsafe { fusewire_shared_breaker_record(&self.0, tick(now), pm(p), o, d, t) }
     }
     unsafe fn release(&mut self, p: u64, now: u64, t: *mut fusewire_transition) -> S {
-        unsafe { fusewire_shared_breaker_release(&self.0, p, now, t) }
+        unsafe { fusewire_shared_breaker_release(&self.0, tick(now), pm(p), t) }
     }
     unsafe fn command(&mut self, which: u8, now: u64, t: *mut fusewire_transition) -> S {
         let b = &self.0;
         unsafe {
             match which {
-                0 => fusewire_shared_breaker_poll(b, now, t),
-                1 => fusewire_shared_breaker_trip(b, now, t),
-                2 => fusewire_shared_breaker_close(b, now, t),
-                3 => fusewire_shared_breaker_force_open(b, now, t),
-                4 => fusewire_shared_breaker_disable(b, now, t),
-                _ => fusewire_shared_breaker_reset(b, now, t),
+                0 => fusewire_shared_breaker_poll(b, tick(now), t),
+                1 => fusewire_shared_breaker_trip(b, tick(now), t),
+                2 => fusewire_shared_breaker_close(b, tick(now), t),
+                3 => fusewire_shared_breaker_force_open(b, tick(now), t),
+                4 => fusewire_shared_breaker_disable(b, tick(now), t),
+                _ => fusewire_shared_breaker_reset(b, tick(now), t),
             }
         }
     }
@@ -161,7 +161,7 @@ impl Door for Shared {
         unsafe { fusewire_shared_breaker_state(&self.0, s) }
     }
     unsafe fn snapshot(&mut self, now: u64, s: *mut fusewire_breaker_stats) -> S {
-        unsafe { fusewire_shared_breaker_snapshot(&self.0, now, s) }
+        unsafe { fusewire_shared_breaker_snapshot(&self.0, tick(now), s) }
     }
 }
 
@@ -314,15 +314,15 @@ fn shared_breaker_every_function_and_error() {
         // Zeroed (never initialised): every call refuses, writes nothing.
         let bp = addr_of!(b);
         assert_eq!(
-            fusewire_shared_breaker_acquire(bp, 0, &mut p, &mut w, &mut t),
+            fusewire_shared_breaker_acquire(bp, tick(0), pout(&mut p), &mut w, &mut t),
             S::NotInitialized
         );
         assert_eq!(
-            fusewire_shared_breaker_record(bp, 0, 0, 0, 0, &mut t),
+            fusewire_shared_breaker_record(bp, tick(0), pm(0), 0, 0, &mut t),
             S::NotInitialized
         );
         assert_eq!(
-            fusewire_shared_breaker_release(bp, 0, 0, &mut t),
+            fusewire_shared_breaker_release(bp, tick(0), pm(0), &mut t),
             S::NotInitialized
         );
         for f in [
@@ -333,29 +333,29 @@ fn shared_breaker_every_function_and_error() {
             fusewire_shared_breaker_disable,
             fusewire_shared_breaker_reset,
         ] {
-            assert_eq!(f(bp, 0, &mut t), S::NotInitialized);
-            assert_eq!(f(null(), 0, &mut t), S::NullArgument);
+            assert_eq!(f(bp, tick(0), &mut t), S::NotInitialized);
+            assert_eq!(f(null(), tick(0), &mut t), S::NullArgument);
         }
         assert_eq!(
             fusewire_shared_breaker_state(bp, &mut st),
             S::NotInitialized
         );
         assert_eq!(
-            fusewire_shared_breaker_snapshot(bp, 0, &mut sn),
+            fusewire_shared_breaker_snapshot(bp, tick(0), &mut sn),
             S::NotInitialized
         );
         assert_eq!((p, w, st, t), (5, 6, 9, untouched));
         // NULL objects and configs.
         assert_eq!(
-            fusewire_shared_breaker_acquire(null(), 0, &mut p, null_mut(), null_mut()),
+            fusewire_shared_breaker_acquire(null(), tick(0), pout(&mut p), null_mut(), null_mut()),
             S::NullArgument
         );
         assert_eq!(
-            fusewire_shared_breaker_record(null(), 0, 0, 0, 0, null_mut()),
+            fusewire_shared_breaker_record(null(), tick(0), pm(0), 0, 0, null_mut()),
             S::NullArgument
         );
         assert_eq!(
-            fusewire_shared_breaker_release(null(), 0, 0, null_mut()),
+            fusewire_shared_breaker_release(null(), tick(0), pm(0), null_mut()),
             S::NullArgument
         );
         assert_eq!(
@@ -363,7 +363,7 @@ fn shared_breaker_every_function_and_error() {
             S::NullArgument
         );
         assert_eq!(
-            fusewire_shared_breaker_snapshot(null(), 0, &mut sn),
+            fusewire_shared_breaker_snapshot(null(), tick(0), &mut sn),
             S::NullArgument
         );
         assert_eq!(
@@ -431,7 +431,7 @@ fn shared_breaker_every_function_and_error() {
         let bp = addr_of!(b);
         // Required out-parameters, unknown outcome.
         assert_eq!(
-            fusewire_shared_breaker_acquire(bp, 0, null_mut(), &mut w, &mut t),
+            fusewire_shared_breaker_acquire(bp, tick(0), null_mut(), &mut w, &mut t),
             S::NullArgument
         );
         assert_eq!(
@@ -439,54 +439,72 @@ fn shared_breaker_every_function_and_error() {
             S::NullArgument
         );
         assert_eq!(
-            fusewire_shared_breaker_snapshot(bp, 0, null_mut()),
+            fusewire_shared_breaker_snapshot(bp, tick(0), null_mut()),
             S::NullArgument
         );
         assert_eq!(
-            fusewire_shared_breaker_acquire(bp, 0, &mut p, null_mut(), null_mut()),
+            fusewire_shared_breaker_acquire(bp, tick(0), pout(&mut p), null_mut(), null_mut()),
             S::Ok
         );
         assert_eq!(
-            fusewire_shared_breaker_record(bp, p, 4, 0, 0, &mut t),
+            fusewire_shared_breaker_record(bp, tick(0), pm(p), 4, 0, &mut t),
             S::InvalidArgument
         );
         assert_eq!(t, untouched);
         assert_eq!(
-            fusewire_shared_breaker_record(bp, p, 0, 1, 0, null_mut()),
+            fusewire_shared_breaker_record(bp, tick(0), pm(p), 0, 1, null_mut()),
             S::Ok
         );
         assert_eq!(fusewire_shared_breaker_state(bp, &mut st), S::Ok);
         assert_eq!(st, fusewire_state::Closed as u32);
-        assert_eq!(fusewire_shared_breaker_snapshot(bp, 1, &mut sn), S::Ok);
+        assert_eq!(
+            fusewire_shared_breaker_snapshot(bp, tick(1), &mut sn),
+            S::Ok
+        );
         assert_eq!((sn.successes, sn.state, sn.generation), (1, 0, 0));
         // Host commands, each reported once.
-        assert_eq!(fusewire_shared_breaker_trip(bp, 5, &mut t), S::Ok);
+        assert_eq!(fusewire_shared_breaker_trip(bp, tick(5), &mut t), S::Ok);
         assert_eq!((t.moved, t.from, t.to, t.reason), (1, 0, 1, 7));
-        assert_eq!(fusewire_shared_breaker_trip(bp, 5, &mut t), S::Ok);
+        assert_eq!(fusewire_shared_breaker_trip(bp, tick(5), &mut t), S::Ok);
         assert_eq!(t.moved, 0);
         // A snapshot does not move time-driven state (poll does).
-        assert_eq!(fusewire_shared_breaker_snapshot(bp, 5000, &mut sn), S::Ok);
-        assert_eq!((sn.state, sn.open_until), (1, 1005));
-        assert_eq!(fusewire_shared_breaker_poll(bp, 5000, &mut t), S::Ok);
-        assert_eq!((t.moved, t.to, t.reason), (1, 2, 3));
-        assert_eq!(fusewire_shared_breaker_force_open(bp, 5001, &mut t), S::Ok);
         assert_eq!(
-            fusewire_shared_breaker_acquire(bp, 5002, &mut p, &mut w, null_mut()),
+            fusewire_shared_breaker_snapshot(bp, tick(5000), &mut sn),
+            S::Ok
+        );
+        assert_eq!((sn.state, sn.open_until), (1, 1005));
+        assert_eq!(fusewire_shared_breaker_poll(bp, tick(5000), &mut t), S::Ok);
+        assert_eq!((t.moved, t.to, t.reason), (1, 2, 3));
+        assert_eq!(
+            fusewire_shared_breaker_force_open(bp, tick(5001), &mut t),
+            S::Ok
+        );
+        assert_eq!(
+            fusewire_shared_breaker_acquire(bp, tick(5002), pout(&mut p), &mut w, null_mut()),
             S::Rejected
         );
         assert_eq!(w, u64::MAX);
-        assert_eq!(fusewire_shared_breaker_disable(bp, 5003, &mut t), S::Ok);
-        assert_eq!(t.to, fusewire_state::Disabled as u32 as u8);
         assert_eq!(
-            fusewire_shared_breaker_acquire(bp, 5004, &mut p, null_mut(), null_mut()),
+            fusewire_shared_breaker_disable(bp, tick(5003), &mut t),
             S::Ok
         );
-        assert_eq!(fusewire_shared_breaker_release(bp, p, 5004, &mut t), S::Ok);
+        assert_eq!(t.to, fusewire_state::Disabled as u32 as u8);
+        assert_eq!(
+            fusewire_shared_breaker_acquire(bp, tick(5004), pout(&mut p), null_mut(), null_mut()),
+            S::Ok
+        );
+        assert_eq!(
+            fusewire_shared_breaker_release(bp, tick(5004), pm(p), &mut t),
+            S::Ok
+        );
         assert_eq!(t.moved, 0);
-        assert_eq!(fusewire_shared_breaker_close(bp, 5005, &mut t), S::Ok);
+        assert_eq!(fusewire_shared_breaker_close(bp, tick(5005), &mut t), S::Ok);
         assert_eq!(t.to, 0);
-        assert_eq!(fusewire_shared_breaker_reset(bp, 5006, &mut t), S::Ok);
-        assert_eq!(fusewire_shared_breaker_snapshot(bp, 5006, &mut sn), S::Ok);
+        assert_eq!(fusewire_shared_breaker_reset(bp, tick(5006), &mut t), S::Ok);
+        assert_eq!(
+            fusewire_shared_breaker_snapshot(bp, tick(5006), &mut sn),
+            S::Ok
+        );
         assert_eq!((sn.successes, sn.state, sn.reopens), (0, 0, 0));
     }
 }
@@ -528,11 +546,11 @@ fn shared_objects_check_alignment_and_tags() {
             S::InvalidArgument
         );
         assert_eq!(
-            fusewire_shared_breaker_poll(odd.cast(), 0, null_mut()),
+            fusewire_shared_breaker_poll(odd.cast(), tick(0), null_mut()),
             S::InvalidArgument
         );
         assert_eq!(
-            fusewire_shared_bucket_refund(odd.cast(), 1, 0),
+            fusewire_shared_bucket_refund(odd.cast(), tick(0), 1),
             S::InvalidArgument
         );
         assert_eq!(
@@ -549,11 +567,11 @@ fn shared_objects_check_alignment_and_tags() {
         let p = words.as_mut_ptr();
         core::ptr::write_bytes(p, 0xA5, words.len());
         assert_eq!(
-            fusewire_shared_breaker_poll(p.cast(), 0, null_mut()),
+            fusewire_shared_breaker_poll(p.cast(), tick(0), null_mut()),
             S::NotInitialized
         );
         assert_eq!(
-            fusewire_shared_bucket_refund(p.cast(), 1, 0),
+            fusewire_shared_bucket_refund(p.cast(), tick(0), 1),
             S::NotInitialized
         );
         assert_eq!(
@@ -567,20 +585,23 @@ fn shared_objects_check_alignment_and_tags() {
         let p = words.as_mut_ptr();
         assert_eq!(fusewire_bucket_init(p.cast(), &cb, null_mut()), S::Ok);
         assert_eq!(
-            fusewire_shared_bucket_refund(p.cast(), 1, 0),
+            fusewire_shared_bucket_refund(p.cast(), tick(0), 1),
             S::NotInitialized
         );
         assert_eq!(
             fusewire_shared_bucket_init(p.cast(), &cb, null_mut()),
             S::Ok
         );
-        assert_eq!(fusewire_bucket_refund(p.cast(), 1, 0), S::NotInitialized);
+        assert_eq!(
+            fusewire_bucket_refund(p.cast(), tick(0), 1),
+            S::NotInitialized
+        );
         assert_eq!(
             fusewire_shared_budget_try_retry(p.cast()),
             S::NotInitialized
         );
         assert_eq!(
-            fusewire_shared_breaker_poll(p.cast(), 0, null_mut()),
+            fusewire_shared_breaker_poll(p.cast(), tick(0), null_mut()),
             S::NotInitialized
         );
         assert_eq!(
@@ -592,7 +613,7 @@ fn shared_objects_check_alignment_and_tags() {
             S::Ok
         );
         assert_eq!(
-            fusewire_shared_breaker_poll(p.cast(), 0, null_mut()),
+            fusewire_shared_breaker_poll(p.cast(), tick(0), null_mut()),
             S::NotInitialized
         );
         assert_eq!(
@@ -600,7 +621,7 @@ fn shared_objects_check_alignment_and_tags() {
             S::Ok
         );
         assert_eq!(
-            fusewire_breaker_poll(p.cast(), 0, null_mut()),
+            fusewire_breaker_poll(p.cast(), tick(0), null_mut()),
             S::NotInitialized
         );
         assert_eq!(
@@ -687,12 +708,18 @@ fn shared_bucket_answers_as_the_single_owner_one() {
     let a = bucket_script(
         &|n, now| {
             let mut w = 0;
-            (unsafe { fusewire_bucket_acquire(sp, n, now, &mut w) }, w)
+            (
+                unsafe { fusewire_bucket_acquire(sp, tick(now), n, &mut w) },
+                w,
+            )
         },
-        &|n, now| unsafe { fusewire_bucket_refund(sp, n, now) },
+        &|n, now| unsafe { fusewire_bucket_refund(sp, tick(now), n) },
         &|now| {
             let mut a = 0;
-            (unsafe { fusewire_bucket_available(sp, now, &mut a) }, a)
+            (
+                unsafe { fusewire_bucket_available(sp, tick(now), &mut a) },
+                a,
+            )
         },
     );
     let hp = addr_of!(shared);
@@ -700,15 +727,15 @@ fn shared_bucket_answers_as_the_single_owner_one() {
         &|n, now| {
             let mut w = 0;
             (
-                unsafe { fusewire_shared_bucket_acquire(hp, n, now, &mut w) },
+                unsafe { fusewire_shared_bucket_acquire(hp, tick(now), n, &mut w) },
                 w,
             )
         },
-        &|n, now| unsafe { fusewire_shared_bucket_refund(hp, n, now) },
+        &|n, now| unsafe { fusewire_shared_bucket_refund(hp, tick(now), n) },
         &|now| {
             let mut a = 0;
             (
-                unsafe { fusewire_shared_bucket_available(hp, now, &mut a) },
+                unsafe { fusewire_shared_bucket_available(hp, tick(now), &mut a) },
                 a,
             )
         },
@@ -733,21 +760,27 @@ fn shared_bucket_every_error() {
     unsafe {
         let bp = addr_of!(b);
         assert_eq!(
-            fusewire_shared_bucket_acquire(bp, 1, 0, &mut w),
-            S::NotInitialized
-        );
-        assert_eq!(fusewire_shared_bucket_refund(bp, 1, 0), S::NotInitialized);
-        assert_eq!(
-            fusewire_shared_bucket_available(bp, 0, &mut n),
+            fusewire_shared_bucket_acquire(bp, tick(0), 1, &mut w),
             S::NotInitialized
         );
         assert_eq!(
-            fusewire_shared_bucket_acquire(null(), 1, 0, &mut w),
+            fusewire_shared_bucket_refund(bp, tick(0), 1),
+            S::NotInitialized
+        );
+        assert_eq!(
+            fusewire_shared_bucket_available(bp, tick(0), &mut n),
+            S::NotInitialized
+        );
+        assert_eq!(
+            fusewire_shared_bucket_acquire(null(), tick(0), 1, &mut w),
             S::NullArgument
         );
-        assert_eq!(fusewire_shared_bucket_refund(null(), 1, 0), S::NullArgument);
         assert_eq!(
-            fusewire_shared_bucket_available(null(), 0, &mut n),
+            fusewire_shared_bucket_refund(null(), tick(0), 1),
+            S::NullArgument
+        );
+        assert_eq!(
+            fusewire_shared_bucket_available(null(), tick(0), &mut n),
             S::NullArgument
         );
         assert_eq!(
@@ -805,17 +838,20 @@ fn shared_bucket_every_error() {
         assert_eq!(fusewire_shared_bucket_init(&mut b, &cfg, null_mut()), S::Ok);
         let bp = addr_of!(b);
         assert_eq!(
-            fusewire_shared_bucket_available(bp, 0, null_mut()),
+            fusewire_shared_bucket_available(bp, tick(0), null_mut()),
             S::NullArgument
         );
         assert_eq!(
-            fusewire_shared_bucket_acquire(bp, 6, 0, &mut w),
+            fusewire_shared_bucket_acquire(bp, tick(0), 6, &mut w),
             S::ExceedsBurst
         );
         assert_eq!(w, 7);
-        assert_eq!(fusewire_shared_bucket_acquire(bp, 5, 0, null_mut()), S::Ok);
         assert_eq!(
-            fusewire_shared_bucket_acquire(bp, 1, 0, null_mut()),
+            fusewire_shared_bucket_acquire(bp, tick(0), 5, null_mut()),
+            S::Ok
+        );
+        assert_eq!(
+            fusewire_shared_bucket_acquire(bp, tick(0), 1, null_mut()),
             S::RateLimited
         );
     }
@@ -1149,11 +1185,11 @@ fn threads_share_one_object_of_each_form() {
         );
         // Half-open, so the probe limit is what the threads race for.
         assert_eq!(
-            fusewire_shared_breaker_trip(&breaker.0, 0, null_mut()),
+            fusewire_shared_breaker_trip(&breaker.0, tick(0), null_mut()),
             S::Ok
         );
         assert_eq!(
-            fusewire_shared_breaker_poll(&breaker.0, 1000, null_mut()),
+            fusewire_shared_breaker_poll(&breaker.0, tick(1000), null_mut()),
             S::Ok
         );
     }
@@ -1164,7 +1200,8 @@ fn threads_share_one_object_of_each_form() {
                 s.spawn(move || unsafe {
                     let (mut grants, mut probes) = (0u64, 0u32);
                     for now in 0..per {
-                        if fusewire_shared_bucket_acquire(&bu.0, 1, now, null_mut()) == S::Ok {
+                        if fusewire_shared_bucket_acquire(&bu.0, tick(now), 1, null_mut()) == S::Ok
+                        {
                             grants += 1;
                         }
                         if fusewire_shared_bulkhead_acquire(&bk.0, 1) == S::Ok {
@@ -1177,8 +1214,8 @@ fn threads_share_one_object_of_each_form() {
                         let mut p = 0;
                         if fusewire_shared_breaker_acquire(
                             &br.0,
-                            1000,
-                            &mut p,
+                            tick(1000),
+                            pout(&mut p),
                             null_mut(),
                             null_mut(),
                         ) == S::Ok
@@ -1225,11 +1262,20 @@ fn snapshots_apply_no_time_driven_move_in_either_form() {
             fusewire_shared_breaker_init(&mut shared, &cfg, null_mut()),
             S::Ok
         );
-        assert_eq!(fusewire_breaker_trip(&mut single, 5, null_mut()), S::Ok);
-        assert_eq!(fusewire_shared_breaker_trip(&shared, 5, null_mut()), S::Ok);
-        assert_eq!(fusewire_breaker_snapshot(&mut single, 5000, &mut a), S::Ok);
         assert_eq!(
-            fusewire_shared_breaker_snapshot(&shared, 5000, &mut b),
+            fusewire_breaker_trip(&mut single, tick(5), null_mut()),
+            S::Ok
+        );
+        assert_eq!(
+            fusewire_shared_breaker_trip(&shared, tick(5), null_mut()),
+            S::Ok
+        );
+        assert_eq!(
+            fusewire_breaker_snapshot(&mut single, tick(5000), &mut a),
+            S::Ok
+        );
+        assert_eq!(
+            fusewire_shared_breaker_snapshot(&shared, tick(5000), &mut b),
             S::Ok
         );
     }

@@ -56,6 +56,14 @@ fn drive<T>(obj: &mut T, u: &mut Unstructured, mut call: impl FnMut(&mut T, u8, 
     }
 }
 
+fn tick(ticks: u64) -> fusewire_tick {
+    fusewire_tick { ticks }
+}
+
+fn pm(raw: u64) -> fusewire_permit {
+    fusewire_permit { raw }
+}
+
 fn arg<A: for<'a> arbitrary::Arbitrary<'a> + Default>(u: &mut Unstructured) -> A {
     u.arbitrary().unwrap_or_default()
 }
@@ -87,17 +95,17 @@ macro_rules! paste_ops {
      $disable:path, $reset:path, $snap:path, $state:path, $b:expr, $op:expr, $u:expr) => {{
         let b = $b;
         let u = $u;
-        let now: u64 = arg(u);
+        let now = tick(arg(u));
         let mut t = *zeroed::<fusewire_transition>();
         // SAFETY: valid, aligned object and out-pointers.
         let st = unsafe {
             match $op % 11 {
                 0 => {
-                    let (mut p, mut r) = (0u64, 0u64);
+                    let (mut p, mut r) = (fusewire_permit { raw: 0 }, 0u64);
                     $acq(b, now, &mut p, &mut r, &mut t)
                 }
-                1 => $rec(b, arg(u), u32::from(arg::<u8>(u) % 4), arg::<u16>(u).into(), now, &mut t),
-                2 => $rel(b, arg(u), now, &mut t),
+                1 => $rec(b, now, pm(arg::<u64>(u)), u32::from(arg::<u8>(u) % 4), arg::<u16>(u).into(), &mut t),
+                2 => $rel(b, now, pm(arg::<u64>(u)), &mut t),
                 3 => $poll(b, now, &mut t),
                 4 => $trip(b, now, &mut t),
                 5 => $close(b, now, &mut t),
@@ -218,8 +226,8 @@ fuzz_target!(|data: &[u8]| {
                     // SAFETY: valid pointers.
                     let st = unsafe {
                         match op % 3 {
-                            0 => fusewire_retry_start(r, arg(u)),
-                            1 => fusewire_retry_next(r, arg(u), arg(u), &mut d),
+                            0 => fusewire_retry_start(r, tick(arg(u))),
+                            1 => fusewire_retry_next(r, tick(arg(u)), arg(u), &mut d),
                             _ => fusewire_retry_attempts(r, &mut a),
                         }
                     };
@@ -244,10 +252,10 @@ fuzz_target!(|data: &[u8]| {
                     // SAFETY: valid pointers.
                     let st = unsafe {
                         match op % 4 {
-                            0 => fusewire_bucket_acquire(b, arg(u), arg(u), &mut r),
-                            1 => fusewire_bucket_refund(b, arg(u), arg(u)),
-                            2 => fusewire_bucket_available(b, arg(u), &mut n),
-                            _ => fusewire_bucket_set_rate(b, arg(u), arg(u), arg(u), null_mut()),
+                            0 => fusewire_bucket_acquire(b, tick(arg(u)), arg(u), &mut r),
+                            1 => fusewire_bucket_refund(b, tick(arg(u)), arg(u)),
+                            2 => fusewire_bucket_available(b, tick(arg(u)), &mut n),
+                            _ => fusewire_bucket_set_rate(b, tick(arg(u)), arg(u), arg(u), null_mut()),
                         }
                     };
                     check(st, "bucket");
@@ -263,9 +271,9 @@ fuzz_target!(|data: &[u8]| {
                     // SAFETY: valid pointers.
                     let st = unsafe {
                         match op % 3 {
-                            0 => fusewire_shared_bucket_acquire(b, arg(u), arg(u), &mut r),
-                            1 => fusewire_shared_bucket_refund(b, arg(u), arg(u)),
-                            _ => fusewire_shared_bucket_available(b, arg(u), &mut n),
+                            0 => fusewire_shared_bucket_acquire(b, tick(arg(u)), arg(u), &mut r),
+                            1 => fusewire_shared_bucket_refund(b, tick(arg(u)), arg(u)),
+                            _ => fusewire_shared_bucket_available(b, tick(arg(u)), &mut n),
                         }
                     };
                     check(st, "shared bucket");

@@ -212,12 +212,12 @@ static const char *run_breaker(scenario *s) {
   for (int i = 0; i < s->nsteps; i++) {
     const kv *in = &s->steps[i].in;
     const char *op = get(in, "op");
-    uint64_t now = u64(get(in, "now"));
+    fusewire_tick now = fusewire_tick_of(u64(get(in, "now")));
     fusewire_transition t = {0};
-    fusewire_permit p = 0;
+    fusewire_permit p = {0};
     kv got = {0};
-    uint32_t state = 0;
-    if ((v = get(in, "permit_raw"))) p = u64(v);
+    fusewire_state state = FUSEWIRE_STATE_CLOSED;
+    if ((v = get(in, "permit_raw"))) p.raw = u64(v);
     else if ((v = get(in, "permit")))
       for (int j = 0; j < nnamed; j++) if (!strcmp(names[j], v)) p = permits[j];
     if (is(op, "acquire")) {
@@ -225,7 +225,7 @@ static const char *run_breaker(scenario *s) {
       st = BREAKER(acquire, now, &p, &retry_after, &t);
       if (st == FUSEWIRE_STATUS_OK) {
         put(&got, "admitted", "true");
-        put(&got, "probe", (p >> 32) & 1 ? "true" : "false");
+        put(&got, "probe", (p.raw >> 32) & 1 ? "true" : "false");
         if ((v = get(in, "as")) && nnamed < NAMED) {
           snprintf(names[nnamed], 32, "%s", v);
           permits[nnamed++] = p;
@@ -253,8 +253,8 @@ static const char *run_breaker(scenario *s) {
       putu(&got, "since", x.since);
     } else {
       static const char *OUTCOMES[] = {"success", "failure", "timeout", "ignored"};
-      if (is(op, "record")) BREAKER(record, p, pick(get(in, "outcome"), OUTCOMES, 4), u64(get(in, "duration")), now, &t);
-      else if (is(op, "release")) BREAKER(release, p, now, &t);
+      if (is(op, "record")) BREAKER(record, now, p, pick(get(in, "outcome"), OUTCOMES, 4), u64(get(in, "duration")), &t);
+      else if (is(op, "release")) BREAKER(release, now, p, &t);
       else if (is(op, "poll")) BREAKER(poll, now, &t);
       else if (is(op, "trip")) BREAKER(trip, now, &t);
       else if (is(op, "close")) BREAKER(close, now, &t);
@@ -319,9 +319,9 @@ static const char *run_retry(scenario *s) {
     uint32_t attempts = 0;
     kv got = {0};
     if (is(get(in, "op"), "start")) {
-      fusewire_retry_start(&r, now);
+      fusewire_retry_start(&r, fusewire_tick_of(now));
     } else {
-      fusewire_status st = fusewire_retry_next(&r, now, u64(get(in, "server_retry_after")), &d);
+      fusewire_status st = fusewire_retry_next(&r, fusewire_tick_of(now), u64(get(in, "server_retry_after")), &d);
       if (st == FUSEWIRE_STATUS_OK) {
         put(&got, "decision", "retry_after");
         putu(&got, "delay", d);
@@ -379,22 +379,22 @@ static const char *run_bucket(scenario *s) {
     kv got = {0};
     if (is(op, "acquire") || is(op, "acquire_one")) {
       uint32_t n = is(op, "acquire") ? (uint32_t)u64(get(in, "n")) : 1;
-      fusewire_status st = fusewire_bucket_acquire(&b, n, now, &wait);
+      fusewire_status st = fusewire_bucket_acquire(&b, fusewire_tick_of(now), n, &wait);
       if (st == FUSEWIRE_STATUS_OK) put(&got, "result", "granted");
       else if (st == FUSEWIRE_STATUS_RATE_LIMITED) { put(&got, "result", "denied"); putu(&got, "retry_after", wait); }
       else { put(&got, "result", "exceeds_burst"); putu(&got, "burst", cfg.burst); }
     } else if (is(op, "refund")) {
-      fusewire_bucket_refund(&b, (uint32_t)u64(get(in, "n")), now);
+      fusewire_bucket_refund(&b, fusewire_tick_of(now), (uint32_t)u64(get(in, "n")));
     } else if (is(op, "set_rate")) {
       fusewire_config_error se = {0};
-      if (fusewire_bucket_set_rate(&b, (uint32_t)u64(get(in, "tokens")), u64(get(in, "period")), now, &se) != FUSEWIRE_STATUS_OK) {
+      if (fusewire_bucket_set_rate(&b, fusewire_tick_of(now), (uint32_t)u64(get(in, "tokens")), u64(get(in, "period")), &se) != FUSEWIRE_STATUS_OK) {
         /* The vectors name the core field; C prefixes it with the noun. */
         const char *f = fusewire_field_text(se.field);
         put(&got, "error.field", strncmp(f, "bucket.", 7) ? f : f + 7);
         put(&got, "error.problem", se.problem < 5 ? PROBLEMS[se.problem] : "unknown");
       }
     }
-    fusewire_bucket_available(&b, now, &avail);
+    fusewire_bucket_available(&b, fusewire_tick_of(now), &avail);
     putu(&got, "available", avail);
     if (!check_step(s, i, &got)) { failures++; return NULL; }
   }

@@ -6,6 +6,7 @@ use core::cell::UnsafeCell;
 use fusewire::{SharedBulkhead, Slot};
 
 use crate::boundary::{borrow_in, boundary, fits, install, invalid, put, shared, slot, Object};
+use crate::bulkhead::PriorityCode;
 use crate::bulkhead::{admitted, fusewire_bulkhead_config, priority, released};
 use crate::status::{fusewire_config_error, fusewire_status};
 
@@ -21,11 +22,18 @@ use crate::status::{fusewire_config_error, fusewire_status};
 /// from any thread or interrupt handler at the same time as the others.
 /// Targets without native 64-bit atomics have these functions only in a
 /// single-core build (see the README). Do not copy an initialised bulkhead.
-#[repr(C)]
+#[repr(C, align(8))]
 #[allow(non_camel_case_types)]
 pub struct fusewire_shared_bulkhead {
     _opaque: [UnsafeCell<u64>; 6],
 }
+
+/// `sizeof(fusewire_shared_bulkhead)`: 48 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
+pub const FUSEWIRE_SHARED_BULKHEAD_SIZE: usize = 48;
+const _: () =
+    assert!(core::mem::size_of::<fusewire_shared_bulkhead>() == FUSEWIRE_SHARED_BULKHEAD_SIZE);
+const _: () =
+    assert!(core::mem::align_of::<fusewire_shared_bulkhead>() == crate::FUSEWIRE_OBJECT_ALIGN);
 
 #[repr(C)]
 pub(crate) struct SharedBulkheadObj {
@@ -59,7 +67,7 @@ unsafe fn bulkhead<'a>(
 /// (initialise before starting the threads or enabling the interrupt that
 /// share it).
 ///
-/// # Safety
+/// Pointers:
 /// `bulkhead` and `config` are NULL or valid for the access; `error` is
 /// NULL or writable.
 #[no_mangle]
@@ -99,13 +107,13 @@ pub unsafe extern "C" fn fusewire_shared_bulkhead_init(
 /// interrupt handler, concurrently with any call on the same bulkhead
 /// except its init.
 ///
-/// # Safety
+/// Pointers:
 /// `bulkhead` is NULL or points to a `fusewire_shared_bulkhead` initialised
 /// before this call.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_shared_bulkhead_acquire(
     bulkhead: *const fusewire_shared_bulkhead,
-    priority: u32,
+    priority: PriorityCode,
 ) -> fusewire_status {
     boundary(|| {
         // SAFETY: the caller's contract.
@@ -122,12 +130,12 @@ pub unsafe extern "C" fn fusewire_shared_bulkhead_acquire(
 /// or interrupt handler, concurrently with any call on the same bulkhead
 /// except its init.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_shared_bulkhead_acquire`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_shared_bulkhead_release(
     bulkhead: *const fusewire_shared_bulkhead,
-    priority: u32,
+    priority: PriorityCode,
 ) -> fusewire_status {
     boundary(|| {
         // SAFETY: the caller's contract.
@@ -144,13 +152,13 @@ pub unsafe extern "C" fn fusewire_shared_bulkhead_release(
 /// handler, concurrently with any call on the same bulkhead except its
 /// init. A racing call may change the counts the moment after.
 ///
-/// # Safety
+/// Pointers:
 /// `bulkhead` is NULL or points to a `fusewire_shared_bulkhead`
 /// initialised before this call; the out-pointers are NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_shared_bulkhead_usage(
     bulkhead: *const fusewire_shared_bulkhead,
-    priority: u32,
+    priority: PriorityCode,
     in_use: *mut u32,
     available: *mut u32,
 ) -> fusewire_status {
