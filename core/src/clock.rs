@@ -9,24 +9,50 @@
 
 use core::cell::Cell;
 
-/// A source of monotonic ticks.
+use crate::breaker::BreakerConfig;
+use crate::unit::TickUnit;
+
+/// A source of monotonic ticks that knows what one tick is.
 pub trait Clock {
     /// The current tick count. Should not go backwards; if it does, the
     /// policies clamp it and count the anomaly.
     fn now(&self) -> u64;
+
+    /// What one tick of [`now`](Self::now) is.
+    fn unit(&self) -> TickUnit;
+
+    /// The breaker defaults in this clock's ticks
+    /// ([`BreakerConfig::new`] with [`unit`](Self::unit)): the way to get
+    /// a config whose durations match the `now` you will pass.
+    fn breaker_config(&self) -> BreakerConfig {
+        BreakerConfig::new(self.unit())
+    }
 }
 
 /// A clock that only moves when told to: the test clock.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct ManualClock {
     ticks: Cell<u64>,
+    unit: TickUnit,
+}
+
+impl Default for ManualClock {
+    fn default() -> Self {
+        Self::new(0)
+    }
 }
 
 impl ManualClock {
-    /// A clock reading `start`.
+    /// A clock reading `start`, in millisecond ticks.
     pub const fn new(start: u64) -> Self {
+        Self::with_unit(start, TickUnit::MILLIS)
+    }
+
+    /// A clock reading `start`, in ticks of `unit`.
+    pub const fn with_unit(start: u64, unit: TickUnit) -> Self {
         Self {
             ticks: Cell::new(start),
+            unit,
         }
     }
 
@@ -44,6 +70,10 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> u64 {
         self.ticks.get()
+    }
+
+    fn unit(&self) -> TickUnit {
+        self.unit
     }
 }
 
@@ -76,6 +106,10 @@ impl Clock for MonotonicClock {
     fn now(&self) -> u64 {
         u64::try_from(self.origin.elapsed().as_nanos()).unwrap_or(u64::MAX)
     }
+
+    fn unit(&self) -> TickUnit {
+        TickUnit::NANOS
+    }
 }
 
 #[cfg(test)]
@@ -92,5 +126,23 @@ mod tests {
         assert_eq!(c.now(), u64::MAX);
         c.set(3);
         assert_eq!(c.now(), 3);
+    }
+
+    /// Issue 21: the crate's own nanosecond clock with the defaults used
+    /// to give a breaker that reopened after one microsecond.
+    #[cfg(feature = "std")]
+    #[test]
+    fn a_clock_builds_configs_in_its_own_ticks() {
+        let nanos = MonotonicClock::new().breaker_config();
+        assert_eq!(nanos.open_backoff.raw(0), 1_000_000_000);
+        assert_eq!(
+            ManualClock::new(0).breaker_config().open_backoff.raw(0),
+            1000
+        );
+        let rtc = ManualClock::with_unit(
+            0,
+            TickUnit::per_second(core::num::NonZeroU64::new(100).unwrap()),
+        );
+        assert_eq!(rtc.breaker_config().open_backoff.raw(0), 100);
     }
 }

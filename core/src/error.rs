@@ -14,6 +14,16 @@ pub enum Problem {
     NotANumber,
     /// The field contradicts another field (named in the docs of the field).
     Inconsistent,
+    /// The config could never do its job with this value: a breaker whose
+    /// rules can never trip (every rule off, or a 100 % threshold compared
+    /// with `Above`).
+    NeverTrips,
+    /// The value is larger than the window can ever hold (`min_calls` above
+    /// a count window's size).
+    ExceedsWindow,
+    /// The field must be set because another one is (`slow_call_duration`
+    /// for `slow_call_rate`).
+    Required,
 }
 
 /// Every config field a core constructor can reject, as a number: a host
@@ -67,10 +77,34 @@ pub enum Field {
     Span,
     /// `"burst"`.
     Burst,
+    /// `"min_calls"`.
+    MinCalls,
+    /// `"rate_basis"`.
+    RateBasis,
+    /// `"fault_rate"`.
+    FaultRate,
+    /// `"latency_rate"`.
+    LatencyRate,
+    /// `"latency_max"`.
+    LatencyMax,
+    /// `"substitute_rate"`.
+    SubstituteRate,
+    /// `"behavior_rate"`.
+    BehaviorRate,
+    /// `"interval"`.
+    Interval,
+    /// `"base_ejection_time"`.
+    BaseEjectionTime,
+    /// `"max_ejection_time"`.
+    MaxEjectionTime,
+    /// `"max_ejection_percent"`.
+    MaxEjectionPercent,
+    /// `"endpoints"`.
+    Endpoints,
 }
 
 impl Field {
-    const ALL: [Field; 22] = [
+    const ALL: [Field; 34] = [
         Field::FailureRate,
         Field::SlowCallRate,
         Field::SlowCallDuration,
@@ -93,6 +127,18 @@ impl Field {
         Field::Buckets,
         Field::Span,
         Field::Burst,
+        Field::MinCalls,
+        Field::RateBasis,
+        Field::FaultRate,
+        Field::LatencyRate,
+        Field::LatencyMax,
+        Field::SubstituteRate,
+        Field::BehaviorRate,
+        Field::Interval,
+        Field::BaseEjectionTime,
+        Field::MaxEjectionTime,
+        Field::MaxEjectionPercent,
+        Field::Endpoints,
     ];
 
     /// The field's name as spelled in the Rust config struct.
@@ -120,6 +166,18 @@ impl Field {
             Field::Buckets => "buckets",
             Field::Span => "span",
             Field::Burst => "burst",
+            Field::MinCalls => "min_calls",
+            Field::RateBasis => "rate_basis",
+            Field::FaultRate => "fault_rate",
+            Field::LatencyRate => "latency_rate",
+            Field::LatencyMax => "latency_max",
+            Field::SubstituteRate => "substitute_rate",
+            Field::BehaviorRate => "behavior_rate",
+            Field::Interval => "interval",
+            Field::BaseEjectionTime => "base_ejection_time",
+            Field::MaxEjectionTime => "max_ejection_time",
+            Field::MaxEjectionPercent => "max_ejection_percent",
+            Field::Endpoints => "endpoints",
         }
     }
 
@@ -193,6 +251,9 @@ impl ConfigError {
             Problem::OutOfRange => "is out of range",
             Problem::NotANumber => "is NaN",
             Problem::Inconsistent => "contradicts another field",
+            Problem::NeverTrips => "means the breaker can never open",
+            Problem::ExceedsWindow => "is more calls than the window holds",
+            Problem::Required => "must be set when the rule that needs it is on",
         }
     }
 }

@@ -15,11 +15,11 @@
 //! - **Reproducible randomness.** Jitter comes from a seeded [`Rng`].
 //!
 //! ```
-//! use fusewire::{Breaker, BreakerConfig, CountWindow, Outcome};
+//! use fusewire::{Breaker, BreakerConfig, CountWindow, Outcome, TickUnit};
 //!
 //! // Open when half of the last 10 calls failed (at least 4 calls seen),
-//! // stay open 1000 ticks, then let one probe through.
-//! let config = BreakerConfig { min_calls: 4, ..BreakerConfig::default() };
+//! // stay open one second (1000 millisecond ticks), then let one probe through.
+//! let config = BreakerConfig { min_calls: 4, ..BreakerConfig::new(TickUnit::MILLIS) };
 //! let mut breaker: Breaker<CountWindow<10>> = Breaker::new(config).unwrap();
 //!
 //! let mut now = 0;
@@ -41,11 +41,14 @@ pub mod breaker;
 pub mod bucket;
 pub mod budget;
 pub mod bulkhead;
+pub mod chaos;
 pub mod clock;
 mod div;
 pub mod error;
 pub mod histogram;
 pub mod intact;
+pub mod pool;
+pub mod ratio;
 pub mod retry;
 pub mod rng;
 #[cfg(any(
@@ -57,6 +60,7 @@ pub mod rng;
 pub mod shared;
 #[cfg(test)]
 mod testing;
+pub mod unit;
 pub mod window;
 
 pub use backoff::{Backoff, Jitter, Schedule};
@@ -67,9 +71,14 @@ pub use breaker::{
 pub use bucket::{Bucket, Denied, Rate, Refused};
 pub use budget::{Budget, Throttled};
 pub use bulkhead::{Bulkhead, Full, Priority, ReleaseError, Slot};
+pub use chaos::{Chaos, ChaosConfig, ChaosOutcome, Injection};
 pub use clock::{Clock, ManualClock};
 pub use error::{ConfigError, ConfigResult, Field, Problem};
 pub use histogram::Histogram;
+pub use pool::{
+    CallResult, EjectReason, EndpointStats, Pick, Pool, PoolConfig, PoolEvent, PoolEvents,
+};
+pub use ratio::Ratio;
 pub use retry::{Decision, GiveUpReason, Retry, RetryPolicy};
 pub use rng::Rng;
 #[cfg(any(
@@ -78,7 +87,8 @@ pub use rng::Rng;
     portable_atomic_unsafe_assume_single_core,
     loom
 ))]
-pub use shared::{SharedBreaker, SharedBucket, SharedBudget, SharedBulkhead};
+pub use shared::{SharedBreaker, SharedBucket, SharedBudget, SharedBulkhead, SharedChaos};
+pub use unit::TickUnit;
 pub use window::{
     BitWindow, CountRing, CountWindow, Counts, Plane, Rolling, Sliding, Tally, TimeCounts,
     TimeWindow, Window,

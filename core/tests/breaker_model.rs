@@ -1,7 +1,10 @@
 //! The breaker against a reference model written the plain way (a `Vec` for
 //! the window, no fixed point), driven by random operation sequences. A
 //! twin breaker over a `BitWindow` of the same length takes every call too
-//! and must answer exactly as the `CountWindow` one does.
+//! and must answer exactly as the `CountWindow` one does. Permits are
+//! handed back a second time and made up, and must change nothing but the
+//! refused count; half-open ends after one open duration (the dwell), so
+//! a probe that is never handed back cannot wedge the breaker.
 
 use fusewire::{
     Backoff, BitWindow, Breaker, BreakerConfig, Comparison, CountWindow, Jitter, Outcome, Permit,
@@ -23,6 +26,10 @@ enum Op {
     Disable,
     Close,
     Poll,
+    /// Hands back a permit that was recorded already.
+    Replay(usize),
+    /// Hands back a made-up raw permit.
+    Forge(u64),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -37,6 +44,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::Disable),
         1 => Just(Op::Close),
         1 => Just(Op::Poll),
+        1 => (0..8usize).prop_map(Op::Replay),
+        1 => any::<u64>().prop_map(Op::Forge),
     ]
 }
 
@@ -61,6 +70,8 @@ struct Model {
     in_flight: u32,
     passed: u32,
     last_now: u64,
+    last_open: u64,
+    since: u64,
 }
 
 impl Model {
@@ -73,9 +84,20 @@ impl Model {
         let now = self.clamp(now);
         if self.state == State::Open && now >= self.open_until {
             self.enter(State::HalfOpen);
+            self.since = now;
             self.admitted = 0;
             self.in_flight = 0;
             self.passed = 0;
+        } else if self.state == State::HalfOpen {
+            // The default dwell: one open duration, so lost probes heal.
+            let dwell = if self.last_open > 0 {
+                self.last_open
+            } else {
+                self.base
+            };
+            if now - self.since >= dwell {
+                self.open(now);
+            }
         }
         now
     }
@@ -85,6 +107,7 @@ impl Model {
     }
     fn open(&mut self, now: u64) {
         let d = (self.base as u128 * 2u128.pow(self.reopens.min(64))).min(self.cap as u128) as u64;
+        self.last_open = d;
         self.reopens += 1;
         self.open_until = now.saturating_add(d);
         self.consecutive = 0;
@@ -92,6 +115,7 @@ impl Model {
     }
     fn close(&mut self) {
         self.reopens = 0;
+        self.last_open = 0;
         self.consecutive = 0;
         self.window.clear();
         self.rejected = 0;
@@ -125,7 +149,7 @@ impl Model {
             self.window.push(false); // a slot, counted as neither below
         }
         let ignored_slot = outcome == Outcome::Ignored;
-        if permit.0 != self.generation {
+        if permit.0 & 0xFFFF != self.generation & 0xFFFF {
             self.fix_last(ignored_slot);
             return;
         }
@@ -229,7 +253,7 @@ proptest! {
         IGNORED.with(|v| v.borrow_mut().clear());
         let cap = base * 4;
         let config = BreakerConfig {
-            failure_rate: Some(threshold as f32),
+            failure_rate: Some(fusewire::Ratio::percent(threshold)),
             comparison: if above { Comparison::Above } else { Comparison::AtLeast },
             min_calls,
             consecutive_failures: consecutive,
@@ -237,6 +261,12 @@ proptest! {
             open_backoff: Backoff::new(Schedule::Exponential { base, factor_milli: 2000 }, Jitter::None, cap).unwrap(),
             ..BreakerConfig::DEFAULT
         };
+        if above && threshold == 100 {
+            // No share is above 100 %: a breaker that could never open.
+            let e = Breaker::<CountWindow<N>>::new(config).unwrap_err();
+            prop_assert_eq!(e.field, "failure_rate");
+            return Ok(());
+        }
         let mut b: Breaker<CountWindow<N>> = Breaker::new(config).unwrap();
         let mut twin: Breaker<BitWindow<u8>> = Breaker::new(config).unwrap();
         let mut m = Model {
@@ -244,7 +274,10 @@ proptest! {
             consecutive_limit: consecutive, probes, base, cap,
             state: State::Closed, generation: 0, window: Vec::new(), rejected: 0,
             consecutive: 0, open_until: 0, reopens: 0, admitted: 0, in_flight: 0, passed: 0, last_now: 0,
+            last_open: 0, since: 0,
         };
+        let mut settled: Vec<u64> = Vec::new();
+        let mut refused = 0u32;
         let mut now = 0u64;
         let mut held: Vec<(Permit, Permit, (u32, bool))> = Vec::new();
         for op in ops {
@@ -262,6 +295,9 @@ proptest! {
                 }
                 Op::Record(i, o) if i < held.len() => {
                     let (p, q, w) = held.remove(i);
+                    let raw = b.permit_into_raw(p);
+                    settled.push(raw);
+                    let p = Permit::from_raw(raw);
                     let moved = b.record(p, outcome(o), 1, now);
                     prop_assert_eq!(moved, twin.record(q, outcome(o), 1, now));
                     m.record(w, outcome(o), now);
@@ -276,7 +312,27 @@ proptest! {
                         m.admitted -= 1;
                     }
                 }
-                Op::Record(..) | Op::Release(_) => {}
+                Op::Replay(i) if i < settled.len() => {
+                    let again = |raw| Permit::from_raw(raw);
+                    prop_assert_eq!(
+                        b.record(again(settled[i]), Outcome::Failure, 1, now),
+                        twin.record(again(settled[i]), Outcome::Failure, 1, now)
+                    );
+                    m.advance(now);
+                    refused += 1;
+                }
+                Op::Forge(raw) => {
+                    // No raw permit is out between steps (each is recorded
+                    // as soon as it is made), so even a value that passes
+                    // the tag check names no ticket that is out: refused.
+                    prop_assert_eq!(
+                        b.release(Permit::from_raw(raw), now),
+                        twin.release(Permit::from_raw(raw), now)
+                    );
+                    m.advance(now);
+                    refused += 1;
+                }
+                Op::Record(..) | Op::Release(_) | Op::Replay(_) => {}
                 Op::Advance(d) => now += d,
                 Op::Rewind(d) => now = now.saturating_sub(d),
                 Op::Trip => {
@@ -320,6 +376,8 @@ proptest! {
             if m.state == State::HalfOpen {
                 prop_assert_eq!(s.probes_in_flight, m.in_flight);
             }
+            prop_assert_eq!(s.refused_permits, refused);
+            prop_assert_eq!(s.permits_out, 0, "raw permits are settled at once here");
         }
     }
 }

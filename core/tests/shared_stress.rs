@@ -30,6 +30,7 @@ fn breaker_counts_every_outcome_and_rejection() {
     for threads in [2u32, 4, 8] {
         let never_trips = BreakerConfig {
             failure_rate: None,
+            manual: true,
             ..BreakerConfig::DEFAULT
         };
         let b = SharedBreaker::<ALL>::new(never_trips).unwrap();

@@ -58,7 +58,7 @@ static int app_init(void) {
 
     fusewire_breaker_config_default(&bc);
     bc.min_calls = 5;              /* judge after 5 reads...              */
-    bc.failure_rate = 50.0f;       /* ...open at half of them failing     */
+    bc.failure_rate_ppm = FUSEWIRE_PERCENT(50); /* ...open at half failing */
     bc.open_backoff.base = 1000;   /* stay open 1 s, then probe           */
     bc.open_backoff.cap = 1000;
     if (fusewire_breaker_init(&sensor_breaker, &bc, &err) != FUSEWIRE_STATUS_OK) {

@@ -41,8 +41,8 @@
 // How many of the last calls `fusewire_breaker` judges (its count window).
 #define FUSEWIRE_BREAKER_WINDOW 16
 
-// `sizeof(fusewire_breaker)`: 168 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
-#define FUSEWIRE_BREAKER_SIZE 168
+// `sizeof(fusewire_breaker)`: 184 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
+#define FUSEWIRE_BREAKER_SIZE 184
 
 // `sizeof(fusewire_bucket)`: 40 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
 #define FUSEWIRE_BUCKET_SIZE 40
@@ -60,8 +60,8 @@
 // `buckets` argument of `fusewire_timed_breaker_init`).
 #define FUSEWIRE_TIMED_BREAKER_BUCKETS 16
 
-// `sizeof(fusewire_timed_breaker)`: 592 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
-#define FUSEWIRE_TIMED_BREAKER_SIZE 592
+// `sizeof(fusewire_timed_breaker)`: 680 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
+#define FUSEWIRE_TIMED_BREAKER_SIZE 680
 
 // What a call did. Values are stable: new codes are only ever appended.
 enum fusewire_status
@@ -268,6 +268,9 @@ enum fusewire_rate_basis
   FUSEWIRE_RATE_BASIS_OUTCOMES = 0,
   // Every call the window saw, ignored and rejected included.
   FUSEWIRE_RATE_BASIS_ALL_CALLS = 1,
+  // Every started call, admitted or rejected, counted when it starts
+  // (opossum's `fires`); needs the time-window breaker.
+  FUSEWIRE_RATE_BASIS_STARTED = 2,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -344,9 +347,9 @@ enum fusewire_field
  {
   // No field (not a config error), or one this version cannot name.
   FUSEWIRE_FIELD_NONE = 0,
-  // `fusewire_breaker_config.failure_rate`.
+  // `fusewire_breaker_config.failure_rate_ppm` (also: no trip rule at all).
   FUSEWIRE_FIELD_BREAKER_FAILURE_RATE = 1,
-  // `fusewire_breaker_config.slow_call_rate`.
+  // `fusewire_breaker_config.slow_call_rate_ppm`.
   FUSEWIRE_FIELD_BREAKER_SLOW_CALL_RATE = 2,
   // `fusewire_breaker_config.slow_call_duration`.
   FUSEWIRE_FIELD_BREAKER_SLOW_CALL_DURATION = 3,
@@ -398,6 +401,8 @@ enum fusewire_field
   FUSEWIRE_FIELD_BREAKER_SPAN = 26,
   // The `buckets` argument of `fusewire_timed_breaker_init`.
   FUSEWIRE_FIELD_BREAKER_BUCKETS = 27,
+  // `fusewire_breaker_config.min_calls`.
+  FUSEWIRE_FIELD_BREAKER_MIN_CALLS = 28,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -423,6 +428,16 @@ enum fusewire_problem
   FUSEWIRE_PROBLEM_NOT_A_NUMBER = 3,
   // Contradicts another field.
   FUSEWIRE_PROBLEM_INCONSISTENT = 4,
+  // With this config the breaker could never open: set a trip rule, or
+  // `manual` if only the host opens it (or a rate of 100% compared
+  // `ABOVE`).
+  FUSEWIRE_PROBLEM_NEVER_TRIPS = 5,
+  // More than the breaker's window holds (`min_calls` above 16 for
+  // `fusewire_breaker`).
+  FUSEWIRE_PROBLEM_EXCEEDS_WINDOW = 6,
+  // Must be set because another field is (`slow_call_duration` for a
+  // slow-call rate).
+  FUSEWIRE_PROBLEM_REQUIRED = 7,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -482,12 +497,14 @@ typedef struct fusewire_breaker_config {
   uint64_t half_open_max_dwell;
   // Seed of the open duration's jitter.
   uint64_t seed;
-  // Trip at this failure rate in percent (0..=100), when
-  // `use_failure_rate` is non-zero. Default 50 (on).
-  float failure_rate;
-  // Trip at this share of slow calls in percent, when
-  // `use_slow_call_rate` is non-zero. Default off.
-  float slow_call_rate;
+  // Trip at this failure rate, in millionths (0..=1000000; 50% is
+  // 500000, `FUSEWIRE_PERCENT(50)`), when `use_failure_rate` is non-zero.
+  // Default 50% (on). Integers: no floating point on any target.
+  uint32_t failure_rate_ppm;
+  // Trip at this share of slow calls, in millionths, when
+  // `use_slow_call_rate` is non-zero (needs `slow_call_duration`).
+  // Default off.
+  uint32_t slow_call_rate_ppm;
   // Trip after this many failures in a row; 0 (default) turns it off.
   uint32_t consecutive_failures;
   // Rates are not judged before the window holds this many calls.
@@ -509,6 +526,10 @@ typedef struct fusewire_breaker_config {
   uint8_t use_slow_call_rate;
   // Non-zero clears the window whenever the breaker closes. Default 1.
   uint8_t reset_window_on_close;
+  // Non-zero: no trip rule is needed, only the host opens the breaker
+  // (`fusewire_breaker_trip`, `_force_open`). Zero with every rule off is
+  // `FUSEWIRE_PROBLEM_NEVER_TRIPS` on `failure_rate_ppm`. Default 0.
+  uint8_t manual;
 } fusewire_breaker_config;
 
 // A circuit breaker over the last 16 calls (`FUSEWIRE_BREAKER_WINDOW`).
@@ -516,7 +537,7 @@ typedef struct fusewire_breaker_config {
 // `fusewire_breaker_init`. Do not copy an initialised breaker while
 // another call may use it; a copy is a second, independent breaker.
 typedef struct FUSEWIRE_ALIGNED(8) fusewire_breaker {
-  uint64_t _opaque[21];
+  uint64_t _opaque[23];
 } fusewire_breaker;
 
 // The current time in the caller's ticks, as every call that reads time
@@ -579,6 +600,13 @@ typedef struct fusewire_breaker_stats {
   uint32_t reopens;
   // Times `now` went backwards.
   uint32_t clock_regressions;
+  // Window counts: calls admitted (`RATE_BASIS_STARTED`'s numerator).
+  uint32_t admitted;
+  // Permits refused by `_record`/`_release`: made up, or handed back a
+  // second time (the shared breaker refuses only made-up ones).
+  uint32_t refused_permits;
+  // Permits handed out and not yet handed back (0 for the shared breaker).
+  uint32_t permits_out;
 } fusewire_breaker_stats;
 
 // A token bucket. Declare it `static` or on the stack; initialise with
@@ -665,7 +693,7 @@ typedef struct fusewire_retry_config {
 // `fusewire_timed_breaker_init`. Do not copy an initialised breaker while
 // another call may use it; a copy is a second, independent breaker.
 typedef struct FUSEWIRE_ALIGNED(8) fusewire_timed_breaker {
-  uint64_t _opaque[74];
+  uint64_t _opaque[85];
 } fusewire_timed_breaker;
 
 #ifdef __cplusplus
@@ -821,6 +849,22 @@ fusewire_status fusewire_breaker_record(struct fusewire_breaker *breaker,
                                         fusewire_outcome outcome,
                                         uint64_t duration,
                                         struct fusewire_transition *transition);
+
+// As `fusewire_breaker_record`, but the outcome cannot trip a closed
+// breaker: it is counted, and judged by the next outcome that may trip
+// (a warm-up period, opossum's `allowWarmUp`). Half-open probes are judged
+// as usual.
+//
+// Thread/ISR safety: as `fusewire_breaker_acquire`.
+//
+// Pointers:
+// As `fusewire_breaker_acquire`.
+fusewire_status fusewire_breaker_record_untripped(struct fusewire_breaker *breaker,
+                                                  struct fusewire_tick now,
+                                                  struct fusewire_permit permit,
+                                                  fusewire_outcome outcome,
+                                                  uint64_t duration,
+                                                  struct fusewire_transition *transition);
 
 // Hands back a permit whose call never ran; nothing is recorded.
 // Writes `*transition` (if not NULL) on `FUSEWIRE_STATUS_OK`.
@@ -1233,6 +1277,20 @@ fusewire_status fusewire_timed_breaker_record(struct fusewire_timed_breaker *bre
                                               uint64_t duration,
                                               struct fusewire_transition *transition);
 
+// As `fusewire_breaker_record_untripped`: counted, never trips a closed
+// breaker.
+//
+// Thread/ISR safety: as `fusewire_timed_breaker_acquire`.
+//
+// Pointers:
+// As `fusewire_timed_breaker_acquire`.
+fusewire_status fusewire_timed_breaker_record_untripped(struct fusewire_timed_breaker *breaker,
+                                                        struct fusewire_tick now,
+                                                        struct fusewire_permit permit,
+                                                        fusewire_outcome outcome,
+                                                        uint64_t duration,
+                                                        struct fusewire_transition *transition);
+
 // Hands back a permit whose call never ran; nothing is recorded.
 // Writes `*transition` (if not NULL) on `FUSEWIRE_STATUS_OK`.
 //
@@ -1359,6 +1417,9 @@ static inline fusewire_tick fusewire_tick_of(uint64_t ticks) {
 #define FUSEWIRE_BACKOFF_CONFIG_DEFAULT \
   { 1000, 0, 1000, FUSEWIRE_SCHEDULE_CONSTANT, 1000, FUSEWIRE_JITTER_NONE, 0 }
 #define FUSEWIRE_BREAKER_CONFIG_DEFAULT \
-  { FUSEWIRE_BACKOFF_CONFIG_DEFAULT, 0, 0, 0, 50.0f, 0.0f, 0, 10, 1, \
+  { FUSEWIRE_BACKOFF_CONFIG_DEFAULT, 0, 0, 0, FUSEWIRE_PERCENT(50), 0, 0, 10, 1, \
     FUSEWIRE_COMPARISON_AT_LEAST, FUSEWIRE_RATE_BASIS_OUTCOMES, \
-    FUSEWIRE_HALF_OPEN_RULE_ALL_SUCCEED, FUSEWIRE_DWELL_EXPIRY_REOPEN, 1, 0, 1 }
+    FUSEWIRE_HALF_OPEN_RULE_ALL_SUCCEED, FUSEWIRE_DWELL_EXPIRY_REOPEN, 1, 0, 1, 0 }
+
+// A whole percentage as the millionths the rate fields take.
+#define FUSEWIRE_PERCENT(p) ((uint32_t)(p) * 10000u)

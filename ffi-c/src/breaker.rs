@@ -8,7 +8,7 @@ use core::sync::atomic::{compiler_fence, Ordering};
 
 use fusewire::{
     BitWindow, Breaker, BreakerConfig, Comparison, ConfigResult, DwellExpiry, HalfOpenRule,
-    Outcome, Permit, RateBasis, Reason, Rejected, Snapshot, State, Transition, Window,
+    Outcome, Permit, RateBasis, Ratio, Reason, Rejected, Snapshot, State, Transition, Window,
 };
 
 use crate::backoff::fusewire_backoff_config;
@@ -110,6 +110,9 @@ pub enum fusewire_rate_basis {
     Outcomes = 0,
     /// Every call the window saw, ignored and rejected included.
     AllCalls = 1,
+    /// Every started call, admitted or rejected, counted when it starts
+    /// (opossum's `fires`); needs the time-window breaker.
+    Started = 2,
 }
 
 /// A `fusewire_half_open_rule` value as it crosses the boundary: a 32-bit integer the
@@ -157,12 +160,14 @@ pub struct fusewire_breaker_config {
     pub half_open_max_dwell: u64,
     /// Seed of the open duration's jitter.
     pub seed: u64,
-    /// Trip at this failure rate in percent (0..=100), when
-    /// `use_failure_rate` is non-zero. Default 50 (on).
-    pub failure_rate: f32,
-    /// Trip at this share of slow calls in percent, when
-    /// `use_slow_call_rate` is non-zero. Default off.
-    pub slow_call_rate: f32,
+    /// Trip at this failure rate, in millionths (0..=1000000; 50% is
+    /// 500000, `FUSEWIRE_PERCENT(50)`), when `use_failure_rate` is non-zero.
+    /// Default 50% (on). Integers: no floating point on any target.
+    pub failure_rate_ppm: u32,
+    /// Trip at this share of slow calls, in millionths, when
+    /// `use_slow_call_rate` is non-zero (needs `slow_call_duration`).
+    /// Default off.
+    pub slow_call_rate_ppm: u32,
     /// Trip after this many failures in a row; 0 (default) turns it off.
     pub consecutive_failures: u32,
     /// Rates are not judged before the window holds this many calls.
@@ -184,6 +189,10 @@ pub struct fusewire_breaker_config {
     pub use_slow_call_rate: u8,
     /// Non-zero clears the window whenever the breaker closes. Default 1.
     pub reset_window_on_close: u8,
+    /// Non-zero: no trip rule is needed, only the host opens the breaker
+    /// (`fusewire_breaker_trip`, `_force_open`). Zero with every rule off is
+    /// `FUSEWIRE_PROBLEM_NEVER_TRIPS` on `failure_rate_ppm`. Default 0.
+    pub manual: u8,
 }
 
 impl fusewire_breaker_config {
@@ -213,6 +222,7 @@ impl fusewire_breaker_config {
         let rate_basis = match self.rate_basis {
             0 => RateBasis::Outcomes,
             1 => RateBasis::AllCalls,
+            2 => RateBasis::Started,
             _ => return bad(fusewire_field::BreakerRateBasis),
         };
         let half_open_rule = match self.half_open_rule {
@@ -226,8 +236,10 @@ impl fusewire_breaker_config {
             _ => return bad(fusewire_field::BreakerDwellExpiry),
         };
         Ok(BreakerConfig {
-            failure_rate: (self.use_failure_rate != 0).then_some(self.failure_rate),
-            slow_call_rate: (self.use_slow_call_rate != 0).then_some(self.slow_call_rate),
+            failure_rate: (self.use_failure_rate != 0)
+                .then_some(Ratio::from_ppm(self.failure_rate_ppm)),
+            slow_call_rate: (self.use_slow_call_rate != 0)
+                .then_some(Ratio::from_ppm(self.slow_call_rate_ppm)),
             slow_call_duration: self.slow_call_duration,
             consecutive_failures: (self.consecutive_failures != 0)
                 .then_some(self.consecutive_failures),
@@ -240,6 +252,7 @@ impl fusewire_breaker_config {
             dwell_expiry,
             open_backoff: self.open_backoff.validated()?,
             reset_window_on_close: self.reset_window_on_close != 0,
+            manual: self.manual != 0,
             seed: self.seed,
         })
     }
@@ -313,6 +326,13 @@ pub struct fusewire_breaker_stats {
     pub reopens: u32,
     /// Times `now` went backwards.
     pub clock_regressions: u32,
+    /// Window counts: calls admitted (`RATE_BASIS_STARTED`'s numerator).
+    pub admitted: u32,
+    /// Permits refused by `_record`/`_release`: made up, or handed back a
+    /// second time (the shared breaker refuses only made-up ones).
+    pub refused_permits: u32,
+    /// Permits handed out and not yet handed back (0 for the shared breaker).
+    pub permits_out: u32,
 }
 
 impl fusewire_breaker_stats {
@@ -335,6 +355,9 @@ impl fusewire_breaker_stats {
             probes_in_flight: s.probes_in_flight,
             reopens: s.reopens,
             clock_regressions: s.clock_regressions,
+            admitted: c.admitted,
+            refused_permits: s.refused_permits,
+            permits_out: s.permits_out,
         }
     }
 }
@@ -346,11 +369,11 @@ impl fusewire_breaker_stats {
 #[repr(C, align(8))]
 #[allow(non_camel_case_types)]
 pub struct fusewire_breaker {
-    _opaque: [u64; 21],
+    _opaque: [u64; 23],
 }
 
-/// `sizeof(fusewire_breaker)`: 168 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
-pub const FUSEWIRE_BREAKER_SIZE: usize = 168;
+/// `sizeof(fusewire_breaker)`: 184 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
+pub const FUSEWIRE_BREAKER_SIZE: usize = 184;
 const _: () = assert!(core::mem::size_of::<fusewire_breaker>() == FUSEWIRE_BREAKER_SIZE);
 const _: () = assert!(core::mem::align_of::<fusewire_breaker>() == crate::FUSEWIRE_OBJECT_ALIGN);
 
@@ -418,12 +441,12 @@ pub unsafe extern "C" fn fusewire_breaker_config_default(
             compiler_fence(Ordering::SeqCst);
             put(addr_of_mut!((*c).seed), d.seed);
             put(
-                addr_of_mut!((*c).failure_rate),
-                d.failure_rate.unwrap_or(0.0),
+                addr_of_mut!((*c).failure_rate_ppm),
+                d.failure_rate.map_or(0, Ratio::ppm),
             );
             put(
-                addr_of_mut!((*c).slow_call_rate),
-                d.slow_call_rate.unwrap_or(0.0),
+                addr_of_mut!((*c).slow_call_rate_ppm),
+                d.slow_call_rate.map_or(0, Ratio::ppm),
             );
             put(
                 addr_of_mut!((*c).consecutive_failures),
@@ -449,6 +472,7 @@ pub unsafe extern "C" fn fusewire_breaker_config_default(
                 addr_of_mut!((*c).reset_window_on_close),
                 u8::from(d.reset_window_on_close),
             );
+            put(addr_of_mut!((*c).manual), u8::from(d.manual));
         }
         Ok(fusewire_status::Ok)
     })
@@ -577,7 +601,9 @@ where
             return Err(fusewire_status::NullArgument);
         }
         // SAFETY: the caller's contract for the out-pointers.
-        unsafe { acquired(b.try_acquire(now), permit, retry_after, transition) }
+        let r = b.try_acquire(now);
+        // SAFETY: the caller's contract for the out-pointers.
+        unsafe { acquired(r, |p| b.permit_into_raw(p), permit, retry_after, transition) }
     })
 }
 
@@ -589,6 +615,7 @@ where
 #[inline(always)]
 pub(crate) unsafe fn acquired(
     r: Result<Permit, Rejected>,
+    into_raw: impl FnOnce(Permit) -> u64,
     permit: *mut fusewire_permit,
     retry_after: *mut u64,
     transition: *mut fusewire_transition,
@@ -597,7 +624,7 @@ pub(crate) unsafe fn acquired(
     match r {
         Ok(p) => unsafe {
             put(transition, fusewire_transition::of(p.transition));
-            put(permit, fusewire_permit { raw: p.into_raw() });
+            put(permit, fusewire_permit { raw: into_raw(p) });
             Ok(fusewire_status::Ok)
         },
         Err(r) => unsafe {
@@ -642,7 +669,30 @@ pub unsafe extern "C" fn fusewire_breaker_record(
     let now = now.ticks;
     let permit = permit.raw;
     // SAFETY: forwarded contract.
-    unsafe { record::<Count>(breaker, permit, outcome, duration, now, transition) }
+    unsafe { record::<Count>(breaker, permit, outcome, duration, now, transition, false) }
+}
+
+/// As `fusewire_breaker_record`, but the outcome cannot trip a closed
+/// breaker: it is counted, and judged by the next outcome that may trip
+/// (a warm-up period, opossum's `allowWarmUp`). Half-open probes are judged
+/// as usual.
+///
+/// Thread/ISR safety: as `fusewire_breaker_acquire`.
+///
+/// Pointers:
+/// As `fusewire_breaker_acquire`.
+#[no_mangle]
+pub unsafe extern "C" fn fusewire_breaker_record_untripped(
+    breaker: *mut fusewire_breaker,
+    now: fusewire_tick,
+    permit: fusewire_permit,
+    outcome: OutcomeCode,
+    duration: u64,
+    transition: *mut fusewire_transition,
+) -> fusewire_status {
+    let (now, permit) = (now.ticks, permit.raw);
+    // SAFETY: forwarded contract.
+    unsafe { record::<Count>(breaker, permit, outcome, duration, now, transition, true) }
 }
 
 /// Body of `fusewire_<breaker>_record`.
@@ -657,6 +707,7 @@ pub(crate) unsafe fn record<W: Window>(
     duration: u64,
     now: u64,
     transition: *mut fusewire_transition,
+    untripped: bool,
 ) -> fusewire_status
 where
     BreakerObj<W>: Object,
@@ -665,7 +716,12 @@ where
         // SAFETY: the caller's contract.
         let b = unsafe { breaker_mut::<W>(breaker) }?;
         let outcome = self::outcome(outcome)?;
-        let t = b.record(Permit::from_raw(permit), outcome, duration, now);
+        let permit = Permit::from_raw(permit);
+        let t = if untripped {
+            b.record_untripped(permit, outcome, duration, now)
+        } else {
+            b.record(permit, outcome, duration, now)
+        };
         // SAFETY: optional out-pointer; the caller's contract.
         unsafe { put(transition, fusewire_transition::of(t)) };
         Ok(fusewire_status::Ok)

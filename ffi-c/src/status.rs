@@ -65,9 +65,9 @@ pub type FieldCode = u32;
 pub enum fusewire_field {
     /// No field (not a config error), or one this version cannot name.
     None = 0,
-    /// `fusewire_breaker_config.failure_rate`.
+    /// `fusewire_breaker_config.failure_rate_ppm` (also: no trip rule at all).
     BreakerFailureRate = 1,
-    /// `fusewire_breaker_config.slow_call_rate`.
+    /// `fusewire_breaker_config.slow_call_rate_ppm`.
     BreakerSlowCallRate = 2,
     /// `fusewire_breaker_config.slow_call_duration`.
     BreakerSlowCallDuration = 3,
@@ -119,6 +119,8 @@ pub enum fusewire_field {
     BreakerSpan = 26,
     /// The `buckets` argument of `fusewire_timed_breaker_init`.
     BreakerBuckets = 27,
+    /// `fusewire_breaker_config.min_calls`.
+    BreakerMinCalls = 28,
 }
 
 /// A `fusewire_problem` value as it crosses the boundary: a 32-bit integer the
@@ -140,6 +142,16 @@ pub enum fusewire_problem {
     NotANumber = 3,
     /// Contradicts another field.
     Inconsistent = 4,
+    /// With this config the breaker could never open: set a trip rule, or
+    /// `manual` if only the host opens it (or a rate of 100% compared
+    /// `ABOVE`).
+    NeverTrips = 5,
+    /// More than the breaker's window holds (`min_calls` above 16 for
+    /// `fusewire_breaker`).
+    ExceedsWindow = 6,
+    /// Must be set because another field is (`slow_call_duration` for a
+    /// slow-call rate).
+    Required = 7,
 }
 
 /// Which field of a config was rejected, and why. Written only when a
@@ -193,6 +205,8 @@ impl Invalid {
             (Scope::Breaker, Some(C::SlowCallDuration)) => F::BreakerSlowCallDuration,
             (Scope::Breaker, Some(C::ConsecutiveFailures)) => F::BreakerConsecutiveFailures,
             (Scope::Breaker, Some(C::HalfOpenProbes)) => F::BreakerHalfOpenProbes,
+            (Scope::Breaker, Some(C::MinCalls)) => F::BreakerMinCalls,
+            (Scope::Breaker, Some(C::RateBasis)) => F::BreakerRateBasis,
             (Scope::BreakerWindow, Some(C::Span)) => F::BreakerSpan,
             (Scope::BreakerWindow, Some(C::Buckets)) => F::BreakerBuckets,
             (Scope::Backoff, Some(C::ScheduleDelay | C::ScheduleBase)) => F::BackoffBase,
@@ -214,6 +228,9 @@ impl Invalid {
             Problem::Zero => fusewire_problem::Zero,
             Problem::NotANumber => fusewire_problem::NotANumber,
             Problem::Inconsistent => fusewire_problem::Inconsistent,
+            Problem::NeverTrips => fusewire_problem::NeverTrips,
+            Problem::ExceedsWindow => fusewire_problem::ExceedsWindow,
+            Problem::Required => fusewire_problem::Required,
             _ => fusewire_problem::OutOfRange,
         };
         Self { field, problem }
@@ -260,8 +277,8 @@ pub extern "C" fn fusewire_status_text(status: StatusCode) -> *const c_char {
 #[no_mangle]
 pub extern "C" fn fusewire_field_text(field: FieldCode) -> *const c_char {
     match field {
-        1 => c_text!("breaker.failure_rate"),
-        2 => c_text!("breaker.slow_call_rate"),
+        1 => c_text!("breaker.failure_rate_ppm"),
+        2 => c_text!("breaker.slow_call_rate_ppm"),
         3 => c_text!("breaker.slow_call_duration"),
         4 => c_text!("breaker.consecutive_failures"),
         5 => c_text!("breaker.half_open_probes"),
@@ -287,6 +304,7 @@ pub extern "C" fn fusewire_field_text(field: FieldCode) -> *const c_char {
         25 => c_text!("bulkhead.reserve_normal"),
         26 => c_text!("breaker.span"),
         27 => c_text!("breaker.buckets"),
+        28 => c_text!("breaker.min_calls"),
         _ => c_text!("none"),
     }
 }
@@ -302,6 +320,9 @@ pub extern "C" fn fusewire_problem_text(problem: ProblemCode) -> *const c_char {
         2 => c_text!("is out of range"),
         3 => c_text!("is NaN"),
         4 => c_text!("contradicts another field"),
+        5 => c_text!("means the breaker can never open"),
+        6 => c_text!("exceeds what the window holds"),
+        7 => c_text!("is required by another field"),
         _ => c_text!("no problem"),
     }
 }

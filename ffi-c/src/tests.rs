@@ -153,7 +153,7 @@ fn breaker_host_commands_and_bad_arguments() {
         assert_eq!(fusewire_breaker_config_default(null_mut()), S::NullArgument);
         // Bad config: field and problem reported, object untouched.
         let mut cfg = breaker_cfg(4);
-        cfg.failure_rate = 150.0;
+        cfg.failure_rate_ppm = 1_500_000;
         let mut e = fusewire_config_error {
             field: 0,
             problem: 0,
@@ -937,7 +937,7 @@ fn timed_breaker_bad_window_config_and_arguments() {
         b = zeroed();
         // A bad config is reported before a bad window.
         let mut bad = breaker_cfg(4);
-        bad.failure_rate = 150.0;
+        bad.failure_rate_ppm = 1_500_000;
         assert_eq!(
             fusewire_timed_breaker_init(&mut b, &bad, 0, 0, &mut e),
             S::InvalidConfig

@@ -41,11 +41,11 @@ type Time = TimeCounts<{ FUSEWIRE_TIMED_BREAKER_BUCKETS as usize }>;
 #[repr(C, align(8))]
 #[allow(non_camel_case_types)]
 pub struct fusewire_timed_breaker {
-    _opaque: [u64; 74],
+    _opaque: [u64; 85],
 }
 
-/// `sizeof(fusewire_timed_breaker)`: 592 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
-pub const FUSEWIRE_TIMED_BREAKER_SIZE: usize = 592;
+/// `sizeof(fusewire_timed_breaker)`: 680 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
+pub const FUSEWIRE_TIMED_BREAKER_SIZE: usize = 680;
 const _: () =
     assert!(core::mem::size_of::<fusewire_timed_breaker>() == FUSEWIRE_TIMED_BREAKER_SIZE);
 const _: () =
@@ -155,7 +155,28 @@ pub unsafe extern "C" fn fusewire_timed_breaker_record(
     let now = now.ticks;
     let permit = permit.raw;
     // SAFETY: forwarded contract.
-    unsafe { record::<Time>(breaker, permit, outcome, duration, now, transition) }
+    unsafe { record::<Time>(breaker, permit, outcome, duration, now, transition, false) }
+}
+
+/// As `fusewire_breaker_record_untripped`: counted, never trips a closed
+/// breaker.
+///
+/// Thread/ISR safety: as `fusewire_timed_breaker_acquire`.
+///
+/// Pointers:
+/// As `fusewire_timed_breaker_acquire`.
+#[no_mangle]
+pub unsafe extern "C" fn fusewire_timed_breaker_record_untripped(
+    breaker: *mut fusewire_timed_breaker,
+    now: fusewire_tick,
+    permit: fusewire_permit,
+    outcome: OutcomeCode,
+    duration: u64,
+    transition: *mut fusewire_transition,
+) -> fusewire_status {
+    let (now, permit) = (now.ticks, permit.raw);
+    // SAFETY: forwarded contract.
+    unsafe { record::<Time>(breaker, permit, outcome, duration, now, transition, true) }
 }
 
 /// Hands back a permit whose call never ran; nothing is recorded.

@@ -16,10 +16,10 @@ static fusewire_permit permit_of(uint64_t raw) {
 #include <string.h>
 
 /* The sizes the header promises, known to the compiler. */
-typedef char breaker_fits[(sizeof(fusewire_breaker) == 168) ? 1 : -1];
+typedef char breaker_fits[(sizeof(fusewire_breaker) == 184) ? 1 : -1];
 typedef char backoff_fits[(sizeof(fusewire_backoff) <= 64) ? 1 : -1];
 typedef char bucket_fits[(sizeof(fusewire_bucket) == 40) ? 1 : -1];
-typedef char timed_breaker_fits[(sizeof(fusewire_timed_breaker) == 592) ? 1 : -1];
+typedef char timed_breaker_fits[(sizeof(fusewire_timed_breaker) == 680) ? 1 : -1];
 
 static fusewire_backoff_config backoff_cfg(uint32_t schedule, uint64_t base,
                                            uint32_t factor_milli, uint64_t cap) {
@@ -52,7 +52,7 @@ static void test_texts(void) {
     CHECK(strcmp(fusewire_status_text(999), "unknown status") == 0);
     CHECK(strcmp(fusewire_status_text(FUSEWIRE_STATUS_OK), "ok") == 0);
     CHECK(strcmp(fusewire_field_text(FUSEWIRE_FIELD_BREAKER_FAILURE_RATE),
-                 "breaker.failure_rate") == 0);
+                 "breaker.failure_rate_ppm") == 0);
     for (code = 1; code <= FUSEWIRE_FIELD_BREAKER_BUCKETS; code++) {
         CHECK(strcmp(fusewire_field_text(code), "none") != 0);
     }
@@ -139,15 +139,15 @@ static void test_breaker_errors_and_commands(void) {
     EXPECT(fusewire_breaker_init((fusewire_breaker *)(void *)((char *)raw + 4), &cfg, NULL),
            FUSEWIRE_STATUS_INVALID_ARGUMENT);
 
-    cfg.failure_rate = 150.0f;
+    cfg.failure_rate_ppm = FUSEWIRE_PERCENT(150);
     EXPECT(fusewire_breaker_init(&b, &cfg, &e), FUSEWIRE_STATUS_INVALID_CONFIG);
     CHECK(e.field == FUSEWIRE_FIELD_BREAKER_FAILURE_RATE && e.problem == FUSEWIRE_PROBLEM_OUT_OF_RANGE);
     EXPECT(fusewire_breaker_poll(&b, fusewire_tick_of(0), NULL), FUSEWIRE_STATUS_NOT_INITIALIZED);
     cfg = breaker_cfg(4);
     cfg.use_slow_call_rate = 1;
-    cfg.slow_call_rate = 10.0f;
+    cfg.slow_call_rate_ppm = FUSEWIRE_PERCENT(10);
     EXPECT(fusewire_breaker_init(&b, &cfg, &e), FUSEWIRE_STATUS_INVALID_CONFIG);
-    CHECK(e.field == FUSEWIRE_FIELD_BREAKER_SLOW_CALL_DURATION && e.problem == FUSEWIRE_PROBLEM_ZERO);
+    CHECK(e.field == FUSEWIRE_FIELD_BREAKER_SLOW_CALL_DURATION && e.problem == FUSEWIRE_PROBLEM_REQUIRED);
     cfg = breaker_cfg(4);
     cfg.half_open_probes = 0;
     EXPECT(fusewire_breaker_init(&b, &cfg, NULL), FUSEWIRE_STATUS_INVALID_CONFIG);
@@ -317,7 +317,7 @@ static void test_timed_breaker_errors_and_commands(void) {
     CHECK(e.field == FUSEWIRE_FIELD_BREAKER_BUCKETS && e.problem == FUSEWIRE_PROBLEM_OUT_OF_RANGE);
     EXPECT(fusewire_timed_breaker_init(&b, &cfg, 100, 0, NULL), FUSEWIRE_STATUS_INVALID_CONFIG);
     /* a bad config is reported before a bad window */
-    cfg.failure_rate = 150.0f;
+    cfg.failure_rate_ppm = FUSEWIRE_PERCENT(150);
     EXPECT(fusewire_timed_breaker_init(&b, &cfg, 0, 0, &e), FUSEWIRE_STATUS_INVALID_CONFIG);
     CHECK(e.field == FUSEWIRE_FIELD_BREAKER_FAILURE_RATE && e.problem == FUSEWIRE_PROBLEM_OUT_OF_RANGE);
     cfg = breaker_cfg(4);
@@ -666,12 +666,12 @@ static void test_static_initialisers(void) {
           sc.open_backoff.jitter == c.open_backoff.jitter &&
           sc.open_backoff.jitter_percent == c.open_backoff.jitter_percent);
     CHECK(sc.slow_call_duration == c.slow_call_duration && sc.half_open_max_dwell == c.half_open_max_dwell &&
-          sc.seed == c.seed && sc.failure_rate == c.failure_rate && sc.slow_call_rate == c.slow_call_rate &&
+          sc.seed == c.seed && sc.failure_rate_ppm == c.failure_rate_ppm && sc.slow_call_rate_ppm == c.slow_call_rate_ppm &&
           sc.consecutive_failures == c.consecutive_failures && sc.min_calls == c.min_calls &&
           sc.half_open_probes == c.half_open_probes && sc.comparison == c.comparison &&
           sc.rate_basis == c.rate_basis && sc.half_open_rule == c.half_open_rule &&
           sc.dwell_expiry == c.dwell_expiry && sc.use_failure_rate == c.use_failure_rate &&
-          sc.use_slow_call_rate == c.use_slow_call_rate && sc.reset_window_on_close == c.reset_window_on_close);
+          sc.use_slow_call_rate == c.use_slow_call_rate && sc.reset_window_on_close == c.reset_window_on_close && sc.manual == c.manual);
 }
 
 int main(void) {

@@ -73,7 +73,8 @@ static void print_kv(const char *label, const kv *m) {
   fprintf(stderr, "\n");
 }
 
-static const char *PROBLEMS[] = {"none", "zero", "out_of_range", "not_a_number", "inconsistent"};
+static const char *PROBLEMS[] = {"none", "zero", "out_of_range", "not_a_number", "inconsistent",
+                                  "never_trips", "exceeds_window", "required"};
 
 /* The core's field name, as the C door spells it (its fusewire_field_text). */
 static void c_field(const char *core, char *out, size_t len) {
@@ -83,6 +84,8 @@ static void c_field(const char *core, char *out, size_t len) {
   else if (is(f, "schedule.factor_milli")) f = "backoff.factor_milli";
   else if (is(f, "jitter.percent")) f = "backoff.jitter_percent";
   else if (is(f, "cap")) f = "backoff.cap";
+  else if (is(f, "failure_rate")) f = "breaker.failure_rate_ppm"; /* C takes millionths */
+  else if (is(f, "slow_call_rate")) f = "breaker.slow_call_rate_ppm";
   else {
     snprintf(out, len, "%s.%s", is(component, "breaker") ? "breaker" : component, f);
     return;
@@ -93,7 +96,7 @@ static void c_field(const char *core, char *out, size_t len) {
 /* A config error the door reported, in the vectors' words. */
 static void error_kv(kv *got, fusewire_config_error e) {
   put(got, "field", fusewire_field_text(e.field));
-  put(got, "problem", e.problem < 5 ? PROBLEMS[e.problem] : "unknown");
+  put(got, "problem", e.problem < 8 ? PROBLEMS[e.problem] : "unknown");
 }
 static int check_config_error(scenario *s, fusewire_status st, fusewire_config_error e) {
   kv got = {0}, want = {0};
@@ -130,6 +133,14 @@ static void transition_kv(kv *got, fusewire_transition t) {
 static uint32_t pick(const char *v, const char **names, uint32_t n) {
   for (uint32_t i = 0; i < n; i++) if (is(v, names[i])) return i;
   return 99;
+}
+
+/* A percentage from the vectors as the millionths the C config takes
+ * (negative or too large: a value the door rejects as out of range). */
+static uint32_t ppm(const char *v) {
+  double p = strtod(v, NULL);
+  if (p < 0 || p * 10000.0 > 4294967295.0) return UINT32_MAX;
+  return (uint32_t)(p * 10000.0 + 0.5);
 }
 
 static void backoff_config(const kv *c, const char *prefix, fusewire_backoff_config *b) {
@@ -186,19 +197,27 @@ static const char *run_breaker(scenario *s) {
   if ((v = get(c, "window.count")) && u64(v) != FUSEWIRE_BREAKER_WINDOW) return "count window size: the C breaker's is fixed at 16 (FUSEWIRE_BREAKER_WINDOW)";
   if (is(get(c, "consecutive_failures"), "0")) return "consecutive_failures 0 means off in C, so Some(0) cannot be asked for";
   fusewire_breaker_config_default(&cfg);
+  /* The C door takes rates in integer millionths (no floating point on
+   * firmware): a percentage converts exactly; outside 0..100 stays out of
+   * range; NaN has no integer form. */
+  if (is(get(c, "failure_rate"), "nan") || is(get(c, "slow_call_rate"), "nan"))
+    return "rates are integer millionths in C (failure_rate_ppm), so NaN cannot be asked for";
   if ((v = get(c, "failure_rate"))) {
     cfg.use_failure_rate = !is(v, "null");
-    cfg.failure_rate = is(v, "nan") ? NAN : strtof(v, NULL);
+    if (cfg.use_failure_rate) cfg.failure_rate_ppm = ppm(v);
   }
   if ((v = get(c, "slow_call_rate"))) {
     cfg.use_slow_call_rate = !is(v, "null");
-    cfg.slow_call_rate = is(v, "nan") ? NAN : strtof(v, NULL);
+    if (cfg.use_slow_call_rate) cfg.slow_call_rate_ppm = ppm(v);
   }
+  if ((v = get(c, "manual"))) cfg.manual = is(v, "true");
   if ((v = get(c, "slow_call_duration"))) cfg.slow_call_duration = u64(v);
   if ((v = get(c, "consecutive_failures"))) cfg.consecutive_failures = is(v, "null") ? 0 : (uint32_t)u64(v);
   if ((v = get(c, "min_calls"))) cfg.min_calls = (uint32_t)u64(v);
   if ((v = get(c, "comparison"))) cfg.comparison = is(v, "above") ? FUSEWIRE_COMPARISON_ABOVE : FUSEWIRE_COMPARISON_AT_LEAST;
-  if ((v = get(c, "rate_basis"))) cfg.rate_basis = is(v, "all_calls") ? FUSEWIRE_RATE_BASIS_ALL_CALLS : FUSEWIRE_RATE_BASIS_OUTCOMES;
+  if ((v = get(c, "rate_basis")))
+    cfg.rate_basis = is(v, "all_calls") ? FUSEWIRE_RATE_BASIS_ALL_CALLS
+                   : is(v, "started") ? FUSEWIRE_RATE_BASIS_STARTED : FUSEWIRE_RATE_BASIS_OUTCOMES;
   if ((v = get(c, "half_open_probes"))) cfg.half_open_probes = (uint32_t)u64(v);
   if ((v = get(c, "half_open_rule"))) cfg.half_open_rule = is(v, "rates") ? FUSEWIRE_HALF_OPEN_RULE_RATES : FUSEWIRE_HALF_OPEN_RULE_ALL_SUCCEED;
   if ((v = get(c, "half_open_max_dwell"))) cfg.half_open_max_dwell = u64(v);
@@ -225,7 +244,7 @@ static const char *run_breaker(scenario *s) {
       st = BREAKER(acquire, now, &p, &retry_after, &t);
       if (st == FUSEWIRE_STATUS_OK) {
         put(&got, "admitted", "true");
-        put(&got, "probe", (p.raw >> 32) & 1 ? "true" : "false");
+        put(&got, "probe", (p.raw >> 16) & 1 ? "true" : "false");
         if ((v = get(in, "as")) && nnamed < NAMED) {
           snprintf(names[nnamed], 32, "%s", v);
           permits[nnamed++] = p;
@@ -245,6 +264,9 @@ static const char *run_breaker(scenario *s) {
       putu(&got, "counts.slow", x.slow);
       putu(&got, "counts.ignored", x.ignored);
       putu(&got, "counts.rejected", x.rejected);
+      putu(&got, "counts.admitted", x.admitted);
+      putu(&got, "refused_permits", x.refused_permits);
+      putu(&got, "permits_out", x.permits_out);
       putu(&got, "consecutive_failures", x.consecutive_failures);
       putu(&got, "probes_in_flight", x.probes_in_flight);
       putu(&got, "open_until", x.open_until);
@@ -254,6 +276,8 @@ static const char *run_breaker(scenario *s) {
     } else {
       static const char *OUTCOMES[] = {"success", "failure", "timeout", "ignored"};
       if (is(op, "record")) BREAKER(record, now, p, pick(get(in, "outcome"), OUTCOMES, 4), u64(get(in, "duration")), &t);
+      else if (is(op, "record_untripped"))
+        BREAKER(record_untripped, now, p, pick(get(in, "outcome"), OUTCOMES, 4), u64(get(in, "duration")), &t);
       else if (is(op, "release")) BREAKER(release, now, p, &t);
       else if (is(op, "poll")) BREAKER(poll, now, &t);
       else if (is(op, "trip")) BREAKER(trip, now, &t);

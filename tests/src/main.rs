@@ -18,8 +18,8 @@ use std::process::ExitCode;
 use fusewire::{
     Backoff, Breaker, BreakerConfig, Bucket, Budget, Bulkhead, Comparison, ConfigError,
     CountWindow, Decision, DwellExpiry, GiveUpReason, HalfOpenRule, Jitter, Outcome, Permit,
-    Priority, Problem, Rate, RateBasis, Reason, Refused, Retry, RetryPolicy, Rng, Schedule, Slot,
-    State, TimeWindow, Transition, Window,
+    Priority, Problem, Rate, RateBasis, Ratio, Reason, Refused, Retry, RetryPolicy, Rng, Schedule,
+    Slot, State, TimeWindow, Transition, Window,
 };
 use serde_json::{json, Map, Value};
 
@@ -264,6 +264,9 @@ fn problem(p: Problem) -> &'static str {
         Problem::OutOfRange => "out_of_range",
         Problem::NotANumber => "not_a_number",
         Problem::Inconsistent => "inconsistent",
+        Problem::NeverTrips => "never_trips",
+        Problem::ExceedsWindow => "exceeds_window",
+        Problem::Required => "required",
         _ => "unknown",
     }
 }
@@ -364,22 +367,33 @@ macro_rules! bail_config {
 
 fn breaker_config(o: &Obj) -> Res<Result<BreakerConfig, ConfigError>> {
     let mut c = BreakerConfig::DEFAULT;
-    let rate = |key: &str| -> Res<Option<Option<f32>>> {
-        match o.get(key) {
-            None => Ok(None),
-            Some(Value::Null) => Ok(Some(None)),
-            Some(Value::String(s)) if s == "nan" => Ok(Some(Some(f32::NAN))),
-            Some(v) => v
-                .as_f64()
-                .map(|f| Some(Some(f as f32)))
-                .ok_or_else(|| format!("{key}: not a number")),
-        }
+    // Rates are percentages in the vectors, as users write them; the door
+    // converts them to the core's millionths and names its own field.
+    let rate = |key: &'static str| -> Res<Result<Option<Option<Ratio>>, ConfigError>> {
+        let pct = match o.get(key) {
+            None => return Ok(Ok(None)),
+            Some(Value::Null) => return Ok(Ok(Some(None))),
+            Some(Value::String(s)) if s == "nan" => f64::NAN,
+            Some(v) => v.as_f64().ok_or_else(|| format!("{key}: not a number"))?,
+        };
+        Ok(match Ratio::from_percent(pct) {
+            Some(r) => Ok(Some(Some(r))),
+            None if pct.is_nan() => Err(ConfigError::new(key, Problem::NotANumber)),
+            None => Err(ConfigError::new(key, Problem::OutOfRange)),
+        })
     };
-    if let Some(v) = rate("failure_rate")? {
-        c.failure_rate = v;
+    match rate("failure_rate")? {
+        Ok(Some(v)) => c.failure_rate = v,
+        Ok(None) => {}
+        Err(e) => return Ok(Err(e)),
     }
-    if let Some(v) = rate("slow_call_rate")? {
-        c.slow_call_rate = v;
+    match rate("slow_call_rate")? {
+        Ok(Some(v)) => c.slow_call_rate = v,
+        Ok(None) => {}
+        Err(e) => return Ok(Err(e)),
+    }
+    if let Some(v) = o.get("manual") {
+        c.manual = v.as_bool().ok_or("manual: not a bool")?;
     }
     if o.contains_key("slow_call_duration") {
         c.slow_call_duration = get_u64(o, "slow_call_duration")?;
@@ -403,6 +417,7 @@ fn breaker_config(o: &Obj) -> Res<Result<BreakerConfig, ConfigError>> {
         c.rate_basis = match v {
             "outcomes" => RateBasis::Outcomes,
             "all_calls" => RateBasis::AllCalls,
+            "started" => RateBasis::Started,
             _ => return Err(format!("rate_basis {v:?}")),
         };
     }
@@ -514,8 +529,10 @@ fn run_breaker<W: Window>(config: BreakerConfig, window: W, steps: &[&Obj]) -> R
                     r.insert("admitted".into(), json!(true));
                     r.insert("probe".into(), json!(p.is_probe()));
                     r.insert("transition".into(), transition(p.transition));
+                    // Every door keeps permits as integers, unnamed ones too.
+                    let raw = b.permit_into_raw(p);
                     if let Some(name) = s.get("as").and_then(Value::as_str) {
-                        permits.insert(name.to_owned(), p.into_raw());
+                        permits.insert(name.to_owned(), raw);
                     }
                 }
                 Err(rej) => {
@@ -524,11 +541,16 @@ fn run_breaker<W: Window>(config: BreakerConfig, window: W, steps: &[&Obj]) -> R
                     r.insert("transition".into(), transition(rej.transition));
                 }
             },
-            "record" => {
+            "record" | "record_untripped" => {
                 let p = permit(&permits)?;
                 let o = outcome(get_str(s, "outcome")?)?;
                 let d = opt_u64(s, "duration")?.unwrap_or(0);
-                r.insert("transition".into(), transition(b.record(p, o, d, now)));
+                let moved = if op == "record" {
+                    b.record(p, o, d, now)
+                } else {
+                    b.record_untripped(p, o, d, now)
+                };
+                r.insert("transition".into(), transition(moved));
             }
             "release" => {
                 let p = permit(&permits)?;
@@ -560,9 +582,12 @@ fn run_breaker<W: Window>(config: BreakerConfig, window: W, steps: &[&Obj]) -> R
                     "counts".into(),
                     json!({
                         "successes": c.successes, "failures": c.failures, "timeouts": c.timeouts,
-                        "slow": c.slow, "ignored": c.ignored, "rejected": c.rejected
+                        "slow": c.slow, "ignored": c.ignored, "rejected": c.rejected,
+                        "admitted": c.admitted
                     }),
                 );
+                r.insert("refused_permits".into(), json!(s.refused_permits));
+                r.insert("permits_out".into(), json!(s.permits_out));
                 r.insert("consecutive_failures".into(), json!(s.consecutive_failures));
                 r.insert("probes_in_flight".into(), json!(s.probes_in_flight));
                 r.insert("open_until".into(), num(s.open_until));

@@ -2,6 +2,8 @@
 
 use crate::backoff::Backoff;
 use crate::error::{ConfigError, ConfigResult, Field, Problem};
+use crate::ratio::Ratio;
+use crate::unit::TickUnit;
 
 /// How a rate is compared with its threshold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,8 +21,13 @@ pub enum Comparison {
 pub enum RateBasis {
     /// Successes and failures only.
     Outcomes = 0,
-    /// Every call the window saw: outcomes, ignored and rejected (opossum's `fires`).
+    /// Every call the window saw: outcomes, ignored and rejected.
     AllCalls = 1,
+    /// Every call started, counted when it starts (each `try_acquire`,
+    /// admitted or rejected), as opossum's `fires`: calls still in flight
+    /// count too. Needs a time window (a count window's slots hold
+    /// outcomes, so it is a `rate_basis` error there).
+    Started = 2,
 }
 
 /// When a half-open breaker closes.
@@ -46,16 +53,25 @@ pub enum DwellExpiry {
 
 /// A breaker's configuration. All durations are in the host's ticks.
 ///
-/// Start from [`BreakerConfig::DEFAULT`] (or `Default`) and override fields.
+/// Start from [`BreakerConfig::new`] with the unit of the ticks you will
+/// pass as `now` (or [`Clock::breaker_config`](crate::Clock::breaker_config),
+/// which knows it), and override fields. There is no unitless default: an
+/// open duration of "1000" would be a second in milliseconds and a
+/// microsecond in nanoseconds.
+///
+/// ```compile_fail
+/// // No unitless default: say what a tick is.
+/// let config = fusewire::BreakerConfig::default();
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[repr(C)]
 pub struct BreakerConfig {
-    /// Trip when the failure rate over the window reaches this percentage
-    /// (`0.0..=100.0`); `None` turns the rule off. Default 50.
-    pub failure_rate: Option<f32>,
-    /// Trip when the share of slow calls reaches this percentage; `None`
-    /// (the default) turns the rule off. Needs `slow_call_duration`.
-    pub slow_call_rate: Option<f32>,
+    /// Trip when the failure rate over the window reaches this share (at
+    /// most 100 %); `None` turns the rule off. Default 50 %.
+    pub failure_rate: Option<Ratio>,
+    /// Trip when the share of slow calls reaches this; `None` (the default)
+    /// turns the rule off. Needs `slow_call_duration`.
+    pub slow_call_rate: Option<Ratio>,
     /// A call taking at least this many ticks is slow. 0 (the default) means
     /// no call is slow; must be non-zero when `slow_call_rate` is set.
     pub slow_call_duration: u64,
@@ -73,8 +89,13 @@ pub struct BreakerConfig {
     pub half_open_probes: u32,
     /// When half-open closes. Default [`HalfOpenRule::AllSucceed`].
     pub half_open_rule: HalfOpenRule,
-    /// Leave half-open after this many ticks even if probes are still out;
-    /// 0 (the default) waits for the probes.
+    /// Leave half-open after this many ticks even if probes are still out,
+    /// so a probe permit that is never recorded or released (an early
+    /// return, a dropped task) costs one dwell, not the life of the process.
+    /// 0 (the default) means one open duration: the one the breaker last
+    /// drew from `open_backoff` (its first one after a host's
+    /// [`half_open`](crate::Breaker::half_open)). `u64::MAX` waits for the
+    /// probes forever (an explicit opt-in).
     pub half_open_max_dwell: u64,
     /// Where a half-open breaker goes when `half_open_max_dwell` passes.
     pub dwell_expiry: DwellExpiry,
@@ -87,13 +108,41 @@ pub struct BreakerConfig {
     pub reset_window_on_close: bool,
     /// Seed for the jitter of `open_backoff`.
     pub seed: u64,
+    /// Only the host opens this breaker: every trip rule must then be off.
+    /// Without it, a config whose rules can never trip is an error
+    /// (`Problem::NeverTrips`). Default false.
+    pub manual: bool,
 }
 
 impl BreakerConfig {
-    /// The defaults: 50% failure rate over at least 10 calls, open 1000
-    /// ticks, one half-open probe.
+    /// The defaults for ticks of `unit`: trip at a 50 % failure rate over
+    /// at least 10 calls, stay open one second, then one half-open probe
+    /// that may take one open duration.
+    ///
+    /// ```
+    /// use fusewire::{BreakerConfig, TickUnit};
+    /// let server = BreakerConfig::new(TickUnit::NANOS);
+    /// assert_eq!(server.open_backoff.raw(0), 1_000_000_000);
+    /// let firmware = BreakerConfig::new(TickUnit::MILLIS);
+    /// assert_eq!(firmware.open_backoff.raw(0), 1000);
+    /// ```
+    pub const fn new(unit: TickUnit) -> Self {
+        let open = match Backoff::constant(unit.ticks(core::time::Duration::from_secs(1))) {
+            Ok(b) => b,
+            // Unreachable: a constant backoff accepts every delay.
+            Err(_) => Self::DEFAULT.open_backoff,
+        };
+        Self {
+            open_backoff: open,
+            ..Self::DEFAULT
+        }
+    }
+
+    /// The millisecond defaults, kept while the doors move to
+    /// [`BreakerConfig::new`]; to be removed.
+    #[doc(hidden)]
     pub const DEFAULT: Self = Self {
-        failure_rate: Some(50.0),
+        failure_rate: Some(Ratio::percent(50)),
         slow_call_rate: None,
         slow_call_duration: 0,
         consecutive_failures: None,
@@ -110,6 +159,7 @@ impl BreakerConfig {
         },
         reset_window_on_close: true,
         seed: 0,
+        manual: false,
     };
 
     /// Validates the config into the form the breaker runs on.
@@ -125,22 +175,39 @@ impl BreakerConfig {
     // and firmware that links only one of them paid for the copy.
     #[inline(always)]
     pub const fn validate(self) -> ConfigResult<Rules> {
-        let failure = match percent(Field::FailureRate, self.failure_rate) {
+        let failure = match rate(Field::FailureRate, self.failure_rate, self.comparison) {
             Ok(v) => v,
             Err(e) => return Err(e),
         };
-        let slow = match percent(Field::SlowCallRate, self.slow_call_rate) {
+        let slow = match rate(Field::SlowCallRate, self.slow_call_rate, self.comparison) {
             Ok(v) => v,
             Err(e) => return Err(e),
         };
         if slow != OFF && self.slow_call_duration == 0 {
-            return Err(ConfigError::of(Field::SlowCallDuration, Problem::Zero));
+            return Err(ConfigError::of(Field::SlowCallDuration, Problem::Required));
         }
         let consecutive_failures = match self.consecutive_failures {
             Some(0) => return Err(ConfigError::of(Field::ConsecutiveFailures, Problem::Zero)),
             Some(n) => n,
             None => 0,
         };
+        let any_rule = failure != OFF || slow != OFF || consecutive_failures != 0;
+        if any_rule == self.manual {
+            // Both on is a contradiction; both off is a breaker nothing opens.
+            let problem = if self.manual {
+                Problem::Inconsistent
+            } else {
+                Problem::NeverTrips
+            };
+            let field = if failure != OFF || !self.manual {
+                Field::FailureRate
+            } else if slow != OFF {
+                Field::SlowCallRate
+            } else {
+                Field::ConsecutiveFailures
+            };
+            return Err(ConfigError::of(field, problem));
+        }
         if self.half_open_probes == 0 {
             return Err(ConfigError::of(Field::HalfOpenProbes, Problem::Zero));
         }
@@ -162,35 +229,37 @@ impl BreakerConfig {
             half_open_rule: self.half_open_rule,
             dwell_expiry: self.dwell_expiry,
             reset_window_on_close: self.reset_window_on_close,
+            manual: self.manual,
         })
-    }
-}
-
-impl Default for BreakerConfig {
-    fn default() -> Self {
-        Self::DEFAULT
     }
 }
 
 /// A rule that is off, in [`Rules`]' millionths.
 const OFF: u32 = u32::MAX;
 
-/// A percentage as millionths of one (50% is 500_000), for integer
-/// compares; [`OFF`] for `None`. A hint, not `always`: forced, LLVM
-/// allocates registers worse in the firmware breaker init (+28 bytes).
+/// A rate threshold in millionths, [`OFF`] for `None`: at most 100 %, and
+/// not 100 % compared with `Above` (no share is above all of it). A hint,
+/// not `always`: forced, LLVM allocates registers worse in the firmware
+/// breaker init.
 #[inline]
-const fn percent(field: Field, p: Option<f32>) -> ConfigResult<u32> {
-    match p {
+const fn rate(field: Field, r: Option<Ratio>, comparison: Comparison) -> ConfigResult<u32> {
+    match r {
         None => Ok(OFF),
-        Some(v) if v.is_nan() => Err(ConfigError::of(field, Problem::NotANumber)),
-        Some(v) if v < 0.0 || v > 100.0 => Err(ConfigError::of(field, Problem::OutOfRange)),
-        Some(v) => Ok((v * 10_000.0 + 0.5) as u32),
+        Some(v) if v.ppm() > Ratio::ONE_PPM => Err(ConfigError::of(field, Problem::OutOfRange)),
+        Some(v) if v.ppm() == Ratio::ONE_PPM && matches!(comparison, Comparison::Above) => {
+            Err(ConfigError::of(field, Problem::NeverTrips))
+        }
+        Some(v) => Ok(v.ppm()),
     }
 }
 
-/// A millionths threshold back as a percentage, `None` if [`OFF`].
-fn percent_of(micro: u32) -> Option<f32> {
-    (micro != OFF).then(|| micro as f32 / 10_000.0)
+/// A millionths threshold back as a ratio, `None` if [`OFF`].
+const fn ratio_of(micro: u32) -> Option<Ratio> {
+    if micro == OFF {
+        None
+    } else {
+        Some(Ratio::from_ppm(micro))
+    }
 }
 
 /// A validated [`BreakerConfig`] in the compact form a breaker keeps: the
@@ -215,6 +284,7 @@ pub struct Rules {
     pub(crate) half_open_rule: HalfOpenRule,
     pub(crate) dwell_expiry: DwellExpiry,
     pub(crate) reset_window_on_close: bool,
+    pub(crate) manual: bool,
 }
 
 impl Rules {
@@ -225,8 +295,8 @@ impl Rules {
     /// kept: rounded to millionths (a ten-thousandth of a percent).
     pub fn config(&self) -> BreakerConfig {
         BreakerConfig {
-            failure_rate: percent_of(self.failure_micro),
-            slow_call_rate: percent_of(self.slow_micro),
+            failure_rate: ratio_of(self.failure_micro),
+            slow_call_rate: ratio_of(self.slow_micro),
             slow_call_duration: self.slow_call_duration,
             consecutive_failures: match self.consecutive_failures {
                 0 => None,
@@ -242,7 +312,30 @@ impl Rules {
             open_backoff: self.open_backoff,
             reset_window_on_close: self.reset_window_on_close,
             seed: self.seed,
+            manual: self.manual,
         }
+    }
+
+    /// Checks the rules against the window they will run over, given its
+    /// capacity in calls (`None` for a time window, which has no limit):
+    /// `min_calls` above a count window's size could never be reached
+    /// (`min_calls`, [`Problem::ExceedsWindow`]), and
+    /// [`RateBasis::Started`] needs a time window (`rate_basis`,
+    /// [`Problem::Inconsistent`]). [`Breaker::new`](crate::Breaker::new)
+    /// and `with_window` call it; call it yourself before
+    /// [`Breaker::from_rules`](crate::Breaker::from_rules).
+    pub const fn fits(&self, capacity: Option<u32>) -> ConfigResult<()> {
+        let Some(capacity) = capacity else {
+            return Ok(());
+        };
+        if matches!(self.rate_basis, RateBasis::Started) {
+            return Err(ConfigError::of(Field::RateBasis, Problem::Inconsistent));
+        }
+        let rates_on = self.failure_micro != OFF || self.slow_micro != OFF;
+        if rates_on && self.min_calls > capacity {
+            return Err(ConfigError::of(Field::MinCalls, Problem::ExceedsWindow));
+        }
+        Ok(())
     }
 
     /// Whether `part` out of `whole` reaches a threshold in millionths.
@@ -291,48 +384,151 @@ mod tests {
     #[test]
     fn every_bad_field_is_named() {
         let d = BreakerConfig::DEFAULT;
-        let nan = BreakerConfig {
-            failure_rate: Some(f32::NAN),
+        let cases: [(BreakerConfig, (&str, Problem)); 12] = [
+            (
+                BreakerConfig {
+                    failure_rate: Some(Ratio::from_ppm(1_000_001)),
+                    ..d
+                },
+                ("failure_rate", Problem::OutOfRange),
+            ),
+            (
+                BreakerConfig {
+                    slow_call_rate: Some(Ratio::percent(101)),
+                    slow_call_duration: 5,
+                    ..d
+                },
+                ("slow_call_rate", Problem::OutOfRange),
+            ),
+            (
+                BreakerConfig {
+                    slow_call_rate: Some(Ratio::percent(10)),
+                    ..d
+                },
+                ("slow_call_duration", Problem::Required),
+            ),
+            (
+                BreakerConfig {
+                    consecutive_failures: Some(0),
+                    ..d
+                },
+                ("consecutive_failures", Problem::Zero),
+            ),
+            (
+                BreakerConfig {
+                    half_open_probes: 0,
+                    ..d
+                },
+                ("half_open_probes", Problem::Zero),
+            ),
+            (
+                BreakerConfig {
+                    half_open_probes: 65_536,
+                    ..d
+                },
+                ("half_open_probes", Problem::OutOfRange),
+            ),
+            // Every rule off: nothing could ever open it.
+            (
+                BreakerConfig {
+                    failure_rate: None,
+                    ..d
+                },
+                ("failure_rate", Problem::NeverTrips),
+            ),
+            // No share of calls is above 100 %.
+            (
+                BreakerConfig {
+                    failure_rate: Some(Ratio::ONE),
+                    comparison: Comparison::Above,
+                    ..d
+                },
+                ("failure_rate", Problem::NeverTrips),
+            ),
+            (
+                BreakerConfig {
+                    slow_call_rate: Some(Ratio::ONE),
+                    slow_call_duration: 9,
+                    comparison: Comparison::Above,
+                    ..d
+                },
+                ("slow_call_rate", Problem::NeverTrips),
+            ),
+            // `manual` with a rule on is a contradiction, named by the rule.
+            (
+                BreakerConfig { manual: true, ..d },
+                ("failure_rate", Problem::Inconsistent),
+            ),
+            (
+                BreakerConfig {
+                    manual: true,
+                    failure_rate: None,
+                    consecutive_failures: Some(3),
+                    ..d
+                },
+                ("consecutive_failures", Problem::Inconsistent),
+            ),
+            (
+                BreakerConfig {
+                    manual: true,
+                    failure_rate: None,
+                    slow_call_rate: Some(Ratio::percent(5)),
+                    slow_call_duration: 1,
+                    ..d
+                },
+                ("slow_call_rate", Problem::Inconsistent),
+            ),
+        ];
+        for (config, want) in cases {
+            assert_eq!(err(config), want, "{config:?}");
+        }
+        // The explicit mode: only the host opens it.
+        let manual = BreakerConfig {
+            manual: true,
+            failure_rate: None,
             ..d
         };
-        assert_eq!(err(nan), ("failure_rate", Problem::NotANumber));
-        let high = BreakerConfig {
-            failure_rate: Some(100.5),
+        assert!(manual.validate().is_ok());
+        // 100 % compared with AtLeast can trip (every call failed).
+        let all = BreakerConfig {
+            failure_rate: Some(Ratio::ONE),
             ..d
         };
-        assert_eq!(err(high), ("failure_rate", Problem::OutOfRange));
-        let neg = BreakerConfig {
-            slow_call_rate: Some(-1.0),
+        assert!(all.validate().unwrap().failure_rate_trips(4, 4));
+    }
+
+    #[test]
+    fn rules_must_fit_the_window() {
+        let d = BreakerConfig::DEFAULT;
+        let rules = BreakerConfig { min_calls: 17, ..d }.validate().unwrap();
+        let e = rules.fits(Some(16)).unwrap_err();
+        assert_eq!((e.field, e.problem), ("min_calls", Problem::ExceedsWindow));
+        assert!(rules.fits(Some(17)).is_ok());
+        assert!(rules.fits(None).is_ok(), "a time window has no limit");
+        // min_calls only matters to the rate rules.
+        let run = BreakerConfig {
+            min_calls: 17,
+            failure_rate: None,
+            consecutive_failures: Some(3),
             ..d
         };
-        assert_eq!(err(neg), ("slow_call_rate", Problem::OutOfRange));
-        let no_limit = BreakerConfig {
-            slow_call_rate: Some(10.0),
+        assert!(run.validate().unwrap().fits(Some(16)).is_ok());
+        let started = BreakerConfig {
+            rate_basis: RateBasis::Started,
             ..d
-        };
-        assert_eq!(err(no_limit), ("slow_call_duration", Problem::Zero));
-        let zero = BreakerConfig {
-            consecutive_failures: Some(0),
-            ..d
-        };
-        assert_eq!(err(zero), ("consecutive_failures", Problem::Zero));
-        let probes = BreakerConfig {
-            half_open_probes: 0,
-            ..d
-        };
-        assert_eq!(err(probes), ("half_open_probes", Problem::Zero));
-        let many = BreakerConfig {
-            half_open_probes: 65_536,
-            ..d
-        };
-        assert_eq!(err(many), ("half_open_probes", Problem::OutOfRange));
+        }
+        .validate()
+        .unwrap();
+        let e = started.fits(Some(100)).unwrap_err();
+        assert_eq!((e.field, e.problem), ("rate_basis", Problem::Inconsistent));
+        assert!(started.fits(None).is_ok());
     }
 
     #[test]
     fn the_config_comes_back_from_the_rules() {
         let c = BreakerConfig {
-            failure_rate: Some(33.25),
-            slow_call_rate: Some(12.5),
+            failure_rate: Some(Ratio::from_ppm(332_500)),
+            slow_call_rate: Some(Ratio::percent(12)),
             slow_call_duration: 300,
             consecutive_failures: Some(4),
             half_open_probes: 65_535,
@@ -359,6 +555,7 @@ mod tests {
         assert!(!above.failure_rate_trips(0, 0));
         let off = BreakerConfig {
             failure_rate: None,
+            manual: true,
             ..BreakerConfig::DEFAULT
         }
         .validate()

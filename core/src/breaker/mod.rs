@@ -15,6 +15,7 @@
 pub mod config;
 pub(crate) mod half_open;
 mod state;
+pub(crate) mod tickets;
 
 pub use config::{BreakerConfig, Comparison, DwellExpiry, HalfOpenRule, RateBasis, Rules};
 pub use state::{Outcome, Permit, Reason, Rejected, Snapshot, State, Transition};
@@ -23,6 +24,7 @@ use crate::error::ConfigResult;
 use crate::rng::Rng;
 use crate::window::{Counts, Kind, Sample, Window};
 use half_open::{Probes, Verdict};
+use tickets::Tickets;
 
 /// A circuit breaker over a window `W` ([`CountWindow`](crate::CountWindow)
 /// or [`TimeWindow`](crate::TimeWindow)).
@@ -44,10 +46,12 @@ pub struct Breaker<W> {
     last_open: u64,
     last_now: u64,
     window: W,
+    tickets: Tickets,
     generation: u32,
     reopens: u32,
     consecutive: u32,
     clock_regressions: u32,
+    refused_permits: u32,
     probes: Probes,
     state: State,
 }
@@ -55,18 +59,23 @@ pub struct Breaker<W> {
 impl<W: Window + Default> Breaker<W> {
     /// A closed breaker with a default-built window (count windows).
     pub fn new(config: BreakerConfig) -> ConfigResult<Self> {
-        Ok(Self::from_rules(config.validate()?, W::default()))
+        Self::with_window(config, W::default())
     }
 }
 
 impl<W: Window> Breaker<W> {
-    /// A closed breaker over `window`, validating `config`.
+    /// A closed breaker over `window`, validating `config` on its own and
+    /// against the window ([`Rules::fits`]).
     pub fn with_window(config: BreakerConfig, window: W) -> ConfigResult<Self> {
-        Ok(Self::from_rules(config.validate()?, window))
+        let rules = config.validate()?;
+        rules.fits(window.capacity())?;
+        Ok(Self::from_rules(rules, window))
     }
 
     /// A closed breaker from already validated rules; usable in `const` and
     /// `static` items: `Breaker::from_rules(match CONFIG.validate() { .. }, CountWindow::new())`.
+    /// Check the rules against the window with [`Rules::fits`] first (a
+    /// `const` item can: `fits` is a `const fn`).
     pub const fn from_rules(rules: Rules, window: W) -> Self {
         Self {
             rng: Rng::new(rules.seed),
@@ -87,6 +96,8 @@ impl<W: Window> Breaker<W> {
             },
             last_now: 0,
             clock_regressions: 0,
+            tickets: Tickets::new(),
+            refused_permits: 0,
         }
     }
 
@@ -131,30 +142,22 @@ impl<W: Window> Breaker<W> {
                 return Err(self.reject(now, transition));
             }
         };
+        if self.rules.rate_basis == RateBasis::Started {
+            self.window.record(now, Sample::of(Kind::Admitted));
+        }
         Ok(Permit {
             generation: self.generation,
+            ticket: tickets::UNTRACKED,
             probe,
             transition,
         })
     }
 
     fn reject(&mut self, now: u64, transition: Option<Transition>) -> Rejected {
-        self.window.record(
-            now,
-            Sample {
-                kind: Kind::Rejected,
-                duration: 0,
-                slow: false,
-            },
-        );
-        let cfg = &self.rules;
+        self.window.record(now, Sample::of(Kind::Rejected));
         let retry_after = match self.state {
             State::Open => self.open_until().saturating_sub(now),
-            State::HalfOpen if cfg.half_open_max_dwell > 0 => self
-                .since
-                .saturating_add(cfg.half_open_max_dwell)
-                .saturating_sub(now),
-            State::HalfOpen => cfg.open_backoff.raw(0),
+            State::HalfOpen => self.since.saturating_add(self.dwell()).saturating_sub(now),
             _ => u64::MAX,
         };
         Rejected {
@@ -165,7 +168,9 @@ impl<W: Window> Breaker<W> {
     }
 
     /// Reports how a permitted call ended, and how long it took (ticks).
-    /// Returns the transition it caused, if any.
+    /// Returns the transition it caused, if any. A permit that is not out
+    /// (handed back already, made up) is refused: it changes nothing but
+    /// [`Snapshot::refused_permits`].
     #[inline]
     pub fn record(
         &mut self,
@@ -174,7 +179,36 @@ impl<W: Window> Breaker<W> {
         duration: u64,
         now: u64,
     ) -> Option<Transition> {
+        self.settle(permit, outcome, duration, now, true)
+    }
+
+    /// As [`record`](Self::record), but the outcome can not trip a closed
+    /// breaker: it is counted in the window and the counters, and judged
+    /// by the next outcome that may trip. For a host's warm-up period
+    /// (opossum's `allowWarmUp`). Half-open probes are judged as usual.
+    pub fn record_untripped(
+        &mut self,
+        permit: Permit,
+        outcome: Outcome,
+        duration: u64,
+        now: u64,
+    ) -> Option<Transition> {
+        self.settle(permit, outcome, duration, now, false)
+    }
+
+    #[inline]
+    fn settle(
+        &mut self,
+        permit: Permit,
+        outcome: Outcome,
+        duration: u64,
+        now: u64,
+        may_trip: bool,
+    ) -> Option<Transition> {
         let (now, moved) = self.advance(now);
+        if !self.take_back(&permit) {
+            return moved;
+        }
         if self.state == State::Disabled {
             return moved;
         }
@@ -193,12 +227,14 @@ impl<W: Window> Breaker<W> {
                 slow,
             },
         );
-        if permit.generation != self.generation {
+        if !permit.of_generation(self.generation) {
             return moved;
         }
         let failed = matches!(outcome, Outcome::Failure | Outcome::Timeout);
         match self.state {
-            State::Closed => self.judge_closed(now, outcome, failed, slow).or(moved),
+            State::Closed => self
+                .judge_closed(now, outcome, failed, slow, may_trip)
+                .or(moved),
             State::HalfOpen if permit.probe => {
                 if outcome == Outcome::Ignored {
                     self.probes.give_back();
@@ -220,6 +256,7 @@ impl<W: Window> Breaker<W> {
         outcome: Outcome,
         failed: bool,
         slow: bool,
+        may_trip: bool,
     ) -> Option<Transition> {
         match outcome {
             Outcome::Success => self.consecutive = 0,
@@ -228,7 +265,7 @@ impl<W: Window> Breaker<W> {
             }
             Outcome::Ignored => return None,
         }
-        if !failed && !slow {
+        if !may_trip || (!failed && !slow) {
             return None;
         }
         let cfg = &self.rules;
@@ -240,6 +277,7 @@ impl<W: Window> Breaker<W> {
         let whole = match basis {
             RateBasis::Outcomes => counts.outcomes(),
             RateBasis::AllCalls => counts.all(),
+            RateBasis::Started => counts.started(),
         };
         if whole < min_calls {
             return None;
@@ -255,12 +293,40 @@ impl<W: Window> Breaker<W> {
 
     /// Hands back a permit whose call never ran (cancelled). A probe's slot
     /// goes back to the half-open period it came from; nothing is recorded.
+    /// A permit that is not out is refused, as in [`record`](Self::record).
     pub fn release(&mut self, permit: Permit, now: u64) -> Option<Transition> {
         let (_, moved) = self.advance(now);
-        if permit.probe && permit.generation == self.generation && self.state == State::HalfOpen {
+        if self.take_back(&permit)
+            && permit.probe
+            && permit.of_generation(self.generation)
+            && self.state == State::HalfOpen
+        {
             self.probes.give_back();
         }
         moved
+    }
+
+    /// Turns a permit into one integer for a host language (a binding that
+    /// keeps permits as numbers), below 2^53 so a JavaScript number holds
+    /// it exactly; [`Permit::from_raw`] turns it back. The permit gets a
+    /// ticket here: handing the same integer back a second time, or one
+    /// that was never made, is refused by `record`/`release` and counted in
+    /// [`Snapshot::refused_permits`] (exact for the last 32 integers made,
+    /// counted beyond). Until handed back it counts in
+    /// [`Snapshot::permits_out`].
+    pub fn permit_into_raw(&mut self, permit: Permit) -> u64 {
+        permit.raw_with(self.tickets.issue())
+    }
+
+    /// Whether a permit handed back is one that is out (a raw one's ticket
+    /// settles here); a refusal is counted.
+    #[inline]
+    fn take_back(&mut self, permit: &Permit) -> bool {
+        if permit.ticket == tickets::UNTRACKED || self.tickets.settle(permit.ticket) {
+            return true;
+        }
+        self.refused_permits = self.refused_permits.saturating_add(1);
+        false
     }
 
     /// Applies the transition that time alone causes (open → half-open,
@@ -343,6 +409,8 @@ impl<W: Window> Breaker<W> {
             reopens: self.reopens,
             clock_regressions: self.clock_regressions,
             since: self.since,
+            refused_permits: self.refused_permits,
+            permits_out: self.tickets.outstanding(),
         }
     }
 
@@ -378,13 +446,9 @@ impl<W: Window> Breaker<W> {
     #[inline]
     fn advance(&mut self, now: u64) -> (u64, Option<Transition>) {
         let now = self.clamp(now);
-        let cfg = &self.rules;
         let due = match self.state {
             State::Open => now >= self.open_until(),
-            State::HalfOpen => {
-                cfg.half_open_max_dwell > 0
-                    && now.saturating_sub(self.since) >= cfg.half_open_max_dwell
-            }
+            State::HalfOpen => now.saturating_sub(self.since) >= self.dwell(),
             _ => false,
         };
         (now, if due { Some(self.time_step(now)) } else { None })
@@ -403,6 +467,21 @@ impl<W: Window> Breaker<W> {
             }
             (_, DwellExpiry::Reopen) => self.open_now(now, Reason::DwellExpired),
             (_, DwellExpiry::Close) => self.close_now(now, Reason::DwellExpired),
+        }
+    }
+
+    /// How long a half-open period may last: `half_open_max_dwell`, or
+    /// (0) the open duration last drawn, or the first one if the breaker
+    /// reached half-open without opening (a host's `half_open`). Never 0,
+    /// so a lost probe costs one dwell and the breaker moves on. Out of
+    /// line: only a half-open breaker asks, and inlined it kept `advance`
+    /// itself from being inlined into the closed path.
+    #[inline(never)]
+    fn dwell(&self) -> u64 {
+        match self.rules.half_open_max_dwell {
+            0 if self.last_open > 0 => self.last_open,
+            0 => self.rules.open_backoff.raw(0).max(1),
+            d => d,
         }
     }
 
@@ -450,7 +529,7 @@ impl<W: Window> Breaker<W> {
 }
 
 impl crate::intact::Intact for Rules {
-    /// The open backoff, the four rule enums and `reset_window_on_close`.
+    /// The open backoff, the four rule enums and the two flags.
     #[inline(always)]
     fn intact(read: &impl Fn(usize) -> u8, at: usize) -> bool {
         use crate::intact::{below, variants};
@@ -465,7 +544,7 @@ impl crate::intact::Intact for Rules {
         ) && below(
             read,
             at + offset_of!(Rules, rate_basis),
-            variants!(RateBasis: Outcomes, AllCalls),
+            variants!(RateBasis: Outcomes, AllCalls, Started),
         ) && below(
             read,
             at + offset_of!(Rules, half_open_rule),
@@ -475,6 +554,7 @@ impl crate::intact::Intact for Rules {
             at + offset_of!(Rules, dwell_expiry),
             variants!(DwellExpiry: Reopen, Close),
         ) && below(read, at + offset_of!(Rules, reset_window_on_close), 2)
+            && below(read, at + offset_of!(Rules, manual), 2)
     }
 }
 

@@ -85,13 +85,39 @@ pub enum Outcome {
 /// if the call never ran. It remembers the breaker's generation, so an
 /// outcome that arrives after a state change is counted in the window but
 /// cannot move the breaker.
+///
+/// In Rust a permit is moved into `record` or `release`, so it is handed
+/// back at most once by construction. A binding that passes permits
+/// through its host language as integers turns one into a raw value with
+/// [`Breaker::permit_into_raw`](super::Breaker::permit_into_raw), which
+/// gives it a ticket: a second hand-back of the same raw value, or a
+/// made-up one, is then refused and counted in
+/// [`Snapshot::refused_permits`].
 #[derive(Debug, PartialEq, Eq)]
 #[must_use = "a permit must be handed back with record() or release()"]
 pub struct Permit {
     pub(crate) generation: u32,
+    pub(crate) ticket: u32,
     pub(crate) probe: bool,
     /// The state change that happened while admitting, if any.
     pub transition: Option<Transition>,
+}
+
+/// Bits of a raw permit: generation, probe flag, ticket, check tag.
+const RAW_GENERATION_BITS: u32 = 16;
+const RAW_PROBE: u32 = RAW_GENERATION_BITS;
+const RAW_TICKET: u32 = RAW_PROBE + 1;
+const RAW_TAG: u32 = RAW_TICKET + super::tickets::TICKET_BITS;
+const RAW_TAG_BITS: u32 = 16;
+const RAW_BODY_MASK: u64 = (1 << RAW_TAG) - 1;
+
+/// A 16-bit check of a raw permit's body, so a made-up or mangled value is
+/// refused rather than counted (a guard against mistakes, not a secret).
+const fn raw_tag(body: u64) -> u64 {
+    (body
+        .wrapping_add(0x5851_F42D)
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15))
+        >> (64 - RAW_TAG_BITS)
 }
 
 impl Permit {
@@ -105,21 +131,41 @@ impl Permit {
         self.probe
     }
 
-    /// The permit as one integer, for bindings that pass it through a host
-    /// language: generation in the low 32 bits, probe flag in bit 32.
-    pub const fn into_raw(self) -> u64 {
-        self.generation as u64 | (self.probe as u64) << 32
+    /// The raw form, with `ticket` (issued by the breaker) in it: below
+    /// 2^53, exact in a JavaScript number or an `f64`: bits 0..16 the
+    /// generation's low 16 bits, bit 16 the probe flag, bits 17..37 the
+    /// ticket, bits 37..53 a check tag.
+    pub(crate) const fn raw_with(&self, ticket: u32) -> u64 {
+        let body = (self.generation as u64 & 0xFFFF)
+            | (self.probe as u64) << RAW_PROBE
+            | ((ticket & super::tickets::TICKET_MASK) as u64) << RAW_TICKET;
+        body | raw_tag(body) << RAW_TAG
     }
 
-    /// A permit back from [`into_raw`](Self::into_raw). A forged value can
-    /// at worst report an outcome for the current generation, as a real
-    /// permit would; probe slots never go below zero.
+    /// A permit back from its raw form
+    /// ([`Breaker::permit_into_raw`](super::Breaker::permit_into_raw)).
+    /// Never fails: a value that is not one the breaker made (a wrong tag,
+    /// bits above 53) becomes a permit that `record` and `release` refuse
+    /// and count.
     pub const fn from_raw(raw: u64) -> Self {
+        let body = raw & RAW_BODY_MASK;
+        let genuine = raw >> RAW_TAG == raw_tag(body);
         Self {
-            generation: raw as u32,
-            probe: (raw >> 32) & 1 == 1,
+            generation: (body & 0xFFFF) as u32,
+            probe: (body >> RAW_PROBE) & 1 == 1,
+            ticket: if genuine {
+                (body >> RAW_TICKET) as u32 & super::tickets::TICKET_MASK
+            } else {
+                super::tickets::NO_TICKET
+            },
             transition: None,
         }
+    }
+
+    /// Whether this permit belongs to generation `generation` (compared on
+    /// the 16 bits a raw permit keeps).
+    pub(crate) const fn of_generation(&self, generation: u32) -> bool {
+        (self.generation ^ generation) & 0xFFFF == 0
     }
 }
 
@@ -127,8 +173,8 @@ impl Permit {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rejected {
     /// Ticks until the breaker may admit again: the rest of the open
-    /// duration; for half-open with every probe out, the maximum dwell left
-    /// or else the first open duration; `u64::MAX` while forced open.
+    /// duration; for half-open with every probe out, the rest of the
+    /// half-open dwell; `u64::MAX` while forced open.
     pub retry_after: u64,
     /// The state that refused the call.
     pub state: State,
@@ -158,4 +204,11 @@ pub struct Snapshot {
     pub clock_regressions: u32,
     /// The tick of the last transition (0 before any).
     pub since: u64,
+    /// Permits handed back that were not out: recorded or released a
+    /// second time, made up, or mangled. Each was refused and changed
+    /// nothing else.
+    pub refused_permits: u32,
+    /// Permits handed out and not yet handed back (lost ones included:
+    /// see the [`Permit`] docs for what one costs).
+    pub permits_out: u32,
 }

@@ -1,6 +1,7 @@
 use super::*;
 use crate::backoff::{Backoff, Jitter, Schedule};
 use crate::window::{CountWindow, TimeWindow};
+use crate::Ratio;
 
 type B10 = Breaker<CountWindow<10>>;
 
@@ -62,7 +63,7 @@ fn above_comparison_needs_strictly_more() {
 #[test]
 fn successes_never_trip_the_failure_rule() {
     let mut b = B10::new(BreakerConfig {
-        failure_rate: Some(0.0),
+        failure_rate: Some(Ratio::ZERO),
         ..cfg()
     })
     .unwrap();
@@ -79,7 +80,7 @@ fn successes_never_trip_the_failure_rule() {
 fn slow_calls_trip_the_slow_rule() {
     let c = BreakerConfig {
         failure_rate: None,
-        slow_call_rate: Some(50.0),
+        slow_call_rate: Some(Ratio::percent(50)),
         slow_call_duration: 100,
         ..cfg()
     };
@@ -150,7 +151,8 @@ fn open_rejects_with_the_time_left_then_admits_bounded_probes() {
     let p2 = b.try_acquire(1001).unwrap();
     let r = b.try_acquire(1002).unwrap_err();
     assert_eq!(r.state, State::HalfOpen);
-    assert_eq!(r.retry_after, 1000);
+    // The rest of the dwell: one open duration (1000) from 1000.
+    assert_eq!(r.retry_after, 998);
     assert_eq!(b.snapshot(1002).probes_in_flight, 2);
     assert_eq!(b.record(p1, Outcome::Success, 1, 1003), None);
     let closed = b.record(p2, Outcome::Success, 1, 1004);
@@ -384,7 +386,7 @@ fn time_window_forgets_old_failures() {
 fn permits_survive_a_trip_through_an_integer() {
     let mut b = tripped(cfg());
     let p = b.try_acquire(1000).unwrap();
-    let raw = p.into_raw();
+    let raw = b.permit_into_raw(p);
     let back = Permit::from_raw(raw);
     assert!(back.is_probe());
     assert_eq!(back.generation(), b.generation());
@@ -484,4 +486,214 @@ fn each_call_makes_at_most_one_transition_and_reports_it() {
     let mut b = tripped(cfg());
     let t = b.poll(5000).unwrap();
     assert_eq!((t.from, t.to), (State::Open, State::HalfOpen));
+}
+
+// Issue 13: nothing a caller forgets may wedge a breaker.
+
+#[test]
+fn a_lost_probe_costs_one_dwell_with_default_config() {
+    let mut b = B10::new(cfg()).unwrap();
+    b.trip(0);
+    let lost = b.try_acquire(1000).unwrap(); // the probe, never handed back
+    assert!(lost.is_probe());
+    let _ = b.permit_into_raw(lost); // a binding's integer, dropped
+    let r = b.try_acquire(1500).unwrap_err();
+    assert_eq!((r.state, r.retry_after), (State::HalfOpen, 500));
+    // One open duration later the half-open period ends, reopens, and the
+    // next open period lets a fresh probe through.
+    let t = b.poll(2000).unwrap();
+    assert_eq!(
+        (t.from, t.to, t.reason),
+        (State::HalfOpen, State::Open, Reason::DwellExpired)
+    );
+    let p = b.try_acquire(3000).unwrap();
+    assert!(p.is_probe());
+    assert_eq!(
+        b.record(p, Outcome::Success, 1, 3001).map(|t| t.to),
+        Some(State::Closed)
+    );
+    assert_eq!(b.snapshot(3001).permits_out, 1, "the lost one is still out");
+}
+
+#[test]
+fn the_dwell_follows_the_open_duration_drawn() {
+    let backoff = Backoff::new(
+        Schedule::Exponential {
+            base: 100,
+            factor_milli: 2000,
+        },
+        Jitter::None,
+        10_000,
+    )
+    .unwrap();
+    let mut b = B10::new(BreakerConfig {
+        open_backoff: backoff,
+        ..cfg()
+    })
+    .unwrap();
+    b.trip(0); // open 100
+    let p = b.try_acquire(100).unwrap();
+    assert_eq!(
+        b.record(p, Outcome::Failure, 1, 100).map(|t| t.to),
+        Some(State::Open)
+    ); // open 200
+    let _lost = b.try_acquire(300).unwrap(); // never handed back
+    assert_eq!(b.try_acquire(499).unwrap_err().retry_after, 1);
+    assert_eq!(b.poll(500).map(|t| t.reason), Some(Reason::DwellExpired));
+    // From a host's half_open, never opened: the first open duration.
+    let mut h = B10::new(cfg()).unwrap();
+    h.half_open(0);
+    let _lost = h.try_acquire(0).unwrap(); // never handed back
+    assert_eq!(h.try_acquire(10).unwrap_err().retry_after, 990);
+    // An explicit u64::MAX waits for the probes forever.
+    let mut w = B10::new(BreakerConfig {
+        half_open_max_dwell: u64::MAX,
+        ..cfg()
+    })
+    .unwrap();
+    w.half_open(0);
+    let _lost = w.try_acquire(0).unwrap(); // never handed back
+    assert_eq!(w.poll(u64::MAX - 1), None);
+    assert_eq!(w.state(), State::HalfOpen);
+}
+
+#[test]
+fn a_permit_counts_once() {
+    let mut b = B10::new(cfg()).unwrap();
+    let p1 = b.try_acquire(0).unwrap();
+    let p1 = b.permit_into_raw(p1);
+    let p2 = b.try_acquire(0).unwrap();
+    let p2 = b.permit_into_raw(p2);
+    assert_eq!(b.record(Permit::from_raw(p1), Outcome::Failure, 1, 1), None);
+    // The same permit again, with another in flight: refused, not counted.
+    assert_eq!(b.record(Permit::from_raw(p1), Outcome::Failure, 1, 2), None);
+    assert_eq!(b.release(Permit::from_raw(p1), 2), None);
+    let s = b.snapshot(2);
+    assert_eq!(
+        (s.counts.failures, s.refused_permits, s.permits_out),
+        (1, 2, 1)
+    );
+    // A made-up value, and one whose bits were mangled.
+    assert_eq!(
+        b.record(Permit::from_raw(12345), Outcome::Failure, 1, 3),
+        None
+    );
+    assert_eq!(
+        b.record(Permit::from_raw(p2 ^ 1 << 20), Outcome::Failure, 1, 3),
+        None
+    );
+    assert_eq!(b.snapshot(3).refused_permits, 4);
+    // The real second permit still counts.
+    b.record(Permit::from_raw(p2), Outcome::Success, 1, 4);
+    let s = b.snapshot(4);
+    assert_eq!(
+        (s.counts.failures, s.counts.successes, s.permits_out),
+        (1, 1, 0)
+    );
+}
+
+#[test]
+fn a_probe_recorded_twice_settles_once() {
+    let mut b = B10::new(BreakerConfig {
+        half_open_probes: 2,
+        ..cfg()
+    })
+    .unwrap();
+    b.trip(0);
+    let p = b.try_acquire(1000).unwrap();
+    let p = b.permit_into_raw(p);
+    let _q = b.try_acquire(1000).unwrap();
+    assert_eq!(
+        b.record(Permit::from_raw(p), Outcome::Success, 1, 1001),
+        None
+    );
+    // Twice would have closed the breaker on one probe's word.
+    assert_eq!(
+        b.record(Permit::from_raw(p), Outcome::Success, 1, 1002),
+        None
+    );
+    assert_eq!(b.state(), State::HalfOpen);
+    assert_eq!(b.snapshot(1002).refused_permits, 1);
+}
+
+#[test]
+fn raw_permits_fit_a_javascript_number() {
+    let mut b = B10::new(cfg()).unwrap();
+    for now in 0..2000 {
+        let p = b.try_acquire(now).unwrap();
+        let raw = b.permit_into_raw(p);
+        assert!(raw < 1 << 53);
+        b.release(Permit::from_raw(raw), now);
+    }
+    assert_eq!(b.snapshot(2000).refused_permits, 0);
+}
+
+#[test]
+fn started_basis_counts_calls_when_they_start() {
+    let mut b: Breaker<TimeWindow<4, 0>> = Breaker::with_window(
+        BreakerConfig {
+            rate_basis: RateBasis::Started,
+            min_calls: 4,
+            comparison: Comparison::Above,
+            ..BreakerConfig::DEFAULT
+        },
+        TimeWindow::new(1000, 4).unwrap(),
+    )
+    .unwrap();
+    // Three calls in flight and one failed: 1 of 4 started, 25 %.
+    let held: [Permit; 3] = core::array::from_fn(|_| b.try_acquire(0).unwrap());
+    let f = b.try_acquire(0).unwrap();
+    assert_eq!(b.record(f, Outcome::Failure, 1, 1), None);
+    assert_eq!(b.snapshot(1).counts.started(), 4);
+    // Two more failures: 3 of 4 started is above 50 %.
+    let [a, c, d] = held;
+    assert_eq!(
+        b.record(a, Outcome::Failure, 1, 2),
+        None,
+        "2 of 4 is not above 50 %"
+    );
+    assert_eq!(
+        b.record(c, Outcome::Failure, 1, 3).map(|t| t.reason),
+        Some(Reason::FailureRate)
+    );
+    b.record(d, Outcome::Success, 1, 4);
+}
+
+#[test]
+fn untripped_outcomes_count_but_never_open() {
+    let mut b = B10::new(cfg()).unwrap();
+    for now in 0..6 {
+        let p = b.try_acquire(now).unwrap();
+        assert_eq!(b.record_untripped(p, Outcome::Failure, 1, now), None);
+    }
+    assert_eq!(b.snapshot(6).counts.failures, 6);
+    let p = b.try_acquire(7).unwrap();
+    assert_eq!(
+        b.record(p, Outcome::Failure, 1, 7).map(|t| t.reason),
+        Some(Reason::FailureRate)
+    );
+}
+
+#[test]
+fn configs_that_never_trip_are_refused_at_construction() {
+    let e = B10::new(BreakerConfig {
+        min_calls: 11,
+        ..cfg()
+    })
+    .unwrap_err();
+    assert_eq!(
+        (e.field, e.problem),
+        ("min_calls", crate::Problem::ExceedsWindow)
+    );
+    let e = Breaker::<CountWindow<16>>::new(BreakerConfig {
+        min_calls: 17,
+        ..cfg()
+    })
+    .unwrap_err();
+    assert_eq!(e.field, "min_calls");
+    assert!(Breaker::<CountWindow<16>>::new(BreakerConfig {
+        min_calls: 16,
+        ..cfg()
+    })
+    .is_ok());
 }

@@ -8,6 +8,7 @@ use super::atomic::{
     Ordering::{AcqRel, Acquire, Relaxed, Release},
 };
 use crate::breaker::half_open::{Probes, Verdict};
+use crate::breaker::tickets::NO_TICKET;
 use crate::breaker::{
     BreakerConfig, DwellExpiry, Outcome, Permit, RateBasis, Reason, Rejected, Rules, Snapshot,
     State, Transition,
@@ -125,6 +126,7 @@ pub struct SharedBreaker<const N: usize> {
     reopens: AtomicU32,
     consecutive: AtomicU32,
     clock_regressions: AtomicU32,
+    refused_permits: AtomicU32,
     window: Ring<N>,
     rules: Rules,
 }
@@ -152,7 +154,8 @@ impl<const N: usize> SharedBreaker<N> {
         Self::from_rules(config.validate()?)
     }
 
-    /// A closed breaker from already validated rules.
+    /// A closed breaker from already validated rules (checked against the
+    /// `N`-call window with [`Rules::fits`]).
     pub fn from_rules(rules: Rules) -> ConfigResult<Self> {
         const {
             assert!(
@@ -163,6 +166,7 @@ impl<const N: usize> SharedBreaker<N> {
         if u32::from(rules.half_open_probes) > Self::MAX_PROBES {
             return Err(ConfigError::of(Field::HalfOpenProbes, Problem::OutOfRange));
         }
+        rules.fits(Some(N as u32))?;
         Ok(Self {
             word: AtomicU64::new(Word::new(State::Closed, 0).0),
             since: AtomicU64::new(0),
@@ -174,6 +178,7 @@ impl<const N: usize> SharedBreaker<N> {
             reopens: AtomicU32::new(0),
             consecutive: AtomicU32::new(0),
             clock_regressions: AtomicU32::new(0),
+            refused_permits: AtomicU32::new(0),
             window: Ring::new(),
             rules,
         })
@@ -226,17 +231,15 @@ impl<const N: usize> SharedBreaker<N> {
         self.window.reject();
         let cfg = &self.rules;
         let known = self.is_published(w);
-        let dwell = cfg.half_open_max_dwell;
         let retry_after = match w.state() {
             State::Open if known => self.open_until.load(Relaxed).saturating_sub(now),
             State::Open => cfg.open_backoff.raw(self.reopens.load(Relaxed)),
-            State::HalfOpen if dwell > 0 && known => self
+            State::HalfOpen if known => self
                 .since
                 .load(Relaxed)
-                .saturating_add(dwell)
+                .saturating_add(self.dwell())
                 .saturating_sub(now),
-            State::HalfOpen if dwell > 0 => dwell,
-            State::HalfOpen => cfg.open_backoff.raw(0),
+            State::HalfOpen => self.dwell(),
             _ => u64::MAX,
         };
         Rejected {
@@ -257,6 +260,10 @@ impl<const N: usize> SharedBreaker<N> {
     ) -> Option<Transition> {
         let now = self.clamp(now);
         let (w, moved) = self.advance(now);
+        if permit.ticket == NO_TICKET {
+            saturating_inc(&self.refused_permits);
+            return moved;
+        }
         if w.state() == State::Disabled {
             return moved;
         }
@@ -272,7 +279,7 @@ impl<const N: usize> SharedBreaker<N> {
             duration,
             slow,
         });
-        if permit.generation != w.generation() {
+        if !permit.of_generation(w.generation()) {
             return moved;
         }
         let failed = matches!(outcome, Outcome::Failure | Outcome::Timeout);
@@ -316,6 +323,7 @@ impl<const N: usize> SharedBreaker<N> {
         let whole = match cfg.rate_basis {
             RateBasis::Outcomes => counts.outcomes(),
             RateBasis::AllCalls => counts.all(),
+            RateBasis::Started => counts.started(),
         };
         if whole < cfg.min_calls {
             return None;
@@ -371,12 +379,23 @@ impl<const N: usize> SharedBreaker<N> {
         }
     }
 
+    /// Turns a permit into one integer for a host language (below 2^53),
+    /// as [`Breaker::permit_into_raw`](crate::Breaker::permit_into_raw).
+    /// The shared form keeps no tickets (that would put a write on the
+    /// one-load closed path): a made-up integer is refused and counted,
+    /// but one handed back twice is not caught here.
+    pub fn permit_into_raw(&self, permit: Permit) -> u64 {
+        permit.raw_with(0)
+    }
+
     /// Hands back a permit whose call never ran (cancelled). A probe's slot
     /// goes back to the half-open period it came from; nothing is recorded.
     pub fn release(&self, permit: Permit, now: u64) -> Option<Transition> {
         let now = self.clamp(now);
         let (w, moved) = self.advance(now);
-        if permit.probe && permit.generation == w.generation() {
+        if permit.ticket == NO_TICKET {
+            saturating_inc(&self.refused_permits);
+        } else if permit.probe && permit.of_generation(w.generation()) {
             self.give_back(w);
         }
         moved
@@ -438,6 +457,8 @@ impl<const N: usize> SharedBreaker<N> {
             reopens: self.reopens.load(Relaxed),
             clock_regressions: self.clock_regressions.load(Relaxed),
             since: self.since.load(Relaxed),
+            refused_permits: self.refused_permits.load(Relaxed),
+            permits_out: 0,
         }
     }
 
@@ -488,14 +509,11 @@ impl<const N: usize> SharedBreaker<N> {
                 seen = Some(w.0);
                 continue;
             }
-            let dwell = cfg.half_open_max_dwell;
             let step = match w.state() {
                 State::Open if now >= self.open_until.load(Relaxed) => {
                     Some((State::HalfOpen, Reason::OpenElapsed))
                 }
-                State::HalfOpen
-                    if dwell > 0 && now.saturating_sub(self.since.load(Relaxed)) >= dwell =>
-                {
+                State::HalfOpen if now.saturating_sub(self.since.load(Relaxed)) >= self.dwell() => {
                     let to = match cfg.dwell_expiry {
                         DwellExpiry::Reopen => State::Open,
                         DwellExpiry::Close => State::Closed,
@@ -605,6 +623,19 @@ impl<const N: usize> SharedBreaker<N> {
         })
     }
 
+    /// How long a half-open period may last, as
+    /// [`Breaker`](crate::Breaker)'s rule: `half_open_max_dwell`, or (0)
+    /// the open duration last drawn, or the first one.
+    fn dwell(&self) -> u64 {
+        match self.rules.half_open_max_dwell {
+            0 => match self.last_open.load(Relaxed) {
+                0 => self.rules.open_backoff.raw(0).max(1),
+                d => d,
+            },
+            d => d,
+        }
+    }
+
     /// Marks `generation`'s stores as landed; never moves backwards (in
     /// serial-number order), so a slow host move cannot hide a newer one.
     fn publish(&self, generation: u32) {
@@ -624,6 +655,7 @@ impl<const N: usize> SharedBreaker<N> {
 const fn permit(w: Word, probe: bool, transition: Option<Transition>) -> Permit {
     Permit {
         generation: w.generation(),
+        ticket: crate::breaker::tickets::UNTRACKED,
         probe,
         transition,
     }
@@ -711,6 +743,7 @@ impl<const N: usize> Ring<N> {
             slow: c(3),
             ignored: c(4),
             rejected: c(5),
+            admitted: 0,
         }
     }
 
@@ -760,6 +793,7 @@ mod tests {
     fn too_many_probes_is_refused() {
         let c = BreakerConfig {
             half_open_probes: 128,
+            min_calls: 4,
             ..BreakerConfig::DEFAULT
         };
         let e = SharedBreaker::<4>::new(c).unwrap_err();
@@ -802,6 +836,7 @@ mod tests {
     fn two_threads_share_one_breaker() {
         let config = BreakerConfig {
             failure_rate: None,
+            manual: true,
             ..BreakerConfig::DEFAULT
         };
         let b = SharedBreaker::<64>::new(config).unwrap();

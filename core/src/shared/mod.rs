@@ -63,11 +63,13 @@ mod breaker;
 mod bucket;
 mod budget;
 mod bulkhead;
+mod chaos;
 
 pub use breaker::SharedBreaker;
 pub use bucket::SharedBucket;
 pub use budget::SharedBudget;
 pub use bulkhead::SharedBulkhead;
+pub use chaos::SharedChaos;
 
 /// The atomic types, swapped for loom's under `cfg(loom)` so the model
 /// checker sees every access.

@@ -112,6 +112,7 @@ impl<P: Plane> BitWindow<P> {
             slow: self.slow.marked(),
             ignored: self.ignored.marked(),
             rejected: self.rejected,
+            admitted: 0,
         }
     }
 }
@@ -125,8 +126,12 @@ impl<P: Plane> Default for BitWindow<P> {
 impl<P: Plane> Window for BitWindow<P> {
     fn record(&mut self, _now: u64, sample: Sample) {
         let kind = sample.kind;
-        if kind == Kind::Rejected {
-            self.rejected = self.rejected.saturating_add(1);
+        if matches!(kind, Kind::Rejected | Kind::Admitted) {
+            // A bit window has no admitted counter: `RateBasis::Started`
+            // needs a time window (`Rules::fits`), so only rejections count.
+            if kind == Kind::Rejected {
+                self.rejected = self.rejected.saturating_add(1);
+            }
             return;
         }
         let i = self.next as u8;
@@ -149,6 +154,10 @@ impl<P: Plane> Window for BitWindow<P> {
 
     fn clear(&mut self) {
         *self = Self::new();
+    }
+
+    fn capacity(&self) -> Option<u32> {
+        Some(u32::from(P::CALLS))
     }
 }
 

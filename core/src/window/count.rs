@@ -77,8 +77,9 @@ impl<const N: usize> Default for CountRing<[u8; N]> {
 
 impl<S: AsRef<[u8]> + AsMut<[u8]>> Window for CountRing<S> {
     fn record(&mut self, _now: u64, sample: Sample) {
-        if sample.kind == Kind::Rejected {
-            self.counts.rejected = self.counts.rejected.saturating_add(1);
+        if matches!(sample.kind, Kind::Rejected | Kind::Admitted) {
+            // Not calls in the ring: counted from the last clear.
+            self.counts.count(sample);
             return;
         }
         let slots = self.slots.as_mut();
@@ -105,6 +106,11 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> Window for CountRing<S> {
         self.slots.as_mut().fill(0);
         self.counts = Counts::ZERO;
         self.next = 0;
+    }
+
+    fn capacity(&self) -> Option<u32> {
+        // `over` and `new` keep the length within u32.
+        Some(self.slots.as_ref().len() as u32)
     }
 }
 

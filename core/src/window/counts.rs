@@ -16,6 +16,10 @@ pub enum Kind {
     Ignored = 3,
     /// The call was refused by the breaker and never ran.
     Rejected = 4,
+    /// The call was admitted and has started (recorded at admission, only
+    /// under [`RateBasis::Started`](crate::RateBasis::Started)); its
+    /// outcome comes as a sample of its own when it ends.
+    Admitted = 5,
 }
 
 /// One observation: its kind, its duration in ticks, and whether it was slow.
@@ -27,6 +31,18 @@ pub struct Sample {
     pub duration: u64,
     /// Whether the call was at least as long as the slow-call limit.
     pub slow: bool,
+}
+
+impl Sample {
+    /// A sample of `kind` that took no time and was not slow (rejections,
+    /// admissions).
+    pub const fn of(kind: Kind) -> Self {
+        Self {
+            kind,
+            duration: 0,
+            slow: false,
+        }
+    }
 }
 
 const SLOW_BIT: u8 = 0x8;
@@ -73,6 +89,9 @@ pub struct Counts {
     pub ignored: u32,
     /// Calls refused by the breaker.
     pub rejected: u32,
+    /// Calls admitted, counted when they start (only under
+    /// [`RateBasis::Started`](crate::RateBasis::Started); 0 otherwise).
+    pub admitted: u32,
 }
 
 impl Counts {
@@ -84,6 +103,7 @@ impl Counts {
         slow: 0,
         ignored: 0,
         rejected: 0,
+        admitted: 0,
     };
 
     /// Successes plus failures: the calls the trip rates are judged on.
@@ -96,6 +116,12 @@ impl Counts {
         self.outcomes()
             .saturating_add(self.ignored)
             .saturating_add(self.rejected)
+    }
+
+    /// Every call started: admitted plus rejected (opossum's `fires`; the
+    /// denominator of [`RateBasis::Started`](crate::RateBasis::Started)).
+    pub const fn started(&self) -> u32 {
+        self.admitted.saturating_add(self.rejected)
     }
 
     /// Adds one sample.
@@ -128,8 +154,9 @@ impl Counts {
             }
             Kind::Ignored => bump(&mut self.ignored),
             Kind::Rejected => bump(&mut self.rejected),
+            Kind::Admitted => bump(&mut self.admitted),
         }
-        if s.slow && !matches!(s.kind, Kind::Ignored | Kind::Rejected) {
+        if s.slow && !matches!(s.kind, Kind::Ignored | Kind::Rejected | Kind::Admitted) {
             bump(&mut self.slow);
         }
     }
@@ -143,6 +170,7 @@ impl Tally for Counts {
         self.slow = self.slow.saturating_add(o.slow);
         self.ignored = self.ignored.saturating_add(o.ignored);
         self.rejected = self.rejected.saturating_add(o.rejected);
+        self.admitted = self.admitted.saturating_add(o.admitted);
     }
 
     fn sub(&mut self, o: &Self) {
@@ -152,5 +180,6 @@ impl Tally for Counts {
         self.slow = self.slow.saturating_sub(o.slow);
         self.ignored = self.ignored.saturating_sub(o.ignored);
         self.rejected = self.rejected.saturating_sub(o.rejected);
+        self.admitted = self.admitted.saturating_sub(o.admitted);
     }
 }

@@ -38,6 +38,12 @@ pub trait Window {
     fn totals(&mut self, now: u64) -> Counts;
     /// Forgets everything.
     fn clear(&mut self);
+    /// How many calls the window can hold: `Some(n)` for a count window,
+    /// `None` for a time window (no limit). A breaker checks `min_calls`
+    /// against it.
+    fn capacity(&self) -> Option<u32> {
+        None
+    }
     /// Mean latency over the window, if this window keeps latency.
     fn mean_latency(&mut self, now: u64) -> Option<u64> {
         let _ = now;

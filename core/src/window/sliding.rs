@@ -37,6 +37,13 @@ impl<C: Window, T: Window> Window for Sliding<C, T> {
         }
     }
 
+    fn capacity(&self) -> Option<u32> {
+        match self {
+            Sliding::Count(w) => w.capacity(),
+            Sliding::Time(w) => w.capacity(),
+        }
+    }
+
     fn mean_latency(&mut self, now: u64) -> Option<u64> {
         match self {
             Sliding::Count(w) => w.mean_latency(now),

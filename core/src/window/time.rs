@@ -98,8 +98,8 @@ impl<const B: usize, const H: usize> Window for TimeWindow<B, H> {
 }
 
 /// Counts alone over a span of ticks: what a [`TimeWindow<B, 0>`] counts,
-/// without its per-bucket latency count and sum (24 bytes a bucket instead
-/// of 48). For hosts that want no latency, such as the C door's timed
+/// without its per-bucket latency count and sum (28 bytes a bucket instead
+/// of 56). For hosts that want no latency, such as the C door's timed
 /// breaker on firmware. Build one with [`Rolling::counting`].
 pub type TimeCounts<const B: usize> = Rolling<Counts, B>;
 
@@ -163,8 +163,8 @@ mod tests {
 
     #[test]
     fn time_counts_are_half_the_size() {
-        assert_eq!(core::mem::size_of::<Frame<0>>(), 48);
-        assert_eq!(core::mem::size_of::<Counts>(), 24);
+        assert_eq!(core::mem::size_of::<Frame<0>>(), 56);
+        assert_eq!(core::mem::size_of::<Counts>(), 28);
         let e = TimeCounts::<4>::counting(3, 4).unwrap_err();
         assert_eq!(e.field, "span");
     }

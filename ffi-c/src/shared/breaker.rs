@@ -147,7 +147,15 @@ pub unsafe extern "C" fn fusewire_shared_breaker_acquire(
             return Err(fusewire_status::NullArgument);
         }
         // SAFETY: the caller's contract for the out-pointers.
-        unsafe { acquired(b.try_acquire(now), permit, retry_after, transition) }
+        unsafe {
+            acquired(
+                b.try_acquire(now),
+                |p| b.permit_into_raw(p),
+                permit,
+                retry_after,
+                transition,
+            )
+        }
     })
 }
 
