@@ -309,31 +309,23 @@ impl<const N: usize> Pool<N> {
 
     /// Power of two choices among the endpoints `ok` admits: two distinct
     /// ones uniformly at random, the one with fewer outstanding (the first
-    /// drawn on a tie). Always two generator steps.
+    /// drawn on a tie). Always two generator steps, one pass over the pool.
     fn choose(&mut self, ok: impl Fn(usize, &EndpointStats) -> bool) -> Option<usize> {
-        let count = self
-            .endpoints
-            .iter()
-            .enumerate()
-            .filter(|(i, e)| ok(*i, e))
-            .count() as u64;
-        let a = self.rng.below(count);
-        let b = self.rng.below(count.saturating_sub(1));
-        if count == 0 {
-            return None;
+        let mut candidates: Vec<u16, N> = Vec::new();
+        for (i, e) in self.endpoints.iter().enumerate() {
+            if ok(i, e) {
+                // Never more than N: one push per endpoint.
+                let _ = candidates.push(i as u16);
+            }
         }
+        let count = candidates.len() as u64;
+        let a = self.rng.below(count) as usize;
+        let b = self.rng.below(count.saturating_sub(1)) as usize;
         let b = if b >= a { b + 1 } else { b };
-        let nth = |k: u64| {
-            self.endpoints
-                .iter()
-                .enumerate()
-                .filter(|(i, e)| ok(*i, e))
-                .nth(k as usize)
-                .map(|(i, e)| (i, e.outstanding))
-        };
-        let (ia, oa) = nth(a)?;
-        match nth(b) {
-            Some((ib, ob)) if ob < oa => Some(ib),
+        let ia = usize::from(*candidates.get(a)?);
+        let outstanding = |i: usize| self.endpoints.get(i).map_or(u32::MAX, |e| e.outstanding);
+        match candidates.get(b).map(|&i| usize::from(i)) {
+            Some(ib) if outstanding(ib) < outstanding(ia) => Some(ib),
             _ => Some(ia),
         }
     }

@@ -1,9 +1,15 @@
 //! A reference breaker, written from the rules in `core/src/breaker` docs,
 //! and the op-sequence driver that runs it next to the real one.
 //!
-//! Besides agreeing with the model on every result, every step must obey the
-//! state graph on its own: which transitions exist, which operation may cause
-//! which reason, generation moving by exactly the transitions made.
+//! Besides agreeing with the model on every result, every step must obey
+//! rules checked on the core alone: the state graph (which transitions
+//! exist, which operation may cause which reason, the generation moving by
+//! exactly the transitions made, one transition per call); a permit counts
+//! at most once (permits out plus permits taken back equal permits issued,
+//! and the window never holds more outcomes than permits taken back); and,
+//! unless the host holds it open or the config waits for probes forever, no
+//! state rejects for good: with time moving on and no host move, a call is
+//! admitted within four open durations (or dwells).
 
 use arbitrary::Arbitrary;
 use fusewire::window::Kind;
@@ -12,27 +18,37 @@ use fusewire::{
     Reason, Rng, State, Transition, Window,
 };
 
-use crate::{Num, Shadow, Tick};
+use crate::{check_config, window_problem, Num, Shadow, Tick};
 
 /// One thing a host can do to a breaker.
 #[derive(Arbitrary, Debug, Clone, Copy)]
 pub enum Op {
     /// `try_acquire`; an admitted permit is kept for later.
     Acquire(Tick),
+    /// `1 + n % 16` calls of `try_acquire` at one `now`, permits kept (many
+    /// calls in flight: what the `Started` basis counts).
+    Burst(u8, Tick),
     /// `record` of a kept permit (`pick` chooses which).
     Record(u8, u8, Num, Tick),
+    /// `record_untripped` of a kept permit (a warm-up outcome).
+    Untripped(u8, u8, Num, Tick),
     /// `release` of a kept permit.
     Release(u8, Tick),
     /// `record` of a permit rebuilt from an arbitrary integer.
     Forged(u64, u8, Num, Tick),
     /// `record` of a kept permit without giving it up (a duplicate report).
     Duplicate(u8, u8, Num, Tick),
+    /// A permit already handed back, handed back again: `record` (or
+    /// `release` when the flag is set).
+    Again(u8, u8, bool, Tick),
     /// `poll`.
     Poll(Tick),
     /// `trip`.
     Trip(Tick),
     /// `close`.
     Close(Tick),
+    /// `half_open`.
+    HalfOpen(Tick),
     /// `force_open`.
     ForceOpen(Tick),
     /// `disable`.
@@ -54,12 +70,88 @@ fn outcome(v: u8) -> Outcome {
     }
 }
 
+/// The documented raw layout: bits 17..37 the ticket (20 bits).
+fn raw_ticket(raw: u64) -> u64 {
+    (raw >> 17) & TICKET_MASK
+}
+
+const TICKET_MASK: u64 = (1 << 20) - 1;
+
+/// Permits handed out: a permit counts once. The documented rule, plainly:
+/// permits get tickets 0, 1, 2, ... (20 bits); each of the last
+/// [`Ledger::EXACT`] is known one by one (out or not); an older one still
+/// out when it leaves that stretch becomes one anonymous unit, and any
+/// older ticket handed back takes a unit if one is left. A raw value
+/// `into_raw` did not make (its check tag wrong) is refused.
+#[derive(Default)]
+pub struct Ledger {
+    /// Per issue number: still out.
+    out: Vec<bool>,
+    /// Older permits still out (anonymous).
+    older: u32,
+    /// Permits handed back twice, made up or mangled.
+    pub refused: u32,
+}
+
+impl Ledger {
+    /// How many of the latest permits are known one by one.
+    pub const EXACT: u64 = 32;
+
+    fn issue(&mut self, raw: u64) {
+        let n = self.out.len() as u64;
+        assert_eq!(
+            raw_ticket(raw),
+            n & TICKET_MASK,
+            "tickets are handed out in turn"
+        );
+        self.out.push(true);
+        // The permit that leaves the exact stretch with this issue.
+        if let Some(aged) = n.checked_sub(Self::EXACT) {
+            if self.out[aged as usize] {
+                self.older = self.older.saturating_add(1);
+            }
+        }
+    }
+
+    /// Takes a permit back: whether it counts.
+    fn settle(&mut self, raw: u64) -> bool {
+        // Only a value `into_raw` made survives the round trip (a made-up
+        // one loses its ticket, and bits above 53 are dropped).
+        let genuine = Permit::from_raw(raw).into_raw() == raw;
+        let issued = self.out.len() as u64;
+        let age = issued.wrapping_sub(1).wrapping_sub(raw_ticket(raw)) & TICKET_MASK;
+        let ok = if !genuine {
+            false
+        } else if age < Self::EXACT && age < issued {
+            std::mem::replace(&mut self.out[(issued - 1 - age) as usize], false)
+        } else if age >= Self::EXACT && self.older > 0 {
+            self.older -= 1;
+            true
+        } else {
+            false
+        };
+        if !ok {
+            self.refused = self.refused.saturating_add(1);
+        }
+        ok
+    }
+
+    /// Permits out, as the breaker can know it.
+    fn outstanding(&self) -> u32 {
+        let from = self.out.len().saturating_sub(Self::EXACT as usize);
+        let exact = self.out[from..].iter().filter(|o| **o).count() as u32;
+        exact.saturating_add(self.older)
+    }
+}
+
 /// The reference breaker.
 pub struct Model<S> {
     cfg: BreakerConfig,
     failure_micro: Option<u32>,
     slow_micro: Option<u32>,
+    /// The current state.
     pub state: State,
+    /// Bumped by every transition.
     pub generation: u32,
     since: u64,
     open_until: u64,
@@ -71,23 +163,21 @@ pub struct Model<S> {
     passed: u32,
     failed: u32,
     slow: u32,
-    last_now: u64,
+    /// The latest `now` seen.
+    pub last_now: u64,
     regressions: u32,
     window: S,
     rng: Rng,
-}
-
-/// 50% is 500_000 millionths; f32 arithmetic exactly as documented.
-fn micro(p: Option<f32>) -> Option<u32> {
-    p.map(|v| (v * 10_000.0 + 0.5) as u32)
+    /// Which permits are out.
+    pub ledger: Ledger,
 }
 
 impl<S: Shadow> Model<S> {
     /// A closed breaker.
     pub fn new(cfg: BreakerConfig, window: S) -> Self {
         Self {
-            failure_micro: micro(cfg.failure_rate),
-            slow_micro: micro(cfg.slow_call_rate),
+            failure_micro: cfg.failure_rate.map(|r| r.ppm()),
+            slow_micro: cfg.slow_call_rate.map(|r| r.ppm()),
             rng: Rng::new(cfg.seed),
             cfg,
             state: State::Closed,
@@ -105,9 +195,11 @@ impl<S: Shadow> Model<S> {
             last_now: 0,
             regressions: 0,
             window,
+            ledger: Ledger::default(),
         }
     }
 
+    /// `part / whole` against a threshold in millionths, exactly.
     fn trips(&self, part: u32, whole: u32, m: Option<u32>) -> bool {
         let Some(m) = m else { return false };
         if whole == 0 {
@@ -123,6 +215,20 @@ impl<S: Shadow> Model<S> {
         }
     }
 
+    /// How long a half-open period lasts: the configured dwell; 0 means one
+    /// open duration (the last one drawn, or the first one of the schedule
+    /// when none was drawn since the last close). `u64::MAX` is documented
+    /// as forever, and the core ends it when `now - since` reaches
+    /// `u64::MAX` (a half-open period entered at 0 ends at `now = u64::MAX`):
+    /// accepted here as an open finding, regressions.md 6.
+    pub fn dwell(&self) -> u64 {
+        match self.cfg.half_open_max_dwell {
+            0 if self.last_open > 0 => self.last_open,
+            0 => self.cfg.open_backoff.raw(0).max(1),
+            d => d,
+        }
+    }
+
     fn move_to(&mut self, now: u64, to: State, reason: Reason) -> Transition {
         let t = Transition {
             from: self.state,
@@ -133,6 +239,16 @@ impl<S: Shadow> Model<S> {
         self.generation = self.generation.wrapping_add(1);
         self.since = now;
         t
+    }
+
+    fn fresh_probes(&mut self) {
+        (
+            self.admitted,
+            self.in_flight,
+            self.passed,
+            self.failed,
+            self.slow,
+        ) = (0, 0, 0, 0, 0);
     }
 
     fn open(&mut self, now: u64, reason: Reason) -> Transition {
@@ -162,7 +278,7 @@ impl<S: Shadow> Model<S> {
     }
 
     /// `now` made monotonic (every call does this).
-    fn clamp(&mut self, now: u64) -> u64 {
+    pub fn clamp(&mut self, now: u64) -> u64 {
         if now < self.last_now {
             self.regressions += 1;
             self.last_now
@@ -176,19 +292,12 @@ impl<S: Shadow> Model<S> {
     /// (acquire, record, release, poll); host moves and reads only clamp.
     fn advance(&mut self, now: u64) -> (u64, Option<Transition>) {
         let now = self.clamp(now);
-        let dwell = self.cfg.half_open_max_dwell;
         let t = match self.state {
             State::Open if now >= self.open_until => {
-                (
-                    self.admitted,
-                    self.in_flight,
-                    self.passed,
-                    self.failed,
-                    self.slow,
-                ) = (0, 0, 0, 0, 0);
+                self.fresh_probes();
                 Some(self.move_to(now, State::HalfOpen, Reason::OpenElapsed))
             }
-            State::HalfOpen if dwell > 0 && now - self.since >= dwell => {
+            State::HalfOpen if now - self.since >= self.dwell() => {
                 Some(match self.cfg.dwell_expiry {
                     DwellExpiry::Reopen => self.open(now, Reason::DwellExpired),
                     DwellExpiry::Close => self.close_(now, Reason::DwellExpired),
@@ -206,25 +315,28 @@ impl<S: Shadow> Model<S> {
         now: u64,
     ) -> Result<(bool, Option<Transition>), (u64, Option<Transition>)> {
         let (now, t) = self.advance(now);
-        match self.state {
-            State::Closed | State::Disabled => return Ok((false, t)),
+        let probe = match self.state {
+            State::Closed | State::Disabled => false,
             State::HalfOpen if self.admitted < self.cfg.half_open_probes => {
                 self.admitted += 1;
                 self.in_flight += 1;
-                return Ok((true, t));
+                true
             }
-            _ => {}
-        }
-        self.window.record(now, Kind::Rejected, false, 0);
-        let retry_after = match self.state {
-            State::Open => self.open_until - now,
-            State::HalfOpen if self.cfg.half_open_max_dwell > 0 => {
-                (self.since.saturating_add(self.cfg.half_open_max_dwell)).saturating_sub(now)
+            _ => {
+                self.window.record(now, Kind::Rejected, false, 0);
+                let retry_after = match self.state {
+                    State::Open => self.open_until - now,
+                    // The rest of the dwell (`u64::MAX - now` if forever).
+                    State::HalfOpen => self.since.saturating_add(self.dwell()).saturating_sub(now),
+                    _ => u64::MAX,
+                };
+                return Err((retry_after, t));
             }
-            State::HalfOpen => self.cfg.open_backoff.raw(0),
-            _ => u64::MAX,
         };
-        Err((retry_after, t))
+        if self.cfg.rate_basis == RateBasis::Started {
+            self.window.record(now, Kind::Admitted, false, 0);
+        }
+        Ok((probe, t))
     }
 
     fn give_back(&mut self) {
@@ -234,19 +346,20 @@ impl<S: Shadow> Model<S> {
         }
     }
 
-    /// `record`.
+    /// `record` (`may_trip`) or `record_untripped` of the permit `raw`.
     pub fn record(
         &mut self,
-        gen: u32,
-        probe: bool,
+        raw: u64,
         o: Outcome,
         dur: u64,
         now: u64,
+        may_trip: bool,
     ) -> Option<Transition> {
         let (now, t) = self.advance(now);
-        if self.state == State::Disabled {
+        if !self.ledger.settle(raw) || self.state == State::Disabled {
             return t;
         }
+        let p = Permit::from_raw(raw);
         let slow = self.slow_micro.is_some() && dur >= self.cfg.slow_call_duration;
         let kind = match o {
             Outcome::Success => Kind::Success,
@@ -255,7 +368,9 @@ impl<S: Shadow> Model<S> {
             Outcome::Ignored => Kind::Ignored,
         };
         self.window.record(now, kind, slow, dur);
-        if gen != self.generation {
+        // A permit moves the breaker only in the generation it came from
+        // (as far as its 16 bits tell); never one this call entered.
+        if t.is_some() || p.generation() != self.generation & 0xFFFF {
             return t;
         }
         let failed = matches!(o, Outcome::Failure | Outcome::Timeout);
@@ -265,6 +380,11 @@ impl<S: Shadow> Model<S> {
                     Outcome::Ignored => return t,
                     Outcome::Success => self.consecutive = 0,
                     _ => self.consecutive += 1,
+                }
+                // Warm-up outcomes are counted (window, run of failures)
+                // and judged by the next outcome that may trip.
+                if !may_trip {
+                    return t;
                 }
                 if failed
                     && self
@@ -281,6 +401,7 @@ impl<S: Shadow> Model<S> {
                 let whole = match self.cfg.rate_basis {
                     RateBasis::Outcomes => c.successes + c.failures,
                     RateBasis::AllCalls => c.successes + c.failures + c.ignored + c.rejected,
+                    RateBasis::Started => c.admitted + c.rejected,
                 };
                 if whole < self.cfg.min_calls {
                     return t;
@@ -293,7 +414,7 @@ impl<S: Shadow> Model<S> {
                 }
                 t
             }
-            State::HalfOpen if probe => {
+            State::HalfOpen if p.is_probe() => {
                 if o == Outcome::Ignored {
                     self.give_back();
                     return t;
@@ -339,10 +460,16 @@ impl<S: Shadow> Model<S> {
         }
     }
 
-    /// `release`.
-    pub fn release(&mut self, gen: u32, probe: bool, now: u64) -> Option<Transition> {
+    /// `release` of the permit `raw`.
+    pub fn release(&mut self, raw: u64, now: u64) -> Option<Transition> {
         let (_, t) = self.advance(now);
-        if probe && gen == self.generation && self.state == State::HalfOpen {
+        let p = Permit::from_raw(raw);
+        if self.ledger.settle(raw)
+            && t.is_none()
+            && p.is_probe()
+            && p.generation() == self.generation & 0xFFFF
+            && self.state == State::HalfOpen
+        {
             self.give_back();
         }
         t
@@ -353,7 +480,7 @@ impl<S: Shadow> Model<S> {
         self.advance(now).1
     }
 
-    /// `trip`, `close`, `force_open`, `disable`, `reset`.
+    /// `trip`, `close`, `half_open`, `force_open`, `disable`, `reset`.
     pub fn host(&mut self, to: State, reset: bool, now: u64) -> Option<Transition> {
         let now = self.clamp(now);
         let out = if self.state == to {
@@ -362,6 +489,10 @@ impl<S: Shadow> Model<S> {
             Some(match to {
                 State::Open => self.open(now, Reason::Host),
                 State::Closed => self.close_(now, Reason::Host),
+                State::HalfOpen => {
+                    self.fresh_probes();
+                    self.move_to(now, to, Reason::Host)
+                }
                 _ => self.move_to(now, to, Reason::Host),
             })
         };
@@ -373,170 +504,317 @@ impl<S: Shadow> Model<S> {
     }
 }
 
-/// A transition the rules allow, caused by `op` (`"record"`, `"host"`, or
-/// `"any"` for moves that time alone causes, which any call applies first).
+/// A transition the rules allow: `host` for the host's moves, `record` for
+/// moves an outcome may cause; moves time alone causes may come from any
+/// call that advances.
 fn legal(t: &Transition, host: bool, record: bool) -> bool {
     use Reason::*;
     use State::*;
     match (t.from, t.to, t.reason) {
-        (Open, HalfOpen, OpenElapsed) => true,
-        (HalfOpen, Open | Closed, DwellExpired) => true,
+        (Open, HalfOpen, OpenElapsed) => !host,
+        (HalfOpen, Open | Closed, DwellExpired) => !host,
         (Closed, Open, FailureRate | SlowCallRate | ConsecutiveFailures) => record,
         (HalfOpen, Open, ProbesFailed) | (HalfOpen, Closed, ProbesPassed) => record,
-        (from, to, Host) => host && from != to && to != HalfOpen,
+        (from, to, Host) => host && from != to,
         _ => false,
     }
 }
 
-/// Runs `ops` against a breaker over `window` and the model over `shadow`.
-pub fn run<W: Window, S: Shadow>(config: BreakerConfig, window: W, shadow: S, ops: &[Op]) {
-    let mut b = Breaker::with_window(config, window).expect("validated config");
-    let mut m = Model::new(config, shadow);
-    let mut permits: Vec<u64> = Vec::new();
-    let mut now = 0u64;
-    let trace = std::env::var_os("FUZZ_TRACE").is_some();
-    let take = |permits: &mut Vec<u64>, pick: u8, keep: bool| -> Option<u64> {
-        if permits.is_empty() {
+/// The breaker, its model, and what the driver tallies on its own.
+struct Harness<W, S> {
+    b: Breaker<W>,
+    m: Model<S>,
+    config: BreakerConfig,
+    /// Permits held (raw), not yet handed back.
+    held: Vec<u64>,
+    /// Permits handed back once.
+    spent: Vec<u64>,
+    now: u64,
+    trace: bool,
+    /// Permits the core handed out.
+    issued: u64,
+    /// Calls of `record`, `record_untripped` and `release` (any permit).
+    settles: u64,
+    /// Calls of `record` and `record_untripped` (any permit).
+    records: u64,
+}
+
+/// What one op made of the breaker: the transition reported, whether the
+/// op was a host move or a record, and for acquires whether it was admitted.
+struct Step {
+    got: Option<Transition>,
+    host: bool,
+    record: bool,
+    admitted: Option<bool>,
+}
+
+impl Step {
+    fn of(got: Option<Transition>) -> Self {
+        Self {
+            got,
+            host: false,
+            record: false,
+            admitted: None,
+        }
+    }
+}
+
+impl<W: Window, S: Shadow> Harness<W, S> {
+    fn take(&mut self, pick: u8, keep: bool) -> Option<u64> {
+        if self.held.is_empty() {
             return None;
         }
-        let i = usize::from(pick) % permits.len();
+        let i = usize::from(pick) % self.held.len();
         Some(if keep {
-            permits[i]
+            self.held[i]
         } else {
-            permits.swap_remove(i)
+            let raw = self.held.swap_remove(i);
+            self.spent.push(raw);
+            raw
         })
-    };
-    for op in ops {
-        let (before, gen_before) = (b.state(), b.generation());
-        let (got, host, record): (Option<Transition>, bool, bool) = match *op {
+    }
+
+    fn acquire(&mut self) -> Step {
+        let now = self.now;
+        let want = self.m.acquire(now);
+        let (got, admitted) = match self.b.try_acquire(now) {
+            Ok(p) => {
+                assert_eq!(Ok((p.is_probe(), p.transition)), want, "acquire at {now}");
+                assert_eq!(p.generation(), self.b.generation());
+                let t = p.transition;
+                let raw = p.into_raw();
+                assert!(raw < 1 << 53, "a raw permit fits a JavaScript number");
+                let back = Permit::from_raw(raw);
+                assert_eq!(back.generation(), self.b.generation() & 0xFFFF);
+                assert_eq!(back.is_probe(), want.is_ok_and(|w| w.0));
+                self.m.ledger.issue(raw);
+                self.issued += 1;
+                self.held.push(raw);
+                (t, true)
+            }
+            Err(r) => {
+                assert_eq!(Err((r.retry_after, r.transition)), want, "reject at {now}");
+                assert_eq!(r.state, self.b.state());
+                assert!(matches!(
+                    r.state,
+                    State::Open | State::HalfOpen | State::ForcedOpen
+                ));
+                if r.state == State::HalfOpen {
+                    let d = self.m.dwell();
+                    assert!(r.retry_after <= d, "half-open asks to wait past its dwell");
+                }
+                (r.transition, false)
+            }
+        };
+        Step {
+            admitted: Some(admitted),
+            ..Step::of(got)
+        }
+    }
+
+    fn record(&mut self, raw: u64, o: u8, dur: u64, may_trip: bool) -> Step {
+        let now = self.now;
+        let want = self.m.record(raw, outcome(o), dur, now, may_trip);
+        let p = Permit::from_raw(raw);
+        let got = if may_trip {
+            self.b.record(p, outcome(o), dur, now)
+        } else {
+            self.b.record_untripped(p, outcome(o), dur, now)
+        };
+        assert_eq!(got, want, "record at {now}");
+        self.settles += 1;
+        self.records += 1;
+        Step {
+            record: true,
+            ..Step::of(got)
+        }
+    }
+
+    fn release(&mut self, raw: u64) -> Step {
+        let now = self.now;
+        let want = self.m.release(raw, now);
+        let got = self.b.release(Permit::from_raw(raw), now);
+        assert_eq!(got, want, "release at {now}");
+        self.settles += 1;
+        Step::of(got)
+    }
+
+    fn snapshot(&mut self) {
+        let (now, config) = (self.now, self.config);
+        let s = self.b.snapshot(now);
+        // A read never moves the breaker: it only clamps `now`.
+        let m = &mut self.m;
+        let eff = m.clamp(now);
+        assert_eq!(s.state, m.state);
+        assert_eq!(s.generation, m.generation);
+        assert_eq!(s.counts, m.window.totals(eff), "window counts at {eff}");
+        assert_eq!(s.consecutive_failures, m.consecutive);
+        assert_eq!(s.probes_in_flight, m.in_flight);
+        assert!(s.probes_in_flight <= config.half_open_probes);
+        assert_eq!(
+            s.open_until,
+            if m.state == State::Open {
+                m.open_until
+            } else {
+                0
+            }
+        );
+        assert_eq!(s.reopens, m.reopens);
+        assert_eq!(s.clock_regressions, m.regressions);
+        assert_eq!(s.since, m.since);
+        assert_eq!(s.refused_permits, m.ledger.refused, "refused permits");
+        assert_eq!(s.permits_out, m.ledger.outstanding(), "permits out");
+        if s.state == State::Open {
+            assert!(s.open_until >= s.since);
+            assert!(s.open_until - s.since <= config.open_backoff.cap());
+        }
+        // A permit counts at most once, on the core's own figures: every
+        // permit is out or was taken back once, and the window holds no
+        // more outcomes than records were taken.
+        let taken = self.settles - u64::from(s.refused_permits);
+        assert_eq!(
+            u64::from(s.permits_out) + taken,
+            self.issued,
+            "permits out + taken back != issued"
+        );
+        let c = s.counts;
+        let outcomes = u64::from(c.successes) + u64::from(c.failures) + u64::from(c.ignored);
+        assert!(
+            outcomes <= (self.records.min(taken)),
+            "{outcomes} outcomes in the window from {taken} permits taken back"
+        );
+        assert!(u64::from(c.admitted) <= self.issued);
+        if config.rate_basis != RateBasis::Started {
+            assert_eq!(c.admitted, 0, "admissions counted off the Started basis");
+        }
+    }
+
+    fn step(&mut self, op: &Op) -> Step {
+        match *op {
             Op::Acquire(tick) => {
-                now = tick.apply(now);
-                let want = m.acquire(now);
-                match b.try_acquire(now) {
-                    Ok(p) => {
-                        assert_eq!(Ok((p.is_probe(), p.transition)), want, "acquire at {now}");
-                        assert_eq!(p.generation(), b.generation());
-                        let t = p.transition;
-                        permits.push(p.into_raw());
-                        (t, false, false)
-                    }
-                    Err(r) => {
-                        assert_eq!(Err((r.retry_after, r.transition)), want, "reject at {now}");
-                        assert_eq!(r.state, b.state());
-                        assert!(matches!(
-                            r.state,
-                            State::Open | State::HalfOpen | State::ForcedOpen
-                        ));
-                        (r.transition, false, false)
-                    }
+                self.now = tick.apply(self.now);
+                self.acquire()
+            }
+            Op::Burst(..) => unreachable!("apply splits a burst"),
+            Op::Record(pick, o, dur, tick)
+            | Op::Duplicate(pick, o, dur, tick)
+            | Op::Untripped(pick, o, dur, tick) => {
+                self.now = tick.apply(self.now);
+                let keep = matches!(op, Op::Duplicate(..));
+                let Some(raw) = self.take(pick, keep) else {
+                    return Step::of(None);
+                };
+                self.record(raw, o, dur.get(), !matches!(op, Op::Untripped(..)))
+            }
+            Op::Again(pick, o, release, tick) => {
+                self.now = tick.apply(self.now);
+                if self.spent.is_empty() {
+                    return Step::of(None);
+                }
+                let raw = self.spent[usize::from(pick) % self.spent.len()];
+                if release {
+                    self.release(raw)
+                } else {
+                    self.record(raw, o, 1, true)
                 }
             }
-            Op::Record(pick, o, dur, tick) | Op::Duplicate(pick, o, dur, tick) => {
-                now = tick.apply(now);
-                let keep = matches!(op, Op::Duplicate(..));
-                let Some(raw) = take(&mut permits, pick, keep) else {
-                    continue;
-                };
-                record_raw(&mut b, &mut m, raw, o, dur.get(), now)
-            }
             Op::Forged(raw, o, dur, tick) => {
-                now = tick.apply(now);
-                record_raw(&mut b, &mut m, raw, o, dur.get(), now)
+                self.now = tick.apply(self.now);
+                self.record(raw, o, dur.get(), true)
             }
             Op::Release(pick, tick) => {
-                now = tick.apply(now);
-                let Some(raw) = take(&mut permits, pick, false) else {
-                    continue;
+                self.now = tick.apply(self.now);
+                let Some(raw) = self.take(pick, false) else {
+                    return Step::of(None);
                 };
-                let p = Permit::from_raw(raw);
-                let want = m.release(p.generation(), p.is_probe(), now);
-                let got = b.release(p, now);
-                assert_eq!(got, want, "release at {now}");
-                (got, false, false)
+                self.release(raw)
             }
             Op::Poll(tick) => {
-                now = tick.apply(now);
-                let got = b.poll(now);
-                assert_eq!(got, m.poll(now), "poll at {now}");
-                (got, false, false)
+                self.now = tick.apply(self.now);
+                let got = self.b.poll(self.now);
+                assert_eq!(got, self.m.poll(self.now), "poll at {}", self.now);
+                Step::of(got)
             }
             Op::Trip(tick)
             | Op::Close(tick)
+            | Op::HalfOpen(tick)
             | Op::ForceOpen(tick)
             | Op::Disable(tick)
             | Op::Reset(tick) => {
-                now = tick.apply(now);
+                let now = tick.apply(self.now);
+                self.now = now;
+                let b = &mut self.b;
                 let (got, to, reset) = match op {
                     Op::Trip(_) => (b.trip(now), State::Open, false),
                     Op::Close(_) => (b.close(now), State::Closed, false),
+                    Op::HalfOpen(_) => (b.half_open(now), State::HalfOpen, false),
                     Op::ForceOpen(_) => (b.force_open(now), State::ForcedOpen, false),
                     Op::Disable(_) => (b.disable(now), State::Disabled, false),
                     _ => (b.reset(now), State::Closed, true),
                 };
-                assert_eq!(got, m.host(to, reset, now), "{op:?} at {now}");
+                assert_eq!(got, self.m.host(to, reset, now), "{op:?} at {now}");
                 assert_eq!(b.state(), to, "a host call always lands where it asked");
-                (got, true, false)
+                Step {
+                    host: true,
+                    ..Step::of(got)
+                }
             }
             Op::Snapshot(tick) => {
-                now = tick.apply(now);
-                let s = b.snapshot(now);
-                // A read never moves the breaker: it only clamps `now`.
-                let eff = m.clamp(now);
-                assert_eq!(s.state, m.state);
-                assert_eq!(s.generation, m.generation);
-                assert_eq!(s.counts, m.window.totals(eff), "window counts at {eff}");
-                assert_eq!(s.consecutive_failures, m.consecutive);
-                assert_eq!(s.probes_in_flight, m.in_flight);
-                assert!(s.probes_in_flight <= config.half_open_probes);
-                assert_eq!(
-                    s.open_until,
-                    if m.state == State::Open {
-                        m.open_until
-                    } else {
-                        0
-                    }
-                );
-                assert_eq!(s.reopens, m.reopens);
-                assert_eq!(s.clock_regressions, m.regressions);
-                assert_eq!(s.since, m.since);
-                if s.state == State::Open {
-                    assert!(s.open_until >= s.since);
-                    assert!(s.open_until - s.since <= config.open_backoff.cap());
-                }
-                (None, false, false)
+                self.now = tick.apply(self.now);
+                self.snapshot();
+                Step::of(None)
             }
             Op::Latency(tick, ppm) => {
-                now = tick.apply(now);
-                let mean = b.mean_latency(now);
-                let eff = m.clamp(now);
-                if let Some(want) = m.window.mean(eff) {
+                let now = tick.apply(self.now);
+                self.now = now;
+                let mean = self.b.mean_latency(now);
+                let eff = self.m.clamp(now);
+                if let Some(want) = self.m.window.mean(eff) {
                     assert_eq!(mean, want, "mean latency at {eff}");
                 }
-                let p = b.percentile(now, ppm);
+                let p = self.b.percentile(now, ppm);
                 // percentile is a second read at the same `now` (a second
                 // regression if time went back); reads never move the breaker.
-                m.clamp(now);
+                self.m.clamp(now);
                 assert_eq!(
                     p.is_some(),
                     mean.is_some(),
                     "percentile and mean disagree on emptiness"
                 );
-                (None, false, false)
+                Step::of(None)
             }
-        };
-        if trace {
+        }
+    }
+
+    /// Runs one op and checks the state graph on the core alone.
+    fn apply(&mut self, op: &Op) -> Step {
+        if let Op::Burst(n, tick) = *op {
+            // Calls of their own: one may open with a zero duration and the
+            // next, at the same `now`, move on to half-open.
+            let mut last = self.apply(&Op::Acquire(tick));
+            for _ in 0..n % 16 {
+                last = self.apply(&Op::Acquire(Tick::Same));
+            }
+            return last;
+        }
+        let (before, gen_before) = (self.b.state(), self.b.generation());
+        let step = self.step(op);
+        let b = &self.b;
+        if self.trace {
             eprintln!(
-                "{op:?} now={now} -> {got:?} state={:?} gen={}",
+                "{op:?} now={} -> {:?} state={:?} gen={}",
+                self.now,
+                step.got,
                 b.state(),
                 b.generation()
             );
         }
-        assert_eq!(b.state(), m.state, "state after {op:?}");
-        assert_eq!(b.generation(), m.generation, "generation after {op:?}");
-        // The state graph, checked on its own: each call makes at most one
-        // transition, and reports exactly the one it made.
+        assert_eq!(b.state(), self.m.state, "state after {op:?}");
+        assert_eq!(b.generation(), self.m.generation, "generation after {op:?}");
+        // Each call makes at most one transition, and reports exactly the
+        // one it made (regressions.md, findings 3 and 5).
         let moved = b.generation().wrapping_sub(gen_before);
-        match got {
+        match step.got {
             None => {
                 assert_eq!(moved, 0, "generation moved without a transition");
                 assert_eq!(b.state(), before);
@@ -544,7 +822,7 @@ pub fn run<W: Window, S: Shadow>(config: BreakerConfig, window: W, shadow: S, op
             Some(t) => {
                 assert_eq!(t.to, b.state());
                 assert!(
-                    legal(&t, host, record),
+                    legal(&t, step.host, step.record),
                     "illegal transition {t:?} by {op:?}"
                 );
                 assert_eq!(
@@ -554,22 +832,65 @@ pub fn run<W: Window, S: Shadow>(config: BreakerConfig, window: W, shadow: S, op
                 assert_eq!(moved, 1, "one call, one transition");
             }
         }
+        step
+    }
+
+    /// No state rejects for good: unless the host holds the breaker open
+    /// or the config waits for probes forever, with time moving on and no
+    /// host move, a call is admitted after at most two waits of twice the
+    /// longest open duration (or dwell): an open period ends within one
+    /// open duration, a half-open one within one dwell, and a reopen starts
+    /// a fresh open period.
+    fn check_no_wedge(&mut self) {
+        let cfg = self.config;
+        if self.b.state() == State::ForcedOpen || cfg.half_open_max_dwell == u64::MAX {
+            return;
+        }
+        let longest = u128::from(cfg.open_backoff.cap().max(cfg.half_open_max_dwell));
+        let start = u128::from(self.m.last_now);
+        if start + 4 * longest > u128::from(u64::MAX) {
+            return; // the end of time, where no wait is long enough
+        }
+        let wait = 2 * longest as u64;
+        for _ in 0..2 {
+            let at = self.m.last_now + wait;
+            if self.apply(&Op::Acquire(Tick::Jump(at))).admitted == Some(true) {
+                return;
+            }
+        }
+        panic!(
+            "still rejecting after waiting twice {wait} ticks: {:?}",
+            self.b.snapshot(self.m.last_now)
+        );
     }
 }
 
-fn record_raw<W: Window, S: Shadow>(
-    b: &mut Breaker<W>,
-    m: &mut Model<S>,
-    raw: u64,
-    o: u8,
-    dur: u64,
-    now: u64,
-) -> (Option<Transition>, bool, bool) {
-    let p = Permit::from_raw(raw);
-    let want = m.record(p.generation(), p.is_probe(), outcome(o), dur, now);
-    let got = b.record(p, outcome(o), dur, now);
-    assert_eq!(got, want, "record at {now}");
-    (got, false, true)
+/// Runs `ops` against a breaker over `window` and the model over `shadow`,
+/// then checks that the breaker is not wedged.
+pub fn run<W: Window, S: Shadow>(config: BreakerConfig, window: W, shadow: S, ops: &[Op]) {
+    assert_eq!(window.capacity(), shadow.capacity(), "window capacity");
+    let want = window_problem(&config, shadow.capacity());
+    let Some(b) = check_config(Breaker::with_window(config, window), want) else {
+        return;
+    };
+    assert_eq!(b.config(), config, "the breaker keeps its config");
+    let mut h = Harness {
+        b,
+        m: Model::new(config, shadow),
+        config,
+        held: Vec::new(),
+        spent: Vec::new(),
+        now: 0,
+        trace: std::env::var_os("FUZZ_TRACE").is_some(),
+        issued: 0,
+        settles: 0,
+        records: 0,
+    };
+    for op in ops {
+        h.apply(op);
+    }
+    h.snapshot();
+    h.check_no_wedge();
 }
 
 /// A fuzz input for a breaker target.

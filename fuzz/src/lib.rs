@@ -10,7 +10,7 @@ use arbitrary::Arbitrary;
 use fusewire::window::Kind;
 use fusewire::{
     Backoff, BreakerConfig, Comparison, ConfigError, Counts, DwellExpiry, HalfOpenRule, Jitter,
-    Problem, RateBasis, Schedule,
+    Problem, RateBasis, Ratio, Schedule,
 };
 
 /// A number biased towards the small values where rules meet, but able to
@@ -183,34 +183,64 @@ pub fn check_config<T>(got: Result<T, ConfigError>, want: Option<(&str, Problem)
     }
 }
 
-/// A percentage for a breaker rate: mostly whole percents, sometimes any `f32`.
+/// A breaker rate, valid or not: whole percents, any millionths, values
+/// around 100 %, or a host's floating-point percentage.
 #[derive(Arbitrary, Debug, Clone, Copy)]
-pub enum ArbPercent {
-    /// `0..=255` percent (above 100 is invalid).
+pub enum ArbRatio {
+    /// `Ratio::percent` of `0..=255` (above 100 is invalid).
     Whole(u8),
-    /// Any float: NaN, negative, infinite, fractional.
-    Raw(f32),
+    /// `Ratio::from_ppm` of any `u32`.
+    Ppm(u32),
+    /// 100 % plus or minus a little (`Above` with exactly 100 % never trips).
+    NearOne(i8),
+    /// `Ratio::from_percent` of any `f64`: NaN, negative, infinite, fractional.
+    Float(f64),
 }
 
-impl ArbPercent {
-    fn get(self) -> f32 {
-        match self {
-            ArbPercent::Whole(v) => f32::from(v),
-            ArbPercent::Raw(v) => v,
-        }
+impl ArbRatio {
+    /// The ratio, or `None` when `Ratio::from_percent` refuses the float
+    /// (checked: only NaN and values outside `0..=100` are refused, and an
+    /// accepted one is the nearest millionth).
+    fn get(self) -> Option<Ratio> {
+        Some(match self {
+            ArbRatio::Whole(v) => {
+                let r = Ratio::percent(v.into());
+                assert_eq!(u64::from(r.ppm()), u64::from(v) * 10_000);
+                r
+            }
+            ArbRatio::Ppm(v) => Ratio::from_ppm(v),
+            ArbRatio::NearOne(d) => Ratio::from_ppm(1_000_000u32.wrapping_add_signed(d.into())),
+            ArbRatio::Float(v) => {
+                let got = Ratio::from_percent(v);
+                if v.is_nan() || !(0.0..=100.0).contains(&v) {
+                    assert_eq!(got, None, "from_percent({v}) accepted");
+                    return None;
+                }
+                let r = got.unwrap_or_else(|| panic!("from_percent({v}) refused"));
+                let exact = v * 10_000.0;
+                assert!(
+                    (f64::from(r.ppm()) - exact).abs() <= 0.5 + 1e-9 * exact,
+                    "from_percent({v}) = {} ppm, not the nearest",
+                    r.ppm()
+                );
+                assert!(r.ppm() <= Ratio::ONE_PPM);
+                r
+            }
+        })
     }
 }
 
 /// A breaker config, valid or not.
 #[derive(Arbitrary, Debug, Clone, Copy)]
 pub struct ArbBreakerConfig {
-    failure_rate: Option<ArbPercent>,
-    slow_call_rate: Option<ArbPercent>,
+    failure_rate: Option<ArbRatio>,
+    slow_call_rate: Option<ArbRatio>,
     slow_call_duration: Num,
     consecutive_failures: Option<Num>,
     min_calls: Num,
     above: bool,
-    all_calls: bool,
+    /// `% 3`: outcomes, all calls, started.
+    basis: u8,
     half_open_probes: Num,
     rates_rule: bool,
     half_open_max_dwell: Option<Num>,
@@ -218,15 +248,37 @@ pub struct ArbBreakerConfig {
     open_backoff: ArbBackoff,
     keep_window_on_close: bool,
     seed: u64,
+    manual: bool,
+}
+
+/// The problem the documented rules find in a rate threshold, if any.
+fn bad_rate(
+    field: &'static str,
+    r: Option<Ratio>,
+    comparison: Comparison,
+) -> Option<(&'static str, Problem)> {
+    let ppm = r?.ppm();
+    if ppm > 1_000_000 {
+        Some((field, Problem::OutOfRange))
+    } else if ppm == 1_000_000 && comparison == Comparison::Above {
+        // No share of calls is above all of them.
+        Some((field, Problem::NeverTrips))
+    } else {
+        None
+    }
 }
 
 impl ArbBreakerConfig {
     /// The config, or `None` when invalid (after checking the error).
     pub fn build(&self) -> Option<BreakerConfig> {
         let open_backoff = self.open_backoff.build()?;
+        let rate = |r: Option<ArbRatio>| match r {
+            None => Some(None),
+            Some(r) => r.get().map(Some),
+        };
         let config = BreakerConfig {
-            failure_rate: self.failure_rate.map(ArbPercent::get),
-            slow_call_rate: self.slow_call_rate.map(ArbPercent::get),
+            failure_rate: rate(self.failure_rate)?,
+            slow_call_rate: rate(self.slow_call_rate)?,
             slow_call_duration: self.slow_call_duration.get(),
             consecutive_failures: self.consecutive_failures.map(Num::get32),
             min_calls: self.min_calls.get32(),
@@ -235,10 +287,10 @@ impl ArbBreakerConfig {
             } else {
                 Comparison::AtLeast
             },
-            rate_basis: if self.all_calls {
-                RateBasis::AllCalls
-            } else {
-                RateBasis::Outcomes
+            rate_basis: match self.basis % 3 {
+                0 => RateBasis::Outcomes,
+                1 => RateBasis::AllCalls,
+                _ => RateBasis::Started,
             },
             half_open_probes: self.half_open_probes.get32(),
             half_open_rule: if self.rates_rule {
@@ -255,30 +307,60 @@ impl ArbBreakerConfig {
             open_backoff,
             reset_window_on_close: !self.keep_window_on_close,
             seed: self.seed,
+            manual: self.manual,
         };
-        let bad_percent = |field: &'static str, p: Option<f32>| match p {
-            Some(v) if v.is_nan() => Some((field, Problem::NotANumber)),
-            Some(v) if !(0.0..=100.0).contains(&v) => Some((field, Problem::OutOfRange)),
-            _ => None,
-        };
-        let want = bad_percent("failure_rate", config.failure_rate)
-            .or_else(|| bad_percent("slow_call_rate", config.slow_call_rate))
+        let c = &config;
+        let failure_on = c.failure_rate.is_some();
+        let slow_on = c.slow_call_rate.is_some();
+        let run_on = matches!(c.consecutive_failures, Some(n) if n > 0);
+        let want = bad_rate("failure_rate", c.failure_rate, c.comparison)
+            .or_else(|| bad_rate("slow_call_rate", c.slow_call_rate, c.comparison))
             .or_else(|| {
-                (config.slow_call_rate.is_some() && config.slow_call_duration == 0)
-                    .then_some(("slow_call_duration", Problem::Zero))
+                (slow_on && c.slow_call_duration == 0)
+                    .then_some(("slow_call_duration", Problem::Required))
             })
             .or_else(|| {
-                (config.consecutive_failures == Some(0))
+                (c.consecutive_failures == Some(0))
                     .then_some(("consecutive_failures", Problem::Zero))
             })
-            .or_else(|| match config.half_open_probes {
+            .or_else(|| {
+                // A breaker no rule can open is an error unless the host
+                // said so (`manual`); `manual` with a rule on contradicts
+                // itself, and the first rule on is named.
+                let any = failure_on || slow_on || run_on;
+                match (c.manual, any) {
+                    (false, false) => Some(("failure_rate", Problem::NeverTrips)),
+                    (true, true) if failure_on => Some(("failure_rate", Problem::Inconsistent)),
+                    (true, true) if slow_on => Some(("slow_call_rate", Problem::Inconsistent)),
+                    (true, true) => Some(("consecutive_failures", Problem::Inconsistent)),
+                    _ => None,
+                }
+            })
+            .or_else(|| match c.half_open_probes {
                 0 => Some(("half_open_probes", Problem::Zero)),
                 n if n > u32::from(u16::MAX) => Some(("half_open_probes", Problem::OutOfRange)),
                 _ => None,
             });
-        check_config(config.validate(), want)?;
+        let rules = check_config(config.validate(), want)?;
+        assert_eq!(rules.config(), config, "the rules give the config back");
         Some(config)
     }
+}
+
+/// The error a valid `config` must get over a window holding `capacity`
+/// calls (`None`: a time window, no limit), if any: the `Started` basis
+/// needs a time window, and `min_calls` above a count window's size is
+/// never reached (it only matters while a rate rule is on).
+pub fn window_problem(
+    config: &BreakerConfig,
+    capacity: Option<u32>,
+) -> Option<(&'static str, Problem)> {
+    let n = capacity?;
+    if config.rate_basis == RateBasis::Started {
+        return Some(("rate_basis", Problem::Inconsistent));
+    }
+    let rates_on = config.failure_rate.is_some() || config.slow_call_rate.is_some();
+    (rates_on && config.min_calls > n).then_some(("min_calls", Problem::ExceedsWindow))
 }
 
 /// The shadow of a breaker window: what the window should total.
@@ -289,6 +371,8 @@ pub trait Shadow {
     fn totals(&mut self, now: u64) -> Counts;
     /// Forget everything.
     fn clear(&mut self);
+    /// How many calls the window holds: `Some(n)` for a count window.
+    fn capacity(&self) -> Option<u32>;
     /// The expected mean latency, `None` when the shadow cannot say
     /// (count windows keep no latency: the core must answer `None`).
     fn mean(&mut self, now: u64) -> Option<Option<u64>>;
@@ -304,13 +388,15 @@ fn tally(c: &mut Counts, kind: Kind, slow: bool) {
         }
         Kind::Ignored => c.ignored += 1,
         Kind::Rejected => c.rejected += 1,
+        Kind::Admitted => c.admitted += 1,
     }
     if slow && matches!(kind, Kind::Success | Kind::Failure | Kind::Timeout) {
         c.slow += 1;
     }
 }
 
-/// The last `n` calls; rejections counted since the last clear.
+/// The last `n` calls; rejections counted since the last clear (a count
+/// window never counts admissions: `Started` needs a time window).
 pub struct CountShadow {
     n: usize,
     ring: std::collections::VecDeque<(Kind, bool)>,
@@ -330,9 +416,13 @@ impl CountShadow {
 
 impl Shadow for CountShadow {
     fn record(&mut self, _now: u64, kind: Kind, slow: bool, _duration: u64) {
-        if kind == Kind::Rejected {
-            self.rejected += 1;
-            return;
+        match kind {
+            Kind::Rejected => {
+                self.rejected += 1;
+                return;
+            }
+            Kind::Admitted => unreachable!("a count window refuses the Started basis"),
+            _ => {}
         }
         if self.ring.len() == self.n {
             self.ring.pop_front();
@@ -352,6 +442,9 @@ impl Shadow for CountShadow {
     fn clear(&mut self) {
         self.ring.clear();
         self.rejected = 0;
+    }
+    fn capacity(&self) -> Option<u32> {
+        u32::try_from(self.n).ok()
     }
     fn mean(&mut self, _now: u64) -> Option<Option<u64>> {
         Some(None)
@@ -399,6 +492,9 @@ impl Shadow for TimeShadow {
     }
     fn clear(&mut self) {
         self.events.clear();
+    }
+    fn capacity(&self) -> Option<u32> {
+        None
     }
     fn mean(&mut self, now: u64) -> Option<Option<u64>> {
         let timed = self

@@ -227,7 +227,11 @@ impl<W: Window> Breaker<W> {
                 slow,
             },
         );
-        if !permit.of_generation(self.generation) {
+        // A permit is judged only by the generation it came from; one that
+        // began in this very call is never it (a permit of 65536
+        // generations ago matches its low 16 bits), or the call would make
+        // a second transition and report one (fuzz/regressions.md, 5).
+        if moved.is_some() || !permit.of_generation(self.generation) {
             return moved;
         }
         let failed = matches!(outcome, Outcome::Failure | Outcome::Timeout);
@@ -298,6 +302,7 @@ impl<W: Window> Breaker<W> {
         let (_, moved) = self.advance(now);
         if self.take_back(&permit)
             && permit.probe
+            && moved.is_none()
             && permit.of_generation(self.generation)
             && self.state == State::HalfOpen
         {

@@ -697,3 +697,46 @@ fn configs_that_never_trip_are_refused_at_construction() {
     })
     .is_ok());
 }
+
+/// fuzz/regressions.md, finding 5: a permit whose 16 generation bits match
+/// the generation a time-driven move just entered is from 65536
+/// generations ago, not from the new one: judging it made a second
+/// transition (half-open -> closed by dwell, then closed -> open) and
+/// reported only the second.
+#[test]
+fn a_permit_of_an_aliased_generation_never_makes_a_second_transition() {
+    let mut b = B10::new(BreakerConfig {
+        consecutive_failures: Some(1),
+        half_open_max_dwell: 10,
+        dwell_expiry: DwellExpiry::Close,
+        ..cfg()
+    })
+    .unwrap();
+    let old = b.try_acquire(0).unwrap(); // generation 0, still out
+    for i in 0..0xFFFF_u32 {
+        if i % 2 == 0 {
+            b.half_open(0);
+        } else {
+            b.close(0);
+        }
+    }
+    assert_eq!((b.state(), b.generation()), (State::HalfOpen, 0xFFFF));
+    // The dwell is over: this call closes the breaker (generation 0x10000,
+    // whose low 16 bits are the old permit's); the old failure must not
+    // also trip it.
+    let t = b.record(old, Outcome::Failure, 1, 10);
+    assert_eq!(
+        t,
+        Some(Transition {
+            from: State::HalfOpen,
+            to: State::Closed,
+            reason: Reason::DwellExpired
+        })
+    );
+    assert_eq!((b.state(), b.generation()), (State::Closed, 0x10000));
+    assert_eq!(
+        b.snapshot(10).counts.failures,
+        1,
+        "still counted in the window"
+    );
+}
