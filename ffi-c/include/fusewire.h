@@ -50,8 +50,8 @@
 // `sizeof(fusewire_budget)`: 40 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
 #define FUSEWIRE_BUDGET_SIZE 40
 
-// `sizeof(fusewire_bulkhead)`: 48 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
-#define FUSEWIRE_BULKHEAD_SIZE 48
+// `sizeof(fusewire_bulkhead)`: 96 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
+#define FUSEWIRE_BULKHEAD_SIZE 96
 
 // `sizeof(fusewire_retry)`: 96 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
 #define FUSEWIRE_RETRY_SIZE 96
@@ -105,6 +105,12 @@ enum fusewire_status
   // values (a mode, a flag, a divisor, an index) does not: something
   // wrote over it. Nothing was changed; initialise it again.
   FUSEWIRE_STATUS_CORRUPT = 14,
+  // A bulkhead slot given back after its lease ran out: it was already
+  // freed (counted; nothing changed).
+  FUSEWIRE_STATUS_SLOT_EXPIRED = 15,
+  // Retry: the wait the server (or a breaker) asks for is longer than
+  // the retry may still wait (its cap or deadline); stop.
+  FUSEWIRE_STATUS_GIVE_UP_WAIT_TOO_LONG = 16,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -403,6 +409,8 @@ enum fusewire_field
   FUSEWIRE_FIELD_BREAKER_BUCKETS = 27,
   // `fusewire_breaker_config.min_calls`.
   FUSEWIRE_FIELD_BREAKER_MIN_CALLS = 28,
+  // `fusewire_bulkhead_config.lease`.
+  FUSEWIRE_FIELD_BULKHEAD_LEASE = 29,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -644,7 +652,7 @@ typedef struct fusewire_budget_config {
 // A bulkhead. Declare it `static` or on the stack; initialise with
 // `fusewire_bulkhead_init`.
 typedef struct FUSEWIRE_ALIGNED(8) fusewire_bulkhead {
-  uint64_t _opaque[6];
+  uint64_t _opaque[12];
 } fusewire_bulkhead;
 
 // `limit` slots, the last `reserve_critical` for critical requests and
@@ -657,7 +665,18 @@ typedef struct fusewire_bulkhead_config {
   uint32_t reserve_critical;
   // Further slots only critical and normal requests may take.
   uint32_t reserve_normal;
+  // A slot never released (a lost task) is freed after one to two
+  // leases of ticks: set it above the longest call. 0 is the default,
+  // 60000 ticks (a minute at 1 kHz).
+  uint64_t lease;
 } fusewire_bulkhead_config;
+
+// A bulkhead slot: hand it back to `_release` (of the bulkhead that gave
+// it) exactly once. `raw` is opaque: keep it, never build one.
+typedef struct fusewire_bulkhead_slot {
+  // The slot as the bulkhead encoded it (priority and epoch).
+  uint64_t raw;
+} fusewire_bulkhead_slot;
 
 // One operation's retry state. Declare it `static` or on the stack;
 // initialise with `fusewire_retry_init`.
@@ -1104,9 +1123,10 @@ fusewire_status fusewire_bulkhead_init(struct fusewire_bulkhead *bulkhead,
                                        const struct fusewire_bulkhead_config *config,
                                        struct fusewire_config_error *error);
 
-// Takes a slot for a request of `priority` (a `fusewire_priority`):
-// `FUSEWIRE_STATUS_OK`, or `FUSEWIRE_STATUS_BULKHEAD_FULL`. Give it back
-// with `fusewire_bulkhead_release` and the same priority.
+// Takes a slot at `now` for a request of `priority`:
+// `FUSEWIRE_STATUS_OK` writes `*slot`; give it back with
+// `fusewire_bulkhead_release`. `FUSEWIRE_STATUS_BULKHEAD_FULL` writes
+// nothing. Slots whose lease ran out are freed first.
 //
 // Thread/ISR safety: mutates `*bulkhead` (single owner): one caller at a
 // time; guard with a critical section if an ISR shares it, or use
@@ -1116,17 +1136,22 @@ fusewire_status fusewire_bulkhead_init(struct fusewire_bulkhead *bulkhead,
 // `bulkhead` is NULL or points to a `fusewire_bulkhead` not used
 // concurrently.
 fusewire_status fusewire_bulkhead_acquire(struct fusewire_bulkhead *bulkhead,
-                                          fusewire_priority priority);
+                                          struct fusewire_tick now,
+                                          fusewire_priority priority,
+                                          struct fusewire_bulkhead_slot *slot);
 
-// Gives back a slot taken with `priority`: `FUSEWIRE_STATUS_OK`, or
-// `FUSEWIRE_STATUS_NOT_HELD` (counted; nothing changes) if none was held.
+// Gives back a slot at `now`: `FUSEWIRE_STATUS_OK`;
+// `FUSEWIRE_STATUS_NOT_HELD` (counted; nothing changes) for a slot given
+// back twice or made up; `FUSEWIRE_STATUS_SLOT_EXPIRED` (counted; nothing
+// changes) for a slot whose lease ran out, already freed.
 //
 // Thread/ISR safety: as `fusewire_bulkhead_acquire`.
 //
 // Pointers:
 // As `fusewire_bulkhead_acquire`.
 fusewire_status fusewire_bulkhead_release(struct fusewire_bulkhead *bulkhead,
-                                          fusewire_priority priority);
+                                          struct fusewire_tick now,
+                                          struct fusewire_bulkhead_slot slot);
 
 // Slots held, and free slots a request of `priority` could take now.
 // Writes `*in_use` and `*available` (each if not NULL) on OK.

@@ -21,8 +21,8 @@
 // `sizeof(fusewire_shared_budget)`: 40 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
 #define FUSEWIRE_SHARED_BUDGET_SIZE 40
 
-// `sizeof(fusewire_shared_bulkhead)`: 48 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
-#define FUSEWIRE_SHARED_BULKHEAD_SIZE 48
+// `sizeof(fusewire_shared_bulkhead)`: 120 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
+#define FUSEWIRE_SHARED_BULKHEAD_SIZE 120
 
 // A circuit breaker that several threads, or an interrupt and the main
 // loop, share without a lock: the rules, transitions, counters and answers
@@ -92,7 +92,7 @@ typedef struct FUSEWIRE_ALIGNED(8) fusewire_shared_budget {
 // Targets without native 64-bit atomics have these functions only in a
 // single-core build (see the README). Do not copy an initialised bulkhead.
 typedef struct FUSEWIRE_ALIGNED(8) fusewire_shared_bulkhead {
-  uint64_t _opaque[6];
+  uint64_t _opaque[15];
 } fusewire_shared_bulkhead;
 
 #ifdef __cplusplus
@@ -435,7 +435,9 @@ fusewire_status fusewire_shared_bulkhead_init(struct fusewire_shared_bulkhead *b
 // `bulkhead` is NULL or points to a `fusewire_shared_bulkhead` initialised
 // before this call.
 fusewire_status fusewire_shared_bulkhead_acquire(const struct fusewire_shared_bulkhead *bulkhead,
-                                                 fusewire_priority priority);
+                                                 struct fusewire_tick now,
+                                                 fusewire_priority priority,
+                                                 struct fusewire_bulkhead_slot *slot);
 
 // Gives back a slot taken with `priority`: `FUSEWIRE_STATUS_OK`, or
 // `FUSEWIRE_STATUS_NOT_HELD` (counted; nothing changes) if none was held.
@@ -447,7 +449,8 @@ fusewire_status fusewire_shared_bulkhead_acquire(const struct fusewire_shared_bu
 // Pointers:
 // As `fusewire_shared_bulkhead_acquire`.
 fusewire_status fusewire_shared_bulkhead_release(const struct fusewire_shared_bulkhead *bulkhead,
-                                                 fusewire_priority priority);
+                                                 struct fusewire_tick now,
+                                                 struct fusewire_bulkhead_slot slot);
 
 // Slots held, and free slots a request of `priority` could take now.
 // Writes `*in_use` and `*available` (each if not NULL) on OK.

@@ -150,6 +150,10 @@ pub unsafe extern "C" fn fusewire_retry_next(
             }
             Decision::GiveUp(GiveUpReason::MaxAttempts) => Err(fusewire_status::GiveUpMaxAttempts),
             Decision::GiveUp(GiveUpReason::Deadline) => Err(fusewire_status::GiveUpDeadline),
+            Decision::GiveUp(GiveUpReason::WaitTooLong) => Err(fusewire_status::GiveUpWaitTooLong),
+            // Only a retry asked with a budget gives up for it; this one is
+            // not (a budget is its own object in C: fusewire_budget).
+            Decision::GiveUp(_) => Err(fusewire_status::Throttled),
         }
     })
 }

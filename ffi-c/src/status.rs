@@ -52,6 +52,12 @@ pub enum fusewire_status {
     /// values (a mode, a flag, a divisor, an index) does not: something
     /// wrote over it. Nothing was changed; initialise it again.
     Corrupt = 14,
+    /// A bulkhead slot given back after its lease ran out: it was already
+    /// freed (counted; nothing changed).
+    SlotExpired = 15,
+    /// Retry: the wait the server (or a breaker) asks for is longer than
+    /// the retry may still wait (its cap or deadline); stop.
+    GiveUpWaitTooLong = 16,
 }
 
 /// A `fusewire_field` value as it crosses the boundary: a 32-bit integer the
@@ -121,6 +127,8 @@ pub enum fusewire_field {
     BreakerBuckets = 27,
     /// `fusewire_breaker_config.min_calls`.
     BreakerMinCalls = 28,
+    /// `fusewire_bulkhead_config.lease`.
+    BulkheadLease = 29,
 }
 
 /// A `fusewire_problem` value as it crosses the boundary: a 32-bit integer the
@@ -222,6 +230,7 @@ impl Invalid {
             (Scope::Budget, Some(C::TokenRatioMilli)) => F::BudgetTokenRatioMilli,
             (Scope::Bulkhead, Some(C::ReserveCritical)) => F::BulkheadReserveCritical,
             (Scope::Bulkhead, Some(C::ReserveNormal)) => F::BulkheadReserveNormal,
+            (Scope::Bulkhead, Some(C::Lease)) => F::BulkheadLease,
             _ => F::None,
         };
         let problem = match e.problem {
@@ -265,6 +274,8 @@ pub extern "C" fn fusewire_status_text(status: StatusCode) -> *const c_char {
         11 => c_text!("gave up: max attempts reached"),
         12 => c_text!("gave up: deadline reached"),
         14 => c_text!("object corrupted: initialise it again"),
+        15 => c_text!("bulkhead slot given back after its lease ran out"),
+        16 => c_text!("gave up: the wait asked for is longer than the retry may wait"),
         _ => c_text!("unknown status"),
     }
 }
@@ -305,6 +316,7 @@ pub extern "C" fn fusewire_field_text(field: FieldCode) -> *const c_char {
         26 => c_text!("breaker.span"),
         27 => c_text!("breaker.buckets"),
         28 => c_text!("breaker.min_calls"),
+        29 => c_text!("bulkhead.lease"),
         _ => c_text!("none"),
     }
 }

@@ -523,33 +523,75 @@ fn bulkhead_reserves_the_last_slots() {
         limit: 5,
         reserve_critical: 1,
         reserve_normal: 1,
+        lease: 1000,
     };
+    let take = |b: &mut fusewire_bulkhead, p: u32, slots: &mut Vec<fusewire_bulkhead_slot>| {
+        let mut s = fusewire_bulkhead_slot { raw: 77 };
+        let st = unsafe { fusewire_bulkhead_acquire(b, tick(10), p, &mut s) };
+        if st == S::Ok {
+            slots.push(s);
+        } else {
+            assert_eq!(s.raw, 77, "slot written only on OK");
+        }
+        st
+    };
+    let mut slots = Vec::new();
     unsafe {
         assert_eq!(fusewire_bulkhead_init(&mut b, &cfg, null_mut()), S::Ok);
         for _ in 0..3 {
-            assert_eq!(fusewire_bulkhead_acquire(&mut b, 2), S::Ok);
+            assert_eq!(take(&mut b, 2, &mut slots), S::Ok);
         }
-        assert_eq!(fusewire_bulkhead_acquire(&mut b, 2), S::BulkheadFull);
+        assert_eq!(take(&mut b, 2, &mut slots), S::BulkheadFull);
         let (mut in_use, mut avail) = (0, 0);
         assert_eq!(
             fusewire_bulkhead_usage(&b, 1, &mut in_use, &mut avail),
             S::Ok
         );
         assert_eq!((in_use, avail), (3, 1));
-        assert_eq!(fusewire_bulkhead_acquire(&mut b, 1), S::Ok);
-        assert_eq!(fusewire_bulkhead_acquire(&mut b, 1), S::BulkheadFull);
-        assert_eq!(fusewire_bulkhead_acquire(&mut b, 0), S::Ok);
-        assert_eq!(fusewire_bulkhead_acquire(&mut b, 0), S::BulkheadFull);
-        assert_eq!(fusewire_bulkhead_acquire(&mut b, 3), S::InvalidArgument);
-        for p in [2, 2, 2, 1, 0] {
-            assert_eq!(fusewire_bulkhead_release(&mut b, p), S::Ok);
+        assert_eq!(take(&mut b, 1, &mut slots), S::Ok);
+        assert_eq!(take(&mut b, 1, &mut slots), S::BulkheadFull);
+        assert_eq!(take(&mut b, 0, &mut slots), S::Ok);
+        assert_eq!(take(&mut b, 0, &mut slots), S::BulkheadFull);
+        assert_eq!(take(&mut b, 3, &mut slots), S::InvalidArgument);
+        assert_eq!(
+            fusewire_bulkhead_acquire(&mut b, tick(10), 0, null_mut()),
+            S::NullArgument
+        );
+        for s in &slots {
+            assert_eq!(fusewire_bulkhead_release(&mut b, tick(20), *s), S::Ok);
         }
-        assert_eq!(fusewire_bulkhead_release(&mut b, 1), S::NotHeld);
+        // Given back twice, or made up: refused, counted, nothing freed.
+        assert_eq!(
+            fusewire_bulkhead_release(&mut b, tick(20), slots[0]),
+            S::NotHeld
+        );
+        assert_eq!(
+            fusewire_bulkhead_release(&mut b, tick(20), fusewire_bulkhead_slot { raw: 1 << 60 }),
+            S::NotHeld
+        );
         assert_eq!(
             fusewire_bulkhead_usage(&b, 0, &mut in_use, &mut avail),
             S::Ok
         );
         assert_eq!((in_use, avail), (0, 5));
+        // A slot never given back is freed within two leases; its late
+        // release is refused as expired.
+        slots.clear();
+        assert_eq!(take(&mut b, 0, &mut slots), S::Ok);
+        let mut s = fusewire_bulkhead_slot::default();
+        assert_eq!(
+            fusewire_bulkhead_acquire(&mut b, tick(2500), 0, &mut s),
+            S::Ok
+        );
+        assert_eq!(
+            fusewire_bulkhead_usage(&b, 0, &mut in_use, &mut avail),
+            S::Ok
+        );
+        assert_eq!(in_use, 1, "the lost slot was reclaimed");
+        assert_eq!(
+            fusewire_bulkhead_release(&mut b, tick(2600), slots[0]),
+            S::SlotExpired
+        );
         let mut e = fusewire_config_error {
             field: 0,
             problem: 0,
@@ -558,6 +600,7 @@ fn bulkhead_reserves_the_last_slots() {
             limit: 4,
             reserve_critical: 2,
             reserve_normal: 2,
+            lease: 0,
         };
         assert_eq!(
             fusewire_bulkhead_init(&mut b, &bad, &mut e),
@@ -571,6 +614,7 @@ fn bulkhead_reserves_the_last_slots() {
             limit: 0,
             reserve_critical: 0,
             reserve_normal: 0,
+            lease: 0,
         };
         assert_eq!(
             fusewire_bulkhead_init(&mut b, &bad, &mut e),
@@ -627,6 +671,10 @@ fn retry_counts_attempts_and_keeps_the_deadline() {
         assert_eq!(d, 200);
         assert_eq!(
             fusewire_retry_next(&mut r, tick(1000), 501, &mut d),
+            S::GiveUpWaitTooLong // the server asks for more than the 500 left
+        );
+        assert_eq!(
+            fusewire_retry_next(&mut r, tick(1500), 0, &mut d),
             S::GiveUpDeadline
         );
         assert_eq!(

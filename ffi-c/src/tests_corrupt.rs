@@ -196,6 +196,7 @@ fn a_scribbled_bulkhead_is_corrupt_not_a_crash() {
         limit: 3,
         reserve_critical: 1,
         reserve_normal: 0,
+        lease: 0,
     };
     let n = each_byte(
         &[0x00],
@@ -207,7 +208,12 @@ fn a_scribbled_bulkhead_is_corrupt_not_a_crash() {
             // SAFETY: valid pointers.
             unsafe {
                 vec![
-                    fusewire_bulkhead_acquire(b, 1),
+                    fusewire_bulkhead_acquire(
+                        b,
+                        tick(0),
+                        1,
+                        &mut fusewire_bulkhead_slot::default(),
+                    ),
                     fusewire_bulkhead_usage(b, 1, &mut i, &mut a),
                 ]
             }

@@ -5,6 +5,14 @@
 #include "fusewire.h"
 #include "check.h"
 
+/* The slot a bulkhead hands out at tick 0 (epoch 0) for a priority: the
+ * tests give back by priority, as the core counts. */
+static fusewire_bulkhead_slot slot_of(uint32_t priority) {
+    fusewire_bulkhead_slot s;
+    s.raw = priority;
+    return s;
+}
+
 /* A permit from a raw value: a forged one, for the refusal paths. */
 static fusewire_permit permit_of(uint64_t raw) {
     fusewire_permit p;
@@ -553,25 +561,26 @@ static void test_bulkhead(void) {
     cfg.limit = 5;
     cfg.reserve_critical = 1;
     cfg.reserve_normal = 1;
+    cfg.lease = 0; /* the default: 60000 ticks */
     EXPECT(fusewire_bulkhead_init(&b, &cfg, NULL), FUSEWIRE_STATUS_OK);
     for (i = 0; i < 3; i++) {
-        EXPECT(fusewire_bulkhead_acquire(&b, FUSEWIRE_PRIORITY_SHEDDABLE), FUSEWIRE_STATUS_OK);
+        EXPECT(fusewire_bulkhead_acquire(&b, fusewire_tick_of(0), FUSEWIRE_PRIORITY_SHEDDABLE, &(fusewire_bulkhead_slot){0}), FUSEWIRE_STATUS_OK);
     }
-    EXPECT(fusewire_bulkhead_acquire(&b, FUSEWIRE_PRIORITY_SHEDDABLE), FUSEWIRE_STATUS_BULKHEAD_FULL);
+    EXPECT(fusewire_bulkhead_acquire(&b, fusewire_tick_of(0), FUSEWIRE_PRIORITY_SHEDDABLE, &(fusewire_bulkhead_slot){0}), FUSEWIRE_STATUS_BULKHEAD_FULL);
     EXPECT(fusewire_bulkhead_usage(&b, FUSEWIRE_PRIORITY_NORMAL, &in_use, &avail), FUSEWIRE_STATUS_OK);
     CHECK(in_use == 3 && avail == 1);
-    EXPECT(fusewire_bulkhead_acquire(&b, FUSEWIRE_PRIORITY_NORMAL), FUSEWIRE_STATUS_OK);
-    EXPECT(fusewire_bulkhead_acquire(&b, FUSEWIRE_PRIORITY_NORMAL), FUSEWIRE_STATUS_BULKHEAD_FULL);
-    EXPECT(fusewire_bulkhead_acquire(&b, FUSEWIRE_PRIORITY_CRITICAL), FUSEWIRE_STATUS_OK);
-    EXPECT(fusewire_bulkhead_acquire(&b, FUSEWIRE_PRIORITY_CRITICAL), FUSEWIRE_STATUS_BULKHEAD_FULL);
-    EXPECT(fusewire_bulkhead_acquire(&b, 3), FUSEWIRE_STATUS_INVALID_ARGUMENT);
+    EXPECT(fusewire_bulkhead_acquire(&b, fusewire_tick_of(0), FUSEWIRE_PRIORITY_NORMAL, &(fusewire_bulkhead_slot){0}), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_bulkhead_acquire(&b, fusewire_tick_of(0), FUSEWIRE_PRIORITY_NORMAL, &(fusewire_bulkhead_slot){0}), FUSEWIRE_STATUS_BULKHEAD_FULL);
+    EXPECT(fusewire_bulkhead_acquire(&b, fusewire_tick_of(0), FUSEWIRE_PRIORITY_CRITICAL, &(fusewire_bulkhead_slot){0}), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_bulkhead_acquire(&b, fusewire_tick_of(0), FUSEWIRE_PRIORITY_CRITICAL, &(fusewire_bulkhead_slot){0}), FUSEWIRE_STATUS_BULKHEAD_FULL);
+    EXPECT(fusewire_bulkhead_acquire(&b, fusewire_tick_of(0), 3, &(fusewire_bulkhead_slot){0}), FUSEWIRE_STATUS_INVALID_ARGUMENT);
     EXPECT(fusewire_bulkhead_usage(&b, 7, &in_use, &avail), FUSEWIRE_STATUS_INVALID_ARGUMENT);
     for (i = 0; i < 3; i++) {
-        EXPECT(fusewire_bulkhead_release(&b, FUSEWIRE_PRIORITY_SHEDDABLE), FUSEWIRE_STATUS_OK);
+        EXPECT(fusewire_bulkhead_release(&b, fusewire_tick_of(0), slot_of(FUSEWIRE_PRIORITY_SHEDDABLE)), FUSEWIRE_STATUS_OK);
     }
-    EXPECT(fusewire_bulkhead_release(&b, FUSEWIRE_PRIORITY_NORMAL), FUSEWIRE_STATUS_OK);
-    EXPECT(fusewire_bulkhead_release(&b, FUSEWIRE_PRIORITY_CRITICAL), FUSEWIRE_STATUS_OK);
-    EXPECT(fusewire_bulkhead_release(&b, FUSEWIRE_PRIORITY_NORMAL), FUSEWIRE_STATUS_NOT_HELD);
+    EXPECT(fusewire_bulkhead_release(&b, fusewire_tick_of(0), slot_of(FUSEWIRE_PRIORITY_NORMAL)), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_bulkhead_release(&b, fusewire_tick_of(0), slot_of(FUSEWIRE_PRIORITY_CRITICAL)), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_bulkhead_release(&b, fusewire_tick_of(0), slot_of(FUSEWIRE_PRIORITY_NORMAL)), FUSEWIRE_STATUS_NOT_HELD);
     EXPECT(fusewire_bulkhead_usage(&b, FUSEWIRE_PRIORITY_CRITICAL, &in_use, &avail), FUSEWIRE_STATUS_OK);
     CHECK(in_use == 0 && avail == 5);
     cfg.limit = 4;
@@ -586,7 +595,7 @@ static void test_bulkhead(void) {
     cfg.limit = 0;
     EXPECT(fusewire_bulkhead_init(&b, &cfg, &e), FUSEWIRE_STATUS_INVALID_CONFIG);
     CHECK(e.field == FUSEWIRE_FIELD_BULKHEAD_LIMIT && e.problem == FUSEWIRE_PROBLEM_ZERO);
-    EXPECT(fusewire_bulkhead_release(NULL, 0), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    EXPECT(fusewire_bulkhead_release(NULL, fusewire_tick_of(0), slot_of(0)), FUSEWIRE_STATUS_NULL_ARGUMENT);
 }
 
 static fusewire_retry_config retry_cfg(uint32_t max_attempts, uint64_t max_elapsed) {
@@ -636,7 +645,8 @@ static void test_retry(void) {
     CHECK(d == 100);
     EXPECT(fusewire_retry_next(&r, fusewire_tick_of(1300), 0, &d), FUSEWIRE_STATUS_OK);
     CHECK(d == 200);
-    EXPECT(fusewire_retry_next(&r, fusewire_tick_of(1000), 501, &d), FUSEWIRE_STATUS_GIVE_UP_DEADLINE);
+    EXPECT(fusewire_retry_next(&r, fusewire_tick_of(1000), 501, &d), FUSEWIRE_STATUS_GIVE_UP_WAIT_TOO_LONG);
+    EXPECT(fusewire_retry_next(&r, fusewire_tick_of(1500), 0, &d), FUSEWIRE_STATUS_GIVE_UP_DEADLINE);
     EXPECT(fusewire_retry_next(&r, fusewire_tick_of(1200), 0, &d), FUSEWIRE_STATUS_GIVE_UP_DEADLINE);
     EXPECT(fusewire_retry_next(&r, fusewire_tick_of(1200), 0, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
     cfg = retry_cfg(0, 0);

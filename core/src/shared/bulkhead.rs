@@ -346,10 +346,12 @@ impl SharedBulkhead {
 }
 
 impl crate::intact::Intact for SharedBulkhead {
-    /// The limit (`NonZeroU32`), which no method changes.
+    /// The limit (`NonZeroU32`) and the lease (the epochs' divisor),
+    /// which no method changes.
     #[inline(always)]
     fn intact(read: &impl Fn(usize) -> u8, at: usize) -> bool {
         crate::intact::nonzero(read, at + core::mem::offset_of!(Self, limit), 4)
+            && crate::intact::nonzero(read, at + core::mem::offset_of!(Self, lease), 8)
     }
 }
 

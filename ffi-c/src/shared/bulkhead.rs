@@ -7,8 +7,11 @@ use fusewire::{SharedBulkhead, Slot};
 
 use crate::boundary::{borrow_in, boundary, fits, install, invalid, put, shared, slot, Object};
 use crate::bulkhead::PriorityCode;
-use crate::bulkhead::{admitted, fusewire_bulkhead_config, priority, released};
+use crate::bulkhead::{
+    admitted, fusewire_bulkhead_config, fusewire_bulkhead_slot, priority, released,
+};
 use crate::status::{fusewire_config_error, fusewire_status};
+use crate::tick::fusewire_tick;
 
 /// A bulkhead that several threads, or an interrupt and the main loop,
 /// share without a lock: the admission rule, reserves and release checks
@@ -25,11 +28,11 @@ use crate::status::{fusewire_config_error, fusewire_status};
 #[repr(C, align(8))]
 #[allow(non_camel_case_types)]
 pub struct fusewire_shared_bulkhead {
-    _opaque: [UnsafeCell<u64>; 6],
+    _opaque: [UnsafeCell<u64>; 15],
 }
 
-/// `sizeof(fusewire_shared_bulkhead)`: 48 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
-pub const FUSEWIRE_SHARED_BULKHEAD_SIZE: usize = 48;
+/// `sizeof(fusewire_shared_bulkhead)`: 120 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
+pub const FUSEWIRE_SHARED_BULKHEAD_SIZE: usize = 120;
 const _: () =
     assert!(core::mem::size_of::<fusewire_shared_bulkhead>() == FUSEWIRE_SHARED_BULKHEAD_SIZE);
 const _: () =
@@ -80,7 +83,7 @@ pub unsafe extern "C" fn fusewire_shared_bulkhead_init(
         let p = slot::<SharedBulkheadObj>(bulkhead)?;
         // SAFETY: the caller's contract for `config`.
         let c = unsafe { borrow_in(config) }?;
-        match c.build(SharedBulkhead::new) {
+        match c.build(SharedBulkhead::new, SharedBulkhead::with_lease) {
             // SAFETY: `p` checked by `slot`; writable by contract.
             Ok(b) => unsafe {
                 install(
@@ -113,13 +116,18 @@ pub unsafe extern "C" fn fusewire_shared_bulkhead_init(
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_shared_bulkhead_acquire(
     bulkhead: *const fusewire_shared_bulkhead,
+    now: fusewire_tick,
     priority: PriorityCode,
+    slot: *mut fusewire_bulkhead_slot,
 ) -> fusewire_status {
     boundary(|| {
         // SAFETY: the caller's contract.
         let b = unsafe { self::bulkhead(bulkhead) }?;
         let p = self::priority(priority)?;
-        admitted(b.try_acquire(p))
+        if slot.is_null() {
+            return Err(fusewire_status::NullArgument);
+        }
+        admitted(b.try_acquire(p, now.ticks), slot)
     })
 }
 
@@ -135,13 +143,13 @@ pub unsafe extern "C" fn fusewire_shared_bulkhead_acquire(
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_shared_bulkhead_release(
     bulkhead: *const fusewire_shared_bulkhead,
-    priority: PriorityCode,
+    now: fusewire_tick,
+    slot: fusewire_bulkhead_slot,
 ) -> fusewire_status {
     boundary(|| {
         // SAFETY: the caller's contract.
         let b = unsafe { self::bulkhead(bulkhead) }?;
-        let p = self::priority(priority)?;
-        released(b.release(Slot::from_priority(p)))
+        released(b.release(Slot::from_raw(slot.raw), now.ticks))
     })
 }
 
