@@ -56,6 +56,9 @@
 // `sizeof(fusewire_retry)`: 96 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
 #define FUSEWIRE_RETRY_SIZE 96
 
+// `sizeof(fusewire_tick_widener)`: 16 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
+#define FUSEWIRE_TICK_WIDENER_SIZE 16
+
 // Most buckets a `fusewire_timed_breaker`'s window can be split into (the
 // `buckets` argument of `fusewire_timed_breaker_init`).
 #define FUSEWIRE_TIMED_BREAKER_BUCKETS 16
@@ -696,6 +699,19 @@ typedef struct fusewire_retry_config {
   uint32_t max_attempts;
 } fusewire_retry_config;
 
+// Turns a wrapping 32-bit tick into the 64-bit `fusewire_tick` the other
+// calls take. Call it at least once per wrap period (49.7 days at 1 kHz):
+// a reading ahead of the newest by less than 2^31 moves time forward, the
+// wrap included; any other reading (an older, stale tick) returns the
+// newest time. The first reading is taken as is. 16 bytes.
+//
+// One widener per clock, shared by every object that reads that clock;
+// single owner (for an ISR and the main loop together, use
+// `fusewire_shared_tick_widener` from fusewire_shared.h).
+typedef struct FUSEWIRE_ALIGNED(8) fusewire_tick_widener {
+  uint64_t _opaque[2];
+} fusewire_tick_widener;
+
 // A circuit breaker over a window of time: the last `span` ticks, in
 // `buckets` buckets (1..=`FUSEWIRE_TIMED_BREAKER_BUCKETS`) of
 // `span / buckets` ticks each, aligned to multiples of that length (the
@@ -1240,6 +1256,27 @@ const char *fusewire_problem_text(fusewire_problem problem);
 //
 // Thread/ISR safety: pure; callable from any thread or interrupt.
 const char *fusewire_version(void);
+
+// Initialises `*widener` in place, with no tick seen yet.
+//
+// Thread/ISR safety: writes `*widener`; no other caller may use it meanwhile.
+//
+// Pointers:
+// `widener` is NULL or writable.
+fusewire_status fusewire_tick_widener_init(struct fusewire_tick_widener *widener);
+
+// Widens the raw 32-bit tick `raw` and writes the time to `*now` on
+// `FUSEWIRE_STATUS_OK`:
+// `fusewire_tick_widener_widen(&clock, HAL_GetTick(), &now)`.
+//
+// Thread/ISR safety: mutates `*widener` (single owner).
+//
+// Pointers:
+// `widener` is NULL or points to a `fusewire_tick_widener`; `now` is NULL
+// or writable.
+fusewire_status fusewire_tick_widener_widen(struct fusewire_tick_widener *widener,
+                                            uint32_t raw,
+                                            struct fusewire_tick *now);
 
 // Initialises `*breaker` in place, closed, from `*config` and a window of
 // `span` ticks in `buckets` buckets (1..=`FUSEWIRE_TIMED_BREAKER_BUCKETS`).

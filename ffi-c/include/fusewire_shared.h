@@ -24,6 +24,9 @@
 // `sizeof(fusewire_shared_bulkhead)`: 120 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
 #define FUSEWIRE_SHARED_BULKHEAD_SIZE 120
 
+// `sizeof(fusewire_shared_tick_widener)`: 16 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
+#define FUSEWIRE_SHARED_TICK_WIDENER_SIZE 16
+
 // A circuit breaker that several threads, or an interrupt and the main
 // loop, share without a lock: the rules, transitions, counters and answers
 // of `fusewire_breaker` over the same 16-call window
@@ -94,6 +97,13 @@ typedef struct FUSEWIRE_ALIGNED(8) fusewire_shared_budget {
 typedef struct FUSEWIRE_ALIGNED(8) fusewire_shared_bulkhead {
   uint64_t _opaque[15];
 } fusewire_shared_bulkhead;
+
+// `fusewire_tick_widener` for a clock read from several threads, or from
+// an interrupt and the main loop: the same rule, lock-free (one
+// compare-and-swap loop), and never moving time backwards for anyone.
+typedef struct FUSEWIRE_ALIGNED(8) fusewire_shared_tick_widener {
+  uint64_t _opaque[2];
+} fusewire_shared_tick_widener;
 
 #ifdef __cplusplus
 extern "C" {
@@ -466,6 +476,27 @@ fusewire_status fusewire_shared_bulkhead_usage(const struct fusewire_shared_bulk
                                                fusewire_priority priority,
                                                uint32_t *in_use,
                                                uint32_t *available);
+
+// Initialises `*widener` in place, with no tick seen yet.
+//
+// Thread/ISR safety: writes `*widener`; must happen-before every other
+// call on it.
+//
+// Pointers:
+// `widener` is NULL or writable.
+fusewire_status fusewire_shared_tick_widener_init(struct fusewire_shared_tick_widener *widener);
+
+// As `fusewire_tick_widener_widen`, from any thread or interrupt.
+//
+// Thread/ISR safety: lock-free; any thread or interrupt handler,
+// concurrently with any call on the same widener except its init.
+//
+// Pointers:
+// `widener` is NULL or points to an initialised
+// `fusewire_shared_tick_widener`; `now` is NULL or writable.
+fusewire_status fusewire_shared_tick_widener_widen(const struct fusewire_shared_tick_widener *widener,
+                                                   uint32_t raw,
+                                                   struct fusewire_tick *now);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -39,6 +39,7 @@ pub mod retry;
 pub mod shared;
 pub mod status;
 pub mod tick;
+pub mod tick_widener;
 pub mod timed_breaker;
 
 pub use backoff::*;
@@ -57,6 +58,7 @@ pub use status::*;
 #[cfg(test)]
 pub(crate) use tick::testing::*;
 pub use tick::*;
+pub use tick_widener::*;
 pub use timed_breaker::*;
 
 /// The shipped libraries (host and firmware) are `no_std`: a panic cannot

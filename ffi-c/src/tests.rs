@@ -1174,3 +1174,47 @@ fn timed_breaker_field_texts() {
     assert_eq!(fusewire_field::BreakerSpan as u32, 26);
     assert_eq!(fusewire_field::BreakerBuckets as u32, 27);
 }
+
+#[test]
+fn tick_widener_carries_the_wrap_and_ignores_stale_ticks() {
+    let mut w: fusewire_tick_widener = zeroed();
+    let mut now = tick(7);
+    unsafe {
+        assert_eq!(
+            fusewire_tick_widener_widen(&mut w, 1, &mut now),
+            S::NotInitialized
+        );
+        assert_eq!(now, tick(7), "nothing written");
+        assert_eq!(fusewire_tick_widener_init(&mut w), S::Ok);
+        assert_eq!(
+            fusewire_tick_widener_widen(&mut w, 0xFFFF_FFF0, &mut now),
+            S::Ok
+        );
+        assert_eq!(now, tick(0xFFFF_FFF0));
+        assert_eq!(fusewire_tick_widener_widen(&mut w, 0x10, &mut now), S::Ok);
+        assert_eq!(now, tick(0x1_0000_0010), "the wrap carries into bit 32");
+        assert_eq!(
+            fusewire_tick_widener_widen(&mut w, 0xFFFF_FFF5, &mut now),
+            S::Ok
+        );
+        assert_eq!(now, tick(0x1_0000_0010), "a stale tick keeps the newest");
+        assert_eq!(
+            fusewire_tick_widener_widen(&mut w, 0x20, null_mut()),
+            S::NullArgument
+        );
+        assert_eq!(
+            fusewire_tick_widener_widen(null_mut(), 0x20, &mut now),
+            S::NullArgument
+        );
+        let mut s: fusewire_shared_tick_widener = zeroed();
+        assert_eq!(fusewire_shared_tick_widener_init(&mut s), S::Ok);
+        for (raw, want) in [
+            (0xFFFF_FFF0u32, 0xFFFF_FFF0u64),
+            (0x10, 0x1_0000_0010),
+            (5, 0x1_0000_0010),
+        ] {
+            assert_eq!(fusewire_shared_tick_widener_widen(&s, raw, &mut now), S::Ok);
+            assert_eq!(now, tick(want));
+        }
+    }
+}

@@ -180,6 +180,19 @@ static int check_step(scenario *s, int i, kv *got) {
  * fusewire_breaker: the same verbs, statuses and outputs. */
 #define BREAKER(verb, ...) \
   (timed ? fusewire_timed_breaker_##verb(&tb, __VA_ARGS__) : fusewire_breaker_##verb(&b, __VA_ARGS__))
+/* A step's time: its `now`, or its raw wrapping `tick32` through the
+ * scenario's one tick widener (reset before each scenario). */
+static fusewire_tick_widener widener;
+static fusewire_tick step_now(const kv *in) {
+  const char *v = get(in, "tick32");
+  fusewire_tick t = fusewire_tick_of(u64(get(in, "now")));
+  if (v && fusewire_tick_widener_widen(&widener, (uint32_t)u64(v), &t) != FUSEWIRE_STATUS_OK) {
+    fprintf(stderr, "c: tick widener refused a reading\n");
+    failures++;
+  }
+  return t;
+}
+
 static const char *run_breaker(scenario *s) {
   const kv *c = &s->config;
   const char *v;
@@ -231,7 +244,7 @@ static const char *run_breaker(scenario *s) {
   for (int i = 0; i < s->nsteps; i++) {
     const kv *in = &s->steps[i].in;
     const char *op = get(in, "op");
-    fusewire_tick now = fusewire_tick_of(u64(get(in, "now")));
+    fusewire_tick now = step_now(in);
     fusewire_transition t = {0};
     fusewire_permit p = {0};
     kv got = {0};
@@ -329,6 +342,8 @@ static const char *run_retry(scenario *s) {
   fusewire_config_error e = {0};
   const char *v;
   if (is(get(&s->config, "max_elapsed"), "0")) return "max_elapsed 0 means no deadline in C, so Some(0) cannot be asked for";
+  for (int i = 0; i < s->config.n; i++)
+    if (!strncmp(s->config.k[i], "budget", 6)) return "retry with a budget: the C retry has no budget argument yet (fusewire_budget is its own object)";
   memset(&cfg, 0, sizeof cfg);
   backoff_config(&s->config, "backoff.", &cfg.backoff);
   cfg.max_attempts = (uint32_t)u64(get(&s->config, "max_attempts"));
@@ -339,7 +354,7 @@ static const char *run_retry(scenario *s) {
   if (s->has_error) return NULL;
   for (int i = 0; i < s->nsteps; i++) {
     const kv *in = &s->steps[i].in;
-    uint64_t now = u64(get(in, "now")), d = 0;
+    uint64_t now = step_now(in).ticks, d = 0;
     uint32_t attempts = 0;
     kv got = {0};
     if (is(get(in, "op"), "start")) {
@@ -351,7 +366,9 @@ static const char *run_retry(scenario *s) {
         putu(&got, "delay", d);
       } else {
         put(&got, "decision", "give_up");
-        put(&got, "reason", st == FUSEWIRE_STATUS_GIVE_UP_DEADLINE ? "deadline" : "max_attempts");
+        put(&got, "reason", st == FUSEWIRE_STATUS_GIVE_UP_DEADLINE        ? "deadline"
+                            : st == FUSEWIRE_STATUS_GIVE_UP_WAIT_TOO_LONG ? "wait_too_long"
+                                                                          : "max_attempts");
       }
     }
     fusewire_retry_attempts(&r, &attempts);
@@ -398,7 +415,7 @@ static const char *run_bucket(scenario *s) {
   for (int i = 0; i < s->nsteps; i++) {
     const kv *in = &s->steps[i].in;
     const char *op = get(in, "op");
-    uint64_t now = u64(get(in, "now")), wait = 0;
+    uint64_t now = step_now(in).ticks, wait = 0;
     uint32_t avail = 0;
     kv got = {0};
     if (is(op, "acquire") || is(op, "acquire_one")) {
@@ -439,12 +456,13 @@ static const char *run_bulkhead(scenario *s) {
   cfg.limit = (uint32_t)u64(get(&s->config, "limit"));
   cfg.reserve_critical = (uint32_t)u64(get(&s->config, "reserve_critical"));
   cfg.reserve_normal = (uint32_t)u64(get(&s->config, "reserve_normal"));
+  if (is(get(&s->config, "lease"), "0")) return "lease 0 means the default (60000 ticks) in C, so a zero lease cannot be asked for";
   cfg.lease = get(&s->config, "lease") ? u64(get(&s->config, "lease")) : 0;
   if (!check_config_error(s, fusewire_bulkhead_init(&b, &cfg, &e), e)) { failures++; return NULL; }
   if (s->has_error) return NULL;
   for (int i = 0; i < s->nsteps; i++) {
     const kv *in = &s->steps[i].in;
-    fusewire_tick now = fusewire_tick_of(u64(get(in, "now")));
+    fusewire_tick now = step_now(in);
     uint32_t p = pick(get(in, "priority"), PRIORITIES, 3), in_use = 0, a[3] = {0};
     const char *v;
     char list[64];
@@ -486,6 +504,7 @@ static const char *run_bulkhead(scenario *s) {
 static void run(scenario *s) {
   const char *why = NULL;
   int before = failures;
+  fusewire_tick_widener_init(&widener);
   if (is(component, "breaker")) why = run_breaker(s);
   else if (is(component, "backoff")) why = run_backoff(s);
   else if (is(component, "retry")) why = run_retry(s);
