@@ -20,6 +20,8 @@
 #![allow(clippy::missing_safety_doc)]
 
 mod boundary;
+#[cfg(feature = "critical-section")]
+mod irq;
 
 /// The alignment of every object struct (`fusewire_breaker`, ...): 8 bytes
 /// on every target, 32-bit ones included.
