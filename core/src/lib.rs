@@ -47,6 +47,7 @@ mod div;
 pub mod error;
 pub mod histogram;
 pub mod intact;
+pub mod lite;
 pub mod pool;
 pub mod ratio;
 pub mod retry;

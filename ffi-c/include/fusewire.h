@@ -53,6 +53,15 @@
 // `sizeof(fusewire_bulkhead)`: 96 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
 #define FUSEWIRE_BULKHEAD_SIZE 96
 
+// `sizeof(fusewire_lite_breaker)`: 24 bytes.
+#define FUSEWIRE_LITE_BREAKER_SIZE 24
+
+// `sizeof(fusewire_lite_backoff)`: 24 bytes.
+#define FUSEWIRE_LITE_BACKOFF_SIZE 24
+
+// `sizeof(fusewire_lite_bucket)`: 24 bytes.
+#define FUSEWIRE_LITE_BUCKET_SIZE 24
+
 // `sizeof(fusewire_retry)`: 96 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
 #define FUSEWIRE_RETRY_SIZE 96
 
@@ -414,6 +423,18 @@ enum fusewire_field
   FUSEWIRE_FIELD_BREAKER_MIN_CALLS = 28,
   // `fusewire_bulkhead_config.lease`.
   FUSEWIRE_FIELD_BULKHEAD_LEASE = 29,
+  // `fusewire_lite_breaker_config.threshold`.
+  FUSEWIRE_FIELD_LITE_BREAKER_THRESHOLD = 30,
+  // `fusewire_lite_breaker_config.open_ticks`.
+  FUSEWIRE_FIELD_LITE_BREAKER_OPEN_TICKS = 31,
+  // `fusewire_lite_backoff_config.base`.
+  FUSEWIRE_FIELD_LITE_BACKOFF_BASE = 32,
+  // `fusewire_lite_backoff_config.cap`.
+  FUSEWIRE_FIELD_LITE_BACKOFF_CAP = 33,
+  // `fusewire_lite_bucket_config.interval`.
+  FUSEWIRE_FIELD_LITE_BUCKET_INTERVAL = 34,
+  // `fusewire_lite_bucket_config.burst`.
+  FUSEWIRE_FIELD_LITE_BUCKET_BURST = 35,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -681,6 +702,66 @@ typedef struct fusewire_bulkhead_slot {
   uint64_t raw;
 } fusewire_bulkhead_slot;
 
+// The lite breaker: 24 bytes.
+typedef struct FUSEWIRE_ALIGNED(8) fusewire_lite_breaker {
+  uint64_t _opaque[3];
+} fusewire_lite_breaker;
+
+// Opens after `threshold` failures in a row, stays open `open_ticks`,
+// then lets one probe through (its success closes, its failure reopens; a
+// probe not reported within another `open_ticks` is given up).
+typedef struct fusewire_lite_breaker_config {
+  // Failures (or timeouts) in a row that open it; 1..=65535.
+  uint32_t threshold;
+  // Ticks it stays open; 1..2^31.
+  uint32_t open_ticks;
+} fusewire_lite_breaker_config;
+
+// The current time as a wrapping 32-bit tick (`HAL_GetTick()`, a SysTick
+// count), always the argument after the object. Build one with
+// `fusewire_tick32_of(HAL_GetTick())`. The lite objects compare ticks by
+// their difference, so the wrap (every 49.7 days at 1 kHz) is harmless
+// as long as each object is called at least every 2^31 ticks.
+typedef struct fusewire_tick32 {
+  // The raw tick.
+  uint32_t ticks;
+} fusewire_tick32;
+
+// A lite breaker permit: hand it to `fusewire_lite_breaker_record`.
+typedef struct fusewire_lite_permit {
+  // Opaque: bit 0 says a half-open probe.
+  uint32_t raw;
+} fusewire_lite_permit;
+
+// The lite backoff: 24 bytes.
+typedef struct FUSEWIRE_ALIGNED(8) fusewire_lite_backoff {
+  uint64_t _opaque[3];
+} fusewire_lite_backoff;
+
+// Attempt `n` waits a uniform `[0, min(cap, base * 2^n)]` ticks
+// (exponential backoff with full jitter).
+typedef struct fusewire_lite_backoff_config {
+  // The first delay's ceiling; not 0.
+  uint32_t base;
+  // No delay is longer; at least `base`.
+  uint32_t cap;
+  // Seed of the jitter (draw it from a hardware RNG or a device ID).
+  uint32_t seed;
+} fusewire_lite_backoff_config;
+
+// The lite token bucket: 24 bytes.
+typedef struct FUSEWIRE_ALIGNED(8) fusewire_lite_bucket {
+  uint64_t _opaque[3];
+} fusewire_lite_bucket;
+
+// `burst` tokens, one more every `interval` ticks; starts full.
+typedef struct fusewire_lite_bucket_config {
+  // Ticks per token; not 0.
+  uint32_t interval;
+  // Tokens it holds at most; not 0, and `burst * interval` below 2^31.
+  uint32_t burst;
+} fusewire_lite_bucket_config;
+
 // One operation's retry state. Declare it `static` or on the stack;
 // initialise with `fusewire_retry_init`.
 typedef struct FUSEWIRE_ALIGNED(8) fusewire_retry {
@@ -734,6 +815,12 @@ typedef struct FUSEWIRE_ALIGNED(8) fusewire_timed_breaker {
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+// Masks interrupts and returns the mask state before (the C firmware's).
+extern uint32_t fusewire_irq_save(void);
+
+// Restores the mask state `fusewire_irq_save` returned.
+extern void fusewire_irq_restore(uint32_t state);
 
 // Fills `*config` with a constant 1000-tick delay and no jitter (the
 // breaker's default open duration).
@@ -1182,6 +1269,113 @@ fusewire_status fusewire_bulkhead_usage(const struct fusewire_bulkhead *bulkhead
                                         uint32_t *in_use,
                                         uint32_t *available);
 
+// Initialises `*breaker` in place, closed, from `*config`.
+// `FUSEWIRE_STATUS_INVALID_CONFIG` (writing `*error` if not NULL) leaves
+// it untouched.
+//
+// Thread/ISR safety: writes `*breaker`; no other caller may use it meanwhile.
+//
+// Pointers:
+// `breaker` and `config` are NULL or valid for the access; `error` is NULL
+// or writable.
+fusewire_status fusewire_lite_breaker_init(struct fusewire_lite_breaker *breaker,
+                                           const struct fusewire_lite_breaker_config *config,
+                                           struct fusewire_config_error *error);
+
+// Asks to make a call at `now`: `FUSEWIRE_STATUS_OK` writes `*permit`;
+// `FUSEWIRE_STATUS_REJECTED` writes `*retry_after` (if not NULL), the
+// ticks until it may admit again.
+//
+// Thread/ISR safety: mutates `*breaker` (single owner).
+//
+// Pointers:
+// `breaker` is NULL or points to a `fusewire_lite_breaker` not used
+// concurrently; `permit` is NULL or writable; `retry_after` is NULL or
+// writable.
+fusewire_status fusewire_lite_breaker_acquire(struct fusewire_lite_breaker *breaker,
+                                              struct fusewire_tick32 now,
+                                              struct fusewire_lite_permit *permit,
+                                              uint32_t *retry_after);
+
+// Reports how a permitted call ended (`outcome`), at `now`, and writes the
+// state after it to `*state` (if not NULL) on `FUSEWIRE_STATUS_OK`. An
+// unknown outcome is `FUSEWIRE_STATUS_INVALID_ARGUMENT` and changes
+// nothing. Keep one report per permit: the lite breaker does not check it.
+//
+// Thread/ISR safety: as `fusewire_lite_breaker_acquire`.
+//
+// Pointers:
+// `breaker` as in `fusewire_lite_breaker_acquire`; `state` is NULL or
+// writable.
+fusewire_status fusewire_lite_breaker_record(struct fusewire_lite_breaker *breaker,
+                                             struct fusewire_tick32 now,
+                                             struct fusewire_lite_permit permit,
+                                             fusewire_outcome outcome,
+                                             fusewire_state *state);
+
+// The state as of the last call (`FUSEWIRE_STATE_CLOSED`, `_OPEN` or
+// `_HALF_OPEN`). Writes `*state` on `FUSEWIRE_STATUS_OK`.
+//
+// Thread/ISR safety: reads `*breaker`; must not race a writer.
+//
+// Pointers:
+// `breaker` is NULL or points to a `fusewire_lite_breaker`; `state` is
+// NULL or writable.
+fusewire_status fusewire_lite_breaker_state(const struct fusewire_lite_breaker *breaker,
+                                            fusewire_state *state);
+
+// Initialises `*backoff` in place at attempt 0 from `*config`.
+//
+// Thread/ISR safety: writes `*backoff`; no other caller may use it meanwhile.
+//
+// Pointers:
+// As `fusewire_lite_breaker_init`.
+fusewire_status fusewire_lite_backoff_init(struct fusewire_lite_backoff *backoff,
+                                           const struct fusewire_lite_backoff_config *config,
+                                           struct fusewire_config_error *error);
+
+// The delay before the next attempt, in ticks, then moves to the attempt
+// after it. Writes `*delay` on `FUSEWIRE_STATUS_OK`.
+//
+// Thread/ISR safety: mutates `*backoff` (single owner).
+//
+// Pointers:
+// `backoff` is NULL or points to a `fusewire_lite_backoff` not used
+// concurrently; `delay` is NULL or writable.
+fusewire_status fusewire_lite_backoff_next(struct fusewire_lite_backoff *backoff, uint32_t *delay);
+
+// Starts the sequence over at attempt 0 (after a success).
+//
+// Thread/ISR safety: as `fusewire_lite_backoff_next`.
+//
+// Pointers:
+// As `fusewire_lite_backoff_next`.
+fusewire_status fusewire_lite_backoff_reset(struct fusewire_lite_backoff *backoff);
+
+// Initialises `*bucket` in place, full, from `*config`.
+//
+// Thread/ISR safety: writes `*bucket`; no other caller may use it meanwhile.
+//
+// Pointers:
+// As `fusewire_lite_breaker_init`.
+fusewire_status fusewire_lite_bucket_init(struct fusewire_lite_bucket *bucket,
+                                          const struct fusewire_lite_bucket_config *config,
+                                          struct fusewire_config_error *error);
+
+// Takes `n` tokens at `now`, all or none. `FUSEWIRE_STATUS_RATE_LIMITED`
+// writes `*retry_after` (if not NULL): ticks until the same request would
+// succeed. More than the burst at once is `FUSEWIRE_STATUS_EXCEEDS_BURST`.
+//
+// Thread/ISR safety: mutates `*bucket` (single owner).
+//
+// Pointers:
+// `bucket` is NULL or points to a `fusewire_lite_bucket` not used
+// concurrently; `retry_after` is NULL or writable.
+fusewire_status fusewire_lite_bucket_acquire(struct fusewire_lite_bucket *bucket,
+                                             struct fusewire_tick32 now,
+                                             uint32_t n,
+                                             uint32_t *retry_after);
+
 // Initialises `*retry` in place (not started) from `*config`.
 //
 // Returns `FUSEWIRE_STATUS_INVALID_CONFIG` (writing `*error` if not NULL)
@@ -1472,6 +1666,14 @@ static inline fusewire_tick fusewire_tick_of(uint64_t ticks) {
   return t;
 }
 
+// A fusewire_tick32 (the lite objects' wrapping tick) from a raw tick:
+// `fusewire_lite_bucket_acquire(&b, fusewire_tick32_of(HAL_GetTick()), 1, NULL)`.
+static inline fusewire_tick32 fusewire_tick32_of(uint32_t ticks) {
+  fusewire_tick32 t;
+  t.ticks = ticks;
+  return t;
+}
+
 // Static initialisers, so a config can be `const` in flash:
 //   static const fusewire_breaker_config cfg = FUSEWIRE_BREAKER_CONFIG_DEFAULT;
 // The same values as fusewire_backoff_config_default and
@@ -1482,6 +1684,28 @@ static inline fusewire_tick fusewire_tick_of(uint64_t ticks) {
   { FUSEWIRE_BACKOFF_CONFIG_DEFAULT, 0, 0, 0, FUSEWIRE_PERCENT(50), 0, 0, 10, 1, \
     FUSEWIRE_COMPARISON_AT_LEAST, FUSEWIRE_RATE_BASIS_OUTCOMES, \
     FUSEWIRE_HALF_OPEN_RULE_ALL_SUCCEED, FUSEWIRE_DWELL_EXPIRY_REOPEN, 1, 0, 1, 0 }
+
+// The minimal profile's objects, initialised at compile time: no init
+// call and no init code linked, the config checked by the compiler (a bad
+// value is a negative array size, a build error). The same object, byte
+// for byte, as the matching _init function builds (the C tests compare).
+//   static fusewire_lite_breaker sensor = FUSEWIRE_LITE_BREAKER_INIT(3, 1000);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#error "fusewire.h: the FUSEWIRE_LITE_*_INIT words are little-endian; use the _init functions"
+#endif
+#define FUSEWIRE_LITE_CHECK_(c) ((uint64_t)0 * sizeof(char[(c) ? 1 : -1]))
+#define FUSEWIRE_LITE_BREAKER_INIT(threshold, open_ticks)                                    \
+  { { 0x4C4C4C4Cu + FUSEWIRE_LITE_CHECK_((threshold) >= 1 && (threshold) <= 65535) +       \
+          FUSEWIRE_LITE_CHECK_((open_ticks) >= 1 && (open_ticks) <= 0x7FFFFFFF),             \
+      (uint64_t)(uint32_t)(open_ticks) | ((uint64_t)(threshold) << 32), 0 } }
+#define FUSEWIRE_LITE_BACKOFF_INIT(base, cap, seed)                                          \
+  { { 0x4F4F4F4Fu + FUSEWIRE_LITE_CHECK_((base) >= 1 && (cap) >= (base)) +                 \
+          ((uint64_t)((seed) ? (uint32_t)(seed) : 0x9E3779B9u) << 32),                       \
+      (uint64_t)(uint32_t)(base) | ((uint64_t)(uint32_t)(cap) << 32), 0 } }
+#define FUSEWIRE_LITE_BUCKET_INIT(interval, burst)                                           \
+  { { 0x55555555u + FUSEWIRE_LITE_CHECK_((interval) >= 1 && (burst) >= 1 &&                \
+                                         (uint64_t)(interval) * (burst) <= 0x7FFFFFFF),      \
+      (uint64_t)(uint32_t)(interval) | ((uint64_t)(uint32_t)(burst) << 32), 0 } }
 
 // A whole percentage as the millionths the rate fields take.
 #define FUSEWIRE_PERCENT(p) ((uint32_t)(p) * 10000u)

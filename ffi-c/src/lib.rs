@@ -32,6 +32,7 @@ pub mod breaker;
 pub mod bucket;
 pub mod budget;
 pub mod bulkhead;
+pub mod lite;
 pub mod retry;
 #[cfg(any(
     target_has_atomic = "64",
@@ -49,6 +50,7 @@ pub use breaker::*;
 pub use bucket::*;
 pub use budget::*;
 pub use bulkhead::*;
+pub use lite::*;
 pub use retry::*;
 #[cfg(any(
     target_has_atomic = "64",

@@ -129,6 +129,18 @@ pub enum fusewire_field {
     BreakerMinCalls = 28,
     /// `fusewire_bulkhead_config.lease`.
     BulkheadLease = 29,
+    /// `fusewire_lite_breaker_config.threshold`.
+    LiteBreakerThreshold = 30,
+    /// `fusewire_lite_breaker_config.open_ticks`.
+    LiteBreakerOpenTicks = 31,
+    /// `fusewire_lite_backoff_config.base`.
+    LiteBackoffBase = 32,
+    /// `fusewire_lite_backoff_config.cap`.
+    LiteBackoffCap = 33,
+    /// `fusewire_lite_bucket_config.interval`.
+    LiteBucketInterval = 34,
+    /// `fusewire_lite_bucket_config.burst`.
+    LiteBucketBurst = 35,
 }
 
 /// A `fusewire_problem` value as it crosses the boundary: a 32-bit integer the
@@ -317,6 +329,12 @@ pub extern "C" fn fusewire_field_text(field: FieldCode) -> *const c_char {
         27 => c_text!("breaker.buckets"),
         28 => c_text!("breaker.min_calls"),
         29 => c_text!("bulkhead.lease"),
+        30 => c_text!("lite_breaker.threshold"),
+        31 => c_text!("lite_breaker.open_ticks"),
+        32 => c_text!("lite_backoff.base"),
+        33 => c_text!("lite_backoff.cap"),
+        34 => c_text!("lite_bucket.interval"),
+        35 => c_text!("lite_bucket.burst"),
         _ => c_text!("none"),
     }
 }

@@ -39,6 +39,15 @@ FW_OBJECT(fusewire_shared_breaker, FUSEWIRE_SHARED_BREAKER_SIZE);
 FW_OBJECT(fusewire_shared_bucket, FUSEWIRE_SHARED_BUCKET_SIZE);
 FW_OBJECT(fusewire_shared_budget, FUSEWIRE_SHARED_BUDGET_SIZE);
 FW_OBJECT(fusewire_shared_bulkhead, FUSEWIRE_SHARED_BULKHEAD_SIZE);
+FW_OBJECT(fusewire_tick_widener, FUSEWIRE_TICK_WIDENER_SIZE);
+FW_OBJECT(fusewire_shared_tick_widener, FUSEWIRE_SHARED_TICK_WIDENER_SIZE);
+FW_OBJECT(fusewire_lite_breaker, FUSEWIRE_LITE_BREAKER_SIZE);
+FW_OBJECT(fusewire_lite_backoff, FUSEWIRE_LITE_BACKOFF_SIZE);
+FW_OBJECT(fusewire_lite_bucket, FUSEWIRE_LITE_BUCKET_SIZE);
+/* The minimal profile's RAM goal: at most 32 bytes an object. */
+FW_ASSERT(FUSEWIRE_LITE_BREAKER_SIZE <= 32 && FUSEWIRE_LITE_BACKOFF_SIZE <= 32 &&
+              FUSEWIRE_LITE_BUCKET_SIZE <= 32,
+          "lite objects within 32 bytes");
 /* The boundary's 32-bit codes and the tick: the width the library reads. */
 FW_ASSERT(sizeof(fusewire_status) == 4, "status");
 FW_ASSERT(sizeof(fusewire_outcome) == 4, "outcome");
@@ -48,8 +57,13 @@ FW_ASSERT(sizeof(fusewire_permit) == 8, "permit");
 /* Configs in flash. */
 static const fusewire_backoff_config backoff_default = FUSEWIRE_BACKOFF_CONFIG_DEFAULT;
 static const fusewire_breaker_config breaker_default = FUSEWIRE_BREAKER_CONFIG_DEFAULT;
+/* Minimal-profile objects built by the compiler. */
+static fusewire_lite_breaker lite_breaker = FUSEWIRE_LITE_BREAKER_INIT(3, 1000);
+static fusewire_lite_backoff lite_backoff = FUSEWIRE_LITE_BACKOFF_INIT(10, 320, 1);
+static fusewire_lite_bucket lite_bucket = FUSEWIRE_LITE_BUCKET_INIT(500, 5);
 
 uint32_t fw_header_check_uses(void);
 uint32_t fw_header_check_uses(void) {
-    return backoff_default.factor_milli + breaker_default.min_calls;
+    return backoff_default.factor_milli + breaker_default.min_calls + (uint32_t)lite_breaker._opaque[0] +
+           (uint32_t)lite_backoff._opaque[0] + (uint32_t)lite_bucket._opaque[0];
 }

@@ -15,5 +15,11 @@ void misuse(fusewire_breaker *b, fusewire_bucket *k, fusewire_permit p, uint64_t
     fusewire_bucket_acquire(k, 1, fusewire_tick_of(now), NULL);
 #elif MISUSE == 5 /* a raw tick count as now */
     fusewire_breaker_poll(b, now, NULL);
+#elif MISUSE == 6 /* a lite object built with a threshold of 0: refused by the compiler */
+    static fusewire_lite_breaker bad = FUSEWIRE_LITE_BREAKER_INIT(0, 1000);
+    (void)bad;
+#elif MISUSE == 7 /* a bucket whose horizon does not fit 2^31 ticks */
+    static fusewire_lite_bucket bad = FUSEWIRE_LITE_BUCKET_INIT(65536, 32768);
+    (void)bad;
 #endif
 }

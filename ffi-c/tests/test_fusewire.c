@@ -684,7 +684,102 @@ static void test_static_initialisers(void) {
           sc.use_slow_call_rate == c.use_slow_call_rate && sc.reset_window_on_close == c.reset_window_on_close && sc.manual == c.manual);
 }
 
+/* The minimal profile: the static initialisers build the same objects as
+ * the _init functions; the rules across the 32-bit tick wrap; config
+ * errors name the lite field; NULL, wrong-kind and scribbled objects. */
+static void test_lite(void) {
+    static fusewire_lite_breaker sb = FUSEWIRE_LITE_BREAKER_INIT(2, 100);
+    static fusewire_lite_backoff so = FUSEWIRE_LITE_BACKOFF_INIT(10, 80, 7);
+    static fusewire_lite_bucket sk = FUSEWIRE_LITE_BUCKET_INIT(10, 3);
+    fusewire_lite_breaker b;
+    fusewire_lite_backoff o;
+    fusewire_lite_bucket k;
+    const fusewire_lite_breaker_config bc = {2, 100};
+    const fusewire_lite_backoff_config oc = {10, 80, 7};
+    const fusewire_lite_bucket_config kc = {10, 3};
+    fusewire_config_error e = {FUSEWIRE_FIELD_NONE, FUSEWIRE_PROBLEM_NONE};
+    fusewire_lite_permit p = {0};
+    fusewire_state st = FUSEWIRE_STATE_DISABLED;
+    uint32_t wait = 0, d = 0, i;
+    const uint32_t t0 = 0xFFFFFFF0u; /* the tick wraps 16 ticks in */
+    memset(&b, 0, sizeof b);
+    memset(&o, 0, sizeof o);
+    memset(&k, 0, sizeof k);
+    EXPECT(fusewire_lite_breaker_init(&b, &bc, NULL), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_lite_backoff_init(&o, &oc, NULL), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_lite_bucket_init(&k, &kc, NULL), FUSEWIRE_STATUS_OK);
+    CHECK(memcmp(&b, &sb, 19) == 0);
+    CHECK(memcmp(&o, &so, 20) == 0);
+    CHECK(memcmp(&k, &sk, 17) == 0);
+
+    /* Two failures in a row open it across the wrap; 100 ticks later one probe. */
+    for (i = 0; i < 2; i++) {
+        EXPECT(fusewire_lite_breaker_acquire(&sb, fusewire_tick32_of(t0 + i), &p, &wait), FUSEWIRE_STATUS_OK);
+        EXPECT(fusewire_lite_breaker_record(&sb, fusewire_tick32_of(t0 + i), p, FUSEWIRE_OUTCOME_FAILURE, &st),
+               FUSEWIRE_STATUS_OK);
+    }
+    CHECK(st == FUSEWIRE_STATE_OPEN);
+    EXPECT(fusewire_lite_breaker_acquire(&sb, fusewire_tick32_of(t0 + 50), &p, &wait), FUSEWIRE_STATUS_REJECTED);
+    CHECK(wait == 51);
+    EXPECT(fusewire_lite_breaker_acquire(&sb, fusewire_tick32_of(t0 + 101), &p, &wait), FUSEWIRE_STATUS_OK);
+    CHECK((p.raw & 1) == 1); /* the probe */
+    EXPECT(fusewire_lite_breaker_acquire(&sb, fusewire_tick32_of(t0 + 102), &p, &wait), FUSEWIRE_STATUS_REJECTED);
+    p.raw |= 1;
+    EXPECT(fusewire_lite_breaker_record(&sb, fusewire_tick32_of(t0 + 103), p, 9, &st), FUSEWIRE_STATUS_INVALID_ARGUMENT);
+    EXPECT(fusewire_lite_breaker_record(&sb, fusewire_tick32_of(t0 + 103), p, FUSEWIRE_OUTCOME_SUCCESS, &st),
+           FUSEWIRE_STATUS_OK);
+    CHECK(st == FUSEWIRE_STATE_CLOSED);
+    EXPECT(fusewire_lite_breaker_state(&sb, &st), FUSEWIRE_STATUS_OK);
+    CHECK(st == FUSEWIRE_STATE_CLOSED);
+
+    /* Backoff: within 10, 20, 40, 80, 80 ... and back to 10 after reset. */
+    for (i = 0; i < 6; i++) {
+        uint32_t cap = i < 3 ? 10u << i : 80u;
+        EXPECT(fusewire_lite_backoff_next(&so, &d), FUSEWIRE_STATUS_OK);
+        CHECK(d <= cap);
+    }
+    EXPECT(fusewire_lite_backoff_reset(&so), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_lite_backoff_next(&so, &d), FUSEWIRE_STATUS_OK);
+    CHECK(d <= 10);
+
+    /* Bucket: full at its first call (across the wrap), then one per 10 ticks. */
+    for (i = 0; i < 3; i++) EXPECT(fusewire_lite_bucket_acquire(&sk, fusewire_tick32_of(t0 + 10), 1, &wait), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_lite_bucket_acquire(&sk, fusewire_tick32_of(t0 + 10), 1, &wait), FUSEWIRE_STATUS_RATE_LIMITED);
+    CHECK(wait == 10);
+    EXPECT(fusewire_lite_bucket_acquire(&sk, fusewire_tick32_of(t0 + 20), 1, &wait), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_lite_bucket_acquire(&sk, fusewire_tick32_of(t0 + 20), 4, &wait), FUSEWIRE_STATUS_EXCEEDS_BURST);
+
+    /* Config errors name the lite field. */
+    {
+        fusewire_lite_breaker_config bad_b = {0, 100};
+        fusewire_lite_backoff_config bad_o = {10, 5, 0};
+        fusewire_lite_bucket_config bad_k = {1u << 16, 1u << 15};
+        EXPECT(fusewire_lite_breaker_init(&b, &bad_b, &e), FUSEWIRE_STATUS_INVALID_CONFIG);
+        CHECK(e.field == FUSEWIRE_FIELD_LITE_BREAKER_THRESHOLD && e.problem == FUSEWIRE_PROBLEM_ZERO);
+        bad_b.threshold = 70000;
+        EXPECT(fusewire_lite_breaker_init(&b, &bad_b, &e), FUSEWIRE_STATUS_INVALID_CONFIG);
+        CHECK(e.field == FUSEWIRE_FIELD_LITE_BREAKER_THRESHOLD && e.problem == FUSEWIRE_PROBLEM_OUT_OF_RANGE);
+        bad_b.threshold = 1;
+        bad_b.open_ticks = 0x80000000u;
+        EXPECT(fusewire_lite_breaker_init(&b, &bad_b, &e), FUSEWIRE_STATUS_INVALID_CONFIG);
+        CHECK(e.field == FUSEWIRE_FIELD_LITE_BREAKER_OPEN_TICKS && e.problem == FUSEWIRE_PROBLEM_OUT_OF_RANGE);
+        EXPECT(fusewire_lite_backoff_init(&o, &bad_o, &e), FUSEWIRE_STATUS_INVALID_CONFIG);
+        CHECK(e.field == FUSEWIRE_FIELD_LITE_BACKOFF_CAP && e.problem == FUSEWIRE_PROBLEM_INCONSISTENT);
+        EXPECT(fusewire_lite_bucket_init(&k, &bad_k, &e), FUSEWIRE_STATUS_INVALID_CONFIG);
+        CHECK(e.field == FUSEWIRE_FIELD_LITE_BUCKET_BURST && e.problem == FUSEWIRE_PROBLEM_OUT_OF_RANGE);
+        CHECK(strcmp(fusewire_field_text(FUSEWIRE_FIELD_LITE_BUCKET_BURST), "lite_bucket.burst") == 0);
+    }
+
+    /* NULL, another kind's object, a scribbled state byte. */
+    EXPECT(fusewire_lite_breaker_acquire(NULL, fusewire_tick32_of(0), &p, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    EXPECT(fusewire_lite_breaker_acquire(&sb, fusewire_tick32_of(0), NULL, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    EXPECT(fusewire_lite_backoff_next((fusewire_lite_backoff *)(void *)&sk, &d), FUSEWIRE_STATUS_NOT_INITIALIZED);
+    ((unsigned char *)&sb)[17] = 0xFF;
+    EXPECT(fusewire_lite_breaker_acquire(&sb, fusewire_tick32_of(0), &p, NULL), FUSEWIRE_STATUS_CORRUPT);
+}
+
 int main(void) {
+    test_lite();
     test_static_initialisers();
     test_texts();
     test_breaker_doc_example();
