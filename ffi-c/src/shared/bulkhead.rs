@@ -101,10 +101,9 @@ pub unsafe extern "C" fn fusewire_shared_bulkhead_init(
     })
 }
 
-/// Takes a slot for a request of `priority` (a `fusewire_priority`):
-/// `FUSEWIRE_STATUS_OK`, or `FUSEWIRE_STATUS_BULKHEAD_FULL` (which writes
-/// nothing). Give it back with `fusewire_shared_bulkhead_release` and the
-/// same priority, from any thread.
+/// Takes a slot at `now` for a request of `priority`: `FUSEWIRE_STATUS_OK`
+/// writes `*slot`; `FUSEWIRE_STATUS_BULKHEAD_FULL` writes nothing. Give the
+/// slot back with `fusewire_shared_bulkhead_release`, from any thread.
 ///
 /// Thread/ISR safety: lock-free (one compare-and-swap loop); any thread or
 /// interrupt handler, concurrently with any call on the same bulkhead
@@ -131,8 +130,10 @@ pub unsafe extern "C" fn fusewire_shared_bulkhead_acquire(
     })
 }
 
-/// Gives back a slot taken with `priority`: `FUSEWIRE_STATUS_OK`, or
-/// `FUSEWIRE_STATUS_NOT_HELD` (counted; nothing changes) if none was held.
+/// Gives back a slot at `now`, as `fusewire_bulkhead_release`:
+/// `FUSEWIRE_STATUS_OK`, `FUSEWIRE_STATUS_NOT_HELD` (given back twice or
+/// made up) or `FUSEWIRE_STATUS_SLOT_EXPIRED` (its lease ran out; already
+/// freed); the last two are counted and change nothing.
 ///
 /// Thread/ISR safety: lock-free (two compare-and-swap loops); any thread
 /// or interrupt handler, concurrently with any call on the same bulkhead
