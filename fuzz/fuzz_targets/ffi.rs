@@ -58,12 +58,12 @@ fn check_error(status: u32, e: &fusewire_config_error, what: &str) {
     check(status, &[OK, INVALID_CONFIG], what);
     if status == INVALID_CONFIG {
         assert!(
-            (1..=27).contains(&e.field),
+            (1..=35).contains(&e.field),
             "{what}: error field {}",
             e.field
         );
         assert!(
-            (1..=4).contains(&e.problem),
+            (1..=7).contains(&e.problem),
             "{what}: error problem {}",
             e.problem
         );
@@ -359,16 +359,27 @@ fuzz_target!(|data: &[u8]| {
                 if st != OK {
                     return;
                 }
-                for (op, a, ..) in ops {
+                let mut slots: Vec<fusewire_bulkhead_slot> = Vec::new();
+                for (op, a, now, x) in ops {
                     let st = if op & 1 == 0 {
-                        (fusewire_bulkhead_acquire(&mut b, a % 4) as u32)
+                        let mut s = fusewire_bulkhead_slot::default();
+                        let st = (fusewire_bulkhead_acquire(&mut b, tick(now), a % 4, &mut s) as u32);
+                        if st == OK {
+                            slots.push(s);
+                        }
+                        if a % 4 == 3 {
+                            assert_eq!(st, INVALID_ARGUMENT, "priority 3 accepted");
+                        }
+                        st
                     } else {
-                        (fusewire_bulkhead_release(&mut b, a % 4) as u32)
+                        let s = if slots.is_empty() || a & 4 != 0 {
+                            fusewire_bulkhead_slot { raw: x }
+                        } else {
+                            slots.swap_remove(a as usize % slots.len())
+                        };
+                        (fusewire_bulkhead_release(&mut b, tick(now), s) as u32)
                     };
-                    check(st, &[OK, INVALID_ARGUMENT, 9, 10], "bulkhead op");
-                    if a % 4 == 3 {
-                        assert_eq!(st, INVALID_ARGUMENT, "priority 3 accepted");
-                    }
+                    check(st, &[OK, INVALID_ARGUMENT, 9, 10, 15], "bulkhead op");
                     let (mut in_use, mut avail) = (0u32, 0u32);
                     check(
                         (fusewire_bulkhead_usage(&b, 0, &mut in_use, &mut avail) as u32),

@@ -14,7 +14,8 @@ use fusewire_ffi::*;
 use libfuzzer_sys::fuzz_target;
 
 const PANIC: u32 = 13;
-const CORRUPT: u32 = 14;
+/// The highest status this version defines (GIVE_UP_WAIT_TOO_LONG).
+const LAST: u32 = 16;
 
 fn zeroed<T>() -> Box<T> {
     // SAFETY: only the door's C structs: arrays of integer words, and
@@ -27,7 +28,7 @@ fn zeroed<T>() -> Box<T> {
 fn check(status: fusewire_status, what: &str) {
     let s = status as u32;
     assert_ne!(s, PANIC, "{what}: the panic boundary caught a panic");
-    assert!(s <= CORRUPT, "{what}: undefined status {s}");
+    assert!(s <= LAST, "{what}: undefined status {s}");
 }
 
 /// Overwrites `len` bytes of the object at an offset the input picks.
@@ -83,7 +84,7 @@ fn breaker_config(u: &mut Unstructured) -> fusewire_breaker_config {
     c.open_backoff.factor_milli = 2000;
     c.open_backoff.cap = 1 << 20;
     c.use_slow_call_rate = b >> 7;
-    c.slow_call_rate = 50.0;
+    c.slow_call_rate_ppm = 500_000;
     c.slow_call_duration = 100;
     c.min_calls = 4;
     c
@@ -130,7 +131,7 @@ fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(data);
     let kind: u8 = arg(&mut u);
     let u = &mut u;
-    match kind % 11 {
+    match kind % 14 {
         0 => {
             let mut b = zeroed::<fusewire_breaker>();
             let c = breaker_config(u);
@@ -189,7 +190,7 @@ fuzz_target!(|data: &[u8]| {
             c.factor_milli = 1500;
             c.step = 10;
             c.cap = 1 << 30;
-            if kind % 11 == 3 {
+            if kind % 14 == 3 {
                 let mut b = zeroed::<fusewire_backoff>();
                 // SAFETY: valid pointers.
                 if unsafe { fusewire_backoff_init(&mut *b, &c, arg(u), null_mut()) } != fusewire_status::Ok {
@@ -241,7 +242,7 @@ fuzz_target!(|data: &[u8]| {
                 tokens: u32::from(arg::<u8>(u)) + 1,
                 period: u64::from(arg::<u16>(u)) + 1,
             };
-            if kind % 11 == 5 {
+            if kind % 14 == 5 {
                 let mut b = zeroed::<fusewire_bucket>();
                 // SAFETY: valid pointers.
                 if unsafe { fusewire_bucket_init(&mut *b, &c, null_mut()) } != fusewire_status::Ok {
@@ -304,11 +305,73 @@ fuzz_target!(|data: &[u8]| {
                 check(st, "budget");
             });
         }
+        11 => {
+            let c = fusewire_lite_breaker_config {
+                threshold: u32::from(arg::<u8>(u) % 4) + 1,
+                open_ticks: u32::from(arg::<u16>(u)) + 1,
+            };
+            let mut b = zeroed::<fusewire_lite_breaker>();
+            // SAFETY: valid pointers.
+            if unsafe { fusewire_lite_breaker_init(&mut *b, &c, null_mut()) } != fusewire_status::Ok {
+                return;
+            }
+            drive(&mut *b, u, |b, op, u| {
+                let now = fusewire_tick32 { ticks: arg(u) };
+                let (mut p, mut w, mut st) = (fusewire_lite_permit::default(), 0u32, 0u32);
+                // SAFETY: valid pointers.
+                let r = unsafe {
+                    match op % 3 {
+                        0 => fusewire_lite_breaker_acquire(b, now, &mut p, &mut w),
+                        1 => fusewire_lite_breaker_record(
+                            b,
+                            now,
+                            fusewire_lite_permit { raw: arg(u) },
+                            u32::from(arg::<u8>(u) % 5),
+                            &mut st,
+                        ),
+                        _ => fusewire_lite_breaker_state(b, &mut st),
+                    }
+                };
+                check(r, "lite breaker");
+            });
+        }
+        12 | 13 => {
+            let mut o = zeroed::<fusewire_lite_backoff>();
+            let mut k = zeroed::<fusewire_lite_bucket>();
+            let oc = fusewire_lite_backoff_config { base: u32::from(arg::<u8>(u)) + 1, cap: 1 << 20, seed: arg(u) };
+            let kc = fusewire_lite_bucket_config { interval: u32::from(arg::<u8>(u)) + 1, burst: u32::from(arg::<u8>(u)) + 1 };
+            // SAFETY: valid pointers.
+            unsafe {
+                if fusewire_lite_backoff_init(&mut *o, &oc, null_mut()) != fusewire_status::Ok
+                    || fusewire_lite_bucket_init(&mut *k, &kc, null_mut()) != fusewire_status::Ok
+                {
+                    return;
+                }
+            }
+            if kind % 14 == 12 {
+                drive(&mut *o, u, |o, op, _| {
+                    let mut d = 0u32;
+                    // SAFETY: valid pointers.
+                    let r = unsafe {
+                        if op % 2 == 0 { fusewire_lite_backoff_next(o, &mut d) } else { fusewire_lite_backoff_reset(o) }
+                    };
+                    check(r, "lite backoff");
+                });
+            } else {
+                drive(&mut *k, u, |k, _, u| {
+                    let mut w = 0u32;
+                    // SAFETY: valid pointers.
+                    let r = unsafe { fusewire_lite_bucket_acquire(k, fusewire_tick32 { ticks: arg(u) }, arg::<u8>(u).into(), &mut w) };
+                    check(r, "lite bucket");
+                });
+            }
+        }
         _ => {
             let c = fusewire_bulkhead_config {
                 limit: u32::from(arg::<u8>(u)) + 3,
                 reserve_critical: 1,
                 reserve_normal: 1,
+                lease: u64::from(arg::<u8>(u)),
             };
             if kind % 2 == 0 {
                 let mut b = zeroed::<fusewire_bulkhead>();
@@ -322,8 +385,8 @@ fuzz_target!(|data: &[u8]| {
                     // SAFETY: valid pointers.
                     let st = unsafe {
                         match op % 3 {
-                            0 => fusewire_bulkhead_acquire(b, pr),
-                            1 => fusewire_bulkhead_release(b, pr),
+                            0 => fusewire_bulkhead_acquire(b, tick(arg(u)), pr, &mut fusewire_bulkhead_slot::default()),
+                            1 => fusewire_bulkhead_release(b, tick(arg(u)), fusewire_bulkhead_slot { raw: arg(u) }),
                             _ => fusewire_bulkhead_usage(b, pr, &mut i, &mut a),
                         }
                     };
@@ -341,8 +404,8 @@ fuzz_target!(|data: &[u8]| {
                     // SAFETY: valid pointers.
                     let st = unsafe {
                         match op % 3 {
-                            0 => fusewire_shared_bulkhead_acquire(b, pr),
-                            1 => fusewire_shared_bulkhead_release(b, pr),
+                            0 => fusewire_shared_bulkhead_acquire(b, tick(arg(u)), pr, &mut fusewire_bulkhead_slot::default()),
+                            1 => fusewire_shared_bulkhead_release(b, tick(arg(u)), fusewire_bulkhead_slot { raw: arg(u) }),
                             _ => fusewire_shared_bulkhead_usage(b, pr, &mut i, &mut a),
                         }
                     };
