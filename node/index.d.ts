@@ -82,7 +82,7 @@ declare namespace CircuitBreaker {
     resetTimeout?: number | undefined;
     /** ms of the rolling window. @default 10000 */
     rollingCountTimeout?: number | undefined;
-    /** Buckets in the window (fusewire: at most 64). @default 10 */
+    /** Buckets in the window (fusewire: at most 1024). @default 10 */
     rollingCountBuckets?: number | undefined;
     /** @default options.name, action.name, or a random uuid */
     name?: string | undefined;
@@ -143,7 +143,8 @@ declare namespace CircuitBreaker {
     /** Pass a per-call AbortSignal as the action's last argument, aborted on timeout. @default false */
     perCallSignal?: boolean | undefined;
 
-    [key: string]: any;
+    /** Set by the constructor when `coalesce` is on: the in-flight promises by key. */
+    coalesceCache?: CacheTransport | undefined;
   }
 
   interface Semaphore {
@@ -244,9 +245,12 @@ declare namespace CircuitBreaker {
     /** ms after the start past which no retry begins. */
     maxElapsed?: number;
     backoff?: BackoffOptions;
+    /** Seed of this operation's jitter. @default drawn from crypto entropy per operation */
     seed?: number;
+    /** A budget shared by the operations that guard one backend: each failure spends it, a retry needs it. */
+    budget?: RetryBudget;
     retryOn?: (error: any, attempt: number) => boolean;
-    /** A server's retry-after hint in ms, honoured as a minimum. */
+    /** A server's retry-after hint in ms, honoured as a minimum; longer than the retry may wait: give up. */
     retryAfter?: (error: any) => number | undefined;
     onRetry?: (error: any, attempt: number, delayMs: number) => void;
     signal?: AbortSignal;
@@ -262,7 +266,7 @@ declare namespace CircuitBreaker {
 
   type RetryDecision =
     | { decision: 'retryAfter'; delay: number }
-    | { decision: 'giveUp'; reason: 'maxAttempts' | 'deadline' };
+    | { decision: 'giveUp'; reason: 'maxAttempts' | 'deadline' | 'waitTooLong' | 'budget' };
 
   class RetrySchedule {
     constructor(options?: RetryOptions);
@@ -271,6 +275,9 @@ declare namespace CircuitBreaker {
     next(now?: number, retryAfter?: number): number | null;
     /** next(), saying why it gives up. */
     decide(now?: number, retryAfter?: number): RetryDecision;
+    /** The operation succeeded: its budget earns its share of a token. */
+    succeeded(): void;
+    readonly budget: RetryBudget | undefined;
     readonly attempts: number;
   }
 
@@ -282,9 +289,9 @@ declare namespace CircuitBreaker {
     | { result: 'exceedsBurst'; burst: number };
 
   class TokenBucket {
-    constructor(options: { capacity: number; refill?: number; interval?: number });
-    readonly capacity: number;
-    /** The capacity (the core's burst). */
+    /** Up to `burst` tokens at once, `tokens` more every `period` ms (default 1000); starts full. */
+    constructor(options: { burst: number; tokens?: number; period?: number });
+    /** Most tokens at once. */
     readonly burst: number;
     readonly available: number;
     tryTake(n?: number): boolean;
@@ -293,13 +300,14 @@ declare namespace CircuitBreaker {
     take(n?: number, options?: { signal?: AbortSignal }): Promise<void>;
     wrap<A extends unknown[], R>(fn: (...args: A) => R | Promise<R>): (...args: A) => Promise<R>;
     refund(n?: number, now?: number): void;
-    setRate(refill: number, interval?: number, now?: number): void;
+    setRate(tokens: number, period?: number, now?: number): void;
   }
 
   type Priority = 'critical' | 'normal' | 'sheddable';
 
   class Bulkhead {
-    constructor(options: { limit: number; reserveCritical?: number; reserveNormal?: number });
+    /** `lease`: ms a slot may be held before it is freed (default 60000). */
+    constructor(options: { limit: number; reserveCritical?: number; reserveNormal?: number; lease?: number });
     readonly limit: number;
     readonly inUse: number;
     available(priority?: Priority): number;
@@ -307,12 +315,27 @@ declare namespace CircuitBreaker {
     run<T>(fn: () => Promise<T> | T, options?: { priority?: Priority }): Promise<T>;
     /** Free slots, reserved ones included (limit - inUse). */
     readonly free: number;
-    /** Releases refused by releaseSlot so far. */
+    /** Releases refused because the slot was not held (twice, or made up). */
     readonly extraReleases: number;
-    /** Takes a slot by priority (the core's slots); give it back with releaseSlot. */
-    acquireSlot(priority?: Priority): boolean;
-    /** Gives back a slot of `priority`; false, and counted in extraReleases, if none was held. */
-    releaseSlot(priority?: Priority): boolean;
+    /** Releases refused because the slot's lease had run out. */
+    readonly expiredReleases: number;
+    /** Slots freed because their lease ran out. */
+    readonly reclaimed: number;
+    /** ms a slot may be held. */
+    readonly lease: number;
+    /** Takes a slot (the core's slots): its number, or null when none is free. */
+    acquireSlot(priority?: Priority, now?: number): number | null;
+    /** Gives a slot back: null when released, else why it was refused (counted). */
+    releaseSlot(slot: number, now?: number): null | 'notHeld' | 'expired';
+    /** Frees the slots whose lease ran out by `now`; returns how many. */
+    expire(now?: number): number;
+  }
+
+  /** Turns a wrapping 32-bit ms tick (firmware's HAL_GetTick) into a monotonic time for `now`. */
+  class TickWidener {
+    constructor();
+    /** Call at least once per wrap (49.7 days). Never less than the last answer. */
+    widen(raw: number): number;
   }
 
   // ---- the core's own types, driven by the caller (opt-in, for custom integrations) ----

@@ -7,6 +7,7 @@ const { retry, RetrySchedule } = require('./lib/retry');
 const TokenBucket = require('./lib/bucket');
 const Bulkhead = require('./lib/bulkhead');
 const { Breaker, Backoff, RetryBudget } = require('./lib/core');
+const { TickWidener } = require('./lib/native').native;
 
 module.exports = exports = CircuitBreaker;
 Object.defineProperties(CircuitBreaker, {
@@ -16,6 +17,7 @@ Object.defineProperties(CircuitBreaker, {
   RetrySchedule: { value: RetrySchedule },
   TokenBucket: { value: TokenBucket },
   Bulkhead: { value: Bulkhead },
+  TickWidener: { value: TickWidener },
   Breaker: { value: Breaker },
   Backoff: { value: Backoff },
   RetryBudget: { value: RetryBudget },

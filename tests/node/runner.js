@@ -13,7 +13,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const fusewire = require(process.env.FUSEWIRE_NODE || path.join(__dirname, '..', '..', 'node'));
-const { RetrySchedule, TokenBucket, Bulkhead, Breaker, Backoff, RetryBudget } = fusewire;
+const { RetrySchedule, TokenBucket, Bulkhead, TickWidener, Breaker, Backoff, RetryBudget } = fusewire;
 
 class Skip extends Error {}
 let now = 0;
@@ -127,6 +127,9 @@ function runBreaker (sc) {
       case 'record':
         out.transition = transition(b.record(permit(), st.outcome, st.duration ?? 0, st.now));
         break;
+      case 'record_untripped':
+        out.transition = transition(b.recordUntripped(permit(), st.outcome, st.duration ?? 0, st.now));
+        break;
       case 'release':
         out.transition = transition(b.release(permit(), st.now));
         break;
@@ -183,8 +186,11 @@ function runBudget (sc) {
 function runRetry (sc) {
   const c = sc.config;
   let r;
+  let budget;
   try {
-    r = new RetrySchedule({ backoff: backoffSpec(c.backoff), maxAttempts: c.max_attempts, maxElapsed: c.max_elapsed ?? undefined, seed: c.seed });
+    if (c.budget) budget = new RetryBudget({ maxTokens: c.budget.max_tokens, tokenRatio: c.budget.token_ratio_milli / 1000 });
+    // The vectors' seed, or the core's default 0 (the door's own default draws from entropy).
+    r = new RetrySchedule({ backoff: backoffSpec(c.backoff), maxAttempts: c.max_attempts, maxElapsed: c.max_elapsed ?? undefined, seed: c.seed ?? 0, budget });
   } catch (e) {
     return configError(e);
   }
@@ -193,6 +199,8 @@ function runRetry (sc) {
     const out = {};
     if (st.op === 'start') {
       r.start(now);
+    } else if (st.op === 'success') {
+      r.succeeded();
     } else {
       const d = r.decide(now, st.server_retry_after);
       out.decision = snake(d.decision);
@@ -200,6 +208,10 @@ function runRetry (sc) {
       else out.delay = d.delay;
     }
     out.attempts = r.attempts;
+    if (budget) {
+      out.tokens_milli = budget.tokensMilli;
+      out.throttled = budget.throttled;
+    }
     return out;
   });
 }
@@ -208,7 +220,7 @@ function runBucket (sc) {
   const c = sc.config;
   let b;
   try {
-    b = new TokenBucket({ capacity: c.burst, refill: c.tokens, interval: c.period });
+    b = new TokenBucket({ burst: c.burst, tokens: c.tokens, period: c.period });
   } catch (e) {
     return configError(e);
   }
@@ -234,18 +246,33 @@ function runBulkhead (sc) {
   const c = sc.config;
   let b;
   try {
-    b = new Bulkhead({ limit: c.limit, reserveCritical: c.reserve_critical ?? 0, reserveNormal: c.reserve_normal ?? 0 });
+    b = new Bulkhead({ limit: c.limit, reserveCritical: c.reserve_critical ?? 0, reserveNormal: c.reserve_normal ?? 0, lease: c.lease });
   } catch (e) {
     return configError(e);
   }
+  const slots = new Map();
+  let at = 0;
   return sc.steps.map((st) => {
+    if (st.now !== undefined) at = st.now;
     const out = {};
-    if (st.op === 'acquire') out.admitted = b.acquireSlot(st.priority);
-    else out.released = b.releaseSlot(st.priority);
+    if (st.op === 'acquire') {
+      const slot = b.acquireSlot(st.priority, at);
+      out.admitted = slot !== null;
+      if (slot !== null && st.as !== undefined) slots.set(st.as, slot);
+    } else if (st.op === 'expire') {
+      out.freed = b.expire(at);
+    } else {
+      const slot = st.slot_raw !== undefined ? Number(st.slot_raw) : slots.get(st.slot);
+      const refused = b.releaseSlot(slot, at);
+      out.released = refused === null;
+      if (refused !== null) out.refused = snake(refused);
+    }
     out.in_use = b.inUse;
     out.available = b.free;
     out.available_for = ['critical', 'normal', 'sheddable'].map((p) => b.available(p));
     out.extra_releases = b.extraReleases;
+    out.expired_releases = b.expiredReleases;
+    out.reclaimed = b.reclaimed;
     return out;
   });
 }
@@ -261,6 +288,15 @@ const UNCHECKED = {};
 // Known differences from the core, reported instead of failing the run.
 // Differences the Node door has on purpose (none today); each entry names why.
 const KNOWN = {};
+
+// Steps that give a wrapping 32-bit tick (`tick32`, firmware's HAL_GetTick)
+// get their `now` from the door's TickWidener, as firmware would.
+function widened (sc) {
+  if (!sc.steps || !sc.steps.some((st) => st.tick32 !== undefined)) return sc;
+  const w = new TickWidener();
+  const steps = sc.steps.map(({ tick32, ...st }) => tick32 === undefined ? st : { ...st, now: w.widen(tick32) });
+  return { ...sc, steps };
+}
 
 function project (want, comp) {
   const w = {};
@@ -284,7 +320,7 @@ function main (files) {
       const label = `${comp}/${sc.name}`;
       if (NOT_EXPRESSIBLE[comp]) { skipped.push([label, NOT_EXPRESSIBLE[comp]]); continue; }
       if (!fits(sc)) { skipped.push([label, 'ticks above 2^53 (other than u64::MAX as Infinity) are not exact as JS numbers']); continue; }
-      sc = infinite(sc);
+      sc = widened(infinite(sc));
       let got;
       try {
         got = RUNNERS[comp](sc);

@@ -227,6 +227,19 @@ impl<const N: usize> SharedBreaker<N> {
         }
     }
 
+    /// As [`try_acquire`](Self::try_acquire), reading the clock only when
+    /// the answer needs it: a closed (or disabled) breaker admits with one
+    /// atomic load and never calls `now`, so a host whose clock read costs
+    /// more than the decision (a syscall, `Instant::now`) skips it there.
+    #[inline]
+    pub fn try_acquire_with(&self, now: impl FnOnce() -> u64) -> Result<Permit, Rejected> {
+        let w = Word(self.word.load(Acquire));
+        if matches!(w.state(), State::Closed | State::Disabled) {
+            return Ok(permit(w, false, None));
+        }
+        self.try_acquire(now())
+    }
+
     fn reject(&self, w: Word, now: u64, transition: Option<Transition>) -> Rejected {
         self.window.reject();
         let cfg = &self.rules;

@@ -1,5 +1,5 @@
 // What @types/opossum lacks, and fusewire's extras.
-import CircuitBreaker, { retry, TokenBucket, Bulkhead } from 'fusewire';
+import CircuitBreaker, { retry, TokenBucket, Bulkhead, TickWidener } from 'fusewire';
 
 const b = new CircuitBreaker(async (x: string) => x.length, {
   coalesce: true,
@@ -16,7 +16,7 @@ b.configure({ errorThresholdPercentage: 20 });
 const n: Promise<number> = b.fire('abc');
 const r: Promise<string> = retry(async attempt => `try ${attempt}`, { maxAttempts: 3, backoff: { kind: 'exponential', base: 10 } });
 const delays: number[] = retry.delays({ maxAttempts: 4 });
-const bucket = new TokenBucket({ capacity: 5, refill: 5, interval: 1000 });
+const bucket = new TokenBucket({ burst: 5, tokens: 5, period: 1000 });
 const ok: boolean = bucket.tryTake();
 const bh = new Bulkhead({ limit: 4, reserveCritical: 1 });
 const v: Promise<number> = bh.run(async () => 1, { priority: 'critical' });
@@ -41,4 +41,4 @@ const dec = new RetrySchedule({ maxAttempts: 2 }).decide(0);
 if (dec.decision === 'giveUp') console.log(dec.reason);
 const br = bucket.tryAcquire(1, 0);
 if (br.result === 'denied') console.log(br.retryAfter);
-console.log(snap.counts.failures, state, d, can, bh.free, bh.extraReleases, bh.releaseSlot('normal'));
+console.log(snap.counts.failures, state, d, can, bh.free, bh.extraReleases, bh.releaseSlot(bh.acquireSlot('normal') ?? 0), new TickWidener().widen(5));
