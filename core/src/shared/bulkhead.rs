@@ -237,6 +237,15 @@ impl SharedBulkhead {
                         return Ok(Slot::new(priority, epoch));
                     }
                     cur = w.load(Acquire);
+                } else if self.epoch.load(Acquire) == epoch {
+                    // A tag ahead of every epoch this bulkhead has reached:
+                    // no transition leaves that (memory a stray write
+                    // changed). Count this epoch in it again rather than
+                    // spinning; its garbage count is dropped.
+                    match w.compare_exchange_weak(cur, word(epoch, 1), AcqRel, Acquire) {
+                        Ok(_) => return Ok(Slot::new(priority, epoch)),
+                        Err(seen) => cur = seen,
+                    }
                 } else {
                     // The epoch moved on while we were here: count in the new one.
                     break;
