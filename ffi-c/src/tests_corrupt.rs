@@ -233,3 +233,62 @@ fn a_scribbled_bulkhead_is_corrupt_not_a_crash() {
     );
     assert!(n > 0);
 }
+
+#[test]
+fn lite_objects_answer_and_a_scribbled_one_is_corrupt_not_a_crash() {
+    let bc = fusewire_lite_breaker_config {
+        threshold: 2,
+        open_ticks: 100,
+    };
+    let t = |ticks| fusewire_tick32 { ticks };
+    let calls = |b: &mut fusewire_lite_breaker| {
+        let (mut p, mut w, mut st) = (fusewire_lite_permit::default(), 0, 0);
+        // SAFETY: valid pointers.
+        unsafe {
+            vec![
+                fusewire_lite_breaker_acquire(b, t(u32::MAX - 1), &mut p, &mut w),
+                fusewire_lite_breaker_record(b, t(u32::MAX), p, 1, &mut st),
+                fusewire_lite_breaker_record(b, t(3), p, 1, &mut st),
+                fusewire_lite_breaker_acquire(b, t(50), &mut p, &mut w),
+                fusewire_lite_breaker_state(b, &mut st),
+            ]
+        }
+    };
+    let init = |b: &mut fusewire_lite_breaker| {
+        assert_eq!(
+            unsafe { fusewire_lite_breaker_init(b, &bc, null_mut()) },
+            S::Ok
+        );
+    };
+    // Untouched: two failures across the wrap open it, and 50 ticks later
+    // it still refuses, with the rest of the open time.
+    let mut b: fusewire_lite_breaker = zeroed();
+    init(&mut b);
+    assert_eq!(
+        calls(&mut b),
+        vec![S::Ok, S::Ok, S::Ok, S::Rejected, S::Ok],
+        "the permit's second report is not checked by the lite breaker"
+    );
+    let n = each_byte_by(1, &[0xFF], init, calls);
+    assert!(n > 0, "the state byte is checked");
+    let bad = fusewire_lite_bucket_config {
+        interval: 1 << 16,
+        burst: 1 << 15,
+    };
+    let mut k: fusewire_lite_bucket = zeroed();
+    let mut e = fusewire_config_error {
+        field: 0,
+        problem: 0,
+    };
+    assert_eq!(
+        unsafe { fusewire_lite_bucket_init(&mut k, &bad, &mut e) },
+        S::InvalidConfig
+    );
+    assert_eq!(
+        (e.field, e.problem),
+        (
+            fusewire_field::LiteBucketBurst as u32,
+            fusewire_problem::OutOfRange as u32
+        )
+    );
+}
