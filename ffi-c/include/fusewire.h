@@ -702,6 +702,16 @@ typedef struct fusewire_bulkhead_slot {
   uint64_t raw;
 } fusewire_bulkhead_slot;
 
+// What a bulkhead counted so far, from `fusewire_bulkhead_counts`.
+typedef struct fusewire_bulkhead_counters {
+  // Releases refused as `FUSEWIRE_STATUS_NOT_HELD` (twice, or made up).
+  uint64_t extra_releases;
+  // Releases refused as `FUSEWIRE_STATUS_SLOT_EXPIRED`.
+  uint64_t expired_releases;
+  // Slots freed because their lease ran out.
+  uint64_t reclaimed;
+} fusewire_bulkhead_counters;
+
 // The lite breaker: 24 bytes.
 typedef struct FUSEWIRE_ALIGNED(8) fusewire_lite_breaker {
   uint64_t _opaque[3];
@@ -1268,6 +1278,28 @@ fusewire_status fusewire_bulkhead_usage(const struct fusewire_bulkhead *bulkhead
                                         fusewire_priority priority,
                                         uint32_t *in_use,
                                         uint32_t *available);
+
+// Frees the slots whose lease ran out by `now` (acquire and release do it
+// too) and writes how many to `*freed` (if not NULL) on OK.
+//
+// Thread/ISR safety: as `fusewire_bulkhead_acquire`.
+//
+// Pointers:
+// `bulkhead` as in `fusewire_bulkhead_acquire`; `freed` is NULL or writable.
+fusewire_status fusewire_bulkhead_expire(struct fusewire_bulkhead *bulkhead,
+                                         struct fusewire_tick now,
+                                         uint32_t *freed);
+
+// The refused releases and reclaimed slots so far. Writes `*counters` on
+// OK.
+//
+// Thread/ISR safety: reads `*bulkhead`; must not race a writer.
+//
+// Pointers:
+// `bulkhead` is NULL or points to a `fusewire_bulkhead`; `counters` is
+// NULL or writable.
+fusewire_status fusewire_bulkhead_counts(const struct fusewire_bulkhead *bulkhead,
+                                         struct fusewire_bulkhead_counters *counters);
 
 // Initialises `*breaker` in place, closed, from `*config`.
 // `FUSEWIRE_STATUS_INVALID_CONFIG` (writing `*error` if not NULL) leaves

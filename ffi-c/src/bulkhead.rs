@@ -267,3 +267,73 @@ pub unsafe extern "C" fn fusewire_bulkhead_usage(
         Ok(fusewire_status::Ok)
     })
 }
+
+/// What a bulkhead counted so far, from `fusewire_bulkhead_counts`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[allow(non_camel_case_types)]
+pub struct fusewire_bulkhead_counters {
+    /// Releases refused as `FUSEWIRE_STATUS_NOT_HELD` (twice, or made up).
+    pub extra_releases: u64,
+    /// Releases refused as `FUSEWIRE_STATUS_SLOT_EXPIRED`.
+    pub expired_releases: u64,
+    /// Slots freed because their lease ran out.
+    pub reclaimed: u64,
+}
+
+/// Frees the slots whose lease ran out by `now` (acquire and release do it
+/// too) and writes how many to `*freed` (if not NULL) on OK.
+///
+/// Thread/ISR safety: as `fusewire_bulkhead_acquire`.
+///
+/// Pointers:
+/// `bulkhead` as in `fusewire_bulkhead_acquire`; `freed` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn fusewire_bulkhead_expire(
+    bulkhead: *mut fusewire_bulkhead,
+    now: fusewire_tick,
+    freed: *mut u32,
+) -> fusewire_status {
+    boundary(|| {
+        // SAFETY: the caller's contract.
+        let b = &mut unsafe { object::<BulkheadObj>(bulkhead) }?.bulkhead;
+        let n = b.expire(now.ticks);
+        // SAFETY: optional out-pointer; the caller's contract.
+        unsafe { put(freed, n) };
+        Ok(fusewire_status::Ok)
+    })
+}
+
+/// The refused releases and reclaimed slots so far. Writes `*counters` on
+/// OK.
+///
+/// Thread/ISR safety: reads `*bulkhead`; must not race a writer.
+///
+/// Pointers:
+/// `bulkhead` is NULL or points to a `fusewire_bulkhead`; `counters` is
+/// NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn fusewire_bulkhead_counts(
+    bulkhead: *const fusewire_bulkhead,
+    counters: *mut fusewire_bulkhead_counters,
+) -> fusewire_status {
+    boundary(|| {
+        // SAFETY: the caller's contract.
+        let b = &unsafe { object_ref::<BulkheadObj>(bulkhead) }?.bulkhead;
+        if counters.is_null() {
+            return Err(fusewire_status::NullArgument);
+        }
+        // SAFETY: non-NULL; the caller's contract.
+        unsafe {
+            put(
+                counters,
+                fusewire_bulkhead_counters {
+                    extra_releases: b.extra_releases(),
+                    expired_releases: b.expired_releases(),
+                    reclaimed: b.reclaimed(),
+                },
+            )
+        };
+        Ok(fusewire_status::Ok)
+    })
+}

@@ -592,6 +592,25 @@ fn bulkhead_reserves_the_last_slots() {
             fusewire_bulkhead_release(&mut b, tick(2600), slots[0]),
             S::SlotExpired
         );
+        let mut n = fusewire_bulkhead_counters::default();
+        assert_eq!(fusewire_bulkhead_counts(&b, &mut n), S::Ok);
+        assert_eq!(
+            (n.extra_releases, n.expired_releases, n.reclaimed),
+            (2, 1, 1),
+            "two refused as not held, one as expired, one lost slot reclaimed"
+        );
+        assert_eq!(fusewire_bulkhead_counts(&b, null_mut()), S::NullArgument);
+        let mut freed = 9;
+        assert_eq!(
+            fusewire_bulkhead_expire(&mut b, tick(2600), &mut freed),
+            S::Ok
+        );
+        assert_eq!(freed, 0, "nothing left to reclaim yet");
+        assert_eq!(
+            fusewire_bulkhead_expire(&mut b, tick(9000), &mut freed),
+            S::Ok
+        );
+        assert_eq!(freed, 1, "the slot taken at 2500 lapses");
         let mut e = fusewire_config_error {
             field: 0,
             problem: 0,
