@@ -1449,6 +1449,23 @@ fusewire_status fusewire_retry_next(struct fusewire_retry *retry,
                                     uint64_t server_retry_after,
                                     uint64_t *delay);
 
+// As `fusewire_retry_next`, under the retry budget `*budget` (a
+// `fusewire_budget`): records the failure in the budget first, then
+// decides; a retry the budget does not allow is
+// `FUSEWIRE_STATUS_THROTTLED` (counted in the budget) and changes nothing
+// else. After a success call `fusewire_budget_record_success`.
+//
+// Thread/ISR safety: mutates `*retry` and `*budget` (single owners).
+//
+// Pointers:
+// `retry` as in `fusewire_retry_next`; `budget` is NULL or points to a
+// `fusewire_budget` not used concurrently; `delay` is NULL or writable.
+fusewire_status fusewire_retry_next_with_budget(struct fusewire_retry *retry,
+                                                struct fusewire_tick now,
+                                                uint64_t server_retry_after,
+                                                struct fusewire_budget *budget,
+                                                uint64_t *delay);
+
 // Attempts made so far, the first included (0 before start). Writes
 // `*attempts` on OK.
 //

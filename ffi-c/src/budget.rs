@@ -59,7 +59,7 @@ const _: () = assert!(core::mem::align_of::<fusewire_budget>() == crate::FUSEWIR
 #[repr(C)]
 pub(crate) struct BudgetObj {
     tag: u32,
-    budget: Budget,
+    pub(crate) budget: Budget,
 }
 
 // SAFETY: repr(C), tag first; size and alignment checked below.

@@ -142,19 +142,61 @@ pub unsafe extern "C" fn fusewire_retry_next(
             return Err(fusewire_status::NullArgument);
         }
         let hint = (server_retry_after != 0).then_some(server_retry_after);
-        match r.next(now, hint) {
-            Decision::RetryAfter(d) => {
-                // SAFETY: non-NULL; the caller's contract.
-                unsafe { put(delay, d) };
-                Ok(fusewire_status::Ok)
-            }
-            Decision::GiveUp(GiveUpReason::MaxAttempts) => Err(fusewire_status::GiveUpMaxAttempts),
-            Decision::GiveUp(GiveUpReason::Deadline) => Err(fusewire_status::GiveUpDeadline),
-            Decision::GiveUp(GiveUpReason::WaitTooLong) => Err(fusewire_status::GiveUpWaitTooLong),
-            // Only a retry asked with a budget gives up for it; this one is
-            // not (a budget is its own object in C: fusewire_budget).
-            Decision::GiveUp(_) => Err(fusewire_status::Throttled),
+        // SAFETY: non-NULL; the caller's contract.
+        unsafe { decided(r.next(now, hint), delay) }
+    })
+}
+
+/// A retry decision for C: `*delay` and OK, or the give-up's status
+/// (`THROTTLED` for the budget's).
+///
+/// Pointers: `delay` is non-NULL and writable.
+#[inline(always)]
+unsafe fn decided(d: Decision, delay: *mut u64) -> crate::boundary::Outcome {
+    match d {
+        Decision::RetryAfter(d) => {
+            // SAFETY: the caller's contract.
+            unsafe { put(delay, d) };
+            Ok(fusewire_status::Ok)
         }
+        Decision::GiveUp(GiveUpReason::MaxAttempts) => Err(fusewire_status::GiveUpMaxAttempts),
+        Decision::GiveUp(GiveUpReason::Deadline) => Err(fusewire_status::GiveUpDeadline),
+        Decision::GiveUp(GiveUpReason::WaitTooLong) => Err(fusewire_status::GiveUpWaitTooLong),
+        Decision::GiveUp(_) => Err(fusewire_status::Throttled),
+    }
+}
+
+/// As `fusewire_retry_next`, under the retry budget `*budget` (a
+/// `fusewire_budget`): records the failure in the budget first, then
+/// decides; a retry the budget does not allow is
+/// `FUSEWIRE_STATUS_THROTTLED` (counted in the budget) and changes nothing
+/// else. After a success call `fusewire_budget_record_success`.
+///
+/// Thread/ISR safety: mutates `*retry` and `*budget` (single owners).
+///
+/// Pointers:
+/// `retry` as in `fusewire_retry_next`; `budget` is NULL or points to a
+/// `fusewire_budget` not used concurrently; `delay` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn fusewire_retry_next_with_budget(
+    retry: *mut fusewire_retry,
+    now: fusewire_tick,
+    server_retry_after: u64,
+    budget: *mut crate::budget::fusewire_budget,
+    delay: *mut u64,
+) -> fusewire_status {
+    boundary(|| {
+        // SAFETY: the caller's contract.
+        let r = &mut unsafe { object::<RetryObj>(retry) }?.retry;
+        // SAFETY: the caller's contract (a different object than `retry`).
+        let b = &mut unsafe { object::<crate::budget::BudgetObj>(budget) }?.budget;
+        if delay.is_null() {
+            return Err(fusewire_status::NullArgument);
+        }
+        let hint = (server_retry_after != 0).then_some(server_retry_after);
+        let d = r.next_with_budget(now.ticks, hint, b);
+        // SAFETY: non-NULL; the caller's contract.
+        unsafe { decided(d, delay) }
     })
 }
 

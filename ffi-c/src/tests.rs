@@ -692,6 +692,38 @@ fn retry_counts_attempts_and_keeps_the_deadline() {
             fusewire_retry_next(&mut r, tick(1000), 501, &mut d),
             S::GiveUpWaitTooLong // the server asks for more than the 500 left
         );
+        // Under a budget of 4 tokens (retry while more than 2 are left):
+        // the first failure's retry is allowed, the second's throttled.
+        let mut bg: fusewire_budget = zeroed();
+        let bc = fusewire_budget_config {
+            max_tokens: 4,
+            token_ratio_milli: 1000,
+        };
+        assert_eq!(fusewire_budget_init(&mut bg, &bc, null_mut()), S::Ok);
+        let mut rb: fusewire_retry = zeroed();
+        assert_eq!(
+            fusewire_retry_init(&mut rb, &retry_cfg(5, 0), null_mut()),
+            S::Ok
+        );
+        assert_eq!(fusewire_retry_start(&mut rb, tick(0)), S::Ok);
+        assert_eq!(
+            fusewire_retry_next_with_budget(&mut rb, tick(0), 0, &mut bg, &mut d),
+            S::Ok
+        );
+        assert_eq!(
+            fusewire_retry_next_with_budget(&mut rb, tick(100), 0, &mut bg, &mut d),
+            S::Throttled
+        );
+        assert_eq!(
+            fusewire_retry_next_with_budget(&mut rb, tick(100), 0, null_mut(), &mut d),
+            S::NullArgument
+        );
+        let (mut tokens, mut throttled) = (0, 0);
+        assert_eq!(
+            fusewire_budget_tokens(&bg, &mut tokens, &mut throttled),
+            S::Ok
+        );
+        assert_eq!((tokens, throttled), (2000, 1));
         assert_eq!(
             fusewire_retry_next(&mut r, tick(1500), 0, &mut d),
             S::GiveUpDeadline

@@ -85,6 +85,7 @@ static void c_field(const char *core, char *out, size_t len) {
   else if (is(f, "jitter.percent")) f = "backoff.jitter_percent";
   else if (is(f, "cap")) f = "backoff.cap";
   else if (is(f, "failure_rate")) f = "breaker.failure_rate_ppm"; /* C takes millionths */
+  else if (is(f, "max_tokens") && is(component, "retry")) f = "budget.max_tokens"; /* its own object in C */
   else if (is(f, "slow_call_rate")) f = "breaker.slow_call_rate_ppm";
   else {
     snprintf(out, len, "%s.%s", is(component, "breaker") ? "breaker" : component, f);
@@ -342,8 +343,19 @@ static const char *run_retry(scenario *s) {
   fusewire_config_error e = {0};
   const char *v;
   if (is(get(&s->config, "max_elapsed"), "0")) return "max_elapsed 0 means no deadline in C, so Some(0) cannot be asked for";
-  for (int i = 0; i < s->config.n; i++)
-    if (!strncmp(s->config.k[i], "budget", 6)) return "retry with a budget: the C retry has no budget argument yet (fusewire_budget is its own object)";
+  /* A budget in the config: a fusewire_budget beside the retry, asked by
+   * fusewire_retry_next_with_budget; `success` refills it. */
+  fusewire_budget budget;
+  int has_budget = get(&s->config, "budget.max_tokens") != NULL;
+  if (has_budget) {
+    fusewire_budget_config bc = {(uint32_t)u64(get(&s->config, "budget.max_tokens")),
+                                 (uint32_t)u64(get(&s->config, "budget.token_ratio_milli"))};
+    fusewire_status bst = fusewire_budget_init(&budget, &bc, &e);
+    if (bst != FUSEWIRE_STATUS_OK) {
+      if (!check_config_error(s, bst, e)) failures++;
+      return NULL;
+    }
+  }
   memset(&cfg, 0, sizeof cfg);
   backoff_config(&s->config, "backoff.", &cfg.backoff);
   cfg.max_attempts = (uint32_t)u64(get(&s->config, "max_attempts"));
@@ -359,8 +371,12 @@ static const char *run_retry(scenario *s) {
     kv got = {0};
     if (is(get(in, "op"), "start")) {
       fusewire_retry_start(&r, fusewire_tick_of(now));
+    } else if (is(get(in, "op"), "success")) {
+      fusewire_budget_record_success(&budget);
     } else {
-      fusewire_status st = fusewire_retry_next(&r, fusewire_tick_of(now), u64(get(in, "server_retry_after")), &d);
+      fusewire_status st = has_budget
+        ? fusewire_retry_next_with_budget(&r, fusewire_tick_of(now), u64(get(in, "server_retry_after")), &budget, &d)
+        : fusewire_retry_next(&r, fusewire_tick_of(now), u64(get(in, "server_retry_after")), &d);
       if (st == FUSEWIRE_STATUS_OK) {
         put(&got, "decision", "retry_after");
         putu(&got, "delay", d);
@@ -368,11 +384,18 @@ static const char *run_retry(scenario *s) {
         put(&got, "decision", "give_up");
         put(&got, "reason", st == FUSEWIRE_STATUS_GIVE_UP_DEADLINE        ? "deadline"
                             : st == FUSEWIRE_STATUS_GIVE_UP_WAIT_TOO_LONG ? "wait_too_long"
+                            : st == FUSEWIRE_STATUS_THROTTLED             ? "budget"
                                                                           : "max_attempts");
       }
     }
     fusewire_retry_attempts(&r, &attempts);
     putu(&got, "attempts", attempts);
+    if (has_budget) {
+      uint64_t tokens = 0, throttled = 0;
+      fusewire_budget_tokens(&budget, &tokens, &throttled);
+      putu(&got, "tokens_milli", tokens);
+      putu(&got, "throttled", throttled);
+    }
     if (!check_step(s, i, &got)) { failures++; return NULL; }
   }
   passed++;
