@@ -15,6 +15,7 @@ use backon::{BackoffBuilder, ExponentialBuilder};
 use criterion::{criterion_group, criterion_main, Criterion};
 use fusewire::{
     Backoff, Bucket, Budget, Bulkhead, Jitter, Priority, Rate, Retry, RetryPolicy, Schedule,
+    TickUnit,
 };
 use governor::clock::{Clock as _, FakeRelativeClock};
 use governor::{Quota, RateLimiter};
@@ -132,11 +133,11 @@ fn budget_and_bulkhead(c: &mut Criterion) {
             black_box(budget.try_retry().is_ok())
         })
     });
-    let mut bulkhead = Bulkhead::new(NonZeroU32::new(64).unwrap(), 4, 8).unwrap();
+    let mut bulkhead = Bulkhead::new(NonZeroU32::new(64).unwrap(), 4, 8, TickUnit::MILLIS).unwrap();
     c.bench_function("bulkhead_acquire_release", |bench| {
         bench.iter(|| {
-            if let Ok(slot) = bulkhead.try_acquire(black_box(Priority::Normal)) {
-                let _ = bulkhead.release(slot);
+            if let Ok(slot) = bulkhead.try_acquire(black_box(Priority::Normal), black_box(0)) {
+                let _ = bulkhead.release(slot, black_box(0));
             }
         })
     });

@@ -22,8 +22,27 @@
 //! if nothing else happened. Every intermediate fits in `u128` (`tat` stays
 //! below `2^97`), so no input overflows, `now = u64::MAX` included.
 //!
-//! `now` going backwards is not clamped: an earlier `now` only makes the
-//! debt look larger, so it can refuse tokens but never grant extra ones.
+//! **A clock that goes backwards.** An earlier `now` makes the debt look
+//! larger by the regression, so it can refuse tokens but never grant extra
+//! ones. Under a monotonic clock the debt never exceeds `cap` (a grant
+//! leaves it at most `cap`). Two cases:
+//!
+//! - `debt <= 2 * cap`: the reading is at most one full refill time
+//!   (`cap / N` ticks) behind: taken as a stale reading (a thread that read
+//!   the clock before another one took a token), answered as is. It only
+//!   delays, by at most its own lag, and gives nothing away, however often
+//!   threads interleave.
+//! - `debt > 2 * cap`: the clock really went back by more than a full
+//!   refill time (a reset clock, a 32-bit tick passed raw across its wrap).
+//!   The bucket re-anchors to "empty at this `now`" (`tat = now_s + cap`)
+//!   before answering (or refunding, or changing rate), so the wait runs
+//!   from the new `now`: a `retry_after` given before the regression is
+//!   honoured (exactly when the bucket was empty, the usual denial), not
+//!   stretched by the regression ("retry after 49.7 days"). The price: up
+//!   to one burst granted early per such regression.
+//!
+//! So no wait is ever longer than `ceil((cap + n * P) / N)` ticks (refilling
+//! the burst plus the tokens asked for), whatever the clock did.
 //!
 //! Why the state is a `u128` and not a `u64`: an exact fractional interval
 //! needs sub-tick resolution, and `now * N` at `now = u64::MAX` needs up to
@@ -130,13 +149,24 @@ pub(crate) fn take_from_debt(
 ) -> Result<u128, Denied> {
     let period = u128::from(rate.period);
     let cap = u128::from(burst.get()) * period;
-    let after = debt.saturating_add(u128::from(n) * period);
+    let after = settled(debt, cap) + u128::from(n) * period;
     if after <= cap {
         Ok(after)
     } else {
         Err(Denied {
             retry_after: rate.ticks_for(after - cap),
         })
+    }
+}
+
+/// The debt to answer with: as is, unless the clock went back by more than
+/// a full refill time (`debt > 2 * cap`), then "empty now" (module docs).
+#[inline]
+pub(crate) const fn settled(debt: u128, cap: u128) -> u128 {
+    if debt > 2 * cap {
+        cap
+    } else {
+        debt
     }
 }
 
@@ -283,6 +313,13 @@ impl Bucket {
         let base = if !idle {
             let room = u128::from(self.burst.get() - n) * period;
             if debt > room {
+                let cap = room + u128::from(n) * period;
+                let seen = debt;
+                let debt = settled(seen, cap);
+                if debt != seen {
+                    // The clock went back: re-anchor to "empty now" (module docs).
+                    self.tat = now_s + cap;
+                }
                 return Err(Denied {
                     retry_after: self.rate().ticks_for(debt - room),
                 });
@@ -309,7 +346,8 @@ impl Bucket {
         let now_s = self.now_s(now);
         if self.tat > now_s {
             let back = u128::from(n) * u128::from(self.period);
-            self.tat = self.tat.saturating_sub(back).max(now_s);
+            let tat = now_s + settled(self.tat - now_s, self.cap());
+            self.tat = tat.saturating_sub(back).max(now_s);
         }
     }
 
@@ -321,7 +359,7 @@ impl Bucket {
         let new = Rate::new(tokens, period)?;
         let old_p = u128::from(self.period);
         let new_p = u128::from(new.period);
-        let debt = self.debt(now);
+        let debt = settled(self.debt(now), self.cap());
         // r < old_p < 2^64 and new_p < 2^64, so r * new_p < 2^128.
         let (q, r) = (debt / old_p, debt % old_p);
         let new_debt = q
@@ -394,6 +432,46 @@ mod tests {
         assert!(b.try_acquire_one(100).is_ok());
         assert_eq!(b.available(100), 0);
         assert_eq!(b.available(400), 3);
+    }
+
+    #[test]
+    fn a_wait_given_before_the_clock_went_back_is_honoured() {
+        let mut b = bucket(3, 1, 100);
+        for _ in 0..3 {
+            b.try_acquire_one(1000).unwrap();
+        }
+        assert_eq!(b.try_acquire_one(1000), Err(Denied { retry_after: 100 }));
+        // Back 100 ticks (less than the 300 of a full refill): a stale
+        // reading, it only delays, by its own lag.
+        assert_eq!(b.try_acquire_one(900), Err(Denied { retry_after: 200 }));
+        // The clock goes back 600 ticks; the host waits the 100 it was told.
+        assert_eq!(b.available(400), 0);
+        assert_eq!(b.try_acquire_one(400), Err(Denied { retry_after: 100 }));
+        assert!(b.try_acquire_one(500).is_ok());
+        // And the bucket goes on from the new timeline.
+        assert_eq!(b.try_acquire_one(500), Err(Denied { retry_after: 100 }));
+        assert_eq!(b.available(800), 3);
+    }
+
+    #[test]
+    fn a_raw_32_bit_tick_passed_across_its_wrap_is_not_a_49_day_wait() {
+        // (Firmware passes its tick through a TickWidener and never gets
+        // here; this is the bucket's own guard.)
+        // A host that forgot the TickWidener: time "goes back" by 2^32.
+        let mut b = bucket(2, 1, 1000);
+        let before_wrap = u64::from(u32::MAX) - 10;
+        b.try_acquire(2, before_wrap).unwrap();
+        assert_eq!(b.try_acquire_one(5), Err(Denied { retry_after: 1000 }));
+        assert!(b.try_acquire_one(1005).is_ok());
+        // refund and set_rate after a regression stay within one burst.
+        let mut b = bucket(2, 1, 1000);
+        b.try_acquire(2, before_wrap).unwrap();
+        b.refund(1, 5);
+        assert_eq!(b.available(5), 1);
+        let mut b = bucket(2, 1, 1000);
+        b.try_acquire(2, before_wrap).unwrap();
+        b.set_rate(1, 10, 5).unwrap();
+        assert_eq!(b.available(25), 2);
     }
 
     #[test]
@@ -472,13 +550,21 @@ mod tests {
     }
 
     #[test]
-    fn time_going_back_grants_nothing_extra() {
+    fn time_going_back_grants_at_most_what_it_went_back() {
         let mut b = bucket(2, 1, 10);
         b.try_acquire(2, 1000).unwrap();
         assert_eq!(b.available(5), 0);
-        assert!(b.try_acquire_one(0).is_err());
+        // Asking is what re-anchors; looking does not.
         assert!(b.try_acquire_one(1009).is_err());
-        assert!(b.try_acquire_one(1010).is_ok());
+        // A reading 5 ticks behind the newest, with the debt within the cap:
+        // only a denial, no re-anchoring.
+        b.try_acquire_one(1015).unwrap();
+        assert_eq!(b.try_acquire_one(1010), Err(Denied { retry_after: 10 }));
+        assert!(b.try_acquire_one(1019).is_err());
+        assert!(b.try_acquire_one(1020).is_ok());
+        // Back to 0: empty at 0, so by 1020 the bucket is full again.
+        assert!(b.try_acquire_one(0).is_err());
+        assert_eq!(b.available(1020), 2);
     }
 
     #[test]
@@ -550,7 +636,12 @@ mod tests {
     /// with its saturating 128-bit add and the cap.
     fn take_reference(b: &mut Bucket, n: u32, now: u64) -> Result<(), Denied> {
         let now_s = b.now_s(now);
-        let after = take_from_debt(b.tat.saturating_sub(now_s), n, b.rate(), b.burst)?;
+        let debt = b.tat.saturating_sub(now_s);
+        let after = take_from_debt(debt, n, b.rate(), b.burst).inspect_err(|_| {
+            if debt > 2 * b.cap() {
+                b.tat = now_s + b.cap();
+            }
+        })?;
         b.tat = now_s.saturating_add(after);
         Ok(())
     }
@@ -654,6 +745,31 @@ mod tests {
                 Ok(())
             } else {
                 Err(((need - self.level).div_ceil(self.tokens)) as u64)
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(crate::testing::proptest_config())]
+        /// Whatever the clock does, no wait is longer than refilling the
+        /// burst plus the tokens asked for, and a wait is exact when the
+        /// clock is monotonic from the denial on.
+        #[test]
+        fn a_regression_never_makes_a_wait_longer_than_a_refill(
+            burst in 1u32..8,
+            tokens in 1u32..5,
+            period in 1u64..500,
+            steps in proptest::collection::vec((any::<u64>(), 1u32..8), 1..40),
+        ) {
+            let mut b = bucket(burst, tokens, period);
+            for (now, n) in steps {
+                let n = n.min(burst);
+                if let Err(Refused::Denied(d)) = b.try_acquire(n, now) {
+                    let refill = (u128::from(burst + n) * u128::from(period)).div_ceil(u128::from(tokens));
+                    prop_assert!(u128::from(d.retry_after) <= refill);
+                    let mut later = b;
+                    prop_assert!(later.try_acquire(n, now.saturating_add(d.retry_after)).is_ok() || now.checked_add(d.retry_after).is_none());
+                }
             }
         }
     }

@@ -81,6 +81,8 @@ pub enum Field {
     MinCalls,
     /// `"rate_basis"`.
     RateBasis,
+    /// `"lease"`.
+    Lease,
     /// `"fault_rate"`.
     FaultRate,
     /// `"latency_rate"`.
@@ -104,7 +106,7 @@ pub enum Field {
 }
 
 impl Field {
-    const ALL: [Field; 34] = [
+    const ALL: [Field; 35] = [
         Field::FailureRate,
         Field::SlowCallRate,
         Field::SlowCallDuration,
@@ -129,6 +131,7 @@ impl Field {
         Field::Burst,
         Field::MinCalls,
         Field::RateBasis,
+        Field::Lease,
         Field::FaultRate,
         Field::LatencyRate,
         Field::LatencyMax,
@@ -168,6 +171,7 @@ impl Field {
             Field::Burst => "burst",
             Field::MinCalls => "min_calls",
             Field::RateBasis => "rate_basis",
+            Field::Lease => "lease",
             Field::FaultRate => "fault_rate",
             Field::LatencyRate => "latency_rate",
             Field::LatencyMax => "latency_max",

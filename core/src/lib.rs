@@ -71,14 +71,14 @@ pub use bucket::{Bucket, Denied, Rate, Refused};
 pub use budget::{Budget, Throttled};
 pub use bulkhead::{Bulkhead, Full, Priority, ReleaseError, Slot};
 pub use chaos::{Chaos, ChaosConfig, ChaosOutcome, Injection};
-pub use clock::{Clock, ManualClock};
+pub use clock::{Clock, ManualClock, TickWidener};
 pub use error::{ConfigError, ConfigResult, Field, Problem};
 pub use histogram::Histogram;
 pub use pool::{
     CallResult, EjectReason, EndpointStats, Pick, Pool, PoolConfig, PoolEvent, PoolEvents,
 };
 pub use ratio::Ratio;
-pub use retry::{Decision, GiveUpReason, Retry, RetryPolicy};
+pub use retry::{Decision, GiveUpReason, Retry, RetryBudget, RetryPolicy};
 pub use rng::Rng;
 #[cfg(any(
     target_has_atomic = "64",
@@ -86,7 +86,9 @@ pub use rng::Rng;
     portable_atomic_unsafe_assume_single_core,
     loom
 ))]
-pub use shared::{SharedBreaker, SharedBucket, SharedBudget, SharedBulkhead, SharedChaos};
+pub use shared::{
+    SharedBreaker, SharedBucket, SharedBudget, SharedBulkhead, SharedChaos, SharedTickWidener,
+};
 pub use unit::TickUnit;
 pub use window::{
     BitWindow, CountRing, CountWindow, Counts, Plane, Rolling, Sliding, Tally, TimeCounts,

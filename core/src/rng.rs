@@ -58,6 +58,15 @@ impl Rng {
         lo + ((u128::from(x) * u128::from(span) + u128::from(x)) >> 64) as u64
     }
 
+    /// A new generator seeded from this one's next output (one step of
+    /// this one): how a host seeds many operations from one draw of its
+    /// entropy. Children of one parent differ from each other and from the
+    /// parent's own later outputs' sequence (SplitMix64's seeding mix).
+    #[must_use]
+    pub fn split(&mut self) -> Rng {
+        Rng::new(self.next_u64())
+    }
+
     /// The raw state, so a binding can save and restore a generator.
     pub const fn state(&self) -> u64 {
         self.state
@@ -136,6 +145,18 @@ mod tests {
         assert_eq!(r.next_u64(), 6_457_827_717_110_365_317);
         assert_eq!(r.next_u64(), 3_203_168_211_198_807_973);
         assert_eq!(r.next_u64(), 9_817_491_932_198_370_423);
+    }
+
+    #[test]
+    fn split_children_are_seeded_by_one_parent_step() {
+        let mut parent = Rng::new(99);
+        let mut copy = parent;
+        let mut a = parent.split();
+        let mut b = parent.split();
+        assert_eq!(a, Rng::new(copy.next_u64()));
+        assert_eq!(b, Rng::new(copy.next_u64()));
+        assert_eq!(parent, copy);
+        assert_ne!(a.next_u64(), b.next_u64());
     }
 
     #[test]

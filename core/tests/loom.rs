@@ -7,7 +7,7 @@ use std::num::NonZeroU32;
 
 use fusewire::{
     BreakerConfig, Outcome, Priority, Rate, Reason, SharedBreaker, SharedBucket, SharedBulkhead,
-    State,
+    State, TickUnit,
 };
 use loom::sync::Arc;
 use loom::thread;
@@ -169,14 +169,17 @@ fn refund_never_overfills() {
 #[test]
 fn bulkhead_never_exceeds_its_limit() {
     loom::model(|| {
-        let b = Arc::new(SharedBulkhead::unreserved(NonZeroU32::new(1).unwrap()));
+        let b = Arc::new(SharedBulkhead::unreserved(
+            NonZeroU32::new(1).unwrap(),
+            TickUnit::MILLIS,
+        ));
         let hs: Vec<_> = (0..2)
             .map(|_| {
                 let b = b.clone();
-                thread::spawn(move || match b.try_acquire(Priority::Normal) {
+                thread::spawn(move || match b.try_acquire(Priority::Normal, 0) {
                     Ok(s) => {
                         assert_eq!(b.in_use(), 1);
-                        b.release(s).unwrap();
+                        b.release(s, 0).unwrap();
                         1
                     }
                     Err(_) => 0,
@@ -186,5 +189,33 @@ fn bulkhead_never_exceeds_its_limit() {
         let got: u32 = hs.into_iter().map(|h| h.join().unwrap()).sum();
         assert!((1..=2).contains(&got));
         assert_eq!((b.in_use(), b.extra_releases()), (0, 0));
+    });
+}
+
+/// A release races with the epoch turn that reclaims its slot, and an
+/// acquire races with both: the slot leaves `in_use` exactly once.
+#[test]
+fn bulkhead_lease_and_release_free_a_slot_once() {
+    loom::model(|| {
+        let b = Arc::new(
+            SharedBulkhead::unreserved(NonZeroU32::new(2).unwrap(), TickUnit::MILLIS)
+                .with_lease(10)
+                .unwrap(),
+        );
+        let s = b.try_acquire(Priority::Normal, 15).unwrap();
+        let releaser = {
+            let b = b.clone();
+            thread::spawn(move || b.release(s, 30).is_ok())
+        };
+        let acquirer = {
+            let b = b.clone();
+            thread::spawn(move || b.try_acquire(Priority::Normal, 30).map(|s| s.into_raw()))
+        };
+        let released = releaser.join().unwrap();
+        let got = acquirer.join().unwrap();
+        assert!(got.is_ok());
+        let freed_by_lease = b.reclaimed();
+        assert_eq!(u64::from(released) + freed_by_lease, 1);
+        assert_eq!(b.in_use(), 1);
     });
 }

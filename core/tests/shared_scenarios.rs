@@ -8,7 +8,8 @@ use std::num::NonZeroU32;
 use fusewire::{
     Backoff, Breaker, BreakerConfig, Bucket, Budget, Bulkhead, CountWindow, DwellExpiry,
     HalfOpenRule, Jitter, Outcome, Permit, Priority, Rate, Reason, Rejected, Schedule,
-    SharedBreaker, SharedBucket, SharedBudget, SharedBulkhead, Slot, Snapshot, State, Transition,
+    SharedBreaker, SharedBucket, SharedBudget, SharedBulkhead, Slot, Snapshot, State, TickUnit,
+    Transition,
 };
 use proptest::prelude::*;
 
@@ -383,30 +384,47 @@ proptest! {
         limit in 1u32..12,
         rc in 0u32..12,
         rn in 0u32..12,
-        ops in proptest::collection::vec((any::<bool>(), 0u8..3), 0..100),
+        lease in 1u64..40,
+        ops in proptest::collection::vec((0u8..3, 0u8..3, 0u64..25, any::<proptest::sample::Index>()), 0..100),
     ) {
         let rc = rc % limit;
         let rn = rn % (limit - rc);
         let limit = NonZeroU32::new(limit).unwrap();
-        let mut single = Bulkhead::new(limit, rc, rn).unwrap();
-        let shared = SharedBulkhead::new(limit, rc, rn).unwrap();
-        for (acquire, p) in ops {
+        let mut single = Bulkhead::new(limit, rc, rn, TickUnit::MILLIS).unwrap().with_lease(lease).unwrap();
+        let shared = SharedBulkhead::new(limit, rc, rn, TickUnit::MILLIS).unwrap().with_lease(lease).unwrap();
+        let mut raws: Vec<u64> = Vec::new();
+        let mut now = 0u64;
+        for (op, p, dt, pick) in ops {
+            now += dt;
             let p = [Priority::Critical, Priority::Normal, Priority::Sheddable][usize::from(p)];
-            if acquire {
-                let (a, b) = (single.try_acquire(p), shared.try_acquire(p));
-                prop_assert_eq!(a.is_ok(), b.is_ok());
-                if let (Err(a), Err(b)) = (&a, &b) {
-                    prop_assert_eq!(a, b);
+            match op {
+                0 => {
+                    let (a, b) = (single.try_acquire(p, now), shared.try_acquire(p, now));
+                    prop_assert_eq!(a.is_ok(), b.is_ok());
+                    if let (Err(a), Err(b)) = (&a, &b) {
+                        prop_assert_eq!(a, b);
+                    }
+                    if let (Ok(a), Ok(b)) = (a, b) {
+                        let (a, b) = (a.into_raw(), b.into_raw());
+                        prop_assert_eq!(a, b);
+                        raws.push(a);
+                    }
                 }
-                a.map(std::mem::forget).ok();
-                b.map(std::mem::forget).ok();
-            } else {
-                prop_assert_eq!(single.release(Slot::from_priority(p)), shared.release(Slot::from_priority(p)));
+                1 if !raws.is_empty() => {
+                    let raw = raws[pick.index(raws.len())];
+                    prop_assert_eq!(
+                        single.release(Slot::from_raw(raw), now),
+                        shared.release(Slot::from_raw(raw), now)
+                    );
+                }
+                _ => prop_assert_eq!(single.expire(now), shared.expire(now)),
             }
             prop_assert_eq!(single.in_use(), shared.in_use());
             prop_assert_eq!(single.available_for(p), shared.available_for(p));
             prop_assert_eq!(single.in_use_by(p), shared.in_use_by(p));
             prop_assert_eq!(single.extra_releases(), shared.extra_releases());
+            prop_assert_eq!(single.expired_releases(), shared.expired_releases());
+            prop_assert_eq!(single.reclaimed(), shared.reclaimed());
         }
     }
 }

@@ -6,8 +6,8 @@ use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use fusewire::{
-    BreakerConfig, Outcome, Priority, Rate, SharedBreaker, SharedBucket, SharedBudget,
-    SharedBulkhead,
+    BreakerConfig, Outcome, Priority, Rate, ReleaseError, SharedBreaker, SharedBucket,
+    SharedBudget, SharedBulkhead, TickUnit,
 };
 
 const OPS: u32 = if cfg!(miri) { 20 } else { 20_000 };
@@ -136,7 +136,7 @@ fn budget_loses_no_outcome() {
 
 #[test]
 fn bulkhead_never_exceeds_its_limit_and_balances() {
-    let b = SharedBulkhead::new(NonZeroU32::new(3).unwrap(), 1, 0).unwrap();
+    let b = SharedBulkhead::new(NonZeroU32::new(3).unwrap(), 1, 0, TickUnit::MILLIS).unwrap();
     let peak = AtomicU32::new(0);
     each_thread_count(|t| {
         let p = if t % 2 == 0 {
@@ -145,13 +145,52 @@ fn bulkhead_never_exceeds_its_limit_and_balances() {
             Priority::Critical
         };
         for _ in 0..OPS / 4 {
-            if let Ok(s) = b.try_acquire(p) {
+            if let Ok(s) = b.try_acquire(p, 0) {
                 peak.fetch_max(b.in_use(), Ordering::Relaxed);
                 assert!(b.in_use_by(Priority::Normal) <= 2);
-                b.release(s).unwrap();
+                b.release(s, 0).unwrap();
             }
         }
     });
     assert!(peak.load(Ordering::Relaxed) <= 3);
     assert_eq!((b.in_use(), b.extra_releases()), (0, 0));
+}
+
+#[test]
+fn bulkhead_leases_free_every_lost_slot_exactly_once() {
+    let b = SharedBulkhead::new(NonZeroU32::new(8).unwrap(), 0, 0, TickUnit::MILLIS)
+        .unwrap()
+        .with_lease(50)
+        .unwrap();
+    let (released, expired) = (AtomicU32::new(0), AtomicU32::new(0));
+    let taken = AtomicU32::new(0);
+    each_thread_count(|t| {
+        for i in 0..OPS / 4 {
+            // Time runs 0..1000 in every thread, so epochs turn under the race.
+            let now = u64::from(i) * 1000 / u64::from(OPS / 4);
+            if let Ok(s) = b.try_acquire(Priority::Normal, now) {
+                taken.fetch_add(1, Ordering::Relaxed);
+                assert!(b.in_use() <= 8);
+                // Every third slot is lost, the others come back a bit later.
+                if (i + t as u32) % 3 != 0 {
+                    match b.release(s, now + (u64::from(i) % 7) * 10) {
+                        Ok(()) => released.fetch_add(1, Ordering::Relaxed),
+                        Err(ReleaseError::Expired) => expired.fetch_add(1, Ordering::Relaxed),
+                        Err(e) => panic!("{e}"),
+                    };
+                }
+            }
+        }
+    });
+    // Two leases after the last acquisition, every lost slot has been freed.
+    b.expire(1000 + 100);
+    assert_eq!(b.in_use(), 0);
+    let (taken, released, expired) = (
+        u64::from(taken.into_inner()),
+        u64::from(released.into_inner()),
+        u64::from(expired.into_inner()),
+    );
+    // Each slot left exactly once: by its release or by its lease.
+    assert_eq!(released + b.reclaimed(), taken);
+    assert_eq!((b.expired_releases(), b.extra_releases()), (expired, 0));
 }

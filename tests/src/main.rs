@@ -18,8 +18,8 @@ use std::process::ExitCode;
 use fusewire::{
     Backoff, Breaker, BreakerConfig, Bucket, Budget, Bulkhead, Comparison, ConfigError,
     CountWindow, Decision, DwellExpiry, GiveUpReason, HalfOpenRule, Jitter, Outcome, Permit,
-    Priority, Problem, Rate, RateBasis, Ratio, Reason, Refused, Retry, RetryPolicy, Rng, Schedule,
-    Slot, State, TimeWindow, Transition, Window,
+    Priority, Problem, Rate, RateBasis, Ratio, Reason, Refused, ReleaseError, Retry, RetryPolicy,
+    Rng, Schedule, Slot, State, TickUnit, TickWidener, TimeWindow, Transition, Window,
 };
 use serde_json::{json, Map, Value};
 
@@ -257,6 +257,20 @@ fn get_str<'a>(o: &'a Obj, key: &str) -> Res<&'a str> {
     o.get(key)
         .and_then(Value::as_str)
         .ok_or_else(|| format!("{key}: missing string"))
+}
+
+/// A step's `now`: its `tick32` (a raw wrapping `u32` tick) widened
+/// through the scenario's one `TickWidener`, else its `now`, else
+/// `default` (components whose steps may leave time out).
+fn step_now(s: &Obj, time: &mut TickWidener, default: Option<u64>) -> Res<u64> {
+    if let Some(raw) = s.get("tick32") {
+        let raw = u32::try_from(as_u64(raw, "tick32")?).map_err(|_| "tick32: above u32")?;
+        return Ok(time.widen(raw));
+    }
+    match (s.get("now"), default) {
+        (None, Some(d)) => Ok(d),
+        _ => get_u64(s, "now"),
+    }
 }
 
 fn problem(p: Problem) -> &'static str {
@@ -511,9 +525,10 @@ fn outcome(s: &str) -> Res<Outcome> {
 fn run_breaker<W: Window>(config: BreakerConfig, window: W, steps: &[&Obj]) -> Res<Run> {
     let mut b = bail_config!(Breaker::with_window(config, window));
     let mut permits: HashMap<String, u64> = HashMap::new();
+    let mut time = TickWidener::new();
     let mut out = Vec::new();
     for s in steps {
-        let now = get_u64(s, "now")?;
+        let now = step_now(s, &mut time, None)?;
         let op = get_str(s, "op")?;
         let permit = |permits: &HashMap<String, u64>| -> Res<Permit> {
             if let Some(raw) = s.get("permit_raw") {
@@ -624,6 +639,15 @@ fn backoff(o: &Obj, steps: &[&Obj]) -> Res<Run> {
     Ok(Run::Steps(out))
 }
 
+fn give_up_reason(r: GiveUpReason) -> &'static str {
+    match r {
+        GiveUpReason::MaxAttempts => "max_attempts",
+        GiveUpReason::Deadline => "deadline",
+        GiveUpReason::WaitTooLong => "wait_too_long",
+        GiveUpReason::Budget => "budget",
+    }
+}
+
 fn retry(o: &Obj, steps: &[&Obj]) -> Res<Run> {
     let bo = o
         .get("backoff")
@@ -636,30 +660,55 @@ fn retry(o: &Obj, steps: &[&Obj]) -> Res<Run> {
         opt_u64(o, "max_elapsed")?,
         opt_u64(o, "seed")?.unwrap_or(0),
     ));
+    let mut budget = match o.get("budget") {
+        None | Some(Value::Null) => None,
+        Some(v) => {
+            let v = v.as_object().ok_or("budget: not an object")?;
+            Some(bail_config!(Budget::new(
+                get_u32(v, "max_tokens")?,
+                get_u32(v, "token_ratio_milli")?
+            )))
+        }
+    };
     let mut r = Retry::new(policy);
+    let mut time = TickWidener::new();
     let mut out = Vec::new();
     for s in steps {
-        let now = get_u64(s, "now")?;
-        let v = match get_str(s, "op")? {
-            "start" => {
-                r.start(now);
-                json!({"attempts": r.attempts()})
+        let now = step_now(s, &mut time, None)?;
+        let mut v = Map::new();
+        match get_str(s, "op")? {
+            "start" => r.start(now),
+            "next" => {
+                let hint = opt_u64(s, "server_retry_after")?;
+                let decision = match budget.as_mut() {
+                    Some(b) => r.next_with_budget(now, hint, b),
+                    None => r.next(now, hint),
+                };
+                match decision {
+                    Decision::RetryAfter(d) => {
+                        v.insert("decision".into(), json!("retry_after"));
+                        v.insert("delay".into(), num(d));
+                    }
+                    Decision::GiveUp(why) => {
+                        v.insert("decision".into(), json!("give_up"));
+                        v.insert("reason".into(), json!(give_up_reason(why)));
+                    }
+                }
             }
-            "next" => match r.next(now, opt_u64(s, "server_retry_after")?) {
-                Decision::RetryAfter(d) => {
-                    json!({"decision": "retry_after", "delay": num(d), "attempts": r.attempts()})
-                }
-                Decision::GiveUp(why) => {
-                    let why = match why {
-                        GiveUpReason::MaxAttempts => "max_attempts",
-                        GiveUpReason::Deadline => "deadline",
-                    };
-                    json!({"decision": "give_up", "reason": why, "attempts": r.attempts()})
-                }
-            },
+            "success" => {
+                let b = budget
+                    .as_mut()
+                    .ok_or("success: the scenario has no budget")?;
+                b.record_success();
+            }
             op => return Err(format!("unknown retry op {op:?}")),
         };
-        out.push(v);
+        v.insert("attempts".into(), json!(r.attempts()));
+        if let Some(b) = &budget {
+            v.insert("tokens_milli".into(), num(b.tokens_milli()));
+            v.insert("throttled".into(), num(b.throttled()));
+        }
+        out.push(Value::Object(v));
     }
     Ok(Run::Steps(out))
 }
@@ -698,6 +747,7 @@ fn bucket(o: &Obj, steps: &[&Obj]) -> Res<Run> {
         ));
     };
     let mut b = Bucket::new(burst, rate);
+    let mut time = TickWidener::new();
     let mut out = Vec::new();
     let refused = |r: &mut Obj, e: Refused| match e {
         Refused::Denied(d) => {
@@ -710,7 +760,7 @@ fn bucket(o: &Obj, steps: &[&Obj]) -> Res<Run> {
         }
     };
     for s in steps {
-        let now = get_u64(s, "now")?;
+        let now = step_now(s, &mut time, None)?;
         let mut r = Map::new();
         match get_str(s, "op")? {
             "acquire" => match b.try_acquire(get_u32(s, "n")?, now) {
@@ -761,23 +811,51 @@ fn bulkhead(o: &Obj, steps: &[&Obj]) -> Res<Run> {
         u32::try_from(rc).map_err(|_| "reserve_critical above u32")?,
         u32::try_from(rn).map_err(|_| "reserve_normal above u32")?,
     );
-    let mut b = bail_config!(Bulkhead::new(limit, rc, rn));
+    let mut b = bail_config!(Bulkhead::new(limit, rc, rn, TickUnit::MILLIS));
+    if let Some(lease) = opt_u64(o, "lease")? {
+        b = bail_config!(b.with_lease(lease));
+    }
+    let mut slots: HashMap<String, u64> = HashMap::new();
+    let mut time = TickWidener::new();
     let mut out = Vec::new();
     for s in steps {
-        let p = priority(get_str(s, "priority")?)?;
+        let now = step_now(s, &mut time, Some(0))?;
         let mut r = Map::new();
         match get_str(s, "op")? {
             "acquire" => {
-                let got = b.try_acquire(p);
+                let got = b.try_acquire(priority(get_str(s, "priority")?)?, now);
                 r.insert("admitted".into(), json!(got.is_ok()));
-                // The runner releases by priority (Slot::from_priority), as bindings do.
-                drop(got);
+                if let Ok(slot) = got {
+                    // Bindings carry slots as plain numbers: keep the raw value.
+                    let raw = slot.into_raw();
+                    if let Some(name) = s.get("as").and_then(Value::as_str) {
+                        slots.insert(name.to_owned(), raw);
+                    }
+                }
             }
             "release" => {
-                r.insert(
-                    "released".into(),
-                    json!(b.release(Slot::from_priority(p)).is_ok()),
-                );
+                let raw = match s.get("slot_raw") {
+                    Some(v) => as_u64(v, "slot_raw")?,
+                    None => {
+                        let name = get_str(s, "slot")?;
+                        *slots
+                            .get(name)
+                            .ok_or_else(|| format!("no slot named {name:?}"))?
+                    }
+                };
+                let got = b.release(Slot::from_raw(raw), now);
+                r.insert("released".into(), json!(got.is_ok()));
+                if let Err(e) = got {
+                    let why = match e {
+                        ReleaseError::NotHeld => "not_held",
+                        ReleaseError::Expired => "expired",
+                        _ => "unknown",
+                    };
+                    r.insert("refused".into(), json!(why));
+                }
+            }
+            "expire" => {
+                r.insert("freed".into(), json!(b.expire(now)));
             }
             op => return Err(format!("unknown bulkhead op {op:?}")),
         }
@@ -792,6 +870,8 @@ fn bulkhead(o: &Obj, steps: &[&Obj]) -> Res<Run> {
             ]),
         );
         r.insert("extra_releases".into(), num(b.extra_releases()));
+        r.insert("expired_releases".into(), num(b.expired_releases()));
+        r.insert("reclaimed".into(), num(b.reclaimed()));
         out.push(Value::Object(r));
     }
     Ok(Run::Steps(out))

@@ -279,7 +279,9 @@ impl<const N: usize> SharedBreaker<N> {
             duration,
             slow,
         });
-        if !permit.of_generation(w.generation()) {
+        // As in the single-owner form: a permit never belongs to a
+        // generation its own call entered (fuzz/regressions.md, 5).
+        if moved.is_some() || !permit.of_generation(w.generation()) {
             return moved;
         }
         let failed = matches!(outcome, Outcome::Failure | Outcome::Timeout);
@@ -395,7 +397,7 @@ impl<const N: usize> SharedBreaker<N> {
         let (w, moved) = self.advance(now);
         if permit.ticket == NO_TICKET {
             saturating_inc(&self.refused_permits);
-        } else if permit.probe && permit.of_generation(w.generation()) {
+        } else if permit.probe && moved.is_none() && permit.of_generation(w.generation()) {
             self.give_back(w);
         }
         moved

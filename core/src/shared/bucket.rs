@@ -7,7 +7,7 @@ use super::atomic::{
     AtomicU64,
     Ordering::{AcqRel, Acquire},
 };
-use crate::bucket::{take_from_debt, Denied, Rate, Refused};
+use crate::bucket::{settled, take_from_debt, Denied, Rate, Refused};
 use crate::error::{ConfigError, ConfigResult, Field, Problem};
 
 /// The word of a bucket that never gave a token: full, whatever `now` is.
@@ -102,10 +102,28 @@ impl SharedBucket {
         let now_s = self.now_s(now);
         let mut tat = self.tat.load(Acquire);
         loop {
-            let debt =
-                take_from_debt(u128::from(Self::debt(tat, now_s)), n, self.rate, self.burst)?;
-            // debt <= burst * period < 2^63.
-            let next = stored(now_s.wrapping_add(debt as u64));
+            let before = Self::debt(tat, now_s);
+            let next = match take_from_debt(u128::from(before), n, self.rate, self.burst) {
+                // debt <= burst * period < 2^63.
+                Ok(debt) => stored(now_s.wrapping_add(debt as u64)),
+                Err(denied) => {
+                    let cap = u64::from(self.burst.get()) * self.rate.period();
+                    if u128::from(before) <= 2 * u128::from(cap) {
+                        return Err(denied);
+                    }
+                    // The clock went back by more than a full refill:
+                    // re-anchor to "empty now", as `Bucket` does, so the
+                    // wait runs from this `now`.
+                    let empty = stored(now_s.wrapping_add(cap));
+                    match self.tat.compare_exchange_weak(tat, empty, AcqRel, Acquire) {
+                        Ok(_) => return Err(denied),
+                        Err(seen) => {
+                            tat = seen;
+                            continue;
+                        }
+                    }
+                }
+            };
             match self.tat.compare_exchange_weak(tat, next, AcqRel, Acquire) {
                 Ok(_) => return Ok(()),
                 Err(seen) => tat = seen,
@@ -127,9 +145,10 @@ impl SharedBucket {
     pub fn refund(&self, n: u32, now: u64) {
         let now_s = self.now_s(now);
         let back = u64::from(n).saturating_mul(self.rate.period());
+        let cap = u64::from(self.burst.get()) * self.rate.period();
         let mut tat = self.tat.load(Acquire);
         loop {
-            let debt = Self::debt(tat, now_s);
+            let debt = settled(u128::from(Self::debt(tat, now_s)), u128::from(cap)) as u64;
             if debt == 0 {
                 return;
             }
@@ -166,6 +185,34 @@ mod tests {
         let e = SharedBucket::new(nz(2), Rate::new(1, 1 << 62).unwrap()).unwrap_err();
         assert_eq!((e.field, e.problem), ("burst", Problem::OutOfRange));
         assert!(SharedBucket::new(nz(1), Rate::new(1, 1 << 62).unwrap()).is_ok());
+    }
+
+    #[test]
+    fn a_clock_that_goes_back_gets_the_single_owner_answers() {
+        let rate = Rate::new(1, 100).unwrap();
+        let shared = SharedBucket::new(nz(3), rate).unwrap();
+        let mut single = crate::Bucket::new(nz(3), rate);
+        let steps = [
+            (1000, 3),
+            (1000, 1),
+            (900, 1),
+            (400, 1),
+            (500, 1),
+            (500, 1),
+            (5, 2),
+            (0, 1),
+        ];
+        for (now, n) in steps {
+            assert_eq!(
+                shared.try_acquire(n, now),
+                single.try_acquire(n, now),
+                "{now} {n}"
+            );
+            assert_eq!(shared.available(now), single.available(now));
+        }
+        shared.refund(1, 0);
+        single.refund(1, 0);
+        assert_eq!(shared.available(0), single.available(0));
     }
 
     #[test]

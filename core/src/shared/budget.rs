@@ -3,6 +3,7 @@
 use super::atomic::{AtomicU64, Ordering::Relaxed};
 use crate::budget::{Budget, Throttled};
 use crate::error::ConfigResult;
+use crate::retry::RetryBudget;
 
 /// A retry budget that many threads share through `&self`: the rule and
 /// answers of [`Budget`](crate::Budget) (see `budget.rs` for the formulas),
@@ -90,6 +91,17 @@ impl SharedBudget {
     }
 }
 
+/// So [`Retry::next_with_budget`](crate::Retry::next_with_budget) can
+/// spend from a shared budget: pass `&mut &shared`.
+impl RetryBudget for &SharedBudget {
+    fn record_failure(&mut self) {
+        SharedBudget::record_failure(self);
+    }
+    fn try_retry(&mut self) -> bool {
+        SharedBudget::try_retry(self).is_ok()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,5 +120,27 @@ mod tests {
             (5100, 1, 10)
         );
         assert!(SharedBudget::new(0, 1).is_err());
+    }
+
+    #[test]
+    fn a_retry_spends_from_a_shared_budget_as_from_its_own() {
+        use crate::{Backoff, Budget, Retry, RetryPolicy};
+        let p = RetryPolicy::new(Backoff::constant(10).unwrap(), 10, None, 0).unwrap();
+        let (shared, mut own) = (
+            SharedBudget::new(3, 500).unwrap(),
+            Budget::new(3, 500).unwrap(),
+        );
+        let (mut a, mut b) = (Retry::new(p), Retry::new(p));
+        for _ in 0..4 {
+            assert_eq!(
+                a.next_with_budget(0, None, &mut &shared),
+                b.next_with_budget(0, None, &mut own)
+            );
+            assert_eq!(
+                (shared.tokens_milli(), shared.throttled()),
+                (own.tokens_milli(), own.throttled())
+            );
+        }
+        assert_eq!(shared.throttled(), 3);
     }
 }

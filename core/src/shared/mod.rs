@@ -7,6 +7,7 @@
 //! | [`Bucket`](crate::Bucket)  | [`SharedBucket`]         | one `u64` (GCRA arrival time) |
 //! | [`Budget`](crate::Budget)  | [`SharedBudget`]         | one `u64` token count         |
 //! | [`Bulkhead`](crate::Bulkhead) | [`SharedBulkhead`]    | four `u32` slot counts        |
+//! | [`TickWidener`](crate::TickWidener) | [`SharedTickWidener`] | one `u64` (the newest widened tick) |
 //!
 //! They take the same configs, return the same values ([`Permit`](crate::Permit),
 //! [`Transition`](crate::Transition), [`Denied`](crate::Denied), ...) and follow
@@ -64,12 +65,14 @@ mod bucket;
 mod budget;
 mod bulkhead;
 mod chaos;
+mod tick;
 
 pub use breaker::SharedBreaker;
 pub use bucket::SharedBucket;
 pub use budget::SharedBudget;
 pub use bulkhead::SharedBulkhead;
 pub use chaos::SharedChaos;
+pub use tick::SharedTickWidener;
 
 /// The atomic types, swapped for loom's under `cfg(loom)` so the model
 /// checker sees every access.
