@@ -44,8 +44,8 @@ const fn count(w: u64) -> u32 {
 /// every slot leaves `in_use` exactly once, by its release or by its lease.
 ///
 /// The epoch is one word and its boundaries follow from its number, so a
-/// slot's life is the single-owner form's, measured in the `now` values
-/// passed: more than one lease, at most two (loom checks a release racing
+/// slot's life is the single-owner form's, counted on the newest `now`
+/// seen: more than one lease, at most two (loom checks a release racing
 /// the turn that reclaims its slot). Word tags keep the epoch number
 /// modulo 2^32: a turn that jumps a multiple of 2^32 epochs at once (after
 /// a silence of 2^32 leases) could keep a stale count one epoch longer,
