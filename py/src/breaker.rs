@@ -47,7 +47,7 @@ fn reason_name(r: Reason) -> &'static str {
 }
 
 /// A rate keyword in percent (0 to 100) as the core's `Ratio`.
-fn percent(field: &str, p: f64) -> PyResult<fusewire::Ratio> {
+pub(crate) fn percent(field: &str, p: f64) -> PyResult<fusewire::Ratio> {
     fusewire::Ratio::from_percent(p).ok_or_else(|| {
         if p.is_nan() {
             config_error(field, "is NaN")

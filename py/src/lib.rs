@@ -11,6 +11,7 @@ mod blocks;
 mod breaker;
 mod bucket;
 mod bulkhead;
+mod chaos;
 mod clock;
 mod deferred;
 mod errors;
@@ -37,6 +38,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<retry::RetryRun>()?;
     m.add_class::<retry::RetryState>()?;
     m.add_class::<guarded::Guarded>()?;
+    m.add_class::<chaos::Chaos>()?;
     m.add_class::<clock::TickWidener>()?;
     m.add_function(wrap_pyfunction!(clock::monotonic_ns, m)?)?;
     Ok(())

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from fusewire import (
     Backoff,
     Bulkhead,
+    Chaos,
     CircuitBreaker,
     CircuitOpenError,
     KeyedTokenBucket,
@@ -213,6 +214,17 @@ def switching() -> int:
     )
     total += waits.call(lambda: 1) + int(waits.statistics["attempt_number"])
     total += Retrying(wait=wait_random_exponential(multiplier=1, max=60)).max_attempts
+    chaos = Chaos(fault_rate=5.0, latency_rate=10.0, latency_max=0.2)
+    chaos.set_enabled(True)
+
+    @chaos
+    def flaky(x: int) -> int:
+        return x
+
+    with chaos:
+        total += flaky(1)
+    delay, outcome, _ = chaos.decide(3)
+    total += int(delay) + len(outcome) + chaos.calls
     return total + len(named) + len(users.name or "")
 
 

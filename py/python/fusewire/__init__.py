@@ -11,8 +11,10 @@ seconds, like ``time.monotonic``) to drive one by hand in tests.
 """
 
 from ._breaker import CircuitBreaker, breakers, get_breaker
+from ._chaos import Chaos
 from ._errors import (
     BulkheadFull,
+    ChaosFault,
     CircuitOpenError,
     ConfigError,
     FusewireError,
@@ -39,6 +41,8 @@ __all__ = [
     "Backoff",
     "Bulkhead",
     "BulkheadFull",
+    "Chaos",
+    "ChaosFault",
     "CircuitBreaker",
     "CircuitOpenError",
     "ConfigError",

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, cast
 
 __all__ = [
     "BulkheadFull",
+    "ChaosFault",
     "CircuitOpenError",
     "ConfigError",
     "FusewireError",
@@ -123,3 +124,7 @@ class RetryError(FusewireError):
 
     def __reduce__(self) -> tuple[type[RetryError], tuple[int, str]]:
         return (type(self), (self.attempts, self.reason))
+
+
+class ChaosFault(FusewireError):
+    """The fault a ``Chaos`` policy injects when it was given no ``fault=``."""

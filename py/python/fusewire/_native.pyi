@@ -15,6 +15,7 @@ __all__ = [
     "Backoff",
     "Breaker",
     "Bulkhead",
+    "Chaos",
     "Guarded",
     "Permit",
     "RetryBudget",
@@ -307,3 +308,42 @@ class RetryState:
     def attempts(self) -> int: ...
     @property
     def reason(self) -> Literal["max_attempts", "deadline", "wait_too_long", "budget"] | None: ...
+
+@disjoint_base
+class Chaos:
+    def __new__(
+        cls,
+        *,
+        fault_rate: float = 0.0,
+        latency_rate: float = 0.0,
+        latency_min: float = 0.0,
+        latency_max: float = 0.0,
+        substitute_rate: float = 0.0,
+        behavior_rate: float = 0.0,
+        fault: BaseException | type[BaseException] | Callable[[], BaseException] | None = None,
+        substitute: Callable[..., Any] | None = None,
+        behavior: Callable[[], object] | None = None,
+        seed: int | None = None,
+        enabled: bool = False,
+        sleep: Callable[[float], object] | None = None,
+        async_sleep: Callable[[float], Awaitable[object]] | None = None,
+    ) -> Self: ...
+    def inject(self) -> tuple[float, Literal["pass", "fault", "substitute"], bool]: ...
+    def decide(self, index: int) -> tuple[float, Literal["pass", "fault", "substitute"], bool]: ...
+    def set_enabled(self, on: bool) -> None: ...
+    @property
+    def enabled(self) -> bool: ...
+    @property
+    def calls(self) -> int: ...
+    @property
+    def seed(self) -> int: ...
+    @property
+    def _host(
+        self,
+    ) -> tuple[
+        Any,
+        Callable[..., Any] | None,
+        Callable[[], object] | None,
+        Callable[[float], object] | None,
+        Callable[[float], Awaitable[object]] | None,
+    ]: ...
