@@ -18,6 +18,7 @@ mod errors;
 mod guarded;
 mod int;
 mod matcher;
+mod pool;
 mod retry;
 mod window;
 
@@ -39,6 +40,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<retry::RetryState>()?;
     m.add_class::<guarded::Guarded>()?;
     m.add_class::<chaos::Chaos>()?;
+    m.add_class::<pool::Pool>()?;
+    m.add_class::<pool::PoolPick>()?;
     m.add_class::<clock::TickWidener>()?;
     m.add_function(wrap_pyfunction!(clock::monotonic_ns, m)?)?;
     Ok(())

@@ -32,7 +32,7 @@ pub struct RetryBudget {
 }
 
 impl RetryBudget {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Budget> {
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, Budget> {
         self.core.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

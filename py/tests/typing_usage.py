@@ -16,6 +16,8 @@ from fusewire import (
     CircuitOpenError,
     KeyedTokenBucket,
     Permit,
+    Pool,
+    PoolEvent,
     RetryBudget,
     Retrying,
     RetryState,
@@ -225,6 +227,19 @@ def switching() -> int:
         total += flaky(1)
     delay, outcome, _ = chaos.decide(3)
     total += int(delay) + len(outcome) + chaos.calls
+
+    def on_event(e: PoolEvent) -> None:
+        print(e.kind, e.endpoint, e.until)
+
+    pool = Pool(["https://a", "https://b"], budget=RetryBudget(), listeners=[on_event])
+
+    def get(url: str, path: str) -> str:
+        return url + path
+
+    body: str = pool.call(get, "/health")
+    pick = pool.pick()
+    pool.record(pick, "success")
+    total += len(body) + int(pool.stats(pick.index)["calls"]) + len(pool.poll())
     return total + len(named) + len(users.name or "")
 
 

@@ -23,9 +23,19 @@ from ._errors import (
     RetryError,
 )
 from ._limits import Bulkhead, KeyedTokenBucket, TokenBucket
-from ._native import Backoff, Permit, RetryBudget, RetryState, Slot, TickWidener, __version__
+from ._native import (
+    Backoff,
+    Permit,
+    PoolPick,
+    RetryBudget,
+    RetryState,
+    Slot,
+    TickWidener,
+    __version__,
+)
+from ._pool import Pool
 from ._retry import Attempt, Retrying, Stop, retry, stop_after_attempt, stop_after_delay
-from ._types import State, StateChange
+from ._types import PoolEvent, State, StateChange
 from ._wait import (
     Wait,
     wait_chain,
@@ -49,6 +59,9 @@ __all__ = [
     "FusewireError",
     "KeyedTokenBucket",
     "Permit",
+    "Pool",
+    "PoolEvent",
+    "PoolPick",
     "RateLimited",
     "ResultRejected",
     "RetryBudget",

@@ -7,7 +7,7 @@ from typing_extensions import ParamSpec, Self, disjoint_base
 
 from fusewire._errors import RetryError
 from fusewire._retry import Stop
-from fusewire._types import StateChange
+from fusewire._types import PoolEvent, StateChange
 from fusewire._wait import Wait
 
 __version__: str
@@ -18,6 +18,8 @@ __all__ = [
     "Chaos",
     "Guarded",
     "Permit",
+    "Pool",
+    "PoolPick",
     "RetryBudget",
     "RetryRun",
     "RetryState",
@@ -347,3 +349,48 @@ class Chaos:
         Callable[[float], object] | None,
         Callable[[float], Awaitable[object]] | None,
     ]: ...
+
+@final
+class PoolPick:
+    @property
+    def index(self) -> int: ...
+    @property
+    def panic(self) -> bool: ...
+    @property
+    def endpoint(self) -> Any: ...
+
+@disjoint_base
+class Pool:
+    def __new__(
+        cls,
+        endpoints: Iterable[Any],
+        *,
+        consecutive_failures: int = 5,
+        consecutive_gateway_failures: int = 5,
+        interval: float = 10.0,
+        base_ejection_time: float = 30.0,
+        max_ejection_time: float = 300.0,
+        ejection_jitter: float = 0.0,
+        max_ejection_percent: int = 10,
+        success_rate_minimum_hosts: int = 5,
+        success_rate_request_volume: int = 100,
+        success_rate_stdev_factor: float = 1.9,
+        seed: int | None = None,
+        budget: RetryBudget | None = None,
+        listeners: Iterable[Callable[[PoolEvent], object]] = ...,
+        clock: _Clock | None = None,
+    ) -> Self: ...
+    def __len__(self) -> int: ...
+    @property
+    def endpoints(self) -> list[Any]: ...
+    @property
+    def budget(self) -> RetryBudget | None: ...
+    def pick(self, avoid: PoolPick | int | None = None) -> PoolPick: ...
+    def failover(self, previous: PoolPick | int) -> PoolPick | None: ...
+    def record(
+        self, pick: PoolPick | int, result: Literal["success", "failure", "gateway_failure"]
+    ) -> PoolEvent | None: ...
+    def release(self, pick: PoolPick | int) -> None: ...
+    def poll(self) -> list[PoolEvent]: ...
+    def stats(self, index: int) -> dict[str, Any]: ...
+    def add_listener(self, listener: Callable[[PoolEvent], object]) -> None: ...

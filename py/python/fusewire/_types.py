@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import enum
-from typing import NamedTuple, ParamSpec
+from typing import Any, NamedTuple, ParamSpec
 
-__all__ = ["ParamSpec", "State", "StateChange"]
+__all__ = ["ParamSpec", "PoolEvent", "State", "StateChange"]
 
 
 class State(str, enum.Enum):
@@ -41,3 +41,16 @@ def _state_change(
     name: str | None, from_state: str, to_state: str, reason: str, at: float
 ) -> StateChange:
     return StateChange(name, State(from_state), State(to_state), reason, at)
+
+
+class PoolEvent(NamedTuple):
+    """An endpoint of a ``Pool`` was ejected (``kind == "ejected"``: why in
+    ``reason``, back at ``until``, seconds of the pool's clock) or returned
+    (``kind == "returned"``)."""
+
+    kind: str
+    position: int
+    """The endpoint's index in the pool."""
+    endpoint: Any
+    reason: str | None
+    until: float | None
