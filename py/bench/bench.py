@@ -154,6 +154,10 @@ def main() -> None:
     def py_raise() -> None:
         raise fusewire.CircuitOpenError("open", math.inf, "forced_open")
 
+    async def py_async_wrapper(*args: Any, **kwargs: Any) -> Any:
+        """Any `async def` decorator's own cost: a wrapper that only awaits."""
+        return await anoop(*args, **kwargs)
+
     def pb_with() -> None:
         with pb.calling():
             noop()
@@ -224,7 +228,10 @@ def main() -> None:
         "breaker, `async def` decorator",
         250,
         fw_async,
-        [("circuitbreaker", cb_async)],
+        [
+            ("circuitbreaker", cb_async),
+            ("floor: a no-op `async def` wrapper awaiting it", py_async_wrapper),
+        ],
         is_async=True,
     )
     row(
