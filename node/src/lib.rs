@@ -21,6 +21,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod backoff;
+mod cockatiel;
 mod direct;
 mod engine;
 mod policies;
