@@ -50,4 +50,6 @@ export const tokenBucket = c.tokenBucket;
 export const TokenBucketRejectedError = c.TokenBucketRejectedError;
 export const isTokenBucketRejectedError = c.isTokenBucketRejectedError;
 export const MemorizingEventEmitter = c.MemorizingEventEmitter;
+export const onAbort = c.onAbort;
+export const noopDisposable = c.noopDisposable;
 export default c;

@@ -392,6 +392,7 @@ const NOT_CLOSED = 2;
 const U32 = 0xffffffff;
 
 function coreBreaker (options) {
+  options = { resetWindowOnClose: false, ...options };
   // cockatiel takes a NaN threshold and never trips on it (NaN compares
   // false): the core's manual breaker, which only the host opens.
   if (Number.isNaN(options.failureRate)) options = { ...options, failureRate: undefined, failureRateOff: true, manual: true };
@@ -420,7 +421,7 @@ class CoreCountedBreaker {
     if (n === 0) return;
     this._pending = 0;
     if (this._core.countSuccesses(n, this._at) === NOT_CLOSED) {
-      this._core.reset(this._at);
+      this._core.close(this._at);
       this._core.countSuccesses(n, this._at);
     }
   }
@@ -432,15 +433,21 @@ class CoreCountedBreaker {
     this._pending++;
   }
 
-  /** Counts a failure; true when the core opened on it. */
+  /**
+   * Counts a failure; true when the core opened on it. The core is closed
+   * again at once, keeping its window (resetWindowOnClose: false): in
+   * cockatiel the breaker only answers "open now?", the policy holds the
+   * state, and the window goes on counting.
+   */
   _failure (untripped = false) {
     this._flush();
     const now = Date.now();
     let r = this._core.count(true, untripped, now);
     if (r === NOT_CLOSED) {
-      this._core.reset(now);
+      this._core.close(now);
       r = this._core.count(true, untripped, now);
     }
+    if (r === TRIPPED) this._core.close(now);
     return r === TRIPPED;
   }
 
@@ -461,14 +468,18 @@ class CoreCountedBreaker {
     const now = Date.now();
     for (const failed of outcomes) {
       if (this._core.count(failed, true, now) === NOT_CLOSED) {
-        this._core.reset(now);
+        this._core.close(now);
         this._core.count(failed, true, now);
       }
     }
   }
 }
 
-/** Opens after `threshold` failures in a row (the core's consecutive-failures rule). */
+/**
+ * Opens after `threshold` failures in a row (the core's consecutive-failures
+ * rule). Once it has tripped, every further failure answers true until a
+ * success, as cockatiel's count stays at or above the threshold.
+ */
 class ConsecutiveBreaker extends CoreCountedBreaker {
   constructor (threshold) {
     const t = Math.ceil(threshold);
@@ -478,17 +489,37 @@ class ConsecutiveBreaker extends CoreCountedBreaker {
         ? { failureRateOff: true, consecutiveFailures: 1, minCalls: 1, count: 1 }
         : { failureRateOff: true, manual: true, minCalls: 1, count: 1 });
     this.threshold = threshold;
+    this._over = 0;
   }
 
-  /** Failures in a row (the threshold once it tripped: the core's count restarts when it opens). */
+  /** Failures in a row. */
   get state () {
-    const s = this._counts();
-    return s.state === 'closed' ? s.consecutiveFailures : Math.ceil(this.threshold);
+    return this._over > 0 ? Math.max(Math.ceil(this.threshold), 1) + this._over - 1 : this._counts().consecutiveFailures;
   }
-  set state (n) { this._replay(Array.from({ length: Math.min(Number(n) || 0, U32) }, () => true)); }
 
-  success () { this._success(); }
-  failure () { return this._failure(); }
+  set state (n) {
+    const t = Math.max(Math.ceil(this.threshold), 1);
+    const v = Math.min(Number(n) || 0, U32);
+    this._over = v >= t ? v - t + 1 : 0;
+    this._replay(Array.from({ length: this._over > 0 ? 0 : v }, () => true));
+  }
+
+  success () {
+    this._over = 0;
+    this._success();
+  }
+
+  failure () {
+    if (this._over > 0) {
+      this._over++;
+      return true;
+    }
+    if (this._failure()) {
+      this._over = 1;
+      return true;
+    }
+    return false;
+  }
 }
 
 function checkThreshold (what, threshold) {
@@ -1334,5 +1365,7 @@ module.exports = {
   tokenBucket,
   TokenBucketRejectedError,
   isTokenBucketRejectedError,
-  MemorizingEventEmitter
+  MemorizingEventEmitter,
+  onAbort,
+  noopDisposable
 };
