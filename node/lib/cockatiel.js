@@ -227,6 +227,9 @@ class ExecuteWrapper {
 
   clone () { return new ExecuteWrapper(this.errorFilter, this.resultFilter); }
 
+  /** No onSuccess / onFailure listener: the policies run the call inline (one async frame less). */
+  get quiet () { return this.successEmitter.listeners === undefined && this.failureEmitter.listeners === undefined; }
+
   async invoke (fn, a, b) {
     const watch = this.successEmitter.listeners !== undefined || this.failureEmitter.listeners !== undefined ? stopwatch() : null;
     try {
@@ -414,12 +417,15 @@ class CoreCountedBreaker {
     this._core = coreBreaker(options);
     this._pending = 0;
     this._at = 0;
+    // A count window does not care when a success happened: no clock read.
+    this._timed = options.span !== undefined;
   }
 
   _flush () {
     const n = this._pending;
     if (n === 0) return;
     this._pending = 0;
+    if (!this._timed) this._at = Date.now();
     if (this._core.countSuccesses(n, this._at) === NOT_CLOSED) {
       this._core.close(this._at);
       this._core.countSuccesses(n, this._at);
@@ -427,6 +433,10 @@ class CoreCountedBreaker {
   }
 
   _success () {
+    if (!this._timed) {
+      if (++this._pending === 1 << 20) this._flush();
+      return;
+    }
     const now = Date.now();
     if (this._pending !== 0 && now !== this._at) this._flush();
     this._at = now;
@@ -683,11 +693,30 @@ class RetryPolicy {
     const { maxAttempts, budget } = this.options;
     const factory = this.options.backoff || new ConstantBackoff(0);
     let backoff;
+    const ex = this.executor;
     for (let retries = 0; ; retries++) {
-      const result = await this.executor.invoke(fn, { attempt: retries, signal });
-      if ('success' in result) {
-        if (budget) budget.recordSuccess();
-        return result.success;
+      let result;
+      if (ex.quiet) {
+        let value;
+        try {
+          value = await fn({ attempt: retries, signal });
+        } catch (error) {
+          if (!ex.errorFilter(error)) throw error;
+          result = { error };
+        }
+        if (result === undefined) {
+          if (!ex.resultFilter(value)) {
+            if (budget) budget.recordSuccess();
+            return value;
+          }
+          result = { value };
+        }
+      } else {
+        result = await ex.invoke(fn, { attempt: retries, signal });
+        if ('success' in result) {
+          if (budget) budget.recordSuccess();
+          return result.success;
+        }
       }
       if (budget) budget.recordFailure();
       if (!signal.aborted && retries < maxAttempts && (!budget || budget.tryRetry())) {
@@ -786,10 +815,29 @@ class CircuitBreakerPolicy {
     const state = this.innerState;
     switch (state.value) {
       case CircuitState.Closed: {
-        const result = await this.executor.invoke(fn, { signal });
-        if ('success' in result) {
-          this.options.breaker.success(state.value);
-          return result.success;
+        const ex = this.executor;
+        let result;
+        if (ex.quiet) {
+          let value;
+          try {
+            value = await fn({ signal });
+          } catch (error) {
+            if (!ex.errorFilter(error)) throw error;
+            result = { error };
+          }
+          if (result === undefined) {
+            if (!ex.resultFilter(value)) {
+              this.options.breaker.success(CircuitState.Closed);
+              return value;
+            }
+            result = { value };
+          }
+        } else {
+          result = await ex.invoke(fn, { signal });
+          if ('success' in result) {
+            this.options.breaker.success(state.value);
+            return result.success;
+          }
         }
         this.innerLastFailure = result;
         if (this.options.breaker.failure(state.value)) this.open(result, signal);
@@ -923,6 +971,7 @@ class Deadlines {
     this.tail = null;
     this.timer = null;
     this.armedFor = null;
+    this.idle = false;
     this.onTimer = () => this.expire();
   }
 
@@ -932,6 +981,11 @@ class Deadlines {
     if (this.tail === null) this.head = call; else this.tail.next = call;
     this.tail = call;
     if (this.timer === null) this.arm(call, this.duration);
+    else if (this.idle) {
+      // The timer armed for an earlier call (now gone) fires first and re-arms.
+      this.idle = false;
+      if (!this.unref) this.timer.ref();
+    }
   }
 
   remove (call) {
@@ -940,14 +994,17 @@ class Deadlines {
     if (call.prev === null) this.head = call.next; else call.prev.next = call.next;
     if (call.next === null) this.tail = call.prev; else call.next.prev = call.prev;
     call.prev = call.next = null;
-    if (this.head === null && this.timer !== null) {
-      clearTimeout(this.timer);
-      this.timer = null;
-      this.armedFor = null;
+    if (this.head === null && this.timer !== null && !this.idle) {
+      // Nothing waits: the timer no longer keeps the process alive, and is
+      // not re-armed when it fires (a new call refs it again: cheaper than
+      // clearTimeout and setTimeout per call).
+      this.idle = true;
+      this.timer.unref();
     }
   }
 
   arm (call, wait) {
+    this.idle = false;
     this.armedFor = call;
     this.timer = setTimeout(this.onTimer, wait);
     if (this.unref) this.timer.unref();
@@ -955,6 +1012,7 @@ class Deadlines {
 
   expire () {
     this.timer = null;
+    this.idle = false;
     const armed = this.armedFor;
     this.armedFor = null;
     const now = Date.now();
@@ -1037,9 +1095,13 @@ class TimeoutPolicy {
     }
     if (!call.aborted) this.deadlines.add(call);
     try {
+      // The signal is made when the function can see it: its context's
+      // `signal` read, or a second parameter declared (fn.length > 1).
       if (this.options.strategy === TimeoutStrategy.Cooperative) {
-        return returnOrThrow(await this.executor.invoke(fn, call.context, call.signal));
+        if (this.executor.quiet) return await fn(call.context, fn.length > 1 ? call.signal : undefined);
+        return returnOrThrow(await this.executor.invoke(fn, call.context, fn.length > 1 ? call.signal : undefined));
       }
+      if (this.executor.quiet) return await this.race(fn, call);
       return returnOrThrow(await this.executor.invoke(() => this.race(fn, call)));
     } finally {
       call.listening = false;
@@ -1058,14 +1120,14 @@ class TimeoutPolicy {
       // Aborted before it started: cockatiel still runs the function and
       // races it against the (already fired) abort.
       let r;
-      try { r = fn(call.context, call.signal); } catch (e) { r = Promise.reject(e); }
+      try { r = fn(call.context, fn.length > 1 ? call.signal : undefined); } catch (e) { r = Promise.reject(e); }
       return Promise.race([Promise.resolve(r), Promise.resolve().then(() => { throw timedOut(); })]);
     }
     return new Promise((resolve, reject) => {
       call.cancel = () => reject(timedOut());
       let r;
       try {
-        r = fn(call.context, call.signal);
+        r = fn(call.context, fn.length > 1 ? call.signal : undefined);
       } catch (e) {
         reject(e);
         return;
