@@ -283,15 +283,18 @@ const delegateInstance = (fn, state, current = 0) => ({
 
 // The core Backoff behind each options object and jitter (a seeded random
 // stream of its own, seeded from Math.random), or null when the core refuses
-// the numbers (initialDelay 0, say): those degenerate cases use cockatiel's
-// formula as it is.
+// the numbers (initialDelay 0, fractions of a ms): those cases use
+// cockatiel's formula as it is.
 const coreBackoffs = new WeakMap();
 function coreBackoff (options, jitter) {
   let byJitter = coreBackoffs.get(options);
   if (byJitter === undefined) coreBackoffs.set(options, byJitter = {});
   let b = byJitter[jitter];
   if (b === undefined) {
+    // The core counts whole ms: fractional delays keep cockatiel's arithmetic.
+    const whole = Number.isInteger(options.initialDelay) && (Number.isInteger(options.maxDelay) || options.maxDelay === Infinity);
     try {
+      if (!whole) throw new RangeError('fractional');
       b = new CoreBackoff({
         kind: 'exponential',
         base: options.initialDelay,
