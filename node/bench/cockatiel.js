@@ -17,6 +17,8 @@ const ok = async () => 1;
 const ERR = new Error('down');
 const fail = () => Promise.reject(ERR);
 
+const FLOOR = { execute: async (fn, signal) => await fn({ signal }) };
+
 function cases (c) {
   const breaker = () => c.circuitBreaker(c.handleAll, { halfOpenAfter: 10_000, breaker: new c.ConsecutiveBreaker(5) });
   const open = breaker();
@@ -26,6 +28,8 @@ function cases (c) {
   const pipeline = c.wrap(c.retry(c.handleAll, { maxAttempts: 3 }), breaker(), c.timeout(10_000, c.TimeoutStrategy.Aggressive));
   const noRetry = c.retry(c.handleAll, { maxAttempts: 0 });
   return {
+    // no policy: one async frame around the call (the same object for both columns)
+    'floor: async (fn) => await fn(ctx) (success)': [FLOOR, ok],
     'retry (success)': [c.retry(c.handleAll, { maxAttempts: 3 }), ok],
     'circuitBreaker, ConsecutiveBreaker (success)': [breaker(), ok],
     'circuitBreaker, SamplingBreaker (success)': [sampling, ok],
