@@ -116,6 +116,10 @@ impl<T: Tally> Ring<T> {
 }
 
 impl Window for Ring<Counts> {
+    /// A time window: it counts calls as they start (`RateBasis::Started`,
+    /// opossum's `fires`), as the core's own `TimeWindow` does.
+    const COUNTS_STARTS: bool = true;
+
     #[inline]
     fn record(&mut self, now: u64, sample: Sample) {
         each!(self, r => r.record(now, sample))
