@@ -968,7 +968,9 @@ const TimeoutStrategy = Object.freeze({ Cooperative: 'optimistic', Aggressive: '
  */
 class Deadlines {
   constructor (duration, unref) {
-    this.duration = duration;
+    // setTimeout's reading of a delay: a number from 1 to 2^31 - 1, else 1.
+    const d = Number(duration);
+    this.duration = d >= 1 && d <= 0x7fffffff ? d : 1;
     this.unref = unref;
     this.head = null;
     this.tail = null;

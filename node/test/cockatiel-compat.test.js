@@ -458,6 +458,36 @@ const CASES = {
       .concat([[c.isBrokenCircuitError(null), c.isTaskCancelledError({ isTaskCancelledError: true })]]);
   },
 
+  async 'odd options a user passes (strings, negatives, fractions, NaN) behave as in cockatiel' (c) {
+    const log = [];
+    const attempts = async (opts) => {
+      let n = 0;
+      const r = await settle(c.retry(c.handleAll, opts).execute(() => { n++; throw new Error('x'); }), 1000, 1);
+      return [n, r];
+    };
+    log.push(await attempts({ maxAttempts: -1 }), await attempts({ maxAttempts: '2' }), await attempts({ maxAttempts: NaN }), await attempts({ maxAttempts: 1.5 }));
+    for (const [limit, queue] of [[-1, 0], [2.5, 0], [0, 1], ['2', 0], [NaN, 0]]) {
+      const b = c.bulkhead(limit, queue);
+      const gates = [];
+      const rs = [];
+      const all = [0, 1, 2, 3].map(i => b.execute(() => new Promise(resolve => gates.push(() => resolve(i)))).then(v => rs.push(v), e => rs.push(e.constructor.name)));
+      await flush();
+      log.push([String(limit), queue, rs.slice(), b.executionSlots, b.queueSlots]);
+      while (gates.length) { gates.shift()(); await flush(); }
+      await flush();
+      // bulkhead(0, 1) queues a call that never starts, in both: not awaited
+      log.push(['settled', rs.length, all.length]);
+    }
+    for (const d of [0, -5]) { // (a string delay: node's mock setTimeout does not coerce it; see cockatiel.test.js)
+      log.push(await settle(c.timeout(d, c.TimeoutStrategy.Aggressive).execute(() => new Promise(() => {})), 100, 1));
+    }
+    const cb = c.circuitBreaker(c.handleAll, { halfOpenAfter: '50', breaker: new c.ConsecutiveBreaker('2') });
+    for (let i = 0; i < 3; i++) log.push(await cb.execute(() => { throw new Error('x'); }).catch(e => e.constructor.name));
+    await advance(50);
+    log.push(await cb.execute(() => 'probe').catch(e => e.constructor.name), c.CircuitState[cb.state]);
+    return log;
+  },
+
   async 'bad configuration throws the same RangeErrors' (c) {
     const tries = [
       () => new c.CountBreaker({ threshold: 1.5, size: 10 }),
@@ -489,6 +519,7 @@ describe('cockatiel README examples: cockatiel and fusewire/cockatiel side by si
           mock.timers.reset();
         }
       }
+      if (process.env.COCKATIEL_LOG) console.log(name, JSON.stringify(logs[1]));
       assert.deepStrictEqual(logs[1], logs[0]);
     });
   }

@@ -117,6 +117,20 @@ describe('fusewire/cockatiel', () => {
     assert.equal(t.deadlines.head, null);
   });
 
+  it('a timeout given as a string or out of range is read as setTimeout reads it, for every call in flight', async () => {
+    const t = c.timeout('100', c.TimeoutStrategy.Aggressive);
+    const hang = () => new Promise(() => {});
+    const a = t.execute(hang).catch(e => Date.now() - 1_700_000_000_000);
+    mock.timers.tick(10);
+    const b = t.execute(hang).catch(e => Date.now() - 1_700_000_000_000);
+    for (let i = 0; i < 120; i++) { mock.timers.tick(1); await flush(); }
+    assert.deepEqual([await a, await b], [100, 110]);
+    const z = c.timeout(-5, c.TimeoutStrategy.Aggressive);
+    const p = z.execute(hang).catch(e => e.message);
+    mock.timers.tick(1);
+    assert.equal(await p, 'Operation timed out after -5ms');
+  });
+
   it('bulkhead slots are the core Bulkhead\'s; a capacity it cannot hold counts in JS as cockatiel does', async () => {
     const b = c.bulkhead(2);
     let release;
