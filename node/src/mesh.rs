@@ -298,10 +298,7 @@ impl CorePool {
     #[napi]
     pub fn failover(&mut self, now: f64, previous: u32, budget: &mut CoreBudget) -> f64 {
         let previous = u16::try_from(previous).unwrap_or(u16::MAX);
-        match self
-            .inner
-            .failover(ticks(now), previous, budget.core_mut())
-        {
+        match self.inner.failover(ticks(now), previous, budget.core_mut()) {
             Ok(p) => pick_out(p),
             Err(_) => -1.0,
         }

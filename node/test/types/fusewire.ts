@@ -42,3 +42,17 @@ if (dec.decision === 'giveUp') console.log(dec.reason);
 const br = bucket.tryAcquire(1, 0);
 if (br.result === 'denied') console.log(br.retryAfter);
 console.log(snap.counts.failures, state, d, can, bh.free, bh.extraReleases, bh.releaseSlot(bh.acquireSlot('normal') ?? 0), new TickWidener().widen(5));
+// Chaos and Pool (issue 18).
+import { chaos, Chaos, ChaosError, Pool } from 'fusewire';
+const flaky = chaos(async (id: number) => `user ${id}`, { faultRate: 10, latencyRate: 5, latencyMax: 200, substituteRate: 1, substitute: 'cached user', seed: 42, enabled: true });
+flaky.disable();
+const u: Promise<string> | string = flaky(7);
+const inj: CircuitBreaker.Injection = new Chaos({ faultRate: 50, seed: 1n }).inject();
+const withChaos = new CircuitBreaker(async () => 'x', { chaos: { faultRate: 50 } });
+withChaos.chaos?.enable();
+const pool = new Pool(['http://a', 'http://b'], { consecutiveGatewayFailures: 3, breaker: { timeout: 1000 } });
+pool.on('eject', (e) => console.log(e.url, e.reason, e.until));
+const body: Promise<number> = pool.call(async (url) => url.length);
+const p = pool.pick();
+p.record(503);
+console.log(u, inj.outcome, body, new ChaosError().code, pool.stats(0).ejected);
