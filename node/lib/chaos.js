@@ -119,17 +119,31 @@ function unpack (v) {
  * { faultRate, latencyRate, latencyMin, latencyMax, substituteRate,
  *   behaviorRate } (rates in percent, latencies in ms), seed, enabled (false).
  */
+// Decisions drawn per crossing into Rust (a crossing costs far more than a
+// decision): the core's decide(index) for the next BATCH call indices.
+const BATCH = 64;
+const NONE = 0;
+
 class Chaos {
   #core;
   #seed;
+  #on;
+  // The calls decided while on: the next call's index, as the core's
+  // Chaos::inject counts them (it does not move while off).
+  #index = 0;
+  #buf = new Float64Array(BATCH);
+  #start = 0;
+  #filled = 0;
+
   constructor (options = {}) {
     const { core, seed } = nativeChaos('Chaos', options);
     this.#core = core;
     this.#seed = seed;
+    this.#on = core.enabled;
   }
 
   /** The next call's injection: { delay (ms), outcome: 'pass'|'fault'|'substitute', behavior }. */
-  inject () { return unpack(this.#core.inject()); }
+  inject () { return unpack(this._injectPacked()); }
 
   /** Call `index`'s injection (the host numbers calls, e.g. a request id, for replay). */
   decide (index) {
@@ -139,14 +153,28 @@ class Chaos {
     return unpack(this.#core.decide(index));
   }
 
-  /** The injection packed into one number (no object per call; see src/mesh.rs). */
-  _injectPacked () { return this.#core.inject(); }
+  /**
+   * The injection packed into one number (no object per call; see
+   * src/mesh.rs `packed`): the core's decide(index) for the next index,
+   * from the batch drawn in one crossing; NONE (0) while off.
+   */
+  _injectPacked () {
+    if (!this.#on) return NONE;
+    let k = this.#index - this.#start;
+    if (k >= this.#filled || k < 0) {
+      this.#start = this.#index;
+      this.#filled = this.#core.fill(this.#buf, this.#index);
+      k = 0;
+    }
+    this.#index++;
+    return this.#buf[k];
+  }
 
-  enable () { this.#core.setEnabled(true); }
-  disable () { this.#core.setEnabled(false); }
-  get enabled () { return this.#core.enabled; }
+  enable () { this.#core.setEnabled(true); this.#on = true; }
+  disable () { this.#core.setEnabled(false); this.#on = false; }
+  get enabled () { return this.#on; }
   /** Calls decided while on (the index of the next one). */
-  get calls () { return this.#core.calls; }
+  get calls () { return this.#index; }
   /** The seed every decision is drawn from: log it to replay a run. */
   get seed () { return this.#seed; }
 }
@@ -209,19 +237,15 @@ function chaos (action, options = {}) {
   }
 
   function wrapped (...args) {
-    // Off: no crossing into the core at all (switched off, the core injects
-    // nothing and its call index does not move, so nothing is lost).
-    if (!on) return action.apply(this, args);
+    // Off, or nothing injected: the action, called as it is.
     const v = policy._injectPacked();
-    if (v === 0) return action.apply(this, args);
+    if (v === NONE) return action.apply(this, args);
     return slow(this, args, v);
   }
-  // The switch is mirrored here so "off" costs one branch.
-  let on = policy.enabled;
   Object.defineProperties(wrapped, {
-    enable: { value: () => { policy.enable(); on = true; } },
-    disable: { value: () => { policy.disable(); on = false; } },
-    enabled: { get: () => on },
+    enable: { value: () => policy.enable() },
+    disable: { value: () => policy.disable() },
+    enabled: { get: () => policy.enabled },
     seed: { get: () => policy.seed },
     calls: { get: () => policy.calls },
     decide: { value: (index) => policy.decide(index) }

@@ -77,8 +77,37 @@ function statusResult (status, otherwise) {
   return status >= 500 ? FAILURE : SUCCESS;
 }
 
+/** One call's endpoint; settle it once, with record() or release(). */
+class PoolPick {
+  #hooks;
+  constructor (hooks, endpoint, url, panic) {
+    this.#hooks = hooks;
+    this.endpoint = endpoint;
+    this.url = url;
+    this.panic = panic;
+    this.settled = false;
+  }
+
+  /** Settles the pick with how the call ended (an HTTP status, an error, 'success', ...). */
+  record (result) {
+    if (this.settled) return;
+    const code = classify(result);
+    this.settled = true;
+    this.#hooks.record(this.endpoint, code);
+  }
+
+  /** Hands the pick back without counting anything (the call never ran). */
+  release () {
+    if (this.settled) return;
+    this.settled = true;
+    this.#hooks.release(this.endpoint);
+  }
+}
+
 class Pool extends EventEmitter {
   #core;
+  // What a PoolPick settles through.
+  #hooks = { record: (endpoint, code) => this.#record(endpoint, code), release: (endpoint) => this.#core.release(endpoint) };
   #now;
   #timer = null;
   #budget;
@@ -179,26 +208,7 @@ class Pool extends EventEmitter {
 
   #pick (v) {
     const endpoint = v % 65536;
-    const pick = {
-      endpoint,
-      url: this.endpoints[endpoint],
-      panic: v >= 65536,
-      settled: false,
-      /** Settles the pick with how the call ended (an HTTP status, an error, 'success', ...). */
-      record: (result) => {
-        if (pick.settled) return;
-        const code = classify(result);
-        pick.settled = true;
-        this.#record(endpoint, code);
-      },
-      /** Hands the pick back without counting anything (the call never ran). */
-      release: () => {
-        if (pick.settled) return;
-        pick.settled = true;
-        this.#core.release(endpoint);
-      }
-    };
-    return pick;
+    return new PoolPick(this.#hooks, endpoint, this.endpoints[endpoint], v >= 65536);
   }
 
   /**
@@ -322,4 +332,4 @@ class Pool extends EventEmitter {
   }
 }
 
-module.exports = { Pool, classify, CAPACITY };
+module.exports = { Pool, PoolPick, classify, CAPACITY };

@@ -7,7 +7,7 @@ use fusewire::{
     CallResult, Chaos, ChaosConfig, ChaosOutcome, EjectReason, Field, Injection, Pick, Pool,
     PoolConfig, PoolEvent, TickUnit,
 };
-use napi::bindgen_prelude::Either;
+use napi::bindgen_prelude::{Either, Float64ArraySlice};
 use napi_derive::napi;
 
 use crate::direct::{problem_of, ratio_of, ConfigProblem, CoreBudget};
@@ -76,7 +76,9 @@ fn packed(i: Injection) -> f64 {
     (i.delay as f64) * 8.0 + f64::from(outcome + if i.behavior { 4 } else { 0 })
 }
 
-/// The core's [`Chaos`] (JavaScript is single-threaded: one owner).
+/// The core's [`Chaos`] (JavaScript is single-threaded: one owner). The JS
+/// layer counts the calls (the core's `inject()` is `decide(calls++)` while
+/// on) and draws decisions in batches with [`CoreChaos::fill`].
 #[napi]
 pub struct CoreChaos {
     inner: Chaos,
@@ -93,16 +95,25 @@ pub fn core_chaos(options: ChaosOptions) -> Either<CoreChaos, ConfigProblem> {
 
 #[napi]
 impl CoreChaos {
-    /// The next call's injection, packed (0: nothing; see `packed`).
-    #[napi]
-    pub fn inject(&mut self) -> f64 {
-        packed(self.inner.inject())
-    }
-
     /// Call `index`'s injection, packed, if switched on.
     #[napi]
     pub fn decide(&self, index: f64) -> f64 {
         packed(self.inner.decide(ticks(index)))
+    }
+
+    /// Fills `out` with the packed injections of calls `start`,
+    /// `start + 1`, ... (the core's `decide(index)`, one per element): the
+    /// JS layer draws a batch per crossing and counts the calls itself, as
+    /// `inject()` would (only while on). Returns how many were filled.
+    #[napi]
+    pub fn fill(&self, mut out: Float64ArraySlice<'_>, start: f64) -> u32 {
+        let start = ticks(start);
+        let mut n = 0u32;
+        for (i, slot) in crate::engine::slice(&mut out).iter_mut().enumerate() {
+            *slot = packed(self.inner.decide(start.wrapping_add(i as u64)));
+            n += 1;
+        }
+        n
     }
 
     /// Switches injection on or off.
@@ -115,12 +126,6 @@ impl CoreChaos {
     #[napi(getter)]
     pub fn enabled(&self) -> bool {
         self.inner.enabled()
-    }
-
-    /// Calls decided while switched on.
-    #[napi(getter)]
-    pub fn calls(&self) -> f64 {
-        self.inner.calls() as f64
     }
 }
 

@@ -48,6 +48,24 @@ describe('chaos wrapper', () => {
     assert.deepEqual(wrapped.decide(7), policy.decide(7));
   });
 
+  it('draws the core\'s decide(index) in order across batches, through off and on', () => {
+    const o = { faultRate: 30, latencyRate: 30, latencyMax: 100, substituteRate: 30, behaviorRate: 30, seed: 77, enabled: true };
+    const c = new Chaos(o);
+    const ref = new Chaos(o);
+    const got = [];
+    for (let i = 0; i < 300; i++) {
+      if (i === 100) c.disable();
+      if (i === 110) c.enable();
+      got.push(c.inject());
+    }
+    assert.equal(c.calls, 290, 'the ten calls while off were not counted');
+    const want = [];
+    for (let i = 0, k = 0; i < 300; i++) want.push(i >= 100 && i < 110 ? { delay: 0, outcome: 'pass', behavior: false } : ref.decide(k++));
+    assert.deepEqual(got, want);
+    c.disable();
+    assert.deepEqual(c.decide(3), { delay: 0, outcome: 'pass', behavior: false }, 'decide() while off injects nothing');
+  });
+
   it('fault: rejects with a ChaosError, the given Error, or what the error function builds', async () => {
     await assert.rejects(chaos(double, { faultRate: 100, enabled: true })(1), (e) => e instanceof ChaosError && e.code === 'ECHAOS');
     const mine = new Error('mine');
