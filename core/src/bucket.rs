@@ -313,15 +313,15 @@ impl Bucket {
         let base = if !idle {
             let room = u128::from(self.burst.get() - n) * period;
             if debt > room {
-                let cap = room + u128::from(n) * period;
-                let seen = debt;
-                let debt = settled(seen, cap);
-                if debt != seen {
-                    // The clock went back: re-anchor to "empty now" (module docs).
-                    self.tat = now_s + cap;
+                let over = debt - room;
+                // `debt > 2 * cap` (`settled`) is `over > cap + n*P`: only a
+                // clock that went back by more than a full refill gets there.
+                let most = u128::from(u64::from(self.burst.get()) + u64::from(n)) * period;
+                if over > most {
+                    return self.reanchor(now_s, n);
                 }
                 return Err(Denied {
-                    retry_after: self.rate().ticks_for(debt - room),
+                    retry_after: self.rate().ticks_for(over),
                 });
             }
             tat
@@ -330,6 +330,18 @@ impl Bucket {
         };
         self.tat = base + u128::from(n) * period;
         Ok(())
+    }
+
+    /// The clock went back by more than a full refill: empty at `now_s`
+    /// (module docs), then the wait for `n` tokens from there.
+    #[cold]
+    fn reanchor(&mut self, now_s: u128, n: u32) -> Result<(), Denied> {
+        self.tat = now_s + self.cap();
+        Err(Denied {
+            retry_after: self
+                .rate()
+                .ticks_for(u128::from(n) * u128::from(self.period)),
+        })
     }
 
     /// Whole tokens available at `now`, `0..=burst`.
@@ -381,6 +393,29 @@ impl Bucket {
             period: self.period,
             tokens: self.tokens,
         }
+    }
+}
+
+impl crate::intact::Intact for Bucket {
+    /// The rate's period and tokens (divisors) and the burst (`NonZeroU32`).
+    #[inline(always)]
+    fn intact(read: &impl Fn(usize) -> u8, at: usize) -> bool {
+        use crate::intact::nonzero;
+        use core::mem::offset_of;
+        nonzero(read, at + offset_of!(Self, period), 8)
+            && nonzero(read, at + offset_of!(Self, tokens), 4)
+            && nonzero(read, at + offset_of!(Self, burst), 4)
+    }
+}
+
+impl crate::intact::Intact for Rate {
+    /// The period and tokens (divisors).
+    #[inline(always)]
+    fn intact(read: &impl Fn(usize) -> u8, at: usize) -> bool {
+        use crate::intact::nonzero;
+        use core::mem::offset_of;
+        nonzero(read, at + offset_of!(Self, period), 8)
+            && nonzero(read, at + offset_of!(Self, tokens), 4)
     }
 }
 

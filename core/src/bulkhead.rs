@@ -35,9 +35,11 @@
 //! ```
 //!
 //! **A slot's life** is therefore more than one lease and at most two,
-//! counted from its acquisition to the first call (acquire, release or
-//! [`Bulkhead::expire`]) at or after its second epoch boundary: a lost slot
-//! is free again within two leases, without anyone releasing it.
+//! counted on the newest `now` the bulkhead has seen (epochs only turn
+//! forward), from its acquisition to the first call (acquire, release or
+//! [`Bulkhead::expire`]) at or after the start of the epoch two on from its
+//! own: a lost slot is free again within two leases, without anyone
+//! releasing it.
 //!
 //! **What a long call costs.** A call that holds its slot longer than one
 //! lease may lose it (between one and two leases after it started): from
@@ -388,24 +390,32 @@ impl Bulkhead {
     #[inline]
     pub fn release(&mut self, slot: Slot, now: u64) -> Result<(), ReleaseError> {
         self.expire(now);
-        let age = self.epoch.wrapping_sub(slot.epoch()) & EPOCH_MASK;
-        let Some(priority) = slot.priority() else {
-            self.extra_releases = self.extra_releases.saturating_add(1);
-            return Err(ReleaseError::NotHeld);
-        };
-        if age > 1 {
+        let raw = slot.raw;
+        let p = (raw & 3) as usize;
+        if p == 3 || raw >> 50 != 0 {
+            // Not a value `into_raw` makes: forged.
+            return Err(self.not_held());
+        }
+        let stamp = raw >> 2;
+        if self.epoch.wrapping_sub(stamp) & EPOCH_MASK > 1 {
             self.expired_releases = self.expired_releases.saturating_add(1);
             return Err(ReleaseError::Expired);
         }
-        let held = &mut self.held[((self.epoch ^ age) & 1) as usize][priority as usize];
+        // The stamp's parity is its epoch's (the mask keeps bit 0).
+        let held = &mut self.held[(stamp & 1) as usize][p];
         if *held == 0 {
-            self.extra_releases = self.extra_releases.saturating_add(1);
-            return Err(ReleaseError::NotHeld);
+            return Err(self.not_held());
         }
         *held -= 1;
         // Every held slot is counted in in_use, so it is at least 1 here.
         self.in_use -= 1;
         Ok(())
+    }
+
+    #[cold]
+    fn not_held(&mut self) -> ReleaseError {
+        self.extra_releases = self.extra_releases.saturating_add(1);
+        ReleaseError::NotHeld
     }
 
     /// Slots held, `0..=limit`, as of the last call that took `now`.
@@ -452,6 +462,15 @@ impl Bulkhead {
     /// Slots freed by their lease running out (never released in time), so far.
     pub const fn reclaimed(&self) -> u64 {
         self.reclaimed
+    }
+}
+
+impl crate::intact::Intact for Bulkhead {
+    /// The limit (`NonZeroU32`) and the lease (the epochs' divisor).
+    #[inline(always)]
+    fn intact(read: &impl Fn(usize) -> u8, at: usize) -> bool {
+        crate::intact::nonzero(read, at + core::mem::offset_of!(Self, limit), 4)
+            && crate::intact::nonzero(read, at + core::mem::offset_of!(Self, lease), 8)
     }
 }
 

@@ -219,3 +219,26 @@ fn bulkhead_lease_and_release_free_a_slot_once() {
         assert_eq!(b.in_use(), 1);
     });
 }
+
+/// An interrupt (one thread) widens a newer tick while the main loop (the
+/// other) widens the older one it read first: neither answer goes back and
+/// the widener ends at the newest.
+#[test]
+fn tick_widener_never_goes_back_across_contexts() {
+    loom::model(|| {
+        let w = Arc::new(fusewire::SharedTickWidener::new());
+        assert_eq!(w.widen(u32::MAX - 1), u64::from(u32::MAX) - 1);
+        let newer = {
+            let w = w.clone();
+            thread::spawn(move || w.widen(2))
+        };
+        let older = {
+            let w = w.clone();
+            thread::spawn(move || w.widen(u32::MAX))
+        };
+        let (a, b) = (newer.join().unwrap(), older.join().unwrap());
+        assert_eq!(a, (1 << 32) + 2);
+        assert!(b == u64::from(u32::MAX) || b == (1 << 32) + 2);
+        assert_eq!(w.last(), Some((1 << 32) + 2));
+    });
+}

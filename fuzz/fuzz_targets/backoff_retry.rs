@@ -1,11 +1,13 @@
 //! Backoff schedules and retry: every delay within its jitter range and the
 //! cap, one generator step per jittered delay, and a retry that counts its
-//! attempts, honours server hints and never schedules past its deadline.
+//! attempts, honours hints up to its cap, gives up when an advertised wait is
+//! longer than it may wait (WaitTooLong), never schedules past its deadline,
+//! and under a budget records every failure and asks only to schedule.
 #![no_main]
 
 use arbitrary::Arbitrary;
 use fusewire::{
-    Backoff, Decision, GiveUpReason, Jitter, Problem, Retry, RetryPolicy, Rng, Schedule,
+    Backoff, Budget, Decision, GiveUpReason, Jitter, Problem, Retry, RetryPolicy, Rng, Schedule,
 };
 use fusewire_fuzz::{check_config, ArbBackoff, Num, Tick};
 use libfuzzer_sys::fuzz_target;
@@ -14,6 +16,8 @@ use libfuzzer_sys::fuzz_target;
 enum Op {
     Start(Tick),
     Next(Tick, Option<Num>),
+    NextWithBudget(Tick, Option<Num>),
+    Success,
 }
 
 #[derive(Arbitrary, Debug)]
@@ -23,6 +27,8 @@ struct Input {
     max_attempts: Num,
     max_elapsed: Option<Num>,
     seed: u64,
+    budget_tokens: u8,
+    budget_ratio: u16,
     ops: Vec<Op>,
 }
 
@@ -135,44 +141,72 @@ fuzz_target!(|input: Input| {
     let deadline = max_elapsed.filter(|&e| e != u64::MAX);
     assert_eq!(policy.max_elapsed(), deadline);
     let mut retry = Retry::new(policy);
+    // The budget and its model (gRPC's rule, budget.rs): tokens in thousandths.
+    let max_tokens = u32::from(input.budget_tokens.max(1));
+    let ratio = u32::from(input.budget_ratio.max(1)).min(max_tokens * 1000);
+    let mut budget = Budget::new(max_tokens, ratio).unwrap();
+    let (mut tokens, mut throttled) = (u64::from(max_tokens) * 1000, 0u64);
     // The model: attempts, start, previous backoff delay, generator.
     let (mut attempts, mut started, mut prev, mut rng) = (0u32, 0u64, 0u64, Rng::new(input.seed));
     let mut now = 0u64;
     for op in input.ops {
-        match op {
+        let (tick, hint, with_budget) = match op {
             Op::Start(tick) => {
                 now = tick.apply(now);
                 retry.start(now);
                 (attempts, started, prev) = (1, now, 0);
+                continue;
             }
-            Op::Next(tick, hint) => {
-                now = tick.apply(now);
-                let hint = hint.map(Num::get);
-                if attempts == 0 {
-                    (attempts, started, prev) = (1, now, 0);
-                }
-                let got = retry.next(now, hint);
-                if attempts >= max_attempts {
-                    assert_eq!(got, Decision::GiveUp(GiveUpReason::MaxAttempts));
-                } else {
-                    let d = check_delay(&backoff, attempts - 1, prev, &mut rng);
-                    let delay = d.max(hint.unwrap_or(0));
-                    let late = deadline.is_some_and(|e| {
-                        u128::from(now) + u128::from(delay) > u128::from(started) + u128::from(e)
-                    });
-                    if late {
-                        assert_eq!(got, Decision::GiveUp(GiveUpReason::Deadline));
-                    } else {
-                        assert_eq!(got, Decision::RetryAfter(delay));
-                        assert!(delay <= backoff.cap().max(hint.unwrap_or(0)));
-                        attempts += 1;
-                        prev = d;
-                    }
-                }
+            Op::Success => {
+                budget.record_success();
+                tokens = (tokens + u64::from(ratio)).min(u64::from(max_tokens) * 1000);
+                assert_eq!(budget.tokens_milli(), tokens);
+                continue;
+            }
+            Op::Next(tick, hint) => (tick, hint, false),
+            Op::NextWithBudget(tick, hint) => (tick, hint, true),
+        };
+        now = tick.apply(now);
+        let hint = hint.map(Num::get);
+        if attempts == 0 {
+            (attempts, started, prev) = (1, now, 0);
+        }
+        let got = if with_budget {
+            tokens = tokens.saturating_sub(1000);
+            retry.next_with_budget(now, hint, &mut budget)
+        } else {
+            retry.next(now, hint)
+        };
+        if attempts >= max_attempts {
+            assert_eq!(got, Decision::GiveUp(GiveUpReason::MaxAttempts));
+        } else {
+            let d = check_delay(&backoff, attempts - 1, prev, &mut rng);
+            let past = |wait: u64| {
+                deadline.is_some_and(|e| {
+                    u128::from(now) + u128::from(wait) > u128::from(started) + u128::from(e)
+                })
+            };
+            let h = hint.unwrap_or(0);
+            if past(d) {
+                assert_eq!(got, Decision::GiveUp(GiveUpReason::Deadline));
+            } else if h > d && (h > backoff.cap() || past(h)) {
+                assert_eq!(got, Decision::GiveUp(GiveUpReason::WaitTooLong));
+            } else if with_budget && tokens * 2 <= u64::from(max_tokens) * 1000 {
+                assert_eq!(got, Decision::GiveUp(GiveUpReason::Budget));
+                throttled += 1;
+            } else {
+                let delay = d.max(h);
+                assert_eq!(got, Decision::RetryAfter(delay));
+                assert!(delay <= backoff.cap(), "slept longer than the cap");
+                assert!(!past(delay), "scheduled past the deadline");
+                attempts += 1;
+                prev = d;
             }
         }
         assert_eq!(retry.attempts(), attempts);
         assert!(attempts <= max_attempts);
         assert_eq!(retry.started_at(), started);
+        assert_eq!(budget.tokens_milli(), tokens);
+        assert_eq!(budget.throttled(), throttled);
     }
 });

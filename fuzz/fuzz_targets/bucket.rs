@@ -1,6 +1,8 @@
-//! Token bucket (GCRA): tokens within the burst, exact retry-after, and never
-//! more granted over any stretch than `burst + rate * elapsed` (+ refunds),
-//! whatever `now` does.
+//! Token bucket (GCRA): tokens within the burst, exact retry-after, never
+//! more granted over any stretch than `burst + rate * elapsed` (+ refunds)
+//! while the clock goes back by less than a full refill, and, whatever
+//! `now` does, no wait longer than refilling the burst plus the tokens
+//! asked for (a regression re-anchors the bucket, `bucket.rs` docs).
 #![no_main]
 
 use core::num::NonZeroU32;
@@ -45,8 +47,17 @@ fn gcd(a: u64, b: u64) -> u64 {
     }
 }
 
-/// Net tokens taken since the last rate change: (now of the event, +granted or -refunded).
+/// Net tokens taken since the last rate change or the last regression by
+/// more than a full refill: (now of the event, +granted or -refunded).
 struct Ledger(Vec<(u64, i128)>);
+
+/// Whether `now` is more than a full refill (`cap / N` ticks) behind the
+/// newest time since the ledger started: the bucket may then re-anchor to
+/// "empty now" and forget what it granted before.
+fn far_behind(b: &Bucket, newest: u64, now: u64) -> bool {
+    let cap = u128::from(b.burst().get()) * u128::from(b.rate().period());
+    u128::from(newest.saturating_sub(now)) * u128::from(b.rate().tokens()) > cap
+}
 
 impl Ledger {
     /// Checks the grant just made at `now` against every earlier grant:
@@ -88,9 +99,18 @@ fuzz_target!(|input: Input| {
     let mut b = Bucket::new(burst, rate);
     let mut ledger = Ledger(Vec::new());
     let mut now = 0u64;
+    let mut newest = 0u64;
     assert_eq!(b.available(0), burst.get(), "a new bucket is full");
     for op in input.ops {
         let before = b;
+        let op_now = match &op {
+            Op::Acquire(_, t) | Op::AcquireOne(t) | Op::Refund(_, t) | Op::SetRate(_, _, t) | Op::Available(t) => t.apply(now),
+        };
+        if far_behind(&b, newest, op_now) {
+            ledger.0.clear();
+            newest = op_now;
+        }
+        newest = newest.max(op_now);
         match op {
             Op::Acquire(n, tick) => {
                 now = tick.apply(now);
@@ -168,17 +188,24 @@ fn check_acquire(
         }
         Err(Refused::Denied(d)) => {
             assert!(avail < n, "denied {n} with {avail} available");
-            assert_eq!(b, before, "a denial changed the bucket");
+            if b != before {
+                // Only a regression by more than a full refill re-anchors:
+                // the bucket is then empty at `now`.
+                assert_eq!(b.available(now), 0, "a denial changed the bucket");
+            }
             let r = d.retry_after;
             assert!(r > 0);
+            let (p, t) = (u128::from(b.rate().period()), u128::from(b.rate().tokens()));
+            let refill = (u128::from(burst) * p + u128::from(n) * p).div_ceil(t);
+            assert!(u128::from(r) <= refill, "wait {r} longer than a refill of {refill}");
             if let Some(at) = now.checked_add(r).filter(|_| r < u64::MAX) {
-                let mut later = *before;
+                let mut later = *b;
                 assert_eq!(
                     later.try_acquire(n, at),
                     Ok(()),
                     "retry_after {r} too short"
                 );
-                let mut sooner = *before;
+                let mut sooner = *b;
                 assert!(
                     sooner.try_acquire(n, at - 1).is_err(),
                     "retry_after {r} too long"

@@ -8,13 +8,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use fusewire::{Budget, Decision, GiveUpReason, Retry, RetryPolicy, Rng};
+use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyTuple};
+use pyo3::PyTraverseError;
 
 use crate::backoff::Backoff;
 use crate::clock::{positive_duration, seconds, seconds_to_ticks_lossy, Clock};
 use crate::errors::{config_error, from_core, retry_error};
+use crate::int::Int;
 use crate::matcher::{is_exception, Matcher};
 
 /// The retry budget (gRPC's retry throttling): failures spend a token,
@@ -23,6 +26,8 @@ use crate::matcher::{is_exception, Matcher};
 #[pyclass(module = "fusewire._native", frozen)]
 pub struct RetryBudget {
     core: Mutex<Budget>,
+    /// The constructor's arguments, so it pickles by config.
+    args: (u32, f64),
 }
 
 impl RetryBudget {
@@ -34,8 +39,12 @@ impl RetryBudget {
 #[pymethods]
 impl RetryBudget {
     #[new]
-    #[pyo3(signature = (max_tokens=10, token_ratio=0.1))]
-    fn new(max_tokens: u32, token_ratio: f64) -> PyResult<Self> {
+    #[pyo3(
+        signature = (max_tokens=Int::of(10), token_ratio=0.1),
+        text_signature = "(max_tokens=10, token_ratio=0.1)"
+    )]
+    fn new(max_tokens: Int<u32>, token_ratio: f64) -> PyResult<Self> {
+        let max_tokens = max_tokens.get("max_tokens")?;
         if max_tokens == 0 {
             return Err(config_error("max_tokens", "must not be zero"));
         }
@@ -58,7 +67,13 @@ impl RetryBudget {
         })?;
         Ok(Self {
             core: Mutex::new(core),
+            args: (max_tokens, token_ratio),
         })
+    }
+
+    /// Pickles by config: the other side starts with a full budget.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> (Bound<'py, pyo3::types::PyType>, (u32, f64)) {
+        (slf.get_type(), slf.get().args)
     }
 
     /// Tokens left (fractional).
@@ -106,9 +121,13 @@ struct Config {
     sleep: Option<Py<PyAny>>,
     async_sleep: Option<Py<PyAny>>,
     before_sleep: Option<Py<PyAny>>,
-    /// Each operation's jitter seed comes from here, so concurrent
-    /// operations under one policy do not share a jitter sequence.
+    /// `retry_on_result`, `give_up`, `before`, `after`: run by the Python
+    /// loop (`fusewire._retry`), which the package uses when one is set.
+    hooks: Option<[Option<Py<PyAny>>; 4]>,
+    /// With `seed=` given, each operation's jitter seed comes from this
+    /// sequence (reproducible); without, from `os.urandom`.
     seeds: AtomicU64,
+    seeded: bool,
 }
 
 /// One operation's progress: the core `Retry`, started lazily at the first
@@ -126,24 +145,32 @@ fn reason_name(r: GiveUpReason) -> &'static str {
     match r {
         GiveUpReason::MaxAttempts => "max_attempts",
         GiveUpReason::Deadline => "deadline",
+        GiveUpReason::WaitTooLong => "wait_too_long",
+        GiveUpReason::Budget => "budget",
     }
 }
 
+static URANDOM: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
 impl Config {
-    /// A fresh core `Retry` for one operation. Its jitter seed is `seed`, or
-    /// else the next of the policy's seeds, so concurrent operations under
-    /// one policy do not share a jitter sequence.
-    fn operation(&self, seed: Option<u64>) -> Retry {
-        let seed =
-            seed.unwrap_or_else(|| Rng::new(self.seeds.fetch_add(1, Ordering::Relaxed)).next_u64());
-        let policy = RetryPolicy::new(
-            self.policy.backoff(),
-            self.policy.max_attempts().get(),
-            self.policy.max_elapsed(),
-            seed,
-        )
-        .unwrap_or(self.policy);
-        Retry::new(policy)
+    /// A fresh core `Retry` for one operation. Its jitter seed is `seed`;
+    /// else, when the policy was given a `seed=`, the next of a sequence
+    /// drawn from it (reproducible); else 8 bytes of `os.urandom`, so no
+    /// two operations, processes or hosts jitter in step. Drawn when the
+    /// first attempt fails: a call that succeeds at once draws nothing.
+    fn operation(&self, py: Python<'_>, seed: Option<u64>) -> PyResult<Retry> {
+        let seed = match (seed, self.seeded) {
+            (Some(s), _) => s,
+            (None, true) => Rng::new(self.seeds.fetch_add(1, Ordering::Relaxed)).next_u64(),
+            (None, false) => {
+                let bytes: [u8; 8] = URANDOM
+                    .import(py, "os", "urandom")?
+                    .call1((8,))?
+                    .extract()?;
+                u64::from_le_bytes(bytes)
+            }
+        };
+        Ok(Retry::new(self.policy.with_seed(seed)))
     }
 }
 
@@ -170,21 +197,21 @@ impl Progress {
 
     /// After a failed attempt: `Ok(ticks)` to wait before the next one, or
     /// the error to raise (the original one when it is not retried).
-    fn failure(&mut self, py: Python<'_>, err: PyErr) -> Result<u64, PyErr> {
+    /// `matched`: the caller already decided this failure is retried (a
+    /// result `retry_on_result` rejected), so `retry_on` is not asked.
+    fn failure(&mut self, py: Python<'_>, err: PyErr, matched: bool) -> Result<u64, PyErr> {
         let cfg = Arc::clone(&self.config);
         let exc = err.value(py).clone().into_any();
-        if !is_exception(&exc) || !cfg.retry_on.matches(&exc) {
+        if !is_exception(&exc) || !(matched || cfg.retry_on.matches(&exc)) {
             return Err(err);
-        }
-        if let Some(b) = &cfg.budget {
-            b.bind(py).get().lock().record_failure();
         }
         let now = cfg.clock.now(py)?;
         let hint = if cfg.honor_retry_after {
             exc.getattr(pyo3::intern!(py, "retry_after"))
                 .ok()
                 .and_then(|v| v.extract::<f64>().ok())
-                .filter(|s| s.is_finite() && *s > 0.0)
+                // `inf` (a forced-open breaker) is the longest wait there is.
+                .filter(|s| *s > 0.0)
                 .map(seconds_to_ticks_lossy)
         } else {
             None
@@ -194,26 +221,23 @@ impl Progress {
         } else {
             now
         };
-        let retry = self.retry.get_or_insert_with(|| {
-            let mut r = cfg.operation(None);
+        if self.retry.is_none() {
+            let mut r = cfg.operation(py, None)?;
             r.start(started);
-            r
-        });
-        let decision = retry.next(now, hint);
+            self.retry = Some(r);
+        }
+        let Some(retry) = self.retry.as_mut() else {
+            unreachable!("set just above")
+        };
+        // One core decision: budget (failure counted, retry allowed),
+        // attempts, deadline and an advertised wait too long to sleep.
+        let decision = match &cfg.budget {
+            Some(b) => retry.next_with_budget(now, hint, &mut *b.bind(py).get().lock()),
+            None => retry.next(now, hint),
+        };
         self.attempts = retry.attempts();
         let reason = match decision {
-            Decision::RetryAfter(ticks) => {
-                let allowed = match &cfg.budget {
-                    Some(b) => b.bind(py).get().lock().try_retry().is_ok(),
-                    None => true,
-                };
-                if allowed {
-                    return Ok(ticks);
-                }
-                // The core already counted this attempt as scheduled.
-                self.attempts = self.attempts.saturating_sub(1);
-                "budget"
-            }
+            Decision::RetryAfter(ticks) => return Ok(ticks),
             Decision::GiveUp(r) => reason_name(r),
         };
         if cfg.reraise {
@@ -232,6 +256,35 @@ impl Progress {
     }
 }
 
+/// `stop=`: a `fusewire.Stop` (`stop_after_attempt(n) | stop_after_delay(s)`)
+/// as `(max_attempts, max_elapsed)`; no attempt rule is no attempt limit.
+fn stop_rule(rule: &Bound<'_, PyAny>) -> PyResult<(u32, Option<f64>)> {
+    let py = rule.py();
+    let bad = || {
+        pyo3::exceptions::PyTypeError::new_err(
+            "stop: expected a stop rule: stop_after_attempt(n), stop_after_delay(seconds), \
+             or several joined with |",
+        )
+    };
+    let attempts = rule
+        .getattr(pyo3::intern!(py, "max_attempts"))
+        .map_err(|_| bad())?;
+    let elapsed = rule
+        .getattr(pyo3::intern!(py, "max_elapsed"))
+        .map_err(|_| bad())?;
+    let attempts = if attempts.is_none() {
+        u32::MAX
+    } else {
+        attempts.extract::<Int<u32>>()?.get("stop")?
+    };
+    let elapsed = if elapsed.is_none() {
+        None
+    } else {
+        Some(elapsed.extract::<f64>().map_err(|_| bad())?)
+    };
+    Ok((attempts, elapsed))
+}
+
 /// The native retry policy. Public API: `fusewire.Retrying` / `retry()`.
 #[pyclass(module = "fusewire._native", frozen, subclass)]
 pub struct Retrying {
@@ -239,19 +292,31 @@ pub struct Retrying {
 }
 
 impl Retrying {
+    /// `this` is `self` as a Python object, for a deferred result
+    /// ([`crate::deferred`]).
     pub fn call_impl<'py>(
         &self,
-        py: Python<'py>,
+        this: &Bound<'py, PyAny>,
         func: &Bound<'py, PyAny>,
         args: &Bound<'py, PyTuple>,
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let py = this.py();
+        if self.config.hooks.is_some() {
+            // Hooks and result predicates run in the Python loop, on the
+            // same decisions (`RetryRun`).
+            let kwargs = kwargs.map_or_else(|| PyDict::new(py), Bound::clone);
+            return this.call_method1(pyo3::intern!(py, "_call_hooked"), (func, args, kwargs));
+        }
         let mut progress: Option<Progress> = None;
         if self.config.policy.max_elapsed().is_some() {
             progress = Some(Progress::begin(&self.config, py)?);
         }
         loop {
             match func.call(args, kwargs) {
+                Ok(v) if crate::deferred::is_deferred(&v)? => {
+                    return crate::deferred::late(this, func, args, kwargs, v);
+                }
                 Ok(v) => {
                     if let Some(b) = &self.config.budget {
                         b.bind(py).get().lock().record_success();
@@ -264,7 +329,7 @@ impl Retrying {
                         None => Progress::begin(&self.config, py)?,
                     };
                     let exc = err.value(py).clone().into_any();
-                    let ticks = p.failure(py, err)?;
+                    let ticks = p.failure(py, err, false)?;
                     p.before_sleep(py, ticks, &exc)?;
                     progress = Some(p);
                     let secs = seconds(ticks);
@@ -283,8 +348,9 @@ impl Retrying {
     #[new]
     #[pyo3(signature = (
         *,
-        max_attempts=3,
+        max_attempts=None,
         max_elapsed=None,
+        stop=None,
         backoff=None,
         retry_on=None,
         budget=None,
@@ -295,23 +361,50 @@ impl Retrying {
         sleep=None,
         async_sleep=None,
         before_sleep=None,
-    ))]
+        retry_on_result=None,
+        give_up=None,
+        before=None,
+        after=None,
+    ),
+    text_signature = "(*, max_attempts=3, max_elapsed=None, stop=None, backoff=None, retry_on=None, budget=None, reraise=False, honor_retry_after=True, seed=None, clock=None, sleep=None, async_sleep=None, before_sleep=None, retry_on_result=None, give_up=None, before=None, after=None)")]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
-        max_attempts: u32,
+        max_attempts: Option<Int<u32>>,
         max_elapsed: Option<f64>,
+        stop: Option<&Bound<'_, PyAny>>,
         backoff: Option<Backoff>,
         retry_on: Option<&Bound<'_, PyAny>>,
         budget: Option<Py<RetryBudget>>,
         reraise: bool,
         honor_retry_after: bool,
-        seed: Option<u64>,
+        seed: Option<Int<u64>>,
         clock: Option<Bound<'_, PyAny>>,
         sleep: Option<Py<PyAny>>,
         async_sleep: Option<Py<PyAny>>,
         before_sleep: Option<Py<PyAny>>,
+        retry_on_result: Option<Py<PyAny>>,
+        give_up: Option<Py<PyAny>>,
+        before: Option<Py<PyAny>>,
+        after: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
+        let (max_attempts, max_elapsed) = match stop {
+            None => (
+                max_attempts.map_or(Ok(3), |n| n.get("max_attempts"))?,
+                max_elapsed,
+            ),
+            Some(_) if max_attempts.is_some() || max_elapsed.is_some() => {
+                return Err(config_error(
+                    "stop",
+                    "give either stop= or max_attempts/max_elapsed, not both",
+                ))
+            }
+            Some(rule) => stop_rule(rule)?,
+        };
+        let seed = match seed {
+            Some(s) => Some(s.get("seed")?),
+            None => None,
+        };
         let backoff = match backoff {
             Some(b) => b.inner,
             None => fusewire::Backoff::new(
@@ -328,14 +421,8 @@ impl Retrying {
             Some(s) => Some(positive_duration("max_elapsed", s)?),
             None => None,
         };
-        let seed = match seed {
-            Some(s) => s,
-            None => {
-                // Different processes must not jitter in step.
-                let t = crate::clock::monotonic_ns();
-                Rng::new(t ^ u64::from(std::process::id()).rotate_left(32)).next_u64()
-            }
-        };
+        let seeded = seed.is_some();
+        let seed = seed.unwrap_or(0);
         let policy = RetryPolicy::new(backoff, max_attempts, max_elapsed, seed)
             .map_err(|e| from_core(e, &|f| f.to_owned()))?;
         let retry_on = match retry_on {
@@ -352,6 +439,10 @@ impl Retrying {
             ("sleep", &sleep),
             ("async_sleep", &async_sleep),
             ("before_sleep", &before_sleep),
+            ("retry_on_result", &retry_on_result),
+            ("give_up", &give_up),
+            ("before", &before),
+            ("after", &after),
         ] {
             if let Some(f) = f {
                 if !f.bind(py).is_callable() {
@@ -372,28 +463,56 @@ impl Retrying {
                 sleep,
                 async_sleep,
                 before_sleep,
+                hooks: if retry_on_result.is_none()
+                    && give_up.is_none()
+                    && before.is_none()
+                    && after.is_none()
+                {
+                    None
+                } else {
+                    Some([retry_on_result, give_up, before, after])
+                },
                 seeds: AtomicU64::new(seed),
+                seeded,
             }),
         })
+    }
+
+    /// Shows the GC the Python objects of the config. Only the policy
+    /// visits them: a `RetryRun` / `RetryState` sharing the config holds
+    /// the policy itself, so each reference is visited exactly once.
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        let c = &self.config;
+        c.retry_on.traverse(&visit)?;
+        visit.call(&c.budget)?;
+        c.clock.traverse(&visit)?;
+        visit.call(&c.sleep)?;
+        visit.call(&c.async_sleep)?;
+        if let Some(hooks) = &c.hooks {
+            for h in hooks {
+                visit.call(h)?;
+            }
+        }
+        visit.call(&c.before_sleep)
     }
 
     /// Calls `func(*args, **kwargs)`, retrying as configured (sleeping with
     /// `time.sleep`, or the `sleep=` callable).
     #[pyo3(signature = (func, /, *args, **kwargs))]
     fn call<'py>(
-        &self,
-        py: Python<'py>,
+        slf: &Bound<'py, Self>,
         func: &Bound<'py, PyAny>,
         args: &Bound<'py, PyTuple>,
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.call_impl(py, func, args, kwargs)
+        slf.get().call_impl(slf.as_any(), func, args, kwargs)
     }
 
     /// Starts one operation, for loops driven from Python (async).
-    fn _begin(&self, py: Python<'_>) -> PyResult<RetryRun> {
+    fn _begin(slf: &Bound<'_, Self>) -> PyResult<RetryRun> {
         Ok(RetryRun {
-            progress: Progress::begin(&self.config, py)?,
+            progress: Progress::begin(&slf.get().config, slf.py())?,
+            _policy: slf.clone().unbind(),
         })
     }
 
@@ -401,12 +520,40 @@ impl Retrying {
     /// unstarted `RetryState` on this policy's clock. Its jitter seed is
     /// `seed`, or else one of the policy's own (as `call` uses).
     #[pyo3(signature = (*, seed=None))]
-    fn state(&self, seed: Option<u64>) -> RetryState {
-        RetryState {
-            retry: self.config.operation(seed),
-            config: Arc::clone(&self.config),
+    fn state(slf: &Bound<'_, Self>, seed: Option<Int<u64>>) -> PyResult<RetryState> {
+        let seed = match seed {
+            Some(s) => Some(s.get("seed")?),
+            None => None,
+        };
+        Ok(RetryState {
+            retry: slf.get().config.operation(slf.py(), seed)?,
+            policy: slf.clone().unbind(),
             reason: None,
-        }
+        })
+    }
+
+    /// `(retry_on_result, give_up, before, after)`, or `None` when none
+    /// is set (then the native loop runs).
+    #[getter]
+    #[allow(clippy::type_complexity)]
+    fn _hooks(
+        &self,
+        py: Python<'_>,
+    ) -> Option<(
+        Option<Py<PyAny>>,
+        Option<Py<PyAny>>,
+        Option<Py<PyAny>>,
+        Option<Py<PyAny>>,
+    )> {
+        let h = self.config.hooks.as_ref()?;
+        let get = |i: usize| h[i].as_ref().map(|f| f.clone_ref(py));
+        Some((get(0), get(1), get(2), get(3)))
+    }
+
+    /// The `sleep=` callable, if one was given.
+    #[getter]
+    fn _sleep(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        self.config.sleep.as_ref().map(|f| f.clone_ref(py))
     }
 
     /// The `async_sleep=` callable, if one was given.
@@ -425,10 +572,17 @@ impl Retrying {
 #[pyclass(module = "fusewire._native")]
 pub struct RetryRun {
     progress: Progress,
+    /// Keeps the policy (and so `progress.config`'s Python objects) alive
+    /// and visible to the GC: only the `Retrying` visits its config.
+    _policy: Py<Retrying>,
 }
 
 #[pymethods]
 impl RetryRun {
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self._policy)
+    }
+
     /// The attempt succeeded.
     fn success(&self, py: Python<'_>) {
         self.progress.success(py);
@@ -438,9 +592,15 @@ impl RetryRun {
     /// `None` when the caller should re-raise `exc` (not retried, or given
     /// up with `reraise=True`); raises `RetryError` from `exc` when giving
     /// up otherwise. Calls `before_sleep` before returning a delay.
-    fn failure(&mut self, py: Python<'_>, exc: Bound<'_, PyAny>) -> PyResult<Option<f64>> {
+    #[pyo3(signature = (exc, matched=false))]
+    fn failure(
+        &mut self,
+        py: Python<'_>,
+        exc: Bound<'_, PyAny>,
+        matched: bool,
+    ) -> PyResult<Option<f64>> {
         let err = PyErr::from_value(exc.clone());
-        let ticks = match self.progress.failure(py, err) {
+        let ticks = match self.progress.failure(py, err, matched) {
             Ok(t) => t,
             // The caller re-raises the original with a bare `raise`.
             Err(e) if e.value(py).is(&exc) => return Ok(None),
@@ -458,21 +618,29 @@ impl RetryRun {
 }
 
 /// One operation's retry decisions, the core's `Retry` on the policy's
-/// clock. Public API: `fusewire.RetryState`, from `Retrying.state()`. It
-/// only decides: no exception matching, budget, hooks or sleeping.
+/// clock and budget. Public API: `fusewire.RetryState`, from
+/// `Retrying.state()`. It only decides: no exception matching, hooks or
+/// sleeping; with a budget, each `next()` records the failure in it and asks
+/// it before scheduling (the host records successes).
 #[pyclass(module = "fusewire._native")]
 pub struct RetryState {
-    config: Arc<Config>,
+    /// The policy whose clock it reads (held as a Python reference so the
+    /// GC sees it; only the `Retrying` visits its config's objects).
+    policy: Py<Retrying>,
     retry: Retry,
     reason: Option<GiveUpReason>,
 }
 
 #[pymethods]
 impl RetryState {
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.policy)
+    }
+
     /// The first attempt begins now: resets the attempt count and the
     /// deadline (`max_elapsed` counts from here).
     fn start(&mut self, py: Python<'_>) -> PyResult<()> {
-        let now = self.config.clock.now(py)?;
+        let now = self.policy.get().config.clock.now(py)?;
         self.retry.start(now);
         self.reason = None;
         Ok(())
@@ -480,16 +648,28 @@ impl RetryState {
 
     /// After a failed attempt: the seconds to wait before the next one, or
     /// `None` to give up (`reason` says why). `retry_after` is the server's
-    /// hint in seconds: it lengthens the wait, never shortens it. Before
-    /// `start()`, the operation starts now.
+    /// hint in seconds: it lengthens the wait, never shortens it, and one
+    /// longer than the retry may wait (past the backoff's cap or the
+    /// deadline; `inf`) gives up with `"wait_too_long"`. With the policy's
+    /// `budget`, the failure is recorded and the budget asked (`"budget"`).
+    /// Before `start()`, the operation starts now.
     #[pyo3(signature = (retry_after=None))]
     fn next(&mut self, py: Python<'_>, retry_after: Option<f64>) -> PyResult<Option<f64>> {
         let hint = match retry_after {
             Some(s) => Some(crate::clock::duration("retry_after", s)?),
             None => None,
         };
-        let now = self.config.clock.now(py)?;
-        match self.retry.next(now, hint) {
+        let cfg = &self.policy.get().config;
+        let now = cfg.clock.now(py)?;
+        // With a budget: the core's one decision (records the failure, asks
+        // the budget before scheduling).
+        let decision = match &cfg.budget {
+            Some(b) => self
+                .retry
+                .next_with_budget(now, hint, &mut *b.bind(py).get().lock()),
+            None => self.retry.next(now, hint),
+        };
+        match decision {
             Decision::RetryAfter(ticks) => {
                 self.reason = None;
                 Ok(Some(seconds(ticks)))
@@ -507,8 +687,8 @@ impl RetryState {
         self.retry.attempts()
     }
 
-    /// Why the last `next()` gave up: `"max_attempts"` or `"deadline"`;
-    /// `None` when it did not.
+    /// Why the last `next()` gave up: `"max_attempts"`, `"deadline"`,
+    /// `"wait_too_long"` or `"budget"`; `None` when it did not.
     #[getter]
     fn reason(&self) -> Option<&'static str> {
         self.reason.map(reason_name)

@@ -47,6 +47,15 @@ def inputs(sc):
 class Clock:
     def __init__(self):
         self.ticks = 0
+        self.widener = fusewire.TickWidener()
+
+    def at(self, step):
+        """The step's time: `now`, or its `tick32` through the scenario's widener."""
+        if "tick32" in step:
+            self.ticks = self.widener.widen(step["tick32"])
+        else:
+            self.ticks = u64(step.get("now", 0))
+        return self.ticks
 
     def __call__(self):
         return self.ticks / SECOND
@@ -91,7 +100,7 @@ def breaker_of(c, clock, listener):
     for k in ("consecutive_failures", "min_calls", "half_open_probes", "seed"):
         if k in c:
             kw[k] = u64(c[k])
-    for k in ("comparison", "rate_basis", "half_open_rule", "dwell_expiry", "reset_window_on_close"):
+    for k in ("comparison", "rate_basis", "half_open_rule", "dwell_expiry", "reset_window_on_close", "manual"):
         if k in c:
             kw[k] = c[k]
     kw["open_duration"] = backoff_of(c["open_backoff"]) if "open_backoff" in c else fusewire.Backoff.constant(1000 / SECOND)
@@ -122,6 +131,8 @@ def run_breaker(sc):
             raise Skip("permit_raw: a Permit is an object, never built from raw bits (forged permits cannot be expressed)")
     settled = set()
     for st in sc["steps"]:
+        if st["op"] == "record_untripped":
+            raise Skip("record_untripped: opossum's warm-up, not part of the Python door")
         if st["op"] == "acquire":
             settled.discard(st.get("as"))
         elif st["op"] in ("record", "release"):
@@ -135,7 +146,7 @@ def run_breaker(sc):
         return "config_error"
     permits, out, state = {}, [], "closed"
     for st in sc["steps"]:
-        clock.ticks = u64(st["now"])
+        clock.at(st)
         op, r, returned = st["op"], {}, None
         del seen[:]
         if op == "acquire":
@@ -159,7 +170,9 @@ def run_breaker(sc):
         elif op == "snapshot":
             d = b.snapshot()
             r["generation"] = d["generation"]
-            r["counts"] = {k: d[k] for k in ("successes", "failures", "timeouts", "slow", "ignored", "rejected")}
+            r["counts"] = {k: d[k] for k in ("successes", "failures", "timeouts", "slow", "ignored", "rejected", "admitted")}
+            for k in ("refused_permits", "permits_out"):
+                r[k] = d[k]
             for k in ("consecutive_failures", "probes_in_flight", "reopens", "clock_regressions"):
                 r[k] = d[k]
             r["open_until"] = ticks(d["open_until"])
@@ -183,29 +196,41 @@ def run_retry(sc):
     try:
         seed = u64(c.get("seed", 0))
         max_elapsed = c.get("max_elapsed")
+        budget = None
+        if c.get("budget") is not None:
+            bc = c["budget"]
+            budget = fusewire.RetryBudget(u64(bc["max_tokens"]), bc["token_ratio_milli"] / 1000)
         policy = fusewire.Retrying(
             max_attempts=u64(c["max_attempts"]),
             max_elapsed=None if max_elapsed is None else u64(max_elapsed) / SECOND,
             backoff=backoff_of(c["backoff"]),
             seed=seed,
             clock=clock,
+            budget=budget,
         )
     except (fusewire.ConfigError, ValueError):
         return "config_error"
     state = policy.state(seed=seed)
     out = []
     for st in sc["steps"]:
-        clock.ticks = u64(st["now"])
+        clock.at(st)
         if st["op"] == "start":
             state.start()
-            out.append({"attempts": state.attempts})
-            continue
-        hint = st.get("server_retry_after")
-        delay = state.next(retry_after=None if hint is None else u64(hint) / SECOND)
-        if delay is None:
-            out.append({"decision": "give_up", "reason": state.reason, "attempts": state.attempts})
+            r = {"attempts": state.attempts}
+        elif st["op"] == "success":
+            budget.record_success()
+            r = {"attempts": state.attempts}
         else:
-            out.append({"decision": "retry_after", "delay": ticks(delay), "attempts": state.attempts})
+            hint = st.get("server_retry_after")
+            delay = state.next(retry_after=None if hint is None else u64(hint) / SECOND)
+            if delay is None:
+                r = {"decision": "give_up", "reason": state.reason, "attempts": state.attempts}
+            else:
+                r = {"decision": "retry_after", "delay": ticks(delay), "attempts": state.attempts}
+        if budget is not None:
+            r["tokens_milli"] = round(budget.tokens * 1000)
+            r["throttled"] = budget.throttled
+        out.append(r)
     return out
 
 
@@ -265,7 +290,7 @@ def run_bucket(sc):
         return "config_error"
     out = []
     for st in sc["steps"]:
-        clock.ticks = u64(st["now"])
+        clock.at(st)
         r = {}
         op = st["op"]
         if op in ("acquire", "acquire_one"):
@@ -292,30 +317,50 @@ def run_bucket(sc):
 
 
 def run_bulkhead(sc):
-    c = sc["config"]
+    """Slots are `Slot` objects from acquire(); a release hands one back.
+    A release after the lease ran out is no error in Python (the slot was
+    already freed): it shows as `expired_releases` going up."""
+    for st in sc["steps"]:
+        if "slot_raw" in st:
+            raise Skip("slot_raw: a Slot is an object, never built from raw bits (forged slots cannot be expressed)")
+        if st["op"] == "expire":
+            raise Skip("expire: the Python door frees expired slots inside acquire, with no call of its own")
+    c, clock = sc["config"], Clock()
     try:
         b = fusewire.Bulkhead(
             u64(c["limit"]),
             reserve_critical=u64(c.get("reserve_critical", 0)),
             reserve_normal=u64(c.get("reserve_normal", 0)),
+            lease=u64(c.get("lease", 60000)) / SECOND,
+            clock=clock,
         )
     except (fusewire.ConfigError, ValueError):
         return "config_error"
-    out = []
+    slots, out = {}, []
     for st in sc["steps"]:
+        clock.at(st)
         r = {}
         if st["op"] == "acquire":
-            r["admitted"] = b.try_acquire(st["priority"])
+            slot = b.try_acquire(st["priority"])
+            r["admitted"] = slot is not None
+            if slot is not None and "as" in st:
+                slots[st["as"]] = slot
         else:
+            expired = b.expired_releases
             try:
-                b.release(st["priority"])
-                r["released"] = True
+                b.release(slots[st["slot"]])
             except ValueError:
-                r["released"] = False
+                r["released"], r["refused"] = False, "not_held"
+            else:
+                if b.expired_releases > expired:
+                    r["released"], r["refused"] = False, "expired"
+                else:
+                    r["released"] = True
         r["in_use"] = b.in_use
         r["available"] = b.available
         r["available_for"] = [b.available_for(p) for p in ("critical", "normal", "sheddable")]
-        r["extra_releases"] = b.extra_releases
+        for k in ("extra_releases", "expired_releases", "reclaimed"):
+            r[k] = getattr(b, k)
         out.append(r)
     return out
 

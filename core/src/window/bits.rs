@@ -161,6 +161,14 @@ impl<P: Plane> Window for BitWindow<P> {
     }
 }
 
+impl<P: Plane> crate::intact::Intact for BitWindow<P> {
+    /// `next`, a bit index below the plane's width.
+    #[inline(always)]
+    fn intact(read: &impl Fn(usize) -> u8, at: usize) -> bool {
+        crate::intact::u16_at(read, at + core::mem::offset_of!(Self, next)) < u16::from(P::CALLS)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

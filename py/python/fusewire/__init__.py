@@ -10,21 +10,23 @@ read in Rust once per core call; pass ``clock=`` (a callable returning
 seconds, like ``time.monotonic``) to drive one by hand in tests.
 """
 
-from ._breaker import CircuitBreaker
+from ._breaker import CircuitBreaker, breakers, get_breaker
 from ._errors import (
     BulkheadFull,
     CircuitOpenError,
     ConfigError,
     FusewireError,
     RateLimited,
+    ResultRejected,
     RetryError,
 )
-from ._limits import Bulkhead, TokenBucket
-from ._native import Backoff, Permit, RetryBudget, RetryState, __version__
-from ._retry import Retrying, retry
+from ._limits import Bulkhead, KeyedTokenBucket, TokenBucket
+from ._native import Backoff, Permit, RetryBudget, RetryState, Slot, TickWidener, __version__
+from ._retry import Attempt, Retrying, Stop, retry, stop_after_attempt, stop_after_delay
 from ._types import State, StateChange
 
 __all__ = [
+    "Attempt",
     "Backoff",
     "Bulkhead",
     "BulkheadFull",
@@ -32,15 +34,24 @@ __all__ = [
     "CircuitOpenError",
     "ConfigError",
     "FusewireError",
+    "KeyedTokenBucket",
     "Permit",
     "RateLimited",
+    "ResultRejected",
     "RetryBudget",
     "RetryError",
     "RetryState",
     "Retrying",
+    "Slot",
     "State",
     "StateChange",
+    "Stop",
+    "TickWidener",
     "TokenBucket",
     "__version__",
+    "breakers",
+    "get_breaker",
     "retry",
+    "stop_after_attempt",
+    "stop_after_delay",
 ]
