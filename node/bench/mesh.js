@@ -38,8 +38,7 @@ const bare = (action) => function (...a) { return action.apply(this, a); };
 const chaosCases = {
   'bare wrapper (floor)': bare(id),
   'chaos() switched off': chaos(id, { faultRate: 10, seed: 1 }),
-  'chaos() on, nothing injected (0% rates)': (() => { const w = chaos(id, { seed: 1 }); w.enable(); return w; })(),
-  'chaos() on, 10% faults (the 90% that pass)': null
+  'chaos() on, nothing injected (0% rates)': (() => { const w = chaos(id, { seed: 1 }); w.enable(); return w; })()
 };
 const policy = new Chaos({ faultRate: 10, latencyRate: 10, latencyMax: 100, seed: 1, enabled: true });
 
