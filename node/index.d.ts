@@ -476,7 +476,7 @@ declare namespace CircuitBreaker {
     latencyRate?: number | undefined;
     /** Shortest injected delay (whole ms). @default 0 */
     latencyMin?: number | undefined;
-    /** Longest injected delay (whole ms); required (non-zero) when latencyRate is set. @default 0 */
+    /** Longest injected delay (whole ms, at most 2^31 - 1); required (non-zero) when latencyRate is set. @default 0 */
     latencyMax?: number | undefined;
     /** Percentage (0..100) of calls answered with `substitute` without running. @default 0 */
     substituteRate?: number | undefined;

@@ -77,12 +77,15 @@ function checkRate (what, o, k) {
   return v;
 }
 
+// setTimeout's limit: a longer delay would fire after 1 ms.
+const TIMER_MAX = 2 ** 31 - 1;
+
 function checkMs (what, o, k) {
   const v = o[k];
   if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || !Number.isInteger(v)) {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > TIMER_MAX) {
     const Kind = typeof v === 'number' ? RangeError : TypeError;
-    throw optionError(Kind, what, k, `must be a whole number of milliseconds from 0, got ${describe(v)}`);
+    throw optionError(Kind, what, k, `must be a whole number of milliseconds from 0 to 2^31 - 1 (setTimeout's limit), got ${describe(v)}`);
   }
   return v;
 }

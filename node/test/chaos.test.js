@@ -144,6 +144,8 @@ describe('chaos wrapper', () => {
       [{ latencyRate: 10 }, RangeError, 'latencyMax', 'required'],
       [{ latencyMin: 20, latencyMax: 10 }, RangeError, 'latencyMax', 'inconsistent'],
       [{ latencyMax: 1.5 }, RangeError, 'latencyMax'],
+      [{ latencyMax: 2 ** 31 }, RangeError, 'latencyMax'],
+      [{ latencyMin: -5 }, RangeError, 'latencyMin'],
       [{ latencyMax: '100' }, TypeError, 'latencyMax'],
       [{ seed: -1 }, RangeError, 'seed'],
       [{ seed: 2 ** 53 }, RangeError, 'seed'],

@@ -148,6 +148,56 @@ describe('Pool', () => {
     pool.close();
   });
 
+  it('the timer polls the core: a return event arrives without a call (mock timers, injected clock)', (t) => {
+    t.mock.timers.enable({ apis: ['setInterval'] });
+    const c = clock();
+    const pool = new Pool(URLS, { seed: 2, consecutiveFailures: 1, maxEjectionPercent: 34, baseEjectionTime: 3000, pollInterval: 500, now: c.now });
+    const returned = [];
+    pool.on('return', (e) => returned.push(e.url));
+    pool.record(1, 'failure');
+    assert.equal(pool.stats(1).ejected, true);
+    c.t += 2999;
+    t.mock.timers.tick(3000);
+    assert.deepEqual(returned, [], 'not before its ejection ends');
+    c.t += 1;
+    t.mock.timers.tick(500);
+    assert.deepEqual(returned, ['http://b']);
+    pool.close();
+    c.t += 100000;
+    t.mock.timers.tick(5000);
+    assert.deepEqual(returned, ['http://b'], 'closed: no more polls');
+  });
+
+  it('with real HTTP servers and fetch: a replica answering 503 is failed over, then ejected', async () => {
+    const http = require('node:http');
+    const servers = [200, 200, 503].map((status) => http.createServer((req, res) => {
+      res.writeHead(status, { 'content-type': 'text/plain' });
+      res.end(String(status));
+    }));
+    const urls = [];
+    for (const srv of servers) {
+      await new Promise((resolve) => srv.listen(0, '127.0.0.1', resolve));
+      urls.push(`http://127.0.0.1:${srv.address().port}`);
+    }
+    const pool = new Pool(urls, { seed: 9, consecutiveGatewayFailures: 2, maxEjectionPercent: 34, timers: false });
+    const ejected = [];
+    pool.on('eject', (e) => ejected.push(e));
+    try {
+      for (let i = 0; i < 30; i++) {
+        const res = await pool.call((url) => fetch(`${url}/x`));
+        assert.equal(res.status, 200, 'the 503 replica is failed over');
+        await res.text();
+      }
+      assert.equal(ejected.length, 1);
+      assert.equal(ejected[0].url, urls[2]);
+      assert.equal(ejected[0].reason, 'consecutiveGatewayFailures');
+      assert.equal(pool.stats(2).ejected, true);
+    } finally {
+      pool.close();
+      for (const srv of servers) srv.close();
+    }
+  });
+
   it('success-rate outliers are ejected by poll at the interval', () => {
     const c = clock();
     const urls = Array.from({ length: 5 }, (_, i) => `http://e${i}`);
