@@ -107,7 +107,7 @@ class PoolPick {
 class Pool extends EventEmitter {
   #core;
   // What a PoolPick settles through.
-  #hooks = { record: (endpoint, code) => this.#record(endpoint, code), release: (endpoint) => this.#core.release(endpoint) };
+  #hooks = { record: (endpoint, code) => this.#record(endpoint, code), release: (endpoint) => native.poolRelease(this.#core, endpoint) };
   #now;
   #timer = null;
   #budget;
@@ -204,7 +204,7 @@ class Pool extends EventEmitter {
   get budget () { return this.#budget; }
 
   /** The most endpoints ejected at once (the core's cap). */
-  get maxEjected () { return this.#core.maxEjected; }
+  get maxEjected () { return native.poolMaxEjected(this.#core); }
 
   #pick (v) {
     const endpoint = v % 65536;
@@ -220,7 +220,7 @@ class Pool extends EventEmitter {
     if (avoid !== undefined && !(Number.isInteger(avoid) && avoid >= 0)) {
       throw new TypeError(`fusewire: Pool pick(avoid) takes an endpoint index, got ${describe(avoid)}`);
     }
-    return this.#pick(this.#core.pick(this.#now(), avoid));
+    return this.#pick(native.poolPick(this.#core, this.#now(), avoid));
   }
 
   /**
@@ -228,12 +228,12 @@ class Pool extends EventEmitter {
    * retry from the budget; null when the budget refuses.
    */
   failover (previous) {
-    const v = this.#core.failover(this.#now(), previous, RetryBudget.native(this.#budget));
+    const v = native.poolFailover(this.#core, this.#now(), previous, RetryBudget.native(this.#budget));
     return v < 0 ? null : this.#pick(v);
   }
 
   #record (endpoint, code) {
-    const change = this.#core.record(endpoint, code, this.#now());
+    const change = native.poolRecord(this.#core, endpoint, code, this.#now());
     if (change) this.#emit(change);
   }
 
@@ -243,7 +243,7 @@ class Pool extends EventEmitter {
   }
 
   /** Hands back a call on endpoint `endpoint` that never ran. */
-  release (endpoint) { this.#core.release(endpoint); }
+  release (endpoint) { native.poolRelease(this.#core, endpoint); }
 
   #emit (change) {
     const url = this.endpoints[change.endpoint];
@@ -260,7 +260,7 @@ class Pool extends EventEmitter {
    * tests with an injected clock call it themselves.
    */
   poll () {
-    const changes = this.#core.poll(this.#now());
+    const changes = native.poolPoll(this.#core, this.#now());
     for (const c of changes) this.#emit(c);
     return changes.map((c) => c.kind === 'eject'
       ? { event: 'eject', endpoint: c.endpoint, reason: c.reason, until: c.until }
@@ -270,7 +270,7 @@ class Pool extends EventEmitter {
   /** Endpoint `i`'s state, or every endpoint's: { endpoint, url, outstanding, ..., ejected }. */
   stats (i) {
     if (i === undefined) return this.endpoints.map((_, j) => this.stats(j));
-    const s = this.#core.stats(i, this.#now());
+    const s = native.poolStats(this.#core, i, this.#now());
     if (!s) throw new RangeError(`fusewire: Pool has no endpoint ${describe(i)}`);
     return { endpoint: i, url: this.endpoints[i], ...s };
   }

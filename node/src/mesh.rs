@@ -7,7 +7,7 @@ use fusewire::{
     CallResult, Chaos, ChaosConfig, ChaosOutcome, EjectReason, Field, Injection, Pick, Pool,
     PoolConfig, PoolEvent, TickUnit,
 };
-use napi::bindgen_prelude::{Either, Float64ArraySlice};
+use napi::bindgen_prelude::{Either, External, Float64ArraySlice};
 use napi_derive::napi;
 
 use crate::direct::{problem_of, ratio_of, ConfigProblem, CoreBudget};
@@ -251,17 +251,18 @@ pub struct EndpointState {
     pub ejected: bool,
 }
 
-/// The core's [`Pool`] of up to [`POOL_CAPACITY`] endpoints.
-#[napi]
-pub struct CorePool {
-    inner: Pool<{ POOL_CAPACITY as usize }>,
-}
+/// The core's [`Pool`] of up to [`POOL_CAPACITY`] endpoints, held by
+/// JavaScript as an external value and passed to the `pool_*` functions: a
+/// free function on an external costs about half a class method call here
+/// (no wrapped-object lookup), and the pool's pick and record are on every
+/// call's path.
+pub type CorePool = External<Pool<{ POOL_CAPACITY as usize }>>;
 
 /// Builds a pool, or says which field the core rejected.
 #[napi]
 pub fn core_pool(options: PoolOptions) -> Either<CorePool, ConfigProblem> {
     match Pool::new(pool_config(&options), options.endpoints as usize) {
-        Ok(inner) => Either::A(CorePool { inner }),
+        Ok(inner) => Either::A(External::new(inner)),
         Err(e) => Either::B(problem_of(e, "")),
     }
 }
@@ -288,80 +289,66 @@ fn result_of(code: u32) -> CallResult {
     }
 }
 
+/// Picks an endpoint at `now`, other than `avoid` when it is one (a retry
+/// failing over); the pick packed (see `pick_out`).
 #[napi]
-impl CorePool {
-    /// Picks an endpoint at `now`, other than `avoid` when it is one
-    /// (a retry failing over); the pick packed (see `pick_out`).
-    #[napi]
-    pub fn pick(&mut self, now: f64, avoid: Option<u32>) -> f64 {
-        let avoid = avoid.and_then(|a| u16::try_from(a).ok());
-        pick_out(self.inner.pick_avoiding(ticks(now), avoid))
-    }
+pub fn pool_pick(pool: &mut CorePool, now: f64, avoid: Option<u32>) -> f64 {
+    let avoid = avoid.and_then(|a| u16::try_from(a).ok());
+    pick_out(pool.pick_avoiding(ticks(now), avoid))
+}
 
-    /// A retry's endpoint under `budget`: the pick packed, or -1 when the
-    /// budget refuses the retry (counted as throttled).
-    #[napi]
-    pub fn failover(&mut self, now: f64, previous: u32, budget: &mut CoreBudget) -> f64 {
-        let previous = u16::try_from(previous).unwrap_or(u16::MAX);
-        match self.inner.failover(ticks(now), previous, budget.core_mut()) {
-            Ok(p) => pick_out(p),
-            Err(_) => -1.0,
-        }
+/// A retry's endpoint under `budget`: the pick packed, or -1 when the
+/// budget refuses the retry (counted as throttled).
+#[napi]
+pub fn pool_failover(pool: &mut CorePool, now: f64, previous: u32, budget: &mut CoreBudget) -> f64 {
+    let previous = u16::try_from(previous).unwrap_or(u16::MAX);
+    match pool.failover(ticks(now), previous, budget.core_mut()) {
+        Ok(p) => pick_out(p),
+        Err(_) => -1.0,
     }
+}
 
-    /// Settles a pick: `result` 0 success, 1 failure, 2 gateway failure;
-    /// the ejection it caused, if any.
-    #[napi]
-    pub fn record(&mut self, pick: f64, result: u32, now: f64) -> Option<PoolChange> {
-        self.inner
-            .record(pick_in(pick), result_of(result), ticks(now))
-            .map(change_of)
-    }
+/// Settles a pick: `result` 0 success, 1 failure, 2 gateway failure; the
+/// ejection it caused, if any.
+#[napi]
+pub fn pool_record(pool: &mut CorePool, pick: f64, result: u32, now: f64) -> Option<PoolChange> {
+    pool.record(pick_in(pick), result_of(result), ticks(now))
+        .map(change_of)
+}
 
-    /// Hands back a pick whose call never ran.
-    #[napi]
-    pub fn release(&mut self, pick: f64) {
-        self.inner.release(pick_in(pick));
-    }
+/// Hands back a pick whose call never ran.
+#[napi]
+pub fn pool_release(pool: &mut CorePool, pick: f64) {
+    pool.release(pick_in(pick));
+}
 
-    /// What time alone changed by `now` (success-rate ejections, returns).
-    #[napi]
-    pub fn poll(&mut self, now: f64) -> Vec<PoolChange> {
-        self.inner
-            .poll(ticks(now))
-            .into_iter()
-            .map(change_of)
-            .collect()
-    }
+/// What time alone changed by `now` (success-rate ejections, returns).
+#[napi]
+pub fn pool_poll(pool: &mut CorePool, now: f64) -> Vec<PoolChange> {
+    pool.poll(ticks(now)).into_iter().map(change_of).collect()
+}
 
-    /// Endpoint `i`'s state at `now`.
-    #[napi]
-    pub fn stats(&self, i: u32, now: f64) -> Option<EndpointState> {
-        let i = i as usize;
-        self.inner.stats(i).map(|s| EndpointState {
-            outstanding: s.outstanding,
-            consecutive_failures: s.consecutive_failures,
-            consecutive_gateway_failures: s.consecutive_gateway_failures,
-            successes: s.successes,
-            calls: s.calls,
-            ejections: s.ejections,
-            ejected_until: s.ejected_until as f64,
-            picked: s.picked as f64,
-            ejected: self.inner.is_ejected(i, ticks(now)),
-        })
-    }
+/// Endpoint `i`'s state at `now`.
+#[napi]
+pub fn pool_stats(pool: &CorePool, i: u32, now: f64) -> Option<EndpointState> {
+    let i = i as usize;
+    pool.stats(i).map(|s| EndpointState {
+        outstanding: s.outstanding,
+        consecutive_failures: s.consecutive_failures,
+        consecutive_gateway_failures: s.consecutive_gateway_failures,
+        successes: s.successes,
+        calls: s.calls,
+        ejections: s.ejections,
+        ejected_until: s.ejected_until as f64,
+        picked: s.picked as f64,
+        ejected: pool.is_ejected(i, ticks(now)),
+    })
+}
 
-    /// The most endpoints ejected at once.
-    #[napi(getter)]
-    pub fn max_ejected(&self) -> u32 {
-        self.inner.max_ejected() as u32
-    }
-
-    /// How many endpoints.
-    #[napi(getter)]
-    pub fn length(&self) -> u32 {
-        self.inner.len() as u32
-    }
+/// The most endpoints ejected at once.
+#[napi]
+pub fn pool_max_ejected(pool: &CorePool) -> u32 {
+    pool.max_ejected() as u32
 }
 
 /// The pool's fixed capacity, for the JS layer's RangeError.
