@@ -239,16 +239,20 @@ function chaos (action, options = {}) {
     return action.apply(context, args);
   }
 
+  // The switch, also kept here (the policy is this wrapper's alone), so
+  // "off" is one branch before the action.
+  let on = policy.enabled;
   function wrapped (...args) {
     // Off, or nothing injected: the action, called as it is.
+    if (!on) return action.apply(this, args);
     const v = policy._injectPacked();
     if (v === NONE) return action.apply(this, args);
     return slow(this, args, v);
   }
   Object.defineProperties(wrapped, {
-    enable: { value: () => policy.enable() },
-    disable: { value: () => policy.disable() },
-    enabled: { get: () => policy.enabled },
+    enable: { value: () => { policy.enable(); on = true; } },
+    disable: { value: () => { policy.disable(); on = false; } },
+    enabled: { get: () => on },
     seed: { get: () => policy.seed },
     calls: { get: () => policy.calls },
     decide: { value: (index) => policy.decide(index) }
