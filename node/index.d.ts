@@ -517,7 +517,14 @@ declare namespace CircuitBreaker {
     readonly calls: number;
     /** Call `index`'s injection (for replay). */
     decide(index: number): Injection;
+    /** Changes rates, latencies or seed at run time (the rest, the switch and the call index are kept). */
+    configure(changes: ChaosRates): void;
+    /** The rates, latencies and seed in force. */
+    readonly options: ChaosRates;
   }
+
+  /** What configure() may change. */
+  type ChaosRates = Pick<ChaosPolicyOptions, 'faultRate' | 'latencyRate' | 'latencyMin' | 'latencyMax' | 'substituteRate' | 'behaviorRate' | 'seed'>;
 
   /** Wraps any function so each call first asks the core what to inject. */
   function chaos<TI extends unknown[], TR>(action: (...args: TI) => Promise<TR> | TR, options?: ChaosOptions<TI, TR>): ChaosWrapped<TI, TR>;
@@ -534,6 +541,9 @@ declare namespace CircuitBreaker {
     readonly enabled: boolean;
     readonly calls: number;
     readonly seed: Seed;
+    /** Changes rates, latencies or seed at run time (the rest, the switch and the call index are kept). */
+    configure(changes: ChaosRates): void;
+    readonly options: ChaosRates;
   }
 
   /** What an injected fault rejects with by default (code ECHAOS). */

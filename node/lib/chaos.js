@@ -92,13 +92,13 @@ function checkMs (what, o, k) {
 
 const KNOWN = new Set([...RATES, 'latencyMin', 'latencyMax', 'seed', 'enabled', 'error', 'substitute', 'behavior']);
 
-/** Builds the native policy from checked options. */
-function nativeChaos (what, options) {
+/** The native spec from checked options (rates, latencies, seed, switch). */
+function chaosSpec (what, options, known = KNOWN) {
   if (options === null || typeof options !== 'object') {
     throw optionError(TypeError, what, 'options', `must be an object, got ${describe(options)}`);
   }
   for (const k of Object.keys(options)) {
-    if (!KNOWN.has(k)) throw optionError(TypeError, what, k, `is not a chaos option (known: ${[...KNOWN].join(', ')})`);
+    if (!known.has(k)) throw optionError(TypeError, what, k, `is not a chaos option here (known: ${[...known].join(', ')})`);
   }
   const enabled = options.enabled ?? false;
   if (typeof enabled !== 'boolean') throw optionError(TypeError, what, 'enabled', `must be true or false, got ${describe(enabled)}`);
@@ -107,10 +107,19 @@ function nativeChaos (what, options) {
   for (const k of RATES) spec[k] = checkRate(what, options, k);
   spec.latencyMin = checkMs(what, options, 'latencyMin');
   spec.latencyMax = checkMs(what, options, 'latencyMax');
+  return { spec, seed };
+}
+
+/** Builds the native policy from checked options. */
+function nativeChaos (what, options) {
+  const { spec, seed } = chaosSpec(what, options);
   const r = native.coreChaos(spec);
   if (typeof r.problem === 'string') throw rejected(what, r);
-  return { core: r, seed };
+  return { core: r, seed, spec };
 }
+
+// What configure() may change: the rates, the latencies and the seed.
+const CHANGEABLE = new Set([...RATES, 'latencyMin', 'latencyMax', 'seed']);
 
 /** An injection unpacked (src/mesh.rs `packed`). */
 function unpack (v) {
@@ -138,12 +147,38 @@ class Chaos {
   #start = 0;
   #filled = 0;
 
+  #options;
+
   constructor (options = {}) {
     const { core, seed } = nativeChaos('Chaos', options);
     this.#core = core;
     this.#seed = seed;
     this.#on = core.enabled;
+    this.#options = Object.fromEntries(Object.entries(options).filter(([k]) => CHANGEABLE.has(k)));
+    this.#options.seed = seed;
   }
+
+  /**
+   * Changes the rates, latencies or seed at run time (the options given
+   * replace those values; the others are kept, and so are the switch and
+   * the call index). A bad value throws and changes nothing.
+   */
+  configure (changes) {
+    const what = 'Chaos configure';
+    // Type-check the changes alone first, so an error names what was passed.
+    chaosSpec(what, changes, CHANGEABLE);
+    const merged = { ...this.#options, ...changes };
+    const { spec, seed } = chaosSpec(what, merged, CHANGEABLE);
+    const problem = this.#core.setConfig(spec);
+    if (problem) throw rejected(what, problem);
+    this.#options = { ...merged, seed };
+    this.#seed = seed;
+    // The drawn batch was decided under the old config.
+    this.#filled = 0;
+  }
+
+  /** The rates, latencies and seed in force. */
+  get options () { return { ...this.#options }; }
 
   /** The next call's injection: { delay (ms), outcome: 'pass'|'fault'|'substitute', behavior }. */
   inject () { return unpack(this._injectPacked()); }
@@ -255,7 +290,9 @@ function chaos (action, options = {}) {
     enabled: { get: () => on },
     seed: { get: () => policy.seed },
     calls: { get: () => policy.calls },
-    decide: { value: (index) => policy.decide(index) }
+    decide: { value: (index) => policy.decide(index) },
+    configure: { value: (changes) => policy.configure(changes) },
+    options: { get: () => policy.options }
   });
   return wrapped;
 }

@@ -116,6 +116,22 @@ impl CoreChaos {
         n
     }
 
+    /// Replaces the rates and seed at run time (the core's `set_config`;
+    /// the switch is kept as it is): null, or the field the core rejected
+    /// (then nothing changed).
+    #[napi]
+    pub fn set_config(&mut self, options: ChaosOptions) -> Option<ConfigProblem> {
+        let enabled = self.inner.enabled();
+        let config = match chaos_config(&options) {
+            Ok(c) => ChaosConfig { enabled, ..c },
+            Err(p) => return Some(p),
+        };
+        self.inner
+            .set_config(config)
+            .err()
+            .map(|e| problem_of(e, ""))
+    }
+
     /// Switches injection on or off.
     #[napi]
     pub fn set_enabled(&mut self, on: bool) {

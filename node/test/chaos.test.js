@@ -66,6 +66,23 @@ describe('chaos wrapper', () => {
     assert.deepEqual(c.decide(3), { delay: 0, outcome: 'pass', behavior: false }, 'decide() while off injects nothing');
   });
 
+  it('configure() changes rates at run time, keeps the switch and the index; a bad change changes nothing', async () => {
+    const w = chaos(double, { faultRate: 0, seed: 5, enabled: true });
+    for (let i = 0; i < 10; i++) assert.equal(await w(i), i * 2);
+    w.configure({ faultRate: 100 });
+    await assert.rejects(w(1), { code: 'ECHAOS' }, 'the drawn batch was dropped: the new rate applies at once');
+    assert.equal(w.calls, 11);
+    assert.equal(w.enabled, true);
+    assert.deepEqual(w.options, { faultRate: 100, seed: 5 });
+    assert.throws(() => w.configure({ faultRate: 101 }), (e) => e instanceof RangeError && e.field === 'faultRate');
+    assert.throws(() => w.configure({ latencyRate: 10 }), (e) => e instanceof RangeError && e.field === 'latencyMax' && e.problem === 'required');
+    assert.throws(() => w.configure({ enabled: false }), (e) => e instanceof TypeError && e.field === 'enabled');
+    assert.deepEqual(w.options, { faultRate: 100, seed: 5 }, 'unchanged');
+    await assert.rejects(w(2), { code: 'ECHAOS' });
+    // The same config from scratch gives the same decision for that index.
+    assert.deepEqual(w.decide(11), new Chaos({ faultRate: 100, seed: 5, enabled: true }).decide(11));
+  });
+
   it('fault: rejects with a ChaosError, the given Error, or what the error function builds', async () => {
     await assert.rejects(chaos(double, { faultRate: 100, enabled: true })(1), (e) => e instanceof ChaosError && e.code === 'ECHAOS');
     const mine = new Error('mine');

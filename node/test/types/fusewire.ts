@@ -46,6 +46,9 @@ console.log(snap.counts.failures, state, d, can, bh.free, bh.extraReleases, bh.r
 import { chaos, Chaos, ChaosError, Pool } from 'fusewire';
 const flaky = chaos(async (id: number) => `user ${id}`, { faultRate: 10, latencyRate: 5, latencyMax: 200, substituteRate: 1, substitute: 'cached user', seed: 42, enabled: true });
 flaky.disable();
+flaky.configure({ faultRate: 50, latencyRate: 0 });
+const rates: CircuitBreaker.ChaosRates = flaky.options;
+console.log(rates.faultRate);
 const u: Promise<string> | string = flaky(7);
 const inj: CircuitBreaker.Injection = new Chaos({ faultRate: 50, seed: 1n }).inject();
 const withChaos = new CircuitBreaker(async () => 'x', { chaos: { faultRate: 50 } });
