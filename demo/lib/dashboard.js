@@ -151,8 +151,7 @@ function chaosView (w) {
     calls: w.chaos.calls,
     injected: w.injected,
     injectedPerSecond: w.perSecond,
-    faultRate: 80,
-    latencyRate: 20
+    options: w.chaos.options
   };
 }
 
@@ -284,9 +283,19 @@ function createDashboard ({ breakers, upstream, traffic, retryStats, buckets, me
   router.post('/dashboard/api/chaos/:action', (req, res) => {
     if (!chaosWatch) return res.status(404).json({ error: 'no chaos on this breaker (fusewire only)' });
     const { action } = req.params;
+    if (action === 'rates') {
+      // The rates at run time ({ faultRate: 30 }); fusewire names a bad one.
+      try {
+        chaosWatch.chaos.configure(req.body || {});
+      } catch (e) {
+        return res.status(400).json({ error: e.message, field: e.field });
+      }
+      res.json(chaosView(chaosWatch));
+      return broadcast('tick', state());
+    }
     if (action === 'on') chaosWatch.chaos.enable();
     else if (action === 'off') chaosWatch.chaos.disable();
-    else return res.status(400).json({ error: 'action is on or off' });
+    else return res.status(400).json({ error: 'action is on, off or rates' });
     res.json(chaosView(chaosWatch));
     broadcast('tick', state());
   });

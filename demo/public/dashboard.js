@@ -286,6 +286,10 @@ function renderChaos (chaos, breakers) {
     el.textContent = !chaos.available ? 'N/A (opossum)' : on ? 'INJECTING' : 'OFF';
   }
   if (chaos && chaos.available) {
+    const o = chaos.options || {};
+    $('#chaos-desc').textContent = `on the breaker's action: ${o.faultRate ?? 0}% faults, ${o.latencyRate ?? 0}% delayed ${o.latencyMin ?? 0}–${o.latencyMax ?? 0} ms`;
+    if (document.activeElement !== $('#chaos-fault')) $('#chaos-fault').value = o.faultRate ?? 0;
+    $('#chaos-fault-out').textContent = `${o.faultRate ?? 0}%`;
     $('#chaos-injected-rate').textContent = chaos.injectedPerSecond;
     $('#chaos-injected').textContent = chaos.injected;
     $('#chaos-calls').textContent = chaos.calls;
@@ -427,6 +431,8 @@ $('#flaky-flaky').addEventListener('click', () => replica({ errorRate: 0.3 }));
 $('#heal-flaky').addEventListener('click', () => replica({ errorRate: 0 }));
 $('#flaky-rate').addEventListener('input', e => { $('#flaky-rate-out').textContent = `${e.target.value}%`; });
 $('#flaky-rate').addEventListener('change', e => replica({ errorRate: e.target.value / 100 }));
+$('#chaos-fault').addEventListener('input', e => { $('#chaos-fault-out').textContent = `${e.target.value}%`; });
+$('#chaos-fault').addEventListener('change', e => post('api/chaos/rates', { faultRate: Number(e.target.value) }).then(c => renderChaos(c)));
 $('#chaos-on').addEventListener('click', () => post('api/chaos/on').then(c => renderChaos(c)));
 $('#chaos-off').addEventListener('click', () => post('api/chaos/off').then(c => renderChaos(c)));
 

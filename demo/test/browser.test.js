@@ -2,7 +2,9 @@
 
 // The dashboard in a real browser: headless Chromium (Debian's package,
 // never a downloaded build) loads the page, breaks the upstream with the
-// page's own button, and sees the breaker's state change on the page.
+// page's own button, and sees the breaker's state change on the page; then,
+// on a second demo, the pool panel (a broken replica ejected, its share to
+// 0%) and the chaos panel (rates, injection opening the breaker, stopping it).
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -130,6 +132,9 @@ test('pool panel: a broken replica turns EJECTED and loses its traffic share; ch
   // injected faults (the upstream is healthy); Stop, and the breaker closes.
   assert.equal(await page.textContent('#chaos-state'), 'OFF');
   assert.match(await page.textContent('#chaos-seed'), /^\d+$/);
+  // The fault-rate slider changes the core's rates at run time.
+  await page.locator('#chaos-fault').fill('100');
+  await page.waitForFunction(() => document.querySelector('#chaos-desc').textContent.includes('100% faults'), null, { timeout: 5000 });
   await page.click('#chaos-on');
   await page.waitForFunction(() => document.querySelector('#chaos-state').dataset.enabled === 'true', null, { timeout: 5000 });
   assert.equal(await page.textContent('#chaos-state'), 'INJECTING');

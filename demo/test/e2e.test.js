@@ -155,6 +155,13 @@ test('break the upstream, the breaker opens; heal it, it closes; /metrics tells'
     assert.equal(before.available, true);
     assert.equal(before.enabled, false);
     assert.match(before.seed, /^\d+$/);
+    assert.equal(before.options.faultRate, 80);
+    // Rates change at run time; a bad one is refused, naming the option.
+    const lower = await postJson(`${app}/dashboard/api/chaos/rates`, { faultRate: 90 });
+    assert.equal(lower.body.options.faultRate, 90);
+    const bad = await postJson(`${app}/dashboard/api/chaos/rates`, { faultRate: 150 });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.field, 'faultRate');
     await postJson(`${app}/dashboard/api/traffic`, { rps: 20 });
     const on = await postJson(`${app}/dashboard/api/chaos/on`);
     assert.equal(on.body.enabled, true);
