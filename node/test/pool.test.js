@@ -131,6 +131,26 @@ describe('Pool', () => {
     pool.close();
   });
 
+  it('never ejects more than maxEjectionPercent of the pool, never all (panic routing when none is healthy)', () => {
+    const c = clock();
+    const one = new Pool(['http://only'], { seed: 1, consecutiveFailures: 1, now: c.now, timers: false });
+    one.record(0, 'failure');
+    assert.equal(one.stats(0).ejected, false, 'a one-endpoint pool cannot eject');
+    const pool = new Pool(URLS, { seed: 1, consecutiveFailures: 1, maxEjectionPercent: 100, now: c.now, timers: false });
+    assert.equal(pool.maxEjected, 2);
+    const ejected = [];
+    pool.on('eject', (e) => ejected.push(e.endpoint));
+    for (let i = 0; i < 3; i++) pool.record(i, 503);
+    assert.deepEqual(ejected, [0, 1], 'the third stays in: never all');
+    assert.deepEqual(pool.stats().map((s) => s.ejected), [true, true, false]);
+    for (let i = 0; i < 20; i++) {
+      const p = pool.pick();
+      assert.equal(p.endpoint, 2);
+      assert.equal(p.panic, false);
+      p.release();
+    }
+  });
+
   it('a pick settles once; a second record or release is ignored', () => {
     const pool = new Pool(URLS, { seed: 1, now: clock().now, timers: false });
     const p = pool.pick();
