@@ -116,7 +116,7 @@ async function main () {
   const { createTraffic } = require('../lib/traffic');
 
   const buckets = { fallback: watchBucket(fallbackBucket, { refillPerSecond: 5 }) };
-  const metrics = createMetrics({ breakers: [breaker], retryStats, buckets });
+  const metrics = createMetrics({ breakers: [breaker], retryStats, buckets, pool, chaos: breaker.chaos });
 
   const server = require('node:http').createServer(app);
   const port = await listen(server, opts.host, opts.port, 3000);

@@ -209,6 +209,16 @@ test('break the upstream, the breaker opens; heal it, it closes; /metrics tells'
     assert.ok(sample(samples, 'fusewire_retry_retries_total').value > 0);
     assert.ok(sample(samples, 'fusewire_token_bucket_decisions_total', { bucket: 'fallback', decision: 'denied' }).value > 0);
     assert.ok(sample(samples, 'fusewire_token_bucket_available', { bucket: 'fallback' }));
+    // The pool's series: every replica picked, replica C ejected at least once (by the pool test).
+    for (const url of replicas) {
+      assert.ok(sample(samples, 'fusewire_pool_picks_total', { endpoint: url }).value > 0, `picks of ${url}`);
+      assert.ok(sample(samples, 'fusewire_pool_endpoint_ejected', { endpoint: url }));
+      assert.ok(sample(samples, 'fusewire_pool_endpoint_outstanding', { endpoint: url }));
+    }
+    const ejectionsOfC = samples.filter(s => s.name === 'fusewire_pool_ejections_total' && s.labels.endpoint === replicas[2]);
+    assert.ok(ejectionsOfC.reduce((n, s) => n + s.value, 0) >= 1, 'replica C was ejected');
+    assert.equal(sample(samples, 'fusewire_chaos_enabled', { name: 'fetchData' }).value, 0);
+    assert.ok(sample(samples, 'fusewire_chaos_decisions_total', { name: 'fetchData' }).value > 0);
   });
 });
 
