@@ -151,6 +151,36 @@ describe('Pool', () => {
     }
   });
 
+  it('a clock that jumps back does not end an ejection early or late', () => {
+    const c = clock();
+    c.t = 10000;
+    const pool = new Pool(URLS, { seed: 1, consecutiveFailures: 1, maxEjectionPercent: 34, baseEjectionTime: 30000, now: c.now, timers: false });
+    pool.record(0, 'failure');
+    assert.equal(pool.stats(0).ejectedUntil, 40000);
+    c.t = 0; // the host's clock went back
+    assert.deepEqual(pool.poll(), []);
+    assert.equal(pool.stats(0).ejected, true);
+    for (let i = 0; i < 10; i++) { const p = pool.pick(); assert.notEqual(p.endpoint, 0); p.release(); }
+    c.t = 40000;
+    assert.deepEqual(pool.poll(), [{ event: 'return', endpoint: 0 }]);
+  });
+
+  it('close() with calls in flight: they finish and are recorded, nothing throws', async () => {
+    const c = clock();
+    const pool = new Pool(URLS, { seed: 1, now: c.now, pollInterval: 10 });
+    let release;
+    const gate = new Promise((resolve) => { release = resolve; });
+    const inFlight = pool.call(async (url) => { await gate; return url; });
+    await Promise.resolve();
+    assert.equal(pool.stats().reduce((n, s) => n + s.outstanding, 0), 1);
+    pool.close();
+    release();
+    const url = await inFlight;
+    assert.ok(URLS.includes(url));
+    assert.equal(pool.stats().reduce((n, s) => n + s.outstanding, 0), 0);
+    assert.equal(pool.stats().reduce((n, s) => n + s.successes, 0), 1);
+  });
+
   it('a pick settles once; a second record or release is ignored', () => {
     const pool = new Pool(URLS, { seed: 1, now: clock().now, timers: false });
     const p = pool.pick();
