@@ -286,6 +286,9 @@ class Pool extends EventEmitter {
    */
   async call (fn, { retries = this.retries } = {}) {
     if (typeof fn !== 'function') throw new TypeError(`fusewire: Pool call(fn) takes a function of the url, got ${describe(fn)}`);
+    if (!Number.isInteger(retries) || retries < 0) {
+      throw optionError(typeof retries === 'number' ? RangeError : TypeError, 'retries', `must be a whole number from 0, got ${describe(retries)}`);
+    }
     let pick = this.pick();
     for (let attempt = 0; ; attempt++) {
       let value;

@@ -265,7 +265,7 @@ describe('Pool', () => {
     assert.equal(events[0].url, 'http://e4');
   });
 
-  it('bad options: a TypeError or RangeError naming the option', () => {
+  it('bad options: a TypeError or RangeError naming the option', async () => {
     const cases = [
       [[], {}, RangeError, 'endpoints', 'zero'],
       [new Array(65).fill('http://x'), {}, RangeError, 'endpoints', 'outOfRange'],
@@ -288,6 +288,12 @@ describe('Pool', () => {
       [URLS, { pollInterval: 0 }, RangeError, 'pollInterval'],
       [URLS, { intervall: 10 }, TypeError, 'intervall']
     ];
+    const pool = new Pool(URLS, { timers: false });
+    await assert.rejects(pool.call(async (u) => u, { retries: -1 }), RangeError);
+    await assert.rejects(pool.call(async (u) => u, { retries: '2' }), TypeError);
+    await assert.rejects(pool.call('http://a'), TypeError);
+    assert.throws(() => pool.stats(3), RangeError);
+    assert.throws(() => pool.pick(-1), TypeError);
     for (const [urls, o, Kind, field, problem] of cases) {
       assert.throws(() => new Pool(urls, { timers: false, ...o }), (e) => {
         assert.ok(e instanceof Kind, `${JSON.stringify(o)}: ${e}`);
