@@ -180,7 +180,7 @@ impl LiteBreaker {
 /// `[0, min(cap, base * 2^n)]` ticks. 16 bytes.
 ///
 /// The jitter comes from a 32-bit xorshift, not the full types' 64-bit
-/// [`Rng`]: on Cortex-M4 that generator's two 64-bit multiplies and
+/// [`Rng`](crate::Rng): on Cortex-M4 that generator's two 64-bit multiplies and
 /// constants cost 130 bytes of the 1 KiB budget, and full jitter needs
 /// only 32 random bits per delay.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -110,6 +110,11 @@ pub(crate) unsafe trait Object: Sized {
     /// start. Checked on every call after the tag; a failure is
     /// `FUSEWIRE_STATUS_CORRUPT`.
     fn intact(read: &impl Fn(usize) -> u8) -> bool;
+
+    /// Whether the check is a byte or two (the lite objects): inlined into
+    /// each entry point then, where a call would cost more than it; the
+    /// full objects' checks are one out-of-line copy per type on firmware.
+    const SMALL_CHECK: bool = false;
 }
 
 /// `Object::intact` for an object whose core value is field `$field` of
@@ -159,14 +164,34 @@ unsafe fn checked<O: Object>(p: *const O::C) -> Result<*const O, fusewire_status
     // Before any reference to the object exists: its enum tags, bools,
     // divisors and indices, read as plain bytes (a stray write there
     // would otherwise be a wild jump or a panic in the core).
+    // SAFETY: p is non-NULL, aligned and readable (checked above and the
+    // caller's contract).
+    let intact = if O::SMALL_CHECK {
+        // SAFETY: as below; the same read, inlined.
+        O::intact(&|off: usize| unsafe { ptr::read(p.cast::<u8>().add(off)) })
+    } else {
+        unsafe { intact::<O>(p) }
+    };
+    if !intact {
+        return Err(fusewire_status::Corrupt);
+    }
+    Ok(p)
+}
+
+/// `O::intact` over the bytes at `p`. Out of line on bare metal: one copy
+/// per object type, shared by all its entry points, instead of the checks
+/// inlined into each (firmware `.text`).
+///
+/// Pointers:
+/// `p` must be non-NULL, aligned and readable for an `O`.
+#[cfg_attr(target_os = "none", inline(never))]
+#[cfg_attr(not(target_os = "none"), inline(always))]
+unsafe fn intact<O: Object>(p: *const O) -> bool {
     // SAFETY: the offsets `intact` reads are fields inside the `O` the
     // caller guarantees readable, never padding; the fields it reads are
     // written only by init or by the single owner, never concurrently.
     let read = |off: usize| unsafe { ptr::read(p.cast::<u8>().add(off)) };
-    if !O::intact(&read) {
-        return Err(fusewire_status::Corrupt);
-    }
-    Ok(p)
+    O::intact(&read)
 }
 
 /// The initialised object behind `p`.

@@ -121,6 +121,7 @@ pub(crate) struct LiteBucketObj {
 
 // SAFETY (the three): repr(C), tag first; size and alignment checked below.
 unsafe impl Object for LiteBreakerObj {
+    const SMALL_CHECK: bool = true;
     type C = fusewire_lite_breaker;
     // A byte repeated: one `cmp` with an immediate on Thumb-2 (no literal
     // load), which on the minimal profile is 6 bytes a function.
@@ -128,6 +129,7 @@ unsafe impl Object for LiteBreakerObj {
     crate::boundary::intact_field!(breaker: LiteBreaker);
 }
 unsafe impl Object for LiteBackoffObj {
+    const SMALL_CHECK: bool = true;
     type C = fusewire_lite_backoff;
     const TAG: u32 = 0x4F4F_4F4F; // "OOOO"
     /// Integers only (no divisor, no enum): every byte pattern runs.
@@ -137,6 +139,7 @@ unsafe impl Object for LiteBackoffObj {
     }
 }
 unsafe impl Object for LiteBucketObj {
+    const SMALL_CHECK: bool = true;
     type C = fusewire_lite_bucket;
     const TAG: u32 = 0x5555_5555; // "UUUU"
     /// Integers only (no divisor, no enum): every byte pattern runs.

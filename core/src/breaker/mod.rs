@@ -142,7 +142,7 @@ impl<W: Window> Breaker<W> {
                 return Err(self.reject(now, transition));
             }
         };
-        if self.rules.rate_basis == RateBasis::Started {
+        if W::COUNTS_STARTS && self.rules.rate_basis == RateBasis::Started {
             self.window.record(now, Sample::of(Kind::Admitted));
         }
         Ok(Permit {

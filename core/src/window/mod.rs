@@ -32,6 +32,12 @@ pub use time::{Frame, TimeCounts, TimeWindow};
 
 /// What a breaker needs from a window.
 pub trait Window {
+    /// Whether the window can count calls as they start
+    /// ([`RateBasis::Started`](crate::RateBasis::Started)): time windows
+    /// can; a count window's slots hold outcomes, so a breaker over one
+    /// never records admissions (and that code is not even compiled in).
+    const COUNTS_STARTS: bool = false;
+
     /// Adds one sample observed at `now`.
     fn record(&mut self, now: u64, sample: Sample);
     /// The counts over the window as of `now` (expired buckets evicted first).
