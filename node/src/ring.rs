@@ -116,8 +116,8 @@ impl<T: Tally> Ring<T> {
 }
 
 impl Window for Ring<Counts> {
-    /// A time window: it counts calls as they start (`RateBasis::Started`,
-    /// opossum's `fires`), as the core's own `TimeWindow` does.
+    // A time ring: it counts calls as they start (opossum's `fires`, the
+    // core's `RateBasis::Started`), as the core's own `Rolling` does.
     const COUNTS_STARTS: bool = true;
 
     #[inline]
