@@ -2,7 +2,7 @@
 // and shapes, so code typed against cockatiel compiles unchanged), plus
 // fusewire's extras at the end (retry `budget`, `tokenBucket`).
 
-import type { RetryBudget, TokenBucket } from './index';
+import type { Pool, PoolPick, RetryBudget, TokenBucket } from './index';
 
 type Constructor<T> = new (...args: any) => T;
 
@@ -396,3 +396,6 @@ export declare const isTokenBucketRejectedError: (e: unknown) => e is TokenBucke
 
 /** A fusewire TokenBucket as a policy for wrap(): each call takes `cost` tokens, refused (or, with `wait`, waiting) when there are none. */
 export declare function tokenBucket(bucket: TokenBucket, options?: { cost?: number; wait?: boolean }): IPolicy<IDefaultPolicyContext, never>;
+
+/** A fusewire Pool as a policy for wrap(): the function gets the picked endpoint (and the pick); failed endpoints fail over. */
+export declare function pool<U>(endpoints: Pool<U>, options?: { retries?: number }): IPolicy<IDefaultPolicyContext & { endpoint: U; pick: PoolPick<U> }, never>;

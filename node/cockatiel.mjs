@@ -47,6 +47,7 @@ export const isIsolatedCircuitError = c.isIsolatedCircuitError;
 export const isTaskCancelledError = c.isTaskCancelledError;
 export const isHydratingCircuitError = c.isHydratingCircuitError;
 export const tokenBucket = c.tokenBucket;
+export const pool = c.pool;
 export const TokenBucketRejectedError = c.TokenBucketRejectedError;
 export const isTokenBucketRejectedError = c.isTokenBucketRejectedError;
 export const MemorizingEventEmitter = c.MemorizingEventEmitter;

@@ -1376,6 +1376,33 @@ function tokenBucket (bucket, { cost = 1, wait = false } = {}) {
 
 const isTokenBucketRejectedError = isError('isTokenBucketRejectedError');
 
+/**
+ * A fusewire Pool as a cockatiel policy for wrap(): each execution picks an
+ * endpoint (the core's pick, ejections and fail-overs: `Pool#call`), and
+ * the function gets it in its context as `endpoint` (and the `pick`).
+ * `retries` caps the fail-overs of one execution (default: the pool's).
+ * An aborted signal stops further fail-overs: the next one is not started.
+ */
+function pool (endpoints, { retries } = {}) {
+  if (!endpoints || typeof endpoints.call !== 'function' || typeof endpoints.pick !== 'function') {
+    throw new TypeError('fusewire: pool() takes a fusewire Pool');
+  }
+  const executor = new ExecuteWrapper();
+  const options = retries === undefined ? undefined : { retries };
+  return {
+    _altReturn: undefined,
+    onSuccess: executor.onSuccess,
+    onFailure: executor.onFailure,
+    async execute (fn, signal = neverAbortedSignal) {
+      if (signal.aborted) throw new TaskCancelledError();
+      return returnOrThrow(await executor.invoke(() => endpoints.call((endpoint, pick) => {
+        if (signal.aborted) throw new TaskCancelledError();
+        return fn({ signal, endpoint, pick });
+      }, options)));
+    }
+  };
+}
+
 module.exports = {
   // builders
   Policy,
@@ -1430,6 +1457,7 @@ module.exports = {
   isHydratingCircuitError,
   // fusewire extras
   tokenBucket,
+  pool,
   TokenBucketRejectedError,
   isTokenBucketRejectedError,
   MemorizingEventEmitter,

@@ -10,7 +10,7 @@ const { describe, it, mock, beforeEach, afterEach } = require('node:test');
 const assert = require('node:assert/strict');
 
 const c = require('../cockatiel');
-const { TokenBucket, RetryBudget } = require('..');
+const { TokenBucket, RetryBudget, Pool } = require('..');
 
 const flush = () => new Promise(resolve => setImmediate(resolve));
 
@@ -47,6 +47,33 @@ describe('fusewire/cockatiel', () => {
     await flush();
     ac.abort();
     assert.ok(c.isTaskCancelledError(await q));
+  });
+
+  it('a fusewire Pool composes into wrap(): the endpoint comes in the context, a failed endpoint fails over', async () => {
+    const endpoints = new Pool(['a', 'b'], { seed: 7, retries: 1 });
+    try {
+      const breaker = c.circuitBreaker(c.handleAll, { halfOpenAfter: 1000, breaker: new c.ConsecutiveBreaker(3) });
+      const policy = c.wrap(breaker, c.pool(endpoints));
+      const seen = [];
+      for (let i = 0; i < 4; i++) {
+        const got = await policy.execute(({ endpoint, signal }) => {
+          seen.push(endpoint);
+          assert.ok(signal instanceof AbortSignal);
+          if (endpoint === 'a') throw new Error('a is down');
+          return endpoint;
+        });
+        assert.equal(got, 'b');
+      }
+      assert.ok(seen.includes('b'));
+      assert.equal(breaker.state, c.CircuitState.Closed);
+      assert.equal(endpoints.stats(1).url, 'b');
+      const ac = new AbortController();
+      ac.abort();
+      assert.ok(c.isTaskCancelledError(await c.pool(endpoints).execute(() => 1, ac.signal).catch(e => e)));
+      assert.throws(() => c.pool({}), TypeError);
+    } finally {
+      endpoints.close();
+    }
   });
 
   it('retry({ budget }): a shared fusewire RetryBudget refuses retries once it is half spent', async () => {

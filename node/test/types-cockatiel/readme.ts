@@ -30,6 +30,7 @@ import {
   usePolicy,
   wrap,
   tokenBucket,
+  pool,
   type IPolicy,
   type IDefaultPolicyContext,
   type IBackoffFactory,
@@ -37,7 +38,7 @@ import {
   type IBreaker,
   type IDisposable
 } from 'fusewire/cockatiel';
-import { RetryBudget, TokenBucket } from 'fusewire';
+import { Pool, RetryBudget, TokenBucket } from 'fusewire';
 
 declare const database: { getInfo(id: string): Promise<{ id: string }> };
 declare function getJson(url: string): Promise<unknown>;
@@ -183,6 +184,8 @@ const budget = new RetryBudget({ maxTokens: 10, tokenRatio: 0.1 });
 const bucket = new TokenBucket({ burst: 10, tokens: 10, period: 1000 });
 const mixed = wrap(tokenBucket(bucket), retry(handleAll, { maxAttempts: 3, budget }), breaker, timeoutPolicy);
 export const mixedResult: Promise<number> = mixed.execute(({ signal }) => getData(signal));
+const endpoints = new Pool(['https://a.example', 'https://b.example']);
+export const pooled: Promise<string> = wrap(breaker, pool(endpoints)).execute(({ endpoint, signal }) => getInfoFromDatabase(signal).then(r => endpoint + r));
 
 // mistakes are caught
 // @ts-expect-error maxAttempts is a number
