@@ -18,6 +18,8 @@ declare class CircuitBreaker<TI extends unknown[] = unknown[], TR = unknown> ext
   semaphore: CircuitBreaker.Semaphore;
   /** The action the breaker calls. */
   action: (...args: TI) => Promise<TR> | TR;
+  /** fusewire extra: the chaos wrapper around the action (its switch), when `options.chaos` is given; else null. */
+  readonly chaos: CircuitBreaker.ChaosWrapped<TI, TR> | null;
 
   readonly name: string;
   readonly group: string;
@@ -98,6 +100,8 @@ declare namespace CircuitBreaker {
     enabled?: boolean | undefined;
     /** No opening during the first rollingCountTimeout. @default false */
     allowWarmUp?: boolean | undefined;
+    /** fusewire extra: wrap the action in chaos() so the breaker reacts to injected faults and delays. */
+    chaos?: ChaosOptions<TI> | undefined;
     /** No opening below this many fires in the window (integers only). @default 0 */
     volumeThreshold?: number | undefined;
     /** Truthy: the error counts as a success (the call still rejects, no fallback). */
@@ -459,6 +463,184 @@ declare namespace CircuitBreaker {
     readonly tokensMilli: number;
     readonly maxTokens: number;
     readonly throttled: number;
+  }
+
+  /** A seed: a safe integer, or a BigInt below 2^64 (a seed logged by another door). */
+  type Seed = number | bigint;
+
+  /** The core's chaos policy: what to inject, decided from (seed, call index). */
+  interface ChaosPolicyOptions {
+    /** Percentage (0..100) of calls that fail with the injected error. @default 0 */
+    faultRate?: number | undefined;
+    /** Percentage (0..100) of calls delayed before they run. @default 0 */
+    latencyRate?: number | undefined;
+    /** Shortest injected delay (whole ms). @default 0 */
+    latencyMin?: number | undefined;
+    /** Longest injected delay (whole ms, at most 2^31 - 1); required (non-zero) when latencyRate is set. @default 0 */
+    latencyMax?: number | undefined;
+    /** Percentage (0..100) of calls answered with `substitute` without running. @default 0 */
+    substituteRate?: number | undefined;
+    /** Percentage (0..100) of calls before which `behavior` runs. @default 0 */
+    behaviorRate?: number | undefined;
+    /** The seed every decision is drawn from (log it to replay a run). @default 53 bits of crypto entropy */
+    seed?: Seed | undefined;
+    /** Whether injection starts on (chaos is turned on on purpose). @default false */
+    enabled?: boolean | undefined;
+  }
+
+  interface ChaosOptions<TI extends unknown[] = unknown[], TR = unknown> extends ChaosPolicyOptions {
+    /** The error an injected fault rejects with (or a function of the call's arguments building it). @default a ChaosError */
+    error?: Error | ((...args: TI) => Error) | undefined;
+    /** The value a substituted call resolves with (a function is called with the arguments). Required when substituteRate is set. */
+    substitute?: TR | ((...args: TI) => TR | Promise<TR>) | undefined;
+    /** A hook run before the call when the core says so (drop a connection, fill a disk). Required when behaviorRate is set. */
+    behavior?: ((...args: TI) => unknown) | undefined;
+  }
+
+  /** One call's injection. */
+  interface Injection {
+    /** ms to wait before the call (0: none). */
+    delay: number;
+    outcome: 'pass' | 'fault' | 'substitute';
+    /** Whether the behaviour hook runs. */
+    behavior: boolean;
+  }
+
+  /** The function chaos() returns: the action, plus its switch. */
+  interface ChaosWrapped<TI extends unknown[] = unknown[], TR = unknown> {
+    (...args: TI): Promise<TR> | TR;
+    enable(): void;
+    disable(): void;
+    readonly enabled: boolean;
+    readonly seed: Seed;
+    /** Calls decided while on (the next call's index). */
+    readonly calls: number;
+    /** Call `index`'s injection (for replay). */
+    decide(index: number): Injection;
+    /** Changes rates, latencies or seed at run time (the rest, the switch and the call index are kept). */
+    configure(changes: ChaosRates): void;
+    /** The rates, latencies and seed in force. */
+    readonly options: ChaosRates;
+  }
+
+  /** What configure() may change. */
+  type ChaosRates = Pick<ChaosPolicyOptions, 'faultRate' | 'latencyRate' | 'latencyMin' | 'latencyMax' | 'substituteRate' | 'behaviorRate' | 'seed'>;
+
+  /** Wraps any function so each call first asks the core what to inject. */
+  function chaos<TI extends unknown[], TR>(action: (...args: TI) => Promise<TR> | TR, options?: ChaosOptions<TI, TR>): ChaosWrapped<TI, TR>;
+
+  /** The core's chaos policy for hosts that apply injections themselves. */
+  class Chaos {
+    constructor(options?: ChaosPolicyOptions);
+    /** The next call's injection (counts the call while on). */
+    inject(): Injection;
+    /** Call `index`'s injection, if on. */
+    decide(index: number): Injection;
+    enable(): void;
+    disable(): void;
+    readonly enabled: boolean;
+    readonly calls: number;
+    readonly seed: Seed;
+    /** Changes rates, latencies or seed at run time (the rest, the switch and the call index are kept). */
+    configure(changes: ChaosRates): void;
+    readonly options: ChaosRates;
+  }
+
+  /** What an injected fault rejects with by default (code ECHAOS). */
+  class ChaosError extends Error {
+    readonly code: 'ECHAOS';
+  }
+
+  /** How a call on an endpoint ended: an HTTP status, a word, or the error it threw. */
+  type PoolResult = number | 'success' | 'failure' | 'gatewayFailure' | Error | { status?: number; statusCode?: number; response?: { status?: number } } | undefined;
+
+  interface PoolOptions {
+    /** Failures in a row that eject (0: off). @default 5 */
+    consecutiveFailures?: number | undefined;
+    /** 502/503/504 in a row that eject (0: off). @default 5 */
+    consecutiveGatewayFailures?: number | undefined;
+    /** ms between success-rate checks. @default 10000 */
+    interval?: number | undefined;
+    /** ms of the first ejection (times the ejection count after). @default 30000 */
+    baseEjectionTime?: number | undefined;
+    /** Longest ejection (ms). @default 300000 */
+    maxEjectionTime?: number | undefined;
+    /** Up to this many ms added to each ejection. @default 0 */
+    ejectionJitter?: number | undefined;
+    /** Most endpoints ejected at once, percent of the pool (at least one, never all). @default 10 */
+    maxEjectionPercent?: number | undefined;
+    /** Endpoints with enough calls needed to compare success rates (0: off). @default 5 */
+    successRateMinimumHosts?: number | undefined;
+    /** Calls an endpoint needs in an interval to be judged. @default 100 */
+    successRateRequestVolume?: number | undefined;
+    /** Ejected below mean - stdev * this. @default 1.9 */
+    successRateStdevFactor?: number | undefined;
+    /** Seed of the picks and the jitter. @default 53 bits of crypto entropy */
+    seed?: Seed | undefined;
+    /** Fail-overs per call(). @default 2 */
+    retries?: number | undefined;
+    /** The budget fail-overs spend (a RetryBudget or its options). @default a RetryBudget per pool */
+    budget?: RetryBudget | { maxTokens?: number; tokenRatio?: number } | undefined;
+    /** CircuitBreaker options: one breaker per endpoint runs its calls. */
+    breaker?: Options<[(url: string, pick: PoolPick) => unknown, string, PoolPick]> | undefined;
+    /** The clock (ms). @default Date.now */
+    now?: (() => number) | undefined;
+    /** Poll the core on an unref'd timer (eject/return events). @default true */
+    timers?: boolean | undefined;
+    /** ms between polls. @default min(interval, 1000) */
+    pollInterval?: number | undefined;
+  }
+
+  interface PoolPick<U = string> {
+    readonly endpoint: number;
+    readonly url: U;
+    /** No endpoint was healthy: every one was a candidate. */
+    readonly panic: boolean;
+    /** Settles the pick with how the call ended (once). */
+    record(result?: PoolResult): void;
+    /** Hands the pick back without counting (the call never ran). */
+    release(): void;
+  }
+
+  interface EndpointStats<U = string> {
+    endpoint: number;
+    url: U;
+    outstanding: number;
+    consecutiveFailures: number;
+    consecutiveGatewayFailures: number;
+    successes: number;
+    calls: number;
+    ejections: number;
+    /** When its ejection ends (ms); 0 when not ejected. */
+    ejectedUntil: number;
+    picked: number;
+    ejected: boolean;
+  }
+
+  interface PoolEject<U = string> { endpoint: number; url: U; reason: 'consecutiveFailures' | 'consecutiveGatewayFailures' | 'successRate'; until: number }
+  interface PoolReturn<U = string> { endpoint: number; url: U }
+
+  /** A pool of endpoints: P2C picks, Envoy's outlier ejection, failover under a retry budget. Events: 'eject', 'return'. */
+  class Pool<U = string> extends EventEmitter {
+    constructor(endpoints: readonly U[], options?: PoolOptions);
+    readonly endpoints: readonly U[];
+    readonly seed: Seed;
+    readonly retries: number;
+    readonly budget: RetryBudget;
+    readonly breakers: CircuitBreaker[] | null;
+    readonly maxEjected: number;
+    pick(avoid?: number): PoolPick<U>;
+    failover(previous: number): PoolPick<U> | null;
+    record(endpoint: number, result?: PoolResult): void;
+    release(endpoint: number): void;
+    poll(): Array<{ event: 'eject'; endpoint: number; reason: PoolEject['reason']; until: number } | { event: 'return'; endpoint: number }>;
+    stats(): EndpointStats<U>[];
+    stats(endpoint: number): EndpointStats<U>;
+    call<T>(fn: (url: U, pick: PoolPick<U>) => Promise<T> | T, options?: { retries?: number }): Promise<T>;
+    close(): void;
+    on(event: 'eject', listener: (e: PoolEject<U>) => void): this;
+    on(event: 'return', listener: (e: PoolReturn<U>) => void): this;
+    on(event: string | symbol, listener: (...args: any[]) => void): this;
   }
 
   const version: string;

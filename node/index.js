@@ -8,6 +8,8 @@ const TokenBucket = require('./lib/bucket');
 const Bulkhead = require('./lib/bulkhead');
 const { Breaker, Backoff, RetryBudget } = require('./lib/core');
 const { TickWidener } = require('./lib/native').native;
+const { chaos, Chaos, ChaosError } = require('./lib/chaos');
+const { Pool } = require('./lib/pool');
 
 module.exports = exports = CircuitBreaker;
 Object.defineProperties(CircuitBreaker, {
@@ -21,5 +23,9 @@ Object.defineProperties(CircuitBreaker, {
   Breaker: { value: Breaker },
   Backoff: { value: Backoff },
   RetryBudget: { value: RetryBudget },
+  chaos: { value: chaos },
+  Chaos: { value: Chaos },
+  ChaosError: { value: ChaosError },
+  Pool: { value: Pool },
   version: { value: require('./package.json').version }
 });

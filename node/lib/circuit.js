@@ -20,6 +20,7 @@ const MemoryCache = require('./cache');
 const N = require('./native');
 const { ATTACH, RECORD, FLUSH, ASK, ANSWER, MOVED } = require('./port');
 const { engineRules, checkExtras, windowShape, timerDelay, optionError, TIMER_MAX } = require('./options');
+const { chaos } = require('./chaos');
 
 const CLOSED = 0;
 const OPEN = 1;
@@ -149,6 +150,22 @@ class CircuitBreaker extends EventEmitter {
     this._name = options.name || action.name || nextName();
     this._group = options.group || this._name;
     this.action = typeof action !== 'function' ? _ => Promise.resolve(action) : action;
+    // fusewire's chaos extra: the action wrapped in a chaos policy, so the
+    // breaker counts injected faults and delays like real ones.
+    this.chaos = null;
+    if (options.chaos !== undefined) {
+      try {
+        this.chaos = chaos(this.action, options.chaos);
+      } catch (e) {
+        // Name the option as the breaker's user wrote it: options.chaos.faultRate.
+        if (typeof e.field === 'string') {
+          e.field = `chaos.${e.field}`;
+          e.message = e.message.replace(/^fusewire: \w+ options\./, 'fusewire: CircuitBreaker options.chaos.');
+        }
+        throw e;
+      }
+      this.action = this.chaos;
+    }
     if (options.maxFailures) console.error(deprecation);
 
     const state = options.state;

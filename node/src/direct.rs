@@ -35,14 +35,14 @@ pub struct ConfigProblem {
 
 /// A percentage as the core's integer rate: NaN and values outside 0..=100
 /// are the core's own problems for `field`.
-fn ratio_of(percent: f64, field: Field) -> std::result::Result<Ratio, ConfigError> {
+pub(crate) fn ratio_of(percent: f64, field: Field) -> std::result::Result<Ratio, ConfigError> {
     if percent.is_nan() {
         return Err(ConfigError::of(field, Problem::NotANumber));
     }
     Ratio::from_percent(percent).ok_or(ConfigError::of(field, Problem::OutOfRange))
 }
 
-fn problem_of(e: ConfigError, prefix: &str) -> ConfigProblem {
+pub(crate) fn problem_of(e: ConfigError, prefix: &str) -> ConfigProblem {
     ConfigProblem {
         field: format!("{prefix}{}", e.field),
         problem: match e.problem {

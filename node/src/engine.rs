@@ -794,7 +794,7 @@ impl Engine {
 }
 
 /// The typed array JavaScript passed, as a slice.
-fn slice<'a>(io: &'a mut Float64ArraySlice<'_>) -> &'a mut [f64] {
+pub(crate) fn slice<'a>(io: &'a mut Float64ArraySlice<'_>) -> &'a mut [f64] {
     // SAFETY: the array is a live argument of this synchronous call on the
     // JS thread, so nothing else reads or writes it while we hold the slice.
     unsafe { io.as_mut() }

@@ -21,14 +21,20 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod backoff;
+mod cockatiel;
 mod direct;
 mod engine;
+mod mesh;
 mod policies;
 mod ring;
 mod tally;
 
 pub use direct::{core_backoff, core_breaker, core_budget, CoreBackoff, CoreBreaker, CoreBudget};
 pub use engine::{io_layout, Engine};
+pub use mesh::{
+    core_chaos, core_pool, pool_capacity, pool_failover, pool_max_ejected, pool_pick, pool_poll,
+    pool_record, pool_release, pool_stats, CoreChaos, CorePool,
+};
 pub use policies::{Bulkhead, RetrySchedule, TickWidener, TokenBucket};
 
 use napi_derive::napi;

@@ -116,6 +116,10 @@ impl<T: Tally> Ring<T> {
 }
 
 impl Window for Ring<Counts> {
+    // A time ring: it counts calls as they start (opossum's `fires`, the
+    // core's `RateBasis::Started`), as the core's own `Rolling` does.
+    const COUNTS_STARTS: bool = true;
+
     #[inline]
     fn record(&mut self, now: u64, sample: Sample) {
         each!(self, r => r.record(now, sample))

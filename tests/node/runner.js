@@ -13,7 +13,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const fusewire = require(process.env.FUSEWIRE_NODE || path.join(__dirname, '..', '..', 'node'));
-const { RetrySchedule, TokenBucket, Bulkhead, TickWidener, Breaker, Backoff, RetryBudget } = fusewire;
+const { RetrySchedule, TokenBucket, Bulkhead, TickWidener, Breaker, Backoff, RetryBudget, Chaos, Pool } = fusewire;
 
 class Skip extends Error {}
 let now = 0;
@@ -66,7 +66,16 @@ const FIELD = {
   span: 'window.span',
   buckets: 'window.buckets',
   max_tokens: 'maxTokens',
-  token_ratio_milli: 'tokenRatio'
+  token_ratio_milli: 'tokenRatio',
+  fault_rate: 'faultRate',
+  latency_rate: 'latencyRate',
+  latency_min: 'latencyMin',
+  latency_max: 'latencyMax',
+  substitute_rate: 'substituteRate',
+  behavior_rate: 'behaviorRate',
+  base_ejection_time: 'baseEjectionTime',
+  max_ejection_time: 'maxEjectionTime',
+  max_ejection_percent: 'maxEjectionPercent'
 };
 const doorField = (f) => f.startsWith('open_backoff.') ? 'openBackoff.' + doorField(f.slice(13)) : (FIELD[f] ?? f);
 
@@ -277,12 +286,89 @@ function runBulkhead (sc) {
   });
 }
 
-const RUNNERS = { breaker: runBreaker, backoff: runBackoff, budget: runBudget, retry: runRetry, bucket: runBucket, bulkhead: runBulkhead };
+// Seeds: a JS number when exact, else a BigInt (the door takes both).
+const seed = (v) => (v === undefined ? 0 : big(v) ? BigInt(v) : v);
+
+function runChaos (sc) {
+  const c = sc.config;
+  let ch;
+  try {
+    ch = new Chaos({
+      faultRate: c.fault_rate,
+      latencyRate: c.latency_rate,
+      latencyMin: c.latency_min,
+      latencyMax: c.latency_max,
+      substituteRate: c.substitute_rate,
+      behaviorRate: c.behavior_rate,
+      seed: seed(c.seed),
+      enabled: c.enabled ?? false
+    });
+  } catch (e) {
+    return configError(e);
+  }
+  return sc.steps.map((st) => {
+    let out = {};
+    if (st.op === 'set_enabled') {
+      if (st.on) ch.enable(); else ch.disable();
+    } else {
+      out = st.op === 'inject' ? ch.inject() : ch.decide(st.index);
+    }
+    out.calls = ch.calls;
+    return out;
+  });
+}
+
+function runPool (sc) {
+  const { endpoints, ...c } = sc.config;
+  const options = { seed: seed(c.seed), timers: false, now: () => now };
+  for (const [k, v] of Object.entries(c)) {
+    if (k === 'seed') continue;
+    if (k === 'success_rate_stdev_factor_milli') options.successRateStdevFactor = v / 1000;
+    else options[camel(k)] = v;
+  }
+  let p;
+  try {
+    p = new Pool(Array.from({ length: endpoints }, (_, i) => `http://e${i}`), options);
+  } catch (e) {
+    return configError(e);
+  }
+  const picks = new Map();
+  const eventOf = (e) => e.event === 'eject'
+    ? { ejected: e.endpoint, reason: snake(e.reason), until: e.until }
+    : { returned: e.endpoint };
+  let ejection = null;
+  p.on('eject', (e) => { ejection = { event: 'eject', ...e }; });
+  return sc.steps.map((st) => {
+    if (st.now !== undefined) now = st.now;
+    const out = {};
+    if (st.op === 'pick') {
+      const k = p.pick(st.avoid ?? undefined);
+      if (st.as !== undefined) picks.set(st.as, k);
+      out.endpoint = k.endpoint;
+      out.panic = k.panic;
+    } else if (st.op === 'record') {
+      ejection = null;
+      // A pick settles once in the door; the vectors may settle a name again.
+      if (st.pick !== undefined) p.record(picks.get(st.pick).endpoint, camel(st.result));
+      else p.record(st.endpoint, camel(st.result));
+      out.event = ejection && eventOf(ejection);
+    } else if (st.op === 'release') {
+      p.release(picks.get(st.pick).endpoint);
+    } else if (st.op === 'poll') {
+      out.events = p.poll().map(eventOf);
+    } else if (st.op === 'stats') {
+      const s = p.stats(st.endpoint);
+      for (const k of ['outstanding', 'consecutiveFailures', 'consecutiveGatewayFailures', 'successes', 'calls', 'ejections', 'ejectedUntil', 'picked', 'ejected']) {
+        out[snake(k)] = s[k];
+      }
+    }
+    return out;
+  });
+}
+
+const RUNNERS = { breaker: runBreaker, backoff: runBackoff, budget: runBudget, retry: runRetry, bucket: runBucket, bulkhead: runBulkhead, chaos: runChaos, pool: runPool };
 // Components the door cannot run at all, each with why (none today).
-const NOT_EXPRESSIBLE = {
-  chaos: 'the Node door has no chaos wrapper yet (issue 18: core only so far)',
-  pool: 'the Node door has no endpoint pool yet (issue 18: core only so far)'
-};
+const NOT_EXPRESSIBLE = {};
 // Result fields the public API does not show, so they are not compared (none today).
 const UNCHECKED = {};
 // Known differences from the core, reported instead of failing the run.

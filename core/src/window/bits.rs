@@ -124,6 +124,8 @@ impl<P: Plane> Default for BitWindow<P> {
 }
 
 impl<P: Plane> Window for BitWindow<P> {
+    const COUNTS_STARTS: bool = false;
+
     fn record(&mut self, _now: u64, sample: Sample) {
         let kind = sample.kind;
         if matches!(kind, Kind::Rejected | Kind::Admitted) {

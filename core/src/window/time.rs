@@ -70,8 +70,6 @@ impl<const B: usize, const H: usize> TimeWindow<B, H> {
 }
 
 impl<const B: usize, const H: usize> Window for TimeWindow<B, H> {
-    const COUNTS_STARTS: bool = true;
-
     fn record(&mut self, now: u64, sample: Sample) {
         let timed = matches!(sample.kind, Kind::Success | Kind::Failure | Kind::Timeout);
         self.ring.update(now, |b| {
@@ -114,8 +112,6 @@ impl<const B: usize> Rolling<Counts, B> {
 }
 
 impl<const B: usize> Window for Rolling<Counts, B> {
-    const COUNTS_STARTS: bool = true;
-
     fn record(&mut self, now: u64, sample: Sample) {
         self.update(now, |c| c.count(sample));
     }

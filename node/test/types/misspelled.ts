@@ -15,3 +15,8 @@ new CircuitBreaker(action, { timeout: true });
 new CircuitBreaker(action).configure({ volumeTreshold: 5 });
 const fine: CircuitBreaker.Options = { errorThresholdPercentage: 50, volumeThreshold: 5, halfOpenProbes: 2 };
 console.log(fine);
+import { chaos, Pool } from 'fusewire';
+// @ts-expect-error: faultrate is not a chaos option
+chaos(action, { faultrate: 10 });
+// @ts-expect-error: baseEjectionTimeout is not a Pool option
+new Pool(['http://a'], { baseEjectionTimeout: 10 });
