@@ -859,11 +859,18 @@ pub struct CallPermit {
 }
 
 impl CallPermit {
-    /// Marks the permit used, or says it already was.
-    fn take(&self) -> PyResult<Permit> {
+    /// Marks the permit used, or says it already was. A second hand-back
+    /// still goes to the core, which refuses it and counts it in
+    /// `snapshot()["refused_permits"]` (the rule every door shares), then
+    /// raises.
+    fn take(&self, py: Python<'_>) -> PyResult<Permit> {
         if self.used.swap(true, Ordering::AcqRel) {
+            let b = self.breaker.get();
+            let (end, _) = b.end_time(py, self.started);
+            b.settle(py, Permit::from_raw(self.raw), Ending::Release, 0, end);
             return Err(pyo3::exceptions::PyRuntimeError::new_err(
-                "this permit was already used: record one outcome or release it, once",
+                "this permit was already used: record one outcome or release it, once \
+                 (the breaker refused the second hand-back and counted it in refused_permits)",
             ));
         }
         Ok(Permit::from_raw(self.raw))
@@ -879,7 +886,7 @@ impl CallPermit {
             Some(s) => Some(crate::clock::duration("duration", s)?),
             None => None,
         };
-        let permit = self.take()?;
+        let permit = self.take(py)?;
         let b = self.breaker.get();
         let (end, clock_err) = b.end_time(py, self.started);
         let took = given.unwrap_or_else(|| end.saturating_sub(self.started));
@@ -938,7 +945,7 @@ impl CallPermit {
 
     /// The call never ran (cancelled): the permit goes back unrecorded.
     fn release<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        let permit = self.take()?;
+        let permit = self.take(py)?;
         let b = self.breaker.get();
         let (end, clock_err) = b.end_time(py, self.started);
         let change = b.settle(py, permit, Ending::Release, 0, end);

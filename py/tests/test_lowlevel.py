@@ -62,7 +62,11 @@ def test_a_permit_is_used_once(clock: FakeClock) -> None:
     for again in (p.success, p.failure, p.timeout, p.ignore, p.release):
         with pytest.raises(RuntimeError, match="already used"):
             again()
-    assert b.snapshot()["successes"] == 0
+    snap = b.snapshot()
+    assert snap["successes"] == 0
+    # The core refused each second hand-back and counted it, as in every door.
+    assert snap["refused_permits"] == 5
+    assert snap["permits_out"] == 0
 
 
 def test_a_bad_duration_does_not_use_the_permit(clock: FakeClock) -> None:

@@ -129,16 +129,9 @@ def run_breaker(sc):
     for st in sc["steps"]:
         if "permit_raw" in st:
             raise Skip("permit_raw: a Permit is an object, never built from raw bits (forged permits cannot be expressed)")
-    settled = set()
     for st in sc["steps"]:
         if st["op"] == "record_untripped":
             raise Skip("record_untripped: opossum's warm-up, not part of the Python door")
-        if st["op"] == "acquire":
-            settled.discard(st.get("as"))
-        elif st["op"] in ("record", "release"):
-            if st["permit"] in settled:
-                raise Skip("a Permit is settled once; a duplicate report of one permit raises instead of reaching the core")
-            settled.add(st["permit"])
     clock, seen = Clock(), []
     try:
         b = breaker_of(sc["config"], clock, seen.append)
@@ -160,11 +153,18 @@ def run_breaker(sc):
                 r["probe"] = p.probe
                 if "as" in st:
                     permits[st["as"]] = p
-        elif op == "record":
-            settle = getattr(permits[st["permit"]], OUTCOMES[st["outcome"]])
-            returned = settle(duration=u64(st.get("duration", 0)) / SECOND)
-        elif op == "release":
-            returned = permits[st["permit"]].release()
+        elif op in ("record", "release"):
+            p = permits[st["permit"]]
+            try:
+                if op == "record":
+                    returned = getattr(p, OUTCOMES[st["outcome"]])(duration=u64(st.get("duration", 0)) / SECOND)
+                else:
+                    returned = p.release()
+            except RuntimeError as e:
+                # A second hand-back: the core refused and counted it (what
+                # the vector expects), and the door raised besides.
+                if "already used" not in str(e):
+                    raise
         elif op in HOST:
             returned = getattr(b, op)()
         elif op == "snapshot":
