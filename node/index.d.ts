@@ -18,6 +18,8 @@ declare class CircuitBreaker<TI extends unknown[] = unknown[], TR = unknown> ext
   semaphore: CircuitBreaker.Semaphore;
   /** The action the breaker calls. */
   action: (...args: TI) => Promise<TR> | TR;
+  /** fusewire extra: the chaos wrapper around the action (its switch), when `options.chaos` is given; else null. */
+  readonly chaos: CircuitBreaker.ChaosWrapped<TI, TR> | null;
 
   readonly name: string;
   readonly group: string;
@@ -82,7 +84,7 @@ declare namespace CircuitBreaker {
     resetTimeout?: number | undefined;
     /** ms of the rolling window. @default 10000 */
     rollingCountTimeout?: number | undefined;
-    /** Buckets in the window (fusewire: at most 64). @default 10 */
+    /** Buckets in the window (fusewire: at most 1024). @default 10 */
     rollingCountBuckets?: number | undefined;
     /** @default options.name, action.name, or a random uuid */
     name?: string | undefined;
@@ -98,6 +100,8 @@ declare namespace CircuitBreaker {
     enabled?: boolean | undefined;
     /** No opening during the first rollingCountTimeout. @default false */
     allowWarmUp?: boolean | undefined;
+    /** fusewire extra: wrap the action in chaos() so the breaker reacts to injected faults and delays. */
+    chaos?: ChaosOptions<TI> | undefined;
     /** No opening below this many fires in the window (integers only). @default 0 */
     volumeThreshold?: number | undefined;
     /** Truthy: the error counts as a success (the call still rejects, no fallback). */
@@ -143,7 +147,8 @@ declare namespace CircuitBreaker {
     /** Pass a per-call AbortSignal as the action's last argument, aborted on timeout. @default false */
     perCallSignal?: boolean | undefined;
 
-    [key: string]: any;
+    /** Set by the constructor when `coalesce` is on: the in-flight promises by key. */
+    coalesceCache?: CacheTransport | undefined;
   }
 
   interface Semaphore {
@@ -244,9 +249,12 @@ declare namespace CircuitBreaker {
     /** ms after the start past which no retry begins. */
     maxElapsed?: number;
     backoff?: BackoffOptions;
+    /** Seed of this operation's jitter. @default drawn from crypto entropy per operation */
     seed?: number;
+    /** A budget shared by the operations that guard one backend: each failure spends it, a retry needs it. */
+    budget?: RetryBudget;
     retryOn?: (error: any, attempt: number) => boolean;
-    /** A server's retry-after hint in ms, honoured as a minimum. */
+    /** A server's retry-after hint in ms, honoured as a minimum; longer than the retry may wait: give up. */
     retryAfter?: (error: any) => number | undefined;
     onRetry?: (error: any, attempt: number, delayMs: number) => void;
     signal?: AbortSignal;
@@ -262,7 +270,7 @@ declare namespace CircuitBreaker {
 
   type RetryDecision =
     | { decision: 'retryAfter'; delay: number }
-    | { decision: 'giveUp'; reason: 'maxAttempts' | 'deadline' };
+    | { decision: 'giveUp'; reason: 'maxAttempts' | 'deadline' | 'waitTooLong' | 'budget' };
 
   class RetrySchedule {
     constructor(options?: RetryOptions);
@@ -271,6 +279,9 @@ declare namespace CircuitBreaker {
     next(now?: number, retryAfter?: number): number | null;
     /** next(), saying why it gives up. */
     decide(now?: number, retryAfter?: number): RetryDecision;
+    /** The operation succeeded: its budget earns its share of a token. */
+    succeeded(): void;
+    readonly budget: RetryBudget | undefined;
     readonly attempts: number;
   }
 
@@ -282,9 +293,9 @@ declare namespace CircuitBreaker {
     | { result: 'exceedsBurst'; burst: number };
 
   class TokenBucket {
-    constructor(options: { capacity: number; refill?: number; interval?: number });
-    readonly capacity: number;
-    /** The capacity (the core's burst). */
+    /** Up to `burst` tokens at once, `tokens` more every `period` ms (default 1000); starts full. */
+    constructor(options: { burst: number; tokens?: number; period?: number });
+    /** Most tokens at once. */
     readonly burst: number;
     readonly available: number;
     tryTake(n?: number): boolean;
@@ -293,13 +304,14 @@ declare namespace CircuitBreaker {
     take(n?: number, options?: { signal?: AbortSignal }): Promise<void>;
     wrap<A extends unknown[], R>(fn: (...args: A) => R | Promise<R>): (...args: A) => Promise<R>;
     refund(n?: number, now?: number): void;
-    setRate(refill: number, interval?: number, now?: number): void;
+    setRate(tokens: number, period?: number, now?: number): void;
   }
 
   type Priority = 'critical' | 'normal' | 'sheddable';
 
   class Bulkhead {
-    constructor(options: { limit: number; reserveCritical?: number; reserveNormal?: number });
+    /** `lease`: ms a slot may be held before it is freed (default 60000). */
+    constructor(options: { limit: number; reserveCritical?: number; reserveNormal?: number; lease?: number });
     readonly limit: number;
     readonly inUse: number;
     available(priority?: Priority): number;
@@ -307,12 +319,27 @@ declare namespace CircuitBreaker {
     run<T>(fn: () => Promise<T> | T, options?: { priority?: Priority }): Promise<T>;
     /** Free slots, reserved ones included (limit - inUse). */
     readonly free: number;
-    /** Releases refused by releaseSlot so far. */
+    /** Releases refused because the slot was not held (twice, or made up). */
     readonly extraReleases: number;
-    /** Takes a slot by priority (the core's slots); give it back with releaseSlot. */
-    acquireSlot(priority?: Priority): boolean;
-    /** Gives back a slot of `priority`; false, and counted in extraReleases, if none was held. */
-    releaseSlot(priority?: Priority): boolean;
+    /** Releases refused because the slot's lease had run out. */
+    readonly expiredReleases: number;
+    /** Slots freed because their lease ran out. */
+    readonly reclaimed: number;
+    /** ms a slot may be held. */
+    readonly lease: number;
+    /** Takes a slot (the core's slots): its number, or null when none is free. */
+    acquireSlot(priority?: Priority, now?: number): number | null;
+    /** Gives a slot back: null when released, else why it was refused (counted). */
+    releaseSlot(slot: number, now?: number): null | 'notHeld' | 'expired';
+    /** Frees the slots whose lease ran out by `now`; returns how many. */
+    expire(now?: number): number;
+  }
+
+  /** Turns a wrapping 32-bit ms tick (firmware's HAL_GetTick) into a monotonic time for `now`. */
+  class TickWidener {
+    constructor();
+    /** Call at least once per wrap (49.7 days). Never less than the last answer. */
+    widen(raw: number): number;
   }
 
   // ---- the core's own types, driven by the caller (opt-in, for custom integrations) ----
@@ -436,6 +463,184 @@ declare namespace CircuitBreaker {
     readonly tokensMilli: number;
     readonly maxTokens: number;
     readonly throttled: number;
+  }
+
+  /** A seed: a safe integer, or a BigInt below 2^64 (a seed logged by another door). */
+  type Seed = number | bigint;
+
+  /** The core's chaos policy: what to inject, decided from (seed, call index). */
+  interface ChaosPolicyOptions {
+    /** Percentage (0..100) of calls that fail with the injected error. @default 0 */
+    faultRate?: number | undefined;
+    /** Percentage (0..100) of calls delayed before they run. @default 0 */
+    latencyRate?: number | undefined;
+    /** Shortest injected delay (whole ms). @default 0 */
+    latencyMin?: number | undefined;
+    /** Longest injected delay (whole ms, at most 2^31 - 1); required (non-zero) when latencyRate is set. @default 0 */
+    latencyMax?: number | undefined;
+    /** Percentage (0..100) of calls answered with `substitute` without running. @default 0 */
+    substituteRate?: number | undefined;
+    /** Percentage (0..100) of calls before which `behavior` runs. @default 0 */
+    behaviorRate?: number | undefined;
+    /** The seed every decision is drawn from (log it to replay a run). @default 53 bits of crypto entropy */
+    seed?: Seed | undefined;
+    /** Whether injection starts on (chaos is turned on on purpose). @default false */
+    enabled?: boolean | undefined;
+  }
+
+  interface ChaosOptions<TI extends unknown[] = unknown[], TR = unknown> extends ChaosPolicyOptions {
+    /** The error an injected fault rejects with (or a function of the call's arguments building it). @default a ChaosError */
+    error?: Error | ((...args: TI) => Error) | undefined;
+    /** The value a substituted call resolves with (a function is called with the arguments). Required when substituteRate is set. */
+    substitute?: TR | ((...args: TI) => TR | Promise<TR>) | undefined;
+    /** A hook run before the call when the core says so (drop a connection, fill a disk). Required when behaviorRate is set. */
+    behavior?: ((...args: TI) => unknown) | undefined;
+  }
+
+  /** One call's injection. */
+  interface Injection {
+    /** ms to wait before the call (0: none). */
+    delay: number;
+    outcome: 'pass' | 'fault' | 'substitute';
+    /** Whether the behaviour hook runs. */
+    behavior: boolean;
+  }
+
+  /** The function chaos() returns: the action, plus its switch. */
+  interface ChaosWrapped<TI extends unknown[] = unknown[], TR = unknown> {
+    (...args: TI): Promise<TR> | TR;
+    enable(): void;
+    disable(): void;
+    readonly enabled: boolean;
+    readonly seed: Seed;
+    /** Calls decided while on (the next call's index). */
+    readonly calls: number;
+    /** Call `index`'s injection (for replay). */
+    decide(index: number): Injection;
+    /** Changes rates, latencies or seed at run time (the rest, the switch and the call index are kept). */
+    configure(changes: ChaosRates): void;
+    /** The rates, latencies and seed in force. */
+    readonly options: ChaosRates;
+  }
+
+  /** What configure() may change. */
+  type ChaosRates = Pick<ChaosPolicyOptions, 'faultRate' | 'latencyRate' | 'latencyMin' | 'latencyMax' | 'substituteRate' | 'behaviorRate' | 'seed'>;
+
+  /** Wraps any function so each call first asks the core what to inject. */
+  function chaos<TI extends unknown[], TR>(action: (...args: TI) => Promise<TR> | TR, options?: ChaosOptions<TI, TR>): ChaosWrapped<TI, TR>;
+
+  /** The core's chaos policy for hosts that apply injections themselves. */
+  class Chaos {
+    constructor(options?: ChaosPolicyOptions);
+    /** The next call's injection (counts the call while on). */
+    inject(): Injection;
+    /** Call `index`'s injection, if on. */
+    decide(index: number): Injection;
+    enable(): void;
+    disable(): void;
+    readonly enabled: boolean;
+    readonly calls: number;
+    readonly seed: Seed;
+    /** Changes rates, latencies or seed at run time (the rest, the switch and the call index are kept). */
+    configure(changes: ChaosRates): void;
+    readonly options: ChaosRates;
+  }
+
+  /** What an injected fault rejects with by default (code ECHAOS). */
+  class ChaosError extends Error {
+    readonly code: 'ECHAOS';
+  }
+
+  /** How a call on an endpoint ended: an HTTP status, a word, or the error it threw. */
+  type PoolResult = number | 'success' | 'failure' | 'gatewayFailure' | Error | { status?: number; statusCode?: number; response?: { status?: number } } | undefined;
+
+  interface PoolOptions {
+    /** Failures in a row that eject (0: off). @default 5 */
+    consecutiveFailures?: number | undefined;
+    /** 502/503/504 in a row that eject (0: off). @default 5 */
+    consecutiveGatewayFailures?: number | undefined;
+    /** ms between success-rate checks. @default 10000 */
+    interval?: number | undefined;
+    /** ms of the first ejection (times the ejection count after). @default 30000 */
+    baseEjectionTime?: number | undefined;
+    /** Longest ejection (ms). @default 300000 */
+    maxEjectionTime?: number | undefined;
+    /** Up to this many ms added to each ejection. @default 0 */
+    ejectionJitter?: number | undefined;
+    /** Most endpoints ejected at once, percent of the pool (at least one, never all). @default 10 */
+    maxEjectionPercent?: number | undefined;
+    /** Endpoints with enough calls needed to compare success rates (0: off). @default 5 */
+    successRateMinimumHosts?: number | undefined;
+    /** Calls an endpoint needs in an interval to be judged. @default 100 */
+    successRateRequestVolume?: number | undefined;
+    /** Ejected below mean - stdev * this. @default 1.9 */
+    successRateStdevFactor?: number | undefined;
+    /** Seed of the picks and the jitter. @default 53 bits of crypto entropy */
+    seed?: Seed | undefined;
+    /** Fail-overs per call(). @default 2 */
+    retries?: number | undefined;
+    /** The budget fail-overs spend (a RetryBudget or its options). @default a RetryBudget per pool */
+    budget?: RetryBudget | { maxTokens?: number; tokenRatio?: number } | undefined;
+    /** CircuitBreaker options: one breaker per endpoint runs its calls. */
+    breaker?: Options<[(url: string, pick: PoolPick) => unknown, string, PoolPick]> | undefined;
+    /** The clock (ms). @default Date.now */
+    now?: (() => number) | undefined;
+    /** Poll the core on an unref'd timer (eject/return events). @default true */
+    timers?: boolean | undefined;
+    /** ms between polls. @default min(interval, 1000) */
+    pollInterval?: number | undefined;
+  }
+
+  interface PoolPick<U = string> {
+    readonly endpoint: number;
+    readonly url: U;
+    /** No endpoint was healthy: every one was a candidate. */
+    readonly panic: boolean;
+    /** Settles the pick with how the call ended (once). */
+    record(result?: PoolResult): void;
+    /** Hands the pick back without counting (the call never ran). */
+    release(): void;
+  }
+
+  interface EndpointStats<U = string> {
+    endpoint: number;
+    url: U;
+    outstanding: number;
+    consecutiveFailures: number;
+    consecutiveGatewayFailures: number;
+    successes: number;
+    calls: number;
+    ejections: number;
+    /** When its ejection ends (ms); 0 when not ejected. */
+    ejectedUntil: number;
+    picked: number;
+    ejected: boolean;
+  }
+
+  interface PoolEject<U = string> { endpoint: number; url: U; reason: 'consecutiveFailures' | 'consecutiveGatewayFailures' | 'successRate'; until: number }
+  interface PoolReturn<U = string> { endpoint: number; url: U }
+
+  /** A pool of endpoints: P2C picks, Envoy's outlier ejection, failover under a retry budget. Events: 'eject', 'return'. */
+  class Pool<U = string> extends EventEmitter {
+    constructor(endpoints: readonly U[], options?: PoolOptions);
+    readonly endpoints: readonly U[];
+    readonly seed: Seed;
+    readonly retries: number;
+    readonly budget: RetryBudget;
+    readonly breakers: CircuitBreaker[] | null;
+    readonly maxEjected: number;
+    pick(avoid?: number): PoolPick<U>;
+    failover(previous: number): PoolPick<U> | null;
+    record(endpoint: number, result?: PoolResult): void;
+    release(endpoint: number): void;
+    poll(): Array<{ event: 'eject'; endpoint: number; reason: PoolEject['reason']; until: number } | { event: 'return'; endpoint: number }>;
+    stats(): EndpointStats<U>[];
+    stats(endpoint: number): EndpointStats<U>;
+    call<T>(fn: (url: U, pick: PoolPick<U>) => Promise<T> | T, options?: { retries?: number }): Promise<T>;
+    close(): void;
+    on(event: 'eject', listener: (e: PoolEject<U>) => void): this;
+    on(event: 'return', listener: (e: PoolReturn<U>) => void): this;
+    on(event: string | symbol, listener: (...args: any[]) => void): this;
   }
 
   const version: string;

@@ -7,6 +7,9 @@ const { retry, RetrySchedule } = require('./lib/retry');
 const TokenBucket = require('./lib/bucket');
 const Bulkhead = require('./lib/bulkhead');
 const { Breaker, Backoff, RetryBudget } = require('./lib/core');
+const { TickWidener } = require('./lib/native').native;
+const { chaos, Chaos, ChaosError } = require('./lib/chaos');
+const { Pool } = require('./lib/pool');
 
 module.exports = exports = CircuitBreaker;
 Object.defineProperties(CircuitBreaker, {
@@ -16,8 +19,13 @@ Object.defineProperties(CircuitBreaker, {
   RetrySchedule: { value: RetrySchedule },
   TokenBucket: { value: TokenBucket },
   Bulkhead: { value: Bulkhead },
+  TickWidener: { value: TickWidener },
   Breaker: { value: Breaker },
   Backoff: { value: Backoff },
   RetryBudget: { value: RetryBudget },
+  chaos: { value: chaos },
+  Chaos: { value: Chaos },
+  ChaosError: { value: ChaosError },
+  Pool: { value: Pool },
   version: { value: require('./package.json').version }
 });

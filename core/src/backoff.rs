@@ -307,6 +307,34 @@ impl Backoff {
     }
 }
 
+impl crate::intact::Intact for Backoff {
+    /// The jitter's tag (and a proportional jitter's percent, `1..=100`),
+    /// the schedule kind, and the base and factor `raw`'s loop needs to end.
+    #[inline(always)]
+    fn intact(read: &impl Fn(usize) -> u8, at: usize) -> bool {
+        use crate::intact::{below, nonzero, u32_at, variants};
+        let jitter = at + core::mem::offset_of!(Backoff, jitter);
+        // `repr(C, u8)`: the tag, then the payload (`percent`, a byte).
+        let jitter_ok = match read(jitter) {
+            0..=3 => true,
+            4 => matches!(read(jitter + 1), 1..=100),
+            _ => false,
+        };
+        // `raw` loops until the delay reaches the cap: it ends within a
+        // bounded number of steps only for a non-zero base growing by a
+        // factor of at least 1 (as `new` validated them).
+        let factor = u32_at(read, at + core::mem::offset_of!(Backoff, factor_milli));
+        jitter_ok
+            && factor >= 1000
+            && nonzero(read, at + core::mem::offset_of!(Backoff, base), 8)
+            && below(
+                read,
+                at + core::mem::offset_of!(Backoff, kind),
+                variants!(Kind: Constant, Linear, Exponential),
+            )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

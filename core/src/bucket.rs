@@ -396,6 +396,29 @@ impl Bucket {
     }
 }
 
+impl crate::intact::Intact for Bucket {
+    /// The rate's period and tokens (divisors) and the burst (`NonZeroU32`).
+    #[inline(always)]
+    fn intact(read: &impl Fn(usize) -> u8, at: usize) -> bool {
+        use crate::intact::nonzero;
+        use core::mem::offset_of;
+        nonzero(read, at + offset_of!(Self, period), 8)
+            && nonzero(read, at + offset_of!(Self, tokens), 4)
+            && nonzero(read, at + offset_of!(Self, burst), 4)
+    }
+}
+
+impl crate::intact::Intact for Rate {
+    /// The period and tokens (divisors).
+    #[inline(always)]
+    fn intact(read: &impl Fn(usize) -> u8, at: usize) -> bool {
+        use crate::intact::nonzero;
+        use core::mem::offset_of;
+        nonzero(read, at + offset_of!(Self, period), 8)
+            && nonzero(read, at + offset_of!(Self, tokens), 4)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -465,6 +465,15 @@ impl Bulkhead {
     }
 }
 
+impl crate::intact::Intact for Bulkhead {
+    /// The limit (`NonZeroU32`) and the lease (the epochs' divisor).
+    #[inline(always)]
+    fn intact(read: &impl Fn(usize) -> u8, at: usize) -> bool {
+        crate::intact::nonzero(read, at + core::mem::offset_of!(Self, limit), 4)
+            && crate::intact::nonzero(read, at + core::mem::offset_of!(Self, lease), 8)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

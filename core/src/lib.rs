@@ -46,6 +46,8 @@ pub mod clock;
 mod div;
 pub mod error;
 pub mod histogram;
+pub mod intact;
+pub mod lite;
 pub mod pool;
 pub mod ratio;
 pub mod retry;

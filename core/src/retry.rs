@@ -309,6 +309,18 @@ impl Retry {
     }
 }
 
+impl crate::intact::Intact for Retry {
+    /// The policy's backoff and `max_attempts` (`NonZeroU32`).
+    #[inline(always)]
+    fn intact(read: &impl Fn(usize) -> u8, at: usize) -> bool {
+        use crate::intact::nonzero;
+        use core::mem::offset_of;
+        let policy = at + offset_of!(Self, policy);
+        Backoff::intact(read, policy + offset_of!(RetryPolicy, backoff))
+            && nonzero(read, policy + offset_of!(RetryPolicy, max_attempts), 4)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,19 +1,21 @@
 #!/usr/bin/env node
 'use strict';
 
-// `make demo`: the flaky upstream, the seed's Express app on fusewire, the
+// `make demo`: three upstream replicas (one flaky), the seed's Express app on
+// fusewire (a Pool over the replicas, chaos on the breaker's action), the
 // dashboard and /metrics, and a traffic generator, all on loopback.
 //
 //   node bin/demo.js [--duration <seconds>] [--rps <n>] [--no-traffic]
 //
 // Environment: DEMO_PORT (app, default 3000, or a free port if taken),
-// DEMO_UPSTREAM_PORT (default 3001, likewise; 0 means any free port),
+// DEMO_UPSTREAM_PORT (the first replica's, default 3001, the next two follow;
+// 0 means any free ports),
 // DEMO_DURATION (seconds, 0 = until Ctrl-C), DEMO_RPS, DEMO_RESET_TIMEOUT (ms),
 // DEMO_BREAKER_MODULE=opossum (development only: run on opossum to compare).
 
 const path = require('node:path');
 const Module = require('node:module');
-const { createUpstream } = require('../lib/upstream');
+const { createReplicas, FLAKY_ERROR_RATE } = require('../lib/upstream');
 
 function parseArgs (argv, env) {
   const opts = {
@@ -73,7 +75,7 @@ function pointFusewireAt (moduleName) {
 
 // Count what the fallback's bucket grants and denies, for the dashboard.
 function watchBucket (bucket, { refillPerSecond }) {
-  const view = { capacity: bucket.capacity, refillPerSecond, granted: 0, denied: 0, available: () => bucket.available };
+  const view = { capacity: bucket.burst, refillPerSecond, granted: 0, denied: 0, available: () => bucket.available };
   const take = bucket.tryTake.bind(bucket);
   bucket.tryTake = (...args) => {
     const ok = take(...args);
@@ -86,24 +88,35 @@ function watchBucket (bucket, { refillPerSecond }) {
 async function main () {
   const opts = parseArgs(process.argv.slice(2), process.env);
   if (opts.help) {
-    console.log(require('node:fs').readFileSync(__filename, 'utf8').split('\n').slice(3, 13).map(l => l.replace(/^\/\/ ?/, '')).join('\n'));
+    console.log(require('node:fs').readFileSync(__filename, 'utf8').split('\n').slice(3, 15).map(l => l.replace(/^\/\/ ?/, '')).join('\n'));
     return;
   }
 
-  const upstream = createUpstream();
-  const upstreamPort = await listen(upstream.server, opts.host, opts.upstreamPort, 3001);
-  const upstreamUrl = `http://${opts.host}:${upstreamPort}`;
+  // Three replicas of the upstream; the third is flaky (its error rate is a
+  // control of the dashboard's pool panel).
+  const replicas = createReplicas([{}, {}, { errorRate: FLAKY_ERROR_RATE }]);
+  const urls = [];
+  for (const [i, r] of replicas.list.entries()) {
+    const asked = opts.upstreamPort === undefined || opts.upstreamPort === '' || Number(opts.upstreamPort) === 0
+      ? opts.upstreamPort
+      : String(Number(opts.upstreamPort) + i);
+    const port = await listen(r.server, opts.host, asked, 3001 + i);
+    urls.push(`http://${opts.host}:${port}`);
+  }
+  replicas.urls = urls;
+  const upstream = replicas;
+  const upstreamUrl = urls[0];
 
-  process.env.UPSTREAM_URL = upstreamUrl;
+  process.env.UPSTREAM_URLS = urls.join(',');
   pointFusewireAt(opts.breakerModule);
   const express = require('express');
-  const { app, breaker, fallbackBucket, retryStats } = require('../app');
+  const { app, breaker, fallbackBucket, retryStats, pool } = require('../app');
   const { createMetrics } = require('../lib/metrics');
   const { createDashboard } = require('../lib/dashboard');
   const { createTraffic } = require('../lib/traffic');
 
   const buckets = { fallback: watchBucket(fallbackBucket, { refillPerSecond: 5 }) };
-  const metrics = createMetrics({ breakers: [breaker], retryStats, buckets });
+  const metrics = createMetrics({ breakers: [breaker], retryStats, buckets, pool, chaos: breaker.chaos });
 
   const server = require('node:http').createServer(app);
   const port = await listen(server, opts.host, opts.port, 3000);
@@ -111,8 +124,8 @@ async function main () {
 
   const traffic = createTraffic({ url: `${appUrl}/data`, rps: 0 });
   const dashboard = createDashboard({
-    breakers: [breaker], upstream, traffic, retryStats, buckets, metrics,
-    info: { module: opts.breakerModule, upstreamUrl }
+    breakers: [breaker], upstream, traffic, retryStats, buckets, metrics, pool, chaos: breaker.chaos,
+    info: { module: opts.breakerModule, upstreamUrl, replicaUrls: urls }
   });
   app.use(dashboard.router);
   traffic.setRate(opts.rps);
@@ -123,6 +136,7 @@ async function main () {
   console.log(`  app:       ${appUrl}/data`);
   console.log(`  metrics:   ${appUrl}/metrics`);
   console.log(`  upstream:  ${upstreamUrl}/posts/1  (control: ${upstreamUrl}/control)`);
+  console.log(`  replicas:  ${urls.join(' ')}  (the last one flaky; all behind a fusewire Pool)`);
   console.log(`  traffic:   ${opts.rps} requests/s to /data`);
   console.log(opts.duration ? `running for ${opts.duration} s` : 'running until Ctrl-C');
 
@@ -135,10 +149,13 @@ async function main () {
     dashboard.close();
     metrics.close();
     breaker.shutdown();
+    if (pool) pool.close();
     server.closeAllConnections();
-    upstream.server.closeAllConnections();
     server.close();
-    upstream.server.close();
+    for (const r of replicas.list) {
+      r.server.closeAllConnections();
+      r.server.close();
+    }
     // Anything still holding the loop (a late upstream call) must not keep us up.
     setTimeout(() => process.exit(0), 1000).unref();
   };

@@ -1,8 +1,10 @@
 'use strict';
 
 // The dashboard's server side: per-second series and state transitions
-// gathered from the breakers' events, pushed to the page over Server-Sent
-// Events, and the controls (upstream, breaker, traffic) as small JSON POSTs.
+// gathered from the breakers' events, the pool's endpoints and its
+// eject/return events, the chaos switch, pushed to the page over Server-Sent
+// Events, and the controls (upstream, replicas, breaker, chaos, traffic) as
+// small JSON POSTs.
 
 const path = require('node:path');
 const express = require('express');
@@ -89,8 +91,74 @@ function breakerView (w) {
   };
 }
 
-function createDashboard ({ breakers, upstream, traffic, retryStats, buckets, metrics, info = {} }) {
+const MAX_POOL_EVENTS = 100;
+
+// The pool's live record: its eject/return events (bounded) and each
+// endpoint's picks in the last second, for the traffic share.
+function watchPool (pool) {
+  if (!pool) return null;
+  const w = { pool, events: [], picked: pool.stats().map(s => s.picked), share: pool.endpoints.map(() => 0), perSecond: pool.endpoints.map(() => 0) };
+  const remember = (kind) => (e) => {
+    w.events.push({ at: Date.now(), kind, endpoint: e.endpoint, url: e.url, reason: e.reason ?? null, until: e.until ?? null });
+    if (w.events.length > MAX_POOL_EVENTS) w.events.shift();
+  };
+  pool.on('eject', remember('eject'));
+  pool.on('return', remember('return'));
+  return w;
+}
+
+function poolSecond (w) {
+  const stats = w.pool.stats();
+  const delta = stats.map((s, i) => s.picked - w.picked[i]);
+  w.picked = stats.map(s => s.picked);
+  const total = delta.reduce((a, b) => a + b, 0);
+  w.perSecond = delta;
+  w.share = delta.map(d => (total ? d / total : 0));
+}
+
+function poolView (w, upstream) {
+  if (!w) return null;
+  const replicas = upstream.snapshot().replicas || [];
+  return {
+    maxEjected: w.pool.maxEjected,
+    endpoints: w.pool.stats().map((s, i) => ({
+      ...s,
+      share: w.share[i],
+      pickedPerSecond: w.perSecond[i],
+      replica: replicas[i] || null
+    })),
+    events: w.events.slice(-20)
+  };
+}
+
+// The chaos wrapper on the breaker's action (null on opossum): its switch,
+// its seed, and the injected faults the breaker counted.
+function watchChaos (chaos, breaker) {
+  if (!chaos) return null;
+  const w = { chaos, injected: 0, current: 0, perSecond: 0 };
+  breaker.on('failure', (err) => {
+    if (err && err.code === 'ECHAOS') { w.injected++; w.current++; }
+  });
+  return w;
+}
+
+function chaosView (w) {
+  if (!w) return { available: false };
+  return {
+    available: true,
+    enabled: w.chaos.enabled,
+    seed: String(w.chaos.seed),
+    calls: w.chaos.calls,
+    injected: w.injected,
+    injectedPerSecond: w.perSecond,
+    options: w.chaos.options
+  };
+}
+
+function createDashboard ({ breakers, upstream, traffic, retryStats, buckets, metrics, pool = null, chaos = null, info = {} }) {
   const watched = breakers.map(watchBreaker);
+  const poolWatch = watchPool(pool);
+  const chaosWatch = watchChaos(chaos, breakers[0]);
   const clients = new Set();
   const extras = { seconds: [] }; // traffic and policy counts per second
   let previousTotals = null;
@@ -110,7 +178,9 @@ function createDashboard ({ breakers, upstream, traffic, retryStats, buckets, me
       breakers: watched.map(breakerView),
       upstream: upstream.snapshot(),
       traffic: traffic ? traffic.snapshot() : null,
-      policies: policiesView()
+      policies: policiesView(),
+      pool: poolView(poolWatch, upstream),
+      chaos: chaosView(chaosWatch)
     };
   }
 
@@ -150,6 +220,8 @@ function createDashboard ({ breakers, upstream, traffic, retryStats, buckets, me
   function tick () {
     const at = Date.now();
     for (const w of watched) closeSecond(w, at);
+    if (poolWatch) poolSecond(poolWatch);
+    if (chaosWatch) { chaosWatch.perSecond = chaosWatch.current; chaosWatch.current = 0; }
     const second = extrasSecond(at);
     broadcast('tick', { ...state(), seconds: watched.map(w => w.history[w.history.length - 1]), extras: second });
   }
@@ -197,6 +269,34 @@ function createDashboard ({ breakers, upstream, traffic, retryStats, buckets, me
 
   router.post('/dashboard/api/upstream', (req, res) => {
     res.json(upstream.configure(req.body || {}));
+    broadcast('tick', state());
+  });
+
+  // One replica's settings (the pool panel's controls).
+  router.post('/dashboard/api/replicas/:index', (req, res) => {
+    const r = upstream.replica ? upstream.replica(Number(req.params.index)) : null;
+    if (!r) return res.status(404).json({ error: `no replica ${req.params.index}` });
+    res.json(r.configure(req.body || {}));
+    broadcast('tick', state());
+  });
+
+  router.post('/dashboard/api/chaos/:action', (req, res) => {
+    if (!chaosWatch) return res.status(404).json({ error: 'no chaos on this breaker (fusewire only)' });
+    const { action } = req.params;
+    if (action === 'rates') {
+      // The rates at run time ({ faultRate: 30 }); fusewire names a bad one.
+      try {
+        chaosWatch.chaos.configure(req.body || {});
+      } catch (e) {
+        return res.status(400).json({ error: e.message, field: e.field });
+      }
+      res.json(chaosView(chaosWatch));
+      return broadcast('tick', state());
+    }
+    if (action === 'on') chaosWatch.chaos.enable();
+    else if (action === 'off') chaosWatch.chaos.disable();
+    else return res.status(400).json({ error: 'action is on, off or rates' });
+    res.json(chaosView(chaosWatch));
     broadcast('tick', state());
   });
 

@@ -30,10 +30,12 @@ async function retry (fn, { maxAttempts = 3, backoff = {}, retryOn = () => true,
 }
 
 class TokenBucket {
-  constructor ({ capacity, refill = capacity, interval = 1000 }) {
-    this.capacity = capacity;
-    this.rate = (refill * 1000) / interval;
-    this.level = capacity;
+  // fusewire's names: { burst, tokens = burst, period = 1000 }.
+  constructor ({ burst, tokens = burst, period = 1000 }) {
+    this.burst = burst;
+    this.capacity = burst;
+    this.rate = (tokens * 1000) / period;
+    this.level = burst;
     this.at = Date.now();
   }
 

@@ -78,4 +78,32 @@ function createUpstream ({ errorRate = 0, latencyMs = 20, jitterMs = 10 } = {}) 
   return { server, configure, snapshot };
 }
 
-module.exports = { createUpstream };
+// The flaky replica's error rate at start.
+const FLAKY_ERROR_RATE = 0.3;
+
+// Several replicas of the upstream. configure() and snapshot() act on all of
+// them as one upstream (the dashboard's upstream controls, the e2e test's
+// "break the upstream"); replica(i) is one of them.
+function createReplicas (settings) {
+  const list = settings.map(s => createUpstream(s));
+  return {
+    list,
+    urls: [],
+    replica: i => list[i],
+    configure (changes = {}) {
+      for (const r of list) r.configure(changes);
+      return this.snapshot();
+    },
+    snapshot () {
+      const all = list.map(r => r.snapshot());
+      return {
+        ...all[0],
+        served: all.reduce((n, s) => n + s.served, 0),
+        failed: all.reduce((n, s) => n + s.failed, 0),
+        replicas: all
+      };
+    }
+  };
+}
+
+module.exports = { createUpstream, createReplicas, FLAKY_ERROR_RATE };

@@ -244,11 +244,93 @@ function renderControls (state, force) {
   if (state.upstreamUrl) $('#upstream-url').textContent = state.upstreamUrl;
 }
 
+// ---- pool and chaos ----
+
+const REPLICA = i => String.fromCharCode(65 + i); // A, B, C
+const pct = v => `${Math.round(v * 100)}%`;
+const esc = v => String(v).replace(/[&<>"]/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
+view.pool = [];   // per second: {at, share0, share1, ...}
+view.chaos = [];  // per second: {at, injected}
+
+function renderPool (pool, force) {
+  if (!pool) { $('#pool-panel').hidden = true; return; }
+  const rows = pool.endpoints.map((e, i) => {
+    const health = e.ejected ? 'ejected' : 'healthy';
+    const until = e.ejected ? ` until ${fmtTime(e.ejectedUntil)}` : '';
+    const rate = e.replica ? pct(e.replica.errorRate) : '–';
+    return `<tr data-endpoint="${i}" data-health="${health}">` +
+      `<td>${REPLICA(i)} <span class="hint">${esc(e.url)}</span></td>` +
+      `<td class="health" data-health="${health}" data-testid="endpoint-health">${health.toUpperCase()}${until}</td>` +
+      `<td><span class="sharebar"><i style="width:${Math.round(e.share * 100)}%"></i></span><span class="share" data-testid="endpoint-share">${pct(e.share)}</span></td>` +
+      `<td>${e.pickedPerSecond}</td><td>${e.outstanding}</td><td>${e.consecutiveFailures}</td><td>${e.ejections}</td><td>${rate}</td></tr>`;
+  });
+  $('#pool-endpoints').innerHTML = rows.join('');
+  const flaky = pool.endpoints.length - 1;
+  const f = pool.endpoints[flaky];
+  $('#flaky-url').textContent = `${REPLICA(flaky)} · ${f.url}`;
+  if (f.replica) {
+    if (force || document.activeElement !== $('#flaky-rate')) $('#flaky-rate').value = Math.round(f.replica.errorRate * 100);
+    $('#flaky-rate-out').textContent = pct(f.replica.errorRate);
+  }
+  $('#pool-events').innerHTML = pool.events.slice().reverse().map(e =>
+    `<li data-kind="${e.kind}"><span class="t">${fmtTime(e.at)}</span> ${REPLICA(e.endpoint)} ` +
+    (e.kind === 'eject' ? `ejected (${e.reason}) until ${fmtTime(e.until)}` : 'returned') + '</li>'
+  ).join('');
+}
+
+function renderChaos (chaos, breakers) {
+  if (chaos) {
+    const on = chaos.available && chaos.enabled;
+    const el = $('#chaos-state');
+    el.dataset.enabled = String(!!on);
+    el.textContent = !chaos.available ? 'N/A (opossum)' : on ? 'INJECTING' : 'OFF';
+  }
+  if (chaos && chaos.available) {
+    const o = chaos.options || {};
+    $('#chaos-desc').textContent = `on the breaker's action: ${o.faultRate ?? 0}% faults, ${o.latencyRate ?? 0}% delayed ${o.latencyMin ?? 0}–${o.latencyMax ?? 0} ms`;
+    if (document.activeElement !== $('#chaos-fault')) $('#chaos-fault').value = o.faultRate ?? 0;
+    $('#chaos-fault-out').textContent = `${o.faultRate ?? 0}%`;
+    $('#chaos-injected-rate').textContent = chaos.injectedPerSecond;
+    $('#chaos-injected').textContent = chaos.injected;
+    $('#chaos-calls').textContent = chaos.calls;
+    $('#chaos-seed').textContent = chaos.seed;
+  }
+  const b = breakers && breakers[0];
+  if (b) {
+    const s = $('#chaos-breaker-state');
+    s.dataset.state = b.state;
+    s.textContent = STATE_LABEL[b.state] || b.state;
+  }
+}
+
+function drawPoolAndChaos () {
+  COLORS.share0 = '#3fb950'; COLORS.share1 = '#58a6ff'; COLORS.share2 = '#f85149'; COLORS.injected = '#f85149';
+  const keys = (view.poolSize ? Array.from({ length: view.poolSize }, (_, i) => `share${i}`) : []);
+  drawLines($('#pool-chart'), view.pool, keys);
+  drawLines($('#chaos-chart'), view.chaos, ['injected']);
+}
+
+function remember (state) {
+  if (state.pool) {
+    view.poolSize = state.pool.endpoints.length;
+    const point = { at: state.now };
+    state.pool.endpoints.forEach((e, i) => { point[`share${i}`] = e.pickedPerSecond; });
+    view.pool.push(point);
+    if (view.pool.length > HISTORY + 5) view.pool.shift();
+  }
+  if (state.chaos && state.chaos.available) {
+    view.chaos.push({ at: state.now, injected: state.chaos.injectedPerSecond });
+    if (view.chaos.length > HISTORY + 5) view.chaos.shift();
+  }
+}
+
 function render (state, second) {
   view.clockSkew = state.now - Date.now();
   for (const b of state.breakers) renderBreaker(b);
   renderExtras(state, second);
   renderControls(state);
+  renderPool(state.pool);
+  renderChaos(state.chaos, state.breakers);
 }
 
 function redraw () {
@@ -257,6 +339,7 @@ function redraw () {
     if (card.last) $('.since', card.node).textContent = `since ${fmtTime(card.last.since)} · ${ago(card.last.since)}`;
   }
   drawExtras();
+  drawPoolAndChaos();
   $('#clock').textContent = fmtTime(serverNow());
 }
 
@@ -295,6 +378,7 @@ function connect () {
       view.extras.push(s.extras);
       if (view.extras.length > HISTORY + 5) view.extras.shift();
     }
+    if (s.seconds) remember(s);
     render(s, s.extras);
     redraw();
   });
@@ -306,6 +390,7 @@ function connect () {
     renderBreaker(t.view);
     renderTransitions(card);
     drawBreaker(card);
+    renderChaos(null, [t.view]);
   });
 }
 
@@ -336,6 +421,20 @@ $('#rps').addEventListener('input', e => { $('#rps-out').textContent = `${e.targ
 $('#rps').addEventListener('change', e => post('api/traffic', { rps: Number(e.target.value) }));
 $('#open-breaker').addEventListener('click', () => post(`api/breakers/${encodeURIComponent(firstBreaker())}/open`).then(renderBreaker));
 $('#close-breaker').addEventListener('click', () => post(`api/breakers/${encodeURIComponent(firstBreaker())}/close`).then(renderBreaker));
+
+function replica (changes) {
+  const i = (view.poolSize || 3) - 1;
+  return post(`api/replicas/${i}`, changes).then(r => { $('#flaky-rate-out').textContent = pct(r.errorRate); });
+}
+$('#break-flaky').addEventListener('click', () => replica({ errorRate: 1 }));
+$('#flaky-flaky').addEventListener('click', () => replica({ errorRate: 0.3 }));
+$('#heal-flaky').addEventListener('click', () => replica({ errorRate: 0 }));
+$('#flaky-rate').addEventListener('input', e => { $('#flaky-rate-out').textContent = `${e.target.value}%`; });
+$('#flaky-rate').addEventListener('change', e => replica({ errorRate: e.target.value / 100 }));
+$('#chaos-fault').addEventListener('input', e => { $('#chaos-fault-out').textContent = `${e.target.value}%`; });
+$('#chaos-fault').addEventListener('change', e => post('api/chaos/rates', { faultRate: Number(e.target.value) }).then(c => renderChaos(c)));
+$('#chaos-on').addEventListener('click', () => post('api/chaos/on').then(c => renderChaos(c)));
+$('#chaos-off').addEventListener('click', () => post('api/chaos/off').then(c => renderChaos(c)));
 
 window.addEventListener('resize', redraw);
 setInterval(() => { $('#clock').textContent = fmtTime(serverNow()); }, 1000);

@@ -2,7 +2,9 @@
 
 // The dashboard in a real browser: headless Chromium (Debian's package,
 // never a downloaded build) loads the page, breaks the upstream with the
-// page's own button, and sees the breaker's state change on the page.
+// page's own button, and sees the breaker's state change on the page; then,
+// on a second demo, the pool panel (a broken replica ejected, its share to
+// 0%) and the chaos panel (rates, injection opening the breaker, stopping it).
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -74,5 +76,75 @@ test('dashboard shows the breaker opening after the upstream is broken, and clos
   const states = await page.locator('ol.transitions li').allTextContents();
   assert.match(states[0], /CLOSED/, 'the newest transition is the closing');
   assert.ok(states.some(text => text.includes('HALF-OPEN')), 'the breaker half-opened on its way back');
+  assert.deepEqual(errors, [], 'no script errors on the page');
+});
+
+test('pool panel: a broken replica turns EJECTED and loses its traffic share; chaos panel: injection opens the breaker, stopping it closes it', { timeout: 120000 }, async t => {
+  assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: make test installs the Debian package chromium`);
+  const { chromium } = require('playwright-core');
+
+  const demo = startDemo({ duration: 110, env: { DEMO_RESET_TIMEOUT: '2000', DEMO_RPS: '20' } });
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'fusewire-demo-chromium-'));
+  let browser = null;
+  t.after(async () => {
+    if (browser) await browser.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+    await demo.stop();
+  });
+  const urls = await demo.ready;
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1440, height: 1400 },
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'
+    ]
+  });
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', err => errors.push(err.message));
+  await page.goto(urls.dashboard);
+  await page.waitForFunction(() => document.querySelector('#conn').dataset.live === 'true', null, { timeout: 10000 });
+  await page.waitForFunction(() => document.querySelectorAll('#pool-endpoints tr').length === 3, null, { timeout: 10000 });
+
+  // Pool: break the flaky replica (C) from its panel; its row turns EJECTED,
+  // and a tick later its share is 0% while A and B take the traffic.
+  await page.click('#break-flaky');
+  await page.waitForFunction(() => {
+    const row = document.querySelector('#pool-endpoints tr[data-endpoint="2"]');
+    return row && row.dataset.health === 'ejected' &&
+      row.querySelector('[data-testid="endpoint-share"]').textContent === '0%';
+  }, null, { timeout: 20000 });
+  const health = await page.locator('#pool-endpoints [data-testid="endpoint-health"]').allTextContents();
+  assert.match(health[2], /^EJECTED until /);
+  assert.deepEqual(health.slice(0, 2), ['HEALTHY', 'HEALTHY'], 'never more than one of three ejected');
+  const shares = await page.locator('#pool-endpoints [data-testid="endpoint-share"]').allTextContents();
+  assert.equal(shares.slice(0, 2).map(s => parseInt(s, 10)).reduce((a, b) => a + b, 0) >= 99, true, `A and B take it all: ${shares}`);
+  const events = await page.locator('#pool-events li').allTextContents();
+  assert.ok(events.some(e => /C ejected \((consecutiveFailures|successRate)\)/.test(e)), `the ejection is listed: ${events}`);
+  fs.mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, 'dashboard-pool-ejected.png'), fullPage: true });
+  await page.click('#heal-flaky');
+  await page.waitForFunction(() => document.querySelector('#flaky-rate-out').textContent === '0%', null, { timeout: 5000 });
+
+  // Chaos: the switch reads OFF; Inject turns it on and the breaker opens on
+  // injected faults (the upstream is healthy); Stop, and the breaker closes.
+  assert.equal(await page.textContent('#chaos-state'), 'OFF');
+  assert.match(await page.textContent('#chaos-seed'), /^\d+$/);
+  // The fault-rate slider changes the core's rates at run time.
+  await page.locator('#chaos-fault').fill('100');
+  await page.waitForFunction(() => document.querySelector('#chaos-desc').textContent.includes('100% faults'), null, { timeout: 5000 });
+  await page.click('#chaos-on');
+  await page.waitForFunction(() => document.querySelector('#chaos-state').dataset.enabled === 'true', null, { timeout: 5000 });
+  assert.equal(await page.textContent('#chaos-state'), 'INJECTING');
+  await page.waitForFunction(() => document.querySelector('#chaos-breaker-state').dataset.state === 'open', null, { timeout: 20000 });
+  assert.equal(await page.textContent('[data-testid="breaker-state"]'), 'OPEN');
+  assert.ok(Number(await page.textContent('#chaos-injected')) > 0, 'injected faults are counted');
+  await page.screenshot({ path: path.join(SHOTS, 'dashboard-chaos-open.png'), fullPage: true });
+  console.log(`screenshots: ${path.join(SHOTS, 'dashboard-pool-ejected.png')}, ${path.join(SHOTS, 'dashboard-chaos-open.png')}`);
+  await page.click('#chaos-off');
+  await page.waitForFunction(() => document.querySelector('#chaos-state').dataset.enabled === 'false', null, { timeout: 5000 });
+  await page.waitForFunction(() => document.querySelector('#chaos-breaker-state').dataset.state === 'closed', null, { timeout: 20000 });
   assert.deepEqual(errors, [], 'no script errors on the page');
 });

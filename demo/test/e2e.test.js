@@ -1,8 +1,11 @@
 'use strict';
 
-// The demo end to end, over HTTP only: break the upstream, see the breaker
-// open (fallback answers, then 503 once the fallback's token bucket is dry),
-// heal it, see the breaker close, and read the Prometheus series.
+// The demo end to end, over HTTP only: break one replica, see the pool eject
+// it and move its traffic to the others; break the whole upstream, see the
+// breaker open (fallback answers, then 503 once the fallback's token bucket
+// is dry), heal it, see the breaker close; turn chaos on, see the breaker
+// open on injected faults and close once it is off; read the Prometheus
+// series.
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -34,7 +37,7 @@ test('break the upstream, the breaker opens; heal it, it closes; /metrics tells'
     const { code, signal } = await demo.stop();
     if (code !== 0 && signal !== 'SIGTERM') console.log(`demo exited with ${code ?? signal}:\n${demo.output()}`);
   });
-  const { app, upstream } = await demo.ready;
+  const { app, replicas } = await demo.ready;
   const breakerState = async () => (await getJson(`${app}/dashboard/api/state`)).body.breakers[0].state;
 
   await t.test('healthy: /data answers with the upstream post', async () => {
@@ -45,10 +48,47 @@ test('break the upstream, the breaker opens; heal it, it closes; /metrics tells'
     assert.equal(await breakerState(), 'closed');
   });
 
+  await t.test('pool: a broken replica is ejected, its traffic share moves to the others, it returns once healed', async () => {
+    const pool = async () => (await getJson(`${app}/dashboard/api/state`)).body.pool;
+    const first = await pool();
+    assert.deepEqual(first.endpoints.map(e => e.url), replicas);
+    assert.equal(first.maxEjected, 1);
+    // The flaky replica (the last) broken for good, through the dashboard.
+    const broken = await postJson(`${app}/dashboard/api/replicas/2`, { errorRate: 1 });
+    assert.equal(broken.body.errorRate, 1);
+    const ejected = await waitFor('the broken replica to be ejected', async () => {
+      const p = await pool();
+      return p.endpoints[2].ejected && p.events.some(e => e.kind === 'eject' && e.endpoint === 2) && p;
+    });
+    assert.ok(['consecutiveFailures', 'successRate'].includes(ejected.events.filter(e => e.endpoint === 2).pop().reason));
+    // A whole second with no pick of it while the others take the traffic.
+    await waitFor('a second of traffic without the ejected replica', async () => {
+      const p = await pool();
+      const [a, b, c] = p.endpoints;
+      return c.ejected && c.pickedPerSecond === 0 && c.share === 0 && a.pickedPerSecond + b.pickedPerSecond > 0 &&
+        Math.abs(a.share + b.share - 1) < 1e-9;
+    });
+    // The app still answers with the upstream's post: the pool fails over.
+    for (let i = 0; i < 5; i++) {
+      const { status, body } = await getJson(`${app}/data`);
+      assert.equal(status, 200);
+      assert.equal(body.id, 1);
+    }
+    assert.equal(await breakerState(), 'closed', 'the breaker never saw the broken replica');
+    // Healed, it comes back when its ejection ends, and takes picks again.
+    await postJson(`${app}/dashboard/api/replicas/2`, { errorRate: 0 });
+    await waitFor('the healed replica to return', async () => {
+      const p = await pool();
+      return !p.endpoints[2].ejected && p.events.some(e => e.kind === 'return' && e.endpoint === 2) && p.endpoints[2].pickedPerSecond > 0;
+    }, { timeoutMs: 40000 });
+  });
+
   await t.test('broken: the breaker opens, fallback answers then 503', async () => {
-    // The upstream's own control endpoint, as a script would call it.
-    const control = await fetch(`${upstream}/control?errorRate=1`, { method: 'POST' });
-    assert.equal((await control.json()).errorRate, 1);
+    // Each replica's own control endpoint, as a script would call it.
+    for (const url of replicas) {
+      const control = await fetch(`${url}/control?errorRate=1`, { method: 'POST' });
+      assert.equal((await control.json()).errorRate, 1);
+    }
     await waitFor('the breaker to open', async () => (await breakerState()) === 'open');
 
     // Quiet the generator, so the fallback's bucket (5 tokens) is ours alone.
@@ -110,6 +150,36 @@ test('break the upstream, the breaker opens; heal it, it closes; /metrics tells'
     assert.equal((await getJson(`${app}/data`)).body.id, 1);
   });
 
+  await t.test('chaos: injection on, the breaker opens on injected faults; off, it closes again', async () => {
+    const before = (await getJson(`${app}/dashboard/api/state`)).body.chaos;
+    assert.equal(before.available, true);
+    assert.equal(before.enabled, false);
+    assert.match(before.seed, /^\d+$/);
+    assert.equal(before.options.faultRate, 80);
+    // Rates change at run time; a bad one is refused, naming the option.
+    const lower = await postJson(`${app}/dashboard/api/chaos/rates`, { faultRate: 90 });
+    assert.equal(lower.body.options.faultRate, 90);
+    const bad = await postJson(`${app}/dashboard/api/chaos/rates`, { faultRate: 150 });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.field, 'faultRate');
+    await postJson(`${app}/dashboard/api/traffic`, { rps: 20 });
+    const on = await postJson(`${app}/dashboard/api/chaos/on`);
+    assert.equal(on.body.enabled, true);
+    await waitFor('the breaker to open on injected faults', async () => (await breakerState()) === 'open');
+    const { body: state } = await getJson(`${app}/dashboard/api/state`);
+    assert.ok(state.chaos.injected > 0, `injected faults: ${state.chaos.injected}`);
+    assert.ok(state.chaos.calls >= state.chaos.injected);
+    // The upstream is healthy all along: the faults are chaos's alone.
+    assert.equal(state.upstream.errorRate, 0);
+    const off = await postJson(`${app}/dashboard/api/chaos/off`);
+    assert.equal(off.body.enabled, false);
+    await waitFor('the breaker to close once chaos is off', async () => (await breakerState()) === 'closed');
+    const calls = (await getJson(`${app}/dashboard/api/state`)).body.chaos.calls;
+    assert.equal((await getJson(`${app}/data`)).body.id, 1);
+    assert.equal((await getJson(`${app}/dashboard/api/state`)).body.chaos.calls, calls, 'off: no decision taken');
+    await postJson(`${app}/dashboard/api/traffic`, { rps: 0 });
+  });
+
   await t.test('/metrics: opossum-prometheus series and fusewire gauges', async () => {
     const res = await fetch(`${app}/metrics`);
     assert.equal(res.status, 200);
@@ -139,6 +209,16 @@ test('break the upstream, the breaker opens; heal it, it closes; /metrics tells'
     assert.ok(sample(samples, 'fusewire_retry_retries_total').value > 0);
     assert.ok(sample(samples, 'fusewire_token_bucket_decisions_total', { bucket: 'fallback', decision: 'denied' }).value > 0);
     assert.ok(sample(samples, 'fusewire_token_bucket_available', { bucket: 'fallback' }));
+    // The pool's series: every replica picked, replica C ejected at least once (by the pool test).
+    for (const url of replicas) {
+      assert.ok(sample(samples, 'fusewire_pool_picks_total', { endpoint: url }).value > 0, `picks of ${url}`);
+      assert.ok(sample(samples, 'fusewire_pool_endpoint_ejected', { endpoint: url }));
+      assert.ok(sample(samples, 'fusewire_pool_endpoint_outstanding', { endpoint: url }));
+    }
+    const ejectionsOfC = samples.filter(s => s.name === 'fusewire_pool_ejections_total' && s.labels.endpoint === replicas[2]);
+    assert.ok(ejectionsOfC.reduce((n, s) => n + s.value, 0) >= 1, 'replica C was ejected');
+    assert.equal(sample(samples, 'fusewire_chaos_enabled', { name: 'fetchData' }).value, 0);
+    assert.ok(sample(samples, 'fusewire_chaos_decisions_total', { name: 'fetchData' }).value > 0);
   });
 });
 

@@ -26,9 +26,10 @@ function startDemo ({ duration = 60, env = {}, args = [] } = {}) {
       output += chunk;
       const app = /app:\s+(http:\S+)\/data/.exec(output);
       const upstream = /upstream:\s+(http:\S+)\/posts\/1/.exec(output);
-      if (app && upstream && /running /.test(output)) {
+      const replicas = /replicas:\s+((?:http:\S+\s+)+)\(/.exec(output);
+      if (app && upstream && replicas && /running /.test(output)) {
         clearTimeout(timer);
-        resolve({ app: app[1], upstream: upstream[1], dashboard: `${app[1]}/dashboard/` });
+        resolve({ app: app[1], upstream: upstream[1], replicas: replicas[1].trim().split(/\s+/), dashboard: `${app[1]}/dashboard/` });
       }
     };
     child.stdout.setEncoding('utf8').on('data', onData);

@@ -5,7 +5,11 @@
  *
  * Conventions (see ffi-c/README.md): every function returns a
  * fusewire_status; objects are caller-owned structs initialised in place;
+ * `now` is a fusewire_tick, always the argument after the object;
  * out-parameters are written only on the statuses their docs name.
+ * "Pointers:" in a function's doc says which pointers may be NULL and what
+ * the others must point to. The lock-free shared forms are in
+ * fusewire_shared.h.
  */
 
 #ifndef FUSEWIRE_H
@@ -14,13 +18,62 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include <stddef.h>
+// Every object struct is 8-byte aligned on every target (32-bit ones
+// included), as the library lays its state out.
+#if defined(_MSC_VER)
+#define FUSEWIRE_ALIGNED(n) __declspec(align(n))
+#elif defined(__GNUC__) || defined(__clang__)
+#define FUSEWIRE_ALIGNED(n) __attribute__((aligned(n)))
+#elif defined(__cplusplus) && __cplusplus >= 201103L
+#define FUSEWIRE_ALIGNED(n) alignas(n)
+#else
+#error "fusewire.h: define FUSEWIRE_ALIGNED(n) for this compiler (align a struct to n bytes)"
+#endif
 
-// Calls the C breaker's count window remembers (`BitWindow<u16>`).
+
+// The alignment of every object struct (`fusewire_breaker`, ...): 8 bytes
+// on every target, 32-bit ones included.
+#define FUSEWIRE_OBJECT_ALIGN 8
+
+// `sizeof(fusewire_backoff)`: 56 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
+#define FUSEWIRE_BACKOFF_SIZE 56
+
+// How many of the last calls `fusewire_breaker` judges (its count window).
 #define FUSEWIRE_BREAKER_WINDOW 16
+
+// `sizeof(fusewire_breaker)`: 184 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
+#define FUSEWIRE_BREAKER_SIZE 184
+
+// `sizeof(fusewire_bucket)`: 40 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
+#define FUSEWIRE_BUCKET_SIZE 40
+
+// `sizeof(fusewire_budget)`: 40 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
+#define FUSEWIRE_BUDGET_SIZE 40
+
+// `sizeof(fusewire_bulkhead)`: 96 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
+#define FUSEWIRE_BULKHEAD_SIZE 96
+
+// `sizeof(fusewire_lite_breaker)`: 24 bytes.
+#define FUSEWIRE_LITE_BREAKER_SIZE 24
+
+// `sizeof(fusewire_lite_backoff)`: 24 bytes.
+#define FUSEWIRE_LITE_BACKOFF_SIZE 24
+
+// `sizeof(fusewire_lite_bucket)`: 24 bytes.
+#define FUSEWIRE_LITE_BUCKET_SIZE 24
+
+// `sizeof(fusewire_retry)`: 96 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
+#define FUSEWIRE_RETRY_SIZE 96
+
+// `sizeof(fusewire_tick_widener)`: 16 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
+#define FUSEWIRE_TICK_WIDENER_SIZE 16
 
 // Most buckets a `fusewire_timed_breaker`'s window can be split into (the
 // `buckets` argument of `fusewire_timed_breaker_init`).
 #define FUSEWIRE_TIMED_BREAKER_BUCKETS 16
+
+// `sizeof(fusewire_timed_breaker)`: 680 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
+#define FUSEWIRE_TIMED_BREAKER_SIZE 680
 
 // What a call did. Values are stable: new codes are only ever appended.
 enum fusewire_status
@@ -60,10 +113,16 @@ enum fusewire_status
   FUSEWIRE_STATUS_GIVE_UP_MAX_ATTEMPTS = 11,
   // Retry: the next attempt would start after the deadline; stop.
   FUSEWIRE_STATUS_GIVE_UP_DEADLINE = 12,
-  // A panic was caught at the boundary (host builds only; impossible by
-  // design, reported rather than unwinding into C). Nothing is promised
-  // about the object afterwards: initialise it again.
-  FUSEWIRE_STATUS_PANIC = 13,
+  // The object's tag is right but a field that must hold one of a few
+  // values (a mode, a flag, a divisor, an index) does not: something
+  // wrote over it. Nothing was changed; initialise it again.
+  FUSEWIRE_STATUS_CORRUPT = 14,
+  // A bulkhead slot given back after its lease ran out: it was already
+  // freed (counted; nothing changed).
+  FUSEWIRE_STATUS_SLOT_EXPIRED = 15,
+  // Retry: the wait the server (or a breaker) asks for is longer than
+  // the retry may still wait (its cap or deadline); stop.
+  FUSEWIRE_STATUS_GIVE_UP_WAIT_TOO_LONG = 16,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -227,6 +286,9 @@ enum fusewire_rate_basis
   FUSEWIRE_RATE_BASIS_OUTCOMES = 0,
   // Every call the window saw, ignored and rejected included.
   FUSEWIRE_RATE_BASIS_ALL_CALLS = 1,
+  // Every started call, admitted or rejected, counted when it starts
+  // (opossum's `fires`); needs the time-window breaker.
+  FUSEWIRE_RATE_BASIS_STARTED = 2,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -303,9 +365,9 @@ enum fusewire_field
  {
   // No field (not a config error), or one this version cannot name.
   FUSEWIRE_FIELD_NONE = 0,
-  // `fusewire_breaker_config.failure_rate`.
+  // `fusewire_breaker_config.failure_rate_ppm` (also: no trip rule at all).
   FUSEWIRE_FIELD_BREAKER_FAILURE_RATE = 1,
-  // `fusewire_breaker_config.slow_call_rate`.
+  // `fusewire_breaker_config.slow_call_rate_ppm`.
   FUSEWIRE_FIELD_BREAKER_SLOW_CALL_RATE = 2,
   // `fusewire_breaker_config.slow_call_duration`.
   FUSEWIRE_FIELD_BREAKER_SLOW_CALL_DURATION = 3,
@@ -357,6 +419,22 @@ enum fusewire_field
   FUSEWIRE_FIELD_BREAKER_SPAN = 26,
   // The `buckets` argument of `fusewire_timed_breaker_init`.
   FUSEWIRE_FIELD_BREAKER_BUCKETS = 27,
+  // `fusewire_breaker_config.min_calls`.
+  FUSEWIRE_FIELD_BREAKER_MIN_CALLS = 28,
+  // `fusewire_bulkhead_config.lease`.
+  FUSEWIRE_FIELD_BULKHEAD_LEASE = 29,
+  // `fusewire_lite_breaker_config.threshold`.
+  FUSEWIRE_FIELD_LITE_BREAKER_THRESHOLD = 30,
+  // `fusewire_lite_breaker_config.open_ticks`.
+  FUSEWIRE_FIELD_LITE_BREAKER_OPEN_TICKS = 31,
+  // `fusewire_lite_backoff_config.base`.
+  FUSEWIRE_FIELD_LITE_BACKOFF_BASE = 32,
+  // `fusewire_lite_backoff_config.cap`.
+  FUSEWIRE_FIELD_LITE_BACKOFF_CAP = 33,
+  // `fusewire_lite_bucket_config.interval`.
+  FUSEWIRE_FIELD_LITE_BUCKET_INTERVAL = 34,
+  // `fusewire_lite_bucket_config.burst`.
+  FUSEWIRE_FIELD_LITE_BUCKET_BURST = 35,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -382,6 +460,16 @@ enum fusewire_problem
   FUSEWIRE_PROBLEM_NOT_A_NUMBER = 3,
   // Contradicts another field.
   FUSEWIRE_PROBLEM_INCONSISTENT = 4,
+  // With this config the breaker could never open: set a trip rule, or
+  // `manual` if only the host opens it (or a rate of 100% compared
+  // `ABOVE`).
+  FUSEWIRE_PROBLEM_NEVER_TRIPS = 5,
+  // More than the breaker's window holds (`min_calls` above 16 for
+  // `fusewire_breaker`).
+  FUSEWIRE_PROBLEM_EXCEEDS_WINDOW = 6,
+  // Must be set because another field is (`slow_call_duration` for a
+  // slow-call rate).
+  FUSEWIRE_PROBLEM_REQUIRED = 7,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -401,12 +489,12 @@ typedef struct fusewire_backoff_config {
   // No delay is longer; at least `base`.
   uint64_t cap;
   // A `fusewire_schedule` value.
-  uint32_t schedule;
+  fusewire_schedule schedule;
   // Growth per attempt in thousandths, at least 1000 (2000 doubles);
   // `FUSEWIRE_SCHEDULE_EXPONENTIAL` only.
   uint32_t factor_milli;
   // A `fusewire_jitter` value.
-  uint32_t jitter;
+  fusewire_jitter jitter;
   // Spread in percent, 1..=100 (`FUSEWIRE_JITTER_PROPORTIONAL` only).
   uint32_t jitter_percent;
 } fusewire_backoff_config;
@@ -414,17 +502,17 @@ typedef struct fusewire_backoff_config {
 // A delay sequence: a validated schedule, its jitter generator, the
 // attempt number and the previous delay. 56 bytes; declare it `static` or
 // on the stack and initialise it with `fusewire_backoff_init`.
-typedef struct fusewire_backoff {
+typedef struct FUSEWIRE_ALIGNED(8) fusewire_backoff {
   uint64_t _opaque[7];
 } fusewire_backoff;
 
 // Which field of a config was rejected, and why. Written only when a
 // function returns `FUSEWIRE_STATUS_INVALID_CONFIG`.
 typedef struct fusewire_config_error {
-  // A `fusewire_field` value.
-  uint32_t field;
-  // A `fusewire_problem` value.
-  uint32_t problem;
+  // Which field.
+  fusewire_field field;
+  // What is wrong with it.
+  fusewire_problem problem;
 } fusewire_config_error;
 
 // A breaker's configuration (`fusewire_breaker_config_default` fills the
@@ -441,12 +529,14 @@ typedef struct fusewire_breaker_config {
   uint64_t half_open_max_dwell;
   // Seed of the open duration's jitter.
   uint64_t seed;
-  // Trip at this failure rate in percent (0..=100), when
-  // `use_failure_rate` is non-zero. Default 50 (on).
-  float failure_rate;
-  // Trip at this share of slow calls in percent, when
-  // `use_slow_call_rate` is non-zero. Default off.
-  float slow_call_rate;
+  // Trip at this failure rate, in millionths (0..=1000000; 50% is
+  // 500000, `FUSEWIRE_PERCENT(50)`), when `use_failure_rate` is non-zero.
+  // Default 50% (on). Integers: no floating point on any target.
+  uint32_t failure_rate_ppm;
+  // Trip at this share of slow calls, in millionths, when
+  // `use_slow_call_rate` is non-zero (needs `slow_call_duration`).
+  // Default off.
+  uint32_t slow_call_rate_ppm;
   // Trip after this many failures in a row; 0 (default) turns it off.
   uint32_t consecutive_failures;
   // Rates are not judged before the window holds this many calls.
@@ -455,32 +545,48 @@ typedef struct fusewire_breaker_config {
   // Probe permits per half-open period, 1..=65535. Default 1.
   uint32_t half_open_probes;
   // A `fusewire_comparison`. Default AT_LEAST.
-  uint32_t comparison;
+  fusewire_comparison comparison;
   // A `fusewire_rate_basis`. Default OUTCOMES.
-  uint32_t rate_basis;
+  fusewire_rate_basis rate_basis;
   // A `fusewire_half_open_rule`. Default ALL_SUCCEED.
-  uint32_t half_open_rule;
+  fusewire_half_open_rule half_open_rule;
   // A `fusewire_dwell_expiry`. Default REOPEN.
-  uint32_t dwell_expiry;
+  fusewire_dwell_expiry dwell_expiry;
   // Non-zero turns the failure-rate rule on.
   uint8_t use_failure_rate;
   // Non-zero turns the slow-call rule on.
   uint8_t use_slow_call_rate;
   // Non-zero clears the window whenever the breaker closes. Default 1.
   uint8_t reset_window_on_close;
+  // Non-zero: no trip rule is needed, only the host opens the breaker
+  // (`fusewire_breaker_trip`, `_force_open`). Zero with every rule off is
+  // `FUSEWIRE_PROBLEM_NEVER_TRIPS` on `failure_rate_ppm`. Default 0.
+  uint8_t manual;
 } fusewire_breaker_config;
 
 // A circuit breaker over the last 16 calls (`FUSEWIRE_BREAKER_WINDOW`).
 // Declare it `static` or on the stack; initialise with
 // `fusewire_breaker_init`. Do not copy an initialised breaker while
 // another call may use it; a copy is a second, independent breaker.
-typedef struct fusewire_breaker {
-  uint64_t _opaque[21];
+typedef struct FUSEWIRE_ALIGNED(8) fusewire_breaker {
+  uint64_t _opaque[23];
 } fusewire_breaker;
 
-// Leave to make one call: hand it back exactly once, to
-// `fusewire_breaker_record` or `fusewire_breaker_release`.
-typedef uint64_t fusewire_permit;
+// The current time in the caller's ticks, as every call that reads time
+// takes it: always the argument right after the object. Build one with
+// `fusewire_tick_of(ticks)` (or `{ ticks }` in C). Durations (`duration`,
+// `retry_after`, config fields) stay plain `uint64_t` tick counts.
+typedef struct fusewire_tick {
+  // Ticks since any origin the caller keeps fixed (boot, an epoch).
+  uint64_t ticks;
+} fusewire_tick;
+
+// Leave to make one call: hand it back exactly once, to the breaker's
+// `_record` or `_release`. `raw` is opaque: keep it, never build one.
+typedef struct fusewire_permit {
+  // The permit as the breaker encoded it.
+  uint64_t raw;
+} fusewire_permit;
 
 // A state change caused by a call. `moved` is 0 when nothing changed
 // (then the other fields are 0); `from`/`to` are `fusewire_state` values,
@@ -502,8 +608,8 @@ typedef struct fusewire_breaker_stats {
   uint64_t open_until;
   // Tick of the last transition (0 before any).
   uint64_t since;
-  // A `fusewire_state`.
-  uint32_t state;
+  // Where it stands.
+  fusewire_state state;
   // Bumped by every transition.
   uint32_t generation;
   // Window counts: successes.
@@ -526,11 +632,18 @@ typedef struct fusewire_breaker_stats {
   uint32_t reopens;
   // Times `now` went backwards.
   uint32_t clock_regressions;
+  // Window counts: calls admitted (`RATE_BASIS_STARTED`'s numerator).
+  uint32_t admitted;
+  // Permits refused by `_record`/`_release`: made up, or handed back a
+  // second time (the shared breaker refuses only made-up ones).
+  uint32_t refused_permits;
+  // Permits handed out and not yet handed back (0 for the shared breaker).
+  uint32_t permits_out;
 } fusewire_breaker_stats;
 
 // A token bucket. Declare it `static` or on the stack; initialise with
 // `fusewire_bucket_init`.
-typedef struct fusewire_bucket {
+typedef struct FUSEWIRE_ALIGNED(8) fusewire_bucket {
   uint64_t _opaque[5];
 } fusewire_bucket;
 
@@ -546,7 +659,7 @@ typedef struct fusewire_bucket_config {
 
 // A retry budget. Declare it `static` or on the stack; initialise with
 // `fusewire_budget_init`.
-typedef struct fusewire_budget {
+typedef struct FUSEWIRE_ALIGNED(8) fusewire_budget {
   uint64_t _opaque[5];
 } fusewire_budget;
 
@@ -562,8 +675,8 @@ typedef struct fusewire_budget_config {
 
 // A bulkhead. Declare it `static` or on the stack; initialise with
 // `fusewire_bulkhead_init`.
-typedef struct fusewire_bulkhead {
-  uint64_t _opaque[6];
+typedef struct FUSEWIRE_ALIGNED(8) fusewire_bulkhead {
+  uint64_t _opaque[12];
 } fusewire_bulkhead;
 
 // `limit` slots, the last `reserve_critical` for critical requests and
@@ -576,11 +689,92 @@ typedef struct fusewire_bulkhead_config {
   uint32_t reserve_critical;
   // Further slots only critical and normal requests may take.
   uint32_t reserve_normal;
+  // A slot never released (a lost task) is freed after one to two
+  // leases of ticks: set it above the longest call. 0 is the default,
+  // 60000 ticks (a minute at 1 kHz).
+  uint64_t lease;
 } fusewire_bulkhead_config;
+
+// A bulkhead slot: hand it back to `_release` (of the bulkhead that gave
+// it) exactly once. `raw` is opaque: keep it, never build one.
+typedef struct fusewire_bulkhead_slot {
+  // The slot as the bulkhead encoded it (priority and epoch).
+  uint64_t raw;
+} fusewire_bulkhead_slot;
+
+// What a bulkhead counted so far, from `fusewire_bulkhead_counts`.
+typedef struct fusewire_bulkhead_counters {
+  // Releases refused as `FUSEWIRE_STATUS_NOT_HELD` (twice, or made up).
+  uint64_t extra_releases;
+  // Releases refused as `FUSEWIRE_STATUS_SLOT_EXPIRED`.
+  uint64_t expired_releases;
+  // Slots freed because their lease ran out.
+  uint64_t reclaimed;
+} fusewire_bulkhead_counters;
+
+// The lite breaker: 24 bytes.
+typedef struct FUSEWIRE_ALIGNED(8) fusewire_lite_breaker {
+  uint64_t _opaque[3];
+} fusewire_lite_breaker;
+
+// Opens after `threshold` failures in a row, stays open `open_ticks`,
+// then lets one probe through (its success closes, its failure reopens; a
+// probe not reported within another `open_ticks` is given up).
+typedef struct fusewire_lite_breaker_config {
+  // Failures (or timeouts) in a row that open it; 1..=65535.
+  uint32_t threshold;
+  // Ticks it stays open; 1..2^31.
+  uint32_t open_ticks;
+} fusewire_lite_breaker_config;
+
+// The current time as a wrapping 32-bit tick (`HAL_GetTick()`, a SysTick
+// count), always the argument after the object. Build one with
+// `fusewire_tick32_of(HAL_GetTick())`. The lite objects compare ticks by
+// their difference, so the wrap (every 49.7 days at 1 kHz) is harmless
+// as long as each object is called at least every 2^31 ticks.
+typedef struct fusewire_tick32 {
+  // The raw tick.
+  uint32_t ticks;
+} fusewire_tick32;
+
+// A lite breaker permit: hand it to `fusewire_lite_breaker_record`.
+typedef struct fusewire_lite_permit {
+  // Opaque: bit 0 says a half-open probe.
+  uint32_t raw;
+} fusewire_lite_permit;
+
+// The lite backoff: 24 bytes.
+typedef struct FUSEWIRE_ALIGNED(8) fusewire_lite_backoff {
+  uint64_t _opaque[3];
+} fusewire_lite_backoff;
+
+// Attempt `n` waits a uniform `[0, min(cap, base * 2^n)]` ticks
+// (exponential backoff with full jitter).
+typedef struct fusewire_lite_backoff_config {
+  // The first delay's ceiling; not 0.
+  uint32_t base;
+  // No delay is longer; at least `base`.
+  uint32_t cap;
+  // Seed of the jitter (draw it from a hardware RNG or a device ID).
+  uint32_t seed;
+} fusewire_lite_backoff_config;
+
+// The lite token bucket: 24 bytes.
+typedef struct FUSEWIRE_ALIGNED(8) fusewire_lite_bucket {
+  uint64_t _opaque[3];
+} fusewire_lite_bucket;
+
+// `burst` tokens, one more every `interval` ticks; starts full.
+typedef struct fusewire_lite_bucket_config {
+  // Ticks per token; not 0.
+  uint32_t interval;
+  // Tokens it holds at most; not 0, and `burst * interval` below 2^31.
+  uint32_t burst;
+} fusewire_lite_bucket_config;
 
 // One operation's retry state. Declare it `static` or on the stack;
 // initialise with `fusewire_retry_init`.
-typedef struct fusewire_retry {
+typedef struct FUSEWIRE_ALIGNED(8) fusewire_retry {
   uint64_t _opaque[12];
 } fusewire_retry;
 
@@ -596,77 +790,18 @@ typedef struct fusewire_retry_config {
   uint32_t max_attempts;
 } fusewire_retry_config;
 
-// A circuit breaker that several threads, or an interrupt and the main
-// loop, share without a lock: the rules, transitions, counters and answers
-// of `fusewire_breaker` over the same 16-call window
-// (`FUSEWIRE_BREAKER_WINDOW`), kept in atomics. Configured by a
-// `fusewire_breaker_config` whose `half_open_probes` is at most 127.
+// Turns a wrapping 32-bit tick into the 64-bit `fusewire_tick` the other
+// calls take. Call it at least once per wrap period (49.7 days at 1 kHz):
+// a reading ahead of the newest by less than 2^31 moves time forward, the
+// wrap included; any other reading (an older, stale tick) returns the
+// newest time. The first reading is taken as is. 16 bytes.
 //
-// Declare it `static` (or in memory that outlives every user) and
-// initialise it with `fusewire_shared_breaker_init` before sharing it.
-// Every other `fusewire_shared_breaker_*` call is lock-free and may run
-// from any thread or interrupt handler at the same time as the others.
-// Targets without native 64-bit atomics have these functions only in a
-// single-core build (see the README). Do not copy an initialised breaker.
-//
-// Under races only, it differs from `fusewire_breaker` as the core's
-// `SharedBreaker` documents: a transition is published a few stores after
-// it is decided (other callers make no automatic move meanwhile), and
-// outcomes recorded while a close clears the window may be kept or
-// dropped.
-typedef struct fusewire_shared_breaker {
-  uint64_t _opaque[25];
-} fusewire_shared_breaker;
-
-// A token bucket that several threads, or an interrupt and the main loop,
-// share without a lock: the rule and answers of `fusewire_bucket`, with
-// the arrival time in one atomic `uint64_t`. Its rate is fixed at init
-// (no `set_rate`). Configured by a `fusewire_bucket_config` whose
-// `burst * period` (in lowest terms) is below 2^63. Its answers equal
-// `fusewire_bucket`'s while `now` stays within 2^63 / `tokens` ticks of
-// the last admission (292 years of nanoseconds at one token per tick);
-// past that an idle bucket may refuse where it should admit, never grant
-// more than the burst.
-//
-// Declare it `static` (or in memory that outlives every user) and
-// initialise it with `fusewire_shared_bucket_init` before sharing it.
-// Every other `fusewire_shared_bucket_*` call is lock-free and may run
-// from any thread or interrupt handler at the same time as the others.
-// Targets without native 64-bit atomics have these functions only in a
-// single-core build (see the README). Do not copy an initialised bucket.
-typedef struct fusewire_shared_bucket {
-  uint64_t _opaque[5];
-} fusewire_shared_bucket;
-
-// A retry budget that several threads, or an interrupt and the main loop,
-// share without a lock: the rule and answers of `fusewire_budget`, with
-// the token count in one atomic `uint64_t`, so no outcome is lost.
-//
-// Declare it `static` (or in memory that outlives every user) and
-// initialise it with `fusewire_shared_budget_init` before sharing it.
-// Every other `fusewire_shared_budget_*` call is lock-free and may run
-// from any thread or interrupt handler at the same time as the others.
-// Targets without native 64-bit atomics have these functions only in a
-// single-core build (see the README). Do not copy an initialised budget.
-typedef struct fusewire_shared_budget {
-  uint64_t _opaque[5];
-} fusewire_shared_budget;
-
-// A bulkhead that several threads, or an interrupt and the main loop,
-// share without a lock: the admission rule, reserves and release checks
-// of `fusewire_bulkhead`, with the slot counts in atomics. Slots held
-// never exceed the limit (nor a priority's share) however many callers
-// race.
-//
-// Declare it `static` (or in memory that outlives every user) and
-// initialise it with `fusewire_shared_bulkhead_init` before sharing it.
-// Every other `fusewire_shared_bulkhead_*` call is lock-free and may run
-// from any thread or interrupt handler at the same time as the others.
-// Targets without native 64-bit atomics have these functions only in a
-// single-core build (see the README). Do not copy an initialised bulkhead.
-typedef struct fusewire_shared_bulkhead {
-  uint64_t _opaque[6];
-} fusewire_shared_bulkhead;
+// One widener per clock, shared by every object that reads that clock;
+// single owner (for an ISR and the main loop together, use
+// `fusewire_shared_tick_widener` from fusewire_shared.h).
+typedef struct FUSEWIRE_ALIGNED(8) fusewire_tick_widener {
+  uint64_t _opaque[2];
+} fusewire_tick_widener;
 
 // A circuit breaker over a window of time: the last `span` ticks, in
 // `buckets` buckets (1..=`FUSEWIRE_TIMED_BREAKER_BUCKETS`) of
@@ -683,13 +818,19 @@ typedef struct fusewire_shared_bulkhead {
 // Declare it `static` or on the stack; initialise with
 // `fusewire_timed_breaker_init`. Do not copy an initialised breaker while
 // another call may use it; a copy is a second, independent breaker.
-typedef struct fusewire_timed_breaker {
-  uint64_t _opaque[74];
+typedef struct FUSEWIRE_ALIGNED(8) fusewire_timed_breaker {
+  uint64_t _opaque[85];
 } fusewire_timed_breaker;
 
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+// Masks interrupts and returns the mask state before (the C firmware's).
+extern uint32_t fusewire_irq_save(void);
+
+// Restores the mask state `fusewire_irq_save` returned.
+extern void fusewire_irq_restore(uint32_t state);
 
 // Fills `*config` with a constant 1000-tick delay and no jitter (the
 // breaker's default open duration).
@@ -698,7 +839,7 @@ extern "C" {
 //
 // Thread/ISR safety: touches only `*config`; callable from any context.
 //
-// # Safety
+// Pointers:
 // `config` is NULL or points to writable memory for the struct.
 fusewire_status fusewire_backoff_config_default(struct fusewire_backoff_config *config);
 
@@ -712,7 +853,7 @@ fusewire_status fusewire_backoff_config_default(struct fusewire_backoff_config *
 // Thread/ISR safety: writes `*backoff`; no other caller may use that
 // object meanwhile. Different objects are independent.
 //
-// # Safety
+// Pointers:
 // `backoff` and `config` are NULL or valid for the access; `error` is
 // NULL or writable.
 fusewire_status fusewire_backoff_init(struct fusewire_backoff *backoff,
@@ -726,7 +867,7 @@ fusewire_status fusewire_backoff_init(struct fusewire_backoff *backoff,
 // Thread/ISR safety: mutates `*backoff` (single owner): one caller at a
 // time per object; guard it with a critical section if an ISR shares it.
 //
-// # Safety
+// Pointers:
 // `backoff` is NULL or points to a `fusewire_backoff` not used
 // concurrently; `delay` is NULL or writable.
 fusewire_status fusewire_backoff_next(struct fusewire_backoff *backoff, uint64_t *delay);
@@ -736,7 +877,7 @@ fusewire_status fusewire_backoff_next(struct fusewire_backoff *backoff, uint64_t
 //
 // Thread/ISR safety: as `fusewire_backoff_next`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_backoff_next`.
 fusewire_status fusewire_backoff_reset(struct fusewire_backoff *backoff);
 
@@ -745,7 +886,7 @@ fusewire_status fusewire_backoff_reset(struct fusewire_backoff *backoff);
 //
 // Thread/ISR safety: reads `*backoff`; must not race a writer.
 //
-// # Safety
+// Pointers:
 // As `fusewire_backoff_next`.
 fusewire_status fusewire_backoff_attempt(const struct fusewire_backoff *backoff, uint32_t *attempt);
 
@@ -755,7 +896,7 @@ fusewire_status fusewire_backoff_attempt(const struct fusewire_backoff *backoff,
 //
 // Thread/ISR safety: reads `*backoff`; must not race a writer.
 //
-// # Safety
+// Pointers:
 // `backoff` is NULL or points to a `fusewire_backoff`; `delay` is NULL or
 // writable.
 fusewire_status fusewire_backoff_raw(const struct fusewire_backoff *backoff,
@@ -772,7 +913,7 @@ fusewire_status fusewire_backoff_raw(const struct fusewire_backoff *backoff,
 //
 // Thread/ISR safety: as `fusewire_backoff_next`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_backoff_next`.
 fusewire_status fusewire_backoff_delay(struct fusewire_backoff *backoff,
                                        uint32_t attempt,
@@ -785,7 +926,7 @@ fusewire_status fusewire_backoff_delay(struct fusewire_backoff *backoff,
 //
 // Thread/ISR safety: touches only `*config`; callable from any context.
 //
-// # Safety
+// Pointers:
 // `config` is NULL or writable.
 fusewire_status fusewire_breaker_config_default(struct fusewire_breaker_config *config);
 
@@ -796,7 +937,7 @@ fusewire_status fusewire_breaker_config_default(struct fusewire_breaker_config *
 //
 // Thread/ISR safety: writes `*breaker`; no other caller may use it meanwhile.
 //
-// # Safety
+// Pointers:
 // `breaker` and `config` are NULL or valid for the access; `error` is NULL
 // or writable.
 fusewire_status fusewire_breaker_init(struct fusewire_breaker *breaker,
@@ -816,12 +957,12 @@ fusewire_status fusewire_breaker_init(struct fusewire_breaker *breaker,
 // time per breaker; guard with a critical section if an ISR shares it, or use
 // `fusewire_shared_breaker` (lock-free).
 //
-// # Safety
+// Pointers:
 // `breaker` is NULL or points to a `fusewire_breaker` not used
 // concurrently; the out-pointers are NULL or writable.
 fusewire_status fusewire_breaker_acquire(struct fusewire_breaker *breaker,
-                                         uint64_t now,
-                                         fusewire_permit *permit,
+                                         struct fusewire_tick now,
+                                         struct fusewire_permit *permit,
                                          uint64_t *retry_after,
                                          struct fusewire_transition *transition);
 
@@ -832,25 +973,41 @@ fusewire_status fusewire_breaker_acquire(struct fusewire_breaker *breaker,
 //
 // Thread/ISR safety: as `fusewire_breaker_acquire`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_breaker_acquire`.
 fusewire_status fusewire_breaker_record(struct fusewire_breaker *breaker,
-                                        fusewire_permit permit,
-                                        uint32_t outcome,
+                                        struct fusewire_tick now,
+                                        struct fusewire_permit permit,
+                                        fusewire_outcome outcome,
                                         uint64_t duration,
-                                        uint64_t now,
                                         struct fusewire_transition *transition);
+
+// As `fusewire_breaker_record`, but the outcome cannot trip a closed
+// breaker: it is counted, and judged by the next outcome that may trip
+// (a warm-up period, opossum's `allowWarmUp`). Half-open probes are judged
+// as usual.
+//
+// Thread/ISR safety: as `fusewire_breaker_acquire`.
+//
+// Pointers:
+// As `fusewire_breaker_acquire`.
+fusewire_status fusewire_breaker_record_untripped(struct fusewire_breaker *breaker,
+                                                  struct fusewire_tick now,
+                                                  struct fusewire_permit permit,
+                                                  fusewire_outcome outcome,
+                                                  uint64_t duration,
+                                                  struct fusewire_transition *transition);
 
 // Hands back a permit whose call never ran; nothing is recorded.
 // Writes `*transition` (if not NULL) on `FUSEWIRE_STATUS_OK`.
 //
 // Thread/ISR safety: as `fusewire_breaker_acquire`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_breaker_acquire`.
 fusewire_status fusewire_breaker_release(struct fusewire_breaker *breaker,
-                                         fusewire_permit permit,
-                                         uint64_t now,
+                                         struct fusewire_tick now,
+                                         struct fusewire_permit permit,
                                          struct fusewire_transition *transition);
 
 // Applies the changes time alone causes (open → half-open, dwell expiry)
@@ -858,10 +1015,10 @@ fusewire_status fusewire_breaker_release(struct fusewire_breaker *breaker,
 //
 // Thread/ISR safety: as `fusewire_breaker_acquire`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_breaker_acquire`.
 fusewire_status fusewire_breaker_poll(struct fusewire_breaker *breaker,
-                                      uint64_t now,
+                                      struct fusewire_tick now,
                                       struct fusewire_transition *transition);
 
 // Opens the breaker as a trip rule would (open duration from
@@ -869,10 +1026,10 @@ fusewire_status fusewire_breaker_poll(struct fusewire_breaker *breaker,
 //
 // Thread/ISR safety: as `fusewire_breaker_acquire`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_breaker_acquire`.
 fusewire_status fusewire_breaker_trip(struct fusewire_breaker *breaker,
-                                      uint64_t now,
+                                      struct fusewire_tick now,
                                       struct fusewire_transition *transition);
 
 // Closes the breaker; counters restart as on any close. Writes
@@ -880,10 +1037,10 @@ fusewire_status fusewire_breaker_trip(struct fusewire_breaker *breaker,
 //
 // Thread/ISR safety: as `fusewire_breaker_acquire`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_breaker_acquire`.
 fusewire_status fusewire_breaker_close(struct fusewire_breaker *breaker,
-                                       uint64_t now,
+                                       struct fusewire_tick now,
                                        struct fusewire_transition *transition);
 
 // Holds the breaker open until the host closes or disables it. Writes
@@ -891,10 +1048,10 @@ fusewire_status fusewire_breaker_close(struct fusewire_breaker *breaker,
 //
 // Thread/ISR safety: as `fusewire_breaker_acquire`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_breaker_acquire`.
 fusewire_status fusewire_breaker_force_open(struct fusewire_breaker *breaker,
-                                            uint64_t now,
+                                            struct fusewire_tick now,
                                             struct fusewire_transition *transition);
 
 // Turns the breaker off: every call passes, nothing is recorded. Writes
@@ -902,10 +1059,10 @@ fusewire_status fusewire_breaker_force_open(struct fusewire_breaker *breaker,
 //
 // Thread/ISR safety: as `fusewire_breaker_acquire`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_breaker_acquire`.
 fusewire_status fusewire_breaker_disable(struct fusewire_breaker *breaker,
-                                         uint64_t now,
+                                         struct fusewire_tick now,
                                          struct fusewire_transition *transition);
 
 // Closes the breaker and forgets the window and every counter. Writes
@@ -913,10 +1070,10 @@ fusewire_status fusewire_breaker_disable(struct fusewire_breaker *breaker,
 //
 // Thread/ISR safety: as `fusewire_breaker_acquire`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_breaker_acquire`.
 fusewire_status fusewire_breaker_reset(struct fusewire_breaker *breaker,
-                                       uint64_t now,
+                                       struct fusewire_tick now,
                                        struct fusewire_transition *transition);
 
 // The state as of the last call (a `fusewire_state`), without advancing
@@ -924,10 +1081,11 @@ fusewire_status fusewire_breaker_reset(struct fusewire_breaker *breaker,
 //
 // Thread/ISR safety: reads `*breaker`; must not race a writer.
 //
-// # Safety
+// Pointers:
 // `breaker` is NULL or points to a `fusewire_breaker`; `state` is NULL or
 // writable.
-fusewire_status fusewire_breaker_state(const struct fusewire_breaker *breaker, uint32_t *state);
+fusewire_status fusewire_breaker_state(const struct fusewire_breaker *breaker,
+                                       fusewire_state *state);
 
 // Everything about the breaker as of `now`. It applies no time-driven
 // change (an open breaker past its open duration still reads open): call
@@ -936,10 +1094,10 @@ fusewire_status fusewire_breaker_state(const struct fusewire_breaker *breaker, u
 // Thread/ISR safety: as `fusewire_breaker_acquire` (it writes the clock
 // bookkeeping: the latest `now`, regressions).
 //
-// # Safety
+// Pointers:
 // As `fusewire_breaker_acquire`.
 fusewire_status fusewire_breaker_snapshot(struct fusewire_breaker *breaker,
-                                          uint64_t now,
+                                          struct fusewire_tick now,
                                           struct fusewire_breaker_stats *snapshot);
 
 // Initialises `*bucket` in place, full, from `*config`.
@@ -949,7 +1107,7 @@ fusewire_status fusewire_breaker_snapshot(struct fusewire_breaker *breaker,
 //
 // Thread/ISR safety: writes `*bucket`; no other caller may use it meanwhile.
 //
-// # Safety
+// Pointers:
 // `bucket` and `config` are NULL or valid for the access; `error` is NULL
 // or writable.
 fusewire_status fusewire_bucket_init(struct fusewire_bucket *bucket,
@@ -967,12 +1125,12 @@ fusewire_status fusewire_bucket_init(struct fusewire_bucket *bucket,
 // per bucket; guard with a critical section if an ISR shares it, or use
 // `fusewire_shared_bucket` (lock-free).
 //
-// # Safety
+// Pointers:
 // `bucket` is NULL or points to a `fusewire_bucket` not used concurrently;
 // `retry_after` is NULL or writable.
 fusewire_status fusewire_bucket_acquire(struct fusewire_bucket *bucket,
+                                        struct fusewire_tick now,
                                         uint32_t n,
-                                        uint64_t now,
                                         uint64_t *retry_after);
 
 // Gives back `n` tokens at `now` (the operation that took them did not
@@ -980,19 +1138,21 @@ fusewire_status fusewire_bucket_acquire(struct fusewire_bucket *bucket,
 //
 // Thread/ISR safety: as `fusewire_bucket_acquire`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_bucket_acquire`.
-fusewire_status fusewire_bucket_refund(struct fusewire_bucket *bucket, uint32_t n, uint64_t now);
+fusewire_status fusewire_bucket_refund(struct fusewire_bucket *bucket,
+                                       struct fusewire_tick now,
+                                       uint32_t n);
 
 // Whole tokens available at `now`, `0..=burst`. Writes `*available` on OK.
 //
 // Thread/ISR safety: reads `*bucket`; must not race a writer.
 //
-// # Safety
+// Pointers:
 // `bucket` is NULL or points to a `fusewire_bucket`; `available` is NULL
 // or writable.
 fusewire_status fusewire_bucket_available(const struct fusewire_bucket *bucket,
-                                          uint64_t now,
+                                          struct fusewire_tick now,
                                           uint32_t *available);
 
 // Changes the rate to `tokens` per `period` at `now`, keeping the fill
@@ -1001,12 +1161,12 @@ fusewire_status fusewire_bucket_available(const struct fusewire_bucket *bucket,
 //
 // Thread/ISR safety: as `fusewire_bucket_acquire`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_bucket_acquire`; `error` is NULL or writable.
 fusewire_status fusewire_bucket_set_rate(struct fusewire_bucket *bucket,
+                                         struct fusewire_tick now,
                                          uint32_t tokens,
                                          uint64_t period,
-                                         uint64_t now,
                                          struct fusewire_config_error *error);
 
 // Initialises `*budget` in place, full, from `*config`.
@@ -1016,7 +1176,7 @@ fusewire_status fusewire_bucket_set_rate(struct fusewire_bucket *bucket,
 //
 // Thread/ISR safety: writes `*budget`; no other caller may use it meanwhile.
 //
-// # Safety
+// Pointers:
 // `budget` and `config` are NULL or valid for the access; `error` is NULL
 // or writable.
 fusewire_status fusewire_budget_init(struct fusewire_budget *budget,
@@ -1029,7 +1189,7 @@ fusewire_status fusewire_budget_init(struct fusewire_budget *budget,
 // time; guard with a critical section if an ISR shares it, or use
 // `fusewire_shared_budget` (lock-free).
 //
-// # Safety
+// Pointers:
 // `budget` is NULL or points to a `fusewire_budget` not used concurrently.
 fusewire_status fusewire_budget_record_success(struct fusewire_budget *budget);
 
@@ -1037,7 +1197,7 @@ fusewire_status fusewire_budget_record_success(struct fusewire_budget *budget);
 //
 // Thread/ISR safety: as `fusewire_budget_record_success`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_budget_record_success`.
 fusewire_status fusewire_budget_record_failure(struct fusewire_budget *budget);
 
@@ -1046,7 +1206,7 @@ fusewire_status fusewire_budget_record_failure(struct fusewire_budget *budget);
 //
 // Thread/ISR safety: as `fusewire_budget_record_success`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_budget_record_success`.
 fusewire_status fusewire_budget_try_retry(struct fusewire_budget *budget);
 
@@ -1055,7 +1215,7 @@ fusewire_status fusewire_budget_try_retry(struct fusewire_budget *budget);
 //
 // Thread/ISR safety: reads `*budget`; must not race a writer.
 //
-// # Safety
+// Pointers:
 // `budget` is NULL or points to a `fusewire_budget`; the out-pointers are
 // NULL or writable.
 fusewire_status fusewire_budget_tokens(const struct fusewire_budget *budget,
@@ -1069,47 +1229,184 @@ fusewire_status fusewire_budget_tokens(const struct fusewire_budget *budget,
 //
 // Thread/ISR safety: writes `*bulkhead`; no other caller may use it meanwhile.
 //
-// # Safety
+// Pointers:
 // `bulkhead` and `config` are NULL or valid for the access; `error` is
 // NULL or writable.
 fusewire_status fusewire_bulkhead_init(struct fusewire_bulkhead *bulkhead,
                                        const struct fusewire_bulkhead_config *config,
                                        struct fusewire_config_error *error);
 
-// Takes a slot for a request of `priority` (a `fusewire_priority`):
-// `FUSEWIRE_STATUS_OK`, or `FUSEWIRE_STATUS_BULKHEAD_FULL`. Give it back
-// with `fusewire_bulkhead_release` and the same priority.
+// Takes a slot at `now` for a request of `priority`:
+// `FUSEWIRE_STATUS_OK` writes `*slot`; give it back with
+// `fusewire_bulkhead_release`. `FUSEWIRE_STATUS_BULKHEAD_FULL` writes
+// nothing. Slots whose lease ran out are freed first.
 //
 // Thread/ISR safety: mutates `*bulkhead` (single owner): one caller at a
 // time; guard with a critical section if an ISR shares it, or use
 // `fusewire_shared_bulkhead` (lock-free).
 //
-// # Safety
+// Pointers:
 // `bulkhead` is NULL or points to a `fusewire_bulkhead` not used
 // concurrently.
-fusewire_status fusewire_bulkhead_acquire(struct fusewire_bulkhead *bulkhead, uint32_t priority);
+fusewire_status fusewire_bulkhead_acquire(struct fusewire_bulkhead *bulkhead,
+                                          struct fusewire_tick now,
+                                          fusewire_priority priority,
+                                          struct fusewire_bulkhead_slot *slot);
 
-// Gives back a slot taken with `priority`: `FUSEWIRE_STATUS_OK`, or
-// `FUSEWIRE_STATUS_NOT_HELD` (counted; nothing changes) if none was held.
+// Gives back a slot at `now`: `FUSEWIRE_STATUS_OK`;
+// `FUSEWIRE_STATUS_NOT_HELD` (counted; nothing changes) for a slot given
+// back twice or made up; `FUSEWIRE_STATUS_SLOT_EXPIRED` (counted; nothing
+// changes) for a slot whose lease ran out, already freed.
 //
 // Thread/ISR safety: as `fusewire_bulkhead_acquire`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_bulkhead_acquire`.
-fusewire_status fusewire_bulkhead_release(struct fusewire_bulkhead *bulkhead, uint32_t priority);
+fusewire_status fusewire_bulkhead_release(struct fusewire_bulkhead *bulkhead,
+                                          struct fusewire_tick now,
+                                          struct fusewire_bulkhead_slot slot);
 
 // Slots held, and free slots a request of `priority` could take now.
 // Writes `*in_use` and `*available` (each if not NULL) on OK.
 //
 // Thread/ISR safety: reads `*bulkhead`; must not race a writer.
 //
-// # Safety
+// Pointers:
 // `bulkhead` is NULL or points to a `fusewire_bulkhead`; the out-pointers
 // are NULL or writable.
 fusewire_status fusewire_bulkhead_usage(const struct fusewire_bulkhead *bulkhead,
-                                        uint32_t priority,
+                                        fusewire_priority priority,
                                         uint32_t *in_use,
                                         uint32_t *available);
+
+// Frees the slots whose lease ran out by `now` (acquire and release do it
+// too) and writes how many to `*freed` (if not NULL) on OK.
+//
+// Thread/ISR safety: as `fusewire_bulkhead_acquire`.
+//
+// Pointers:
+// `bulkhead` as in `fusewire_bulkhead_acquire`; `freed` is NULL or writable.
+fusewire_status fusewire_bulkhead_expire(struct fusewire_bulkhead *bulkhead,
+                                         struct fusewire_tick now,
+                                         uint32_t *freed);
+
+// The refused releases and reclaimed slots so far. Writes `*counters` on
+// OK.
+//
+// Thread/ISR safety: reads `*bulkhead`; must not race a writer.
+//
+// Pointers:
+// `bulkhead` is NULL or points to a `fusewire_bulkhead`; `counters` is
+// NULL or writable.
+fusewire_status fusewire_bulkhead_counts(const struct fusewire_bulkhead *bulkhead,
+                                         struct fusewire_bulkhead_counters *counters);
+
+// Initialises `*breaker` in place, closed, from `*config`.
+// `FUSEWIRE_STATUS_INVALID_CONFIG` (writing `*error` if not NULL) leaves
+// it untouched.
+//
+// Thread/ISR safety: writes `*breaker`; no other caller may use it meanwhile.
+//
+// Pointers:
+// `breaker` and `config` are NULL or valid for the access; `error` is NULL
+// or writable.
+fusewire_status fusewire_lite_breaker_init(struct fusewire_lite_breaker *breaker,
+                                           const struct fusewire_lite_breaker_config *config,
+                                           struct fusewire_config_error *error);
+
+// Asks to make a call at `now`: `FUSEWIRE_STATUS_OK` writes `*permit`;
+// `FUSEWIRE_STATUS_REJECTED` writes `*retry_after` (if not NULL), the
+// ticks until it may admit again.
+//
+// Thread/ISR safety: mutates `*breaker` (single owner).
+//
+// Pointers:
+// `breaker` is NULL or points to a `fusewire_lite_breaker` not used
+// concurrently; `permit` is NULL or writable; `retry_after` is NULL or
+// writable.
+fusewire_status fusewire_lite_breaker_acquire(struct fusewire_lite_breaker *breaker,
+                                              struct fusewire_tick32 now,
+                                              struct fusewire_lite_permit *permit,
+                                              uint32_t *retry_after);
+
+// Reports how a permitted call ended (`outcome`), at `now`, and writes the
+// state after it to `*state` (if not NULL) on `FUSEWIRE_STATUS_OK`. An
+// unknown outcome is `FUSEWIRE_STATUS_INVALID_ARGUMENT` and changes
+// nothing. Keep one report per permit: the lite breaker does not check it.
+//
+// Thread/ISR safety: as `fusewire_lite_breaker_acquire`.
+//
+// Pointers:
+// `breaker` as in `fusewire_lite_breaker_acquire`; `state` is NULL or
+// writable.
+fusewire_status fusewire_lite_breaker_record(struct fusewire_lite_breaker *breaker,
+                                             struct fusewire_tick32 now,
+                                             struct fusewire_lite_permit permit,
+                                             fusewire_outcome outcome,
+                                             fusewire_state *state);
+
+// The state as of the last call (`FUSEWIRE_STATE_CLOSED`, `_OPEN` or
+// `_HALF_OPEN`). Writes `*state` on `FUSEWIRE_STATUS_OK`.
+//
+// Thread/ISR safety: reads `*breaker`; must not race a writer.
+//
+// Pointers:
+// `breaker` is NULL or points to a `fusewire_lite_breaker`; `state` is
+// NULL or writable.
+fusewire_status fusewire_lite_breaker_state(const struct fusewire_lite_breaker *breaker,
+                                            fusewire_state *state);
+
+// Initialises `*backoff` in place at attempt 0 from `*config`.
+//
+// Thread/ISR safety: writes `*backoff`; no other caller may use it meanwhile.
+//
+// Pointers:
+// As `fusewire_lite_breaker_init`.
+fusewire_status fusewire_lite_backoff_init(struct fusewire_lite_backoff *backoff,
+                                           const struct fusewire_lite_backoff_config *config,
+                                           struct fusewire_config_error *error);
+
+// The delay before the next attempt, in ticks, then moves to the attempt
+// after it. Writes `*delay` on `FUSEWIRE_STATUS_OK`.
+//
+// Thread/ISR safety: mutates `*backoff` (single owner).
+//
+// Pointers:
+// `backoff` is NULL or points to a `fusewire_lite_backoff` not used
+// concurrently; `delay` is NULL or writable.
+fusewire_status fusewire_lite_backoff_next(struct fusewire_lite_backoff *backoff, uint32_t *delay);
+
+// Starts the sequence over at attempt 0 (after a success).
+//
+// Thread/ISR safety: as `fusewire_lite_backoff_next`.
+//
+// Pointers:
+// As `fusewire_lite_backoff_next`.
+fusewire_status fusewire_lite_backoff_reset(struct fusewire_lite_backoff *backoff);
+
+// Initialises `*bucket` in place, full, from `*config`.
+//
+// Thread/ISR safety: writes `*bucket`; no other caller may use it meanwhile.
+//
+// Pointers:
+// As `fusewire_lite_breaker_init`.
+fusewire_status fusewire_lite_bucket_init(struct fusewire_lite_bucket *bucket,
+                                          const struct fusewire_lite_bucket_config *config,
+                                          struct fusewire_config_error *error);
+
+// Takes `n` tokens at `now`, all or none. `FUSEWIRE_STATUS_RATE_LIMITED`
+// writes `*retry_after` (if not NULL): ticks until the same request would
+// succeed. More than the burst at once is `FUSEWIRE_STATUS_EXCEEDS_BURST`.
+//
+// Thread/ISR safety: mutates `*bucket` (single owner).
+//
+// Pointers:
+// `bucket` is NULL or points to a `fusewire_lite_bucket` not used
+// concurrently; `retry_after` is NULL or writable.
+fusewire_status fusewire_lite_bucket_acquire(struct fusewire_lite_bucket *bucket,
+                                             struct fusewire_tick32 now,
+                                             uint32_t n,
+                                             uint32_t *retry_after);
 
 // Initialises `*retry` in place (not started) from `*config`.
 //
@@ -1118,7 +1415,7 @@ fusewire_status fusewire_bulkhead_usage(const struct fusewire_bulkhead *bulkhead
 //
 // Thread/ISR safety: writes `*retry`; no other caller may use it meanwhile.
 //
-// # Safety
+// Pointers:
 // `retry` and `config` are NULL or valid for the access; `error` is NULL
 // or writable.
 fusewire_status fusewire_retry_init(struct fusewire_retry *retry,
@@ -1131,9 +1428,9 @@ fusewire_status fusewire_retry_init(struct fusewire_retry *retry,
 // Thread/ISR safety: mutates `*retry` (single owner): one caller at a time;
 // guard with a critical section if an ISR shares it.
 //
-// # Safety
+// Pointers:
 // `retry` is NULL or points to a `fusewire_retry` not used concurrently.
-fusewire_status fusewire_retry_start(struct fusewire_retry *retry, uint64_t now);
+fusewire_status fusewire_retry_start(struct fusewire_retry *retry, struct fusewire_tick now);
 
 // Decides after a failed attempt at `now`; `server_retry_after` is the
 // server's hint in ticks (0 for none; it lengthens a delay, never shortens).
@@ -1145,411 +1442,84 @@ fusewire_status fusewire_retry_start(struct fusewire_retry *retry, uint64_t now)
 //
 // Thread/ISR safety: as `fusewire_retry_start`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_retry_start`; `delay` is NULL or writable.
 fusewire_status fusewire_retry_next(struct fusewire_retry *retry,
-                                    uint64_t now,
+                                    struct fusewire_tick now,
                                     uint64_t server_retry_after,
                                     uint64_t *delay);
+
+// As `fusewire_retry_next`, under the retry budget `*budget` (a
+// `fusewire_budget`): records the failure in the budget first, then
+// decides; a retry the budget does not allow is
+// `FUSEWIRE_STATUS_THROTTLED` (counted in the budget) and changes nothing
+// else. After a success call `fusewire_budget_record_success`.
+//
+// Thread/ISR safety: mutates `*retry` and `*budget` (single owners).
+//
+// Pointers:
+// `retry` as in `fusewire_retry_next`; `budget` is NULL or points to a
+// `fusewire_budget` not used concurrently; `delay` is NULL or writable.
+fusewire_status fusewire_retry_next_with_budget(struct fusewire_retry *retry,
+                                                struct fusewire_tick now,
+                                                uint64_t server_retry_after,
+                                                struct fusewire_budget *budget,
+                                                uint64_t *delay);
 
 // Attempts made so far, the first included (0 before start). Writes
 // `*attempts` on OK.
 //
 // Thread/ISR safety: reads `*retry`; must not race a writer.
 //
-// # Safety
+// Pointers:
 // `retry` is NULL or points to a `fusewire_retry`; `attempts` is NULL or
 // writable.
 fusewire_status fusewire_retry_attempts(const struct fusewire_retry *retry, uint32_t *attempts);
-
-// Initialises `*breaker` in place, closed, from `*config` (fill it with
-// `fusewire_breaker_config_default`). `half_open_probes` above 127 is
-// `FUSEWIRE_STATUS_INVALID_CONFIG` on `FUSEWIRE_FIELD_BREAKER_HALF_OPEN_PROBES`.
-//
-// Returns `FUSEWIRE_STATUS_INVALID_CONFIG` (writing `*error` if not NULL)
-// and leaves `*breaker` untouched if the config is bad.
-//
-// Thread/ISR safety: not concurrent. Writes `*breaker`; no other call on
-// it may run meanwhile, and init must happen-before every other call on
-// it (initialise before starting the threads or enabling the interrupt
-// that share it).
-//
-// # Safety
-// `breaker` and `config` are NULL or valid for the access; `error` is NULL
-// or writable.
-fusewire_status fusewire_shared_breaker_init(struct fusewire_shared_breaker *breaker,
-                                             const struct fusewire_breaker_config *config,
-                                             struct fusewire_config_error *error);
-
-// Asks to make a call at `now`, as `fusewire_breaker_acquire`.
-//
-// - `FUSEWIRE_STATUS_OK`: writes `*permit`; make the call, then hand the
-//   permit to `fusewire_shared_breaker_record` (or `_release` if it never
-//   ran), from any thread.
-// - `FUSEWIRE_STATUS_REJECTED`: writes `*retry_after` (if not NULL): ticks
-//   until it may admit again (`UINT64_MAX` while forced open).
-//
-// On both, writes `*transition` (if not NULL) with any state change; each
-// transition is reported to exactly one caller. In half-open, at most
-// `half_open_probes` callers get a probe permit, however many race.
-//
-// Thread/ISR safety: lock-free (closed or disabled: one atomic load); any
-// thread or interrupt handler, concurrently with any call on the same
-// breaker except its init.
-//
-// # Safety
-// `breaker` is NULL or points to a `fusewire_shared_breaker` initialised
-// before this call; the out-pointers are NULL or writable and not shared
-// with a concurrent call.
-fusewire_status fusewire_shared_breaker_acquire(const struct fusewire_shared_breaker *breaker,
-                                                uint64_t now,
-                                                fusewire_permit *permit,
-                                                uint64_t *retry_after,
-                                                struct fusewire_transition *transition);
-
-// Reports how a permitted call ended (`outcome`: a `fusewire_outcome`) and
-// how long it took (`duration` ticks), at `now`. Writes `*transition` (if
-// not NULL) on `FUSEWIRE_STATUS_OK`. An unknown outcome is
-// `FUSEWIRE_STATUS_INVALID_ARGUMENT` and changes nothing.
-//
-// Thread/ISR safety: lock-free; any thread or interrupt handler,
-// concurrently with any call on the same breaker except its init.
-//
-// # Safety
-// As `fusewire_shared_breaker_acquire`.
-fusewire_status fusewire_shared_breaker_record(const struct fusewire_shared_breaker *breaker,
-                                               fusewire_permit permit,
-                                               uint32_t outcome,
-                                               uint64_t duration,
-                                               uint64_t now,
-                                               struct fusewire_transition *transition);
-
-// Hands back a permit whose call never ran; nothing is recorded (a
-// probe's slot goes back to its half-open period). Writes `*transition`
-// (if not NULL) on `FUSEWIRE_STATUS_OK`.
-//
-// Thread/ISR safety: lock-free; any thread or interrupt handler,
-// concurrently with any call on the same breaker except its init.
-//
-// # Safety
-// As `fusewire_shared_breaker_acquire`.
-fusewire_status fusewire_shared_breaker_release(const struct fusewire_shared_breaker *breaker,
-                                                fusewire_permit permit,
-                                                uint64_t now,
-                                                struct fusewire_transition *transition);
-
-// Applies the changes time alone causes (open → half-open, dwell expiry)
-// without making a call. Writes `*transition` (if not NULL) on OK.
-//
-// Thread/ISR safety: lock-free; any thread or interrupt handler,
-// concurrently with any call on the same breaker except its init.
-//
-// # Safety
-// As `fusewire_shared_breaker_acquire`.
-fusewire_status fusewire_shared_breaker_poll(const struct fusewire_shared_breaker *breaker,
-                                             uint64_t now,
-                                             struct fusewire_transition *transition);
-
-// Opens the breaker as a trip rule would (open duration from
-// `open_backoff`). Writes `*transition` (if not NULL) on OK.
-//
-// Thread/ISR safety: lock-free; any thread or interrupt handler,
-// concurrently with any call on the same breaker except its init.
-//
-// # Safety
-// As `fusewire_shared_breaker_acquire`.
-fusewire_status fusewire_shared_breaker_trip(const struct fusewire_shared_breaker *breaker,
-                                             uint64_t now,
-                                             struct fusewire_transition *transition);
-
-// Closes the breaker; counters restart as on any close. Writes
-// `*transition` (if not NULL) on OK.
-//
-// Thread/ISR safety: lock-free; any thread or interrupt handler,
-// concurrently with any call on the same breaker except its init.
-//
-// # Safety
-// As `fusewire_shared_breaker_acquire`.
-fusewire_status fusewire_shared_breaker_close(const struct fusewire_shared_breaker *breaker,
-                                              uint64_t now,
-                                              struct fusewire_transition *transition);
-
-// Holds the breaker open until the host closes or disables it. Writes
-// `*transition` (if not NULL) on OK.
-//
-// Thread/ISR safety: lock-free; any thread or interrupt handler,
-// concurrently with any call on the same breaker except its init.
-//
-// # Safety
-// As `fusewire_shared_breaker_acquire`.
-fusewire_status fusewire_shared_breaker_force_open(const struct fusewire_shared_breaker *breaker,
-                                                   uint64_t now,
-                                                   struct fusewire_transition *transition);
-
-// Turns the breaker off: every call passes, nothing is recorded. Writes
-// `*transition` (if not NULL) on OK.
-//
-// Thread/ISR safety: lock-free; any thread or interrupt handler,
-// concurrently with any call on the same breaker except its init.
-//
-// # Safety
-// As `fusewire_shared_breaker_acquire`.
-fusewire_status fusewire_shared_breaker_disable(const struct fusewire_shared_breaker *breaker,
-                                                uint64_t now,
-                                                struct fusewire_transition *transition);
-
-// Closes the breaker and forgets the window and every counter. Writes
-// `*transition` (if not NULL) on OK.
-//
-// Thread/ISR safety: lock-free; any thread or interrupt handler,
-// concurrently with any call on the same breaker except its init
-// (outcomes recorded during the reset may be kept or dropped).
-//
-// # Safety
-// As `fusewire_shared_breaker_acquire`.
-fusewire_status fusewire_shared_breaker_reset(const struct fusewire_shared_breaker *breaker,
-                                              uint64_t now,
-                                              struct fusewire_transition *transition);
-
-// The state as of the last call that moved it (a `fusewire_state`),
-// without advancing time. Writes `*state` on `FUSEWIRE_STATUS_OK`.
-//
-// Thread/ISR safety: lock-free (one atomic load); any thread or interrupt
-// handler, concurrently with any call on the same breaker except its init.
-//
-// # Safety
-// `breaker` is NULL or points to a `fusewire_shared_breaker` initialised
-// before this call; `state` is NULL or writable.
-fusewire_status fusewire_shared_breaker_state(const struct fusewire_shared_breaker *breaker,
-                                              uint32_t *state);
-
-// Everything about the breaker as of `now`, as `fusewire_breaker_snapshot`
-// (no time-driven transition is applied: call `_poll` first for that).
-// Writes `*snapshot` on `FUSEWIRE_STATUS_OK`.
-//
-// Thread/ISR safety: lock-free; any thread or interrupt handler,
-// concurrently with any call on the same breaker except its init. Each
-// field is read atomically, but racing calls can make fields disagree
-// slightly.
-//
-// # Safety
-// As `fusewire_shared_breaker_acquire`.
-fusewire_status fusewire_shared_breaker_snapshot(const struct fusewire_shared_breaker *breaker,
-                                                 uint64_t now,
-                                                 struct fusewire_breaker_stats *snapshot);
-
-// Initialises `*bucket` in place, full, from `*config`.
-//
-// Returns `FUSEWIRE_STATUS_INVALID_CONFIG` (writing `*error` if not NULL)
-// and leaves `*bucket` untouched if the config is bad; besides the
-// single-owner checks, `burst * period` of 2^63 or more is
-// `FUSEWIRE_FIELD_BUCKET_BURST`, `FUSEWIRE_PROBLEM_OUT_OF_RANGE`.
-//
-// Thread/ISR safety: not concurrent. Writes `*bucket`; no other call on it
-// may run meanwhile, and init must happen-before every other call on it
-// (initialise before starting the threads or enabling the interrupt that
-// share it).
-//
-// # Safety
-// `bucket` and `config` are NULL or valid for the access; `error` is NULL
-// or writable.
-fusewire_status fusewire_shared_bucket_init(struct fusewire_shared_bucket *bucket,
-                                            const struct fusewire_bucket_config *config,
-                                            struct fusewire_config_error *error);
-
-// Takes `n` tokens at `now`, all or none (`n == 0` always succeeds), as
-// `fusewire_bucket_acquire`; racing callers together never take more than
-// the bucket holds.
-//
-// - `FUSEWIRE_STATUS_RATE_LIMITED`: writes `*retry_after` (if not NULL):
-//   at `now + retry_after` the same request succeeds if nothing else
-//   happened. A refusal writes nothing to the bucket.
-// - `FUSEWIRE_STATUS_EXCEEDS_BURST`: `n` is above the burst; never possible.
-//
-// Thread/ISR safety: lock-free (one compare-and-swap loop); any thread or
-// interrupt handler, concurrently with any call on the same bucket except
-// its init.
-//
-// # Safety
-// `bucket` is NULL or points to a `fusewire_shared_bucket` initialised
-// before this call; `retry_after` is NULL or writable.
-fusewire_status fusewire_shared_bucket_acquire(const struct fusewire_shared_bucket *bucket,
-                                               uint32_t n,
-                                               uint64_t now,
-                                               uint64_t *retry_after);
-
-// Gives back `n` tokens at `now` (the operation that took them did not
-// happen); never above the burst.
-//
-// Thread/ISR safety: lock-free (one compare-and-swap loop); any thread or
-// interrupt handler, concurrently with any call on the same bucket except
-// its init.
-//
-// # Safety
-// `bucket` is NULL or points to a `fusewire_shared_bucket` initialised
-// before this call.
-fusewire_status fusewire_shared_bucket_refund(const struct fusewire_shared_bucket *bucket,
-                                              uint32_t n,
-                                              uint64_t now);
-
-// Whole tokens available at `now`, `0..=burst`. Writes `*available` on OK.
-//
-// Thread/ISR safety: lock-free (one atomic load); any thread or interrupt
-// handler, concurrently with any call on the same bucket except its init.
-// A racing acquire may take the tokens the moment after.
-//
-// # Safety
-// `bucket` is NULL or points to a `fusewire_shared_bucket` initialised
-// before this call; `available` is NULL or writable.
-fusewire_status fusewire_shared_bucket_available(const struct fusewire_shared_bucket *bucket,
-                                                 uint64_t now,
-                                                 uint32_t *available);
-
-// Initialises `*budget` in place, full, from `*config`.
-//
-// Returns `FUSEWIRE_STATUS_INVALID_CONFIG` (writing `*error` if not NULL)
-// and leaves `*budget` untouched if the config is bad.
-//
-// Thread/ISR safety: not concurrent. Writes `*budget`; no other call on it
-// may run meanwhile, and init must happen-before every other call on it
-// (initialise before starting the threads or enabling the interrupt that
-// share it).
-//
-// # Safety
-// `budget` and `config` are NULL or valid for the access; `error` is NULL
-// or writable.
-fusewire_status fusewire_shared_budget_init(struct fusewire_shared_budget *budget,
-                                            const struct fusewire_budget_config *config,
-                                            struct fusewire_config_error *error);
-
-// Records a successful call (adds `token_ratio_milli`, up to full).
-//
-// Thread/ISR safety: lock-free (one compare-and-swap loop; none when
-// full); any thread or interrupt handler, concurrently with any call on
-// the same budget except its init.
-//
-// # Safety
-// `budget` is NULL or points to a `fusewire_shared_budget` initialised
-// before this call.
-fusewire_status fusewire_shared_budget_record_success(const struct fusewire_shared_budget *budget);
-
-// Records a failed call, first attempt or retry (takes one token).
-//
-// Thread/ISR safety: lock-free (one compare-and-swap loop; none when
-// empty); any thread or interrupt handler, concurrently with any call on
-// the same budget except its init.
-//
-// # Safety
-// As `fusewire_shared_budget_record_success`.
-fusewire_status fusewire_shared_budget_record_failure(const struct fusewire_shared_budget *budget);
-
-// Asks to retry: `FUSEWIRE_STATUS_OK` while more than half of
-// `max_tokens` is left, else `FUSEWIRE_STATUS_THROTTLED` (counted).
-//
-// Thread/ISR safety: lock-free (a load; a refusal adds to its counter);
-// any thread or interrupt handler, concurrently with any call on the same
-// budget except its init.
-//
-// # Safety
-// As `fusewire_shared_budget_record_success`.
-fusewire_status fusewire_shared_budget_try_retry(const struct fusewire_shared_budget *budget);
-
-// Tokens left in thousandths, and retries refused so far. Writes
-// `*tokens_milli` and `*throttled` (each if not NULL) on OK.
-//
-// Thread/ISR safety: lock-free (two atomic loads, each exact, not one
-// snapshot); any thread or interrupt handler, concurrently with any call
-// on the same budget except its init.
-//
-// # Safety
-// `budget` is NULL or points to a `fusewire_shared_budget` initialised
-// before this call; the out-pointers are NULL or writable.
-fusewire_status fusewire_shared_budget_tokens(const struct fusewire_shared_budget *budget,
-                                              uint64_t *tokens_milli,
-                                              uint64_t *throttled);
-
-// Initialises `*bulkhead` in place, empty, from `*config`.
-//
-// Returns `FUSEWIRE_STATUS_INVALID_CONFIG` (writing `*error` if not NULL)
-// and leaves `*bulkhead` untouched if the config is bad.
-//
-// Thread/ISR safety: not concurrent. Writes `*bulkhead`; no other call on
-// it may run meanwhile, and init must happen-before every other call on it
-// (initialise before starting the threads or enabling the interrupt that
-// share it).
-//
-// # Safety
-// `bulkhead` and `config` are NULL or valid for the access; `error` is
-// NULL or writable.
-fusewire_status fusewire_shared_bulkhead_init(struct fusewire_shared_bulkhead *bulkhead,
-                                              const struct fusewire_bulkhead_config *config,
-                                              struct fusewire_config_error *error);
-
-// Takes a slot for a request of `priority` (a `fusewire_priority`):
-// `FUSEWIRE_STATUS_OK`, or `FUSEWIRE_STATUS_BULKHEAD_FULL` (which writes
-// nothing). Give it back with `fusewire_shared_bulkhead_release` and the
-// same priority, from any thread.
-//
-// Thread/ISR safety: lock-free (one compare-and-swap loop); any thread or
-// interrupt handler, concurrently with any call on the same bulkhead
-// except its init.
-//
-// # Safety
-// `bulkhead` is NULL or points to a `fusewire_shared_bulkhead` initialised
-// before this call.
-fusewire_status fusewire_shared_bulkhead_acquire(const struct fusewire_shared_bulkhead *bulkhead,
-                                                 uint32_t priority);
-
-// Gives back a slot taken with `priority`: `FUSEWIRE_STATUS_OK`, or
-// `FUSEWIRE_STATUS_NOT_HELD` (counted; nothing changes) if none was held.
-//
-// Thread/ISR safety: lock-free (two compare-and-swap loops); any thread
-// or interrupt handler, concurrently with any call on the same bulkhead
-// except its init.
-//
-// # Safety
-// As `fusewire_shared_bulkhead_acquire`.
-fusewire_status fusewire_shared_bulkhead_release(const struct fusewire_shared_bulkhead *bulkhead,
-                                                 uint32_t priority);
-
-// Slots held, and free slots a request of `priority` could take now.
-// Writes `*in_use` and `*available` (each if not NULL) on OK.
-//
-// Thread/ISR safety: lock-free (atomic loads); any thread or interrupt
-// handler, concurrently with any call on the same bulkhead except its
-// init. A racing call may change the counts the moment after.
-//
-// # Safety
-// `bulkhead` is NULL or points to a `fusewire_shared_bulkhead`
-// initialised before this call; the out-pointers are NULL or writable.
-fusewire_status fusewire_shared_bulkhead_usage(const struct fusewire_shared_bulkhead *bulkhead,
-                                               uint32_t priority,
-                                               uint32_t *in_use,
-                                               uint32_t *available);
 
 // The text for a `fusewire_status` value: a static, NUL-terminated string,
 // never NULL ("unknown status" for values this version does not define).
 //
 // Thread/ISR safety: pure; callable from any thread or interrupt.
-const char *fusewire_status_text(uint32_t status);
+const char *fusewire_status_text(fusewire_status status);
 
 // The config field's name as spelled in the C header (for example
 // "breaker.failure_rate"); "none" for `FUSEWIRE_FIELD_NONE` and unknown
 // values. Static, NUL-terminated, never NULL.
 //
 // Thread/ISR safety: pure; callable from any thread or interrupt.
-const char *fusewire_field_text(uint32_t field);
+const char *fusewire_field_text(fusewire_field field);
 
 // The text for a `fusewire_problem` value ("must not be zero", ...).
 // Static, NUL-terminated, never NULL.
 //
 // Thread/ISR safety: pure; callable from any thread or interrupt.
-const char *fusewire_problem_text(uint32_t problem);
+const char *fusewire_problem_text(fusewire_problem problem);
 
 // The library version, "MAJOR.MINOR.PATCH". Static, never NULL.
 //
 // Thread/ISR safety: pure; callable from any thread or interrupt.
 const char *fusewire_version(void);
+
+// Initialises `*widener` in place, with no tick seen yet.
+//
+// Thread/ISR safety: writes `*widener`; no other caller may use it meanwhile.
+//
+// Pointers:
+// `widener` is NULL or writable.
+fusewire_status fusewire_tick_widener_init(struct fusewire_tick_widener *widener);
+
+// Widens the raw 32-bit tick `raw` and writes the time to `*now` on
+// `FUSEWIRE_STATUS_OK`:
+// `fusewire_tick_widener_widen(&clock, HAL_GetTick(), &now)`.
+//
+// Thread/ISR safety: mutates `*widener` (single owner).
+//
+// Pointers:
+// `widener` is NULL or points to a `fusewire_tick_widener`; `now` is NULL
+// or writable.
+fusewire_status fusewire_tick_widener_widen(struct fusewire_tick_widener *widener,
+                                            uint32_t raw,
+                                            struct fusewire_tick *now);
 
 // Initialises `*breaker` in place, closed, from `*config` and a window of
 // `span` ticks in `buckets` buckets (1..=`FUSEWIRE_TIMED_BREAKER_BUCKETS`).
@@ -1563,7 +1533,7 @@ const char *fusewire_version(void);
 //
 // Thread/ISR safety: writes `*breaker`; no other caller may use it meanwhile.
 //
-// # Safety
+// Pointers:
 // `breaker` and `config` are NULL or valid for the access; `error` is NULL
 // or writable.
 fusewire_status fusewire_timed_breaker_init(struct fusewire_timed_breaker *breaker,
@@ -1586,12 +1556,12 @@ fusewire_status fusewire_timed_breaker_init(struct fusewire_timed_breaker *break
 // time per breaker; guard with a critical section if an ISR shares it
 // (there is no shared form of the timed breaker).
 //
-// # Safety
+// Pointers:
 // `breaker` is NULL or points to a `fusewire_timed_breaker` not used
 // concurrently; the out-pointers are NULL or writable.
 fusewire_status fusewire_timed_breaker_acquire(struct fusewire_timed_breaker *breaker,
-                                               uint64_t now,
-                                               fusewire_permit *permit,
+                                               struct fusewire_tick now,
+                                               struct fusewire_permit *permit,
                                                uint64_t *retry_after,
                                                struct fusewire_transition *transition);
 
@@ -1603,25 +1573,39 @@ fusewire_status fusewire_timed_breaker_acquire(struct fusewire_timed_breaker *br
 //
 // Thread/ISR safety: as `fusewire_timed_breaker_acquire`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_timed_breaker_acquire`.
 fusewire_status fusewire_timed_breaker_record(struct fusewire_timed_breaker *breaker,
-                                              fusewire_permit permit,
-                                              uint32_t outcome,
+                                              struct fusewire_tick now,
+                                              struct fusewire_permit permit,
+                                              fusewire_outcome outcome,
                                               uint64_t duration,
-                                              uint64_t now,
                                               struct fusewire_transition *transition);
+
+// As `fusewire_breaker_record_untripped`: counted, never trips a closed
+// breaker.
+//
+// Thread/ISR safety: as `fusewire_timed_breaker_acquire`.
+//
+// Pointers:
+// As `fusewire_timed_breaker_acquire`.
+fusewire_status fusewire_timed_breaker_record_untripped(struct fusewire_timed_breaker *breaker,
+                                                        struct fusewire_tick now,
+                                                        struct fusewire_permit permit,
+                                                        fusewire_outcome outcome,
+                                                        uint64_t duration,
+                                                        struct fusewire_transition *transition);
 
 // Hands back a permit whose call never ran; nothing is recorded.
 // Writes `*transition` (if not NULL) on `FUSEWIRE_STATUS_OK`.
 //
 // Thread/ISR safety: as `fusewire_timed_breaker_acquire`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_timed_breaker_acquire`.
 fusewire_status fusewire_timed_breaker_release(struct fusewire_timed_breaker *breaker,
-                                               fusewire_permit permit,
-                                               uint64_t now,
+                                               struct fusewire_tick now,
+                                               struct fusewire_permit permit,
                                                struct fusewire_transition *transition);
 
 // Applies the changes time alone causes (open → half-open, dwell expiry)
@@ -1629,10 +1613,10 @@ fusewire_status fusewire_timed_breaker_release(struct fusewire_timed_breaker *br
 //
 // Thread/ISR safety: as `fusewire_timed_breaker_acquire`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_timed_breaker_acquire`.
 fusewire_status fusewire_timed_breaker_poll(struct fusewire_timed_breaker *breaker,
-                                            uint64_t now,
+                                            struct fusewire_tick now,
                                             struct fusewire_transition *transition);
 
 // Opens the breaker as a trip rule would (open duration from
@@ -1640,10 +1624,10 @@ fusewire_status fusewire_timed_breaker_poll(struct fusewire_timed_breaker *break
 //
 // Thread/ISR safety: as `fusewire_timed_breaker_acquire`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_timed_breaker_acquire`.
 fusewire_status fusewire_timed_breaker_trip(struct fusewire_timed_breaker *breaker,
-                                            uint64_t now,
+                                            struct fusewire_tick now,
                                             struct fusewire_transition *transition);
 
 // Closes the breaker; counters restart as on any close. Writes
@@ -1651,10 +1635,10 @@ fusewire_status fusewire_timed_breaker_trip(struct fusewire_timed_breaker *break
 //
 // Thread/ISR safety: as `fusewire_timed_breaker_acquire`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_timed_breaker_acquire`.
 fusewire_status fusewire_timed_breaker_close(struct fusewire_timed_breaker *breaker,
-                                             uint64_t now,
+                                             struct fusewire_tick now,
                                              struct fusewire_transition *transition);
 
 // Holds the breaker open until the host closes or disables it. Writes
@@ -1662,10 +1646,10 @@ fusewire_status fusewire_timed_breaker_close(struct fusewire_timed_breaker *brea
 //
 // Thread/ISR safety: as `fusewire_timed_breaker_acquire`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_timed_breaker_acquire`.
 fusewire_status fusewire_timed_breaker_force_open(struct fusewire_timed_breaker *breaker,
-                                                  uint64_t now,
+                                                  struct fusewire_tick now,
                                                   struct fusewire_transition *transition);
 
 // Turns the breaker off: every call passes, nothing is recorded. Writes
@@ -1673,10 +1657,10 @@ fusewire_status fusewire_timed_breaker_force_open(struct fusewire_timed_breaker 
 //
 // Thread/ISR safety: as `fusewire_timed_breaker_acquire`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_timed_breaker_acquire`.
 fusewire_status fusewire_timed_breaker_disable(struct fusewire_timed_breaker *breaker,
-                                               uint64_t now,
+                                               struct fusewire_tick now,
                                                struct fusewire_transition *transition);
 
 // Closes the breaker and forgets the window and every counter. Writes
@@ -1684,10 +1668,10 @@ fusewire_status fusewire_timed_breaker_disable(struct fusewire_timed_breaker *br
 //
 // Thread/ISR safety: as `fusewire_timed_breaker_acquire`.
 //
-// # Safety
+// Pointers:
 // As `fusewire_timed_breaker_acquire`.
 fusewire_status fusewire_timed_breaker_reset(struct fusewire_timed_breaker *breaker,
-                                             uint64_t now,
+                                             struct fusewire_tick now,
                                              struct fusewire_transition *transition);
 
 // The state as of the last call (a `fusewire_state`), without advancing
@@ -1695,11 +1679,11 @@ fusewire_status fusewire_timed_breaker_reset(struct fusewire_timed_breaker *brea
 //
 // Thread/ISR safety: reads `*breaker`; must not race a writer.
 //
-// # Safety
+// Pointers:
 // `breaker` is NULL or points to a `fusewire_timed_breaker`; `state` is
 // NULL or writable.
 fusewire_status fusewire_timed_breaker_state(const struct fusewire_timed_breaker *breaker,
-                                             uint32_t *state);
+                                             fusewire_state *state);
 
 // Everything about the breaker as of `now`; the window's counts are those
 // of the buckets still in the span at `now` (older ones are evicted
@@ -1711,10 +1695,10 @@ fusewire_status fusewire_timed_breaker_state(const struct fusewire_timed_breaker
 // window's rotation and the clock bookkeeping: the latest `now`,
 // regressions).
 //
-// # Safety
+// Pointers:
 // As `fusewire_timed_breaker_acquire`.
 fusewire_status fusewire_timed_breaker_snapshot(struct fusewire_timed_breaker *breaker,
-                                                uint64_t now,
+                                                struct fusewire_tick now,
                                                 struct fusewire_breaker_stats *snapshot);
 
 #ifdef __cplusplus
@@ -1722,3 +1706,55 @@ fusewire_status fusewire_timed_breaker_snapshot(struct fusewire_timed_breaker *b
 #endif  // __cplusplus
 
 #endif  /* FUSEWIRE_H */
+
+// A fusewire_tick from a tick count: `fusewire_breaker_acquire(&b,
+// fusewire_tick_of(HAL_GetTick64()), ...)`.
+static inline fusewire_tick fusewire_tick_of(uint64_t ticks) {
+  fusewire_tick t;
+  t.ticks = ticks;
+  return t;
+}
+
+// A fusewire_tick32 (the lite objects' wrapping tick) from a raw tick:
+// `fusewire_lite_bucket_acquire(&b, fusewire_tick32_of(HAL_GetTick()), 1, NULL)`.
+static inline fusewire_tick32 fusewire_tick32_of(uint32_t ticks) {
+  fusewire_tick32 t;
+  t.ticks = ticks;
+  return t;
+}
+
+// Static initialisers, so a config can be `const` in flash:
+//   static const fusewire_breaker_config cfg = FUSEWIRE_BREAKER_CONFIG_DEFAULT;
+// The same values as fusewire_backoff_config_default and
+// fusewire_breaker_config_default write (the C tests compare them).
+#define FUSEWIRE_BACKOFF_CONFIG_DEFAULT \
+  { 1000, 0, 1000, FUSEWIRE_SCHEDULE_CONSTANT, 1000, FUSEWIRE_JITTER_NONE, 0 }
+#define FUSEWIRE_BREAKER_CONFIG_DEFAULT \
+  { FUSEWIRE_BACKOFF_CONFIG_DEFAULT, 0, 0, 0, FUSEWIRE_PERCENT(50), 0, 0, 10, 1, \
+    FUSEWIRE_COMPARISON_AT_LEAST, FUSEWIRE_RATE_BASIS_OUTCOMES, \
+    FUSEWIRE_HALF_OPEN_RULE_ALL_SUCCEED, FUSEWIRE_DWELL_EXPIRY_REOPEN, 1, 0, 1, 0 }
+
+// The minimal profile's objects, initialised at compile time: no init
+// call and no init code linked, the config checked by the compiler (a bad
+// value is a negative array size, a build error). The same object, byte
+// for byte, as the matching _init function builds (the C tests compare).
+//   static fusewire_lite_breaker sensor = FUSEWIRE_LITE_BREAKER_INIT(3, 1000);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#error "fusewire.h: the FUSEWIRE_LITE_*_INIT words are little-endian; use the _init functions"
+#endif
+#define FUSEWIRE_LITE_CHECK_(c) ((uint64_t)0 * sizeof(char[(c) ? 1 : -1]))
+#define FUSEWIRE_LITE_BREAKER_INIT(threshold, open_ticks)                                    \
+  { { 0x4C4C4C4Cu + FUSEWIRE_LITE_CHECK_((threshold) >= 1 && (threshold) <= 65535) +       \
+          FUSEWIRE_LITE_CHECK_((open_ticks) >= 1 && (open_ticks) <= 0x7FFFFFFF),             \
+      (uint64_t)(uint32_t)(open_ticks) | ((uint64_t)(threshold) << 32), 0 } }
+#define FUSEWIRE_LITE_BACKOFF_INIT(base, cap, seed)                                          \
+  { { 0x4F4F4F4Fu + FUSEWIRE_LITE_CHECK_((base) >= 1 && (cap) >= (base)) +                 \
+          ((uint64_t)((seed) ? (uint32_t)(seed) : 0x9E3779B9u) << 32),                       \
+      (uint64_t)(uint32_t)(base) | ((uint64_t)(uint32_t)(cap) << 32), 0 } }
+#define FUSEWIRE_LITE_BUCKET_INIT(interval, burst)                                           \
+  { { 0x55555555u + FUSEWIRE_LITE_CHECK_((interval) >= 1 && (burst) >= 1 &&                \
+                                         (uint64_t)(interval) * (burst) <= 0x7FFFFFFF),      \
+      (uint64_t)(uint32_t)(interval) | ((uint64_t)(uint32_t)(burst) << 32), 0 } }
+
+// A whole percentage as the millionths the rate fields take.
+#define FUSEWIRE_PERCENT(p) ((uint32_t)(p) * 10000u)

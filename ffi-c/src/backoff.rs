@@ -8,6 +8,10 @@ use crate::status::{
     fusewire_config_error, fusewire_field, fusewire_problem, fusewire_status, Invalid, Scope,
 };
 
+/// A `fusewire_schedule` value as it crosses the boundary: a 32-bit integer the
+/// header names `fusewire_schedule` (so C++ sees the enum), checked where it is used.
+pub type ScheduleCode = u32;
+
 /// How the raw delay grows with the attempt number `n` (0 first).
 #[repr(u32)]
 #[allow(non_camel_case_types, dead_code)]
@@ -19,6 +23,10 @@ pub enum fusewire_schedule {
     /// `base * (factor_milli / 1000)^n`.
     Exponential = 2,
 }
+
+/// A `fusewire_jitter` value as it crosses the boundary: a 32-bit integer the
+/// header names `fusewire_jitter` (so C++ sees the enum), checked where it is used.
+pub type JitterCode = u32;
 
 /// How a delay is randomised (AWS "Exponential Backoff And Jitter").
 #[repr(u32)]
@@ -49,12 +57,12 @@ pub struct fusewire_backoff_config {
     /// No delay is longer; at least `base`.
     pub cap: u64,
     /// A `fusewire_schedule` value.
-    pub schedule: u32,
+    pub schedule: ScheduleCode,
     /// Growth per attempt in thousandths, at least 1000 (2000 doubles);
     /// `FUSEWIRE_SCHEDULE_EXPONENTIAL` only.
     pub factor_milli: u32,
     /// A `fusewire_jitter` value.
-    pub jitter: u32,
+    pub jitter: JitterCode,
     /// Spread in percent, 1..=100 (`FUSEWIRE_JITTER_PROPORTIONAL` only).
     pub jitter_percent: u32,
 }
@@ -137,11 +145,16 @@ impl fusewire_backoff_config {
 /// A delay sequence: a validated schedule, its jitter generator, the
 /// attempt number and the previous delay. 56 bytes; declare it `static` or
 /// on the stack and initialise it with `fusewire_backoff_init`.
-#[repr(C)]
+#[repr(C, align(8))]
 #[allow(non_camel_case_types)]
 pub struct fusewire_backoff {
     _opaque: [u64; 7],
 }
+
+/// `sizeof(fusewire_backoff)`: 56 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
+pub const FUSEWIRE_BACKOFF_SIZE: usize = 56;
+const _: () = assert!(core::mem::size_of::<fusewire_backoff>() == FUSEWIRE_BACKOFF_SIZE);
+const _: () = assert!(core::mem::align_of::<fusewire_backoff>() == crate::FUSEWIRE_OBJECT_ALIGN);
 
 #[repr(C)]
 pub(crate) struct BackoffObj {
@@ -156,6 +169,7 @@ pub(crate) struct BackoffObj {
 unsafe impl Object for BackoffObj {
     type C = fusewire_backoff;
     const TAG: u32 = 0x4657_424F; // "FWBO"
+    crate::boundary::intact_field!(backoff: Backoff);
 }
 const _: () = assert!(fits::<BackoffObj>());
 
@@ -166,7 +180,7 @@ const _: () = assert!(fits::<BackoffObj>());
 ///
 /// Thread/ISR safety: touches only `*config`; callable from any context.
 ///
-/// # Safety
+/// Pointers:
 /// `config` is NULL or points to writable memory for the struct.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_backoff_config_default(
@@ -193,7 +207,7 @@ pub unsafe extern "C" fn fusewire_backoff_config_default(
 /// Thread/ISR safety: writes `*backoff`; no other caller may use that
 /// object meanwhile. Different objects are independent.
 ///
-/// # Safety
+/// Pointers:
 /// `backoff` and `config` are NULL or valid for the access; `error` is
 /// NULL or writable.
 #[no_mangle]
@@ -231,7 +245,7 @@ pub unsafe extern "C" fn fusewire_backoff_init(
 /// Thread/ISR safety: mutates `*backoff` (single owner): one caller at a
 /// time per object; guard it with a critical section if an ISR shares it.
 ///
-/// # Safety
+/// Pointers:
 /// `backoff` is NULL or points to a `fusewire_backoff` not used
 /// concurrently; `delay` is NULL or writable.
 #[no_mangle]
@@ -259,7 +273,7 @@ pub unsafe extern "C" fn fusewire_backoff_next(
 ///
 /// Thread/ISR safety: as `fusewire_backoff_next`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_backoff_next`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_backoff_reset(backoff: *mut fusewire_backoff) -> fusewire_status {
@@ -277,7 +291,7 @@ pub unsafe extern "C" fn fusewire_backoff_reset(backoff: *mut fusewire_backoff) 
 ///
 /// Thread/ISR safety: reads `*backoff`; must not race a writer.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_backoff_next`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_backoff_attempt(
@@ -302,7 +316,7 @@ pub unsafe extern "C" fn fusewire_backoff_attempt(
 ///
 /// Thread/ISR safety: reads `*backoff`; must not race a writer.
 ///
-/// # Safety
+/// Pointers:
 /// `backoff` is NULL or points to a `fusewire_backoff`; `delay` is NULL or
 /// writable.
 #[no_mangle]
@@ -333,7 +347,7 @@ pub unsafe extern "C" fn fusewire_backoff_raw(
 ///
 /// Thread/ISR safety: as `fusewire_backoff_next`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_backoff_next`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_backoff_delay(

@@ -8,7 +8,7 @@ use core::sync::atomic::{compiler_fence, Ordering};
 
 use fusewire::{
     BitWindow, Breaker, BreakerConfig, Comparison, ConfigResult, DwellExpiry, HalfOpenRule,
-    Outcome, Permit, RateBasis, Reason, Rejected, Snapshot, State, Transition, Window,
+    Outcome, Permit, RateBasis, Ratio, Reason, Rejected, Snapshot, State, Transition, Window,
 };
 
 use crate::backoff::fusewire_backoff_config;
@@ -19,9 +19,14 @@ use crate::boundary::{
 use crate::status::{
     fusewire_config_error, fusewire_field, fusewire_problem, fusewire_status, Invalid, Scope,
 };
+use crate::tick::{fusewire_permit, fusewire_tick};
 
-/// Calls the C breaker's count window remembers (`BitWindow<u16>`).
+/// How many of the last calls `fusewire_breaker` judges (its count window).
 pub const FUSEWIRE_BREAKER_WINDOW: u32 = 16;
+
+/// A `fusewire_state` value as it crosses the boundary: a 32-bit integer the
+/// header names `fusewire_state` (so C++ sees the enum), checked where it is used.
+pub type StateCode = u32;
 
 /// Where a breaker stands.
 #[repr(u32)]
@@ -61,6 +66,10 @@ pub enum fusewire_reason {
     Host = 7,
 }
 
+/// A `fusewire_outcome` value as it crosses the boundary: a 32-bit integer the
+/// header names `fusewire_outcome` (so C++ sees the enum), checked where it is used.
+pub type OutcomeCode = u32;
+
 /// How a call ended.
 #[repr(u32)]
 #[allow(non_camel_case_types, dead_code)]
@@ -75,6 +84,10 @@ pub enum fusewire_outcome {
     Ignored = 3,
 }
 
+/// A `fusewire_comparison` value as it crosses the boundary: a 32-bit integer the
+/// header names `fusewire_comparison` (so C++ sees the enum), checked where it is used.
+pub type ComparisonCode = u32;
+
 /// How a rate meets its threshold.
 #[repr(u32)]
 #[allow(non_camel_case_types, dead_code)]
@@ -85,6 +98,10 @@ pub enum fusewire_comparison {
     Above = 1,
 }
 
+/// A `fusewire_rate_basis` value as it crosses the boundary: a 32-bit integer the
+/// header names `fusewire_rate_basis` (so C++ sees the enum), checked where it is used.
+pub type RateBasisCode = u32;
+
 /// What the rates are a share of.
 #[repr(u32)]
 #[allow(non_camel_case_types, dead_code)]
@@ -93,7 +110,14 @@ pub enum fusewire_rate_basis {
     Outcomes = 0,
     /// Every call the window saw, ignored and rejected included.
     AllCalls = 1,
+    /// Every started call, admitted or rejected, counted when it starts
+    /// (opossum's `fires`); needs the time-window breaker.
+    Started = 2,
 }
+
+/// A `fusewire_half_open_rule` value as it crosses the boundary: a 32-bit integer the
+/// header names `fusewire_half_open_rule` (so C++ sees the enum), checked where it is used.
+pub type HalfOpenRuleCode = u32;
 
 /// When a half-open breaker closes.
 #[repr(u32)]
@@ -104,6 +128,10 @@ pub enum fusewire_half_open_rule {
     /// The probes' rates must not trip the thresholds.
     Rates = 1,
 }
+
+/// A `fusewire_dwell_expiry` value as it crosses the boundary: a 32-bit integer the
+/// header names `fusewire_dwell_expiry` (so C++ sees the enum), checked where it is used.
+pub type DwellExpiryCode = u32;
 
 /// What a half-open breaker does after `half_open_max_dwell`.
 #[repr(u32)]
@@ -132,12 +160,14 @@ pub struct fusewire_breaker_config {
     pub half_open_max_dwell: u64,
     /// Seed of the open duration's jitter.
     pub seed: u64,
-    /// Trip at this failure rate in percent (0..=100), when
-    /// `use_failure_rate` is non-zero. Default 50 (on).
-    pub failure_rate: f32,
-    /// Trip at this share of slow calls in percent, when
-    /// `use_slow_call_rate` is non-zero. Default off.
-    pub slow_call_rate: f32,
+    /// Trip at this failure rate, in millionths (0..=1000000; 50% is
+    /// 500000, `FUSEWIRE_PERCENT(50)`), when `use_failure_rate` is non-zero.
+    /// Default 50% (on). Integers: no floating point on any target.
+    pub failure_rate_ppm: u32,
+    /// Trip at this share of slow calls, in millionths, when
+    /// `use_slow_call_rate` is non-zero (needs `slow_call_duration`).
+    /// Default off.
+    pub slow_call_rate_ppm: u32,
     /// Trip after this many failures in a row; 0 (default) turns it off.
     pub consecutive_failures: u32,
     /// Rates are not judged before the window holds this many calls.
@@ -146,19 +176,23 @@ pub struct fusewire_breaker_config {
     /// Probe permits per half-open period, 1..=65535. Default 1.
     pub half_open_probes: u32,
     /// A `fusewire_comparison`. Default AT_LEAST.
-    pub comparison: u32,
+    pub comparison: ComparisonCode,
     /// A `fusewire_rate_basis`. Default OUTCOMES.
-    pub rate_basis: u32,
+    pub rate_basis: RateBasisCode,
     /// A `fusewire_half_open_rule`. Default ALL_SUCCEED.
-    pub half_open_rule: u32,
+    pub half_open_rule: HalfOpenRuleCode,
     /// A `fusewire_dwell_expiry`. Default REOPEN.
-    pub dwell_expiry: u32,
+    pub dwell_expiry: DwellExpiryCode,
     /// Non-zero turns the failure-rate rule on.
     pub use_failure_rate: u8,
     /// Non-zero turns the slow-call rule on.
     pub use_slow_call_rate: u8,
     /// Non-zero clears the window whenever the breaker closes. Default 1.
     pub reset_window_on_close: u8,
+    /// Non-zero: no trip rule is needed, only the host opens the breaker
+    /// (`fusewire_breaker_trip`, `_force_open`). Zero with every rule off is
+    /// `FUSEWIRE_PROBLEM_NEVER_TRIPS` on `failure_rate_ppm`. Default 0.
+    pub manual: u8,
 }
 
 impl fusewire_breaker_config {
@@ -188,6 +222,7 @@ impl fusewire_breaker_config {
         let rate_basis = match self.rate_basis {
             0 => RateBasis::Outcomes,
             1 => RateBasis::AllCalls,
+            2 => RateBasis::Started,
             _ => return bad(fusewire_field::BreakerRateBasis),
         };
         let half_open_rule = match self.half_open_rule {
@@ -201,8 +236,10 @@ impl fusewire_breaker_config {
             _ => return bad(fusewire_field::BreakerDwellExpiry),
         };
         Ok(BreakerConfig {
-            failure_rate: (self.use_failure_rate != 0).then_some(self.failure_rate),
-            slow_call_rate: (self.use_slow_call_rate != 0).then_some(self.slow_call_rate),
+            failure_rate: (self.use_failure_rate != 0)
+                .then_some(Ratio::from_ppm(self.failure_rate_ppm)),
+            slow_call_rate: (self.use_slow_call_rate != 0)
+                .then_some(Ratio::from_ppm(self.slow_call_rate_ppm)),
             slow_call_duration: self.slow_call_duration,
             consecutive_failures: (self.consecutive_failures != 0)
                 .then_some(self.consecutive_failures),
@@ -215,6 +252,7 @@ impl fusewire_breaker_config {
             dwell_expiry,
             open_backoff: self.open_backoff.validated()?,
             reset_window_on_close: self.reset_window_on_close != 0,
+            manual: self.manual != 0,
             seed: self.seed,
         })
     }
@@ -255,11 +293,6 @@ fn reason_code(r: Reason) -> u8 {
     r as u8
 }
 
-/// Leave to make one call: hand it back exactly once, to
-/// `fusewire_breaker_record` or `fusewire_breaker_release`.
-#[allow(non_camel_case_types)]
-pub type fusewire_permit = u64;
-
 /// Everything about a breaker in one read.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -269,8 +302,8 @@ pub struct fusewire_breaker_stats {
     pub open_until: u64,
     /// Tick of the last transition (0 before any).
     pub since: u64,
-    /// A `fusewire_state`.
-    pub state: u32,
+    /// Where it stands.
+    pub state: StateCode,
     /// Bumped by every transition.
     pub generation: u32,
     /// Window counts: successes.
@@ -293,6 +326,13 @@ pub struct fusewire_breaker_stats {
     pub reopens: u32,
     /// Times `now` went backwards.
     pub clock_regressions: u32,
+    /// Window counts: calls admitted (`RATE_BASIS_STARTED`'s numerator).
+    pub admitted: u32,
+    /// Permits refused by `_record`/`_release`: made up, or handed back a
+    /// second time (the shared breaker refuses only made-up ones).
+    pub refused_permits: u32,
+    /// Permits handed out and not yet handed back (0 for the shared breaker).
+    pub permits_out: u32,
 }
 
 impl fusewire_breaker_stats {
@@ -315,6 +355,9 @@ impl fusewire_breaker_stats {
             probes_in_flight: s.probes_in_flight,
             reopens: s.reopens,
             clock_regressions: s.clock_regressions,
+            admitted: c.admitted,
+            refused_permits: s.refused_permits,
+            permits_out: s.permits_out,
         }
     }
 }
@@ -323,11 +366,16 @@ impl fusewire_breaker_stats {
 /// Declare it `static` or on the stack; initialise with
 /// `fusewire_breaker_init`. Do not copy an initialised breaker while
 /// another call may use it; a copy is a second, independent breaker.
-#[repr(C)]
+#[repr(C, align(8))]
 #[allow(non_camel_case_types)]
 pub struct fusewire_breaker {
-    _opaque: [u64; 21],
+    _opaque: [u64; 23],
 }
+
+/// `sizeof(fusewire_breaker)`: 184 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
+pub const FUSEWIRE_BREAKER_SIZE: usize = 184;
+const _: () = assert!(core::mem::size_of::<fusewire_breaker>() == FUSEWIRE_BREAKER_SIZE);
+const _: () = assert!(core::mem::align_of::<fusewire_breaker>() == crate::FUSEWIRE_OBJECT_ALIGN);
 
 /// The window of `fusewire_breaker`.
 type Count = BitWindow<u16>;
@@ -340,7 +388,7 @@ type Count = BitWindow<u16>;
 #[repr(C)]
 pub(crate) struct BreakerObj<W> {
     tag: u32,
-    breaker: Breaker<W>,
+    pub(crate) breaker: Breaker<W>,
 }
 
 /// The C struct holding a breaker over `W`.
@@ -350,6 +398,7 @@ pub(crate) type Holder<W> = <BreakerObj<W> as Object>::C;
 unsafe impl Object for BreakerObj<Count> {
     type C = fusewire_breaker;
     const TAG: u32 = 0x4657_4252; // "FWBR"
+    crate::boundary::intact_field!(breaker: Breaker<Count>);
 }
 const _: () = assert!(fits::<BreakerObj<Count>>());
 const _: () = assert!(FUSEWIRE_BREAKER_WINDOW as usize == 16);
@@ -360,7 +409,7 @@ const _: () = assert!(FUSEWIRE_BREAKER_WINDOW as usize == 16);
 ///
 /// Thread/ISR safety: touches only `*config`; callable from any context.
 ///
-/// # Safety
+/// Pointers:
 /// `config` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_breaker_config_default(
@@ -392,12 +441,12 @@ pub unsafe extern "C" fn fusewire_breaker_config_default(
             compiler_fence(Ordering::SeqCst);
             put(addr_of_mut!((*c).seed), d.seed);
             put(
-                addr_of_mut!((*c).failure_rate),
-                d.failure_rate.unwrap_or(0.0),
+                addr_of_mut!((*c).failure_rate_ppm),
+                d.failure_rate.map_or(0, Ratio::ppm),
             );
             put(
-                addr_of_mut!((*c).slow_call_rate),
-                d.slow_call_rate.unwrap_or(0.0),
+                addr_of_mut!((*c).slow_call_rate_ppm),
+                d.slow_call_rate.map_or(0, Ratio::ppm),
             );
             put(
                 addr_of_mut!((*c).consecutive_failures),
@@ -423,6 +472,7 @@ pub unsafe extern "C" fn fusewire_breaker_config_default(
                 addr_of_mut!((*c).reset_window_on_close),
                 u8::from(d.reset_window_on_close),
             );
+            put(addr_of_mut!((*c).manual), u8::from(d.manual));
         }
         Ok(fusewire_status::Ok)
     })
@@ -435,7 +485,7 @@ pub unsafe extern "C" fn fusewire_breaker_config_default(
 ///
 /// Thread/ISR safety: writes `*breaker`; no other caller may use it meanwhile.
 ///
-/// # Safety
+/// Pointers:
 /// `breaker` and `config` are NULL or valid for the access; `error` is NULL
 /// or writable.
 #[no_mangle]
@@ -452,7 +502,7 @@ pub unsafe extern "C" fn fusewire_breaker_init(
 /// the breaker from the config with `build` (errors naming the C field),
 /// and installs it.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_breaker_init`.
 #[inline(always)]
 pub(crate) unsafe fn init<W>(
@@ -489,7 +539,7 @@ where
 
 /// The initialised breaker behind a C pointer.
 ///
-/// # Safety
+/// Pointers:
 /// As [`object`].
 #[inline(always)]
 unsafe fn breaker_mut<'a, W>(p: *mut Holder<W>) -> Result<&'a mut Breaker<W>, fusewire_status>
@@ -513,24 +563,25 @@ where
 /// time per breaker; guard with a critical section if an ISR shares it, or use
 /// `fusewire_shared_breaker` (lock-free).
 ///
-/// # Safety
+/// Pointers:
 /// `breaker` is NULL or points to a `fusewire_breaker` not used
 /// concurrently; the out-pointers are NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_breaker_acquire(
     breaker: *mut fusewire_breaker,
-    now: u64,
+    now: fusewire_tick,
     permit: *mut fusewire_permit,
     retry_after: *mut u64,
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
+    let now = now.ticks;
     // SAFETY: forwarded contract.
     unsafe { acquire::<Count>(breaker, now, permit, retry_after, transition) }
 }
 
 /// Body of `fusewire_<breaker>_acquire`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_breaker_acquire`.
 #[inline(always)]
 pub(crate) unsafe fn acquire<W: Window>(
@@ -550,18 +601,21 @@ where
             return Err(fusewire_status::NullArgument);
         }
         // SAFETY: the caller's contract for the out-pointers.
-        unsafe { acquired(b.try_acquire(now), permit, retry_after, transition) }
+        let r = b.try_acquire(now);
+        // SAFETY: the caller's contract for the out-pointers.
+        unsafe { acquired(r, |p| b.permit_into_raw(p), permit, retry_after, transition) }
     })
 }
 
 /// Hands an admission's answer to C: `*permit` on OK, `*retry_after` on
 /// REJECTED, `*transition` on both (the last two optional).
 ///
-/// # Safety
+/// Pointers:
 /// `permit` is non-NULL and writable; the others NULL or writable.
 #[inline(always)]
 pub(crate) unsafe fn acquired(
     r: Result<Permit, Rejected>,
+    into_raw: impl FnOnce(Permit) -> u64,
     permit: *mut fusewire_permit,
     retry_after: *mut u64,
     transition: *mut fusewire_transition,
@@ -570,7 +624,7 @@ pub(crate) unsafe fn acquired(
     match r {
         Ok(p) => unsafe {
             put(transition, fusewire_transition::of(p.transition));
-            put(permit, p.into_raw());
+            put(permit, fusewire_permit { raw: into_raw(p) });
             Ok(fusewire_status::Ok)
         },
         Err(r) => unsafe {
@@ -601,33 +655,59 @@ pub(crate) fn outcome(o: u32) -> Result<Outcome, fusewire_status> {
 ///
 /// Thread/ISR safety: as `fusewire_breaker_acquire`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_breaker_acquire`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_breaker_record(
     breaker: *mut fusewire_breaker,
+    now: fusewire_tick,
     permit: fusewire_permit,
-    outcome: u32,
+    outcome: OutcomeCode,
     duration: u64,
-    now: u64,
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
+    let now = now.ticks;
+    let permit = permit.raw;
     // SAFETY: forwarded contract.
-    unsafe { record::<Count>(breaker, permit, outcome, duration, now, transition) }
+    unsafe { record::<Count>(breaker, permit, outcome, duration, now, transition, false) }
+}
+
+/// As `fusewire_breaker_record`, but the outcome cannot trip a closed
+/// breaker: it is counted, and judged by the next outcome that may trip
+/// (a warm-up period, opossum's `allowWarmUp`). Half-open probes are judged
+/// as usual.
+///
+/// Thread/ISR safety: as `fusewire_breaker_acquire`.
+///
+/// Pointers:
+/// As `fusewire_breaker_acquire`.
+#[no_mangle]
+pub unsafe extern "C" fn fusewire_breaker_record_untripped(
+    breaker: *mut fusewire_breaker,
+    now: fusewire_tick,
+    permit: fusewire_permit,
+    outcome: OutcomeCode,
+    duration: u64,
+    transition: *mut fusewire_transition,
+) -> fusewire_status {
+    let (now, permit) = (now.ticks, permit.raw);
+    // SAFETY: forwarded contract.
+    unsafe { record::<Count>(breaker, permit, outcome, duration, now, transition, true) }
 }
 
 /// Body of `fusewire_<breaker>_record`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_breaker_acquire`.
 #[inline(always)]
 pub(crate) unsafe fn record<W: Window>(
     breaker: *mut Holder<W>,
-    permit: fusewire_permit,
+    permit: u64,
     outcome: u32,
     duration: u64,
     now: u64,
     transition: *mut fusewire_transition,
+    untripped: bool,
 ) -> fusewire_status
 where
     BreakerObj<W>: Object,
@@ -636,7 +716,12 @@ where
         // SAFETY: the caller's contract.
         let b = unsafe { breaker_mut::<W>(breaker) }?;
         let outcome = self::outcome(outcome)?;
-        let t = b.record(Permit::from_raw(permit), outcome, duration, now);
+        let permit = Permit::from_raw(permit);
+        let t = if untripped {
+            b.record_untripped(permit, outcome, duration, now)
+        } else {
+            b.record(permit, outcome, duration, now)
+        };
         // SAFETY: optional out-pointer; the caller's contract.
         unsafe { put(transition, fusewire_transition::of(t)) };
         Ok(fusewire_status::Ok)
@@ -648,27 +733,29 @@ where
 ///
 /// Thread/ISR safety: as `fusewire_breaker_acquire`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_breaker_acquire`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_breaker_release(
     breaker: *mut fusewire_breaker,
+    now: fusewire_tick,
     permit: fusewire_permit,
-    now: u64,
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
+    let now = now.ticks;
+    let permit = permit.raw;
     // SAFETY: forwarded contract.
     unsafe { release::<Count>(breaker, permit, now, transition) }
 }
 
 /// Body of `fusewire_<breaker>_release`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_breaker_acquire`.
 #[inline(always)]
 pub(crate) unsafe fn release<W: Window>(
     breaker: *mut Holder<W>,
-    permit: fusewire_permit,
+    permit: u64,
     now: u64,
     transition: *mut fusewire_transition,
 ) -> fusewire_status
@@ -700,7 +787,7 @@ pub(crate) enum Command {
 /// Body of the host commands (`fusewire_<breaker>_poll`, `_trip`, ...):
 /// one copy per window, shared by its six functions.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_breaker_acquire`.
 pub(crate) unsafe fn command<W: Window>(
     breaker: *mut Holder<W>,
@@ -733,14 +820,15 @@ where
 ///
 /// Thread/ISR safety: as `fusewire_breaker_acquire`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_breaker_acquire`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_breaker_poll(
     breaker: *mut fusewire_breaker,
-    now: u64,
+    now: fusewire_tick,
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
+    let now = now.ticks;
     // SAFETY: forwarded contract.
     unsafe { command::<Count>(breaker, now, transition, Command::Poll) }
 }
@@ -750,14 +838,15 @@ pub unsafe extern "C" fn fusewire_breaker_poll(
 ///
 /// Thread/ISR safety: as `fusewire_breaker_acquire`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_breaker_acquire`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_breaker_trip(
     breaker: *mut fusewire_breaker,
-    now: u64,
+    now: fusewire_tick,
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
+    let now = now.ticks;
     // SAFETY: forwarded contract.
     unsafe { command::<Count>(breaker, now, transition, Command::Trip) }
 }
@@ -767,14 +856,15 @@ pub unsafe extern "C" fn fusewire_breaker_trip(
 ///
 /// Thread/ISR safety: as `fusewire_breaker_acquire`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_breaker_acquire`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_breaker_close(
     breaker: *mut fusewire_breaker,
-    now: u64,
+    now: fusewire_tick,
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
+    let now = now.ticks;
     // SAFETY: forwarded contract.
     unsafe { command::<Count>(breaker, now, transition, Command::Close) }
 }
@@ -784,14 +874,15 @@ pub unsafe extern "C" fn fusewire_breaker_close(
 ///
 /// Thread/ISR safety: as `fusewire_breaker_acquire`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_breaker_acquire`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_breaker_force_open(
     breaker: *mut fusewire_breaker,
-    now: u64,
+    now: fusewire_tick,
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
+    let now = now.ticks;
     // SAFETY: forwarded contract.
     unsafe { command::<Count>(breaker, now, transition, Command::ForceOpen) }
 }
@@ -801,14 +892,15 @@ pub unsafe extern "C" fn fusewire_breaker_force_open(
 ///
 /// Thread/ISR safety: as `fusewire_breaker_acquire`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_breaker_acquire`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_breaker_disable(
     breaker: *mut fusewire_breaker,
-    now: u64,
+    now: fusewire_tick,
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
+    let now = now.ticks;
     // SAFETY: forwarded contract.
     unsafe { command::<Count>(breaker, now, transition, Command::Disable) }
 }
@@ -818,14 +910,15 @@ pub unsafe extern "C" fn fusewire_breaker_disable(
 ///
 /// Thread/ISR safety: as `fusewire_breaker_acquire`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_breaker_acquire`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_breaker_reset(
     breaker: *mut fusewire_breaker,
-    now: u64,
+    now: fusewire_tick,
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
+    let now = now.ticks;
     // SAFETY: forwarded contract.
     unsafe { command::<Count>(breaker, now, transition, Command::Reset) }
 }
@@ -835,13 +928,13 @@ pub unsafe extern "C" fn fusewire_breaker_reset(
 ///
 /// Thread/ISR safety: reads `*breaker`; must not race a writer.
 ///
-/// # Safety
+/// Pointers:
 /// `breaker` is NULL or points to a `fusewire_breaker`; `state` is NULL or
 /// writable.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_breaker_state(
     breaker: *const fusewire_breaker,
-    state: *mut u32,
+    state: *mut StateCode,
 ) -> fusewire_status {
     // SAFETY: forwarded contract.
     unsafe { self::state::<Count>(breaker, state) }
@@ -849,7 +942,7 @@ pub unsafe extern "C" fn fusewire_breaker_state(
 
 /// Body of `fusewire_<breaker>_state`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_breaker_state`.
 #[inline(always)]
 pub(crate) unsafe fn state<W: Window>(breaker: *const Holder<W>, state: *mut u32) -> fusewire_status
@@ -876,21 +969,22 @@ where
 /// Thread/ISR safety: as `fusewire_breaker_acquire` (it writes the clock
 /// bookkeeping: the latest `now`, regressions).
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_breaker_acquire`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_breaker_snapshot(
     breaker: *mut fusewire_breaker,
-    now: u64,
+    now: fusewire_tick,
     snapshot: *mut fusewire_breaker_stats,
 ) -> fusewire_status {
+    let now = now.ticks;
     // SAFETY: forwarded contract.
     unsafe { self::snapshot::<Count>(breaker, now, snapshot) }
 }
 
 /// Body of `fusewire_<breaker>_snapshot`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_breaker_snapshot`.
 #[inline(always)]
 pub(crate) unsafe fn snapshot<W: Window>(

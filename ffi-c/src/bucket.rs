@@ -10,6 +10,7 @@ use crate::boundary::{
 use crate::status::{
     fusewire_config_error, fusewire_field, fusewire_problem, fusewire_status, Invalid, Scope,
 };
+use crate::tick::fusewire_tick;
 
 /// A token bucket: `burst` tokens, refilled at `tokens` per `period` ticks.
 #[repr(C)]
@@ -44,7 +45,7 @@ impl fusewire_bucket_config {
 /// A take's answer for C: OK, RATE_LIMITED (writing `*retry_after` if not
 /// NULL) or EXCEEDS_BURST.
 ///
-/// # Safety
+/// Pointers:
 /// `retry_after` is NULL or writable.
 #[inline(always)]
 pub(crate) unsafe fn taken(r: Result<(), Refused>, retry_after: *mut u64) -> Outcome {
@@ -61,11 +62,16 @@ pub(crate) unsafe fn taken(r: Result<(), Refused>, retry_after: *mut u64) -> Out
 
 /// A token bucket. Declare it `static` or on the stack; initialise with
 /// `fusewire_bucket_init`.
-#[repr(C)]
+#[repr(C, align(8))]
 #[allow(non_camel_case_types)]
 pub struct fusewire_bucket {
     _opaque: [u64; 5],
 }
+
+/// `sizeof(fusewire_bucket)`: 40 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
+pub const FUSEWIRE_BUCKET_SIZE: usize = 40;
+const _: () = assert!(core::mem::size_of::<fusewire_bucket>() == FUSEWIRE_BUCKET_SIZE);
+const _: () = assert!(core::mem::align_of::<fusewire_bucket>() == crate::FUSEWIRE_OBJECT_ALIGN);
 
 /// The core's `Bucket` is at most 8-aligned (it caps its `u128` at 8), so it
 /// lives in the C struct as is and is updated in place: a refusal writes
@@ -80,6 +86,7 @@ pub(crate) struct BucketObj {
 unsafe impl Object for BucketObj {
     type C = fusewire_bucket;
     const TAG: u32 = 0x4657_4255; // "FWBU"
+    crate::boundary::intact_field!(bucket: Bucket);
 }
 const _: () = assert!(fits::<BucketObj>());
 
@@ -90,7 +97,7 @@ const _: () = assert!(fits::<BucketObj>());
 ///
 /// Thread/ISR safety: writes `*bucket`; no other caller may use it meanwhile.
 ///
-/// # Safety
+/// Pointers:
 /// `bucket` and `config` are NULL or valid for the access; `error` is NULL
 /// or writable.
 #[no_mangle]
@@ -132,16 +139,17 @@ pub unsafe extern "C" fn fusewire_bucket_init(
 /// per bucket; guard with a critical section if an ISR shares it, or use
 /// `fusewire_shared_bucket` (lock-free).
 ///
-/// # Safety
+/// Pointers:
 /// `bucket` is NULL or points to a `fusewire_bucket` not used concurrently;
 /// `retry_after` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_bucket_acquire(
     bucket: *mut fusewire_bucket,
+    now: fusewire_tick,
     n: u32,
-    now: u64,
     retry_after: *mut u64,
 ) -> fusewire_status {
+    let now = now.ticks;
     boundary(|| {
         // SAFETY: the caller's contract.
         let b = &mut unsafe { object::<BucketObj>(bucket) }?.bucket;
@@ -155,14 +163,15 @@ pub unsafe extern "C" fn fusewire_bucket_acquire(
 ///
 /// Thread/ISR safety: as `fusewire_bucket_acquire`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_bucket_acquire`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_bucket_refund(
     bucket: *mut fusewire_bucket,
+    now: fusewire_tick,
     n: u32,
-    now: u64,
 ) -> fusewire_status {
+    let now = now.ticks;
     boundary(|| {
         // SAFETY: the caller's contract.
         unsafe { object::<BucketObj>(bucket) }?
@@ -176,15 +185,16 @@ pub unsafe extern "C" fn fusewire_bucket_refund(
 ///
 /// Thread/ISR safety: reads `*bucket`; must not race a writer.
 ///
-/// # Safety
+/// Pointers:
 /// `bucket` is NULL or points to a `fusewire_bucket`; `available` is NULL
 /// or writable.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_bucket_available(
     bucket: *const fusewire_bucket,
-    now: u64,
+    now: fusewire_tick,
     available: *mut u32,
 ) -> fusewire_status {
+    let now = now.ticks;
     boundary(|| {
         // SAFETY: the caller's contract.
         let o = unsafe { object_ref::<BucketObj>(bucket) }?;
@@ -203,16 +213,17 @@ pub unsafe extern "C" fn fusewire_bucket_available(
 ///
 /// Thread/ISR safety: as `fusewire_bucket_acquire`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_bucket_acquire`; `error` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_bucket_set_rate(
     bucket: *mut fusewire_bucket,
+    now: fusewire_tick,
     tokens: u32,
     period: u64,
-    now: u64,
     error: *mut fusewire_config_error,
 ) -> fusewire_status {
+    let now = now.ticks;
     boundary(|| {
         // SAFETY: the caller's contract.
         let b = &mut unsafe { object::<BucketObj>(bucket) }?.bucket;
@@ -255,7 +266,7 @@ mod tests {
             );
             for _ in 0..2 {
                 assert_eq!(
-                    fusewire_bucket_acquire(b, 1, 5, null_mut()),
+                    fusewire_bucket_acquire(b, crate::tick(5), 1, null_mut()),
                     fusewire_status::Ok
                 );
             }
@@ -263,13 +274,13 @@ mod tests {
             let before = state(b);
             let mut wait = 0;
             assert_eq!(
-                fusewire_bucket_acquire(b, 1, 5, &mut wait),
+                fusewire_bucket_acquire(b, crate::tick(5), 1, &mut wait),
                 fusewire_status::RateLimited
             );
             assert_eq!(wait, 4);
             assert_eq!(state(b), before);
             assert_eq!(
-                fusewire_bucket_acquire(b, 1, 9, null_mut()),
+                fusewire_bucket_acquire(b, crate::tick(9), 1, null_mut()),
                 fusewire_status::Ok
             );
         }

@@ -45,22 +45,32 @@ pub(crate) fn retried(r: Result<(), Throttled>) -> Outcome {
 
 /// A retry budget. Declare it `static` or on the stack; initialise with
 /// `fusewire_budget_init`.
-#[repr(C)]
+#[repr(C, align(8))]
 #[allow(non_camel_case_types)]
 pub struct fusewire_budget {
     _opaque: [u64; 5],
 }
 
+/// `sizeof(fusewire_budget)`: 40 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
+pub const FUSEWIRE_BUDGET_SIZE: usize = 40;
+const _: () = assert!(core::mem::size_of::<fusewire_budget>() == FUSEWIRE_BUDGET_SIZE);
+const _: () = assert!(core::mem::align_of::<fusewire_budget>() == crate::FUSEWIRE_OBJECT_ALIGN);
+
 #[repr(C)]
 pub(crate) struct BudgetObj {
     tag: u32,
-    budget: Budget,
+    pub(crate) budget: Budget,
 }
 
 // SAFETY: repr(C), tag first; size and alignment checked below.
 unsafe impl Object for BudgetObj {
     type C = fusewire_budget;
     const TAG: u32 = 0x4657_4247; // "FWBG"
+    /// Plain integers only: every byte pattern is a budget.
+    #[inline(always)]
+    fn intact(_: &impl Fn(usize) -> u8) -> bool {
+        true
+    }
 }
 const _: () = assert!(fits::<BudgetObj>());
 
@@ -71,7 +81,7 @@ const _: () = assert!(fits::<BudgetObj>());
 ///
 /// Thread/ISR safety: writes `*budget`; no other caller may use it meanwhile.
 ///
-/// # Safety
+/// Pointers:
 /// `budget` and `config` are NULL or valid for the access; `error` is NULL
 /// or writable.
 #[no_mangle]
@@ -108,7 +118,7 @@ pub unsafe extern "C" fn fusewire_budget_init(
 /// time; guard with a critical section if an ISR shares it, or use
 /// `fusewire_shared_budget` (lock-free).
 ///
-/// # Safety
+/// Pointers:
 /// `budget` is NULL or points to a `fusewire_budget` not used concurrently.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_budget_record_success(
@@ -127,7 +137,7 @@ pub unsafe extern "C" fn fusewire_budget_record_success(
 ///
 /// Thread/ISR safety: as `fusewire_budget_record_success`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_budget_record_success`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_budget_record_failure(
@@ -147,7 +157,7 @@ pub unsafe extern "C" fn fusewire_budget_record_failure(
 ///
 /// Thread/ISR safety: as `fusewire_budget_record_success`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_budget_record_success`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_budget_try_retry(
@@ -164,7 +174,7 @@ pub unsafe extern "C" fn fusewire_budget_try_retry(
 ///
 /// Thread/ISR safety: reads `*budget`; must not race a writer.
 ///
-/// # Safety
+/// Pointers:
 /// `budget` is NULL or points to a `fusewire_budget`; the out-pointers are
 /// NULL or writable.
 #[no_mangle]

@@ -7,6 +7,7 @@ use crate::boundary::{
     borrow_in, boundary, fits, install, invalid, object, object_ref, put, slot, Object,
 };
 use crate::status::{fusewire_config_error, fusewire_status, Invalid, Scope};
+use crate::tick::fusewire_tick;
 
 /// A retry policy: the delay schedule and the limits.
 #[repr(C)]
@@ -25,11 +26,16 @@ pub struct fusewire_retry_config {
 
 /// One operation's retry state. Declare it `static` or on the stack;
 /// initialise with `fusewire_retry_init`.
-#[repr(C)]
+#[repr(C, align(8))]
 #[allow(non_camel_case_types)]
 pub struct fusewire_retry {
     _opaque: [u64; 12],
 }
+
+/// `sizeof(fusewire_retry)`: 96 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
+pub const FUSEWIRE_RETRY_SIZE: usize = 96;
+const _: () = assert!(core::mem::size_of::<fusewire_retry>() == FUSEWIRE_RETRY_SIZE);
+const _: () = assert!(core::mem::align_of::<fusewire_retry>() == crate::FUSEWIRE_OBJECT_ALIGN);
 
 #[repr(C)]
 pub(crate) struct RetryObj {
@@ -41,6 +47,7 @@ pub(crate) struct RetryObj {
 unsafe impl Object for RetryObj {
     type C = fusewire_retry;
     const TAG: u32 = 0x4657_5254; // "FWRT"
+    crate::boundary::intact_field!(retry: Retry);
 }
 const _: () = assert!(fits::<RetryObj>());
 
@@ -51,7 +58,7 @@ const _: () = assert!(fits::<RetryObj>());
 ///
 /// Thread/ISR safety: writes `*retry`; no other caller may use it meanwhile.
 ///
-/// # Safety
+/// Pointers:
 /// `retry` and `config` are NULL or valid for the access; `error` is NULL
 /// or writable.
 #[no_mangle]
@@ -93,13 +100,14 @@ pub unsafe extern "C" fn fusewire_retry_init(
 /// Thread/ISR safety: mutates `*retry` (single owner): one caller at a time;
 /// guard with a critical section if an ISR shares it.
 ///
-/// # Safety
+/// Pointers:
 /// `retry` is NULL or points to a `fusewire_retry` not used concurrently.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_retry_start(
     retry: *mut fusewire_retry,
-    now: u64,
+    now: fusewire_tick,
 ) -> fusewire_status {
+    let now = now.ticks;
     boundary(|| {
         // SAFETY: the caller's contract.
         unsafe { object::<RetryObj>(retry) }?.retry.start(now);
@@ -117,15 +125,16 @@ pub unsafe extern "C" fn fusewire_retry_start(
 ///
 /// Thread/ISR safety: as `fusewire_retry_start`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_retry_start`; `delay` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_retry_next(
     retry: *mut fusewire_retry,
-    now: u64,
+    now: fusewire_tick,
     server_retry_after: u64,
     delay: *mut u64,
 ) -> fusewire_status {
+    let now = now.ticks;
     boundary(|| {
         // SAFETY: the caller's contract.
         let r = &mut unsafe { object::<RetryObj>(retry) }?.retry;
@@ -133,15 +142,61 @@ pub unsafe extern "C" fn fusewire_retry_next(
             return Err(fusewire_status::NullArgument);
         }
         let hint = (server_retry_after != 0).then_some(server_retry_after);
-        match r.next(now, hint) {
-            Decision::RetryAfter(d) => {
-                // SAFETY: non-NULL; the caller's contract.
-                unsafe { put(delay, d) };
-                Ok(fusewire_status::Ok)
-            }
-            Decision::GiveUp(GiveUpReason::MaxAttempts) => Err(fusewire_status::GiveUpMaxAttempts),
-            Decision::GiveUp(GiveUpReason::Deadline) => Err(fusewire_status::GiveUpDeadline),
+        // SAFETY: non-NULL; the caller's contract.
+        unsafe { decided(r.next(now, hint), delay) }
+    })
+}
+
+/// A retry decision for C: `*delay` and OK, or the give-up's status
+/// (`THROTTLED` for the budget's).
+///
+/// Pointers: `delay` is non-NULL and writable.
+#[inline(always)]
+unsafe fn decided(d: Decision, delay: *mut u64) -> crate::boundary::Outcome {
+    match d {
+        Decision::RetryAfter(d) => {
+            // SAFETY: the caller's contract.
+            unsafe { put(delay, d) };
+            Ok(fusewire_status::Ok)
         }
+        Decision::GiveUp(GiveUpReason::MaxAttempts) => Err(fusewire_status::GiveUpMaxAttempts),
+        Decision::GiveUp(GiveUpReason::Deadline) => Err(fusewire_status::GiveUpDeadline),
+        Decision::GiveUp(GiveUpReason::WaitTooLong) => Err(fusewire_status::GiveUpWaitTooLong),
+        Decision::GiveUp(_) => Err(fusewire_status::Throttled),
+    }
+}
+
+/// As `fusewire_retry_next`, under the retry budget `*budget` (a
+/// `fusewire_budget`): records the failure in the budget first, then
+/// decides; a retry the budget does not allow is
+/// `FUSEWIRE_STATUS_THROTTLED` (counted in the budget) and changes nothing
+/// else. After a success call `fusewire_budget_record_success`.
+///
+/// Thread/ISR safety: mutates `*retry` and `*budget` (single owners).
+///
+/// Pointers:
+/// `retry` as in `fusewire_retry_next`; `budget` is NULL or points to a
+/// `fusewire_budget` not used concurrently; `delay` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn fusewire_retry_next_with_budget(
+    retry: *mut fusewire_retry,
+    now: fusewire_tick,
+    server_retry_after: u64,
+    budget: *mut crate::budget::fusewire_budget,
+    delay: *mut u64,
+) -> fusewire_status {
+    boundary(|| {
+        // SAFETY: the caller's contract.
+        let r = &mut unsafe { object::<RetryObj>(retry) }?.retry;
+        // SAFETY: the caller's contract (a different object than `retry`).
+        let b = &mut unsafe { object::<crate::budget::BudgetObj>(budget) }?.budget;
+        if delay.is_null() {
+            return Err(fusewire_status::NullArgument);
+        }
+        let hint = (server_retry_after != 0).then_some(server_retry_after);
+        let d = r.next_with_budget(now.ticks, hint, b);
+        // SAFETY: non-NULL; the caller's contract.
+        unsafe { decided(d, delay) }
     })
 }
 
@@ -150,7 +205,7 @@ pub unsafe extern "C" fn fusewire_retry_next(
 ///
 /// Thread/ISR safety: reads `*retry`; must not race a writer.
 ///
-/// # Safety
+/// Pointers:
 /// `retry` is NULL or points to a `fusewire_retry`; `attempts` is NULL or
 /// writable.
 #[no_mangle]

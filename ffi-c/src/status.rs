@@ -5,6 +5,10 @@ use core::ffi::c_char;
 
 use fusewire::{ConfigError, Field, Problem};
 
+/// A `fusewire_status` value as it crosses the boundary: a 32-bit integer the
+/// header names `fusewire_status` (so C++ sees the enum), checked where it is used.
+pub type StatusCode = u32;
+
 /// What a call did. Values are stable: new codes are only ever appended.
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,11 +46,23 @@ pub enum fusewire_status {
     GiveUpMaxAttempts = 11,
     /// Retry: the next attempt would start after the deadline; stop.
     GiveUpDeadline = 12,
-    /// A panic was caught at the boundary (host builds only; impossible by
-    /// design, reported rather than unwinding into C). Nothing is promised
-    /// about the object afterwards: initialise it again.
-    Panic = 13,
+    // 13 is retired: it was a caught panic, which the no_std libraries
+    // cannot return (a panic aborts; none is reachable).
+    /// The object's tag is right but a field that must hold one of a few
+    /// values (a mode, a flag, a divisor, an index) does not: something
+    /// wrote over it. Nothing was changed; initialise it again.
+    Corrupt = 14,
+    /// A bulkhead slot given back after its lease ran out: it was already
+    /// freed (counted; nothing changed).
+    SlotExpired = 15,
+    /// Retry: the wait the server (or a breaker) asks for is longer than
+    /// the retry may still wait (its cap or deadline); stop.
+    GiveUpWaitTooLong = 16,
 }
+
+/// A `fusewire_field` value as it crosses the boundary: a 32-bit integer the
+/// header names `fusewire_field` (so C++ sees the enum), checked where it is used.
+pub type FieldCode = u32;
 
 /// Which config field a `FUSEWIRE_STATUS_INVALID_CONFIG` is about.
 #[repr(u32)]
@@ -55,9 +71,9 @@ pub enum fusewire_status {
 pub enum fusewire_field {
     /// No field (not a config error), or one this version cannot name.
     None = 0,
-    /// `fusewire_breaker_config.failure_rate`.
+    /// `fusewire_breaker_config.failure_rate_ppm` (also: no trip rule at all).
     BreakerFailureRate = 1,
-    /// `fusewire_breaker_config.slow_call_rate`.
+    /// `fusewire_breaker_config.slow_call_rate_ppm`.
     BreakerSlowCallRate = 2,
     /// `fusewire_breaker_config.slow_call_duration`.
     BreakerSlowCallDuration = 3,
@@ -109,7 +125,27 @@ pub enum fusewire_field {
     BreakerSpan = 26,
     /// The `buckets` argument of `fusewire_timed_breaker_init`.
     BreakerBuckets = 27,
+    /// `fusewire_breaker_config.min_calls`.
+    BreakerMinCalls = 28,
+    /// `fusewire_bulkhead_config.lease`.
+    BulkheadLease = 29,
+    /// `fusewire_lite_breaker_config.threshold`.
+    LiteBreakerThreshold = 30,
+    /// `fusewire_lite_breaker_config.open_ticks`.
+    LiteBreakerOpenTicks = 31,
+    /// `fusewire_lite_backoff_config.base`.
+    LiteBackoffBase = 32,
+    /// `fusewire_lite_backoff_config.cap`.
+    LiteBackoffCap = 33,
+    /// `fusewire_lite_bucket_config.interval`.
+    LiteBucketInterval = 34,
+    /// `fusewire_lite_bucket_config.burst`.
+    LiteBucketBurst = 35,
 }
+
+/// A `fusewire_problem` value as it crosses the boundary: a 32-bit integer the
+/// header names `fusewire_problem` (so C++ sees the enum), checked where it is used.
+pub type ProblemCode = u32;
 
 /// What is wrong with the field.
 #[repr(u32)]
@@ -126,6 +162,16 @@ pub enum fusewire_problem {
     NotANumber = 3,
     /// Contradicts another field.
     Inconsistent = 4,
+    /// With this config the breaker could never open: set a trip rule, or
+    /// `manual` if only the host opens it (or a rate of 100% compared
+    /// `ABOVE`).
+    NeverTrips = 5,
+    /// More than the breaker's window holds (`min_calls` above 16 for
+    /// `fusewire_breaker`).
+    ExceedsWindow = 6,
+    /// Must be set because another field is (`slow_call_duration` for a
+    /// slow-call rate).
+    Required = 7,
 }
 
 /// Which field of a config was rejected, and why. Written only when a
@@ -134,10 +180,10 @@ pub enum fusewire_problem {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[allow(non_camel_case_types)]
 pub struct fusewire_config_error {
-    /// A `fusewire_field` value.
-    pub field: u32,
-    /// A `fusewire_problem` value.
-    pub problem: u32,
+    /// Which field.
+    pub field: FieldCode,
+    /// What is wrong with it.
+    pub problem: ProblemCode,
 }
 
 /// Which config a core error came from: the core names fields by their
@@ -179,6 +225,8 @@ impl Invalid {
             (Scope::Breaker, Some(C::SlowCallDuration)) => F::BreakerSlowCallDuration,
             (Scope::Breaker, Some(C::ConsecutiveFailures)) => F::BreakerConsecutiveFailures,
             (Scope::Breaker, Some(C::HalfOpenProbes)) => F::BreakerHalfOpenProbes,
+            (Scope::Breaker, Some(C::MinCalls)) => F::BreakerMinCalls,
+            (Scope::Breaker, Some(C::RateBasis)) => F::BreakerRateBasis,
             (Scope::BreakerWindow, Some(C::Span)) => F::BreakerSpan,
             (Scope::BreakerWindow, Some(C::Buckets)) => F::BreakerBuckets,
             (Scope::Backoff, Some(C::ScheduleDelay | C::ScheduleBase)) => F::BackoffBase,
@@ -194,12 +242,16 @@ impl Invalid {
             (Scope::Budget, Some(C::TokenRatioMilli)) => F::BudgetTokenRatioMilli,
             (Scope::Bulkhead, Some(C::ReserveCritical)) => F::BulkheadReserveCritical,
             (Scope::Bulkhead, Some(C::ReserveNormal)) => F::BulkheadReserveNormal,
+            (Scope::Bulkhead, Some(C::Lease)) => F::BulkheadLease,
             _ => F::None,
         };
         let problem = match e.problem {
             Problem::Zero => fusewire_problem::Zero,
             Problem::NotANumber => fusewire_problem::NotANumber,
             Problem::Inconsistent => fusewire_problem::Inconsistent,
+            Problem::NeverTrips => fusewire_problem::NeverTrips,
+            Problem::ExceedsWindow => fusewire_problem::ExceedsWindow,
+            Problem::Required => fusewire_problem::Required,
             _ => fusewire_problem::OutOfRange,
         };
         Self { field, problem }
@@ -218,7 +270,7 @@ macro_rules! c_text {
 ///
 /// Thread/ISR safety: pure; callable from any thread or interrupt.
 #[no_mangle]
-pub extern "C" fn fusewire_status_text(status: u32) -> *const c_char {
+pub extern "C" fn fusewire_status_text(status: StatusCode) -> *const c_char {
     match status {
         0 => c_text!("ok"),
         1 => c_text!("a required pointer argument was NULL"),
@@ -233,7 +285,9 @@ pub extern "C" fn fusewire_status_text(status: u32) -> *const c_char {
         10 => c_text!("released a bulkhead slot that was not held"),
         11 => c_text!("gave up: max attempts reached"),
         12 => c_text!("gave up: deadline reached"),
-        13 => c_text!("internal panic caught"),
+        14 => c_text!("object corrupted: initialise it again"),
+        15 => c_text!("bulkhead slot given back after its lease ran out"),
+        16 => c_text!("gave up: the wait asked for is longer than the retry may wait"),
         _ => c_text!("unknown status"),
     }
 }
@@ -244,10 +298,10 @@ pub extern "C" fn fusewire_status_text(status: u32) -> *const c_char {
 ///
 /// Thread/ISR safety: pure; callable from any thread or interrupt.
 #[no_mangle]
-pub extern "C" fn fusewire_field_text(field: u32) -> *const c_char {
+pub extern "C" fn fusewire_field_text(field: FieldCode) -> *const c_char {
     match field {
-        1 => c_text!("breaker.failure_rate"),
-        2 => c_text!("breaker.slow_call_rate"),
+        1 => c_text!("breaker.failure_rate_ppm"),
+        2 => c_text!("breaker.slow_call_rate_ppm"),
         3 => c_text!("breaker.slow_call_duration"),
         4 => c_text!("breaker.consecutive_failures"),
         5 => c_text!("breaker.half_open_probes"),
@@ -273,6 +327,14 @@ pub extern "C" fn fusewire_field_text(field: u32) -> *const c_char {
         25 => c_text!("bulkhead.reserve_normal"),
         26 => c_text!("breaker.span"),
         27 => c_text!("breaker.buckets"),
+        28 => c_text!("breaker.min_calls"),
+        29 => c_text!("bulkhead.lease"),
+        30 => c_text!("lite_breaker.threshold"),
+        31 => c_text!("lite_breaker.open_ticks"),
+        32 => c_text!("lite_backoff.base"),
+        33 => c_text!("lite_backoff.cap"),
+        34 => c_text!("lite_bucket.interval"),
+        35 => c_text!("lite_bucket.burst"),
         _ => c_text!("none"),
     }
 }
@@ -282,12 +344,15 @@ pub extern "C" fn fusewire_field_text(field: u32) -> *const c_char {
 ///
 /// Thread/ISR safety: pure; callable from any thread or interrupt.
 #[no_mangle]
-pub extern "C" fn fusewire_problem_text(problem: u32) -> *const c_char {
+pub extern "C" fn fusewire_problem_text(problem: ProblemCode) -> *const c_char {
     match problem {
         1 => c_text!("must not be zero"),
         2 => c_text!("is out of range"),
         3 => c_text!("is NaN"),
         4 => c_text!("contradicts another field"),
+        5 => c_text!("means the breaker can never open"),
+        6 => c_text!("exceeds what the window holds"),
+        7 => c_text!("is required by another field"),
         _ => c_text!("no problem"),
     }
 }

@@ -65,21 +65,24 @@ fn breaker_matches_the_core_doc_example() {
         for _ in 0..4 {
             let mut p = 0;
             assert_eq!(
-                fusewire_breaker_acquire(&mut b, now, &mut p, null_mut(), null_mut()),
+                fusewire_breaker_acquire(&mut b, tick(now), pout(&mut p), null_mut(), null_mut()),
                 S::Ok
             );
-            assert_eq!(fusewire_breaker_record(&mut b, p, 1, 5, now, &mut t), S::Ok);
+            assert_eq!(
+                fusewire_breaker_record(&mut b, tick(now), pm(p), 1, 5, &mut t),
+                S::Ok
+            );
             now += 10;
         }
         assert_eq!((t.moved, t.from, t.to, t.reason), (1, 0, 1, 0)); // Closed -> Open, FailureRate
         let (mut p, mut wait) = (7u64, 0u64);
         assert_eq!(
-            fusewire_breaker_acquire(&mut b, now, &mut p, &mut wait, null_mut()),
+            fusewire_breaker_acquire(&mut b, tick(now), pout(&mut p), &mut wait, null_mut()),
             S::Rejected
         );
         assert_eq!((wait, p), (990, 7), "permit untouched on rejection");
         assert_eq!(
-            fusewire_breaker_acquire(&mut b, now + 990, &mut p, null_mut(), &mut t),
+            fusewire_breaker_acquire(&mut b, tick(now + 990), pout(&mut p), null_mut(), &mut t),
             S::Ok
         );
         assert_eq!((t.moved, t.to, t.reason), (1, 2, 3)); // -> HalfOpen, OpenElapsed
@@ -87,7 +90,7 @@ fn breaker_matches_the_core_doc_example() {
         assert_eq!(fusewire_breaker_state(&b, &mut state), S::Ok);
         assert_eq!(state, 2);
         assert_eq!(
-            fusewire_breaker_record(&mut b, p, 0, 1, now + 991, &mut t),
+            fusewire_breaker_record(&mut b, tick(now + 991), pm(p), 0, 1, &mut t),
             S::Ok
         );
         assert_eq!((t.moved, t.to, t.reason), (1, 0, 4)); // -> Closed, ProbesPassed
@@ -107,17 +110,17 @@ fn breaker_trips_at_threshold_after_min_calls() {
         for outcome in [1, 1, 0, 1] {
             let mut p = 0;
             assert_eq!(
-                fusewire_breaker_acquire(&mut b, 0, &mut p, null_mut(), null_mut()),
+                fusewire_breaker_acquire(&mut b, tick(0), pout(&mut p), null_mut(), null_mut()),
                 S::Ok
             );
             assert_eq!(
-                fusewire_breaker_record(&mut b, p, outcome, 1, 0, &mut t),
+                fusewire_breaker_record(&mut b, tick(0), pm(p), outcome, 1, &mut t),
                 S::Ok
             );
         }
         assert_eq!((t.moved, t.to, t.reason), (1, 1, 0));
         let mut s: fusewire_breaker_stats = zeroed();
-        assert_eq!(fusewire_breaker_snapshot(&mut b, 0, &mut s), S::Ok);
+        assert_eq!(fusewire_breaker_snapshot(&mut b, tick(0), &mut s), S::Ok);
         assert_eq!(
             (s.state, s.failures, s.successes, s.open_until, s.reopens),
             (1, 3, 1, 1000, 1)
@@ -131,9 +134,12 @@ fn breaker_host_commands_and_bad_arguments() {
     let mut t = fusewire_transition::default();
     unsafe {
         // Not initialised (all zero) and NULL.
-        assert_eq!(fusewire_breaker_poll(&mut b, 0, &mut t), S::NotInitialized);
         assert_eq!(
-            fusewire_breaker_poll(null_mut(), 0, &mut t),
+            fusewire_breaker_poll(&mut b, tick(0), &mut t),
+            S::NotInitialized
+        );
+        assert_eq!(
+            fusewire_breaker_poll(null_mut(), tick(0), &mut t),
             S::NullArgument
         );
         assert_eq!(
@@ -147,7 +153,7 @@ fn breaker_host_commands_and_bad_arguments() {
         assert_eq!(fusewire_breaker_config_default(null_mut()), S::NullArgument);
         // Bad config: field and problem reported, object untouched.
         let mut cfg = breaker_cfg(4);
-        cfg.failure_rate = 150.0;
+        cfg.failure_rate_ppm = 1_500_000;
         let mut e = fusewire_config_error {
             field: 0,
             problem: 0,
@@ -160,7 +166,10 @@ fn breaker_host_commands_and_bad_arguments() {
             (e.field, e.problem),
             (fusewire_field::BreakerFailureRate as u32, 2)
         );
-        assert_eq!(fusewire_breaker_poll(&mut b, 0, &mut t), S::NotInitialized);
+        assert_eq!(
+            fusewire_breaker_poll(&mut b, tick(0), &mut t),
+            S::NotInitialized
+        );
         cfg = breaker_cfg(4);
         cfg.comparison = 9;
         assert_eq!(
@@ -181,39 +190,42 @@ fn breaker_host_commands_and_bad_arguments() {
             S::Ok
         );
         assert_eq!(
-            fusewire_breaker_record(&mut b, 0, 4, 0, 0, &mut t),
+            fusewire_breaker_record(&mut b, tick(0), pm(0), 4, 0, &mut t),
             S::InvalidArgument
         );
         assert_eq!(
-            fusewire_breaker_acquire(&mut b, 0, null_mut(), null_mut(), null_mut()),
+            fusewire_breaker_acquire(&mut b, tick(0), null_mut(), null_mut(), null_mut()),
             S::NullArgument
         );
         assert_eq!(fusewire_breaker_state(&b, null_mut()), S::NullArgument);
         assert_eq!(
-            fusewire_breaker_snapshot(&mut b, 0, null_mut()),
+            fusewire_breaker_snapshot(&mut b, tick(0), null_mut()),
             S::NullArgument
         );
 
-        assert_eq!(fusewire_breaker_trip(&mut b, 5, &mut t), S::Ok);
+        assert_eq!(fusewire_breaker_trip(&mut b, tick(5), &mut t), S::Ok);
         assert_eq!((t.moved, t.to, t.reason), (1, 1, 7));
-        assert_eq!(fusewire_breaker_force_open(&mut b, 6, &mut t), S::Ok);
+        assert_eq!(fusewire_breaker_force_open(&mut b, tick(6), &mut t), S::Ok);
         let (mut p, mut wait) = (0, 0);
         assert_eq!(
-            fusewire_breaker_acquire(&mut b, 7, &mut p, &mut wait, null_mut()),
+            fusewire_breaker_acquire(&mut b, tick(7), pout(&mut p), &mut wait, null_mut()),
             S::Rejected
         );
         assert_eq!(wait, u64::MAX);
-        assert_eq!(fusewire_breaker_disable(&mut b, 8, &mut t), S::Ok);
+        assert_eq!(fusewire_breaker_disable(&mut b, tick(8), &mut t), S::Ok);
         assert_eq!(t.to, 4);
         assert_eq!(
-            fusewire_breaker_acquire(&mut b, 9, &mut p, null_mut(), null_mut()),
+            fusewire_breaker_acquire(&mut b, tick(9), pout(&mut p), null_mut(), null_mut()),
             S::Ok
         );
-        assert_eq!(fusewire_breaker_release(&mut b, p, 9, &mut t), S::Ok);
+        assert_eq!(
+            fusewire_breaker_release(&mut b, tick(9), pm(p), &mut t),
+            S::Ok
+        );
         assert_eq!(t.moved, 0);
-        assert_eq!(fusewire_breaker_close(&mut b, 10, &mut t), S::Ok);
+        assert_eq!(fusewire_breaker_close(&mut b, tick(10), &mut t), S::Ok);
         assert_eq!(t.to, 0);
-        assert_eq!(fusewire_breaker_reset(&mut b, 11, null_mut()), S::Ok);
+        assert_eq!(fusewire_breaker_reset(&mut b, tick(11), null_mut()), S::Ok);
         // Another type's object is not a breaker.
         let mut bu: fusewire_bucket = zeroed();
         let bc = fusewire_bucket_config {
@@ -232,7 +244,7 @@ fn breaker_host_commands_and_bad_arguments() {
             core::mem::size_of::<fusewire_bucket>(),
         );
         assert_eq!(
-            fusewire_breaker_poll(&mut big, 0, null_mut()),
+            fusewire_breaker_poll(&mut big, tick(0), null_mut()),
             S::NotInitialized
         );
     }
@@ -385,50 +397,62 @@ fn bucket_starts_full_drains_and_says_when() {
     unsafe {
         assert_eq!(fusewire_bucket_init(&mut b, &cfg, null_mut()), S::Ok);
         let mut n = 0;
-        assert_eq!(fusewire_bucket_available(&b, 0, &mut n), S::Ok);
+        assert_eq!(fusewire_bucket_available(&b, tick(0), &mut n), S::Ok);
         assert_eq!(n, 3);
         for _ in 0..3 {
-            assert_eq!(fusewire_bucket_acquire(&mut b, 1, 0, null_mut()), S::Ok);
+            assert_eq!(
+                fusewire_bucket_acquire(&mut b, tick(0), 1, null_mut()),
+                S::Ok
+            );
         }
         let mut wait = 0;
         assert_eq!(
-            fusewire_bucket_acquire(&mut b, 1, 0, &mut wait),
+            fusewire_bucket_acquire(&mut b, tick(0), 1, &mut wait),
             S::RateLimited
         );
         assert_eq!(wait, 100);
         assert_eq!(
-            fusewire_bucket_acquire(&mut b, 1, 99, &mut wait),
+            fusewire_bucket_acquire(&mut b, tick(99), 1, &mut wait),
             S::RateLimited
         );
         assert_eq!(wait, 1);
-        assert_eq!(fusewire_bucket_acquire(&mut b, 1, 100, &mut wait), S::Ok);
-        assert_eq!(fusewire_bucket_available(&b, 100, &mut n), S::Ok);
+        assert_eq!(
+            fusewire_bucket_acquire(&mut b, tick(100), 1, &mut wait),
+            S::Ok
+        );
+        assert_eq!(fusewire_bucket_available(&b, tick(100), &mut n), S::Ok);
         assert_eq!(n, 0);
-        assert_eq!(fusewire_bucket_available(&b, 400, &mut n), S::Ok);
+        assert_eq!(fusewire_bucket_available(&b, tick(400), &mut n), S::Ok);
         assert_eq!(n, 3);
         assert_eq!(
-            fusewire_bucket_acquire(&mut b, 4, 400, &mut wait),
+            fusewire_bucket_acquire(&mut b, tick(400), 4, &mut wait),
             S::ExceedsBurst
         );
-        assert_eq!(fusewire_bucket_acquire(&mut b, 3, 400, null_mut()), S::Ok);
-        assert_eq!(fusewire_bucket_refund(&mut b, 2, 400), S::Ok);
-        assert_eq!(fusewire_bucket_available(&b, 400, &mut n), S::Ok);
+        assert_eq!(
+            fusewire_bucket_acquire(&mut b, tick(400), 3, null_mut()),
+            S::Ok
+        );
+        assert_eq!(fusewire_bucket_refund(&mut b, tick(400), 2), S::Ok);
+        assert_eq!(fusewire_bucket_available(&b, tick(400), &mut n), S::Ok);
         assert_eq!(n, 2);
         let mut e = fusewire_config_error {
             field: 0,
             problem: 0,
         };
         assert_eq!(
-            fusewire_bucket_set_rate(&mut b, 0, 5, 400, &mut e),
+            fusewire_bucket_set_rate(&mut b, tick(400), 0, 5, &mut e),
             S::InvalidConfig
         );
         assert_eq!(
             (e.field, e.problem),
             (fusewire_field::BucketTokens as u32, 1)
         );
-        assert_eq!(fusewire_bucket_set_rate(&mut b, 1, 10, 400, &mut e), S::Ok);
         assert_eq!(
-            fusewire_bucket_available(&b, 400, null_mut()),
+            fusewire_bucket_set_rate(&mut b, tick(400), 1, 10, &mut e),
+            S::Ok
+        );
+        assert_eq!(
+            fusewire_bucket_available(&b, tick(400), null_mut()),
             S::NullArgument
         );
         let zero = fusewire_bucket_config {
@@ -442,7 +466,10 @@ fn bucket_starts_full_drains_and_says_when() {
             S::InvalidConfig
         );
         assert_eq!(e.field, fusewire_field::BucketBurst as u32);
-        assert_eq!(fusewire_bucket_refund(&mut fresh, 1, 0), S::NotInitialized);
+        assert_eq!(
+            fusewire_bucket_refund(&mut fresh, tick(0), 1),
+            S::NotInitialized
+        );
     }
 }
 
@@ -496,33 +523,94 @@ fn bulkhead_reserves_the_last_slots() {
         limit: 5,
         reserve_critical: 1,
         reserve_normal: 1,
+        lease: 1000,
     };
+    let take = |b: &mut fusewire_bulkhead, p: u32, slots: &mut Vec<fusewire_bulkhead_slot>| {
+        let mut s = fusewire_bulkhead_slot { raw: 77 };
+        let st = unsafe { fusewire_bulkhead_acquire(b, tick(10), p, &mut s) };
+        if st == S::Ok {
+            slots.push(s);
+        } else {
+            assert_eq!(s.raw, 77, "slot written only on OK");
+        }
+        st
+    };
+    let mut slots = Vec::new();
     unsafe {
         assert_eq!(fusewire_bulkhead_init(&mut b, &cfg, null_mut()), S::Ok);
         for _ in 0..3 {
-            assert_eq!(fusewire_bulkhead_acquire(&mut b, 2), S::Ok);
+            assert_eq!(take(&mut b, 2, &mut slots), S::Ok);
         }
-        assert_eq!(fusewire_bulkhead_acquire(&mut b, 2), S::BulkheadFull);
+        assert_eq!(take(&mut b, 2, &mut slots), S::BulkheadFull);
         let (mut in_use, mut avail) = (0, 0);
         assert_eq!(
             fusewire_bulkhead_usage(&b, 1, &mut in_use, &mut avail),
             S::Ok
         );
         assert_eq!((in_use, avail), (3, 1));
-        assert_eq!(fusewire_bulkhead_acquire(&mut b, 1), S::Ok);
-        assert_eq!(fusewire_bulkhead_acquire(&mut b, 1), S::BulkheadFull);
-        assert_eq!(fusewire_bulkhead_acquire(&mut b, 0), S::Ok);
-        assert_eq!(fusewire_bulkhead_acquire(&mut b, 0), S::BulkheadFull);
-        assert_eq!(fusewire_bulkhead_acquire(&mut b, 3), S::InvalidArgument);
-        for p in [2, 2, 2, 1, 0] {
-            assert_eq!(fusewire_bulkhead_release(&mut b, p), S::Ok);
+        assert_eq!(take(&mut b, 1, &mut slots), S::Ok);
+        assert_eq!(take(&mut b, 1, &mut slots), S::BulkheadFull);
+        assert_eq!(take(&mut b, 0, &mut slots), S::Ok);
+        assert_eq!(take(&mut b, 0, &mut slots), S::BulkheadFull);
+        assert_eq!(take(&mut b, 3, &mut slots), S::InvalidArgument);
+        assert_eq!(
+            fusewire_bulkhead_acquire(&mut b, tick(10), 0, null_mut()),
+            S::NullArgument
+        );
+        for s in &slots {
+            assert_eq!(fusewire_bulkhead_release(&mut b, tick(20), *s), S::Ok);
         }
-        assert_eq!(fusewire_bulkhead_release(&mut b, 1), S::NotHeld);
+        // Given back twice, or made up: refused, counted, nothing freed.
+        assert_eq!(
+            fusewire_bulkhead_release(&mut b, tick(20), slots[0]),
+            S::NotHeld
+        );
+        assert_eq!(
+            fusewire_bulkhead_release(&mut b, tick(20), fusewire_bulkhead_slot { raw: 1 << 60 }),
+            S::NotHeld
+        );
         assert_eq!(
             fusewire_bulkhead_usage(&b, 0, &mut in_use, &mut avail),
             S::Ok
         );
         assert_eq!((in_use, avail), (0, 5));
+        // A slot never given back is freed within two leases; its late
+        // release is refused as expired.
+        slots.clear();
+        assert_eq!(take(&mut b, 0, &mut slots), S::Ok);
+        let mut s = fusewire_bulkhead_slot::default();
+        assert_eq!(
+            fusewire_bulkhead_acquire(&mut b, tick(2500), 0, &mut s),
+            S::Ok
+        );
+        assert_eq!(
+            fusewire_bulkhead_usage(&b, 0, &mut in_use, &mut avail),
+            S::Ok
+        );
+        assert_eq!(in_use, 1, "the lost slot was reclaimed");
+        assert_eq!(
+            fusewire_bulkhead_release(&mut b, tick(2600), slots[0]),
+            S::SlotExpired
+        );
+        let mut n = fusewire_bulkhead_counters::default();
+        assert_eq!(fusewire_bulkhead_counts(&b, &mut n), S::Ok);
+        assert_eq!(
+            (n.extra_releases, n.expired_releases, n.reclaimed),
+            (2, 1, 1),
+            "two refused as not held, one as expired, one lost slot reclaimed"
+        );
+        assert_eq!(fusewire_bulkhead_counts(&b, null_mut()), S::NullArgument);
+        let mut freed = 9;
+        assert_eq!(
+            fusewire_bulkhead_expire(&mut b, tick(2600), &mut freed),
+            S::Ok
+        );
+        assert_eq!(freed, 0, "nothing left to reclaim yet");
+        assert_eq!(
+            fusewire_bulkhead_expire(&mut b, tick(9000), &mut freed),
+            S::Ok
+        );
+        assert_eq!(freed, 1, "the slot taken at 2500 lapses");
         let mut e = fusewire_config_error {
             field: 0,
             problem: 0,
@@ -531,6 +619,7 @@ fn bulkhead_reserves_the_last_slots() {
             limit: 4,
             reserve_critical: 2,
             reserve_normal: 2,
+            lease: 0,
         };
         assert_eq!(
             fusewire_bulkhead_init(&mut b, &bad, &mut e),
@@ -544,6 +633,7 @@ fn bulkhead_reserves_the_last_slots() {
             limit: 0,
             reserve_critical: 0,
             reserve_normal: 0,
+            lease: 0,
         };
         assert_eq!(
             fusewire_bulkhead_init(&mut b, &bad, &mut e),
@@ -575,14 +665,14 @@ fn retry_counts_attempts_and_keeps_the_deadline() {
             fusewire_retry_init(&mut r, &retry_cfg(5, 0), null_mut()),
             S::Ok
         );
-        assert_eq!(fusewire_retry_start(&mut r, 0), S::Ok);
+        assert_eq!(fusewire_retry_start(&mut r, tick(0)), S::Ok);
         let mut d = 0;
         for want in [100, 200, 400, 800] {
-            assert_eq!(fusewire_retry_next(&mut r, 0, 0, &mut d), S::Ok);
+            assert_eq!(fusewire_retry_next(&mut r, tick(0), 0, &mut d), S::Ok);
             assert_eq!(d, want);
         }
         assert_eq!(
-            fusewire_retry_next(&mut r, 0, 0, &mut d),
+            fusewire_retry_next(&mut r, tick(0), 0, &mut d),
             S::GiveUpMaxAttempts
         );
         let mut n = 0;
@@ -593,21 +683,57 @@ fn retry_counts_attempts_and_keeps_the_deadline() {
             fusewire_retry_init(&mut r, &retry_cfg(10, 1000), null_mut()),
             S::Ok
         );
-        assert_eq!(fusewire_retry_start(&mut r, 500), S::Ok);
-        assert_eq!(fusewire_retry_next(&mut r, 500, 0, &mut d), S::Ok);
+        assert_eq!(fusewire_retry_start(&mut r, tick(500)), S::Ok);
+        assert_eq!(fusewire_retry_next(&mut r, tick(500), 0, &mut d), S::Ok);
         assert_eq!(d, 100);
-        assert_eq!(fusewire_retry_next(&mut r, 1300, 0, &mut d), S::Ok);
+        assert_eq!(fusewire_retry_next(&mut r, tick(1300), 0, &mut d), S::Ok);
         assert_eq!(d, 200);
         assert_eq!(
-            fusewire_retry_next(&mut r, 1000, 501, &mut d),
+            fusewire_retry_next(&mut r, tick(1000), 501, &mut d),
+            S::GiveUpWaitTooLong // the server asks for more than the 500 left
+        );
+        // Under a budget of 4 tokens (retry while more than 2 are left):
+        // the first failure's retry is allowed, the second's throttled.
+        let mut bg: fusewire_budget = zeroed();
+        let bc = fusewire_budget_config {
+            max_tokens: 4,
+            token_ratio_milli: 1000,
+        };
+        assert_eq!(fusewire_budget_init(&mut bg, &bc, null_mut()), S::Ok);
+        let mut rb: fusewire_retry = zeroed();
+        assert_eq!(
+            fusewire_retry_init(&mut rb, &retry_cfg(5, 0), null_mut()),
+            S::Ok
+        );
+        assert_eq!(fusewire_retry_start(&mut rb, tick(0)), S::Ok);
+        assert_eq!(
+            fusewire_retry_next_with_budget(&mut rb, tick(0), 0, &mut bg, &mut d),
+            S::Ok
+        );
+        assert_eq!(
+            fusewire_retry_next_with_budget(&mut rb, tick(100), 0, &mut bg, &mut d),
+            S::Throttled
+        );
+        assert_eq!(
+            fusewire_retry_next_with_budget(&mut rb, tick(100), 0, null_mut(), &mut d),
+            S::NullArgument
+        );
+        let (mut tokens, mut throttled) = (0, 0);
+        assert_eq!(
+            fusewire_budget_tokens(&bg, &mut tokens, &mut throttled),
+            S::Ok
+        );
+        assert_eq!((tokens, throttled), (2000, 1));
+        assert_eq!(
+            fusewire_retry_next(&mut r, tick(1500), 0, &mut d),
             S::GiveUpDeadline
         );
         assert_eq!(
-            fusewire_retry_next(&mut r, 1200, 0, &mut d),
+            fusewire_retry_next(&mut r, tick(1200), 0, &mut d),
             S::GiveUpDeadline
         );
         assert_eq!(
-            fusewire_retry_next(&mut r, 0, 0, null_mut()),
+            fusewire_retry_next(&mut r, tick(0), 0, null_mut()),
             S::NullArgument
         );
         let mut e = fusewire_config_error {
@@ -623,12 +749,6 @@ fn retry_counts_attempts_and_keeps_the_deadline() {
             (fusewire_field::RetryMaxAttempts as u32, 1)
         );
     }
-}
-
-#[test]
-fn panics_become_a_status_on_hosts() {
-    let s = crate::boundary::boundary(|| panic!("boom"));
-    assert_eq!(s, S::Panic);
 }
 
 // The time-window breaker: the same bodies as fusewire_breaker over the
@@ -655,11 +775,11 @@ fn timed_call(
     let (mut p, mut t) = (0, fusewire_transition::default());
     unsafe {
         assert_eq!(
-            fusewire_timed_breaker_acquire(b, now, &mut p, null_mut(), null_mut()),
+            fusewire_timed_breaker_acquire(b, tick(now), pout(&mut p), null_mut(), null_mut()),
             S::Ok
         );
         assert_eq!(
-            fusewire_timed_breaker_record(b, p, outcome, duration, now, &mut t),
+            fusewire_timed_breaker_record(b, tick(now), pm(p), outcome, duration, &mut t),
             S::Ok
         );
     }
@@ -669,7 +789,7 @@ fn timed_call(
 fn timed_stats(b: &mut fusewire_timed_breaker, now: u64) -> fusewire_breaker_stats {
     let mut s: fusewire_breaker_stats = zeroed();
     assert_eq!(
-        unsafe { fusewire_timed_breaker_snapshot(b, now, &mut s) },
+        unsafe { fusewire_timed_breaker_snapshot(b, tick(now), &mut s) },
         S::Ok
     );
     s
@@ -723,11 +843,11 @@ fn timed_breaker_forgets_old_failures() {
         ] {
             let mut p = 0;
             assert_eq!(
-                fusewire_breaker_acquire(&mut c, now, &mut p, null_mut(), null_mut()),
+                fusewire_breaker_acquire(&mut c, tick(now), pout(&mut p), null_mut(), null_mut()),
                 S::Ok
             );
             assert_eq!(
-                fusewire_breaker_record(&mut c, p, outcome, 3, now, &mut t),
+                fusewire_breaker_record(&mut c, tick(now), pm(p), outcome, 3, &mut t),
                 S::Ok
             );
         }
@@ -753,20 +873,26 @@ fn timed_breaker_answers_as_the_count_breaker_within_its_window() {
                 fusewire_transition::default(),
             );
             assert_eq!(
-                fusewire_timed_breaker_acquire(&mut b, now, &mut p, null_mut(), null_mut()),
-                fusewire_breaker_acquire(&mut c, now, &mut q, null_mut(), null_mut())
+                fusewire_timed_breaker_acquire(
+                    &mut b,
+                    tick(now),
+                    pout(&mut p),
+                    null_mut(),
+                    null_mut()
+                ),
+                fusewire_breaker_acquire(&mut c, tick(now), pout(&mut q), null_mut(), null_mut())
             );
             assert_eq!(p, q);
             assert_eq!(
-                fusewire_timed_breaker_record(&mut b, p, 1, 5, now, &mut t),
-                fusewire_breaker_record(&mut c, q, 1, 5, now, &mut u)
+                fusewire_timed_breaker_record(&mut b, tick(now), pm(p), 1, 5, &mut t),
+                fusewire_breaker_record(&mut c, tick(now), pm(q), 1, 5, &mut u)
             );
             assert_eq!(t, u);
             now += 10;
         }
         let (mut p, mut wait, mut t) = (7u64, 0u64, fusewire_transition::default());
         assert_eq!(
-            fusewire_timed_breaker_acquire(&mut b, now, &mut p, &mut wait, &mut t),
+            fusewire_timed_breaker_acquire(&mut b, tick(now), pout(&mut p), &mut wait, &mut t),
             S::Rejected
         );
         assert_eq!(
@@ -775,28 +901,34 @@ fn timed_breaker_answers_as_the_count_breaker_within_its_window() {
             "permit untouched on rejection"
         );
         let mut cs: fusewire_breaker_stats = zeroed();
-        assert_eq!(fusewire_breaker_snapshot(&mut c, now, &mut cs), S::Ok);
+        assert_eq!(fusewire_breaker_snapshot(&mut c, tick(now), &mut cs), S::Ok);
         // The count breaker records the rejection too.
         let (mut q, mut cwait) = (0, 0);
         assert_eq!(
-            fusewire_breaker_acquire(&mut c, now, &mut q, &mut cwait, null_mut()),
+            fusewire_breaker_acquire(&mut c, tick(now), pout(&mut q), &mut cwait, null_mut()),
             S::Rejected
         );
         assert_eq!(cwait, wait);
-        assert_eq!(fusewire_breaker_snapshot(&mut c, now, &mut cs), S::Ok);
+        assert_eq!(fusewire_breaker_snapshot(&mut c, tick(now), &mut cs), S::Ok);
         assert_eq!(timed_stats(&mut b, now), cs);
         assert_eq!(
-            fusewire_timed_breaker_poll(&mut b, now + 990, &mut t),
+            fusewire_timed_breaker_poll(&mut b, tick(now + 990), &mut t),
             S::Ok
         );
         assert_eq!((t.moved, t.to, t.reason), (1, 2, 3)); // -> HalfOpen, OpenElapsed
         assert_eq!(
-            fusewire_timed_breaker_acquire(&mut b, now + 990, &mut p, null_mut(), &mut t),
+            fusewire_timed_breaker_acquire(
+                &mut b,
+                tick(now + 990),
+                pout(&mut p),
+                null_mut(),
+                &mut t
+            ),
             S::Ok
         );
         assert_eq!(t.moved, 0);
         assert_eq!(
-            fusewire_timed_breaker_record(&mut b, p, 0, 1, now + 991, &mut t),
+            fusewire_timed_breaker_record(&mut b, tick(now + 991), pm(p), 0, 1, &mut t),
             S::Ok
         );
         assert_eq!((t.moved, t.to, t.reason), (1, 0, 4)); // -> Closed, ProbesPassed
@@ -809,33 +941,51 @@ fn timed_breaker_host_commands() {
     timed(&mut b, &breaker_cfg(4), 1000, 4);
     let mut t = fusewire_transition::default();
     unsafe {
-        assert_eq!(fusewire_timed_breaker_trip(&mut b, 5, &mut t), S::Ok);
+        assert_eq!(fusewire_timed_breaker_trip(&mut b, tick(5), &mut t), S::Ok);
         assert_eq!((t.moved, t.to, t.reason), (1, 1, 7));
-        assert_eq!(fusewire_timed_breaker_force_open(&mut b, 6, &mut t), S::Ok);
+        assert_eq!(
+            fusewire_timed_breaker_force_open(&mut b, tick(6), &mut t),
+            S::Ok
+        );
         assert_eq!(t.to, 3);
         let (mut p, mut wait) = (0, 0);
         assert_eq!(
-            fusewire_timed_breaker_acquire(&mut b, 7, &mut p, &mut wait, null_mut()),
+            fusewire_timed_breaker_acquire(&mut b, tick(7), pout(&mut p), &mut wait, null_mut()),
             S::Rejected
         );
         assert_eq!(wait, u64::MAX);
-        assert_eq!(fusewire_timed_breaker_disable(&mut b, 8, &mut t), S::Ok);
-        assert_eq!(t.to, 4);
         assert_eq!(
-            fusewire_timed_breaker_acquire(&mut b, 9, &mut p, null_mut(), null_mut()),
+            fusewire_timed_breaker_disable(&mut b, tick(8), &mut t),
             S::Ok
         );
-        assert_eq!(fusewire_timed_breaker_release(&mut b, p, 9, &mut t), S::Ok);
+        assert_eq!(t.to, 4);
+        assert_eq!(
+            fusewire_timed_breaker_acquire(&mut b, tick(9), pout(&mut p), null_mut(), null_mut()),
+            S::Ok
+        );
+        assert_eq!(
+            fusewire_timed_breaker_release(&mut b, tick(9), pm(p), &mut t),
+            S::Ok
+        );
         assert_eq!(t.moved, 0);
-        assert_eq!(fusewire_timed_breaker_close(&mut b, 10, &mut t), S::Ok);
+        assert_eq!(
+            fusewire_timed_breaker_close(&mut b, tick(10), &mut t),
+            S::Ok
+        );
         assert_eq!((t.moved, t.to, t.reason), (1, 0, 7));
         assert_eq!(timed_call(&mut b, 1, 1, 11).moved, 0);
         assert_eq!(timed_stats(&mut b, 11).failures, 1);
-        assert_eq!(fusewire_timed_breaker_reset(&mut b, 12, null_mut()), S::Ok);
+        assert_eq!(
+            fusewire_timed_breaker_reset(&mut b, tick(12), null_mut()),
+            S::Ok
+        );
         let s = timed_stats(&mut b, 12);
         assert_eq!((s.state, s.failures, s.consecutive_failures), (0, 0, 0));
         // Optional transitions may be NULL on every command.
-        assert_eq!(fusewire_timed_breaker_poll(&mut b, 13, null_mut()), S::Ok);
+        assert_eq!(
+            fusewire_timed_breaker_poll(&mut b, tick(13), null_mut()),
+            S::Ok
+        );
     }
 }
 
@@ -886,7 +1036,7 @@ fn timed_breaker_bad_window_config_and_arguments() {
         b = zeroed();
         // A bad config is reported before a bad window.
         let mut bad = breaker_cfg(4);
-        bad.failure_rate = 150.0;
+        bad.failure_rate_ppm = 1_500_000;
         assert_eq!(
             fusewire_timed_breaker_init(&mut b, &bad, 0, 0, &mut e),
             S::InvalidConfig
@@ -923,15 +1073,15 @@ fn timed_breaker_bad_window_config_and_arguments() {
         assert_eq!(state, 9);
         let mut p = 0;
         assert_eq!(
-            fusewire_timed_breaker_acquire(&mut b, 0, &mut p, null_mut(), null_mut()),
+            fusewire_timed_breaker_acquire(&mut b, tick(0), pout(&mut p), null_mut(), null_mut()),
             S::NotInitialized
         );
         assert_eq!(
-            fusewire_timed_breaker_record(&mut b, 0, 0, 0, 0, &mut t),
+            fusewire_timed_breaker_record(&mut b, tick(0), pm(0), 0, 0, &mut t),
             S::NotInitialized
         );
         assert_eq!(
-            fusewire_timed_breaker_release(&mut b, 0, 0, &mut t),
+            fusewire_timed_breaker_release(&mut b, tick(0), pm(0), &mut t),
             S::NotInitialized
         );
         for f in [
@@ -942,12 +1092,12 @@ fn timed_breaker_bad_window_config_and_arguments() {
             fusewire_timed_breaker_disable,
             fusewire_timed_breaker_reset,
         ] {
-            assert_eq!(f(&mut b, 0, &mut t), S::NotInitialized);
-            assert_eq!(f(null_mut(), 0, &mut t), S::NullArgument);
+            assert_eq!(f(&mut b, tick(0), &mut t), S::NotInitialized);
+            assert_eq!(f(null_mut(), tick(0), &mut t), S::NullArgument);
         }
         let mut s: fusewire_breaker_stats = zeroed();
         assert_eq!(
-            fusewire_timed_breaker_snapshot(&mut b, 0, &mut s),
+            fusewire_timed_breaker_snapshot(&mut b, tick(0), &mut s),
             S::NotInitialized
         );
 
@@ -961,15 +1111,21 @@ fn timed_breaker_bad_window_config_and_arguments() {
             S::NullArgument
         );
         assert_eq!(
-            fusewire_timed_breaker_acquire(null_mut(), 0, &mut p, null_mut(), null_mut()),
+            fusewire_timed_breaker_acquire(
+                null_mut(),
+                tick(0),
+                pout(&mut p),
+                null_mut(),
+                null_mut()
+            ),
             S::NullArgument
         );
         assert_eq!(
-            fusewire_timed_breaker_record(null_mut(), 0, 0, 0, 0, null_mut()),
+            fusewire_timed_breaker_record(null_mut(), tick(0), pm(0), 0, 0, null_mut()),
             S::NullArgument
         );
         assert_eq!(
-            fusewire_timed_breaker_release(null_mut(), 0, 0, null_mut()),
+            fusewire_timed_breaker_release(null_mut(), tick(0), pm(0), null_mut()),
             S::NullArgument
         );
         assert_eq!(
@@ -977,12 +1133,12 @@ fn timed_breaker_bad_window_config_and_arguments() {
             S::NullArgument
         );
         assert_eq!(
-            fusewire_timed_breaker_snapshot(null_mut(), 0, &mut s),
+            fusewire_timed_breaker_snapshot(null_mut(), tick(0), &mut s),
             S::NullArgument
         );
         timed(&mut b, &cfg, 1000, 10);
         assert_eq!(
-            fusewire_timed_breaker_acquire(&mut b, 0, null_mut(), null_mut(), null_mut()),
+            fusewire_timed_breaker_acquire(&mut b, tick(0), null_mut(), null_mut(), null_mut()),
             S::NullArgument
         );
         assert_eq!(
@@ -990,17 +1146,17 @@ fn timed_breaker_bad_window_config_and_arguments() {
             S::NullArgument
         );
         assert_eq!(
-            fusewire_timed_breaker_snapshot(&mut b, 0, null_mut()),
+            fusewire_timed_breaker_snapshot(&mut b, tick(0), null_mut()),
             S::NullArgument
         );
         // An unknown outcome changes nothing.
         assert_eq!(
-            fusewire_timed_breaker_acquire(&mut b, 0, &mut p, null_mut(), null_mut()),
+            fusewire_timed_breaker_acquire(&mut b, tick(0), pout(&mut p), null_mut(), null_mut()),
             S::Ok
         );
         t.moved = 9;
         assert_eq!(
-            fusewire_timed_breaker_record(&mut b, p, 4, 0, 0, &mut t),
+            fusewire_timed_breaker_record(&mut b, tick(0), pm(p), 4, 0, &mut t),
             S::InvalidArgument
         );
         assert_eq!(t.moved, 9, "transition untouched");
@@ -1019,12 +1175,12 @@ fn timed_breaker_bad_window_config_and_arguments() {
             core::mem::size_of::<fusewire_breaker>(),
         );
         assert_eq!(
-            fusewire_timed_breaker_poll(&mut big, 0, null_mut()),
+            fusewire_timed_breaker_poll(&mut big, tick(0), null_mut()),
             S::NotInitialized
         );
         let as_count = (&mut b as *mut fusewire_timed_breaker).cast::<fusewire_breaker>();
         assert_eq!(
-            fusewire_breaker_poll(as_count, 0, null_mut()),
+            fusewire_breaker_poll(as_count, tick(0), null_mut()),
             S::NotInitialized
         );
     }
@@ -1049,7 +1205,7 @@ fn timed_breaker_misaligned_object_or_config_is_an_invalid_argument() {
     // A misaligned object on every other call.
     let mut t = fusewire_transition::default();
     assert_eq!(
-        unsafe { fusewire_timed_breaker_poll(p, 0, &mut t) },
+        unsafe { fusewire_timed_breaker_poll(p, tick(0), &mut t) },
         S::InvalidArgument
     );
 }
@@ -1068,4 +1224,48 @@ fn timed_breaker_field_texts() {
     assert_eq!(fusewire_field::BulkheadReserveNormal as u32, 25);
     assert_eq!(fusewire_field::BreakerSpan as u32, 26);
     assert_eq!(fusewire_field::BreakerBuckets as u32, 27);
+}
+
+#[test]
+fn tick_widener_carries_the_wrap_and_ignores_stale_ticks() {
+    let mut w: fusewire_tick_widener = zeroed();
+    let mut now = tick(7);
+    unsafe {
+        assert_eq!(
+            fusewire_tick_widener_widen(&mut w, 1, &mut now),
+            S::NotInitialized
+        );
+        assert_eq!(now, tick(7), "nothing written");
+        assert_eq!(fusewire_tick_widener_init(&mut w), S::Ok);
+        assert_eq!(
+            fusewire_tick_widener_widen(&mut w, 0xFFFF_FFF0, &mut now),
+            S::Ok
+        );
+        assert_eq!(now, tick(0xFFFF_FFF0));
+        assert_eq!(fusewire_tick_widener_widen(&mut w, 0x10, &mut now), S::Ok);
+        assert_eq!(now, tick(0x1_0000_0010), "the wrap carries into bit 32");
+        assert_eq!(
+            fusewire_tick_widener_widen(&mut w, 0xFFFF_FFF5, &mut now),
+            S::Ok
+        );
+        assert_eq!(now, tick(0x1_0000_0010), "a stale tick keeps the newest");
+        assert_eq!(
+            fusewire_tick_widener_widen(&mut w, 0x20, null_mut()),
+            S::NullArgument
+        );
+        assert_eq!(
+            fusewire_tick_widener_widen(null_mut(), 0x20, &mut now),
+            S::NullArgument
+        );
+        let mut s: fusewire_shared_tick_widener = zeroed();
+        assert_eq!(fusewire_shared_tick_widener_init(&mut s), S::Ok);
+        for (raw, want) in [
+            (0xFFFF_FFF0u32, 0xFFFF_FFF0u64),
+            (0x10, 0x1_0000_0010),
+            (5, 0x1_0000_0010),
+        ] {
+            assert_eq!(fusewire_shared_tick_widener_widen(&s, raw, &mut now), S::Ok);
+            assert_eq!(now, tick(want));
+        }
+    }
 }

@@ -5,11 +5,14 @@
 use fusewire::{Breaker, BreakerConfig, TimeCounts};
 
 use crate::boundary::{fits, Object};
+use crate::breaker::OutcomeCode;
+use crate::breaker::StateCode;
 use crate::breaker::{
-    acquire, command, fusewire_breaker_config, fusewire_breaker_stats, fusewire_permit,
-    fusewire_transition, init, record, release, snapshot, state, BreakerObj, Command,
+    acquire, command, fusewire_breaker_config, fusewire_breaker_stats, fusewire_transition, init,
+    record, release, snapshot, state, BreakerObj, Command,
 };
 use crate::status::{fusewire_config_error, fusewire_status, Invalid, Scope};
+use crate::tick::{fusewire_permit, fusewire_tick};
 
 /// Most buckets a `fusewire_timed_breaker`'s window can be split into (the
 /// `buckets` argument of `fusewire_timed_breaker_init`).
@@ -35,19 +38,29 @@ type Time = TimeCounts<{ FUSEWIRE_TIMED_BREAKER_BUCKETS as usize }>;
 /// Declare it `static` or on the stack; initialise with
 /// `fusewire_timed_breaker_init`. Do not copy an initialised breaker while
 /// another call may use it; a copy is a second, independent breaker.
-#[repr(C)]
+#[repr(C, align(8))]
 #[allow(non_camel_case_types)]
 pub struct fusewire_timed_breaker {
-    _opaque: [u64; 74],
+    _opaque: [u64; 85],
 }
+
+/// `sizeof(fusewire_timed_breaker)`: 680 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
+pub const FUSEWIRE_TIMED_BREAKER_SIZE: usize = 680;
+const _: () =
+    assert!(core::mem::size_of::<fusewire_timed_breaker>() == FUSEWIRE_TIMED_BREAKER_SIZE);
+const _: () =
+    assert!(core::mem::align_of::<fusewire_timed_breaker>() == crate::FUSEWIRE_OBJECT_ALIGN);
 
 // SAFETY: repr(C), tag first; size and alignment checked below.
 unsafe impl Object for BreakerObj<Time> {
     type C = fusewire_timed_breaker;
     const TAG: u32 = 0x4657_5442; // "FWTB"
+    crate::boundary::intact_field!(breaker: fusewire::Breaker<Time>);
 }
 const _: () = assert!(fits::<BreakerObj<Time>>());
-// No spare words: the C struct is exactly the object, rounded up to 8.
+// No spare words: the C struct is exactly the object, rounded up to 8
+// (on 32-bit targets, where `u64` fields align to 4, the object is smaller).
+#[cfg(target_pointer_width = "64")]
 const _: () = assert!(
     core::mem::size_of::<fusewire_timed_breaker>() < core::mem::size_of::<BreakerObj<Time>>() + 8
 );
@@ -64,7 +77,7 @@ const _: () = assert!(
 ///
 /// Thread/ISR safety: writes `*breaker`; no other caller may use it meanwhile.
 ///
-/// # Safety
+/// Pointers:
 /// `breaker` and `config` are NULL or valid for the access; `error` is NULL
 /// or writable.
 #[no_mangle]
@@ -104,17 +117,18 @@ pub unsafe extern "C" fn fusewire_timed_breaker_init(
 /// time per breaker; guard with a critical section if an ISR shares it
 /// (there is no shared form of the timed breaker).
 ///
-/// # Safety
+/// Pointers:
 /// `breaker` is NULL or points to a `fusewire_timed_breaker` not used
 /// concurrently; the out-pointers are NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_timed_breaker_acquire(
     breaker: *mut fusewire_timed_breaker,
-    now: u64,
+    now: fusewire_tick,
     permit: *mut fusewire_permit,
     retry_after: *mut u64,
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
+    let now = now.ticks;
     // SAFETY: forwarded contract.
     unsafe { acquire::<Time>(breaker, now, permit, retry_after, transition) }
 }
@@ -127,19 +141,42 @@ pub unsafe extern "C" fn fusewire_timed_breaker_acquire(
 ///
 /// Thread/ISR safety: as `fusewire_timed_breaker_acquire`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_timed_breaker_acquire`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_timed_breaker_record(
     breaker: *mut fusewire_timed_breaker,
+    now: fusewire_tick,
     permit: fusewire_permit,
-    outcome: u32,
+    outcome: OutcomeCode,
     duration: u64,
-    now: u64,
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
+    let now = now.ticks;
+    let permit = permit.raw;
     // SAFETY: forwarded contract.
-    unsafe { record::<Time>(breaker, permit, outcome, duration, now, transition) }
+    unsafe { record::<Time>(breaker, permit, outcome, duration, now, transition, false) }
+}
+
+/// As `fusewire_breaker_record_untripped`: counted, never trips a closed
+/// breaker.
+///
+/// Thread/ISR safety: as `fusewire_timed_breaker_acquire`.
+///
+/// Pointers:
+/// As `fusewire_timed_breaker_acquire`.
+#[no_mangle]
+pub unsafe extern "C" fn fusewire_timed_breaker_record_untripped(
+    breaker: *mut fusewire_timed_breaker,
+    now: fusewire_tick,
+    permit: fusewire_permit,
+    outcome: OutcomeCode,
+    duration: u64,
+    transition: *mut fusewire_transition,
+) -> fusewire_status {
+    let (now, permit) = (now.ticks, permit.raw);
+    // SAFETY: forwarded contract.
+    unsafe { record::<Time>(breaker, permit, outcome, duration, now, transition, true) }
 }
 
 /// Hands back a permit whose call never ran; nothing is recorded.
@@ -147,15 +184,17 @@ pub unsafe extern "C" fn fusewire_timed_breaker_record(
 ///
 /// Thread/ISR safety: as `fusewire_timed_breaker_acquire`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_timed_breaker_acquire`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_timed_breaker_release(
     breaker: *mut fusewire_timed_breaker,
+    now: fusewire_tick,
     permit: fusewire_permit,
-    now: u64,
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
+    let now = now.ticks;
+    let permit = permit.raw;
     // SAFETY: forwarded contract.
     unsafe { release::<Time>(breaker, permit, now, transition) }
 }
@@ -165,14 +204,15 @@ pub unsafe extern "C" fn fusewire_timed_breaker_release(
 ///
 /// Thread/ISR safety: as `fusewire_timed_breaker_acquire`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_timed_breaker_acquire`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_timed_breaker_poll(
     breaker: *mut fusewire_timed_breaker,
-    now: u64,
+    now: fusewire_tick,
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
+    let now = now.ticks;
     // SAFETY: forwarded contract.
     unsafe { command::<Time>(breaker, now, transition, Command::Poll) }
 }
@@ -182,14 +222,15 @@ pub unsafe extern "C" fn fusewire_timed_breaker_poll(
 ///
 /// Thread/ISR safety: as `fusewire_timed_breaker_acquire`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_timed_breaker_acquire`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_timed_breaker_trip(
     breaker: *mut fusewire_timed_breaker,
-    now: u64,
+    now: fusewire_tick,
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
+    let now = now.ticks;
     // SAFETY: forwarded contract.
     unsafe { command::<Time>(breaker, now, transition, Command::Trip) }
 }
@@ -199,14 +240,15 @@ pub unsafe extern "C" fn fusewire_timed_breaker_trip(
 ///
 /// Thread/ISR safety: as `fusewire_timed_breaker_acquire`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_timed_breaker_acquire`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_timed_breaker_close(
     breaker: *mut fusewire_timed_breaker,
-    now: u64,
+    now: fusewire_tick,
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
+    let now = now.ticks;
     // SAFETY: forwarded contract.
     unsafe { command::<Time>(breaker, now, transition, Command::Close) }
 }
@@ -216,14 +258,15 @@ pub unsafe extern "C" fn fusewire_timed_breaker_close(
 ///
 /// Thread/ISR safety: as `fusewire_timed_breaker_acquire`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_timed_breaker_acquire`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_timed_breaker_force_open(
     breaker: *mut fusewire_timed_breaker,
-    now: u64,
+    now: fusewire_tick,
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
+    let now = now.ticks;
     // SAFETY: forwarded contract.
     unsafe { command::<Time>(breaker, now, transition, Command::ForceOpen) }
 }
@@ -233,14 +276,15 @@ pub unsafe extern "C" fn fusewire_timed_breaker_force_open(
 ///
 /// Thread/ISR safety: as `fusewire_timed_breaker_acquire`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_timed_breaker_acquire`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_timed_breaker_disable(
     breaker: *mut fusewire_timed_breaker,
-    now: u64,
+    now: fusewire_tick,
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
+    let now = now.ticks;
     // SAFETY: forwarded contract.
     unsafe { command::<Time>(breaker, now, transition, Command::Disable) }
 }
@@ -250,14 +294,15 @@ pub unsafe extern "C" fn fusewire_timed_breaker_disable(
 ///
 /// Thread/ISR safety: as `fusewire_timed_breaker_acquire`.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_timed_breaker_acquire`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_timed_breaker_reset(
     breaker: *mut fusewire_timed_breaker,
-    now: u64,
+    now: fusewire_tick,
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
+    let now = now.ticks;
     // SAFETY: forwarded contract.
     unsafe { command::<Time>(breaker, now, transition, Command::Reset) }
 }
@@ -267,13 +312,13 @@ pub unsafe extern "C" fn fusewire_timed_breaker_reset(
 ///
 /// Thread/ISR safety: reads `*breaker`; must not race a writer.
 ///
-/// # Safety
+/// Pointers:
 /// `breaker` is NULL or points to a `fusewire_timed_breaker`; `state` is
 /// NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_timed_breaker_state(
     breaker: *const fusewire_timed_breaker,
-    state: *mut u32,
+    state: *mut StateCode,
 ) -> fusewire_status {
     // SAFETY: forwarded contract.
     unsafe { self::state::<Time>(breaker, state) }
@@ -289,14 +334,15 @@ pub unsafe extern "C" fn fusewire_timed_breaker_state(
 /// window's rotation and the clock bookkeeping: the latest `now`,
 /// regressions).
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_timed_breaker_acquire`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_timed_breaker_snapshot(
     breaker: *mut fusewire_timed_breaker,
-    now: u64,
+    now: fusewire_tick,
     snapshot: *mut fusewire_breaker_stats,
 ) -> fusewire_status {
+    let now = now.ticks;
     // SAFETY: forwarded contract.
     unsafe { self::snapshot::<Time>(breaker, now, snapshot) }
 }

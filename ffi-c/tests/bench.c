@@ -35,14 +35,14 @@ int main(void) {
     t0 = now_ns();
     for (i = 0; i < N; i++) {
         fusewire_permit p;
-        if (fusewire_breaker_acquire(&b, i, &p, NULL, NULL) == FUSEWIRE_STATUS_OK) {
-            fusewire_breaker_record(&b, p, FUSEWIRE_OUTCOME_SUCCESS, 1, i, NULL);
+        if (fusewire_breaker_acquire(&b, fusewire_tick_of(i), &p, NULL, NULL) == FUSEWIRE_STATUS_OK) {
+            fusewire_breaker_record(&b, fusewire_tick_of(i), p, FUSEWIRE_OUTCOME_SUCCESS, 1, NULL);
         }
     }
     printf("breaker acquire+record: %6.1f ns\n", (now_ns() - t0) / N);
     t0 = now_ns();
     for (i = 0; i < N; i++) {
-        sink += fusewire_bucket_acquire(&k, 1, i, NULL);
+        sink += fusewire_bucket_acquire(&k, fusewire_tick_of(i), 1, NULL);
     }
     printf("bucket acquire:         %6.1f ns\n", (now_ns() - t0) / N);
     t0 = now_ns();

@@ -4,8 +4,23 @@
  * of each form with the clock injected (no sleeps). Built as C99 and as
  * C++, run under ASan+UBSan, valgrind and ThreadSanitizer by `make test`. */
 #define _POSIX_C_SOURCE 200112L /* pthread_barrier_t */
-#include "fusewire.h"
+#include "fusewire_shared.h"
 #include "check.h"
+
+/* The slot a bulkhead hands out at tick 0 (epoch 0) for a priority: the
+ * tests give back by priority, as the core counts. */
+static fusewire_bulkhead_slot slot_of(uint32_t priority) {
+    fusewire_bulkhead_slot s;
+    s.raw = priority;
+    return s;
+}
+
+/* A permit from a raw value: a forged one, for the refusal paths. */
+static fusewire_permit permit_of(uint64_t raw) {
+    fusewire_permit p;
+    p.raw = raw;
+    return p;
+}
 
 #include <pthread.h>
 #include <stdio.h>
@@ -15,7 +30,7 @@
 typedef char shared_breaker_fits[(sizeof(fusewire_shared_breaker) == 200) ? 1 : -1];
 typedef char shared_bucket_fits[(sizeof(fusewire_shared_bucket) == 40) ? 1 : -1];
 typedef char shared_budget_fits[(sizeof(fusewire_shared_budget) == 40) ? 1 : -1];
-typedef char shared_bulkhead_fits[(sizeof(fusewire_shared_bulkhead) == 48) ? 1 : -1];
+typedef char shared_bulkhead_fits[(sizeof(fusewire_shared_bulkhead) == 120) ? 1 : -1];
 
 static fusewire_breaker_config breaker_cfg(uint32_t min_calls, uint32_t probes) {
     fusewire_breaker_config c;
@@ -29,9 +44,20 @@ static int same_transition(fusewire_transition a, fusewire_transition b) {
     return a.moved == b.moved && a.from == b.from && a.to == b.to && a.reason == b.reason;
 }
 
+/* Equal but for the permit bookkeeping, which is the single-owner form's
+ * only (the shared form reports no permits out and refuses only made-up
+ * permits). */
 static int same_stats(const fusewire_breaker_stats *a, const fusewire_breaker_stats *b) {
-    return memcmp(a, b, sizeof *a) == 0;
+    fusewire_breaker_stats x = *a, y = *b;
+    x.permits_out = y.permits_out = 0;
+    x.refused_permits = y.refused_permits = 0;
+    return memcmp(&x, &y, sizeof x) == 0;
 }
+
+/* One permit from each form: each form takes back only its own. */
+typedef struct {
+    fusewire_permit s, h;
+} permit_pair;
 
 static int all_zero(const void *p, size_t n) {
     const unsigned char *b = (const unsigned char *)p;
@@ -42,28 +68,35 @@ static int all_zero(const void *p, size_t n) {
     return 1;
 }
 
-/* Acquire on both forms; the answers must match. Returns the shared permit. */
-static fusewire_permit both_acquire(fusewire_breaker *s, const fusewire_shared_breaker *h,
+/* Acquire on both forms; the answers must match (the permits in their
+ * generation and probe bits: the ticket and tag above are the single-owner
+ * form's). Returns both permits. */
+static permit_pair both_acquire(fusewire_breaker *s, const fusewire_shared_breaker *h,
                                     uint64_t now, fusewire_status want) {
-    fusewire_permit p1 = 0, p2 = 0;
+    fusewire_permit p1 = {0}, p2 = {0};
     uint64_t w1 = 0, w2 = 0;
     fusewire_transition t1, t2;
     memset(&t1, 0, sizeof t1);
     memset(&t2, 0, sizeof t2);
-    EXPECT(fusewire_breaker_acquire(s, now, &p1, &w1, &t1), want);
-    EXPECT(fusewire_shared_breaker_acquire(h, now, &p2, &w2, &t2), want);
-    CHECK(p1 == p2 && w1 == w2 && same_transition(t1, t2));
-    return p2;
+    EXPECT(fusewire_breaker_acquire(s, fusewire_tick_of(now), &p1, &w1, &t1), want);
+    EXPECT(fusewire_shared_breaker_acquire(h, fusewire_tick_of(now), &p2, &w2, &t2), want);
+    CHECK((p1.raw & 0x1FFFF) == (p2.raw & 0x1FFFF) && w1 == w2 && same_transition(t1, t2));
+    {
+        permit_pair pp;
+        pp.s = p1;
+        pp.h = p2;
+        return pp;
+    }
 }
 
 static fusewire_transition both_record(fusewire_breaker *s, const fusewire_shared_breaker *h,
-                                       fusewire_permit p, uint32_t outcome, uint64_t duration,
+                                       permit_pair p, uint32_t outcome, uint64_t duration,
                                        uint64_t now) {
     fusewire_transition t1, t2;
     memset(&t1, 0, sizeof t1);
     memset(&t2, 0, sizeof t2);
-    EXPECT(fusewire_breaker_record(s, p, outcome, duration, now, &t1), FUSEWIRE_STATUS_OK);
-    EXPECT(fusewire_shared_breaker_record(h, p, outcome, duration, now, &t2), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_breaker_record(s, fusewire_tick_of(now), p.s, outcome, duration, &t1), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_shared_breaker_record(h, fusewire_tick_of(now), p.h, outcome, duration, &t2), FUSEWIRE_STATUS_OK);
     CHECK(same_transition(t1, t2));
     return t2;
 }
@@ -76,8 +109,8 @@ static void both_look(fusewire_breaker *s, const fusewire_shared_breaker *h, uin
     CHECK(sa == sb);
     memset(&a, 0, sizeof a);
     memset(&b, 0, sizeof b);
-    EXPECT(fusewire_breaker_snapshot(s, now, &a), FUSEWIRE_STATUS_OK);
-    EXPECT(fusewire_shared_breaker_snapshot(h, now, &b), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_breaker_snapshot(s, fusewire_tick_of(now), &a), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_shared_breaker_snapshot(h, fusewire_tick_of(now), &b), FUSEWIRE_STATUS_OK);
     CHECK(same_stats(&a, &b));
 }
 
@@ -89,7 +122,8 @@ static void test_breaker_same_as_single(void) {
     static fusewire_shared_breaker h;
     fusewire_breaker_config cfg = breaker_cfg(4, 2);
     fusewire_transition t1, t2;
-    fusewire_permit p, p1, p2;
+    fusewire_permit p;
+    permit_pair pp, p1, p2;
     uint64_t now = 0;
     int i;
     cfg.open_backoff.schedule = FUSEWIRE_SCHEDULE_EXPONENTIAL;
@@ -98,23 +132,23 @@ static void test_breaker_same_as_single(void) {
     EXPECT(fusewire_breaker_init(&s, &cfg, NULL), FUSEWIRE_STATUS_OK);
     EXPECT(fusewire_shared_breaker_init(&h, &cfg, NULL), FUSEWIRE_STATUS_OK);
     for (i = 0; i < 4; i++) {
-        p = both_acquire(&s, &h, now, FUSEWIRE_STATUS_OK);
-        t2 = both_record(&s, &h, p, FUSEWIRE_OUTCOME_FAILURE, 5, now);
+        pp = both_acquire(&s, &h, now, FUSEWIRE_STATUS_OK);
+        t2 = both_record(&s, &h, pp, FUSEWIRE_OUTCOME_FAILURE, 5, now);
         now += 10;
     }
     CHECK(t2.moved && t2.to == FUSEWIRE_STATE_OPEN && t2.reason == FUSEWIRE_REASON_FAILURE_RATE);
     {
         uint64_t w = 0;
-        EXPECT(fusewire_shared_breaker_acquire(&h, now, &p, &w, NULL), FUSEWIRE_STATUS_REJECTED);
+        EXPECT(fusewire_shared_breaker_acquire(&h, fusewire_tick_of(now), &p, &w, NULL), FUSEWIRE_STATUS_REJECTED);
         CHECK(w == 990);
-        EXPECT(fusewire_breaker_acquire(&s, now, &p, &w, NULL), FUSEWIRE_STATUS_REJECTED);
+        EXPECT(fusewire_breaker_acquire(&s, fusewire_tick_of(now), &p, &w, NULL), FUSEWIRE_STATUS_REJECTED);
     }
     both_look(&s, &h, now);
     p1 = both_acquire(&s, &h, 1030, FUSEWIRE_STATUS_OK);
     p2 = both_acquire(&s, &h, 1031, FUSEWIRE_STATUS_OK);
     both_acquire(&s, &h, 1032, FUSEWIRE_STATUS_REJECTED);
-    EXPECT(fusewire_breaker_release(&s, p2, 1033, &t1), FUSEWIRE_STATUS_OK);
-    EXPECT(fusewire_shared_breaker_release(&h, p2, 1033, &t2), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_breaker_release(&s, fusewire_tick_of(1033), p2.s, &t1), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_shared_breaker_release(&h, fusewire_tick_of(1033), p2.h, &t2), FUSEWIRE_STATUS_OK);
     CHECK(same_transition(t1, t2) && t2.moved == 0);
     p2 = both_acquire(&s, &h, 1034, FUSEWIRE_STATUS_OK);
     both_look(&s, &h, 1034);
@@ -122,45 +156,46 @@ static void test_breaker_same_as_single(void) {
     CHECK(t2.moved && t2.to == FUSEWIRE_STATE_OPEN && t2.reason == FUSEWIRE_REASON_PROBES_FAILED);
     both_record(&s, &h, p2, FUSEWIRE_OUTCOME_SUCCESS, 1, 1041);
     both_look(&s, &h, 1041);
-    EXPECT(fusewire_breaker_poll(&s, 3040, &t1), FUSEWIRE_STATUS_OK);
-    EXPECT(fusewire_shared_breaker_poll(&h, 3040, &t2), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_breaker_poll(&s, fusewire_tick_of(3040), &t1), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_shared_breaker_poll(&h, fusewire_tick_of(3040), &t2), FUSEWIRE_STATUS_OK);
     CHECK(same_transition(t1, t2) && t2.to == FUSEWIRE_STATE_HALF_OPEN); /* 2000 ticks: doubled */
     p1 = both_acquire(&s, &h, 3041, FUSEWIRE_STATUS_OK);
     p2 = both_acquire(&s, &h, 3042, FUSEWIRE_STATUS_OK);
     both_record(&s, &h, p1, FUSEWIRE_OUTCOME_SUCCESS, 1, 3043);
     t2 = both_record(&s, &h, p2, FUSEWIRE_OUTCOME_SUCCESS, 1, 3044);
     CHECK(t2.moved && t2.to == FUSEWIRE_STATE_CLOSED && t2.reason == FUSEWIRE_REASON_PROBES_PASSED);
-    p = both_acquire(&s, &h, 3045, FUSEWIRE_STATUS_OK);
-    both_record(&s, &h, p, FUSEWIRE_OUTCOME_TIMEOUT, 900, 3046);
-    both_record(&s, &h, p, FUSEWIRE_OUTCOME_IGNORED, 1, 3047);
+    pp = both_acquire(&s, &h, 3045, FUSEWIRE_STATUS_OK);
+    both_record(&s, &h, pp, FUSEWIRE_OUTCOME_TIMEOUT, 900, 3046);
+    pp = both_acquire(&s, &h, 3046, FUSEWIRE_STATUS_OK);
+    both_record(&s, &h, pp, FUSEWIRE_OUTCOME_IGNORED, 1, 3047);
     both_look(&s, &h, 3048);
 
-    EXPECT(fusewire_breaker_trip(&s, 4000, &t1), FUSEWIRE_STATUS_OK);
-    EXPECT(fusewire_shared_breaker_trip(&h, 4000, &t2), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_breaker_trip(&s, fusewire_tick_of(4000), &t1), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_shared_breaker_trip(&h, fusewire_tick_of(4000), &t2), FUSEWIRE_STATUS_OK);
     CHECK(same_transition(t1, t2) && t2.to == FUSEWIRE_STATE_OPEN && t2.reason == FUSEWIRE_REASON_HOST);
-    EXPECT(fusewire_breaker_force_open(&s, 4001, &t1), FUSEWIRE_STATUS_OK);
-    EXPECT(fusewire_shared_breaker_force_open(&h, 4001, &t2), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_breaker_force_open(&s, fusewire_tick_of(4001), &t1), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_shared_breaker_force_open(&h, fusewire_tick_of(4001), &t2), FUSEWIRE_STATUS_OK);
     CHECK(same_transition(t1, t2) && t2.to == FUSEWIRE_STATE_FORCED_OPEN);
     {
         uint64_t w = 0;
-        EXPECT(fusewire_shared_breaker_acquire(&h, 4002, &p, &w, NULL), FUSEWIRE_STATUS_REJECTED);
+        EXPECT(fusewire_shared_breaker_acquire(&h, fusewire_tick_of(4002), &p, &w, NULL), FUSEWIRE_STATUS_REJECTED);
         CHECK(w == UINT64_MAX);
     }
     both_acquire(&s, &h, 4002, FUSEWIRE_STATUS_REJECTED);
-    EXPECT(fusewire_breaker_disable(&s, 4003, &t1), FUSEWIRE_STATUS_OK);
-    EXPECT(fusewire_shared_breaker_disable(&h, 4003, &t2), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_breaker_disable(&s, fusewire_tick_of(4003), &t1), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_shared_breaker_disable(&h, fusewire_tick_of(4003), &t2), FUSEWIRE_STATUS_OK);
     CHECK(same_transition(t1, t2) && t2.to == FUSEWIRE_STATE_DISABLED);
-    p = both_acquire(&s, &h, 4004, FUSEWIRE_STATUS_OK);
-    EXPECT(fusewire_shared_breaker_release(&h, p, 4004, NULL), FUSEWIRE_STATUS_OK);
-    EXPECT(fusewire_breaker_release(&s, p, 4004, NULL), FUSEWIRE_STATUS_OK);
-    EXPECT(fusewire_breaker_close(&s, 4005, &t1), FUSEWIRE_STATUS_OK);
-    EXPECT(fusewire_shared_breaker_close(&h, 4005, &t2), FUSEWIRE_STATUS_OK);
+    pp = both_acquire(&s, &h, 4004, FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_shared_breaker_release(&h, fusewire_tick_of(4004), pp.h, NULL), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_breaker_release(&s, fusewire_tick_of(4004), pp.s, NULL), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_breaker_close(&s, fusewire_tick_of(4005), &t1), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_shared_breaker_close(&h, fusewire_tick_of(4005), &t2), FUSEWIRE_STATUS_OK);
     CHECK(same_transition(t1, t2) && t2.to == FUSEWIRE_STATE_CLOSED);
-    EXPECT(fusewire_breaker_reset(&s, 4006, &t1), FUSEWIRE_STATUS_OK);
-    EXPECT(fusewire_shared_breaker_reset(&h, 4006, &t2), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_breaker_reset(&s, fusewire_tick_of(4006), &t1), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_shared_breaker_reset(&h, fusewire_tick_of(4006), &t2), FUSEWIRE_STATUS_OK);
     CHECK(same_transition(t1, t2) && t2.moved == 0);
-    EXPECT(fusewire_breaker_poll(&s, 4007, &t1), FUSEWIRE_STATUS_OK);
-    EXPECT(fusewire_shared_breaker_poll(&h, 4007, &t2), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_breaker_poll(&s, fusewire_tick_of(4007), &t1), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_shared_breaker_poll(&h, fusewire_tick_of(4007), &t2), FUSEWIRE_STATUS_OK);
     CHECK(same_transition(t1, t2) && t2.moved == 0);
     both_look(&s, &h, 4008);
 }
@@ -172,7 +207,7 @@ static void test_breaker_errors(void) {
     fusewire_config_error e = {0, 0};
     fusewire_transition t;
     fusewire_breaker_stats sn;
-    fusewire_permit p = 5;
+    fusewire_permit p = {5};
     uint64_t w = 6;
     uint32_t st = 9;
     uint64_t raw[40];
@@ -180,47 +215,49 @@ static void test_breaker_errors(void) {
     memset(raw, 0, sizeof raw);
     memset(&t, 7, sizeof t);
 
-    EXPECT(fusewire_shared_breaker_acquire(&zero, 0, &p, &w, &t), FUSEWIRE_STATUS_NOT_INITIALIZED);
-    EXPECT(fusewire_shared_breaker_acquire(&b, 0, &p, &w, &t), FUSEWIRE_STATUS_NOT_INITIALIZED);
-    EXPECT(fusewire_shared_breaker_record(&b, 0, 0, 0, 0, &t), FUSEWIRE_STATUS_NOT_INITIALIZED);
-    EXPECT(fusewire_shared_breaker_release(&b, 0, 0, &t), FUSEWIRE_STATUS_NOT_INITIALIZED);
-    EXPECT(fusewire_shared_breaker_poll(&b, 0, &t), FUSEWIRE_STATUS_NOT_INITIALIZED);
-    EXPECT(fusewire_shared_breaker_trip(&b, 0, &t), FUSEWIRE_STATUS_NOT_INITIALIZED);
-    EXPECT(fusewire_shared_breaker_close(&b, 0, &t), FUSEWIRE_STATUS_NOT_INITIALIZED);
-    EXPECT(fusewire_shared_breaker_force_open(&b, 0, &t), FUSEWIRE_STATUS_NOT_INITIALIZED);
-    EXPECT(fusewire_shared_breaker_disable(&b, 0, &t), FUSEWIRE_STATUS_NOT_INITIALIZED);
-    EXPECT(fusewire_shared_breaker_reset(&b, 0, &t), FUSEWIRE_STATUS_NOT_INITIALIZED);
+    EXPECT(fusewire_shared_breaker_acquire(&zero, fusewire_tick_of(0), &p, &w, &t), FUSEWIRE_STATUS_NOT_INITIALIZED);
+    EXPECT(fusewire_shared_breaker_acquire(&b, fusewire_tick_of(0), &p, &w, &t), FUSEWIRE_STATUS_NOT_INITIALIZED);
+    EXPECT(fusewire_shared_breaker_record(&b, fusewire_tick_of(0), permit_of(0), 0, 0, &t), FUSEWIRE_STATUS_NOT_INITIALIZED);
+    EXPECT(fusewire_shared_breaker_release(&b, fusewire_tick_of(0), permit_of(0), &t), FUSEWIRE_STATUS_NOT_INITIALIZED);
+    EXPECT(fusewire_shared_breaker_poll(&b, fusewire_tick_of(0), &t), FUSEWIRE_STATUS_NOT_INITIALIZED);
+    EXPECT(fusewire_shared_breaker_trip(&b, fusewire_tick_of(0), &t), FUSEWIRE_STATUS_NOT_INITIALIZED);
+    EXPECT(fusewire_shared_breaker_close(&b, fusewire_tick_of(0), &t), FUSEWIRE_STATUS_NOT_INITIALIZED);
+    EXPECT(fusewire_shared_breaker_force_open(&b, fusewire_tick_of(0), &t), FUSEWIRE_STATUS_NOT_INITIALIZED);
+    EXPECT(fusewire_shared_breaker_disable(&b, fusewire_tick_of(0), &t), FUSEWIRE_STATUS_NOT_INITIALIZED);
+    EXPECT(fusewire_shared_breaker_reset(&b, fusewire_tick_of(0), &t), FUSEWIRE_STATUS_NOT_INITIALIZED);
     EXPECT(fusewire_shared_breaker_state(&b, &st), FUSEWIRE_STATUS_NOT_INITIALIZED);
-    EXPECT(fusewire_shared_breaker_snapshot(&b, 0, &sn), FUSEWIRE_STATUS_NOT_INITIALIZED);
-    CHECK(p == 5 && w == 6 && st == 9 && t.moved == 7); /* nothing written */
+    EXPECT(fusewire_shared_breaker_snapshot(&b, fusewire_tick_of(0), &sn), FUSEWIRE_STATUS_NOT_INITIALIZED);
+    CHECK(p.raw == 5 && w == 6 && st == 9 && t.moved == 7); /* nothing written */
 
     EXPECT(fusewire_shared_breaker_init(NULL, &cfg, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
     EXPECT(fusewire_shared_breaker_init(&b, NULL, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
-    EXPECT(fusewire_shared_breaker_acquire(NULL, 0, &p, NULL, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
-    EXPECT(fusewire_shared_breaker_record(NULL, 0, 0, 0, 0, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
-    EXPECT(fusewire_shared_breaker_release(NULL, 0, 0, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
-    EXPECT(fusewire_shared_breaker_poll(NULL, 0, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
-    EXPECT(fusewire_shared_breaker_trip(NULL, 0, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
-    EXPECT(fusewire_shared_breaker_close(NULL, 0, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
-    EXPECT(fusewire_shared_breaker_force_open(NULL, 0, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
-    EXPECT(fusewire_shared_breaker_disable(NULL, 0, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
-    EXPECT(fusewire_shared_breaker_reset(NULL, 0, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    EXPECT(fusewire_shared_breaker_acquire(NULL, fusewire_tick_of(0), &p, NULL, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    EXPECT(fusewire_shared_breaker_record(NULL, fusewire_tick_of(0), permit_of(0), 0, 0, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    EXPECT(fusewire_shared_breaker_release(NULL, fusewire_tick_of(0), permit_of(0), NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    EXPECT(fusewire_shared_breaker_poll(NULL, fusewire_tick_of(0), NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    EXPECT(fusewire_shared_breaker_trip(NULL, fusewire_tick_of(0), NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    EXPECT(fusewire_shared_breaker_close(NULL, fusewire_tick_of(0), NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    EXPECT(fusewire_shared_breaker_force_open(NULL, fusewire_tick_of(0), NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    EXPECT(fusewire_shared_breaker_disable(NULL, fusewire_tick_of(0), NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    EXPECT(fusewire_shared_breaker_reset(NULL, fusewire_tick_of(0), NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
     EXPECT(fusewire_shared_breaker_state(NULL, &st), FUSEWIRE_STATUS_NULL_ARGUMENT);
-    EXPECT(fusewire_shared_breaker_snapshot(NULL, 0, &sn), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    EXPECT(fusewire_shared_breaker_snapshot(NULL, fusewire_tick_of(0), &sn), FUSEWIRE_STATUS_NULL_ARGUMENT);
     EXPECT(fusewire_shared_breaker_init((fusewire_shared_breaker *)(void *)((char *)raw + 4), &cfg, NULL),
            FUSEWIRE_STATUS_INVALID_ARGUMENT);
-    EXPECT(fusewire_shared_breaker_poll((const fusewire_shared_breaker *)(const void *)((char *)raw + 4), 0,
+    EXPECT(fusewire_shared_breaker_poll(
+                                        (const fusewire_shared_breaker *)(const void *)((char *)raw + 4),
+                                        fusewire_tick_of(0),
                                         NULL),
            FUSEWIRE_STATUS_INVALID_ARGUMENT);
     CHECK(all_zero(raw, sizeof raw));
 
     /* A single-owner breaker is not a shared one, nor the reverse. */
     EXPECT(fusewire_breaker_init((fusewire_breaker *)(void *)raw, &cfg, NULL), FUSEWIRE_STATUS_OK);
-    EXPECT(fusewire_shared_breaker_poll((const fusewire_shared_breaker *)(const void *)raw, 0, NULL),
+    EXPECT(fusewire_shared_breaker_poll((const fusewire_shared_breaker *)(const void *)raw, fusewire_tick_of(0), NULL),
            FUSEWIRE_STATUS_NOT_INITIALIZED);
     EXPECT(fusewire_shared_breaker_init((fusewire_shared_breaker *)(void *)raw, &cfg, NULL),
            FUSEWIRE_STATUS_OK);
-    EXPECT(fusewire_breaker_poll((fusewire_breaker *)(void *)raw, 0, NULL),
+    EXPECT(fusewire_breaker_poll((fusewire_breaker *)(void *)raw, fusewire_tick_of(0), NULL),
            FUSEWIRE_STATUS_NOT_INITIALIZED);
 
     cfg.half_open_probes = 128; /* the shared form counts at most 127 */
@@ -230,7 +267,7 @@ static void test_breaker_errors(void) {
     EXPECT(fusewire_shared_breaker_init(&b, &cfg, &e), FUSEWIRE_STATUS_INVALID_CONFIG);
     CHECK(e.field == FUSEWIRE_FIELD_BREAKER_HALF_OPEN_PROBES && e.problem == FUSEWIRE_PROBLEM_ZERO);
     cfg = breaker_cfg(4, 1);
-    cfg.failure_rate = 150.0f;
+    cfg.failure_rate_ppm = FUSEWIRE_PERCENT(150);
     EXPECT(fusewire_shared_breaker_init(&b, &cfg, &e), FUSEWIRE_STATUS_INVALID_CONFIG);
     CHECK(e.field == FUSEWIRE_FIELD_BREAKER_FAILURE_RATE && e.problem == FUSEWIRE_PROBLEM_OUT_OF_RANGE);
     cfg = breaker_cfg(4, 1);
@@ -240,21 +277,21 @@ static void test_breaker_errors(void) {
     cfg = breaker_cfg(4, 1);
     cfg.open_backoff.cap = 1;
     EXPECT(fusewire_shared_breaker_init(&b, &cfg, NULL), FUSEWIRE_STATUS_INVALID_CONFIG);
-    EXPECT(fusewire_shared_breaker_poll(&b, 0, NULL), FUSEWIRE_STATUS_NOT_INITIALIZED); /* untouched */
+    EXPECT(fusewire_shared_breaker_poll(&b, fusewire_tick_of(0), NULL), FUSEWIRE_STATUS_NOT_INITIALIZED); /* untouched */
 
     cfg = breaker_cfg(4, 127);
     EXPECT(fusewire_shared_breaker_init(&b, &cfg, NULL), FUSEWIRE_STATUS_OK);
-    EXPECT(fusewire_shared_breaker_acquire(&b, 0, NULL, NULL, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    EXPECT(fusewire_shared_breaker_acquire(&b, fusewire_tick_of(0), NULL, NULL, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
     EXPECT(fusewire_shared_breaker_state(&b, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
-    EXPECT(fusewire_shared_breaker_snapshot(&b, 0, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
-    EXPECT(fusewire_shared_breaker_acquire(&b, 0, &p, NULL, NULL), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_shared_breaker_snapshot(&b, fusewire_tick_of(0), NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    EXPECT(fusewire_shared_breaker_acquire(&b, fusewire_tick_of(0), &p, NULL, NULL), FUSEWIRE_STATUS_OK);
     memset(&t, 7, sizeof t);
-    EXPECT(fusewire_shared_breaker_record(&b, p, 4, 0, 0, &t), FUSEWIRE_STATUS_INVALID_ARGUMENT);
+    EXPECT(fusewire_shared_breaker_record(&b, fusewire_tick_of(0), p, 4, 0, &t), FUSEWIRE_STATUS_INVALID_ARGUMENT);
     CHECK(t.moved == 7);
-    EXPECT(fusewire_shared_breaker_record(&b, p, FUSEWIRE_OUTCOME_SUCCESS, 1, 0, NULL), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_shared_breaker_record(&b, fusewire_tick_of(0), p, FUSEWIRE_OUTCOME_SUCCESS, 1, NULL), FUSEWIRE_STATUS_OK);
     EXPECT(fusewire_shared_breaker_state(&b, &st), FUSEWIRE_STATUS_OK);
     CHECK(st == FUSEWIRE_STATE_CLOSED);
-    EXPECT(fusewire_shared_breaker_snapshot(&b, 1, &sn), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_shared_breaker_snapshot(&b, fusewire_tick_of(1), &sn), FUSEWIRE_STATUS_OK);
     CHECK(sn.successes == 1 && sn.state == FUSEWIRE_STATE_CLOSED);
 }
 
@@ -278,7 +315,7 @@ static void test_bucket(void) {
     cfg.period = 100;
     cfg.tokens = 1;
     cfg.burst = 3;
-    EXPECT(fusewire_shared_bucket_refund(&h, 1, 0), FUSEWIRE_STATUS_NOT_INITIALIZED);
+    EXPECT(fusewire_shared_bucket_refund(&h, fusewire_tick_of(0), 1), FUSEWIRE_STATUS_NOT_INITIALIZED);
     EXPECT(fusewire_bucket_init(&s, &cfg, NULL), FUSEWIRE_STATUS_OK);
     EXPECT(fusewire_shared_bucket_init(&h, &cfg, NULL), FUSEWIRE_STATUS_OK);
     for (i = 0; i < sizeof steps / sizeof steps[0]; i++) {
@@ -286,14 +323,14 @@ static void test_bucket(void) {
         w1 = w2 = 0;
         a1 = a2 = 0;
         if (steps[i].op == 0) {
-            r1 = fusewire_bucket_acquire(&s, steps[i].n, steps[i].now, &w1);
-            r2 = fusewire_shared_bucket_acquire(&h, steps[i].n, steps[i].now, &w2);
+            r1 = fusewire_bucket_acquire(&s, fusewire_tick_of(steps[i].now), steps[i].n, &w1);
+            r2 = fusewire_shared_bucket_acquire(&h, fusewire_tick_of(steps[i].now), steps[i].n, &w2);
         } else if (steps[i].op == 1) {
-            r1 = fusewire_bucket_refund(&s, steps[i].n, steps[i].now);
-            r2 = fusewire_shared_bucket_refund(&h, steps[i].n, steps[i].now);
+            r1 = fusewire_bucket_refund(&s, fusewire_tick_of(steps[i].now), steps[i].n);
+            r2 = fusewire_shared_bucket_refund(&h, fusewire_tick_of(steps[i].now), steps[i].n);
         } else {
-            r1 = fusewire_bucket_available(&s, steps[i].now, &a1);
-            r2 = fusewire_shared_bucket_available(&h, steps[i].now, &a2);
+            r1 = fusewire_bucket_available(&s, fusewire_tick_of(steps[i].now), &a1);
+            r2 = fusewire_shared_bucket_available(&h, fusewire_tick_of(steps[i].now), &a2);
         }
         CHECK(r1 == r2 && w1 == w2 && a1 == a2);
         limited += r2 == FUSEWIRE_STATUS_RATE_LIMITED;
@@ -307,13 +344,13 @@ static void test_bucket(void) {
     memset(&garbage, 0x5A, sizeof garbage);
     w1 = 7;
     a1 = 7;
-    EXPECT(fusewire_shared_bucket_acquire(&garbage, 1, 0, &w1), FUSEWIRE_STATUS_NOT_INITIALIZED);
-    EXPECT(fusewire_shared_bucket_refund(&garbage, 1, 0), FUSEWIRE_STATUS_NOT_INITIALIZED);
-    EXPECT(fusewire_shared_bucket_available(&garbage, 0, &a1), FUSEWIRE_STATUS_NOT_INITIALIZED);
-    EXPECT(fusewire_shared_bucket_acquire(NULL, 1, 0, &w1), FUSEWIRE_STATUS_NULL_ARGUMENT);
-    EXPECT(fusewire_shared_bucket_refund(NULL, 1, 0), FUSEWIRE_STATUS_NULL_ARGUMENT);
-    EXPECT(fusewire_shared_bucket_available(NULL, 0, &a1), FUSEWIRE_STATUS_NULL_ARGUMENT);
-    EXPECT(fusewire_shared_bucket_available(&h, 0, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    EXPECT(fusewire_shared_bucket_acquire(&garbage, fusewire_tick_of(0), 1, &w1), FUSEWIRE_STATUS_NOT_INITIALIZED);
+    EXPECT(fusewire_shared_bucket_refund(&garbage, fusewire_tick_of(0), 1), FUSEWIRE_STATUS_NOT_INITIALIZED);
+    EXPECT(fusewire_shared_bucket_available(&garbage, fusewire_tick_of(0), &a1), FUSEWIRE_STATUS_NOT_INITIALIZED);
+    EXPECT(fusewire_shared_bucket_acquire(NULL, fusewire_tick_of(0), 1, &w1), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    EXPECT(fusewire_shared_bucket_refund(NULL, fusewire_tick_of(0), 1), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    EXPECT(fusewire_shared_bucket_available(NULL, fusewire_tick_of(0), &a1), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    EXPECT(fusewire_shared_bucket_available(&h, fusewire_tick_of(0), NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
     EXPECT(fusewire_shared_bucket_init(NULL, &cfg, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
     EXPECT(fusewire_shared_bucket_init(&garbage, NULL, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
     CHECK(w1 == 7 && a1 == 7);
@@ -322,11 +359,11 @@ static void test_bucket(void) {
         memset(raw, 0, sizeof raw);
         EXPECT(fusewire_shared_bucket_init((fusewire_shared_bucket *)(void *)((char *)raw + 4), &cfg, NULL),
                FUSEWIRE_STATUS_INVALID_ARGUMENT);
-        EXPECT(fusewire_shared_bucket_refund((const fusewire_shared_bucket *)(const void *)((char *)raw + 4), 1, 0),
+        EXPECT(fusewire_shared_bucket_refund((const fusewire_shared_bucket *)(const void *)((char *)raw + 4), fusewire_tick_of(0), 1),
                FUSEWIRE_STATUS_INVALID_ARGUMENT);
         CHECK(all_zero(raw, sizeof raw));
         EXPECT(fusewire_bucket_init((fusewire_bucket *)(void *)raw, &cfg, NULL), FUSEWIRE_STATUS_OK);
-        EXPECT(fusewire_shared_bucket_refund((const fusewire_shared_bucket *)(const void *)raw, 1, 0),
+        EXPECT(fusewire_shared_bucket_refund((const fusewire_shared_bucket *)(const void *)raw, fusewire_tick_of(0), 1),
                FUSEWIRE_STATUS_NOT_INITIALIZED);
     }
     cfg.burst = 0;
@@ -343,7 +380,7 @@ static void test_bucket(void) {
     cfg.period = (uint64_t)1 << 62; /* burst * period reaches 2^63: too long for the word */
     EXPECT(fusewire_shared_bucket_init(&garbage, &cfg, &e), FUSEWIRE_STATUS_INVALID_CONFIG);
     CHECK(e.field == FUSEWIRE_FIELD_BUCKET_BURST && e.problem == FUSEWIRE_PROBLEM_OUT_OF_RANGE);
-    EXPECT(fusewire_shared_bucket_refund(&garbage, 1, 0), FUSEWIRE_STATUS_NOT_INITIALIZED); /* untouched */
+    EXPECT(fusewire_shared_bucket_refund(&garbage, fusewire_tick_of(0), 1), FUSEWIRE_STATUS_NOT_INITIALIZED); /* untouched */
 }
 
 /* core budget tests: follows_the_grpc_example, on both forms. */
@@ -439,7 +476,8 @@ static void test_bulkhead(void) {
     cfg.limit = 5;
     cfg.reserve_critical = 1;
     cfg.reserve_normal = 1;
-    EXPECT(fusewire_shared_bulkhead_acquire(&h, 0), FUSEWIRE_STATUS_NOT_INITIALIZED);
+    cfg.lease = 0; /* the default: 60000 ticks */
+    EXPECT(fusewire_shared_bulkhead_acquire(&h, fusewire_tick_of(0), 0, &(fusewire_bulkhead_slot){0}), FUSEWIRE_STATUS_NOT_INITIALIZED);
     EXPECT(fusewire_bulkhead_init(&s, &cfg, NULL), FUSEWIRE_STATUS_OK);
     EXPECT(fusewire_shared_bulkhead_init(&h, &cfg, NULL), FUSEWIRE_STATUS_OK);
     for (i = 0; i < sizeof ops / sizeof ops[0]; i++) {
@@ -447,11 +485,11 @@ static void test_bulkhead(void) {
         uint32_t p = (uint32_t)ops[i][1];
         u1 = v1 = u2 = v2 = 99;
         if (ops[i][0] == 0) {
-            r1 = fusewire_bulkhead_acquire(&s, p);
-            r2 = fusewire_shared_bulkhead_acquire(&h, p);
+            r1 = fusewire_bulkhead_acquire(&s, fusewire_tick_of(0), p, &(fusewire_bulkhead_slot){0});
+            r2 = fusewire_shared_bulkhead_acquire(&h, fusewire_tick_of(0), p, &(fusewire_bulkhead_slot){0});
         } else if (ops[i][0] == 1) {
-            r1 = fusewire_bulkhead_release(&s, p);
-            r2 = fusewire_shared_bulkhead_release(&h, p);
+            r1 = fusewire_bulkhead_release(&s, fusewire_tick_of(0), slot_of(p));
+            r2 = fusewire_shared_bulkhead_release(&h, fusewire_tick_of(0), slot_of(p));
         } else {
             r1 = fusewire_bulkhead_usage(&s, p, &u1, &v1);
             r2 = fusewire_shared_bulkhead_usage(&h, p, &u2, &v2);
@@ -459,19 +497,20 @@ static void test_bulkhead(void) {
         CHECK(r1 == r2 && u1 == u2 && v1 == v2);
         if (i == 3) CHECK(r2 == FUSEWIRE_STATUS_BULKHEAD_FULL);
         if (i == 4) CHECK(u2 == 3 && v2 == 1);
-        if (i == 9 || i == 10 || i == 11) CHECK(r2 == FUSEWIRE_STATUS_INVALID_ARGUMENT);
+        if (i == 9 || i == 11) CHECK(r2 == FUSEWIRE_STATUS_INVALID_ARGUMENT);
+        if (i == 10) CHECK(r2 == FUSEWIRE_STATUS_NOT_HELD); /* a slot of priority 3: made up */
         if (i == 18) CHECK(r2 == FUSEWIRE_STATUS_NOT_HELD);
         if (i == 19) CHECK(u2 == 0 && v2 == 5);
     }
     EXPECT(fusewire_shared_bulkhead_usage(&h, 0, NULL, NULL), FUSEWIRE_STATUS_OK);
-    EXPECT(fusewire_shared_bulkhead_acquire(NULL, 0), FUSEWIRE_STATUS_NULL_ARGUMENT);
-    EXPECT(fusewire_shared_bulkhead_release(NULL, 0), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    EXPECT(fusewire_shared_bulkhead_acquire(NULL, fusewire_tick_of(0), 0, &(fusewire_bulkhead_slot){0}), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    EXPECT(fusewire_shared_bulkhead_release(NULL, fusewire_tick_of(0), slot_of(0)), FUSEWIRE_STATUS_NULL_ARGUMENT);
     EXPECT(fusewire_shared_bulkhead_usage(NULL, 0, &u2, &v2), FUSEWIRE_STATUS_NULL_ARGUMENT);
     EXPECT(fusewire_shared_bulkhead_init(NULL, &cfg, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
     {
         fusewire_shared_bulkhead b;
         memset(&b, 0xA5, sizeof b);
-        EXPECT(fusewire_shared_bulkhead_release(&b, 0), FUSEWIRE_STATUS_NOT_INITIALIZED);
+        EXPECT(fusewire_shared_bulkhead_release(&b, fusewire_tick_of(0), slot_of(0)), FUSEWIRE_STATUS_NOT_INITIALIZED);
         EXPECT(fusewire_shared_bulkhead_usage(&b, 0, &u2, &v2), FUSEWIRE_STATUS_NOT_INITIALIZED);
         EXPECT(fusewire_shared_bulkhead_init(&b, NULL, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
         cfg.limit = 4;
@@ -486,7 +525,7 @@ static void test_bulkhead(void) {
         cfg.limit = 0;
         EXPECT(fusewire_shared_bulkhead_init(&b, &cfg, &e), FUSEWIRE_STATUS_INVALID_CONFIG);
         CHECK(e.field == FUSEWIRE_FIELD_BULKHEAD_LIMIT && e.problem == FUSEWIRE_PROBLEM_ZERO);
-        EXPECT(fusewire_shared_bulkhead_acquire(&b, 0), FUSEWIRE_STATUS_NOT_INITIALIZED);
+        EXPECT(fusewire_shared_bulkhead_acquire(&b, fusewire_tick_of(0), 0, &(fusewire_bulkhead_slot){0}), FUSEWIRE_STATUS_NOT_INITIALIZED);
     }
     {
         uint64_t raw[8];
@@ -496,11 +535,11 @@ static void test_bulkhead(void) {
         cfg.reserve_normal = 0;
         EXPECT(fusewire_shared_bulkhead_init((fusewire_shared_bulkhead *)(void *)((char *)raw + 4), &cfg, NULL),
                FUSEWIRE_STATUS_INVALID_ARGUMENT);
-        EXPECT(fusewire_shared_bulkhead_acquire((const fusewire_shared_bulkhead *)(const void *)((char *)raw + 4), 0),
+        EXPECT(fusewire_shared_bulkhead_acquire((const fusewire_shared_bulkhead *)(const void *)((char *)raw + 4), fusewire_tick_of(0), 0, &(fusewire_bulkhead_slot){0}),
                FUSEWIRE_STATUS_INVALID_ARGUMENT);
         CHECK(all_zero(raw, sizeof raw));
         EXPECT(fusewire_bulkhead_init((fusewire_bulkhead *)(void *)raw, &cfg, NULL), FUSEWIRE_STATUS_OK);
-        EXPECT(fusewire_shared_bulkhead_acquire((const fusewire_shared_bulkhead *)(const void *)raw, 0),
+        EXPECT(fusewire_shared_bulkhead_acquire((const fusewire_shared_bulkhead *)(const void *)raw, fusewire_tick_of(0), 0, &(fusewire_bulkhead_slot){0}),
                FUSEWIRE_STATUS_NOT_INITIALIZED);
     }
 }
@@ -543,10 +582,10 @@ static void *race(void *arg) {
         for (k = 0; k < TRIES; k++) {
             fusewire_permit p;
             uint32_t in_use = 0;
-            if (fusewire_shared_bucket_acquire(&race_bucket, 1, now, NULL) == FUSEWIRE_STATUS_OK) {
+            if (fusewire_shared_bucket_acquire(&race_bucket, fusewire_tick_of(now), 1, NULL) == FUSEWIRE_STATUS_OK) {
                 j->grants++;
             }
-            if (fusewire_shared_bulkhead_acquire(&race_bulkhead, FUSEWIRE_PRIORITY_NORMAL) ==
+            if (fusewire_shared_bulkhead_acquire(&race_bulkhead, fusewire_tick_of(0), FUSEWIRE_PRIORITY_NORMAL, &(fusewire_bulkhead_slot){0}) ==
                 FUSEWIRE_STATUS_OK) {
                 j->slots++;
                 if (fusewire_shared_bulkhead_usage(&race_bulkhead, FUSEWIRE_PRIORITY_NORMAL, &in_use, NULL) !=
@@ -554,14 +593,14 @@ static void *race(void *arg) {
                     in_use < 1 || in_use > LIMIT) {
                     j->over_limit++;
                 }
-                if (fusewire_shared_bulkhead_release(&race_bulkhead, FUSEWIRE_PRIORITY_NORMAL) !=
+                if (fusewire_shared_bulkhead_release(&race_bulkhead, fusewire_tick_of(0), slot_of(FUSEWIRE_PRIORITY_NORMAL)) !=
                     FUSEWIRE_STATUS_OK) {
                     j->bad_release++;
                 }
             }
             fusewire_shared_budget_record_failure(&race_budget);
             fusewire_shared_budget_record_success(&race_budget);
-            if (fusewire_shared_breaker_acquire(&race_breaker, 1000, &p, NULL, NULL) == FUSEWIRE_STATUS_OK) {
+            if (fusewire_shared_breaker_acquire(&race_breaker, fusewire_tick_of(1000), &p, NULL, NULL) == FUSEWIRE_STATUS_OK) {
                 if (j->probes < PROBES) j->permits[j->probes] = p;
                 j->probes++;
             }
@@ -571,7 +610,7 @@ static void *race(void *arg) {
     pthread_barrier_wait(&tick);
     for (k = 0; k < (int)j->probes && k < PROBES; k++) {
         fusewire_transition t;
-        if (fusewire_shared_breaker_record(&race_breaker, j->permits[k], FUSEWIRE_OUTCOME_SUCCESS, 1, 1001, &t) ==
+        if (fusewire_shared_breaker_record(&race_breaker, fusewire_tick_of(1001), j->permits[k], FUSEWIRE_OUTCOME_SUCCESS, 1, &t) ==
                 FUSEWIRE_STATUS_OK &&
             t.moved && t.to == FUSEWIRE_STATE_CLOSED) {
             j->closes++;
@@ -597,6 +636,7 @@ static void test_race(void) {
     kc.limit = LIMIT;
     kc.reserve_critical = 0;
     kc.reserve_normal = 0;
+    kc.lease = 0;
     gc.max_tokens = 10000;
     gc.token_ratio_milli = 1000;
     /* Init happens-before the threads start (pthread_create orders it). */
@@ -604,8 +644,8 @@ static void test_race(void) {
     EXPECT(fusewire_shared_bulkhead_init(&race_bulkhead, &kc, NULL), FUSEWIRE_STATUS_OK);
     EXPECT(fusewire_shared_budget_init(&race_budget, &gc, NULL), FUSEWIRE_STATUS_OK);
     EXPECT(fusewire_shared_breaker_init(&race_breaker, &rc, NULL), FUSEWIRE_STATUS_OK);
-    EXPECT(fusewire_shared_breaker_trip(&race_breaker, 0, NULL), FUSEWIRE_STATUS_OK);
-    EXPECT(fusewire_shared_breaker_poll(&race_breaker, 1000, &t), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_shared_breaker_trip(&race_breaker, fusewire_tick_of(0), NULL), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_shared_breaker_poll(&race_breaker, fusewire_tick_of(1000), &t), FUSEWIRE_STATUS_OK);
     CHECK(t.moved && t.to == FUSEWIRE_STATE_HALF_OPEN);
     for (i = 0; i < 100; i++) EXPECT(fusewire_shared_budget_record_failure(&race_budget), FUSEWIRE_STATUS_OK);
     CHECK(pthread_barrier_init(&tick, NULL, THREADS) == 0);

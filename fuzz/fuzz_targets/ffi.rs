@@ -38,6 +38,14 @@ fn zeroed<T>() -> T {
     unsafe { MaybeUninit::<T>::zeroed().assume_init() }
 }
 
+fn tick(ticks: u64) -> fusewire_tick {
+    fusewire_tick { ticks }
+}
+
+fn pm(raw: u64) -> fusewire_permit {
+    fusewire_permit { raw }
+}
+
 fn check(status: u32, allowed: &[u32], what: &str) {
     assert_ne!(status, PANIC, "{what}: the panic boundary caught a panic");
     assert!(
@@ -50,12 +58,12 @@ fn check_error(status: u32, e: &fusewire_config_error, what: &str) {
     check(status, &[OK, INVALID_CONFIG], what);
     if status == INVALID_CONFIG {
         assert!(
-            (1..=27).contains(&e.field),
+            (1..=35).contains(&e.field),
             "{what}: error field {}",
             e.field
         );
         assert!(
-            (1..=4).contains(&e.problem),
+            (1..=7).contains(&e.problem),
             "{what}: error problem {}",
             e.problem
         );
@@ -115,7 +123,7 @@ macro_rules! c_breaker {
                 r: *mut u64,
                 t: *mut fusewire_transition,
             ) -> u32 {
-                ($acquire(self, now, p, r, t) as u32)
+                ($acquire(self, tick(now), p.cast(), r, t) as u32)
             }
             unsafe fn record(
                 &mut self,
@@ -125,23 +133,23 @@ macro_rules! c_breaker {
                 now: u64,
                 t: *mut fusewire_transition,
             ) -> u32 {
-                ($record(self, p, o, d, now, t) as u32)
+                ($record(self, tick(now), pm(p), o, d, t) as u32)
             }
             unsafe fn release(&mut self, p: u64, now: u64, t: *mut fusewire_transition) -> u32 {
-                ($release(self, p, now, t) as u32)
+                ($release(self, tick(now), pm(p), t) as u32)
             }
             unsafe fn command(&mut self, which: u8, now: u64, t: *mut fusewire_transition) -> u32 {
                 (match which % 6 {
-                    0 => $poll(self, now, t),
-                    1 => $trip(self, now, t),
-                    2 => $close(self, now, t),
-                    3 => $force_open(self, now, t),
-                    4 => $disable(self, now, t),
-                    _ => $reset(self, now, t),
+                    0 => $poll(self, tick(now), t),
+                    1 => $trip(self, tick(now), t),
+                    2 => $close(self, tick(now), t),
+                    3 => $force_open(self, tick(now), t),
+                    4 => $disable(self, tick(now), t),
+                    _ => $reset(self, tick(now), t),
                 } as u32)
             }
             unsafe fn snapshot(&mut self, now: u64, s: *mut fusewire_breaker_stats) -> u32 {
-                ($snapshot(self, now, s) as u32)
+                ($snapshot(self, tick(now), s) as u32)
             }
             unsafe fn state(&self, s: *mut u32) -> u32 {
                 ($state(self, s) as u32)
@@ -266,7 +274,7 @@ fuzz_target!(|data: &[u8]| {
                 let mut buf = [0u64; 40];
                 let p = (buf.as_mut_ptr() as *mut u8).add(1) as *mut fusewire_breaker;
                 check(
-                    (fusewire_breaker_poll(p, 0, null_mut()) as u32),
+                    (fusewire_breaker_poll(p, tick(0), null_mut()) as u32),
                     &[INVALID_ARGUMENT, NOT_INITIALIZED],
                     "poll misaligned",
                 );
@@ -284,7 +292,7 @@ fuzz_target!(|data: &[u8]| {
                 let g = garbage(&mut u, &b);
                 let mut avail = 0u32;
                 check(
-                    (fusewire_bucket_available(&g, 0, &mut avail) as u32),
+                    (fusewire_bucket_available(&g, tick(0), &mut avail) as u32),
                     &[NOT_INITIALIZED],
                     "available of garbage",
                 );
@@ -294,23 +302,23 @@ fuzz_target!(|data: &[u8]| {
                         0 => {
                             (fusewire_bucket_acquire(
                                 &mut b,
+                                tick(now),
                                 a,
-                                now,
                                 if x & 1 == 0 { &mut wait } else { null_mut() },
                             ) as u32)
                         }
-                        1 => (fusewire_bucket_refund(&mut b, a, now) as u32),
+                        1 => (fusewire_bucket_refund(&mut b, tick(now), a) as u32),
                         2 => {
                             let mut e: fusewire_config_error = zeroed();
-                            let st = (fusewire_bucket_set_rate(&mut b, a, x, now, &mut e) as u32);
+                            let st = (fusewire_bucket_set_rate(&mut b, tick(now), a, x, &mut e) as u32);
                             check_error(st, &e, "set_rate");
                             st
                         }
-                        _ => (fusewire_bucket_available(&b, now, null_mut()) as u32),
+                        _ => (fusewire_bucket_available(&b, tick(now), null_mut()) as u32),
                     };
                     check(st, &[OK, INVALID_CONFIG, 6, 7, NULL_ARGUMENT], "bucket op");
                     check(
-                        (fusewire_bucket_available(&b, now, &mut avail) as u32),
+                        (fusewire_bucket_available(&b, tick(now), &mut avail) as u32),
                         &[OK],
                         "available",
                     );
@@ -351,16 +359,27 @@ fuzz_target!(|data: &[u8]| {
                 if st != OK {
                     return;
                 }
-                for (op, a, ..) in ops {
+                let mut slots: Vec<fusewire_bulkhead_slot> = Vec::new();
+                for (op, a, now, x) in ops {
                     let st = if op & 1 == 0 {
-                        (fusewire_bulkhead_acquire(&mut b, a % 4) as u32)
+                        let mut s = fusewire_bulkhead_slot::default();
+                        let st = (fusewire_bulkhead_acquire(&mut b, tick(now), a % 4, &mut s) as u32);
+                        if st == OK {
+                            slots.push(s);
+                        }
+                        if a % 4 == 3 {
+                            assert_eq!(st, INVALID_ARGUMENT, "priority 3 accepted");
+                        }
+                        st
                     } else {
-                        (fusewire_bulkhead_release(&mut b, a % 4) as u32)
+                        let s = if slots.is_empty() || a & 4 != 0 {
+                            fusewire_bulkhead_slot { raw: x }
+                        } else {
+                            slots.swap_remove(a as usize % slots.len())
+                        };
+                        (fusewire_bulkhead_release(&mut b, tick(now), s) as u32)
                     };
-                    check(st, &[OK, INVALID_ARGUMENT, 9, 10], "bulkhead op");
-                    if a % 4 == 3 {
-                        assert_eq!(st, INVALID_ARGUMENT, "priority 3 accepted");
-                    }
+                    check(st, &[OK, INVALID_ARGUMENT, 9, 10, 15], "bulkhead op");
                     let (mut in_use, mut avail) = (0u32, 0u32);
                     check(
                         (fusewire_bulkhead_usage(&b, 0, &mut in_use, &mut avail) as u32),
@@ -382,9 +401,9 @@ fuzz_target!(|data: &[u8]| {
                 for (op, _, now, x) in ops {
                     let mut d = 0u64;
                     let st = if op & 1 == 0 {
-                        (fusewire_retry_start(&mut r, now) as u32)
+                        (fusewire_retry_start(&mut r, tick(now)) as u32)
                     } else {
-                        (fusewire_retry_next(&mut r, now, x, &mut d) as u32)
+                        (fusewire_retry_next(&mut r, tick(now), x, &mut d) as u32)
                     };
                     check(st, &[OK, 11, 12], "retry op");
                     if st == OK && op & 1 == 1 {

@@ -11,6 +11,8 @@
 //! state rejects for good: with time moving on and no host move, a call is
 //! admitted within four open durations (or dwells).
 
+use std::collections::HashSet;
+
 use arbitrary::Arbitrary;
 use fusewire::window::Kind;
 use fusewire::{
@@ -23,11 +25,12 @@ use crate::{check_config, window_problem, Num, Shadow, Tick};
 /// One thing a host can do to a breaker.
 #[derive(Arbitrary, Debug, Clone, Copy)]
 pub enum Op {
-    /// `try_acquire`; an admitted permit is kept for later.
-    Acquire(Tick),
+    /// `try_acquire`; an admitted permit is kept for later, as a Rust
+    /// value (`true`) or as the integer from `permit_into_raw`.
+    Acquire(Tick, bool),
     /// `1 + n % 16` calls of `try_acquire` at one `now`, permits kept (many
     /// calls in flight: what the `Started` basis counts).
-    Burst(u8, Tick),
+    Burst(u8, bool, Tick),
     /// `record` of a kept permit (`pick` chooses which).
     Record(u8, u8, Num, Tick),
     /// `record_untripped` of a kept permit (a warm-up outcome).
@@ -36,7 +39,8 @@ pub enum Op {
     Release(u8, Tick),
     /// `record` of a permit rebuilt from an arbitrary integer.
     Forged(u64, u8, Num, Tick),
-    /// `record` of a kept permit without giving it up (a duplicate report).
+    /// `record` of a kept raw permit without giving it up (a duplicate
+    /// report; a native permit is moved, so this is a plain record).
     Duplicate(u8, u8, Num, Tick),
     /// A permit already handed back, handed back again: `record` (or
     /// `release` when the flag is set).
@@ -77,14 +81,19 @@ fn raw_ticket(raw: u64) -> u64 {
 
 const TICKET_MASK: u64 = (1 << 20) - 1;
 
-/// Permits handed out: a permit counts once. The documented rule, plainly:
-/// permits get tickets 0, 1, 2, ... (20 bits); each of the last
-/// [`Ledger::EXACT`] is known one by one (out or not); an older one still
-/// out when it leaves that stretch becomes one anonymous unit, and any
-/// older ticket handed back takes a unit if one is left. A raw value
-/// `into_raw` did not make (its check tag wrong) is refused.
+/// Raw permits handed out: a permit counts once. The documented rule,
+/// plainly: each `permit_into_raw` gives the next ticket, 0, 1, 2, ... (20
+/// bits); each of the last [`Ledger::EXACT`] is known one by one (out or
+/// not); an older one still out when it leaves that stretch becomes one
+/// anonymous unit, and any older ticket handed back takes a unit if one is
+/// left. A raw value the breaker did not make is refused: the model knows
+/// the ones it made (a made-up value whose 16-bit check tag happens to be
+/// right would be taken by the core for the ticket it names; the fuzzer
+/// would have to guess the tag).
 #[derive(Default)]
 pub struct Ledger {
+    /// Every raw value the breaker made.
+    made: HashSet<u64>,
     /// Per issue number: still out.
     out: Vec<bool>,
     /// Older permits still out (anonymous).
@@ -105,6 +114,7 @@ impl Ledger {
             "tickets are handed out in turn"
         );
         self.out.push(true);
+        self.made.insert(raw);
         // The permit that leaves the exact stretch with this issue.
         if let Some(aged) = n.checked_sub(Self::EXACT) {
             if self.out[aged as usize] {
@@ -115,9 +125,7 @@ impl Ledger {
 
     /// Takes a permit back: whether it counts.
     fn settle(&mut self, raw: u64) -> bool {
-        // Only a value `into_raw` made survives the round trip (a made-up
-        // one loses its ticket, and bits above 53 are dropped).
-        let genuine = Permit::from_raw(raw).into_raw() == raw;
+        let genuine = self.made.contains(&raw);
         let issued = self.out.len() as u64;
         let age = issued.wrapping_sub(1).wrapping_sub(raw_ticket(raw)) & TICKET_MASK;
         let ok = if !genuine {
@@ -141,6 +149,27 @@ impl Ledger {
         let from = self.out.len().saturating_sub(Self::EXACT as usize);
         let exact = self.out[from..].iter().filter(|o| **o).count() as u32;
         exact.saturating_add(self.older)
+    }
+}
+
+/// A permit as the model sees it handed back: its generation (all 32 bits
+/// for a native permit, the low 16 for a raw one: only those are compared),
+/// probe flag, and raw value if it went through one.
+#[derive(Debug, Clone, Copy)]
+pub struct Handed {
+    generation: u32,
+    probe: bool,
+    raw: Option<u64>,
+}
+
+impl Handed {
+    fn raw(raw: u64) -> Self {
+        let p = Permit::from_raw(raw);
+        Self {
+            generation: p.generation(),
+            probe: p.is_probe(),
+            raw: Some(raw),
+        }
     }
 }
 
@@ -346,20 +375,29 @@ impl<S: Shadow> Model<S> {
         }
     }
 
-    /// `record` (`may_trip`) or `record_untripped` of the permit `raw`.
+    /// Whether the breaker takes the permit back: a native one always (a
+    /// moved Rust value is handed back once by construction), a raw one
+    /// by the ledger.
+    fn take_back(&mut self, p: &Handed) -> bool {
+        match p.raw {
+            Some(raw) => self.ledger.settle(raw),
+            None => true,
+        }
+    }
+
+    /// `record` (`may_trip`) or `record_untripped` of the permit `p`.
     pub fn record(
         &mut self,
-        raw: u64,
+        p: &Handed,
         o: Outcome,
         dur: u64,
         now: u64,
         may_trip: bool,
     ) -> Option<Transition> {
         let (now, t) = self.advance(now);
-        if !self.ledger.settle(raw) || self.state == State::Disabled {
+        if !self.take_back(p) || self.state == State::Disabled {
             return t;
         }
-        let p = Permit::from_raw(raw);
         let slow = self.slow_micro.is_some() && dur >= self.cfg.slow_call_duration;
         let kind = match o {
             Outcome::Success => Kind::Success,
@@ -370,7 +408,7 @@ impl<S: Shadow> Model<S> {
         self.window.record(now, kind, slow, dur);
         // A permit moves the breaker only in the generation it came from
         // (as far as its 16 bits tell); never one this call entered.
-        if t.is_some() || p.generation() != self.generation & 0xFFFF {
+        if t.is_some() || (p.generation ^ self.generation) & 0xFFFF != 0 {
             return t;
         }
         let failed = matches!(o, Outcome::Failure | Outcome::Timeout);
@@ -414,7 +452,7 @@ impl<S: Shadow> Model<S> {
                 }
                 t
             }
-            State::HalfOpen if p.is_probe() => {
+            State::HalfOpen if p.probe => {
                 if o == Outcome::Ignored {
                     self.give_back();
                     return t;
@@ -460,14 +498,13 @@ impl<S: Shadow> Model<S> {
         }
     }
 
-    /// `release` of the permit `raw`.
-    pub fn release(&mut self, raw: u64, now: u64) -> Option<Transition> {
+    /// `release` of the permit `p`.
+    pub fn release(&mut self, p: &Handed, now: u64) -> Option<Transition> {
         let (_, t) = self.advance(now);
-        let p = Permit::from_raw(raw);
-        if self.ledger.settle(raw)
+        if self.take_back(p)
             && t.is_none()
-            && p.is_probe()
-            && p.generation() == self.generation & 0xFFFF
+            && p.probe
+            && (p.generation ^ self.generation) & 0xFFFF == 0
             && self.state == State::HalfOpen
         {
             self.give_back();
@@ -525,18 +562,26 @@ struct Harness<W, S> {
     b: Breaker<W>,
     m: Model<S>,
     config: BreakerConfig,
-    /// Permits held (raw), not yet handed back.
-    held: Vec<u64>,
-    /// Permits handed back once.
+    /// Permits held, not yet handed back.
+    held: Vec<Held>,
+    /// Raw permits handed back once.
     spent: Vec<u64>,
     now: u64,
     trace: bool,
-    /// Permits the core handed out.
-    issued: u64,
-    /// Calls of `record`, `record_untripped` and `release` (any permit).
-    settles: u64,
+    /// Raw permits the core made (`permit_into_raw`).
+    raw_issued: u64,
+    /// Hand-backs (`record`, `record_untripped`, `release`) of raw values.
+    raw_settles: u64,
+    /// Hand-backs of native permits (always taken).
+    native_settles: u64,
     /// Calls of `record` and `record_untripped` (any permit).
     records: u64,
+}
+
+/// A permit the host holds: a Rust value, or the integer a binding keeps.
+enum Held {
+    Native(Permit),
+    Raw(u64),
 }
 
 /// What one op made of the breaker: the transition reported, whether the
@@ -560,21 +605,24 @@ impl Step {
 }
 
 impl<W: Window, S: Shadow> Harness<W, S> {
-    fn take(&mut self, pick: u8, keep: bool) -> Option<u64> {
+    /// A held permit (`pick` chooses which); `keep` leaves a raw one held
+    /// (a duplicate report; a native one is moved out all the same).
+    fn take(&mut self, pick: u8, keep: bool) -> Option<Held> {
         if self.held.is_empty() {
             return None;
         }
         let i = usize::from(pick) % self.held.len();
-        Some(if keep {
-            self.held[i]
-        } else {
-            let raw = self.held.swap_remove(i);
+        if let (true, Held::Raw(raw)) = (keep, &self.held[i]) {
+            return Some(Held::Raw(*raw));
+        }
+        let h = self.held.swap_remove(i);
+        if let Held::Raw(raw) = h {
             self.spent.push(raw);
-            raw
-        })
+        }
+        Some(h)
     }
 
-    fn acquire(&mut self) -> Step {
+    fn acquire(&mut self, native: bool) -> Step {
         let now = self.now;
         let want = self.m.acquire(now);
         let (got, admitted) = match self.b.try_acquire(now) {
@@ -582,14 +630,19 @@ impl<W: Window, S: Shadow> Harness<W, S> {
                 assert_eq!(Ok((p.is_probe(), p.transition)), want, "acquire at {now}");
                 assert_eq!(p.generation(), self.b.generation());
                 let t = p.transition;
-                let raw = p.into_raw();
-                assert!(raw < 1 << 53, "a raw permit fits a JavaScript number");
-                let back = Permit::from_raw(raw);
-                assert_eq!(back.generation(), self.b.generation() & 0xFFFF);
-                assert_eq!(back.is_probe(), want.is_ok_and(|w| w.0));
-                self.m.ledger.issue(raw);
-                self.issued += 1;
-                self.held.push(raw);
+                if native {
+                    self.held.push(Held::Native(p));
+                } else {
+                    let probe = p.is_probe();
+                    let raw = self.b.permit_into_raw(p);
+                    assert!(raw < 1 << 53, "a raw permit fits a JavaScript number");
+                    let back = Permit::from_raw(raw);
+                    assert_eq!(back.generation(), self.b.generation() & 0xFFFF);
+                    assert_eq!(back.is_probe(), probe);
+                    self.m.ledger.issue(raw);
+                    self.raw_issued += 1;
+                    self.held.push(Held::Raw(raw));
+                }
                 (t, true)
             }
             Err(r) => {
@@ -612,17 +665,35 @@ impl<W: Window, S: Shadow> Harness<W, S> {
         }
     }
 
-    fn record(&mut self, raw: u64, o: u8, dur: u64, may_trip: bool) -> Step {
+    /// The permit for the core and its description for the model.
+    fn hand(&mut self, h: Held) -> (Permit, Handed) {
+        match h {
+            Held::Raw(raw) => {
+                self.raw_settles += 1;
+                (Permit::from_raw(raw), Handed::raw(raw))
+            }
+            Held::Native(p) => {
+                self.native_settles += 1;
+                let d = Handed {
+                    generation: p.generation(),
+                    probe: p.is_probe(),
+                    raw: None,
+                };
+                (p, d)
+            }
+        }
+    }
+
+    fn record(&mut self, h: Held, o: u8, dur: u64, may_trip: bool) -> Step {
         let now = self.now;
-        let want = self.m.record(raw, outcome(o), dur, now, may_trip);
-        let p = Permit::from_raw(raw);
+        let (p, d) = self.hand(h);
+        let want = self.m.record(&d, outcome(o), dur, now, may_trip);
         let got = if may_trip {
             self.b.record(p, outcome(o), dur, now)
         } else {
             self.b.record_untripped(p, outcome(o), dur, now)
         };
         assert_eq!(got, want, "record at {now}");
-        self.settles += 1;
         self.records += 1;
         Step {
             record: true,
@@ -630,12 +701,12 @@ impl<W: Window, S: Shadow> Harness<W, S> {
         }
     }
 
-    fn release(&mut self, raw: u64) -> Step {
+    fn release(&mut self, h: Held) -> Step {
         let now = self.now;
-        let want = self.m.release(raw, now);
-        let got = self.b.release(Permit::from_raw(raw), now);
+        let (p, d) = self.hand(h);
+        let want = self.m.release(&d, now);
+        let got = self.b.release(p, now);
         assert_eq!(got, want, "release at {now}");
-        self.settles += 1;
         Step::of(got)
     }
 
@@ -671,19 +742,19 @@ impl<W: Window, S: Shadow> Harness<W, S> {
         // A permit counts at most once, on the core's own figures: every
         // permit is out or was taken back once, and the window holds no
         // more outcomes than records were taken.
-        let taken = self.settles - u64::from(s.refused_permits);
+        let raw_taken = self.raw_settles - u64::from(s.refused_permits);
         assert_eq!(
-            u64::from(s.permits_out) + taken,
-            self.issued,
-            "permits out + taken back != issued"
+            u64::from(s.permits_out) + raw_taken,
+            self.raw_issued,
+            "raw permits out + taken back != made"
         );
+        let taken = raw_taken + self.native_settles;
         let c = s.counts;
         let outcomes = u64::from(c.successes) + u64::from(c.failures) + u64::from(c.ignored);
         assert!(
-            outcomes <= (self.records.min(taken)),
+            outcomes <= self.records.min(taken),
             "{outcomes} outcomes in the window from {taken} permits taken back"
         );
-        assert!(u64::from(c.admitted) <= self.issued);
         if config.rate_basis != RateBasis::Started {
             assert_eq!(c.admitted, 0, "admissions counted off the Started basis");
         }
@@ -691,9 +762,9 @@ impl<W: Window, S: Shadow> Harness<W, S> {
 
     fn step(&mut self, op: &Op) -> Step {
         match *op {
-            Op::Acquire(tick) => {
+            Op::Acquire(tick, native) => {
                 self.now = tick.apply(self.now);
-                self.acquire()
+                self.acquire(native)
             }
             Op::Burst(..) => unreachable!("apply splits a burst"),
             Op::Record(pick, o, dur, tick)
@@ -701,33 +772,33 @@ impl<W: Window, S: Shadow> Harness<W, S> {
             | Op::Untripped(pick, o, dur, tick) => {
                 self.now = tick.apply(self.now);
                 let keep = matches!(op, Op::Duplicate(..));
-                let Some(raw) = self.take(pick, keep) else {
+                let Some(h) = self.take(pick, keep) else {
                     return Step::of(None);
                 };
-                self.record(raw, o, dur.get(), !matches!(op, Op::Untripped(..)))
+                self.record(h, o, dur.get(), !matches!(op, Op::Untripped(..)))
             }
             Op::Again(pick, o, release, tick) => {
                 self.now = tick.apply(self.now);
                 if self.spent.is_empty() {
                     return Step::of(None);
                 }
-                let raw = self.spent[usize::from(pick) % self.spent.len()];
+                let h = Held::Raw(self.spent[usize::from(pick) % self.spent.len()]);
                 if release {
-                    self.release(raw)
+                    self.release(h)
                 } else {
-                    self.record(raw, o, 1, true)
+                    self.record(h, o, 1, true)
                 }
             }
             Op::Forged(raw, o, dur, tick) => {
                 self.now = tick.apply(self.now);
-                self.record(raw, o, dur.get(), true)
+                self.record(Held::Raw(raw), o, dur.get(), true)
             }
             Op::Release(pick, tick) => {
                 self.now = tick.apply(self.now);
-                let Some(raw) = self.take(pick, false) else {
+                let Some(h) = self.take(pick, false) else {
                     return Step::of(None);
                 };
-                self.release(raw)
+                self.release(h)
             }
             Op::Poll(tick) => {
                 self.now = tick.apply(self.now);
@@ -788,12 +859,12 @@ impl<W: Window, S: Shadow> Harness<W, S> {
 
     /// Runs one op and checks the state graph on the core alone.
     fn apply(&mut self, op: &Op) -> Step {
-        if let Op::Burst(n, tick) = *op {
+        if let Op::Burst(n, native, tick) = *op {
             // Calls of their own: one may open with a zero duration and the
             // next, at the same `now`, move on to half-open.
-            let mut last = self.apply(&Op::Acquire(tick));
+            let mut last = self.apply(&Op::Acquire(tick, native));
             for _ in 0..n % 16 {
-                last = self.apply(&Op::Acquire(Tick::Same));
+                last = self.apply(&Op::Acquire(Tick::Same, native));
             }
             return last;
         }
@@ -854,7 +925,7 @@ impl<W: Window, S: Shadow> Harness<W, S> {
         let wait = 2 * longest as u64;
         for _ in 0..2 {
             let at = self.m.last_now + wait;
-            if self.apply(&Op::Acquire(Tick::Jump(at))).admitted == Some(true) {
+            if self.apply(&Op::Acquire(Tick::Jump(at), true)).admitted == Some(true) {
                 return;
             }
         }
@@ -882,8 +953,9 @@ pub fn run<W: Window, S: Shadow>(config: BreakerConfig, window: W, shadow: S, op
         spent: Vec::new(),
         now: 0,
         trace: std::env::var_os("FUZZ_TRACE").is_some(),
-        issued: 0,
-        settles: 0,
+        raw_issued: 0,
+        raw_settles: 0,
+        native_settles: 0,
         records: 0,
     };
     for op in ops {

@@ -1,16 +1,22 @@
 'use strict';
 
-// One run, three questions, fusewire against opossum (dev-dependency):
+// One run, fusewire against opossum (dev-dependency), side by side:
 //  1. fire() throughput around an async function that resolves at once,
-//     default options: sequential (await each) and 100 concurrent calls.
-//  2. the cost of a failing call with 100k calls in the window.
-//  3. heap growth over 100k calls in the window.
+//     default options, in three realistic settings, against the floor (a
+//     bare async wrapper): (a) 1000 calls in flight, (b) opossum-prometheus
+//     attached, (c) one by one with another timer pending.
+//  2. weight: RSS and heap per breaker over 10 000 breakers, construction.
+//  3. the cost of a failing call, and the heap, with 100k calls in the window.
 // Prints a markdown section; `--write` puts it under "## Node" in ../BENCHMARKS.md.
 // Run with --expose-gc (make bench does).
 
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+
+const { spawnSync } = require('node:child_process');
+const { Registry } = require('prom-client');
+const PrometheusMetrics = require('opossum-prometheus');
 
 const IMPLS = { fusewire: require('..'), opossum: require('opossum') };
 const ROUNDS = Number(process.env.ROUNDS || 5);
@@ -27,13 +33,23 @@ const rejected = () => Promise.reject(ERR);
 // successful fire; in practice a flush every 128 calls).
 const engine = require('../lib/native').native.Engine.prototype;
 let crossings = 0;
-for (const m of ['flush', 'acquire', 'poll', 'trip', 'close', 'stats', 'window', 'configure']) {
+for (const m of ['flush', 'acquire', 'poll', 'trip', 'close', 'halfOpen', 'mark', 'rotate', 'stats', 'window', 'configure', 'prime']) {
   const f = engine[m];
   engine[m] = function (...a) { crossings++; return f.apply(this, a); };
 }
 
-async function sequential (CB) {
-  const b = new CB(resolved);
+// The settings people run in (issue #14), each measured for fusewire,
+// opossum and the floor: a bare async wrapper that awaits the action.
+const floor = {
+  name: 'bare async wrapper',
+  make: () => { const action = resolved; return { fire: async (...a) => await action(...a), shutdown () {} }; }
+};
+
+// (c) one by one, with an unrelated timer pending (as in any server: a
+// keep-alive, a poll): Node's timer list is not rebuilt on every call.
+async function oneByOne (make) {
+  const other = setTimeout(() => {}, 1e9);
+  const b = make();
   const end = performance.now() + ROUND_MS;
   let n = 0;
   const t0 = performance.now();
@@ -43,23 +59,44 @@ async function sequential (CB) {
   }
   const rate = n / ((performance.now() - t0) / 1000);
   b.shutdown();
+  clearTimeout(other);
   return rate;
 }
 
-async function concurrent (CB) {
-  const b = new CB(resolved);
+// (a) 1000 calls in flight at once, awaited together.
+async function inFlight (make) {
+  const b = make();
   const end = performance.now() + ROUND_MS;
   let n = 0;
   const t0 = performance.now();
-  const batch = new Array(100);
+  const batch = new Array(1000);
   while (performance.now() < end) {
-    for (let r = 0; r < 10; r++) {
-      for (let i = 0; i < 100; i++) batch[i] = b.fire();
-      await Promise.all(batch);
-    }
+    for (let i = 0; i < 1000; i++) batch[i] = b.fire();
+    await Promise.all(batch);
     n += 1000;
   }
   const rate = n / ((performance.now() - t0) / 1000);
+  b.shutdown();
+  return rate;
+}
+
+// (b) opossum-prometheus attached (its listeners on every event), one by
+// one with a timer pending, the registry scraped once per round.
+async function withPrometheus (make) {
+  const registry = new Registry();
+  const b = make();
+  const metrics = typeof b.on === 'function' ? new PrometheusMetrics({ circuits: [b], registry }) : null;
+  const other = setTimeout(() => {}, 1e9);
+  const end = performance.now() + ROUND_MS;
+  let n = 0;
+  const t0 = performance.now();
+  while (performance.now() < end) {
+    for (let i = 0; i < 1000; i++) await b.fire();
+    n += 1000;
+  }
+  const rate = n / ((performance.now() - t0) / 1000);
+  if (metrics) { await metrics.metrics; metrics.clear(); }
+  clearTimeout(other);
   b.shutdown();
   return rate;
 }
@@ -83,12 +120,45 @@ async function windowed (CB, failures) {
   return { perFailureUs: perFailure, heapMB: (heap1 - heap0) / 2 ** 20 };
 }
 
+// 10 000 breakers in a fresh process: RSS and heap per breaker, and the
+// construction time; `used` fires each breaker once first.
+function weigh (name, used) {
+  const r = spawnSync(process.execPath, ['--expose-gc', __filename, '--weigh', name, used ? 'used' : 'idle'],
+    { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+async function weighChild (name, used) {
+  const CB = IMPLS[name];
+  const N = 10000;
+  const settle = async () => { for (let i = 0; i < 4; i++) { gc(); await new Promise(resolve => setImmediate(resolve)); } };
+  for (let i = 0; i < 1000; i++) new CB(resolved).shutdown(); // code and caches warm
+  await settle();
+  const keep = [];
+  const m0 = process.memoryUsage();
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < N; i++) keep.push(new CB(resolved));
+  const ctorUs = Number(process.hrtime.bigint() - t0) / N / 1000;
+  if (used) for (const b of keep) await b.fire();
+  await settle();
+  const m1 = process.memoryUsage();
+  console.log(JSON.stringify({ rss: (m1.rss - m0.rss) / N, heap: (m1.heapUsed - m0.heapUsed) / N, ctorUs, n: keep.length }));
+}
+
 async function main () {
-  const res = { seq: { fusewire: [], opossum: [] }, con: { fusewire: [], opossum: [] } };
+  const settings = { oneByOne, inFlight, withPrometheus };
+  const makers = {
+    fusewire: () => new IMPLS.fusewire(resolved),
+    opossum: () => new IMPLS.opossum(resolved),
+    floor: floor.make
+  };
+  const res = {};
+  for (const s of Object.keys(settings)) res[s] = { fusewire: [], opossum: [], floor: [] };
   for (let r = 0; r < ROUNDS; r++) {
-    for (const name of r % 2 ? ['opossum', 'fusewire'] : ['fusewire', 'opossum']) {
-      res.seq[name].push(await sequential(IMPLS[name]));
-      res.con[name].push(await concurrent(IMPLS[name]));
+    const order = r % 2 ? ['opossum', 'floor', 'fusewire'] : ['fusewire', 'floor', 'opossum'];
+    for (const s of Object.keys(settings)) {
+      for (const name of order) res[s][name].push(await settings[s](makers[name]));
     }
   }
   const b = new IMPLS.fusewire(resolved);
@@ -110,31 +180,45 @@ async function main () {
   for (const name of ['fusewire', 'opossum']) {
     win[name] = { fail: median(failCost[name]), heap: median(heap[name]) };
   }
+  const weight = {};
+  for (const name of ['fusewire', 'opossum']) {
+    weight[name] = { idle: weigh(name, false), used: weigh(name, true) };
+  }
 
-  const m = k => ({ f: median(res[k].fusewire), o: median(res[k].opossum) });
-  const seq = m('seq');
-  const con = m('con');
+  const m = k => ({ f: median(res[k].fusewire), o: median(res[k].opossum), z: median(res[k].floor) });
   const fmt = x => Math.round(x).toLocaleString('en-US');
+  const row = (label, k) => {
+    const x = m(k);
+    return `| ${label} | ${fmt(x.f)} | ${fmt(x.o)} | ${fmt(x.z)} | ${(x.f / x.o).toFixed(2)}× | ${(x.z / x.f).toFixed(2)}× |`;
+  };
+  const w = (name, kind, key, digits = 0) => weight[name][kind][key].toFixed(digits);
   const cpu = os.cpus()[0]?.model?.trim() || 'unknown CPU';
+  const load = os.loadavg()[0].toFixed(1);
   const lines = [
     '## Node',
     '',
-    `Measured ${new Date().toISOString().slice(0, 10)} on ${cpu} (${os.cpus().length} vCPU shared, ${Math.round(os.totalmem() / 2 ** 30)} GiB), ` +
+    `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${cpu} (${os.cpus().length} vCPU shared with other builds, load average ${load}, ${Math.round(os.totalmem() / 2 ** 30)} GiB), ` +
       `Node ${process.version}, opossum ${require('opossum/package.json').version}, fusewire ${require('../package.json').version}. ` +
-      `\`make -C node bench\` (bench/bench.js): medians of ${ROUNDS} interleaved rounds of ${ROUND_MS} ms; window figures are medians of 3.`,
+      `\`make -C node bench\` (bench/bench.js): medians of ${ROUNDS} interleaved rounds of ${ROUND_MS} ms; window figures medians of 3; ` +
+      'weights from 10 000 breakers in a fresh process per row. The machine is shared: compare the ratios within the run, not absolute figures across runs.',
+    '',
+    'Throughput of `fire()` around `async () => 1` with default options (calls/s); the floor is a bare `async (...a) => await action(...a)`.',
+    '',
+    '| setting | fusewire | opossum | floor | fusewire / opossum | fusewire cost / floor |',
+    '|---|---:|---:|---:|---:|---:|',
+    row('(a) 1000 calls in flight, awaited together', 'inFlight'),
+    row('(b) opossum-prometheus attached, one by one, a timer pending', 'withPrometheus'),
+    row('(c) one by one, another timer pending', 'oneByOne'),
     '',
     '| measure | fusewire | opossum | ratio |',
     '|---|---:|---:|---:|',
-    `| fire() around \`async () => 1\`, default options, awaited one by one (calls/s) | ${fmt(seq.f)} | ${fmt(seq.o)} | ${(seq.f / seq.o).toFixed(2)}× |`,
-    `| same, 100 concurrent calls per batch (calls/s) | ${fmt(con.f)} | ${fmt(con.o)} | ${(con.f / con.o).toFixed(2)}× |`,
+    `| RSS per idle breaker, 10 000 breakers (bytes) | ${w('fusewire', 'idle', 'rss')} | ${w('opossum', 'idle', 'rss')} | ${(weight.opossum.idle.rss / weight.fusewire.idle.rss).toFixed(2)}× less |`,
+    `| JS heap per idle breaker (bytes) | ${w('fusewire', 'idle', 'heap')} | ${w('opossum', 'idle', 'heap')} | |`,
+    `| RSS per breaker after one call each (bytes) | ${w('fusewire', 'used', 'rss')} | ${w('opossum', 'used', 'rss')} | ${(weight.opossum.used.rss / weight.fusewire.used.rss).toFixed(2)}× less |`,
+    `| construction (µs per breaker) | ${w('fusewire', 'idle', 'ctorUs', 1)} | ${w('opossum', 'idle', 'ctorUs', 1)} | ${(weight.opossum.idle.ctorUs / weight.fusewire.idle.ctorUs).toFixed(2)}× faster |`,
     `| failing call with 100k calls in the window (µs per call, action rejects a ready error) | ${win.fusewire.fail.toFixed(2)} | ${win.opossum.fail.toFixed(0)} | ${(win.opossum.fail / win.fusewire.fail).toFixed(0)}× less |`,
     `| heap held by 100k calls in the window (MB, after GC) | ${win.fusewire.heap.toFixed(2)} | ${win.opossum.heap.toFixed(2)} | |`,
     `| crossings into Rust per successful fire() | ${perFire.toFixed(4)} | n/a | |`,
-    '',
-    'fusewire keeps the window in Rust (fixed buckets, a latency histogram per bucket: about 41 KB per breaker whatever the traffic); ' +
-      'opossum keeps every latency sample of the window in JS arrays and sorts them all on each failure. ' +
-      'A successful closed-state fire() does not cross into Rust: outcomes are appended to a Float64Array that Rust drains every 256 records ' +
-      'or at the next failure, stats read or transition.',
     ''
   ];
   const section = lines.join('\n');
@@ -159,4 +243,9 @@ function writeSection (section) {
   console.error(`wrote the Node section of ${file}`);
 }
 
-main().catch(e => { console.error(e); process.exit(1); });
+const weighAt = process.argv.indexOf('--weigh');
+if (weighAt > 0) {
+  weighChild(process.argv[weighAt + 1], process.argv[weighAt + 2] === 'used');
+} else {
+  main().catch(e => { console.error(e); process.exit(1); });
+}

@@ -5,6 +5,12 @@
 const { native } = require('./native');
 const { int, ms } = require('./core');
 
+function typeError (field, message) {
+  const e = new TypeError(`fusewire: TokenBucket ${field} ${message}`);
+  e.field = field;
+  return e;
+}
+
 function buildError (msg, code) {
   const e = new Error(msg);
   e.code = code;
@@ -12,22 +18,26 @@ function buildError (msg, code) {
 }
 
 class TokenBucket {
-  /** { capacity, refill = capacity, interval = 1000 }: capacity tokens, refill per interval ms; starts full. */
+  /**
+   * { burst, tokens = burst, period = 1000 }: up to `burst` tokens at once,
+   * `tokens` more every `period` ms; starts full. The core's names, as in
+   * the C door (`fusewire_bucket_config`).
+   */
   constructor (options = {}) {
-    const { capacity } = options;
-    const refill = options.refill ?? capacity;
-    const interval = options.interval ?? 1000;
-    if (!Number.isInteger(capacity) || capacity < 1) {
-      throw new TypeError(`fusewire: TokenBucket capacity must be an integer of at least 1, got ${String(capacity)}`);
+    const { burst } = options;
+    const tokens = options.tokens ?? burst;
+    const period = options.period ?? 1000;
+    if (!Number.isInteger(burst) || burst < 1) {
+      throw typeError('burst', `must be an integer of at least 1, got ${String(burst)}`);
     }
-    if (!Number.isInteger(refill) || refill < 1) {
-      throw new TypeError(`fusewire: TokenBucket refill must be an integer of at least 1, got ${String(refill)}`);
+    if (!Number.isInteger(tokens) || tokens < 1) {
+      throw typeError('tokens', `must be an integer of at least 1, got ${String(tokens)}`);
     }
-    if (typeof interval !== 'number' || !(interval >= 1)) {
-      throw new TypeError(`fusewire: TokenBucket interval must be a number of milliseconds, at least 1, got ${String(interval)}`);
+    if (typeof period !== 'number' || !(period >= 1)) {
+      throw typeError('period', `must be a number of milliseconds, at least 1, got ${String(period)}`);
     }
-    this.capacity = capacity;
-    this._native = new native.TokenBucket(capacity, refill, interval);
+    this.burst = burst;
+    this._native = new native.TokenBucket(burst, tokens, period);
   }
 
   /** Takes `n` tokens now if there are enough; never waits. */
@@ -35,14 +45,14 @@ class TokenBucket {
     return this._native.take(n, Date.now()) === 0;
   }
 
-  /** Resolves once `n` tokens are taken; rejects for more than the capacity or on abort. */
+  /** Resolves once `n` tokens are taken; rejects for more than the burst or on abort. */
   async take (n = 1, { signal } = {}) {
     for (;;) {
       if (signal?.aborted) throw signal.reason;
       const wait = this._native.take(n, Date.now());
       if (wait === 0) return;
       if (wait < 0) {
-        throw buildError(`fusewire: cannot take ${n} tokens from a bucket of ${this.capacity}`, 'ERANGE');
+        throw buildError(`fusewire: cannot take ${n} tokens from a bucket of burst ${this.burst}`, 'ERANGE');
       }
       await new Promise((resolve, reject) => {
         const t = setTimeout(resolve, wait);
@@ -71,14 +81,12 @@ class TokenBucket {
     return { result: 'exceedsBurst', burst: r.burst };
   }
 
-  /** The capacity (the core's burst). */
-  get burst () { return this.capacity; }
-
   get available () { return this._native.available(Date.now()); }
 
   refund (n = 1, now = Date.now()) { this._native.refund(n, now); }
 
-  setRate (refill, interval = 1000, now = Date.now()) { this._native.setRate(refill, interval, now); }
+  /** `tokens` every `period` ms from now on, keeping the tokens there are. */
+  setRate (tokens, period = 1000, now = Date.now()) { this._native.setRate(tokens, period, now); }
 }
 
 module.exports = TokenBucket;

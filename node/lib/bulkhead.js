@@ -16,7 +16,7 @@ function priorityOf (p = 'normal') {
 }
 
 class Bulkhead {
-  /** { limit, reserveCritical = 0, reserveNormal = 0 } */
+  /** { limit, reserveCritical = 0, reserveNormal = 0, lease = 60000 ms } */
   constructor (options = {}) {
     const { limit } = options;
     const reserveCritical = options.reserveCritical ?? 0;
@@ -26,19 +26,23 @@ class Bulkhead {
         throw new TypeError(`fusewire: Bulkhead ${k} must be an integer of at least ${min}, got ${String(v)}`);
       }
     }
+    const lease = options.lease;
+    if (lease !== undefined && !(Number.isInteger(lease) && lease >= 1)) {
+      throw new TypeError(`fusewire: Bulkhead lease must be a whole number of ms of at least 1, got ${String(lease)}`);
+    }
     this.limit = limit;
-    this._native = new native.Bulkhead(limit, reserveCritical, reserveNormal);
+    this._native = new native.Bulkhead(limit, reserveCritical, reserveNormal, lease);
   }
 
   /** A release function if a slot is free for `priority`, else null. */
   tryAcquire (priority) {
-    const p = priorityOf(priority);
-    if (!this._native.tryAcquire(p)) return null;
+    const slot = this._native.tryAcquire(priorityOf(priority), Date.now());
+    if (slot < 0) return null;
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      this._native.release(p);
+      this._native.release(slot, Date.now());
     };
   }
 
@@ -62,18 +66,36 @@ class Bulkhead {
   /** Free slots, reserved ones included (limit - inUse). */
   get free () { return this._native.available; }
 
-  /** Releases refused so far by releaseSlot (no slot of that priority was held). */
+  /** Releases refused so far because the slot was not held (twice, or made up). */
   get extraReleases () { return this._native.extraReleases; }
 
-  /**
-   * The core's slots by priority, for hosts that carry the priority
-   * themselves: takes a slot, true if one was free. Give it back with
-   * releaseSlot(priority), not with a tryAcquire release function.
-   */
-  acquireSlot (priority) { return this._native.tryAcquire(priorityOf(priority)); }
+  /** Releases refused because the slot's lease had run out (it was freed already). */
+  get expiredReleases () { return this._native.expiredReleases; }
 
-  /** Gives back a slot of `priority`; false (and counted in extraReleases) if none was held. */
-  releaseSlot (priority) { return this._native.release(priorityOf(priority)); }
+  /** Slots freed because their lease ran out. */
+  get reclaimed () { return this._native.reclaimed; }
+
+  /** How long a slot may be held (ms) before it is freed. */
+  get lease () { return this._native.lease; }
+
+  /**
+   * The core's slots, for hosts that run the call themselves: the slot as
+   * a number if one is free for `priority` at `now`, else null. Give it
+   * back with releaseSlot().
+   */
+  acquireSlot (priority, now = Date.now()) {
+    const slot = this._native.tryAcquire(priorityOf(priority), now);
+    return slot < 0 ? null : slot;
+  }
+
+  /**
+   * Gives a slot back: null when released, else why it was refused
+   * ('notHeld': twice or made up; 'expired': its lease ran out), counted.
+   */
+  releaseSlot (slot, now = Date.now()) { return this._native.release(slot, now); }
+
+  /** Frees the slots whose lease ran out by `now`; returns how many. */
+  expire (now = Date.now()) { return this._native.expire(now); }
 
   available (priority) { return this._native.availableFor(priorityOf(priority)); }
 }

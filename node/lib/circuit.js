@@ -3,20 +3,24 @@
 // opossum 10's CircuitBreaker, on fusewire's native core.
 //
 // What stays in JavaScript is what opossum's users touch: events, promises,
-// the cache, coalescing, the semaphore object. What decides (state
-// transitions, the rolling window, latency) is the core's Breaker, reached
-// through the Status's engine. The closed path never crosses into Rust: the
-// breaker's state and generation are mirrored here from every native answer
-// (transitions only ever come back from a call this file makes), and outcomes
-// are appended to a typed array that Rust drains in order on its next call.
-// A failure crosses once, to learn whether it tripped the breaker.
+// the cache, coalescing, the semaphore object, the timers. What decides
+// (state transitions, the rolling window, latency) is the core's Breaker,
+// reached through the Status's engine (lib/port.js is the whole interface).
+// The closed path never crosses into Rust: the breaker's state is mirrored
+// here from every native answer (transitions only ever come back from a call
+// this file or its Status makes), each call holds a slot number for the
+// permit Rust keeps, and the fire and the outcome are appended to the shared
+// io buffer that Rust drains in order on its next call. A failure crosses
+// once, to learn whether it tripped the breaker.
 
 const EventEmitter = require('events');
 const Status = require('./status');
-const Semaphore = require('./semaphore');
+const semaphore = require('./semaphore');
 const MemoryCache = require('./cache');
 const N = require('./native');
-const { engineRules, checkExtras } = require('./options');
+const { ATTACH, RECORD, FLUSH, ASK, ANSWER, MOVED } = require('./port');
+const { engineRules, checkExtras, windowShape, timerDelay, optionError, TIMER_MAX } = require('./options');
+const { chaos } = require('./chaos');
 
 const CLOSED = 0;
 const OPEN = 1;
@@ -36,6 +40,16 @@ const BUILTIN_EVENTS = [
   'cacheHit', 'cacheMiss', 'coalesceCacheHit', 'coalesceCacheMiss',
   'open', 'close', 'semaphoreLocked'
 ];
+
+const NO_EVENTS = [];
+
+function dropIdleTimer (breaker) {
+  breaker._idleQueued = false;
+  if (breaker._head === null && breaker._deadlineTimer !== null) {
+    clearTimeout(breaker._deadlineTimer);
+    breaker._deadlineTimer = null;
+  }
+}
 
 const deprecation = 'options.maxFailures is deprecated. ' +
   'Please use options.errorThresholdPercentage';
@@ -84,7 +98,7 @@ class CircuitBreaker extends EventEmitter {
     }
     if (options.coalesce) options.coalesceCache = new MemoryCache(options.coalesceSize);
 
-    this.semaphore = new Semaphore(options.capacity);
+    this.semaphore = semaphore(options.capacity);
 
     if (!action) {
       throw new TypeError(
@@ -109,14 +123,17 @@ class CircuitBreaker extends EventEmitter {
     } else {
       this._status = new Status(options);
     }
-    this._status._owner = this;
-    this._io = this._status._io;
-    this._ruled = null;
+    this._status[ATTACH](this);
+    this._ruledThreshold = undefined;
+    this._ruledReset = undefined;
+    this._warned = null;
     this._configure();
 
     this._state = CLOSED;
-    this._gen = this._io[N.IO_GENERATION];
     this._pendingClose = false;
+    this._shut = false;
+    this._slots = 0;
+    this._freeSlots = [];
     this._enabled = true;
     this._fallback = null;
     this._resetTimer = null;
@@ -126,15 +143,29 @@ class CircuitBreaker extends EventEmitter {
     this._head = null;
     this._tail = null;
     this._deadlineTimer = null;
-    this._onDeadline = () => this._expire();
-    this._timerRefed = false;
-    this._unrefQueued = false;
-    this._maybeUnref = () => this._unrefIfIdle();
-    this._builtinEvents = BUILTIN_EVENTS.slice();
+    this._timerDue = 0;
+    this._idleQueued = false;
+    this._builtinEvents = BUILTIN_EVENTS;
 
     this._name = options.name || action.name || nextName();
     this._group = options.group || this._name;
     this.action = typeof action !== 'function' ? _ => Promise.resolve(action) : action;
+    // fusewire's chaos extra: the action wrapped in a chaos policy, so the
+    // breaker counts injected faults and delays like real ones.
+    this.chaos = null;
+    if (options.chaos !== undefined) {
+      try {
+        this.chaos = chaos(this.action, options.chaos);
+      } catch (e) {
+        // Name the option as the breaker's user wrote it: options.chaos.faultRate.
+        if (typeof e.field === 'string') {
+          e.field = `chaos.${e.field}`;
+          e.message = e.message.replace(/^fusewire: \w+ options\./, 'fusewire: CircuitBreaker options.chaos.');
+        }
+        throw e;
+      }
+      this.action = this.chaos;
+    }
     if (options.maxFailures) console.error(deprecation);
 
     const state = options.state;
@@ -171,8 +202,8 @@ class CircuitBreaker extends EventEmitter {
   get halfOpen () { return this._state === HALF_OPEN; }
   /** fusewire extra: half-open probe calls in flight (0 unless half-open). */
   get halfOpenProbesInFlight () {
-    this._status._flush();
-    return this._io[N.IO_PROBES_IN_FLIGHT];
+    this._status[FLUSH]();
+    return this._status[ANSWER].probesInFlight;
   }
   get status () { return this._status; }
   get stats () { return this._status.stats; }
@@ -209,7 +240,7 @@ class CircuitBreaker extends EventEmitter {
   }
 
   removeAllListeners (type) {
-    if (type === undefined) this._builtinEvents = [];
+    if (type === undefined) this._builtinEvents = NO_EVENTS;
     else this._builtinEvents = this._builtinEvents.filter(n => n !== type);
     return super.removeAllListeners(...arguments);
   }
@@ -231,12 +262,11 @@ class CircuitBreaker extends EventEmitter {
     this._warmUntil = 0;
     for (const t of this._healthTimers) clearInterval(t);
     this._healthTimers = [];
-    if (this._deadlineTimer !== null) {
-      clearTimeout(this._deadlineTimer);
-      this._deadlineTimer = null;
-    }
+    // Calls in flight keep their deadlines (opossum's timers keep running):
+    // a graceful shutdown must not wait forever on a hung upstream.
     this.status.shutdown();
     this._state = SHUTDOWN;
+    this._shut = true;
     this._pendingClose = false;
     this.clearCache();
   }
@@ -308,6 +338,16 @@ class CircuitBreaker extends EventEmitter {
     const next = { ...this.options, ...changes };
     checkExtras(next);
     engineRules(next); // validate before touching anything
+    for (const field of ['rollingCountTimeout', 'rollingCountBuckets']) {
+      if (field in changes) {
+        const now = windowShape(this.options);
+        const asked = windowShape(next);
+        if (now.span !== asked.span || now.buckets !== asked.buckets) {
+          throw optionError(TypeError, field,
+            'sizes the rolling window and is set at construction; configure() cannot change it');
+        }
+      }
+    }
     Object.assign(this.options, changes);
     if ('volumeThreshold' in changes) {
       this._volumeThreshold = Number.isInteger(changes.volumeThreshold) ? changes.volumeThreshold : 0;
@@ -338,11 +378,14 @@ class CircuitBreaker extends EventEmitter {
     const rest = args;
     const status = this._status;
     let now = Date.now();
-    status._push(R_FIRE, now, 0, 0);
+    const fired = now;
     // emit() with no listener still allocates its rest arguments.
     if (this._events.fire !== undefined) this.emit('fire', args);
 
+    // Every fire counts as a started call (opossum's `fires`); one that
+    // does not run the action here (disabled, cached, refused) takes no slot.
     if (!this._enabled) {
+      status[RECORD](R_FIRE, fired, 0, -1);
       const result = this.action.apply(context, args);
       return (typeof result.then === 'function') ? result : Promise.resolve(result);
     }
@@ -353,42 +396,48 @@ class CircuitBreaker extends EventEmitter {
     if (options.cache) {
       const cached = options.cacheTransport.get(cacheKey);
       if (cached) {
-        status._push(N.R_CACHE_HIT, Date.now(), 0, 0);
+        status[RECORD](R_FIRE, fired, 0, -1);
+        status[RECORD](N.R_CACHE_HIT, Date.now(), 0, 0);
         this.emit('cacheHit');
         return cached;
       }
-      status._push(N.R_CACHE_MISS, Date.now(), 0, 0);
+      status[RECORD](N.R_CACHE_MISS, Date.now(), 0, 0);
       this.emit('cacheMiss');
     }
     if (options.coalesce) {
       const cachedCall = options.coalesceCache.get(cacheKey);
       if (cachedCall) {
-        status._push(N.R_COALESCE_HIT, Date.now(), 0, 0);
+        status[RECORD](R_FIRE, fired, 0, -1);
+        status[RECORD](N.R_COALESCE_HIT, Date.now(), 0, 0);
         this.emit('coalesceCacheHit');
         return cachedCall;
       }
-      status._push(N.R_COALESCE_MISS, Date.now(), 0, 0);
+      status[RECORD](N.R_COALESCE_MISS, Date.now(), 0, 0);
       this.emit('coalesceCacheMiss');
     }
 
-    let permit = this._gen;
-    if (this._state !== CLOSED) {
+    // The call's permit stays in Rust, in a slot this breaker numbers.
+    const slot = this._freeSlots.length > 0 ? this._freeSlots.pop() : this._slots++;
+    if (this._state === CLOSED) {
+      status[RECORD](R_FIRE, fired, 0, slot);
+    } else {
       let admitted = false;
       if (this._state === HALF_OPEN) {
-        admitted = this._engineCall('acquire');
-        permit = this._io[N.IO_PERMIT];
+        admitted = status[ASK]('acquire', slot);
         this._pendingClose = false;
       } else {
-        status._push(N.R_REJECT, Date.now(), 0, 0);
+        status[RECORD](R_FIRE, fired, 0, -1);
+        status[RECORD](N.R_REJECT, Date.now(), 0, 0);
       }
       if (!admitted) {
+        this._freeSlots.push(slot);
         const error = buildError('Breaker is open', 'EOPENBREAKER');
         this.emit('reject', error);
         return fallback(this, error, args) || Promise.reject(error);
       }
     }
 
-    const call = new Call(this, context, args, permit, cacheKey);
+    const call = new Call(this, context, args, slot, cacheKey);
     const promise = new Promise((resolve, reject) => {
       call.resolve = resolve;
       call.reject = reject;
@@ -406,14 +455,20 @@ class CircuitBreaker extends EventEmitter {
     if (!this.semaphore.test()) {
       const latency = Date.now() - start;
       const err = buildError('Semaphore locked', 'ESEMLOCKED');
-      this._status._push(N.R_SEMAPHORE_LOCKED, start, latency, 0);
+      this._status[RECORD](N.R_SEMAPHORE_LOCKED, start, latency, 0);
       this.emit('semaphoreLocked', err, latency);
       handleError(this, call, err, latency);
       resetCoalesce(this, call.cacheKey);
       return;
     }
+    // opossum: `if (options.timeout) setTimeout(..., options.timeout)`, read
+    // per call, with setTimeout's coercion.
     const timeout = this.options.timeout;
-    if (timeout) this._arm(call, start + timeout);
+    if (timeout) {
+      this._arm(call, start + (typeof timeout === 'number' && timeout >= 1 && timeout <= TIMER_MAX
+        ? timeout
+        : timerDelay(timeout, this._warner('timeout'))));
+    }
     let args = call.args;
     if (this.options.perCallSignal) {
       call.controller = new AbortController();
@@ -430,55 +485,81 @@ class CircuitBreaker extends EventEmitter {
 
   // A call's action settled (or timed out): the outcome, as opossum emits it.
   _succeeded (call, value, latency, end) {
-    this._status._push(R_SUCCESS, end, latency, call.permit);
+    if (!this._shut) {
+      this._status[RECORD](R_SUCCESS, end, latency, call.slot);
+      this._freeSlots.push(call.slot);
+    }
     // A half-open probe (or an outcome arriving while not closed) may move
     // the breaker: ask now, so 'close' comes before 'success' as in opossum.
-    if (this._state !== CLOSED) this._status._flush();
+    if (this._state !== CLOSED) this._status[FLUSH]();
     if (this._events.success !== undefined) this.emit('success', value, latency);
   }
 
   _failed (call, error, latency, timedOut) {
-    const permit = this.warmUp ? -1 : call.permit;
-    this._status._push(timedOut ? N.R_FAILURE_TIMEOUT : N.R_FAILURE, Date.now(), latency, permit);
-    if (this._events.failure !== undefined) this.emit('failure', error, latency, call.args);
+    if (this._shut) return this._failedAfterShutdown();
+    // opossum reads these options when it judges a failure: options
+    // assigned since the last failure apply to this one.
     const o = this.options;
-    if (o.errorThresholdPercentage !== this._ruled[0] || o.resetTimeout !== this._ruled[1] ||
-      o.volumeThreshold !== this._ruled[2]) this._configure();
-    this._status._flush();
+    if (o.errorThresholdPercentage !== this._ruledThreshold || o.resetTimeout !== this._ruledReset) this._configure();
+    // During opossum's warm-up a failure is counted but cannot trip.
+    const code = (timedOut ? N.R_FAILURE_TIMEOUT : N.R_FAILURE) + (this.warmUp ? N.R_WARM : 0);
+    this._status[RECORD](code, Date.now(), latency, call.slot);
+    this._freeSlots.push(call.slot);
+    if (this._events.failure !== undefined) this.emit('failure', error, latency, call.args);
+    this._status[FLUSH]();
+  }
+
+  // opossum counts through its own listeners, which shutdown() removes: an
+  // outcome arriving afterwards is not counted, but a failure still checks
+  // the counts so far and may open() the breaker, which leaves the
+  // shutdown state (opossum's test/volume-threshold-test.js relies on it).
+  _failedAfterShutdown () {
+    if (this.warmUp) return;
+    const stats = this.stats;
+    if (stats.fires < this._volumeThreshold) return;
+    if (stats.failures / stats.fires * 100 > this.options.errorThresholdPercentage) {
+      this._state = OPEN;
+      this._pendingClose = false;
+    }
   }
 
   // ---- the shared timeout timer ----
+  // Pending calls with a timeout sit in a list in deadline order under one
+  // timer, due at `_timerDue`. The timer never waits longer than setTimeout
+  // allows; when the list empties the timer is cleared (after the current
+  // macrotask), so an idle breaker holds no timer and can be collected.
+
   _arm (call, deadline) {
     call.deadline = deadline;
     const tail = this._tail;
     if (tail === null) {
       this._head = this._tail = call;
-      if (this._deadlineTimer === null) {
-        this._deadlineTimer = setTimeout(this._onDeadline, deadline - call.start);
-        this._timerRefed = true;
-      } else if (!this._timerRefed) {
-        this._deadlineTimer.ref();
-        this._timerRefed = true;
-      }
-      return;
-    }
-    // Deadlines arrive in order unless options.timeout changed at run time.
-    let after = tail;
-    while (after !== null && after.deadline > deadline) after = after.prev;
-    if (after === null) {
-      call.next = this._head;
-      this._head.prev = call;
-      this._head = call;
-      clearTimeout(this._deadlineTimer);
-      this._deadlineTimer = setTimeout(this._onDeadline, Math.max(1, deadline - Date.now()));
-      this._timerRefed = true;
     } else {
-      call.prev = after;
-      call.next = after.next;
-      if (after.next !== null) after.next.prev = call;
-      else this._tail = call;
-      after.next = call;
+      // Deadlines arrive in order unless options.timeout changed at run time.
+      let after = tail;
+      while (after !== null && after.deadline > deadline) after = after.prev;
+      if (after === null) {
+        call.next = this._head;
+        this._head.prev = call;
+        this._head = call;
+      } else {
+        call.prev = after;
+        call.next = after.next;
+        if (after.next !== null) after.next.prev = call;
+        else this._tail = call;
+        after.next = call;
+        return;
+      }
     }
+    // The new call is first in line: the timer must be due by its deadline.
+    if (this._deadlineTimer === null || this._timerDue > deadline) this._schedule(deadline, call.start);
+  }
+
+  _schedule (due, now) {
+    if (this._deadlineTimer !== null) clearTimeout(this._deadlineTimer);
+    const wait = Math.min(TIMER_MAX, Math.max(1, due - now));
+    this._timerDue = now + wait;
+    this._deadlineTimer = setTimeout(this._expire.bind(this), wait);
   }
 
   _disarm (call) {
@@ -489,26 +570,17 @@ class CircuitBreaker extends EventEmitter {
     if (call.next !== null) call.next.prev = call.prev;
     else this._tail = call.prev;
     call.prev = call.next = null;
-    // Nothing pending: the armed timer must not keep the process alive. Its
-    // ref() and unref() reach into C++, so instead of toggling on every call
-    // that empties the list, check once the current macrotask is done.
-    if (this._head === null && !this._unrefQueued) {
-      this._unrefQueued = true;
-      setImmediate(this._maybeUnref);
-    }
-  }
-
-  _unrefIfIdle () {
-    this._unrefQueued = false;
-    if (this._head === null && this._deadlineTimer !== null && this._timerRefed) {
-      this._deadlineTimer.unref();
-      this._timerRefed = false;
+    // Nothing pending: drop the timer, but once the current macrotask is
+    // done rather than on every call that empties the list (the next call
+    // would arm it again).
+    if (this._head === null && !this._idleQueued) {
+      this._idleQueued = true;
+      setImmediate(dropIdleTimer, this);
     }
   }
 
   _expire () {
     this._deadlineTimer = null;
-    this._timerRefed = false;
     const now = Date.now();
     let call = this._head;
     while (call !== null && call.deadline <= now) {
@@ -516,46 +588,42 @@ class CircuitBreaker extends EventEmitter {
       call.expire();
       call = this._head;
     }
-    if (this._head !== null && this._deadlineTimer === null && this._state !== SHUTDOWN) {
-      this._deadlineTimer = setTimeout(this._onDeadline, Math.max(1, this._head.deadline - now));
-      this._timerRefed = true;
-    }
+    if (this._head !== null && this._deadlineTimer === null) this._schedule(this._head.deadline, now);
+  }
+
+  // A function that warns (once per option) the way setTimeout does for a
+  // delay past its limit.
+  _warner (option) {
+    return after => {
+      if (this._warned === null) this._warned = new Set();
+      if (this._warned.has(option)) return;
+      this._warned.add(option);
+      process.emitWarning(`${after} does not fit into a 32-bit signed integer.\n` +
+        `Timeout duration was set to 1. (fusewire: options.${option})`, 'TimeoutOverflowWarning');
+    };
   }
 
   // ---- native ----
   _configure () {
     const o = this.options;
-    this._ruled = [o.errorThresholdPercentage, o.resetTimeout, o.volumeThreshold];
-    this._status._engine.configure(this._io, this._status._n, Date.now(), engineRules(this.options));
-    this._status._n = 0;
-    this._status._answered();
-  }
-
-  _engineCall (method) {
-    const status = this._status;
-    const r = status._engine[method](this._io, status._n, Date.now());
-    status._n = 0;
-    status._answered();
-    return r;
+    this._ruledThreshold = o.errorThresholdPercentage;
+    this._ruledReset = o.resetTimeout;
+    // opossum reads volumeThreshold once, at construction (the getter);
+    // configure() changes it, assigning options.volumeThreshold does not.
+    this._status[ASK]('configure', engineRules(o, this._warner('resetTimeout'), this._volumeThreshold));
   }
 
   _native (method) {
-    this._engineCall(method);
-    this._sync();
+    this._status[ASK](method);
   }
 
-  // Applies the transitions the last native call reported, emitting
-  // opossum's events for them.
-  _transitions () {
-    const io = this._io;
-    const count = Math.min(io[N.IO_TRANSITIONS], 8);
-    io[N.IO_TRANSITIONS] = 0;
-    const tos = [];
-    for (let i = 0; i < count; i++) tos.push(io[N.IO_PAIRS + 2 * i + 1]);
-    const retryAfter = io[N.IO_RETRY_AFTER];
-    this._gen = io[N.IO_GENERATION];
+  // Applies the transitions a native call reported (new states, in order),
+  // emitting opossum's events for them.
+  [MOVED] (tos) {
+    const status = this._status;
+    const retryAfter = status[ANSWER].retryAfter;
     for (const to of tos) {
-      if (this._state === SHUTDOWN) return;
+      if (this._shut) return;
       if (to === N.S_OPEN || to === N.S_FORCED_OPEN) {
         this._toOpen(retryAfter);
       } else if (to === N.S_HALF_OPEN) {
@@ -566,18 +634,13 @@ class CircuitBreaker extends EventEmitter {
     }
   }
 
-  _sync () {
-    if (this._state === SHUTDOWN) return;
-    this._gen = this._io[N.IO_GENERATION];
-  }
-
   _toOpen (retryAfter) {
     if (this._state === OPEN) return;
     this._state = OPEN;
     this._pendingClose = false;
     this._lastTimerAt = Date.now();
     this._clearResetTimer();
-    this._armReset(retryAfter > 0 ? retryAfter : this.options.resetTimeout);
+    this._armReset(retryAfter > 0 ? retryAfter : timerDelay(this.options.resetTimeout));
     this.emit('open');
   }
 
@@ -599,14 +662,16 @@ class CircuitBreaker extends EventEmitter {
     this.emit('close');
   }
 
+  // The open period's end, at most setTimeout's limit away: past it the
+  // timer fires, the engine says how long is left, and it is armed again.
   _armReset (delay) {
     const timer = this._resetTimer = setTimeout(() => {
       this._resetTimer = null;
       this._native('poll');
       if (this._state === OPEN && this._resetTimer === null) {
-        this._armReset(Math.max(1, this._io[N.IO_RETRY_AFTER]));
+        this._armReset(Math.max(1, this._status[ANSWER].retryAfter));
       }
-    }, delay);
+    }, Math.min(TIMER_MAX, delay));
     timer.unref();
   }
 
@@ -633,11 +698,11 @@ class CircuitBreaker extends EventEmitter {
 // One call in flight: its promise's settle functions and its place in the
 // deadline list.
 class Call {
-  constructor (breaker, context, args, permit, cacheKey) {
+  constructor (breaker, context, args, slot, cacheKey) {
     this.breaker = breaker;
     this.context = context;
     this.args = args;
-    this.permit = permit;
+    this.slot = slot;
     this.cacheKey = cacheKey;
     this.resolve = null;
     this.reject = null;
@@ -683,7 +748,7 @@ class Call {
     const error = buildError(`Timed out after ${b.options.timeout}ms`, 'ETIMEDOUT');
     const latency = Date.now() - this.start;
     b.semaphore.release();
-    b._status._push(N.R_TIMEOUT, Date.now(), latency, 0);
+    if (!b._shut) b._status[RECORD](N.R_TIMEOUT, Date.now(), latency, 0);
     b.emit('timeout', error, latency, this.args);
     handleError(b, this, error, latency, true);
     resetCoalesce(b, this.cacheKey, 'timeout');
@@ -708,7 +773,7 @@ function fallback (breaker, err, args) {
   if (fn) {
     try {
       const result = fn.apply(fn, [...args, err]);
-      breaker._status._push(N.R_FALLBACK, Date.now(), 0, 0);
+      if (!breaker._shut) breaker._status[RECORD](N.R_FALLBACK, Date.now(), 0, 0);
       breaker.emit('fallback', result, err);
       if (result instanceof Promise) return result;
       return Promise.resolve(result);

@@ -128,7 +128,11 @@ function breakerOptions (o) {
     consecutiveFailures: o.consecutiveFailures === null ? undefined : opt(o.consecutiveFailures, v => int(W, 'consecutiveFailures', v)),
     minCalls: opt(o.minCalls, v => int(W, 'minCalls', v)),
     comparison: pickEnum('comparison', ['atLeast', 'above']),
-    rateBasis: pickEnum('rateBasis', ['outcomes', 'allCalls']),
+    rateBasis: pickEnum('rateBasis', ['outcomes', 'allCalls', 'started']),
+    manual: opt(o.manual, v => {
+      if (typeof v !== 'boolean') throw bad(W, 'manual', 'a boolean', v);
+      return v;
+    }),
     halfOpenProbes: opt(o.halfOpenProbes, v => int(W, 'halfOpenProbes', v)),
     halfOpenRule: pickEnum('halfOpenRule', ['allSucceed', 'rates']),
     halfOpenMaxDwell: opt(o.halfOpenMaxDwell, v => ms(W, 'halfOpenMaxDwell', v)),
@@ -181,6 +185,12 @@ class Breaker {
     return this.#b.record(permitOf(permit), outcome, ms('Breaker', 'duration', duration), now(at));
   }
 
+  /** As record(), but the outcome cannot trip a closed breaker (opossum's warm-up). */
+  recordUntripped (permit, outcome, duration = 0, at = Date.now()) {
+    oneOf('Breaker', 'outcome', outcome, OUTCOMES);
+    return this.#b.recordUntripped(permitOf(permit), outcome, ms('Breaker', 'duration', duration), now(at));
+  }
+
   release (permit, at = Date.now()) { return this.#b.release(permitOf(permit), now(at)); }
   poll (at = Date.now()) { return this.#b.poll(now(at)); }
   trip (at = Date.now()) { return this.#b.trip(now(at)); }
@@ -231,6 +241,10 @@ class RetryBudget {
   get tokensMilli () { return this.#b.tokensMilli; }
   get maxTokens () { return this.#b.maxTokens; }
   get throttled () { return this.#b.throttled; }
+
+  // For retry(): the native budget a schedule spends (the core decides
+  // retry and budget as one: Retry::next_with_budget).
+  static native (budget) { return budget.#b; }
 }
 
 module.exports = { Breaker, Backoff, RetryBudget, int, ms, bad, oneOf };

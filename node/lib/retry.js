@@ -4,7 +4,9 @@
 // schedule (attempt counting, deadline, jitter) is decided in Rust; this file
 // only waits and calls.
 
+const { getRandomValues } = require('node:crypto');
 const { native } = require('./native');
+const { RetryBudget } = require('./core');
 
 const KINDS = ['constant', 'linear', 'exponential'];
 
@@ -36,6 +38,15 @@ function backoffSpec (b = {}) {
   };
 }
 
+const REASONS = { '-1': 'maxAttempts', '-2': 'deadline', '-3': 'waitTooLong', '-4': 'budget' };
+
+// A seed for one operation's jitter, from the OS's entropy: two processes
+// (or two operations) never retry in lockstep unless given the same seed.
+function entropySeed () {
+  const [hi, lo] = getRandomValues(new Uint32Array(2));
+  return (hi & 0x1fffff) * 2 ** 32 + lo;
+}
+
 class RetrySchedule {
   constructor (options = {}) {
     const maxAttempts = options.maxAttempts ?? (options.retries !== undefined ? options.retries + 1 : 3);
@@ -45,27 +56,37 @@ class RetrySchedule {
     if (options.maxElapsed !== undefined && !(typeof options.maxElapsed === 'number' && options.maxElapsed > 0)) {
       throw new TypeError(`fusewire: retry maxElapsed must be a positive number of milliseconds, got ${String(options.maxElapsed)}`);
     }
+    if (options.budget !== undefined && !(options.budget instanceof RetryBudget)) {
+      throw new TypeError('fusewire: retry budget must be a RetryBudget (shared by the operations it guards)');
+    }
+    this.budget = options.budget;
+    this._budget = options.budget === undefined ? undefined : RetryBudget.native(options.budget);
     this._native = new native.RetrySchedule(
-      backoffSpec(options.backoff), maxAttempts, options.maxElapsed, options.seed);
+      backoffSpec(options.backoff), maxAttempts, options.maxElapsed, options.seed ?? entropySeed());
   }
 
   start (now = Date.now()) { this._native.start(now); }
 
   /** The wait before the next attempt (ms), or null to give up. */
   next (now = Date.now(), retryAfter) {
-    const d = this._native.next(now, retryAfter);
+    const d = this._native.next(now, retryAfter, this._budget);
     return d < 0 ? null : d;
   }
 
   /**
    * After a failed attempt: `{ decision: 'retryAfter', delay }` or
-   * `{ decision: 'giveUp', reason: 'maxAttempts' | 'deadline' }`.
+   * `{ decision: 'giveUp', reason }`, reason one of 'maxAttempts',
+   * 'deadline', 'waitTooLong' (the advertised wait is longer than this
+   * retry may wait) or 'budget' (the RetryBudget refused).
    */
   decide (now = Date.now(), retryAfter) {
-    const d = this._native.next(now, retryAfter);
+    const d = this._native.next(now, retryAfter, this._budget);
     if (d >= 0) return { decision: 'retryAfter', delay: d };
-    return { decision: 'giveUp', reason: d === -1 ? 'maxAttempts' : 'deadline' };
+    return { decision: 'giveUp', reason: REASONS[d] };
   }
+
+  /** The operation succeeded: a budget earns its share of a token. */
+  succeeded () { if (this.budget) this.budget.recordSuccess(); }
 
   get attempts () { return this._native.attempts; }
 }
@@ -97,7 +118,9 @@ async function retry (fn, options = {}) {
   schedule.start();
   for (let attempt = 1; ; attempt++) {
     try {
-      return await fn(attempt, signal);
+      const value = await fn(attempt, signal);
+      schedule.succeeded();
+      return value;
     } catch (error) {
       if (signal?.aborted || !retryOn(error, attempt)) throw error;
       const hint = options.retryAfter ? options.retryAfter(error) : undefined;

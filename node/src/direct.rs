@@ -8,18 +8,16 @@
 use fusewire::window::Counts;
 use fusewire::{
     Backoff, Breaker, BreakerConfig, Budget, Comparison, ConfigError, CountRing, DwellExpiry,
-    HalfOpenRule, Outcome, Permit, Problem, RateBasis, Reason, Rng, Sliding, State, TimeWindow,
-    Transition,
+    Field, HalfOpenRule, Outcome, Permit, Problem, RateBasis, Ratio, Reason, Rng, Sliding, State,
+    TickUnit, Transition,
 };
 use napi::bindgen_prelude::Either;
 use napi::{Error, Result, Status};
 use napi_derive::napi;
 
-use crate::engine::MAX_BUCKETS;
-use crate::policies::{backoff_checked, BackoffSpec};
+use crate::backoff::{backoff_checked, BackoffSpec};
+use crate::ring::{NodeBreaker, NodeWindow, Ring};
 use crate::ticks;
-
-type CoreWindow = Sliding<CountRing<Box<[u8]>>, TimeWindow<MAX_BUCKETS, 0>>;
 
 /// Largest count window (one byte of native memory per call).
 const MAX_COUNT: f64 = (1u32 << 20) as f64;
@@ -35,7 +33,16 @@ pub struct ConfigProblem {
     pub problem: String,
 }
 
-fn problem_of(e: ConfigError, prefix: &str) -> ConfigProblem {
+/// A percentage as the core's integer rate: NaN and values outside 0..=100
+/// are the core's own problems for `field`.
+pub(crate) fn ratio_of(percent: f64, field: Field) -> std::result::Result<Ratio, ConfigError> {
+    if percent.is_nan() {
+        return Err(ConfigError::of(field, Problem::NotANumber));
+    }
+    Ratio::from_percent(percent).ok_or(ConfigError::of(field, Problem::OutOfRange))
+}
+
+pub(crate) fn problem_of(e: ConfigError, prefix: &str) -> ConfigProblem {
     ConfigProblem {
         field: format!("{prefix}{}", e.field),
         problem: match e.problem {
@@ -43,6 +50,9 @@ fn problem_of(e: ConfigError, prefix: &str) -> ConfigProblem {
             Problem::OutOfRange => "out_of_range",
             Problem::NotANumber => "not_a_number",
             Problem::Inconsistent => "inconsistent",
+            Problem::NeverTrips => "never_trips",
+            Problem::ExceedsWindow => "exceeds_window",
+            Problem::Required => "required",
             _ => "invalid",
         }
         .into(),
@@ -125,8 +135,10 @@ pub struct BreakerOptions {
     pub min_calls: Option<u32>,
     /// `atLeast` or `above`.
     pub comparison: Option<String>,
-    /// `outcomes` or `allCalls`.
+    /// `outcomes`, `allCalls` or `started`.
     pub rate_basis: Option<String>,
+    /// Only the host opens it: no trip rule is required.
+    pub manual: Option<bool>,
     /// Probes per half-open period.
     pub half_open_probes: Option<u32>,
     /// `allSucceed` or `rates`.
@@ -162,7 +174,7 @@ where
 }
 
 fn config_of(o: &BreakerOptions) -> Result<std::result::Result<BreakerConfig, ConfigProblem>> {
-    let d = BreakerConfig::DEFAULT;
+    let d = BreakerConfig::new(TickUnit::MILLIS);
     let open_backoff = match &o.open_backoff {
         None => d.open_backoff,
         Some(spec) => match backoff_checked(spec)? {
@@ -170,13 +182,23 @@ fn config_of(o: &BreakerOptions) -> Result<std::result::Result<BreakerConfig, Co
             Err(e) => return Ok(Err(problem_of(e, "open_backoff."))),
         },
     };
-    Ok(Ok(BreakerConfig {
-        failure_rate: if o.failure_rate_off {
-            None
-        } else {
-            o.failure_rate.map(|v| v as f32).or(d.failure_rate)
+    let failure_rate = match (o.failure_rate_off, o.failure_rate) {
+        (true, _) => None,
+        (false, None) => d.failure_rate,
+        (false, Some(p)) => match ratio_of(p, Field::FailureRate) {
+            Ok(r) => Some(r),
+            Err(e) => return Ok(Err(problem_of(e, ""))),
         },
-        slow_call_rate: o.slow_call_rate.map(|v| v as f32),
+    };
+    let slow_call_rate = match o.slow_call_rate.map(|p| ratio_of(p, Field::SlowCallRate)) {
+        None => None,
+        Some(Ok(r)) => Some(r),
+        Some(Err(e)) => return Ok(Err(problem_of(e, ""))),
+    };
+    Ok(Ok(BreakerConfig {
+        failure_rate,
+        slow_call_rate,
+        manual: o.manual.unwrap_or(false),
         slow_call_duration: o.slow_call_duration.map(ticks).unwrap_or(0),
         consecutive_failures: o.consecutive_failures,
         min_calls: o.min_calls.unwrap_or(d.min_calls),
@@ -196,6 +218,7 @@ fn config_of(o: &BreakerOptions) -> Result<std::result::Result<BreakerConfig, Co
             &[
                 ("outcomes", RateBasis::Outcomes),
                 ("allCalls", RateBasis::AllCalls),
+                ("started", RateBasis::Started),
             ],
         )?,
         half_open_probes: o.half_open_probes.unwrap_or(d.half_open_probes),
@@ -224,11 +247,11 @@ fn config_of(o: &BreakerOptions) -> Result<std::result::Result<BreakerConfig, Co
     }))
 }
 
-fn window_of(o: &BreakerOptions) -> std::result::Result<CoreWindow, ConfigProblem> {
+fn window_of(o: &BreakerOptions) -> std::result::Result<NodeWindow, ConfigProblem> {
     match o.span {
         Some(span) => {
             let buckets = o.buckets.unwrap_or(10.0).clamp(0.0, usize::MAX as f64) as usize;
-            TimeWindow::new(ticks(span), buckets)
+            Ring::new(ticks(span), buckets, Counts::ZERO)
                 .map(Sliding::Time)
                 .map_err(|e| problem_of(e, ""))
         }
@@ -244,7 +267,7 @@ fn window_of(o: &BreakerOptions) -> std::result::Result<CoreWindow, ConfigProble
 /// The core breaker with the caller's clock (`lib/core.js` wraps it as `Breaker`).
 #[napi]
 pub struct CoreBreaker {
-    inner: Breaker<CoreWindow>,
+    pub(crate) inner: NodeBreaker,
 }
 
 /// A call let through: hand `permit` back to `record` or `release`.
@@ -288,6 +311,8 @@ pub struct WindowCounts {
     pub ignored: u32,
     /// Rejected calls.
     pub rejected: u32,
+    /// Calls admitted, counted when they start (`rateBasis: 'started'`).
+    pub admitted: u32,
 }
 
 fn counts(c: Counts) -> WindowCounts {
@@ -298,6 +323,7 @@ fn counts(c: Counts) -> WindowCounts {
         slow: c.slow,
         ignored: c.ignored,
         rejected: c.rejected,
+        admitted: c.admitted,
     }
 }
 
@@ -322,6 +348,10 @@ pub struct BreakerSnapshot {
     pub clock_regressions: u32,
     /// When the state began (ticks).
     pub since: f64,
+    /// Permits handed back that were not out (twice, or made up): refused.
+    pub refused_permits: u32,
+    /// Raw permits handed out and not yet handed back.
+    pub permits_out: u32,
 }
 
 fn outcome_of(s: &str) -> Result<Outcome> {
@@ -372,7 +402,7 @@ impl CoreBreaker {
                 let probe = p.is_probe();
                 Either::A(Admitted {
                     admitted: true,
-                    permit: p.into_raw() as f64,
+                    permit: self.inner.permit_into_raw(p) as f64,
                     probe,
                     transition,
                 })
@@ -397,6 +427,25 @@ impl CoreBreaker {
     ) -> Result<Option<StateChange>> {
         let o = outcome_of(&outcome)?;
         Ok(change(self.inner.record(
+            permit_of(permit),
+            o,
+            ticks(duration),
+            ticks(now),
+        )))
+    }
+
+    /// As `record`, but the outcome cannot trip a closed breaker (a
+    /// warm-up period): counted, and judged by the next outcome that may.
+    #[napi]
+    pub fn record_untripped(
+        &mut self,
+        permit: f64,
+        outcome: String,
+        duration: f64,
+        now: f64,
+    ) -> Result<Option<StateChange>> {
+        let o = outcome_of(&outcome)?;
+        Ok(change(self.inner.record_untripped(
             permit_of(permit),
             o,
             ticks(duration),
@@ -466,6 +515,8 @@ impl CoreBreaker {
             reopens: s.reopens,
             clock_regressions: s.clock_regressions,
             since: ms_out(s.since),
+            refused_permits: s.refused_permits,
+            permits_out: s.permits_out,
         }
     }
 
@@ -538,6 +589,13 @@ pub fn core_budget(max_tokens: u32, token_ratio_milli: u32) -> Either<CoreBudget
     match Budget::new(max_tokens, token_ratio_milli) {
         Ok(inner) => Either::A(CoreBudget { inner }),
         Err(e) => Either::B(problem_of(e, "")),
+    }
+}
+
+impl CoreBudget {
+    /// The core budget, for a retry that spends it.
+    pub(crate) fn core_mut(&mut self) -> &mut Budget {
+        &mut self.inner
     }
 }
 

@@ -2,24 +2,20 @@
 //! opossum tally that reports. See the crate docs for the `io` protocol.
 
 use fusewire::breaker::Snapshot;
+use fusewire::window::Counts;
 use fusewire::window::{Kind, Sample, Window};
 use fusewire::{
     Backoff, Breaker, BreakerConfig, Comparison, CountRing, Jitter, Outcome, Permit, RateBasis,
-    Rolling, Rules, Schedule, Sliding, State, TimeWindow, Transition,
+    Ratio, Schedule, Sliding, State, TickUnit, Transition,
 };
-use napi::bindgen_prelude::Float64ArraySlice;
-use napi::{Error, Result, Status};
+use napi::bindgen_prelude::{Float64ArraySlice, ObjectFinalize};
+use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
 
+use crate::direct::CoreBreaker;
+use crate::ring::{NodeWindow, Ring, MAX_BUCKETS};
 use crate::tally::{self, OpBucket, COUNTERS, LATENCY_BINS};
 use crate::{config_error, ticks};
-
-/// Most buckets a window can have (`rollingCountBuckets`).
-pub const MAX_BUCKETS: usize = 64;
-
-/// The breaker's own window: opossum's rolling time window, or the last
-/// `slidingWindowSize` calls when that opt-in option is set.
-type CoreWindow = Sliding<CountRing<Box<[u8]>>, TimeWindow<MAX_BUCKETS, 0>>;
 
 // The header of `io`, written by every method.
 const IO_TRANSITIONS: usize = 0;
@@ -28,7 +24,6 @@ const MAX_TRANSITIONS: usize = 8;
 const IO_STATE: usize = 17;
 const IO_GENERATION: usize = 18;
 const IO_RETRY_AFTER: usize = 19;
-const IO_PERMIT: usize = 20;
 const IO_PROBES_IN_FLIGHT: usize = 21;
 const IO_OPEN_SINCE: usize = 22;
 /// Where records start; also where `stats` and `window` write their answer.
@@ -48,6 +43,60 @@ const R_COALESCE_HIT: u8 = 8;
 const R_COALESCE_MISS: u8 = 9;
 const R_SEMAPHORE_LOCKED: u8 = 10;
 const R_FAILURE_TIMEOUT: u8 = 11;
+/// Added to an outcome's code during opossum's warm-up: counted, cannot trip.
+const R_WARM: u8 = 16;
+/// Calls in flight at once that keep a native permit (a slot each).
+const MAX_SLOTS: f64 = (1u32 << 24) as f64;
+
+/// The `io` layout and the record codes, as JavaScript reads them
+/// (`lib/native.js` takes every constant from here, none by hand).
+#[napi]
+pub fn io_layout() -> std::collections::HashMap<String, u32> {
+    let io = [
+        ("IO_TRANSITIONS", IO_TRANSITIONS),
+        ("IO_PAIRS", IO_PAIRS),
+        ("MAX_TRANSITIONS", MAX_TRANSITIONS),
+        ("IO_STATE", IO_STATE),
+        ("IO_GENERATION", IO_GENERATION),
+        ("IO_RETRY_AFTER", IO_RETRY_AFTER),
+        ("IO_PROBES_IN_FLIGHT", IO_PROBES_IN_FLIGHT),
+        ("IO_OPEN_SINCE", IO_OPEN_SINCE),
+        ("RECORDS", RECORDS),
+        ("RECORD_LEN", RECORD_LEN),
+        ("BUCKET_LEN", COUNTERS + 1),
+    ];
+    let codes = [
+        ("R_FIRE", R_FIRE),
+        ("R_SUCCESS", R_SUCCESS),
+        ("R_FAILURE", R_FAILURE),
+        ("R_TIMEOUT", R_TIMEOUT),
+        ("R_REJECT", R_REJECT),
+        ("R_FALLBACK", R_FALLBACK),
+        ("R_CACHE_HIT", R_CACHE_HIT),
+        ("R_CACHE_MISS", R_CACHE_MISS),
+        ("R_COALESCE_HIT", R_COALESCE_HIT),
+        ("R_COALESCE_MISS", R_COALESCE_MISS),
+        ("R_SEMAPHORE_LOCKED", R_SEMAPHORE_LOCKED),
+        ("R_FAILURE_TIMEOUT", R_FAILURE_TIMEOUT),
+        ("R_WARM", R_WARM),
+    ];
+    let states = [
+        ("S_CLOSED", State::Closed),
+        ("S_OPEN", State::Open),
+        ("S_HALF_OPEN", State::HalfOpen),
+        ("S_FORCED_OPEN", State::ForcedOpen),
+        ("S_DISABLED", State::Disabled),
+    ];
+    io.iter()
+        .map(|&(k, v)| (k.to_string(), v as u32))
+        .chain(codes.iter().map(|&(k, v)| (k.to_string(), u32::from(v))))
+        .chain(
+            states
+                .iter()
+                .map(|&(k, s)| (k.to_string(), u32::from(state_code(s)))),
+        )
+        .collect()
+}
 
 const PERCENTILES_PPM: [u32; 9] = [
     0, 250_000, 500_000, 750_000, 900_000, 950_000, 990_000, 995_000, 1_000_000,
@@ -80,11 +129,26 @@ pub struct EngineRules {
 }
 
 /// A breaker's native state: decisions (core) and opossum's counters.
-#[napi]
+///
+/// The counters (a latency histogram per bucket, most of the weight) are
+/// allocated on the first record, so an idle breaker holds only the core
+/// breaker and its counts window. The bytes held are reported to V8
+/// (`napi_adjust_external_memory`) so the GC weighs them.
+#[napi(custom_finalize)]
 pub struct Engine {
-    breaker: Breaker<CoreWindow>,
-    opossum: Rules,
-    tally: Rolling<OpBucket, MAX_BUCKETS>,
+    /// The core breaker: the same native type the low-level `Breaker`
+    /// wraps (`CoreBreaker`), held by value (no JS object of its own).
+    breaker: CoreBreaker,
+    /// The permits of the calls in flight, by the slot JavaScript gave each
+    /// call (slots are reused, so this is as long as the most calls ever in
+    /// flight at once).
+    slots: Vec<Option<Permit>>,
+    tally: Option<Ring<OpBucket>>,
+    /// Bytes last reported to V8 as held by this engine.
+    reported: i64,
+    /// Heap bytes of the breaker's window.
+    window_bytes: usize,
+    env: Env,
     span: u64,
     buckets: usize,
     /// Buckets rotate on `rotate()` (opossum's rotateBucketController), not on the clock.
@@ -101,20 +165,20 @@ fn napi_err(msg: String) -> Error {
     Error::new(Status::InvalidArg, msg)
 }
 
-fn window_of(span: u64, buckets: usize) -> Result<CoreWindow> {
-    TimeWindow::new(span, buckets)
-        .map(Sliding::Time)
+/// The time window and its heap bytes.
+fn window_of(span: u64, buckets: usize) -> Result<(NodeWindow, usize)> {
+    Ring::new(span, buckets, Counts::ZERO)
+        .map(|ring| {
+            let bytes = ring.heap_bytes();
+            (Sliding::Time(ring), bytes)
+        })
         .map_err(|e| config_error("rolling window", e))
 }
 
-fn count_window_of(size: u32) -> Result<CoreWindow> {
+fn count_window_of(size: u32) -> Result<NodeWindow> {
     CountRing::over(vec![0; size as usize].into_boxed_slice())
         .map(Sliding::Count)
         .map_err(|e| config_error("options.slidingWindowSize", e))
-}
-
-fn tally_of(span: u64, buckets: usize) -> Result<Rolling<OpBucket, MAX_BUCKETS>> {
-    Rolling::new(span, buckets, OpBucket::default()).map_err(|e| config_error("rolling window", e))
 }
 
 fn jitter_of(name: Option<&str>) -> Result<Jitter> {
@@ -131,19 +195,20 @@ fn jitter_of(name: Option<&str>) -> Result<Jitter> {
     })
 }
 
-/// The core breaker's config, and opossum's rate rule. opossum judges
-/// `failures / fires`, where `fires` counts every call started in the
-/// window (in flight, answered from a cache, refused): only the tally knows
-/// those, so the binding feeds that ratio to the core's own comparison
-/// ([`Rules::failure_rate_trips`]) and trips the core breaker as a host.
-fn config_of(r: &EngineRules) -> Result<(BreakerConfig, Rules)> {
+/// The core breaker's config for opossum's options. opossum judges
+/// `failures / fires * 100 > errorThresholdPercentage` once `fires` reaches
+/// `volumeThreshold`, where `fires` counts every call started in the window
+/// (in flight, answered from a cache, refused): the core's
+/// [`RateBasis::Started`] with [`Comparison::Above`]. Over the opt-in count
+/// window (`slidingWindowSize`) the rate is over outcomes.
+fn config_of(r: &EngineRules) -> Result<BreakerConfig> {
     let threshold = r.error_threshold_percentage;
     // opossum compares `rate > threshold` in floating point: NaN or >= 100
     // never trips, below 0 trips on any failure.
     let failure_rate = if threshold.is_nan() || threshold >= 100.0 {
         None
     } else {
-        Some(threshold.max(0.0) as f32)
+        Ratio::from_percent(threshold.max(0.0))
     };
     let reset = ticks(r.reset_timeout).max(1);
     let factor = r.backoff_factor.unwrap_or(1.0);
@@ -166,9 +231,7 @@ fn config_of(r: &EngineRules) -> Result<(BreakerConfig, Rules)> {
     let volume = r.volume_threshold;
     let counted = r.sliding_window_size.is_some();
     let config = BreakerConfig {
-        // Over a count window the core judges the rate itself; over the time
-        // window the binding judges opossum's `failures / fires` (see above).
-        failure_rate: if counted { failure_rate } else { None },
+        failure_rate,
         consecutive_failures: r.consecutive_failures,
         min_calls: if volume.is_nan() || volume <= 0.0 {
             0
@@ -179,21 +242,23 @@ fn config_of(r: &EngineRules) -> Result<(BreakerConfig, Rules)> {
         rate_basis: if counted {
             RateBasis::Outcomes
         } else {
-            RateBasis::AllCalls
+            RateBasis::Started
         },
         half_open_probes: r.half_open_probes.unwrap_or(1),
+        // opossum stays half-open until a trial call comes and settles.
+        half_open_max_dwell: u64::MAX,
         open_backoff,
         reset_window_on_close: false,
         seed: r.seed.map(ticks).unwrap_or(0),
-        ..BreakerConfig::DEFAULT
+        // A threshold of 100 or more never trips in opossum: only open()
+        // and a failed health check open the breaker.
+        manual: failure_rate.is_none() && r.consecutive_failures.is_none(),
+        ..BreakerConfig::new(TickUnit::MILLIS)
     };
-    let opossum = BreakerConfig {
-        failure_rate,
-        ..config
-    }
-    .validate()
-    .map_err(|e| config_error("options.errorThresholdPercentage", e))?;
-    Ok((config, opossum))
+    config
+        .validate()
+        .map_err(|e| config_error("options.errorThresholdPercentage", e))?;
+    Ok(config)
 }
 
 fn state_code(s: State) -> u8 {
@@ -204,7 +269,7 @@ fn state_code(s: State) -> u8 {
 impl Engine {
     /// A closed breaker over a window of `buckets` buckets spanning `span` ms.
     #[napi(constructor)]
-    pub fn new(span: f64, buckets: u32, external_rotation: bool) -> Result<Self> {
+    pub fn new(env: Env, span: f64, buckets: u32, external_rotation: bool) -> Result<Self> {
         let span = ticks(span);
         let buckets = buckets as usize;
         if buckets > MAX_BUCKETS {
@@ -224,13 +289,19 @@ impl Engine {
             seed: None,
             sliding_window_size: None,
         };
-        let (config, opossum) = config_of(&rules)?;
-        let breaker = Breaker::with_window(config, window_of(span, buckets)?)
-            .map_err(|e| config_error("breaker options", e))?;
-        Ok(Self {
+        let config = config_of(&rules)?;
+        let (window, window_bytes) = window_of(span, buckets)?;
+        let breaker = CoreBreaker {
+            inner: Breaker::with_window(config, window)
+                .map_err(|e| config_error("breaker options", e))?,
+        };
+        let mut engine = Self {
             breaker,
-            opossum,
-            tally: tally_of(span, buckets)?,
+            slots: Vec::new(),
+            tally: None,
+            reported: 0,
+            window_bytes,
+            env,
             span,
             buckets,
             external: external_rotation,
@@ -238,7 +309,9 @@ impl Engine {
             transitions: [(0, 0); MAX_TRANSITIONS],
             n_transitions: 0,
             counted: None,
-        })
+        };
+        engine.report();
+        Ok(engine)
     }
 
     /// Sets the breaker rules, keeping the window, the counters and the state.
@@ -251,19 +324,22 @@ impl Engine {
         rules: EngineRules,
     ) -> Result<u32> {
         let io = slice(&mut io);
-        let (config, opossum) = config_of(&rules)?;
-        self.opossum = opossum;
+        let config = config_of(&rules)?;
         self.drain(io, n);
         let t = ticks(now);
         self.breaker
+            .inner
             .set_config(config)
             .map_err(|e| config_error("breaker options", e))?;
         if rules.sliding_window_size != self.counted {
-            *self.breaker.window_mut() = match rules.sliding_window_size {
-                Some(size) => count_window_of(size)?,
+            let (window, bytes) = match rules.sliding_window_size {
+                Some(size) => (count_window_of(size)?, size as usize),
                 None => window_of(self.span, self.buckets)?,
             };
+            *self.breaker.inner.window_mut() = window;
+            self.window_bytes = bytes;
             self.counted = rules.sliding_window_size;
+            self.report();
         }
         Ok(self.finish(io, t))
     }
@@ -276,26 +352,24 @@ impl Engine {
         self.finish(io, ticks(now))
     }
 
-    /// Asks the core for a permit (half-open and open paths). On success
-    /// `io[IO_PERMIT]` holds it; a refusal is counted as a reject.
+    /// Starts a call in the half-open (or open) state: asks the core for a
+    /// permit and keeps it in `slot`. Returns whether it was admitted; a
+    /// refusal is counted as a reject. Either way the call is a fire.
     #[napi]
-    pub fn acquire(&mut self, mut io: Float64ArraySlice<'_>, n: u32, now: f64) -> bool {
+    pub fn acquire(&mut self, mut io: Float64ArraySlice<'_>, n: u32, now: f64, slot: f64) -> bool {
         let io = slice(&mut io);
         self.drain(io, n);
         let t = ticks(now);
-        let admitted = match self.breaker.try_acquire(t) {
-            Ok(permit) => {
-                self.note(permit.transition, t);
-                set(io, IO_PERMIT, permit.into_raw() as f64);
-                true
-            }
-            Err(rejected) => {
-                self.note(rejected.transition, t);
-                let tn = self.tally_now(t);
-                self.tally.update(tn, |b| b.bump(tally::REJECTS));
-                false
-            }
-        };
+        let tn = self.tally_now(t);
+        let admitted = self.start(t, slot);
+        if let Some(tally) = self.tally() {
+            tally.update(tn, |b| {
+                b.bump(tally::FIRES);
+                if !admitted {
+                    b.bump(tally::REJECTS);
+                }
+            });
+        }
         self.finish(io, t);
         admitted
     }
@@ -314,7 +388,7 @@ impl Engine {
         let io = slice(&mut io);
         self.drain(io, n);
         let t = ticks(now);
-        let moved = self.breaker.trip(t);
+        let moved = self.breaker.inner.trip(t);
         self.note(moved, t);
         self.finish(io, t)
     }
@@ -325,7 +399,7 @@ impl Engine {
         let io = slice(&mut io);
         self.drain(io, n);
         let t = ticks(now);
-        let moved = self.breaker.close(t);
+        let moved = self.breaker.inner.close(t);
         self.note(moved, t);
         self.finish(io, t)
     }
@@ -336,7 +410,7 @@ impl Engine {
         let io = slice(&mut io);
         self.drain(io, n);
         let t = ticks(now);
-        let moved = self.breaker.half_open(t);
+        let moved = self.breaker.inner.half_open(t);
         self.note(moved, t);
         self.finish(io, t)
     }
@@ -344,28 +418,35 @@ impl Engine {
     /// Sets `isCircuitBreakerOpen` on the current bucket (opossum's
     /// `status.open()` / `status.close()`).
     #[napi]
-    pub fn mark(&mut self, mut io: Float64ArraySlice<'_>, n: u32, now: f64, open: bool) {
+    pub fn mark(&mut self, mut io: Float64ArraySlice<'_>, n: u32, now: f64, open: bool) -> u32 {
         let io = slice(&mut io);
         self.drain(io, n);
-        let tn = self.tally_now(ticks(now));
+        let t = ticks(now);
+        let tn = self.tally_now(t);
         let flag = if open {
             tally::FLAG_OPEN
         } else {
             tally::FLAG_CLOSED
         };
-        self.tally.update(tn, |b| b.open_flag = flag);
+        if let Some(tally) = self.tally() {
+            tally.update(tn, |b| b.open_flag = flag);
+        }
+        self.finish(io, t)
     }
 
     /// Rotates the buckets by one (rotateBucketController's `rotate` event).
     #[napi]
-    pub fn rotate(&mut self, mut io: Float64ArraySlice<'_>, n: u32) {
+    pub fn rotate(&mut self, mut io: Float64ArraySlice<'_>, n: u32, now: f64) -> u32 {
         let io = slice(&mut io);
         self.drain(io, n);
         if self.external {
             self.rotations = self.rotations.saturating_add(1);
             let tn = self.tally_now(0);
-            self.tally.rotate(tn);
+            if let Some(tally) = self.tally() {
+                tally.rotate(tn);
+            }
         }
+        self.finish(io, ticks(now))
     }
 
     /// Writes the window totals to `io[RECORDS..]`: the counters in opossum
@@ -378,7 +459,10 @@ impl Engine {
         let t = ticks(now);
         self.finish(io, t);
         let tn = self.tally_now(t);
-        let total = *self.tally.total(tn);
+        let total = self
+            .tally()
+            .map(|tally| *tally.total(tn))
+            .unwrap_or_default();
         let mut out = Out::new(io, RECORDS);
         for c in total.counters {
             out.push(f64::from(c));
@@ -410,8 +494,13 @@ impl Engine {
         let t = ticks(now);
         self.finish(io, t);
         let tn = self.tally_now(t);
-        self.tally.rotate(tn);
-        let buckets: Vec<OpBucket> = self.tally.iter().copied().collect();
+        let buckets: Vec<OpBucket> = self
+            .tally()
+            .map(|tally| {
+                tally.rotate(tn);
+                tally.buckets()
+            })
+            .unwrap_or_default();
         let mut out = Out::new(io, RECORDS);
         for b in buckets.iter().rev() {
             for c in b.counters {
@@ -434,7 +523,7 @@ impl Engine {
         now: f64,
         counters: Vec<f64>,
         latencies: Vec<f64>,
-    ) {
+    ) -> u32 {
         let io = slice(&mut io);
         self.drain(io, n);
         let t = ticks(now);
@@ -444,14 +533,16 @@ impl Engine {
                 .get(i)
                 .map_or(0, |v| ticks(*v).min(u64::from(u32::MAX)) as u32)
         };
-        self.tally.update(tn, |b| {
-            for (i, c) in b.counters.iter_mut().enumerate().take(COUNTERS) {
-                *c = c.saturating_add(get(i));
+        if let Some(tally) = self.tally() {
+            tally.update(tn, |b| {
+                for (i, c) in b.counters.iter_mut().enumerate().take(COUNTERS) {
+                    *c = c.saturating_add(get(i));
+                }
+            });
+            for l in &latencies {
+                let l = ticks(*l);
+                tally.update(tn, |b| b.sample(l));
             }
-        });
-        for l in &latencies {
-            let l = ticks(*l);
-            self.tally.update(tn, |b| b.sample(l));
         }
         // At most a million samples into the core window: priming is O(n).
         let cap = 1_000_000;
@@ -461,7 +552,7 @@ impl Engine {
         let others = get(tally::FIRES)
             .saturating_sub(failures + successes + rejects)
             .min(cap);
-        let w = self.breaker.window_mut();
+        let w = self.breaker.inner.window_mut();
         for (kind, count) in [
             (Kind::Failure, failures),
             (Kind::Success, successes),
@@ -479,12 +570,15 @@ impl Engine {
                 );
             }
         }
+        self.finish(io, t)
     }
 
-    /// Bytes of native memory this engine holds: fixed, whatever the traffic.
+    /// Bytes of native memory this engine holds (as reported to V8): set
+    /// by the options, fixed whatever the traffic once the first call has
+    /// been counted.
     #[napi]
     pub fn footprint(&self) -> u32 {
-        core::mem::size_of::<Self>() as u32
+        self.held() as u32
     }
 
     /// The number of latency bins (for tests of the histogram precision).
@@ -500,10 +594,50 @@ impl Engine {
     }
 }
 
+impl ObjectFinalize for Engine {
+    fn finalize(self, env: Env) -> Result<()> {
+        env.adjust_external_memory(-self.reported)?;
+        Ok(())
+    }
+}
+
 impl Engine {
+    /// opossum's counters, allocated (and reported to V8) on first use.
+    fn tally(&mut self) -> Option<&mut Ring<OpBucket>> {
+        if self.tally.is_none() {
+            self.tally = Ring::new(self.span, self.buckets, OpBucket::default()).ok();
+            self.report();
+        }
+        self.tally.as_mut()
+    }
+
+    /// Native bytes held: this struct, the window's and the counters' rings.
+    fn held(&self) -> usize {
+        core::mem::size_of::<Self>()
+            + self.window_bytes
+            + self.tally.as_ref().map_or(0, Ring::heap_bytes)
+    }
+
+    /// Tells V8 how the bytes held changed since the last report.
+    fn report(&mut self) {
+        let held = self.held() as i64;
+        if held != self.reported
+            && self
+                .env
+                .adjust_external_memory(held - self.reported)
+                .is_ok()
+        {
+            self.reported = held;
+        }
+    }
+
+    fn bucket_len(&self) -> u64 {
+        (self.span / self.buckets.max(1) as u64).max(1)
+    }
+
     fn tally_now(&self, now: u64) -> u64 {
         if self.external {
-            self.rotations.saturating_mul(self.tally.bucket_len())
+            self.rotations.saturating_mul(self.bucket_len())
         } else {
             now
         }
@@ -530,7 +664,9 @@ impl Engine {
             _ => return,
         };
         let tn = self.tally_now(now);
-        self.tally.update(tn, |b| b.open_flag = flag);
+        if let Some(tally) = self.tally() {
+            tally.update(tn, |b| b.open_flag = flag);
+        }
     }
 
     /// Applies the `n` records JavaScript appended to `io`, in order.
@@ -551,18 +687,38 @@ impl Engine {
         }
     }
 
-    fn permit(&self, raw: f64) -> Permit {
-        if raw < 0.0 {
-            // Counted, but not allowed to move the breaker (opossum's warm-up):
-            // a permit from the previous generation is exactly that.
-            Permit::from_raw(u64::from(self.breaker.generation().wrapping_sub(1)))
-        } else {
-            Permit::from_raw(ticks(raw))
+    /// A call starts at `t`: the core counts it (admitted or refused, as
+    /// opossum counts `fires`). A call that runs keeps its permit in `slot`;
+    /// one that never runs (`slot` < 0: answered from a cache, refused by
+    /// JavaScript while open, fired while disabled) hands it straight back.
+    fn start(&mut self, t: u64, slot: f64) -> bool {
+        let permit = match self.breaker.inner.try_acquire(t) {
+            Ok(permit) => permit,
+            Err(rejected) => {
+                self.note(rejected.transition, t);
+                return false;
+            }
+        };
+        self.note(permit.transition, t);
+        if !(0.0..MAX_SLOTS).contains(&slot) {
+            let moved = self.breaker.inner.release(permit, t);
+            self.note(moved, t);
+            return true;
         }
+        let at = slot as usize;
+        if self.slots.len() <= at {
+            self.slots.resize_with(at + 1, || None);
+        }
+        if let Some(s) = self.slots.get_mut(at) {
+            *s = Some(permit);
+        }
+        true
     }
 
-    fn apply(&mut self, code: u8, t: u64, latency: u64, permit: f64) {
+    fn apply(&mut self, code: u8, t: u64, latency: u64, slot: f64) {
         let tn = self.tally_now(t);
+        let warm = code & R_WARM != 0;
+        let code = code & !R_WARM;
         let (counter, timed, outcome) = match code {
             R_FIRE => (tally::FIRES, false, None),
             R_SUCCESS => (tally::SUCCESSES, true, Some(Outcome::Success)),
@@ -578,62 +734,42 @@ impl Engine {
             R_SEMAPHORE_LOCKED => (tally::SEMAPHORE_REJECTIONS, false, None),
             _ => return,
         };
-        self.tally.update(tn, |b| {
-            b.bump(counter);
-            if timed {
-                b.sample(latency);
-            }
-        });
-        if let Some(outcome) = outcome {
-            let p = self.permit(permit);
-            let current = p.generation() == self.breaker.generation();
-            let moved = self.breaker.record(p, outcome, latency, t);
-            let failed = matches!(outcome, Outcome::Failure | Outcome::Timeout);
-            let judged_here = self.counted.is_none();
-            if moved.is_none()
-                && judged_here
-                && failed
-                && current
-                && self.breaker.state() == State::Closed
-            {
-                let total = self.tally.total(tn);
-                let fires = total.counters[tally::FIRES];
-                let failures = total.counters[tally::FAILURES];
-                let volume = self.opossum.config().min_calls;
-                if fires >= volume && self.opossum.failure_rate_trips(failures, fires) {
-                    let tripped = self.breaker.trip(t);
-                    self.note(tripped, t);
+        if let Some(tally) = self.tally() {
+            tally.update(tn, |b| {
+                b.bump(counter);
+                if timed {
+                    b.sample(latency);
                 }
-            }
-            self.note(moved, t);
+            });
+        }
+        if code == R_FIRE {
+            self.start(t, slot);
             return;
         }
-        // Calls that never reach an outcome still count in opossum's
-        // denominator (`fires`): a rejection, or an answer from a cache.
-        // A count window holds only calls that ran.
-        if self.counted.is_some() {
-            return;
-        }
-        let kind = match code {
-            R_REJECT => Kind::Rejected,
-            R_CACHE_HIT | R_COALESCE_HIT => Kind::Ignored,
-            _ => return,
+        let Some(outcome) = outcome else { return };
+        let permit = if slot >= 0.0 {
+            self.slots.get_mut(slot as usize).and_then(Option::take)
+        } else {
+            None
         };
-        self.breaker.window_mut().record(
-            t,
-            Sample {
-                kind,
-                duration: 0,
-                slow: false,
-            },
-        );
+        // No permit: the call was refused when it started, or this outcome
+        // was reported already; the tally above is all it counts for.
+        let Some(permit) = permit else { return };
+        let moved = if warm {
+            self.breaker
+                .inner
+                .record_untripped(permit, outcome, latency, t)
+        } else {
+            self.breaker.inner.record(permit, outcome, latency, t)
+        };
+        self.note(moved, t);
     }
 
     /// Time-driven transitions, then the header; returns the state.
     fn finish(&mut self, io: &mut [f64], now: u64) -> u32 {
-        let moved = self.breaker.poll(now);
+        let moved = self.breaker.inner.poll(now);
         self.note(moved, now);
-        let s: Snapshot = self.breaker.snapshot(now);
+        let s: Snapshot = self.breaker.inner.snapshot(now);
         set(io, IO_TRANSITIONS, self.n_transitions as f64);
         for (i, (from, to)) in self.transitions.iter().take(self.n_transitions).enumerate() {
             set(io, IO_PAIRS + 2 * i, f64::from(*from));
@@ -658,7 +794,7 @@ impl Engine {
 }
 
 /// The typed array JavaScript passed, as a slice.
-fn slice<'a>(io: &'a mut Float64ArraySlice<'_>) -> &'a mut [f64] {
+pub(crate) fn slice<'a>(io: &'a mut Float64ArraySlice<'_>) -> &'a mut [f64] {
     // SAFETY: the array is a live argument of this synchronous call on the
     // JS thread, so nothing else reads or writes it while we hold the slice.
     unsafe { io.as_mut() }

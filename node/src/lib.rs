@@ -1,30 +1,41 @@
 //! The native engine behind the npm package `fusewire`.
 //!
 //! The JavaScript layer (`lib/*.js`) keeps opossum's API; everything that
-//! decides or counts lives here, on the core's [`Breaker`] and [`Rolling`]
-//! window. Crossing into Rust costs about as much as the rest of a call, so
-//! the two sides talk through one `Float64Array` per breaker (`io`):
+//! decides or counts lives here, on the core's [`Breaker`](fusewire::Breaker)
+//! and [`Rolling`](fusewire::Rolling) window. Crossing into Rust costs about
+//! as much as the rest of a call, so the two sides talk through one
+//! `Float64Array` (`io`), shared by every breaker of the process:
 //!
-//! - JavaScript appends *records* (what happened, when, how long, under which
-//!   permit) to `io[RECORDS..]` without calling into Rust. A successful call
-//!   in the closed state is one record and no crossing.
+//! - JavaScript appends *records* (what happened, when, how long, in which
+//!   permit slot) to `io[RECORDS..]` without calling into Rust. A successful
+//!   call in the closed state is two records (its start and its outcome) and
+//!   no crossing.
 //! - Every method first drains those records in order (so the core sees every
-//!   outcome at the time it happened), then does its own work, and writes the
-//!   state, generation and the transitions it caused into `io[..RECORDS]`.
+//!   call start and outcome at the time it happened), then does its own work,
+//!   and writes the state, generation and the transitions it caused into
+//!   `io[..RECORDS]`. The layout is [`io_layout`], which JavaScript reads.
 //!
 //! Nothing here panics: bad numbers from JavaScript saturate, unknown record
 //! codes are skipped, and configuration problems come back as JS errors.
 
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod backoff;
+mod cockatiel;
 mod direct;
 mod engine;
+mod mesh;
 mod policies;
+mod ring;
 mod tally;
 
 pub use direct::{core_backoff, core_breaker, core_budget, CoreBackoff, CoreBreaker, CoreBudget};
-pub use engine::Engine;
-pub use policies::{Bulkhead, RetrySchedule, TokenBucket};
+pub use engine::{io_layout, Engine};
+pub use mesh::{
+    core_chaos, core_pool, pool_capacity, pool_failover, pool_max_ejected, pool_pick, pool_poll,
+    pool_record, pool_release, pool_stats, CoreChaos, CorePool,
+};
+pub use policies::{Bulkhead, RetrySchedule, TickWidener, TokenBucket};
 
 use napi_derive::napi;
 

@@ -3,82 +3,17 @@
 
 use core::num::NonZeroU32;
 
-use fusewire::bulkhead::{Priority, Slot};
-use fusewire::{Backoff, ConfigError, Decision, Jitter, Rate, Retry, RetryPolicy, Schedule};
+use fusewire::bulkhead::{Priority, ReleaseError, Slot};
+use fusewire::{Decision, GiveUpReason, Rate, Retry, RetryPolicy, TickUnit};
 use napi::{Error, Result, Status};
 use napi_derive::napi;
 
+use crate::backoff::{backoff_of, BackoffSpec};
+use crate::direct::CoreBudget;
 use crate::{config_error, ticks};
 
 fn invalid(msg: String) -> Error {
     Error::new(Status::InvalidArg, msg)
-}
-
-/// A backoff as JavaScript describes it (already checked for types).
-#[napi(object)]
-pub struct BackoffSpec {
-    /// `constant`, `linear` or `exponential`.
-    pub kind: String,
-    /// First delay (ms).
-    pub base: f64,
-    /// Added per attempt (linear), ms.
-    pub step: Option<f64>,
-    /// Growth per attempt (exponential), e.g. 2.
-    pub factor: Option<f64>,
-    /// Longest delay (ms).
-    pub max: Option<f64>,
-    /// `none`, `full`, `equal`, `decorrelated` or `proportional`.
-    pub jitter: Option<String>,
-    /// Spread for proportional jitter, 1..=100.
-    pub jitter_percent: Option<u32>,
-}
-
-fn bad_kind(kind: &str) -> Error {
-    invalid(format!(
-        "fusewire: backoff kind must be 'constant', 'linear' or 'exponential', got '{kind}'"
-    ))
-}
-
-fn backoff_of(s: &BackoffSpec) -> Result<Backoff> {
-    backoff_checked(s)?.map_err(|e| config_error("backoff", e))
-}
-
-/// The core's backoff for `s`: a JS error for an unknown kind or jitter, the
-/// core's own [`ConfigError`] (its field names) for a value it rejects.
-pub(crate) fn backoff_checked(
-    s: &BackoffSpec,
-) -> Result<core::result::Result<Backoff, ConfigError>> {
-    let base = ticks(s.base);
-    let schedule = match s.kind.as_str() {
-        "constant" => Schedule::Constant { delay: base },
-        "linear" => Schedule::Linear {
-            base,
-            step: s.step.map(ticks).unwrap_or(base),
-        },
-        "exponential" => Schedule::Exponential {
-            base,
-            factor_milli: (s.factor.unwrap_or(2.0) * 1000.0)
-                .round()
-                .clamp(0.0, u32::MAX as f64) as u32,
-        },
-        other => return Err(bad_kind(other)),
-    };
-    let jitter = match s.jitter.as_deref().unwrap_or("none") {
-        "none" => Jitter::None,
-        "full" => Jitter::Full,
-        "equal" => Jitter::Equal,
-        "decorrelated" => Jitter::Decorrelated,
-        "proportional" => Jitter::Proportional {
-            percent: s.jitter_percent.unwrap_or(10).min(255) as u8,
-        },
-        other => {
-            return Err(invalid(format!(
-                "fusewire: jitter must be 'none', 'full', 'equal', 'decorrelated' or 'proportional', got '{other}'"
-            )))
-        }
-    };
-    let cap = s.max.map(ticks).unwrap_or(u64::MAX);
-    Ok(Backoff::new(schedule, jitter, cap))
 }
 
 /// One operation's retry schedule (the core's [`Retry`]).
@@ -116,14 +51,29 @@ impl RetrySchedule {
         self.inner.start(ticks(now));
     }
 
-    /// After a failed attempt: the delay before the next (ms), or -1 to give
-    /// up after too many attempts, -2 past the deadline.
+    /// After a failed attempt: the delay before the next (ms), or why it
+    /// gives up: -1 too many attempts, -2 past the deadline, -3 the
+    /// advertised wait is longer than this retry may wait, -4 the budget
+    /// refused. With a `budget`, the failure is recorded in it and a retry
+    /// must be allowed by it (the core's one decision, `next_with_budget`).
     #[napi]
-    pub fn next(&mut self, now: f64, retry_after: Option<f64>) -> f64 {
-        match self.inner.next(ticks(now), retry_after.map(ticks)) {
+    pub fn next(
+        &mut self,
+        now: f64,
+        retry_after: Option<f64>,
+        budget: Option<&mut CoreBudget>,
+    ) -> f64 {
+        let (now, hint) = (ticks(now), retry_after.map(ticks));
+        let decision = match budget {
+            Some(budget) => self.inner.next_with_budget(now, hint, budget.core_mut()),
+            None => self.inner.next(now, hint),
+        };
+        match decision {
             Decision::RetryAfter(d) => d as f64,
-            Decision::GiveUp(fusewire::GiveUpReason::MaxAttempts) => -1.0,
-            Decision::GiveUp(_) => -2.0,
+            Decision::GiveUp(GiveUpReason::MaxAttempts) => -1.0,
+            Decision::GiveUp(GiveUpReason::Deadline) => -2.0,
+            Decision::GiveUp(GiveUpReason::WaitTooLong) => -3.0,
+            Decision::GiveUp(_) => -4.0,
         }
     }
 
@@ -232,33 +182,73 @@ fn priority_of(p: u32) -> Priority {
 #[napi]
 impl Bulkhead {
     /// `limit` slots; `reserveCritical` kept for critical calls,
-    /// `reserveNormal` more kept from sheddable ones.
+    /// `reserveNormal` more kept from sheddable ones; a slot not given back
+    /// is freed once its `lease` (ms, default the core's minute) runs out.
     #[napi(constructor)]
-    pub fn new(limit: u32, reserve_critical: u32, reserve_normal: u32) -> Result<Self> {
+    pub fn new(
+        limit: u32,
+        reserve_critical: u32,
+        reserve_normal: u32,
+        lease: Option<f64>,
+    ) -> Result<Self> {
         let limit = NonZeroU32::new(limit)
             .ok_or_else(|| invalid("fusewire: Bulkhead limit must be at least 1".into()))?;
-        let inner = fusewire::Bulkhead::new(limit, reserve_critical, reserve_normal)
-            .map_err(|e| config_error("Bulkhead options", e))?;
+        let inner =
+            fusewire::Bulkhead::new(limit, reserve_critical, reserve_normal, TickUnit::MILLIS)
+                .map_err(|e| config_error("Bulkhead options", e))?;
+        let inner = match lease {
+            None => inner,
+            Some(lease) => inner
+                .with_lease(ticks(lease))
+                .map_err(|e| config_error("Bulkhead lease", e))?,
+        };
         Ok(Self { inner })
     }
 
-    /// Takes a slot for priority 0 (critical), 1 (normal) or 2 (sheddable).
+    /// Takes a slot for priority 0 (critical), 1 (normal) or 2 (sheddable)
+    /// at `now`: the slot as a number (below 2^50), or -1 when none is free.
     #[napi]
-    pub fn try_acquire(&mut self, priority: u32) -> bool {
-        match self.inner.try_acquire(priority_of(priority)) {
-            // The JS side holds the slot as its priority number and gives it
-            // back through `release`, which rebuilds it with `Slot::from_priority`.
-            Ok(_slot) => true,
-            Err(_) => false,
+    pub fn try_acquire(&mut self, priority: u32, now: f64) -> f64 {
+        match self.inner.try_acquire(priority_of(priority), ticks(now)) {
+            Ok(slot) => slot.into_raw() as f64,
+            Err(_) => -1.0,
         }
     }
 
-    /// Gives back a slot of `priority`; false if none was held.
+    /// Gives back a slot: null when released, else why not (`notHeld`:
+    /// released twice or made up; `expired`: its lease ran out and it was
+    /// freed already). Either refusal is counted.
     #[napi]
-    pub fn release(&mut self, priority: u32) -> bool {
-        self.inner
-            .release(Slot::from_priority(priority_of(priority)))
-            .is_ok()
+    pub fn release(&mut self, slot: f64, now: f64) -> Option<&'static str> {
+        match self.inner.release(Slot::from_raw(ticks(slot)), ticks(now)) {
+            Ok(()) => None,
+            Err(ReleaseError::Expired) => Some("expired"),
+            Err(_) => Some("notHeld"),
+        }
+    }
+
+    /// Frees the slots whose lease ran out by `now`; returns how many.
+    #[napi]
+    pub fn expire(&mut self, now: f64) -> u32 {
+        self.inner.expire(ticks(now))
+    }
+
+    /// Releases refused because the slot's lease had run out.
+    #[napi(getter)]
+    pub fn expired_releases(&self) -> f64 {
+        self.inner.expired_releases() as f64
+    }
+
+    /// Slots freed because their lease ran out.
+    #[napi(getter)]
+    pub fn reclaimed(&self) -> f64 {
+        self.inner.reclaimed() as f64
+    }
+
+    /// How long a slot may be held (ms).
+    #[napi(getter)]
+    pub fn lease(&self) -> f64 {
+        self.inner.lease() as f64
     }
 
     /// Slots in use.
@@ -283,5 +273,36 @@ impl Bulkhead {
     #[napi]
     pub fn available_for(&self, priority: u32) -> u32 {
         self.inner.available_for(priority_of(priority))
+    }
+}
+
+/// Turns a wrapping 32-bit millisecond tick (a firmware `HAL_GetTick`, a
+/// u32 counter) into the monotonic time every `now` here takes (the core's
+/// [`fusewire::TickWidener`]); call it at least once per wrap (49.7 days).
+#[napi]
+pub struct TickWidener {
+    inner: fusewire::TickWidener,
+}
+
+#[napi]
+impl TickWidener {
+    /// A widener that has seen no tick yet.
+    #[napi(constructor)]
+    pub fn new() -> Self {
+        Self {
+            inner: fusewire::TickWidener::new(),
+        }
+    }
+
+    /// The widened time for the raw tick `raw` (never less than the last).
+    #[napi]
+    pub fn widen(&mut self, raw: u32) -> f64 {
+        self.inner.widen(raw) as f64
+    }
+}
+
+impl Default for TickWidener {
+    fn default() -> Self {
+        Self::new()
     }
 }

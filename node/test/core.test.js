@@ -5,7 +5,7 @@
 
 const { describe, it } = require('node:test');
 const assert = require('node:assert/strict');
-const { Breaker, Backoff, RetryBudget, RetrySchedule, TokenBucket, Bulkhead } = require('..');
+const { Breaker, Backoff, RetryBudget, RetrySchedule, TokenBucket, Bulkhead, TickWidener } = require('..');
 
 const configError = (field, problem) => (e) => {
   assert.ok(e instanceof TypeError, 'a TypeError');
@@ -20,7 +20,8 @@ describe('Breaker', () => {
   it('trips on the failure rate, refuses with retryAfter, probes, closes', () => {
     const b = new Breaker({ window: { count: 4 }, minCalls: 2, openBackoff: { kind: 'constant', base: 1000 } });
     const a = b.tryAcquire(0);
-    assert.deepEqual(a, { admitted: true, permit: 0, probe: false, transition: null });
+    assert.deepEqual({ ...a, permit: 0 }, { admitted: true, permit: 0, probe: false, transition: null });
+    assert.ok(Number.isSafeInteger(a.permit), 'a permit is exact in a JS number (< 2^53)');
     assert.equal(b.record(a.permit, 'success', 5, 1), null);
     const c = b.tryAcquire(2);
     assert.deepEqual(b.record(c.permit, 'failure', 5, 3), { from: 'closed', to: 'open', reason: 'failureRate' });
@@ -30,7 +31,9 @@ describe('Breaker', () => {
     assert.equal(probe.admitted, true);
     assert.equal(probe.probe, true);
     assert.deepEqual(probe.transition, { from: 'open', to: 'halfOpen', reason: 'openElapsed' });
-    assert.equal(probe.permit, 2 ** 32 + b.generation, 'probe flag in bit 32, generation below');
+    assert.equal(probe.permit % 2 ** 16, b.generation, 'generation in the low 16 bits');
+    assert.equal(Math.floor(probe.permit / 2 ** 16) % 2, 1, 'probe flag in bit 16');
+    assert.ok(Number.isSafeInteger(probe.permit));
     assert.equal(b.tryAcquire(1004).admitted, false, 'one probe at a time');
     assert.deepEqual(b.record(probe.permit, 'success', 1, 1005), { from: 'halfOpen', to: 'closed', reason: 'probesPassed' });
   });
@@ -59,8 +62,8 @@ describe('Breaker', () => {
     assert.equal(s.state, 'closed');
     assert.equal(s.since, 60);
     assert.deepEqual(Object.keys(s).sort(), ['clockRegressions', 'consecutiveFailures', 'counts', 'generation',
-      'openUntil', 'probesInFlight', 'reopens', 'since', 'state']);
-    assert.deepEqual(Object.keys(s.counts).sort(), ['failures', 'ignored', 'rejected', 'slow', 'successes', 'timeouts']);
+      'openUntil', 'permitsOut', 'probesInFlight', 'refusedPermits', 'reopens', 'since', 'state']);
+    assert.deepEqual(Object.keys(s.counts).sort(), ['admitted', 'failures', 'ignored', 'rejected', 'slow', 'successes', 'timeouts']);
   });
 
   it('release gives a probe slot back; consecutiveFailures trips', () => {
@@ -86,12 +89,12 @@ describe('Breaker', () => {
   it('bad input is a TypeError naming the field, never a crash', () => {
     assert.throws(() => new Breaker({ failureRate: 150 }), configError('failureRate', 'outOfRange'));
     assert.throws(() => new Breaker({ failureRate: NaN }), configError('failureRate', 'notANumber'));
-    assert.throws(() => new Breaker({ slowCallRate: 50 }), configError('slowCallDuration', 'zero'));
+    assert.throws(() => new Breaker({ slowCallRate: 50 }), configError('slowCallDuration', 'required'));
     assert.throws(() => new Breaker({ halfOpenProbes: 0 }), configError('halfOpenProbes', 'zero'));
     assert.throws(() => new Breaker({ openBackoff: { kind: 'constant', base: 500, max: 100 } }), configError('openBackoff.max', 'inconsistent'));
     assert.throws(() => new Breaker({ window: { span: 3, buckets: 4 } }), configError('window.span', 'inconsistent'));
     assert.throws(() => new Breaker({ window: { count: 0 } }), configError('window.count', 'zero'));
-    assert.throws(() => new Breaker({ window: { span: 100, buckets: 65 } }), configError('window.buckets', 'outOfRange'));
+    assert.throws(() => new Breaker({ window: { span: 10000, buckets: 1025 } }), configError('window.buckets', 'outOfRange'));
     for (const [options, field] of [
       [{ minCalls: -1 }, 'minCalls'], [{ minCalls: 'x' }, 'minCalls'], [{ comparison: 'AtLeast' }, 'comparison'],
       [{ window: { count: 2 ** 21 } }, 'window.count'], [{ window: 5 }, 'window'], [{ openBackoff: { kind: 'x' } }, 'openBackoff.kind'],
@@ -170,7 +173,7 @@ describe('the policies, low level', () => {
   });
 
   it('TokenBucket.tryAcquire gives the exact wait, or the burst', () => {
-    const b = new TokenBucket({ capacity: 2, refill: 1, interval: 1000 });
+    const b = new TokenBucket({ burst: 2, tokens: 1, period: 1000 });
     assert.equal(b.burst, 2);
     assert.deepEqual(b.tryAcquire(2, 0), { result: 'granted' });
     assert.deepEqual(b.tryAcquire(1, 250), { result: 'denied', retryAfter: 750 });
@@ -179,18 +182,28 @@ describe('the policies, low level', () => {
     assert.deepEqual(b.tryAcquire(1, 250), { result: 'granted' });
   });
 
-  it('Bulkhead slots by priority, free and extraReleases', () => {
-    const b = new Bulkhead({ limit: 2, reserveCritical: 1 });
-    assert.equal(b.acquireSlot('normal'), true);
-    assert.equal(b.acquireSlot('normal'), false, 'the last slot is kept for critical calls');
+  it('Bulkhead slots by priority, free, refusals and leases', () => {
+    const b = new Bulkhead({ limit: 2, reserveCritical: 1, lease: 100 });
+    const normal = b.acquireSlot('normal', 0);
+    assert.equal(typeof normal, 'number');
+    assert.equal(b.acquireSlot('normal', 0), null, 'the last slot is kept for critical calls');
     assert.equal(b.free, 1);
-    assert.equal(b.acquireSlot('critical'), true);
+    const critical = b.acquireSlot('critical', 0);
     assert.equal(b.free, 0);
-    assert.equal(b.releaseSlot('sheddable'), false);
+    assert.equal(b.releaseSlot(2 ** 51, 1), 'notHeld', 'a made-up slot');
     assert.equal(b.extraReleases, 1);
-    assert.equal(b.releaseSlot('critical'), true);
-    assert.equal(b.releaseSlot('normal'), true);
-    assert.equal(b.inUse, 0);
+    assert.equal(b.releaseSlot(critical, 1), null);
+    assert.equal(b.releaseSlot(critical, 1), 'notHeld', 'a slot counts once');
+    assert.equal(b.expire(250), 1, 'a lost slot is freed within two leases');
+    assert.equal(b.releaseSlot(normal, 250), 'expired');
+    assert.deepEqual([b.inUse, b.expiredReleases, b.reclaimed, b.lease], [0, 1, 1, 100]);
+  });
+
+  it('TickWidener carries a wrapping u32 tick past the wrap', () => {
+    const w = new TickWidener();
+    assert.equal(w.widen(2 ** 32 - 10), 2 ** 32 - 10);
+    assert.equal(w.widen(5), 2 ** 32 + 5);
+    assert.equal(w.widen(3), 2 ** 32 + 5, 'never goes back');
   });
 });
 

@@ -6,7 +6,7 @@
 const { describe, it } = require('node:test');
 const assert = require('node:assert/strict');
 const CircuitBreaker = require('..');
-const { retry, TokenBucket, Bulkhead } = CircuitBreaker;
+const { retry, RetrySchedule, TokenBucket, Bulkhead } = CircuitBreaker;
 
 const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
 const boom = async () => { throw new Error('boom'); };
@@ -135,7 +135,11 @@ describe('breaker extras', () => {
     for (const [options, message] of bad) {
       assert.throws(() => new CircuitBreaker(async () => {}, options), { name: 'TypeError', message });
     }
-    assert.throws(() => new CircuitBreaker(async () => {}, { rollingCountBuckets: 100 }), /at most 64/);
+    assert.throws(() => new CircuitBreaker(async () => {}, { rollingCountBuckets: 2000 }),
+      { name: 'RangeError', field: 'rollingCountBuckets', message: /from 1 to 1024/ });
+    for (const [options] of bad) {
+      assert.throws(() => new CircuitBreaker(async () => {}, options), e => typeof e.field === 'string' && e.message.includes(`options.${e.field} `));
+    }
   });
 
   it('a failing call costs O(1): 20k calls in the window, failures stay cheap', async () => {
@@ -186,8 +190,8 @@ describe('retry', () => {
 });
 
 describe('TokenBucket', () => {
-  it('takes up to capacity, then waits for the refill', async () => {
-    const bucket = new TokenBucket({ capacity: 2, refill: 1, interval: 20 });
+  it('takes up to burst, then waits for the refill', async () => {
+    const bucket = new TokenBucket({ burst: 2, tokens: 1, period: 20 });
     assert.equal(bucket.tryTake(), true);
     assert.equal(bucket.tryTake(), true);
     assert.equal(bucket.tryTake(), false);
@@ -195,7 +199,8 @@ describe('TokenBucket', () => {
     await bucket.take();
     assert.ok(Date.now() - t0 >= 10);
     await assert.rejects(bucket.take(3), { code: 'ERANGE' });
-    assert.throws(() => new TokenBucket({ capacity: 0 }), TypeError);
+    assert.throws(() => new TokenBucket({ burst: 0 }), { name: 'TypeError', field: 'burst' });
+    assert.throws(() => new TokenBucket({ burst: 2, period: 0 }), { name: 'TypeError', field: 'period' });
   });
 });
 
@@ -212,5 +217,36 @@ describe('Bulkhead', () => {
     assert.equal(bh.inUse, 0);
     assert.throws(() => bh.tryAcquire('urgent'), TypeError);
     assert.throws(() => new Bulkhead({ limit: 2, reserveCritical: 2 }), /reserve_critical/);
+  });
+});
+
+describe('retry: seeds and budget', () => {
+  const { RetryBudget } = CircuitBreaker;
+  const jittered = { maxAttempts: 6, backoff: { kind: 'exponential', base: 1000, max: 60000, jitter: 'full' } };
+
+  it('each operation draws its own jitter seed from entropy unless given one', () => {
+    const runs = Array.from({ length: 4 }, () => retry.delays(jittered, 5).join(','));
+    assert.ok(new Set(runs).size > 1, `every operation jittered alike: ${runs[0]}`);
+    const seeded = Array.from({ length: 3 }, () => retry.delays({ ...jittered, seed: 7 }, 5).join(','));
+    assert.equal(new Set(seeded).size, 1, 'a given seed reproduces the delays');
+  });
+
+  it('a shared RetryBudget decides with the schedule: refused retries give up with reason budget', async () => {
+    const budget = new RetryBudget({ maxTokens: 4, tokenRatio: 1 });
+    const schedule = new RetrySchedule({ maxAttempts: 10, backoff: { kind: 'constant', base: 1 }, budget, seed: 1 });
+    schedule.start(0);
+    assert.equal(schedule.decide(0).decision, 'retryAfter');
+    assert.deepEqual(schedule.decide(1), { decision: 'giveUp', reason: 'budget' });
+    assert.equal(budget.throttled, 1);
+    let calls = 0;
+    await assert.rejects(retry(async () => { calls++; throw new Error('down'); },
+      { maxAttempts: 10, backoff: { kind: 'constant', base: 1 }, budget }));
+    assert.equal(calls, 1, 'the spent budget allows no retry');
+  });
+
+  it('an advertised wait longer than the retry may wait gives up (waitTooLong)', () => {
+    const s = new RetrySchedule({ maxAttempts: 5, backoff: { kind: 'constant', base: 10, max: 100 }, seed: 1 });
+    s.start(0);
+    assert.deepEqual(s.decide(0, 5000), { decision: 'giveUp', reason: 'waitTooLong' });
   });
 });

@@ -7,13 +7,17 @@ use fusewire::{
     BreakerConfig, Comparison, DwellExpiry, HalfOpenRule, Outcome, Permit, RateBasis, Reason,
     State, TimeWindow, Transition,
 };
+use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyTuple};
+use pyo3::types::{PyDict, PyString, PyTuple};
+use pyo3::PyTraverseError;
 
 use crate::backoff::Backoff;
+use crate::blocks::{Block, Blocks, Exit};
 use crate::clock::{duration, positive_duration, seconds, Clock};
 use crate::errors::{circuit_open, config_error, from_core};
+use crate::int::Int;
 use crate::matcher::{is_exception, Matcher};
 use crate::window::{AnyWindow, CountWindow, MAX_BUCKETS};
 
@@ -42,6 +46,17 @@ fn reason_name(r: Reason) -> &'static str {
     }
 }
 
+/// A rate keyword in percent (0 to 100) as the core's `Ratio`.
+pub(crate) fn percent(field: &str, p: f64) -> PyResult<fusewire::Ratio> {
+    fusewire::Ratio::from_percent(p).ok_or_else(|| {
+        if p.is_nan() {
+            config_error(field, "is NaN")
+        } else {
+            config_error(field, "must be a percentage from 0 to 100")
+        }
+    })
+}
+
 fn choice<T: Copy>(field: &str, value: &str, options: &[(&str, T)]) -> PyResult<T> {
     options
         .iter()
@@ -66,11 +81,12 @@ static STATE_CHANGE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 /// The native circuit breaker. Public API: `fusewire.CircuitBreaker`.
 #[pyclass(module = "fusewire._native", frozen, subclass)]
 pub struct Breaker {
-    core: Mutex<Core>,
+    core: Mutex<Inner>,
     clock: Clock,
     exclude: Matcher,
     exclude_as_success: bool,
-    name: Option<String>,
+    /// A Python string made once: every refusal and transition carries it.
+    name: Option<Py<PyString>>,
     listeners: Mutex<Vec<Py<PyAny>>>,
     /// Whether a success needs its own end time: the slow-call rule judges
     /// durations and a time window files outcomes by time. Otherwise the
@@ -81,8 +97,29 @@ pub struct Breaker {
     latest: AtomicU64,
 }
 
+/// What the breaker's one lock guards: the core and the permits of open
+/// `with` blocks (see [`crate::blocks`]), so a block's enter and exit each
+/// take the lock once.
+struct Inner {
+    core: Core,
+    blocks: Blocks<Permit>,
+}
+
+impl std::ops::Deref for Inner {
+    type Target = Core;
+    fn deref(&self) -> &Core {
+        &self.core
+    }
+}
+
+impl std::ops::DerefMut for Inner {
+    fn deref_mut(&mut self) -> &mut Core {
+        &mut self.core
+    }
+}
+
 impl Breaker {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Core> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // Poisoning needs a panic while locked; the core never panics. Go on
         // with the data either way rather than panic across the boundary.
         self.core.lock().unwrap_or_else(|e| e.into_inner())
@@ -105,7 +142,7 @@ impl Breaker {
             .import(py, "fusewire._types", "_state_change")
             .and_then(|make| {
                 make.call1((
-                    self.name.clone(),
+                    self.name.as_ref().map(|n| n.clone_ref(py)),
                     state_name(t.from),
                     state_name(t.to),
                     reason_name(t.reason),
@@ -153,16 +190,38 @@ impl Breaker {
                 self.emit(py, permit.transition.take(), now);
                 Ok(permit)
             }
-            Err(rejected) => {
-                self.emit(py, rejected.transition, now);
-                Err(circuit_open(
-                    py,
-                    self.name.as_deref(),
-                    seconds(rejected.retry_after),
-                    state_name(rejected.state),
-                ))
-            }
+            Err(rejected) => Err(self.refused(py, rejected, now)),
         }
+    }
+
+    /// `acquire_at` for a permit that leaves Rust: `(probe, raw)`, its
+    /// ticket issued under the same lock.
+    fn acquire_raw_at(&self, py: Python<'_>, now: u64) -> PyResult<(bool, u64)> {
+        let result = {
+            let mut core = self.lock();
+            core.try_acquire(now).map(|mut p| {
+                let moved = p.transition.take();
+                let probe = p.is_probe();
+                (moved, probe, core.permit_into_raw(p))
+            })
+        };
+        match result {
+            Ok((moved, probe, raw)) => {
+                self.emit(py, moved, now);
+                Ok((probe, raw))
+            }
+            Err(rejected) => Err(self.refused(py, rejected, now)),
+        }
+    }
+
+    fn refused(&self, py: Python<'_>, rejected: fusewire::Rejected, now: u64) -> PyErr {
+        self.emit(py, rejected.transition, now);
+        circuit_open(
+            py,
+            self.name.as_ref(),
+            seconds(rejected.retry_after),
+            rejected.state,
+        )
     }
 
     /// The end of a call started at `started`: now, or `started` and the
@@ -191,6 +250,20 @@ impl Breaker {
         self.emit(py, moved, end)
     }
 
+    /// Records a `with` block's ending with the lock held.
+    fn settle_locked(
+        inner: &mut Inner,
+        block: Block<Permit>,
+        ending: &Ending,
+        end: u64,
+    ) -> Option<Transition> {
+        let end = end.max(block.started);
+        match ending {
+            Ending::Outcome(o) => inner.core.record(block.held, *o, end - block.started, end),
+            Ending::Release => inner.core.release(block.held, end),
+        }
+    }
+
     /// Ends a call by how it ended (`exc` None: success), as the decorator,
     /// `with breaker:` and `with breaker.acquire():` count it.
     fn finish(
@@ -212,16 +285,25 @@ impl Breaker {
     }
 
     /// The whole guarded call: acquire, run `func` with no lock held, record.
+    /// `this` is `self` as a Python object, for a deferred result
+    /// ([`crate::deferred`]).
     pub fn call_impl<'py>(
         &self,
-        py: Python<'py>,
+        this: &Bound<'py, PyAny>,
         func: &Bound<'py, PyAny>,
         args: &Bound<'py, PyTuple>,
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let py = this.py();
         let started = self.now(py)?;
         let permit = self.acquire_at(py, started)?;
         match func.call(args, kwargs) {
+            Ok(v) if crate::deferred::is_deferred(&v)? => {
+                // Nothing ran yet: the guarded await / iteration takes its own.
+                let (end, _) = self.end_time(py, started);
+                self.settle(py, permit, Ending::Release, 0, end);
+                crate::deferred::late(this, func, args, kwargs, v)
+            }
             Ok(v) => {
                 self.finish(py, permit, started, None)?;
                 Ok(v)
@@ -247,13 +329,14 @@ impl Breaker {
         slow_call_rate=None,
         slow_call_duration=None,
         consecutive_failures=None,
-        min_calls=10,
-        window_size=100,
+        min_calls=Int::of(10),
+        window_size=Int::of(100),
         window_duration=None,
-        window_buckets=10,
+        window_buckets=Int::of(10),
         comparison="at_least",
         rate_basis="outcomes",
-        half_open_probes=1,
+        manual=false,
+        half_open_probes=Int::of(1),
         half_open_rule="all_succeed",
         half_open_max_dwell=None,
         dwell_expiry="reopen",
@@ -262,24 +345,27 @@ impl Breaker {
         exclude=None,
         exclude_as="ignored",
         listeners=Vec::new(),
-        seed=0,
+        seed=Int::of(0),
         clock=None,
-    ))]
+    ),
+    // The defaults as Python shows them (`Int::of(10)` would read `...`).
+    text_signature = "(*, name=None, failure_rate=50.0, slow_call_rate=None, slow_call_duration=None, consecutive_failures=None, min_calls=10, window_size=100, window_duration=None, window_buckets=10, comparison='at_least', rate_basis='outcomes', manual=False, half_open_probes=1, half_open_rule='all_succeed', half_open_max_dwell=None, dwell_expiry='reopen', open_duration=None, reset_window_on_close=True, exclude=None, exclude_as='ignored', listeners=..., seed=0, clock=None)")]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         name: Option<String>,
-        failure_rate: Option<f32>,
-        slow_call_rate: Option<f32>,
+        failure_rate: Option<f64>,
+        slow_call_rate: Option<f64>,
         slow_call_duration: Option<f64>,
-        consecutive_failures: Option<u32>,
-        min_calls: u32,
-        window_size: usize,
+        consecutive_failures: Option<Int<u32>>,
+        min_calls: Int<u32>,
+        window_size: Int<usize>,
         window_duration: Option<f64>,
-        window_buckets: usize,
+        window_buckets: Int<usize>,
         comparison: &str,
         rate_basis: &str,
-        half_open_probes: u32,
+        manual: bool,
+        half_open_probes: Int<u32>,
         half_open_rule: &str,
         half_open_max_dwell: Option<f64>,
         dwell_expiry: &str,
@@ -288,9 +374,18 @@ impl Breaker {
         exclude: Option<&Bound<'_, PyAny>>,
         exclude_as: &str,
         listeners: Vec<Py<PyAny>>,
-        seed: u64,
+        seed: Int<u64>,
         clock: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
+        let consecutive_failures = match consecutive_failures {
+            Some(n) => Some(n.get("consecutive_failures")?),
+            None => None,
+        };
+        let min_calls = min_calls.get("min_calls")?;
+        let window_size = window_size.get("window_size")?;
+        let window_buckets = window_buckets.get("window_buckets")?;
+        let half_open_probes = half_open_probes.get("half_open_probes")?;
+        let seed = seed.get("seed")?;
         let open_backoff = match open_duration {
             None => fusewire::Backoff::constant(30_000_000_000)
                 .map_err(|e| from_core(e, &|_| "open_duration".into()))?,
@@ -310,8 +405,13 @@ impl Breaker {
             }
         };
         let config = BreakerConfig {
-            failure_rate,
-            slow_call_rate,
+            failure_rate: failure_rate
+                .map(|p| percent("failure_rate", p))
+                .transpose()?,
+            slow_call_rate: slow_call_rate
+                .map(|p| percent("slow_call_rate", p))
+                .transpose()?,
+            manual,
             slow_call_duration: match slow_call_duration {
                 Some(s) => duration("slow_call_duration", s)?,
                 None => 0,
@@ -332,6 +432,7 @@ impl Breaker {
                 &[
                     ("outcomes", RateBasis::Outcomes),
                     ("all_calls", RateBasis::AllCalls),
+                    ("started", RateBasis::Started),
                 ],
             )?,
             half_open_probes,
@@ -418,25 +519,138 @@ impl Breaker {
         Ok(Self {
             timed,
             latest: AtomicU64::new(0),
-            core: Mutex::new(core),
+            core: Mutex::new(Inner {
+                core,
+                blocks: Blocks::default(),
+            }),
             clock: Clock::from_arg(clock)?,
             exclude: Matcher::new("exclude", exclude)?,
             exclude_as_success,
-            name,
+            name: name.map(|n| PyString::new(py, &n).unbind()),
             listeners: Mutex::new(listeners),
         })
+    }
+
+    /// Shows the GC the Python objects the breaker holds (a listener that
+    /// is a bound method of an object holding the breaker is a cycle).
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        // `try_lock`: a listener removed under the lock may run a `__del__`
+        // that triggers a collection on this thread; skipping the listeners
+        // then only delays collecting a cycle through them.
+        if let Ok(listeners) = self.listeners.try_lock() {
+            for l in listeners.iter() {
+                visit.call(l)?;
+            }
+        }
+        if let Ok(inner) = self.core.try_lock() {
+            inner.blocks.traverse(&visit)?;
+        }
+        self.clock.traverse(&visit)?;
+        self.exclude.traverse(&visit)
+    }
+
+    /// `with breaker:` takes a permit (or raises `CircuitOpenError`) for
+    /// the block, kept with its owner (thread or asyncio task).
+    fn __enter__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        let py = slf.py();
+        let me = slf.get();
+        let owner = crate::blocks::current(py)?;
+        let started = me.now(py)?;
+        let result = {
+            let mut inner = me.lock();
+            inner.core.try_acquire(started).map(|mut permit| {
+                let moved = permit.transition.take();
+                inner.blocks.push(Block {
+                    owner,
+                    held: permit,
+                    started,
+                });
+                moved
+            })
+        };
+        match result {
+            Ok(moved) => {
+                me.emit(py, moved, started);
+                Ok(slf.clone())
+            }
+            Err(rejected) => Err(me.refused(py, rejected, started)),
+        }
+    }
+
+    /// Settles the block's permit by how the block ended.
+    #[pyo3(signature = (exc_type=None, exc=None, tb=None))]
+    fn __exit__(
+        slf: &Bound<'_, Self>,
+        exc_type: Option<&Bound<'_, PyAny>>,
+        exc: Option<&Bound<'_, PyAny>>,
+        tb: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let _ = tb;
+        let py = slf.py();
+        let me = slf.get();
+        let exc = match (exc_type, exc) {
+            (_, Some(e)) if !e.is_none() => Some(e.clone()),
+            (Some(t), _) if !t.is_none() => Some(t.call0()?),
+            _ => None,
+        };
+        // Everything that may run Python (exclude predicates, a clock)
+        // before the lock.
+        let ending = me.ending(exc.as_ref());
+        let (end, clock_err) = if matches!(ending, Ending::Outcome(Outcome::Success)) && !me.timed {
+            (me.latest.load(Ordering::Relaxed), None)
+        } else {
+            match me.now(py) {
+                Ok(t) => (t, None),
+                Err(e) => (me.latest.load(Ordering::Relaxed), Some(e)),
+            }
+        };
+        let settle = |inner: &mut Inner, found: Exit<Permit>| match found {
+            Exit::Own(b) => (true, Some(Self::settle_locked(inner, b, &ending, end))),
+            Exit::Elsewhere(b) => (false, Some(Self::settle_locked(inner, b, &ending, end))),
+            Exit::None => (false, None),
+        };
+        let done = {
+            let mut inner = me.lock();
+            inner
+                .blocks
+                .take_own()
+                .map(|found| settle(&mut inner, found))
+        };
+        let (own, moved) = match done {
+            Some(done) => done,
+            // A task owns an open block: look the owner up, with no lock held.
+            None => {
+                let owner = crate::blocks::current(py)?;
+                let mut inner = me.lock();
+                let found = inner.blocks.take(Some(&owner));
+                settle(&mut inner, found)
+            }
+        };
+        if let Some(moved) = moved {
+            me.emit(py, moved, end);
+        }
+        if let Some(e) = clock_err {
+            return Err(e);
+        }
+        if own {
+            Ok(())
+        } else {
+            Err(crate::blocks::exited_elsewhere(
+                slf.as_any(),
+                moved.is_some(),
+            )?)
+        }
     }
 
     /// Calls `func(*args, **kwargs)` through the breaker.
     #[pyo3(signature = (func, /, *args, **kwargs))]
     fn call<'py>(
-        &self,
-        py: Python<'py>,
+        slf: &Bound<'py, Self>,
         func: &Bound<'py, PyAny>,
         args: &Bound<'py, PyTuple>,
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.call_impl(py, func, args, kwargs)
+        slf.get().call_impl(slf.as_any(), func, args, kwargs)
     }
 
     /// Asks to make a call now: a `Permit` to settle exactly once (an
@@ -445,14 +659,55 @@ impl Breaker {
         let py = slf.py();
         let me = slf.get();
         let started = me.now(py)?;
-        let permit = me.acquire_at(py, started)?;
+        // With the ticket that lets the core refuse a second settle of it.
+        let (probe, raw) = me.acquire_raw_at(py, started)?;
         Ok(CallPermit {
             breaker: slf.clone().unbind(),
-            probe: permit.is_probe(),
-            raw: permit.into_raw(),
+            probe,
+            raw,
             started,
             used: AtomicBool::new(false),
         })
+    }
+
+    /// The start of an `async def` call under `@breaker`: a token for
+    /// `_end` to settle, or `CircuitOpenError`. The token is the raw permit
+    /// (one small int, no object for the GC to track) when the breaker
+    /// needs no call durations; else `(raw permit, start tick)`.
+    fn _start<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let started = self.now(py)?;
+        let (_, raw) = self.acquire_raw_at(py, started)?;
+        // Raw permits are below 2^53 and ticks below 2^63: both are i64s,
+        // the cheapest ints to convert.
+        let raw = raw as i64;
+        if self.timed {
+            (raw, started as i64).into_pyobject(py).map(Bound::into_any)
+        } else {
+            Ok(raw.into_pyobject(py)?.into_any())
+        }
+    }
+
+    /// Settles a `_start` token by how the call ended (`exc` None: success).
+    fn _end(
+        &self,
+        py: Python<'_>,
+        token: &Bound<'_, PyAny>,
+        exc: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let (raw, started) = match token.extract::<i64>() {
+            // No duration needed: the call "started" at the latest tick seen.
+            Ok(raw) => (raw, self.latest.load(Ordering::Relaxed)),
+            Err(_) => {
+                let (raw, started) = token.extract::<(i64, i64)>()?;
+                (raw, started as u64)
+            }
+        };
+        self.finish(
+            py,
+            Permit::from_raw(raw as u64),
+            started,
+            exc.filter(|e| !e.is_none()),
+        )
     }
 
     /// Applies the transition time alone causes (open -> half-open, a
@@ -491,8 +746,8 @@ impl Breaker {
     }
 
     #[getter]
-    fn name(&self) -> Option<&str> {
-        self.name.as_deref()
+    fn name(&self, py: Python<'_>) -> Option<Py<PyString>> {
+        self.name.as_ref().map(|n| n.clone_ref(py))
     }
 
     /// The state as of now (time-driven transitions applied).
@@ -521,6 +776,9 @@ impl Breaker {
         d.set_item("slow", s.counts.slow)?;
         d.set_item("ignored", s.counts.ignored)?;
         d.set_item("rejected", s.counts.rejected)?;
+        d.set_item("admitted", s.counts.admitted)?;
+        d.set_item("refused_permits", s.refused_permits)?;
+        d.set_item("permits_out", s.permits_out)?;
         d.set_item("consecutive_failures", s.consecutive_failures)?;
         d.set_item("probes_in_flight", s.probes_in_flight)?;
         d.set_item(
@@ -601,11 +859,18 @@ pub struct CallPermit {
 }
 
 impl CallPermit {
-    /// Marks the permit used, or says it already was.
-    fn take(&self) -> PyResult<Permit> {
+    /// Marks the permit used, or says it already was. A second hand-back
+    /// still goes to the core, which refuses it and counts it in
+    /// `snapshot()["refused_permits"]` (the rule every door shares), then
+    /// raises.
+    fn take(&self, py: Python<'_>) -> PyResult<Permit> {
         if self.used.swap(true, Ordering::AcqRel) {
+            let b = self.breaker.get();
+            let (end, _) = b.end_time(py, self.started);
+            b.settle(py, Permit::from_raw(self.raw), Ending::Release, 0, end);
             return Err(pyo3::exceptions::PyRuntimeError::new_err(
-                "this permit was already used: record one outcome or release it, once",
+                "this permit was already used: record one outcome or release it, once \
+                 (the breaker refused the second hand-back and counted it in refused_permits)",
             ));
         }
         Ok(Permit::from_raw(self.raw))
@@ -621,7 +886,7 @@ impl CallPermit {
             Some(s) => Some(crate::clock::duration("duration", s)?),
             None => None,
         };
-        let permit = self.take()?;
+        let permit = self.take(py)?;
         let b = self.breaker.get();
         let (end, clock_err) = b.end_time(py, self.started);
         let took = given.unwrap_or_else(|| end.saturating_sub(self.started));
@@ -632,6 +897,10 @@ impl CallPermit {
 
 #[pymethods]
 impl CallPermit {
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.breaker)
+    }
+
     /// The call succeeded; `duration` (seconds) defaults to the time since
     /// `acquire()`. Returns the `StateChange` it caused, if any.
     #[pyo3(signature = (duration=None))]
@@ -676,7 +945,7 @@ impl CallPermit {
 
     /// The call never ran (cancelled): the permit goes back unrecorded.
     fn release<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        let permit = self.take()?;
+        let permit = self.take(py)?;
         let b = self.breaker.get();
         let (end, clock_err) = b.end_time(py, self.started);
         let change = b.settle(py, permit, Ending::Release, 0, end);

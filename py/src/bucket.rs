@@ -5,11 +5,14 @@ use std::sync::Mutex;
 
 use fusewire::{Bucket, Rate, Refused};
 use pyo3::exceptions::PyValueError;
+use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
+use pyo3::PyTraverseError;
 
 use crate::clock::{positive_duration, seconds, Clock};
 use crate::errors::{config_error, from_core, rate_limited};
+use crate::int::Int;
 
 /// The native token bucket. Public API: `fusewire.TokenBucket`.
 #[pyclass(module = "fusewire._native", frozen, subclass)]
@@ -62,11 +65,16 @@ impl TokenBucket {
     #[new]
     #[pyo3(signature = (rate, per=1.0, *, burst=None, clock=None))]
     fn new(
-        rate: u32,
+        rate: Int<u32>,
         per: f64,
-        burst: Option<u32>,
+        burst: Option<Int<u32>>,
         clock: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
+        let rate = rate.get("rate")?;
+        let burst = match burst {
+            Some(b) => Some(b.get("burst")?),
+            None => None,
+        };
         let r = self::rate(rate, per)?;
         let burst = NonZeroU32::new(burst.unwrap_or(rate))
             .ok_or_else(|| config_error("burst", "must not be zero"))?;
@@ -76,24 +84,28 @@ impl TokenBucket {
         })
     }
 
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        self.clock.traverse(&visit)
+    }
+
     /// Takes `n` tokens if they are there now; says whether it did.
-    #[pyo3(signature = (n=1))]
-    fn try_acquire(&self, py: Python<'_>, n: u32) -> PyResult<bool> {
-        Ok(self.take_ticks(py, n)? == 0)
+    #[pyo3(signature = (n=Int::of(1)), text_signature = "($self, /, n=1)")]
+    fn try_acquire(&self, py: Python<'_>, n: Int<u32>) -> PyResult<bool> {
+        Ok(self.take_ticks(py, n.get("n")?)? == 0)
     }
 
     /// Takes `n` tokens now or raises `RateLimited` (with `retry_after`).
-    #[pyo3(signature = (n=1))]
-    fn acquire(&self, py: Python<'_>, n: u32) -> PyResult<()> {
-        self.acquire_impl(py, n)
+    #[pyo3(signature = (n=Int::of(1)), text_signature = "($self, /, n=1)")]
+    fn acquire(&self, py: Python<'_>, n: Int<u32>) -> PyResult<()> {
+        self.acquire_impl(py, n.get("n")?)
     }
 
     /// Takes `n` tokens if they are there now: 0.0 when granted, else
     /// takes nothing and returns the seconds until they will be (at least
     /// 1 ns). ValueError when `n` is above the burst (never grantable).
-    #[pyo3(signature = (n=1))]
-    fn take(&self, py: Python<'_>, n: u32) -> PyResult<f64> {
-        Ok(seconds(self.take_ticks(py, n)?))
+    #[pyo3(signature = (n=Int::of(1)), text_signature = "($self, /, n=1)")]
+    fn take(&self, py: Python<'_>, n: Int<u32>) -> PyResult<f64> {
+        Ok(seconds(self.take_ticks(py, n.get("n")?)?))
     }
 
     /// Takes one token, then calls `func(*args, **kwargs)`; `RateLimited`
@@ -111,8 +123,9 @@ impl TokenBucket {
     }
 
     /// Gives back `n` tokens taken for work that did not happen.
-    #[pyo3(signature = (n=1))]
-    fn refund(&self, py: Python<'_>, n: u32) -> PyResult<()> {
+    #[pyo3(signature = (n=Int::of(1)), text_signature = "($self, /, n=1)")]
+    fn refund(&self, py: Python<'_>, n: Int<u32>) -> PyResult<()> {
+        let n = n.get("n")?;
         let now = self.clock.now(py)?;
         self.lock().refund(n, now);
         Ok(())
@@ -120,7 +133,8 @@ impl TokenBucket {
 
     /// Changes the rate, keeping the debt already owed.
     #[pyo3(signature = (rate, per=1.0))]
-    fn set_rate(&self, py: Python<'_>, rate: u32, per: f64) -> PyResult<()> {
+    fn set_rate(&self, py: Python<'_>, rate: Int<u32>, per: f64) -> PyResult<()> {
+        let rate = rate.get("rate")?;
         let r = self::rate(rate, per)?;
         let now = self.clock.now(py)?;
         self.lock()

@@ -1,14 +1,20 @@
-//! `Bulkhead`: the core's concurrency limit with priority reserves.
+//! `Bulkhead`: the core's concurrency limit with priority reserves and
+//! leased slots (a slot never handed back is freed after its lease).
 
 use std::num::NonZeroU32;
 use std::sync::Mutex;
 
-use fusewire::{Priority, Slot};
+use fusewire::{Priority, ReleaseError, Slot, TickUnit};
 use pyo3::exceptions::PyValueError;
+use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
+use pyo3::PyTraverseError;
 
+use crate::blocks::{Block, Blocks, Exit};
+use crate::clock::{positive_duration, Clock};
 use crate::errors::{bulkhead_full, config_error, from_core};
+use crate::int::Int;
 
 fn priority(name: &str) -> PyResult<Priority> {
     match name {
@@ -22,10 +28,43 @@ fn priority(name: &str) -> PyResult<Priority> {
     }
 }
 
+fn priority_name(p: Priority) -> &'static str {
+    match p {
+        Priority::Critical => "critical",
+        Priority::Normal => "normal",
+        Priority::Sheddable => "sheddable",
+    }
+}
+
+/// A held bulkhead slot: hand it to `Bulkhead.release` once. Public API:
+/// `fusewire.Slot`.
+#[pyclass(module = "fusewire._native", name = "Slot", frozen)]
+pub struct HeldSlot {
+    raw: u64,
+}
+
+#[pymethods]
+impl HeldSlot {
+    /// The priority it was taken with.
+    #[getter]
+    fn priority(&self) -> &'static str {
+        Slot::from_raw(self.raw)
+            .priority()
+            .map_or("unknown", priority_name)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<fusewire.Slot {}>", self.priority())
+    }
+}
+
 /// The native bulkhead. Public API: `fusewire.Bulkhead`.
 #[pyclass(module = "fusewire._native", frozen, subclass)]
 pub struct Bulkhead {
     core: Mutex<fusewire::Bulkhead>,
+    clock: Clock,
+    /// The slots of open `with` blocks (see [`crate::blocks`]).
+    blocks: Mutex<Blocks<Slot>>,
 }
 
 impl Bulkhead {
@@ -33,80 +72,191 @@ impl Bulkhead {
         self.core.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn acquire_impl(&self, py: Python<'_>, p: Priority, name: &str) -> PyResult<()> {
-        let taken = self.lock().try_acquire(p);
-        match taken {
-            // The slot is only its priority: `release` rebuilds it.
-            Ok(_slot) => Ok(()),
-            Err(full) => Err(bulkhead_full(py, name, full.in_use)),
+    pub fn acquire_impl(&self, py: Python<'_>, p: Priority) -> PyResult<Slot> {
+        let now = self.clock.now(py)?;
+        let taken = self.lock().try_acquire(p, now);
+        taken.map_err(|full| bulkhead_full(py, priority_name(p), full.in_use))
+    }
+
+    /// Hands a slot back. A slot whose lease ran out was already freed:
+    /// that is counted (`expired_releases`), not an error; a slot that was
+    /// not held is a `ValueError`.
+    pub fn release_impl(&self, py: Python<'_>, slot: Slot) -> PyResult<()> {
+        let now = self.clock.now(py)?;
+        let result = self.lock().release(slot, now);
+        match result {
+            Ok(()) | Err(ReleaseError::Expired) => Ok(()),
+            Err(_) => Err(PyValueError::new_err(
+                "slot: released a bulkhead slot that was not held (released twice, or not \
+                 from this bulkhead)",
+            )),
         }
     }
 
-    pub fn release_impl(&self, p: Priority) -> PyResult<()> {
-        self.lock()
-            .release(Slot::from_priority(p))
-            .map_err(|_| PyValueError::new_err("released a bulkhead slot that was not held"))
-    }
-
+    /// `this` is `self` as a Python object, for a deferred result
+    /// ([`crate::deferred`]).
     pub fn call_impl<'py>(
         &self,
-        py: Python<'py>,
+        this: &Bound<'py, PyAny>,
         func: &Bound<'py, PyAny>,
         args: &Bound<'py, PyTuple>,
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.acquire_impl(py, Priority::Normal, "normal")?;
+        let py = this.py();
+        let slot = self.acquire_impl(py, Priority::Normal)?;
         let result = func.call(args, kwargs);
-        self.release_impl(Priority::Normal)?;
-        result
+        self.release_impl(py, slot)?;
+        match result {
+            // The slot went back: the guarded await / iteration takes its own.
+            Ok(v) if crate::deferred::is_deferred(&v)? => {
+                crate::deferred::late(this, func, args, kwargs, v)
+            }
+            other => other,
+        }
     }
 }
 
 #[pymethods]
 impl Bulkhead {
     #[new]
-    #[pyo3(signature = (max_concurrent, *, reserve_critical=0, reserve_normal=0))]
-    fn new(max_concurrent: u32, reserve_critical: u32, reserve_normal: u32) -> PyResult<Self> {
+    #[pyo3(
+        signature = (
+            max_concurrent,
+            *,
+            reserve_critical=Int::of(0),
+            reserve_normal=Int::of(0),
+            lease=60.0,
+            clock=None,
+        ),
+        text_signature = "(max_concurrent, *, reserve_critical=0, reserve_normal=0, lease=60.0, clock=None)"
+    )]
+    fn new(
+        max_concurrent: Int<u32>,
+        reserve_critical: Int<u32>,
+        reserve_normal: Int<u32>,
+        lease: f64,
+        clock: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let max_concurrent = max_concurrent.get("max_concurrent")?;
+        let reserve_critical = reserve_critical.get("reserve_critical")?;
+        let reserve_normal = reserve_normal.get("reserve_normal")?;
         let limit = NonZeroU32::new(max_concurrent)
             .ok_or_else(|| config_error("max_concurrent", "must not be zero"))?;
-        let core = fusewire::Bulkhead::new(limit, reserve_critical, reserve_normal)
-            .map_err(|e| from_core(e, &|f| f.to_owned()))?;
+        let lease = positive_duration("lease", lease)?;
+        let core =
+            fusewire::Bulkhead::new(limit, reserve_critical, reserve_normal, TickUnit::NANOS)
+                .and_then(|b| b.with_lease(lease))
+                .map_err(|e| from_core(e, &|f| f.to_owned()))?;
         Ok(Self {
             core: Mutex::new(core),
+            clock: Clock::from_arg(clock)?,
+            blocks: Mutex::new(Blocks::default()),
         })
     }
 
-    /// Takes a slot if one is free for `priority`; says whether it did.
-    #[pyo3(signature = (priority="normal"))]
-    fn try_acquire(&self, priority: &str) -> PyResult<bool> {
-        let p = self::priority(priority)?;
-        Ok(self.lock().try_acquire(p).is_ok())
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        if let Ok(blocks) = self.blocks.try_lock() {
+            blocks.traverse(&visit)?;
+        }
+        self.clock.traverse(&visit)
     }
 
-    /// Takes a slot or raises `BulkheadFull`.
+    /// Takes a slot if one is free for `priority`: the slot (hand it to
+    /// `release`), or `None`.
     #[pyo3(signature = (priority="normal"))]
-    fn acquire(&self, py: Python<'_>, priority: &str) -> PyResult<()> {
+    fn try_acquire(&self, py: Python<'_>, priority: &str) -> PyResult<Option<HeldSlot>> {
         let p = self::priority(priority)?;
-        self.acquire_impl(py, p, priority)
+        let now = self.clock.now(py)?;
+        let taken = self.lock().try_acquire(p, now);
+        Ok(taken.ok().map(|s| HeldSlot { raw: s.into_raw() }))
     }
 
-    /// Gives back a slot of `priority` (ValueError if none is held).
+    /// Takes a slot (returned: hand it to `release`) or raises `BulkheadFull`.
     #[pyo3(signature = (priority="normal"))]
-    fn release(&self, priority: &str) -> PyResult<()> {
-        self.release_impl(self::priority(priority)?)
+    fn acquire(&self, py: Python<'_>, priority: &str) -> PyResult<HeldSlot> {
+        let p = self::priority(priority)?;
+        Ok(HeldSlot {
+            raw: self.acquire_impl(py, p)?.into_raw(),
+        })
+    }
+
+    /// Gives back a slot from `acquire`/`try_acquire` (ValueError if it is
+    /// not held; one whose lease ran out was already freed and is counted
+    /// in `expired_releases`).
+    fn release(&self, py: Python<'_>, slot: &Bound<'_, PyAny>) -> PyResult<()> {
+        let slot = slot.cast::<HeldSlot>().map_err(|_| {
+            pyo3::exceptions::PyTypeError::new_err(
+                "slot: expected the Slot that acquire() or try_acquire() returned",
+            )
+        })?;
+        self.release_impl(py, Slot::from_raw(slot.get().raw))
     }
 
     /// Runs `func(*args, **kwargs)` in a normal-priority slot, or raises
     /// `BulkheadFull`.
     #[pyo3(signature = (func, /, *args, **kwargs))]
     fn call<'py>(
-        &self,
-        py: Python<'py>,
+        slf: &Bound<'py, Self>,
         func: &Bound<'py, PyAny>,
         args: &Bound<'py, PyTuple>,
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.call_impl(py, func, args, kwargs)
+        slf.get().call_impl(slf.as_any(), func, args, kwargs)
+    }
+
+    /// `with bulkhead:` holds a normal slot for the block (or raises
+    /// `BulkheadFull`), kept with its owner (thread or asyncio task).
+    fn __enter__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        let py = slf.py();
+        let me = slf.get();
+        let owner = crate::blocks::current(py)?;
+        let slot = me.acquire_impl(py, Priority::Normal)?;
+        me.blocks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Block {
+                owner,
+                held: slot,
+                started: 0,
+            });
+        Ok(slf.clone())
+    }
+
+    /// Hands the block's slot back.
+    #[pyo3(signature = (exc_type=None, exc=None, tb=None))]
+    fn __exit__(
+        slf: &Bound<'_, Self>,
+        exc_type: Option<&Bound<'_, PyAny>>,
+        exc: Option<&Bound<'_, PyAny>>,
+        tb: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let _ = (exc_type, exc, tb);
+        let py = slf.py();
+        let me = slf.get();
+        let found = me
+            .blocks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take_own();
+        let found = match found {
+            Some(found) => found,
+            // A task owns an open block: look the owner up, with no lock held.
+            None => {
+                let owner = crate::blocks::current(py)?;
+                me.blocks
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take(Some(&owner))
+            }
+        };
+        match found {
+            Exit::Own(b) => me.release_impl(py, b.held),
+            Exit::Elsewhere(b) => {
+                me.release_impl(py, b.held)?;
+                Err(crate::blocks::exited_elsewhere(slf.as_any(), true)?)
+            }
+            Exit::None => Err(crate::blocks::exited_elsewhere(slf.as_any(), false)?),
+        }
     }
 
     #[getter]
@@ -125,11 +275,30 @@ impl Bulkhead {
         Ok(self.lock().available_for(self::priority(priority)?))
     }
 
-    /// Releases refused because no slot of that priority was held: a
-    /// non-zero count means a release without its acquire somewhere.
+    /// Releases refused because the slot was not held: a non-zero count
+    /// means a release without its acquire (or twice) somewhere.
     #[getter]
     fn extra_releases(&self) -> u64 {
         self.lock().extra_releases()
+    }
+
+    /// Releases that came after the slot's lease ran out (it was already
+    /// freed): calls that outlived the lease.
+    #[getter]
+    fn expired_releases(&self) -> u64 {
+        self.lock().expired_releases()
+    }
+
+    /// Slots freed because their lease ran out before they were released.
+    #[getter]
+    fn reclaimed(&self) -> u64 {
+        self.lock().reclaimed()
+    }
+
+    /// How long a slot lives without a release, in seconds.
+    #[getter]
+    fn lease(&self) -> f64 {
+        crate::clock::seconds(self.lock().lease())
     }
 
     #[getter]

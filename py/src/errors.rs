@@ -2,7 +2,7 @@
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::PyType;
+use pyo3::types::{PyString, PyType};
 
 const MODULE: &str = "fusewire._errors";
 
@@ -50,12 +50,42 @@ pub fn from_core(e: fusewire::ConfigError, rename: &dyn Fn(&'static str) -> Stri
     config_error(&rename(e.field), reason)
 }
 
-pub fn circuit_open(py: Python<'_>, name: Option<&str>, retry_after: f64, state: &str) -> PyErr {
+static STATE_NAMES: PyOnceLock<[Py<PyString>; 5]> = PyOnceLock::new();
+
+/// The state's name as a Python string made once (a refusal is the hot
+/// path of an open breaker).
+fn state_str(py: Python<'_>, s: fusewire::State) -> Bound<'_, PyString> {
+    let names = STATE_NAMES.get_or_init(py, || {
+        [
+            fusewire::State::Closed,
+            fusewire::State::Open,
+            fusewire::State::HalfOpen,
+            fusewire::State::ForcedOpen,
+            fusewire::State::Disabled,
+        ]
+        .map(|s| PyString::new(py, crate::breaker::state_name(s)).unbind())
+    });
+    let i = match s {
+        fusewire::State::Closed => 0,
+        fusewire::State::Open => 1,
+        fusewire::State::HalfOpen => 2,
+        fusewire::State::ForcedOpen => 3,
+        fusewire::State::Disabled => 4,
+    };
+    names[i].bind(py).clone()
+}
+
+pub fn circuit_open(
+    py: Python<'_>,
+    name: Option<&Py<PyString>>,
+    retry_after: f64,
+    state: fusewire::State,
+) -> PyErr {
     make(
         py,
         &CIRCUIT_OPEN,
         "CircuitOpenError",
-        (name.map(str::to_owned), retry_after, state.to_owned()),
+        (name.map(|n| n.bind(py)), retry_after, state_str(py, state)),
     )
 }
 

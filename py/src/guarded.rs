@@ -6,9 +6,11 @@
 //! wrapped function's name, doc and `__wrapped__` (which `inspect.signature`
 //! follows), and binds like a function when used on a method.
 
+use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyTuple};
+use pyo3::PyTraverseError;
 
 use crate::breaker::Breaker;
 use crate::bucket::TokenBucket;
@@ -55,6 +57,18 @@ impl Guarded {
         Ok(Self { policy, func })
     }
 
+    /// Shows the GC the policy, the function and (through pyo3) the
+    /// `__dict__` that `functools.update_wrapper` filled.
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        match &self.policy {
+            Policy::Breaker(b) => visit.call(b)?,
+            Policy::Retrying(r) => visit.call(r)?,
+            Policy::Bucket(t) => visit.call(t)?,
+            Policy::Bulkhead(b) => visit.call(b)?,
+        }
+        visit.call(&self.func)
+    }
+
     #[pyo3(signature = (*args, **kwargs))]
     fn __call__<'py>(
         &self,
@@ -64,13 +78,13 @@ impl Guarded {
     ) -> PyResult<Bound<'py, PyAny>> {
         let func = self.func.bind(py);
         match &self.policy {
-            Policy::Breaker(b) => b.get().call_impl(py, func, args, kwargs),
-            Policy::Retrying(r) => r.get().call_impl(py, func, args, kwargs),
+            Policy::Breaker(b) => b.get().call_impl(b.bind(py).as_any(), func, args, kwargs),
+            Policy::Retrying(r) => r.get().call_impl(r.bind(py).as_any(), func, args, kwargs),
             Policy::Bucket(t) => {
                 t.get().acquire_impl(py, 1)?;
                 func.call(args, kwargs)
             }
-            Policy::Bulkhead(b) => b.get().call_impl(py, func, args, kwargs),
+            Policy::Bulkhead(b) => b.get().call_impl(b.bind(py).as_any(), func, args, kwargs),
         }
     }
 
@@ -90,6 +104,14 @@ impl Guarded {
         }
     }
 
+    /// Pickles by reference, as a plain function does: the module-level
+    /// name it was decorated under (`__module__` / `__qualname__`, set by
+    /// `functools.update_wrapper`). The other process imports that module
+    /// and so gets its own policy, with fresh state.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        slf.getattr(pyo3::intern!(slf.py(), "__qualname__"))
+    }
+
     /// The policy guarding the function.
     #[getter]
     fn policy(&self, py: Python<'_>) -> Py<PyAny> {
@@ -98,6 +120,18 @@ impl Guarded {
             Policy::Retrying(r) => r.clone_ref(py).into_any(),
             Policy::Bucket(t) => t.clone_ref(py).into_any(),
             Policy::Bulkhead(b) => b.clone_ref(py).into_any(),
+        }
+    }
+
+    /// A retried function's statistics (tenacity's `fn.statistics`): its
+    /// policy's, for the last call this thread made.
+    #[getter]
+    fn statistics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        match &self.policy {
+            Policy::Retrying(r) => r.get().statistics_dict(py),
+            _ => Err(pyo3::exceptions::PyAttributeError::new_err(
+                "statistics: only a retried function has statistics",
+            )),
         }
     }
 

@@ -7,13 +7,18 @@
 //! while Python code runs, so a user's function never runs under a lock.
 
 mod backoff;
+mod blocks;
 mod breaker;
 mod bucket;
 mod bulkhead;
+mod chaos;
 mod clock;
+mod deferred;
 mod errors;
 mod guarded;
+mod int;
 mod matcher;
+mod pool;
 mod retry;
 mod window;
 
@@ -22,16 +27,22 @@ use pyo3::prelude::*;
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    clock::init(m.py())?;
     m.add_class::<backoff::Backoff>()?;
     m.add_class::<breaker::Breaker>()?;
     m.add_class::<breaker::CallPermit>()?;
     m.add_class::<bucket::TokenBucket>()?;
     m.add_class::<bulkhead::Bulkhead>()?;
+    m.add_class::<bulkhead::HeldSlot>()?;
     m.add_class::<retry::RetryBudget>()?;
     m.add_class::<retry::Retrying>()?;
     m.add_class::<retry::RetryRun>()?;
     m.add_class::<retry::RetryState>()?;
     m.add_class::<guarded::Guarded>()?;
+    m.add_class::<chaos::Chaos>()?;
+    m.add_class::<pool::Pool>()?;
+    m.add_class::<pool::PoolPick>()?;
+    m.add_class::<clock::TickWidener>()?;
     m.add_function(wrap_pyfunction!(clock::monotonic_ns, m)?)?;
     Ok(())
 }

@@ -1,8 +1,10 @@
 //! Which exceptions a rule applies to: exception types and predicates.
 
 use pyo3::exceptions::{PyBaseException, PyException, PyTypeError};
+use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
 use pyo3::types::{PyTuple, PyType};
+use pyo3::PyTraverseError;
 
 /// `exclude=` / `retry_on=`: a type, a predicate, or an iterable of both.
 pub struct Matcher {
@@ -65,6 +67,15 @@ impl Matcher {
             types: Some(PyTuple::new(py, [ty])?.unbind()),
             predicates: Vec::new(),
         })
+    }
+
+    /// Shows the GC the types and predicates.
+    pub fn traverse(&self, visit: &PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.types)?;
+        for p in &self.predicates {
+            visit.call(p)?;
+        }
+        Ok(())
     }
 
     pub fn is_empty(&self) -> bool {

@@ -4,17 +4,21 @@
 //! (`await asyncio.sleep`) and asks a `RetryRun` what to do after each
 //! failure. Either way the decisions are the core's.
 
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use fusewire::{Budget, Decision, GiveUpReason, Retry, RetryPolicy, Rng};
+use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyTuple};
+use pyo3::PyTraverseError;
 
 use crate::backoff::Backoff;
 use crate::clock::{positive_duration, seconds, seconds_to_ticks_lossy, Clock};
 use crate::errors::{config_error, from_core, retry_error};
+use crate::int::Int;
 use crate::matcher::{is_exception, Matcher};
 
 /// The retry budget (gRPC's retry throttling): failures spend a token,
@@ -23,10 +27,12 @@ use crate::matcher::{is_exception, Matcher};
 #[pyclass(module = "fusewire._native", frozen)]
 pub struct RetryBudget {
     core: Mutex<Budget>,
+    /// The constructor's arguments, so it pickles by config.
+    args: (u32, f64),
 }
 
 impl RetryBudget {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Budget> {
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, Budget> {
         self.core.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -34,8 +40,12 @@ impl RetryBudget {
 #[pymethods]
 impl RetryBudget {
     #[new]
-    #[pyo3(signature = (max_tokens=10, token_ratio=0.1))]
-    fn new(max_tokens: u32, token_ratio: f64) -> PyResult<Self> {
+    #[pyo3(
+        signature = (max_tokens=Int::of(10), token_ratio=0.1),
+        text_signature = "(max_tokens=10, token_ratio=0.1)"
+    )]
+    fn new(max_tokens: Int<u32>, token_ratio: f64) -> PyResult<Self> {
+        let max_tokens = max_tokens.get("max_tokens")?;
         if max_tokens == 0 {
             return Err(config_error("max_tokens", "must not be zero"));
         }
@@ -58,7 +68,13 @@ impl RetryBudget {
         })?;
         Ok(Self {
             core: Mutex::new(core),
+            args: (max_tokens, token_ratio),
         })
+    }
+
+    /// Pickles by config: the other side starts with a full budget.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> (Bound<'py, pyo3::types::PyType>, (u32, f64)) {
+        (slf.get_type(), slf.get().args)
     }
 
     /// Tokens left (fractional).
@@ -106,9 +122,111 @@ struct Config {
     sleep: Option<Py<PyAny>>,
     async_sleep: Option<Py<PyAny>>,
     before_sleep: Option<Py<PyAny>>,
-    /// Each operation's jitter seed comes from here, so concurrent
-    /// operations under one policy do not share a jitter sequence.
+    /// `retry_on_result`, `give_up`, `before`, `after`: run by the Python
+    /// loop (`fusewire._retry`), which the package uses when one is set.
+    hooks: Option<[Option<Py<PyAny>>; 4]>,
+    /// With `seed=` given, each operation's jitter seed comes from this
+    /// sequence (reproducible); without, from `os.urandom`.
     seeds: AtomicU64,
+    seeded: bool,
+    /// Names this config in the per-thread statistics.
+    id: u64,
+    /// `wait=` rules the core's one `Backoff` cannot state (a sum, a
+    /// chain, a floor): see [`Plan`]. `None`: the policy's backoff decides.
+    plan: Option<Plan>,
+}
+
+/// A combined `wait=` (tenacity's `wait_fixed(a) + wait_random(0, b)`,
+/// `wait_chain`, `wait_exponential(min=)`): segments `(first n, terms)`
+/// sorted by `n` (0 for the first delay); the delay for `n` is the sum of
+/// the core delays of the terms of the last segment starting at or before
+/// `n`. Every term's delay (schedule, jitter, cap) is the core's
+/// `Backoff::delay`; the door only adds and selects. The decision (attempts,
+/// deadline, budget, an advertised wait) stays the core `Retry`'s: the
+/// combined delay goes in as the wait the retry must honour.
+struct Plan {
+    segments: Vec<(u32, Vec<fusewire::Backoff>)>,
+}
+
+impl Plan {
+    fn delay(&self, n: u32, rng: &mut Rng) -> u64 {
+        let terms = self
+            .segments
+            .iter()
+            .rev()
+            .find(|(first, _)| *first <= n)
+            .map_or(&[][..], |(_, t)| &t[..]);
+        terms
+            .iter()
+            .fold(0u64, |acc, b| acc.saturating_add(b.delay(n, 0, rng)))
+    }
+}
+
+/// tenacity's `statistics` of the last operation a thread ran under one
+/// policy, in ticks.
+#[derive(Clone, Copy)]
+struct Stats {
+    start: u64,
+    attempts: u32,
+    idle: u64,
+    since_first: Option<u64>,
+}
+
+/// Most policies whose statistics one thread keeps (the oldest goes).
+const STATS_KEPT: usize = 64;
+
+thread_local! {
+    static STATS: RefCell<Vec<(u64, Stats)>> = const { RefCell::new(Vec::new()) };
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+fn store_stats(id: u64, stats: Stats) {
+    STATS.with_borrow_mut(|v| {
+        if let Some(e) = v.iter_mut().find(|e| e.0 == id) {
+            e.1 = stats;
+        } else {
+            if v.len() >= STATS_KEPT {
+                v.remove(0);
+            }
+            v.push((id, stats));
+        }
+    });
+}
+
+fn load_stats(id: u64) -> Option<Stats> {
+    STATS.with_borrow(|v| v.iter().find(|e| e.0 == id).map(|e| e.1))
+}
+
+/// One core decision after a failed attempt (budget included), with a
+/// combined `wait=` fed in as the wait to honour.
+fn decide(
+    cfg: &Config,
+    py: Python<'_>,
+    retry: &mut Retry,
+    rng: &mut Rng,
+    now: u64,
+    hint: Option<u64>,
+) -> Decision {
+    let (asked, own) = match &cfg.plan {
+        None => (hint, None),
+        Some(plan) => {
+            let d = plan.delay(retry.attempts().max(1) - 1, rng);
+            (Some(hint.map_or(d, |h| h.max(d))), Some(d))
+        }
+    };
+    let decision = match &cfg.budget {
+        Some(b) => retry.next_with_budget(now, asked, &mut *b.bind(py).get().lock()),
+        None => retry.next(now, asked),
+    };
+    match (decision, own) {
+        // The combined delay itself passes the deadline: the core saw it
+        // as an advertised wait, the user asked for no such wait.
+        (Decision::GiveUp(GiveUpReason::WaitTooLong), Some(d)) if hint.is_none_or(|h| h <= d) => {
+            Decision::GiveUp(GiveUpReason::Deadline)
+        }
+        (d, _) => d,
+    }
 }
 
 /// One operation's progress: the core `Retry`, started lazily at the first
@@ -116,8 +234,9 @@ struct Config {
 struct Progress {
     config: Arc<Config>,
     started: u64,
-    retry: Option<Retry>,
+    retry: Option<(Retry, Rng)>,
     attempts: u32,
+    stats: Stats,
 }
 
 static TIME_SLEEP: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
@@ -126,40 +245,58 @@ fn reason_name(r: GiveUpReason) -> &'static str {
     match r {
         GiveUpReason::MaxAttempts => "max_attempts",
         GiveUpReason::Deadline => "deadline",
+        GiveUpReason::WaitTooLong => "wait_too_long",
+        GiveUpReason::Budget => "budget",
     }
 }
 
+static URANDOM: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
 impl Config {
-    /// A fresh core `Retry` for one operation. Its jitter seed is `seed`, or
-    /// else the next of the policy's seeds, so concurrent operations under
-    /// one policy do not share a jitter sequence.
-    fn operation(&self, seed: Option<u64>) -> Retry {
-        let seed =
-            seed.unwrap_or_else(|| Rng::new(self.seeds.fetch_add(1, Ordering::Relaxed)).next_u64());
-        let policy = RetryPolicy::new(
-            self.policy.backoff(),
-            self.policy.max_attempts().get(),
-            self.policy.max_elapsed(),
-            seed,
-        )
-        .unwrap_or(self.policy);
-        Retry::new(policy)
+    /// A fresh core `Retry` for one operation. Its jitter seed is `seed`;
+    /// else, when the policy was given a `seed=`, the next of a sequence
+    /// drawn from it (reproducible); else 8 bytes of `os.urandom`, so no
+    /// two operations, processes or hosts jitter in step. Drawn when the
+    /// first attempt fails: a call that succeeds at once draws nothing.
+    fn operation(&self, py: Python<'_>, seed: Option<u64>) -> PyResult<(Retry, Rng)> {
+        let seed = match (seed, self.seeded) {
+            (Some(s), _) => s,
+            (None, true) => Rng::new(self.seeds.fetch_add(1, Ordering::Relaxed)).next_u64(),
+            (None, false) => {
+                let bytes: [u8; 8] = URANDOM
+                    .import(py, "os", "urandom")?
+                    .call1((8,))?
+                    .extract()?;
+                u64::from_le_bytes(bytes)
+            }
+        };
+        // The combined wait's own stream, a child of the operation's seed.
+        let wait_rng = Rng::new(seed).split();
+        Ok((Retry::new(self.policy.with_seed(seed)), wait_rng))
     }
 }
 
 impl Progress {
     fn begin(config: &Arc<Config>, py: Python<'_>) -> PyResult<Self> {
-        let started = if config.policy.max_elapsed().is_some() {
-            config.clock.now(py)?
-        } else {
-            0
+        Ok(Self::started_at(config, config.clock.now(py)?))
+    }
+
+    /// The first attempt began at `now` (the statistics' `start_time`).
+    fn started_at(config: &Arc<Config>, now: u64) -> Self {
+        let stats = Stats {
+            start: now,
+            attempts: 1,
+            idle: 0,
+            since_first: None,
         };
-        Ok(Self {
+        store_stats(config.id, stats);
+        Self {
             config: Arc::clone(config),
-            started,
+            started: now,
             retry: None,
             attempts: 1,
-        })
+            stats,
+        }
     }
 
     fn success(&self, py: Python<'_>) {
@@ -170,52 +307,48 @@ impl Progress {
 
     /// After a failed attempt: `Ok(ticks)` to wait before the next one, or
     /// the error to raise (the original one when it is not retried).
-    fn failure(&mut self, py: Python<'_>, err: PyErr) -> Result<u64, PyErr> {
+    /// `matched`: the caller already decided this failure is retried (a
+    /// result `retry_on_result` rejected), so `retry_on` is not asked.
+    fn failure(&mut self, py: Python<'_>, err: PyErr, matched: bool) -> Result<u64, PyErr> {
         let cfg = Arc::clone(&self.config);
         let exc = err.value(py).clone().into_any();
-        if !is_exception(&exc) || !cfg.retry_on.matches(&exc) {
+        if !is_exception(&exc) || !(matched || cfg.retry_on.matches(&exc)) {
             return Err(err);
-        }
-        if let Some(b) = &cfg.budget {
-            b.bind(py).get().lock().record_failure();
         }
         let now = cfg.clock.now(py)?;
         let hint = if cfg.honor_retry_after {
             exc.getattr(pyo3::intern!(py, "retry_after"))
                 .ok()
                 .and_then(|v| v.extract::<f64>().ok())
-                .filter(|s| s.is_finite() && *s > 0.0)
+                // `inf` (a forced-open breaker) is the longest wait there is.
+                .filter(|s| *s > 0.0)
                 .map(seconds_to_ticks_lossy)
         } else {
             None
         };
-        let started = if cfg.policy.max_elapsed().is_some() {
-            self.started
-        } else {
-            now
+        if self.retry.is_none() {
+            let (mut r, rng) = cfg.operation(py, None)?;
+            r.start(self.started);
+            self.retry = Some((r, rng));
+        }
+        let Some((retry, rng)) = self.retry.as_mut() else {
+            unreachable!("set just above")
         };
-        let retry = self.retry.get_or_insert_with(|| {
-            let mut r = cfg.operation(None);
-            r.start(started);
-            r
-        });
-        let decision = retry.next(now, hint);
+        // One core decision: budget (failure counted, retry allowed),
+        // attempts, deadline and an advertised wait too long to sleep.
+        let decision = decide(&cfg, py, retry, rng, now, hint);
         self.attempts = retry.attempts();
+        self.stats.since_first = Some(now.saturating_sub(self.started));
         let reason = match decision {
             Decision::RetryAfter(ticks) => {
-                let allowed = match &cfg.budget {
-                    Some(b) => b.bind(py).get().lock().try_retry().is_ok(),
-                    None => true,
-                };
-                if allowed {
-                    return Ok(ticks);
-                }
-                // The core already counted this attempt as scheduled.
-                self.attempts = self.attempts.saturating_sub(1);
-                "budget"
+                self.stats.attempts = self.attempts;
+                self.stats.idle = self.stats.idle.saturating_add(ticks);
+                store_stats(cfg.id, self.stats);
+                return Ok(ticks);
             }
             Decision::GiveUp(r) => reason_name(r),
         };
+        store_stats(cfg.id, self.stats);
         if cfg.reraise {
             Err(err)
         } else {
@@ -232,6 +365,96 @@ impl Progress {
     }
 }
 
+/// `stop=`: a `fusewire.Stop` (`stop_after_attempt(n) | stop_after_delay(s)`)
+/// as `(max_attempts, max_elapsed)`; no attempt rule is no attempt limit.
+fn stop_rule(rule: &Bound<'_, PyAny>) -> PyResult<(u32, Option<f64>)> {
+    let py = rule.py();
+    let bad = || {
+        pyo3::exceptions::PyTypeError::new_err(
+            "stop: expected a stop rule: stop_after_attempt(n), stop_after_delay(seconds), \
+             or several joined with |",
+        )
+    };
+    let attempts = rule
+        .getattr(pyo3::intern!(py, "max_attempts"))
+        .map_err(|_| bad())?;
+    let elapsed = rule
+        .getattr(pyo3::intern!(py, "max_elapsed"))
+        .map_err(|_| bad())?;
+    let attempts = if attempts.is_none() {
+        u32::MAX
+    } else {
+        attempts.extract::<Int<u32>>()?.get("stop")?
+    };
+    let elapsed = if elapsed.is_none() {
+        None
+    } else {
+        Some(elapsed.extract::<f64>().map_err(|_| bad())?)
+    };
+    Ok((attempts, elapsed))
+}
+
+/// `backoff=` / `wait=` as the core policy's backoff and, for a combined
+/// wait, its [`Plan`]. `(None, None)`: neither given (the default).
+fn wait_rule(
+    backoff: Option<Backoff>,
+    wait: Option<&Bound<'_, PyAny>>,
+) -> PyResult<(Option<fusewire::Backoff>, Option<Plan>)> {
+    let wait = match (backoff, wait) {
+        (Some(_), Some(w)) if !w.is_none() => {
+            return Err(config_error(
+                "wait",
+                "give either wait= or backoff=, not both",
+            ))
+        }
+        (Some(b), _) => return Ok((Some(b.inner), None)),
+        (None, None) => return Ok((None, None)),
+        (None, Some(w)) if w.is_none() => return Ok((None, None)),
+        (None, Some(w)) => w,
+    };
+    if let Ok(b) = wait.extract::<Backoff>() {
+        return Ok((Some(b.inner), None));
+    }
+    let py = wait.py();
+    let bad = || {
+        pyo3::exceptions::PyTypeError::new_err(
+            "wait: expected a wait rule (wait_fixed, wait_random, wait_exponential, \
+             wait_random_exponential, wait_chain, joined with +) or a Backoff",
+        )
+    };
+    let segments: Vec<(u32, Vec<Backoff>)> = wait
+        .call_method0(pyo3::intern!(py, "_plan"))
+        .map_err(|_| bad())?
+        .extract()
+        .map_err(|_| bad())?;
+    let mut segments: Vec<(u32, Vec<fusewire::Backoff>)> = segments
+        .into_iter()
+        .map(|(n, terms)| (n, terms.into_iter().map(|b| b.inner).collect()))
+        .collect();
+    segments.sort_by_key(|s| s.0);
+    if let [(0, terms)] = &segments[..] {
+        if let [only] = &terms[..] {
+            // One core backoff: no combining at all.
+            return Ok((Some(*only), None));
+        }
+    }
+    let cap = segments
+        .iter()
+        .map(|(_, t)| t.iter().fold(0u64, |a, b| a.saturating_add(b.cap())))
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    // The core's own delay is one tick; the combined delay is the wait the
+    // retry honours (so attempts, deadline and budget stay its decisions).
+    let unit = fusewire::Backoff::new(
+        fusewire::Schedule::Constant { delay: 1 },
+        fusewire::Jitter::None,
+        cap,
+    )
+    .map_err(|e| from_core(e, &|_| "wait".into()))?;
+    Ok((Some(unit), Some(Plan { segments })))
+}
+
 /// The native retry policy. Public API: `fusewire.Retrying` / `retry()`.
 #[pyclass(module = "fusewire._native", frozen, subclass)]
 pub struct Retrying {
@@ -239,19 +462,54 @@ pub struct Retrying {
 }
 
 impl Retrying {
+    /// The `statistics` dict (see the getter).
+    pub fn statistics_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        if let Some(st) = load_stats(self.config.id) {
+            d.set_item("start_time", seconds(st.start))?;
+            d.set_item("attempt_number", st.attempts)?;
+            d.set_item("idle_for", seconds(st.idle))?;
+            if let Some(since) = st.since_first {
+                d.set_item("delay_since_first_attempt", seconds(since))?;
+            }
+        }
+        Ok(d)
+    }
+
+    /// `this` is `self` as a Python object, for a deferred result
+    /// ([`crate::deferred`]).
     pub fn call_impl<'py>(
         &self,
-        py: Python<'py>,
+        this: &Bound<'py, PyAny>,
         func: &Bound<'py, PyAny>,
         args: &Bound<'py, PyTuple>,
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let mut progress: Option<Progress> = None;
-        if self.config.policy.max_elapsed().is_some() {
-            progress = Some(Progress::begin(&self.config, py)?);
+        let py = this.py();
+        if self.config.hooks.is_some() {
+            // Hooks and result predicates run in the Python loop, on the
+            // same decisions (`RetryRun`).
+            let kwargs = kwargs.map_or_else(|| PyDict::new(py), Bound::clone);
+            return this.call_method1(pyo3::intern!(py, "_call_hooked"), (func, args, kwargs));
         }
+        // The first attempt begins: tenacity's `start_time` (and the
+        // deadline's start).
+        let start = self.config.clock.now(py)?;
+        store_stats(
+            self.config.id,
+            Stats {
+                start,
+                attempts: 1,
+                idle: 0,
+                since_first: None,
+            },
+        );
+        let mut progress: Option<Progress> = None;
         loop {
             match func.call(args, kwargs) {
+                Ok(v) if crate::deferred::is_deferred(&v)? => {
+                    return crate::deferred::late(this, func, args, kwargs, v);
+                }
                 Ok(v) => {
                     if let Some(b) = &self.config.budget {
                         b.bind(py).get().lock().record_success();
@@ -261,10 +519,10 @@ impl Retrying {
                 Err(err) => {
                     let mut p = match progress.take() {
                         Some(p) => p,
-                        None => Progress::begin(&self.config, py)?,
+                        None => Progress::started_at(&self.config, start),
                     };
                     let exc = err.value(py).clone().into_any();
-                    let ticks = p.failure(py, err)?;
+                    let ticks = p.failure(py, err, false)?;
                     p.before_sleep(py, ticks, &exc)?;
                     progress = Some(p);
                     let secs = seconds(ticks);
@@ -283,9 +541,11 @@ impl Retrying {
     #[new]
     #[pyo3(signature = (
         *,
-        max_attempts=3,
+        max_attempts=None,
         max_elapsed=None,
+        stop=None,
         backoff=None,
+        wait=None,
         retry_on=None,
         budget=None,
         reraise=false,
@@ -295,47 +555,72 @@ impl Retrying {
         sleep=None,
         async_sleep=None,
         before_sleep=None,
-    ))]
+        retry_on_result=None,
+        give_up=None,
+        before=None,
+        after=None,
+    ),
+    text_signature = "(*, max_attempts=3, max_elapsed=None, stop=None, backoff=None, wait=None, retry_on=None, budget=None, reraise=False, honor_retry_after=True, seed=None, clock=None, sleep=None, async_sleep=None, before_sleep=None, retry_on_result=None, give_up=None, before=None, after=None)")]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
-        max_attempts: u32,
+        max_attempts: Option<Int<u32>>,
         max_elapsed: Option<f64>,
+        stop: Option<&Bound<'_, PyAny>>,
         backoff: Option<Backoff>,
+        wait: Option<&Bound<'_, PyAny>>,
         retry_on: Option<&Bound<'_, PyAny>>,
         budget: Option<Py<RetryBudget>>,
         reraise: bool,
         honor_retry_after: bool,
-        seed: Option<u64>,
+        seed: Option<Int<u64>>,
         clock: Option<Bound<'_, PyAny>>,
         sleep: Option<Py<PyAny>>,
         async_sleep: Option<Py<PyAny>>,
         before_sleep: Option<Py<PyAny>>,
+        retry_on_result: Option<Py<PyAny>>,
+        give_up: Option<Py<PyAny>>,
+        before: Option<Py<PyAny>>,
+        after: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
-        let backoff = match backoff {
-            Some(b) => b.inner,
-            None => fusewire::Backoff::new(
-                fusewire::Schedule::Exponential {
-                    base: 100_000_000,
-                    factor_milli: 2000,
-                },
-                fusewire::Jitter::Full,
-                10_000_000_000,
-            )
-            .map_err(|e| from_core(e, &|_| "backoff".into()))?,
+        let (max_attempts, max_elapsed) = match stop {
+            None => (
+                max_attempts.map_or(Ok(3), |n| n.get("max_attempts"))?,
+                max_elapsed,
+            ),
+            Some(_) if max_attempts.is_some() || max_elapsed.is_some() => {
+                return Err(config_error(
+                    "stop",
+                    "give either stop= or max_attempts/max_elapsed, not both",
+                ))
+            }
+            Some(rule) => stop_rule(rule)?,
+        };
+        let seed = match seed {
+            Some(s) => Some(s.get("seed")?),
+            None => None,
+        };
+        let (backoff, plan) = match wait_rule(backoff, wait)? {
+            (Some(b), plan) => (b, plan),
+            (None, _) => (
+                fusewire::Backoff::new(
+                    fusewire::Schedule::Exponential {
+                        base: 100_000_000,
+                        factor_milli: 2000,
+                    },
+                    fusewire::Jitter::Full,
+                    10_000_000_000,
+                )
+                .map_err(|e| from_core(e, &|_| "backoff".into()))?,
+                None,
+            ),
         };
         let max_elapsed = match max_elapsed {
             Some(s) => Some(positive_duration("max_elapsed", s)?),
             None => None,
         };
-        let seed = match seed {
-            Some(s) => s,
-            None => {
-                // Different processes must not jitter in step.
-                let t = crate::clock::monotonic_ns();
-                Rng::new(t ^ u64::from(std::process::id()).rotate_left(32)).next_u64()
-            }
-        };
+        let seeded = seed.is_some();
+        let seed = seed.unwrap_or(0);
         let policy = RetryPolicy::new(backoff, max_attempts, max_elapsed, seed)
             .map_err(|e| from_core(e, &|f| f.to_owned()))?;
         let retry_on = match retry_on {
@@ -352,6 +637,10 @@ impl Retrying {
             ("sleep", &sleep),
             ("async_sleep", &async_sleep),
             ("before_sleep", &before_sleep),
+            ("retry_on_result", &retry_on_result),
+            ("give_up", &give_up),
+            ("before", &before),
+            ("after", &after),
         ] {
             if let Some(f) = f {
                 if !f.bind(py).is_callable() {
@@ -372,28 +661,58 @@ impl Retrying {
                 sleep,
                 async_sleep,
                 before_sleep,
+                hooks: if retry_on_result.is_none()
+                    && give_up.is_none()
+                    && before.is_none()
+                    && after.is_none()
+                {
+                    None
+                } else {
+                    Some([retry_on_result, give_up, before, after])
+                },
                 seeds: AtomicU64::new(seed),
+                seeded,
+                id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+                plan,
             }),
         })
+    }
+
+    /// Shows the GC the Python objects of the config. Only the policy
+    /// visits them: a `RetryRun` / `RetryState` sharing the config holds
+    /// the policy itself, so each reference is visited exactly once.
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        let c = &self.config;
+        c.retry_on.traverse(&visit)?;
+        visit.call(&c.budget)?;
+        c.clock.traverse(&visit)?;
+        visit.call(&c.sleep)?;
+        visit.call(&c.async_sleep)?;
+        if let Some(hooks) = &c.hooks {
+            for h in hooks {
+                visit.call(h)?;
+            }
+        }
+        visit.call(&c.before_sleep)
     }
 
     /// Calls `func(*args, **kwargs)`, retrying as configured (sleeping with
     /// `time.sleep`, or the `sleep=` callable).
     #[pyo3(signature = (func, /, *args, **kwargs))]
     fn call<'py>(
-        &self,
-        py: Python<'py>,
+        slf: &Bound<'py, Self>,
         func: &Bound<'py, PyAny>,
         args: &Bound<'py, PyTuple>,
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.call_impl(py, func, args, kwargs)
+        slf.get().call_impl(slf.as_any(), func, args, kwargs)
     }
 
     /// Starts one operation, for loops driven from Python (async).
-    fn _begin(&self, py: Python<'_>) -> PyResult<RetryRun> {
+    fn _begin(slf: &Bound<'_, Self>) -> PyResult<RetryRun> {
         Ok(RetryRun {
-            progress: Progress::begin(&self.config, py)?,
+            progress: Progress::begin(&slf.get().config, slf.py())?,
+            _policy: slf.clone().unbind(),
         })
     }
 
@@ -401,18 +720,59 @@ impl Retrying {
     /// unstarted `RetryState` on this policy's clock. Its jitter seed is
     /// `seed`, or else one of the policy's own (as `call` uses).
     #[pyo3(signature = (*, seed=None))]
-    fn state(&self, seed: Option<u64>) -> RetryState {
-        RetryState {
-            retry: self.config.operation(seed),
-            config: Arc::clone(&self.config),
+    fn state(slf: &Bound<'_, Self>, seed: Option<Int<u64>>) -> PyResult<RetryState> {
+        let seed = match seed {
+            Some(s) => Some(s.get("seed")?),
+            None => None,
+        };
+        let (retry, wait_rng) = slf.get().config.operation(slf.py(), seed)?;
+        Ok(RetryState {
+            retry,
+            wait_rng,
+            policy: slf.clone().unbind(),
             reason: None,
-        }
+        })
+    }
+
+    /// `(retry_on_result, give_up, before, after)`, or `None` when none
+    /// is set (then the native loop runs).
+    #[getter]
+    #[allow(clippy::type_complexity)]
+    fn _hooks(
+        &self,
+        py: Python<'_>,
+    ) -> Option<(
+        Option<Py<PyAny>>,
+        Option<Py<PyAny>>,
+        Option<Py<PyAny>>,
+        Option<Py<PyAny>>,
+    )> {
+        let h = self.config.hooks.as_ref()?;
+        let get = |i: usize| h[i].as_ref().map(|f| f.clone_ref(py));
+        Some((get(0), get(1), get(2), get(3)))
+    }
+
+    /// The `sleep=` callable, if one was given.
+    #[getter]
+    fn _sleep(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        self.config.sleep.as_ref().map(|f| f.clone_ref(py))
     }
 
     /// The `async_sleep=` callable, if one was given.
     #[getter]
     fn _async_sleep(&self, py: Python<'_>) -> Option<Py<PyAny>> {
         self.config.async_sleep.as_ref().map(|f| f.clone_ref(py))
+    }
+
+    /// tenacity's statistics of the last operation this thread ran under
+    /// this policy (its latest state while it runs): `start_time` (seconds
+    /// of the policy's clock, `time.monotonic()` by default),
+    /// `attempt_number` (1 for the first), `idle_for` (seconds slept
+    /// between attempts) and, after a failure, `delay_since_first_attempt`.
+    /// Empty before this thread's first call. Each thread sees its own.
+    #[getter]
+    fn statistics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        self.statistics_dict(py)
     }
 
     #[getter]
@@ -425,10 +785,17 @@ impl Retrying {
 #[pyclass(module = "fusewire._native")]
 pub struct RetryRun {
     progress: Progress,
+    /// Keeps the policy (and so `progress.config`'s Python objects) alive
+    /// and visible to the GC: only the `Retrying` visits its config.
+    _policy: Py<Retrying>,
 }
 
 #[pymethods]
 impl RetryRun {
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self._policy)
+    }
+
     /// The attempt succeeded.
     fn success(&self, py: Python<'_>) {
         self.progress.success(py);
@@ -438,9 +805,15 @@ impl RetryRun {
     /// `None` when the caller should re-raise `exc` (not retried, or given
     /// up with `reraise=True`); raises `RetryError` from `exc` when giving
     /// up otherwise. Calls `before_sleep` before returning a delay.
-    fn failure(&mut self, py: Python<'_>, exc: Bound<'_, PyAny>) -> PyResult<Option<f64>> {
+    #[pyo3(signature = (exc, matched=false))]
+    fn failure(
+        &mut self,
+        py: Python<'_>,
+        exc: Bound<'_, PyAny>,
+        matched: bool,
+    ) -> PyResult<Option<f64>> {
         let err = PyErr::from_value(exc.clone());
-        let ticks = match self.progress.failure(py, err) {
+        let ticks = match self.progress.failure(py, err, matched) {
             Ok(t) => t,
             // The caller re-raises the original with a bare `raise`.
             Err(e) if e.value(py).is(&exc) => return Ok(None),
@@ -458,21 +831,31 @@ impl RetryRun {
 }
 
 /// One operation's retry decisions, the core's `Retry` on the policy's
-/// clock. Public API: `fusewire.RetryState`, from `Retrying.state()`. It
-/// only decides: no exception matching, budget, hooks or sleeping.
+/// clock and budget. Public API: `fusewire.RetryState`, from
+/// `Retrying.state()`. It only decides: no exception matching, hooks or
+/// sleeping; with a budget, each `next()` records the failure in it and asks
+/// it before scheduling (the host records successes).
 #[pyclass(module = "fusewire._native")]
 pub struct RetryState {
-    config: Arc<Config>,
+    /// The policy whose clock it reads (held as a Python reference so the
+    /// GC sees it; only the `Retrying` visits its config's objects).
+    policy: Py<Retrying>,
     retry: Retry,
+    /// The combined `wait=`'s jitter stream (unused otherwise).
+    wait_rng: Rng,
     reason: Option<GiveUpReason>,
 }
 
 #[pymethods]
 impl RetryState {
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.policy)
+    }
+
     /// The first attempt begins now: resets the attempt count and the
     /// deadline (`max_elapsed` counts from here).
     fn start(&mut self, py: Python<'_>) -> PyResult<()> {
-        let now = self.config.clock.now(py)?;
+        let now = self.policy.get().config.clock.now(py)?;
         self.retry.start(now);
         self.reason = None;
         Ok(())
@@ -480,16 +863,23 @@ impl RetryState {
 
     /// After a failed attempt: the seconds to wait before the next one, or
     /// `None` to give up (`reason` says why). `retry_after` is the server's
-    /// hint in seconds: it lengthens the wait, never shortens it. Before
-    /// `start()`, the operation starts now.
+    /// hint in seconds: it lengthens the wait, never shortens it, and one
+    /// longer than the retry may wait (past the backoff's cap or the
+    /// deadline; `inf`) gives up with `"wait_too_long"`. With the policy's
+    /// `budget`, the failure is recorded and the budget asked (`"budget"`).
+    /// Before `start()`, the operation starts now.
     #[pyo3(signature = (retry_after=None))]
     fn next(&mut self, py: Python<'_>, retry_after: Option<f64>) -> PyResult<Option<f64>> {
         let hint = match retry_after {
             Some(s) => Some(crate::clock::duration("retry_after", s)?),
             None => None,
         };
-        let now = self.config.clock.now(py)?;
-        match self.retry.next(now, hint) {
+        let cfg = &self.policy.get().config;
+        let now = cfg.clock.now(py)?;
+        // With a budget: the core's one decision (records the failure, asks
+        // the budget before scheduling).
+        let decision = decide(cfg, py, &mut self.retry, &mut self.wait_rng, now, hint);
+        match decision {
             Decision::RetryAfter(ticks) => {
                 self.reason = None;
                 Ok(Some(seconds(ticks)))
@@ -507,8 +897,8 @@ impl RetryState {
         self.retry.attempts()
     }
 
-    /// Why the last `next()` gave up: `"max_attempts"` or `"deadline"`;
-    /// `None` when it did not.
+    /// Why the last `next()` gave up: `"max_attempts"`, `"deadline"`,
+    /// `"wait_too_long"` or `"budget"`; `None` when it did not.
     #[getter]
     fn reason(&self) -> Option<&'static str> {
         self.reason.map(reason_name)

@@ -90,19 +90,55 @@ def test_bucket_set_rate_and_errors(clock: FakeClock) -> None:
 
 def test_bulkhead_limits_and_priorities() -> None:
     bh = Bulkhead(3, reserve_critical=1)
-    assert bh.try_acquire()
-    assert bh.try_acquire()
-    assert not bh.try_acquire()  # the last slot is kept for critical calls
+    a = bh.try_acquire()
+    b = bh.try_acquire()
+    assert a is not None and b is not None and a.priority == "normal"
+    assert bh.try_acquire() is None  # the last slot is kept for critical calls
     with pytest.raises(BulkheadFull) as info:
         bh.acquire()
     assert (info.value.priority, info.value.in_use) == ("normal", 2)
-    with bh.slot("critical"):
-        assert bh.available == 0
-    bh.release()
-    bh.release()
-    with pytest.raises(ValueError):
-        bh.release()
+    with bh.slot("critical") as held:
+        assert bh.available == 0 and held.priority == "critical"
+    bh.release(a)
+    bh.release(b)
+    with pytest.raises(ValueError, match="not held"):
+        bh.release(b)
+    with pytest.raises(TypeError, match="slot"):
+        bh.release("normal")  # type: ignore[arg-type]
     assert (bh.in_use, bh.max_concurrent) == (0, 3)
+
+
+def test_a_slot_never_released_is_freed_after_its_lease(clock: FakeClock) -> None:
+    bh = Bulkhead(1, lease=10.0, clock=clock)
+    lost = bh.acquire()
+    assert bh.try_acquire() is None
+    clock.advance(20.0)  # more than one lease, at most two
+    again = bh.try_acquire()
+    assert again is not None and bh.reclaimed == 1
+    bh.release(lost)  # late: already freed, counted, not raised
+    assert bh.expired_releases == 1 and bh.in_use == 1
+    bh.release(again)
+    assert bh.in_use == 0
+
+
+def test_a_bulkhead_block_exited_in_another_thread_heals() -> None:
+    import threading
+
+    bh = Bulkhead(1)
+    bh.__enter__()
+    errors: list[BaseException] = []
+
+    def leave() -> None:
+        try:
+            bh.__exit__(None, None, None)
+        except RuntimeError as e:
+            errors.append(e)
+
+    t = threading.Thread(target=leave)
+    t.start()
+    t.join()
+    assert errors and "another thread or asyncio task" in str(errors[0])
+    assert bh.in_use == 0
 
 
 def test_bulkhead_decorator_call_and_context_managers() -> None:

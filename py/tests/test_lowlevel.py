@@ -62,7 +62,11 @@ def test_a_permit_is_used_once(clock: FakeClock) -> None:
     for again in (p.success, p.failure, p.timeout, p.ignore, p.release):
         with pytest.raises(RuntimeError, match="already used"):
             again()
-    assert b.snapshot()["successes"] == 0
+    snap = b.snapshot()
+    assert snap["successes"] == 0
+    # The core refused each second hand-back and counted it, as in every door.
+    assert snap["refused_permits"] == 5
+    assert snap["permits_out"] == 0
 
 
 def test_a_bad_duration_does_not_use_the_permit(clock: FakeClock) -> None:
@@ -183,7 +187,9 @@ def test_retry_state_decides_like_the_core(clock: FakeClock) -> None:
 
 
 def test_retry_state_deadline_and_server_hint(clock: FakeClock) -> None:
-    policy = Retrying(max_attempts=10, max_elapsed=5.0, backoff=Backoff.constant(1.0), clock=clock)
+    policy = Retrying(
+        max_attempts=10, max_elapsed=5.0, backoff=Backoff.constant(1.0, cap=4.0), clock=clock
+    )
     state = policy.state()
     state.start()
     assert state.next(retry_after=3.0) == 3.0  # the hint lengthens the wait
@@ -195,6 +201,31 @@ def test_retry_state_deadline_and_server_hint(clock: FakeClock) -> None:
     assert state.next(retry_after=None) is None
     with pytest.raises(ValueError):
         state.next(retry_after=-1.0)
+
+
+def test_a_wait_longer_than_the_retry_may_wait_gives_up(clock: FakeClock) -> None:
+    policy = Retrying(max_attempts=10, backoff=Backoff.constant(1.0, cap=4.0), clock=clock)
+    for hint in (5.0, float("inf")):  # past the cap; a forced-open breaker
+        state = policy.state()
+        assert state.next(retry_after=hint) is None
+        assert state.reason == "wait_too_long"
+
+
+def test_retry_state_asks_the_policys_budget(clock: FakeClock) -> None:
+    budget = RetryBudget(max_tokens=4, token_ratio=0.5)
+    state = Retrying(max_attempts=10, budget=budget, clock=clock).state()
+    assert state.next() is not None  # 4 -> 3 tokens: above half, a retry is allowed
+    assert state.next() is None
+    assert (state.reason, budget.throttled) == ("budget", 1)
+
+
+def test_operations_without_a_seed_draw_their_own() -> None:
+    policy = Retrying(max_attempts=30, backoff=Backoff.constant(1.0, jitter="full", cap=1.0))
+    runs = [[policy.state().next() for _ in range(20)] for _ in range(2)]
+    assert runs[0] != runs[1]
+    seeded = Retrying(max_attempts=30, backoff=Backoff.constant(1.0, jitter="full"), seed=9)
+    again = Retrying(max_attempts=30, backoff=Backoff.constant(1.0, jitter="full"), seed=9)
+    assert [seeded.state().next() for _ in range(5)] == [again.state().next() for _ in range(5)]
 
 
 def test_retry_states_draw_their_own_jitter(clock: FakeClock) -> None:
@@ -231,13 +262,13 @@ def test_bucket_take_says_how_long_to_wait(clock: FakeClock) -> None:
 def test_bulkhead_counts_extra_releases() -> None:
     bh = Bulkhead(3, reserve_critical=1)
     assert [bh.available_for(p) for p in ("critical", "normal", "sheddable")] == [3, 2, 2]
-    bh.acquire("normal")
+    slot = bh.acquire("normal")
     assert bh.available_for() == 1
+    bh.release(slot)
     with pytest.raises(ValueError):
-        bh.release("critical")
+        bh.release(slot)
     assert bh.extra_releases == 1
-    bh.release("normal")
-    assert bh.extra_releases == 1
+    assert bh.in_use == 0
 
 
 def test_backoff_raw_is_the_unjittered_capped_schedule() -> None:

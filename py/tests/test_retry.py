@@ -133,7 +133,10 @@ def test_retry_after_hint_is_honoured(clock: FakeClock) -> None:
     slept: list[float] = []
     b = CircuitBreaker(min_calls=1, open_duration=3.0, clock=clock)
     p = Retrying(
-        max_attempts=3, backoff=Backoff.constant(0.1), clock=clock, sleep=sleeper(clock, slept)
+        max_attempts=3,
+        backoff=Backoff.constant(0.1, cap=5.0),
+        clock=clock,
+        sleep=sleeper(clock, slept),
     )
     f = Flaky(1)
     with pytest.raises(ConnectionError):
@@ -141,6 +144,17 @@ def test_retry_after_hint_is_honoured(clock: FakeClock) -> None:
     assert p.call(b.call, f) == "ok"  # CircuitOpenError carries retry_after=3
     assert slept == [pytest.approx(3.0)]
     assert issubclass(CircuitOpenError, Exception)
+
+
+def test_a_breaker_open_longer_than_the_retry_may_wait_gives_up(clock: FakeClock) -> None:
+    b = CircuitBreaker(min_calls=1, open_duration=30.0, clock=clock)
+    p = Retrying(max_attempts=3, backoff=Backoff.constant(0.1, cap=5.0), clock=clock)
+    f = Flaky(1)
+    with pytest.raises(ConnectionError):
+        b.call(f)
+    with pytest.raises(RetryError) as info:
+        p.call(b.call, f)
+    assert (info.value.reason, info.value.attempts) == ("wait_too_long", 1)
 
 
 def test_before_sleep_hook() -> None:

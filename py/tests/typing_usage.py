@@ -1,22 +1,39 @@
-"""Checked with `mypy --strict` by `make lint`: the public API keeps types."""
+"""A user's file: `make test` checks it with `mypy --strict` and pyright in
+strict mode (the checker behind VS Code's Pylance), so the public API keeps
+its types in both (test_typing.py)."""
+# pyright: strict
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 
 from fusewire import (
     Backoff,
     Bulkhead,
+    Chaos,
     CircuitBreaker,
     CircuitOpenError,
+    KeyedTokenBucket,
     Permit,
+    Pool,
+    PoolEvent,
     RetryBudget,
     Retrying,
     RetryState,
     State,
     StateChange,
     TokenBucket,
+    breakers,
+    get_breaker,
     retry,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_chain,
+    wait_exponential,
+    wait_fixed,
+    wait_random,
+    wait_random_exponential,
 )
 
 breaker = CircuitBreaker(
@@ -112,6 +129,118 @@ def streamed(chunks: list[bytes]) -> int:
     extra: int = Bulkhead(2).extra_releases
     print(probe, change, moved, snapshot_open_until, delay, reason, allowed, wait, extra)
     return size
+
+
+@Retrying(max_attempts=2)
+def decorated_by_policy(x: int) -> int:
+    return x
+
+
+@TokenBucket(10)
+async def limited_async(x: int) -> int:
+    return x
+
+
+@Bulkhead(4)
+async def isolated_async(x: int) -> int:
+    return x
+
+
+class Client:
+    """Decorators on methods keep `self` and the signature."""
+
+    guard = CircuitBreaker(name="client", consecutive_failures=3)
+
+    @guard
+    def get(self, path: str) -> bytes:
+        return path.encode()
+
+    @guard
+    async def aget(self, path: str) -> bytes:
+        return path.encode()
+
+
+def sync_blocks() -> str:
+    with breaker:
+        pass
+    with bulkhead:
+        pass
+    if breaker.state in (State.OPEN, State.HALF_OPEN):
+        return "not closed"
+    body: bytes = Client().get("/")
+    n: int = decorated_by_policy(1)
+    return f"{body!r} {n}"
+
+
+async def async_blocks() -> int:
+    body: bytes = await Client().aget("/")
+    a: int = await limited_async(1)
+    b: int = await isolated_async(2)
+    async with bucket, bulkhead:
+        pass
+    return len(body) + a + b
+
+
+def cached_user(user_id: int) -> dict[str, int]:
+    return {"id": user_id}
+
+
+@breaker.with_fallback(cached_user)
+def with_default(user_id: int) -> dict[str, int]:
+    return {"id": user_id, "fresh": 1}
+
+
+@breaker
+def rows(n: int) -> Iterator[int]:
+    yield from range(n)
+
+
+def switching() -> int:
+    total = sum(rows(3)) + with_default(1)["id"]
+    for attempt in Retrying(max_attempts=3, before=print, after=lambda n, e: None):
+        with attempt:
+            total += attempt.number
+    stop = stop_after_attempt(5) | stop_after_delay(10.0)
+    policy = Retrying(
+        stop=stop, retry_on_result=lambda v: v is None, give_up=lambda err: err.attempts
+    )
+    total += policy.call(lambda: 1)
+    per_user = KeyedTokenBucket(10, 1.0, max_keys=1000)
+    if per_user.try_acquire("alice"):
+        per_user.acquire(("tenant", 7))
+    named: dict[str, CircuitBreaker] = breakers()
+    users: CircuitBreaker = get_breaker("db")
+    waits = Retrying(
+        wait=wait_chain(wait_fixed(1), wait_exponential(1, min=2, max=10) + wait_random(0, 1)),
+        stop=stop_after_attempt(4),
+    )
+    total += waits.call(lambda: 1) + int(waits.statistics["attempt_number"])
+    total += Retrying(wait=wait_random_exponential(multiplier=1, max=60)).max_attempts
+    chaos = Chaos(fault_rate=5.0, latency_rate=10.0, latency_max=0.2)
+    chaos.set_enabled(True)
+
+    @chaos
+    def flaky(x: int) -> int:
+        return x
+
+    with chaos:
+        total += flaky(1)
+    delay, outcome, _ = chaos.decide(3)
+    total += int(delay) + len(outcome) + chaos.calls
+
+    def on_event(e: PoolEvent) -> None:
+        print(e.kind, e.endpoint, e.until)
+
+    pool = Pool(["https://a", "https://b"], budget=RetryBudget(), listeners=[on_event])
+
+    def get(url: str, path: str) -> str:
+        return url + path
+
+    body: str = pool.call(get, "/health")
+    pick = pool.pick()
+    pool.record(pick, "success")
+    total += len(body) + int(pool.stats(pick.index)["calls"]) + len(pool.poll())
+    return total + len(named) + len(users.name or "")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const fusewire = require(process.env.FUSEWIRE_NODE || path.join(__dirname, '..', '..', 'node'));
-const { RetrySchedule, TokenBucket, Bulkhead, Breaker, Backoff, RetryBudget } = fusewire;
+const { RetrySchedule, TokenBucket, Bulkhead, TickWidener, Breaker, Backoff, RetryBudget, Chaos, Pool } = fusewire;
 
 class Skip extends Error {}
 let now = 0;
@@ -66,7 +66,16 @@ const FIELD = {
   span: 'window.span',
   buckets: 'window.buckets',
   max_tokens: 'maxTokens',
-  token_ratio_milli: 'tokenRatio'
+  token_ratio_milli: 'tokenRatio',
+  fault_rate: 'faultRate',
+  latency_rate: 'latencyRate',
+  latency_min: 'latencyMin',
+  latency_max: 'latencyMax',
+  substitute_rate: 'substituteRate',
+  behavior_rate: 'behaviorRate',
+  base_ejection_time: 'baseEjectionTime',
+  max_ejection_time: 'maxEjectionTime',
+  max_ejection_percent: 'maxEjectionPercent'
 };
 const doorField = (f) => f.startsWith('open_backoff.') ? 'openBackoff.' + doorField(f.slice(13)) : (FIELD[f] ?? f);
 
@@ -127,6 +136,9 @@ function runBreaker (sc) {
       case 'record':
         out.transition = transition(b.record(permit(), st.outcome, st.duration ?? 0, st.now));
         break;
+      case 'record_untripped':
+        out.transition = transition(b.recordUntripped(permit(), st.outcome, st.duration ?? 0, st.now));
+        break;
       case 'release':
         out.transition = transition(b.release(permit(), st.now));
         break;
@@ -183,8 +195,11 @@ function runBudget (sc) {
 function runRetry (sc) {
   const c = sc.config;
   let r;
+  let budget;
   try {
-    r = new RetrySchedule({ backoff: backoffSpec(c.backoff), maxAttempts: c.max_attempts, maxElapsed: c.max_elapsed ?? undefined, seed: c.seed });
+    if (c.budget) budget = new RetryBudget({ maxTokens: c.budget.max_tokens, tokenRatio: c.budget.token_ratio_milli / 1000 });
+    // The vectors' seed, or the core's default 0 (the door's own default draws from entropy).
+    r = new RetrySchedule({ backoff: backoffSpec(c.backoff), maxAttempts: c.max_attempts, maxElapsed: c.max_elapsed ?? undefined, seed: c.seed ?? 0, budget });
   } catch (e) {
     return configError(e);
   }
@@ -193,6 +208,8 @@ function runRetry (sc) {
     const out = {};
     if (st.op === 'start') {
       r.start(now);
+    } else if (st.op === 'success') {
+      r.succeeded();
     } else {
       const d = r.decide(now, st.server_retry_after);
       out.decision = snake(d.decision);
@@ -200,6 +217,10 @@ function runRetry (sc) {
       else out.delay = d.delay;
     }
     out.attempts = r.attempts;
+    if (budget) {
+      out.tokens_milli = budget.tokensMilli;
+      out.throttled = budget.throttled;
+    }
     return out;
   });
 }
@@ -208,7 +229,7 @@ function runBucket (sc) {
   const c = sc.config;
   let b;
   try {
-    b = new TokenBucket({ capacity: c.burst, refill: c.tokens, interval: c.period });
+    b = new TokenBucket({ burst: c.burst, tokens: c.tokens, period: c.period });
   } catch (e) {
     return configError(e);
   }
@@ -234,33 +255,134 @@ function runBulkhead (sc) {
   const c = sc.config;
   let b;
   try {
-    b = new Bulkhead({ limit: c.limit, reserveCritical: c.reserve_critical ?? 0, reserveNormal: c.reserve_normal ?? 0 });
+    b = new Bulkhead({ limit: c.limit, reserveCritical: c.reserve_critical ?? 0, reserveNormal: c.reserve_normal ?? 0, lease: c.lease });
   } catch (e) {
     return configError(e);
   }
+  const slots = new Map();
+  let at = 0;
   return sc.steps.map((st) => {
+    if (st.now !== undefined) at = st.now;
     const out = {};
-    if (st.op === 'acquire') out.admitted = b.acquireSlot(st.priority);
-    else out.released = b.releaseSlot(st.priority);
+    if (st.op === 'acquire') {
+      const slot = b.acquireSlot(st.priority, at);
+      out.admitted = slot !== null;
+      if (slot !== null && st.as !== undefined) slots.set(st.as, slot);
+    } else if (st.op === 'expire') {
+      out.freed = b.expire(at);
+    } else {
+      const slot = st.slot_raw !== undefined ? Number(st.slot_raw) : slots.get(st.slot);
+      const refused = b.releaseSlot(slot, at);
+      out.released = refused === null;
+      if (refused !== null) out.refused = snake(refused);
+    }
     out.in_use = b.inUse;
     out.available = b.free;
     out.available_for = ['critical', 'normal', 'sheddable'].map((p) => b.available(p));
     out.extra_releases = b.extraReleases;
+    out.expired_releases = b.expiredReleases;
+    out.reclaimed = b.reclaimed;
     return out;
   });
 }
 
-const RUNNERS = { breaker: runBreaker, backoff: runBackoff, budget: runBudget, retry: runRetry, bucket: runBucket, bulkhead: runBulkhead };
+// Seeds: a JS number when exact, else a BigInt (the door takes both).
+const seed = (v) => (v === undefined ? 0 : big(v) ? BigInt(v) : v);
+
+function runChaos (sc) {
+  const c = sc.config;
+  let ch;
+  try {
+    ch = new Chaos({
+      faultRate: c.fault_rate,
+      latencyRate: c.latency_rate,
+      latencyMin: c.latency_min,
+      latencyMax: c.latency_max,
+      substituteRate: c.substitute_rate,
+      behaviorRate: c.behavior_rate,
+      seed: seed(c.seed),
+      enabled: c.enabled ?? false
+    });
+  } catch (e) {
+    return configError(e);
+  }
+  return sc.steps.map((st) => {
+    let out = {};
+    if (st.op === 'set_enabled') {
+      if (st.on) ch.enable(); else ch.disable();
+    } else {
+      out = st.op === 'inject' ? ch.inject() : ch.decide(st.index);
+    }
+    out.calls = ch.calls;
+    return out;
+  });
+}
+
+function runPool (sc) {
+  const { endpoints, ...c } = sc.config;
+  const options = { seed: seed(c.seed), timers: false, now: () => now };
+  for (const [k, v] of Object.entries(c)) {
+    if (k === 'seed') continue;
+    if (k === 'success_rate_stdev_factor_milli') options.successRateStdevFactor = v / 1000;
+    else options[camel(k)] = v;
+  }
+  let p;
+  try {
+    p = new Pool(Array.from({ length: endpoints }, (_, i) => `http://e${i}`), options);
+  } catch (e) {
+    return configError(e);
+  }
+  const picks = new Map();
+  const eventOf = (e) => e.event === 'eject'
+    ? { ejected: e.endpoint, reason: snake(e.reason), until: e.until }
+    : { returned: e.endpoint };
+  let ejection = null;
+  p.on('eject', (e) => { ejection = { event: 'eject', ...e }; });
+  return sc.steps.map((st) => {
+    if (st.now !== undefined) now = st.now;
+    const out = {};
+    if (st.op === 'pick') {
+      const k = p.pick(st.avoid ?? undefined);
+      if (st.as !== undefined) picks.set(st.as, k);
+      out.endpoint = k.endpoint;
+      out.panic = k.panic;
+    } else if (st.op === 'record') {
+      ejection = null;
+      // A pick settles once in the door; the vectors may settle a name again.
+      if (st.pick !== undefined) p.record(picks.get(st.pick).endpoint, camel(st.result));
+      else p.record(st.endpoint, camel(st.result));
+      out.event = ejection && eventOf(ejection);
+    } else if (st.op === 'release') {
+      p.release(picks.get(st.pick).endpoint);
+    } else if (st.op === 'poll') {
+      out.events = p.poll().map(eventOf);
+    } else if (st.op === 'stats') {
+      const s = p.stats(st.endpoint);
+      for (const k of ['outstanding', 'consecutiveFailures', 'consecutiveGatewayFailures', 'successes', 'calls', 'ejections', 'ejectedUntil', 'picked', 'ejected']) {
+        out[snake(k)] = s[k];
+      }
+    }
+    return out;
+  });
+}
+
+const RUNNERS = { breaker: runBreaker, backoff: runBackoff, budget: runBudget, retry: runRetry, bucket: runBucket, bulkhead: runBulkhead, chaos: runChaos, pool: runPool };
 // Components the door cannot run at all, each with why (none today).
-const NOT_EXPRESSIBLE = {
-  chaos: 'the Node door has no chaos wrapper yet (issue 18: core only so far)',
-  pool: 'the Node door has no endpoint pool yet (issue 18: core only so far)'
-};
+const NOT_EXPRESSIBLE = {};
 // Result fields the public API does not show, so they are not compared (none today).
 const UNCHECKED = {};
 // Known differences from the core, reported instead of failing the run.
 // Differences the Node door has on purpose (none today); each entry names why.
 const KNOWN = {};
+
+// Steps that give a wrapping 32-bit tick (`tick32`, firmware's HAL_GetTick)
+// get their `now` from the door's TickWidener, as firmware would.
+function widened (sc) {
+  if (!sc.steps || !sc.steps.some((st) => st.tick32 !== undefined)) return sc;
+  const w = new TickWidener();
+  const steps = sc.steps.map(({ tick32, ...st }) => tick32 === undefined ? st : { ...st, now: w.widen(tick32) });
+  return { ...sc, steps };
+}
 
 function project (want, comp) {
   const w = {};
@@ -284,7 +406,7 @@ function main (files) {
       const label = `${comp}/${sc.name}`;
       if (NOT_EXPRESSIBLE[comp]) { skipped.push([label, NOT_EXPRESSIBLE[comp]]); continue; }
       if (!fits(sc)) { skipped.push([label, 'ticks above 2^53 (other than u64::MAX as Infinity) are not exact as JS numbers']); continue; }
-      sc = infinite(sc);
+      sc = widened(infinite(sc));
       let got;
       try {
         got = RUNNERS[comp](sc);

@@ -142,7 +142,7 @@ impl<W: Window> Breaker<W> {
                 return Err(self.reject(now, transition));
             }
         };
-        if self.rules.rate_basis == RateBasis::Started {
+        if W::COUNTS_STARTS && self.rules.rate_basis == RateBasis::Started {
             self.window.record(now, Sample::of(Kind::Admitted));
         }
         Ok(Permit {
@@ -534,6 +534,52 @@ impl<W: Window> Breaker<W> {
             return None;
         }
         Some(self.enter(now, to, Reason::Host))
+    }
+}
+
+impl crate::intact::Intact for Rules {
+    /// The open backoff, the four rule enums and the two flags.
+    #[inline(always)]
+    fn intact(read: &impl Fn(usize) -> u8, at: usize) -> bool {
+        use crate::intact::{below, variants};
+        use core::mem::offset_of;
+        <crate::Backoff as crate::intact::Intact>::intact(
+            read,
+            at + offset_of!(Rules, open_backoff),
+        ) && below(
+            read,
+            at + offset_of!(Rules, comparison),
+            variants!(Comparison: AtLeast, Above),
+        ) && below(
+            read,
+            at + offset_of!(Rules, rate_basis),
+            variants!(RateBasis: Outcomes, AllCalls, Started),
+        ) && below(
+            read,
+            at + offset_of!(Rules, half_open_rule),
+            variants!(HalfOpenRule: AllSucceed, Rates),
+        ) && below(
+            read,
+            at + offset_of!(Rules, dwell_expiry),
+            variants!(DwellExpiry: Reopen, Close),
+        ) && below(read, at + offset_of!(Rules, reset_window_on_close), 2)
+            && below(read, at + offset_of!(Rules, manual), 2)
+    }
+}
+
+impl<W: crate::intact::Intact> crate::intact::Intact for Breaker<W> {
+    /// The rules, the window and the state.
+    #[inline(always)]
+    fn intact(read: &impl Fn(usize) -> u8, at: usize) -> bool {
+        use crate::intact::{below, variants};
+        use core::mem::offset_of;
+        Rules::intact(read, at + offset_of!(Self, rules))
+            && W::intact(read, at + offset_of!(Self, window))
+            && below(
+                read,
+                at + offset_of!(Self, state),
+                variants!(State: Closed, Open, HalfOpen, ForcedOpen, Disabled),
+            )
     }
 }
 

@@ -227,6 +227,19 @@ impl<const N: usize> SharedBreaker<N> {
         }
     }
 
+    /// As [`try_acquire`](Self::try_acquire), reading the clock only when
+    /// the answer needs it: a closed (or disabled) breaker admits with one
+    /// atomic load and never calls `now`, so a host whose clock read costs
+    /// more than the decision (a syscall, `Instant::now`) skips it there.
+    #[inline]
+    pub fn try_acquire_with(&self, now: impl FnOnce() -> u64) -> Result<Permit, Rejected> {
+        let w = Word(self.word.load(Acquire));
+        if matches!(w.state(), State::Closed | State::Disabled) {
+            return Ok(permit(w, false, None));
+        }
+        self.try_acquire(now())
+    }
+
     fn reject(&self, w: Word, now: u64, transition: Option<Transition>) -> Rejected {
         self.window.reject();
         let cfg = &self.rules;
@@ -494,16 +507,21 @@ impl<const N: usize> SharedBreaker<N> {
     /// in the word), as the single-owner `advance` does.
     fn advance(&self, now: u64) -> (Word, Option<Transition>) {
         let cfg = &self.rules;
+        let mut seen = None;
         loop {
             let w = Word(self.word.load(Acquire));
             let published = self.published.load(Acquire);
             if published != w.generation() {
-                if (w.generation().wrapping_sub(published) as i32) > 0 {
-                    // A transition's stores are still landing: no automatic
-                    // move out of its state until they have.
+                // A transition's stores are still landing (no automatic move
+                // out of its state until they have), or the same word again
+                // with `published` ahead of it, which no transition leaves
+                // behind (memory a stray write changed): no move either,
+                // rather than spinning forever.
+                if (w.generation().wrapping_sub(published) as i32) > 0 || seen == Some(w.0) {
                     return (w, None);
                 }
                 // The word was read before a transition that has since landed.
+                seen = Some(w.0);
                 continue;
             }
             let step = match w.state() {
@@ -752,6 +770,15 @@ impl<const N: usize> Ring<N> {
         for c in &self.counts {
             c.store(0, Relaxed);
         }
+    }
+}
+
+impl<const N: usize> crate::intact::Intact for SharedBreaker<N> {
+    /// The rules, which no method changes (the state lives in atomics and
+    /// every decoding of it has an answer for each bit pattern).
+    #[inline(always)]
+    fn intact(read: &impl Fn(usize) -> u8, at: usize) -> bool {
+        <Rules as crate::intact::Intact>::intact(read, at + core::mem::offset_of!(Self, rules))
     }
 }
 

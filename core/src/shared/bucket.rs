@@ -172,6 +172,16 @@ impl SharedBucket {
     }
 }
 
+impl crate::intact::Intact for SharedBucket {
+    /// The rate and the burst (`NonZeroU32`), which no method changes.
+    #[inline(always)]
+    fn intact(read: &impl Fn(usize) -> u8, at: usize) -> bool {
+        use core::mem::offset_of;
+        <Rate as crate::intact::Intact>::intact(read, at + offset_of!(Self, rate))
+            && crate::intact::nonzero(read, at + offset_of!(Self, burst), 4)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -237,6 +237,15 @@ impl SharedBulkhead {
                         return Ok(Slot::new(priority, epoch));
                     }
                     cur = w.load(Acquire);
+                } else if self.epoch.load(Acquire) == epoch {
+                    // A tag ahead of every epoch this bulkhead has reached:
+                    // no transition leaves that (memory a stray write
+                    // changed). Count this epoch in it again rather than
+                    // spinning; its garbage count is dropped.
+                    match w.compare_exchange_weak(cur, word(epoch, 1), AcqRel, Acquire) {
+                        Ok(_) => return Ok(Slot::new(priority, epoch)),
+                        Err(seen) => cur = seen,
+                    }
                 } else {
                     // The epoch moved on while we were here: count in the new one.
                     break;
@@ -342,6 +351,16 @@ impl SharedBulkhead {
     /// Slots freed by their lease running out, so far.
     pub fn reclaimed(&self) -> u64 {
         self.reclaimed.load(Relaxed)
+    }
+}
+
+impl crate::intact::Intact for SharedBulkhead {
+    /// The limit (`NonZeroU32`) and the lease (the epochs' divisor),
+    /// which no method changes.
+    #[inline(always)]
+    fn intact(read: &impl Fn(usize) -> u8, at: usize) -> bool {
+        crate::intact::nonzero(read, at + core::mem::offset_of!(Self, limit), 4)
+            && crate::intact::nonzero(read, at + core::mem::offset_of!(Self, lease), 8)
     }
 }
 

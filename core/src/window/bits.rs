@@ -124,6 +124,8 @@ impl<P: Plane> Default for BitWindow<P> {
 }
 
 impl<P: Plane> Window for BitWindow<P> {
+    const COUNTS_STARTS: bool = false;
+
     fn record(&mut self, _now: u64, sample: Sample) {
         let kind = sample.kind;
         if matches!(kind, Kind::Rejected | Kind::Admitted) {
@@ -158,6 +160,14 @@ impl<P: Plane> Window for BitWindow<P> {
 
     fn capacity(&self) -> Option<u32> {
         Some(u32::from(P::CALLS))
+    }
+}
+
+impl<P: Plane> crate::intact::Intact for BitWindow<P> {
+    /// `next`, a bit index below the plane's width.
+    #[inline(always)]
+    fn intact(read: &impl Fn(usize) -> u8, at: usize) -> bool {
+        crate::intact::u16_at(read, at + core::mem::offset_of!(Self, next)) < u16::from(P::CALLS)
     }
 }
 

@@ -76,6 +76,8 @@ impl<const N: usize> Default for CountRing<[u8; N]> {
 }
 
 impl<S: AsRef<[u8]> + AsMut<[u8]>> Window for CountRing<S> {
+    const COUNTS_STARTS: bool = false;
+
     fn record(&mut self, _now: u64, sample: Sample) {
         if matches!(sample.kind, Kind::Rejected | Kind::Admitted) {
             // Not calls in the ring: counted from the last clear.

@@ -32,6 +32,13 @@ pub use time::{Frame, TimeCounts, TimeWindow};
 
 /// What a breaker needs from a window.
 pub trait Window {
+    /// Whether the window can count calls as they start
+    /// ([`RateBasis::Started`](crate::RateBasis::Started)). True unless a
+    /// window says otherwise: the count windows do (their slots hold
+    /// outcomes, and `Rules::fits` refuses `Started` over them), so a
+    /// breaker over one does not even compile the admission count.
+    const COUNTS_STARTS: bool = true;
+
     /// Adds one sample observed at `now`.
     fn record(&mut self, now: u64, sample: Sample);
     /// The counts over the window as of `now` (expired buckets evicted first).

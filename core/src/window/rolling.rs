@@ -155,6 +155,22 @@ impl<T: Tally, const B: usize> Rolling<T, B> {
     }
 }
 
+impl<T: Tally, const B: usize> crate::intact::Intact for Rolling<T, B> {
+    /// The bucket length (a divisor), the buckets in use (`1..=B`), the head
+    /// (below them) and `started`. The tallies are plain counts.
+    #[inline(always)]
+    fn intact(read: &impl Fn(usize) -> u8, at: usize) -> bool {
+        use crate::intact::{below, nonzero, u32_at};
+        use core::mem::offset_of;
+        let used = u32_at(read, at + offset_of!(Self, used));
+        nonzero(read, at + offset_of!(Self, bucket_len), 8)
+            && used != 0
+            && used as usize <= B
+            && u32_at(read, at + offset_of!(Self, head)) < used
+            && below(read, at + offset_of!(Self, started), 2)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,6 +14,8 @@ pub enum Sliding<C, T> {
 }
 
 impl<C: Window, T: Window> Window for Sliding<C, T> {
+    const COUNTS_STARTS: bool = C::COUNTS_STARTS || T::COUNTS_STARTS;
+
     #[inline]
     fn record(&mut self, now: u64, sample: Sample) {
         match self {

@@ -6,11 +6,14 @@ use core::cell::UnsafeCell;
 use fusewire::SharedBreaker;
 
 use crate::boundary::{borrow_in, boundary, fits, install, invalid, put, shared, slot, Object};
+use crate::breaker::OutcomeCode;
+use crate::breaker::StateCode;
 use crate::breaker::{
-    acquired, fusewire_breaker_config, fusewire_breaker_stats, fusewire_permit,
-    fusewire_transition, outcome, Command, FUSEWIRE_BREAKER_WINDOW,
+    acquired, fusewire_breaker_config, fusewire_breaker_stats, fusewire_transition, outcome,
+    Command, FUSEWIRE_BREAKER_WINDOW,
 };
 use crate::status::{fusewire_config_error, fusewire_status};
+use crate::tick::{fusewire_permit, fusewire_tick};
 
 /// A circuit breaker that several threads, or an interrupt and the main
 /// loop, share without a lock: the rules, transitions, counters and answers
@@ -25,16 +28,22 @@ use crate::status::{fusewire_config_error, fusewire_status};
 /// Targets without native 64-bit atomics have these functions only in a
 /// single-core build (see the README). Do not copy an initialised breaker.
 ///
-/// Under races only, it differs from `fusewire_breaker` as the core's
-/// `SharedBreaker` documents: a transition is published a few stores after
+/// Under races only, it differs from `fusewire_breaker`: a transition is published a few stores after
 /// it is decided (other callers make no automatic move meanwhile), and
 /// outcomes recorded while a close clears the window may be kept or
 /// dropped.
-#[repr(C)]
+#[repr(C, align(8))]
 #[allow(non_camel_case_types)]
 pub struct fusewire_shared_breaker {
     _opaque: [UnsafeCell<u64>; 25],
 }
+
+/// `sizeof(fusewire_shared_breaker)`: 200 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
+pub const FUSEWIRE_SHARED_BREAKER_SIZE: usize = 200;
+const _: () =
+    assert!(core::mem::size_of::<fusewire_shared_breaker>() == FUSEWIRE_SHARED_BREAKER_SIZE);
+const _: () =
+    assert!(core::mem::align_of::<fusewire_shared_breaker>() == crate::FUSEWIRE_OBJECT_ALIGN);
 
 type Inner = SharedBreaker<{ FUSEWIRE_BREAKER_WINDOW as usize }>;
 
@@ -48,6 +57,7 @@ pub(crate) struct SharedBreakerObj {
 unsafe impl Object for SharedBreakerObj {
     type C = fusewire_shared_breaker;
     const TAG: u32 = 0x4657_5342; // "FWSB"
+    crate::boundary::intact_field!(breaker: Inner);
 }
 const _: () = assert!(fits::<SharedBreakerObj>());
 
@@ -69,7 +79,7 @@ unsafe fn breaker<'a>(p: *const fusewire_shared_breaker) -> Result<&'a Inner, fu
 /// it (initialise before starting the threads or enabling the interrupt
 /// that share it).
 ///
-/// # Safety
+/// Pointers:
 /// `breaker` and `config` are NULL or valid for the access; `error` is NULL
 /// or writable.
 #[no_mangle]
@@ -117,18 +127,19 @@ pub unsafe extern "C" fn fusewire_shared_breaker_init(
 /// thread or interrupt handler, concurrently with any call on the same
 /// breaker except its init.
 ///
-/// # Safety
+/// Pointers:
 /// `breaker` is NULL or points to a `fusewire_shared_breaker` initialised
 /// before this call; the out-pointers are NULL or writable and not shared
 /// with a concurrent call.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_shared_breaker_acquire(
     breaker: *const fusewire_shared_breaker,
-    now: u64,
+    now: fusewire_tick,
     permit: *mut fusewire_permit,
     retry_after: *mut u64,
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
+    let now = now.ticks;
     boundary(|| {
         // SAFETY: the caller's contract.
         let b = unsafe { self::breaker(breaker) }?;
@@ -136,7 +147,15 @@ pub unsafe extern "C" fn fusewire_shared_breaker_acquire(
             return Err(fusewire_status::NullArgument);
         }
         // SAFETY: the caller's contract for the out-pointers.
-        unsafe { acquired(b.try_acquire(now), permit, retry_after, transition) }
+        unsafe {
+            acquired(
+                b.try_acquire(now),
+                |p| b.permit_into_raw(p),
+                permit,
+                retry_after,
+                transition,
+            )
+        }
     })
 }
 
@@ -148,17 +167,19 @@ pub unsafe extern "C" fn fusewire_shared_breaker_acquire(
 /// Thread/ISR safety: lock-free; any thread or interrupt handler,
 /// concurrently with any call on the same breaker except its init.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_shared_breaker_acquire`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_shared_breaker_record(
     breaker: *const fusewire_shared_breaker,
+    now: fusewire_tick,
     permit: fusewire_permit,
-    outcome: u32,
+    outcome: OutcomeCode,
     duration: u64,
-    now: u64,
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
+    let now = now.ticks;
+    let permit = permit.raw;
     boundary(|| {
         // SAFETY: the caller's contract.
         let b = unsafe { self::breaker(breaker) }?;
@@ -177,15 +198,17 @@ pub unsafe extern "C" fn fusewire_shared_breaker_record(
 /// Thread/ISR safety: lock-free; any thread or interrupt handler,
 /// concurrently with any call on the same breaker except its init.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_shared_breaker_acquire`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_shared_breaker_release(
     breaker: *const fusewire_shared_breaker,
+    now: fusewire_tick,
     permit: fusewire_permit,
-    now: u64,
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
+    let now = now.ticks;
+    let permit = permit.raw;
     boundary(|| {
         // SAFETY: the caller's contract.
         let b = unsafe { self::breaker(breaker) }?;
@@ -225,14 +248,15 @@ unsafe fn command(
 /// Thread/ISR safety: lock-free; any thread or interrupt handler,
 /// concurrently with any call on the same breaker except its init.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_shared_breaker_acquire`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_shared_breaker_poll(
     breaker: *const fusewire_shared_breaker,
-    now: u64,
+    now: fusewire_tick,
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
+    let now = now.ticks;
     // SAFETY: forwarded contract.
     unsafe { command(breaker, now, transition, Command::Poll) }
 }
@@ -243,14 +267,15 @@ pub unsafe extern "C" fn fusewire_shared_breaker_poll(
 /// Thread/ISR safety: lock-free; any thread or interrupt handler,
 /// concurrently with any call on the same breaker except its init.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_shared_breaker_acquire`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_shared_breaker_trip(
     breaker: *const fusewire_shared_breaker,
-    now: u64,
+    now: fusewire_tick,
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
+    let now = now.ticks;
     // SAFETY: forwarded contract.
     unsafe { command(breaker, now, transition, Command::Trip) }
 }
@@ -261,14 +286,15 @@ pub unsafe extern "C" fn fusewire_shared_breaker_trip(
 /// Thread/ISR safety: lock-free; any thread or interrupt handler,
 /// concurrently with any call on the same breaker except its init.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_shared_breaker_acquire`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_shared_breaker_close(
     breaker: *const fusewire_shared_breaker,
-    now: u64,
+    now: fusewire_tick,
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
+    let now = now.ticks;
     // SAFETY: forwarded contract.
     unsafe { command(breaker, now, transition, Command::Close) }
 }
@@ -279,14 +305,15 @@ pub unsafe extern "C" fn fusewire_shared_breaker_close(
 /// Thread/ISR safety: lock-free; any thread or interrupt handler,
 /// concurrently with any call on the same breaker except its init.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_shared_breaker_acquire`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_shared_breaker_force_open(
     breaker: *const fusewire_shared_breaker,
-    now: u64,
+    now: fusewire_tick,
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
+    let now = now.ticks;
     // SAFETY: forwarded contract.
     unsafe { command(breaker, now, transition, Command::ForceOpen) }
 }
@@ -297,14 +324,15 @@ pub unsafe extern "C" fn fusewire_shared_breaker_force_open(
 /// Thread/ISR safety: lock-free; any thread or interrupt handler,
 /// concurrently with any call on the same breaker except its init.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_shared_breaker_acquire`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_shared_breaker_disable(
     breaker: *const fusewire_shared_breaker,
-    now: u64,
+    now: fusewire_tick,
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
+    let now = now.ticks;
     // SAFETY: forwarded contract.
     unsafe { command(breaker, now, transition, Command::Disable) }
 }
@@ -316,14 +344,15 @@ pub unsafe extern "C" fn fusewire_shared_breaker_disable(
 /// concurrently with any call on the same breaker except its init
 /// (outcomes recorded during the reset may be kept or dropped).
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_shared_breaker_acquire`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_shared_breaker_reset(
     breaker: *const fusewire_shared_breaker,
-    now: u64,
+    now: fusewire_tick,
     transition: *mut fusewire_transition,
 ) -> fusewire_status {
+    let now = now.ticks;
     // SAFETY: forwarded contract.
     unsafe { command(breaker, now, transition, Command::Reset) }
 }
@@ -334,13 +363,13 @@ pub unsafe extern "C" fn fusewire_shared_breaker_reset(
 /// Thread/ISR safety: lock-free (one atomic load); any thread or interrupt
 /// handler, concurrently with any call on the same breaker except its init.
 ///
-/// # Safety
+/// Pointers:
 /// `breaker` is NULL or points to a `fusewire_shared_breaker` initialised
 /// before this call; `state` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_shared_breaker_state(
     breaker: *const fusewire_shared_breaker,
-    state: *mut u32,
+    state: *mut StateCode,
 ) -> fusewire_status {
     boundary(|| {
         // SAFETY: the caller's contract.
@@ -363,14 +392,15 @@ pub unsafe extern "C" fn fusewire_shared_breaker_state(
 /// field is read atomically, but racing calls can make fields disagree
 /// slightly.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_shared_breaker_acquire`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_shared_breaker_snapshot(
     breaker: *const fusewire_shared_breaker,
-    now: u64,
+    now: fusewire_tick,
     snapshot: *mut fusewire_breaker_stats,
 ) -> fusewire_status {
+    let now = now.ticks;
     boundary(|| {
         // SAFETY: the caller's contract.
         let b = unsafe { self::breaker(breaker) }?;

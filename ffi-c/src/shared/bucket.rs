@@ -8,6 +8,7 @@ use fusewire::SharedBucket;
 use crate::boundary::{borrow_in, boundary, fits, install, invalid, put, shared, slot, Object};
 use crate::bucket::{fusewire_bucket_config, taken};
 use crate::status::{fusewire_config_error, fusewire_status, Invalid, Scope};
+use crate::tick::fusewire_tick;
 
 /// A token bucket that several threads, or an interrupt and the main loop,
 /// share without a lock: the rule and answers of `fusewire_bucket`, with
@@ -25,11 +26,18 @@ use crate::status::{fusewire_config_error, fusewire_status, Invalid, Scope};
 /// from any thread or interrupt handler at the same time as the others.
 /// Targets without native 64-bit atomics have these functions only in a
 /// single-core build (see the README). Do not copy an initialised bucket.
-#[repr(C)]
+#[repr(C, align(8))]
 #[allow(non_camel_case_types)]
 pub struct fusewire_shared_bucket {
     _opaque: [UnsafeCell<u64>; 5],
 }
+
+/// `sizeof(fusewire_shared_bucket)`: 40 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
+pub const FUSEWIRE_SHARED_BUCKET_SIZE: usize = 40;
+const _: () =
+    assert!(core::mem::size_of::<fusewire_shared_bucket>() == FUSEWIRE_SHARED_BUCKET_SIZE);
+const _: () =
+    assert!(core::mem::align_of::<fusewire_shared_bucket>() == crate::FUSEWIRE_OBJECT_ALIGN);
 
 #[repr(C)]
 pub(crate) struct SharedBucketObj {
@@ -41,6 +49,7 @@ pub(crate) struct SharedBucketObj {
 unsafe impl Object for SharedBucketObj {
     type C = fusewire_shared_bucket;
     const TAG: u32 = 0x4657_5355; // "FWSU"
+    crate::boundary::intact_field!(bucket: SharedBucket);
 }
 const _: () = assert!(fits::<SharedBucketObj>());
 
@@ -64,7 +73,7 @@ unsafe fn bucket<'a>(
 /// (initialise before starting the threads or enabling the interrupt that
 /// share it).
 ///
-/// # Safety
+/// Pointers:
 /// `bucket` and `config` are NULL or valid for the access; `error` is NULL
 /// or writable.
 #[no_mangle]
@@ -111,16 +120,17 @@ pub unsafe extern "C" fn fusewire_shared_bucket_init(
 /// interrupt handler, concurrently with any call on the same bucket except
 /// its init.
 ///
-/// # Safety
+/// Pointers:
 /// `bucket` is NULL or points to a `fusewire_shared_bucket` initialised
 /// before this call; `retry_after` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_shared_bucket_acquire(
     bucket: *const fusewire_shared_bucket,
+    now: fusewire_tick,
     n: u32,
-    now: u64,
     retry_after: *mut u64,
 ) -> fusewire_status {
+    let now = now.ticks;
     boundary(|| {
         // SAFETY: the caller's contract.
         let b = unsafe { self::bucket(bucket) }?;
@@ -136,15 +146,16 @@ pub unsafe extern "C" fn fusewire_shared_bucket_acquire(
 /// interrupt handler, concurrently with any call on the same bucket except
 /// its init.
 ///
-/// # Safety
+/// Pointers:
 /// `bucket` is NULL or points to a `fusewire_shared_bucket` initialised
 /// before this call.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_shared_bucket_refund(
     bucket: *const fusewire_shared_bucket,
+    now: fusewire_tick,
     n: u32,
-    now: u64,
 ) -> fusewire_status {
+    let now = now.ticks;
     boundary(|| {
         // SAFETY: the caller's contract.
         unsafe { self::bucket(bucket) }?.refund(n, now);
@@ -158,15 +169,16 @@ pub unsafe extern "C" fn fusewire_shared_bucket_refund(
 /// handler, concurrently with any call on the same bucket except its init.
 /// A racing acquire may take the tokens the moment after.
 ///
-/// # Safety
+/// Pointers:
 /// `bucket` is NULL or points to a `fusewire_shared_bucket` initialised
 /// before this call; `available` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_shared_bucket_available(
     bucket: *const fusewire_shared_bucket,
-    now: u64,
+    now: fusewire_tick,
     available: *mut u32,
 ) -> fusewire_status {
+    let now = now.ticks;
     boundary(|| {
         // SAFETY: the caller's contract.
         let b = unsafe { self::bucket(bucket) }?;

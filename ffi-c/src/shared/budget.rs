@@ -19,11 +19,18 @@ use crate::status::{fusewire_config_error, fusewire_status};
 /// from any thread or interrupt handler at the same time as the others.
 /// Targets without native 64-bit atomics have these functions only in a
 /// single-core build (see the README). Do not copy an initialised budget.
-#[repr(C)]
+#[repr(C, align(8))]
 #[allow(non_camel_case_types)]
 pub struct fusewire_shared_budget {
     _opaque: [UnsafeCell<u64>; 5],
 }
+
+/// `sizeof(fusewire_shared_budget)`: 40 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
+pub const FUSEWIRE_SHARED_BUDGET_SIZE: usize = 40;
+const _: () =
+    assert!(core::mem::size_of::<fusewire_shared_budget>() == FUSEWIRE_SHARED_BUDGET_SIZE);
+const _: () =
+    assert!(core::mem::align_of::<fusewire_shared_budget>() == crate::FUSEWIRE_OBJECT_ALIGN);
 
 #[repr(C)]
 pub(crate) struct SharedBudgetObj {
@@ -35,6 +42,11 @@ pub(crate) struct SharedBudgetObj {
 unsafe impl Object for SharedBudgetObj {
     type C = fusewire_shared_budget;
     const TAG: u32 = 0x4657_5347; // "FWSG"
+    /// Plain integers only: every byte pattern is a budget.
+    #[inline(always)]
+    fn intact(_: &impl Fn(usize) -> u8) -> bool {
+        true
+    }
 }
 const _: () = assert!(fits::<SharedBudgetObj>());
 
@@ -56,7 +68,7 @@ unsafe fn budget<'a>(
 /// (initialise before starting the threads or enabling the interrupt that
 /// share it).
 ///
-/// # Safety
+/// Pointers:
 /// `budget` and `config` are NULL or valid for the access; `error` is NULL
 /// or writable.
 #[no_mangle]
@@ -93,7 +105,7 @@ pub unsafe extern "C" fn fusewire_shared_budget_init(
 /// full); any thread or interrupt handler, concurrently with any call on
 /// the same budget except its init.
 ///
-/// # Safety
+/// Pointers:
 /// `budget` is NULL or points to a `fusewire_shared_budget` initialised
 /// before this call.
 #[no_mangle]
@@ -113,7 +125,7 @@ pub unsafe extern "C" fn fusewire_shared_budget_record_success(
 /// empty); any thread or interrupt handler, concurrently with any call on
 /// the same budget except its init.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_shared_budget_record_success`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_shared_budget_record_failure(
@@ -133,7 +145,7 @@ pub unsafe extern "C" fn fusewire_shared_budget_record_failure(
 /// any thread or interrupt handler, concurrently with any call on the same
 /// budget except its init.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_shared_budget_record_success`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_shared_budget_try_retry(
@@ -152,7 +164,7 @@ pub unsafe extern "C" fn fusewire_shared_budget_try_retry(
 /// snapshot); any thread or interrupt handler, concurrently with any call
 /// on the same budget except its init.
 ///
-/// # Safety
+/// Pointers:
 /// `budget` is NULL or points to a `fusewire_shared_budget` initialised
 /// before this call; the out-pointers are NULL or writable.
 #[no_mangle]

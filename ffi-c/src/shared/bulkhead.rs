@@ -6,8 +6,12 @@ use core::cell::UnsafeCell;
 use fusewire::{SharedBulkhead, Slot};
 
 use crate::boundary::{borrow_in, boundary, fits, install, invalid, put, shared, slot, Object};
-use crate::bulkhead::{admitted, fusewire_bulkhead_config, priority, released};
+use crate::bulkhead::PriorityCode;
+use crate::bulkhead::{
+    admitted, fusewire_bulkhead_config, fusewire_bulkhead_slot, priority, released,
+};
 use crate::status::{fusewire_config_error, fusewire_status};
+use crate::tick::fusewire_tick;
 
 /// A bulkhead that several threads, or an interrupt and the main loop,
 /// share without a lock: the admission rule, reserves and release checks
@@ -21,11 +25,18 @@ use crate::status::{fusewire_config_error, fusewire_status};
 /// from any thread or interrupt handler at the same time as the others.
 /// Targets without native 64-bit atomics have these functions only in a
 /// single-core build (see the README). Do not copy an initialised bulkhead.
-#[repr(C)]
+#[repr(C, align(8))]
 #[allow(non_camel_case_types)]
 pub struct fusewire_shared_bulkhead {
-    _opaque: [UnsafeCell<u64>; 6],
+    _opaque: [UnsafeCell<u64>; 15],
 }
+
+/// `sizeof(fusewire_shared_bulkhead)`: 120 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
+pub const FUSEWIRE_SHARED_BULKHEAD_SIZE: usize = 120;
+const _: () =
+    assert!(core::mem::size_of::<fusewire_shared_bulkhead>() == FUSEWIRE_SHARED_BULKHEAD_SIZE);
+const _: () =
+    assert!(core::mem::align_of::<fusewire_shared_bulkhead>() == crate::FUSEWIRE_OBJECT_ALIGN);
 
 #[repr(C)]
 pub(crate) struct SharedBulkheadObj {
@@ -37,6 +48,7 @@ pub(crate) struct SharedBulkheadObj {
 unsafe impl Object for SharedBulkheadObj {
     type C = fusewire_shared_bulkhead;
     const TAG: u32 = 0x4657_534B; // "FWSK"
+    crate::boundary::intact_field!(bulkhead: SharedBulkhead);
 }
 const _: () = assert!(fits::<SharedBulkheadObj>());
 
@@ -58,7 +70,7 @@ unsafe fn bulkhead<'a>(
 /// (initialise before starting the threads or enabling the interrupt that
 /// share it).
 ///
-/// # Safety
+/// Pointers:
 /// `bulkhead` and `config` are NULL or valid for the access; `error` is
 /// NULL or writable.
 #[no_mangle]
@@ -71,7 +83,7 @@ pub unsafe extern "C" fn fusewire_shared_bulkhead_init(
         let p = slot::<SharedBulkheadObj>(bulkhead)?;
         // SAFETY: the caller's contract for `config`.
         let c = unsafe { borrow_in(config) }?;
-        match c.build(SharedBulkhead::new) {
+        match c.build(SharedBulkhead::new, SharedBulkhead::with_lease) {
             // SAFETY: `p` checked by `slot`; writable by contract.
             Ok(b) => unsafe {
                 install(
@@ -89,50 +101,56 @@ pub unsafe extern "C" fn fusewire_shared_bulkhead_init(
     })
 }
 
-/// Takes a slot for a request of `priority` (a `fusewire_priority`):
-/// `FUSEWIRE_STATUS_OK`, or `FUSEWIRE_STATUS_BULKHEAD_FULL` (which writes
-/// nothing). Give it back with `fusewire_shared_bulkhead_release` and the
-/// same priority, from any thread.
+/// Takes a slot at `now` for a request of `priority`: `FUSEWIRE_STATUS_OK`
+/// writes `*slot`; `FUSEWIRE_STATUS_BULKHEAD_FULL` writes nothing. Give the
+/// slot back with `fusewire_shared_bulkhead_release`, from any thread.
 ///
 /// Thread/ISR safety: lock-free (one compare-and-swap loop); any thread or
 /// interrupt handler, concurrently with any call on the same bulkhead
 /// except its init.
 ///
-/// # Safety
+/// Pointers:
 /// `bulkhead` is NULL or points to a `fusewire_shared_bulkhead` initialised
 /// before this call.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_shared_bulkhead_acquire(
     bulkhead: *const fusewire_shared_bulkhead,
-    priority: u32,
+    now: fusewire_tick,
+    priority: PriorityCode,
+    slot: *mut fusewire_bulkhead_slot,
 ) -> fusewire_status {
     boundary(|| {
         // SAFETY: the caller's contract.
         let b = unsafe { self::bulkhead(bulkhead) }?;
         let p = self::priority(priority)?;
-        admitted(b.try_acquire(p))
+        if slot.is_null() {
+            return Err(fusewire_status::NullArgument);
+        }
+        admitted(b.try_acquire(p, now.ticks), slot)
     })
 }
 
-/// Gives back a slot taken with `priority`: `FUSEWIRE_STATUS_OK`, or
-/// `FUSEWIRE_STATUS_NOT_HELD` (counted; nothing changes) if none was held.
+/// Gives back a slot at `now`, as `fusewire_bulkhead_release`:
+/// `FUSEWIRE_STATUS_OK`, `FUSEWIRE_STATUS_NOT_HELD` (given back twice or
+/// made up) or `FUSEWIRE_STATUS_SLOT_EXPIRED` (its lease ran out; already
+/// freed); the last two are counted and change nothing.
 ///
 /// Thread/ISR safety: lock-free (two compare-and-swap loops); any thread
 /// or interrupt handler, concurrently with any call on the same bulkhead
 /// except its init.
 ///
-/// # Safety
+/// Pointers:
 /// As `fusewire_shared_bulkhead_acquire`.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_shared_bulkhead_release(
     bulkhead: *const fusewire_shared_bulkhead,
-    priority: u32,
+    now: fusewire_tick,
+    slot: fusewire_bulkhead_slot,
 ) -> fusewire_status {
     boundary(|| {
         // SAFETY: the caller's contract.
         let b = unsafe { self::bulkhead(bulkhead) }?;
-        let p = self::priority(priority)?;
-        released(b.release(Slot::from_priority(p)))
+        released(b.release(Slot::from_raw(slot.raw), now.ticks))
     })
 }
 
@@ -143,13 +161,13 @@ pub unsafe extern "C" fn fusewire_shared_bulkhead_release(
 /// handler, concurrently with any call on the same bulkhead except its
 /// init. A racing call may change the counts the moment after.
 ///
-/// # Safety
+/// Pointers:
 /// `bulkhead` is NULL or points to a `fusewire_shared_bulkhead`
 /// initialised before this call; the out-pointers are NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn fusewire_shared_bulkhead_usage(
     bulkhead: *const fusewire_shared_bulkhead,
-    priority: u32,
+    priority: PriorityCode,
     in_use: *mut u32,
     available: *mut u32,
 ) -> fusewire_status {

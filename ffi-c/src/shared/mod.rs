@@ -29,8 +29,10 @@ mod breaker;
 mod bucket;
 mod budget;
 mod bulkhead;
+mod tick_widener;
 
 pub use breaker::*;
 pub use bucket::*;
 pub use budget::*;
 pub use bulkhead::*;
+pub use tick_widener::*;

@@ -17,10 +17,10 @@ int main(void) {
         return 1;
     }
     for (i = 0; i < 20; i++, now++) {
-        if (fusewire_breaker_acquire(&breaker, now, &permit, &retry_after, NULL) != FUSEWIRE_STATUS_OK) {
+        if (fusewire_breaker_acquire(&breaker, fusewire_tick_of(now), &permit, &retry_after, NULL) != FUSEWIRE_STATUS_OK) {
             break;
         }
-        fusewire_breaker_record(&breaker, permit, FUSEWIRE_OUTCOME_FAILURE, 1, now, NULL);
+        fusewire_breaker_record(&breaker, fusewire_tick_of(now), permit, FUSEWIRE_OUTCOME_FAILURE, 1, NULL);
     }
     if (i == 20 || retry_after == 0) {
         puts("consumer: the breaker never opened");

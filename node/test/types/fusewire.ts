@@ -1,5 +1,5 @@
 // What @types/opossum lacks, and fusewire's extras.
-import CircuitBreaker, { retry, TokenBucket, Bulkhead } from 'fusewire';
+import CircuitBreaker, { retry, TokenBucket, Bulkhead, TickWidener } from 'fusewire';
 
 const b = new CircuitBreaker(async (x: string) => x.length, {
   coalesce: true,
@@ -16,7 +16,7 @@ b.configure({ errorThresholdPercentage: 20 });
 const n: Promise<number> = b.fire('abc');
 const r: Promise<string> = retry(async attempt => `try ${attempt}`, { maxAttempts: 3, backoff: { kind: 'exponential', base: 10 } });
 const delays: number[] = retry.delays({ maxAttempts: 4 });
-const bucket = new TokenBucket({ capacity: 5, refill: 5, interval: 1000 });
+const bucket = new TokenBucket({ burst: 5, tokens: 5, period: 1000 });
 const ok: boolean = bucket.tryTake();
 const bh = new Bulkhead({ limit: 4, reserveCritical: 1 });
 const v: Promise<number> = bh.run(async () => 1, { priority: 'critical' });
@@ -41,4 +41,21 @@ const dec = new RetrySchedule({ maxAttempts: 2 }).decide(0);
 if (dec.decision === 'giveUp') console.log(dec.reason);
 const br = bucket.tryAcquire(1, 0);
 if (br.result === 'denied') console.log(br.retryAfter);
-console.log(snap.counts.failures, state, d, can, bh.free, bh.extraReleases, bh.releaseSlot('normal'));
+console.log(snap.counts.failures, state, d, can, bh.free, bh.extraReleases, bh.releaseSlot(bh.acquireSlot('normal') ?? 0), new TickWidener().widen(5));
+// Chaos and Pool (issue 18).
+import { chaos, Chaos, ChaosError, Pool } from 'fusewire';
+const flaky = chaos(async (id: number) => `user ${id}`, { faultRate: 10, latencyRate: 5, latencyMax: 200, substituteRate: 1, substitute: 'cached user', seed: 42, enabled: true });
+flaky.disable();
+flaky.configure({ faultRate: 50, latencyRate: 0 });
+const rates: CircuitBreaker.ChaosRates = flaky.options;
+console.log(rates.faultRate);
+const u: Promise<string> | string = flaky(7);
+const inj: CircuitBreaker.Injection = new Chaos({ faultRate: 50, seed: 1n }).inject();
+const withChaos = new CircuitBreaker(async () => 'x', { chaos: { faultRate: 50 } });
+withChaos.chaos?.enable();
+const pool = new Pool(['http://a', 'http://b'], { consecutiveGatewayFailures: 3, breaker: { timeout: 1000 } });
+pool.on('eject', (e) => console.log(e.url, e.reason, e.until));
+const body: Promise<number> = pool.call(async (url) => url.length);
+const p = pool.pick();
+p.record(503);
+console.log(u, inj.outcome, body, new ChaosError().code, pool.stats(0).ejected);

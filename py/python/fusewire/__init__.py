@@ -10,37 +10,81 @@ read in Rust once per core call; pass ``clock=`` (a callable returning
 seconds, like ``time.monotonic``) to drive one by hand in tests.
 """
 
-from ._breaker import CircuitBreaker
+from ._breaker import CircuitBreaker, breakers, get_breaker
+from ._chaos import Chaos
 from ._errors import (
     BulkheadFull,
+    ChaosFault,
     CircuitOpenError,
     ConfigError,
     FusewireError,
     RateLimited,
+    ResultRejected,
     RetryError,
 )
-from ._limits import Bulkhead, TokenBucket
-from ._native import Backoff, Permit, RetryBudget, RetryState, __version__
-from ._retry import Retrying, retry
-from ._types import State, StateChange
+from ._limits import Bulkhead, KeyedTokenBucket, TokenBucket
+from ._native import (
+    Backoff,
+    Permit,
+    PoolPick,
+    RetryBudget,
+    RetryState,
+    Slot,
+    TickWidener,
+    __version__,
+)
+from ._pool import Pool
+from ._retry import Attempt, Retrying, Stop, retry, stop_after_attempt, stop_after_delay
+from ._types import PoolEvent, State, StateChange
+from ._wait import (
+    Wait,
+    wait_chain,
+    wait_exponential,
+    wait_fixed,
+    wait_none,
+    wait_random,
+    wait_random_exponential,
+)
 
 __all__ = [
+    "Attempt",
     "Backoff",
     "Bulkhead",
     "BulkheadFull",
+    "Chaos",
+    "ChaosFault",
     "CircuitBreaker",
     "CircuitOpenError",
     "ConfigError",
     "FusewireError",
+    "KeyedTokenBucket",
     "Permit",
+    "Pool",
+    "PoolEvent",
+    "PoolPick",
     "RateLimited",
+    "ResultRejected",
     "RetryBudget",
     "RetryError",
     "RetryState",
     "Retrying",
+    "Slot",
     "State",
     "StateChange",
+    "Stop",
+    "TickWidener",
     "TokenBucket",
+    "Wait",
     "__version__",
+    "breakers",
+    "get_breaker",
     "retry",
+    "stop_after_attempt",
+    "stop_after_delay",
+    "wait_chain",
+    "wait_exponential",
+    "wait_fixed",
+    "wait_none",
+    "wait_random",
+    "wait_random_exponential",
 ]

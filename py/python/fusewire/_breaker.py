@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-import contextvars
-from collections.abc import Awaitable
+import functools
+import inspect
+import weakref
+from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Callable, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from . import _native
+from ._errors import CircuitOpenError
 from ._types import ParamSpec, State
-from ._wrap import decorate
+from ._wrap import ByConfig, decorate
 
-__all__ = ["CircuitBreaker"]
+__all__ = ["CircuitBreaker", "breakers", "get_breaker"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-_Permits = tuple[_native.Permit, ...]
 
-
-class CircuitBreaker(_native.Breaker):
+class CircuitBreaker(ByConfig, _native.Breaker):
     """A circuit breaker (see the package docs for every option).
 
     Use it as ``@breaker`` on sync or async functions and methods, as
@@ -34,8 +35,50 @@ class CircuitBreaker(_native.Breaker):
     monotonic clock, or of ``clock()`` when one is given.
     """
 
+    if not TYPE_CHECKING:  # type checkers read the native `__new__` signature
+
+        def __new__(cls, *args, **kwargs):
+            self = super().__new__(cls, *args, **kwargs)
+            if self.name is not None:
+                _registry[self.name] = self
+            return self
+
     def __call__(self, func: Callable[P, R]) -> Callable[P, R]:
         return decorate(self, func)
+
+    def with_fallback(
+        self, fallback: Callable[P, R], *, on: tuple[type[BaseException], ...] = (CircuitOpenError,)
+    ) -> Callable[[Callable[P, R]], Callable[P, R]]:
+        """A decorator like ``@breaker`` whose call returns
+        ``fallback(*args, **kwargs)`` instead of raising one of ``on``
+        (default: the breaker refusing, ``CircuitOpenError``; add your own
+        exception types to fall back on failures too). On an ``async def``,
+        an awaitable the fallback returns is awaited.
+        """
+
+        def decorator(func: Callable[P, R]) -> Callable[P, R]:
+            guarded = decorate(self, func)
+            if inspect.iscoroutinefunction(guarded):
+                call = cast(Callable[..., Awaitable[Any]], guarded)
+
+                async def guarded_async(*args: Any, **kwargs: Any) -> Any:
+                    try:
+                        return await call(*args, **kwargs)
+                    except on:
+                        value: Any = fallback(*args, **kwargs)
+                        return await value if inspect.isawaitable(value) else value
+
+                return cast(Callable[P, R], functools.update_wrapper(guarded_async, func))
+
+            def guarded_sync(*args: P.args, **kwargs: P.kwargs) -> R:
+                try:
+                    return guarded(*args, **kwargs)
+                except on:
+                    return fallback(*args, **kwargs)
+
+            return functools.update_wrapper(guarded_sync, func)
+
+        return decorator
 
     async def call_async(
         self, func: Callable[P, Awaitable[R]], /, *args: P.args, **kwargs: P.kwargs
@@ -49,34 +92,10 @@ class CircuitBreaker(_native.Breaker):
         """The state now (a breaker whose open time has passed reads half-open)."""
         return State(self._state)
 
-    # Context managers: the permit of each `with` lives in a context variable
-    # so threads and asyncio tasks sharing one breaker keep theirs apart.
-    def _permits(self) -> contextvars.ContextVar[_Permits]:
-        var: contextvars.ContextVar[_Permits] | None = self.__dict__.get("_cm")
-        if var is None:
-            var = self.__dict__.setdefault("_cm", contextvars.ContextVar("fusewire_permits"))
-        assert var is not None
-        return var
-
-    def __enter__(self) -> CircuitBreaker:
-        permit = self.acquire()
-        var = self._permits()
-        var.set((*var.get(()), permit))
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        var = self._permits()
-        stack = var.get(())
-        if not stack:
-            raise RuntimeError("CircuitBreaker.__exit__ without a matching __enter__")
-        var.set(stack[:-1])
-        stack[-1].__exit__(exc_type, exc, tb)
-
+    # `with breaker:` is native (`_native.Breaker.__enter__/__exit__`): the
+    # permit of each block is kept on the breaker with its owner, the asyncio
+    # task or else the thread, so tasks and threads sharing a breaker keep
+    # theirs apart.
     async def __aenter__(self) -> CircuitBreaker:
         return self.__enter__()
 
@@ -91,3 +110,19 @@ class CircuitBreaker(_native.Breaker):
     def __repr__(self) -> str:
         label = f" {self.name!r}" if self.name else ""
         return f"<CircuitBreaker{label} {self._state}>"
+
+
+# Named breakers alive now, for metrics and admin endpoints. Weak: a breaker
+# nobody uses any more leaves the registry by itself.
+_registry: weakref.WeakValueDictionary[str, CircuitBreaker] = weakref.WeakValueDictionary()
+
+
+def breakers() -> dict[str, CircuitBreaker]:
+    """Every live breaker built with a ``name``, by name (a later breaker of
+    the same name replaces an earlier one here)."""
+    return dict(_registry.items())
+
+
+def get_breaker(name: str) -> CircuitBreaker:
+    """The live breaker named ``name`` (``KeyError`` when there is none)."""
+    return _registry[name]

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 __all__ = [
     "BulkheadFull",
+    "ChaosFault",
     "CircuitOpenError",
     "ConfigError",
     "FusewireError",
     "RateLimited",
+    "ResultRejected",
     "RetryError",
 ]
 
@@ -34,26 +38,46 @@ class CircuitOpenError(FusewireError):
     ``retry_after`` is ``math.inf`` while the breaker is forced open.
     """
 
-    def __init__(self, name: str | None, retry_after: float, state: str) -> None:
-        label = f"circuit {name!r}" if name else "circuit"
-        super().__init__(f"{label} is {state.replace('_', '-')}; retry after {retry_after:.3f}s")
-        self.name = name
-        self.retry_after = retry_after
-        self.state = state
+    # Raised on every refused call: built by BaseException's C constructor
+    # (the fields live in ``args``) and its message formatted only when read.
+    if TYPE_CHECKING:
 
-    def __reduce__(self) -> tuple[type[CircuitOpenError], tuple[str | None, float, str]]:
-        return (type(self), (self.name, self.retry_after, self.state))
+        def __init__(self, name: str | None, retry_after: float, state: str) -> None: ...
+
+    @property
+    def name(self) -> str | None:
+        """The breaker's ``name``."""
+        return cast("str | None", self.args[0])
+
+    @property
+    def retry_after(self) -> float:
+        """Seconds until the breaker lets a call through again."""
+        return cast(float, self.args[1])
+
+    @property
+    def state(self) -> str:
+        """``"open"``, ``"half_open"`` (its probes are all out) or ``"forced_open"``."""
+        return cast(str, self.args[2])
+
+    def __str__(self) -> str:
+        label = f"circuit {self.name!r}" if self.name else "circuit"
+        return f"{label} is {self.state.replace('_', '-')}; retry after {self.retry_after:.3f}s"
 
 
 class RateLimited(FusewireError):
     """The token bucket is empty; a token will be there in ``retry_after`` seconds."""
 
-    def __init__(self, retry_after: float) -> None:
-        super().__init__(f"rate limited; retry after {retry_after:.6f}s")
-        self.retry_after = retry_after
+    if TYPE_CHECKING:
 
-    def __reduce__(self) -> tuple[type[RateLimited], tuple[float]]:
-        return (type(self), (self.retry_after,))
+        def __init__(self, retry_after: float) -> None: ...
+
+    @property
+    def retry_after(self) -> float:
+        """Seconds until the tokens asked for will be there."""
+        return cast(float, self.args[0])
+
+    def __str__(self) -> str:
+        return f"rate limited; retry after {self.retry_after:.6f}s"
 
 
 class BulkheadFull(FusewireError):
@@ -68,10 +92,24 @@ class BulkheadFull(FusewireError):
         return (type(self), (self.priority, self.in_use))
 
 
+class ResultRejected(FusewireError):
+    """An attempt returned a value ``retry_on_result`` rejected (``result``).
+
+    It is the ``__cause__`` of the ``RetryError`` raised on giving up."""
+
+    def __init__(self, result: object) -> None:
+        super().__init__(f"the result was rejected by retry_on_result: {result!r:.200}")
+        self.result = result
+
+    def __reduce__(self) -> tuple[type[ResultRejected], tuple[object]]:
+        return (type(self), (self.result,))
+
+
 class RetryError(FusewireError):
     """Retrying gave up after ``attempts`` attempts.
 
-    ``reason`` is ``"max_attempts"``, ``"deadline"`` or ``"budget"``; the
+    ``reason`` is ``"max_attempts"``, ``"deadline"``, ``"wait_too_long"`` (an
+    advertised ``retry_after`` longer than the retry may wait) or ``"budget"``; the
     last attempt's exception is ``__cause__`` (also ``last_exception``).
     """
 
@@ -86,3 +124,7 @@ class RetryError(FusewireError):
 
     def __reduce__(self) -> tuple[type[RetryError], tuple[int, str]]:
         return (type(self), (self.attempts, self.reason))
+
+
+class ChaosFault(FusewireError):
+    """The fault a ``Chaos`` policy injects when it was given no ``fault=``."""

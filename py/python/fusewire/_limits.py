@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import math
+import threading
 import time
-from collections.abc import Awaitable
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable
 from types import TracebackType
-from typing import Callable, TypeVar
+from typing import Any, Literal, TypeVar
 
 from . import _native
-from ._errors import RateLimited
+from ._errors import ConfigError, RateLimited
 from ._types import ParamSpec
-from ._wrap import decorate
+from ._wrap import ByConfig, decorate
 
-__all__ = ["Bulkhead", "TokenBucket"]
+__all__ = ["Bulkhead", "KeyedTokenBucket", "TokenBucket"]
 
+_Priority = Literal["critical", "normal", "sheddable"]
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -28,7 +31,7 @@ def _deadline(timeout: float | None) -> float:
     return time.monotonic() + timeout
 
 
-class TokenBucket(_native.TokenBucket):
+class TokenBucket(ByConfig, _native.TokenBucket):
     """``rate`` tokens every ``per`` seconds, up to ``burst`` (default ``rate``) at once.
 
     ``acquire()``, ``call()``, ``with bucket:``, ``async with bucket:`` and the
@@ -93,38 +96,44 @@ class TokenBucket(_native.TokenBucket):
         return None
 
 
-class _Slot:
+class _SlotBlock:
     """``with bulkhead.slot("critical"):`` — one slot of a priority."""
 
-    __slots__ = ("_bulkhead", "_priority")
+    __slots__ = ("_bulkhead", "_held", "_priority")
 
-    def __init__(self, bulkhead: Bulkhead, priority: str) -> None:
+    def __init__(self, bulkhead: Bulkhead, priority: _Priority) -> None:
         self._bulkhead = bulkhead
-        self._priority = priority
+        self._priority: _Priority = priority
+        self._held: _native.Slot | None = None
 
-    def __enter__(self) -> None:
-        self._bulkhead.acquire(self._priority)
+    def __enter__(self) -> _native.Slot:
+        self._held = self._bulkhead.acquire(self._priority)
+        return self._held
 
     def __exit__(self, *exc: object) -> None:
-        self._bulkhead.release(self._priority)
+        held, self._held = self._held, None
+        if held is not None:
+            self._bulkhead.release(held)
 
-    async def __aenter__(self) -> None:
-        self._bulkhead.acquire(self._priority)
+    async def __aenter__(self) -> _native.Slot:
+        return self.__enter__()
 
     async def __aexit__(self, *exc: object) -> None:
-        self._bulkhead.release(self._priority)
+        self.__exit__()
 
 
-class Bulkhead(_native.Bulkhead):
+class Bulkhead(ByConfig, _native.Bulkhead):
     """At most ``max_concurrent`` calls at once, the last ``reserve_critical``
     slots kept for critical calls and ``reserve_normal`` more for normal ones.
 
-    A full bulkhead raises ``BulkheadFull`` at once (no queue).
+    A full bulkhead raises ``BulkheadFull`` at once (no queue). A slot never
+    handed back is freed after ``lease`` seconds (default 60), so a lost
+    release cannot shrink the bulkhead for good.
     """
 
-    def slot(self, priority: str = "normal") -> _Slot:
+    def slot(self, priority: _Priority = "normal") -> _SlotBlock:
         """A context manager (sync and async) holding one slot of ``priority``."""
-        return _Slot(self, priority)
+        return _SlotBlock(self, priority)
 
     def __call__(self, func: Callable[P, R]) -> Callable[P, R]:
         return decorate(self, func)
@@ -133,27 +142,15 @@ class Bulkhead(_native.Bulkhead):
         self, func: Callable[P, Awaitable[R]], /, *args: P.args, **kwargs: P.kwargs
     ) -> R:
         """Awaits ``func`` in a normal slot, or raises ``BulkheadFull``."""
-        self.acquire()
+        slot = self.acquire()
         try:
             return await func(*args, **kwargs)
         finally:
-            self.release()
+            self.release(slot)
 
-    def __enter__(self) -> Bulkhead:
-        self.acquire()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.release()
-
+    # `with bulkhead:` is native: each block's slot is kept with its owner.
     async def __aenter__(self) -> Bulkhead:
-        self.acquire()
-        return self
+        return self.__enter__()
 
     async def __aexit__(
         self,
@@ -161,4 +158,81 @@ class Bulkhead(_native.Bulkhead):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.release()
+        self.__exit__(exc_type, exc, tb)
+
+
+class KeyedTokenBucket:
+    """One ``TokenBucket(rate, per, burst=burst)`` per key (a user, a
+    tenant, an IP), in bounded memory: at most ``max_keys`` buckets, the
+    least recently used dropped first. A dropped key starts again with a full
+    bucket, so size ``max_keys`` above the keys active within one refill
+    period (``per * burst / rate`` seconds).
+
+    ``bucket.acquire(key)`` takes a token or raises ``RateLimited``;
+    ``try_acquire(key)`` says whether it did; ``take(key)`` returns 0.0 or
+    the seconds to wait. ``clock=`` is passed to every bucket.
+    """
+
+    def __init__(
+        self,
+        rate: int,
+        per: float = 1.0,
+        *,
+        burst: int | None = None,
+        max_keys: int = 10_000,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        if isinstance(max_keys, bool) or not isinstance(max_keys, int):
+            raise TypeError("max_keys: expected an int")
+        if max_keys < 1:
+            raise ConfigError("max_keys", "must be at least 1")
+        self._args = (rate, per, burst, clock)
+        self._make()  # validates rate, per, burst and clock once, here
+        self._buckets: OrderedDict[Hashable, TokenBucket] = OrderedDict()
+        self._lock = threading.Lock()
+        self.max_keys = max_keys
+
+    def _make(self) -> TokenBucket:
+        rate, per, burst, clock = self._args
+        return TokenBucket(rate, per, burst=burst, clock=clock)
+
+    def bucket(self, key: Hashable) -> TokenBucket:
+        """The bucket of ``key`` (made full on first use)."""
+        with self._lock:
+            b = self._buckets.get(key)
+            if b is None:
+                b = self._buckets[key] = self._make()
+                if len(self._buckets) > self.max_keys:
+                    self._buckets.popitem(last=False)
+            else:
+                self._buckets.move_to_end(key)
+            return b
+
+    def acquire(self, key: Hashable, n: int = 1) -> None:
+        """Takes ``n`` tokens of ``key`` or raises ``RateLimited``."""
+        self.bucket(key).acquire(n)
+
+    def try_acquire(self, key: Hashable, n: int = 1) -> bool:
+        """Takes ``n`` tokens of ``key`` if they are there; says whether it did."""
+        return self.bucket(key).try_acquire(n)
+
+    def take(self, key: Hashable, n: int = 1) -> float:
+        """0.0 when ``n`` tokens of ``key`` were taken, else the seconds to wait."""
+        return self.bucket(key).take(n)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickles by config: the other side starts with no keys."""
+        rate, per, burst, clock = self._args
+        return (_keyed, (rate, per, burst, self.max_keys, clock))
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._buckets
+
+
+def _keyed(
+    rate: int, per: float, burst: int | None, max_keys: int, clock: Callable[[], float] | None
+) -> KeyedTokenBucket:
+    return KeyedTokenBucket(rate, per, burst=burst, max_keys=max_keys, clock=clock)

@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 import enum
-import sys
-from typing import NamedTuple
+from typing import Any, NamedTuple, ParamSpec
 
-if sys.version_info >= (3, 10):
-    from typing import ParamSpec
-else:  # pragma: no cover
-    from typing_extensions import ParamSpec
-
-__all__ = ["ParamSpec", "State", "StateChange"]
+__all__ = ["ParamSpec", "PoolEvent", "State", "StateChange"]
 
 
 class State(str, enum.Enum):
@@ -47,3 +41,16 @@ def _state_change(
     name: str | None, from_state: str, to_state: str, reason: str, at: float
 ) -> StateChange:
     return StateChange(name, State(from_state), State(to_state), reason, at)
+
+
+class PoolEvent(NamedTuple):
+    """An endpoint of a ``Pool`` was ejected (``kind == "ejected"``: why in
+    ``reason``, back at ``until``, seconds of the pool's clock) or returned
+    (``kind == "returned"``)."""
+
+    kind: str
+    position: int
+    """The endpoint's index in the pool."""
+    endpoint: Any
+    reason: str | None
+    until: float | None

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import functools
 import inspect
-from typing import Any, Callable, TypeVar, cast
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from . import _native
 
 F = TypeVar("F", bound=Callable[..., Any])
+_Span = Callable[[], AbstractContextManager[object]]
+
+
+def _unwrap(func: object) -> object:
+    while isinstance(func, functools.partial):
+        func = func.func
+    return func
 
 
 def is_async(func: object) -> bool:
     """Whether calling ``func`` returns a coroutine (functions, partials, methods)."""
-    while isinstance(func, functools.partial):
-        func = func.func
+    func = _unwrap(func)
     return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(
         getattr(func, "__call__", None)  # noqa: B004 - objects with an async __call__
     )
@@ -27,13 +35,186 @@ def wrap_sync(policy: object, func: F) -> F:
     return cast(F, guarded)
 
 
+_NO_STREAM_RETRY = (
+    "retrying cannot guard a generator: what it already yielded would be yielded "
+    "again. Retry the call that fetches each item, or a function that collects "
+    "the items into a list."
+)
+
+
+def _span(policy: Any) -> _Span:
+    """What holds ``policy`` for one whole call: a breaker permit (settled by
+    how the call ends), a bulkhead slot or a bucket's token."""
+    if isinstance(policy, _native.Breaker):
+        return policy.acquire
+    if isinstance(policy, _native.Bulkhead):
+        slot: _Span = getattr(policy, "slot")  # noqa: B009 - fusewire.Bulkhead's
+        return slot
+    if isinstance(policy, _native.TokenBucket):
+        return lambda: cast(AbstractContextManager[object], policy)
+    raise TypeError(_NO_STREAM_RETRY)
+
+
+def _generator_function(span: _Span, make: Callable[..., Any]) -> Callable[..., Any]:
+    """A generator function running ``make(...)``'s generator under one
+    ``span()``: taken at the first item, settled when the generator ends (a
+    failure mid-stream counts; ``close()`` before the end hands a breaker
+    permit back unrecorded). ``send``/``throw`` pass through."""
+
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        gen = make(*args, **kwargs)
+        with span():
+            return (yield from gen)
+
+    return guarded
+
+
+def _async_generator_function(span: _Span, make: Callable[..., Any]) -> Callable[..., Any]:
+    """``_generator_function`` for async generators (``asend``/``athrow``
+    pass through)."""
+
+    async def guarded(*args: Any, **kwargs: Any) -> Any:
+        agen = make(*args, **kwargs)
+        with span():
+            try:
+                value = await agen.__anext__()
+                while True:
+                    try:
+                        sent = yield value
+                    except GeneratorExit:
+                        await agen.aclose()
+                        raise
+                    except BaseException as exc:
+                        value = await agen.athrow(exc)
+                    else:
+                        value = await agen.asend(sent)
+            except StopAsyncIteration:
+                return
+
+    return guarded
+
+
+async def _guard_coroutine(span: _Span, coro: Any) -> Any:
+    with span():
+        return await coro
+
+
+async def _retry_coroutine(
+    policy: Any, first: Any, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """Retries a sync callable that returns coroutines: the first one is
+    already made, later attempts call ``func`` again."""
+    pending = [first]
+
+    def attempt(*a: Any, **k: Any) -> Any:
+        return pending.pop() if pending else func(*a, **k)
+
+    return await policy.call_async(attempt, *args, **kwargs)
+
+
+def _late(
+    policy: Any, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any] | None, result: Any
+) -> Any:
+    """Called from Rust when a sync call returned a coroutine, generator or
+    async generator: a replacement that guards the await or the iteration."""
+    kwargs = kwargs or {}
+    if inspect.iscoroutine(result):
+        if isinstance(policy, _native.Retrying):
+            return _retry_coroutine(policy, result, func, args, kwargs)
+        return _guard_coroutine(_span(policy), result)
+    try:
+        span = _span(policy)
+    except TypeError:
+        if inspect.isgenerator(result):
+            result.close()
+        raise
+    if inspect.isgenerator(result):
+        return _generator_function(span, lambda: result)()
+    return _async_generator_function(span, lambda: result)()
+
+
 def decorate(policy: Any, func: F) -> F:
     """``policy`` as a decorator of ``func``: async functions await
-    ``policy.call_async``; sync ones get the native wrapper."""
+    ``policy.call_async``; generator functions hold the policy for the whole
+    iteration; other callables get the native wrapper (which also guards a
+    coroutine or generator a sync callable returns, see ``_late``)."""
+    target = _unwrap(func)
+    if inspect.isgeneratorfunction(target) or inspect.isasyncgenfunction(target):
+        span = _span(policy)  # TypeError for a retry policy, at decoration
+        if inspect.isgeneratorfunction(target):
+            wrapper = _generator_function(span, func)
+        else:
+            wrapper = _async_generator_function(span, func)
+        return cast(F, functools.update_wrapper(wrapper, func))
     if not is_async(func):
         return wrap_sync(policy, func)
+    if isinstance(policy, _native.Breaker):
+        start, end = policy._start, policy._end
+
+        # `call_async` inlined: one coroutine per call instead of two, and
+        # the permit as two ints rather than a `Permit` object.
+        async def guarded_call(*args: Any, **kwargs: Any) -> Any:
+            token = start()
+            try:
+                result = await func(*args, **kwargs)
+            except BaseException as exc:
+                end(token, exc)
+                raise
+            end(token, None)
+            return result
+
+        return cast(F, functools.update_wrapper(guarded_call, func))
 
     async def guarded(*args: Any, **kwargs: Any) -> Any:
         return await policy.call_async(func, *args, **kwargs)
 
-    return cast(F, functools.update_wrapper(guarded, func))
+    functools.update_wrapper(guarded, func)
+    if isinstance(policy, _native.Retrying):
+        guarded.statistics = _Statistics(policy)  # type: ignore[attr-defined]
+    return cast(F, guarded)
+
+
+class _Statistics(Mapping[str, Any]):
+    """``fn.statistics`` of an ``async def`` under retry: its policy's
+    statistics for the last call this thread made, read when looked at."""
+
+    __slots__ = ("_policy",)
+
+    def __init__(self, policy: _native.Retrying) -> None:
+        self._policy = policy
+
+    def __getitem__(self, key: str) -> Any:
+        return self._policy.statistics[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._policy.statistics)
+
+    def __len__(self) -> int:
+        return len(self._policy.statistics)
+
+    def __repr__(self) -> str:
+        return repr(self._policy.statistics)
+
+
+def _rebuild(cls: type[Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    return cls(*args, **kwargs)
+
+
+class ByConfig:
+    """Mixin of the policy classes: pickles by config, so the other side
+    gets a policy built from the same arguments, with fresh state (a
+    breaker closed, a bucket full). An argument that does not pickle (a
+    lambda as listener or clock) makes pickling fail with pickle's error."""
+
+    __slots__ = ()
+
+    if not TYPE_CHECKING:  # type checkers read the native `__new__` signature
+
+        def __new__(cls, *args, **kwargs):
+            self = super().__new__(cls, *args, **kwargs)
+            self.__dict__["_args"] = (args, kwargs)
+            return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        args, kwargs = self.__dict__["_args"]
+        return (_rebuild, (type(self), args, kwargs))

@@ -1,0 +1,182 @@
+'use strict';
+
+// fusewire/cockatiel beyond the README: fusewire's policies mixed into
+// wrap(), state carried over from cockatiel itself, the core behind the
+// breakers, the shared timeout timer, bad input. Clocks are node:test's
+// mock timers (setTimeout and Date); TokenBucket and the breakers read
+// Date.now(), so the core sees the same fake time.
+
+const { describe, it, mock, beforeEach, afterEach } = require('node:test');
+const assert = require('node:assert/strict');
+
+const c = require('../cockatiel');
+const { TokenBucket, RetryBudget, Pool } = require('..');
+
+const flush = () => new Promise(resolve => setImmediate(resolve));
+
+describe('fusewire/cockatiel', () => {
+  beforeEach(() => mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_700_000_000_000 }));
+  afterEach(() => mock.timers.reset());
+
+  it('a fusewire TokenBucket composes into wrap(): refused with the core\'s exact wait, then refilled', async () => {
+    const bucket = new TokenBucket({ burst: 2, tokens: 1, period: 1000 });
+    const calls = [];
+    const policy = c.wrap(c.tokenBucket(bucket), c.retry(c.handleAll, { maxAttempts: 1 }));
+    assert.equal(await policy.execute(() => 'a'), 'a');
+    assert.equal(await policy.execute(() => 'b'), 'b');
+    const e = await policy.execute(() => calls.push('c')).catch(x => x);
+    assert.ok(c.isTokenBucketRejectedError(e));
+    assert.equal(e.retryAfter, 1000);
+    assert.deepEqual(calls, []);
+    mock.timers.tick(1000);
+    assert.equal(await policy.execute(() => 'd'), 'd');
+  });
+
+  it('tokenBucket({ wait: true }) waits for a token, and an abort cancels the wait', async () => {
+    const bucket = new TokenBucket({ burst: 1, tokens: 1, period: 500 });
+    const policy = c.tokenBucket(bucket, { wait: true });
+    await policy.execute(() => 1);
+    let done = false;
+    const p = policy.execute(() => { done = true; return 2; });
+    await flush();
+    assert.equal(done, false);
+    mock.timers.tick(500);
+    assert.equal(await p, 2);
+    const ac = new AbortController();
+    const q = policy.execute(() => 3, ac.signal).catch(x => x);
+    await flush();
+    ac.abort();
+    assert.ok(c.isTaskCancelledError(await q));
+  });
+
+  it('a fusewire Pool composes into wrap(): the endpoint comes in the context, a failed endpoint fails over', async () => {
+    const endpoints = new Pool(['a', 'b'], { seed: 7, retries: 1 });
+    try {
+      const breaker = c.circuitBreaker(c.handleAll, { halfOpenAfter: 1000, breaker: new c.ConsecutiveBreaker(3) });
+      const policy = c.wrap(breaker, c.pool(endpoints));
+      const seen = [];
+      for (let i = 0; i < 4; i++) {
+        const got = await policy.execute(({ endpoint, signal }) => {
+          seen.push(endpoint);
+          assert.ok(signal instanceof AbortSignal);
+          if (endpoint === 'a') throw new Error('a is down');
+          return endpoint;
+        });
+        assert.equal(got, 'b');
+      }
+      assert.ok(seen.includes('b'));
+      assert.equal(breaker.state, c.CircuitState.Closed);
+      assert.equal(endpoints.stats(1).url, 'b');
+      const ac = new AbortController();
+      ac.abort();
+      assert.ok(c.isTaskCancelledError(await c.pool(endpoints).execute(() => 1, ac.signal).catch(e => e)));
+      assert.throws(() => c.pool({}), TypeError);
+    } finally {
+      endpoints.close();
+    }
+  });
+
+  it('retry({ budget }): a shared fusewire RetryBudget refuses retries once it is half spent', async () => {
+    const budget = new RetryBudget({ maxTokens: 4, tokenRatio: 0.1 });
+    const policy = c.retry(c.handleAll, { maxAttempts: 10, budget });
+    const gaveUp = [];
+    policy.onGiveUp(r => gaveUp.push(r.error.message));
+    let attempts = 0;
+    const p = policy.execute(() => { attempts++; throw new Error('down'); }).catch(e => e.message);
+    for (let i = 0; i < 5; i++) { mock.timers.tick(1); await flush(); }
+    assert.equal(await p, 'down');
+    // 4 tokens: the first failure leaves 3 (> 2: retry), the second 2 (not more than half: give up)
+    assert.equal(attempts, 2);
+    assert.deepEqual(gaveUp, ['down']);
+    assert.equal(budget.throttled, 1);
+    assert.throws(() => c.retry(c.handleAll, { budget: {} }), TypeError);
+  });
+
+  it('ConsecutiveBreaker: the core counts failures in a row; a success resets it', () => {
+    const b = new c.ConsecutiveBreaker(3);
+    assert.deepEqual([b.failure(), b.failure()], [false, false]);
+    b.success();
+    assert.deepEqual([b.failure(), b.failure(), b.failure()], [false, false, true]);
+    assert.equal(b.state, 3);
+  });
+
+  it('CountBreaker takes cockatiel\'s own serialised window as initialState', async () => {
+    const real = await import('cockatiel');
+    const opts = { threshold: 0.5, size: 4 };
+    const theirs = real.circuitBreaker(real.handleAll, { halfOpenAfter: 1000, breaker: new real.CountBreaker(opts) });
+    for (const fail of [false, true, false, true]) await theirs.execute(() => { if (fail) throw new Error('x'); }).catch(() => 0);
+    const state = JSON.parse(JSON.stringify(theirs.toJSON()));
+    const ours = c.circuitBreaker(c.handleAll, { halfOpenAfter: 1000, breaker: new c.CountBreaker(opts), initialState: state });
+    // window [s f s f]: one more failure replaces the oldest success -> 3 of 4 failed > 50%
+    await ours.execute(() => { throw new Error('x'); }).catch(() => 0);
+    assert.equal(ours.state, c.CircuitState.Open);
+  });
+
+  it('SamplingBreaker: calls older than the window no longer count (the core\'s time window)', async () => {
+    const breaker = new c.SamplingBreaker({ threshold: 0.5, duration: 10000, minimumRps: 1 });
+    // 10 calls needed (10 s at 1 rps); 9 failures now
+    for (let i = 0; i < 9; i++) assert.equal(breaker.failure(c.CircuitState.Closed), false);
+    mock.timers.tick(11000);
+    for (let i = 0; i < 9; i++) breaker.success(c.CircuitState.Closed);
+    // the 9 old failures are gone: 1 failure of 10 calls
+    assert.equal(breaker.failure(c.CircuitState.Closed), false);
+    assert.deepEqual(breaker.state, { currentFailures: 1, currentSuccesses: 9 });
+  });
+
+  it('timeouts share one timer per policy, fire in order, and leave no timer behind', async () => {
+    const t = c.timeout(100, c.TimeoutStrategy.Aggressive);
+    const fired = [];
+    t.onTimeout(() => fired.push(Date.now()));
+    const hang = () => new Promise(() => {});
+    const first = t.execute(hang).catch(e => e.message);
+    mock.timers.tick(30);
+    const second = t.execute(hang).catch(e => e.message);
+    const quick = t.execute(() => 'quick');
+    assert.equal(await quick, 'quick');
+    mock.timers.tick(70);
+    await flush();
+    assert.equal(await first, 'Operation timed out after 100ms');
+    mock.timers.tick(30);
+    await flush();
+    assert.equal(await second, 'Operation timed out after 100ms');
+    assert.deepEqual(fired.map(x => x - 1_700_000_000_000), [100, 130]);
+    assert.equal(t.deadlines.timer, null);
+    assert.equal(t.deadlines.head, null);
+  });
+
+  it('a timeout given as a string or out of range is read as setTimeout reads it, for every call in flight', async () => {
+    const t = c.timeout('100', c.TimeoutStrategy.Aggressive);
+    const hang = () => new Promise(() => {});
+    const a = t.execute(hang).catch(e => Date.now() - 1_700_000_000_000);
+    mock.timers.tick(10);
+    const b = t.execute(hang).catch(e => Date.now() - 1_700_000_000_000);
+    for (let i = 0; i < 120; i++) { mock.timers.tick(1); await flush(); }
+    assert.deepEqual([await a, await b], [100, 110]);
+    const z = c.timeout(-5, c.TimeoutStrategy.Aggressive);
+    const p = z.execute(hang).catch(e => e.message);
+    mock.timers.tick(1);
+    assert.equal(await p, 'Operation timed out after -5ms');
+  });
+
+  it('bulkhead slots are the core Bulkhead\'s; a capacity it cannot hold counts in JS as cockatiel does', async () => {
+    const b = c.bulkhead(2);
+    let release;
+    const held = b.execute(() => new Promise(resolve => { release = resolve; }));
+    assert.equal(b.core.inUse, 1);
+    assert.equal(b.executionSlots, 1);
+    release();
+    await held;
+    assert.equal(b.executionSlots, 2);
+    const zero = c.bulkhead(0);
+    assert.ok(c.isBulkheadRejectedError(await zero.execute(() => 1).catch(e => e)));
+  });
+
+  it('bad breaker options throw cockatiel\'s RangeErrors; NaN thresholds never trip, as in cockatiel', () => {
+    assert.throws(() => new c.CountBreaker({ threshold: 0.5, size: 2 ** 21 }), /at most 1048576/);
+    const nan = new c.ConsecutiveBreaker(NaN);
+    for (let i = 0; i < 5; i++) assert.equal(nan.failure(), false);
+    const never = new c.CountBreaker({ threshold: NaN, size: 2 });
+    for (let i = 0; i < 5; i++) assert.equal(never.failure(c.CircuitState.Closed), false);
+    assert.throws(() => new c.CountBreaker({ threshold: Infinity, size: 2 }), RangeError);
+  });
+});
