@@ -475,8 +475,13 @@ impl<const N: usize> Pool<N> {
             .saturating_mul(u64::from(e.ejections))
             .min(cfg.max_ejection_time)
             .saturating_add(jitter);
-        // At least one tick, so an ejection is never already over.
+        // At least one tick, so an ejection is never already over; at the
+        // end of time (`now` = u64::MAX) none can start.
         let until = now.saturating_add(length.max(1));
+        if until <= now {
+            e.ejections = e.ejections.saturating_sub(1);
+            return None;
+        }
         e.ejected_until = until;
         Some(PoolEvent::Ejected {
             endpoint: i as u16,

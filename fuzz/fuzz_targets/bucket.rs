@@ -104,7 +104,11 @@ fuzz_target!(|input: Input| {
     for op in input.ops {
         let before = b;
         let op_now = match &op {
-            Op::Acquire(_, t) | Op::AcquireOne(t) | Op::Refund(_, t) | Op::SetRate(_, _, t) | Op::Available(t) => t.apply(now),
+            Op::Acquire(_, t)
+            | Op::AcquireOne(t)
+            | Op::Refund(_, t)
+            | Op::SetRate(_, _, t)
+            | Op::Available(t) => t.apply(now),
         };
         if far_behind(&b, newest, op_now) {
             ledger.0.clear();
@@ -197,7 +201,10 @@ fn check_acquire(
             assert!(r > 0);
             let (p, t) = (u128::from(b.rate().period()), u128::from(b.rate().tokens()));
             let refill = (u128::from(burst) * p + u128::from(n) * p).div_ceil(t);
-            assert!(u128::from(r) <= refill, "wait {r} longer than a refill of {refill}");
+            assert!(
+                u128::from(r) <= refill,
+                "wait {r} longer than a refill of {refill}"
+            );
             if let Some(at) = now.checked_add(r).filter(|_| r < u64::MAX) {
                 let mut later = *b;
                 assert_eq!(

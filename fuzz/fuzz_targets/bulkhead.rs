@@ -100,7 +100,12 @@ fuzz_target!(|input: Input| {
                         // A slot's life runs on the newest clock the bulkhead
                         // has seen (epochs never turn back).
                         let at = newest.max(now);
-                        slots.push(Held { raw, priority: i, at, live: true });
+                        slots.push(Held {
+                            raw,
+                            priority: i,
+                            at,
+                            live: true,
+                        });
                     }
                     Err(full) => {
                         assert!(in_use >= threshold[i], "refused under its threshold");
@@ -146,8 +151,14 @@ fuzz_target!(|input: Input| {
             .count() as u64;
         let in_use = u64::from(b.in_use());
         assert!(in_use <= u64::from(l), "slots above the limit");
-        assert!(in_use <= live, "a slot held past two leases: {in_use} > {live}");
-        assert!(in_use >= young, "a slot freed within one lease: {in_use} < {young}");
+        assert!(
+            in_use <= live,
+            "a slot held past two leases: {in_use} > {live}"
+        );
+        assert!(
+            in_use >= young,
+            "a slot freed within one lease: {in_use} < {young}"
+        );
         // No slot is freed twice: every slot taken is released once, or
         // reclaimed once, or still held.
         assert_eq!(

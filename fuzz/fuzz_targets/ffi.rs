@@ -310,7 +310,8 @@ fuzz_target!(|data: &[u8]| {
                         1 => (fusewire_bucket_refund(&mut b, tick(now), a) as u32),
                         2 => {
                             let mut e: fusewire_config_error = zeroed();
-                            let st = (fusewire_bucket_set_rate(&mut b, tick(now), a, x, &mut e) as u32);
+                            let st =
+                                (fusewire_bucket_set_rate(&mut b, tick(now), a, x, &mut e) as u32);
                             check_error(st, &e, "set_rate");
                             st
                         }
@@ -363,7 +364,8 @@ fuzz_target!(|data: &[u8]| {
                 for (op, a, now, x) in ops {
                     let st = if op & 1 == 0 {
                         let mut s = fusewire_bulkhead_slot::default();
-                        let st = (fusewire_bulkhead_acquire(&mut b, tick(now), a % 4, &mut s) as u32);
+                        let st =
+                            (fusewire_bulkhead_acquire(&mut b, tick(now), a % 4, &mut s) as u32);
                         if st == OK {
                             slots.push(s);
                         }
@@ -405,7 +407,7 @@ fuzz_target!(|data: &[u8]| {
                     } else {
                         (fusewire_retry_next(&mut r, tick(now), x, &mut d) as u32)
                     };
-                    check(st, &[OK, 11, 12], "retry op");
+                    check(st, &[OK, 11, 12, 16], "retry op");
                     if st == OK && op & 1 == 1 {
                         assert!(d <= cfg.backoff.cap.max(x), "delay above cap and hint");
                     }

@@ -46,7 +46,11 @@ fn scribble<T>(obj: &mut T, u: &mut Unstructured) {
 
 /// Runs `call(op, u)` for each op byte; an op with the top bit set
 /// scribbles on the object instead.
-fn drive<T>(obj: &mut T, u: &mut Unstructured, mut call: impl FnMut(&mut T, u8, &mut Unstructured)) {
+fn drive<T>(
+    obj: &mut T,
+    u: &mut Unstructured,
+    mut call: impl FnMut(&mut T, u8, &mut Unstructured),
+) {
     while !u.is_empty() {
         let op: u8 = u.arbitrary().unwrap_or(0);
         if op & 0x80 != 0 {
@@ -105,7 +109,14 @@ macro_rules! paste_ops {
                     let (mut p, mut r) = (fusewire_permit { raw: 0 }, 0u64);
                     $acq(b, now, &mut p, &mut r, &mut t)
                 }
-                1 => $rec(b, now, pm(arg::<u64>(u)), u32::from(arg::<u8>(u) % 4), arg::<u16>(u).into(), &mut t),
+                1 => $rec(
+                    b,
+                    now,
+                    pm(arg::<u64>(u)),
+                    u32::from(arg::<u8>(u) % 4),
+                    arg::<u16>(u).into(),
+                    &mut t,
+                ),
                 2 => $rel(b, now, pm(arg::<u64>(u)), &mut t),
                 3 => $poll(b, now, &mut t),
                 4 => $trip(b, now, &mut t),
@@ -140,10 +151,22 @@ fuzz_target!(|data: &[u8]| {
                 return;
             }
             drive(&mut *b, u, |b, op, u| {
-                paste_ops!(fusewire_breaker_acquire, fusewire_breaker_record, fusewire_breaker_release,
-                    fusewire_breaker_poll, fusewire_breaker_trip, fusewire_breaker_close,
-                    fusewire_breaker_force_open, fusewire_breaker_disable, fusewire_breaker_reset,
-                    fusewire_breaker_snapshot, fusewire_breaker_state, b, op, u)
+                paste_ops!(
+                    fusewire_breaker_acquire,
+                    fusewire_breaker_record,
+                    fusewire_breaker_release,
+                    fusewire_breaker_poll,
+                    fusewire_breaker_trip,
+                    fusewire_breaker_close,
+                    fusewire_breaker_force_open,
+                    fusewire_breaker_disable,
+                    fusewire_breaker_reset,
+                    fusewire_breaker_snapshot,
+                    fusewire_breaker_state,
+                    b,
+                    op,
+                    u
+                )
             });
         }
         1 => {
@@ -156,28 +179,50 @@ fuzz_target!(|data: &[u8]| {
                 return;
             }
             drive(&mut *b, u, |b, op, u| {
-                paste_ops!(fusewire_timed_breaker_acquire, fusewire_timed_breaker_record,
-                    fusewire_timed_breaker_release, fusewire_timed_breaker_poll,
-                    fusewire_timed_breaker_trip, fusewire_timed_breaker_close,
-                    fusewire_timed_breaker_force_open, fusewire_timed_breaker_disable,
-                    fusewire_timed_breaker_reset, fusewire_timed_breaker_snapshot,
-                    fusewire_timed_breaker_state, b, op, u)
+                paste_ops!(
+                    fusewire_timed_breaker_acquire,
+                    fusewire_timed_breaker_record,
+                    fusewire_timed_breaker_release,
+                    fusewire_timed_breaker_poll,
+                    fusewire_timed_breaker_trip,
+                    fusewire_timed_breaker_close,
+                    fusewire_timed_breaker_force_open,
+                    fusewire_timed_breaker_disable,
+                    fusewire_timed_breaker_reset,
+                    fusewire_timed_breaker_snapshot,
+                    fusewire_timed_breaker_state,
+                    b,
+                    op,
+                    u
+                )
             });
         }
         2 => {
             let mut b = zeroed::<fusewire_shared_breaker>();
             let c = breaker_config(u);
             // SAFETY: valid pointers.
-            if unsafe { fusewire_shared_breaker_init(&mut *b, &c, null_mut()) } != fusewire_status::Ok {
+            if unsafe { fusewire_shared_breaker_init(&mut *b, &c, null_mut()) }
+                != fusewire_status::Ok
+            {
                 return;
             }
             drive(&mut *b, u, |b, op, u| {
-                paste_ops!(fusewire_shared_breaker_acquire, fusewire_shared_breaker_record,
-                    fusewire_shared_breaker_release, fusewire_shared_breaker_poll,
-                    fusewire_shared_breaker_trip, fusewire_shared_breaker_close,
-                    fusewire_shared_breaker_force_open, fusewire_shared_breaker_disable,
-                    fusewire_shared_breaker_reset, fusewire_shared_breaker_snapshot,
-                    fusewire_shared_breaker_state, &*b, op, u)
+                paste_ops!(
+                    fusewire_shared_breaker_acquire,
+                    fusewire_shared_breaker_record,
+                    fusewire_shared_breaker_release,
+                    fusewire_shared_breaker_poll,
+                    fusewire_shared_breaker_trip,
+                    fusewire_shared_breaker_close,
+                    fusewire_shared_breaker_force_open,
+                    fusewire_shared_breaker_disable,
+                    fusewire_shared_breaker_reset,
+                    fusewire_shared_breaker_snapshot,
+                    fusewire_shared_breaker_state,
+                    &*b,
+                    op,
+                    u
+                )
             });
         }
         3 | 4 => {
@@ -193,7 +238,9 @@ fuzz_target!(|data: &[u8]| {
             if kind % 14 == 3 {
                 let mut b = zeroed::<fusewire_backoff>();
                 // SAFETY: valid pointers.
-                if unsafe { fusewire_backoff_init(&mut *b, &c, arg(u), null_mut()) } != fusewire_status::Ok {
+                if unsafe { fusewire_backoff_init(&mut *b, &c, arg(u), null_mut()) }
+                    != fusewire_status::Ok
+                {
                     return;
                 }
                 drive(&mut *b, u, |b, op, u| {
@@ -256,7 +303,13 @@ fuzz_target!(|data: &[u8]| {
                             0 => fusewire_bucket_acquire(b, tick(arg(u)), arg(u), &mut r),
                             1 => fusewire_bucket_refund(b, tick(arg(u)), arg(u)),
                             2 => fusewire_bucket_available(b, tick(arg(u)), &mut n),
-                            _ => fusewire_bucket_set_rate(b, tick(arg(u)), arg(u), arg(u), null_mut()),
+                            _ => fusewire_bucket_set_rate(
+                                b,
+                                tick(arg(u)),
+                                arg(u),
+                                arg(u),
+                                null_mut(),
+                            ),
                         }
                     };
                     check(st, "bucket");
@@ -264,7 +317,9 @@ fuzz_target!(|data: &[u8]| {
             } else {
                 let mut b = zeroed::<fusewire_shared_bucket>();
                 // SAFETY: valid pointers.
-                if unsafe { fusewire_shared_bucket_init(&mut *b, &c, null_mut()) } != fusewire_status::Ok {
+                if unsafe { fusewire_shared_bucket_init(&mut *b, &c, null_mut()) }
+                    != fusewire_status::Ok
+                {
                     return;
                 }
                 drive(&mut *b, u, |b, op, u| {
@@ -312,7 +367,8 @@ fuzz_target!(|data: &[u8]| {
             };
             let mut b = zeroed::<fusewire_lite_breaker>();
             // SAFETY: valid pointers.
-            if unsafe { fusewire_lite_breaker_init(&mut *b, &c, null_mut()) } != fusewire_status::Ok {
+            if unsafe { fusewire_lite_breaker_init(&mut *b, &c, null_mut()) } != fusewire_status::Ok
+            {
                 return;
             }
             drive(&mut *b, u, |b, op, u| {
@@ -338,8 +394,15 @@ fuzz_target!(|data: &[u8]| {
         12 | 13 => {
             let mut o = zeroed::<fusewire_lite_backoff>();
             let mut k = zeroed::<fusewire_lite_bucket>();
-            let oc = fusewire_lite_backoff_config { base: u32::from(arg::<u8>(u)) + 1, cap: 1 << 20, seed: arg(u) };
-            let kc = fusewire_lite_bucket_config { interval: u32::from(arg::<u8>(u)) + 1, burst: u32::from(arg::<u8>(u)) + 1 };
+            let oc = fusewire_lite_backoff_config {
+                base: u32::from(arg::<u8>(u)) + 1,
+                cap: 1 << 20,
+                seed: arg(u),
+            };
+            let kc = fusewire_lite_bucket_config {
+                interval: u32::from(arg::<u8>(u)) + 1,
+                burst: u32::from(arg::<u8>(u)) + 1,
+            };
             // SAFETY: valid pointers.
             unsafe {
                 if fusewire_lite_backoff_init(&mut *o, &oc, null_mut()) != fusewire_status::Ok
@@ -353,7 +416,11 @@ fuzz_target!(|data: &[u8]| {
                     let mut d = 0u32;
                     // SAFETY: valid pointers.
                     let r = unsafe {
-                        if op % 2 == 0 { fusewire_lite_backoff_next(o, &mut d) } else { fusewire_lite_backoff_reset(o) }
+                        if op % 2 == 0 {
+                            fusewire_lite_backoff_next(o, &mut d)
+                        } else {
+                            fusewire_lite_backoff_reset(o)
+                        }
                     };
                     check(r, "lite backoff");
                 });
@@ -361,7 +428,14 @@ fuzz_target!(|data: &[u8]| {
                 drive(&mut *k, u, |k, _, u| {
                     let mut w = 0u32;
                     // SAFETY: valid pointers.
-                    let r = unsafe { fusewire_lite_bucket_acquire(k, fusewire_tick32 { ticks: arg(u) }, arg::<u8>(u).into(), &mut w) };
+                    let r = unsafe {
+                        fusewire_lite_bucket_acquire(
+                            k,
+                            fusewire_tick32 { ticks: arg(u) },
+                            arg::<u8>(u).into(),
+                            &mut w,
+                        )
+                    };
                     check(r, "lite bucket");
                 });
             }
@@ -373,10 +447,11 @@ fuzz_target!(|data: &[u8]| {
                 reserve_normal: 1,
                 lease: u64::from(arg::<u8>(u)),
             };
-            if kind % 2 == 0 {
+            if kind.is_multiple_of(2) {
                 let mut b = zeroed::<fusewire_bulkhead>();
                 // SAFETY: valid pointers.
-                if unsafe { fusewire_bulkhead_init(&mut *b, &c, null_mut()) } != fusewire_status::Ok {
+                if unsafe { fusewire_bulkhead_init(&mut *b, &c, null_mut()) } != fusewire_status::Ok
+                {
                     return;
                 }
                 drive(&mut *b, u, |b, op, u| {
@@ -385,8 +460,17 @@ fuzz_target!(|data: &[u8]| {
                     // SAFETY: valid pointers.
                     let st = unsafe {
                         match op % 3 {
-                            0 => fusewire_bulkhead_acquire(b, tick(arg(u)), pr, &mut fusewire_bulkhead_slot::default()),
-                            1 => fusewire_bulkhead_release(b, tick(arg(u)), fusewire_bulkhead_slot { raw: arg(u) }),
+                            0 => fusewire_bulkhead_acquire(
+                                b,
+                                tick(arg(u)),
+                                pr,
+                                &mut fusewire_bulkhead_slot::default(),
+                            ),
+                            1 => fusewire_bulkhead_release(
+                                b,
+                                tick(arg(u)),
+                                fusewire_bulkhead_slot { raw: arg(u) },
+                            ),
                             _ => fusewire_bulkhead_usage(b, pr, &mut i, &mut a),
                         }
                     };
@@ -395,7 +479,9 @@ fuzz_target!(|data: &[u8]| {
             } else {
                 let mut b = zeroed::<fusewire_shared_bulkhead>();
                 // SAFETY: valid pointers.
-                if unsafe { fusewire_shared_bulkhead_init(&mut *b, &c, null_mut()) } != fusewire_status::Ok {
+                if unsafe { fusewire_shared_bulkhead_init(&mut *b, &c, null_mut()) }
+                    != fusewire_status::Ok
+                {
                     return;
                 }
                 drive(&mut *b, u, |b, op, u| {
@@ -404,8 +490,17 @@ fuzz_target!(|data: &[u8]| {
                     // SAFETY: valid pointers.
                     let st = unsafe {
                         match op % 3 {
-                            0 => fusewire_shared_bulkhead_acquire(b, tick(arg(u)), pr, &mut fusewire_bulkhead_slot::default()),
-                            1 => fusewire_shared_bulkhead_release(b, tick(arg(u)), fusewire_bulkhead_slot { raw: arg(u) }),
+                            0 => fusewire_shared_bulkhead_acquire(
+                                b,
+                                tick(arg(u)),
+                                pr,
+                                &mut fusewire_bulkhead_slot::default(),
+                            ),
+                            1 => fusewire_shared_bulkhead_release(
+                                b,
+                                tick(arg(u)),
+                                fusewire_bulkhead_slot { raw: arg(u) },
+                            ),
                             _ => fusewire_shared_bulkhead_usage(b, pr, &mut i, &mut a),
                         }
                     };

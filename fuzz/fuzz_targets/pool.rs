@@ -4,7 +4,7 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
-use fusewire::{CallResult, Pick, Pool, PoolConfig, PoolEvent, TickUnit};
+use fusewire::{CallResult, Pick, Pool, PoolConfig, PoolEvent};
 use fusewire_fuzz::{Num, Tick};
 use libfuzzer_sys::fuzz_target;
 
@@ -40,7 +40,6 @@ fuzz_target!(|input: Input| {
         success_rate_request_volume: input.volume.into(),
         success_rate_stdev_factor_milli: input.factor.into(),
         seed: input.seed,
-        ..PoolConfig::new(TickUnit::MILLIS)
     };
     let n = usize::from(input.endpoints);
     let Ok(mut pool) = Pool::<N>::new(config, n) else {
@@ -55,16 +54,21 @@ fuzz_target!(|input: Input| {
         );
         return;
     };
-    let bound = config.max_ejection_time.saturating_add(config.ejection_jitter).max(1);
+    let bound = config
+        .max_ejection_time
+        .saturating_add(config.ejection_jitter)
+        .max(1);
     let mut held: Vec<Pick> = Vec::new();
     let mut outstanding = [0u32; N];
     let mut now = 0u64;
     let mut latest = 0u64;
     for (op, arg, tick) in input.ops {
         now = tick.apply(now);
-        latest = latest.max(now);
+        // The newest `now` the pool has seen (a release takes none).
+        let seen = |latest: u64| latest.max(now);
         let events: Vec<PoolEvent> = match op % 5 {
             0 | 1 => {
+                latest = seen(latest);
                 let avoid = (op % 5 == 1).then_some(u16::from(arg) % n as u16);
                 let p = pool.pick_avoiding(now, avoid);
                 let i = usize::from(p.endpoint);
@@ -72,9 +76,13 @@ fuzz_target!(|input: Input| {
                 let healthy = (0..n).filter(|&j| !pool.is_ejected(j, latest)).count();
                 if healthy > 0 {
                     assert!(!p.panic, "panic routing with {healthy} healthy");
-                    assert!(!pool.is_ejected(i, latest), "picked ejected {i} with {healthy} healthy");
+                    assert!(
+                        !pool.is_ejected(i, latest),
+                        "picked ejected {i} with {healthy} healthy"
+                    );
                     if let Some(a) = avoid {
-                        let others = (0..n).any(|j| j != usize::from(a) && !pool.is_ejected(j, latest));
+                        let others =
+                            (0..n).any(|j| j != usize::from(a) && !pool.is_ejected(j, latest));
                         assert!(!others || p.endpoint != a, "failover went back to {a}");
                     }
                 }
@@ -89,20 +97,38 @@ fuzz_target!(|input: Input| {
                     pool.release(p);
                     vec![]
                 } else {
-                    let r = [CallResult::Success, CallResult::Failure, CallResult::GatewayFailure][usize::from(arg) % 3];
+                    latest = seen(latest);
+                    let r = [
+                        CallResult::Success,
+                        CallResult::Failure,
+                        CallResult::GatewayFailure,
+                    ][usize::from(arg) % 3];
                     pool.record(p, r, now).into_iter().collect()
                 }
             }
-            _ => pool.poll(now).into_iter().collect(),
+            _ => {
+                latest = seen(latest);
+                pool.poll(now).into_iter().collect()
+            }
         };
+        if std::env::var_os("POOL_TRACE").is_some() {
+            eprintln!("op {op} arg {arg} now {now} latest {latest} -> {events:?}");
+        }
         for e in events {
             if let PoolEvent::Ejected { until, .. } = e {
-                assert!(until > latest, "an ejection that is already over");
+                assert!(
+                    until > latest,
+                    "an ejection that is already over: {e:?} at {latest}"
+                );
                 assert!(until - latest <= bound, "an ejection beyond max + jitter");
             }
         }
         let ejected = (0..n).filter(|&j| pool.is_ejected(j, latest)).count();
-        assert!(ejected <= pool.max_ejected(), "{ejected} ejected, cap {}", pool.max_ejected());
+        assert!(
+            ejected <= pool.max_ejected(),
+            "{ejected} ejected, cap {}",
+            pool.max_ejected()
+        );
         assert!(ejected < n || n == 0, "everything ejected");
         for (j, want) in outstanding.iter().enumerate().take(n) {
             assert_eq!(pool.stats(j).unwrap().outstanding, *want);

@@ -49,7 +49,10 @@ fuzz_target!(|input: Input| {
         let now = single.widen(raw);
         assert_eq!(shared.widen(raw), now, "shared and single forms differ");
         assert!(now >= widened, "time went back: {widened} -> {now}");
-        assert!(now - widened < 1 << 31, "one reading moved time by 2^31 or more");
+        assert!(
+            now - widened < 1 << 31,
+            "one reading moved time by 2^31 or more"
+        );
         if now != widened {
             assert_eq!(now as u32, raw, "a forward step lands on the reading");
         }

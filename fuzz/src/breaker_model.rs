@@ -326,7 +326,9 @@ impl<S: Shadow> Model<S> {
                 self.fresh_probes();
                 Some(self.move_to(now, State::HalfOpen, Reason::OpenElapsed))
             }
-            State::HalfOpen if now - self.since >= self.dwell() => {
+            State::HalfOpen
+                if self.cfg.half_open_max_dwell != u64::MAX && now - self.since >= self.dwell() =>
+            {
                 Some(match self.cfg.dwell_expiry {
                     DwellExpiry::Reopen => self.open(now, Reason::DwellExpired),
                     DwellExpiry::Close => self.close_(now, Reason::DwellExpired),

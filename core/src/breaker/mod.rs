@@ -457,7 +457,12 @@ impl<W: Window> Breaker<W> {
         let now = self.clamp(now);
         let due = match self.state {
             State::Open => now >= self.open_until(),
-            State::HalfOpen => now.saturating_sub(self.since) >= self.dwell(),
+            // u64::MAX is "forever", not a number of ticks that the end of
+            // time reaches (fuzz/regressions.md, 6).
+            State::HalfOpen => {
+                self.rules.half_open_max_dwell != u64::MAX
+                    && now.saturating_sub(self.since) >= self.dwell()
+            }
             _ => false,
         };
         (now, if due { Some(self.time_step(now)) } else { None })

@@ -740,3 +740,18 @@ fn a_permit_of_an_aliased_generation_never_makes_a_second_transition() {
         "still counted in the window"
     );
 }
+
+/// fuzz/regressions.md, finding 6: `u64::MAX` is "wait for the probes
+/// forever", even at the end of time.
+#[test]
+fn a_forever_dwell_outlasts_the_end_of_time() {
+    let mut b = B10::new(BreakerConfig {
+        half_open_max_dwell: u64::MAX,
+        ..cfg()
+    })
+    .unwrap();
+    b.half_open(0);
+    let _lost = b.try_acquire(0).unwrap();
+    assert_eq!(b.poll(u64::MAX), None);
+    assert_eq!(b.state(), State::HalfOpen);
+}

@@ -528,7 +528,10 @@ impl<const N: usize> SharedBreaker<N> {
                 State::Open if now >= self.open_until.load(Relaxed) => {
                     Some((State::HalfOpen, Reason::OpenElapsed))
                 }
-                State::HalfOpen if now.saturating_sub(self.since.load(Relaxed)) >= self.dwell() => {
+                State::HalfOpen
+                    if self.rules.half_open_max_dwell != u64::MAX
+                        && now.saturating_sub(self.since.load(Relaxed)) >= self.dwell() =>
+                {
                     let to = match cfg.dwell_expiry {
                         DwellExpiry::Reopen => State::Open,
                         DwellExpiry::Close => State::Closed,
