@@ -111,16 +111,19 @@ test('pool panel: a broken replica turns EJECTED and loses its traffic share; ch
   // Pool: break the flaky replica (C) from its panel; its row turns EJECTED,
   // and a tick later its share is 0% while A and B take the traffic.
   await page.click('#break-flaky');
+  // One condition, read in one frame: a tick with no picks at all (a busy
+  // CI machine) shows 0% everywhere, so C's 0% alone is not the moment.
   await page.waitForFunction(() => {
     const row = document.querySelector('#pool-endpoints tr[data-endpoint="2"]');
-    return row && row.dataset.health === 'ejected' &&
-      row.querySelector('[data-testid="endpoint-share"]').textContent === '0%';
+    const shares = [...document.querySelectorAll('#pool-endpoints [data-testid="endpoint-share"]')]
+      .map(s => parseInt(s.textContent, 10) || 0);
+    return row && row.dataset.health === 'ejected' && shares[2] === 0 && shares[0] + shares[1] >= 99;
   }, null, { timeout: 20000 });
   const health = await page.locator('#pool-endpoints [data-testid="endpoint-health"]').allTextContents();
   assert.match(health[2], /^EJECTED until /);
   assert.deepEqual(health.slice(0, 2), ['HEALTHY', 'HEALTHY'], 'never more than one of three ejected');
-  const shares = await page.locator('#pool-endpoints [data-testid="endpoint-share"]').allTextContents();
-  assert.equal(shares.slice(0, 2).map(s => parseInt(s, 10)).reduce((a, b) => a + b, 0) >= 99, true, `A and B take it all: ${shares}`);
+  // A and B taking the whole share was part of the wait above (re-reading
+  // it here could land on a tick without picks).
   const events = await page.locator('#pool-events li').allTextContents();
   assert.ok(events.some(e => /C ejected \((consecutiveFailures|successRate)\)/.test(e)), `the ejection is listed: ${events}`);
   fs.mkdirSync(SHOTS, { recursive: true });
