@@ -6,7 +6,8 @@ use fusewire::{Breaker, BreakerConfig, CountWindow, Outcome, TimeWindow};
 
 fn closed_path(c: &mut Criterion) {
     let mut g = c.benchmark_group("breaker");
-    let mut count: Breaker<CountWindow<100>> = Breaker::new(BreakerConfig::DEFAULT).unwrap();
+    let mut count: Breaker<CountWindow<100>> =
+        Breaker::new(BreakerConfig::new(fusewire::TickUnit::MILLIS)).unwrap();
     let mut now = 0u64;
     g.bench_function("closed acquire+success, count window 100", |b| {
         b.iter(|| {
@@ -16,7 +17,8 @@ fn closed_path(c: &mut Criterion) {
         })
     });
     let window = TimeWindow::<10, 0>::new(10_000_000, 10).unwrap();
-    let mut time = Breaker::with_window(BreakerConfig::DEFAULT, window).unwrap();
+    let mut time =
+        Breaker::with_window(BreakerConfig::new(fusewire::TickUnit::MILLIS), window).unwrap();
     g.bench_function("closed acquire+success, time window 10 buckets", |b| {
         b.iter(|| {
             now += 1;
@@ -25,7 +27,8 @@ fn closed_path(c: &mut Criterion) {
         })
     });
     let window = TimeWindow::<10, 128>::new(10_000_000, 10).unwrap();
-    let mut timed = Breaker::with_window(BreakerConfig::DEFAULT, window).unwrap();
+    let mut timed =
+        Breaker::with_window(BreakerConfig::new(fusewire::TickUnit::MILLIS), window).unwrap();
     g.bench_function(
         "closed acquire+success, time window + 128-bin latency",
         |b| {
@@ -36,7 +39,8 @@ fn closed_path(c: &mut Criterion) {
             })
         },
     );
-    let mut open: Breaker<CountWindow<100>> = Breaker::new(BreakerConfig::DEFAULT).unwrap();
+    let mut open: Breaker<CountWindow<100>> =
+        Breaker::new(BreakerConfig::new(fusewire::TickUnit::MILLIS)).unwrap();
     open.force_open(0);
     g.bench_function("open rejection", |b| {
         b.iter(|| {

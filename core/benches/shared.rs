@@ -33,7 +33,7 @@ fn contended(threads: usize, iters: u64, op: impl Fn(u64) + Sync) -> Duration {
 
 fn breaker(c: &mut Criterion) {
     let mut g = c.benchmark_group("breaker");
-    let config = BreakerConfig::DEFAULT;
+    let config = BreakerConfig::new(fusewire::TickUnit::MILLIS);
     g.bench_function("single-owner/1", |b| {
         let mut br: Breaker<CountWindow<64>> = Breaker::new(config).unwrap();
         let mut now = 0;

@@ -372,7 +372,7 @@ mod tests {
                 consecutive_failures: Some(threshold),
                 half_open_probes: 1,
                 open_backoff: Backoff::constant(u64::from(open)).unwrap(),
-                ..BreakerConfig::DEFAULT
+                ..BreakerConfig::new(crate::TickUnit::MILLIS)
             };
             let mut full: Breaker<BitWindow<u16>> = Breaker::new(config).unwrap();
             let mut held = Vec::new();

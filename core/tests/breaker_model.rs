@@ -259,7 +259,7 @@ proptest! {
             consecutive_failures: consecutive,
             half_open_probes: probes,
             open_backoff: Backoff::new(Schedule::Exponential { base, factor_milli: 2000 }, Jitter::None, cap).unwrap(),
-            ..BreakerConfig::DEFAULT
+            ..BreakerConfig::new(fusewire::TickUnit::MILLIS)
         };
         if above && threshold == 100 {
             // No share is above 100 %: a breaker that could never open.

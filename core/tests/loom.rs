@@ -17,7 +17,7 @@ fn probes(k: u32) -> BreakerConfig {
         failure_rate: None,
         consecutive_failures: Some(1),
         half_open_probes: k,
-        ..BreakerConfig::DEFAULT
+        ..BreakerConfig::new(fusewire::TickUnit::MILLIS)
     }
 }
 

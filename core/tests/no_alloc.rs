@@ -34,7 +34,7 @@ static GLOBAL: Counting = Counting;
 fn breaker_operations_do_not_allocate() {
     let config = BreakerConfig {
         min_calls: 2,
-        ..BreakerConfig::DEFAULT
+        ..BreakerConfig::new(fusewire::TickUnit::MILLIS)
     };
     let mut count: Breaker<CountWindow<16>> = Breaker::new(config).unwrap();
     let mut time =

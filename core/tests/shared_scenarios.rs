@@ -134,11 +134,11 @@ const CONSECUTIVE: BreakerConfig = BreakerConfig {
     consecutive_failures: Some(3),
     failure_rate: None,
     half_open_probes: 2,
-    ..BreakerConfig::DEFAULT
+    ..BreakerConfig::new(fusewire::TickUnit::MILLIS)
 };
 
 both_forms! {
-    trips_on_failure_rate(BreakerConfig { min_calls: 4, ..BreakerConfig::DEFAULT }) |e| {
+    trips_on_failure_rate(BreakerConfig { min_calls: 4, ..BreakerConfig::new(fusewire::TickUnit::MILLIS) }) |e| {
         let (p, _) = e.acquire(0).unwrap();
         assert_eq!(e.record(p, Outcome::Success, 1, 0), None);
         assert_eq!(fail_n(&mut e, 2, 0), None);
@@ -278,7 +278,7 @@ fn config() -> impl Strategy<Value = BreakerConfig> {
                 .unwrap(),
                 reset_window_on_close: reset,
                 seed,
-                ..BreakerConfig::DEFAULT
+                ..BreakerConfig::new(fusewire::TickUnit::MILLIS)
             },
         )
 }

@@ -31,7 +31,7 @@ fn breaker_counts_every_outcome_and_rejection() {
         let never_trips = BreakerConfig {
             failure_rate: None,
             manual: true,
-            ..BreakerConfig::DEFAULT
+            ..BreakerConfig::new(fusewire::TickUnit::MILLIS)
         };
         let b = SharedBreaker::<ALL>::new(never_trips).unwrap();
         std::thread::scope(|s| {
@@ -76,7 +76,7 @@ fn breaker_admits_exactly_k_probes_per_period() {
         consecutive_failures: Some(1),
         half_open_probes: k,
         open_backoff: fusewire::Backoff::constant(10).unwrap(),
-        ..BreakerConfig::DEFAULT
+        ..BreakerConfig::new(fusewire::TickUnit::MILLIS)
     };
     let b = SharedBreaker::<8>::new(config).unwrap();
     let rounds = if cfg!(miri) { 2 } else { 200 };

@@ -190,7 +190,7 @@ pub unsafe extern "C" fn fusewire_backoff_config_default(
         if config.is_null() {
             return Err(fusewire_status::NullArgument);
         }
-        let d = fusewire::BreakerConfig::DEFAULT.open_backoff;
+        let d = fusewire::BreakerConfig::new(fusewire::TickUnit::MILLIS).open_backoff;
         // SAFETY: non-NULL; the caller's contract.
         unsafe { put(config, fusewire_backoff_config::from_core(d)) };
         Ok(fusewire_status::Ok)

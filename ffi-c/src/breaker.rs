@@ -419,7 +419,7 @@ pub unsafe extern "C" fn fusewire_breaker_config_default(
         if config.is_null() {
             return Err(fusewire_status::NullArgument);
         }
-        let d = BreakerConfig::DEFAULT;
+        let d = BreakerConfig::new(fusewire::TickUnit::MILLIS);
         // Field by field, with compiler fences (no instructions) between
         // groups: a store of the whole struct, or of more than four zero
         // words in a row, becomes a `memclr` call, which links 200 bytes

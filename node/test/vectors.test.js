@@ -22,7 +22,7 @@ const CircuitBreaker = require('..');
 const DIR = path.join(__dirname, '..', '..', 'tests', 'vectors');
 const KEYS = ['failure_rate', 'min_calls', 'comparison', 'rate_basis', 'window', 'open_backoff', 'consecutive_failures', 'half_open_probes', 'seed'];
 const OPS = ['acquire', 'record', 'snapshot'];
-// The core's defaults the vectors assume (BreakerConfig::DEFAULT).
+// The core's defaults the vectors assume (BreakerConfig::new(TickUnit::MILLIS)).
 const DEFAULTS = { failure_rate: 50, min_calls: 10, open: 1000, window: { count: 16 } };
 
 function expressible (sc) {

@@ -383,7 +383,7 @@ macro_rules! bail_config {
 }
 
 fn breaker_config(o: &Obj) -> Res<Result<BreakerConfig, ConfigError>> {
-    let mut c = BreakerConfig::DEFAULT;
+    let mut c = BreakerConfig::new(fusewire::TickUnit::MILLIS);
     // Rates are percentages in the vectors, as users write them; the door
     // converts them to the core's millionths and names its own field.
     let rate = |key: &'static str| -> Res<Result<Option<Option<Ratio>>, ConfigError>> {

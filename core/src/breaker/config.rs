@@ -130,18 +130,17 @@ impl BreakerConfig {
         let open = match Backoff::constant(unit.ticks(core::time::Duration::from_secs(1))) {
             Ok(b) => b,
             // Unreachable: a constant backoff accepts every delay.
-            Err(_) => Self::DEFAULT.open_backoff,
+            Err(_) => Self::BASE.open_backoff,
         };
         Self {
             open_backoff: open,
-            ..Self::DEFAULT
+            ..Self::BASE
         }
     }
 
-    /// The millisecond defaults, kept while the doors move to
-    /// [`BreakerConfig::new`]; to be removed.
-    #[doc(hidden)]
-    pub const DEFAULT: Self = Self {
+    /// The defaults with the open duration in milliseconds: the base that
+    /// [`new`](Self::new) scales (private: no unitless default is public).
+    const BASE: Self = Self {
         failure_rate: Some(Ratio::percent(50)),
         slow_call_rate: None,
         slow_call_duration: 0,
@@ -383,7 +382,7 @@ mod tests {
 
     #[test]
     fn every_bad_field_is_named() {
-        let d = BreakerConfig::DEFAULT;
+        let d = BreakerConfig::new(TickUnit::MILLIS);
         let cases: [(BreakerConfig, (&str, Problem)); 12] = [
             (
                 BreakerConfig {
@@ -499,7 +498,7 @@ mod tests {
 
     #[test]
     fn rules_must_fit_the_window() {
-        let d = BreakerConfig::DEFAULT;
+        let d = BreakerConfig::new(TickUnit::MILLIS);
         let rules = BreakerConfig { min_calls: 17, ..d }.validate().unwrap();
         let e = rules.fits(Some(16)).unwrap_err();
         assert_eq!((e.field, e.problem), ("min_calls", Problem::ExceedsWindow));
@@ -533,20 +532,20 @@ mod tests {
             consecutive_failures: Some(4),
             half_open_probes: 65_535,
             seed: 7,
-            ..BreakerConfig::DEFAULT
+            ..BreakerConfig::new(TickUnit::MILLIS)
         };
         assert_eq!(c.validate().unwrap().config(), c);
-        let d = BreakerConfig::DEFAULT;
+        let d = BreakerConfig::new(TickUnit::MILLIS);
         assert_eq!(d.validate().unwrap().config(), d);
     }
 
     #[test]
     fn comparisons_follow_the_mode() {
-        let at_least = BreakerConfig::DEFAULT.validate().unwrap();
+        let at_least = BreakerConfig::new(TickUnit::MILLIS).validate().unwrap();
         assert!(at_least.failure_rate_trips(1, 2));
         let above = BreakerConfig {
             comparison: Comparison::Above,
-            ..BreakerConfig::DEFAULT
+            ..BreakerConfig::new(TickUnit::MILLIS)
         }
         .validate()
         .unwrap();
@@ -556,7 +555,7 @@ mod tests {
         let off = BreakerConfig {
             failure_rate: None,
             manual: true,
-            ..BreakerConfig::DEFAULT
+            ..BreakerConfig::new(TickUnit::MILLIS)
         }
         .validate()
         .unwrap();

@@ -8,7 +8,7 @@ type B10 = Breaker<CountWindow<10>>;
 fn cfg() -> BreakerConfig {
     BreakerConfig {
         min_calls: 4,
-        ..BreakerConfig::DEFAULT
+        ..BreakerConfig::new(crate::TickUnit::MILLIS)
     }
 }
 
@@ -396,7 +396,7 @@ fn permits_survive_a_trip_through_an_integer() {
     );
 }
 
-static RULES: Rules = match BreakerConfig::DEFAULT.validate() {
+static RULES: Rules = match BreakerConfig::new(crate::TickUnit::MILLIS).validate() {
     Ok(r) => r,
     Err(_) => panic!("default config is valid"),
 };
@@ -635,7 +635,7 @@ fn started_basis_counts_calls_when_they_start() {
             rate_basis: RateBasis::Started,
             min_calls: 4,
             comparison: Comparison::Above,
-            ..BreakerConfig::DEFAULT
+            ..BreakerConfig::new(crate::TickUnit::MILLIS)
         },
         TimeWindow::new(1000, 4).unwrap(),
     )

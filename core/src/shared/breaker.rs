@@ -812,7 +812,7 @@ mod tests {
         let c = BreakerConfig {
             half_open_probes: 128,
             min_calls: 4,
-            ..BreakerConfig::DEFAULT
+            ..BreakerConfig::new(crate::TickUnit::MILLIS)
         };
         let e = SharedBreaker::<4>::new(c).unwrap_err();
         assert_eq!(
@@ -855,7 +855,7 @@ mod tests {
         let config = BreakerConfig {
             failure_rate: None,
             manual: true,
-            ..BreakerConfig::DEFAULT
+            ..BreakerConfig::new(crate::TickUnit::MILLIS)
         };
         let b = SharedBreaker::<64>::new(config).unwrap();
         let per = if cfg!(miri) { 4 } else { 16 };
