@@ -422,9 +422,20 @@ class CoreCountedBreaker {
     this._at = 0;
     // A count window does not care when a success happened: no clock read.
     this._timed = options.span !== undefined;
+    // Set by the CircuitBreakerPolicy that runs its states on this core.
+    this._policy = false;
+    // Policy mode: failures counted here that the core said cannot trip
+    // (handed over, before the pending successes, with the next crossing),
+    // and how many more may be.
+    this._failed = 0;
+    this._room = 0;
   }
 
   _flush () {
+    if (this._policy) {
+      if (this._pending !== 0 || this._failed !== 0) this._run(false, this._timed ? this._at : Date.now());
+      return;
+    }
     const n = this._pending;
     if (n === 0) return;
     this._pending = 0;
@@ -434,6 +445,48 @@ class CoreCountedBreaker {
       this._core.countSuccesses(n, this._at);
     }
   }
+
+  // ---- policy mode (the policy's states are this core's)
+
+  /** Hands over what is pending (and one failure if `failure`); the core's state code. */
+  _run (failure, now) {
+    const r = this._core.run(this._failed, this._pending, failure, now);
+    this._failed = 0;
+    this._pending = 0;
+    const room = Math.floor(r / 16);
+    this._room = room;
+    return r - room * 16;
+  }
+
+  /** A time window's outcomes are counted in their millisecond. */
+  _tick () {
+    const now = Date.now();
+    if (now !== this._at) {
+      if (this._pending !== 0 || this._failed !== 0) this._run(false, this._at);
+      this._room = 0;
+      this._at = now;
+    }
+  }
+
+  /** A success while closed: counted with the next crossing (successes never trip). */
+  _ok () {
+    if (this._timed) this._tick();
+    else if (this._pending === 0x3fffffff) this._run(false, Date.now());
+    this._pending++;
+  }
+
+  /** A failure while closed: -1 if the core said it cannot trip, else the core's state code. */
+  _fail () {
+    if (this._timed) this._tick();
+    if (this._room !== 0 && this._pending === 0) {
+      this._room--;
+      this._failed++;
+      return -1;
+    }
+    return this._run(true, this._timed ? this._at : Date.now());
+  }
+
+  // ---- on its own (an IBreaker answering "open now?")
 
   _success () {
     if (!this._timed) {
@@ -505,8 +558,16 @@ class ConsecutiveBreaker extends CoreCountedBreaker {
     this._over = 0;
   }
 
-  /** Failures in a row. */
+  /**
+   * Failures in a row. Under a policy, while it is not closed: cockatiel's
+   * count, which goes on from the threshold by one per failed half-open
+   * period (the core's reopens), as the core starts a new run on opening.
+   */
   get state () {
+    if (this._policy) {
+      const s = this._counts();
+      return s.state !== 'closed' && s.reopens > 0 ? Math.max(Math.ceil(this.threshold), 1) + s.reopens - 1 : s.consecutiveFailures;
+    }
     return this._over > 0 ? Math.max(Math.ceil(this.threshold), 1) + this._over - 1 : this._counts().consecutiveFailures;
   }
 
@@ -749,6 +810,29 @@ function samplingOptions (o) {
   return { calls: s.calls, threshold: s.threshold };
 }
 
+// The core's states as codes (src/cockatiel.rs): the same numbers as
+// CircuitState (Isolated is the core's forced open); MOVED is added when the
+// call that answered moved the breaker; ROOM x n: n failures JS may count.
+const CLOSED = 0;
+const OPEN = 1;
+const HALF_OPEN = 2;
+const FORCED = 3;
+const STATE = 7;
+const MOVED = 8;
+
+/** A core breaker only the policy opens: for an IBreaker that is not one of ours. */
+const hostCore = () => coreBreaker({ failureRateOff: true, manual: true, minCalls: 1, count: 1 });
+
+/**
+ * cockatiel's CircuitBreakerPolicy. Its states (closed; open for
+ * `halfOpenAfter` or a user backoff's delay; half-open on the next call,
+ * with `halfOpenSampling` probes; isolated) are the core Breaker's, the
+ * same one that holds the breaker's window (src/cockatiel.rs). This class
+ * keeps what is JavaScript's: the events, the user's backoff objects, the
+ * promise that callers waiting on a half-open period await, and the count
+ * of isolate() handles. `this.st` is the core's state as its last answer
+ * gave it (every move goes through a core call that answers it).
+ */
 class CircuitBreakerPolicy {
   constructor (options, executor) {
     this.options = options;
@@ -758,7 +842,6 @@ class CircuitBreakerPolicy {
     this.halfOpenEmitter = new EventEmitter();
     this.stateChangeEmitter = new EventEmitter();
     this.innerLastFailure = undefined;
-    this.innerState = { value: CircuitState.Closed };
     /** Fires when the breaker opens (with the failure, or `{ isolated: true }`). */
     this.onBreak = this.breakEmitter.addListener;
     /** Fires when the breaker closes. */
@@ -771,190 +854,227 @@ class CircuitBreakerPolicy {
       ? new ConstantBackoff(options.halfOpenAfter)
       : options.halfOpenAfter;
     this.halfOpenSampling = samplingOptions(options.halfOpenSampling);
-    if (options.initialState) {
-      const initial = options.initialState;
-      this.innerState = initial.ownState;
-      this.options.breaker.state = initial.breakerState;
-      if (this.innerState.value === CircuitState.Open || this.innerState.value === CircuitState.HalfOpen) {
-        this.innerLastFailure = { error: new HydratingCircuitError() };
-        let backoff = this.halfOpenAfterBackoffFactory.next({ attempt: 1, result: this.innerLastFailure, signal: neverAbortedSignal });
-        for (let i = 2; i <= this.innerState.attemptNo; i++) {
-          backoff = backoff.next({ attempt: i, result: this.innerLastFailure, signal: neverAbortedSignal });
-        }
-        this.innerState.backoff = backoff;
+    const breaker = options.breaker;
+    // One of ours: its core holds the window and the states. Any other
+    // IBreaker judges, and a manual core holds the states.
+    this.counted = breaker instanceof CoreCountedBreaker ? breaker : null;
+    if (options.initialState) breaker.state = options.initialState.breakerState;
+    this.core = this.counted ? breaker._core : hostCore();
+    if (this.counted) breaker._policy = true;
+    // A number: the core's own open period. A backoff: each period is set
+    // from it after the core opens (core.openFor).
+    this.periods = typeof options.halfOpenAfter !== 'number';
+    const { calls, threshold } = this.halfOpenSampling;
+    this.core.policy(this.periods ? Infinity : options.halfOpenAfter, calls, Math.floor(threshold * calls));
+    this.st = CLOSED;
+    /** The core's "not before" for an open breaker (its retry_after), so refusals need no crossing. */
+    this.retryAt = 0;
+    /** The user backoff of the current run of openings. */
+    this.backoff = undefined;
+    /** Settled when a half-open period ends; callers beyond its probes wait for it. */
+    this.decision = null;
+    this.isolations = 0;
+    if (options.initialState) this.restore(options.initialState.ownState);
+  }
+
+  restore (own) {
+    const v = own.value;
+    if (v === CircuitState.Open || v === CircuitState.HalfOpen) {
+      this.innerLastFailure = { error: new HydratingCircuitError() };
+      let backoff = this.halfOpenAfterBackoffFactory.next({ attempt: 1, result: this.innerLastFailure, signal: neverAbortedSignal });
+      for (let i = 2; i <= own.attemptNo; i++) {
+        backoff = backoff.next({ attempt: i, result: this.innerLastFailure, signal: neverAbortedSignal });
       }
+      this.backoff = backoff;
+      const attempt = Math.min(Math.max(Number(own.attemptNo) || 1, 1), U32);
+      this.st = this.core.restoreOpen(Date.now(), Number(own.openedAt) || 0, backoff.duration, attempt) & STATE;
+    } else if (v === CircuitState.Isolated) {
+      this.core.forceOpen(Date.now());
+      this.st = FORCED;
+      this.isolations = own.counters | 0;
     }
   }
 
   get onSuccess () { return this.executor.onSuccess; }
   get onFailure () { return this.executor.onFailure; }
-  get state () { return this.innerState.value; }
+  get state () { return this.st; }
   get lastFailure () { return this.innerLastFailure; }
 
   /** Holds the breaker open until every handle is disposed. */
   isolate () {
-    if (this.innerState.value !== CircuitState.Isolated) {
-      if (this.innerState.value === CircuitState.HalfOpen) this.innerState.decision.resolve();
-      this.innerState = { value: CircuitState.Isolated, counters: 0 };
-      this.breakEmitter.emit({ isolated: true });
-      this.stateChangeEmitter.emit(CircuitState.Isolated);
+    if (this.st !== FORCED) {
+      if (this.counted) this.counted._flush();
+      this.core.forceOpen(Date.now());
+      this.isolations = 0;
+      this.moved(FORCED | MOVED, { isolated: true }, neverAbortedSignal);
     }
-    this.innerState.counters++;
+    this.isolations++;
     let disposed = false;
     return {
       dispose: () => {
         if (disposed) return;
         disposed = true;
-        if (this.innerState.value === CircuitState.Isolated && !--this.innerState.counters) {
-          this.innerState = { value: CircuitState.Closed };
-          this.resetEmitter.emit();
-          this.stateChangeEmitter.emit(CircuitState.Closed);
+        if (this.st === FORCED && !--this.isolations) {
+          this.core.close(Date.now());
+          this.moved(CLOSED | MOVED, undefined, neverAbortedSignal);
         }
       }
     };
   }
 
-  async execute (fn, signal = neverAbortedSignal) {
-    const state = this.innerState;
-    switch (state.value) {
-      case CircuitState.Closed: {
-        const ex = this.executor;
-        let result;
-        if (ex.quiet) {
-          let value;
+  /** Applies a core answer: the state it gives, and the events of a move. */
+  moved (code, reason, signal) {
+    const from = this.st;
+    const to = code & STATE;
+    this.st = to;
+    if (!(code & MOVED) || to === from) return;
+    const decision = from === HALF_OPEN ? this.decision : null;
+    if (decision !== null) this.decision = null;
+    const judge = this.counted ? null : this.options.breaker;
+    switch (to) {
+      case OPEN: {
+        if (from === HALF_OPEN && judge) judge.failure(CircuitState.HalfOpen);
+        this.retryAt = 0;
+        if (this.periods) {
+          const attempt = from === HALF_OPEN ? this.core.snapshot(Date.now()).reopens : 1;
+          const context = { attempt, result: reason, signal };
           try {
-            value = await fn({ signal });
-          } catch (error) {
-            if (!ex.errorFilter(error)) throw error;
-            result = { error };
+            this.backoff = from === HALF_OPEN && this.backoff ? this.backoff.next(context) : this.halfOpenAfterBackoffFactory.next(context);
+          } catch (e) {
+            // No period (a halfOpenAfter that is no backoff): cockatiel
+            // throws before it opens, so the breaker stays closed.
+            this.core.close(Date.now());
+            this.st = CLOSED;
+            throw e;
           }
-          if (result === undefined) {
-            if (!ex.resultFilter(value)) {
-              this.options.breaker.success(CircuitState.Closed);
-              return value;
-            }
-            result = { value };
-          }
-        } else {
-          result = await ex.invoke(fn, { signal });
-          if ('success' in result) {
-            this.options.breaker.success(state.value);
-            return result.success;
-          }
+          this.core.openFor(this.backoff.duration);
         }
-        this.innerLastFailure = result;
-        if (this.options.breaker.failure(state.value)) this.open(result, signal);
-        return returnOrThrow(result);
+        if (decision) decision.resolve();
+        this.breakEmitter.emit(reason);
+        this.stateChangeEmitter.emit(CircuitState.Open);
+        return;
       }
-      case CircuitState.HalfOpen:
-        return this.executeHalfOpen(fn, signal, state);
-      case CircuitState.Open: {
-        if (Date.now() - state.openedAt < state.backoff.duration) throw new BrokenCircuitError();
-        const halfOpen = {
-          value: CircuitState.HalfOpen,
-          backoff: state.backoff,
-          attemptNo: state.attemptNo + 1,
-          decision: defer(),
-          inFlight: 0,
-          successes: 0,
-          failures: 0
-        };
-        this.innerState = halfOpen;
+      case HALF_OPEN:
+        this.decision = defer();
         this.halfOpenEmitter.emit();
         this.stateChangeEmitter.emit(CircuitState.HalfOpen);
-        return this.executeHalfOpen(fn, signal, halfOpen);
-      }
-      case CircuitState.Isolated:
-        throw new IsolatedCircuitError();
-      default:
-        throw new Error(`Unexpected circuit state ${state}`);
+        return;
+      case CLOSED:
+        if (from === HALF_OPEN && judge) judge.success(CircuitState.HalfOpen);
+        if (decision) decision.resolve();
+        this.resetEmitter.emit();
+        this.stateChangeEmitter.emit(CircuitState.Closed);
+        return;
+      case FORCED:
+        if (decision) decision.resolve();
+        this.breakEmitter.emit({ isolated: true });
+        this.stateChangeEmitter.emit(CircuitState.Isolated);
     }
   }
 
-  async executeHalfOpen (fn, signal, state) {
-    if (this.innerState !== state) return this.execute(fn, signal);
-    if (state.successes + state.failures + state.inFlight >= this.halfOpenSampling.calls) {
-      await state.decision.promise;
-      if (this.state === CircuitState.Closed && signal.aborted) throw new TaskCancelledError();
+  /** A call that began closed succeeded (one that ends after a move is not counted). */
+  success () {
+    if (this.st !== CLOSED) return;
+    if (this.counted) this.counted._ok();
+    else this.options.breaker.success(CircuitState.Closed);
+  }
+
+  /** A call that began closed failed (`result`: its handled error or value). */
+  failure (result, signal) {
+    this.innerLastFailure = result;
+    if (this.st !== CLOSED) return;
+    let code;
+    if (this.counted) {
+      code = this.counted._fail();
+      if (code === -1) return;
+    } else {
+      if (!this.options.breaker.failure(CircuitState.Closed)) return;
+      this.core.trip(Date.now());
+      code = this.core.stateCode | MOVED;
+    }
+    this.moved(code, result, signal);
+  }
+
+  async execute (fn, signal = neverAbortedSignal) {
+    if (this.st !== CLOSED) return this.executeNotClosed(fn, signal);
+    const ex = this.executor;
+    let result;
+    if (ex.quiet) {
+      let value;
+      try {
+        value = await fn({ signal });
+      } catch (error) {
+        if (!ex.errorFilter(error)) throw error;
+        result = { error };
+      }
+      if (result === undefined) {
+        if (!ex.resultFilter(value)) {
+          this.success();
+          return value;
+        }
+        result = { value };
+      }
+    } else {
+      result = await ex.invoke(fn, { signal });
+      if ('success' in result) {
+        this.success();
+        return result.success;
+      }
+    }
+    this.failure(result, signal);
+    return returnOrThrow(result);
+  }
+
+  async executeNotClosed (fn, signal) {
+    const st = this.st;
+    if (st === FORCED) throw new IsolatedCircuitError();
+    if (st === OPEN && Date.now() < this.retryAt) throw new BrokenCircuitError();
+    const now = Date.now();
+    const permit = this.core.acquire(now);
+    if (permit < 0) {
+      if (permit === -0.5) {
+        // Half-open with every probe out: wait for the verdict, then go again.
+        if (this.decision) await this.decision.promise;
+        if (this.st === CLOSED && signal.aborted) throw new TaskCancelledError();
+        return this.execute(fn, signal);
+      }
+      if (permit !== -Infinity) this.retryAt = now - 1 - permit;
+      throw new BrokenCircuitError();
+    }
+    this.moved(this.core.stateCode | MOVED, undefined, signal);
+    if (this.st === CLOSED) {
+      this.core.settle(permit, 2, now);
       return this.execute(fn, signal);
     }
-    state.inFlight++;
     let result;
     try {
       result = await this.executor.invoke(fn, { signal });
     } catch (err) {
       // An error this breaker does not handle counts as a success here.
-      this.recordHalfOpenSuccess(state);
+      this.moved(this.core.settle(permit, 0, Date.now()), undefined, signal);
       throw err;
     }
-    if ('success' in result) this.recordHalfOpenSuccess(state);
+    if ('success' in result) this.moved(this.core.settle(permit, 0, Date.now()), undefined, signal);
     else {
       this.innerLastFailure = result;
-      this.recordHalfOpenFailure(state, result, signal);
+      this.moved(this.core.settle(permit, 1, Date.now()), result, signal);
     }
     return returnOrThrow(result);
   }
 
   /** The state to pass back as `initialState` (JSON-serialisable). */
   toJSON () {
-    const state = this.innerState;
+    const st = this.st;
     let ownState;
-    if (state.value === CircuitState.HalfOpen) {
-      ownState = { value: CircuitState.Open, openedAt: 0, attemptNo: state.attemptNo };
-    } else if (state.value === CircuitState.Open) {
-      ownState = { value: CircuitState.Open, openedAt: state.openedAt, attemptNo: state.attemptNo };
-    } else {
-      ownState = state;
+    if (st === CLOSED) ownState = { value: CircuitState.Closed };
+    else if (st === FORCED) ownState = { value: CircuitState.Isolated, counters: this.isolations };
+    else {
+      const s = this.core.snapshot(Date.now());
+      ownState = st === HALF_OPEN
+        ? { value: CircuitState.Open, openedAt: 0, attemptNo: s.reopens + 1 }
+        : { value: CircuitState.Open, openedAt: s.since, attemptNo: s.reopens };
     }
     return { ownState, breakerState: this.options.breaker.state };
-  }
-
-  recordHalfOpenSuccess (state) {
-    if (this.innerState !== state) return;
-    state.inFlight--;
-    state.successes++;
-    this.maybeCompleteHalfOpen(state);
-  }
-
-  recordHalfOpenFailure (state, reason, signal) {
-    if (this.innerState !== state) return;
-    state.inFlight--;
-    state.failures++;
-    if (state.failures > this.halfOpenSampling.threshold * this.halfOpenSampling.calls) {
-      this.options.breaker.failure(CircuitState.HalfOpen);
-      this.open(reason, signal);
-      return;
-    }
-    this.maybeCompleteHalfOpen(state);
-  }
-
-  maybeCompleteHalfOpen (state) {
-    if (state.successes + state.failures < this.halfOpenSampling.calls || state.inFlight) return;
-    this.close();
-  }
-
-  open (reason, signal) {
-    if (this.state === CircuitState.Isolated || this.state === CircuitState.Open) return;
-    const previous = this.innerState;
-    const attemptNo = previous.value === CircuitState.HalfOpen ? previous.attemptNo : 1;
-    const context = { attempt: attemptNo, result: reason, signal };
-    const backoff = previous.value === CircuitState.HalfOpen
-      ? previous.backoff.next(context)
-      : this.halfOpenAfterBackoffFactory.next(context);
-    this.innerState = { value: CircuitState.Open, openedAt: Date.now(), backoff, attemptNo };
-    if (previous.value === CircuitState.HalfOpen) previous.decision.resolve();
-    this.breakEmitter.emit(reason);
-    this.stateChangeEmitter.emit(CircuitState.Open);
-  }
-
-  close () {
-    if (this.innerState.value !== CircuitState.HalfOpen) return;
-    const state = this.innerState;
-    this.options.breaker.success(CircuitState.HalfOpen);
-    this.innerState = { value: CircuitState.Closed };
-    state.decision.resolve();
-    this.resetEmitter.emit();
-    this.stateChangeEmitter.emit(CircuitState.Closed);
   }
 }
 
