@@ -519,7 +519,15 @@ class CoreCountedBreaker {
 
   _reset () {
     this._pending = 0;
+    this._failed = 0;
+    this._room = 0;
     this._core.reset(Date.now());
+  }
+
+  /** The core window as it is (src/cockatiel.rs `ring`). */
+  _ring () {
+    this._flush();
+    return this._core.ring(Date.now());
   }
 
   _counts () {
@@ -529,8 +537,9 @@ class CoreCountedBreaker {
   }
 
   /** Counts `successes` and `failures` without tripping (a restored state). */
-  _replay (outcomes) {
+  _replay (outcomes, cursor) {
     this._reset();
+    if (cursor !== undefined) this._core.clearAt(cursor);
     const now = Date.now();
     for (const failed of outcomes) {
       if (this._core.count(failed, true, now) === NOT_CLOSED) {
@@ -625,29 +634,57 @@ class CountBreaker extends CoreCountedBreaker {
     this.size = size;
   }
 
-  /**
-   * cockatiel's shape; the core keeps counts, not the order of the calls,
-   * so `samples` lists the failures before the successes.
-   */
+  /** cockatiel's shape, read from the core's ring (slot by slot, as cockatiel keeps it). */
   get state () {
-    const { successes, failures } = this._counts().counts;
-    const samples = Array.from({ length: this.size }, (_, i) => (i < failures ? false : i < failures + successes ? true : null));
-    return { samples, currentSample: (failures + successes) % this.size, failures, successes };
+    const ring = this._ring();
+    const currentSample = ring.pop();
+    let failures = 0;
+    let successes = 0;
+    const samples = ring.map(x => {
+      if (x === 1) { successes++; return true; }
+      if (x === 0) { failures++; return false; }
+      return null;
+    });
+    return { samples, currentSample, failures, successes };
   }
 
+  /**
+   * Restores cockatiel's shape slot by slot: the calls are replayed oldest
+   * first (from `currentSample` on) into a ring whose next slot is where
+   * the oldest was.
+   */
   set state (value) {
     const v = structuredClone(value);
     const outcomes = [];
-    if (Array.isArray(v.samples)) {
+    let cursor = 0;
+    if (Array.isArray(v.samples) && v.samples.length > 0) {
       const n = v.samples.length;
-      const from = Number.isInteger(v.currentSample) ? v.currentSample : 0;
+      const from = Number.isInteger(v.currentSample) ? ((v.currentSample % n) + n) % n : 0;
       for (let i = 0; i < n; i++) {
         const s = v.samples[(from + i) % n];
         if (s === true) outcomes.push(false);
         else if (s === false) outcomes.push(true);
       }
+      cursor = (((from - outcomes.length) % this.size) + this.size) % this.size;
     }
-    this._replay(outcomes);
+    this._replay(outcomes, cursor);
+  }
+
+  // cockatiel's fields, as read-only views of the core's window.
+  /** The ring, slot by slot: true a success, false a failure, null unused. */
+  get samples () { return this.state.samples; }
+  /** The slot the next call goes into. */
+  get currentSample () { return this._ring().pop(); }
+  /** Successes in the window. */
+  get successes () { return this._counts().counts.successes; }
+  /** Failures in the window. */
+  get failures () { return this._counts().counts.failures; }
+
+  /** cockatiel's reset: an empty window, the next call in the same slot. */
+  _reset () {
+    const cursor = this._policy ? undefined : this._core.ring(Date.now()).pop();
+    super._reset();
+    if (cursor !== undefined) this._core.clearAt(cursor);
   }
 
   success (state) {
@@ -691,11 +728,39 @@ class SamplingBreaker extends CoreCountedBreaker {
     this.minimumRpms = minimumRpms;
   }
 
-  /** The calls in the window now (the core's counts; their times are not kept). */
+  /**
+   * The calls in the window now, and its buckets (the core's, oldest
+   * first: `currentWindow` is the last; `startedAt` is where each began
+   * on the core's bucket grid, 0 for one before the first call).
+   */
   get state () {
-    const { successes, failures } = this._counts().counts;
-    return { currentFailures: failures, currentSuccesses: successes };
+    const windows = this.windows;
+    let currentFailures = 0;
+    let currentSuccesses = 0;
+    for (const w of windows) { currentFailures += w.failures; currentSuccesses += w.successes; }
+    return { windows, currentWindow: windows.length - 1, currentFailures, currentSuccesses };
   }
+
+  // cockatiel's fields, as read-only views of the core's window.
+  /** The buckets, oldest first: `{ startedAt, failures, successes }`. */
+  get windows () {
+    const r = this._ring();
+    const len = r.pop();
+    const head = r.pop();
+    const n = r.length / 2;
+    return Array.from({ length: n }, (_, i) => ({
+      startedAt: head === 0 ? 0 : Math.max(0, head - (n - 1 - i) * len),
+      failures: r[2 * i],
+      successes: r[2 * i + 1]
+    }));
+  }
+
+  /** The newest bucket's index in `windows` (the last). */
+  get currentWindow () { return this._ring().length / 2 - 2; }
+  /** Failures in the window. */
+  get currentFailures () { return this._counts().counts.failures; }
+  /** Successes in the window. */
+  get currentSuccesses () { return this._counts().counts.successes; }
 
   set state (value) {
     const v = structuredClone(value);

@@ -13,6 +13,7 @@
 //! moves, a saved state) have a call each. Answers are small numbers, not
 //! objects: a [`code`] (the state after, and whether it moved).
 
+use fusewire::window::{Kind, Sliding};
 use fusewire::{Backoff, Outcome, Permit, State};
 use napi_derive::napi;
 
@@ -189,6 +190,49 @@ impl CoreBreaker {
             .inner
             .restore_open(ticks(now), ticks(opened_at), period(ms), attempt);
         code(self.inner.state(), moved.is_some())
+    }
+
+    /// The window as it is, for cockatiel's read-only views: a count
+    /// window's slots in slot order (1 success, 0 failure, -1 unused) then
+    /// the slot the next call goes into; a time window's buckets at `now`,
+    /// oldest first, as (failures, successes) pairs, then when the newest
+    /// began and the bucket length (ms).
+    #[napi]
+    pub fn ring(&mut self, now: f64) -> Vec<f64> {
+        match self.inner.window_mut() {
+            Sliding::Count(r) => {
+                let mut v: Vec<f64> = (0..r.len())
+                    .map(|i| match r.slot(i) {
+                        Some(Kind::Success) => 1.0,
+                        Some(Kind::Failure | Kind::Timeout) => 0.0,
+                        _ => -1.0,
+                    })
+                    .collect();
+                v.push(r.cursor() as f64);
+                v
+            }
+            Sliding::Time(r) => {
+                r.rotate(ticks(now));
+                let mut v: Vec<f64> = r
+                    .buckets()
+                    .iter()
+                    .flat_map(|c| [f64::from(c.failures), f64::from(c.successes)])
+                    .collect();
+                let (head, len) = r.head();
+                v.extend([head as f64, len as f64]);
+                v
+            }
+        }
+    }
+
+    /// Empties a count window with the next call going into slot `cursor`
+    /// (a saved ring restored slot by slot: its calls follow, oldest
+    /// first). Nothing for a time window.
+    #[napi]
+    pub fn clear_at(&mut self, cursor: u32) {
+        if let Sliding::Count(r) = self.inner.window_mut() {
+            r.clear_at(cursor as usize);
+        }
     }
 
     /// Counts `n` successes at `now` (ms): the successes cockatiel's

@@ -112,6 +112,44 @@ describe('fusewire/cockatiel', () => {
     assert.equal(ours.state, c.CircuitState.Open);
   });
 
+  it('CountBreaker: cockatiel\'s samples, currentSample and counts are views of the core\'s ring, slot by slot, through a save and restore', async () => {
+    const real = await import('cockatiel');
+    const opts = { threshold: 0.5, size: 5 };
+    const theirs = new real.CountBreaker(opts);
+    let ours = new c.CountBreaker(opts);
+    for (let i = 0; i < 9; i++) {
+      for (const b of [theirs, ours]) if (i % 3 === 0) b.failure(c.CircuitState.Closed); else b.success(c.CircuitState.Closed);
+      const saved = JSON.parse(JSON.stringify(ours.state));
+      ours = new c.CountBreaker(opts);
+      ours.state = saved;
+    }
+    assert.deepEqual(ours.state, theirs.state);
+    assert.deepEqual([ours.samples, ours.currentSample, ours.successes, ours.failures], [theirs.samples, theirs.currentSample, theirs.successes, theirs.failures]);
+    // cockatiel's state restored into ours, and the reset of a half-open success
+    const mine = new c.CountBreaker(opts);
+    mine.state = theirs.state;
+    for (const b of [theirs, mine]) b.success(c.CircuitState.HalfOpen);
+    assert.deepEqual(mine.state, theirs.state);
+  });
+
+  it('a closed breaker counts failures the core allows in JS, and still opens on the very failure cockatiel opens on', async () => {
+    const real = await import('cockatiel');
+    const seq = [...'ssffsffffsfsfffffsssffffffffff'];
+    const trace = async (lib, breaker) => {
+      const p = lib.circuitBreaker(lib.handleAll, { halfOpenAfter: 1000, breaker });
+      const out = [];
+      for (const x of seq) {
+        out.push(await p.execute(() => { if (x === 'f') throw new Error('f'); return 's'; }).catch(e => e.constructor.name === 'Error' ? 'f' : e.constructor.name));
+      }
+      return [out.join(','), JSON.stringify(p.toJSON().breakerState)];
+    };
+    for (const make of [l => new l.ConsecutiveBreaker(4), l => new l.CountBreaker({ threshold: 0.6, size: 10, minimumNumberOfCalls: 6 })]) {
+      const [a, b] = [await trace(real, make(real)), await trace(c, make(c))];
+      assert.equal(b[0], a[0]);
+      assert.equal(b[1], a[1]);
+    }
+  });
+
   it('SamplingBreaker: calls older than the window no longer count (the core\'s time window)', async () => {
     const breaker = new c.SamplingBreaker({ threshold: 0.5, duration: 10000, minimumRps: 1 });
     // 10 calls needed (10 s at 1 rps); 9 failures now
@@ -120,7 +158,16 @@ describe('fusewire/cockatiel', () => {
     for (let i = 0; i < 9; i++) breaker.success(c.CircuitState.Closed);
     // the 9 old failures are gone: 1 failure of 10 calls
     assert.equal(breaker.failure(c.CircuitState.Closed), false);
-    assert.deepEqual(breaker.state, { currentFailures: 1, currentSuccesses: 9 });
+    const { currentFailures, currentSuccesses, windows, currentWindow } = breaker.state;
+    assert.deepEqual({ currentFailures, currentSuccesses }, { currentFailures: 1, currentSuccesses: 9 });
+    // cockatiel's private fields, as views of the core's buckets: 10 of 1 s,
+    // the newest (last) holding this second's calls, on the core's grid
+    assert.equal(windows.length, 10);
+    assert.equal(currentWindow, 9);
+    assert.equal(breaker.currentWindow, 9);
+    assert.deepEqual(windows[9], { startedAt: Math.floor(Date.now() / 1000) * 1000, failures: 1, successes: 9 });
+    assert.equal(windows[8].startedAt, windows[9].startedAt - 1000);
+    assert.deepEqual([breaker.currentFailures, breaker.currentSuccesses], [1, 9]);
   });
 
   it('timeouts share one timer per policy, fire in order, and leave no timer behind', async () => {
