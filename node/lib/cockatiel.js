@@ -808,6 +808,8 @@ class RetryPolicy {
     this.onRetry = this.onRetryEmitter.addListener;
     /** Fires when the policy stops retrying. */
     this.onGiveUp = this.onGiveUpEmitter.addListener;
+    /** The last attempt failed: calls take the path with the cheaper failure. */
+    this.failing = false;
   }
 
   get onSuccess () { return this.executor.onSuccess; }
@@ -818,49 +820,119 @@ class RetryPolicy {
     return new RetryPolicy({ ...this.options, unref: true }, this.executor.clone());
   }
 
-  async execute (fn, signal = neverAbortedSignal) {
+  execute (fn, signal = neverAbortedSignal) {
+    const ex = this.executor;
+    if (!ex.quiet) return this.executeSlow(fn, signal);
+    // Nobody listening to onSuccess/onFailure: the first attempt is one
+    // reaction on the call's own promise, no async frame of ours; a
+    // failure goes on in retryFrom (async) or gives up at once.
+    let r;
+    try {
+      r = fn({ attempt: 0, signal });
+    } catch (error) {
+      r = Promise.reject(error);
+    }
+    if (!(r instanceof Promise)) r = Promise.resolve(r);
+    if (!this.failing) {
+      // The cheapest success; a failure that gives up is rethrown from
+      // the reaction (dear in V8), so after one the calls take the path below.
+      return r.then(
+        (value) => ex.resultFilter(value) ? this.failed({ value }, fn, signal) : this.succeeded(value),
+        (error) => {
+          if (!ex.errorFilter(error)) throw error;
+          return this.failed({ error }, fn, signal);
+        }
+      );
+    }
+    // After a failure: settled through the promise's own resolve/reject.
+    return new Promise((resolve, reject) => {
+      r.then((value) => {
+        try {
+          resolve(ex.resultFilter(value) ? this.failed({ value }, fn, signal) : this.succeeded(value));
+        } catch (e) {
+          reject(e);
+        }
+      }, (error) => {
+        if (!ex.errorFilter(error)) {
+          reject(error);
+          return;
+        }
+        let retried;
+        try {
+          retried = this.willRetry({ error }, 0, signal, true);
+        } catch (e) {
+          reject(e);
+          return;
+        }
+        if (retried) resolve(this.retryFrom(fn, signal, 0, { error }));
+        else reject(error);
+      });
+    });
+  }
+
+  succeeded (value) {
+    this.failing = false;
+    if (this.options.budget) this.options.budget.recordSuccess();
+    return value;
+  }
+
+  /** The first attempt failed with `result` (handled): retry, or give up. */
+  failed (result, fn, signal) {
+    if (this.willRetry(result, 0, signal, true)) return this.retryFrom(fn, signal, 0, result);
+    return returnOrThrow(result);
+  }
+
+  /**
+   * Attempt `retries` failed with `result`: counts it in the budget and
+   * says whether to retry (taking the budget's retry); giving up emits
+   * onGiveUp (when `emit`).
+   */
+  willRetry (result, retries, signal, emit) {
+    this.failing = true;
     const { maxAttempts, budget } = this.options;
+    if (budget) budget.recordFailure();
+    if (!signal.aborted && retries < maxAttempts && (!budget || budget.tryRetry())) return true;
+    if (emit) this.onGiveUpEmitter.emit(result);
+    return false;
+  }
+
+  /** Attempt `retries` failed with `result` and is retried: the backoff, then the next attempts. */
+  async retryFrom (fn, signal, retries, result) {
     const factory = this.options.backoff || new ConstantBackoff(0);
     let backoff;
-    const ex = this.executor;
-    for (let retries = 0; ; retries++) {
-      let result;
-      if (ex.quiet) {
-        let value;
-        try {
-          value = await fn({ attempt: retries, signal });
-        } catch (error) {
-          if (!ex.errorFilter(error)) throw error;
-          result = { error };
-        }
-        if (result === undefined) {
-          if (!ex.resultFilter(value)) {
-            if (budget) budget.recordSuccess();
-            return value;
-          }
-          result = { value };
-        }
-      } else {
-        result = await ex.invoke(fn, { attempt: retries, signal });
-        if ('success' in result) {
-          if (budget) budget.recordSuccess();
-          return result.success;
-        }
-      }
-      if (budget) budget.recordFailure();
-      if (!signal.aborted && retries < maxAttempts && (!budget || budget.tryRetry())) {
-        const context = { attempt: retries + 1, signal, result };
-        backoff = backoff ? backoff.next(context) : factory.next(context);
-        const wait = backoff.duration;
-        const waiting = delay(wait, !!this.options.unref);
-        this.onRetryEmitter.emit({ ...result, delay: wait, attempt: retries + 1 });
-        await waiting;
-        continue;
-      }
-      this.onGiveUpEmitter.emit(result);
-      if ('error' in result) throw result.error;
-      return result.value;
+    for (;;) {
+      const context = { attempt: retries + 1, signal, result };
+      backoff = backoff ? backoff.next(context) : factory.next(context);
+      const wait = backoff.duration;
+      const waiting = delay(wait, !!this.options.unref);
+      this.onRetryEmitter.emit({ ...result, delay: wait, attempt: retries + 1 });
+      await waiting;
+      retries++;
+      result = await this.attempt(fn, signal, retries);
+      if ('success' in result) return this.succeeded(result.success);
+      if (!this.willRetry(result, retries, signal, true)) return returnOrThrow(result);
     }
+  }
+
+  /** One attempt: `{ success }`, or a handled `{ error }` / `{ value }`; an unhandled error throws. */
+  async attempt (fn, signal, n) {
+    const ex = this.executor;
+    if (!ex.quiet) return ex.invoke(fn, { attempt: n, signal });
+    let value;
+    try {
+      value = await fn({ attempt: n, signal });
+    } catch (error) {
+      if (!ex.errorFilter(error)) throw error;
+      return { error };
+    }
+    return ex.resultFilter(value) ? { value } : { success: value };
+  }
+
+  async executeSlow (fn, signal) {
+    const result = await this.attempt(fn, signal, 0);
+    if ('success' in result) return this.succeeded(result.success);
+    if (this.willRetry(result, 0, signal, true)) return this.retryFrom(fn, signal, 0, result);
+    return returnOrThrow(result);
   }
 }
 
