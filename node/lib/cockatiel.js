@@ -527,7 +527,7 @@ class CoreCountedBreaker {
   /** The core window as it is (src/cockatiel.rs `ring`). */
   _ring () {
     this._flush();
-    return this._core.ring(Date.now());
+    return this._core.ring();
   }
 
   _counts () {
@@ -682,7 +682,7 @@ class CountBreaker extends CoreCountedBreaker {
 
   /** cockatiel's reset: an empty window, the next call in the same slot. */
   _reset () {
-    const cursor = this._policy ? undefined : this._core.ring(Date.now()).pop();
+    const cursor = this._policy ? undefined : this._core.ring().pop();
     super._reset();
     if (cursor !== undefined) this._core.clearAt(cursor);
   }
@@ -729,46 +729,72 @@ class SamplingBreaker extends CoreCountedBreaker {
   }
 
   /**
-   * The calls in the window now, and its buckets (the core's, oldest
-   * first: `currentWindow` is the last; `startedAt` is where each began
-   * on the core's bucket grid, 0 for one before the first call).
+   * cockatiel's shape, read from the core's buckets as of the last call
+   * (as cockatiel reads its own): `windows` slot by slot, `currentWindow`
+   * the newest one's slot.
    */
   get state () {
-    const windows = this.windows;
-    let currentFailures = 0;
-    let currentSuccesses = 0;
-    for (const w of windows) { currentFailures += w.failures; currentSuccesses += w.successes; }
-    return { windows, currentWindow: windows.length - 1, currentFailures, currentSuccesses };
-  }
-
-  // cockatiel's fields, as read-only views of the core's window.
-  /** The buckets, oldest first: `{ startedAt, failures, successes }`. */
-  get windows () {
     const r = this._ring();
     const len = r.pop();
     const head = r.pop();
     const n = r.length / 2;
-    return Array.from({ length: n }, (_, i) => ({
-      startedAt: head === 0 ? 0 : Math.max(0, head - (n - 1 - i) * len),
-      failures: r[2 * i],
-      successes: r[2 * i + 1]
-    }));
+    // Each bucket in the slot of its time (its start / its length, round
+    // the ring): where cockatiel's windows sit when calls come every
+    // window from its epoch, and the same after a save and restore.
+    const at = Math.floor(head / len);
+    const windows = new Array(n);
+    let currentFailures = 0;
+    let currentSuccesses = 0;
+    for (let i = 0; i < n; i++) {
+      const failures = r[2 * i];
+      const successes = r[2 * i + 1];
+      currentFailures += failures;
+      currentSuccesses += successes;
+      // A bucket no call reached reads as cockatiel's unused window.
+      const startedAt = failures + successes === 0 ? 0 : Math.max(0, head - (n - 1 - i) * len);
+      windows[(((at - (n - 1 - i)) % n) + n) % n] = { startedAt, failures, successes };
+    }
+    return { windows, currentWindow: at % n, currentFailures, currentSuccesses };
   }
 
-  /** The newest bucket's index in `windows` (the last). */
-  get currentWindow () { return this._ring().length / 2 - 2; }
-  /** Failures in the window. */
-  get currentFailures () { return this._counts().counts.failures; }
-  /** Successes in the window. */
-  get currentSuccesses () { return this._counts().counts.successes; }
-
+  /**
+   * Restores cockatiel's shape: each window's calls are counted at its
+   * `startedAt`, oldest first, so they land in the core's bucket of that
+   * time and leave the window when it does (a state without windows: its
+   * calls counted now).
+   */
   set state (value) {
     const v = structuredClone(value);
-    const outcomes = [];
-    for (let i = 0; i < (v.currentFailures | 0); i++) outcomes.push(true);
-    for (let i = 0; i < (v.currentSuccesses | 0); i++) outcomes.push(false);
-    this._replay(outcomes);
+    if (!Array.isArray(v.windows)) {
+      const outcomes = [];
+      for (let i = 0; i < (v.currentFailures | 0); i++) outcomes.push(true);
+      for (let i = 0; i < (v.currentSuccesses | 0); i++) outcomes.push(false);
+      this._replay(outcomes);
+      return;
+    }
+    // Reset at tick 0, not now: the core takes no time earlier than one it
+    // has seen (into a breaker that already counted, the calls land now).
+    this._pending = 0;
+    this._failed = 0;
+    this._room = 0;
+    this._core.reset(0);
+    const windows = v.windows.filter(w => w && (w.failures > 0 || w.successes > 0)).sort((a, b) => a.startedAt - b.startedAt);
+    for (const w of windows) {
+      const at = Number(w.startedAt) || 0;
+      for (let i = 0; i < (w.failures | 0); i++) this._core.count(true, true, at);
+      if (w.successes > 0) this._core.countSuccesses(w.successes | 0, at);
+    }
   }
+
+  // cockatiel's fields, as read-only views of the core's window.
+  /** The buckets, slot by slot: `{ startedAt, failures, successes }`. */
+  get windows () { return this.state.windows; }
+  /** The newest bucket's slot in `windows`. */
+  get currentWindow () { return this.state.currentWindow; }
+  /** Failures in the window (as of the last call). */
+  get currentFailures () { return this.state.currentFailures; }
+  /** Successes in the window (as of the last call). */
+  get currentSuccesses () { return this.state.currentSuccesses; }
 
   success (state) {
     if (state === CircuitState.HalfOpen) this._reset();

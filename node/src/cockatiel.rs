@@ -194,11 +194,12 @@ impl CoreBreaker {
 
     /// The window as it is, for cockatiel's read-only views: a count
     /// window's slots in slot order (1 success, 0 failure, -1 unused) then
-    /// the slot the next call goes into; a time window's buckets at `now`,
-    /// oldest first, as (failures, successes) pairs, then when the newest
-    /// began and the bucket length (ms).
+    /// the slot the next call goes into; a time window's buckets as of the
+    /// last call (as cockatiel reads its own), oldest first, as (failures,
+    /// successes) pairs, then when the newest began and the bucket length
+    /// (ms).
     #[napi]
-    pub fn ring(&mut self, now: f64) -> Vec<f64> {
+    pub fn ring(&mut self) -> Vec<f64> {
         match self.inner.window_mut() {
             Sliding::Count(r) => {
                 let mut v: Vec<f64> = (0..r.len())
@@ -212,7 +213,6 @@ impl CoreBreaker {
                 v
             }
             Sliding::Time(r) => {
-                r.rotate(ticks(now));
                 let mut v: Vec<f64> = r
                     .buckets()
                     .iter()

@@ -161,13 +161,19 @@ describe('fusewire/cockatiel', () => {
     const { currentFailures, currentSuccesses, windows, currentWindow } = breaker.state;
     assert.deepEqual({ currentFailures, currentSuccesses }, { currentFailures: 1, currentSuccesses: 9 });
     // cockatiel's private fields, as views of the core's buckets: 10 of 1 s,
-    // the newest (last) holding this second's calls, on the core's grid
+    // each in the slot of its time (start / 1 s, round the ring); the
+    // newest holds this second's calls, the others are unused
+    const second = Math.floor(Date.now() / 1000);
     assert.equal(windows.length, 10);
-    assert.equal(currentWindow, 9);
-    assert.equal(breaker.currentWindow, 9);
-    assert.deepEqual(windows[9], { startedAt: Math.floor(Date.now() / 1000) * 1000, failures: 1, successes: 9 });
-    assert.equal(windows[8].startedAt, windows[9].startedAt - 1000);
+    assert.equal(currentWindow, second % 10);
+    assert.equal(breaker.currentWindow, second % 10);
+    assert.deepEqual(windows[second % 10], { startedAt: second * 1000, failures: 1, successes: 9 });
+    assert.deepEqual(windows[(second + 1) % 10], { startedAt: 0, failures: 0, successes: 0 });
     assert.deepEqual([breaker.currentFailures, breaker.currentSuccesses], [1, 9]);
+    // a save and restore puts every call back in the bucket of its time
+    const copy = new c.SamplingBreaker({ threshold: 0.5, duration: 10000, minimumRps: 1 });
+    copy.state = JSON.parse(JSON.stringify(breaker.state));
+    assert.deepEqual(copy.state, breaker.state);
   });
 
   it('timeouts share one timer per policy, fire in order, and leave no timer behind', async () => {
