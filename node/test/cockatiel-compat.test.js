@@ -320,6 +320,41 @@ const CASES = {
     return log;
   },
 
+  async 'circuit breaker: a custom IBreaker, with an ExponentialBackoff, halfOpenSampling and onSuccess listeners' (c) {
+    // An IBreaker of the user's own: it judges, the policy holds the states.
+    const log = [];
+    const seen = [];
+    const mine = {
+      state: 0,
+      success (s) { seen.push(['success', s]); this.state = 0; },
+      failure (s) { seen.push(['failure', s]); return ++this.state >= 2; }
+    };
+    const breaker = c.circuitBreaker(c.handleAll, {
+      halfOpenAfter: new c.ExponentialBackoff({ generator: c.noJitterGenerator, initialDelay: 100 }),
+      halfOpenSampling: { calls: 2, threshold: 0.5 },
+      breaker: mine
+    });
+    breaker.onStateChange(s => log.push(c.CircuitState[s]));
+    breaker.onSuccess(({ duration }) => log.push(['onSuccess', typeof duration]));
+    breaker.onFailure(({ handled, reason }) => log.push(['onFailure', handled, reason.error?.message]));
+    const run = (ok) => breaker.execute(() => { if (!ok) throw new Error('x'); return 'ok'; }).catch(e => e.constructor.name);
+    log.push(await run(true), await run(false), await run(false), await run(true));
+    await advance(100);
+    // two probes: one failure is tolerated (1 <= 0.5 x 2), the period closes
+    log.push(await Promise.all([run(false), run(true)]));
+    log.push(await run(false), await run(false), await run(true));
+    await advance(99);
+    log.push(await run(true));
+    await advance(1);
+    // two failed probes reopen, for 200 ms: the backoff's next delay
+    log.push(await Promise.all([run(false), run(false)]), await run(true));
+    await advance(199);
+    log.push(await run(true));
+    await advance(1);
+    log.push(await Promise.all([run(true), run(true)]), c.CircuitState[breaker.state], JSON.stringify(breaker.toJSON()));
+    return [log, seen];
+  },
+
   async 'circuit breaker: toJSON() and initialState' (c) {
     const log = [];
     const policy = c.handleAll;
