@@ -2,14 +2,14 @@
 
 // require('fusewire/cockatiel'): cockatiel 4's API (names, signatures,
 // defaults, errors, events) on fusewire's core. What the core decides:
-// the breakers' windows and trip rules (ConsecutiveBreaker, CountBreaker,
-// SamplingBreaker count every outcome in a core Breaker, src/cockatiel.rs),
-// the exponential backoff and its no/full/half jitter (a core Backoff), the
-// bulkhead's slots (a core Bulkhead), and retry budgets (RetryBudget). What
-// stays here: cockatiel's policy state machine around the breaker
-// (open -> half-open on the next call, halfOpenSampling, isolate, any
-// IBackoff for halfOpenAfter), user-supplied backoffs and filters, the
-// retry loop and the timers. Differences are listed in NOTES.md.
+// the breakers' windows and trip rules and the circuit breaker policy's
+// states (closed, open for halfOpenAfter or a user backoff's delay,
+// half-open with halfOpenSampling probes, isolated): one core Breaker per
+// breaker (src/cockatiel.rs); the exponential backoff and its no/full/half
+// jitter (a core Backoff); the bulkhead's slots (a core Bulkhead); retry
+// budgets (RetryBudget). What stays here: events, user-supplied backoffs
+// and filters, the retry loop, the timers and the promise plumbing.
+// Differences are listed in NOTES.md.
 
 const { native } = require('./native');
 const { Backoff: CoreBackoff } = require('./core');
