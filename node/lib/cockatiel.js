@@ -1163,7 +1163,14 @@ class CircuitBreakerPolicy {
   }
 
   execute (fn, signal = neverAbortedSignal) {
-    if (this.st !== CLOSED) return this.executeNotClosed(fn, signal);
+    if (this.st !== CLOSED) {
+      // Refused: a rejected promise, not a throw from an async function
+      // (the error's stack is the dear part either way), made here, one
+      // frame up (the stack it captures is one frame shorter).
+      if (this.st === FORCED) return Promise.reject(new IsolatedCircuitError());
+      if (this.st === OPEN && Date.now() < this.retryAt) return Promise.reject(new BrokenCircuitError());
+      return this.executeAsking(fn, signal);
+    }
     if (!this.executor.quiet) return this.executeSlow(fn, signal);
     // Closed, nobody listening to onSuccess/onFailure: no async frame of
     // ours, one reaction on the call's own promise (an error thrown
@@ -1218,20 +1225,11 @@ class CircuitBreakerPolicy {
   }
 
   async executeSlow (fn, signal) {
-    if (this.st !== CLOSED) return this.executeNotClosed(fn, signal);
+    if (this.st !== CLOSED) return this.execute(fn, signal);
     const result = await this.executor.invoke(fn, { signal });
     if ('success' in result) this.success();
     else this.failure(result, signal);
     return returnOrThrow(result);
-  }
-
-  executeNotClosed (fn, signal) {
-    // Refused: a rejected promise, not a throw from an async function (the
-    // error's stack is the dear part either way).
-    const st = this.st;
-    if (st === FORCED) return Promise.reject(new IsolatedCircuitError());
-    if (st === OPEN && Date.now() < this.retryAt) return Promise.reject(new BrokenCircuitError());
-    return this.executeAsking(fn, signal);
   }
 
   async executeAsking (fn, signal) {
