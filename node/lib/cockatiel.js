@@ -1024,9 +1024,11 @@ class CircuitBreakerPolicy {
     if (options.initialState) breaker.state = options.initialState.breakerState;
     this.core = this.counted ? breaker._core : hostCore();
     if (this.counted) breaker._policy = true;
-    // A number: the core's own open period. A backoff: each period is set
-    // from it after the core opens (core.openFor).
-    this.periods = typeof options.halfOpenAfter !== 'number';
+    // A number: the core's own open period. A backoff, or a number the
+    // core's constant backoff does not take (0, negative, NaN: half-open
+    // on the next call): each period is set after the core opens
+    // (core.openFor).
+    this.periods = !(options.halfOpenAfter > 0);
     const { calls, threshold } = this.halfOpenSampling;
     this.core.policy(this.periods ? Infinity : options.halfOpenAfter, calls, Math.floor(threshold * calls));
     this.st = CLOSED;

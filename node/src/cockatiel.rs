@@ -88,8 +88,10 @@ impl CoreBreaker {
     }
 
     /// Makes this breaker a cockatiel `CircuitBreakerPolicy`'s: open for
-    /// `open_ms` (a number `halfOpenAfter`; a user backoff sets each
-    /// period with [`open_for`](Self::open_for)), `probes` half-open calls
+    /// `open_ms` (a number `halfOpenAfter` above 0; a user backoff, or a
+    /// number the core's constant backoff refuses (0, negative, NaN: kept
+    /// as it was here), has each period set with
+    /// [`open_for`](Self::open_for)), `probes` half-open calls
     /// (`halfOpenSampling.calls`, at most 65535) of which `tolerated` may
     /// fail (`floor(threshold x calls)`), no half-open time limit (a
     /// cockatiel half-open period lasts until its probes settle), and the

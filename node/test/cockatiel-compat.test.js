@@ -375,6 +375,25 @@ const CASES = {
     return log;
   },
 
+  async 'circuit breaker: odd halfOpenAfter values (negative, NaN, Infinity, fractions; a backoff giving them)' (c) {
+    const log = [];
+    const delays = [-5, NaN, Infinity, 1.5, 0];
+    const given = [...delays];
+    const periods = [...delays.map(d => d), new c.IterableBackoff([2.5, NaN, -1])];
+    for (const halfOpenAfter of periods) {
+      const b = c.circuitBreaker(c.handleAll, { halfOpenAfter, breaker: new c.ConsecutiveBreaker(1) });
+      const run = () => b.execute(() => { throw new Error('x'); }).catch(e => e.constructor.name);
+      const seen = [await run()];
+      for (let t = 0; t < 4; t++) {
+        seen.push(c.CircuitState[b.state], await run());
+        await advance(1);
+      }
+      log.push([String(typeof halfOpenAfter === 'number' ? halfOpenAfter : 'backoff'), seen]);
+    }
+    log.push(given.length);
+    return log;
+  },
+
   async 'circuit breaker: toJSON() and initialState' (c) {
     const log = [];
     const policy = c.handleAll;
