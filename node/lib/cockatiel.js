@@ -1028,7 +1028,7 @@ class CircuitBreakerPolicy {
     // core's constant backoff does not take (0, negative, NaN: half-open
     // on the next call): each period is set after the core opens
     // (core.openFor).
-    this.periods = !(options.halfOpenAfter > 0);
+    this.periods = typeof options.halfOpenAfter !== 'number' || !(options.halfOpenAfter > 0);
     const { calls, threshold } = this.halfOpenSampling;
     this.core.policy(this.periods ? Infinity : options.halfOpenAfter, calls, Math.floor(threshold * calls));
     this.st = CLOSED;
