@@ -150,6 +150,40 @@ describe('fusewire/cockatiel', () => {
     }
   });
 
+  it('random runs of outcomes and pauses: the same answers, states and events as cockatiel (ConsecutiveBreaker, CountBreaker, halfOpenSampling)', async () => {
+    const real = await import('cockatiel');
+    let seed = 0x9e3779b9;
+    const rand = (n) => { seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0; return seed % n; };
+    const makers = [
+      l => new l.ConsecutiveBreaker(1 + rand(4)),
+      l => new l.CountBreaker({ threshold: 0.2 + rand(6) / 10, size: 3 + rand(8), minimumNumberOfCalls: 1 + rand(3) })
+    ];
+    for (let run = 0; run < 24; run++) {
+      const choice = rand(2);
+      const seedAt = seed;
+      const calls = rand(3) === 0 ? { calls: 1 + rand(3), threshold: rand(5) / 10 } : undefined;
+      const plan = Array.from({ length: 80 }, () => ({ fail: rand(3) !== 0 || rand(2) === 0, pause: [0, 0, 1, 50, 400][rand(5)] }));
+      const traces = [];
+      for (const lib of [real, c]) {
+        seed = seedAt;
+        const breaker = makers[choice](lib);
+        const p = lib.circuitBreaker(lib.handleAll, { halfOpenAfter: 300, breaker, ...(calls ? { halfOpenSampling: calls } : {}) });
+        const t = [];
+        const t0 = Date.now();
+        p.onStateChange(s => t.push('state' + s));
+        p.onBreak(() => t.push('break'));
+        for (const { fail, pause } of plan) {
+          t.push(await p.execute(() => { if (fail) throw new Error('f'); return 's'; }).catch(e => e.constructor.name));
+          if (pause) mock.timers.tick(pause);
+        }
+        const own = p.toJSON().ownState;
+        t.push(JSON.stringify({ ...own, openedAt: own.openedAt ? own.openedAt - t0 : own.openedAt }));
+        traces.push(t.join(' '));
+      }
+      assert.equal(traces[1], traces[0], `run ${run}`);
+    }
+  });
+
   it('SamplingBreaker: calls older than the window no longer count (the core\'s time window)', async () => {
     const breaker = new c.SamplingBreaker({ threshold: 0.5, duration: 10000, minimumRps: 1 });
     // 10 calls needed (10 s at 1 rps); 9 failures now
