@@ -19,6 +19,7 @@ mod guarded;
 mod int;
 mod matcher;
 mod pool;
+mod redis;
 mod retry;
 mod store;
 mod window;
@@ -45,5 +46,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<pool::PoolPick>()?;
     m.add_class::<clock::TickWidener>()?;
     m.add_function(wrap_pyfunction!(clock::monotonic_ns, m)?)?;
+    m.add_function(wrap_pyfunction!(redis::redis_scripts, m)?)?;
     Ok(())
 }

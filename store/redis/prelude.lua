@@ -52,6 +52,11 @@ local function fw_load(names)
       end
     end
   end
+  if not s.cfg then
+    -- the first process to use the key writes the config beside the state
+    redis.call('HSET', fw_key, 'cfg', fw_fp)
+    redis.call('PEXPIRE', fw_key, fw_ttl)
+  end
   local cfg = {}
   for i, n in ipairs(names) do
     local v = given[i + 1]

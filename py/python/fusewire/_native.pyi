@@ -44,6 +44,7 @@ _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
 def monotonic_ns() -> int: ...
+def redis_scripts() -> dict[str, str]: ...
 
 @final
 class TickWidener:

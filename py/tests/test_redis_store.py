@@ -1,0 +1,247 @@
+"""RedisStore (the fleet tier) against a real redis-server on loopback:
+sharing across processes, config collisions, bad input, and Redis stopped
+and started mid-run."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+import fusewire
+from fusewire import Bulkhead, CircuitBreaker, ConfigError, RedisStore, RedisStoreError, RetryBudget, TokenBucket
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "redis"))
+from server import RedisServer  # noqa: E402
+
+CTX = mp.get_context("spawn")
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[RedisServer]:
+    with RedisServer() as s:
+        yield s
+
+
+@pytest.fixture
+def url(server: RedisServer) -> Iterator[str]:
+    if server.proc is None:
+        server.start()
+    redis.Redis.from_url(server.url).flushall()
+    yield server.url
+
+
+def test_two_breakers_with_one_name_share_one_state(url: str) -> None:
+    a = CircuitBreaker(store=RedisStore(url), name="payments", min_calls=2, open_duration=30.0)
+    b = CircuitBreaker(store=RedisStore(url), name="payments", min_calls=2, open_duration=30.0)
+    for _ in range(2):
+        a.acquire().failure()
+    assert b.state == fusewire.State.OPEN
+    with pytest.raises(fusewire.CircuitOpenError) as e:
+        b.acquire()
+    assert 29.0 < e.value.retry_after <= 30.0
+    assert b.snapshot()["failures"] == 2
+
+
+def test_a_different_config_under_one_name_is_a_typed_error_naming_the_option(url: str) -> None:
+    TokenBucket(100, 1.0, burst=100, store=RedisStore(url), name="api")
+    with pytest.raises(ConfigError) as e:
+        TokenBucket(100, 1.0, store=RedisStore(url), name="api", burst=50)
+    assert e.value.field == "burst"
+    with pytest.raises(ConfigError) as e:
+        TokenBucket(200, 1.0, burst=100, store=RedisStore(url), name="api")
+    assert e.value.field == "rate"
+    assert "already in Redis" in str(e.value)
+    CircuitBreaker(store=RedisStore(url), name="b", min_calls=4)
+    with pytest.raises(ConfigError) as e:
+        CircuitBreaker(store=RedisStore(url), name="b", min_calls=5)
+    assert e.value.field == "min_calls"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"on_error": "fail_sideways"}, "on_error"),
+        ({"timeout": 0}, "timeout"),
+        ({"timeout": float("nan")}, "timeout"),
+        ({"timeout": float("inf")}, "timeout"),
+        ({"timeout": "50ms"}, "timeout"),
+        ({"ttl": -1}, "ttl"),
+        ({"prefix": ""}, "prefix"),
+    ],
+)
+def test_bad_options_name_the_option(url: str, kwargs: dict[str, Any], field: str) -> None:
+    with pytest.raises(ConfigError) as e:
+        RedisStore(url, **kwargs)
+    assert e.value.field == field
+
+
+def test_a_wrong_url_is_a_typed_error() -> None:
+    with pytest.raises(ConfigError) as e:
+        RedisStore("http://localhost:6379")
+    assert e.value.field == "url"
+    with pytest.raises(ConfigError) as e:
+        RedisStore(None)
+    assert e.value.field == "url"
+
+
+def test_a_redis_that_needs_a_password_says_so() -> None:
+    with RedisServer("--requirepass", "s3cret") as locked:
+        with pytest.raises(RedisStoreError, match="password"):
+            TokenBucket(10, 1.0, store=RedisStore(locked.url), name="t")
+        good = f"redis://:s3cret@127.0.0.1:{locked.port}/0"
+        bucket = TokenBucket(10, 1.0, store=RedisStore(good), name="t")
+        assert bucket.try_acquire()
+
+
+def test_bulkhead_and_budget_share_their_counts(url: str) -> None:
+    a = Bulkhead(2, store=RedisStore(url), name="db")
+    b = Bulkhead(2, store=RedisStore(url), name="db")
+    s1 = a.acquire()
+    s2 = b.acquire()
+    assert b.try_acquire() is None and a.try_acquire() is None
+    a.release(s2)  # a slot from the other instance: the state is one
+    assert b.try_acquire() is not None
+    b.release(s1)
+    x = RetryBudget(2, 0.1, store=RedisStore(url), name="r")
+    y = RetryBudget(2, 0.1, store=RedisStore(url), name="r")
+    x.record_failure()
+    assert not y.can_retry
+
+
+def _hammer(url: str, seconds: float, q: Any) -> None:
+    bucket = TokenBucket(100, 1.0, burst=20, store=RedisStore(url, timeout=1.0), name="fleet")
+    granted = 0
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if bucket.try_acquire():
+            granted += 1
+    q.put(granted)
+
+
+def test_eight_processes_never_exceed_burst_plus_rate_times_elapsed(url: str) -> None:
+    q = CTX.Queue()
+    seconds = 2.0
+    procs = [CTX.Process(target=_hammer, args=(url, seconds, q)) for _ in range(8)]
+    r = redis.Redis.from_url(url)
+    t0 = r.time()
+    for p in procs:
+        p.start()
+    total = sum(q.get(timeout=60) for _ in procs)
+    for p in procs:
+        p.join(10)
+    t1 = r.time()
+    elapsed = (t1[0] - t0[0]) + (t1[1] - t0[1]) / 1e6  # the server's clock, the one the scripts use
+    assert total <= 20 + 100 * elapsed
+    assert total >= 100 * seconds * 0.8, "the processes did take what the bucket had"
+
+
+def _probe(url: str, start: Any, q: Any) -> None:
+    breaker = CircuitBreaker(
+        store=RedisStore(url, timeout=1.0), name="probes", min_calls=1, half_open_probes=3, open_duration=0.2
+    )
+    start.wait()
+    admitted = 0
+    for _ in range(20):
+        try:
+            breaker.acquire()  # never settled: a probe held
+            admitted += 1
+        except fusewire.CircuitOpenError:
+            pass
+    q.put(admitted)
+
+
+def test_half_open_admits_exactly_k_probes_across_processes(url: str) -> None:
+    cfg = {"min_calls": 1, "half_open_probes": 3, "open_duration": 0.2}
+    breaker = CircuitBreaker(store=RedisStore(url), name="probes", **cfg)  # type: ignore[arg-type]
+    breaker.acquire().failure()
+    assert breaker.state == fusewire.State.OPEN
+    time.sleep(0.25)  # the open duration runs on the server's clock
+    q, start = CTX.Queue(), CTX.Event()
+    procs = [CTX.Process(target=_probe, args=(url, start, q)) for _ in range(6)]
+    for p in procs:
+        p.start()
+    start.set()
+    total = sum(q.get(timeout=60) for _ in procs)
+    for p in procs:
+        p.join(10)
+    assert total == 3
+    assert breaker.snapshot()["probes_in_flight"] == 3
+
+
+def _hold(url: str, q: Any) -> None:
+    b = Bulkhead(1, lease=0.3, store=RedisStore(url, timeout=1.0), name="held")
+    q.put(b.acquire() is not None)
+    time.sleep(60)
+
+
+def test_a_killed_slot_holder_loses_the_slot_within_two_leases(url: str) -> None:
+    q = CTX.Queue()
+    p = CTX.Process(target=_hold, args=(url, q))
+    p.start()
+    assert q.get(timeout=60)
+    os.kill(p.pid or 0, signal.SIGKILL)
+    p.join(10)
+    b = Bulkhead(1, lease=0.3, store=RedisStore(url), name="held")
+    assert b.try_acquire() is None
+    time.sleep(0.65)  # two leases at most (core/src/bulkhead.rs epochs)
+    assert b.try_acquire() is not None
+
+
+@pytest.mark.parametrize("policy", ["fail_open", "fail_closed", "local"])
+def test_redis_stopped_mid_run_answers_by_policy_in_bounded_time_then_recovers(
+    server: RedisServer, url: str, policy: str
+) -> None:
+    store = RedisStore(url, timeout=0.05, on_error=policy)  # type: ignore[arg-type]
+    bucket = TokenBucket(1, 3600.0, burst=3, store=store, name=f"down-{policy}")
+    assert bucket.try_acquire()
+    server.stop()
+    worst = 0.0
+    answers = []
+    for _ in range(50):
+        t = time.monotonic()
+        answers.append(bucket.try_acquire())
+        worst = max(worst, time.monotonic() - t)
+    assert worst < 0.1, f"a call took {worst:.3f} s with Redis down"
+    if policy == "fail_open":
+        assert all(answers)
+    elif policy == "fail_closed":
+        assert not any(answers)
+    else:  # the in-process bucket: its own burst of 3
+        assert answers[:3] == [True] * 3 and not any(answers[3:])
+    assert store.errors >= 50
+    server.start()  # a new server: the scripts are gone (NOSCRIPT), the state too
+    deadline = time.monotonic() + 10
+    while store._failures and time.monotonic() < deadline:  # paced by fusewire's backoff
+        bucket.try_acquire()
+        time.sleep(0.01)
+    assert not store._failures, "reconnected"
+    r = redis.Redis.from_url(url)
+    r.flushall()
+    granted = sum(bucket.try_acquire() for _ in range(10))
+    assert granted == 3, "nothing answered while Redis was away is counted in Redis"
+
+
+def test_a_breaker_with_redis_down_fails_open_or_closed(server: RedisServer, url: str) -> None:
+    open_store = RedisStore(url, timeout=0.05)
+    closed_store = RedisStore(url, timeout=0.05, on_error="fail_closed")
+    a = CircuitBreaker(store=open_store, name="x")
+    b = CircuitBreaker(store=closed_store, name="x")
+    server.stop()
+    t = time.monotonic()
+    with a.acquire() as permit:
+        assert not permit.probe
+    with pytest.raises(fusewire.CircuitOpenError):
+        b.acquire()
+    assert time.monotonic() - t < 0.2
+    with pytest.raises(RedisStoreError):
+        a.snapshot()
+    server.start()
