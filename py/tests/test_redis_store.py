@@ -13,14 +13,21 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import fusewire
 import pytest
 import redis
-
-import fusewire
-from fusewire import Bulkhead, CircuitBreaker, ConfigError, RedisStore, RedisStoreError, RetryBudget, TokenBucket
+from fusewire import (
+    Bulkhead,
+    CircuitBreaker,
+    ConfigError,
+    RedisStore,
+    RedisStoreError,
+    RetryBudget,
+    TokenBucket,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "redis"))
-from server import RedisServer  # noqa: E402
+from server import RedisServer
 
 CTX = mp.get_context("spawn")
 
@@ -146,7 +153,11 @@ def test_eight_processes_never_exceed_burst_plus_rate_times_elapsed(url: str) ->
 
 def _probe(url: str, start: Any, q: Any) -> None:
     breaker = CircuitBreaker(
-        store=RedisStore(url, timeout=1.0), name="probes", min_calls=1, half_open_probes=3, open_duration=0.2
+        store=RedisStore(url, timeout=1.0),
+        name="probes",
+        min_calls=1,
+        half_open_probes=3,
+        open_duration=0.2,
     )
     start.wait()
     admitted = 0
@@ -245,3 +256,54 @@ def test_a_breaker_with_redis_down_fails_open_or_closed(server: RedisServer, url
     with pytest.raises(RedisStoreError):
         a.snapshot()
     server.start()
+
+
+def test_lease_mode_cuts_round_trips_by_ten_or_more(url: str) -> None:
+    plain, leased = RedisStore(url), RedisStore(url, lease=20)
+    a = TokenBucket(1000, 1.0, burst=1000, store=plain, name="rt-plain")
+    b = TokenBucket(1000, 1.0, burst=1000, store=leased, name="rt-lease")
+    for _ in range(500):
+        assert a.try_acquire()
+        assert b.try_acquire()
+    assert plain.round_trips >= 500
+    assert plain.round_trips >= 10 * leased.round_trips
+    leased.close()
+
+
+def test_lease_mode_over_admission_is_at_most_one_lease_per_process(url: str) -> None:
+    # 10 tokens a second, burst 10; A leases 10 at a time for up to 5 s
+    sa, sb = RedisStore(url, lease=10, lease_time=5.0), RedisStore(url)
+    a = TokenBucket(10, 1.0, burst=10, store=sa, name="over")
+    b = TokenBucket(10, 1.0, burst=10, store=sb, name="over")
+    assert a.try_acquire()  # A took the whole bucket (10) and spent 1
+    assert not b.try_acquire(), "A holds the other 9"
+    time.sleep(1.05)  # the shared bucket is full again
+    start = time.monotonic()
+    window = sum(b.try_acquire() for _ in range(10)) + sum(a.try_acquire() for _ in range(10))
+    elapsed = time.monotonic() - start
+    assert window == 19, "B spends the refilled 10, A the 9 it held: more than the burst"
+    assert window <= 10 + 10 * elapsed + 10, "at most one lease over burst + rate x elapsed"
+
+
+def test_lease_mode_hands_unused_tokens_back(url: str) -> None:
+    sa, sb = RedisStore(url, lease=10, lease_time=0.1), RedisStore(url)
+    a = TokenBucket(1, 3600.0, burst=10, store=sa, name="back")
+    b = TokenBucket(1, 3600.0, burst=10, store=sb, name="back")
+    assert a.try_acquire()
+    assert b.available == 0
+    sa.close()
+    assert b.available == 9
+    assert sum(b.try_acquire() for _ in range(20)) == 9, (
+        "since the start, never more than the burst"
+    )
+    assert a.try_acquire() is False
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [({"lease": 1}, "lease"), ({"lease": 2.5}, "lease"), ({"lease_time": 0}, "lease_time")],
+)
+def test_bad_lease_options_name_the_option(url: str, kwargs: dict[str, Any], field: str) -> None:
+    with pytest.raises(ConfigError) as e:
+        RedisStore(url, **kwargs)
+    assert e.value.field == field

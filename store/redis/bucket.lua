@@ -6,6 +6,8 @@
 -- decides stays below 2^53 when burst x period < 2^51 (store/README.md).
 -- ops: take n -> {code, value, available}: code 0 granted, 1 denied (value =
 --      ticks to wait), 2 more than the burst (value = burst);
+--      grab n -> {k, 0, available}: k (1..n) tokens taken, as many as there are,
+--      or {0, ticks to wait for one, available};
 --      refund n -> {available}; available -> {available}
 local s, cfg = fw_load({ 'burst', 'tokens', 'period' })
 if not s then return redis.error_reply(cfg) end
@@ -38,8 +40,7 @@ local function keep(debt)
   fw_save(s)
 end
 
-if fw_op == 'take' then
-  local n = tonumber(ARGV[5])
+local function take(n)
   local debt = debt_now()
   if n == 0 then return { 0, 0, available(debt) } end
   if n > burst then return { 2, burst, available(debt) } end
@@ -60,6 +61,22 @@ if fw_op == 'take' then
   end
   keep(base + n * period)
   return { 0, 0, available(base + n * period) }
+end
+
+if fw_op == 'take' then
+  return take(tonumber(ARGV[5]))
+elseif fw_op == 'grab' then
+  -- lease mode: up to n tokens at once, as many as there are (at least
+  -- one, else the wait for one) -> {granted count or 0, wait, available}
+  local want = math.min(tonumber(ARGV[5]), burst)
+  local k = math.min(want, available(debt_now()))
+  if k == 0 then
+    local r = take(1)
+    return { 0, r[2], r[3] }
+  end
+  local r = take(k)
+  r[1], r[2] = k, 0
+  return r
 elseif fw_op == 'refund' then
   local n = tonumber(ARGV[5])
   local debt = debt_now()

@@ -30,6 +30,7 @@ __all__ = [
     "TokenBucket",
     "__version__",
     "monotonic_ns",
+    "redis_scripts",
 ]
 
 _Jitter: TypeAlias = Literal["none", "full", "equal", "decorrelated", "proportional"]

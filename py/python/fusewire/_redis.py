@@ -97,7 +97,9 @@ def fingerprint(kind: str, config: dict[str, Any]) -> str:
             if key in _DURATIONS:
                 n = _ticks(n)
             if n >= _BIG:
-                raise ConfigError(key, f"{n} is above 2**53 server ticks, more than a Redis script counts exactly")
+                raise ConfigError(
+                    key, f"{n} is above 2**53 server ticks, more than a Redis script counts exactly"
+                )
             out.append(str(n))
     return "|".join(out)
 
@@ -134,6 +136,8 @@ class RedisStore:
         timeout: float = 0.05,
         on_error: OnError = "fail_open",
         ttl: float = 3600.0,
+        lease: int | None = None,
+        lease_time: float = 1.0,
     ) -> None:
         import redis
 
@@ -146,17 +150,40 @@ class RedisStore:
             or timeout <= 0
         ):
             raise ConfigError("timeout", f"{timeout!r} is not a positive number of seconds")
-        if isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or not math.isfinite(ttl) or ttl < 1:
+        if (
+            isinstance(ttl, bool)
+            or not isinstance(ttl, (int, float))
+            or not math.isfinite(ttl)
+            or ttl < 1
+        ):
             raise ConfigError("ttl", f"{ttl!r} is not a number of seconds of at least 1")
+        if lease is not None and (
+            isinstance(lease, bool) or not isinstance(lease, int) or lease < 2
+        ):
+            raise ConfigError(
+                "lease", f"{lease!r} is not a whole number of tokens of at least 2 (None: off)"
+            )
+        if (
+            isinstance(lease_time, bool)
+            or not isinstance(lease_time, (int, float))
+            or not math.isfinite(lease_time)
+            or lease_time <= 0
+        ):
+            raise ConfigError("lease_time", f"{lease_time!r} is not a positive number of seconds")
         if not isinstance(prefix, str) or not prefix:
             raise ConfigError("prefix", f"{prefix!r} is not a non-empty string")
         self.prefix = prefix
         self.timeout = float(timeout)
         self.on_error: OnError = on_error
         self.ttl_ms = int(ttl * 1000)
+        self.lease = lease
+        self.lease_time = float(lease_time)
+        self._leased: list[_LeasedBucket] = []
+        self.round_trips = 0
+        """How many scripts this store ran on Redis (lease mode cuts them)."""
         if isinstance(url_or_client, str):
-            from redis.retry import Retry
             from redis.backoff import NoBackoff
+            from redis.retry import Retry
 
             try:
                 self._client = redis.Redis.from_url(
@@ -173,7 +200,9 @@ class RedisStore:
         elif isinstance(url_or_client, redis.Redis):
             self._client = url_or_client
         else:
-            raise ConfigError("url", f"{type(url_or_client).__name__} is neither a redis:// URL nor a redis.Redis")
+            raise ConfigError(
+                "url", f"{type(url_or_client).__name__} is neither a redis:// URL nor a redis.Redis"
+            )
         self._scripts = redis_scripts()
         self._sha: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -184,7 +213,10 @@ class RedisStore:
         """How many decisions ``on_error`` answered (Redis down, slow or refusing)."""
 
     def __repr__(self) -> str:
-        return f"RedisStore(prefix={self.prefix!r}, timeout={self.timeout}, on_error={self.on_error!r})"
+        return (
+            f"RedisStore(prefix={self.prefix!r}, timeout={self.timeout}, "
+            f"on_error={self.on_error!r}, lease={self.lease})"
+        )
 
     # -- the one round trip -------------------------------------------------
     def _load(self) -> None:
@@ -201,17 +233,20 @@ class RedisStore:
             try:
                 if not self._sha:
                     self._load()
+                self.round_trips += 1
                 return self._client.evalsha(self._sha[kind], 1, key, fp, "", self.ttl_ms, op, *args)
             except redis.exceptions.NoScriptError:
                 # a restarted Redis forgot the scripts; the call did not run
                 self._load()
                 return self._client.evalsha(self._sha[kind], 1, key, fp, "", self.ttl_ms, op, *args)
         except redis.exceptions.AuthenticationError as e:
-            raise RedisStoreError(f"Redis needs a password (give it in the URL: redis://:PASSWORD@host): {e}") from None
+            raise RedisStoreError(
+                f"Redis needs a password (give it in the URL: redis://:PASSWORD@host): {e}"
+            ) from None
         except redis.exceptions.ResponseError as e:
             text = str(e)
             if text.startswith("FUSEWIRE_CONFIG"):
-                _, field, had, given = (text.split(" ", 3) + ["", "", ""])[:4]
+                _, field, had, given = [*text.split(" ", 3), "", "", ""][:4]
                 raise ConfigError(
                     _OPTION.get(field, field),
                     f"{key!r} is already in Redis with {field}={had}, this process has {given} "
@@ -219,7 +254,9 @@ class RedisStore:
                     "every process sharing a name needs the same config",
                 ) from None
             if "NOAUTH" in text or "WRONGPASS" in text:
-                raise RedisStoreError(f"Redis needs a password (give it in the URL: redis://:PASSWORD@host): {text}") from None
+                raise RedisStoreError(
+                    f"Redis needs a password (give it in the URL: redis://:PASSWORD@host): {text}"
+                ) from None
             raise RedisStoreError(f"Redis refused the script: {text}") from None
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError):
             with self._lock:
@@ -234,12 +271,21 @@ class RedisStore:
             with self._lock:
                 self._failures = 0
 
+    def close(self) -> None:
+        """Hands the tokens held in lease mode back to Redis (call at shutdown;
+        tokens not handed back are only lost to the fleet, never extra)."""
+        for b in self._leased:
+            b.give_back()
+
     # -- the plumbing's protocol (fusewire/_store.py) -----------------------
     def _bind(self, kind: str, name: str, config: dict[str, Any]) -> object:
         fp = fingerprint(kind, config)
         key = f"{self.prefix}:{kind}:{name}"
         backend: _Backend
-        if kind == "bucket":
+        if kind == "bucket" and self.lease is not None:
+            backend = _LeasedBucket(self, key, fp, config)
+            self._leased.append(backend)
+        elif kind == "bucket":
             backend = _Bucket(self, key, fp, config)
         elif kind == "bulkhead":
             backend = _Bulkhead(self, key, fp)
@@ -288,7 +334,9 @@ class _Bucket(_Backend):
         if store.on_error == "local":
             from ._limits import TokenBucket
 
-            self.local = TokenBucket(int(config["tokens"]), int(config["period"]) / 1e9, burst=self.burst)
+            self.local = TokenBucket(
+                int(config["tokens"]), int(config["period"]) / 1e9, burst=self.burst
+            )
 
     def take(self, n: int) -> int:
         if n > self.burst:
@@ -298,7 +346,9 @@ class _Bucket(_Backend):
         except _Down:
             if self.local is not None:
                 return int(self.local.take(n) * 1e9)
-            return 0 if self.open else max(int((self.store._down_until - time.monotonic()) * 1e9), 1)
+            return (
+                0 if self.open else max(int((self.store._down_until - time.monotonic()) * 1e9), 1)
+            )
         return 0 if code == 0 else max(int(value) * _NS_PER_TICK, 1)
 
     def refund(self, n: int) -> None:
@@ -315,6 +365,73 @@ class _Bucket(_Backend):
             if self.local is not None:
                 return int(self.local.available)
             return self.burst if self.open else 0
+
+
+class _LeasedBucket(_Bucket):
+    """Lease mode (``RedisStore(url, lease=N)``): tokens come from Redis
+    ``N`` at a time (``grab``: as many as the bucket has, up to ``N``) and
+    are spent locally, so most decisions make no round trip. Tokens held
+    longer than ``lease_time`` are handed back (``refund``) rather than
+    spent, and so are the unused ones at ``close()``.
+
+    What it allows: every token spent was taken from the shared bucket, so
+    since the start the fleet never spends more than ``burst + rate x
+    elapsed``. Over a shorter interval it can: tokens taken before the
+    interval and spent in it come on top, at most ``lease`` per process
+    (``processes x lease`` in all), and only within ``lease_time`` of their
+    taking. A process that dies loses what it held (the fleet admits less,
+    never more)."""
+
+    def __init__(self, store: RedisStore, key: str, fp: str, config: dict[str, Any]) -> None:
+        super().__init__(store, key, fp, config)
+        self.held = 0
+        self.taken_at = 0.0
+        self.lock = threading.Lock()
+
+    def give_back(self) -> None:
+        with self.lock:
+            held, self.held = self.held, 0
+        if held:
+            try:
+                self._call("refund", held)
+            except _Down:
+                pass
+
+    def take(self, n: int) -> int:
+        if n > self.burst:
+            raise ValueError(f"{n} tokens is more than the bucket's burst of {self.burst}")
+        with self.lock:
+            if self.held and time.monotonic() - self.taken_at > self.store.lease_time:
+                stale, self.held = self.held, 0
+            else:
+                stale = 0
+            if self.held >= n:
+                self.held -= n
+                return 0
+        if stale:
+            try:
+                self._call("refund", stale)
+            except _Down:
+                pass
+        assert self.store.lease is not None
+        try:
+            got, wait, _ = self._call("grab", max(self.store.lease, n))
+        except _Down:
+            return super().take(n)  # the on_error answer, as without a lease
+        with self.lock:
+            if int(got) > 0:
+                if self.held == 0:
+                    self.taken_at = time.monotonic()
+                self.held += int(got)
+            if self.held >= n:
+                self.held -= n
+                return 0
+        return max(int(wait) * _NS_PER_TICK, 1)
+
+    def available(self) -> int:
+        with self.lock:
+            held = self.held
+        return min(super().available() + held, self.burst)
 
 
 _PRIORITY = {"critical": 0, "normal": 1, "sheddable": 2}
@@ -378,7 +495,7 @@ class _Budget(_Backend):
         try:
             ok, tokens, throttled = self._call(op)
         except _Down:
-            return (1 if self.open else 0, *self.last[1:])  # type: ignore[return-value]
+            return (1 if self.open else 0, self.last[1], self.last[2])
         self.last = (int(ok), int(tokens), int(throttled))
         return self.last
 
@@ -432,7 +549,12 @@ class _Breaker(_Backend):
             adm, value, state, _probe, f, t, why = self._call("acquire")
         except _Down:
             if not self.open:
-                return (False, max(int((self.store._down_until - time.monotonic()) * 1e9), 1), "open", None)
+                return (
+                    False,
+                    max(int((self.store._down_until - time.monotonic()) * 1e9), 1),
+                    "open",
+                    None,
+                )
             self.next += 1
             raw = _degraded_permit(self.next)
             self.degraded.add(raw)
@@ -471,14 +593,18 @@ class _Breaker(_Backend):
         try:
             f, t, why, _ = self._call(op)
         except _Down:
-            raise RedisStoreError(f"Redis did not answer within {self.store.timeout} s: {op} not applied") from None
+            raise RedisStoreError(
+                f"Redis did not answer within {self.store.timeout} s: {op} not applied"
+            ) from None
         return _moved(f, t, why)
 
     def snapshot(self) -> dict[str, Any]:
         try:
             flat = self._call("snapshot")
         except _Down:
-            raise RedisStoreError(f"Redis did not answer within {self.store.timeout} s: no snapshot") from None
+            raise RedisStoreError(
+                f"Redis did not answer within {self.store.timeout} s: no snapshot"
+            ) from None
         s = {_s(flat[i]): _s(flat[i + 1]) for i in range(0, len(flat), 2)}
         d: dict[str, Any] = {"state": s["state"]}
         for k in (
