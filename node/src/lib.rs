@@ -26,6 +26,7 @@ mod direct;
 mod engine;
 mod mesh;
 mod policies;
+mod redis;
 mod ring;
 mod store;
 mod tally;

@@ -307,3 +307,10 @@ def test_bad_lease_options_name_the_option(url: str, kwargs: dict[str, Any], fie
     with pytest.raises(ConfigError) as e:
         RedisStore(url, **kwargs)
     assert e.value.field == field
+
+
+def test_the_fingerprint_is_the_one_node_sends_for_the_same_bucket() -> None:
+    from fusewire._redis import fingerprint
+
+    # node/test/redis-store.test.js asserts the same string
+    assert fingerprint("bucket", {"burst": 20, "tokens": 1, "period": 10_000_000}) == "bucket|20|1|10000"
