@@ -36,10 +36,11 @@ end
 
 -- The state hash as a table, or a config error naming the first field that
 -- differs from what the key was made with. `names` are the config's fields.
+local fw_orig = {}
 local function fw_load(names)
   local flat = redis.call('HGETALL', fw_key)
   local s = {}
-  for i = 1, #flat, 2 do s[flat[i]] = flat[i + 1] end
+  for i = 1, #flat, 2 do s[flat[i]] = flat[i + 1]; fw_orig[flat[i]] = flat[i + 1] end
   local given = fw_split(fw_fp)
   if s.cfg and s.cfg ~= fw_fp then
     local had = fw_split(s.cfg)
@@ -65,18 +66,20 @@ local function fw_load(names)
   return s, cfg
 end
 
--- Writes the state back (numbers as integers, no exponent) and refreshes the TTL.
+-- Writes back the fields that changed (numbers as integers, no exponent)
+-- and refreshes the TTL.
 local function fw_save(s)
   local flat = {}
   for k, v in pairs(s) do
     if k ~= 'cfg' then
-    flat[#flat + 1] = k
-    if type(v) == 'number' then flat[#flat + 1] = string.format('%.0f', v) else flat[#flat + 1] = v end
+      if type(v) == 'number' then v = string.format('%.0f', v) end
+      if fw_orig[k] ~= v then
+        flat[#flat + 1] = k
+        flat[#flat + 1] = v
+      end
     end
   end
-  flat[#flat + 1] = 'cfg'
-  flat[#flat + 1] = fw_fp
-  redis.call('HSET', fw_key, unpack(flat))
+  if #flat > 0 then redis.call('HSET', fw_key, unpack(flat)) end
   redis.call('PEXPIRE', fw_key, fw_ttl)
 end
 
