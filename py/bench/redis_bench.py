@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "redis"))
-from server import RedisServer  # noqa: E402
+from server import RedisServer
 
 BIG = 10**9  # a rate no run reaches: every decision is a grant, we time the deciding
 
@@ -36,7 +36,9 @@ def make(kind: str, url: str) -> tuple[Callable[[], Any], int]:
         b = fusewire.TokenBucket(BIG, 1.0, burst=BIG)
         return b.try_acquire, 0
     if kind == "fusewire bucket, RedisStore":
-        b = fusewire.TokenBucket(BIG, 1.0, burst=BIG, store=fusewire.RedisStore(url, timeout=1.0), name="bench")
+        b = fusewire.TokenBucket(
+            BIG, 1.0, burst=BIG, store=fusewire.RedisStore(url, timeout=1.0), name="bench"
+        )
         return b.try_acquire, 1
     if kind == "fusewire bucket, RedisStore lease=100":
         s = fusewire.RedisStore(url, timeout=1.0, lease=100)
@@ -70,7 +72,9 @@ def make(kind: str, url: str) -> tuple[Callable[[], Any], int]:
         import pybreaker
         import redis
 
-        storage = pybreaker.CircuitRedisStorage(pybreaker.STATE_CLOSED, redis.Redis.from_url(url), namespace="bench")
+        storage = pybreaker.CircuitRedisStorage(
+            pybreaker.STATE_CLOSED, redis.Redis.from_url(url), namespace="bench"
+        )
         pb = pybreaker.CircuitBreaker(state_storage=storage)
         return lambda: pb.call(_noop), 0
     raise ValueError(kind)
@@ -149,7 +153,10 @@ def main() -> None:
                 p50, p99, rate = measure(kind, server.url, args.seconds, procs)
                 trips = make(kind, server.url)[1] if "lease" not in kind else "~0.01"
                 rows.append((procs, kind, p50, p99, rate, trips))
-                print(f"{procs}p  {kind:40s} p50 {p50:8.1f} us  p99 {p99:8.1f} us  {rate:10.0f}/s", flush=True)
+                print(
+                    f"{procs}p  {kind:40s} p50 {p50:8.1f} us  p99 {p99:8.1f} us  {rate:10.0f}/s",
+                    flush=True,
+                )
     lines = [
         "## Fleet tier: RedisStore (issue #17)",
         "",

@@ -313,4 +313,62 @@ def test_the_fingerprint_is_the_one_node_sends_for_the_same_bucket() -> None:
     from fusewire._redis import fingerprint
 
     # node/test/redis-store.test.js asserts the same string
-    assert fingerprint("bucket", {"burst": 20, "tokens": 1, "period": 10_000_000}) == "bucket|20|1|10000"
+    assert (
+        fingerprint("bucket", {"burst": 20, "tokens": 1, "period": 10_000_000})
+        == "bucket|20|1|10000"
+    )
+
+
+def test_local_keeps_a_bulkhead_and_a_budget_in_process_while_redis_is_down(
+    server: RedisServer, url: str
+) -> None:
+    store = RedisStore(url, on_error="local")
+    bulk = Bulkhead(2, store=store, name="local-bulk")
+    budget = RetryBudget(2, 0.1, store=store, name="local-budget")
+    server.stop()
+    a, b = bulk.try_acquire(), bulk.try_acquire()
+    assert a is not None and b is not None
+    assert bulk.try_acquire() is None, "the in-process bulkhead's limit"
+    bulk.release(a)
+    assert bulk.try_acquire() is not None
+    assert budget.can_retry
+    budget.record_failure()
+    assert not budget.try_retry(), "the in-process budget: 1 of 2 tokens left is not more than half"
+    server.start()
+
+
+def _hold_probe(url: str, q: Any) -> None:
+    breaker = CircuitBreaker(
+        store=RedisStore(url, timeout=1.0),
+        name="dead-probe",
+        min_calls=1,
+        open_duration=0.1,
+        half_open_max_dwell=1.0,
+        dwell_expiry="close",
+    )
+    time.sleep(0.15)
+    q.put(breaker.acquire().probe)  # the one probe, never settled
+    time.sleep(60)
+
+
+def test_a_killed_probe_holder_loses_the_probe_after_the_dwell(url: str) -> None:
+    cfg: dict[str, Any] = {
+        "min_calls": 1,
+        "open_duration": 0.1,
+        "half_open_max_dwell": 1.0,
+        "dwell_expiry": "close",
+    }
+    breaker = CircuitBreaker(store=RedisStore(url), name="dead-probe", **cfg)
+    breaker.acquire().failure()
+    q = CTX.Queue()
+    p = CTX.Process(target=_hold_probe, args=(url, q))
+    p.start()
+    assert q.get(timeout=60) is True
+    os.kill(p.pid or 0, signal.SIGKILL)
+    p.join(10)
+    with pytest.raises(fusewire.CircuitOpenError):
+        breaker.acquire()  # half-open, its one probe held by the dead process
+    time.sleep(1.05)  # the dwell is the probe's lease
+    with breaker.acquire() as permit:
+        assert not permit.probe
+    assert breaker.state == fusewire.State.CLOSED

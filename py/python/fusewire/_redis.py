@@ -121,10 +121,11 @@ class RedisStore:
     URL or a ``redis.Redis`` you built (its timeouts are then yours).
     ``timeout`` (seconds) bounds every decision when Redis is down or slow;
     then ``on_error`` answers: ``"fail_open"`` admits, ``"fail_closed"``
-    refuses, ``"local"`` decides with an in-process token bucket (other
-    kinds: as ``fail_open``). After a failure Redis is not asked again until
-    fusewire's own exponential backoff (10 ms doubling to 5 s) has passed,
-    so a dead Redis costs no time per call. ``ttl`` (seconds): a key no one
+    refuses, ``"local"`` decides with an in-process bucket, bulkhead or
+    retry budget of the same config (a breaker: as ``fail_open``). After a
+    failure Redis is not asked again until fusewire's own exponential backoff
+    (10 ms doubling to 5 s) has passed, so a dead Redis costs no time per
+    call. ``ttl`` (seconds): a key no one
     used for that long expires (the policy starts afresh).
     """
 
@@ -288,9 +289,9 @@ class RedisStore:
         elif kind == "bucket":
             backend = _Bucket(self, key, fp, config)
         elif kind == "bulkhead":
-            backend = _Bulkhead(self, key, fp)
+            backend = _Bulkhead(self, key, fp, config)
         elif kind == "budget":
-            backend = _Budget(self, key, fp)
+            backend = _Budget(self, key, fp, config)
         elif kind == "breaker":
             backend = _Breaker(self, key, fp)
         else:
@@ -441,9 +442,21 @@ _DEGRADED_SLOT = 2**51  # above Slot's 50 bits: never one Redis made
 class _Bulkhead(_Backend):
     kind = "bulkhead"
 
-    def __init__(self, store: RedisStore, key: str, fp: str) -> None:
+    def __init__(self, store: RedisStore, key: str, fp: str, config: dict[str, Any]) -> None:
         super().__init__(store, key, fp)
         self.last: list[int] = [0, 0, 0, 0, 0, 0, 0, 0, 0]
+        self.local: Any = None
+        self.local_slots: dict[int, Any] = {}
+        self.next = 0
+        if store.on_error == "local":
+            from ._limits import Bulkhead
+
+            self.local = Bulkhead(
+                int(config["limit"]),
+                reserve_critical=int(config["reserve_critical"]),
+                reserve_normal=int(config["reserve_normal"]),
+                lease=int(config["lease"]) / 1e9,
+            )
 
     def _state(self, op: str, *args: Any) -> list[int]:
         try:
@@ -455,12 +468,24 @@ class _Bulkhead(_Backend):
     def acquire(self, priority: str) -> int | None:
         r = self._state("acquire", _PRIORITY[priority])
         if r[0] == -2:
-            return _DEGRADED_SLOT + _PRIORITY[priority] if self.open else None
+            self.next += 1
+            raw = _DEGRADED_SLOT + self.next * 4 + _PRIORITY[priority]
+            if self.local is not None:
+                held = self.local.try_acquire(priority)
+                if held is None:
+                    return None
+                self.local_slots[raw] = held
+                return raw
+            return raw if self.open else None
         return None if r[0] < 0 else r[0]
 
     def release(self, slot: int) -> Literal["released", "expired", "not_held"]:
         if slot >= _DEGRADED_SLOT:
-            return "released"  # handed out while Redis was away: nothing to give back there
+            # handed out while Redis was away: nothing to give back there
+            held = self.local_slots.pop(slot, None)
+            if held is not None:
+                self.local.release(held)
+            return "released"
         r = self._state("release", slot)
         return ("released", "not_held", "expired")[r[0]] if r[0] >= 0 else "released"
 
@@ -487,14 +512,32 @@ class _Budget(_Backend):
     kind = "budget"
     _probe_op = "can_retry"
 
-    def __init__(self, store: RedisStore, key: str, fp: str) -> None:
+    def __init__(self, store: RedisStore, key: str, fp: str, config: dict[str, Any]) -> None:
         super().__init__(store, key, fp)
         self.last = (1, 0, 0)
+        self.local: Any = None
+        if store.on_error == "local":
+            from ._native import RetryBudget
+
+            self.local = RetryBudget(
+                int(config["max_tokens"]), int(config["token_ratio_milli"]) / 1000
+            )
 
     def _op(self, op: str) -> tuple[int, int, int]:
         try:
             ok, tokens, throttled = self._call(op)
         except _Down:
+            if self.local is not None:
+                b = self.local
+                ok = None
+                if op == "success":
+                    b.record_success()
+                elif op == "failure":
+                    b.record_failure()
+                elif op == "try_retry":
+                    ok = b.try_retry()
+                good = ok if op == "try_retry" else b.can_retry
+                return (1 if good else 0, int(b.tokens * 1000), b.throttled)
             return (1 if self.open else 0, self.last[1], self.last[2])
         self.last = (int(ok), int(tokens), int(throttled))
         return self.last
