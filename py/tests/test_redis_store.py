@@ -180,14 +180,17 @@ def test_the_bulkhead_limit_holds_across_processes(url: str) -> None:
     assert Bulkhead(3, store=RedisStore(url), name="crowd").in_use == 0
 
 
+# 3 probes; half-open lasts a minute, so no process arriving late sees a second round
+PROBES: dict[str, Any] = {
+    "min_calls": 1,
+    "half_open_probes": 3,
+    "open_duration": 0.2,
+    "half_open_max_dwell": 60.0,
+}
+
+
 def _probe(url: str, start: Any, q: Any) -> None:
-    breaker = CircuitBreaker(
-        store=RedisStore(url, timeout=1.0),
-        name="probes",
-        min_calls=1,
-        half_open_probes=3,
-        open_duration=0.2,
-    )
+    breaker = CircuitBreaker(store=RedisStore(url, timeout=1.0), name="probes", **PROBES)
     start.wait()
     admitted = 0
     for _ in range(20):
@@ -200,8 +203,7 @@ def _probe(url: str, start: Any, q: Any) -> None:
 
 
 def test_half_open_admits_exactly_k_probes_across_processes(url: str) -> None:
-    cfg = {"min_calls": 1, "half_open_probes": 3, "open_duration": 0.2}
-    breaker = CircuitBreaker(store=RedisStore(url), name="probes", **cfg)  # type: ignore[arg-type]
+    breaker = CircuitBreaker(store=RedisStore(url), name="probes", **PROBES)
     breaker.acquire().failure()
     assert breaker.state == fusewire.State.OPEN
     time.sleep(0.25)  # the open duration runs on the server's clock
@@ -218,7 +220,7 @@ def test_half_open_admits_exactly_k_probes_across_processes(url: str) -> None:
 
 
 def _hold(url: str, q: Any) -> None:
-    b = Bulkhead(1, lease=0.3, store=RedisStore(url, timeout=1.0), name="held")
+    b = Bulkhead(1, lease=1.0, store=RedisStore(url, timeout=1.0), name="held")
     q.put(b.acquire() is not None)
     time.sleep(60)
 
@@ -230,9 +232,9 @@ def test_a_killed_slot_holder_loses_the_slot_within_two_leases(url: str) -> None
     assert q.get(timeout=60)
     os.kill(p.pid or 0, signal.SIGKILL)
     p.join(10)
-    b = Bulkhead(1, lease=0.3, store=RedisStore(url), name="held")
+    b = Bulkhead(1, lease=1.0, store=RedisStore(url), name="held")
     assert b.try_acquire() is None
-    time.sleep(0.65)  # two leases at most (core/src/bulkhead.rs epochs)
+    time.sleep(2.05)  # two leases at most (core/src/bulkhead.rs epochs)
     assert b.try_acquire() is not None
 
 
@@ -310,7 +312,8 @@ def test_lease_mode_over_admission_is_at_most_one_lease_per_process(url: str) ->
     start = time.monotonic()
     window = sum(b.try_acquire() for _ in range(10)) + sum(a.try_acquire() for _ in range(10))
     elapsed = time.monotonic() - start
-    assert window == 19, "B spends the refilled 10, A the 9 it held: more than the burst"
+    # B spends the refilled 10, A the 9 it held (and a token that refilled meanwhile, if any)
+    assert window >= 19, "more than the burst: the over-admission lease mode allows"
     assert window <= 10 + 10 * elapsed + 10, "at most one lease over burst + rate x elapsed"
 
 
