@@ -404,3 +404,36 @@ def test_a_killed_probe_holder_loses_the_probe_after_the_dwell(url: str) -> None
     with breaker.acquire() as permit:
         assert not permit.probe
     assert breaker.state == fusewire.State.CLOSED
+
+
+def test_a_stalled_redis_is_a_bounded_wait_and_nothing_counts_twice(
+    server: RedisServer, url: str
+) -> None:
+    store = RedisStore(url, timeout=0.05, on_error="fail_closed")
+    bucket = TokenBucket(1, 3600.0, burst=100, store=store, name="stall")
+    assert bucket.try_acquire()
+    assert server.proc is not None
+    server.proc.send_signal(signal.SIGSTOP)  # alive, answering nothing
+    try:
+        worst, decisions = 0.0, 1
+        for _ in range(20):
+            t = time.monotonic()
+            assert not bucket.try_acquire(), "fail_closed while Redis stalls"
+            decisions += 1
+            worst = max(worst, time.monotonic() - t)
+            time.sleep(0.005)
+        assert worst < 0.1, f"a call took {worst:.3f} s with Redis stalled"
+    finally:
+        server.proc.send_signal(signal.SIGCONT)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not bucket.try_acquire():
+        decisions += 1
+        time.sleep(0.02)
+    decisions += 1
+    taken = 100 - bucket.available
+    # a call that timed out may still have run once in Redis (its bytes were
+    # sent), but none ran twice: the client retries nothing, so Redis took at
+    # most one token per script this store sent (the first was the bind's check)
+    assert taken <= store.round_trips - 1
+    assert taken <= decisions
+    assert store.errors >= 20
