@@ -310,6 +310,24 @@ declare namespace CircuitBreaker {
     name?: string;
   }
 
+  /**
+   * Named shared memory for the processes of one machine (Node `cluster`
+   * or PM2 workers, Python workers too): every policy given `{ store, name }`
+   * with the same name shares one state, decided lock-free in the region.
+   * Create one in each worker: `new HostStore('myapp')`.
+   */
+  class HostStore implements Store {
+    /** Maps `/dev/shm/fusewire.<name>`, made `size` bytes (default 1 MiB) by the first process. */
+    constructor(name: string, options?: { size?: number });
+    readonly name: string;
+    readonly size: number;
+    /** Policies bound in the region so far, by every process. */
+    readonly entries: number;
+    /** Removes a region's name (processes that have it mapped keep it). */
+    static unlink(name: string): void;
+    _bind(kind: 'breaker' | 'bucket' | 'bulkhead' | 'budget', name: string, config: Record<string, number | string | null>): object;
+  }
+
   class TokenBucket {
     /** Up to `burst` tokens at once, `tokens` more every `period` ms (default 1000); starts full. */
     constructor(options: { burst: number; tokens?: number; period?: number } & StoreOptions);
