@@ -44,13 +44,14 @@ def test_eight_processes_never_exceed_burst_plus_rate_times_elapsed(store_name: 
     with ProcessPoolExecutor(8, mp_context=SPAWN) as pool:
         runs = [pool.submit(w.hammer_bucket, store_name, t0, 2.0) for _ in range(8)]
         grants = sorted(t for r in runs for t in r.result())
-    elapsed = (grants[-1] - t0) / 1e9
+    span = (grants[-1] - grants[0]) / 1e9
     # Each grant's time is read after it was granted: the bound holds for
     # every prefix of the fleet's grants.
     for i, t in enumerate(grants, 1):
         assert i <= 100 + 100 * (t - t0) / 1e9, (i, (t - t0) / 1e9)
-    # And the fleet got what the bucket had (not a test that passes idle).
-    assert len(grants) >= 100 + 100 * elapsed * 0.9, (len(grants), elapsed)
+    # And the fleet took what the bucket had from its first grant on (full
+    # then): not a bound that holds because nobody asked.
+    assert len(grants) >= (100 + 100 * span) * 0.9, (len(grants), span)
 
 
 def test_half_open_admits_exactly_k_probes_across_processes(store_name: str) -> None:

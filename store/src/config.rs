@@ -78,6 +78,7 @@ pub enum Value {
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Value::Int(u64::MAX) => f.write_str("unbounded"),
             Value::Int(n) => write!(f, "{n}"),
             Value::Word(w) => write!(f, "{w:?}"),
             Value::Off => f.write_str("off"),
