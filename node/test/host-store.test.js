@@ -176,3 +176,10 @@ test('a budget in a host store drives retry() for every process', async () => {
   assert.strictEqual(calls, 1);
   fw.HostStore.unlink(store);
 });
+
+test('a Pool refuses a RetryBudget in a store (typed error on budget)', () => {
+  const store = storeName();
+  const budget = new fw.RetryBudget({ store: new fw.HostStore(store), name: 'r' });
+  assert.throws(() => new fw.Pool(['a', 'b'], { budget }), (e) => e instanceof TypeError && /budget/.test(e.message));
+  fw.HostStore.unlink(store);
+});

@@ -250,3 +250,10 @@ def test_a_shared_budget_and_retrying(store_name: str) -> None:
     with pytest.raises(fusewire.RetryError) as e:
         retrying(fail)()
     assert e.value.reason == "budget" and len(calls) == 1
+
+
+def test_a_pool_refuses_a_stored_budget(store_name: str) -> None:
+    budget = fusewire.RetryBudget(store=HostStore(store_name), name="r")
+    with pytest.raises(ConfigError) as e:
+        fusewire.Pool(["a", "b"], budget=budget)
+    assert e.value.field == "budget"
