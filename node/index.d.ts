@@ -144,6 +144,18 @@ declare namespace CircuitBreaker {
     /** Judge errorThresholdPercentage (and volumeThreshold) over the last this-many calls
      *  (a count-based window) instead of the rolling time window. Stats stay time-based. */
     slidingWindowSize?: number | undefined;
+    /**
+     * fusewire extra: share this breaker's decisions with every process bound
+     * to `name` in `store` (a HostStore: cluster/PM2 workers). Needs
+     * `slidingWindowSize` (5, 10, 20, 25, 50, 100, 200, 250, 500 or 1000) and a
+     * `name`; events and `stats` stay this process's own view.
+     */
+    store?: Store | null | undefined;
+    /**
+     * fusewire extra, with `store`: ms a half-open period may last before it
+     * reopens (the lease of a probe whose process died). @default resetTimeout
+     */
+    halfOpenMaxDwell?: number | undefined;
     /** Pass a per-call AbortSignal as the action's last argument, aborted on timeout. @default false */
     perCallSignal?: boolean | undefined;
 

@@ -74,3 +74,15 @@ console.log(u, inj.outcome, body, new ChaosError().code, pool.stats(0).ejected);
   // @ts-expect-error a store needs a string name
   new CircuitBreaker.HostStore(3);
 }
+
+// opossum's breaker shared by cluster workers.
+{
+  const shared = new CircuitBreaker(async (x: number) => x * 2, {
+    store: new CircuitBreaker.HostStore('myapp'),
+    name: 'db',
+    slidingWindowSize: 100,
+    halfOpenMaxDwell: 10000,
+  });
+  const doubled: Promise<number> = shared.fire(2);
+  void doubled;
+}
