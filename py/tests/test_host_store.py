@@ -257,3 +257,34 @@ def test_a_pool_refuses_a_stored_budget(store_name: str) -> None:
     with pytest.raises(ConfigError) as e:
         fusewire.Pool(["a", "b"], budget=budget)
     assert e.value.field == "budget"
+
+
+def test_every_breaker_api_settles_through_the_store(store_name: str) -> None:
+    import asyncio
+
+    store = HostStore(store_name)
+    breaker = fusewire.CircuitBreaker(store=store, name="db", consecutive_failures=3)
+    other = fusewire.CircuitBreaker(store=store, name="db", consecutive_failures=3)
+
+    with breaker:  # a with block
+        pass
+    with breaker.acquire() as permit:  # a permit
+        assert not permit.probe
+
+    @breaker
+    async def down() -> None:
+        raise OSError
+
+    async def main() -> None:
+        async with breaker:  # an async with block
+            pass
+        with pytest.raises(OSError):
+            await down()  # the async decorator (_start/_end)
+
+    asyncio.run(main())
+    with pytest.raises(OSError), breaker:
+        raise OSError
+    p = breaker.acquire()
+    p.failure()
+    assert other.state == "open", other.snapshot()
+    assert other.snapshot()["successes"] == 3 and other.snapshot()["failures"] == 3
