@@ -30,7 +30,9 @@
 mod handle;
 mod region;
 
-pub use handle::{BreakerHandle, BreakerOps, Handle, Shared, WINDOW_SIZES};
+pub use handle::{
+    BreakerHandle, BreakerOps, Handle, Shared, StallWatch, STALL_GRACE, WINDOW_SIZES,
+};
 pub use region::{Region, DEFAULT_SIZE, MAX_NAME};
 
 use core::fmt;

@@ -48,8 +48,96 @@ pub enum Handle {
     Breaker(BreakerHandle),
 }
 
-/// A shared breaker of any supported window size.
-pub type BreakerHandle = Shared<dyn BreakerOps>;
+/// A shared breaker of any supported window size, with this process's
+/// watch for a transition another process left half made.
+pub struct BreakerHandle {
+    shared: Shared<dyn BreakerOps>,
+    watch: StallWatch,
+}
+
+impl Deref for BreakerHandle {
+    type Target = dyn BreakerOps;
+    fn deref(&self) -> &(dyn BreakerOps + 'static) {
+        &*self.shared
+    }
+}
+
+impl BreakerHandle {
+    /// Repairs a transition pending for longer than [`STALL_GRACE`]
+    /// (its process was killed mid-way), then nothing: two loads when none is.
+    fn watch(&self, now: u64) {
+        if let Some(g) = self.watch.due(self.shared.pending(), now) {
+            self.shared.repair(g, now);
+        }
+    }
+
+    /// [`SharedBreaker::try_acquire`], after the stall watch.
+    pub fn try_acquire(&self, now: u64) -> Result<Permit, Rejected> {
+        self.watch(now);
+        self.shared.try_acquire(now)
+    }
+
+    /// [`SharedBreaker::record`], after the stall watch.
+    pub fn record(
+        &self,
+        permit: Permit,
+        outcome: Outcome,
+        duration: u64,
+        now: u64,
+    ) -> Option<Transition> {
+        self.watch(now);
+        self.shared.record(permit, outcome, duration, now)
+    }
+
+    /// [`SharedBreaker::release`], after the stall watch.
+    pub fn release(&self, permit: Permit, now: u64) -> Option<Transition> {
+        self.watch(now);
+        self.shared.release(permit, now)
+    }
+
+    /// [`SharedBreaker::poll`], after the stall watch.
+    pub fn poll(&self, now: u64) -> Option<Transition> {
+        self.watch(now);
+        self.shared.poll(now)
+    }
+}
+
+/// How long a transition may stay pending (decided, not published) before
+/// a process repairs it: one second. A live transition publishes within
+/// microseconds; one pending this long was made by a process that died.
+pub const STALL_GRACE: u64 = 1_000_000_000;
+
+/// When this process first saw the pending generation: one word, the
+/// generation in the high half and the time (ns >> 20, about a
+/// millisecond) in the low half, so threads racing on it never pair one
+/// stall's generation with another's time.
+pub struct StallWatch {
+    seen: std::sync::atomic::AtomicU64,
+}
+
+impl Default for StallWatch {
+    fn default() -> Self {
+        Self {
+            seen: std::sync::atomic::AtomicU64::new(u64::MAX),
+        }
+    }
+}
+
+impl StallWatch {
+    /// The generation to repair now, given the breaker's pending one.
+    pub fn due(&self, pending: Option<u32>, now: u64) -> Option<u32> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let g = pending?;
+        let tick = (now >> 20) as u32;
+        let seen = self.seen.load(Relaxed);
+        if (seen >> 32) as u32 != g || seen == u64::MAX {
+            self.seen
+                .store(u64::from(g) << 32 | u64::from(tick), Relaxed);
+            return None;
+        }
+        (tick.wrapping_sub(seen as u32) >= (STALL_GRACE >> 20) as u32).then_some(g)
+    }
+}
 
 /// The operations of [`SharedBreaker`], whatever its window size.
 pub trait BreakerOps: Sync {
@@ -83,6 +171,10 @@ pub trait BreakerOps: Sync {
     fn snapshot(&self, now: u64) -> Snapshot;
     /// [`SharedBreaker::state`].
     fn state(&self) -> State;
+    /// [`SharedBreaker::pending`].
+    fn pending(&self) -> Option<u32>;
+    /// [`SharedBreaker::repair`].
+    fn repair(&self, generation: u32, now: u64) -> bool;
 }
 
 impl<const N: usize> BreakerOps for SharedBreaker<N> {
@@ -127,6 +219,12 @@ impl<const N: usize> BreakerOps for SharedBreaker<N> {
     }
     fn state(&self) -> State {
         SharedBreaker::state(self)
+    }
+    fn pending(&self) -> Option<u32> {
+        SharedBreaker::pending(self)
+    }
+    fn repair(&self, generation: u32, now: u64) -> bool {
+        SharedBreaker::repair(self, generation, now)
     }
 }
 
@@ -319,10 +417,34 @@ pub(super) unsafe fn attach(region: Arc<Region>, at: NonNull<u8>, config: &Confi
                 B => at.cast::<B>(),
                 at.cast::<SharedBreaker<5>>()
             );
-            Handle::Breaker(Shared {
-                _region: region,
-                ptr,
+            Handle::Breaker(BreakerHandle {
+                shared: Shared {
+                    _region: region,
+                    ptr,
+                },
+                watch: StallWatch::default(),
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stall_is_repaired_after_the_grace_and_only_then() {
+        let w = StallWatch::default();
+        let s = 1_000_000_000u64;
+        assert_eq!(w.due(None, 5 * s), None);
+        assert_eq!(w.due(Some(7), 5 * s), None, "first seen");
+        assert_eq!(w.due(Some(7), 5 * s + s / 2), None, "within the grace");
+        assert_eq!(
+            w.due(Some(8), 5 * s + s + s / 2),
+            None,
+            "another stall starts over"
+        );
+        assert_eq!(w.due(Some(8), 7 * s), None, "0.5 s after it was seen");
+        assert_eq!(w.due(Some(8), 8 * s), Some(8), "past the grace");
     }
 }
