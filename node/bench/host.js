@@ -47,7 +47,7 @@ function latency (kind, storeName) {
 }
 
 async function throughput (kind, storeName, procs) {
-  const start = String(process.hrtime.bigint() + 700000000n);
+  const start = String(process.hrtime.bigint() + 2000000000n);
   const runs = Array.from({ length: procs }, () => new Promise((resolve) => {
     const c = fork(__filename, ['worker', kind, storeName ?? '', start]);
     c.on('message', (n) => resolve(n));
