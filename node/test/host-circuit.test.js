@@ -10,9 +10,13 @@ const fw = require('..');
 const CircuitBreaker = fw;
 
 let seq = 0;
+const made = [];
+// Every store a test made goes at exit, a failed test's too.
+process.on('exit', () => { for (const name of made) fw.HostStore.unlink(name); });
 function storeName () {
   const name = `nodecircuit-${process.pid}-${seq++}`;
   fw.HostStore.unlink(name);
+  made.push(name);
   return name;
 }
 

@@ -12,10 +12,14 @@ const fw = require('..');
 
 const WORKER = path.join(__dirname, 'host-worker.js');
 let seq = 0;
+const made = [];
+// Every store a test made goes at exit, a failed test's too.
+process.on('exit', () => { for (const name of made) fw.HostStore.unlink(name); });
 
 function storeName () {
   const name = `nodetest-${process.pid}-${seq++}`;
   fw.HostStore.unlink(name);
+  made.push(name);
   return name;
 }
 

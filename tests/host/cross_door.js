@@ -13,6 +13,7 @@ const fw = require('../../node');
 const python = process.argv[2];
 const name = `cross-door-${process.pid}`;
 fw.HostStore.unlink(name);
+process.on('exit', () => fw.HostStore.unlink(name));
 const py = spawn(python, [path.join(__dirname, 'python_side.py'), name], { stdio: ['pipe', 'pipe', 'inherit'] });
 
 py.stdout.once('data', (line) => {
