@@ -719,11 +719,14 @@ class CircuitBreaker extends EventEmitter {
     }
   }
 
-  // ms until the shared breaker's open period ends (its times are ms of the
-  // host's monotonic clock).
+  // ms until the shared breaker's open period ends: the snapshot's
+  // `retryAfter` when the backend gives one (a store on another clock),
+  // else its `openUntil` in ms of the host's monotonic clock (HostStore).
   _sharedRetryAfter () {
+    const s = this._shared.snapshot();
+    if (typeof s.retryAfter === 'number') return Math.max(1, Math.ceil(s.retryAfter));
     const host = Number(process.hrtime.bigint() / 1000000n);
-    return Math.max(1, Math.ceil(this._shared.snapshot().openUntil - host));
+    return Math.max(1, Math.ceil(s.openUntil - host));
   }
 
   // Applies the transitions a native call reported (new states, in order),
