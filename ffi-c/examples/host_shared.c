@@ -119,7 +119,7 @@ int main(void) {
     waited = (now().ticks - killed) / 1000000u;
     printf("host_shared: a killed holder's slots came back after %llu ms (lease 200 ms, at most two)\n",
            (unsigned long long)waited);
-    if (waited > 400 + 50) return fail("the slots came back later than two leases");
+    if (waited > 400 + 250) return fail("the slots came back later than two leases (and a loaded machine's slack)");
     fusewire_shared_bulkhead_release(&r->bulkhead, now(), s);
     munmap(r, sizeof(struct region));
     close(fd);

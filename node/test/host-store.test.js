@@ -106,7 +106,7 @@ test('a SIGKILLed worker loses its bulkhead slots for at most two leases', async
     assert.ok(Date.now() - killed < 2 * lease + 1000, 'the slots never came back');
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  assert.ok(Date.now() - killed <= 2 * lease + 100);
+  assert.ok(Date.now() - killed <= 2 * lease + 300, "within two leases (and a loaded machine's slack)");
   release();
   assert.strictEqual(bulkhead.reclaimed, 2);
   fw.HostStore.unlink(store);
@@ -129,7 +129,7 @@ test('a SIGKILLed worker loses its probe for at most the half-open dwell', async
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   assert.ok(a.probe);
-  assert.ok(Date.now() - killed <= 500 + 50 + 100);
+  assert.ok(Date.now() - killed <= 500 + 50 + 300, "within the dwell and the open time (and slack)");
   b.record(a.permit, 'success', 1);
   assert.strictEqual(b.state, 'closed');
   fw.HostStore.unlink(store);

@@ -110,7 +110,7 @@ def test_a_killed_worker_loses_its_bulkhead_slots_for_at_most_two_leases(store_n
     while (slot := bulkhead.try_acquire()) is None:
         assert time.monotonic() - killed < 2 * lease + 1.0, "the slots never came back"
         time.sleep(0.01)
-    assert time.monotonic() - killed <= 2 * lease + 0.1
+    assert time.monotonic() - killed <= 2 * lease + 0.3  # slack for a loaded machine
     bulkhead.release(slot)
     assert bulkhead.reclaimed == 2
 
@@ -137,7 +137,7 @@ def test_a_killed_worker_loses_its_probe_for_at_most_the_dwell(store_name: str) 
             assert time.monotonic() - killed < 2.0, "the probe never came back"
             time.sleep(0.01)
     assert permit.probe
-    assert time.monotonic() - killed <= 0.5 + 0.05 + 0.1
+    assert time.monotonic() - killed <= 0.5 + 0.05 + 0.3  # slack for a loaded machine
     permit.success()
     assert breaker.state == "closed"
 
