@@ -13,3 +13,4 @@
 
 pub mod config;
 pub mod redis;
+pub mod shm;
