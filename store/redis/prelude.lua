@@ -72,8 +72,13 @@ local function fw_save(s)
   local flat = {}
   for k, v in pairs(s) do
     if k ~= 'cfg' then
-      if type(v) == 'number' then v = string.format('%.0f', v) end
-      if fw_orig[k] ~= v then
+      local was = fw_orig[k]
+      if type(v) == 'number' then
+        if was == nil or tonumber(was) ~= v then
+          flat[#flat + 1] = k
+          flat[#flat + 1] = string.format('%.0f', v)
+        end
+      elseif was ~= v then
         flat[#flat + 1] = k
         flat[#flat + 1] = v
       end
