@@ -118,7 +118,9 @@ class RedisStore:
 
     ``RedisStore(url_or_client, *, prefix="fusewire", timeout=0.05,
     on_error="fail_open", ttl=3600.0)``. ``url_or_client`` is a ``redis://``
-    URL or a ``redis.Redis`` you built (its timeouts are then yours).
+    URL or a ``redis.Redis`` you built (its timeouts and retries are then
+    yours: give it ``socket_timeout`` and ``retry=Retry(NoBackoff(), 0)``, or
+    a timed-out decision may be retried and counted twice).
     ``timeout`` (seconds) bounds every decision when Redis is down or slow;
     then ``on_error`` answers: ``"fail_open"`` admits, ``"fail_closed"``
     refuses, ``"local"`` decides with an in-process bucket, bulkhead or
