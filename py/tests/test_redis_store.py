@@ -437,3 +437,18 @@ def test_a_stalled_redis_is_a_bounded_wait_and_nothing_counts_twice(
     assert taken <= store.round_trips - 1
     assert taken <= decisions
     assert store.errors >= 20
+
+
+def test_local_keeps_a_breaker_in_process_while_redis_is_down(
+    server: RedisServer, url: str
+) -> None:
+    store = RedisStore(url, on_error="local")
+    breaker = CircuitBreaker(store=store, name="local-breaker", min_calls=2, open_duration=30.0)
+    server.stop()
+    for _ in range(2):
+        breaker.acquire().failure()
+    assert breaker.state == fusewire.State.OPEN, "the in-process breaker tripped"
+    with pytest.raises(fusewire.CircuitOpenError) as e:
+        breaker.acquire()
+    assert 29.0 < e.value.retry_after <= 30.0
+    server.start()

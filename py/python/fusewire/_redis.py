@@ -123,8 +123,8 @@ class RedisStore:
     a timed-out decision may be retried and counted twice).
     ``timeout`` (seconds) bounds every decision when Redis is down or slow;
     then ``on_error`` answers: ``"fail_open"`` admits, ``"fail_closed"``
-    refuses, ``"local"`` decides with an in-process bucket, bulkhead or
-    retry budget of the same config (a breaker: as ``fail_open``). After a
+    refuses, ``"local"`` decides with an in-process policy of the same
+    config (its transitions reach no listener). After a
     failure Redis is not asked again until fusewire's own exponential backoff
     (10 ms doubling to 5 s) has passed, so a dead Redis costs no time per
     call. ``ttl`` (seconds): a key no one
@@ -295,7 +295,7 @@ class RedisStore:
         elif kind == "budget":
             backend = _Budget(self, key, fp, config)
         elif kind == "breaker":
-            backend = _Breaker(self, key, fp)
+            backend = _Breaker(self, key, fp, config)
         else:
             raise ConfigError("store", f"a RedisStore holds no {kind!r}")
         backend._check()  # a config collision is an error at construction
@@ -566,6 +566,61 @@ class _Budget(_Backend):
 _TAG_MUL = 0x9E3779B97F4A7C15
 
 
+def _name(state: Any) -> str:
+    """A state's name (``State`` members are ``str`` enums)."""
+    return str(getattr(state, "value", state))
+
+
+def _seconds(ns: Any) -> float:
+    return float("inf") if int(ns) == _U64_MAX else int(ns) / 1e9
+
+
+def _local_breaker(config: dict[str, Any]) -> Any:
+    """An in-process breaker of the same config (``on_error="local"``)."""
+    from ._breaker import CircuitBreaker
+    from ._native import Backoff
+
+    c = config
+    jitter = c["open_backoff_jitter"]
+    percent = int(c["open_backoff_jitter_percent"]) or None
+    cap = _seconds(c["open_backoff_cap"])
+    base = _seconds(c["open_backoff_base"])
+    if c["open_backoff"] == "constant":
+        backoff = Backoff.constant(base, jitter=jitter, jitter_percent=percent, cap=cap)
+    elif c["open_backoff"] == "linear":
+        step = _seconds(c["open_backoff_step"])
+        backoff = Backoff.linear(base, step, jitter=jitter, jitter_percent=percent, cap=cap)
+    else:
+        factor = int(c["open_backoff_factor_milli"]) / 1000
+        backoff = Backoff.exponential(base, factor, jitter=jitter, jitter_percent=percent, cap=cap)
+    rate = c["failure_rate_ppm"]
+    slow = c["slow_call_rate_ppm"]
+    dwell = int(c["half_open_max_dwell"])
+    kwargs: dict[str, Any] = {
+        "failure_rate": None if rate is None else int(rate) / 10_000,
+        "slow_call_rate": None if slow is None else int(slow) / 10_000,
+        "slow_call_duration": None if slow is None else _seconds(c["slow_call_duration"]),
+        "consecutive_failures": c["consecutive_failures"],
+        "min_calls": int(c["min_calls"]),
+        "comparison": c["comparison"],
+        "rate_basis": c["rate_basis"],
+        "manual": bool(c["manual"]),
+        "half_open_probes": int(c["half_open_probes"]),
+        "half_open_rule": c["half_open_rule"],
+        "half_open_max_dwell": None if dwell == 0 else _seconds(dwell),
+        "dwell_expiry": c["dwell_expiry"],
+        "open_duration": backoff,
+        "reset_window_on_close": bool(c["reset_window_on_close"]),
+        "seed": int(c["seed"]),
+    }
+    if c["window"] == "time":
+        kwargs["window_duration"] = _seconds(c["window_duration"])
+        kwargs["window_buckets"] = int(c["window_buckets"])
+    else:
+        kwargs["window_size"] = int(c["window_size"])
+    return CircuitBreaker(**kwargs)
+
+
 def _degraded_permit(ticket: int) -> int:
     """A permit handed out while Redis was away: a raw form whose check tag
     is wrong on purpose, so Redis would refuse it and the backend never sends
@@ -578,10 +633,12 @@ def _degraded_permit(ticket: int) -> int:
 class _Breaker(_Backend):
     kind = "breaker"
 
-    def __init__(self, store: RedisStore, key: str, fp: str) -> None:
+    def __init__(self, store: RedisStore, key: str, fp: str, config: dict[str, Any]) -> None:
         super().__init__(store, key, fp)
         self.degraded: set[int] = set()
         self.next = 0
+        self.local: Any = _local_breaker(config) if store.on_error == "local" else None
+        self.local_permits: dict[int, Any] = {}
 
     def _call(self, op: str, *args: Any) -> Any:
         return super()._call(op, secrets.randbits(53), *args)
@@ -593,6 +650,8 @@ class _Breaker(_Backend):
         try:
             adm, value, state, _probe, f, t, why = self._call("acquire")
         except _Down:
+            if self.local is not None:
+                return self._local_acquire()
             if not self.open:
                 return (
                     False,
@@ -611,7 +670,31 @@ class _Breaker(_Backend):
         wait = _U64_MAX if v == "max" else int(v) * _NS_PER_TICK
         return (False, min(wait, _U64_MAX), _s(state), moved)
 
+    def _local_acquire(self) -> tuple[bool, int, str, tuple[str, str, str] | None]:
+        from ._errors import CircuitOpenError
+
+        try:
+            held = self.local.acquire()
+        except CircuitOpenError as e:
+            return (False, max(int(e.retry_after * 1e9), 1), _name(e.state), None)
+        self.next += 1
+        raw = _degraded_permit(self.next) | (1 << 16 if held.probe else 0)
+        self.degraded.add(raw)
+        self.local_permits[raw] = held
+        return (True, raw, _name(self.local.state), None)
+
     def _settle(self, op: str, permit: int, *args: Any) -> tuple[str, str, str] | None:
+        held = self.local_permits.pop(permit, None)
+        if held is not None:
+            # decided by the in-process breaker while Redis was away
+            self.degraded.discard(permit)
+            if op == "release":
+                held.release()
+            else:
+                outcome, duration = args[0], args[1] * _NS_PER_TICK / 1e9
+                method = {"success": "success", "failure": "failure", "timeout": "timeout"}
+                getattr(held, method.get(outcome, "ignore"))(duration)
+            return None
         if permit in self.degraded:
             self.degraded.discard(permit)
             return None
@@ -631,6 +714,8 @@ class _Breaker(_Backend):
         try:
             f, t, why, state = self._call("state")
         except _Down:
+            if self.local is not None:
+                return (_name(self.local.state), None)
             return (self._down_state(), None)
         return (_s(state), _moved(f, t, why))
 
