@@ -53,6 +53,9 @@
 // `sizeof(fusewire_bulkhead)`: 96 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
 #define FUSEWIRE_BULKHEAD_SIZE 96
 
+// `sizeof(fusewire_chaos)`: 64 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
+#define FUSEWIRE_CHAOS_SIZE 64
+
 // `sizeof(fusewire_lite_breaker)`: 24 bytes.
 #define FUSEWIRE_LITE_BREAKER_SIZE 24
 
@@ -357,6 +360,27 @@ typedef uint32_t fusewire_priority;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// What happens to the call itself.
+enum fusewire_chaos_outcome
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Run the call as usual.
+  FUSEWIRE_CHAOS_OUTCOME_PASS = 0,
+  // Do not run it: fail with your injected error.
+  FUSEWIRE_CHAOS_OUTCOME_FAULT = 1,
+  // Do not run it: answer with your substitute result.
+  FUSEWIRE_CHAOS_OUTCOME_SUBSTITUTE = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum fusewire_chaos_outcome fusewire_chaos_outcome;
+#else
+typedef uint32_t fusewire_chaos_outcome;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
 // Which config field a `FUSEWIRE_STATUS_INVALID_CONFIG` is about.
 enum fusewire_field
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -435,6 +459,16 @@ enum fusewire_field
   FUSEWIRE_FIELD_LITE_BUCKET_INTERVAL = 34,
   // `fusewire_lite_bucket_config.burst`.
   FUSEWIRE_FIELD_LITE_BUCKET_BURST = 35,
+  // `fusewire_chaos_config.fault_rate_ppm`.
+  FUSEWIRE_FIELD_CHAOS_FAULT_RATE = 36,
+  // `fusewire_chaos_config.latency_rate_ppm`.
+  FUSEWIRE_FIELD_CHAOS_LATENCY_RATE = 37,
+  // `fusewire_chaos_config.latency_max`.
+  FUSEWIRE_FIELD_CHAOS_LATENCY_MAX = 38,
+  // `fusewire_chaos_config.substitute_rate_ppm`.
+  FUSEWIRE_FIELD_CHAOS_SUBSTITUTE_RATE = 39,
+  // `fusewire_chaos_config.behavior_rate_ppm`.
+  FUSEWIRE_FIELD_CHAOS_BEHAVIOR_RATE = 40,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -711,6 +745,49 @@ typedef struct fusewire_bulkhead_counters {
   // Slots freed because their lease ran out.
   uint64_t reclaimed;
 } fusewire_bulkhead_counters;
+
+// A chaos policy that counts its own calls. Declare it `static` or on the
+// stack; initialise with `fusewire_chaos_init`.
+typedef struct FUSEWIRE_ALIGNED(8) fusewire_chaos {
+  uint64_t _opaque[8];
+} fusewire_chaos;
+
+// What to inject. Rates are integer millionths of the calls
+// (`FUSEWIRE_PERCENT(10)`), each `0..=1000000`.
+typedef struct fusewire_chaos_config {
+  // Share of calls that fail with your injected error.
+  uint32_t fault_rate_ppm;
+  // Share of calls delayed before they run.
+  uint32_t latency_rate_ppm;
+  // Shortest injected delay, in ticks.
+  uint64_t latency_min;
+  // Longest injected delay, in ticks (uniform in
+  // `latency_min..=latency_max`); at least `latency_min`, and not 0
+  // when `latency_rate_ppm` is not.
+  uint64_t latency_max;
+  // Share of calls you answer with a substitute instead of running them.
+  uint32_t substitute_rate_ppm;
+  // Share of calls before which you run your chaos behaviour (drop a
+  // connection, fill a disk).
+  uint32_t behavior_rate_ppm;
+  // The seed every decision is drawn from: the same seed replays the
+  // same injections in every door.
+  uint64_t seed;
+  // Non-zero: injection starts switched on (default off: chaos is
+  // turned on on purpose; `fusewire_chaos_set_enabled` changes it).
+  uint8_t enabled;
+} fusewire_chaos_config;
+
+// One call's injection: wait `delay` ticks first (0: none), run your
+// behaviour if `behavior` is 1, then pass, fail or substitute.
+typedef struct fusewire_injection {
+  // Ticks to wait before the call (0: no delay).
+  uint64_t delay;
+  // What happens to the call.
+  fusewire_chaos_outcome outcome;
+  // 1: run your chaos behaviour before the call; 0: not.
+  uint8_t behavior;
+} fusewire_injection;
 
 // The lite breaker: 24 bytes.
 typedef struct FUSEWIRE_ALIGNED(8) fusewire_lite_breaker {
@@ -1300,6 +1377,72 @@ fusewire_status fusewire_bulkhead_expire(struct fusewire_bulkhead *bulkhead,
 // NULL or writable.
 fusewire_status fusewire_bulkhead_counts(const struct fusewire_bulkhead *bulkhead,
                                          struct fusewire_bulkhead_counters *counters);
+
+// Initialises `*chaos` in place from `*config`, with no calls counted.
+//
+// Returns `FUSEWIRE_STATUS_INVALID_CONFIG` (writing `*error` if not NULL)
+// and leaves `*chaos` untouched if the config is bad: a rate above
+// 1000000 (`out_of_range` on that rate), `latency_max` below `latency_min`
+// (`inconsistent`), or `latency_max` 0 with a latency rate (`required`).
+//
+// Thread/ISR safety: writes `*chaos`; no other caller may use it meanwhile.
+//
+// Pointers:
+// `chaos` and `config` are NULL or valid for the access; `error` is NULL
+// or writable.
+fusewire_status fusewire_chaos_init(struct fusewire_chaos *chaos,
+                                    const struct fusewire_chaos_config *config,
+                                    struct fusewire_config_error *error);
+
+// The next call's injection, written to `*injection` on OK. Switched off,
+// nothing is injected (`delay` 0, `FUSEWIRE_CHAOS_OUTCOME_PASS`,
+// `behavior` 0) and the call count does not move, so switching back on
+// resumes the same sequence.
+//
+// Thread/ISR safety: mutates `*chaos` (single owner): one caller at a
+// time; use `fusewire_chaos_decide` with your own call numbers to decide
+// from many threads.
+//
+// Pointers:
+// `chaos` is NULL or points to a `fusewire_chaos` not used concurrently;
+// `injection` is NULL or writable.
+fusewire_status fusewire_chaos_inject(struct fusewire_chaos *chaos,
+                                      struct fusewire_injection *injection);
+
+// The injection for call number `index` (yours: a request id), written to
+// `*injection` on OK: a pure function of the seed, the rates and `index`
+// (nothing injected while switched off). Counts nothing.
+//
+// Thread/ISR safety: reads `*chaos`; must not race a writer
+// (`_inject`, `_set_enabled`).
+//
+// Pointers:
+// `chaos` is NULL or points to a `fusewire_chaos`; `injection` is NULL or
+// writable.
+fusewire_status fusewire_chaos_decide(const struct fusewire_chaos *chaos,
+                                      uint64_t index,
+                                      struct fusewire_injection *injection);
+
+// Switches injection on (`on` non-zero) or off at run time.
+//
+// Thread/ISR safety: as `fusewire_chaos_inject`.
+//
+// Pointers:
+// `chaos` is NULL or points to a `fusewire_chaos` not used concurrently.
+fusewire_status fusewire_chaos_set_enabled(struct fusewire_chaos *chaos, uint8_t on);
+
+// Calls decided by `_inject` while switched on (the next call's index),
+// and whether injection is on (1) or off (0). Writes `*calls` and
+// `*enabled` (each if not NULL) on OK.
+//
+// Thread/ISR safety: reads `*chaos`; must not race a writer.
+//
+// Pointers:
+// `chaos` is NULL or points to a `fusewire_chaos`; the out-pointers are
+// NULL or writable.
+fusewire_status fusewire_chaos_calls(const struct fusewire_chaos *chaos,
+                                     uint64_t *calls,
+                                     uint8_t *enabled);
 
 // Initialises `*breaker` in place, closed, from `*config`.
 // `FUSEWIRE_STATUS_INVALID_CONFIG` (writing `*error` if not NULL) leaves

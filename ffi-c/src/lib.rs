@@ -32,6 +32,7 @@ pub mod breaker;
 pub mod bucket;
 pub mod budget;
 pub mod bulkhead;
+pub mod chaos;
 pub mod lite;
 pub mod retry;
 #[cfg(any(
@@ -50,6 +51,7 @@ pub use breaker::*;
 pub use bucket::*;
 pub use budget::*;
 pub use bulkhead::*;
+pub use chaos::*;
 pub use lite::*;
 pub use retry::*;
 #[cfg(any(
