@@ -16,11 +16,11 @@ const { startDemo } = require('./helpers');
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const SHOTS = process.env.DEMO_SCREENSHOT_DIR || path.join(__dirname, '..', 'test-results');
 
-test('dashboard shows the breaker opening after the upstream is broken, and closing once healed', { timeout: 90000 }, async t => {
+/** The demo and a headless Chromium on its dashboard, both closed after `t`; page errors are collected. */
+async function openDashboard (t, { duration, env, height }) {
   assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: make test installs the Debian package chromium`);
   const { chromium } = require('playwright-core');
-
-  const demo = startDemo({ duration: 80, env: { DEMO_RESET_TIMEOUT: '4000', DEMO_RPS: '20' } });
+  const demo = startDemo({ duration, env });
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'fusewire-demo-chromium-'));
   let browser = null;
   t.after(async () => {
@@ -29,22 +29,25 @@ test('dashboard shows the breaker opening after the upstream is broken, and clos
     await demo.stop();
   });
   const urls = await demo.ready;
-
   // A fresh profile each run; playwright passes it as --user-data-dir.
   browser = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    viewport: { width: 1440, height: 1100 },
+    viewport: { width: 1440, height },
     args: [
       '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'
     ]
   });
-
   const page = await browser.newPage();
   const errors = [];
   page.on('pageerror', err => errors.push(err.message));
   await page.goto(urls.dashboard);
+  return { page, errors };
+}
+
+test('dashboard shows the breaker opening after the upstream is broken, and closing once healed', { timeout: 90000 }, async t => {
+  const { page, errors } = await openDashboard(t, { duration: 80, env: { DEMO_RESET_TIMEOUT: '4000', DEMO_RPS: '20' }, height: 1100 });
 
   const state = page.locator('[data-testid="breaker-state"]').first();
   await state.waitFor({ timeout: 10000 });
@@ -80,31 +83,7 @@ test('dashboard shows the breaker opening after the upstream is broken, and clos
 });
 
 test('pool panel: a broken replica turns EJECTED and loses its traffic share; chaos panel: injection opens the breaker, stopping it closes it', { timeout: 120000 }, async t => {
-  assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: make test installs the Debian package chromium`);
-  const { chromium } = require('playwright-core');
-
-  const demo = startDemo({ duration: 110, env: { DEMO_RESET_TIMEOUT: '2000', DEMO_RPS: '20' } });
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'fusewire-demo-chromium-'));
-  let browser = null;
-  t.after(async () => {
-    if (browser) await browser.close();
-    fs.rmSync(profile, { recursive: true, force: true });
-    await demo.stop();
-  });
-  const urls = await demo.ready;
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1440, height: 1400 },
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'
-    ]
-  });
-  const page = await browser.newPage();
-  const errors = [];
-  page.on('pageerror', err => errors.push(err.message));
-  await page.goto(urls.dashboard);
+  const { page, errors } = await openDashboard(t, { duration: 110, env: { DEMO_RESET_TIMEOUT: '2000', DEMO_RPS: '20' }, height: 1400 });
   await page.waitForFunction(() => document.querySelector('#conn').dataset.live === 'true', null, { timeout: 10000 });
   await page.waitForFunction(() => document.querySelectorAll('#pool-endpoints tr').length === 3, null, { timeout: 10000 });
 

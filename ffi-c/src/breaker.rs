@@ -403,9 +403,12 @@ unsafe impl Object for BreakerObj<Count> {
 const _: () = assert!(fits::<BreakerObj<Count>>());
 const _: () = assert!(FUSEWIRE_BREAKER_WINDOW as usize == 16);
 
-/// Fills `*config` with the defaults: 50% failure rate over at least 10
-/// calls, open 1000 ticks (constant), one half-open probe, window cleared on
-/// close, seed 0. Writes `*config` on `FUSEWIRE_STATUS_OK`.
+/// Fills `*config` with the defaults for MILLISECOND ticks (`now` from
+/// `HAL_GetTick` or a 1 kHz SysTick): 50% failure rate over at least 10
+/// calls, open one second (1000 ticks, constant), one half-open probe that
+/// may take one open duration, window cleared on close, seed 0. With ticks
+/// of another unit, set `open_backoff` in that unit. Writes `*config` on
+/// `FUSEWIRE_STATUS_OK`.
 ///
 /// Thread/ISR safety: touches only `*config`; callable from any context.
 ///
