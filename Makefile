@@ -5,7 +5,7 @@
 #   make test    every test of every part; installs what it needs
 #
 # Parts are taken in dependency order and only when their folder exists.
-PARTS := $(foreach p,core tower ffi-c py node tests demo fuzz,$(if $(wildcard $(p)/Makefile),$(p)))
+PARTS := $(foreach p,core tower store ffi-c py node tests demo fuzz,$(if $(wildcard $(p)/Makefile),$(p)))
 
 .PHONY: help demo test lint fmt bench fuzz $(PARTS)
 help: ## list the verbs

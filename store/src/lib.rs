@@ -1,0 +1,12 @@
+//! Where fusewire's state lives when several processes share one policy.
+//!
+//! - the **host tier**: a named shared-memory region that holds the core's
+//!   lock-free `repr(C)` shared forms, for workers on one machine;
+//! - the **fleet tier**: the Redis scripts that apply the core's rules
+//!   server-side, one atomic script per decision, for many hosts.
+//!
+//! The Python and Node doors open both through `HostStore` and
+//! `RedisStore`; the design (region layout, key layout, scripts, leases,
+//! failure policy) is written down in this crate's README.
+#![forbid(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
