@@ -277,3 +277,36 @@ pub unsafe extern "C" fn fusewire_chaos_calls(
         Ok(fusewire_status::Ok)
     })
 }
+
+/// Replaces the rates, latencies, seed and switch at run time (the call
+/// count is kept). A bad config returns `FUSEWIRE_STATUS_INVALID_CONFIG`
+/// (writing `*error` if not NULL), as `fusewire_chaos_init` reports it, and
+/// changes nothing.
+///
+/// Thread/ISR safety: as `fusewire_chaos_inject`.
+///
+/// Pointers:
+/// `chaos` is NULL or points to a `fusewire_chaos` not used concurrently;
+/// `config` is NULL or readable; `error` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn fusewire_chaos_set_config(
+    chaos: *mut fusewire_chaos,
+    config: *const fusewire_chaos_config,
+    error: *mut fusewire_config_error,
+) -> fusewire_status {
+    boundary(|| {
+        // SAFETY: the caller's contract.
+        let c = &mut unsafe { object::<ChaosObj>(chaos) }?.chaos;
+        // SAFETY: the caller's contract for `config`.
+        let cfg = unsafe { borrow_in(config) }?;
+        match cfg.build(ChaosConfig::validate) {
+            Ok(v) => {
+                // Validated just above: cannot fail.
+                let _ = c.set_config(v);
+                Ok(fusewire_status::Ok)
+            }
+            // SAFETY: the caller's contract for `error`.
+            Err(e) => unsafe { invalid(error, e) },
+        }
+    })
+}

@@ -34,6 +34,7 @@ pub mod budget;
 pub mod bulkhead;
 pub mod chaos;
 pub mod lite;
+pub mod pool;
 pub mod retry;
 #[cfg(any(
     target_has_atomic = "64",
@@ -53,6 +54,7 @@ pub use budget::*;
 pub use bulkhead::*;
 pub use chaos::*;
 pub use lite::*;
+pub use pool::*;
 pub use retry::*;
 #[cfg(any(
     target_has_atomic = "64",
@@ -111,5 +113,7 @@ extern "C" fn rust_eh_personality() {}
 mod tests;
 #[cfg(test)]
 mod tests_corrupt;
+#[cfg(test)]
+mod tests_mesh;
 #[cfg(all(test, target_has_atomic = "64"))]
 mod tests_shared;

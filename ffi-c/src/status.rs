@@ -151,6 +151,16 @@ pub enum fusewire_field {
     ChaosSubstituteRate = 39,
     /// `fusewire_chaos_config.behavior_rate_ppm`.
     ChaosBehaviorRate = 40,
+    /// `fusewire_pool_config.interval`.
+    PoolInterval = 41,
+    /// `fusewire_pool_config.base_ejection_time`.
+    PoolBaseEjectionTime = 42,
+    /// `fusewire_pool_config.max_ejection_time`.
+    PoolMaxEjectionTime = 43,
+    /// `fusewire_pool_config.max_ejection_percent`.
+    PoolMaxEjectionPercent = 44,
+    /// The `endpoints` argument of `fusewire_pool4_init` / `fusewire_pool16_init`.
+    PoolEndpoints = 45,
 }
 
 /// A `fusewire_problem` value as it crosses the boundary: a 32-bit integer the
@@ -209,6 +219,7 @@ pub(crate) enum Scope {
     Budget,
     Bulkhead,
     Chaos,
+    Pool,
 }
 
 /// A config error on the way out: the field as the C header names it.
@@ -259,6 +270,11 @@ impl Invalid {
             (Scope::Chaos, Some(C::LatencyMax)) => F::ChaosLatencyMax,
             (Scope::Chaos, Some(C::SubstituteRate)) => F::ChaosSubstituteRate,
             (Scope::Chaos, Some(C::BehaviorRate)) => F::ChaosBehaviorRate,
+            (Scope::Pool, Some(C::Interval)) => F::PoolInterval,
+            (Scope::Pool, Some(C::BaseEjectionTime)) => F::PoolBaseEjectionTime,
+            (Scope::Pool, Some(C::MaxEjectionTime)) => F::PoolMaxEjectionTime,
+            (Scope::Pool, Some(C::MaxEjectionPercent)) => F::PoolMaxEjectionPercent,
+            (Scope::Pool, Some(C::Endpoints)) => F::PoolEndpoints,
             _ => F::None,
         };
         let problem = match e.problem {
@@ -356,6 +372,11 @@ pub extern "C" fn fusewire_field_text(field: FieldCode) -> *const c_char {
         38 => c_text!("chaos.latency_max"),
         39 => c_text!("chaos.substitute_rate_ppm"),
         40 => c_text!("chaos.behavior_rate_ppm"),
+        41 => c_text!("pool.interval"),
+        42 => c_text!("pool.base_ejection_time"),
+        43 => c_text!("pool.max_ejection_time"),
+        44 => c_text!("pool.max_ejection_percent"),
+        45 => c_text!("pool.endpoints"),
         _ => c_text!("none"),
     }
 }
