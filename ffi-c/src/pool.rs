@@ -128,7 +128,7 @@ pub struct fusewire_pool_pick {
 
 /// A change in an endpoint's health.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[allow(non_camel_case_types)]
 pub struct fusewire_pool_event {
     /// `FUSEWIRE_POOL_EVENT_KIND_EJECTED`: the tick its ejection ends;
