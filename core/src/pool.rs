@@ -285,16 +285,16 @@ impl<const N: usize> Pool<N> {
     pub fn pick_avoiding(&mut self, now: u64, previous: Option<u16>) -> Pick {
         let now = self.clamp(now);
         let avoid = previous.map_or(usize::MAX, usize::from);
-        let healthy = |e: &EndpointStats| !ejected(e, now);
-        let mut pick = self.choose(|i, e| i != avoid && healthy(e));
+        let mut pick = self.choose(now, avoid, true);
         if pick.is_none() {
-            pick = self.choose(|_, e| healthy(e));
+            pick = self.choose(now, usize::MAX, true);
         }
         let (endpoint, panic) = match pick {
             Some(i) => (i, false),
             None => (
-                self.choose(|i, _| i != avoid)
-                    .or(self.choose(|_, _| true))
+                // Both draws are taken (`or` is eager), as they always were.
+                self.choose(now, avoid, false)
+                    .or(self.choose(now, usize::MAX, false))
                     .unwrap_or(0),
                 true,
             ),
@@ -322,13 +322,16 @@ impl<const N: usize> Pool<N> {
         Ok(self.pick_avoiding(now, Some(previous)))
     }
 
-    /// Power of two choices among the endpoints `ok` admits: two distinct
-    /// ones uniformly at random, the one with fewer outstanding (the first
+    /// Power of two choices among the endpoints other than `avoid` (and
+    /// only those not ejected at `now` if `healthy`): two distinct ones
+    /// uniformly at random, the one with fewer outstanding (the first
     /// drawn on a tie). Always two generator steps, one pass over the pool.
-    fn choose(&mut self, ok: impl Fn(usize, &EndpointStats) -> bool) -> Option<usize> {
+    /// Plain arguments rather than a predicate: one copy of this code
+    /// (firmware `.text`) for the four candidate sets a pick may try.
+    fn choose(&mut self, now: u64, avoid: usize, healthy: bool) -> Option<usize> {
         let mut candidates: Vec<u16, N> = Vec::new();
         for (i, e) in self.endpoints().iter().enumerate() {
-            if ok(i, e) {
+            if i != avoid && !(healthy && ejected(e, now)) {
                 // Never more than N: one push per endpoint.
                 let _ = candidates.push(i as u16);
             }
@@ -471,7 +474,24 @@ impl<const N: usize> Pool<N> {
                 let _ = out.push(i);
             }
         }
-        out.sort_unstable_by_key(|&i| self.endpoints().get(i).map_or(0, rate));
+        // Worst first, ties in index order: an insertion sort, which is
+        // what `sort_unstable` runs on up to 20 items (so the order is the
+        // one it gave for every pool of up to 20 endpoints), without the
+        // 6 KB of pattern-defeating quicksort it links on firmware.
+        let key = |i: usize| self.endpoints().get(i).map_or(0, rate);
+        for j in 1..out.len() {
+            let mut k = j;
+            while k > 0 {
+                let Some([a, b]) = out.get_mut(k - 1..=k) else {
+                    break;
+                };
+                if key(*b) >= key(*a) {
+                    break;
+                }
+                core::mem::swap(a, b);
+                k -= 1;
+            }
+        }
         out
     }
 
