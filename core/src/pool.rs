@@ -756,6 +756,50 @@ mod tests {
     }
 
     #[test]
+    fn outliers_are_worst_first_with_ties_in_index_order() {
+        // Factor 0: everything below the mean is an outlier, so more than
+        // 20 of them (past the size where sort_unstable was an insertion
+        // sort too).
+        let mut p = Pool::<48>::new(
+            PoolConfig {
+                consecutive_failures: 0,
+                consecutive_gateway_failures: 0,
+                success_rate_request_volume: 10,
+                success_rate_stdev_factor_milli: 0,
+                ..cfg()
+            },
+            48,
+        )
+        .unwrap();
+        for i in 0..48u16 {
+            // Successes out of 10: 9 for the first 8, then 0..=7 repeating,
+            // so rates tie in groups.
+            let good = if i < 8 { 9 } else { (i * 5 + 3) % 8 };
+            for n in 0..10 {
+                let r = if n < good {
+                    CallResult::Success
+                } else {
+                    CallResult::Failure
+                };
+                let _ = p.record(
+                    Pick {
+                        endpoint: i,
+                        panic: false,
+                    },
+                    r,
+                    1,
+                );
+            }
+        }
+        let out = p.success_rate_outliers(1);
+        assert!(out.len() > 20, "{}", out.len());
+        let rate = |i: usize| p.stats(i).map(|e| e.successes).unwrap();
+        assert!(out
+            .windows(2)
+            .all(|w| (rate(w[0]), w[0]) < (rate(w[1]), w[1])));
+    }
+
+    #[test]
     fn failover_avoids_the_previous_endpoint_under_the_budget() {
         let mut p = Pool::<3>::new(cfg(), 3).unwrap();
         let mut budget = Budget::new(2, 100).unwrap();

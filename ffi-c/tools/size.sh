@@ -24,6 +24,16 @@ text=$(sec .text) rodata=$(sec .rodata) data=$(sec .data) bss=$(sec .bss)
 echo "$profile $target ($example): .text=$text .rodata=$rodata .data=$data .bss=$bss; largest functions:"
 readelf -s -W "$elf" | awk '$4=="FUNC" {print $3, $8}' | sort -rn | head -6 | sed 's/^/  /'
 fail=0
+if [ "$profile" = mesh ]; then
+  # What each object's entry points take (their bodies are inlined into
+  # them); helpers both share (the generator, the checks) are the rest.
+  readelf -s -W "$elf" | awk -v total="$text" '$4=="FUNC" {
+      if ($8 ~ /^fusewire_chaos_/) c += $3; else if ($8 ~ /^fusewire_pool/) p += $3; else if ($8 ~ /^fusewire_budget_/) b += $3; else o += $3 }
+    END { printf "  parts: chaos %d B, pool4 %d B, budget %d B, shared helpers %d B\n", c, p, b, o }'
+  if [ "$target" = thumbv7em-none-eabihf ] && [ "$text" -gt 6144 ]; then
+    echo "FAIL: chaos + pool4 + budget .text $text B is over its 6144 B ceiling (rustc 1.95.0)"; fail=1
+  fi
+fi
 if readelf -s -W "$elf" | grep -E 'core3fmt|core\.\.fmt|Formatter' >/dev/null; then
   echo "FAIL: core::fmt code is linked"; fail=1
 fi
