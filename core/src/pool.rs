@@ -562,7 +562,9 @@ fn isqrt(v: u64) -> u64 {
     // Newton's method from an upper bound; converges in a few steps.
     let mut x = 1u64 << (64 - v.leading_zeros()).div_ceil(2);
     loop {
-        let y = (x + v / x) / 2;
+        // x >= 1 throughout (x + v / x >= 2 * sqrt(v) >= 2): `max(1)` only
+        // lets the compiler drop a division-by-zero panic path.
+        let y = (x + v / x.max(1)) / 2;
         if y >= x {
             return x;
         }
