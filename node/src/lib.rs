@@ -27,6 +27,7 @@ mod engine;
 mod mesh;
 mod policies;
 mod ring;
+mod store;
 mod tally;
 
 pub use direct::{core_backoff, core_breaker, core_budget, CoreBackoff, CoreBreaker, CoreBudget};
