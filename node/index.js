@@ -10,6 +10,7 @@ const { Breaker, Backoff, RetryBudget } = require('./lib/core');
 const { TickWidener } = require('./lib/native').native;
 const { chaos, Chaos, ChaosError } = require('./lib/chaos');
 const { Pool } = require('./lib/pool');
+const { HostStore } = require('./lib/host');
 
 module.exports = exports = CircuitBreaker;
 Object.defineProperties(CircuitBreaker, {
@@ -27,5 +28,6 @@ Object.defineProperties(CircuitBreaker, {
   Chaos: { value: Chaos },
   ChaosError: { value: ChaosError },
   Pool: { value: Pool },
+  HostStore: { value: HostStore },
   version: { value: require('./package.json').version }
 });

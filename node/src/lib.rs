@@ -24,6 +24,7 @@ mod backoff;
 mod cockatiel;
 mod direct;
 mod engine;
+mod host;
 mod mesh;
 mod policies;
 mod ring;

@@ -16,6 +16,7 @@ mod clock;
 mod deferred;
 mod errors;
 mod guarded;
+mod host;
 mod int;
 mod matcher;
 mod pool;
@@ -44,6 +45,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<pool::Pool>()?;
     m.add_class::<pool::PoolPick>()?;
     m.add_class::<clock::TickWidener>()?;
+    m.add_class::<host::HostStore>()?;
+    m.add_class::<host::HostBucket>()?;
+    m.add_class::<host::HostBulkhead>()?;
+    m.add_class::<host::HostBudget>()?;
+    m.add_class::<host::HostBreaker>()?;
     m.add_function(wrap_pyfunction!(clock::monotonic_ns, m)?)?;
     Ok(())
 }
