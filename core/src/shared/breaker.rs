@@ -115,7 +115,7 @@ impl Word {
 ///   kept or dropped; counts never go below zero.
 /// - `half_open_probes` is at most 127 ([`SharedBreakerOver::MAX_PROBES`]).
 ///
-/// Layout: `#[repr(C)]`, pointer-free, 88 bytes of atomics and counters,
+/// Layout: `#[repr(C)]`, pointer-free, 68 bytes of atomics and counters,
 /// the window, then the validated [`Rules`]; see [the module docs](super)
 /// for what that guarantees between processes.
 #[repr(C)]
@@ -140,7 +140,7 @@ pub struct SharedBreakerOver<W> {
 /// rules): [`Breaker<CountWindow<N>>`](crate::Breaker)'s answers.
 pub type SharedBreaker<const N: usize> = SharedBreakerOver<SharedCountWindow<N>>;
 
-/// The shared breaker over up to `B` buckets of time (`104 + 56 × B`
+/// The shared breaker over up to `B` buckets of time (`88 + 56 × B`
 /// bytes plus its rules): [`Breaker<TimeCounts<B>>`](crate::Breaker)'s
 /// answers. Build it with [`SharedBreakerOver::with_window`].
 pub type SharedTimeBreaker<const B: usize> = SharedBreakerOver<SharedTimeWindow<B>>;
