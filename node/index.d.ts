@@ -340,6 +340,38 @@ declare namespace CircuitBreaker {
     _bind(kind: 'breaker' | 'bucket' | 'bulkhead' | 'budget', name: string, config: Record<string, number | string | null>): object;
   }
 
+  /** `RedisStore` options: `timeout` and `ttl` in ms. */
+  interface RedisStoreOptions {
+    /** Key prefix (default 'fusewire'): keys are `prefix:kind:name`. */
+    prefix?: string;
+    /** Longest a decision waits for Redis, in ms (default 50); then `onError` answers. */
+    timeout?: number;
+    /** What a decision is when Redis is down or slow (default 'fail_open'). */
+    onError?: 'fail_open' | 'fail_closed' | 'local';
+    /** A key no one used for this many ms expires (default one hour). */
+    ttl?: number;
+  }
+
+  /**
+   * State in Redis for a fleet: each decision is one atomic script on the
+   * Redis server's clock. In Node it serves `TokenBucket`'s `await take()`;
+   * `ioredis` is an optional peer dependency.
+   */
+  class RedisStore implements Store {
+    /** A `redis://` URL or an ioredis client. */
+    constructor(urlOrClient: string | object, options?: RedisStoreOptions);
+    _bind(kind: 'breaker' | 'bucket' | 'bulkhead' | 'budget', name: string, config: Record<string, number | string | null>): object;
+    /** Decisions `onError` answered. */
+    readonly errors: number;
+    /** Closes the connection this store opened. */
+    close(): Promise<void>;
+  }
+
+  /** Redis refused the store (a password it needs), or a sync call on a Redis-backed bucket. */
+  class RedisStoreError extends Error {
+    readonly code: 'ERR_FUSEWIRE_REDIS';
+  }
+
   class TokenBucket {
     /** Up to `burst` tokens at once, `tokens` more every `period` ms (default 1000); starts full. */
     constructor(options: { burst: number; tokens?: number; period?: number } & StoreOptions);

@@ -11,6 +11,7 @@ const { TickWidener } = require('./lib/native').native;
 const { chaos, Chaos, ChaosError } = require('./lib/chaos');
 const { Pool } = require('./lib/pool');
 const { HostStore } = require('./lib/host');
+const { RedisStore, RedisStoreError } = require('./lib/redis');
 
 module.exports = exports = CircuitBreaker;
 Object.defineProperties(CircuitBreaker, {
@@ -29,5 +30,7 @@ Object.defineProperties(CircuitBreaker, {
   ChaosError: { value: ChaosError },
   Pool: { value: Pool },
   HostStore: { value: HostStore },
+  RedisStore: { value: RedisStore },
+  RedisStoreError: { value: RedisStoreError },
   version: { value: require('./package.json').version }
 });

@@ -27,6 +27,7 @@ mod engine;
 mod host;
 mod mesh;
 mod policies;
+mod redis;
 mod ring;
 mod store;
 mod tally;

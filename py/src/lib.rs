@@ -20,6 +20,7 @@ mod host;
 mod int;
 mod matcher;
 mod pool;
+mod redis;
 mod retry;
 mod store;
 mod window;
@@ -51,5 +52,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<host::HostBudget>()?;
     m.add_class::<host::HostBreaker>()?;
     m.add_function(wrap_pyfunction!(clock::monotonic_ns, m)?)?;
+    m.add_function(wrap_pyfunction!(redis::redis_scripts, m)?)?;
     Ok(())
 }

@@ -86,3 +86,11 @@ console.log(u, inj.outcome, body, new ChaosError().code, pool.stats(0).ejected);
   const doubled: Promise<number> = shared.fire(2);
   void doubled;
 }
+// Many hosts: a bucket shared through Redis (README "many processes, many hosts").
+import { RedisStore } from 'fusewire';
+const fleet = new RedisStore('redis://127.0.0.1:6379', { timeout: 50, onError: 'fail_closed' });
+const shared = new TokenBucket({ burst: 20, tokens: 100, period: 1000, store: fleet, name: 'api' });
+const taken: Promise<void> = shared.take();
+const closed: Promise<void> = fleet.close();
+// @ts-expect-error onError is one of three words
+new RedisStore('redis://127.0.0.1:6379', { onError: 'open' });

@@ -43,6 +43,7 @@ from ._native import (
     __version__,
 )
 from ._pool import Pool
+from ._redis import RedisStore, RedisStoreError
 from ._retry import Attempt, Retrying, Stop, retry, stop_after_attempt, stop_after_delay
 from ._types import PoolEvent, State, StateChange
 from ._wait import (
@@ -73,6 +74,8 @@ __all__ = [
     "PoolEvent",
     "PoolPick",
     "RateLimited",
+    "RedisStore",
+    "RedisStoreError",
     "ResultRejected",
     "RetryBudget",
     "RetryError",

@@ -35,6 +35,7 @@ __all__ = [
     "TokenBucket",
     "__version__",
     "monotonic_ns",
+    "redis_scripts",
 ]
 
 _Jitter: TypeAlias = Literal["none", "full", "equal", "decorrelated", "proportional"]
@@ -49,6 +50,7 @@ _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
 def monotonic_ns() -> int: ...
+def redis_scripts() -> dict[str, str]: ...
 
 @final
 class TickWidener:
