@@ -457,7 +457,7 @@ mod tests {
             span in 1u64..5_000,
             buckets in 1usize..=8,
             start in prop_oneof![Just(0u64), 0u64..1 << 40],
-            steps in proptest::collection::vec((0u64..700, 0u8..7, any::<bool>()), 0..200),
+            steps in proptest::collection::vec((0u64..700, 0u8..7, any::<bool>()), 0..if cfg!(miri) { 40 } else { 200 }),
         ) {
             let span = span.max(buckets as u64);
             let mut single = TimeCounts::<8>::counting(span, buckets).unwrap();
