@@ -89,7 +89,8 @@ pub use rng::Rng;
     loom
 ))]
 pub use shared::{
-    SharedBreaker, SharedBucket, SharedBudget, SharedBulkhead, SharedChaos, SharedTickWidener,
+    SharedBreaker, SharedBreakerOver, SharedBucket, SharedBudget, SharedBulkhead, SharedChaos,
+    SharedCountWindow, SharedTickWidener, SharedTimeBreaker, SharedTimeWindow, SharedWindow,
 };
 pub use unit::TickUnit;
 pub use window::{

@@ -242,3 +242,61 @@ fn tick_widener_never_goes_back_across_contexts() {
         assert_eq!(w.last(), Some((1 << 32) + 2));
     });
 }
+
+/// Two processes move a time window's stale bucket on to the same new lap
+/// at once: the old lap's count is dropped exactly once and neither new
+/// failure is lost (the reset and the count are one compare-and-swap).
+#[test]
+fn time_window_rolls_a_bucket_over_without_losing_a_count() {
+    use fusewire::{window::Kind, window::Sample, SharedTimeWindow, SharedWindow};
+    loom::model(|| {
+        let w = Arc::new(SharedTimeWindow::<2>::new(200, 2).unwrap());
+        let fail = Sample::of(Kind::Failure);
+        w.record(0, fail);
+        w.record(0, fail);
+        let hs: Vec<_> = (0..2)
+            .map(|_| {
+                let w = w.clone();
+                thread::spawn(move || w.record(200, fail))
+            })
+            .collect();
+        for h in hs {
+            h.join().unwrap();
+        }
+        assert_eq!(w.totals(200).failures, 2);
+        assert_eq!(w.totals(299).failures, 2);
+        assert_eq!(w.totals(400).failures, 0);
+    });
+}
+
+/// A time-window breaker: two failures racing at a bucket boundary after
+/// an older failure aged out trip it exactly once (min_calls 2, 100%).
+#[test]
+fn time_breaker_trips_once_across_a_bucket_roll() {
+    use fusewire::{Ratio, SharedTimeBreaker, SharedTimeWindow};
+    loom::model(|| {
+        let config = BreakerConfig {
+            failure_rate: Some(Ratio::percent(100)),
+            min_calls: 2,
+            ..BreakerConfig::new(TickUnit::MILLIS)
+        };
+        let b = Arc::new(
+            SharedTimeBreaker::with_window(config, SharedTimeWindow::<2>::new(200, 2).unwrap())
+                .unwrap(),
+        );
+        let p = b.try_acquire(0).unwrap();
+        assert_eq!(b.record(p, Outcome::Success, 1, 0), None);
+        let permits = [b.try_acquire(200).unwrap(), b.try_acquire(200).unwrap()];
+        let hs: Vec<_> = permits
+            .into_iter()
+            .map(|p| {
+                let b = b.clone();
+                thread::spawn(move || b.record(p, Outcome::Failure, 1, 200))
+            })
+            .collect();
+        let moved: Vec<_> = hs.into_iter().filter_map(|h| h.join().unwrap()).collect();
+        assert_eq!(moved.len(), 1);
+        assert_eq!(moved[0].reason, Reason::FailureRate);
+        assert_eq!(b.snapshot(200).counts.failures, 2);
+    });
+}

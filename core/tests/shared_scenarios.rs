@@ -7,9 +7,10 @@ use std::num::NonZeroU32;
 
 use fusewire::{
     Backoff, Breaker, BreakerConfig, Bucket, Budget, Bulkhead, CountWindow, DwellExpiry,
-    HalfOpenRule, Jitter, Outcome, Permit, Priority, Rate, Reason, Rejected, Schedule,
-    SharedBreaker, SharedBucket, SharedBudget, SharedBulkhead, Slot, Snapshot, State, TickUnit,
-    Transition,
+    HalfOpenRule, Jitter, Outcome, Permit, Priority, Rate, RateBasis, Reason, Rejected, Schedule,
+    SharedBreaker, SharedBreakerOver, SharedBucket, SharedBudget, SharedBulkhead,
+    SharedTimeBreaker, SharedTimeWindow, SharedWindow, Slot, Snapshot, State, TickUnit, TimeCounts,
+    Transition, Window,
 };
 use proptest::prelude::*;
 
@@ -37,7 +38,7 @@ fn split(raw: impl FnOnce(Permit) -> u64, p: Permit) -> (u64, Option<Transition>
     (raw(p), t)
 }
 
-impl<const N: usize> Engine for Breaker<CountWindow<N>> {
+impl<W: Window> Engine for Breaker<W> {
     fn acquire(&mut self, now: u64) -> Result<(u64, Option<Transition>), Rejected> {
         let p = self.try_acquire(now)?;
         Ok(split(|p| self.permit_into_raw(p), p))
@@ -68,16 +69,16 @@ impl<const N: usize> Engine for Breaker<CountWindow<N>> {
     }
 }
 
-impl<const N: usize> Engine for SharedBreaker<N> {
+impl<W: SharedWindow> Engine for SharedBreakerOver<W> {
     fn acquire(&mut self, now: u64) -> Result<(u64, Option<Transition>), Rejected> {
         let p = self.try_acquire(now)?;
         Ok(split(|p| self.permit_into_raw(p), p))
     }
     fn record(&mut self, p: u64, o: Outcome, d: u64, now: u64) -> Option<Transition> {
-        SharedBreaker::record(self, Permit::from_raw(p), o, d, now)
+        SharedBreakerOver::record(self, Permit::from_raw(p), o, d, now)
     }
     fn release(&mut self, p: u64, now: u64) -> Option<Transition> {
-        SharedBreaker::release(self, Permit::from_raw(p), now)
+        SharedBreakerOver::release(self, Permit::from_raw(p), now)
     }
     fn host(&mut self, op: Host, now: u64) -> Option<Transition> {
         match op {
@@ -90,7 +91,7 @@ impl<const N: usize> Engine for SharedBreaker<N> {
         }
     }
     fn snapshot(&mut self, now: u64) -> Snapshot {
-        SharedBreaker::snapshot(self, now)
+        SharedBreakerOver::snapshot(self, now)
     }
 }
 
@@ -112,6 +113,46 @@ macro_rules! both_forms {
             use super::*;
             $(#[test] fn $name() {
                 scenario::$name(SharedBreaker::<8>::new($config).unwrap());
+            })*
+        }
+        // The same scenarios over a time window no call ages out of.
+        mod single_time {
+            use super::*;
+            $(#[test] fn $name() {
+                let w = TimeCounts::<4>::counting(1 << 40, 4).unwrap();
+                scenario::$name(Breaker::with_window($config, w).unwrap());
+            })*
+        }
+        mod shared_time {
+            use super::*;
+            $(#[test] fn $name() {
+                let w = SharedTimeWindow::<4>::new(1 << 40, 4).unwrap();
+                scenario::$name(SharedTimeBreaker::with_window($config, w).unwrap());
+            })*
+        }
+    };
+}
+
+/// A scenario that needs a time window, on both forms: `span` ticks in
+/// `buckets` buckets.
+macro_rules! both_timed {
+    ($($name:ident($config:expr, $span:expr, $buckets:expr) |$e:ident| $body:block;)*) => {
+        mod timed_scenario {
+            use super::*;
+            $(pub fn $name(mut $e: impl Engine) $body)*
+        }
+        mod timed_single {
+            use super::*;
+            $(#[test] fn $name() {
+                let w = TimeCounts::<8>::counting($span, $buckets).unwrap();
+                timed_scenario::$name(Breaker::with_window($config, w).unwrap());
+            })*
+        }
+        mod timed_shared {
+            use super::*;
+            $(#[test] fn $name() {
+                let w = SharedTimeWindow::<8>::new($span, $buckets).unwrap();
+                timed_scenario::$name(SharedTimeBreaker::with_window($config, w).unwrap());
             })*
         }
     };
@@ -192,6 +233,48 @@ both_forms! {
         assert!(e.acquire(1070).is_ok());
         assert_eq!(e.host(Host::Reset, 1080), t(State::Disabled, State::Closed, Reason::Host));
         assert_eq!(e.snapshot(1080).generation, 6);
+    };
+}
+
+both_timed! {
+    failures_age_out(BreakerConfig { min_calls: 4, ..BreakerConfig::new(TickUnit::MILLIS) }, 1000, 4) |e| {
+        // Three failures in the bucket [0, 250): not yet min_calls.
+        assert_eq!(fail_n(&mut e, 3, 0), None);
+        assert_eq!(e.snapshot(999).counts.failures, 3);
+        // At 1000 that bucket has left the window: a fourth failure is one
+        // of one, below min_calls.
+        assert_eq!(e.snapshot(1000).counts.failures, 0);
+        assert_eq!(fail_n(&mut e, 1, 1000), None);
+        // Three more within the span trip it (4 of 4).
+        assert_eq!(fail_n(&mut e, 2, 1100), None);
+        assert_eq!(fail_n(&mut e, 1, 1900), t(State::Closed, State::Open, Reason::FailureRate));
+    };
+    buckets_are_aligned(BreakerConfig { min_calls: 2, ..BreakerConfig::new(TickUnit::MILLIS) }, 1000, 4) |e| {
+        // 249 and 250 are in different buckets: at 1249 only the first has
+        // left, at 1250 both.
+        fail_n(&mut e, 1, 249);
+        fail_n(&mut e, 1, 250);
+        assert_eq!(e.snapshot(1249).counts.failures, 1);
+        assert_eq!(e.snapshot(1250).counts.failures, 0);
+    };
+    started_calls_count_refusals_and_starts(BreakerConfig {
+        min_calls: 3,
+        rate_basis: RateBasis::Started,
+        failure_rate: Some(fusewire::Ratio::percent(50)),
+        ..BreakerConfig::new(TickUnit::MILLIS)
+    }, 10_000, 8) |e| {
+        let (a, _) = e.acquire(0).unwrap();
+        let (b, _) = e.acquire(1).unwrap();
+        let (c, _) = e.acquire(2).unwrap();
+        assert_eq!(e.snapshot(2).counts.admitted, 3);
+        assert_eq!(e.record(a, Outcome::Failure, 1, 3), None, "1 failure of 3 started");
+        assert_eq!(e.record(b, Outcome::Failure, 1, 4), t(State::Closed, State::Open, Reason::FailureRate));
+        assert!(e.acquire(5).is_err());
+        assert_eq!(e.record(c, Outcome::Success, 1, 6), None);
+        let s = e.snapshot(6).counts;
+        assert_eq!((s.admitted, s.rejected, s.failures, s.successes), (3, 1, 2, 1));
+        // Everything ages out after the span.
+        assert_eq!(e.snapshot(10_006).counts, Default::default());
     };
 }
 
@@ -283,6 +366,57 @@ fn config() -> impl Strategy<Value = BreakerConfig> {
         )
 }
 
+/// Runs `ops` on both forms, requiring the same answers and snapshots.
+fn forms_agree(
+    mut single: impl Engine,
+    mut shared: impl Engine,
+    ops: Vec<Op>,
+) -> Result<(), TestCaseError> {
+    let mut permits: Vec<u64> = Vec::new();
+    let mut now = 0;
+    for op in ops {
+        match op {
+            Op::Acquire => {
+                // Tickets differ (the shared form issues none): compare
+                // the rest; the single form's permit serves both.
+                let key = |r: Result<(u64, Option<Transition>), Rejected>| {
+                    r.map(|(p, t)| {
+                        let p = Permit::from_raw(p);
+                        (p.generation(), p.is_probe(), t)
+                    })
+                };
+                let a = single.acquire(now);
+                prop_assert_eq!(key(a), key(shared.acquire(now)));
+                if let Ok((p, _)) = a {
+                    permits.push(p);
+                }
+            }
+            Op::Record(i, o, d) if !permits.is_empty() => {
+                let p = permits.swap_remove(i % permits.len());
+                prop_assert_eq!(
+                    Engine::record(&mut single, p, o, d, now),
+                    Engine::record(&mut shared, p, o, d, now)
+                );
+            }
+            Op::Release(i) if !permits.is_empty() => {
+                let p = permits.swap_remove(i % permits.len());
+                prop_assert_eq!(
+                    Engine::release(&mut single, p, now),
+                    Engine::release(&mut shared, p, now)
+                );
+            }
+            Op::Host(h) => prop_assert_eq!(single.host(h, now), shared.host(h, now)),
+            Op::Wait(dt) => now += dt,
+            _ => {}
+        }
+        prop_assert_eq!(
+            Engine::snapshot(&mut single, now),
+            Engine::snapshot(&mut shared, now)
+        );
+    }
+    Ok(())
+}
+
 fn cases() -> ProptestConfig {
     ProptestConfig {
         cases: if cfg!(miri) { 8 } else { 512 },
@@ -296,41 +430,25 @@ proptest! {
 
     #[test]
     fn breaker_forms_agree(config in config(), ops in proptest::collection::vec(op(), 1..120)) {
-        let mut single: Breaker<CountWindow<6>> = Breaker::new(config).unwrap();
-        let mut shared = SharedBreaker::<6>::new(config).unwrap();
-        let mut permits: Vec<u64> = Vec::new();
-        let mut now = 0;
-        for op in ops {
-            match op {
-                Op::Acquire => {
-                    // Tickets differ (the shared form issues none): compare
-                    // the rest; the single form's permit serves both.
-                    let key = |r: Result<(u64, Option<Transition>), Rejected>| {
-                        r.map(|(p, t)| {
-                            let p = Permit::from_raw(p);
-                            (p.generation(), p.is_probe(), t)
-                        })
-                    };
-                    let a = single.acquire(now);
-                    prop_assert_eq!(key(a), key(shared.acquire(now)));
-                    if let Ok((p, _)) = a {
-                        permits.push(p);
-                    }
-                }
-                Op::Record(i, o, d) if !permits.is_empty() => {
-                    let p = permits.swap_remove(i % permits.len());
-                    prop_assert_eq!(Engine::record(&mut single, p, o, d, now), Engine::record(&mut shared, p, o, d, now));
-                }
-                Op::Release(i) if !permits.is_empty() => {
-                    let p = permits.swap_remove(i % permits.len());
-                    prop_assert_eq!(Engine::release(&mut single, p, now), Engine::release(&mut shared, p, now));
-                }
-                Op::Host(h) => prop_assert_eq!(single.host(h, now), shared.host(h, now)),
-                Op::Wait(dt) => now += dt,
-                _ => {}
-            }
-            prop_assert_eq!(Engine::snapshot(&mut single, now), Engine::snapshot(&mut shared, now));
-        }
+        let single: Breaker<CountWindow<6>> = Breaker::new(config).unwrap();
+        forms_agree(single, SharedBreaker::<6>::new(config).unwrap(), ops)?;
+    }
+
+    /// The same over a time window of random shape and any rate basis
+    /// (started calls included), with waits that age buckets out.
+    #[test]
+    fn time_breaker_forms_agree(
+        config in config(),
+        basis in prop_oneof![Just(RateBasis::Outcomes), Just(RateBasis::AllCalls), Just(RateBasis::Started)],
+        span in 1u64..3000,
+        buckets in 1usize..=8,
+        ops in proptest::collection::vec(op(), 1..120),
+    ) {
+        let config = BreakerConfig { rate_basis: basis, ..config };
+        let span = span.max(buckets as u64);
+        let single = Breaker::with_window(config, TimeCounts::<8>::counting(span, buckets).unwrap()).unwrap();
+        let shared = SharedTimeBreaker::with_window(config, SharedTimeWindow::<8>::new(span, buckets).unwrap()).unwrap();
+        forms_agree(single, shared, ops)?;
     }
 
     #[test]

@@ -285,6 +285,55 @@ fusewire_status fusewire_shared_breaker_snapshot(const struct fusewire_shared_br
                                                  struct fusewire_tick now,
                                                  struct fusewire_breaker_stats *snapshot);
 
+// Whether a transition is half made: decided (its compare-and-swap done)
+// but not yet published (its open deadline and start time not yet
+// stored). Writes `*pending` (1 if one is, else 0) and, when one is,
+// `*generation` (if not NULL): the generation to hand to
+// `fusewire_shared_breaker_repair`.
+//
+// A live transition publishes within a few instructions. One that stays
+// pending was left by a process killed between its compare-and-swap and
+// its publication; until it is repaired (or a host call such as
+// `fusewire_shared_breaker_close` moves the breaker) the breaker makes no
+// automatic move. Check now and then (for example on each call, or from a
+// timer); repair a generation only once it has been pending for far longer
+// than a transition takes (the Python and Node host tier waits one
+// second).
+//
+// Thread/ISR safety: lock-free (two atomic loads); any thread or interrupt
+// handler, concurrently with any call on the same breaker except its init.
+//
+// Pointers:
+// `breaker` is NULL or points to a `fusewire_shared_breaker` initialised
+// before this call; `pending` is NULL or writable; `generation` is NULL or
+// writable.
+fusewire_status fusewire_shared_breaker_pending(const struct fusewire_shared_breaker *breaker,
+                                                uint32_t *pending,
+                                                uint32_t *generation);
+
+// Completes the transition to `generation` if it is still pending (see
+// `fusewire_shared_breaker_pending`): makes its stores as of `now` (an
+// open breaker's deadline drawn from `open_backoff`, the time the state
+// began) and publishes it, so automatic moves resume. Writes `*repaired`
+// (if not NULL): 1 if it repaired, 0 if that generation is not pending
+// (repaired already, by another process too, or never half made).
+//
+// Call it only once `generation` has been pending for far longer than a
+// live transition takes: a live one racing the repair (a process paused
+// mid-transition) can at worst leave one extra backoff step and a deadline
+// drawn at either `now`.
+//
+// Thread/ISR safety: lock-free; any thread or interrupt handler,
+// concurrently with any call on the same breaker except its init.
+//
+// Pointers:
+// `breaker` is NULL or points to a `fusewire_shared_breaker` initialised
+// before this call; `repaired` is NULL or writable.
+fusewire_status fusewire_shared_breaker_repair(const struct fusewire_shared_breaker *breaker,
+                                               struct fusewire_tick now,
+                                               uint32_t generation,
+                                               uint32_t *repaired);
+
 // Initialises `*bucket` in place, full, from `*config`.
 //
 // Returns `FUSEWIRE_STATUS_INVALID_CONFIG` (writing `*error` if not NULL)

@@ -200,6 +200,71 @@ static void test_breaker_same_as_single(void) {
     both_look(&s, &h, 4008);
 }
 
+/* A transition left half made, as a process killed between the state
+ * word's compare-and-swap and its stores leaves it: the word says open
+ * (generation + 1), nothing else landed. The test writes that word itself:
+ * the object's bytes 8..16 (after its 4-byte tag and padding) are the core
+ * breaker's state word (bits 0..4 the state, 32..64 the generation), which
+ * is checked first against a trip made through the API. The breaker then
+ * makes no automatic move; _pending names the generation and _repair
+ * lands its stores as of its `now`, so the open period runs from there. */
+static uint64_t state_word(const fusewire_shared_breaker *h) {
+    uint64_t w;
+    memcpy(&w, (const char *)h + 8, sizeof w);
+    return w;
+}
+
+static void test_breaker_repair(void) {
+    static fusewire_shared_breaker h;
+    fusewire_breaker_config cfg = breaker_cfg(4, 1);
+    fusewire_transition t;
+    fusewire_permit p;
+    uint32_t pending = 7, gen = 0, repaired = 7;
+    uint64_t w = 0, dead;
+    cfg.consecutive_failures = 1;
+    cfg.open_backoff.base = 100; /* constant backoff: open for 100 ticks */
+    EXPECT(fusewire_shared_breaker_init(&h, &cfg, NULL), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_shared_breaker_pending(&h, &pending, &gen), FUSEWIRE_STATUS_OK);
+    CHECK(pending == 0 && gen == 0);
+    /* Where the state word is: a trip and a close through the API. */
+    EXPECT(fusewire_shared_breaker_trip(&h, fusewire_tick_of(0), &t), FUSEWIRE_STATUS_OK);
+    CHECK(state_word(&h) == ((uint64_t)1 << 32 | FUSEWIRE_STATE_OPEN));
+    EXPECT(fusewire_shared_breaker_close(&h, fusewire_tick_of(1), &t), FUSEWIRE_STATUS_OK);
+    CHECK(state_word(&h) == ((uint64_t)2 << 32 | FUSEWIRE_STATE_CLOSED));
+    EXPECT(fusewire_shared_breaker_pending(&h, &pending, NULL), FUSEWIRE_STATUS_OK);
+    CHECK(pending == 0);
+
+    /* The dying trip: generation 3 decided, open, nothing stored. */
+    dead = (uint64_t)3 << 32 | FUSEWIRE_STATE_OPEN;
+    memcpy((char *)&h + 8, &dead, sizeof dead);
+    EXPECT(fusewire_shared_breaker_pending(&h, &pending, &gen), FUSEWIRE_STATUS_OK);
+    CHECK(pending == 1 && gen == 3);
+    EXPECT(fusewire_shared_breaker_poll(&h, fusewire_tick_of(1000000), &t), FUSEWIRE_STATUS_OK);
+    CHECK(t.moved == 0); /* no automatic move while it is pending */
+    EXPECT(fusewire_shared_breaker_acquire(&h, fusewire_tick_of(1000000), &p, &w, NULL), FUSEWIRE_STATUS_REJECTED);
+
+    EXPECT(fusewire_shared_breaker_repair(&h, fusewire_tick_of(1000000), 4, &repaired), FUSEWIRE_STATUS_OK);
+    CHECK(repaired == 0); /* not the pending generation */
+    EXPECT(fusewire_shared_breaker_repair(&h, fusewire_tick_of(1000000), 3, &repaired), FUSEWIRE_STATUS_OK);
+    CHECK(repaired == 1);
+    EXPECT(fusewire_shared_breaker_repair(&h, fusewire_tick_of(1000000), 3, NULL), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_shared_breaker_repair(&h, fusewire_tick_of(1000000), 3, &repaired), FUSEWIRE_STATUS_OK);
+    CHECK(repaired == 0); /* once */
+    EXPECT(fusewire_shared_breaker_pending(&h, &pending, &gen), FUSEWIRE_STATUS_OK);
+    CHECK(pending == 0);
+
+    /* Open for its backoff from the repair, then half-open, then closed. */
+    EXPECT(fusewire_shared_breaker_acquire(&h, fusewire_tick_of(1000050), &p, &w, NULL), FUSEWIRE_STATUS_REJECTED);
+    CHECK(w == 50);
+    EXPECT(fusewire_shared_breaker_poll(&h, fusewire_tick_of(1000100), &t), FUSEWIRE_STATUS_OK);
+    CHECK(t.moved && t.from == FUSEWIRE_STATE_OPEN && t.to == FUSEWIRE_STATE_HALF_OPEN &&
+          t.reason == FUSEWIRE_REASON_OPEN_ELAPSED);
+    EXPECT(fusewire_shared_breaker_acquire(&h, fusewire_tick_of(1000100), &p, &w, NULL), FUSEWIRE_STATUS_OK);
+    EXPECT(fusewire_shared_breaker_record(&h, fusewire_tick_of(1000101), p, FUSEWIRE_OUTCOME_SUCCESS, 1, &t),
+           FUSEWIRE_STATUS_OK);
+    CHECK(t.moved && t.to == FUSEWIRE_STATE_CLOSED);
+}
+
 static void test_breaker_errors(void) {
     static fusewire_shared_breaker zero; /* static: zeroed, never initialised */
     fusewire_shared_breaker b;
@@ -227,6 +292,8 @@ static void test_breaker_errors(void) {
     EXPECT(fusewire_shared_breaker_reset(&b, fusewire_tick_of(0), &t), FUSEWIRE_STATUS_NOT_INITIALIZED);
     EXPECT(fusewire_shared_breaker_state(&b, &st), FUSEWIRE_STATUS_NOT_INITIALIZED);
     EXPECT(fusewire_shared_breaker_snapshot(&b, fusewire_tick_of(0), &sn), FUSEWIRE_STATUS_NOT_INITIALIZED);
+    EXPECT(fusewire_shared_breaker_pending(&b, &st, &st), FUSEWIRE_STATUS_NOT_INITIALIZED);
+    EXPECT(fusewire_shared_breaker_repair(&b, fusewire_tick_of(0), 1, &st), FUSEWIRE_STATUS_NOT_INITIALIZED);
     CHECK(p.raw == 5 && w == 6 && st == 9 && t.moved == 7); /* nothing written */
 
     EXPECT(fusewire_shared_breaker_init(NULL, &cfg, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
@@ -242,6 +309,8 @@ static void test_breaker_errors(void) {
     EXPECT(fusewire_shared_breaker_reset(NULL, fusewire_tick_of(0), NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
     EXPECT(fusewire_shared_breaker_state(NULL, &st), FUSEWIRE_STATUS_NULL_ARGUMENT);
     EXPECT(fusewire_shared_breaker_snapshot(NULL, fusewire_tick_of(0), &sn), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    EXPECT(fusewire_shared_breaker_pending(NULL, &st, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
+    EXPECT(fusewire_shared_breaker_repair(NULL, fusewire_tick_of(0), 1, NULL), FUSEWIRE_STATUS_NULL_ARGUMENT);
     EXPECT(fusewire_shared_breaker_init((fusewire_shared_breaker *)(void *)((char *)raw + 4), &cfg, NULL),
            FUSEWIRE_STATUS_INVALID_ARGUMENT);
     EXPECT(fusewire_shared_breaker_poll(
@@ -684,6 +753,7 @@ static void test_race(void) {
 int main(void) {
     test_breaker_same_as_single();
     test_breaker_errors();
+    test_breaker_repair();
     test_bucket();
     test_budget();
     test_bulkhead();

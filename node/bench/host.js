@@ -6,7 +6,7 @@
 // processes (child_process.fork), each deciding for 1 s; in-process each
 // process has its own policy, HostStore they all share one.
 //
-// Run: node bench/host.js   (prints a Markdown table)
+// Run: node bench/host.js [KIND ...]   (prints a Markdown table; all kinds by default)
 
 const { fork } = require('node:child_process');
 const os = require('node:os');
@@ -14,7 +14,8 @@ const fw = require('..');
 
 const BATCH = 100;
 const SAMPLES = 2000;
-const KINDS = ['bucket.tryTake', 'Breaker tryAcquire+record', 'bulkhead tryAcquire+release'];
+const KINDS = ['bucket.tryTake', 'Breaker tryAcquire+record', 'Breaker tryAcquire+record (time window)',
+  'bulkhead tryAcquire+release'];
 
 function make (kind, storeName) {
   const extra = storeName ? { store: new fw.HostStore(storeName), name: kind } : {};
@@ -22,8 +23,9 @@ function make (kind, storeName) {
     const b = new fw.TokenBucket({ burst: 1e9, tokens: 1e9, period: 1000, ...extra });
     return () => b.tryTake();
   }
-  if (kind === 'Breaker tryAcquire+record') {
-    const b = new fw.Breaker({ halfOpenMaxDwell: 5000, ...extra });
+  if (kind.startsWith('Breaker tryAcquire+record')) {
+    const timed = kind.includes('time') ? { window: { span: 10000, buckets: 10 } } : {};
+    const b = new fw.Breaker({ halfOpenMaxDwell: 5000, ...timed, ...extra });
     return () => {
       const a = b.tryAcquire();
       if (a.admitted) b.record(a.permit, 'success', 1);
@@ -75,7 +77,8 @@ async function main () {
   console.log('| decision | store | p50 ns | p99 ns | 1 process /s | 8 processes /s |');
   console.log('|---|---|---:|---:|---:|---:|');
   try {
-    for (const kind of KINDS) {
+    const kinds = process.argv.slice(2);
+    for (const kind of kinds.length > 0 ? kinds : KINDS) {
       for (const [label, store] of [['in-process', null], ['HostStore', name]]) {
         const [p50, p99] = latency(kind, store);
         const t1 = await throughput(kind, store, 1);

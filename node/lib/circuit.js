@@ -23,6 +23,15 @@ const { engineRules, checkExtras, windowShape, timerDelay, optionError, TIMER_MA
 const { chaos } = require('./chaos');
 const { bindStore } = require('./store');
 
+// A store's names for a breaker's window (the core Breaker's options) as
+// this breaker's options.
+const WINDOW_FIELDS = {
+  window: 'slidingWindowSize',
+  'window.count': 'slidingWindowSize',
+  'window.span': 'rollingCountTimeout',
+  'window.buckets': 'rollingCountBuckets'
+};
+
 const CLOSED = 0;
 const OPEN = 1;
 const HALF_OPEN = 2;
@@ -678,22 +687,32 @@ class CircuitBreaker extends EventEmitter {
   // ---- in a store (fusewire extra: { store, name }) ----
 
   // Binds the shared breaker: the core config this breaker's engine would
-  // use (opossum's rules), over a count window of slidingWindowSize calls
-  // (the host tier shares count windows only), with a half-open period that
-  // ends after halfOpenMaxDwell ms (default resetTimeout), so a process
-  // killed while holding a probe loses it for at most that long.
+  // use (opossum's rules), over its window (the rolling window of
+  // rollingCountTimeout in rollingCountBuckets buckets, counting calls
+  // started, or a count window of slidingWindowSize calls), with a
+  // half-open period that ends after halfOpenMaxDwell ms (default
+  // resetTimeout), so a process killed while holding a probe loses it for
+  // at most that long.
   _bindShared (o) {
-    if (o.slidingWindowSize === undefined) {
-      throw optionError(TypeError, 'slidingWindowSize',
-        'must be set with store: a breaker shared by processes judges its last slidingWindowSize calls ' +
-        '(5, 10, 20, 25, 50, 100, 200, 250, 500 or 1000), not a rolling time window');
-    }
     const dwell = o.halfOpenMaxDwell ?? timerDelay(o.resetTimeout);
     if (!(typeof dwell === 'number' && dwell >= 1 && dwell <= Number.MAX_SAFE_INTEGER)) {
       throw optionError(TypeError, 'halfOpenMaxDwell', `must be a number of milliseconds of at least 1, got ${String(dwell)}`);
     }
     const rules = engineRules(o, this._warner('resetTimeout'), this._volumeThreshold);
-    this._shared = bindStore('CircuitBreaker', 'breaker', o, () => N.native.plainEngine(rules, dwell));
+    const shape = o.slidingWindowSize === undefined ? windowShape(o) : null;
+    try {
+      this._shared = bindStore('CircuitBreaker', 'breaker', o,
+        () => N.native.plainEngine(rules, dwell, shape && shape.span, shape && shape.buckets));
+    } catch (e) {
+      // A store names the core Breaker's window options; this breaker's are
+      // opossum's.
+      const field = WINDOW_FIELDS[e && e.field];
+      if (field !== undefined) {
+        e.message = e.message.replace(e.field, field);
+        e.field = field;
+      }
+      throw e;
+    }
   }
 
   // Applies a state change the shared breaker reported ({ from, to } or null).

@@ -24,7 +24,7 @@ const FIELD = {
   token_ratio_milli: 'tokenRatio',
   failure_rate_ppm: 'failureRate',
   slow_call_rate_ppm: 'slowCallRate',
-  window: 'window.span',
+  window: 'window',
   window_size: 'window.count',
   window_duration: 'window.span',
   window_buckets: 'window.buckets'

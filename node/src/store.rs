@@ -119,17 +119,28 @@ pub fn plain_breaker(options: BreakerOptions) -> Result<Vec<PlainField>> {
 }
 
 /// The plain config of an opossum-style `CircuitBreaker` in a store: the
-/// core config its engine would use (`engine::config_of`), over a count
-/// window of `slidingWindowSize` calls, with a half-open period that ends
-/// after `half_open_max_dwell` ms (the lease of a probe whose process dies;
+/// core config its engine would use (`engine::config_of`), over its
+/// window: a count window of `slidingWindowSize` calls when set, else its
+/// rolling window (`span` ms in `buckets` buckets, as `windowShape` in
+/// `lib/options.js` computed them from `rollingCountTimeout` and
+/// `rollingCountBuckets`); with a half-open period that ends after
+/// `half_open_max_dwell` ms (the lease of a probe whose process dies;
 /// opossum's own breaker waits for its trial call however long).
 #[napi]
 pub fn plain_engine(
     rules: crate::engine::EngineRules,
     half_open_max_dwell: f64,
+    span: Option<f64>,
+    buckets: Option<u32>,
 ) -> Result<Vec<PlainField>> {
-    let size = rules.sliding_window_size.unwrap_or(0);
+    let window = match rules.sliding_window_size {
+        Some(size) => Window::Count { size },
+        None => Window::Time {
+            duration: ticks(span.unwrap_or(10_000.0)),
+            buckets: buckets.unwrap_or(10),
+        },
+    };
     let mut config = crate::engine::config_of(&rules)?;
     config.half_open_max_dwell = ticks(half_open_max_dwell).max(1);
-    Ok(plain(Config::breaker(&config, Window::Count { size })))
+    Ok(plain(Config::breaker(&config, window)))
 }

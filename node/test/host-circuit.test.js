@@ -76,3 +76,43 @@ test('configure() cannot change a shared rule', () => {
   b.shutdown();
   fw.HostStore.unlink(name);
 });
+
+// opossum's default: a rolling window of rollingCountTimeout ms in
+// rollingCountBuckets buckets, the error rate over calls started in it.
+const ROLLING = { rollingCountTimeout: 1000, rollingCountBuckets: 10, volumeThreshold: 3, errorThresholdPercentage: 50, resetTimeout: 60000 };
+
+test("opossum's rolling window is shared by processes: another's failures count here, age out, and its trip opens the breaker here", async () => {
+  const name = storeName();
+  const here = new CircuitBreaker(fail, { ...ROLLING, store: new fw.HostStore(name), name: 'db' });
+  const child = fork(__filename.replace('host-circuit.test.js', 'host-timed-worker.js'), [name, JSON.stringify(ROLLING)]);
+  const next = () => new Promise((resolve) => child.once('message', resolve));
+  assert.deepStrictEqual(await next(), { ready: true });
+  child.send({ fail: 2 });
+  assert.deepStrictEqual(await next(), { state: 'closed' }, '2 fires: below volumeThreshold');
+  // The span and a bucket later (the host's clock), both have aged out:
+  // one failure here is 1 fire of 1, below volumeThreshold.
+  await new Promise((resolve) => setTimeout(resolve, 1200));
+  await assert.rejects(here.fire(), /down/);
+  assert.strictEqual(here.closed, true, "the other process's failures aged out");
+  child.send({ fail: 2 });
+  assert.deepStrictEqual(await next(), { state: 'open' }, '3 failed fires of 3 in the window');
+  await assert.rejects(here.fire(), (e) => e.code === 'EOPENBREAKER');
+  assert.strictEqual(here.opened, true);
+  child.send('exit');
+  await new Promise((resolve) => child.once('exit', resolve));
+  here.shutdown();
+  fw.HostStore.unlink(name);
+});
+
+test('a rolling window a store cannot hold, or two processes disagreeing on it, name opossum\'s options', () => {
+  const name = storeName();
+  assert.throws(() => new CircuitBreaker(fail, { ...ROLLING, rollingCountBuckets: 100, store: new fw.HostStore(name), name: 'db' }),
+    (e) => e.code === 'ERR_FUSEWIRE_CONFIG' && e.field === 'rollingCountBuckets');
+  const a = new CircuitBreaker(fail, { ...ROLLING, store: new fw.HostStore(name), name: 'db' });
+  assert.throws(() => new CircuitBreaker(fail, { ...ROLLING, rollingCountTimeout: 2000, store: new fw.HostStore(name), name: 'db' }),
+    (e) => e.code === 'ERR_FUSEWIRE_CONFIG' && e.field === 'rollingCountTimeout');
+  assert.throws(() => new CircuitBreaker(fail, { ...ROLLING, slidingWindowSize: 10, store: new fw.HostStore(name), name: 'db' }),
+    (e) => e.code === 'ERR_FUSEWIRE_CONFIG' && e.field === 'slidingWindowSize');
+  a.shutdown();
+  fw.HostStore.unlink(name);
+});

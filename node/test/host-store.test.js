@@ -147,7 +147,7 @@ test('two processes disagreeing on a config get a typed error naming the option'
   fw.HostStore.unlink(store);
 });
 
-test('bad names and sizes, a full store, unsupported windows: typed errors', () => {
+test('bad names and sizes, a full store, an unsupported window size: typed errors', () => {
   const store = storeName();
   for (const [make, field] of [
     [() => new fw.HostStore('a/b'), 'store'],
@@ -155,7 +155,6 @@ test('bad names and sizes, a full store, unsupported windows: typed errors', () 
     [() => new fw.HostStore(store, { size: -1 }), 'size'],
     [() => new fw.HostStore(store, { size: 10 }), 'size'],
     [() => new fw.TokenBucket({ burst: 1, store: new fw.HostStore(store), name: 'x'.repeat(65) }), 'name'],
-    [() => new fw.Breaker({ store: new fw.HostStore(store), name: 't', window: { span: 1000 } }), 'window.span'],
     [() => new fw.Breaker({ store: new fw.HostStore(store), name: 'w', window: { count: 7 }, minCalls: 5 }), 'window.count']
   ]) {
     assert.throws(make, (e) => e instanceof TypeError && e.code === 'ERR_FUSEWIRE_CONFIG' && e.field === field, field);
@@ -167,6 +166,26 @@ test('bad names and sizes, a full store, unsupported windows: typed errors', () 
   }, (e) => e.code === 'ERR_FUSEWIRE_STORE' && e.reason === 'full' && e.store === small);
   fw.HostStore.unlink(store);
   fw.HostStore.unlink(small);
+});
+
+test('a core Breaker over a time window in a host store: one window for every binding, aged on the host clock', async () => {
+  const store = storeName();
+  const options = { window: { span: 300, buckets: 3 }, minCalls: 3, failureRate: 50, store: new fw.HostStore(store), name: 't' };
+  const a = new fw.Breaker(options);
+  const b = new fw.Breaker({ ...options, store: new fw.HostStore(store) });
+  const fail = (br) => br.record(br.tryAcquire(0).permit, 'failure', 1, 0);
+  fail(a);
+  fail(b);
+  assert.strictEqual(a.snapshot(0).counts.failures, 2);
+  await new Promise((resolve) => setTimeout(resolve, 450));
+  assert.strictEqual(b.snapshot(0).counts.failures, 0, 'aged out after the span');
+  fail(a);
+  fail(b);
+  assert.strictEqual(a.state, 'closed', '2 of 2: below minCalls');
+  const t = fail(b);
+  assert.strictEqual(t && t.to, 'open');
+  assert.strictEqual(a.state, 'open');
+  fw.HostStore.unlink(store);
 });
 
 test('a budget in a host store drives retry() for every process', async () => {

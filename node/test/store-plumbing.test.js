@@ -62,6 +62,24 @@ test('the bucket asks its backend; a shared rate cannot change', async () => {
   assert.throws(() => b.setRate(5), (e) => e.field === 'tokens');
 });
 
+test("opossum's CircuitBreaker binds its rolling window by default: rollingCountTimeout in rollingCountBuckets buckets, over calls started", () => {
+  const CircuitBreaker = require('..');
+  for (const [o, span, buckets] of [
+    [{}, 10000, 10],
+    [{ rollingCountTimeout: 1000, rollingCountBuckets: 4 }, 1000, 4],
+    [{ rollingCountTimeout: 1005, rollingCountBuckets: 10 }, 1000, 10] // opossum's whole-ms buckets
+  ]) {
+    const store = recorder({ state: 'closed' });
+    new CircuitBreaker(async () => 1, { ...o, store, name: 'x' });
+    const [[, , config]] = store.bound;
+    assert.strictEqual(config.window, 'time');
+    assert.strictEqual(config.window_duration, span * 1e6);
+    assert.strictEqual(config.window_buckets, buckets);
+    assert.strictEqual(config.window_size, null);
+    assert.strictEqual(config.rate_basis, 'started', "opossum's rate is over fires");
+  }
+});
+
 test("opossum's CircuitBreaker binds its engine's config as a count-window breaker", () => {
   const CircuitBreaker = require('..');
   const store = recorder({ state: 'closed' });
@@ -75,7 +93,6 @@ test("opossum's CircuitBreaker binds its engine's config as a count-window break
   assert.strictEqual(config.half_open_max_dwell, 5000 * 1e6, 'a probe is leased for resetTimeout by default');
   assert.strictEqual(config.comparison, 'above');
   for (const [o, field] of [
-    [{ store: recorder(), name: 'x' }, 'slidingWindowSize'],
     [{ store: recorder(), slidingWindowSize: 10 }, 'name'],
     [{ store: recorder(), name: 'x', slidingWindowSize: 10, halfOpenMaxDwell: 0 }, 'halfOpenMaxDwell'],
     [{ store: recorder({ state: 'closed' }), name: 'x', slidingWindowSize: 10, state: { closed: false } }, 'state']

@@ -6,7 +6,8 @@ batches. Throughput: decisions per second summed over 1 or 8 processes
 (spawned), each deciding for 1 s; in-process each process has its own
 policy, HostStore they all share one (one cache line fought over).
 
-Run: python bench/host.py  (prints a Markdown table)
+Run: python bench/host.py [KIND ...]  (prints a Markdown table; all kinds
+by default)
 """
 
 from __future__ import annotations
@@ -23,7 +24,12 @@ import fusewire
 
 BATCH = 100
 SAMPLES = 2000
-KINDS = ["bucket.try_acquire", "breaker.call", "bulkhead acquire+release"]
+KINDS = [
+    "bucket.try_acquire",
+    "breaker.call",
+    "breaker.call (time window)",
+    "bulkhead acquire+release",
+]
 
 
 def make(kind: str, store_name: str | None) -> Callable[[], object]:
@@ -32,8 +38,9 @@ def make(kind: str, store_name: str | None) -> Callable[[], object]:
     if kind == "bucket.try_acquire":
         b = fusewire.TokenBucket(1_000_000_000, 1.0, **extra)  # never empty
         return b.try_acquire
-    if kind == "breaker.call":
-        br = fusewire.CircuitBreaker(half_open_max_dwell=5.0, **extra)
+    if kind.startswith("breaker.call"):
+        timed = {"window_duration": 10.0, "window_buckets": 10} if "time" in kind else {}
+        br = fusewire.CircuitBreaker(half_open_max_dwell=5.0, **timed, **extra)
 
         def ok() -> None:
             return None
@@ -96,7 +103,7 @@ def main() -> None:
     print("| decision | store | p50 ns | p99 ns | 1 process /s | 8 processes /s |")
     print("|---|---|---:|---:|---:|---:|")
     try:
-        for kind in KINDS:
+        for kind in sys.argv[1:] or KINDS:
             for label, store in [("in-process", None), ("HostStore", name)]:
                 p50, p99 = latency(kind, store)
                 t1 = throughput(kind, store, 1)

@@ -126,3 +126,22 @@ def take_all(bucket: fusewire.TokenBucket) -> tuple[int, int]:
     while bucket.try_acquire():
         n += 1
     return n, os.getpid()
+
+
+TIMED = {"window_duration": 1.5, "window_buckets": 5, "min_calls": 3, "failure_rate": 50.0}
+
+
+def fail_timed(store: str, n: int) -> str:
+    """Makes `n` failing calls through time-window breaker "tw" (TIMED);
+    the state it sees after them."""
+    breaker = fusewire.CircuitBreaker(store=fusewire.HostStore(store), name="tw", **TIMED)
+
+    def down() -> None:
+        raise OSError("down")
+
+    for _ in range(n):
+        try:
+            breaker.call(down)
+        except (OSError, fusewire.CircuitOpenError):
+            pass
+    return breaker.state

@@ -198,8 +198,11 @@ def test_bad_names_sizes_and_configs_are_typed_errors(store_name: str) -> None:
         fusewire.TokenBucket(1, store=store, name="x" * 65)
     assert e.value.field == "name"
     with pytest.raises(ConfigError) as e:
-        fusewire.CircuitBreaker(store=store, name="t", window_duration=10.0)
-    assert e.value.field == "window_duration"
+        fusewire.CircuitBreaker(store=store, name="t", window_duration=10.0, window_buckets=65)
+    assert e.value.field == "window_buckets"
+    with pytest.raises(ConfigError) as e:
+        fusewire.CircuitBreaker(store=store, name="t", window_duration=10.0, window_buckets=0)
+    assert e.value.field == "window_buckets"
     with pytest.raises(ConfigError) as e:
         fusewire.CircuitBreaker(store=store, name="w", window_size=7, min_calls=5)
     assert e.value.field == "window_size"
@@ -231,6 +234,52 @@ def test_a_shared_breaker_opens_for_every_process(store_name: str) -> None:
     assert b.state == "open" and b.snapshot()["failures"] == 2
     b.close()
     assert a.state == "closed"
+
+
+def test_a_time_window_breaker_shared_by_processes_opens_for_all_and_ages_out(
+    store_name: str,
+) -> None:
+    # 1.5 s in 5 buckets of 0.3 s, min 3 calls, 50%: another process's
+    # failures count here, age out after the span, and its trip opens the
+    # breaker for this process too.
+    b = fusewire.CircuitBreaker(store=HostStore(store_name), name="tw", **w.TIMED)
+
+    def fail() -> None:
+        raise OSError("down")
+
+    with ProcessPoolExecutor(1, mp_context=SPAWN) as pool:
+        assert pool.submit(w.fail_timed, store_name, 0).result() == "closed"  # warm
+        assert pool.submit(w.fail_timed, store_name, 2).result() == "closed"
+        assert b.snapshot()["failures"] == 2
+        # The span plus a bucket later (the region's clock; no clock= in a
+        # store), both have aged out: one more failure is 1 of 1.
+        time.sleep(1.8)
+        assert b.snapshot()["failures"] == 0
+        with pytest.raises(OSError):
+            b.call(fail)
+        assert b.state == "closed"
+        # Two more in the worker: 3 failures of 3 within the span.
+        assert pool.submit(w.fail_timed, store_name, 2).result() == "open"
+    assert b.state == "open"
+    with pytest.raises(fusewire.CircuitOpenError):
+        b.call(lambda: None)
+    snap = b.snapshot()
+    assert snap["failures"] == 3 and snap["rejected"] == 1
+
+
+def test_a_time_window_with_started_calls_counts_every_process_s_starts(
+    store_name: str,
+) -> None:
+    kw = {"window_duration": 60.0, "min_calls": 4, "rate_basis": "started"}
+    a = fusewire.CircuitBreaker(store=HostStore(store_name), name="s", **kw)
+    b = fusewire.CircuitBreaker(store=HostStore(store_name), name="s", **kw)
+    permits = [a.acquire(), b.acquire(), a.acquire()]
+    assert a.snapshot()["admitted"] == 3
+    assert permits[0].failure() is None  # 1 failure, 3 started: below min_calls
+    b.acquire()
+    change = permits[1].failure()  # 2 failures of 4 started: 50%
+    assert change is not None and change.to_state == "open"
+    assert a.state == "open"
 
 
 def test_a_shared_budget_and_retrying(store_name: str) -> None:

@@ -7,7 +7,8 @@
 //! offset 512   Entry table: `capacity` fixed entries (name, kind, config
 //!              words, payload offset and length, state)
 //! then         payloads, each 64-byte aligned: SharedBucket, SharedBulkhead,
-//!              SharedBudget or SharedBreaker<N>, constructed in place
+//!              SharedBudget, SharedBreaker<N> or SharedTimeBreaker<64>,
+//!              constructed in place
 //! ```
 //!
 //! **Registration** (opening the region, binding a name) takes an exclusive
@@ -31,7 +32,7 @@ mod handle;
 mod region;
 
 pub use handle::{
-    BreakerHandle, BreakerOps, Handle, Shared, StallWatch, STALL_GRACE, WINDOW_SIZES,
+    BreakerHandle, BreakerOps, Handle, Shared, StallWatch, STALL_GRACE, TIME_BUCKETS, WINDOW_SIZES,
 };
 pub use region::{Region, DEFAULT_SIZE, MAX_NAME};
 
@@ -93,8 +94,8 @@ pub enum ShmError {
         /// The value the region holds.
         theirs: Value,
     },
-    /// A config this tier cannot hold (a time window, an unsupported
-    /// window size).
+    /// A config this tier cannot hold (an unsupported window size or
+    /// bucket count).
     Unsupported {
         /// The plain config's field at fault.
         field: &'static str,

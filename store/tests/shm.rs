@@ -165,7 +165,7 @@ fn another_build_is_refused() {
 }
 
 #[test]
-fn breakers_take_supported_count_windows_and_refuse_time_windows() {
+fn breakers_take_supported_count_windows() {
     let t = Temp::new("window");
     let r = t.open();
     let mut c = BreakerConfig::new(TickUnit::NANOS);
@@ -183,6 +183,78 @@ fn breakers_take_supported_count_windows_and_refuse_time_windows() {
     assert_eq!(b.state(), State::Open);
     let odd = Config::breaker(&c, Window::Count { size: 7 });
     assert_eq!(r.bind("c", &odd).err().unwrap().field(), "window_size");
+}
+
+/// A time-window breaker bound twice (two processes' handles) is one
+/// breaker: failures recorded through one count for the other, age out
+/// bucket by bucket on the region's clock, and the trip is seen by both.
+#[test]
+fn a_time_window_breaker_is_shared_and_ages_out() {
+    let t = Temp::new("timed");
+    let r = t.open();
+    let c = BreakerConfig {
+        min_calls: 3,
+        ..BreakerConfig::new(TickUnit::NANOS)
+    };
+    // 10 s in 10 buckets of 1 s.
+    let timed = Config::breaker(
+        &c,
+        Window::Time {
+            duration: 10_000_000_000,
+            buckets: 10,
+        },
+    );
+    let (Handle::Breaker(a), Handle::Breaker(b)) =
+        (r.bind("t", &timed).unwrap(), r.bind("t", &timed).unwrap())
+    else {
+        panic!()
+    };
+    let s = 1_000_000_000u64;
+    let at = 1_000 * s; // times are the caller's: a fixed start, no sleeps
+    let fail = |h: &fusewire_store::shm::BreakerHandle, now: u64| {
+        let p = h.try_acquire(now).unwrap();
+        h.record(p, Outcome::Failure, 1, now)
+    };
+    assert_eq!(fail(&a, at), None);
+    assert_eq!(fail(&b, at + s / 2), None);
+    assert_eq!(b.snapshot(at + s / 2).counts.failures, 2);
+    // Ten seconds on, both have aged out: a third failure is 1 of 1.
+    assert_eq!(a.snapshot(at + 10 * s).counts.failures, 0);
+    assert_eq!(fail(&a, at + 10 * s), None);
+    assert_eq!(fail(&b, at + 11 * s), None);
+    let t = fail(&a, at + 12 * s).expect("3 failures of 3 within the span");
+    assert_eq!(t.to, State::Open);
+    assert_eq!(b.state(), State::Open);
+    assert!(b.try_acquire(at + 12 * s).is_err());
+}
+
+#[test]
+fn time_windows_the_region_cannot_hold_are_refused() {
+    let t = Temp::new("timebad");
+    let r = t.open();
+    let c = BreakerConfig::new(TickUnit::NANOS);
+    let many = Config::breaker(
+        &c,
+        Window::Time {
+            duration: 1_000_000_000,
+            buckets: 65,
+        },
+    );
+    let e = r.bind("m", &many).err().unwrap();
+    assert_eq!(e.field(), "window_buckets");
+    assert!(e.to_string().contains("1 to 64"), "{e}");
+    let short = Config::breaker(
+        &c,
+        Window::Time {
+            duration: 5,
+            buckets: 10,
+        },
+    );
+    assert_eq!(
+        r.bind("s", &short).err().unwrap().field(),
+        "window_duration"
+    );
+    // A time window and a count window under one name differ in `window`.
     let timed = Config::breaker(
         &c,
         Window::Time {
@@ -190,10 +262,9 @@ fn breakers_take_supported_count_windows_and_refuse_time_windows() {
             buckets: 10,
         },
     );
-    assert_eq!(
-        r.bind("d", &timed).err().unwrap().field(),
-        "window_duration"
-    );
+    r.bind("x", &timed).unwrap();
+    let counted = Config::breaker(&c, Window::Count { size: 10 });
+    assert_eq!(r.bind("x", &counted).err().unwrap().field(), "window");
 }
 
 #[test]

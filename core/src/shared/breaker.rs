@@ -4,9 +4,10 @@
 use core::fmt;
 
 use super::atomic::{
-    AtomicU32, AtomicU64, AtomicU8,
+    AtomicU32, AtomicU64,
     Ordering::{AcqRel, Acquire, Relaxed, Release},
 };
+use super::window::{saturating_inc, SharedCountWindow, SharedTimeWindow, SharedWindow};
 use crate::breaker::half_open::{Probes, Verdict};
 use crate::breaker::tickets::NO_TICKET;
 use crate::breaker::{
@@ -15,7 +16,7 @@ use crate::breaker::{
 };
 use crate::error::{ConfigError, ConfigResult, Field, Problem};
 use crate::rng::Rng;
-use crate::window::{Counts, Kind, Sample};
+use crate::window::{Kind, Sample};
 
 /// The state word, one `u64`:
 ///
@@ -88,12 +89,16 @@ impl Word {
 
 /// A circuit breaker that many threads share through `&self`: the rules,
 /// transitions, counters and return values of [`Breaker`](crate::Breaker)
-/// over a [`CountWindow<N>`](crate::CountWindow), with atomics instead of
-/// `&mut`.
+/// over the same window, with atomics instead of `&mut`. `W` is the window:
+/// [`SharedCountWindow<N>`] ([`SharedBreaker<N>`], the last `N` calls, as
+/// [`CountWindow<N>`](crate::CountWindow)) or [`SharedTimeWindow<B>`]
+/// ([`SharedTimeBreaker<B>`], a span of time, as
+/// [`TimeCounts<B>`](crate::TimeCounts)).
 ///
-/// - A closed (or disabled) breaker admits with one atomic load.
-/// - Outcomes are atomic adds into a ring of `N` one-byte slots and six
-///   counters (`N` in `1..=i32::MAX`). No latency histogram is kept.
+/// - A closed (or disabled) breaker admits with one atomic load (over a
+///   time window under [`RateBasis::Started`], plus the admission's count).
+/// - Outcomes are atomic adds into the window; no latency histogram is
+///   kept.
 /// - Transitions and probe admissions are compare-and-swaps of one state
 ///   word (state, probe counts, generation; see the module source), so each
 ///   transition is performed, and reported, by exactly one caller.
@@ -108,13 +113,13 @@ impl Word {
 ///   reported, by the next call.
 /// - Outcomes recorded while the window is being cleared (on close) may be
 ///   kept or dropped; counts never go below zero.
-/// - `half_open_probes` is at most 127 ([`SharedBreaker::MAX_PROBES`]).
+/// - `half_open_probes` is at most 127 ([`SharedBreakerOver::MAX_PROBES`]).
 ///
-/// Layout: `#[repr(C)]`, pointer-free, `112 + N` bytes of atomics and
-/// counters plus the validated [`Rules`]; see [the module docs](super) for
-/// what that guarantees between processes.
+/// Layout: `#[repr(C)]`, pointer-free, 68 bytes of atomics and counters,
+/// the window, then the validated [`Rules`]; see [the module docs](super)
+/// for what that guarantees between processes.
 #[repr(C)]
-pub struct SharedBreaker<const N: usize> {
+pub struct SharedBreakerOver<W> {
     word: AtomicU64,
     since: AtomicU64,
     open_until: AtomicU64,
@@ -127,26 +132,31 @@ pub struct SharedBreaker<const N: usize> {
     consecutive: AtomicU32,
     clock_regressions: AtomicU32,
     refused_permits: AtomicU32,
-    window: Ring<N>,
+    window: W,
     rules: Rules,
 }
 
-impl<const N: usize> fmt::Debug for SharedBreaker<N> {
+/// The shared breaker over the last `N` calls (`112 + N` bytes plus its
+/// rules): [`Breaker<CountWindow<N>>`](crate::Breaker)'s answers.
+pub type SharedBreaker<const N: usize> = SharedBreakerOver<SharedCountWindow<N>>;
+
+/// The shared breaker over up to `B` buckets of time (`88 + 56 × B`
+/// bytes plus its rules): [`Breaker<TimeCounts<B>>`](crate::Breaker)'s
+/// answers. Build it with [`SharedBreakerOver::with_window`].
+pub type SharedTimeBreaker<const B: usize> = SharedBreakerOver<SharedTimeWindow<B>>;
+
+impl<W: SharedWindow> fmt::Debug for SharedBreakerOver<W> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let w = Word(self.word.load(Acquire));
         f.debug_struct("SharedBreaker")
             .field("state", &w.state())
             .field("generation", &w.generation())
-            .field("counts", &self.window.totals())
+            .field("counts", &self.window.totals(self.last_now.load(Relaxed)))
             .finish_non_exhaustive()
     }
 }
 
-impl<const N: usize> SharedBreaker<N> {
-    /// The most half-open probes a shared breaker can count (7 bits each in
-    /// the state word).
-    pub const MAX_PROBES: u32 = PROBE_MASK as u32;
-
+impl<const N: usize> SharedBreakerOver<SharedCountWindow<N>> {
     /// A closed breaker, validating `config` as [`Breaker::new`](crate::Breaker::new)
     /// does; also refuses `half_open_probes` above [`Self::MAX_PROBES`]
     /// (`"half_open_probes"`, `OutOfRange`).
@@ -157,16 +167,30 @@ impl<const N: usize> SharedBreaker<N> {
     /// A closed breaker from already validated rules (checked against the
     /// `N`-call window with [`Rules::fits`]).
     pub fn from_rules(rules: Rules) -> ConfigResult<Self> {
-        const {
-            assert!(
-                N > 0 && N <= i32::MAX as usize,
-                "SharedBreaker needs 1..=i32::MAX slots"
-            )
-        };
+        Self::from_rules_over(rules, SharedCountWindow::new())
+    }
+}
+
+impl<W: SharedWindow> SharedBreakerOver<W> {
+    /// The most half-open probes a shared breaker can count (7 bits each in
+    /// the state word).
+    pub const MAX_PROBES: u32 = PROBE_MASK as u32;
+
+    /// A closed breaker over `window` (a [`SharedTimeWindow`], usually),
+    /// validating `config` as [`Breaker::with_window`](crate::Breaker::with_window)
+    /// does; also refuses `half_open_probes` above [`Self::MAX_PROBES`]
+    /// (`"half_open_probes"`, `OutOfRange`).
+    pub fn with_window(config: BreakerConfig, window: W) -> ConfigResult<Self> {
+        Self::from_rules_over(config.validate()?, window)
+    }
+
+    /// A closed breaker over `window` from already validated rules
+    /// (checked against the window with [`Rules::fits`]).
+    pub fn from_rules_over(rules: Rules, window: W) -> ConfigResult<Self> {
         if u32::from(rules.half_open_probes) > Self::MAX_PROBES {
             return Err(ConfigError::of(Field::HalfOpenProbes, Problem::OutOfRange));
         }
-        rules.fits(Some(N as u32))?;
+        rules.fits(window.capacity())?;
         Ok(Self {
             word: AtomicU64::new(Word::new(State::Closed, 0).0),
             since: AtomicU64::new(0),
@@ -179,7 +203,7 @@ impl<const N: usize> SharedBreaker<N> {
             consecutive: AtomicU32::new(0),
             clock_regressions: AtomicU32::new(0),
             refused_permits: AtomicU32::new(0),
-            window: Ring::new(),
+            window,
             rules,
         })
     }
@@ -199,10 +223,15 @@ impl<const N: usize> SharedBreaker<N> {
         self.rules.config()
     }
 
-    /// Asks to make a call at `now`. Closed or disabled: one atomic load.
+    /// Asks to make a call at `now`. Closed or disabled: one atomic load
+    /// (and the start's count over a time window under
+    /// [`RateBasis::Started`]).
     pub fn try_acquire(&self, now: u64) -> Result<Permit, Rejected> {
         let w = Word(self.word.load(Acquire));
         if matches!(w.state(), State::Closed | State::Disabled) {
+            if self.counts_starts() {
+                self.started(self.clamp(now));
+            }
             return Ok(permit(w, false, None));
         }
         let now = self.clamp(now);
@@ -211,7 +240,12 @@ impl<const N: usize> SharedBreaker<N> {
             let (w, moved) = self.advance(now);
             transition = moved.or(transition);
             match w.state() {
-                State::Closed | State::Disabled => return Ok(permit(w, false, transition)),
+                State::Closed | State::Disabled => {
+                    if self.counts_starts() {
+                        self.started(now);
+                    }
+                    return Ok(permit(w, false, transition));
+                }
                 State::HalfOpen => {
                     let mut probes = w.probes();
                     let open = probes.verdict(&self.rules) == Verdict::Wait;
@@ -219,6 +253,9 @@ impl<const N: usize> SharedBreaker<N> {
                         return Err(self.reject(w, now, transition));
                     }
                     if self.swap(w, w.with_probes(&probes)) {
+                        if self.counts_starts() {
+                            self.started(now);
+                        }
                         return Ok(permit(w, true, transition));
                     }
                 }
@@ -235,13 +272,29 @@ impl<const N: usize> SharedBreaker<N> {
     pub fn try_acquire_with(&self, now: impl FnOnce() -> u64) -> Result<Permit, Rejected> {
         let w = Word(self.word.load(Acquire));
         if matches!(w.state(), State::Closed | State::Disabled) {
+            if self.counts_starts() {
+                self.started(self.clamp(now()));
+            }
             return Ok(permit(w, false, None));
         }
         self.try_acquire(now())
     }
 
+    /// Whether admissions are counted ([`RateBasis::Started`] over a
+    /// window that counts starts): a constant `false` for count windows,
+    /// so their closed path stays one load.
+    #[inline(always)]
+    fn counts_starts(&self) -> bool {
+        W::COUNTS_STARTS && self.rules.rate_basis == RateBasis::Started
+    }
+
+    /// Counts an admitted call as started.
+    fn started(&self, now: u64) {
+        self.window.record(now, Sample::of(Kind::Admitted));
+    }
+
     fn reject(&self, w: Word, now: u64, transition: Option<Transition>) -> Rejected {
-        self.window.reject();
+        self.window.reject(now);
         let cfg = &self.rules;
         let known = self.is_published(w);
         let retry_after = match w.state() {
@@ -287,11 +340,14 @@ impl<const N: usize> SharedBreaker<N> {
             Outcome::Timeout => Kind::Timeout,
             Outcome::Ignored => Kind::Ignored,
         };
-        self.window.record(Sample {
-            kind,
-            duration,
-            slow,
-        });
+        self.window.record(
+            now,
+            Sample {
+                kind,
+                duration,
+                slow,
+            },
+        );
         // As in the single-owner form: a permit never belongs to a
         // generation its own call entered (fuzz/regressions.md, 5).
         if moved.is_some() || !permit.of_generation(w.generation()) {
@@ -334,7 +390,7 @@ impl<const N: usize> SharedBreaker<N> {
         if failed && cfg.consecutive_trips(consecutive) {
             return self.transition(w, State::Open, Reason::ConsecutiveFailures, now, false);
         }
-        let counts = self.window.totals();
+        let counts = self.window.totals(now);
         let whole = match cfg.rate_basis {
             RateBasis::Outcomes => counts.outcomes(),
             RateBasis::AllCalls => counts.all(),
@@ -456,12 +512,12 @@ impl<const N: usize> SharedBreaker<N> {
     /// A read never changes the state, as in the single-owner form: call
     /// [`poll`](Self::poll) first for time-driven transitions.
     pub fn snapshot(&self, now: u64) -> Snapshot {
-        self.clamp(now);
+        let now = self.clamp(now);
         let w = Word(self.word.load(Acquire));
         Snapshot {
             state: w.state(),
             generation: w.generation(),
-            counts: self.window.totals(),
+            counts: self.window.totals(now),
             consecutive_failures: self.consecutive.load(Relaxed),
             probes_in_flight: w.probes().in_flight.into(),
             open_until: if w.state() == State::Open {
@@ -717,104 +773,7 @@ const fn permit(w: Word, probe: bool, transition: Option<Transition>) -> Permit 
     }
 }
 
-fn saturating_inc(v: &AtomicU32) -> u32 {
-    match v.fetch_update(Relaxed, Relaxed, |x| x.checked_add(1)) {
-        Ok(prev) => prev + 1,
-        Err(max) => max,
-    }
-}
-
-/// The count window as atomics: the last `N` outcomes, one byte each, and
-/// the six counters of [`Counts`], kept up to date by atomic adds.
-#[repr(C)]
-struct Ring<const N: usize> {
-    /// successes, failures, timeouts, slow, ignored, rejected.
-    counts: [AtomicU32; 6],
-    next: AtomicU32,
-    slots: [AtomicU8; N],
-}
-
-/// What one sample adds to each counter, as [`Counts::count`] defines it.
-fn delta(s: Sample) -> [u32; 6] {
-    let mut c = Counts::default();
-    c.count(s);
-    [
-        c.successes,
-        c.failures,
-        c.timeouts,
-        c.slow,
-        c.ignored,
-        c.rejected,
-    ]
-}
-
-impl<const N: usize> Ring<N> {
-    fn new() -> Self {
-        Self {
-            counts: core::array::from_fn(|_| AtomicU32::new(0)),
-            next: AtomicU32::new(0),
-            slots: core::array::from_fn(|_| AtomicU8::new(0)),
-        }
-    }
-
-    fn reject(&self) {
-        if let Some(c) = self.counts.get(5) {
-            saturating_inc(c);
-        }
-    }
-
-    fn record(&self, sample: Sample) {
-        // Count the new sample before publishing it in its slot (Release),
-        // so whoever evicts it (Acquire) subtracts after this add.
-        for (c, d) in self.counts.iter().zip(delta(sample)) {
-            if d != 0 {
-                c.fetch_add(d, Relaxed);
-            }
-        }
-        let i = self.next.fetch_add(1, Relaxed) as usize % N;
-        let Some(slot) = self.slots.get(i) else {
-            return;
-        };
-        if let Some(old) = Sample::from_slot(slot.swap(sample.to_slot(), AcqRel)) {
-            for (c, d) in self.counts.iter().zip(delta(old)) {
-                if d != 0 {
-                    c.fetch_sub(d, Relaxed);
-                }
-            }
-        }
-    }
-
-    fn totals(&self) -> Counts {
-        // A counter read as negative was cleared between an add and the
-        // eviction that undoes it: it is empty.
-        let c = |i: usize| {
-            self.counts
-                .get(i)
-                .map_or(0, |c| (c.load(Relaxed) as i32).max(0) as u32)
-        };
-        Counts {
-            successes: c(0),
-            failures: c(1),
-            timeouts: c(2),
-            slow: c(3),
-            ignored: c(4),
-            rejected: c(5),
-            admitted: 0,
-        }
-    }
-
-    fn clear(&self) {
-        for s in &self.slots {
-            s.store(0, Relaxed);
-        }
-        self.next.store(0, Relaxed);
-        for c in &self.counts {
-            c.store(0, Relaxed);
-        }
-    }
-}
-
-impl<const N: usize> crate::intact::Intact for SharedBreaker<N> {
+impl<W> crate::intact::Intact for SharedBreakerOver<W> {
     /// The rules, which no method changes (the state lives in atomics and
     /// every decoding of it has an answer for each bit pattern).
     #[inline(always)]
@@ -927,34 +886,6 @@ mod tests {
             ("half_open_probes", Problem::OutOfRange)
         );
         assert!(Breaker::<CountWindow<4>>::new(c).is_ok());
-    }
-
-    #[test]
-    fn ring_evicts_like_the_count_window() {
-        let r = Ring::<2>::new();
-        let s = |kind, slow| Sample {
-            kind,
-            duration: 0,
-            slow,
-        };
-        r.record(s(Kind::Timeout, true));
-        r.record(s(Kind::Success, false));
-        r.reject();
-        r.record(s(Kind::Ignored, false));
-        let c = r.totals();
-        assert_eq!(
-            (
-                c.failures,
-                c.timeouts,
-                c.slow,
-                c.successes,
-                c.ignored,
-                c.rejected
-            ),
-            (0, 0, 0, 1, 1, 1)
-        );
-        r.clear();
-        assert_eq!(r.totals(), Counts::default());
     }
 
     #[test]

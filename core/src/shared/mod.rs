@@ -4,6 +4,7 @@
 //! | single owner (`&mut self`) | shared (`&self`, `Sync`) | state that changes          |
 //! |----------------------------|--------------------------|-----------------------------|
 //! | [`Breaker`](crate::Breaker) over a [`CountWindow`](crate::CountWindow) | [`SharedBreaker`] | one state word + atomic counters |
+//! | [`Breaker`](crate::Breaker) over [`TimeCounts`](crate::TimeCounts) | [`SharedTimeBreaker`] | one state word + epoch-tagged bucket counters |
 //! | [`Bucket`](crate::Bucket)  | [`SharedBucket`]         | one `u64` (GCRA arrival time) |
 //! | [`Budget`](crate::Budget)  | [`SharedBudget`]         | one `u64` token count         |
 //! | [`Bulkhead`](crate::Bulkhead) | [`SharedBulkhead`]    | four `u32` slot counts        |
@@ -69,13 +70,15 @@ mod budget;
 mod bulkhead;
 mod chaos;
 mod tick;
+mod window;
 
-pub use breaker::SharedBreaker;
+pub use breaker::{SharedBreaker, SharedBreakerOver, SharedTimeBreaker};
 pub use bucket::SharedBucket;
 pub use budget::SharedBudget;
 pub use bulkhead::SharedBulkhead;
 pub use chaos::SharedChaos;
 pub use tick::SharedTickWidener;
+pub use window::{SharedCountWindow, SharedTimeWindow, SharedWindow};
 
 /// The atomic types, swapped for loom's under `cfg(loom)` so the model
 /// checker sees every access.

@@ -26,6 +26,10 @@ mod time;
 pub use bits::{BitWindow, Plane};
 pub use count::{CountRing, CountWindow};
 pub use counts::{Counts, Kind, Sample};
+// The shared time window's shape rule (no shared forms on targets without
+// 64-bit atomics or an emulation of them).
+#[allow(unused_imports)]
+pub(crate) use rolling::bucket_len;
 pub use rolling::{Rolling, Tally};
 pub use sliding::Sliding;
 pub use time::{Frame, TimeCounts, TimeWindow};

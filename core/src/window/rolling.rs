@@ -46,28 +46,41 @@ pub struct Rolling<T, const B: usize> {
     started: bool,
 }
 
+/// The rule every time window's shape follows: `buckets` (1..=`max`)
+/// buckets covering `span` ticks, each `span / buckets` ticks long (the
+/// span rounded down to a multiple of `buckets`). Errors: `buckets` is 0 or
+/// above `max` (`"buckets"`), `span` is 0 or shorter than `buckets` ticks
+/// (`"span"`). Returns the bucket length.
+pub(crate) const fn bucket_len(span: u64, buckets: usize, max: usize) -> ConfigResult<u64> {
+    if buckets == 0 {
+        return Err(ConfigError::of(Field::Buckets, Problem::Zero));
+    }
+    if buckets > max || buckets > u32::MAX as usize {
+        return Err(ConfigError::of(Field::Buckets, Problem::OutOfRange));
+    }
+    if span == 0 {
+        return Err(ConfigError::of(Field::Span, Problem::Zero));
+    }
+    if span < buckets as u64 {
+        return Err(ConfigError::of(Field::Span, Problem::Inconsistent));
+    }
+    Ok(span / buckets as u64)
+}
+
 impl<T: Tally, const B: usize> Rolling<T, B> {
     /// A ring of `buckets` buckets covering `span` ticks; `empty` is the
     /// zero value of a bucket. The span is rounded down to a multiple of
     /// `buckets`. Errors: `buckets` is 0 or above `B` (`"buckets"`), `span`
     /// is 0 or shorter than `buckets` ticks (`"span"`).
     pub const fn new(span: u64, buckets: usize, empty: T) -> ConfigResult<Self> {
-        if buckets == 0 {
-            return Err(ConfigError::of(Field::Buckets, Problem::Zero));
-        }
-        if buckets > B || buckets > u32::MAX as usize {
-            return Err(ConfigError::of(Field::Buckets, Problem::OutOfRange));
-        }
-        if span == 0 {
-            return Err(ConfigError::of(Field::Span, Problem::Zero));
-        }
-        if span < buckets as u64 {
-            return Err(ConfigError::of(Field::Span, Problem::Inconsistent));
-        }
+        let bucket_len = match bucket_len(span, buckets, B) {
+            Ok(len) => len,
+            Err(e) => return Err(e),
+        };
         Ok(Self {
             buckets: [empty; B],
             total: empty,
-            bucket_len: span / buckets as u64,
+            bucket_len,
             head_start: 0,
             used: buckets as u32,
             head: 0,

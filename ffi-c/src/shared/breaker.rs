@@ -412,3 +412,85 @@ pub unsafe extern "C" fn fusewire_shared_breaker_snapshot(
         Ok(fusewire_status::Ok)
     })
 }
+
+/// Whether a transition is half made: decided (its compare-and-swap done)
+/// but not yet published (its open deadline and start time not yet
+/// stored). Writes `*pending` (1 if one is, else 0) and, when one is,
+/// `*generation` (if not NULL): the generation to hand to
+/// `fusewire_shared_breaker_repair`.
+///
+/// A live transition publishes within a few instructions. One that stays
+/// pending was left by a process killed between its compare-and-swap and
+/// its publication; until it is repaired (or a host call such as
+/// `fusewire_shared_breaker_close` moves the breaker) the breaker makes no
+/// automatic move. Check now and then (for example on each call, or from a
+/// timer); repair a generation only once it has been pending for far longer
+/// than a transition takes (the Python and Node host tier waits one
+/// second).
+///
+/// Thread/ISR safety: lock-free (two atomic loads); any thread or interrupt
+/// handler, concurrently with any call on the same breaker except its init.
+///
+/// Pointers:
+/// `breaker` is NULL or points to a `fusewire_shared_breaker` initialised
+/// before this call; `pending` is NULL or writable; `generation` is NULL or
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn fusewire_shared_breaker_pending(
+    breaker: *const fusewire_shared_breaker,
+    pending: *mut u32,
+    generation: *mut u32,
+) -> fusewire_status {
+    boundary(|| {
+        // SAFETY: the caller's contract.
+        let b = unsafe { self::breaker(breaker) }?;
+        if pending.is_null() {
+            return Err(fusewire_status::NullArgument);
+        }
+        let g = b.pending();
+        // SAFETY: non-NULL / optional out-pointers; the caller's contract.
+        unsafe {
+            put(pending, u32::from(g.is_some()));
+            if let Some(g) = g {
+                put(generation, g);
+            }
+        }
+        Ok(fusewire_status::Ok)
+    })
+}
+
+/// Completes the transition to `generation` if it is still pending (see
+/// `fusewire_shared_breaker_pending`): makes its stores as of `now` (an
+/// open breaker's deadline drawn from `open_backoff`, the time the state
+/// began) and publishes it, so automatic moves resume. Writes `*repaired`
+/// (if not NULL): 1 if it repaired, 0 if that generation is not pending
+/// (repaired already, by another process too, or never half made).
+///
+/// Call it only once `generation` has been pending for far longer than a
+/// live transition takes: a live one racing the repair (a process paused
+/// mid-transition) can at worst leave one extra backoff step and a deadline
+/// drawn at either `now`.
+///
+/// Thread/ISR safety: lock-free; any thread or interrupt handler,
+/// concurrently with any call on the same breaker except its init.
+///
+/// Pointers:
+/// `breaker` is NULL or points to a `fusewire_shared_breaker` initialised
+/// before this call; `repaired` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn fusewire_shared_breaker_repair(
+    breaker: *const fusewire_shared_breaker,
+    now: fusewire_tick,
+    generation: u32,
+    repaired: *mut u32,
+) -> fusewire_status {
+    let now = now.ticks;
+    boundary(|| {
+        // SAFETY: the caller's contract.
+        let b = unsafe { self::breaker(breaker) }?;
+        let done = b.repair(generation, now);
+        // SAFETY: optional out-pointer; the caller's contract.
+        unsafe { put(repaired, u32::from(done)) };
+        Ok(fusewire_status::Ok)
+    })
+}

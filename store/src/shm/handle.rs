@@ -7,8 +7,9 @@ use std::ptr::NonNull;
 use std::sync::Arc;
 
 use fusewire::{
-    Outcome, Permit, Rejected, SharedBreaker, SharedBucket, SharedBudget, SharedBulkhead, Snapshot,
-    State, TickUnit, Transition,
+    Outcome, Permit, Rejected, SharedBreaker, SharedBreakerOver, SharedBucket, SharedBudget,
+    SharedBulkhead, SharedTimeBreaker, SharedTimeWindow, SharedWindow, Snapshot, State, TickUnit,
+    Transition,
 };
 
 use super::region::Region;
@@ -48,7 +49,7 @@ pub enum Handle {
     Breaker(BreakerHandle),
 }
 
-/// A shared breaker of any supported window size, with this process's
+/// A shared breaker of any supported window, with this process's
 /// watch for a transition another process left half made.
 pub struct BreakerHandle {
     shared: Shared<dyn BreakerOps>,
@@ -139,7 +140,7 @@ impl StallWatch {
     }
 }
 
-/// The operations of [`SharedBreaker`], whatever its window size.
+/// The operations of [`SharedBreakerOver`], whatever its window.
 pub trait BreakerOps: Sync {
     /// [`SharedBreaker::try_acquire`].
     fn try_acquire(&self, now: u64) -> Result<Permit, Rejected>;
@@ -177,9 +178,9 @@ pub trait BreakerOps: Sync {
     fn repair(&self, generation: u32, now: u64) -> bool;
 }
 
-impl<const N: usize> BreakerOps for SharedBreaker<N> {
+impl<W: SharedWindow> BreakerOps for SharedBreakerOver<W> {
     fn try_acquire(&self, now: u64) -> Result<Permit, Rejected> {
-        SharedBreaker::try_acquire(self, now)
+        SharedBreakerOver::try_acquire(self, now)
     }
     fn record(
         &self,
@@ -188,43 +189,43 @@ impl<const N: usize> BreakerOps for SharedBreaker<N> {
         duration: u64,
         now: u64,
     ) -> Option<Transition> {
-        SharedBreaker::record(self, permit, outcome, duration, now)
+        SharedBreakerOver::record(self, permit, outcome, duration, now)
     }
     fn release(&self, permit: Permit, now: u64) -> Option<Transition> {
-        SharedBreaker::release(self, permit, now)
+        SharedBreakerOver::release(self, permit, now)
     }
     fn permit_into_raw(&self, permit: Permit) -> u64 {
-        SharedBreaker::permit_into_raw(self, permit)
+        SharedBreakerOver::permit_into_raw(self, permit)
     }
     fn poll(&self, now: u64) -> Option<Transition> {
-        SharedBreaker::poll(self, now)
+        SharedBreakerOver::poll(self, now)
     }
     fn trip(&self, now: u64) -> Option<Transition> {
-        SharedBreaker::trip(self, now)
+        SharedBreakerOver::trip(self, now)
     }
     fn close(&self, now: u64) -> Option<Transition> {
-        SharedBreaker::close(self, now)
+        SharedBreakerOver::close(self, now)
     }
     fn force_open(&self, now: u64) -> Option<Transition> {
-        SharedBreaker::force_open(self, now)
+        SharedBreakerOver::force_open(self, now)
     }
     fn disable(&self, now: u64) -> Option<Transition> {
-        SharedBreaker::disable(self, now)
+        SharedBreakerOver::disable(self, now)
     }
     fn reset(&self, now: u64) -> Option<Transition> {
-        SharedBreaker::reset(self, now)
+        SharedBreakerOver::reset(self, now)
     }
     fn snapshot(&self, now: u64) -> Snapshot {
-        SharedBreaker::snapshot(self, now)
+        SharedBreakerOver::snapshot(self, now)
     }
     fn state(&self) -> State {
-        SharedBreaker::state(self)
+        SharedBreakerOver::state(self)
     }
     fn pending(&self) -> Option<u32> {
-        SharedBreaker::pending(self)
+        SharedBreakerOver::pending(self)
     }
     fn repair(&self, generation: u32, now: u64) -> bool {
-        SharedBreaker::repair(self, generation, now)
+        SharedBreakerOver::repair(self, generation, now)
     }
 }
 
@@ -281,12 +282,23 @@ macro_rules! by_size {
     };
 }
 
-/// The size and alignment of the largest breaker, for the build fingerprint.
-pub(super) fn breaker_shape() -> (usize, usize) {
-    (
-        size_of::<SharedBreaker<1000>>(),
-        align_of::<SharedBreaker<1000>>(),
-    )
+/// The most buckets a time-window breaker in a region has (its window is a
+/// fixed array of this many buckets, of which it uses its own count).
+pub const TIME_BUCKETS: usize = 64;
+
+/// The breaker payload over a time window.
+type TimeBreaker = SharedTimeBreaker<TIME_BUCKETS>;
+
+/// The size and alignment of the largest count-window breaker and of the
+/// time-window breaker, for the build fingerprint.
+pub(super) fn breaker_shapes() -> [(usize, usize); 2] {
+    [
+        (
+            size_of::<SharedBreaker<1000>>(),
+            align_of::<SharedBreaker<1000>>(),
+        ),
+        (size_of::<TimeBreaker>(), align_of::<TimeBreaker>()),
+    ]
 }
 
 /// How much room a config's payload takes.
@@ -294,13 +306,21 @@ pub(super) struct Layout {
     pub(super) size: usize,
 }
 
-fn window_size(config: &Config) -> Result<u32, ShmError> {
+/// A breaker's window as a region holds it.
+enum Shape {
+    /// The last `n` calls (one of [`WINDOW_SIZES`]).
+    Count(u32),
+    /// `buckets` buckets (1..=[`TIME_BUCKETS`]) over `span` nanoseconds.
+    Time { span: u64, buckets: u32 },
+}
+
+fn window_shape(config: &Config) -> Result<Shape, ShmError> {
     let (_, window) = config.as_breaker().map_err(|e| ShmError::Unsupported {
         field: e.field,
         reason: e.reason,
     })?;
     match window {
-        Window::Count { size } if WINDOW_SIZES.contains(&size) => Ok(size),
+        Window::Count { size } if WINDOW_SIZES.contains(&size) => Ok(Shape::Count(size)),
         Window::Count { size } => Err(ShmError::Unsupported {
             field: "window_size",
             reason: format!(
@@ -312,11 +332,17 @@ fn window_size(config: &Config) -> Result<u32, ShmError> {
                     .join(", ")
             ),
         }),
-        Window::Time { .. } => Err(ShmError::Unsupported {
-            field: "window_duration",
-            reason: "a breaker in a host store has a count window (window_size); \
-                     a time window cannot be shared between processes yet"
-                .into(),
+        Window::Time { buckets, .. } if buckets as usize > TIME_BUCKETS || buckets == 0 => {
+            Err(ShmError::Unsupported {
+                field: "window_buckets",
+                reason: format!(
+                    "a breaker in a host store has 1 to {TIME_BUCKETS} time buckets, not {buckets}"
+                ),
+            })
+        }
+        Window::Time { duration, buckets } => Ok(Shape::Time {
+            span: duration,
+            buckets,
         }),
     }
 }
@@ -326,17 +352,23 @@ pub(super) fn layout_of(config: &Config) -> Result<Layout, ShmError> {
         Kind::Bucket => size_of::<SharedBucket>(),
         Kind::Bulkhead => size_of::<SharedBulkhead>(),
         Kind::Budget => size_of::<SharedBudget>(),
-        Kind::Breaker => {
-            let n = window_size(config)?;
-            by_size!(n, B => size_of::<B>(), 0)
-        }
+        Kind::Breaker => match window_shape(config)? {
+            Shape::Count(n) => by_size!(n, B => size_of::<B>(), 0),
+            Shape::Time { .. } => size_of::<TimeBreaker>(),
+        },
     };
     Ok(Layout { size })
 }
 
 fn core_error(e: fusewire::ConfigError) -> ShmError {
+    // A time window's shape errors name the plain config's fields.
+    let field = match e.field {
+        "span" => "window_duration",
+        "buckets" => "window_buckets",
+        f => f,
+    };
     ShmError::Unsupported {
-        field: e.field,
+        field,
         reason: format!("{e}"),
     }
 }
@@ -377,15 +409,21 @@ pub(super) unsafe fn place(at: NonNull<u8>, config: &Config) -> Result<(), ShmEr
         }
         Kind::Breaker => {
             let (c, _) = config.as_breaker().map_err(plain_error)?;
-            let n = window_size(config)?;
-            by_size!(
-                n,
-                B => {
-                    let b = B::new(c).map_err(core_error)?;
-                    unsafe { at.cast::<B>().write(b) };
-                },
-                unreachable!("checked by window_size")
-            )
+            match window_shape(config)? {
+                Shape::Count(n) => by_size!(
+                    n,
+                    B => {
+                        let b = B::new(c).map_err(core_error)?;
+                        unsafe { at.cast::<B>().write(b) };
+                    },
+                    unreachable!("checked by window_shape")
+                ),
+                Shape::Time { span, buckets } => {
+                    let w = SharedTimeWindow::new(span, buckets as usize).map_err(core_error)?;
+                    let b = TimeBreaker::with_window(c, w).map_err(core_error)?;
+                    unsafe { at.cast::<TimeBreaker>().write(b) };
+                }
+            }
         }
     }
     Ok(())
@@ -411,12 +449,15 @@ pub(super) unsafe fn attach(region: Arc<Region>, at: NonNull<u8>, config: &Confi
             ptr: at.cast(),
         }),
         Kind::Breaker => {
-            let n = window_size(config).unwrap_or(0);
-            let ptr: NonNull<dyn BreakerOps> = by_size!(
-                n,
-                B => at.cast::<B>(),
-                at.cast::<SharedBreaker<5>>()
-            );
+            let ptr: NonNull<dyn BreakerOps> = match window_shape(config) {
+                Ok(Shape::Time { .. }) => at.cast::<TimeBreaker>(),
+                Ok(Shape::Count(n)) => by_size!(
+                    n,
+                    B => at.cast::<B>(),
+                    at.cast::<SharedBreaker<5>>()
+                ),
+                Err(_) => at.cast::<SharedBreaker<5>>(),
+            };
             Handle::Breaker(BreakerHandle {
                 shared: Shared {
                     _region: region,

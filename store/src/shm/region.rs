@@ -22,7 +22,7 @@ pub const MAX_NAME: usize = 64;
 
 const MAGIC: [u8; 8] = *b"FUSEWIRE";
 /// Bumped whenever the header, the entry table or a payload changes layout.
-const LAYOUT: u32 = 1;
+const LAYOUT: u32 = 2;
 const HEADER_SIZE: usize = 512;
 const ALIGN: usize = 64;
 const MIN_SIZE: usize = 64 * 1024;
@@ -61,12 +61,14 @@ const _: () = assert!(size_of::<Header>() <= HEADER_SIZE);
 /// form (a change to a `repr(C)` payload changes them). Two processes of
 /// one build, Python or Node, always agree.
 pub fn build_fingerprint() -> String {
+    let [count_breaker, time_breaker] = handle::breaker_shapes();
     let shapes = [
         (size_of::<SharedBucket>(), align_of::<SharedBucket>()),
         (size_of::<SharedBulkhead>(), align_of::<SharedBulkhead>()),
         (size_of::<SharedBudget>(), align_of::<SharedBudget>()),
         (size_of::<Entry>(), align_of::<Entry>()),
-        handle::breaker_shape(),
+        count_breaker,
+        time_breaker,
     ];
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for (s, a) in shapes {
