@@ -14,7 +14,7 @@ cd "$root"
 "$here/tools.sh"
 export PATH="$here/.tools/bin:$PATH"
 version=$(sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' Cargo.toml)
-out=$root/dist
+out=${DIST_OUT:-$root/dist}
 stage=$root/target/dist-stage
 tdir=$root/target/dist          # cargo target dir of the release builds
 export CARGO_TARGET_DIR=$tdir
@@ -27,10 +27,10 @@ parts=("$@")
 
 # The npm platform names (napi-rs's) and the Rust targets behind them. The
 # gnu ones carry cargo-zigbuild's glibc suffix: glibc 2.17 is the floor.
-NPM_NATIVE="linux-x64-gnu:x86_64-unknown-linux-gnu.2.17
+NPM_NATIVE=${FUSEWIRE_NPM_NATIVE-"linux-x64-gnu:x86_64-unknown-linux-gnu.2.17
 linux-arm64-gnu:aarch64-unknown-linux-gnu.2.17
 linux-x64-musl:x86_64-unknown-linux-musl
-linux-arm64-musl:aarch64-unknown-linux-musl"
+linux-arm64-musl:aarch64-unknown-linux-musl"}
 
 build_npm() {
   local s=$stage/npm main
@@ -57,7 +57,11 @@ build_npm() {
      "$s/wasm-build"/fusewire.wasi-browser.js "$s/wasm-build"/wasi-worker-browser.mjs "$main/npm/wasm32-wasi/"
   for d in "$main"/npm/* "$main"; do cp node/LICENSE-MIT node/LICENSE-APACHE "$d/"; done
   node "$here/npm-finish.js" "$s" "$version"
-  for d in "$main"/npm/* "$main"; do (cd "$out/npm" && npm pack --silent "$d" >/dev/null); done
+  for d in "$main"/npm/* "$main"; do
+    # (make test's quick form builds no native package: skip their empty dirs)
+    ls "$d"/*.node "$d"/*.wasm "$d"/index.js >/dev/null 2>&1 || continue
+    (cd "$out/npm" && npm pack --silent "$d" >/dev/null)
+  done
   ls -la "$out/npm"
 }
 
@@ -67,7 +71,7 @@ build_py() {
   for t in x86_64-unknown-linux-gnu:manylinux2014 aarch64-unknown-linux-gnu:manylinux2014 \
            x86_64-unknown-linux-musl:musllinux_1_2 aarch64-unknown-linux-musl:musllinux_1_2; do
     echo "==> py: ${t%%:*} (${t#*:})"
-    maturin build -q --release --strip --zig -m py/Cargo.toml --target "${t%%:*}" --compatibility "${t#*:}" -o "$out/py"
+    maturin build -q --strip --zig -m py/Cargo.toml --target "${t%%:*}" --compatibility "${t#*:}" -o "$out/py"
   done
   echo "==> py: sdist"
   maturin sdist -m py/Cargo.toml -o "$out/py"

@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# make dist-test: checks and runs what `make dist` wrote, as users get it.
+#   dist-test.sh [npm|py|c|arm64]...   (default: all)
+# Every check prints one line; the last line is `dist-test: N passed, 0 failed`.
+# What this machine cannot run (musl Node/Python, macOS, Windows) is checked
+# by inspection (file, readelf, objdump, auditwheel) and said so.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+cd "$root"
+export PATH="$here/.tools/bin:$PATH"
+version=$(sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' Cargo.toml)
+d=$root/dist
+work=$root/target/dist-test
+rm -rf "$work" && mkdir -p "$work"
+parts=("$@")
+[ ${#parts[@]} -gt 0 ] || parts=(meta npm py c arm64)
+passed=0 failed=0
+ok() { echo "ok   $*"; passed=$((passed + 1)); }
+bad() { echo "FAIL $*"; failed=$((failed + 1)); }
+check() { # description, command...
+  local what=$1; shift
+  if "$@" > "$work/last.log" 2>&1; then ok "$what"; else bad "$what"; sed 's/^/     /' "$work/last.log" | tail -20; fi
+}
+need_apt() { # command, package
+  command -v "$1" >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq "$2" >/dev/null; }
+}
+
+# Highest GLIBC_x.y symbol version a binary needs.
+glibc_max() { objdump -T "$1" | grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -1; }
+le() { [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -1)" = "$1" ]; }
+
+test_meta() {
+  check "versions and metadata agree across every artifact (check-versions.sh --dist)" scripts/check-versions.sh --dist
+}
+
+NPM_PLATS="linux-x64-gnu linux-arm64-gnu linux-x64-musl linux-arm64-musl"
+npm_unpack() { # package name -> dir
+  local dir=$work/npm/$1
+  mkdir -p "$dir" && tar -xzf "$d/npm/$1-$version.tgz" -C "$dir" && echo "$dir/package"
+}
+elf_is() { # file, arch word (x86-64|aarch64), libc (gnu|musl)
+  local f=$1 arch=$2 libc=$3 info
+  info=$(file -b "$f")
+  [[ $info == *"$arch"* && $info == *"shared object"* && $info == *stripped* && $info != *"not stripped"* ]] || { echo "$info"; return 1; }
+  if [ "$libc" = musl ]; then
+    readelf -d "$f" | grep -q 'NEEDED.*\[libc.so\]' && ! readelf -d "$f" | grep -q 'libc.so.6'
+  else
+    readelf -d "$f" | grep -q 'NEEDED.*\[libc.so.6\]'
+    local g; g=$(glibc_max "$f"); echo "max GLIBC_$g"; le "$g" 2.17
+  fi
+}
+npm_app() { # dir, tarballs... : a clean project with those installed offline
+  local app=$1; shift
+  mkdir -p "$app"
+  echo '{"name":"app","version":"1.0.0","private":true}' > "$app/package.json"
+  (cd "$app" && npm install --offline --no-audit --no-fund --loglevel=error "$@")
+}
+SMOKE='
+const CircuitBreaker = require("fusewire");
+const { engine } = require(require.resolve("fusewire").replace(/index\.js$/, "lib/native.js"));
+const b = new CircuitBreaker(async x => x * 2, { enableSnapshots: false });
+b.fire(21).then(v => { console.log(engine.kind, engine.from, v, b.stats.successes); });'
+
+test_npm() {
+  local p dir
+  for p in $NPM_PLATS; do
+    dir=$(npm_unpack "fusewire-$p")
+    local arch=x86-64 libc=gnu
+    [[ $p == *arm64* ]] && arch=aarch64
+    [[ $p == *musl* ]] && libc=musl
+    check "npm fusewire-$p: $arch $libc, stripped$([ $libc = gnu ] && echo ', glibc <= 2.17')" elf_is "$dir/fusewire.$p.node" $arch $libc
+    check "npm fusewire-$p: os/cpu/libc fields" node -e '
+      const p = require(process.argv[1] + "/package.json"), [os, cpu, libc] = process.argv[2].split("-");
+      if (p.os[0] !== os || p.cpu[0] !== cpu || p.libc[0] !== (libc === "gnu" ? "glibc" : "musl") || p.main !== `fusewire.${process.argv[2]}.node`) { console.log(p); process.exit(1); }' "$dir" "$p"
+  done
+  dir=$(npm_unpack fusewire-wasm32-wasi)
+  check "npm fusewire-wasm32-wasi: a wasm module, its loader and worker, no cpu restriction" bash -c "
+    file -b '$dir/fusewire.wasm32-wasi.wasm' | grep -q WebAssembly && test -f '$dir/fusewire.wasi.cjs' && test -f '$dir/wasi-worker.mjs' &&
+    node -e 'const p=require(\"$dir/package.json\"); if (p.cpu || p.main !== \"fusewire.wasi.cjs\" || !p.dependencies[\"@napi-rs/wasm-runtime\"]) process.exit(1)'"
+  # A clean project: the main tarball plus this machine's platform package and
+  # the WebAssembly one, offline (npm's cache has @napi-rs/wasm-runtime from
+  # node/'s npm ci).
+  local tgz="$d/npm/fusewire-$version.tgz" native="$d/npm/fusewire-linux-x64-gnu-$version.tgz" wasm="$d/npm/fusewire-wasm32-wasi-$version.tgz"
+  check "npm: main + linux-x64-gnu + wasm32-wasi install offline into an empty project" npm_app "$work/app" "$tgz" "$native" "$wasm"
+  check "npm: require('fusewire') loads the native linux-x64-gnu package" bash -c "cd '$work/app' && node -e '$SMOKE' | tee /dev/stderr | grep -qx 'native fusewire-linux-x64-gnu 42 1'"
+  check "npm: import fusewire (ESM) works" bash -c "cd '$work/app' && node --input-type=module -e 'import CB, { retry } from \"fusewire\"; const b = new CB(async () => \"ok\"); console.log(await b.fire(), typeof retry)' | grep -qx 'ok function'"
+  check "npm: NAPI_RS_FORCE_WASI=error loads the WebAssembly package and fire() works" bash -c "cd '$work/app' && NAPI_RS_FORCE_WASI=error node --no-warnings -e '$SMOKE' | tee /dev/stderr | grep -qx 'wasm fusewire-wasm32-wasi 42 1'"
+  check "npm: with no native package for the platform the loader falls back to WebAssembly" bash -c "cd '$work/app' && rm -rf /tmp/fw-moved && mv node_modules/fusewire-linux-x64-gnu /tmp/fw-moved && node --no-warnings -e '$SMOKE' | tee /dev/stderr | grep -qx 'wasm fusewire-wasm32-wasi 42 1'; rc=\$?; mv /tmp/fw-moved node_modules/fusewire-linux-x64-gnu; exit \$rc"
+  check "npm: the types resolve from the installed package (tsc --strict, both entries)" bash -c "
+    cd '$work/app' && printf '%s\n' 'import CircuitBreaker = require(\"fusewire\");' 'import { retry } from \"fusewire/cockatiel\";' 'const b = new CircuitBreaker(async (x: number) => x); b.fire(1); void retry;' > t.ts &&
+    node '$root/node/node_modules/typescript/bin/tsc' --strict --noEmit --module commonjs --moduleResolution node10 --types node --typeRoots '$root/node/node_modules/@types' t.ts"
+  # The whole Node door suite and the opossum comparison suite on the
+  # WebAssembly engine, from the source tree (the suites use its paths).
+  if [ -n "${FUSEWIRE_DIST_QUICK:-}" ]; then return; fi
+  wasm_suites
+}
+
+# The node test files run one by one with the WebAssembly engine forced; each
+# file's pass/fail count goes to target/dist-test/wasm-suite.txt. A file may
+# hang on WebAssembly: each has a time limit.
+wasm_suites() {
+  local wdir=$work/npm/fusewire-wasm32-wasi/package f n_ok=0 n_bad=0 line
+  cp "$wdir"/fusewire.wasi.cjs "$wdir"/fusewire.wasm32-wasi.wasm "$wdir"/wasi-worker.mjs node/
+  : > "$work/wasm-suite.txt"
+  for f in node/test/*.test.js; do
+    line=$( (cd node && NAPI_RS_FORCE_WASI=error timeout 120 node --no-warnings --test --test-reporter=tap "test/${f##*/}" 2>&1) | grep -E '^# (pass|fail)' | tr '\n' ' ' || true)
+    echo "${f##*/}: ${line:-timed out or crashed}" >> "$work/wasm-suite.txt"
+  done
+  rm -f node/fusewire.wasi.cjs node/fusewire.wasm32-wasi.wasm node/wasi-worker.mjs
+  echo "---- node/test on the WebAssembly engine (NAPI_RS_FORCE_WASI=error), per file:"
+  sed 's/^/     /' "$work/wasm-suite.txt"
+  # Recorded, not a gate: see README "Platforms and releases" for what differs.
+  ok "npm: node/test ran on the WebAssembly engine (figures above, in target/dist-test/wasm-suite.txt)"
+}
+
+WHEELS="manylinux2014_x86_64.manylinux_2_17_x86_64 manylinux2014_aarch64.manylinux_2_17_aarch64 musllinux_1_2_x86_64 musllinux_1_2_aarch64"
+test_py() {
+  local tag whl
+  for tag in $WHEELS; do
+    whl=$d/py/fusewire-$version-cp310-abi3-$tag.whl
+    check "py wheel $tag: exists" test -f "$whl"
+    check "py wheel $tag: auditwheel show confirms the tag" bash -c "auditwheel show '$whl' | tr -s ' \n' ' ' | tee /dev/stderr | grep -q 'is consistent with the following platform tag: \"${tag##*.}\"'"
+    check "py wheel $tag: licence files, py.typed, stubs, README metadata" bash -c "
+      unzip -l '$whl' | grep -q 'fusewire/py.typed' && unzip -l '$whl' | grep -q 'fusewire/_native.pyi' &&
+      unzip -l '$whl' | grep -q 'licenses/LICENSE-MIT' && unzip -l '$whl' | grep -q 'licenses/LICENSE-APACHE' &&
+      unzip -p '$whl' 'fusewire-$version.dist-info/METADATA' | grep -q '^Description-Content-Type: text/markdown'"
+  done
+  # The x86_64 glibc wheel into a fresh venv, offline, and the Python door's
+  # whole pytest suite against it.
+  local venv=$work/venv
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check -r py/requirements-test.txt
+  make -s -C py node_modules/.bin/pyright >/dev/null
+  check "py: the manylinux x86_64 wheel installs offline into a fresh venv" \
+    "$venv/bin/pip" install -q --no-index --no-deps "$d/py/fusewire-$version-cp310-abi3-manylinux2014_x86_64.manylinux_2_17_x86_64.whl"
+  if [ -z "${FUSEWIRE_DIST_QUICK:-}" ]; then
+    check "py: pytest py/tests against the installed wheel" bash -c "cd py/tests && PATH='$venv/bin:$PATH' '$venv/bin/python' -W error -m pytest -c ../pyproject.toml --rootdir .. -q -p no:cacheprovider | tail -3"
+    tail -3 "$work/last.log" | sed 's/^/     /'
+  fi
+  # The sdist: builds offline with Rust; without Rust one clear message and
+  # no download.
+  local sd=$work/sdist
+  mkdir -p "$sd" && tar -xzf "$d/py/fusewire-$version.tar.gz" -C "$sd"
+  check "py sdist: licence files, pyproject, Cargo.lock, the backend guard" bash -c "cd '$sd/fusewire-$version' && test -f LICENSE-MIT -a -f LICENSE-APACHE -a -f Cargo.lock -a -f build_backend/fusewire_build.py && grep -q '^Version: $version' PKG-INFO"
+  check "py sdist: with no cargo on PATH, pip stops with the clear message and downloads nothing" bash -c "
+    out=\$(cd '$sd' && env -u CARGO PATH='$here/.tools/bin:/usr/bin:/bin' pip wheel --no-index --no-build-isolation --no-deps ./fusewire-$version -w nocargo 2>&1); rc=\$?
+    echo \"\$out\" | grep -q 'building from source needs Rust (cargo)' && ! echo \"\$out\" | grep -qi puccinialin && [ \$rc != 0 ] && [ ! -e '$sd/nocargo' -o -z \"\$(ls '$sd/nocargo' 2>/dev/null)\" ]"
+  if [ -z "${FUSEWIRE_DIST_QUICK:-}" ]; then
+    check "py sdist: builds offline (pip --no-index, CARGO_NET_OFFLINE) into a wheel that imports" bash -c "
+      cd '$sd' && CARGO_NET_OFFLINE=true CARGO_TARGET_DIR='$root/target/dist' pip wheel -q --no-index --no-build-isolation --no-deps ./fusewire-$version -w built &&
+      python3 -m venv v && v/bin/pip install -q --no-index built/*.whl && v/bin/python -c 'import fusewire; print(fusewire.CircuitBreaker)'"
+  fi
+}
+
+test_c() {
+  local b=$work/c/fusewire-c-$version
+  mkdir -p "$work/c" && tar -xzf "$d/c/fusewire-c-$version.tar.gz" -C "$work/c"
+  need_apt pkg-config pkg-config; need_apt cmake cmake
+  check "c bundle: headers, licences, README, pkg-config, CMake, host and thumb libs" bash -c "cd '$b' && for f in include/fusewire.h include/fusewire_shared.h LICENSE-MIT LICENSE-APACHE README.md lib/libfusewire.a lib/libfusewire.so lib/pkgconfig/fusewire.pc lib/pkgconfig/fusewire-shared.pc lib/cmake/fusewire/fusewireConfig.cmake lib/cmake/fusewire/fusewireConfigVersion.cmake lib/thumbv6m-none-eabi/libfusewire.a lib/thumbv7em-none-eabihf/libfusewire.a lib/thumbv8m.main-none-eabi/libfusewire.a; do test -s \$f || { echo missing \$f; exit 1; }; done"
+  check "c bundle: pkg-config (static, from the unpacked folder) builds and runs the consumer" bash -c "
+    export PKG_CONFIG_PATH='$b/lib/pkgconfig'; test \"\$(pkg-config --modversion fusewire)\" = $version &&
+    cc -std=c99 -Wall -Werror ffi-c/tests/consumer/consumer.c -o '$work/c/pc' \$(pkg-config --cflags --libs fusewire) && '$work/c/pc'"
+  check "c bundle: CMake find_package(fusewire 0.1) builds and runs the consumer (static and shared)" bash -c "
+    cmake -S ffi-c/tests/consumer -B '$work/c/cmake' -DCMAKE_PREFIX_PATH='$b' >/dev/null && cmake --build '$work/c/cmake' >/dev/null &&
+    '$work/c/cmake/consumer' && '$work/c/cmake/consumer_shared'"
+  need_apt arm-none-eabi-gcc gcc-arm-none-eabi
+  local t flags
+  for t in thumbv6m-none-eabi:"-mcpu=cortex-m0" thumbv7em-none-eabihf:"-mcpu=cortex-m4 -mfloat-abi=hard -mfpu=fpv4-sp-d16" thumbv8m.main-none-eabi:"-mcpu=cortex-m33 -mfloat-abi=soft"; do
+    flags=${t#*:}; t=${t%%:*}
+    check "c bundle: $t links examples/firmware.c with arm-none-eabi-gcc ($flags)" \
+      arm-none-eabi-gcc $flags -mthumb -std=c99 -Os -ffreestanding -nostdlib -Wl,--gc-sections -Wl,-e,main -Wl,--no-warn-execstack \
+        -I"$b/include" "$b/examples/firmware.c" "$b/lib/$t/libfusewire.a" -o "$work/c/$t.elf"
+  done
+}
+
+# arm64 under qemu-user: the arm64 addon in an arm64 Node, the arm64 wheel in
+# an arm64 Python, both Debian's arm64 packages unpacked into a project-local
+# sysroot (target/arm64-sysroot) and run with qemu-aarch64 -L (no binfmt).
+test_arm64() {
+  need_apt qemu-aarch64 qemu-user
+  local sysroot
+  if ! sysroot=$("$here/arm64-sysroot.sh" 2>"$work/sysroot.log"); then
+    bad "arm64: no arm64 sysroot could be assembled (see target/dist-test/sysroot.log)"; tail -5 "$work/sysroot.log"; return
+  fi
+  local q="qemu-aarch64 -L $sysroot"
+  check "arm64: qemu-aarch64 runs Debian's arm64 node" bash -c "$q $sysroot/usr/bin/node -p 'process.arch + \" \" + process.version' | tee /dev/stderr | grep -q '^arm64 '"
+  local app=$work/app-arm64
+  npm_app "$app" "$d/npm/fusewire-$version.tgz" "$d/npm/fusewire-wasm32-wasi-$version.tgz" >/dev/null
+  mkdir -p "$app/node_modules/fusewire-linux-arm64-gnu" && tar -xzf "$d/npm/fusewire-linux-arm64-gnu-$version.tgz" -C "$app/node_modules/fusewire-linux-arm64-gnu" --strip-components=1
+  check "arm64: require('fusewire') in arm64 Node loads fusewire-linux-arm64-gnu and fire() works" bash -c "cd '$app' && $q $sysroot/usr/bin/node -e '$SMOKE' | tee /dev/stderr | grep -qx 'native fusewire-linux-arm64-gnu 42 1'"
+  check "arm64: qemu-aarch64 runs Debian's arm64 python3" bash -c "$q $sysroot/usr/bin/python3 -c 'import platform; print(platform.machine())' | grep -qx aarch64"
+  local whl=$d/py/fusewire-$version-cp310-abi3-manylinux2014_aarch64.manylinux_2_17_aarch64.whl
+  rm -rf "$work/py-arm64" && mkdir -p "$work/py-arm64"
+  (cd "$work/py-arm64" && python3 -c "import zipfile,sys; zipfile.ZipFile(sys.argv[1]).extractall('site')" "$whl")
+  check "arm64: the manylinux aarch64 wheel imports in arm64 Python and a breaker opens" bash -c "cd '$work/py-arm64' && PYTHONPATH=site $q $sysroot/usr/bin/python3 -c '
+import fusewire, inspect
+print(fusewire.__file__)
+b = fusewire.CircuitBreaker(failure_threshold=2) if \"failure_threshold\" in str(inspect.signature(fusewire.CircuitBreaker)) else None
+print(\"ok\", fusewire._native.__file__)' | tee /dev/stderr | grep -q '^ok .*abi3.so'"
+}
+
+for p in "${parts[@]}"; do echo "==> dist-test: $p"; "test_$p"; done
+echo "dist-test: $passed passed, $failed failed"
+[ "$failed" = 0 ]
