@@ -3,15 +3,20 @@
 // opossum's, in one process and one run (release/ owns this; the settings
 // are node/bench/bench.js's (a) and (c)). fusewire is loaded twice: once as
 // usual (native), once with NAPI_RS_FORCE_WASI=error and a fresh module cache
-// (the WebAssembly engine from node/fusewire.wasi.cjs, which `make bench-wasm`
-// puts there).
-//   node release/bench-wasm.js          prints a markdown table
+// (the WebAssembly engine, copied next to node/ from `make dist`'s staging
+// folder for the run and removed after).
+//   make dist && node release/bench-wasm.js          prints a markdown table
 const path = require('node:path');
 const os = require('node:os');
 const nodeDir = path.join(__dirname, '..', 'node');
 const { createRequire } = require('node:module');
 const req = createRequire(path.join(nodeDir, 'package.json'));
 
+const fs = require('node:fs');
+const staged = path.join(__dirname, '..', 'target', 'dist-stage', 'npm', 'fusewire', 'npm', 'wasm32-wasi');
+const WASM_FILES = ['fusewire.wasi.cjs', 'fusewire.wasm32-wasi.wasm', 'wasi-worker.mjs'];
+for (const f of WASM_FILES) fs.copyFileSync(path.join(staged, f), path.join(nodeDir, f));
+process.on('exit', () => { for (const f of WASM_FILES) fs.rmSync(path.join(nodeDir, f), { force: true }); });
 const native = req(nodeDir);
 const nativeKind = req(path.join(nodeDir, 'lib/native.js')).engine.kind;
 for (const k of Object.keys(require.cache)) if (k.startsWith(nodeDir + path.sep) && !k.includes('node_modules')) delete require.cache[k];
@@ -74,4 +79,4 @@ async function main () {
     console.log(`| ${name} | ${fmt(a)} | ${fmt(c)} | ${fmt(1e9 / c)} | ${(nat.c / c).toFixed(2)}× slower |`.replace('| 1.00× slower |', '| 1 |'));
   }
 }
-main();
+main().then(() => process.exit(0));

@@ -59,7 +59,7 @@ build_npm() {
   node "$here/npm-finish.js" "$s" "$version"
   for d in "$main"/npm/* "$main"; do
     # (make test's quick form builds no native package: skip their empty dirs)
-    ls "$d"/*.node "$d"/*.wasm "$d"/index.js >/dev/null 2>&1 || continue
+    compgen -G "$d/*.node" >/dev/null || compgen -G "$d/*.wasm" >/dev/null || [ -f "$d/index.js" ] || continue
     (cd "$out/npm" && npm pack --silent "$d" >/dev/null)
   done
   ls -la "$out/npm"

@@ -97,9 +97,32 @@ function loadEngine(host, load = require) {
   throw err;
 }
 
+// The WebAssembly engine works on copies of the typed arrays passed to it
+// (emnapi): after each method, copy every typed-array argument back, so the
+// answers the engine writes into `io` reach JavaScript as they do natively.
+function syncBackAfterCalls(engine) {
+  const back = engine.wasmSyncBack;
+  if (typeof back !== 'function') return engine;
+  for (const value of Object.values(engine)) {
+    if (typeof value !== 'function' || !value.prototype) continue;
+    const proto = value.prototype;
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      const d = Object.getOwnPropertyDescriptor(proto, name);
+      if (name === 'constructor' || typeof d.value !== 'function') continue;
+      const f = d.value;
+      proto[name] = function (...args) {
+        const r = f.apply(this, args);
+        for (const a of args) if (a instanceof Float64Array) back(a);
+        return r;
+      };
+    }
+  }
+  return engine;
+}
+
 const host = { platform: process.platform, arch: process.arch, musl: isMusl(), env: process.env };
 const loaded = loadEngine(host);
-const native = loaded.engine;
+const native = loaded.kind === 'wasm' ? syncBackAfterCalls(loaded.engine) : loaded.engine;
 
 module.exports = {
   native,

@@ -28,6 +28,8 @@ mod mesh;
 mod policies;
 mod ring;
 mod tally;
+#[cfg(target_family = "wasm")]
+mod wasm;
 
 pub use direct::{core_backoff, core_breaker, core_budget, CoreBackoff, CoreBreaker, CoreBudget};
 pub use engine::{io_layout, Engine};
