@@ -71,12 +71,14 @@ async function main () {
   }
   const fmt = x => Math.round(x).toLocaleString('en-US');
   const nat = { a: median(rows['fusewire (native)'].a), c: median(rows['fusewire (native)'].c) };
-  console.log(`Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${os.cpus()[0].model.trim()} (${os.cpus().length} vCPU shared with other builds, load average ${os.loadavg()[0].toFixed(1)}), Node ${process.version}; medians of ${ROUNDS} interleaved rounds of ${ROUND_MS} ms. \`make bench-wasm\` (release/bench-wasm.js).\n`);
+  console.log(`Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${os.cpus()[0].model.trim()} (${os.cpus().length} vCPU shared with other builds, load average ${os.loadavg()[0].toFixed(1)}), Node ${process.version}; medians of ${ROUNDS} interleaved rounds of ${ROUND_MS} ms. \`node release/bench-wasm.js\` after \`make dist\`.\n`);
   console.log('| engine | (a) 1000 in flight (calls/s) | (c) one by one, a timer pending (calls/s) | ns per call (c) | (c) vs native |');
   console.log('|---|---:|---:|---:|---:|');
   for (const [name, v] of Object.entries(rows)) {
     const a = median(v.a), c = median(v.c);
-    console.log(`| ${name} | ${fmt(a)} | ${fmt(c)} | ${fmt(1e9 / c)} | ${(nat.c / c).toFixed(2)}× slower |`.replace('| 1.00× slower |', '| 1 |'));
+    const r = nat.c / c;
+    const vs = name === 'fusewire (native)' ? '1' : r >= 1 ? `${r.toFixed(2)}× slower` : `${(1 / r).toFixed(2)}× faster`;
+    console.log(`| ${name} | ${fmt(a)} | ${fmt(c)} | ${fmt(1e9 / c)} | ${vs} |`);
   }
 }
 main().then(() => process.exit(0));

@@ -262,6 +262,36 @@ import fusewire, inspect
 print(fusewire.__file__)
 b = fusewire.CircuitBreaker(failure_threshold=2) if \"failure_threshold\" in str(inspect.signature(fusewire.CircuitBreaker)) else None
 print(\"ok\", fusewire._native.__file__)' | tee /dev/stderr | grep -q '^ok .*abi3.so'"
+  [ -n "${FUSEWIRE_DIST_QUICK:-}" ] || arm64_suites
+}
+
+# The doors' whole suites on arm64, recorded (not gated): qemu-user without
+# binfmt cannot run the child processes some tests spawn (process.execPath,
+# sys.executable), Debian's arm64 Node is 18 (cockatiel 4 and the mock-timers
+# API need newer), and emulation breaks the timing assertions.
+arm64_suites() {
+  local sysroot; sysroot=$("$here/arm64-sysroot.sh")
+  local q="qemu-aarch64 -L $sysroot" f line
+  local addon=$work/npm/fusewire-linux-arm64-gnu/package/fusewire.linux-arm64-gnu.node
+  [ -f "$addon" ] || npm_unpack fusewire-linux-arm64-gnu >/dev/null
+  : > "$work/arm64-node.txt"
+  for f in node/test/*.test.js; do
+    line=$( (cd node && NAPI_RS_NATIVE_LIBRARY_PATH=$addon timeout 300 $q "$sysroot/usr/bin/node" "test/${f##*/}" 2>&1) | grep -E '^# (pass|fail)' | tr '\n' ' ' || true)
+    echo "${f##*/}: ${line:-timed out or crashed}" >> "$work/arm64-node.txt"
+  done
+  echo "---- node/test in arm64 Node $($q "$sysroot/usr/bin/node" --version) under qemu, the arm64 addon, per file:"; sed 's/^/     /' "$work/arm64-node.txt"
+  # The wheel installed into the sysroot's site-packages (the conftest checks
+  # that is where fusewire comes from); pytest and the other pure-Python test
+  # dependencies from the x86-64 test venv.
+  local site=$sysroot/usr/local/lib/python3.11/dist-packages deps=$work/arm64-deps e
+  rm -rf "$site/fusewire" "$site"/fusewire-*.dist-info && mkdir -p "$site" "$deps"
+  python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' "$d/py/fusewire-$version-cp310-abi3-manylinux2014_aarch64.manylinux_2_17_aarch64.whl" "$site"
+  [ -d "$work/venv" ] || { python3 -m venv "$work/venv" && "$work/venv/bin/pip" install -q -r py/requirements-test.txt; }
+  for e in "$work"/venv/lib/python3.11/site-packages/*; do case ${e##*/} in fusewire*) ;; *) ln -sfn "$e" "$deps/";; esac; done
+  (cd py/tests && PYTHONPATH=$deps timeout 1500 $q "$sysroot/usr/bin/python3" -W error -m pytest -c ../pyproject.toml --rootdir .. -q -p no:cacheprovider 2>&1 | tail -8) > "$work/arm64-py.txt" || true
+  echo "---- py/tests in arm64 Python under qemu, the manylinux aarch64 wheel:"; sed 's/^/     /' "$work/arm64-py.txt"
+  rm -rf "$site/fusewire" "$site"/fusewire-*.dist-info
+  ok "arm64: the Node and Python suites ran under qemu (figures above, target/dist-test/arm64-*.txt)"
 }
 
 for p in "${parts[@]}"; do echo "==> dist-test: $p"; "test_$p"; done
