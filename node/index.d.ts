@@ -292,9 +292,27 @@ declare namespace CircuitBreaker {
     /** More tokens than the bucket holds were asked for. */
     | { result: 'exceedsBurst'; burst: number };
 
+  /**
+   * Where a policy's state lives when several processes share it
+   * (`HostStore`: one machine; `RedisStore`: a fleet). A policy given
+   * `{ store, name }` calls `store._bind(kind, name, config)` once and sends
+   * its decisions to the backend it returns (store/README.md, "Doors").
+   */
+  interface Store {
+    _bind(kind: 'breaker' | 'bucket' | 'bulkhead' | 'budget', name: string, config: Record<string, number | string | null>): object;
+  }
+
+  /** `store` and `name`: share the policy with every process bound to `name` in `store`. */
+  interface StoreOptions {
+    /** The store; without it the policy is this process's own. */
+    store?: Store | null;
+    /** The key in the store (a non-empty string); required with `store`. */
+    name?: string;
+  }
+
   class TokenBucket {
     /** Up to `burst` tokens at once, `tokens` more every `period` ms (default 1000); starts full. */
-    constructor(options: { burst: number; tokens?: number; period?: number });
+    constructor(options: { burst: number; tokens?: number; period?: number } & StoreOptions);
     /** Most tokens at once. */
     readonly burst: number;
     readonly available: number;
@@ -311,7 +329,7 @@ declare namespace CircuitBreaker {
 
   class Bulkhead {
     /** `lease`: ms a slot may be held before it is freed (default 60000). */
-    constructor(options: { limit: number; reserveCritical?: number; reserveNormal?: number; lease?: number });
+    constructor(options: { limit: number; reserveCritical?: number; reserveNormal?: number; lease?: number } & StoreOptions);
     readonly limit: number;
     readonly inUse: number;
     available(priority?: Priority): number;
@@ -368,7 +386,7 @@ declare namespace CircuitBreaker {
     problem?: 'zero' | 'outOfRange' | 'notANumber' | 'inconsistent';
   }
 
-  interface BreakerOptions {
+  interface BreakerOptions extends StoreOptions {
     /** Trip at this failure percentage (0..100); null turns the rule off. @default 50 */
     failureRate?: number | null;
     /** Trip at this slow-call percentage; needs slowCallDuration. @default null */
@@ -453,7 +471,7 @@ declare namespace CircuitBreaker {
 
   /** gRPC-style retry throttling: a failure costs a token, a success earns tokenRatio; retry while more than half is left. */
   class RetryBudget {
-    constructor(options?: { maxTokens?: number; tokenRatio?: number });
+    constructor(options?: { maxTokens?: number; tokenRatio?: number } & StoreOptions);
     recordSuccess(): void;
     recordFailure(): void;
     /** canRetry, counting a refusal in throttled. */

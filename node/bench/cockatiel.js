@@ -18,17 +18,24 @@ const ERR = new Error('down');
 const fail = () => Promise.reject(ERR);
 
 const FLOOR = { execute: async (fn, signal) => await fn({ signal }) };
+// No policy at all: the call itself (what no wrapper can go below).
+const BARE = { execute: (fn, signal) => fn({ signal }) };
 
 function cases (c) {
   const breaker = () => c.circuitBreaker(c.handleAll, { halfOpenAfter: 10_000, breaker: new c.ConsecutiveBreaker(5) });
-  const open = breaker();
-  open.isolate(); // held open: every call is refused
+  // opened by failures, for longer than the run: every call is refused
+  const open = c.circuitBreaker(c.handleAll, { halfOpenAfter: 1e9, breaker: new c.ConsecutiveBreaker(1) });
+  open.execute(fail).catch(() => 0);
+  const isolated = breaker();
+  isolated.isolate(); // held open by hand
   const counting = c.circuitBreaker(c.handleAll, { halfOpenAfter: 10_000, breaker: new c.ConsecutiveBreaker(1e9) });
   const sampling = c.circuitBreaker(c.handleAll, { halfOpenAfter: 10_000, breaker: new c.SamplingBreaker({ threshold: 0.5, duration: 10_000 }) });
   const pipeline = c.wrap(c.retry(c.handleAll, { maxAttempts: 3 }), breaker(), c.timeout(10_000, c.TimeoutStrategy.Aggressive));
   const noRetry = c.retry(c.handleAll, { maxAttempts: 0 });
   return {
-    // no policy: one async frame around the call (the same object for both columns)
+    // no policy: the call alone, then one async frame around it (the same
+    // objects in both columns: their two figures show the noise)
+    'floor: fn(ctx), no wrapper (success)': [BARE, ok],
     'floor: async (fn) => await fn(ctx) (success)': [FLOOR, ok],
     'retry (success)': [c.retry(c.handleAll, { maxAttempts: 3 }), ok],
     'circuitBreaker, ConsecutiveBreaker (success)': [breaker(), ok],
@@ -36,7 +43,9 @@ function cases (c) {
     'timeout, aggressive (success)': [c.timeout(10_000, c.TimeoutStrategy.Aggressive), ok],
     'timeout, cooperative (success)': [c.timeout(10_000, c.TimeoutStrategy.Cooperative), ok],
     'wrap(retry, breaker, timeout) (success)': [pipeline, ok],
+    'floor: fn(ctx), no wrapper (a rejected call)': [BARE, fail],
     'breaker open: BrokenCircuitError': [open, ok],
+    'breaker isolated: IsolatedCircuitError': [isolated, ok],
     'breaker closed: failure counted': [counting, fail],
     'retry gives up (maxAttempts 0)': [noRetry, fail],
     'timeout around a failing call': [c.timeout(10_000, c.TimeoutStrategy.Aggressive), fail]

@@ -4,6 +4,7 @@
 
 const { native } = require('./native');
 const { int, ms } = require('./core');
+const { bindStore } = require('./store');
 
 function typeError (field, message) {
   const e = new TypeError(`fusewire: TokenBucket ${field} ${message}`);
@@ -21,7 +22,8 @@ class TokenBucket {
   /**
    * { burst, tokens = burst, period = 1000 }: up to `burst` tokens at once,
    * `tokens` more every `period` ms; starts full. The core's names, as in
-   * the C door (`fusewire_bucket_config`).
+   * the C door (`fusewire_bucket_config`). With { store, name } the tokens
+   * are shared by every process bound to that name (lib/store.js).
    */
   constructor (options = {}) {
     const { burst } = options;
@@ -38,6 +40,11 @@ class TokenBucket {
     }
     this.burst = burst;
     this._native = new native.TokenBucket(burst, tokens, period);
+    const backend = bindStore('TokenBucket', 'bucket', options, () => native.plainBucket(burst, tokens, period));
+    if (backend !== null) {
+      this._native = backend;
+      this._async = backend.async === true;
+    }
   }
 
   /** Takes `n` tokens now if there are enough; never waits. */
@@ -49,7 +56,7 @@ class TokenBucket {
   async take (n = 1, { signal } = {}) {
     for (;;) {
       if (signal?.aborted) throw signal.reason;
-      const wait = this._native.take(n, Date.now());
+      const wait = this._async ? await this._native.take(n, Date.now()) : this._native.take(n, Date.now());
       if (wait === 0) return;
       if (wait < 0) {
         throw buildError(`fusewire: cannot take ${n} tokens from a bucket of burst ${this.burst}`, 'ERANGE');
@@ -86,7 +93,15 @@ class TokenBucket {
   refund (n = 1, now = Date.now()) { this._native.refund(n, now); }
 
   /** `tokens` every `period` ms from now on, keeping the tokens there are. */
-  setRate (tokens, period = 1000, now = Date.now()) { this._native.setRate(tokens, period, now); }
+  setRate (tokens, period = 1000, now = Date.now()) {
+    if (this._native.setRate === undefined) {
+      const e = new TypeError('fusewire: TokenBucket rate cannot change on a bucket in a store: every process shares its config');
+      e.code = 'ERR_FUSEWIRE_CONFIG';
+      e.field = 'tokens';
+      throw e;
+    }
+    this._native.setRate(tokens, period, now);
+  }
 }
 
 module.exports = TokenBucket;

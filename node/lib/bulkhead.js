@@ -4,6 +4,7 @@
 // the limit fail fast with EBULKHEADFULL.
 
 const { native } = require('./native');
+const { bindStore } = require('./store');
 
 const PRIORITY = { critical: 0, normal: 1, sheddable: 2 };
 
@@ -32,6 +33,11 @@ class Bulkhead {
     }
     this.limit = limit;
     this._native = new native.Bulkhead(limit, reserveCritical, reserveNormal, lease);
+    // { store, name }: the slots are shared by every process bound to that
+    // name (lib/store.js).
+    const backend = bindStore('Bulkhead', 'bulkhead', options,
+      () => native.plainBulkhead(limit, reserveCritical, reserveNormal, lease));
+    if (backend !== null) this._native = backend;
   }
 
   /** A release function if a slot is free for `priority`, else null. */

@@ -111,6 +111,12 @@ class CircuitBreaker extends EventEmitter {
       throw new TypeError('AbortController does not contain `abort()` method');
     }
     checkExtras(options);
+    if (options.store !== undefined && options.store !== null) {
+      // Shared state for opossum's breaker is not wired yet: refuse rather
+      // than silently keep one breaker per process.
+      throw optionError(TypeError, 'store',
+        'is not supported on the opossum CircuitBreaker yet: use fusewire.Breaker (the core breaker) with { store, name }');
+    }
 
     this._volumeThreshold = Number.isInteger(options.volumeThreshold) ? options.volumeThreshold : 0;
     this._warmUntil = 0;

@@ -2,14 +2,14 @@
 
 // require('fusewire/cockatiel'): cockatiel 4's API (names, signatures,
 // defaults, errors, events) on fusewire's core. What the core decides:
-// the breakers' windows and trip rules (ConsecutiveBreaker, CountBreaker,
-// SamplingBreaker count every outcome in a core Breaker, src/cockatiel.rs),
-// the exponential backoff and its no/full/half jitter (a core Backoff), the
-// bulkhead's slots (a core Bulkhead), and retry budgets (RetryBudget). What
-// stays here: cockatiel's policy state machine around the breaker
-// (open -> half-open on the next call, halfOpenSampling, isolate, any
-// IBackoff for halfOpenAfter), user-supplied backoffs and filters, the
-// retry loop and the timers. Differences are listed in NOTES.md.
+// the breakers' windows and trip rules and the circuit breaker policy's
+// states (closed, open for halfOpenAfter or a user backoff's delay,
+// half-open with halfOpenSampling probes, isolated): one core Breaker per
+// breaker (src/cockatiel.rs); the exponential backoff and its no/full/half
+// jitter (a core Backoff); the bulkhead's slots (a core Bulkhead); retry
+// budgets (RetryBudget). What stays here: events, user-supplied backoffs
+// and filters, the retry loop, the timers and the promise plumbing.
+// Differences are listed in NOTES.md.
 
 const { native } = require('./native');
 const { Backoff: CoreBackoff } = require('./core');
@@ -422,9 +422,20 @@ class CoreCountedBreaker {
     this._at = 0;
     // A count window does not care when a success happened: no clock read.
     this._timed = options.span !== undefined;
+    // Set by the CircuitBreakerPolicy that runs its states on this core.
+    this._policy = false;
+    // Policy mode: failures counted here that the core said cannot trip
+    // (handed over, before the pending successes, with the next crossing),
+    // and how many more may be.
+    this._failed = 0;
+    this._room = 0;
   }
 
   _flush () {
+    if (this._policy) {
+      if (this._pending !== 0 || this._failed !== 0) this._run(false, this._timed ? this._at : Date.now());
+      return;
+    }
     const n = this._pending;
     if (n === 0) return;
     this._pending = 0;
@@ -434,6 +445,48 @@ class CoreCountedBreaker {
       this._core.countSuccesses(n, this._at);
     }
   }
+
+  // ---- policy mode (the policy's states are this core's)
+
+  /** Hands over what is pending (and one failure if `failure`); the core's state code. */
+  _run (failure, now) {
+    const r = this._core.run(this._failed, this._pending, failure, now);
+    this._failed = 0;
+    this._pending = 0;
+    const room = Math.floor(r / 16);
+    this._room = room;
+    return r - room * 16;
+  }
+
+  /** A time window's outcomes are counted in their millisecond. */
+  _tick () {
+    const now = Date.now();
+    if (now !== this._at) {
+      if (this._pending !== 0 || this._failed !== 0) this._run(false, this._at);
+      this._room = 0;
+      this._at = now;
+    }
+  }
+
+  /** A success while closed: counted with the next crossing (successes never trip). */
+  _ok () {
+    if (this._timed) this._tick();
+    else if (this._pending === 0x3fffffff) this._run(false, Date.now());
+    this._pending++;
+  }
+
+  /** A failure while closed: -1 if the core said it cannot trip, else the core's state code. */
+  _fail () {
+    if (this._timed) this._tick();
+    if (this._room !== 0 && this._pending === 0) {
+      this._room--;
+      this._failed++;
+      return -1;
+    }
+    return this._run(true, this._timed ? this._at : Date.now());
+  }
+
+  // ---- on its own (an IBreaker answering "open now?")
 
   _success () {
     if (!this._timed) {
@@ -466,7 +519,15 @@ class CoreCountedBreaker {
 
   _reset () {
     this._pending = 0;
+    this._failed = 0;
+    this._room = 0;
     this._core.reset(Date.now());
+  }
+
+  /** The core window as it is (src/cockatiel.rs `ring`). */
+  _ring () {
+    this._flush();
+    return this._core.ring();
   }
 
   _counts () {
@@ -476,8 +537,9 @@ class CoreCountedBreaker {
   }
 
   /** Counts `successes` and `failures` without tripping (a restored state). */
-  _replay (outcomes) {
+  _replay (outcomes, cursor) {
     this._reset();
+    if (cursor !== undefined) this._core.clearAt(cursor);
     const now = Date.now();
     for (const failed of outcomes) {
       if (this._core.count(failed, true, now) === NOT_CLOSED) {
@@ -505,8 +567,16 @@ class ConsecutiveBreaker extends CoreCountedBreaker {
     this._over = 0;
   }
 
-  /** Failures in a row. */
+  /**
+   * Failures in a row. Under a policy, while it is not closed: cockatiel's
+   * count, which goes on from the threshold by one per failed half-open
+   * period (the core's reopens), as the core starts a new run on opening.
+   */
   get state () {
+    if (this._policy) {
+      const s = this._counts();
+      return s.state !== 'closed' && s.reopens > 0 ? Math.max(Math.ceil(this.threshold), 1) + s.reopens - 1 : s.consecutiveFailures;
+    }
     return this._over > 0 ? Math.max(Math.ceil(this.threshold), 1) + this._over - 1 : this._counts().consecutiveFailures;
   }
 
@@ -564,29 +634,57 @@ class CountBreaker extends CoreCountedBreaker {
     this.size = size;
   }
 
-  /**
-   * cockatiel's shape; the core keeps counts, not the order of the calls,
-   * so `samples` lists the failures before the successes.
-   */
+  /** cockatiel's shape, read from the core's ring (slot by slot, as cockatiel keeps it). */
   get state () {
-    const { successes, failures } = this._counts().counts;
-    const samples = Array.from({ length: this.size }, (_, i) => (i < failures ? false : i < failures + successes ? true : null));
-    return { samples, currentSample: (failures + successes) % this.size, failures, successes };
+    const ring = this._ring();
+    const currentSample = ring.pop();
+    let failures = 0;
+    let successes = 0;
+    const samples = ring.map(x => {
+      if (x === 1) { successes++; return true; }
+      if (x === 0) { failures++; return false; }
+      return null;
+    });
+    return { samples, currentSample, failures, successes };
   }
 
+  /**
+   * Restores cockatiel's shape slot by slot: the calls are replayed oldest
+   * first (from `currentSample` on) into a ring whose next slot is where
+   * the oldest was.
+   */
   set state (value) {
     const v = structuredClone(value);
     const outcomes = [];
-    if (Array.isArray(v.samples)) {
+    let cursor = 0;
+    if (Array.isArray(v.samples) && v.samples.length > 0) {
       const n = v.samples.length;
-      const from = Number.isInteger(v.currentSample) ? v.currentSample : 0;
+      const from = Number.isInteger(v.currentSample) ? ((v.currentSample % n) + n) % n : 0;
       for (let i = 0; i < n; i++) {
         const s = v.samples[(from + i) % n];
         if (s === true) outcomes.push(false);
         else if (s === false) outcomes.push(true);
       }
+      cursor = (((from - outcomes.length) % this.size) + this.size) % this.size;
     }
-    this._replay(outcomes);
+    this._replay(outcomes, cursor);
+  }
+
+  // cockatiel's fields, as read-only views of the core's window.
+  /** The ring, slot by slot: true a success, false a failure, null unused. */
+  get samples () { return this.state.samples; }
+  /** The slot the next call goes into. */
+  get currentSample () { return this._ring().pop(); }
+  /** Successes in the window. */
+  get successes () { return this._counts().counts.successes; }
+  /** Failures in the window. */
+  get failures () { return this._counts().counts.failures; }
+
+  /** cockatiel's reset: an empty window, the next call in the same slot. */
+  _reset () {
+    const cursor = this._policy ? undefined : this._core.ring().pop();
+    super._reset();
+    if (cursor !== undefined) this._core.clearAt(cursor);
   }
 
   success (state) {
@@ -630,19 +728,73 @@ class SamplingBreaker extends CoreCountedBreaker {
     this.minimumRpms = minimumRpms;
   }
 
-  /** The calls in the window now (the core's counts; their times are not kept). */
+  /**
+   * cockatiel's shape, read from the core's buckets as of the last call
+   * (as cockatiel reads its own): `windows` slot by slot, `currentWindow`
+   * the newest one's slot.
+   */
   get state () {
-    const { successes, failures } = this._counts().counts;
-    return { currentFailures: failures, currentSuccesses: successes };
+    const r = this._ring();
+    const len = r.pop();
+    const head = r.pop();
+    const n = r.length / 2;
+    // Each bucket in the slot of its time (its start / its length, round
+    // the ring): where cockatiel's windows sit when calls come every
+    // window from its epoch, and the same after a save and restore.
+    const at = Math.floor(head / len);
+    const windows = new Array(n);
+    let currentFailures = 0;
+    let currentSuccesses = 0;
+    for (let i = 0; i < n; i++) {
+      const failures = r[2 * i];
+      const successes = r[2 * i + 1];
+      currentFailures += failures;
+      currentSuccesses += successes;
+      // A bucket no call reached reads as cockatiel's unused window.
+      const startedAt = failures + successes === 0 ? 0 : Math.max(0, head - (n - 1 - i) * len);
+      windows[(((at - (n - 1 - i)) % n) + n) % n] = { startedAt, failures, successes };
+    }
+    return { windows, currentWindow: at % n, currentFailures, currentSuccesses };
   }
 
+  /**
+   * Restores cockatiel's shape: each window's calls are counted at its
+   * `startedAt`, oldest first, so they land in the core's bucket of that
+   * time and leave the window when it does (a state without windows: its
+   * calls counted now).
+   */
   set state (value) {
     const v = structuredClone(value);
-    const outcomes = [];
-    for (let i = 0; i < (v.currentFailures | 0); i++) outcomes.push(true);
-    for (let i = 0; i < (v.currentSuccesses | 0); i++) outcomes.push(false);
-    this._replay(outcomes);
+    if (!Array.isArray(v.windows)) {
+      const outcomes = [];
+      for (let i = 0; i < (v.currentFailures | 0); i++) outcomes.push(true);
+      for (let i = 0; i < (v.currentSuccesses | 0); i++) outcomes.push(false);
+      this._replay(outcomes);
+      return;
+    }
+    // Reset at tick 0, not now: the core takes no time earlier than one it
+    // has seen (into a breaker that already counted, the calls land now).
+    this._pending = 0;
+    this._failed = 0;
+    this._room = 0;
+    this._core.reset(0);
+    const windows = v.windows.filter(w => w && (w.failures > 0 || w.successes > 0)).sort((a, b) => a.startedAt - b.startedAt);
+    for (const w of windows) {
+      const at = Number(w.startedAt) || 0;
+      for (let i = 0; i < (w.failures | 0); i++) this._core.count(true, true, at);
+      if (w.successes > 0) this._core.countSuccesses(w.successes | 0, at);
+    }
   }
+
+  // cockatiel's fields, as read-only views of the core's window.
+  /** The buckets, slot by slot: `{ startedAt, failures, successes }`. */
+  get windows () { return this.state.windows; }
+  /** The newest bucket's slot in `windows`. */
+  get currentWindow () { return this.state.currentWindow; }
+  /** Failures in the window (as of the last call). */
+  get currentFailures () { return this.state.currentFailures; }
+  /** Successes in the window (as of the last call). */
+  get currentSuccesses () { return this.state.currentSuccesses; }
 
   success (state) {
     if (state === CircuitState.HalfOpen) this._reset();
@@ -682,6 +834,8 @@ class RetryPolicy {
     this.onRetry = this.onRetryEmitter.addListener;
     /** Fires when the policy stops retrying. */
     this.onGiveUp = this.onGiveUpEmitter.addListener;
+    /** The last attempt failed: calls take the path with the cheaper failure. */
+    this.failing = false;
   }
 
   get onSuccess () { return this.executor.onSuccess; }
@@ -692,49 +846,119 @@ class RetryPolicy {
     return new RetryPolicy({ ...this.options, unref: true }, this.executor.clone());
   }
 
-  async execute (fn, signal = neverAbortedSignal) {
+  execute (fn, signal = neverAbortedSignal) {
+    const ex = this.executor;
+    if (!ex.quiet) return this.executeSlow(fn, signal);
+    // Nobody listening to onSuccess/onFailure: the first attempt is one
+    // reaction on the call's own promise, no async frame of ours; a
+    // failure goes on in retryFrom (async) or gives up at once.
+    let r;
+    try {
+      r = fn({ attempt: 0, signal });
+    } catch (error) {
+      r = Promise.reject(error);
+    }
+    if (!(r instanceof Promise)) r = Promise.resolve(r);
+    if (!this.failing) {
+      // The cheapest success; a failure that gives up is rethrown from
+      // the reaction (dear in V8), so after one the calls take the path below.
+      return r.then(
+        (value) => ex.resultFilter(value) ? this.failed({ value }, fn, signal) : this.succeeded(value),
+        (error) => {
+          if (!ex.errorFilter(error)) throw error;
+          return this.failed({ error }, fn, signal);
+        }
+      );
+    }
+    // After a failure: settled through the promise's own resolve/reject.
+    return new Promise((resolve, reject) => {
+      r.then((value) => {
+        try {
+          resolve(ex.resultFilter(value) ? this.failed({ value }, fn, signal) : this.succeeded(value));
+        } catch (e) {
+          reject(e);
+        }
+      }, (error) => {
+        if (!ex.errorFilter(error)) {
+          reject(error);
+          return;
+        }
+        let retried;
+        try {
+          retried = this.willRetry({ error }, 0, signal, true);
+        } catch (e) {
+          reject(e);
+          return;
+        }
+        if (retried) resolve(this.retryFrom(fn, signal, 0, { error }));
+        else reject(error);
+      });
+    });
+  }
+
+  succeeded (value) {
+    this.failing = false;
+    if (this.options.budget) this.options.budget.recordSuccess();
+    return value;
+  }
+
+  /** The first attempt failed with `result` (handled): retry, or give up. */
+  failed (result, fn, signal) {
+    if (this.willRetry(result, 0, signal, true)) return this.retryFrom(fn, signal, 0, result);
+    return returnOrThrow(result);
+  }
+
+  /**
+   * Attempt `retries` failed with `result`: counts it in the budget and
+   * says whether to retry (taking the budget's retry); giving up emits
+   * onGiveUp (when `emit`).
+   */
+  willRetry (result, retries, signal, emit) {
+    this.failing = true;
     const { maxAttempts, budget } = this.options;
+    if (budget) budget.recordFailure();
+    if (!signal.aborted && retries < maxAttempts && (!budget || budget.tryRetry())) return true;
+    if (emit) this.onGiveUpEmitter.emit(result);
+    return false;
+  }
+
+  /** Attempt `retries` failed with `result` and is retried: the backoff, then the next attempts. */
+  async retryFrom (fn, signal, retries, result) {
     const factory = this.options.backoff || new ConstantBackoff(0);
     let backoff;
-    const ex = this.executor;
-    for (let retries = 0; ; retries++) {
-      let result;
-      if (ex.quiet) {
-        let value;
-        try {
-          value = await fn({ attempt: retries, signal });
-        } catch (error) {
-          if (!ex.errorFilter(error)) throw error;
-          result = { error };
-        }
-        if (result === undefined) {
-          if (!ex.resultFilter(value)) {
-            if (budget) budget.recordSuccess();
-            return value;
-          }
-          result = { value };
-        }
-      } else {
-        result = await ex.invoke(fn, { attempt: retries, signal });
-        if ('success' in result) {
-          if (budget) budget.recordSuccess();
-          return result.success;
-        }
-      }
-      if (budget) budget.recordFailure();
-      if (!signal.aborted && retries < maxAttempts && (!budget || budget.tryRetry())) {
-        const context = { attempt: retries + 1, signal, result };
-        backoff = backoff ? backoff.next(context) : factory.next(context);
-        const wait = backoff.duration;
-        const waiting = delay(wait, !!this.options.unref);
-        this.onRetryEmitter.emit({ ...result, delay: wait, attempt: retries + 1 });
-        await waiting;
-        continue;
-      }
-      this.onGiveUpEmitter.emit(result);
-      if ('error' in result) throw result.error;
-      return result.value;
+    for (;;) {
+      const context = { attempt: retries + 1, signal, result };
+      backoff = backoff ? backoff.next(context) : factory.next(context);
+      const wait = backoff.duration;
+      const waiting = delay(wait, !!this.options.unref);
+      this.onRetryEmitter.emit({ ...result, delay: wait, attempt: retries + 1 });
+      await waiting;
+      retries++;
+      result = await this.attempt(fn, signal, retries);
+      if ('success' in result) return this.succeeded(result.success);
+      if (!this.willRetry(result, retries, signal, true)) return returnOrThrow(result);
     }
+  }
+
+  /** One attempt: `{ success }`, or a handled `{ error }` / `{ value }`; an unhandled error throws. */
+  async attempt (fn, signal, n) {
+    const ex = this.executor;
+    if (!ex.quiet) return ex.invoke(fn, { attempt: n, signal });
+    let value;
+    try {
+      value = await fn({ attempt: n, signal });
+    } catch (error) {
+      if (!ex.errorFilter(error)) throw error;
+      return { error };
+    }
+    return ex.resultFilter(value) ? { value } : { success: value };
+  }
+
+  async executeSlow (fn, signal) {
+    const result = await this.attempt(fn, signal, 0);
+    if ('success' in result) return this.succeeded(result.success);
+    if (this.willRetry(result, 0, signal, true)) return this.retryFrom(fn, signal, 0, result);
+    return returnOrThrow(result);
   }
 }
 
@@ -749,6 +973,29 @@ function samplingOptions (o) {
   return { calls: s.calls, threshold: s.threshold };
 }
 
+// The core's states as codes (src/cockatiel.rs): the same numbers as
+// CircuitState (Isolated is the core's forced open); MOVED is added when the
+// call that answered moved the breaker; ROOM x n: n failures JS may count.
+const CLOSED = 0;
+const OPEN = 1;
+const HALF_OPEN = 2;
+const FORCED = 3;
+const STATE = 7;
+const MOVED = 8;
+
+/** A core breaker only the policy opens: for an IBreaker that is not one of ours. */
+const hostCore = () => coreBreaker({ failureRateOff: true, manual: true, minCalls: 1, count: 1 });
+
+/**
+ * cockatiel's CircuitBreakerPolicy. Its states (closed; open for
+ * `halfOpenAfter` or a user backoff's delay; half-open on the next call,
+ * with `halfOpenSampling` probes; isolated) are the core Breaker's, the
+ * same one that holds the breaker's window (src/cockatiel.rs). This class
+ * keeps what is JavaScript's: the events, the user's backoff objects, the
+ * promise that callers waiting on a half-open period await, and the count
+ * of isolate() handles. `this.st` is the core's state as its last answer
+ * gave it (every move goes through a core call that answers it).
+ */
 class CircuitBreakerPolicy {
   constructor (options, executor) {
     this.options = options;
@@ -758,7 +1005,6 @@ class CircuitBreakerPolicy {
     this.halfOpenEmitter = new EventEmitter();
     this.stateChangeEmitter = new EventEmitter();
     this.innerLastFailure = undefined;
-    this.innerState = { value: CircuitState.Closed };
     /** Fires when the breaker opens (with the failure, or `{ isolated: true }`). */
     this.onBreak = this.breakEmitter.addListener;
     /** Fires when the breaker closes. */
@@ -771,190 +1017,270 @@ class CircuitBreakerPolicy {
       ? new ConstantBackoff(options.halfOpenAfter)
       : options.halfOpenAfter;
     this.halfOpenSampling = samplingOptions(options.halfOpenSampling);
-    if (options.initialState) {
-      const initial = options.initialState;
-      this.innerState = initial.ownState;
-      this.options.breaker.state = initial.breakerState;
-      if (this.innerState.value === CircuitState.Open || this.innerState.value === CircuitState.HalfOpen) {
-        this.innerLastFailure = { error: new HydratingCircuitError() };
-        let backoff = this.halfOpenAfterBackoffFactory.next({ attempt: 1, result: this.innerLastFailure, signal: neverAbortedSignal });
-        for (let i = 2; i <= this.innerState.attemptNo; i++) {
-          backoff = backoff.next({ attempt: i, result: this.innerLastFailure, signal: neverAbortedSignal });
-        }
-        this.innerState.backoff = backoff;
+    const breaker = options.breaker;
+    // One of ours: its core holds the window and the states. Any other
+    // IBreaker judges, and a manual core holds the states.
+    this.counted = breaker instanceof CoreCountedBreaker ? breaker : null;
+    if (options.initialState) breaker.state = options.initialState.breakerState;
+    this.core = this.counted ? breaker._core : hostCore();
+    if (this.counted) breaker._policy = true;
+    // A number: the core's own open period. A backoff, or a number the
+    // core's constant backoff does not take (0, negative, NaN: half-open
+    // on the next call): each period is set after the core opens
+    // (core.openFor).
+    this.periods = typeof options.halfOpenAfter !== 'number' || !(options.halfOpenAfter > 0);
+    const { calls, threshold } = this.halfOpenSampling;
+    this.core.policy(this.periods ? Infinity : options.halfOpenAfter, calls, Math.floor(threshold * calls));
+    this.st = CLOSED;
+    /** The core's "not before" for an open breaker (its retry_after), so refusals need no crossing. */
+    this.retryAt = 0;
+    /** The user backoff of the current run of openings. */
+    this.backoff = undefined;
+    /** Settled when a half-open period ends; callers beyond its probes wait for it. */
+    this.decision = null;
+    this.isolations = 0;
+    /** The last closed call failed: calls take the path with the cheaper failure. */
+    this.failing = false;
+    this.onOk = (value) => this.resolved(value);
+    this.onErr = (error) => this.rejected(error, neverAbortedSignal);
+    if (options.initialState) this.restore(options.initialState.ownState);
+  }
+
+  restore (own) {
+    const v = own.value;
+    if (v === CircuitState.Open || v === CircuitState.HalfOpen) {
+      this.innerLastFailure = { error: new HydratingCircuitError() };
+      let backoff = this.halfOpenAfterBackoffFactory.next({ attempt: 1, result: this.innerLastFailure, signal: neverAbortedSignal });
+      for (let i = 2; i <= own.attemptNo; i++) {
+        backoff = backoff.next({ attempt: i, result: this.innerLastFailure, signal: neverAbortedSignal });
       }
+      this.backoff = backoff;
+      const attempt = Math.min(Math.max(Number(own.attemptNo) || 1, 1), U32);
+      this.st = this.core.restoreOpen(Date.now(), Number(own.openedAt) || 0, backoff.duration, attempt) & STATE;
+    } else if (v === CircuitState.Isolated) {
+      this.core.forceOpen(Date.now());
+      this.st = FORCED;
+      this.isolations = own.counters | 0;
     }
   }
 
   get onSuccess () { return this.executor.onSuccess; }
   get onFailure () { return this.executor.onFailure; }
-  get state () { return this.innerState.value; }
+  get state () { return this.st; }
   get lastFailure () { return this.innerLastFailure; }
 
   /** Holds the breaker open until every handle is disposed. */
   isolate () {
-    if (this.innerState.value !== CircuitState.Isolated) {
-      if (this.innerState.value === CircuitState.HalfOpen) this.innerState.decision.resolve();
-      this.innerState = { value: CircuitState.Isolated, counters: 0 };
-      this.breakEmitter.emit({ isolated: true });
-      this.stateChangeEmitter.emit(CircuitState.Isolated);
+    if (this.st !== FORCED) {
+      if (this.counted) this.counted._flush();
+      this.core.forceOpen(Date.now());
+      this.isolations = 0;
+      this.moved(FORCED | MOVED, { isolated: true }, neverAbortedSignal);
     }
-    this.innerState.counters++;
+    this.isolations++;
     let disposed = false;
     return {
       dispose: () => {
         if (disposed) return;
         disposed = true;
-        if (this.innerState.value === CircuitState.Isolated && !--this.innerState.counters) {
-          this.innerState = { value: CircuitState.Closed };
-          this.resetEmitter.emit();
-          this.stateChangeEmitter.emit(CircuitState.Closed);
+        if (this.st === FORCED && !--this.isolations) {
+          this.core.close(Date.now());
+          this.moved(CLOSED | MOVED, undefined, neverAbortedSignal);
         }
       }
     };
   }
 
-  async execute (fn, signal = neverAbortedSignal) {
-    const state = this.innerState;
-    switch (state.value) {
-      case CircuitState.Closed: {
-        const ex = this.executor;
-        let result;
-        if (ex.quiet) {
-          let value;
+  /** Applies a core answer: the state it gives, and the events of a move. */
+  moved (code, reason, signal) {
+    const from = this.st;
+    const to = code & STATE;
+    this.st = to;
+    if (!(code & MOVED) || to === from) return;
+    const decision = from === HALF_OPEN ? this.decision : null;
+    if (decision !== null) this.decision = null;
+    const judge = this.counted ? null : this.options.breaker;
+    switch (to) {
+      case OPEN: {
+        if (from === HALF_OPEN && judge) judge.failure(CircuitState.HalfOpen);
+        this.retryAt = 0;
+        if (this.periods) {
+          const attempt = from === HALF_OPEN ? this.core.snapshot(Date.now()).reopens : 1;
+          const context = { attempt, result: reason, signal };
           try {
-            value = await fn({ signal });
-          } catch (error) {
-            if (!ex.errorFilter(error)) throw error;
-            result = { error };
+            this.backoff = from === HALF_OPEN && this.backoff ? this.backoff.next(context) : this.halfOpenAfterBackoffFactory.next(context);
+          } catch (e) {
+            // No period (a halfOpenAfter that is no backoff): cockatiel
+            // throws before it opens, so the breaker stays closed.
+            this.core.close(Date.now());
+            this.st = CLOSED;
+            throw e;
           }
-          if (result === undefined) {
-            if (!ex.resultFilter(value)) {
-              this.options.breaker.success(CircuitState.Closed);
-              return value;
-            }
-            result = { value };
-          }
-        } else {
-          result = await ex.invoke(fn, { signal });
-          if ('success' in result) {
-            this.options.breaker.success(state.value);
-            return result.success;
-          }
+          this.core.openFor(this.backoff.duration);
         }
-        this.innerLastFailure = result;
-        if (this.options.breaker.failure(state.value)) this.open(result, signal);
-        return returnOrThrow(result);
+        if (decision) decision.resolve();
+        this.breakEmitter.emit(reason);
+        this.stateChangeEmitter.emit(CircuitState.Open);
+        return;
       }
-      case CircuitState.HalfOpen:
-        return this.executeHalfOpen(fn, signal, state);
-      case CircuitState.Open: {
-        if (Date.now() - state.openedAt < state.backoff.duration) throw new BrokenCircuitError();
-        const halfOpen = {
-          value: CircuitState.HalfOpen,
-          backoff: state.backoff,
-          attemptNo: state.attemptNo + 1,
-          decision: defer(),
-          inFlight: 0,
-          successes: 0,
-          failures: 0
-        };
-        this.innerState = halfOpen;
+      case HALF_OPEN:
+        this.decision = defer();
         this.halfOpenEmitter.emit();
         this.stateChangeEmitter.emit(CircuitState.HalfOpen);
-        return this.executeHalfOpen(fn, signal, halfOpen);
-      }
-      case CircuitState.Isolated:
-        throw new IsolatedCircuitError();
-      default:
-        throw new Error(`Unexpected circuit state ${state}`);
+        return;
+      case CLOSED:
+        if (from === HALF_OPEN && judge) judge.success(CircuitState.HalfOpen);
+        if (decision) decision.resolve();
+        this.resetEmitter.emit();
+        this.stateChangeEmitter.emit(CircuitState.Closed);
+        return;
+      case FORCED:
+        if (decision) decision.resolve();
+        this.breakEmitter.emit({ isolated: true });
+        this.stateChangeEmitter.emit(CircuitState.Isolated);
     }
   }
 
-  async executeHalfOpen (fn, signal, state) {
-    if (this.innerState !== state) return this.execute(fn, signal);
-    if (state.successes + state.failures + state.inFlight >= this.halfOpenSampling.calls) {
-      await state.decision.promise;
-      if (this.state === CircuitState.Closed && signal.aborted) throw new TaskCancelledError();
+  /** A call that began closed succeeded (one that ends after a move is not counted). */
+  success () {
+    if (this.st !== CLOSED) return;
+    if (this.counted) this.counted._ok();
+    else this.options.breaker.success(CircuitState.Closed);
+  }
+
+  /** A call that began closed failed (`result`: its handled error or value). */
+  failure (result, signal) {
+    this.innerLastFailure = result;
+    if (this.st !== CLOSED) return;
+    let code;
+    if (this.counted) {
+      code = this.counted._fail();
+      if (code === -1) return;
+    } else {
+      if (!this.options.breaker.failure(CircuitState.Closed)) return;
+      this.core.trip(Date.now());
+      code = this.core.stateCode | MOVED;
+    }
+    this.moved(code, result, signal);
+  }
+
+  execute (fn, signal = neverAbortedSignal) {
+    if (this.st !== CLOSED) {
+      // Refused: a rejected promise, not a throw from an async function
+      // (the error's stack is the dear part either way), made here, one
+      // frame up (the stack it captures is one frame shorter).
+      if (this.st === FORCED) return Promise.reject(new IsolatedCircuitError());
+      if (this.st === OPEN && Date.now() < this.retryAt) return Promise.reject(new BrokenCircuitError());
+      return this.executeAsking(fn, signal);
+    }
+    if (!this.executor.quiet) return this.executeSlow(fn, signal);
+    // Closed, nobody listening to onSuccess/onFailure: no async frame of
+    // ours, one reaction on the call's own promise (an error thrown
+    // synchronously becomes the rejection, as in an async function).
+    let r;
+    try {
+      r = fn({ signal });
+    } catch (error) {
+      r = Promise.reject(error);
+    }
+    if (!(r instanceof Promise)) r = Promise.resolve(r);
+    if (!this.failing) {
+      // The cheapest success: a reaction whose value passes through. A
+      // handled error is rethrown from it, which V8 makes dear (about a
+      // microsecond), so after one the calls take the path below.
+      return r.then(this.onOk, signal === neverAbortedSignal ? this.onErr : (error) => this.rejected(error, signal));
+    }
+    // After a failure: the promise's own reject, no throw (the cheapest
+    // failure), until a success. Both paths settle in the same tick.
+    return new Promise((resolve, reject) => {
+      r.then((value) => {
+        try {
+          this.resolved(value);
+        } catch (e) {
+          reject(e);
+          return;
+        }
+        resolve(value);
+      }, (error) => {
+        try {
+          if (this.executor.errorFilter(error)) this.failure({ error }, signal);
+        } catch (e) {
+          reject(e);
+          return;
+        }
+        reject(error);
+      });
+    });
+  }
+
+  resolved (value) {
+    this.failing = false;
+    if (!this.executor.resultFilter(value)) this.success();
+    else this.failure({ value }, neverAbortedSignal);
+    return value;
+  }
+
+  rejected (error, signal) {
+    this.failing = true;
+    if (this.executor.errorFilter(error)) this.failure({ error }, signal);
+    throw error;
+  }
+
+  async executeSlow (fn, signal) {
+    if (this.st !== CLOSED) return this.execute(fn, signal);
+    const result = await this.executor.invoke(fn, { signal });
+    if ('success' in result) this.success();
+    else this.failure(result, signal);
+    return returnOrThrow(result);
+  }
+
+  async executeAsking (fn, signal) {
+    const now = Date.now();
+    const permit = this.core.acquire(now);
+    if (permit < 0) {
+      if (permit === -0.5) {
+        // Half-open with every probe out: wait for the verdict, then go again.
+        if (this.decision) await this.decision.promise;
+        if (this.st === CLOSED && signal.aborted) throw new TaskCancelledError();
+        return this.execute(fn, signal);
+      }
+      if (permit !== -Infinity) this.retryAt = now - 1 - permit;
+      throw new BrokenCircuitError();
+    }
+    this.moved(this.core.stateCode | MOVED, undefined, signal);
+    if (this.st === CLOSED) {
+      this.core.settle(permit, 2, now);
       return this.execute(fn, signal);
     }
-    state.inFlight++;
     let result;
     try {
       result = await this.executor.invoke(fn, { signal });
     } catch (err) {
       // An error this breaker does not handle counts as a success here.
-      this.recordHalfOpenSuccess(state);
+      this.moved(this.core.settle(permit, 0, Date.now()), undefined, signal);
       throw err;
     }
-    if ('success' in result) this.recordHalfOpenSuccess(state);
+    if ('success' in result) this.moved(this.core.settle(permit, 0, Date.now()), undefined, signal);
     else {
       this.innerLastFailure = result;
-      this.recordHalfOpenFailure(state, result, signal);
+      this.moved(this.core.settle(permit, 1, Date.now()), result, signal);
     }
     return returnOrThrow(result);
   }
 
   /** The state to pass back as `initialState` (JSON-serialisable). */
   toJSON () {
-    const state = this.innerState;
+    const st = this.st;
     let ownState;
-    if (state.value === CircuitState.HalfOpen) {
-      ownState = { value: CircuitState.Open, openedAt: 0, attemptNo: state.attemptNo };
-    } else if (state.value === CircuitState.Open) {
-      ownState = { value: CircuitState.Open, openedAt: state.openedAt, attemptNo: state.attemptNo };
-    } else {
-      ownState = state;
+    if (st === CLOSED) ownState = { value: CircuitState.Closed };
+    else if (st === FORCED) ownState = { value: CircuitState.Isolated, counters: this.isolations };
+    else {
+      const s = this.core.snapshot(Date.now());
+      ownState = st === HALF_OPEN
+        ? { value: CircuitState.Open, openedAt: 0, attemptNo: s.reopens + 1 }
+        : { value: CircuitState.Open, openedAt: s.since, attemptNo: s.reopens };
     }
     return { ownState, breakerState: this.options.breaker.state };
-  }
-
-  recordHalfOpenSuccess (state) {
-    if (this.innerState !== state) return;
-    state.inFlight--;
-    state.successes++;
-    this.maybeCompleteHalfOpen(state);
-  }
-
-  recordHalfOpenFailure (state, reason, signal) {
-    if (this.innerState !== state) return;
-    state.inFlight--;
-    state.failures++;
-    if (state.failures > this.halfOpenSampling.threshold * this.halfOpenSampling.calls) {
-      this.options.breaker.failure(CircuitState.HalfOpen);
-      this.open(reason, signal);
-      return;
-    }
-    this.maybeCompleteHalfOpen(state);
-  }
-
-  maybeCompleteHalfOpen (state) {
-    if (state.successes + state.failures < this.halfOpenSampling.calls || state.inFlight) return;
-    this.close();
-  }
-
-  open (reason, signal) {
-    if (this.state === CircuitState.Isolated || this.state === CircuitState.Open) return;
-    const previous = this.innerState;
-    const attemptNo = previous.value === CircuitState.HalfOpen ? previous.attemptNo : 1;
-    const context = { attempt: attemptNo, result: reason, signal };
-    const backoff = previous.value === CircuitState.HalfOpen
-      ? previous.backoff.next(context)
-      : this.halfOpenAfterBackoffFactory.next(context);
-    this.innerState = { value: CircuitState.Open, openedAt: Date.now(), backoff, attemptNo };
-    if (previous.value === CircuitState.HalfOpen) previous.decision.resolve();
-    this.breakEmitter.emit(reason);
-    this.stateChangeEmitter.emit(CircuitState.Open);
-  }
-
-  close () {
-    if (this.innerState.value !== CircuitState.HalfOpen) return;
-    const state = this.innerState;
-    this.options.breaker.success(CircuitState.HalfOpen);
-    this.innerState = { value: CircuitState.Closed };
-    state.decision.resolve();
-    this.resetEmitter.emit();
-    this.stateChangeEmitter.emit(CircuitState.Closed);
   }
 }
 

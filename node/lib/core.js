@@ -7,6 +7,7 @@
 // names. The native half is src/direct.rs.
 
 const { native } = require('./native');
+const { bindStore } = require('./store');
 
 const U32 = 0xffffffff;
 const MAX_COUNT = 1 << 20;
@@ -174,7 +175,12 @@ class Breaker {
   #b;
 
   constructor (options = {}) {
-    this.#b = built('Breaker', native.coreBreaker(breakerOptions(options)));
+    const o = breakerOptions(options);
+    this.#b = built('Breaker', native.coreBreaker(o));
+    // { store, name }: one breaker shared by every process bound to that
+    // name (lib/store.js); the backend answers as the core breaker does.
+    const backend = bindStore('Breaker', 'breaker', options, () => native.plainBreaker(o));
+    if (backend !== null) this.#b = backend;
   }
 
   /** `{ admitted: true, permit, probe, transition }` or `{ admitted: false, retryAfter, state, transition }`. */
@@ -229,7 +235,11 @@ class RetryBudget {
     const maxTokens = int(W, 'maxTokens', options.maxTokens ?? 10);
     const ratio = options.tokenRatio ?? 0.1;
     if (typeof ratio !== 'number' || !(ratio >= 0) || ratio === Infinity) throw bad(W, 'tokenRatio', 'a non-negative finite number', ratio);
-    this.#b = built(W, native.coreBudget(maxTokens, Math.min(Math.round(ratio * 1000), U32)));
+    const milli = Math.min(Math.round(ratio * 1000), U32);
+    this.#b = built(W, native.coreBudget(maxTokens, milli));
+    // { store, name }: one budget shared by every process bound to that name.
+    const backend = bindStore(W, 'budget', options, () => native.plainBudget(maxTokens, milli));
+    if (backend !== null) this.#b = backend;
   }
 
   recordSuccess () { this.#b.recordSuccess(); }

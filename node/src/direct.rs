@@ -173,7 +173,9 @@ where
         .ok_or_else(|| invalid(format!("fusewire: Breaker {name} '{v}' is not known")))
 }
 
-fn config_of(o: &BreakerOptions) -> Result<std::result::Result<BreakerConfig, ConfigProblem>> {
+pub(crate) fn config_of(
+    o: &BreakerOptions,
+) -> Result<std::result::Result<BreakerConfig, ConfigProblem>> {
     let d = BreakerConfig::new(TickUnit::MILLIS);
     let open_backoff = match &o.open_backoff {
         None => d.open_backoff,
@@ -247,7 +249,7 @@ fn config_of(o: &BreakerOptions) -> Result<std::result::Result<BreakerConfig, Co
     }))
 }
 
-fn window_of(o: &BreakerOptions) -> std::result::Result<NodeWindow, ConfigProblem> {
+pub(crate) fn window_of(o: &BreakerOptions) -> std::result::Result<NodeWindow, ConfigProblem> {
     match o.span {
         Some(span) => {
             let buckets = o.buckets.unwrap_or(10.0).clamp(0.0, usize::MAX as f64) as usize;

@@ -27,6 +27,7 @@ mod engine;
 mod mesh;
 mod policies;
 mod ring;
+mod store;
 mod tally;
 #[cfg(target_family = "wasm")]
 mod wasm;

@@ -109,6 +109,12 @@ impl<T: Tally> Ring<T> {
         each!(self, r => r.total(now))
     }
 
+    /// When the newest bucket began (0 before the first call), and how many
+    /// ticks each covers.
+    pub fn head(&self) -> (u64, u64) {
+        each!(self, r => (r.head_start(), r.bucket_len()))
+    }
+
     /// The buckets, oldest first, as of the last rotation.
     pub fn buckets(&self) -> Vec<T> {
         each!(self, r => r.iter().copied().collect())

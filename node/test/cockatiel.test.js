@@ -112,6 +112,78 @@ describe('fusewire/cockatiel', () => {
     assert.equal(ours.state, c.CircuitState.Open);
   });
 
+  it('CountBreaker: cockatiel\'s samples, currentSample and counts are views of the core\'s ring, slot by slot, through a save and restore', async () => {
+    const real = await import('cockatiel');
+    const opts = { threshold: 0.5, size: 5 };
+    const theirs = new real.CountBreaker(opts);
+    let ours = new c.CountBreaker(opts);
+    for (let i = 0; i < 9; i++) {
+      for (const b of [theirs, ours]) if (i % 3 === 0) b.failure(c.CircuitState.Closed); else b.success(c.CircuitState.Closed);
+      const saved = JSON.parse(JSON.stringify(ours.state));
+      ours = new c.CountBreaker(opts);
+      ours.state = saved;
+    }
+    assert.deepEqual(ours.state, theirs.state);
+    assert.deepEqual([ours.samples, ours.currentSample, ours.successes, ours.failures], [theirs.samples, theirs.currentSample, theirs.successes, theirs.failures]);
+    // cockatiel's state restored into ours, and the reset of a half-open success
+    const mine = new c.CountBreaker(opts);
+    mine.state = theirs.state;
+    for (const b of [theirs, mine]) b.success(c.CircuitState.HalfOpen);
+    assert.deepEqual(mine.state, theirs.state);
+  });
+
+  it('a closed breaker counts failures the core allows in JS, and still opens on the very failure cockatiel opens on', async () => {
+    const real = await import('cockatiel');
+    const seq = [...'ssffsffffsfsfffffsssffffffffff'];
+    const trace = async (lib, breaker) => {
+      const p = lib.circuitBreaker(lib.handleAll, { halfOpenAfter: 1000, breaker });
+      const out = [];
+      for (const x of seq) {
+        out.push(await p.execute(() => { if (x === 'f') throw new Error('f'); return 's'; }).catch(e => e.constructor.name === 'Error' ? 'f' : e.constructor.name));
+      }
+      return [out.join(','), JSON.stringify(p.toJSON().breakerState)];
+    };
+    for (const make of [l => new l.ConsecutiveBreaker(4), l => new l.CountBreaker({ threshold: 0.6, size: 10, minimumNumberOfCalls: 6 })]) {
+      const [a, b] = [await trace(real, make(real)), await trace(c, make(c))];
+      assert.equal(b[0], a[0]);
+      assert.equal(b[1], a[1]);
+    }
+  });
+
+  it('random runs of outcomes and pauses: the same answers, states and events as cockatiel (ConsecutiveBreaker, CountBreaker, halfOpenSampling)', async () => {
+    const real = await import('cockatiel');
+    let seed = 0x9e3779b9;
+    const rand = (n) => { seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0; return seed % n; };
+    const makers = [
+      l => new l.ConsecutiveBreaker(1 + rand(4)),
+      l => new l.CountBreaker({ threshold: 0.2 + rand(6) / 10, size: 3 + rand(8), minimumNumberOfCalls: 1 + rand(3) })
+    ];
+    for (let run = 0; run < 24; run++) {
+      const choice = rand(2);
+      const seedAt = seed;
+      const calls = rand(3) === 0 ? { calls: 1 + rand(3), threshold: rand(5) / 10 } : undefined;
+      const plan = Array.from({ length: 80 }, () => ({ fail: rand(3) !== 0 || rand(2) === 0, pause: [0, 0, 1, 50, 400][rand(5)] }));
+      const traces = [];
+      for (const lib of [real, c]) {
+        seed = seedAt;
+        const breaker = makers[choice](lib);
+        const p = lib.circuitBreaker(lib.handleAll, { halfOpenAfter: 300, breaker, ...(calls ? { halfOpenSampling: calls } : {}) });
+        const t = [];
+        const t0 = Date.now();
+        p.onStateChange(s => t.push('state' + s));
+        p.onBreak(() => t.push('break'));
+        for (const { fail, pause } of plan) {
+          t.push(await p.execute(() => { if (fail) throw new Error('f'); return 's'; }).catch(e => e.constructor.name));
+          if (pause) mock.timers.tick(pause);
+        }
+        const own = p.toJSON().ownState;
+        t.push(JSON.stringify({ ...own, openedAt: own.openedAt ? own.openedAt - t0 : own.openedAt }));
+        traces.push(t.join(' '));
+      }
+      assert.equal(traces[1], traces[0], `run ${run}`);
+    }
+  });
+
   it('SamplingBreaker: calls older than the window no longer count (the core\'s time window)', async () => {
     const breaker = new c.SamplingBreaker({ threshold: 0.5, duration: 10000, minimumRps: 1 });
     // 10 calls needed (10 s at 1 rps); 9 failures now
@@ -120,7 +192,22 @@ describe('fusewire/cockatiel', () => {
     for (let i = 0; i < 9; i++) breaker.success(c.CircuitState.Closed);
     // the 9 old failures are gone: 1 failure of 10 calls
     assert.equal(breaker.failure(c.CircuitState.Closed), false);
-    assert.deepEqual(breaker.state, { currentFailures: 1, currentSuccesses: 9 });
+    const { currentFailures, currentSuccesses, windows, currentWindow } = breaker.state;
+    assert.deepEqual({ currentFailures, currentSuccesses }, { currentFailures: 1, currentSuccesses: 9 });
+    // cockatiel's private fields, as views of the core's buckets: 10 of 1 s,
+    // each in the slot of its time (start / 1 s, round the ring); the
+    // newest holds this second's calls, the others are unused
+    const second = Math.floor(Date.now() / 1000);
+    assert.equal(windows.length, 10);
+    assert.equal(currentWindow, second % 10);
+    assert.equal(breaker.currentWindow, second % 10);
+    assert.deepEqual(windows[second % 10], { startedAt: second * 1000, failures: 1, successes: 9 });
+    assert.deepEqual(windows[(second + 1) % 10], { startedAt: 0, failures: 0, successes: 0 });
+    assert.deepEqual([breaker.currentFailures, breaker.currentSuccesses], [1, 9]);
+    // a save and restore puts every call back in the bucket of its time
+    const copy = new c.SamplingBreaker({ threshold: 0.5, duration: 10000, minimumRps: 1 });
+    copy.state = JSON.parse(JSON.stringify(breaker.state));
+    assert.deepEqual(copy.state, breaker.state);
   });
 
   it('timeouts share one timer per policy, fire in order, and leave no timer behind', async () => {

@@ -19,6 +19,7 @@ use crate::clock::{duration, positive_duration, seconds, Clock};
 use crate::errors::{circuit_open, config_error, from_core};
 use crate::int::Int;
 use crate::matcher::{is_exception, Matcher};
+use crate::store::Backend;
 use crate::window::{AnyWindow, CountWindow, MAX_BUCKETS};
 
 type Core = fusewire::Breaker<AnyWindow>;
@@ -69,6 +70,7 @@ fn choice<T: Copy>(field: &str, value: &str, options: &[(&str, T)]) -> PyResult<
 }
 
 /// How a call ended, as the breaker will count it.
+#[derive(Clone, Copy)]
 enum Ending {
     Outcome(Outcome),
     /// Cancelled or interrupted (a `BaseException` that is not an
@@ -95,6 +97,62 @@ pub struct Breaker {
     /// The latest `now` handed to the core, so a reused start time never
     /// looks like the clock going backwards.
     latest: AtomicU64,
+    /// The store's backend when built with `store=` (see [`crate::store`]):
+    /// then every decision is the backend's and `core` only keeps the
+    /// config.
+    backend: Backend,
+}
+
+/// A permit held for a call: the in-process core's, or a store backend's
+/// raw permit (an int the backend made and takes back).
+enum Held {
+    Core(Permit),
+    Store(u64),
+}
+
+fn parse_state(name: &str) -> State {
+    match name {
+        "closed" => State::Closed,
+        "open" => State::Open,
+        "half_open" => State::HalfOpen,
+        "disabled" => State::Disabled,
+        _ => State::ForcedOpen,
+    }
+}
+
+fn parse_reason(name: &str) -> Reason {
+    match name {
+        "failure_rate" => Reason::FailureRate,
+        "slow_call_rate" => Reason::SlowCallRate,
+        "consecutive_failures" => Reason::ConsecutiveFailures,
+        "open_elapsed" => Reason::OpenElapsed,
+        "probes_passed" => Reason::ProbesPassed,
+        "probes_failed" => Reason::ProbesFailed,
+        "dwell_expired" => Reason::DwellExpired,
+        _ => Reason::Host,
+    }
+}
+
+/// A transition a backend reports: `None` or `(from, to, reason)` names.
+fn parse_transition(v: &Bound<'_, PyAny>) -> PyResult<Option<Transition>> {
+    if v.is_none() {
+        return Ok(None);
+    }
+    let (from, to, reason): (String, String, String) = v.extract()?;
+    Ok(Some(Transition {
+        from: parse_state(&from),
+        to: parse_state(&to),
+        reason: parse_reason(&reason),
+    }))
+}
+
+fn outcome_name(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Success => "success",
+        Outcome::Failure => "failure",
+        Outcome::Timeout => "timeout",
+        Outcome::Ignored => "ignored",
+    }
 }
 
 /// What the breaker's one lock guards: the core and the permits of open
@@ -102,7 +160,7 @@ pub struct Breaker {
 /// take the lock once.
 struct Inner {
     core: Core,
-    blocks: Blocks<Permit>,
+    blocks: Blocks<Held>,
 }
 
 impl std::ops::Deref for Inner {
@@ -183,20 +241,66 @@ impl Breaker {
         }
     }
 
-    fn acquire_at(&self, py: Python<'_>, now: u64) -> PyResult<Permit> {
+    fn acquire_at(&self, py: Python<'_>, now: u64) -> PyResult<Held> {
+        if let Some(b) = &self.backend {
+            return self.backend_acquire(py, b, now).map(Held::Store);
+        }
         let result = self.lock().try_acquire(now);
         match result {
             Ok(mut permit) => {
                 self.emit(py, permit.transition.take(), now);
-                Ok(permit)
+                Ok(Held::Core(permit))
             }
             Err(rejected) => Err(self.refused(py, rejected, now)),
         }
     }
 
+    /// A raw permit from the store's backend, or `CircuitOpenError`.
+    fn backend_acquire(&self, py: Python<'_>, b: &Py<PyAny>, now: u64) -> PyResult<u64> {
+        let r = b.bind(py).call_method0(pyo3::intern!(py, "try_acquire"))?;
+        let (admitted, value, state, moved): (bool, u64, String, Bound<'_, PyAny>) = r.extract()?;
+        self.emit(py, parse_transition(&moved)?, now);
+        if admitted {
+            Ok(value)
+        } else {
+            Err(circuit_open(
+                py,
+                self.name.as_ref(),
+                seconds(value),
+                parse_state(&state),
+            ))
+        }
+    }
+
+    /// A permit back from its raw form (`_end`, `Permit`).
+    fn held_from_raw(&self, raw: u64) -> Held {
+        if self.backend.is_some() {
+            Held::Store(raw)
+        } else {
+            Held::Core(Permit::from_raw(raw))
+        }
+    }
+
+    /// Calls a backend method that reports a transition, and emits it.
+    fn backend_move<'py>(
+        &self,
+        py: Python<'py>,
+        b: &Py<PyAny>,
+        method: &Bound<'py, PyString>,
+        args: impl pyo3::call::PyCallArgs<'py>,
+        at: u64,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let moved = parse_transition(&b.bind(py).call_method1(method, args)?)?;
+        Ok(self.emit(py, moved, at))
+    }
+
     /// `acquire_at` for a permit that leaves Rust: `(probe, raw)`, its
     /// ticket issued under the same lock.
     fn acquire_raw_at(&self, py: Python<'_>, now: u64) -> PyResult<(bool, u64)> {
+        if let Some(b) = &self.backend {
+            let raw = self.backend_acquire(py, b, now)?;
+            return Ok((Permit::from_raw(raw).is_probe(), raw));
+        }
         let result = {
             let mut core = self.lock();
             core.try_acquire(now).map(|mut p| {
@@ -238,11 +342,37 @@ impl Breaker {
     fn settle<'py>(
         &self,
         py: Python<'py>,
-        permit: Permit,
+        permit: Held,
         ending: Ending,
         duration: u64,
         end: u64,
     ) -> Option<Bound<'py, PyAny>> {
+        let permit = match permit {
+            Held::Core(p) => p,
+            Held::Store(raw) => {
+                let Some(b) = &self.backend else {
+                    return None;
+                };
+                // A store that fails to take an outcome must not replace
+                // the call's own result or error: reported, not raised.
+                let done = match ending {
+                    Ending::Outcome(o) => self.backend_move(
+                        py,
+                        b,
+                        pyo3::intern!(py, "record"),
+                        (raw, outcome_name(o), duration),
+                        end,
+                    ),
+                    Ending::Release => {
+                        self.backend_move(py, b, pyo3::intern!(py, "release"), (raw,), end)
+                    }
+                };
+                return done.unwrap_or_else(|e| {
+                    e.write_unraisable(py, Some(b.bind(py)));
+                    None
+                });
+            }
+        };
         let moved = match ending {
             Ending::Outcome(o) => self.lock().record(permit, o, duration, end),
             Ending::Release => self.lock().release(permit, end),
@@ -251,17 +381,22 @@ impl Breaker {
     }
 
     /// Records a `with` block's ending with the lock held.
+    /// A store's block comes back as `Err` (settled after the lock).
     fn settle_locked(
         inner: &mut Inner,
-        block: Block<Permit>,
+        block: Block<Held>,
         ending: &Ending,
         end: u64,
-    ) -> Option<Transition> {
+    ) -> Result<Option<Transition>, (u64, u64)> {
         let end = end.max(block.started);
-        match ending {
-            Ending::Outcome(o) => inner.core.record(block.held, *o, end - block.started, end),
-            Ending::Release => inner.core.release(block.held, end),
-        }
+        let held = match block.held {
+            Held::Core(p) => p,
+            Held::Store(raw) => return Err((raw, end - block.started)),
+        };
+        Ok(match ending {
+            Ending::Outcome(o) => inner.core.record(held, *o, end - block.started, end),
+            Ending::Release => inner.core.release(held, end),
+        })
     }
 
     /// Ends a call by how it ended (`exc` None: success), as the decorator,
@@ -269,7 +404,7 @@ impl Breaker {
     fn finish(
         &self,
         py: Python<'_>,
-        permit: Permit,
+        permit: Held,
         started: u64,
         exc: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
@@ -347,9 +482,10 @@ impl Breaker {
         listeners=Vec::new(),
         seed=Int::of(0),
         clock=None,
+        store=None,
     ),
     // The defaults as Python shows them (`Int::of(10)` would read `...`).
-    text_signature = "(*, name=None, failure_rate=50.0, slow_call_rate=None, slow_call_duration=None, consecutive_failures=None, min_calls=10, window_size=100, window_duration=None, window_buckets=10, comparison='at_least', rate_basis='outcomes', manual=False, half_open_probes=1, half_open_rule='all_succeed', half_open_max_dwell=None, dwell_expiry='reopen', open_duration=None, reset_window_on_close=True, exclude=None, exclude_as='ignored', listeners=..., seed=0, clock=None)")]
+    text_signature = "(*, name=None, failure_rate=50.0, slow_call_rate=None, slow_call_duration=None, consecutive_failures=None, min_calls=10, window_size=100, window_duration=None, window_buckets=10, comparison='at_least', rate_basis='outcomes', manual=False, half_open_probes=1, half_open_rule='all_succeed', half_open_max_dwell=None, dwell_expiry='reopen', open_duration=None, reset_window_on_close=True, exclude=None, exclude_as='ignored', listeners=..., seed=0, clock=None, store=None)")]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -376,6 +512,7 @@ impl Breaker {
         listeners: Vec<Py<PyAny>>,
         seed: Int<u64>,
         clock: Option<Bound<'_, PyAny>>,
+        store: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let consecutive_failures = match consecutive_failures {
             Some(n) => Some(n.get("consecutive_failures")?),
@@ -494,6 +631,15 @@ impl Breaker {
                 )
             }
         };
+        let plain_window = match &window {
+            AnyWindow::Time(_) => fusewire_store::config::Window::Time {
+                duration: positive_duration("window_duration", window_duration.unwrap_or(1.0))?,
+                buckets: u32::try_from(window_buckets).unwrap_or(u32::MAX),
+            },
+            AnyWindow::Count(_) => fusewire_store::config::Window::Count {
+                size: u32::try_from(window_size).unwrap_or(u32::MAX),
+            },
+        };
         let core = Core::with_window(config, window).map_err(|e| {
             from_core(e, &|f| {
                 if f.starts_with("open_backoff") {
@@ -515,8 +661,21 @@ impl Breaker {
                 ));
             }
         }
+        if let Some(n) = &name {
+            if store.as_ref().is_some_and(|s| !s.is_none()) {
+                crate::store::check_name(n)?;
+            }
+        }
+        let backend = crate::store::bind(
+            py,
+            store.as_ref(),
+            name.as_deref(),
+            crate::store::clock_given(clock.as_ref()),
+            || fusewire_store::config::Config::breaker(&config, plain_window),
+        )?;
         let timed = slow_call_rate.is_some() || window_duration.is_some();
         Ok(Self {
+            backend,
             timed,
             latest: AtomicU64::new(0),
             core: Mutex::new(Inner {
@@ -556,13 +715,22 @@ impl Breaker {
         let me = slf.get();
         let owner = crate::blocks::current(py)?;
         let started = me.now(py)?;
+        if let Some(b) = &me.backend {
+            let raw = me.backend_acquire(py, b, started)?;
+            me.lock().blocks.push(Block {
+                owner,
+                held: Held::Store(raw),
+                started,
+            });
+            return Ok(slf.clone());
+        }
         let result = {
             let mut inner = me.lock();
             inner.core.try_acquire(started).map(|mut permit| {
                 let moved = permit.transition.take();
                 inner.blocks.push(Block {
                     owner,
-                    held: permit,
+                    held: Held::Core(permit),
                     started,
                 });
                 moved
@@ -604,7 +772,7 @@ impl Breaker {
                 Err(e) => (me.latest.load(Ordering::Relaxed), Some(e)),
             }
         };
-        let settle = |inner: &mut Inner, found: Exit<Permit>| match found {
+        let settle = |inner: &mut Inner, found: Exit<Held>| match found {
             Exit::Own(b) => (true, Some(Self::settle_locked(inner, b, &ending, end))),
             Exit::Elsewhere(b) => (false, Some(Self::settle_locked(inner, b, &ending, end))),
             Exit::None => (false, None),
@@ -626,19 +794,25 @@ impl Breaker {
                 settle(&mut inner, found)
             }
         };
-        if let Some(moved) = moved {
-            me.emit(py, moved, end);
-        }
+        let settled = match moved {
+            Some(Ok(moved)) => {
+                me.emit(py, moved, end);
+                true
+            }
+            // A store's permit: settled now, with no lock held.
+            Some(Err((raw, took))) => {
+                me.settle(py, Held::Store(raw), ending, took, end);
+                true
+            }
+            None => false,
+        };
         if let Some(e) = clock_err {
             return Err(e);
         }
         if own {
             Ok(())
         } else {
-            Err(crate::blocks::exited_elsewhere(
-                slf.as_any(),
-                moved.is_some(),
-            )?)
+            Err(crate::blocks::exited_elsewhere(slf.as_any(), settled)?)
         }
     }
 
@@ -704,7 +878,7 @@ impl Breaker {
         };
         self.finish(
             py,
-            Permit::from_raw(raw as u64),
+            self.held_from_raw(raw as u64),
             started,
             exc.filter(|e| !e.is_none()),
         )
@@ -713,7 +887,7 @@ impl Breaker {
     /// Applies the transition time alone causes (open -> half-open, a
     /// half-open dwell running out), if one is due; returns it.
     fn poll<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        self.host(py, |c, now| c.poll(now))
+        self.host(py, "poll", |c, now| c.poll(now))
     }
 
     /// Adds a listener called with a `StateChange` after each transition.
@@ -754,6 +928,14 @@ impl Breaker {
     #[getter]
     fn _state(&self, py: Python<'_>) -> PyResult<&'static str> {
         let now = self.now(py)?;
+        if let Some(b) = &self.backend {
+            let (state, moved): (String, Bound<'_, PyAny>) = b
+                .bind(py)
+                .call_method0(pyo3::intern!(py, "state"))?
+                .extract()?;
+            self.emit(py, parse_transition(&moved)?, now);
+            return Ok(state_name(parse_state(&state)));
+        }
         let (state, moved) = {
             let mut core = self.lock();
             let moved = core.poll(now);
@@ -765,6 +947,12 @@ impl Breaker {
 
     /// Counts and state in one read, as a dict.
     fn snapshot<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        if let Some(b) = &self.backend {
+            return Ok(b
+                .bind(py)
+                .call_method0(pyo3::intern!(py, "snapshot"))?
+                .cast_into::<PyDict>()?);
+        }
         let now = self.now(py)?;
         let s = self.lock().snapshot(now);
         let d = PyDict::new(py);
@@ -805,32 +993,32 @@ impl Breaker {
 
     /// Opens the breaker now, as a trip rule would.
     fn trip<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        self.host(py, |c, now| c.trip(now))
+        self.host(py, "trip", |c, now| c.trip(now))
     }
 
     /// Closes the breaker now.
     fn close<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        self.host(py, |c, now| c.close(now))
+        self.host(py, "close", |c, now| c.close(now))
     }
 
     /// Holds the breaker open until `close()`, `reset()` or `disable()`.
     fn force_open<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        self.host(py, |c, now| c.force_open(now))
+        self.host(py, "force_open", |c, now| c.force_open(now))
     }
 
     /// Lets every call pass, recording nothing, until `close()`.
     fn disable<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        self.host(py, |c, now| c.disable(now))
+        self.host(py, "disable", |c, now| c.disable(now))
     }
 
     /// Moves the breaker to half-open now, with fresh probe slots.
     fn half_open<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        self.host(py, |c, now| c.half_open(now))
+        self.host(py, "half_open", |c, now| c.half_open(now))
     }
 
     /// Closes the breaker and forgets every count.
     fn reset<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        self.host(py, |c, now| c.reset(now))
+        self.host(py, "reset", |c, now| c.reset(now))
     }
 }
 
@@ -838,9 +1026,13 @@ impl Breaker {
     fn host<'py>(
         &self,
         py: Python<'py>,
+        op: &str,
         f: impl FnOnce(&mut Core, u64) -> Option<Transition>,
     ) -> PyResult<Option<Bound<'py, PyAny>>> {
         let now = self.now(py)?;
+        if let Some(b) = &self.backend {
+            return self.backend_move(py, b, pyo3::intern!(py, "host"), (op,), now);
+        }
         let moved = f(&mut self.lock(), now);
         Ok(self.emit(py, moved, now))
     }
@@ -863,17 +1055,17 @@ impl CallPermit {
     /// still goes to the core, which refuses it and counts it in
     /// `snapshot()["refused_permits"]` (the rule every door shares), then
     /// raises.
-    fn take(&self, py: Python<'_>) -> PyResult<Permit> {
+    fn take(&self, py: Python<'_>) -> PyResult<Held> {
         if self.used.swap(true, Ordering::AcqRel) {
             let b = self.breaker.get();
             let (end, _) = b.end_time(py, self.started);
-            b.settle(py, Permit::from_raw(self.raw), Ending::Release, 0, end);
+            b.settle(py, b.held_from_raw(self.raw), Ending::Release, 0, end);
             return Err(pyo3::exceptions::PyRuntimeError::new_err(
                 "this permit was already used: record one outcome or release it, once \
                  (the breaker refused the second hand-back and counted it in refused_permits)",
             ));
         }
-        Ok(Permit::from_raw(self.raw))
+        Ok(self.breaker.get().held_from_raw(self.raw))
     }
 
     fn outcome<'py>(
@@ -975,9 +1167,8 @@ impl CallPermit {
             (Some(t), _) if !t.is_none() => Some(t.call0()?),
             _ => None,
         };
-        self.breaker
-            .get()
-            .finish(py, Permit::from_raw(self.raw), self.started, exc.as_ref())
+        let b = self.breaker.get();
+        b.finish(py, b.held_from_raw(self.raw), self.started, exc.as_ref())
     }
 
     /// Whether this is a half-open probe.

@@ -13,12 +13,16 @@ use pyo3::PyTraverseError;
 use crate::clock::{positive_duration, seconds, Clock};
 use crate::errors::{config_error, from_core, rate_limited};
 use crate::int::Int;
+use crate::store::Backend;
+use fusewire_store::config::Config;
 
 /// The native token bucket. Public API: `fusewire.TokenBucket`.
 #[pyclass(module = "fusewire._native", frozen, subclass)]
 pub struct TokenBucket {
     core: Mutex<Bucket>,
     clock: Clock,
+    /// The store's backend when built with `store=` (see [`crate::store`]).
+    backend: Backend,
 }
 
 fn rate(tokens: u32, per: f64) -> PyResult<Rate> {
@@ -41,6 +45,12 @@ impl TokenBucket {
 
     /// Takes `n` tokens: `Ok(0)` when granted, else the ticks to wait.
     fn take_ticks(&self, py: Python<'_>, n: u32) -> PyResult<u64> {
+        if let Some(b) = &self.backend {
+            return b
+                .bind(py)
+                .call_method1(pyo3::intern!(py, "take"), (n,))?
+                .extract();
+        }
         let now = self.clock.now(py)?;
         let result = self.lock().try_acquire(n, now);
         match result {
@@ -63,12 +73,15 @@ impl TokenBucket {
 #[pymethods]
 impl TokenBucket {
     #[new]
-    #[pyo3(signature = (rate, per=1.0, *, burst=None, clock=None))]
+    #[pyo3(signature = (rate, per=1.0, *, burst=None, clock=None, store=None, name=None))]
     fn new(
+        py: Python<'_>,
         rate: Int<u32>,
         per: f64,
         burst: Option<Int<u32>>,
         clock: Option<Bound<'_, PyAny>>,
+        store: Option<Bound<'_, PyAny>>,
+        name: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let rate = rate.get("rate")?;
         let burst = match burst {
@@ -78,9 +91,18 @@ impl TokenBucket {
         let r = self::rate(rate, per)?;
         let burst = NonZeroU32::new(burst.unwrap_or(rate))
             .ok_or_else(|| config_error("burst", "must not be zero"))?;
+        let name = crate::store::name_arg(name.as_ref())?;
+        let backend = crate::store::bind(
+            py,
+            store.as_ref(),
+            name.as_deref(),
+            crate::store::clock_given(clock.as_ref()),
+            || Config::bucket(burst.get(), r.tokens(), r.period()),
+        )?;
         Ok(Self {
             core: Mutex::new(Bucket::new(burst, r)),
             clock: Clock::from_arg(clock)?,
+            backend,
         })
     }
 
@@ -126,6 +148,10 @@ impl TokenBucket {
     #[pyo3(signature = (n=Int::of(1)), text_signature = "($self, /, n=1)")]
     fn refund(&self, py: Python<'_>, n: Int<u32>) -> PyResult<()> {
         let n = n.get("n")?;
+        if let Some(b) = &self.backend {
+            b.bind(py).call_method1(pyo3::intern!(py, "refund"), (n,))?;
+            return Ok(());
+        }
         let now = self.clock.now(py)?;
         self.lock().refund(n, now);
         Ok(())
@@ -136,6 +162,12 @@ impl TokenBucket {
     fn set_rate(&self, py: Python<'_>, rate: Int<u32>, per: f64) -> PyResult<()> {
         let rate = rate.get("rate")?;
         let r = self::rate(rate, per)?;
+        if self.backend.is_some() {
+            return Err(config_error(
+                "rate",
+                "cannot change on a bucket in a store: every process shares its config",
+            ));
+        }
         let now = self.clock.now(py)?;
         self.lock()
             .set_rate(r.tokens(), r.period(), now)
@@ -153,6 +185,12 @@ impl TokenBucket {
     /// Tokens available now.
     #[getter]
     fn available(&self, py: Python<'_>) -> PyResult<u32> {
+        if let Some(b) = &self.backend {
+            return b
+                .bind(py)
+                .call_method0(pyo3::intern!(py, "available"))?
+                .extract();
+        }
         let now = self.clock.now(py)?;
         Ok(self.lock().available(now))
     }

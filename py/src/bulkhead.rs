@@ -15,6 +15,8 @@ use crate::blocks::{Block, Blocks, Exit};
 use crate::clock::{positive_duration, Clock};
 use crate::errors::{bulkhead_full, config_error, from_core};
 use crate::int::Int;
+use crate::store::Backend;
+use fusewire_store::config::Config;
 
 fn priority(name: &str) -> PyResult<Priority> {
     match name {
@@ -65,6 +67,8 @@ pub struct Bulkhead {
     clock: Clock,
     /// The slots of open `with` blocks (see [`crate::blocks`]).
     blocks: Mutex<Blocks<Slot>>,
+    /// The store's backend when built with `store=` (see [`crate::store`]).
+    backend: Backend,
 }
 
 impl Bulkhead {
@@ -73,17 +77,63 @@ impl Bulkhead {
     }
 
     pub fn acquire_impl(&self, py: Python<'_>, p: Priority) -> PyResult<Slot> {
+        if let Some(b) = &self.backend {
+            return match self.backend_take(py, b, p)? {
+                Some(slot) => Ok(slot),
+                None => {
+                    let in_use: u32 = b
+                        .bind(py)
+                        .call_method0(pyo3::intern!(py, "in_use"))?
+                        .extract()?;
+                    Err(bulkhead_full(py, priority_name(p), in_use))
+                }
+            };
+        }
         let now = self.clock.now(py)?;
         let taken = self.lock().try_acquire(p, now);
         taken.map_err(|full| bulkhead_full(py, priority_name(p), full.in_use))
+    }
+
+    /// A slot from the store's backend, or `None` when none is free.
+    fn backend_take(&self, py: Python<'_>, b: &Py<PyAny>, p: Priority) -> PyResult<Option<Slot>> {
+        let raw: Option<u64> = b
+            .bind(py)
+            .call_method1(pyo3::intern!(py, "acquire"), (priority_name(p),))?
+            .extract()?;
+        Ok(raw.map(Slot::from_raw))
+    }
+
+    /// Reads a number the backend reports (`in_use`, `available`, ...).
+    fn backend_read<T: for<'a, 'py> FromPyObject<'a, 'py>>(
+        &self,
+        py: Python<'_>,
+        method: &str,
+    ) -> Option<PyResult<T>> {
+        self.backend.as_ref().map(|b| {
+            b.bind(py)
+                .call_method0(method)
+                .and_then(|v| v.extract().map_err(Into::into))
+        })
     }
 
     /// Hands a slot back. A slot whose lease ran out was already freed:
     /// that is counted (`expired_releases`), not an error; a slot that was
     /// not held is a `ValueError`.
     pub fn release_impl(&self, py: Python<'_>, slot: Slot) -> PyResult<()> {
-        let now = self.clock.now(py)?;
-        let result = self.lock().release(slot, now);
+        let result = if let Some(b) = &self.backend {
+            let said: String = b
+                .bind(py)
+                .call_method1(pyo3::intern!(py, "release"), (slot.into_raw(),))?
+                .extract()?;
+            match said.as_str() {
+                "released" => Ok(()),
+                "expired" => Err(ReleaseError::Expired),
+                _ => Err(ReleaseError::NotHeld),
+            }
+        } else {
+            let now = self.clock.now(py)?;
+            self.lock().release(slot, now)
+        };
         match result {
             Ok(()) | Err(ReleaseError::Expired) => Ok(()),
             Err(_) => Err(PyValueError::new_err(
@@ -127,15 +177,21 @@ impl Bulkhead {
             reserve_normal=Int::of(0),
             lease=60.0,
             clock=None,
+            store=None,
+            name=None,
         ),
-        text_signature = "(max_concurrent, *, reserve_critical=0, reserve_normal=0, lease=60.0, clock=None)"
+        text_signature = "(max_concurrent, *, reserve_critical=0, reserve_normal=0, lease=60.0, clock=None, store=None, name=None)"
     )]
+    #[allow(clippy::too_many_arguments)]
     fn new(
+        py: Python<'_>,
         max_concurrent: Int<u32>,
         reserve_critical: Int<u32>,
         reserve_normal: Int<u32>,
         lease: f64,
         clock: Option<Bound<'_, PyAny>>,
+        store: Option<Bound<'_, PyAny>>,
+        name: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let max_concurrent = max_concurrent.get("max_concurrent")?;
         let reserve_critical = reserve_critical.get("reserve_critical")?;
@@ -147,10 +203,19 @@ impl Bulkhead {
             fusewire::Bulkhead::new(limit, reserve_critical, reserve_normal, TickUnit::NANOS)
                 .and_then(|b| b.with_lease(lease))
                 .map_err(|e| from_core(e, &|f| f.to_owned()))?;
+        let name = crate::store::name_arg(name.as_ref())?;
+        let backend = crate::store::bind(
+            py,
+            store.as_ref(),
+            name.as_deref(),
+            crate::store::clock_given(clock.as_ref()),
+            || Config::bulkhead(max_concurrent, reserve_critical, reserve_normal, lease),
+        )?;
         Ok(Self {
             core: Mutex::new(core),
             clock: Clock::from_arg(clock)?,
             blocks: Mutex::new(Blocks::default()),
+            backend,
         })
     }
 
@@ -166,6 +231,11 @@ impl Bulkhead {
     #[pyo3(signature = (priority="normal"))]
     fn try_acquire(&self, py: Python<'_>, priority: &str) -> PyResult<Option<HeldSlot>> {
         let p = self::priority(priority)?;
+        if let Some(b) = &self.backend {
+            return Ok(self
+                .backend_take(py, b, p)?
+                .map(|s| HeldSlot { raw: s.into_raw() }));
+        }
         let now = self.clock.now(py)?;
         let taken = self.lock().try_acquire(p, now);
         Ok(taken.ok().map(|s| HeldSlot { raw: s.into_raw() }))
@@ -260,39 +330,51 @@ impl Bulkhead {
     }
 
     #[getter]
-    fn in_use(&self) -> u32 {
-        self.lock().in_use()
+    fn in_use(&self, py: Python<'_>) -> PyResult<u32> {
+        self.backend_read(py, "in_use")
+            .unwrap_or_else(|| Ok(self.lock().in_use()))
     }
 
     #[getter]
-    fn available(&self) -> u32 {
-        self.lock().available()
+    fn available(&self, py: Python<'_>) -> PyResult<u32> {
+        self.backend_read(py, "available")
+            .unwrap_or_else(|| Ok(self.lock().available()))
     }
 
     /// Slots a call of `priority` could take now (its reserves counted).
     #[pyo3(signature = (priority="normal"))]
-    fn available_for(&self, priority: &str) -> PyResult<u32> {
-        Ok(self.lock().available_for(self::priority(priority)?))
+    fn available_for(&self, py: Python<'_>, priority: &str) -> PyResult<u32> {
+        let p = self::priority(priority)?;
+        if let Some(b) = &self.backend {
+            return b
+                .bind(py)
+                .call_method1(pyo3::intern!(py, "available_for"), (priority_name(p),))?
+                .extract();
+        }
+        Ok(self.lock().available_for(p))
     }
 
     /// Releases refused because the slot was not held: a non-zero count
     /// means a release without its acquire (or twice) somewhere.
     #[getter]
-    fn extra_releases(&self) -> u64 {
-        self.lock().extra_releases()
+    fn extra_releases(&self, py: Python<'_>) -> PyResult<u64> {
+        self.backend_read(py, "extra_releases")
+            .unwrap_or_else(|| Ok(self.lock().extra_releases()))
     }
 
     /// Releases that came after the slot's lease ran out (it was already
     /// freed): calls that outlived the lease.
     #[getter]
-    fn expired_releases(&self) -> u64 {
-        self.lock().expired_releases()
+    fn expired_releases(&self, py: Python<'_>) -> PyResult<u64> {
+        self.backend_read(py, "expired_releases")
+            .unwrap_or_else(|| Ok(self.lock().expired_releases()))
     }
 
     /// Slots freed because their lease ran out before they were released.
     #[getter]
-    fn reclaimed(&self) -> u64 {
-        self.lock().reclaimed()
+    fn reclaimed(&self, py: Python<'_>) -> PyResult<u64> {
+        self.backend_read(py, "reclaimed")
+            .unwrap_or_else(|| Ok(self.lock().reclaimed()))
     }
 
     /// How long a slot lives without a release, in seconds.

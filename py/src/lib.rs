@@ -20,6 +20,7 @@ mod int;
 mod matcher;
 mod pool;
 mod retry;
+mod store;
 mod window;
 
 use pyo3::prelude::*;

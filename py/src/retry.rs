@@ -20,6 +20,7 @@ use crate::clock::{positive_duration, seconds, seconds_to_ticks_lossy, Clock};
 use crate::errors::{config_error, from_core, retry_error};
 use crate::int::Int;
 use crate::matcher::{is_exception, Matcher};
+use crate::store::Backend;
 
 /// The retry budget (gRPC's retry throttling): failures spend a token,
 /// successes earn `token_ratio` back; retries stop while half or fewer of
@@ -27,13 +28,81 @@ use crate::matcher::{is_exception, Matcher};
 #[pyclass(module = "fusewire._native", frozen)]
 pub struct RetryBudget {
     core: Mutex<Budget>,
-    /// The constructor's arguments, so it pickles by config.
+    /// The constructor's arguments, so it pickles by config (with the
+    /// store and the name when it is in a store).
     args: (u32, f64),
+    binding: Option<(Py<PyAny>, String)>,
+    /// The store's backend when built with `store=` (see [`crate::store`]).
+    backend: Backend,
 }
 
 impl RetryBudget {
     pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, Budget> {
         self.core.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A call succeeded (in the store when there is one).
+    pub(crate) fn success(&self, py: Python<'_>) -> PyResult<()> {
+        match &self.backend {
+            Some(b) => b
+                .bind(py)
+                .call_method0(pyo3::intern!(py, "record_success"))
+                .map(drop),
+            None => {
+                self.lock().record_success();
+                Ok(())
+            }
+        }
+    }
+
+    fn ask<T: for<'a, 'py> FromPyObject<'a, 'py>>(
+        &self,
+        py: Python<'_>,
+        method: &str,
+    ) -> Option<PyResult<T>> {
+        self.backend.as_ref().map(|b| {
+            b.bind(py)
+                .call_method0(method)
+                .and_then(|v| v.extract().map_err(Into::into))
+        })
+    }
+}
+
+/// A stored budget seen through the core's `RetryBudget` trait, so the
+/// core's one retry decision asks the store. The trait cannot fail: a
+/// store error refuses the retry and is kept to raise after the decision.
+pub(crate) struct StoredBudget<'a, 'py> {
+    pub(crate) backend: &'a Bound<'py, PyAny>,
+    pub(crate) error: Option<PyErr>,
+}
+
+impl fusewire::RetryBudget for StoredBudget<'_, '_> {
+    fn record_failure(&mut self) {
+        if self.error.is_none() {
+            if let Err(e) = self
+                .backend
+                .call_method0(pyo3::intern!(self.backend.py(), "record_failure"))
+            {
+                self.error = Some(e);
+            }
+        }
+    }
+
+    fn try_retry(&mut self) -> bool {
+        if self.error.is_some() {
+            return false;
+        }
+        match self
+            .backend
+            .call_method0(pyo3::intern!(self.backend.py(), "try_retry"))
+            .and_then(|v| v.extract::<bool>())
+        {
+            Ok(ok) => ok,
+            Err(e) => {
+                self.error = Some(e);
+                false
+            }
+        }
     }
 }
 
@@ -41,10 +110,16 @@ impl RetryBudget {
 impl RetryBudget {
     #[new]
     #[pyo3(
-        signature = (max_tokens=Int::of(10), token_ratio=0.1),
-        text_signature = "(max_tokens=10, token_ratio=0.1)"
+        signature = (max_tokens=Int::of(10), token_ratio=0.1, *, store=None, name=None),
+        text_signature = "(max_tokens=10, token_ratio=0.1, *, store=None, name=None)"
     )]
-    fn new(max_tokens: Int<u32>, token_ratio: f64) -> PyResult<Self> {
+    fn new(
+        py: Python<'_>,
+        max_tokens: Int<u32>,
+        token_ratio: f64,
+        store: Option<Bound<'_, PyAny>>,
+        name: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
         let max_tokens = max_tokens.get("max_tokens")?;
         if max_tokens == 0 {
             return Err(config_error("max_tokens", "must not be zero"));
@@ -66,49 +141,86 @@ impl RetryBudget {
                 .to_owned()
             })
         })?;
+        let name = crate::store::name_arg(name.as_ref())?;
+        let backend = crate::store::bind(py, store.as_ref(), name.as_deref(), false, || {
+            fusewire_store::config::Config::budget(max_tokens, milli)
+        })?;
+        let binding = match (&backend, store, name) {
+            (Some(_), Some(s), Some(n)) => Some((s.unbind(), n)),
+            _ => None,
+        };
         Ok(Self {
             core: Mutex::new(core),
             args: (max_tokens, token_ratio),
+            binding,
+            backend,
         })
     }
 
-    /// Pickles by config: the other side starts with a full budget.
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> (Bound<'py, pyo3::types::PyType>, (u32, f64)) {
-        (slf.get_type(), slf.get().args)
+    /// Pickles by config: the other side starts with a full budget, or
+    /// binds to the same store entry by name.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let me = slf.get();
+        let (max_tokens, ratio) = me.args;
+        let kwargs = PyDict::new(py);
+        if let Some((store, name)) = &me.binding {
+            kwargs.set_item("store", store.bind(py))?;
+            kwargs.set_item("name", name)?;
+        }
+        let rebuild = py.import("fusewire._wrap")?.getattr("_rebuild")?;
+        (rebuild, (slf.get_type(), (max_tokens, ratio), kwargs))
+            .into_pyobject(py)
+            .map(Bound::into_any)
     }
 
     /// Tokens left (fractional).
     #[getter]
-    fn tokens(&self) -> f64 {
-        self.lock().tokens_milli() as f64 / 1000.0
+    fn tokens(&self, py: Python<'_>) -> PyResult<f64> {
+        let milli = self
+            .ask::<u64>(py, "tokens_milli")
+            .unwrap_or_else(|| Ok(self.lock().tokens_milli()))?;
+        Ok(milli as f64 / 1000.0)
     }
 
     /// Whether a retry would be allowed now.
     #[getter]
-    fn can_retry(&self) -> bool {
-        self.lock().can_retry()
+    fn can_retry(&self, py: Python<'_>) -> PyResult<bool> {
+        self.ask(py, "can_retry")
+            .unwrap_or_else(|| Ok(self.lock().can_retry()))
     }
 
     /// Retries refused so far.
     #[getter]
-    fn throttled(&self) -> u64 {
-        self.lock().throttled()
+    fn throttled(&self, py: Python<'_>) -> PyResult<u64> {
+        self.ask(py, "throttled")
+            .unwrap_or_else(|| Ok(self.lock().throttled()))
     }
 
     /// A call succeeded: earns `token_ratio` back.
-    fn record_success(&self) {
-        self.lock().record_success();
+    fn record_success(&self, py: Python<'_>) -> PyResult<()> {
+        self.success(py)
     }
 
     /// A call failed: spends a token.
-    fn record_failure(&self) {
-        self.lock().record_failure();
+    fn record_failure(&self, py: Python<'_>) -> PyResult<()> {
+        match &self.backend {
+            Some(b) => b
+                .bind(py)
+                .call_method0(pyo3::intern!(py, "record_failure"))
+                .map(drop),
+            None => {
+                self.lock().record_failure();
+                Ok(())
+            }
+        }
     }
 
     /// Asks to make a retry: whether it is allowed (a refusal is counted in
     /// `throttled`).
-    fn try_retry(&self) -> bool {
-        self.lock().try_retry().is_ok()
+    fn try_retry(&self, py: Python<'_>) -> PyResult<bool> {
+        self.ask(py, "try_retry")
+            .unwrap_or_else(|| Ok(self.lock().try_retry().is_ok()))
     }
 }
 
@@ -207,7 +319,7 @@ fn decide(
     rng: &mut Rng,
     now: u64,
     hint: Option<u64>,
-) -> Decision {
+) -> PyResult<Decision> {
     let (asked, own) = match &cfg.plan {
         None => (hint, None),
         Some(plan) => {
@@ -216,17 +328,30 @@ fn decide(
         }
     };
     let decision = match &cfg.budget {
-        Some(b) => retry.next_with_budget(now, asked, &mut *b.bind(py).get().lock()),
+        Some(b) => match &b.get().backend {
+            Some(backend) => {
+                let mut stored = StoredBudget {
+                    backend: backend.bind(py),
+                    error: None,
+                };
+                let d = retry.next_with_budget(now, asked, &mut stored);
+                if let Some(e) = stored.error {
+                    return Err(e);
+                }
+                d
+            }
+            None => retry.next_with_budget(now, asked, &mut *b.get().lock()),
+        },
         None => retry.next(now, asked),
     };
-    match (decision, own) {
+    Ok(match (decision, own) {
         // The combined delay itself passes the deadline: the core saw it
         // as an advertised wait, the user asked for no such wait.
         (Decision::GiveUp(GiveUpReason::WaitTooLong), Some(d)) if hint.is_none_or(|h| h <= d) => {
             Decision::GiveUp(GiveUpReason::Deadline)
         }
         (d, _) => d,
-    }
+    })
 }
 
 /// One operation's progress: the core `Retry`, started lazily at the first
@@ -301,7 +426,11 @@ impl Progress {
 
     fn success(&self, py: Python<'_>) {
         if let Some(b) = &self.config.budget {
-            b.bind(py).get().lock().record_success();
+            // A store that fails to count a success costs the budget a
+            // token it would have earned, never the call's result.
+            if let Err(e) = b.get().success(py) {
+                e.write_unraisable(py, Some(b.bind(py).as_any()));
+            }
         }
     }
 
@@ -336,7 +465,7 @@ impl Progress {
         };
         // One core decision: budget (failure counted, retry allowed),
         // attempts, deadline and an advertised wait too long to sleep.
-        let decision = decide(&cfg, py, retry, rng, now, hint);
+        let decision = decide(&cfg, py, retry, rng, now, hint)?;
         self.attempts = retry.attempts();
         self.stats.since_first = Some(now.saturating_sub(self.started));
         let reason = match decision {
@@ -512,7 +641,9 @@ impl Retrying {
                 }
                 Ok(v) => {
                     if let Some(b) = &self.config.budget {
-                        b.bind(py).get().lock().record_success();
+                        if let Err(e) = b.get().success(py) {
+                            e.write_unraisable(py, Some(b.bind(py).as_any()));
+                        }
                     }
                     return Ok(v);
                 }
@@ -878,7 +1009,7 @@ impl RetryState {
         let now = cfg.clock.now(py)?;
         // With a budget: the core's one decision (records the failure, asks
         // the budget before scheduling).
-        let decision = decide(cfg, py, &mut self.retry, &mut self.wait_rng, now, hint);
+        let decision = decide(cfg, py, &mut self.retry, &mut self.wait_rng, now, hint)?;
         match decision {
             Decision::RetryAfter(ticks) => {
                 self.reason = None;

@@ -10,3 +10,5 @@
 //! failure policy) is written down in this crate's README.
 #![forbid(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
+
+pub mod config;

@@ -50,6 +50,18 @@ impl Probes {
 
     /// Settles one probe and judges the period.
     pub fn settle(&mut self, bad: bool, slow: bool, rules: &Rules) -> Verdict {
+        self.settle_tolerating(bad, slow, rules, 0)
+    }
+
+    /// [`settle`](Self::settle), with `tolerated` failed probes allowed
+    /// under [`HalfOpenRule::AllSucceed`] (see [`verdict_tolerating`](Self::verdict_tolerating)).
+    pub fn settle_tolerating(
+        &mut self,
+        bad: bool,
+        slow: bool,
+        rules: &Rules,
+        tolerated: u16,
+    ) -> Verdict {
         if self.in_flight == 0 {
             return Verdict::Wait;
         }
@@ -68,16 +80,27 @@ impl Probes {
                 }
             }
         }
-        self.verdict(rules)
+        self.verdict_tolerating(rules, tolerated)
     }
 
     /// What the settled probes say so far. A pure function of the counts,
     /// so a shared breaker can judge a period from its state word alone.
     pub fn verdict(&self, rules: &Rules) -> Verdict {
+        self.verdict_tolerating(rules, 0)
+    }
+
+    /// [`verdict`](Self::verdict) with `tolerated` failed probes allowed
+    /// under [`HalfOpenRule::AllSucceed`]: it reopens once more than
+    /// `tolerated` probes failed, and closes once every slot has settled
+    /// with no more than that (0: the first failure reopens, every probe
+    /// must pass: the rule as documented).
+    pub fn verdict_tolerating(&self, rules: &Rules, tolerated: u16) -> Verdict {
         let limit = rules.half_open_probes;
         match rules.half_open_rule {
-            HalfOpenRule::AllSucceed if self.failed > 0 => Verdict::Reopen,
-            HalfOpenRule::AllSucceed if self.passed >= limit => Verdict::Close,
+            HalfOpenRule::AllSucceed if self.failed > tolerated => Verdict::Reopen,
+            HalfOpenRule::AllSucceed if self.passed as u32 + self.failed as u32 >= limit as u32 => {
+                Verdict::Close
+            }
             HalfOpenRule::AllSucceed => Verdict::Wait,
             HalfOpenRule::Rates => {
                 let done = self.passed as u32 + self.failed as u32;

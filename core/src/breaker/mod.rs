@@ -54,6 +54,9 @@ pub struct Breaker<W> {
     refused_permits: u32,
     probes: Probes,
     state: State,
+    /// Failed probes a half-open period tolerates (`set_half_open_tolerance`);
+    /// in what was padding, so the struct does not grow.
+    tolerated: u16,
 }
 
 impl<W: Window + Default> Breaker<W> {
@@ -98,6 +101,7 @@ impl<W: Window> Breaker<W> {
             clock_regressions: 0,
             tickets: Tickets::new(),
             refused_permits: 0,
+            tolerated: 0,
         }
     }
 
@@ -248,7 +252,10 @@ impl<W: Window> Breaker<W> {
                     self.probes.give_back();
                     return moved;
                 }
-                match self.probes.settle(failed, slow, &self.rules) {
+                match self
+                    .probes
+                    .settle_tolerating(failed, slow, &self.rules, self.tolerated)
+                {
                     Verdict::Wait => moved,
                     Verdict::Close => Some(self.close_now(now, Reason::ProbesPassed)),
                     Verdict::Reopen => Some(self.open_now(now, Reason::ProbesFailed)),
@@ -394,6 +401,111 @@ impl<W: Window> Breaker<W> {
         self.window.clear();
         self.consecutive = 0;
         moved
+    }
+
+    /// Sets how long the current open period lasts, counted from when it
+    /// opened, for a host that draws open durations from a backoff of its
+    /// own (cockatiel's `halfOpenAfter` given as an `IBackoffFactory`): it
+    /// learns of the opening from the transition, then says how long.
+    /// `u64::MAX` is "until the host moves it". Returns whether the breaker
+    /// was open; otherwise nothing changes. The next opening draws from
+    /// `open_backoff` again (with its attempt counted in
+    /// [`Snapshot::reopens`]).
+    pub fn set_open_duration(&mut self, duration: u64) -> bool {
+        if self.state != State::Open {
+            return false;
+        }
+        self.last_open = duration;
+        true
+    }
+
+    /// Opens the breaker as a saved state says: opened at tick `opened_at`
+    /// (which may be before `now`, or after it for a clock ahead of this
+    /// one), for `duration` ticks, as the `reopens`-th opening without a
+    /// close in between (at least 1: the attempt the next opening's
+    /// backoff draw follows). A period already over lets the next call
+    /// through as a probe. Returns the transition, if the breaker was not
+    /// open; an open one takes the new period without one. The window is
+    /// kept (a host restores it first).
+    pub fn restore_open(
+        &mut self,
+        now: u64,
+        opened_at: u64,
+        duration: u64,
+        reopens: u32,
+    ) -> Option<Transition> {
+        let now = self.clamp(now);
+        let moved = if self.state == State::Open {
+            None
+        } else {
+            self.consecutive = 0;
+            Some(self.enter(now, State::Open, Reason::Host))
+        };
+        self.since = opened_at;
+        self.last_open = duration;
+        self.reopens = reopens.max(1);
+        moved
+    }
+
+    /// Lets each half-open period under [`HalfOpenRule::AllSucceed`]
+    /// tolerate `failures` failed (or slow) probes: it reopens at once
+    /// when more than that many have failed, and closes when every probe
+    /// slot has settled with no more than that (cockatiel's
+    /// `halfOpenSampling`: `calls` probes, reopen when failures exceed
+    /// `threshold x calls`). 0, the default, is `AllSucceed` as documented.
+    /// Not part of [`BreakerConfig`]; kept across
+    /// [`set_config`](Self::set_config). No effect under
+    /// [`HalfOpenRule::Rates`].
+    pub fn set_half_open_tolerance(&mut self, failures: u16) {
+        self.tolerated = failures;
+    }
+
+    /// The failed probes a half-open period tolerates
+    /// ([`set_half_open_tolerance`](Self::set_half_open_tolerance)).
+    pub const fn half_open_tolerance(&self) -> u16 {
+        self.tolerated
+    }
+
+    /// How many failures (not slow), recorded one after another at `now`
+    /// with nothing else in between, certainly leave the breaker closed: at
+    /// most `limit`, 0 when the very next one may trip it, when it is not
+    /// closed, or under [`RateBasis::Started`]. A lower bound (it assumes a
+    /// full count window drops a success for each failure), so a host may
+    /// count that many failures itself, without asking, and hand them to
+    /// [`record`](Self::record) later, in order and before any other
+    /// outcome, asking again for the one after. It holds while nothing
+    /// else is recorded; for a time window, at `now` only (calls leave
+    /// the window as time passes).
+    pub fn failures_before_trip(&mut self, now: u64, limit: u32) -> u32 {
+        let now = self.clamp(now);
+        if self.state != State::Closed || self.rules.rate_basis == RateBasis::Started {
+            return 0;
+        }
+        let counts = self.window.totals(now);
+        let whole = match self.rules.rate_basis {
+            RateBasis::AllCalls => counts.all(),
+            _ => counts.outcomes(),
+        };
+        let timed = self.window.capacity().is_none();
+        for k in 1..=limit {
+            if self
+                .rules
+                .consecutive_trips(self.consecutive.saturating_add(k))
+            {
+                return k - 1;
+            }
+            // Each failure adds one to the whole and at most one to the
+            // failures; a count window's whole never shrinks as it does.
+            let most = whole.saturating_add(k);
+            if most >= self.rules.min_calls {
+                let failures = counts.failures.saturating_add(k);
+                let least = if timed { most } else { whole.max(failures) };
+                if self.rules.failure_rate_trips(failures, least) {
+                    return k - 1;
+                }
+            }
+        }
+        limit
     }
 
     /// Everything about the breaker as of `now`, in one read. A read never

@@ -755,3 +755,187 @@ fn a_forever_dwell_outlasts_the_end_of_time() {
     assert_eq!(b.poll(u64::MAX), None);
     assert_eq!(b.state(), State::HalfOpen);
 }
+
+// ---- host-given open durations, saved states, tolerated probes, and the
+// failures a host may count itself (fusewire/cockatiel's needs, #19)
+
+#[test]
+fn a_host_sets_the_open_period_after_the_trip() {
+    let mut b = tripped(cfg());
+    assert!(b.set_open_duration(50));
+    assert_eq!(b.snapshot(0).open_until, 50);
+    let r = b.try_acquire(49).unwrap_err();
+    assert_eq!((r.state, r.retry_after), (State::Open, 1));
+    let p = b
+        .try_acquire(50)
+        .expect("a probe at the end of the host's period");
+    assert!(p.is_probe());
+    assert_eq!(p.transition.map(|t| t.to), Some(State::HalfOpen));
+    assert!(
+        !b.set_open_duration(10),
+        "only an open breaker takes a period"
+    );
+    assert_eq!(b.state(), State::HalfOpen);
+    b.release(p, 50);
+}
+
+#[test]
+fn a_saved_open_state_comes_back_with_its_start_and_attempt() {
+    let mut b = B10::new(cfg()).unwrap();
+    let t = b.restore_open(1000, 900, 300, 3);
+    assert_eq!(
+        t.map(|t| (t.to, t.reason)),
+        Some((State::Open, Reason::Host))
+    );
+    let s = b.snapshot(1000);
+    assert_eq!(
+        (s.state, s.since, s.open_until, s.reopens),
+        (State::Open, 900, 1200, 3)
+    );
+    assert!(b.try_acquire(1199).is_err());
+    let p = b.try_acquire(1200).unwrap();
+    assert!(p.is_probe());
+    // a failed probe reopens as the 4th attempt
+    b.record(p, Outcome::Failure, 0, 1200);
+    assert_eq!(b.snapshot(1200).reopens, 4);
+    // a period long over: the next call is a probe
+    let mut b = B10::new(cfg()).unwrap();
+    b.restore_open(1000, 0, 300, 1);
+    assert!(b.try_acquire(1000).unwrap().is_probe());
+    // already open: the new period, no transition
+    let mut b = tripped(cfg());
+    assert_eq!(b.restore_open(5, 5, 7, 2), None);
+    assert_eq!(b.snapshot(5).open_until, 12);
+}
+
+#[test]
+fn tolerated_probe_failures_reopen_only_beyond_the_tolerance() {
+    let config = BreakerConfig {
+        half_open_probes: 4,
+        ..cfg()
+    };
+    let half_open = |b: &mut B10| {
+        let t = b.snapshot(0).open_until;
+        (0..4)
+            .map(|_| b.try_acquire(t).unwrap())
+            .collect::<Vec<_>>()
+    };
+    // one failure of four tolerated: closes when all four settled
+    let mut b = tripped(config);
+    b.set_half_open_tolerance(1);
+    assert_eq!(b.half_open_tolerance(), 1);
+    let mut p = half_open(&mut b);
+    assert_eq!(b.record(p.remove(0), Outcome::Failure, 0, 1000), None);
+    assert_eq!(b.record(p.remove(0), Outcome::Success, 0, 1000), None);
+    assert_eq!(b.record(p.remove(0), Outcome::Success, 0, 1000), None);
+    let t = b.record(p.remove(0), Outcome::Success, 0, 1000);
+    assert_eq!(
+        t.map(|t| (t.to, t.reason)),
+        Some((State::Closed, Reason::ProbesPassed))
+    );
+    // the second failure reopens at once, with probes still out
+    let mut b = tripped(config);
+    b.set_half_open_tolerance(1);
+    let mut p = half_open(&mut b);
+    assert_eq!(b.record(p.remove(0), Outcome::Failure, 0, 1000), None);
+    let t = b.record(p.remove(0), Outcome::Failure, 0, 1000);
+    assert_eq!(
+        t.map(|t| (t.to, t.reason)),
+        Some((State::Open, Reason::ProbesFailed))
+    );
+    for q in p {
+        assert_eq!(
+            b.record(q, Outcome::Success, 0, 1000),
+            None,
+            "late probes do not move it"
+        );
+    }
+    // no tolerance: the first failure reopens (AllSucceed as documented)
+    let mut b = tripped(config);
+    let mut p = half_open(&mut b);
+    let t = b.record(p.remove(0), Outcome::Failure, 0, 1000);
+    assert_eq!(t.map(|t| t.to), Some(State::Open));
+    for q in p {
+        b.release(q, 1000);
+    }
+}
+
+/// Records `n` failures at `now`; the first transition, if any.
+fn fail_n<W: Window>(b: &mut Breaker<W>, n: u32, now: u64) -> Option<Transition> {
+    for _ in 0..n {
+        let p = b.try_acquire(now).unwrap();
+        if let Some(t) = b.record(p, Outcome::Failure, 0, now) {
+            return Some(t);
+        }
+    }
+    None
+}
+
+#[test]
+fn failures_before_trip_is_exact_for_a_run_and_never_too_many() {
+    let mut b = B10::new(BreakerConfig {
+        failure_rate: None,
+        consecutive_failures: Some(5),
+        ..cfg()
+    })
+    .unwrap();
+    assert_eq!(b.failures_before_trip(0, 100), 4);
+    assert_eq!(b.failures_before_trip(0, 3), 3, "at most the limit");
+    fail_n(&mut b, 2, 0);
+    assert_eq!(b.failures_before_trip(0, 100), 2);
+    assert_eq!(fail_n(&mut b, 2, 0), None);
+    assert_eq!(b.failures_before_trip(0, 100), 0);
+    assert_eq!(fail_n(&mut b, 1, 0).map(|t| t.to), Some(State::Open));
+    assert_eq!(b.failures_before_trip(0, 100), 0, "not closed");
+
+    // Rate rules, count and time windows, from many mixes of outcomes: the
+    // failures it allows never trip, and the next one is the first that may.
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    for round in 0..if cfg!(miri) { 24 } else { 400u32 } {
+        let min_calls = 1 + round % 10;
+        let comparison = if round % 2 == 0 {
+            Comparison::AtLeast
+        } else {
+            Comparison::Above
+        };
+        let config = BreakerConfig {
+            failure_rate: Some(Ratio::percent(10 + (round % 8) * 10)),
+            consecutive_failures: (round % 3 == 0).then_some(3 + round % 5),
+            min_calls,
+            comparison,
+            reset_window_on_close: false,
+            ..BreakerConfig::new(crate::TickUnit::MILLIS)
+        };
+        let mut count = Breaker::<CountWindow<10>>::new(config).unwrap();
+        let mut time: Breaker<TimeWindow<4, 0>> =
+            Breaker::with_window(config, TimeWindow::new(100, 4).unwrap()).unwrap();
+        for _ in 0..(round % 15) {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let o = if seed % 3 == 0 {
+                Outcome::Failure
+            } else {
+                Outcome::Success
+            };
+            if let Ok(p) = count.try_acquire(0) {
+                count.record(p, o, 0, 0);
+            }
+            if let Ok(p) = time.try_acquire(0) {
+                time.record(p, o, 0, 0);
+            }
+        }
+        if count.state() == State::Closed {
+            let h = count.failures_before_trip(0, 64);
+            assert_eq!(fail_n(&mut count, h, 0), None, "round {round}: {h} allowed");
+        }
+        if time.state() == State::Closed {
+            let h = time.failures_before_trip(0, 64);
+            assert_eq!(fail_n(&mut time, h, 0), None, "round {round}: {h} allowed");
+            // a time window's bound is exact: the next failure trips
+            if h < 64 {
+                assert!(fail_n(&mut time, 1, 0).is_some(), "round {round}");
+            }
+        }
+    }
+}

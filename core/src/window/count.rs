@@ -67,6 +67,29 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> CountRing<S> {
     pub fn is_empty(&self) -> bool {
         self.counts.all() == self.counts.rejected
     }
+
+    /// The kind of call in slot `i`, in slot order (not call order: once
+    /// the ring has wrapped, the oldest is at [`cursor`](Self::cursor));
+    /// `None` for a slot not used since the last clear, or past the end.
+    /// For hosts that show or save the ring as it is.
+    pub fn slot(&self, i: usize) -> Option<Kind> {
+        let byte = *self.slots.as_ref().get(i)?;
+        Sample::from_slot(byte).map(|s| s.kind)
+    }
+
+    /// The slot the next call goes into.
+    pub fn cursor(&self) -> usize {
+        self.next as usize
+    }
+
+    /// Empties the ring, as [`Window::clear`], with the next call going
+    /// into slot `cursor` (modulo the length): for a host restoring a ring
+    /// it saved slot by slot (record the calls oldest first after it).
+    pub fn clear_at(&mut self, cursor: usize) {
+        self.clear();
+        // The length fits u32 (`over`, `new`), and so does the remainder.
+        self.next = (cursor % self.slots.as_ref().len()) as u32;
+    }
 }
 
 impl<const N: usize> Default for CountRing<[u8; N]> {
@@ -126,6 +149,35 @@ mod tests {
             duration: 0,
             slow,
         }
+    }
+
+    #[test]
+    fn slots_read_in_slot_order_and_a_ring_restores_where_it_was() {
+        let mut w = CountWindow::<5>::new();
+        let kinds = [Kind::Failure, Kind::Success, Kind::Success];
+        for (i, k) in kinds.iter().cycle().take(9).enumerate() {
+            w.record(i as u64, s(*k, false));
+        }
+        // calls 5..9 overwrote slots 0..4: F S S F | slot 4 still call 4 (S)
+        let slots: [Option<Kind>; 5] = core::array::from_fn(|i| w.slot(i));
+        let (f, o) = (Some(Kind::Failure), Some(Kind::Success));
+        assert_eq!(slots, [o, f, o, o, o]);
+        assert_eq!((w.cursor(), w.slot(5)), (4, None));
+        // restored slot by slot: clear at the oldest, record oldest first
+        let mut r = CountWindow::<5>::new();
+        r.clear_at(w.cursor() + 5);
+        for i in 0..5 {
+            let k = w.slot((w.cursor() + i) % 5).unwrap();
+            r.record(0, s(k, false));
+        }
+        assert_eq!(core::array::from_fn::<_, 5, _>(|i| r.slot(i)), slots);
+        assert_eq!(r.cursor(), 4);
+        assert_eq!(r.totals(0), w.totals(0));
+        r.clear_at(2);
+        assert_eq!(
+            (r.cursor(), r.slot(0), r.totals(0).outcomes()),
+            (2, None, 0)
+        );
     }
 
     #[test]

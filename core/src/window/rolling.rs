@@ -189,6 +189,16 @@ mod tests {
     }
 
     #[test]
+    fn the_newest_bucket_says_when_it_began() {
+        let mut r = Rolling::<[u32; 1], 4>::new(400, 4, [0]).unwrap();
+        assert_eq!((r.head_start(), r.bucket_len()), (0, 100));
+        r.update(1234, |b| b[0] += 1);
+        assert_eq!(r.head_start(), 1200);
+        r.update(1550, |b| b[0] += 1);
+        assert_eq!(r.head_start(), 1500);
+    }
+
+    #[test]
     fn backwards_now_counts_in_the_current_bucket() {
         let mut r = Rolling::<[u32; 1], 2>::new(20, 2, [0]).unwrap();
         r.update(100, |b| b[0] += 1);

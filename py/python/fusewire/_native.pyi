@@ -7,6 +7,7 @@ from typing_extensions import ParamSpec, Self, disjoint_base
 
 from fusewire._errors import RetryError
 from fusewire._retry import Stop
+from fusewire._store import Store
 from fusewire._types import PoolEvent, StateChange
 from fusewire._wait import Wait
 
@@ -112,6 +113,7 @@ class Breaker:
         listeners: Iterable[Callable[[Any], object]] = ...,
         seed: int = 0,
         clock: _Clock | None = None,
+        store: Store | None = None,
     ) -> Self: ...
     def call(self, func: Callable[_P, _R], /, *args: _P.args, **kwargs: _P.kwargs) -> _R: ...
     def acquire(self) -> Permit: ...
@@ -169,6 +171,8 @@ class TokenBucket:
         *,
         burst: int | None = None,
         clock: _Clock | None = None,
+        store: Store | None = None,
+        name: str | None = None,
     ) -> Self: ...
     def try_acquire(self, n: int = 1) -> bool: ...
     def acquire(self, n: int = 1) -> None: ...
@@ -196,6 +200,8 @@ class Bulkhead:
         reserve_normal: int = 0,
         lease: float = 60.0,
         clock: _Clock | None = None,
+        store: Store | None = None,
+        name: str | None = None,
     ) -> Self: ...
     def try_acquire(self, priority: _Priority = "normal") -> Slot | None: ...
     def acquire(self, priority: _Priority = "normal") -> Slot: ...
@@ -226,7 +232,14 @@ class Bulkhead:
 
 @final
 class RetryBudget:
-    def __new__(cls, max_tokens: int = 10, token_ratio: float = 0.1) -> RetryBudget: ...
+    def __new__(
+        cls,
+        max_tokens: int = 10,
+        token_ratio: float = 0.1,
+        *,
+        store: Store | None = None,
+        name: str | None = None,
+    ) -> RetryBudget: ...
     @property
     def tokens(self) -> float: ...
     @property
