@@ -17,7 +17,7 @@ from typing import Any
 # whether to ask pip for puccinialin.
 os.environ.setdefault("MATURIN_NO_INSTALL_RUST", "1")
 
-import maturin  # noqa: E402
+import maturin  # type: ignore[import-untyped]
 
 _MESSAGE = """
 fusewire: building from source needs Rust (cargo) 1.83 or newer, and none was found on PATH.
