@@ -11,7 +11,7 @@ root=$(dirname "$here")
 cd "$root"
 scripts/check-versions.sh
 out=$root/target/dist-quick
-DIST_OUT=$out FUSEWIRE_NPM_NATIVE="" "$here/dist.sh" npm
+DIST_OUT=$out FUSEWIRE_NPM_NATIVE="" FUSEWIRE_TOOLS_WASM_ONLY=1 "$here/dist.sh" npm
 version=$(node -p 'require("./node/package.json").version')
 app=$root/target/dist-quick/app
 rm -rf "$app" && mkdir -p "$app"

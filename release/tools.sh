@@ -7,6 +7,14 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 venv="$here/.tools"
+# make test's quick form (quick.sh) builds only the WebAssembly package: it
+# needs napi-rs from node/ and one rustup target, not the Python tools.
+if [ -n "${FUSEWIRE_TOOLS_WASM_ONLY:-}" ]; then
+  rustup target list --installed | grep -qx wasm32-wasip1-threads || rustup target add wasm32-wasip1-threads >&2
+  nm="$root/node/node_modules/.package-lock.json"
+  if [ ! -f "$nm" ] || [ "$root/node/package-lock.json" -nt "$nm" ]; then (cd "$root/node" && npm ci --no-audit --no-fund >&2); fi
+  exit 0
+fi
 if [ ! -f "$venv/.stamp" ] || ! cmp -s "$here/requirements.txt" "$venv/.stamp"; then
   rm -rf "$venv"
   python3 -m venv "$venv"
