@@ -144,6 +144,18 @@ declare namespace CircuitBreaker {
     /** Judge errorThresholdPercentage (and volumeThreshold) over the last this-many calls
      *  (a count-based window) instead of the rolling time window. Stats stay time-based. */
     slidingWindowSize?: number | undefined;
+    /**
+     * fusewire extra: share this breaker's decisions with every process bound
+     * to `name` in `store` (a HostStore: cluster/PM2 workers). Needs
+     * `slidingWindowSize` (5, 10, 20, 25, 50, 100, 200, 250, 500 or 1000) and a
+     * `name`; events and `stats` stay this process's own view.
+     */
+    store?: Store | null | undefined;
+    /**
+     * fusewire extra, with `store`: ms a half-open period may last before it
+     * reopens (the lease of a probe whose process died). @default resetTimeout
+     */
+    halfOpenMaxDwell?: number | undefined;
     /** Pass a per-call AbortSignal as the action's last argument, aborted on timeout. @default false */
     perCallSignal?: boolean | undefined;
 
@@ -308,6 +320,56 @@ declare namespace CircuitBreaker {
     store?: Store | null;
     /** The key in the store (a non-empty string); required with `store`. */
     name?: string;
+  }
+
+  /**
+   * Named shared memory for the processes of one machine (Node `cluster`
+   * or PM2 workers, Python workers too): every policy given `{ store, name }`
+   * with the same name shares one state, decided lock-free in the region.
+   * Create one in each worker: `new HostStore('myapp')`.
+   */
+  class HostStore implements Store {
+    /** Maps `/dev/shm/fusewire.<name>`, made `size` bytes (default 1 MiB) by the first process. */
+    constructor(name: string, options?: { size?: number });
+    readonly name: string;
+    readonly size: number;
+    /** Policies bound in the region so far, by every process. */
+    readonly entries: number;
+    /** Removes a region's name (processes that have it mapped keep it). */
+    static unlink(name: string): void;
+    _bind(kind: 'breaker' | 'bucket' | 'bulkhead' | 'budget', name: string, config: Record<string, number | string | null>): object;
+  }
+
+  /** `RedisStore` options: `timeout` and `ttl` in ms. */
+  interface RedisStoreOptions {
+    /** Key prefix (default 'fusewire'): keys are `prefix:kind:name`. */
+    prefix?: string;
+    /** Longest a decision waits for Redis, in ms (default 50); then `onError` answers. */
+    timeout?: number;
+    /** What a decision is when Redis is down or slow (default 'fail_open'). */
+    onError?: 'fail_open' | 'fail_closed' | 'local';
+    /** A key no one used for this many ms expires (default one hour). */
+    ttl?: number;
+  }
+
+  /**
+   * State in Redis for a fleet: each decision is one atomic script on the
+   * Redis server's clock. In Node it serves `TokenBucket`'s `await take()`;
+   * `ioredis` is an optional peer dependency.
+   */
+  class RedisStore implements Store {
+    /** A `redis://` URL or an ioredis client. */
+    constructor(urlOrClient: string | object, options?: RedisStoreOptions);
+    _bind(kind: 'breaker' | 'bucket' | 'bulkhead' | 'budget', name: string, config: Record<string, number | string | null>): object;
+    /** Decisions `onError` answered. */
+    readonly errors: number;
+    /** Closes the connection this store opened. */
+    close(): Promise<void>;
+  }
+
+  /** Redis refused the store (a password it needs), or a sync call on a Redis-backed bucket. */
+  class RedisStoreError extends Error {
+    readonly code: 'ERR_FUSEWIRE_REDIS';
   }
 
   class TokenBucket {

@@ -10,6 +10,8 @@ const { Breaker, Backoff, RetryBudget } = require('./lib/core');
 const { TickWidener } = require('./lib/native').native;
 const { chaos, Chaos, ChaosError } = require('./lib/chaos');
 const { Pool } = require('./lib/pool');
+const { HostStore } = require('./lib/host');
+const { RedisStore, RedisStoreError } = require('./lib/redis');
 
 module.exports = exports = CircuitBreaker;
 Object.defineProperties(CircuitBreaker, {
@@ -27,5 +29,8 @@ Object.defineProperties(CircuitBreaker, {
   Chaos: { value: Chaos },
   ChaosError: { value: ChaosError },
   Pool: { value: Pool },
+  HostStore: { value: HostStore },
+  RedisStore: { value: RedisStore },
+  RedisStoreError: { value: RedisStoreError },
   version: { value: require('./package.json').version }
 });

@@ -2,5 +2,5 @@
 import CircuitBreaker from './index.js';
 
 export default CircuitBreaker;
-export const { retry, RetrySchedule, TokenBucket, Bulkhead, TickWidener, Breaker, Backoff, RetryBudget, chaos, Chaos, ChaosError, Pool, version } = CircuitBreaker;
+export const { retry, RetrySchedule, TokenBucket, Bulkhead, TickWidener, Breaker, Backoff, RetryBudget, chaos, Chaos, ChaosError, Pool, HostStore, RedisStore, RedisStoreError, version } = CircuitBreaker;
 export { CircuitBreaker };

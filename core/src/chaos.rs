@@ -228,6 +228,22 @@ impl Chaos {
     }
 }
 
+/// A door keeping a `Chaos` in foreign memory: its one `bool` (`enabled`)
+/// must be 0 or 1; every other byte is a rate, a bound, a seed or a count,
+/// which a stray write makes wrong but never unsafe (`Rng::between` takes
+/// any bounds, a rate above 100 % only always hits).
+impl crate::intact::Intact for Chaos {
+    #[inline(always)]
+    fn intact(read: &impl Fn(usize) -> u8, at: usize) -> bool {
+        use core::mem::offset_of;
+        crate::intact::below(
+            read,
+            at + offset_of!(Self, config) + offset_of!(ChaosConfig, enabled),
+            2,
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,8 +25,11 @@
 //!             never all n.
 //! ```
 //!
-//! Fixed capacity `N` (a [`heapless::Vec`]); no allocation, no clock (every
-//! call takes `now`), randomness from the config's seed.
+//! Fixed capacity `N`: the endpoints live in an array of `N` with a count
+//! beside it (`repr(C)`, so a door keeping a pool in foreign memory can
+//! check the count, [`Intact`](crate::intact::Intact)); the bounded
+//! scratch lists and the events are [`heapless::Vec`]s. No allocation, no
+//! clock (every call takes `now`), randomness from the config's seed.
 
 use heapless::Vec;
 
@@ -194,12 +197,15 @@ pub type PoolEvents<const N: usize> = Vec<PoolEvent, N>;
 
 /// A pool of up to `N` endpoints (see the module docs for the rules).
 #[derive(Debug, Clone)]
+#[repr(C)]
 pub struct Pool<const N: usize> {
     config: PoolConfig,
-    endpoints: Vec<EndpointStats, N>,
     rng: Rng,
     interval_start: u64,
     last_now: u64,
+    /// Endpoints in use: `1..=N` (the first `len` of `slots`).
+    len: u32,
+    slots: [EndpointStats; N],
 }
 
 impl<const N: usize> Pool<N> {
@@ -213,28 +219,37 @@ impl<const N: usize> Pool<N> {
         if endpoints > N || endpoints > usize::from(u16::MAX) + 1 {
             return Err(ConfigError::of(Field::Endpoints, Problem::OutOfRange));
         }
-        let mut list = Vec::new();
-        for _ in 0..endpoints {
-            // Capacity checked above.
-            let _ = list.push(EndpointStats::default());
-        }
         Ok(Self {
             rng: Rng::new(config.seed),
             config,
-            endpoints: list,
             interval_start: 0,
             last_now: 0,
+            // At most 65 536 (checked above).
+            len: endpoints as u32,
+            slots: [EndpointStats::default(); N],
         })
+    }
+
+    /// The endpoints in use.
+    #[inline(always)]
+    fn endpoints(&self) -> &[EndpointStats] {
+        self.slots.get(..self.len as usize).unwrap_or(&[])
+    }
+
+    /// The endpoints in use, mutably.
+    #[inline(always)]
+    fn endpoints_mut(&mut self) -> &mut [EndpointStats] {
+        self.slots.get_mut(..self.len as usize).unwrap_or(&mut [])
     }
 
     /// How many endpoints.
     pub fn len(&self) -> usize {
-        self.endpoints.len()
+        self.endpoints().len()
     }
 
     /// Always false: a pool has at least one endpoint.
     pub fn is_empty(&self) -> bool {
-        self.endpoints.is_empty()
+        self.endpoints().is_empty()
     }
 
     /// The config.
@@ -244,20 +259,20 @@ impl<const N: usize> Pool<N> {
 
     /// Endpoint `i`'s state, if it exists.
     pub fn stats(&self, i: usize) -> Option<EndpointStats> {
-        self.endpoints.get(i).copied()
+        self.endpoints().get(i).copied()
     }
 
     /// Whether endpoint `i` is ejected at `now`.
     pub fn is_ejected(&self, i: usize, now: u64) -> bool {
-        self.endpoints.get(i).is_some_and(|e| ejected(e, now))
+        self.endpoints().get(i).is_some_and(|e| ejected(e, now))
     }
 
     /// The most endpoints ejected at once: `max(1, n * percent / 100)`,
     /// and never all.
     pub fn max_ejected(&self) -> usize {
-        let n = self.endpoints.len();
+        let n = self.endpoints().len();
         let share = n * self.config.max_ejection_percent as usize / 100;
-        share.max(1).min(n - 1)
+        share.max(1).min(n.saturating_sub(1))
     }
 
     /// Picks an endpoint for a call at `now`.
@@ -270,21 +285,21 @@ impl<const N: usize> Pool<N> {
     pub fn pick_avoiding(&mut self, now: u64, previous: Option<u16>) -> Pick {
         let now = self.clamp(now);
         let avoid = previous.map_or(usize::MAX, usize::from);
-        let healthy = |e: &EndpointStats| !ejected(e, now);
-        let mut pick = self.choose(|i, e| i != avoid && healthy(e));
+        let mut pick = self.choose(now, avoid, true);
         if pick.is_none() {
-            pick = self.choose(|_, e| healthy(e));
+            pick = self.choose(now, usize::MAX, true);
         }
         let (endpoint, panic) = match pick {
             Some(i) => (i, false),
             None => (
-                self.choose(|i, _| i != avoid)
-                    .or(self.choose(|_, _| true))
+                // Both draws are taken (`or` is eager), as they always were.
+                self.choose(now, avoid, false)
+                    .or(self.choose(now, usize::MAX, false))
                     .unwrap_or(0),
                 true,
             ),
         };
-        if let Some(e) = self.endpoints.get_mut(endpoint) {
+        if let Some(e) = self.endpoints_mut().get_mut(endpoint) {
             e.outstanding = e.outstanding.saturating_add(1);
             e.picked = e.picked.saturating_add(1);
         }
@@ -307,13 +322,16 @@ impl<const N: usize> Pool<N> {
         Ok(self.pick_avoiding(now, Some(previous)))
     }
 
-    /// Power of two choices among the endpoints `ok` admits: two distinct
-    /// ones uniformly at random, the one with fewer outstanding (the first
+    /// Power of two choices among the endpoints other than `avoid` (and
+    /// only those not ejected at `now` if `healthy`): two distinct ones
+    /// uniformly at random, the one with fewer outstanding (the first
     /// drawn on a tie). Always two generator steps, one pass over the pool.
-    fn choose(&mut self, ok: impl Fn(usize, &EndpointStats) -> bool) -> Option<usize> {
+    /// Plain arguments rather than a predicate: one copy of this code
+    /// (firmware `.text`) for the four candidate sets a pick may try.
+    fn choose(&mut self, now: u64, avoid: usize, healthy: bool) -> Option<usize> {
         let mut candidates: Vec<u16, N> = Vec::new();
-        for (i, e) in self.endpoints.iter().enumerate() {
-            if ok(i, e) {
+        for (i, e) in self.endpoints().iter().enumerate() {
+            if i != avoid && !(healthy && ejected(e, now)) {
                 // Never more than N: one push per endpoint.
                 let _ = candidates.push(i as u16);
             }
@@ -323,7 +341,7 @@ impl<const N: usize> Pool<N> {
         let b = self.rng.below(count.saturating_sub(1)) as usize;
         let b = if b >= a { b + 1 } else { b };
         let ia = usize::from(*candidates.get(a)?);
-        let outstanding = |i: usize| self.endpoints.get(i).map_or(u32::MAX, |e| e.outstanding);
+        let outstanding = |i: usize| self.endpoints().get(i).map_or(u32::MAX, |e| e.outstanding);
         match candidates.get(b).map(|&i| usize::from(i)) {
             Some(ib) if outstanding(ib) < outstanding(ia) => Some(ib),
             _ => Some(ia),
@@ -337,7 +355,7 @@ impl<const N: usize> Pool<N> {
         let now = self.clamp(now);
         let i = usize::from(pick.endpoint);
         let cfg = self.config;
-        let e = self.endpoints.get_mut(i)?;
+        let e = self.endpoints_mut().get_mut(i)?;
         e.outstanding = e.outstanding.saturating_sub(1);
         e.calls = e.calls.saturating_add(1);
         let reason = match result {
@@ -379,7 +397,7 @@ impl<const N: usize> Pool<N> {
 
     /// Hands back a pick whose call never ran (cancelled): nothing counted.
     pub fn release(&mut self, pick: Pick) {
-        if let Some(e) = self.endpoints.get_mut(usize::from(pick.endpoint)) {
+        if let Some(e) = self.endpoints_mut().get_mut(usize::from(pick.endpoint)) {
             e.outstanding = e.outstanding.saturating_sub(1);
         }
     }
@@ -391,7 +409,7 @@ impl<const N: usize> Pool<N> {
     pub fn poll(&mut self, now: u64) -> PoolEvents<N> {
         let now = self.clamp(now);
         let mut events = PoolEvents::new();
-        for (i, e) in self.endpoints.iter_mut().enumerate() {
+        for (i, e) in self.endpoints_mut().iter_mut().enumerate() {
             if e.ejected_until != 0 && e.ejected_until <= now {
                 e.ejected_until = 0;
                 e.consecutive_failures = 0;
@@ -407,7 +425,7 @@ impl<const N: usize> Pool<N> {
                     let _ = events.push(ev);
                 }
             }
-            for e in self.endpoints.iter_mut() {
+            for e in self.endpoints_mut().iter_mut() {
                 if !ejected(e, now) {
                     e.ejections = e.ejections.saturating_sub(1);
                 }
@@ -431,19 +449,19 @@ impl<const N: usize> Pool<N> {
         };
         let rate =
             |e: &EndpointStats| u64::from(e.successes) * 1_000_000 / u64::from(e.calls.max(1));
-        let k = self.endpoints.iter().filter(|e| judged(e)).count() as u64;
+        let k = self.endpoints().iter().filter(|e| judged(e)).count() as u64;
         if k < u64::from(cfg.success_rate_minimum_hosts) || k == 0 {
             return out;
         }
         let mean = self
-            .endpoints
+            .endpoints()
             .iter()
             .filter(|e| judged(e))
             .map(rate)
             .sum::<u64>()
             / k;
         let var = self
-            .endpoints
+            .endpoints()
             .iter()
             .filter(|e| judged(e))
             .map(|e| rate(e).abs_diff(mean).pow(2))
@@ -451,24 +469,41 @@ impl<const N: usize> Pool<N> {
             / k;
         let spread = isqrt(var) * u64::from(cfg.success_rate_stdev_factor_milli) / 1000;
         let threshold = mean.saturating_sub(spread);
-        for (i, e) in self.endpoints.iter().enumerate() {
+        for (i, e) in self.endpoints().iter().enumerate() {
             if judged(e) && rate(e) < threshold {
                 let _ = out.push(i);
             }
         }
-        out.sort_unstable_by_key(|&i| self.endpoints.get(i).map_or(0, rate));
+        // Worst first, ties in index order: an insertion sort, which is
+        // what `sort_unstable` runs on up to 20 items (so the order is the
+        // one it gave for every pool of up to 20 endpoints), without the
+        // 6 KB of pattern-defeating quicksort it links on firmware.
+        let key = |i: usize| self.endpoints().get(i).map_or(0, rate);
+        for j in 1..out.len() {
+            let mut k = j;
+            while k > 0 {
+                let Some([a, b]) = out.get_mut(k - 1..=k) else {
+                    break;
+                };
+                if key(*b) >= key(*a) {
+                    break;
+                }
+                core::mem::swap(a, b);
+                k -= 1;
+            }
+        }
         out
     }
 
     /// Ejects endpoint `i` if the cap allows.
     fn eject(&mut self, i: usize, reason: EjectReason, now: u64) -> Option<PoolEvent> {
-        let out = self.endpoints.iter().filter(|e| ejected(e, now)).count();
+        let out = self.endpoints().iter().filter(|e| ejected(e, now)).count();
         if out >= self.max_ejected() {
             return None;
         }
         let cfg = self.config;
         let jitter = self.rng.between(0, cfg.ejection_jitter);
-        let e = self.endpoints.get_mut(i)?;
+        let e = self.endpoints_mut().get_mut(i)?;
         e.ejections = e.ejections.saturating_add(1);
         let length = cfg
             .base_ejection_time
@@ -496,6 +531,25 @@ impl<const N: usize> Pool<N> {
     }
 }
 
+/// A door keeping a `Pool` in foreign memory: the endpoint count indexes
+/// the array (`1..=N`), and `max_ejection_percent` (at most 100) is
+/// multiplied by the count, which must not overflow a 32-bit `usize`.
+/// Every other byte is a count, a tick, a bound or the generator's state,
+/// which a stray write makes wrong but never unsafe.
+impl<const N: usize> crate::intact::Intact for Pool<N> {
+    #[inline(always)]
+    fn intact(read: &impl Fn(usize) -> u8, at: usize) -> bool {
+        use crate::intact::u32_at;
+        use core::mem::offset_of;
+        let len = u32_at(read, at + offset_of!(Self, len)) as usize;
+        let percent = u32_at(
+            read,
+            at + offset_of!(Self, config) + offset_of!(PoolConfig, max_ejection_percent),
+        );
+        len >= 1 && len <= N && percent <= 100
+    }
+}
+
 const fn ejected(e: &EndpointStats, now: u64) -> bool {
     e.ejected_until > now
 }
@@ -508,7 +562,9 @@ fn isqrt(v: u64) -> u64 {
     // Newton's method from an upper bound; converges in a few steps.
     let mut x = 1u64 << (64 - v.leading_zeros()).div_ceil(2);
     loop {
-        let y = (x + v / x) / 2;
+        // x >= 1 throughout (x + v / x >= 2 * sqrt(v) >= 2): `max(1)` only
+        // lets the compiler drop a division-by-zero panic path.
+        let y = (x + v / x.max(1)) / 2;
         if y >= x {
             return x;
         }
@@ -699,6 +755,50 @@ mod tests {
             0,
             "the interval's counts restart"
         );
+    }
+
+    #[test]
+    fn outliers_are_worst_first_with_ties_in_index_order() {
+        // Factor 0: everything below the mean is an outlier, so more than
+        // 20 of them (past the size where sort_unstable was an insertion
+        // sort too).
+        let mut p = Pool::<48>::new(
+            PoolConfig {
+                consecutive_failures: 0,
+                consecutive_gateway_failures: 0,
+                success_rate_request_volume: 10,
+                success_rate_stdev_factor_milli: 0,
+                ..cfg()
+            },
+            48,
+        )
+        .unwrap();
+        for i in 0..48u16 {
+            // Successes out of 10: 9 for the first 8, then 0..=7 repeating,
+            // so rates tie in groups.
+            let good = if i < 8 { 9 } else { (i * 5 + 3) % 8 };
+            for n in 0..10 {
+                let r = if n < good {
+                    CallResult::Success
+                } else {
+                    CallResult::Failure
+                };
+                let _ = p.record(
+                    Pick {
+                        endpoint: i,
+                        panic: false,
+                    },
+                    r,
+                    1,
+                );
+            }
+        }
+        let out = p.success_rate_outliers(1);
+        assert!(out.len() > 20, "{}", out.len());
+        let rate = |i: usize| p.stats(i).map(|e| e.successes).unwrap();
+        assert!(out
+            .windows(2)
+            .all(|w| (rate(w[0]), w[0]) < (rate(w[1]), w[1])));
     }
 
     #[test]

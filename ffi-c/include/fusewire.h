@@ -53,6 +53,9 @@
 // `sizeof(fusewire_bulkhead)`: 96 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
 #define FUSEWIRE_BULKHEAD_SIZE 96
 
+// `sizeof(fusewire_chaos)`: 64 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
+#define FUSEWIRE_CHAOS_SIZE 64
+
 // `sizeof(fusewire_lite_breaker)`: 24 bytes.
 #define FUSEWIRE_LITE_BREAKER_SIZE 24
 
@@ -61,6 +64,18 @@
 
 // `sizeof(fusewire_lite_bucket)`: 24 bytes.
 #define FUSEWIRE_LITE_BUCKET_SIZE 24
+
+// The most endpoints a `fusewire_pool4` holds.
+#define FUSEWIRE_POOL4_CAPACITY 4
+
+// The most endpoints a `fusewire_pool16` holds.
+#define FUSEWIRE_POOL16_CAPACITY 16
+
+// `sizeof(fusewire_pool4)`: 264 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
+#define FUSEWIRE_POOL4_SIZE 264
+
+// `sizeof(fusewire_pool16)`: 744 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
+#define FUSEWIRE_POOL16_SIZE 744
 
 // `sizeof(fusewire_retry)`: 96 bytes (alignment `FUSEWIRE_OBJECT_ALIGN`).
 #define FUSEWIRE_RETRY_SIZE 96
@@ -357,6 +372,90 @@ typedef uint32_t fusewire_priority;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// What happens to the call itself.
+enum fusewire_chaos_outcome
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Run the call as usual.
+  FUSEWIRE_CHAOS_OUTCOME_PASS = 0,
+  // Do not run it: fail with your injected error.
+  FUSEWIRE_CHAOS_OUTCOME_FAULT = 1,
+  // Do not run it: answer with your substitute result.
+  FUSEWIRE_CHAOS_OUTCOME_SUBSTITUTE = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum fusewire_chaos_outcome fusewire_chaos_outcome;
+#else
+typedef uint32_t fusewire_chaos_outcome;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// How a call to an endpoint ended.
+enum fusewire_call_result
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // It worked.
+  FUSEWIRE_CALL_RESULT_SUCCESS = 0,
+  // It failed (a 5xx, a reset, a timeout).
+  FUSEWIRE_CALL_RESULT_FAILURE = 1,
+  // A gateway failure (502, 503, 504): counts in both failure runs.
+  FUSEWIRE_CALL_RESULT_GATEWAY_FAILURE = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum fusewire_call_result fusewire_call_result;
+#else
+typedef uint32_t fusewire_call_result;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// Why an endpoint was ejected.
+enum fusewire_eject_reason
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // `consecutive_failures` failures in a row.
+  FUSEWIRE_EJECT_REASON_CONSECUTIVE_FAILURES = 0,
+  // `consecutive_gateway_failures` gateway failures in a row.
+  FUSEWIRE_EJECT_REASON_CONSECUTIVE_GATEWAY_FAILURES = 1,
+  // Its success rate fell below the pool's (checked every `interval`).
+  FUSEWIRE_EJECT_REASON_SUCCESS_RATE = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum fusewire_eject_reason fusewire_eject_reason;
+#else
+typedef uint32_t fusewire_eject_reason;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// What a `fusewire_pool_event` reports.
+enum fusewire_pool_event_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Nothing happened (a record that ejected nothing).
+  FUSEWIRE_POOL_EVENT_KIND_NONE = 0,
+  // `endpoint` is out of the picks until `until`, for `reason`.
+  FUSEWIRE_POOL_EVENT_KIND_EJECTED = 1,
+  // `endpoint`'s ejection ended: it is picked again.
+  FUSEWIRE_POOL_EVENT_KIND_RETURNED = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum fusewire_pool_event_kind fusewire_pool_event_kind;
+#else
+typedef uint32_t fusewire_pool_event_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
 // Which config field a `FUSEWIRE_STATUS_INVALID_CONFIG` is about.
 enum fusewire_field
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -435,6 +534,26 @@ enum fusewire_field
   FUSEWIRE_FIELD_LITE_BUCKET_INTERVAL = 34,
   // `fusewire_lite_bucket_config.burst`.
   FUSEWIRE_FIELD_LITE_BUCKET_BURST = 35,
+  // `fusewire_chaos_config.fault_rate_ppm`.
+  FUSEWIRE_FIELD_CHAOS_FAULT_RATE = 36,
+  // `fusewire_chaos_config.latency_rate_ppm`.
+  FUSEWIRE_FIELD_CHAOS_LATENCY_RATE = 37,
+  // `fusewire_chaos_config.latency_max`.
+  FUSEWIRE_FIELD_CHAOS_LATENCY_MAX = 38,
+  // `fusewire_chaos_config.substitute_rate_ppm`.
+  FUSEWIRE_FIELD_CHAOS_SUBSTITUTE_RATE = 39,
+  // `fusewire_chaos_config.behavior_rate_ppm`.
+  FUSEWIRE_FIELD_CHAOS_BEHAVIOR_RATE = 40,
+  // `fusewire_pool_config.interval`.
+  FUSEWIRE_FIELD_POOL_INTERVAL = 41,
+  // `fusewire_pool_config.base_ejection_time`.
+  FUSEWIRE_FIELD_POOL_BASE_EJECTION_TIME = 42,
+  // `fusewire_pool_config.max_ejection_time`.
+  FUSEWIRE_FIELD_POOL_MAX_EJECTION_TIME = 43,
+  // `fusewire_pool_config.max_ejection_percent`.
+  FUSEWIRE_FIELD_POOL_MAX_EJECTION_PERCENT = 44,
+  // The `endpoints` argument of `fusewire_pool4_init` / `fusewire_pool16_init`.
+  FUSEWIRE_FIELD_POOL_ENDPOINTS = 45,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -712,6 +831,49 @@ typedef struct fusewire_bulkhead_counters {
   uint64_t reclaimed;
 } fusewire_bulkhead_counters;
 
+// A chaos policy that counts its own calls. Declare it `static` or on the
+// stack; initialise with `fusewire_chaos_init`.
+typedef struct FUSEWIRE_ALIGNED(8) fusewire_chaos {
+  uint64_t _opaque[8];
+} fusewire_chaos;
+
+// What to inject. Rates are integer millionths of the calls
+// (`FUSEWIRE_PERCENT(10)`), each `0..=1000000`.
+typedef struct fusewire_chaos_config {
+  // Share of calls that fail with your injected error.
+  uint32_t fault_rate_ppm;
+  // Share of calls delayed before they run.
+  uint32_t latency_rate_ppm;
+  // Shortest injected delay, in ticks.
+  uint64_t latency_min;
+  // Longest injected delay, in ticks (uniform in
+  // `latency_min..=latency_max`); at least `latency_min`, and not 0
+  // when `latency_rate_ppm` is not.
+  uint64_t latency_max;
+  // Share of calls you answer with a substitute instead of running them.
+  uint32_t substitute_rate_ppm;
+  // Share of calls before which you run your chaos behaviour (drop a
+  // connection, fill a disk).
+  uint32_t behavior_rate_ppm;
+  // The seed every decision is drawn from: the same seed replays the
+  // same injections in every door.
+  uint64_t seed;
+  // Non-zero: injection starts switched on (default off: chaos is
+  // turned on on purpose; `fusewire_chaos_set_enabled` changes it).
+  uint8_t enabled;
+} fusewire_chaos_config;
+
+// One call's injection: wait `delay` ticks first (0: none), run your
+// behaviour if `behavior` is 1, then pass, fail or substitute.
+typedef struct fusewire_injection {
+  // Ticks to wait before the call (0: no delay).
+  uint64_t delay;
+  // What happens to the call.
+  fusewire_chaos_outcome outcome;
+  // 1: run your chaos behaviour before the call; 0: not.
+  uint8_t behavior;
+} fusewire_injection;
+
 // The lite breaker: 24 bytes.
 typedef struct FUSEWIRE_ALIGNED(8) fusewire_lite_breaker {
   uint64_t _opaque[3];
@@ -771,6 +933,95 @@ typedef struct fusewire_lite_bucket_config {
   // Tokens it holds at most; not 0, and `burst * interval` below 2^31.
   uint32_t burst;
 } fusewire_lite_bucket_config;
+
+// How a pool judges its endpoints (Envoy's outlier detection). Durations
+// in ticks; `fusewire_pool_config_default` fills Envoy's defaults in
+// milliseconds.
+typedef struct fusewire_pool_config {
+  // Eject after this many failures in a row; 0: rule off. Default 5.
+  uint32_t consecutive_failures;
+  // Eject after this many gateway failures (502/503/504) in a row; 0:
+  // rule off. Default 5.
+  uint32_t consecutive_gateway_failures;
+  // How often success rates are compared; not 0. Default 10000.
+  uint64_t interval;
+  // The first ejection's length; not 0. Default 30000.
+  uint64_t base_ejection_time;
+  // The longest ejection; at least `base_ejection_time`. Default 300000.
+  uint64_t max_ejection_time;
+  // Up to this many ticks added to each ejection, uniformly. Default 0.
+  uint64_t ejection_jitter;
+  // The most endpoints ejected at once, in percent of the pool
+  // (`0..=100`; at least one and never all). Default 10.
+  uint32_t max_ejection_percent;
+  // Success rates are compared among at least this many endpoints with
+  // enough calls; 0: rule off. Default 5.
+  uint32_t success_rate_minimum_hosts;
+  // Calls an endpoint needs in an interval to be judged. Default 100.
+  uint32_t success_rate_request_volume;
+  // Ejected below mean - stdev * this / 1000. Default 1900.
+  uint32_t success_rate_stdev_factor_milli;
+  // Seed for the picks and the jitter.
+  uint64_t seed;
+} fusewire_pool_config;
+
+// A pool of up to 4 endpoints (firmware: a few gateways). Declare it
+// `static` or on the stack; initialise with `fusewire_pool4_init`.
+typedef struct FUSEWIRE_ALIGNED(8) fusewire_pool4 {
+  uint64_t _opaque[33];
+} fusewire_pool4;
+
+// The endpoint chosen for a call: settle it once, with `_record` (how the
+// call ended) or `_release` (it never ran).
+typedef struct fusewire_pool_pick {
+  // The endpoint's index, `0..endpoints`.
+  uint32_t endpoint;
+  // 1: no endpoint was healthy, so every endpoint was a candidate
+  // (Envoy's panic routing); 0: a healthy endpoint.
+  uint8_t panic;
+} fusewire_pool_pick;
+
+// A change in an endpoint's health.
+typedef struct fusewire_pool_event {
+  // `FUSEWIRE_POOL_EVENT_KIND_EJECTED`: the tick its ejection ends;
+  // otherwise 0.
+  uint64_t until;
+  // Ejected, returned, or none.
+  fusewire_pool_event_kind kind;
+  // Why it was ejected (`FUSEWIRE_POOL_EVENT_KIND_EJECTED` only; else 0).
+  fusewire_eject_reason reason;
+  // The endpoint's index.
+  uint32_t endpoint;
+} fusewire_pool_event;
+
+// One endpoint's state.
+typedef struct fusewire_endpoint_stats {
+  // Calls picked and not yet settled.
+  uint32_t outstanding;
+  // Failures in a row.
+  uint32_t consecutive_failures;
+  // Gateway failures in a row.
+  uint32_t consecutive_gateway_failures;
+  // Successes in the current interval.
+  uint32_t successes;
+  // Calls settled in the current interval.
+  uint32_t calls;
+  // Times ejected, less one per healthy interval (the ejection
+  // multiplier).
+  uint32_t ejections;
+  // The tick its ejection ends; 0 when not ejected.
+  uint64_t ejected_until;
+  // Calls picked since the pool was initialised.
+  uint64_t picked;
+  // 1: ejected at the `now` asked about; 0: not.
+  uint8_t ejected;
+} fusewire_endpoint_stats;
+
+// A pool of up to 16 endpoints. Declare it `static` or on the stack;
+// initialise with `fusewire_pool16_init`.
+typedef struct FUSEWIRE_ALIGNED(8) fusewire_pool16 {
+  uint64_t _opaque[93];
+} fusewire_pool16;
 
 // One operation's retry state. Declare it `static` or on the stack;
 // initialise with `fusewire_retry_init`.
@@ -1304,6 +1555,86 @@ fusewire_status fusewire_bulkhead_expire(struct fusewire_bulkhead *bulkhead,
 fusewire_status fusewire_bulkhead_counts(const struct fusewire_bulkhead *bulkhead,
                                          struct fusewire_bulkhead_counters *counters);
 
+// Initialises `*chaos` in place from `*config`, with no calls counted.
+//
+// Returns `FUSEWIRE_STATUS_INVALID_CONFIG` (writing `*error` if not NULL)
+// and leaves `*chaos` untouched if the config is bad: a rate above
+// 1000000 (`out_of_range` on that rate), `latency_max` below `latency_min`
+// (`inconsistent`), or `latency_max` 0 with a latency rate (`required`).
+//
+// Thread/ISR safety: writes `*chaos`; no other caller may use it meanwhile.
+//
+// Pointers:
+// `chaos` and `config` are NULL or valid for the access; `error` is NULL
+// or writable.
+fusewire_status fusewire_chaos_init(struct fusewire_chaos *chaos,
+                                    const struct fusewire_chaos_config *config,
+                                    struct fusewire_config_error *error);
+
+// The next call's injection, written to `*injection` on OK. Switched off,
+// nothing is injected (`delay` 0, `FUSEWIRE_CHAOS_OUTCOME_PASS`,
+// `behavior` 0) and the call count does not move, so switching back on
+// resumes the same sequence.
+//
+// Thread/ISR safety: mutates `*chaos` (single owner): one caller at a
+// time; use `fusewire_chaos_decide` with your own call numbers to decide
+// from many threads.
+//
+// Pointers:
+// `chaos` is NULL or points to a `fusewire_chaos` not used concurrently;
+// `injection` is NULL or writable.
+fusewire_status fusewire_chaos_inject(struct fusewire_chaos *chaos,
+                                      struct fusewire_injection *injection);
+
+// The injection for call number `index` (yours: a request id), written to
+// `*injection` on OK: a pure function of the seed, the rates and `index`
+// (nothing injected while switched off). Counts nothing.
+//
+// Thread/ISR safety: reads `*chaos`; must not race a writer
+// (`_inject`, `_set_enabled`).
+//
+// Pointers:
+// `chaos` is NULL or points to a `fusewire_chaos`; `injection` is NULL or
+// writable.
+fusewire_status fusewire_chaos_decide(const struct fusewire_chaos *chaos,
+                                      uint64_t index,
+                                      struct fusewire_injection *injection);
+
+// Switches injection on (`on` non-zero) or off at run time.
+//
+// Thread/ISR safety: as `fusewire_chaos_inject`.
+//
+// Pointers:
+// `chaos` is NULL or points to a `fusewire_chaos` not used concurrently.
+fusewire_status fusewire_chaos_set_enabled(struct fusewire_chaos *chaos, uint8_t on);
+
+// Calls decided by `_inject` while switched on (the next call's index),
+// and whether injection is on (1) or off (0). Writes `*calls` and
+// `*enabled` (each if not NULL) on OK.
+//
+// Thread/ISR safety: reads `*chaos`; must not race a writer.
+//
+// Pointers:
+// `chaos` is NULL or points to a `fusewire_chaos`; the out-pointers are
+// NULL or writable.
+fusewire_status fusewire_chaos_calls(const struct fusewire_chaos *chaos,
+                                     uint64_t *calls,
+                                     uint8_t *enabled);
+
+// Replaces the rates, latencies, seed and switch at run time (the call
+// count is kept). A bad config returns `FUSEWIRE_STATUS_INVALID_CONFIG`
+// (writing `*error` if not NULL), as `fusewire_chaos_init` reports it, and
+// changes nothing.
+//
+// Thread/ISR safety: as `fusewire_chaos_inject`.
+//
+// Pointers:
+// `chaos` is NULL or points to a `fusewire_chaos` not used concurrently;
+// `config` is NULL or readable; `error` is NULL or writable.
+fusewire_status fusewire_chaos_set_config(struct fusewire_chaos *chaos,
+                                          const struct fusewire_chaos_config *config,
+                                          struct fusewire_config_error *error);
+
 // Initialises `*breaker` in place, closed, from `*config`.
 // `FUSEWIRE_STATUS_INVALID_CONFIG` (writing `*error` if not NULL) leaves
 // it untouched.
@@ -1410,6 +1741,256 @@ fusewire_status fusewire_lite_bucket_acquire(struct fusewire_lite_bucket *bucket
                                              struct fusewire_tick32 now,
                                              uint32_t n,
                                              uint32_t *retry_after);
+
+// Fills `*config` with Envoy's defaults, in milliseconds (see
+// `fusewire_pool_config`), seed 0.
+//
+// Thread/ISR safety: touches only `*config`.
+//
+// Pointers:
+// `config` is NULL or writable.
+fusewire_status fusewire_pool_config_default(struct fusewire_pool_config *config);
+
+// Initialises `*pool` in place with `endpoints` healthy endpoints
+// (`1..=FUSEWIRE_POOL4_CAPACITY`), from `*config`.
+//
+// Returns `FUSEWIRE_STATUS_INVALID_CONFIG` (writing `*error` if not NULL)
+// and leaves `*pool` untouched if the config is bad: `interval` or
+// `base_ejection_time` 0 (`zero`), `max_ejection_time` below the base
+// (`inconsistent`), `max_ejection_percent` above 100 (`out_of_range`), or
+// `endpoints` 0 (`FUSEWIRE_FIELD_POOL_ENDPOINTS`, `zero`) or above the
+// capacity (`out_of_range`).
+//
+// Thread/ISR safety: writes `*pool`; no other caller may use it meanwhile.
+//
+// Pointers:
+// `pool` and `config` are NULL or valid for the access; `error` is NULL or
+// writable.
+fusewire_status fusewire_pool4_init(struct fusewire_pool4 *pool,
+                                    const struct fusewire_pool_config *config,
+                                    uint32_t endpoints,
+                                    struct fusewire_config_error *error);
+
+// Picks an endpoint for a call at `now`, written to `*pick` on OK: two
+// distinct healthy endpoints at random, the one with fewer calls
+// outstanding; with none healthy, any (`pick->panic` 1). Settle every
+// pick once, with `_record` or `_release`.
+//
+// Thread/ISR safety: mutates `*pool` (single owner): one caller at a time.
+//
+// Pointers:
+// `pool` is NULL or points to a `fusewire_pool4` not used concurrently;
+// `pick` is NULL or writable.
+fusewire_status fusewire_pool4_pick(struct fusewire_pool4 *pool,
+                                    struct fusewire_tick now,
+                                    struct fusewire_pool_pick *pick);
+
+// As `fusewire_pool4_pick`, but not endpoint `previous` unless it is the
+// only candidate (a retry failing over without a budget).
+// `FUSEWIRE_STATUS_INVALID_ARGUMENT` if `previous` is not an endpoint.
+//
+// Thread/ISR safety: as `fusewire_pool4_pick`.
+//
+// Pointers:
+// As `fusewire_pool4_pick`.
+fusewire_status fusewire_pool4_pick_avoiding(struct fusewire_pool4 *pool,
+                                             struct fusewire_tick now,
+                                             uint32_t previous,
+                                             struct fusewire_pool_pick *pick);
+
+// A retry's endpoint: spends a retry from `*budget`
+// (`fusewire_budget_try_retry`), then picks as `_pick_avoiding`
+// `previous`. `FUSEWIRE_STATUS_THROTTLED` (nothing picked, `*pick` not
+// written) when the budget says retries must stop.
+//
+// Thread/ISR safety: mutates `*pool` and `*budget` (single owners).
+//
+// Pointers:
+// `pool` and `budget` are NULL or point to distinct objects not used
+// concurrently; `pick` is NULL or writable.
+fusewire_status fusewire_pool4_failover(struct fusewire_pool4 *pool,
+                                        struct fusewire_tick now,
+                                        uint32_t previous,
+                                        struct fusewire_budget *budget,
+                                        struct fusewire_pool_pick *pick);
+
+// Settles `pick` with how its call ended (`result`). Writes `*event` (if
+// not NULL) on OK: the ejection it caused
+// (`FUSEWIRE_POOL_EVENT_KIND_EJECTED`), or `FUSEWIRE_POOL_EVENT_KIND_NONE`.
+// `FUSEWIRE_STATUS_INVALID_ARGUMENT` for an unknown endpoint or result.
+//
+// Thread/ISR safety: as `fusewire_pool4_pick`.
+//
+// Pointers:
+// `pool` is NULL or points to a `fusewire_pool4` not used concurrently;
+// `event` is NULL or writable.
+fusewire_status fusewire_pool4_record(struct fusewire_pool4 *pool,
+                                      struct fusewire_tick now,
+                                      struct fusewire_pool_pick pick,
+                                      fusewire_call_result result,
+                                      struct fusewire_pool_event *event);
+
+// Hands back a pick whose call never ran: nothing is counted.
+// `FUSEWIRE_STATUS_INVALID_ARGUMENT` for an unknown endpoint.
+//
+// Thread/ISR safety: as `fusewire_pool4_pick`.
+//
+// Pointers:
+// `pool` is NULL or points to a `fusewire_pool4` not used concurrently.
+fusewire_status fusewire_pool4_release(struct fusewire_pool4 *pool, struct fusewire_pool_pick pick);
+
+// Applies what time alone changes: ejections that have ended and, once
+// per `interval`, the success-rate ejections. Writes those events to
+// `events[0..*count]` on OK, at most one per endpoint, so `capacity` must
+// be at least the pool's endpoint count (`FUSEWIRE_POOL4_CAPACITY`
+// always is); a smaller one is `FUSEWIRE_STATUS_INVALID_ARGUMENT` and
+// changes nothing. Call it now and then (every `interval`, or before
+// reading the stats).
+//
+// Thread/ISR safety: as `fusewire_pool4_pick`.
+//
+// Pointers:
+// `pool` is NULL or points to a `fusewire_pool4` not used concurrently;
+// `events` is NULL or writable for `capacity` events; `count` is NULL or
+// writable.
+fusewire_status fusewire_pool4_poll(struct fusewire_pool4 *pool,
+                                    struct fusewire_tick now,
+                                    struct fusewire_pool_event *events,
+                                    uint32_t capacity,
+                                    uint32_t *count);
+
+// Endpoint `endpoint`'s state at `now`, written to `*stats` on OK.
+// `FUSEWIRE_STATUS_INVALID_ARGUMENT` for an unknown endpoint.
+//
+// Thread/ISR safety: reads `*pool`; must not race a writer.
+//
+// Pointers:
+// `pool` is NULL or points to a `fusewire_pool4`; `stats` is NULL or
+// writable.
+fusewire_status fusewire_pool4_stats(const struct fusewire_pool4 *pool,
+                                     struct fusewire_tick now,
+                                     uint32_t endpoint,
+                                     struct fusewire_endpoint_stats *stats);
+
+// How many endpoints the pool has, and the most it ejects at once
+// (`max(1, endpoints * max_ejection_percent / 100)`, never all). Writes
+// `*count` and `*max_ejected` (each if not NULL) on OK.
+//
+// Thread/ISR safety: reads `*pool`; must not race a writer.
+//
+// Pointers:
+// `pool` is NULL or points to a `fusewire_pool4`; the out-pointers are
+// NULL or writable.
+fusewire_status fusewire_pool4_endpoints(const struct fusewire_pool4 *pool,
+                                         uint32_t *count,
+                                         uint32_t *max_ejected);
+
+// As `fusewire_pool4_init`, for up to `FUSEWIRE_POOL16_CAPACITY` endpoints.
+//
+// Thread/ISR safety: writes `*pool`; no other caller may use it meanwhile.
+//
+// Pointers:
+// `pool` and `config` are NULL or valid for the access; `error` is NULL or
+// writable.
+fusewire_status fusewire_pool16_init(struct fusewire_pool16 *pool,
+                                     const struct fusewire_pool_config *config,
+                                     uint32_t endpoints,
+                                     struct fusewire_config_error *error);
+
+// As `fusewire_pool4_pick`.
+//
+// Thread/ISR safety: mutates `*pool` (single owner): one caller at a time.
+//
+// Pointers:
+// `pool` is NULL or points to a `fusewire_pool16` not used concurrently;
+// `pick` is NULL or writable.
+fusewire_status fusewire_pool16_pick(struct fusewire_pool16 *pool,
+                                     struct fusewire_tick now,
+                                     struct fusewire_pool_pick *pick);
+
+// As `fusewire_pool4_pick_avoiding`.
+//
+// Thread/ISR safety: as `fusewire_pool16_pick`.
+//
+// Pointers:
+// As `fusewire_pool16_pick`.
+fusewire_status fusewire_pool16_pick_avoiding(struct fusewire_pool16 *pool,
+                                              struct fusewire_tick now,
+                                              uint32_t previous,
+                                              struct fusewire_pool_pick *pick);
+
+// As `fusewire_pool4_failover`.
+//
+// Thread/ISR safety: mutates `*pool` and `*budget` (single owners).
+//
+// Pointers:
+// `pool` and `budget` are NULL or point to distinct objects not used
+// concurrently; `pick` is NULL or writable.
+fusewire_status fusewire_pool16_failover(struct fusewire_pool16 *pool,
+                                         struct fusewire_tick now,
+                                         uint32_t previous,
+                                         struct fusewire_budget *budget,
+                                         struct fusewire_pool_pick *pick);
+
+// As `fusewire_pool4_record`.
+//
+// Thread/ISR safety: as `fusewire_pool16_pick`.
+//
+// Pointers:
+// `pool` is NULL or points to a `fusewire_pool16` not used concurrently;
+// `event` is NULL or writable.
+fusewire_status fusewire_pool16_record(struct fusewire_pool16 *pool,
+                                       struct fusewire_tick now,
+                                       struct fusewire_pool_pick pick,
+                                       fusewire_call_result result,
+                                       struct fusewire_pool_event *event);
+
+// As `fusewire_pool4_release`.
+//
+// Thread/ISR safety: as `fusewire_pool16_pick`.
+//
+// Pointers:
+// `pool` is NULL or points to a `fusewire_pool16` not used concurrently.
+fusewire_status fusewire_pool16_release(struct fusewire_pool16 *pool,
+                                        struct fusewire_pool_pick pick);
+
+// As `fusewire_pool4_poll` (`FUSEWIRE_POOL16_CAPACITY` events always
+// suffice).
+//
+// Thread/ISR safety: as `fusewire_pool16_pick`.
+//
+// Pointers:
+// `pool` is NULL or points to a `fusewire_pool16` not used concurrently;
+// `events` is NULL or writable for `capacity` events; `count` is NULL or
+// writable.
+fusewire_status fusewire_pool16_poll(struct fusewire_pool16 *pool,
+                                     struct fusewire_tick now,
+                                     struct fusewire_pool_event *events,
+                                     uint32_t capacity,
+                                     uint32_t *count);
+
+// As `fusewire_pool4_stats`.
+//
+// Thread/ISR safety: reads `*pool`; must not race a writer.
+//
+// Pointers:
+// `pool` is NULL or points to a `fusewire_pool16`; `stats` is NULL or
+// writable.
+fusewire_status fusewire_pool16_stats(const struct fusewire_pool16 *pool,
+                                      struct fusewire_tick now,
+                                      uint32_t endpoint,
+                                      struct fusewire_endpoint_stats *stats);
+
+// As `fusewire_pool4_endpoints`.
+//
+// Thread/ISR safety: reads `*pool`; must not race a writer.
+//
+// Pointers:
+// `pool` is NULL or points to a `fusewire_pool16`; the out-pointers are
+// NULL or writable.
+fusewire_status fusewire_pool16_endpoints(const struct fusewire_pool16 *pool,
+                                          uint32_t *count,
+                                          uint32_t *max_ejected);
 
 // Initialises `*retry` in place (not started) from `*config`.
 //

@@ -32,7 +32,9 @@ pub mod breaker;
 pub mod bucket;
 pub mod budget;
 pub mod bulkhead;
+pub mod chaos;
 pub mod lite;
+pub mod pool;
 pub mod retry;
 #[cfg(any(
     target_has_atomic = "64",
@@ -50,7 +52,9 @@ pub use breaker::*;
 pub use bucket::*;
 pub use budget::*;
 pub use bulkhead::*;
+pub use chaos::*;
 pub use lite::*;
+pub use pool::*;
 pub use retry::*;
 #[cfg(any(
     target_has_atomic = "64",
@@ -109,5 +113,7 @@ extern "C" fn rust_eh_personality() {}
 mod tests;
 #[cfg(test)]
 mod tests_corrupt;
+#[cfg(test)]
+mod tests_mesh;
 #[cfg(all(test, target_has_atomic = "64"))]
 mod tests_shared;

@@ -141,6 +141,26 @@ pub enum fusewire_field {
     LiteBucketInterval = 34,
     /// `fusewire_lite_bucket_config.burst`.
     LiteBucketBurst = 35,
+    /// `fusewire_chaos_config.fault_rate_ppm`.
+    ChaosFaultRate = 36,
+    /// `fusewire_chaos_config.latency_rate_ppm`.
+    ChaosLatencyRate = 37,
+    /// `fusewire_chaos_config.latency_max`.
+    ChaosLatencyMax = 38,
+    /// `fusewire_chaos_config.substitute_rate_ppm`.
+    ChaosSubstituteRate = 39,
+    /// `fusewire_chaos_config.behavior_rate_ppm`.
+    ChaosBehaviorRate = 40,
+    /// `fusewire_pool_config.interval`.
+    PoolInterval = 41,
+    /// `fusewire_pool_config.base_ejection_time`.
+    PoolBaseEjectionTime = 42,
+    /// `fusewire_pool_config.max_ejection_time`.
+    PoolMaxEjectionTime = 43,
+    /// `fusewire_pool_config.max_ejection_percent`.
+    PoolMaxEjectionPercent = 44,
+    /// The `endpoints` argument of `fusewire_pool4_init` / `fusewire_pool16_init`.
+    PoolEndpoints = 45,
 }
 
 /// A `fusewire_problem` value as it crosses the boundary: a 32-bit integer the
@@ -198,6 +218,8 @@ pub(crate) enum Scope {
     Bucket,
     Budget,
     Bulkhead,
+    Chaos,
+    Pool,
 }
 
 /// A config error on the way out: the field as the C header names it.
@@ -243,6 +265,16 @@ impl Invalid {
             (Scope::Bulkhead, Some(C::ReserveCritical)) => F::BulkheadReserveCritical,
             (Scope::Bulkhead, Some(C::ReserveNormal)) => F::BulkheadReserveNormal,
             (Scope::Bulkhead, Some(C::Lease)) => F::BulkheadLease,
+            (Scope::Chaos, Some(C::FaultRate)) => F::ChaosFaultRate,
+            (Scope::Chaos, Some(C::LatencyRate)) => F::ChaosLatencyRate,
+            (Scope::Chaos, Some(C::LatencyMax)) => F::ChaosLatencyMax,
+            (Scope::Chaos, Some(C::SubstituteRate)) => F::ChaosSubstituteRate,
+            (Scope::Chaos, Some(C::BehaviorRate)) => F::ChaosBehaviorRate,
+            (Scope::Pool, Some(C::Interval)) => F::PoolInterval,
+            (Scope::Pool, Some(C::BaseEjectionTime)) => F::PoolBaseEjectionTime,
+            (Scope::Pool, Some(C::MaxEjectionTime)) => F::PoolMaxEjectionTime,
+            (Scope::Pool, Some(C::MaxEjectionPercent)) => F::PoolMaxEjectionPercent,
+            (Scope::Pool, Some(C::Endpoints)) => F::PoolEndpoints,
             _ => F::None,
         };
         let problem = match e.problem {
@@ -335,6 +367,16 @@ pub extern "C" fn fusewire_field_text(field: FieldCode) -> *const c_char {
         33 => c_text!("lite_backoff.cap"),
         34 => c_text!("lite_bucket.interval"),
         35 => c_text!("lite_bucket.burst"),
+        36 => c_text!("chaos.fault_rate_ppm"),
+        37 => c_text!("chaos.latency_rate_ppm"),
+        38 => c_text!("chaos.latency_max"),
+        39 => c_text!("chaos.substitute_rate_ppm"),
+        40 => c_text!("chaos.behavior_rate_ppm"),
+        41 => c_text!("pool.interval"),
+        42 => c_text!("pool.base_ejection_time"),
+        43 => c_text!("pool.max_ejection_time"),
+        44 => c_text!("pool.max_ejection_percent"),
+        45 => c_text!("pool.endpoints"),
         _ => c_text!("none"),
     }
 }

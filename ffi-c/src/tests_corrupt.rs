@@ -292,3 +292,88 @@ fn lite_objects_answer_and_a_scribbled_one_is_corrupt_not_a_crash() {
         )
     );
 }
+
+#[test]
+fn a_scribbled_chaos_is_corrupt_not_a_crash() {
+    let c = fusewire_chaos_config {
+        fault_rate_ppm: 300_000,
+        latency_rate_ppm: 500_000,
+        latency_min: 1,
+        latency_max: 9,
+        substitute_rate_ppm: 100_000,
+        behavior_rate_ppm: 100_000,
+        seed: 7,
+        enabled: 1,
+    };
+    let n = each_byte_by(
+        1,
+        &[0xFF, 0x02],
+        |ch: &mut fusewire_chaos| {
+            assert_eq!(unsafe { fusewire_chaos_init(ch, &c, null_mut()) }, S::Ok)
+        },
+        |ch| {
+            let mut i: fusewire_injection = zeroed();
+            let (mut calls, mut on) = (0, 0);
+            // SAFETY: valid pointers.
+            unsafe {
+                vec![
+                    fusewire_chaos_inject(ch, &mut i),
+                    fusewire_chaos_decide(ch, 3, &mut i),
+                    fusewire_chaos_calls(ch, &mut calls, &mut on),
+                    fusewire_chaos_set_enabled(ch, 1),
+                ]
+            }
+        },
+    );
+    assert!(n > 0, "the enabled flag is checked");
+}
+
+#[test]
+fn a_scribbled_pool_is_corrupt_not_a_crash() {
+    let mut c: fusewire_pool_config = zeroed();
+    unsafe { fusewire_pool_config_default(&mut c) };
+    c.consecutive_failures = 1;
+    c.max_ejection_percent = 50;
+    c.ejection_jitter = 5;
+    let bc = fusewire_budget_config {
+        max_tokens: 10,
+        token_ratio_milli: 100,
+    };
+    // Under Miri every 5th byte: that stride lands on the endpoint count
+    // (bytes 96..100) and the ejection percentage (48..52).
+    let n = each_byte_by(
+        if cfg!(miri) { 5 } else { 1 },
+        &[0xFF, 0x00],
+        |p: &mut fusewire_pool4| {
+            assert_eq!(unsafe { fusewire_pool4_init(p, &c, 3, null_mut()) }, S::Ok)
+        },
+        |p| {
+            let mut k = fusewire_pool_pick::default();
+            let mut ev = [fusewire_pool_event {
+                until: 0,
+                kind: 0,
+                reason: 0,
+                endpoint: 0,
+            }; 4];
+            let (mut n, mut m) = (0, 0);
+            let mut st = fusewire_endpoint_stats::default();
+            let mut budget: fusewire_budget = zeroed();
+            let b = &mut budget;
+            // SAFETY: valid pointers.
+            unsafe {
+                assert_eq!(fusewire_budget_init(b, &bc, null_mut()), S::Ok);
+                vec![
+                    fusewire_pool4_pick(p, tick(1), &mut k),
+                    fusewire_pool4_record(p, tick(2), k, 1, null_mut()),
+                    fusewire_pool4_pick_avoiding(p, tick(3), 0, &mut k),
+                    fusewire_pool4_release(p, k),
+                    fusewire_pool4_failover(p, tick(4), 1, b, &mut k),
+                    fusewire_pool4_poll(p, tick(40_000), ev.as_mut_ptr(), 4, &mut n),
+                    fusewire_pool4_stats(p, tick(5), 0, &mut st),
+                    fusewire_pool4_endpoints(p, &mut n, &mut m),
+                ]
+            }
+        },
+    );
+    assert!(n > 0, "the endpoint count is checked");
+}

@@ -44,6 +44,9 @@ FW_OBJECT(fusewire_shared_tick_widener, FUSEWIRE_SHARED_TICK_WIDENER_SIZE);
 FW_OBJECT(fusewire_lite_breaker, FUSEWIRE_LITE_BREAKER_SIZE);
 FW_OBJECT(fusewire_lite_backoff, FUSEWIRE_LITE_BACKOFF_SIZE);
 FW_OBJECT(fusewire_lite_bucket, FUSEWIRE_LITE_BUCKET_SIZE);
+FW_OBJECT(fusewire_chaos, FUSEWIRE_CHAOS_SIZE);
+FW_OBJECT(fusewire_pool4, FUSEWIRE_POOL4_SIZE);
+FW_OBJECT(fusewire_pool16, FUSEWIRE_POOL16_SIZE);
 /* The minimal profile's RAM goal: at most 32 bytes an object. */
 FW_ASSERT(FUSEWIRE_LITE_BREAKER_SIZE <= 32 && FUSEWIRE_LITE_BACKOFF_SIZE <= 32 &&
               FUSEWIRE_LITE_BUCKET_SIZE <= 32,
@@ -53,6 +56,7 @@ FW_ASSERT(sizeof(fusewire_status) == 4, "status");
 FW_ASSERT(sizeof(fusewire_outcome) == 4, "outcome");
 FW_ASSERT(sizeof(fusewire_tick) == 8, "tick");
 FW_ASSERT(sizeof(fusewire_permit) == 8, "permit");
+FW_ASSERT(sizeof(fusewire_call_result) == 4 && sizeof(fusewire_chaos_outcome) == 4, "pool and chaos codes");
 
 /* Configs in flash. */
 static const fusewire_backoff_config backoff_default = FUSEWIRE_BACKOFF_CONFIG_DEFAULT;

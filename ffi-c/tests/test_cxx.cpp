@@ -9,6 +9,8 @@ static_assert(!std::is_convertible<int, fusewire_outcome>::value, "an int is not
 static_assert(!std::is_convertible<uint64_t, fusewire_tick>::value, "a count is not a tick");
 static_assert(!std::is_convertible<uint64_t, fusewire_permit>::value, "a count is not a permit");
 static_assert(sizeof(fusewire_state) == 4, "32-bit codes");
+static_assert(!std::is_convertible<int, fusewire_call_result>::value, "an int is not a call result");
+static_assert(!std::is_convertible<fusewire_pool16 *, fusewire_pool4 *>::value, "the capacity is the type");
 
 static const fusewire_breaker_config kConfig = FUSEWIRE_BREAKER_CONFIG_DEFAULT;
 
@@ -36,6 +38,13 @@ int main() {
     fusewire_shared_bucket k;
     fusewire_bucket_config kc = {2, 1, 10};
     if (fusewire_shared_bucket_init(&k, &kc, nullptr) != FUSEWIRE_STATUS_OK) failed++;
+    fusewire_pool_config pc;
+    fusewire_pool4 pool;
+    fusewire_pool_pick pick = {0, 0};
+    if (fusewire_pool_config_default(&pc) != FUSEWIRE_STATUS_OK) failed++;
+    if (fusewire_pool4_init(&pool, &pc, 2, nullptr) != FUSEWIRE_STATUS_OK) failed++;
+    if (fusewire_pool4_pick(&pool, fusewire_tick_of(0), &pick) != FUSEWIRE_STATUS_OK || pick.endpoint > 1) failed++;
+    if (fusewire_pool4_record(&pool, fusewire_tick_of(1), pick, FUSEWIRE_CALL_RESULT_GATEWAY_FAILURE, nullptr) != FUSEWIRE_STATUS_OK) failed++;
     std::printf("C++%ld: %s\n", static_cast<long>(__cplusplus), failed ? "FAILED" : "passed");
     return failed;
 }

@@ -24,6 +24,16 @@ text=$(sec .text) rodata=$(sec .rodata) data=$(sec .data) bss=$(sec .bss)
 echo "$profile $target ($example): .text=$text .rodata=$rodata .data=$data .bss=$bss; largest functions:"
 readelf -s -W "$elf" | awk '$4=="FUNC" {print $3, $8}' | sort -rn | head -6 | sed 's/^/  /'
 fail=0
+if [ "$profile" = mesh ]; then
+  # Each object's functions (entry points and the core code only it
+  # uses, by symbol name); the rest is shared: 64-bit division, memcpy.
+  readelf -s -W "$elf" | awk '$4=="FUNC" {
+      if ($8 ~ /chaos/) c += $3; else if ($8 ~ /pool/) p += $3; else if ($8 ~ /budget/) b += $3; else { o += $3; l = l " " $8 } }
+    END { printf "  parts: chaos %d B, pool4 %d B, budget %d B, shared %d B:%s\n", c, p, b, o, l }'
+  if [ "$target" = thumbv7em-none-eabihf ] && [ "$text" -gt 9216 ]; then
+    echo "FAIL: chaos + pool4 + budget .text $text B is over its 9216 B ceiling (rustc 1.95.0; 8112 B on 2026-12-05)"; fail=1
+  fi
+fi
 if readelf -s -W "$elf" | grep -E 'core3fmt|core\.\.fmt|Formatter' >/dev/null; then
   echo "FAIL: core::fmt code is linked"; fail=1
 fi

@@ -5,6 +5,9 @@
 //! every status is one the door defines (a corrupted enum, flag, divisor
 //! or index is `FUSEWIRE_STATUS_CORRUPT`, a corrupted tag
 //! `FUSEWIRE_STATUS_NOT_INITIALIZED`, anything else an answer).
+//!
+//! One table, `KINDS`, lists every kind: how it is built from the input
+//! and which call each op byte makes; `live` runs them all the same way.
 #![no_main]
 use core::mem::{size_of, MaybeUninit};
 use core::ptr::null_mut;
@@ -94,7 +97,24 @@ fn breaker_config(u: &mut Unstructured) -> fusewire_breaker_config {
     c
 }
 
-/// The breaker verbs, one per op, on any breaker form.
+/// Initialises a zeroed `T` with `init` (a status other than OK: the
+/// input's config is not one to run), then drives it: each op byte makes
+/// the call `call` picks, whose status must be one the door defines, or
+/// (top bit set) scribbles on the object.
+fn live<T>(
+    u: &mut Unstructured,
+    what: &str,
+    init: impl FnOnce(&mut T, &mut Unstructured) -> fusewire_status,
+    mut call: impl FnMut(&mut T, u8, &mut Unstructured) -> fusewire_status,
+) {
+    let mut obj = zeroed::<T>();
+    if init(&mut obj, u) != fusewire_status::Ok {
+        return;
+    }
+    drive(&mut *obj, u, |o, op, u| check(call(o, op, u), what));
+}
+
+/// The breaker verbs, one per op, on any breaker form; the call's status.
 macro_rules! paste_ops {
     ($acq:path, $rec:path, $rel:path, $poll:path, $trip:path, $close:path, $force:path,
      $disable:path, $reset:path, $snap:path, $state:path, $b:expr, $op:expr, $u:expr) => {{
@@ -103,7 +123,7 @@ macro_rules! paste_ops {
         let now = tick(arg(u));
         let mut t = *zeroed::<fusewire_transition>();
         // SAFETY: valid, aligned object and out-pointers.
-        let st = unsafe {
+        unsafe {
             match $op % 11 {
                 0 => {
                     let (mut p, mut r) = (fusewire_permit { raw: 0 }, 0u64);
@@ -133,380 +153,589 @@ macro_rules! paste_ops {
                     $state(b, &mut s)
                 }
             }
-        };
-        check(st, "breaker");
+        }
     }};
 }
+
+// Every function below passes only valid, aligned pointers to objects it
+// owns and to its own out-parameters (the SAFETY of each `unsafe`).
+
+fn breaker(u: &mut Unstructured) {
+    let c = breaker_config(u);
+    live(
+        u,
+        "breaker",
+        // SAFETY: see above.
+        |b: &mut fusewire_breaker, _| unsafe { fusewire_breaker_init(b, &c, null_mut()) },
+        |b, op, u| {
+            paste_ops!(
+                fusewire_breaker_acquire,
+                fusewire_breaker_record,
+                fusewire_breaker_release,
+                fusewire_breaker_poll,
+                fusewire_breaker_trip,
+                fusewire_breaker_close,
+                fusewire_breaker_force_open,
+                fusewire_breaker_disable,
+                fusewire_breaker_reset,
+                fusewire_breaker_snapshot,
+                fusewire_breaker_state,
+                b,
+                op,
+                u
+            )
+        },
+    );
+}
+
+fn timed_breaker(u: &mut Unstructured) {
+    let c = breaker_config(u);
+    let buckets = u32::from(arg::<u8>(u) % 16) + 1;
+    live(
+        u,
+        "timed breaker",
+        // SAFETY: see above.
+        |b: &mut fusewire_timed_breaker, _| unsafe {
+            fusewire_timed_breaker_init(b, &c, 1000, buckets, null_mut())
+        },
+        |b, op, u| {
+            paste_ops!(
+                fusewire_timed_breaker_acquire,
+                fusewire_timed_breaker_record,
+                fusewire_timed_breaker_release,
+                fusewire_timed_breaker_poll,
+                fusewire_timed_breaker_trip,
+                fusewire_timed_breaker_close,
+                fusewire_timed_breaker_force_open,
+                fusewire_timed_breaker_disable,
+                fusewire_timed_breaker_reset,
+                fusewire_timed_breaker_snapshot,
+                fusewire_timed_breaker_state,
+                b,
+                op,
+                u
+            )
+        },
+    );
+}
+
+fn shared_breaker(u: &mut Unstructured) {
+    let c = breaker_config(u);
+    live(
+        u,
+        "shared breaker",
+        // SAFETY: see above.
+        |b: &mut fusewire_shared_breaker, _| unsafe {
+            fusewire_shared_breaker_init(b, &c, null_mut())
+        },
+        |b, op, u| {
+            paste_ops!(
+                fusewire_shared_breaker_acquire,
+                fusewire_shared_breaker_record,
+                fusewire_shared_breaker_release,
+                fusewire_shared_breaker_poll,
+                fusewire_shared_breaker_trip,
+                fusewire_shared_breaker_close,
+                fusewire_shared_breaker_force_open,
+                fusewire_shared_breaker_disable,
+                fusewire_shared_breaker_reset,
+                fusewire_shared_breaker_snapshot,
+                fusewire_shared_breaker_state,
+                &*b,
+                op,
+                u
+            )
+        },
+    );
+}
+
+fn backoff_config(u: &mut Unstructured) -> fusewire_backoff_config {
+    let mut c = *zeroed::<fusewire_backoff_config>();
+    // SAFETY: a valid out-pointer.
+    unsafe { fusewire_backoff_config_default(&mut c) };
+    c.schedule = u32::from(arg::<u8>(u)) % 3;
+    c.jitter = u32::from(arg::<u8>(u)) % 5;
+    c.jitter_percent = 30;
+    c.factor_milli = 1500;
+    c.step = 10;
+    c.cap = 1 << 30;
+    c
+}
+
+fn backoff(u: &mut Unstructured) {
+    let c = backoff_config(u);
+    let seed: u64 = arg(u);
+    live(
+        u,
+        "backoff",
+        // SAFETY: see above.
+        |b: &mut fusewire_backoff, _| unsafe { fusewire_backoff_init(b, &c, seed, null_mut()) },
+        |b, op, u| {
+            let (mut d, mut a) = (0u64, 0u32);
+            // SAFETY: see above.
+            unsafe {
+                match op % 5 {
+                    0 => fusewire_backoff_next(b, &mut d),
+                    1 => fusewire_backoff_reset(b),
+                    2 => fusewire_backoff_attempt(b, &mut a),
+                    3 => fusewire_backoff_raw(b, arg(u), &mut d),
+                    _ => fusewire_backoff_delay(b, arg(u), arg(u), &mut d),
+                }
+            }
+        },
+    );
+}
+
+fn retry(u: &mut Unstructured) {
+    let mut rc = *zeroed::<fusewire_retry_config>();
+    rc.backoff = backoff_config(u);
+    rc.max_attempts = 5;
+    rc.max_elapsed = 10_000;
+    rc.seed = arg(u);
+    live(
+        u,
+        "retry",
+        // SAFETY: see above.
+        |r: &mut fusewire_retry, _| unsafe { fusewire_retry_init(r, &rc, null_mut()) },
+        |r, op, u| {
+            let (mut d, mut a) = (0u64, 0u32);
+            // SAFETY: see above.
+            unsafe {
+                match op % 3 {
+                    0 => fusewire_retry_start(r, tick(arg(u))),
+                    1 => fusewire_retry_next(r, tick(arg(u)), arg(u), &mut d),
+                    _ => fusewire_retry_attempts(r, &mut a),
+                }
+            }
+        },
+    );
+}
+
+fn bucket_config(u: &mut Unstructured) -> fusewire_bucket_config {
+    fusewire_bucket_config {
+        burst: u32::from(arg::<u8>(u)) + 1,
+        tokens: u32::from(arg::<u8>(u)) + 1,
+        period: u64::from(arg::<u16>(u)) + 1,
+    }
+}
+
+fn bucket(u: &mut Unstructured) {
+    let c = bucket_config(u);
+    live(
+        u,
+        "bucket",
+        // SAFETY: see above.
+        |b: &mut fusewire_bucket, _| unsafe { fusewire_bucket_init(b, &c, null_mut()) },
+        |b, op, u| {
+            let (mut r, mut n) = (0u64, 0u32);
+            // SAFETY: see above.
+            unsafe {
+                match op % 4 {
+                    0 => fusewire_bucket_acquire(b, tick(arg(u)), arg(u), &mut r),
+                    1 => fusewire_bucket_refund(b, tick(arg(u)), arg(u)),
+                    2 => fusewire_bucket_available(b, tick(arg(u)), &mut n),
+                    _ => fusewire_bucket_set_rate(b, tick(arg(u)), arg(u), arg(u), null_mut()),
+                }
+            }
+        },
+    );
+}
+
+fn shared_bucket(u: &mut Unstructured) {
+    let c = bucket_config(u);
+    live(
+        u,
+        "shared bucket",
+        // SAFETY: see above.
+        |b: &mut fusewire_shared_bucket, _| unsafe {
+            fusewire_shared_bucket_init(b, &c, null_mut())
+        },
+        |b, op, u| {
+            let (mut r, mut n) = (0u64, 0u32);
+            // SAFETY: see above.
+            unsafe {
+                match op % 3 {
+                    0 => fusewire_shared_bucket_acquire(b, tick(arg(u)), arg(u), &mut r),
+                    1 => fusewire_shared_bucket_refund(b, tick(arg(u)), arg(u)),
+                    _ => fusewire_shared_bucket_available(b, tick(arg(u)), &mut n),
+                }
+            }
+        },
+    );
+}
+
+fn budget_config(u: &mut Unstructured) -> fusewire_budget_config {
+    fusewire_budget_config {
+        max_tokens: u32::from(arg::<u8>(u)) + 1,
+        token_ratio_milli: u32::from(arg::<u16>(u)) + 1,
+    }
+}
+
+fn budget(u: &mut Unstructured) {
+    let c = budget_config(u);
+    live(
+        u,
+        "budget",
+        // SAFETY: see above.
+        |b: &mut fusewire_budget, _| unsafe { fusewire_budget_init(b, &c, null_mut()) },
+        |b, op, _| {
+            let (mut t, mut th) = (0u64, 0u64);
+            // SAFETY: see above.
+            unsafe {
+                match op % 4 {
+                    0 => fusewire_budget_record_success(b),
+                    1 => fusewire_budget_record_failure(b),
+                    2 => fusewire_budget_try_retry(b),
+                    _ => fusewire_budget_tokens(b, &mut t, &mut th),
+                }
+            }
+        },
+    );
+}
+
+fn shared_budget(u: &mut Unstructured) {
+    let c = budget_config(u);
+    live(
+        u,
+        "shared budget",
+        // SAFETY: see above.
+        |b: &mut fusewire_shared_budget, _| unsafe {
+            fusewire_shared_budget_init(b, &c, null_mut())
+        },
+        |b, op, _| {
+            let (mut t, mut th) = (0u64, 0u64);
+            // SAFETY: see above.
+            unsafe {
+                match op % 4 {
+                    0 => fusewire_shared_budget_record_success(b),
+                    1 => fusewire_shared_budget_record_failure(b),
+                    2 => fusewire_shared_budget_try_retry(b),
+                    _ => fusewire_shared_budget_tokens(b, &mut t, &mut th),
+                }
+            }
+        },
+    );
+}
+
+fn bulkhead_config(u: &mut Unstructured) -> fusewire_bulkhead_config {
+    fusewire_bulkhead_config {
+        limit: u32::from(arg::<u8>(u)) + 3,
+        reserve_critical: 1,
+        reserve_normal: 1,
+        lease: u64::from(arg::<u8>(u)),
+    }
+}
+
+fn bulkhead(u: &mut Unstructured) {
+    let c = bulkhead_config(u);
+    live(
+        u,
+        "bulkhead",
+        // SAFETY: see above.
+        |b: &mut fusewire_bulkhead, _| unsafe { fusewire_bulkhead_init(b, &c, null_mut()) },
+        |b, op, u| {
+            let (mut i, mut a) = (0u32, 0u32);
+            let pr = u32::from(arg::<u8>(u) % 3);
+            let mut slot = fusewire_bulkhead_slot::default();
+            // SAFETY: see above.
+            unsafe {
+                match op % 3 {
+                    0 => fusewire_bulkhead_acquire(b, tick(arg(u)), pr, &mut slot),
+                    1 => fusewire_bulkhead_release(
+                        b,
+                        tick(arg(u)),
+                        fusewire_bulkhead_slot { raw: arg(u) },
+                    ),
+                    _ => fusewire_bulkhead_usage(b, pr, &mut i, &mut a),
+                }
+            }
+        },
+    );
+}
+
+fn shared_bulkhead(u: &mut Unstructured) {
+    let c = bulkhead_config(u);
+    live(
+        u,
+        "shared bulkhead",
+        // SAFETY: see above.
+        |b: &mut fusewire_shared_bulkhead, _| unsafe {
+            fusewire_shared_bulkhead_init(b, &c, null_mut())
+        },
+        |b, op, u| {
+            let (mut i, mut a) = (0u32, 0u32);
+            let pr = u32::from(arg::<u8>(u) % 3);
+            let mut slot = fusewire_bulkhead_slot::default();
+            // SAFETY: see above.
+            unsafe {
+                match op % 3 {
+                    0 => fusewire_shared_bulkhead_acquire(b, tick(arg(u)), pr, &mut slot),
+                    1 => fusewire_shared_bulkhead_release(
+                        b,
+                        tick(arg(u)),
+                        fusewire_bulkhead_slot { raw: arg(u) },
+                    ),
+                    _ => fusewire_shared_bulkhead_usage(b, pr, &mut i, &mut a),
+                }
+            }
+        },
+    );
+}
+
+fn lite_breaker(u: &mut Unstructured) {
+    let c = fusewire_lite_breaker_config {
+        threshold: u32::from(arg::<u8>(u) % 4) + 1,
+        open_ticks: u32::from(arg::<u16>(u)) + 1,
+    };
+    live(
+        u,
+        "lite breaker",
+        // SAFETY: see above.
+        |b: &mut fusewire_lite_breaker, _| unsafe { fusewire_lite_breaker_init(b, &c, null_mut()) },
+        |b, op, u| {
+            let now = fusewire_tick32 { ticks: arg(u) };
+            let (mut p, mut w, mut st) = (fusewire_lite_permit::default(), 0u32, 0u32);
+            // SAFETY: see above.
+            unsafe {
+                match op % 3 {
+                    0 => fusewire_lite_breaker_acquire(b, now, &mut p, &mut w),
+                    1 => fusewire_lite_breaker_record(
+                        b,
+                        now,
+                        fusewire_lite_permit { raw: arg(u) },
+                        u32::from(arg::<u8>(u) % 5),
+                        &mut st,
+                    ),
+                    _ => fusewire_lite_breaker_state(b, &mut st),
+                }
+            }
+        },
+    );
+}
+
+fn lite_backoff(u: &mut Unstructured) {
+    let c = fusewire_lite_backoff_config {
+        base: u32::from(arg::<u8>(u)) + 1,
+        cap: 1 << 20,
+        seed: arg(u),
+    };
+    live(
+        u,
+        "lite backoff",
+        // SAFETY: see above.
+        |o: &mut fusewire_lite_backoff, _| unsafe { fusewire_lite_backoff_init(o, &c, null_mut()) },
+        |o, op, _| {
+            let mut d = 0u32;
+            // SAFETY: see above.
+            unsafe {
+                if op % 2 == 0 {
+                    fusewire_lite_backoff_next(o, &mut d)
+                } else {
+                    fusewire_lite_backoff_reset(o)
+                }
+            }
+        },
+    );
+}
+
+fn lite_bucket(u: &mut Unstructured) {
+    let c = fusewire_lite_bucket_config {
+        interval: u32::from(arg::<u8>(u)) + 1,
+        burst: u32::from(arg::<u8>(u)) + 1,
+    };
+    live(
+        u,
+        "lite bucket",
+        // SAFETY: see above.
+        |k: &mut fusewire_lite_bucket, _| unsafe { fusewire_lite_bucket_init(k, &c, null_mut()) },
+        |k, _, u| {
+            let mut w = 0u32;
+            // SAFETY: see above.
+            unsafe {
+                fusewire_lite_bucket_acquire(
+                    k,
+                    fusewire_tick32 { ticks: arg(u) },
+                    arg::<u8>(u).into(),
+                    &mut w,
+                )
+            }
+        },
+    );
+}
+
+fn chaos(u: &mut Unstructured) {
+    let c = fusewire_chaos_config {
+        fault_rate_ppm: arg::<u32>(u) % 1_000_001,
+        latency_rate_ppm: arg::<u32>(u) % 1_000_001,
+        latency_min: u64::from(arg::<u8>(u)),
+        latency_max: 256 + u64::from(arg::<u16>(u)),
+        substitute_rate_ppm: arg::<u32>(u) % 1_000_001,
+        behavior_rate_ppm: arg::<u32>(u) % 1_000_001,
+        seed: arg(u),
+        enabled: arg(u),
+    };
+    live(
+        u,
+        "chaos",
+        // SAFETY: see above.
+        |ch: &mut fusewire_chaos, _| unsafe { fusewire_chaos_init(ch, &c, null_mut()) },
+        |ch, op, u| {
+            let mut j = *zeroed::<fusewire_injection>();
+            let (mut calls, mut on) = (0u64, 0u8);
+            // SAFETY: see above.
+            let st = unsafe {
+                match op % 5 {
+                    0 => fusewire_chaos_inject(ch, &mut j),
+                    1 => fusewire_chaos_decide(ch, arg(u), &mut j),
+                    2 => fusewire_chaos_set_enabled(ch, arg(u)),
+                    3 => fusewire_chaos_calls(ch, &mut calls, &mut on),
+                    _ => fusewire_chaos_set_config(ch, &c, null_mut()),
+                }
+            };
+            // An answer is in range even from a scribbled object.
+            if st == fusewire_status::Ok {
+                assert!(
+                    j.outcome < 3 && j.behavior < 2 && on < 2,
+                    "chaos output out of range"
+                );
+            }
+            st
+        },
+    );
+}
+
+/// A pool of either capacity (`$t`, its functions `$f_*`), scribbled on:
+/// an answer from a pool that was not refused is in range (an endpoint it
+/// has, at most one event per endpoint).
+macro_rules! pool_kind {
+    ($name:ident, $t:ty, $cap:expr, $init:ident, $pick:ident, $avoid:ident, $failover:ident,
+     $record:ident, $release:ident, $poll:ident, $stats:ident, $endpoints:ident) => {
+        fn $name(u: &mut Unstructured) {
+            let mut c = *zeroed::<fusewire_pool_config>();
+            // SAFETY: a valid out-pointer.
+            unsafe { fusewire_pool_config_default(&mut c) };
+            c.consecutive_failures = u32::from(arg::<u8>(u) % 4);
+            c.consecutive_gateway_failures = u32::from(arg::<u8>(u) % 4);
+            c.interval = u64::from(arg::<u16>(u)) + 1;
+            c.base_ejection_time = u64::from(arg::<u16>(u)) + 1;
+            c.max_ejection_time = c.base_ejection_time * 4;
+            c.ejection_jitter = u64::from(arg::<u8>(u));
+            c.max_ejection_percent = u32::from(arg::<u8>(u) % 101);
+            c.success_rate_minimum_hosts = u32::from(arg::<u8>(u) % 4);
+            c.success_rate_request_volume = u32::from(arg::<u8>(u) % 8);
+            c.seed = arg(u);
+            let n = u32::from(arg::<u8>(u)) % $cap + 1;
+            let mut budget = zeroed::<fusewire_budget>();
+            let bc = fusewire_budget_config {
+                max_tokens: 10,
+                token_ratio_milli: 100,
+            };
+            // SAFETY: see above.
+            unsafe { fusewire_budget_init(&mut *budget, &bc, null_mut()) };
+            live(
+                u,
+                stringify!($name),
+                // SAFETY: see above.
+                |p: &mut $t, _| unsafe { $init(p, &c, n, null_mut()) },
+                |p, op, u| {
+                    let mut k = fusewire_pool_pick::default();
+                    let mut evs = [fusewire_pool_event::default(); $cap as usize];
+                    let mut s = fusewire_endpoint_stats::default();
+                    let (mut got, mut max) = (0u32, 0u32);
+                    let i = u32::from(arg::<u8>(u));
+                    // SAFETY: see above.
+                    let st = unsafe {
+                        match op % 8 {
+                            0 => $pick(p, tick(arg(u)), &mut k),
+                            1 => $avoid(p, tick(arg(u)), i, &mut k),
+                            2 => $failover(p, tick(arg(u)), i, &mut *budget, &mut k),
+                            3 => $record(
+                                p,
+                                tick(arg(u)),
+                                fusewire_pool_pick {
+                                    endpoint: i,
+                                    panic: arg(u),
+                                },
+                                u32::from(arg::<u8>(u) % 4),
+                                null_mut(),
+                            ),
+                            4 => $release(
+                                p,
+                                fusewire_pool_pick {
+                                    endpoint: i,
+                                    panic: 0,
+                                },
+                            ),
+                            5 => $poll(p, tick(arg(u)), evs.as_mut_ptr(), $cap, &mut got),
+                            6 => $stats(p, tick(arg(u)), i, &mut s),
+                            _ => $endpoints(p, &mut got, &mut max),
+                        }
+                    };
+                    if st == fusewire_status::Ok {
+                        assert!(k.endpoint < $cap && k.panic < 2, "pick out of range");
+                        assert!(got <= $cap && max < $cap, "counts out of range");
+                        assert!(evs
+                            .iter()
+                            .all(|e| e.endpoint < $cap && e.kind < 3 && e.reason < 3));
+                    }
+                    st
+                },
+            );
+        }
+    };
+}
+pool_kind!(
+    pool4,
+    fusewire_pool4,
+    FUSEWIRE_POOL4_CAPACITY,
+    fusewire_pool4_init,
+    fusewire_pool4_pick,
+    fusewire_pool4_pick_avoiding,
+    fusewire_pool4_failover,
+    fusewire_pool4_record,
+    fusewire_pool4_release,
+    fusewire_pool4_poll,
+    fusewire_pool4_stats,
+    fusewire_pool4_endpoints
+);
+pool_kind!(
+    pool16,
+    fusewire_pool16,
+    FUSEWIRE_POOL16_CAPACITY,
+    fusewire_pool16_init,
+    fusewire_pool16_pick,
+    fusewire_pool16_pick_avoiding,
+    fusewire_pool16_failover,
+    fusewire_pool16_record,
+    fusewire_pool16_release,
+    fusewire_pool16_poll,
+    fusewire_pool16_stats,
+    fusewire_pool16_endpoints
+);
+
+/// Every kind of object the C door has, picked by the input's first byte.
+const KINDS: &[fn(&mut Unstructured)] = &[
+    breaker,
+    timed_breaker,
+    shared_breaker,
+    backoff,
+    retry,
+    bucket,
+    shared_bucket,
+    budget,
+    shared_budget,
+    bulkhead,
+    shared_bulkhead,
+    lite_breaker,
+    lite_backoff,
+    lite_bucket,
+    chaos,
+    pool4,
+    pool16,
+];
 
 fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(data);
     let kind: u8 = arg(&mut u);
-    let u = &mut u;
-    match kind % 14 {
-        0 => {
-            let mut b = zeroed::<fusewire_breaker>();
-            let c = breaker_config(u);
-            // SAFETY: valid pointers.
-            if unsafe { fusewire_breaker_init(&mut *b, &c, null_mut()) } != fusewire_status::Ok {
-                return;
-            }
-            drive(&mut *b, u, |b, op, u| {
-                paste_ops!(
-                    fusewire_breaker_acquire,
-                    fusewire_breaker_record,
-                    fusewire_breaker_release,
-                    fusewire_breaker_poll,
-                    fusewire_breaker_trip,
-                    fusewire_breaker_close,
-                    fusewire_breaker_force_open,
-                    fusewire_breaker_disable,
-                    fusewire_breaker_reset,
-                    fusewire_breaker_snapshot,
-                    fusewire_breaker_state,
-                    b,
-                    op,
-                    u
-                )
-            });
-        }
-        1 => {
-            let mut b = zeroed::<fusewire_timed_breaker>();
-            let c = breaker_config(u);
-            let buckets = u32::from(arg::<u8>(u) % 16) + 1;
-            // SAFETY: valid pointers.
-            let st = unsafe { fusewire_timed_breaker_init(&mut *b, &c, 1000, buckets, null_mut()) };
-            if st != fusewire_status::Ok {
-                return;
-            }
-            drive(&mut *b, u, |b, op, u| {
-                paste_ops!(
-                    fusewire_timed_breaker_acquire,
-                    fusewire_timed_breaker_record,
-                    fusewire_timed_breaker_release,
-                    fusewire_timed_breaker_poll,
-                    fusewire_timed_breaker_trip,
-                    fusewire_timed_breaker_close,
-                    fusewire_timed_breaker_force_open,
-                    fusewire_timed_breaker_disable,
-                    fusewire_timed_breaker_reset,
-                    fusewire_timed_breaker_snapshot,
-                    fusewire_timed_breaker_state,
-                    b,
-                    op,
-                    u
-                )
-            });
-        }
-        2 => {
-            let mut b = zeroed::<fusewire_shared_breaker>();
-            let c = breaker_config(u);
-            // SAFETY: valid pointers.
-            if unsafe { fusewire_shared_breaker_init(&mut *b, &c, null_mut()) }
-                != fusewire_status::Ok
-            {
-                return;
-            }
-            drive(&mut *b, u, |b, op, u| {
-                paste_ops!(
-                    fusewire_shared_breaker_acquire,
-                    fusewire_shared_breaker_record,
-                    fusewire_shared_breaker_release,
-                    fusewire_shared_breaker_poll,
-                    fusewire_shared_breaker_trip,
-                    fusewire_shared_breaker_close,
-                    fusewire_shared_breaker_force_open,
-                    fusewire_shared_breaker_disable,
-                    fusewire_shared_breaker_reset,
-                    fusewire_shared_breaker_snapshot,
-                    fusewire_shared_breaker_state,
-                    &*b,
-                    op,
-                    u
-                )
-            });
-        }
-        3 | 4 => {
-            let mut c = *zeroed::<fusewire_backoff_config>();
-            // SAFETY: valid out-pointer.
-            unsafe { fusewire_backoff_config_default(&mut c) };
-            c.schedule = u32::from(arg::<u8>(u)) % 3;
-            c.jitter = u32::from(arg::<u8>(u)) % 5;
-            c.jitter_percent = 30;
-            c.factor_milli = 1500;
-            c.step = 10;
-            c.cap = 1 << 30;
-            if kind % 14 == 3 {
-                let mut b = zeroed::<fusewire_backoff>();
-                // SAFETY: valid pointers.
-                if unsafe { fusewire_backoff_init(&mut *b, &c, arg(u), null_mut()) }
-                    != fusewire_status::Ok
-                {
-                    return;
-                }
-                drive(&mut *b, u, |b, op, u| {
-                    let mut d = 0u64;
-                    let mut a = 0u32;
-                    // SAFETY: valid pointers.
-                    let st = unsafe {
-                        match op % 5 {
-                            0 => fusewire_backoff_next(b, &mut d),
-                            1 => fusewire_backoff_reset(b),
-                            2 => fusewire_backoff_attempt(b, &mut a),
-                            3 => fusewire_backoff_raw(b, arg(u), &mut d),
-                            _ => fusewire_backoff_delay(b, arg(u), arg(u), &mut d),
-                        }
-                    };
-                    check(st, "backoff");
-                });
-            } else {
-                let mut rc = *zeroed::<fusewire_retry_config>();
-                rc.backoff = c;
-                rc.max_attempts = 5;
-                rc.max_elapsed = 10_000;
-                rc.seed = arg(u);
-                let mut r = zeroed::<fusewire_retry>();
-                // SAFETY: valid pointers.
-                if unsafe { fusewire_retry_init(&mut *r, &rc, null_mut()) } != fusewire_status::Ok {
-                    return;
-                }
-                drive(&mut *r, u, |r, op, u| {
-                    let (mut d, mut a) = (0u64, 0u32);
-                    // SAFETY: valid pointers.
-                    let st = unsafe {
-                        match op % 3 {
-                            0 => fusewire_retry_start(r, tick(arg(u))),
-                            1 => fusewire_retry_next(r, tick(arg(u)), arg(u), &mut d),
-                            _ => fusewire_retry_attempts(r, &mut a),
-                        }
-                    };
-                    check(st, "retry");
-                });
-            }
-        }
-        5 | 6 => {
-            let c = fusewire_bucket_config {
-                burst: u32::from(arg::<u8>(u)) + 1,
-                tokens: u32::from(arg::<u8>(u)) + 1,
-                period: u64::from(arg::<u16>(u)) + 1,
-            };
-            if kind % 14 == 5 {
-                let mut b = zeroed::<fusewire_bucket>();
-                // SAFETY: valid pointers.
-                if unsafe { fusewire_bucket_init(&mut *b, &c, null_mut()) } != fusewire_status::Ok {
-                    return;
-                }
-                drive(&mut *b, u, |b, op, u| {
-                    let (mut r, mut n) = (0u64, 0u32);
-                    // SAFETY: valid pointers.
-                    let st = unsafe {
-                        match op % 4 {
-                            0 => fusewire_bucket_acquire(b, tick(arg(u)), arg(u), &mut r),
-                            1 => fusewire_bucket_refund(b, tick(arg(u)), arg(u)),
-                            2 => fusewire_bucket_available(b, tick(arg(u)), &mut n),
-                            _ => fusewire_bucket_set_rate(
-                                b,
-                                tick(arg(u)),
-                                arg(u),
-                                arg(u),
-                                null_mut(),
-                            ),
-                        }
-                    };
-                    check(st, "bucket");
-                });
-            } else {
-                let mut b = zeroed::<fusewire_shared_bucket>();
-                // SAFETY: valid pointers.
-                if unsafe { fusewire_shared_bucket_init(&mut *b, &c, null_mut()) }
-                    != fusewire_status::Ok
-                {
-                    return;
-                }
-                drive(&mut *b, u, |b, op, u| {
-                    let (mut r, mut n) = (0u64, 0u32);
-                    // SAFETY: valid pointers.
-                    let st = unsafe {
-                        match op % 3 {
-                            0 => fusewire_shared_bucket_acquire(b, tick(arg(u)), arg(u), &mut r),
-                            1 => fusewire_shared_bucket_refund(b, tick(arg(u)), arg(u)),
-                            _ => fusewire_shared_bucket_available(b, tick(arg(u)), &mut n),
-                        }
-                    };
-                    check(st, "shared bucket");
-                });
-            }
-        }
-        7 | 8 => {
-            let c = fusewire_budget_config {
-                max_tokens: u32::from(arg::<u8>(u)) + 1,
-                token_ratio_milli: u32::from(arg::<u16>(u)) + 1,
-            };
-            let mut b = zeroed::<fusewire_budget>();
-            // SAFETY: valid pointers.
-            if unsafe { fusewire_budget_init(&mut *b, &c, null_mut()) } != fusewire_status::Ok {
-                return;
-            }
-            drive(&mut *b, u, |b, op, _| {
-                let (mut t, mut th) = (0u64, 0u64);
-                // SAFETY: valid pointers.
-                let st = unsafe {
-                    match op % 4 {
-                        0 => fusewire_budget_record_success(b),
-                        1 => fusewire_budget_record_failure(b),
-                        2 => fusewire_budget_try_retry(b),
-                        _ => fusewire_budget_tokens(b, &mut t, &mut th),
-                    }
-                };
-                check(st, "budget");
-            });
-        }
-        11 => {
-            let c = fusewire_lite_breaker_config {
-                threshold: u32::from(arg::<u8>(u) % 4) + 1,
-                open_ticks: u32::from(arg::<u16>(u)) + 1,
-            };
-            let mut b = zeroed::<fusewire_lite_breaker>();
-            // SAFETY: valid pointers.
-            if unsafe { fusewire_lite_breaker_init(&mut *b, &c, null_mut()) } != fusewire_status::Ok
-            {
-                return;
-            }
-            drive(&mut *b, u, |b, op, u| {
-                let now = fusewire_tick32 { ticks: arg(u) };
-                let (mut p, mut w, mut st) = (fusewire_lite_permit::default(), 0u32, 0u32);
-                // SAFETY: valid pointers.
-                let r = unsafe {
-                    match op % 3 {
-                        0 => fusewire_lite_breaker_acquire(b, now, &mut p, &mut w),
-                        1 => fusewire_lite_breaker_record(
-                            b,
-                            now,
-                            fusewire_lite_permit { raw: arg(u) },
-                            u32::from(arg::<u8>(u) % 5),
-                            &mut st,
-                        ),
-                        _ => fusewire_lite_breaker_state(b, &mut st),
-                    }
-                };
-                check(r, "lite breaker");
-            });
-        }
-        12 | 13 => {
-            let mut o = zeroed::<fusewire_lite_backoff>();
-            let mut k = zeroed::<fusewire_lite_bucket>();
-            let oc = fusewire_lite_backoff_config {
-                base: u32::from(arg::<u8>(u)) + 1,
-                cap: 1 << 20,
-                seed: arg(u),
-            };
-            let kc = fusewire_lite_bucket_config {
-                interval: u32::from(arg::<u8>(u)) + 1,
-                burst: u32::from(arg::<u8>(u)) + 1,
-            };
-            // SAFETY: valid pointers.
-            unsafe {
-                if fusewire_lite_backoff_init(&mut *o, &oc, null_mut()) != fusewire_status::Ok
-                    || fusewire_lite_bucket_init(&mut *k, &kc, null_mut()) != fusewire_status::Ok
-                {
-                    return;
-                }
-            }
-            if kind % 14 == 12 {
-                drive(&mut *o, u, |o, op, _| {
-                    let mut d = 0u32;
-                    // SAFETY: valid pointers.
-                    let r = unsafe {
-                        if op % 2 == 0 {
-                            fusewire_lite_backoff_next(o, &mut d)
-                        } else {
-                            fusewire_lite_backoff_reset(o)
-                        }
-                    };
-                    check(r, "lite backoff");
-                });
-            } else {
-                drive(&mut *k, u, |k, _, u| {
-                    let mut w = 0u32;
-                    // SAFETY: valid pointers.
-                    let r = unsafe {
-                        fusewire_lite_bucket_acquire(
-                            k,
-                            fusewire_tick32 { ticks: arg(u) },
-                            arg::<u8>(u).into(),
-                            &mut w,
-                        )
-                    };
-                    check(r, "lite bucket");
-                });
-            }
-        }
-        _ => {
-            let c = fusewire_bulkhead_config {
-                limit: u32::from(arg::<u8>(u)) + 3,
-                reserve_critical: 1,
-                reserve_normal: 1,
-                lease: u64::from(arg::<u8>(u)),
-            };
-            if kind.is_multiple_of(2) {
-                let mut b = zeroed::<fusewire_bulkhead>();
-                // SAFETY: valid pointers.
-                if unsafe { fusewire_bulkhead_init(&mut *b, &c, null_mut()) } != fusewire_status::Ok
-                {
-                    return;
-                }
-                drive(&mut *b, u, |b, op, u| {
-                    let (mut i, mut a) = (0u32, 0u32);
-                    let pr = u32::from(arg::<u8>(u) % 3);
-                    // SAFETY: valid pointers.
-                    let st = unsafe {
-                        match op % 3 {
-                            0 => fusewire_bulkhead_acquire(
-                                b,
-                                tick(arg(u)),
-                                pr,
-                                &mut fusewire_bulkhead_slot::default(),
-                            ),
-                            1 => fusewire_bulkhead_release(
-                                b,
-                                tick(arg(u)),
-                                fusewire_bulkhead_slot { raw: arg(u) },
-                            ),
-                            _ => fusewire_bulkhead_usage(b, pr, &mut i, &mut a),
-                        }
-                    };
-                    check(st, "bulkhead");
-                });
-            } else {
-                let mut b = zeroed::<fusewire_shared_bulkhead>();
-                // SAFETY: valid pointers.
-                if unsafe { fusewire_shared_bulkhead_init(&mut *b, &c, null_mut()) }
-                    != fusewire_status::Ok
-                {
-                    return;
-                }
-                drive(&mut *b, u, |b, op, u| {
-                    let (mut i, mut a) = (0u32, 0u32);
-                    let pr = u32::from(arg::<u8>(u) % 3);
-                    // SAFETY: valid pointers.
-                    let st = unsafe {
-                        match op % 3 {
-                            0 => fusewire_shared_bulkhead_acquire(
-                                b,
-                                tick(arg(u)),
-                                pr,
-                                &mut fusewire_bulkhead_slot::default(),
-                            ),
-                            1 => fusewire_shared_bulkhead_release(
-                                b,
-                                tick(arg(u)),
-                                fusewire_bulkhead_slot { raw: arg(u) },
-                            ),
-                            _ => fusewire_shared_bulkhead_usage(b, pr, &mut i, &mut a),
-                        }
-                    };
-                    check(st, "shared bulkhead");
-                });
-            }
-        }
-    }
+    KINDS[usize::from(kind) % KINDS.len()](&mut u);
 });

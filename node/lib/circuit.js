@@ -21,6 +21,7 @@ const N = require('./native');
 const { ATTACH, RECORD, FLUSH, ASK, ANSWER, MOVED } = require('./port');
 const { engineRules, checkExtras, windowShape, timerDelay, optionError, TIMER_MAX } = require('./options');
 const { chaos } = require('./chaos');
+const { bindStore } = require('./store');
 
 const CLOSED = 0;
 const OPEN = 1;
@@ -42,6 +43,10 @@ const BUILTIN_EVENTS = [
 ];
 
 const NO_EVENTS = [];
+
+// The options a breaker in a store shares with every process (its config).
+const SHARED_RULES = ['errorThresholdPercentage', 'volumeThreshold', 'resetTimeout', 'halfOpenProbes',
+  'consecutiveFailures', 'resetBackoff', 'slidingWindowSize', 'halfOpenMaxDwell'];
 
 function dropIdleTimer (breaker) {
   breaker._idleQueued = false;
@@ -111,12 +116,9 @@ class CircuitBreaker extends EventEmitter {
       throw new TypeError('AbortController does not contain `abort()` method');
     }
     checkExtras(options);
-    if (options.store !== undefined && options.store !== null) {
-      // Shared state for opossum's breaker is not wired yet: refuse rather
-      // than silently keep one breaker per process.
-      throw optionError(TypeError, 'store',
-        'is not supported on the opossum CircuitBreaker yet: use fusewire.Breaker (the core breaker) with { store, name }');
-    }
+    // fusewire extra: { store, name } shares the breaker's decisions with
+    // every process bound to `name` (lib/store.js); see _bindShared.
+    this._shared = null;
 
     this._volumeThreshold = Number.isInteger(options.volumeThreshold) ? options.volumeThreshold : 0;
     this._warmUntil = 0;
@@ -130,6 +132,7 @@ class CircuitBreaker extends EventEmitter {
       this._status = new Status(options);
     }
     this._status[ATTACH](this);
+    if (options.store !== undefined && options.store !== null) this._bindShared(options);
     this._ruledThreshold = undefined;
     this._ruledReset = undefined;
     this._warned = null;
@@ -175,6 +178,9 @@ class CircuitBreaker extends EventEmitter {
     if (options.maxFailures) console.error(deprecation);
 
     const state = options.state;
+    if (state && this._shared !== null) {
+      throw optionError(TypeError, 'state', 'cannot be combined with store: the shared state is the store\'s');
+    }
     if (state) {
       this._enabled = state.enabled !== false;
       if (state.warmUp && !this.warmUp) this._startWarmUp();
@@ -203,11 +209,12 @@ class CircuitBreaker extends EventEmitter {
   get name () { return this._name; }
   get group () { return this._group; }
   get pendingClose () { return this._pendingClose; }
-  get closed () { return this._state === CLOSED; }
-  get opened () { return this._state === OPEN; }
-  get halfOpen () { return this._state === HALF_OPEN; }
+  get closed () { this._sync(); return this._state === CLOSED; }
+  get opened () { this._sync(); return this._state === OPEN; }
+  get halfOpen () { this._sync(); return this._state === HALF_OPEN; }
   /** fusewire extra: half-open probe calls in flight (0 unless half-open). */
   get halfOpenProbesInFlight () {
+    if (this._shared !== null) return this._shared.snapshot().probesInFlight;
     this._status[FLUSH]();
     return this._status[ANSWER].probesInFlight;
   }
@@ -253,10 +260,12 @@ class CircuitBreaker extends EventEmitter {
 
   // ---- control ----
   close () {
+    this._sync();
     if (this._state !== CLOSED && this._state !== SHUTDOWN) this._native('close');
   }
 
   open () {
+    this._sync();
     if (this._state !== OPEN && this._state !== SHUTDOWN) this._native('trip');
   }
 
@@ -342,6 +351,14 @@ class CircuitBreaker extends EventEmitter {
       throw new TypeError('fusewire: configure() takes an object of options');
     }
     const next = { ...this.options, ...changes };
+    if (this._shared !== null) {
+      for (const field of SHARED_RULES) {
+        if (field in changes && changes[field] !== this.options[field]) {
+          throw optionError(TypeError, field,
+            'is shared with every process bound to this name in the store; configure() cannot change it');
+        }
+      }
+    }
     checkExtras(next);
     engineRules(next); // validate before touching anything
     for (const field of ['rollingCountTimeout', 'rollingCountBuckets']) {
@@ -422,9 +439,27 @@ class CircuitBreaker extends EventEmitter {
       this.emit('coalesceCacheMiss');
     }
 
+    // In a store: the shared breaker decides; the local engine only counts
+    // (its rules never trip, see _configure) for this process's stats.
+    let permit = -1;
+    if (this._shared !== null) {
+      const a = this._shared.tryAcquire();
+      this._moved(a.transition);
+      this._sync();
+      if (!a.admitted) {
+        status[RECORD](R_FIRE, fired, 0, -1);
+        status[RECORD](N.R_REJECT, Date.now(), 0, 0);
+        const error = buildError('Breaker is open', 'EOPENBREAKER');
+        this.emit('reject', error);
+        return fallback(this, error, args) || Promise.reject(error);
+      }
+      if (a.probe) this._pendingClose = false;
+      permit = a.permit;
+    }
+
     // The call's permit stays in Rust, in a slot this breaker numbers.
     const slot = this._freeSlots.length > 0 ? this._freeSlots.pop() : this._slots++;
-    if (this._state === CLOSED) {
+    if (this._shared !== null || this._state === CLOSED) {
       status[RECORD](R_FIRE, fired, 0, slot);
     } else {
       let admitted = false;
@@ -444,6 +479,7 @@ class CircuitBreaker extends EventEmitter {
     }
 
     const call = new Call(this, context, args, slot, cacheKey);
+    call.permit = permit;
     const promise = new Promise((resolve, reject) => {
       call.resolve = resolve;
       call.reject = reject;
@@ -491,6 +527,10 @@ class CircuitBreaker extends EventEmitter {
 
   // A call's action settled (or timed out): the outcome, as opossum emits it.
   _succeeded (call, value, latency, end) {
+    if (call.permit >= 0) {
+      this._moved(this._shared.record(call.permit, 'success', latency));
+      call.permit = -1;
+    }
     if (!this._shut) {
       this._status[RECORD](R_SUCCESS, end, latency, call.slot);
       this._freeSlots.push(call.slot);
@@ -502,11 +542,16 @@ class CircuitBreaker extends EventEmitter {
   }
 
   _failed (call, error, latency, timedOut) {
+    if (call.permit >= 0) {
+      this._moved(this._shared.record(call.permit, timedOut ? 'timeout' : 'failure', latency));
+      call.permit = -1;
+    }
     if (this._shut) return this._failedAfterShutdown();
     // opossum reads these options when it judges a failure: options
     // assigned since the last failure apply to this one.
     const o = this.options;
-    if (o.errorThresholdPercentage !== this._ruledThreshold || o.resetTimeout !== this._ruledReset) this._configure();
+    if (this._shared === null &&
+      (o.errorThresholdPercentage !== this._ruledThreshold || o.resetTimeout !== this._ruledReset)) this._configure();
     // During opossum's warm-up a failure is counted but cannot trip.
     const code = (timedOut ? N.R_FAILURE_TIMEOUT : N.R_FAILURE) + (this.warmUp ? N.R_WARM : 0);
     this._status[RECORD](code, Date.now(), latency, call.slot);
@@ -614,13 +659,74 @@ class CircuitBreaker extends EventEmitter {
     const o = this.options;
     this._ruledThreshold = o.errorThresholdPercentage;
     this._ruledReset = o.resetTimeout;
+    // In a store the local engine only counts: rules that never trip.
+    const ruled = this._shared === null ? o : { ...o, errorThresholdPercentage: 100, consecutiveFailures: undefined };
     // opossum reads volumeThreshold once, at construction (the getter);
     // configure() changes it, assigning options.volumeThreshold does not.
-    this._status[ASK]('configure', engineRules(o, this._warner('resetTimeout'), this._volumeThreshold));
+    this._status[ASK]('configure', engineRules(ruled, this._warner('resetTimeout'), this._volumeThreshold));
   }
 
   _native (method) {
-    this._status[ASK](method);
+    if (this._shared === null) {
+      this._status[ASK](method);
+      return;
+    }
+    this._moved(this._shared[method]());
+    this._sync();
+  }
+
+  // ---- in a store (fusewire extra: { store, name }) ----
+
+  // Binds the shared breaker: the core config this breaker's engine would
+  // use (opossum's rules), over a count window of slidingWindowSize calls
+  // (the host tier shares count windows only), with a half-open period that
+  // ends after halfOpenMaxDwell ms (default resetTimeout), so a process
+  // killed while holding a probe loses it for at most that long.
+  _bindShared (o) {
+    if (o.slidingWindowSize === undefined) {
+      throw optionError(TypeError, 'slidingWindowSize',
+        'must be set with store: a breaker shared by processes judges its last slidingWindowSize calls ' +
+        '(5, 10, 20, 25, 50, 100, 200, 250, 500 or 1000), not a rolling time window');
+    }
+    const dwell = o.halfOpenMaxDwell ?? timerDelay(o.resetTimeout);
+    if (!(typeof dwell === 'number' && dwell >= 1 && dwell <= Number.MAX_SAFE_INTEGER)) {
+      throw optionError(TypeError, 'halfOpenMaxDwell', `must be a number of milliseconds of at least 1, got ${String(dwell)}`);
+    }
+    const rules = engineRules(o, this._warner('resetTimeout'), this._volumeThreshold);
+    this._shared = bindStore('CircuitBreaker', 'breaker', o, () => N.native.plainEngine(rules, dwell));
+  }
+
+  // Applies a state change the shared breaker reported ({ from, to } or null).
+  _moved (t) {
+    if (t === null || t === undefined || this._shut) return;
+    this._follow(t.to);
+  }
+
+  // Catches up with the shared state (another process may have moved it),
+  // emitting opossum's events for the change.
+  _sync () {
+    if (this._shared === null || this._shut) return;
+    this._follow(this._shared.state);
+  }
+
+  _follow (to) {
+    if (to === 'open' || to === 'forcedOpen') {
+      if (this._state !== OPEN) this._toOpen(this._sharedRetryAfter());
+    } else if (to === 'halfOpen') {
+      this._toHalfOpen();
+    } else {
+      this._toClosed();
+    }
+  }
+
+  // ms until the shared breaker's open period ends: the snapshot's
+  // `retryAfter` when the backend gives one (a store on another clock),
+  // else its `openUntil` in ms of the host's monotonic clock (HostStore).
+  _sharedRetryAfter () {
+    const s = this._shared.snapshot();
+    if (typeof s.retryAfter === 'number') return Math.max(1, Math.ceil(s.retryAfter));
+    const host = Number(process.hrtime.bigint() / 1000000n);
+    return Math.max(1, Math.ceil(s.openUntil - host));
   }
 
   // Applies the transitions a native call reported (new states, in order),
@@ -675,7 +781,9 @@ class CircuitBreaker extends EventEmitter {
       this._resetTimer = null;
       this._native('poll');
       if (this._state === OPEN && this._resetTimer === null) {
-        this._armReset(Math.max(1, this._status[ANSWER].retryAfter));
+        this._armReset(this._shared !== null
+          ? this._sharedRetryAfter()
+          : Math.max(1, this._status[ANSWER].retryAfter));
       }
     }, Math.min(TIMER_MAX, delay));
     timer.unref();
@@ -718,6 +826,8 @@ class Call {
     this.next = null;
     this.done = false;
     this.controller = null;
+    // The shared breaker's permit (in a store), -1 once settled or none.
+    this.permit = -1;
   }
 
   succeed (value, promise) {

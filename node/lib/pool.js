@@ -172,6 +172,9 @@ class Pool extends EventEmitter {
     }
     this.retries = retries;
     const budget = options.budget;
+    if (budget instanceof RetryBudget && !(RetryBudget.native(budget) instanceof native.CoreBudget)) {
+      throw optionError(TypeError, 'budget', "a RetryBudget in a store cannot be a Pool's budget yet: give the pool its own");
+    }
     if (budget instanceof RetryBudget) this.#budget = budget;
     else if (budget === undefined || (budget !== null && typeof budget === 'object')) this.#budget = new RetryBudget(budget);
     else throw optionError(TypeError, 'budget', `must be a RetryBudget or its options, got ${describe(budget)}`);

@@ -61,6 +61,8 @@ class RetrySchedule {
     }
     this.budget = options.budget;
     this._budget = options.budget === undefined ? undefined : RetryBudget.native(options.budget);
+    // A budget in a host store is spent through the same core decision.
+    this._shared = this._budget instanceof native.HostBudget;
     this._native = new native.RetrySchedule(
       backoffSpec(options.backoff), maxAttempts, options.maxElapsed, options.seed ?? entropySeed());
   }
@@ -69,7 +71,7 @@ class RetrySchedule {
 
   /** The wait before the next attempt (ms), or null to give up. */
   next (now = Date.now(), retryAfter) {
-    const d = this._native.next(now, retryAfter, this._budget);
+    const d = this._decide(now, retryAfter);
     return d < 0 ? null : d;
   }
 
@@ -80,9 +82,15 @@ class RetrySchedule {
    * retry may wait) or 'budget' (the RetryBudget refused).
    */
   decide (now = Date.now(), retryAfter) {
-    const d = this._native.next(now, retryAfter, this._budget);
+    const d = this._decide(now, retryAfter);
     if (d >= 0) return { decision: 'retryAfter', delay: d };
     return { decision: 'giveUp', reason: REASONS[d] };
+  }
+
+  _decide (now, retryAfter) {
+    return this._shared
+      ? this._native.nextShared(now, retryAfter, this._budget)
+      : this._native.next(now, retryAfter, this._budget);
   }
 
   /** The operation succeeded: a budget earns its share of a token. */

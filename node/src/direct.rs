@@ -74,7 +74,7 @@ fn invalid(msg: String) -> Error {
     Error::new(Status::InvalidArg, msg)
 }
 
-fn state_name(s: State) -> &'static str {
+pub(crate) fn state_name(s: State) -> &'static str {
     match s {
         State::Closed => "closed",
         State::Open => "open",
@@ -84,7 +84,7 @@ fn state_name(s: State) -> &'static str {
     }
 }
 
-fn reason_name(r: Reason) -> &'static str {
+pub(crate) fn reason_name(r: Reason) -> &'static str {
     match r {
         Reason::FailureRate => "failureRate",
         Reason::SlowCallRate => "slowCallRate",
@@ -109,7 +109,7 @@ pub struct StateChange {
     pub reason: String,
 }
 
-fn change(t: Option<Transition>) -> Option<StateChange> {
+pub(crate) fn change(t: Option<Transition>) -> Option<StateChange> {
     t.map(|t| StateChange {
         from: state_name(t.from).into(),
         to: state_name(t.to).into(),
@@ -317,7 +317,7 @@ pub struct WindowCounts {
     pub admitted: u32,
 }
 
-fn counts(c: Counts) -> WindowCounts {
+pub(crate) fn counts(c: Counts) -> WindowCounts {
     WindowCounts {
         successes: c.successes,
         failures: c.failures,
@@ -356,7 +356,7 @@ pub struct BreakerSnapshot {
     pub permits_out: u32,
 }
 
-fn outcome_of(s: &str) -> Result<Outcome> {
+pub(crate) fn outcome_of(s: &str) -> Result<Outcome> {
     Ok(match s {
         "success" => Outcome::Success,
         "failure" => Outcome::Failure,
@@ -372,7 +372,7 @@ fn outcome_of(s: &str) -> Result<Outcome> {
 
 /// A permit number back into a permit; the JS layer checks it is an integer
 /// from 0 to 2^53 - 1, and `as` saturates anything else.
-fn permit_of(raw: f64) -> Permit {
+pub(crate) fn permit_of(raw: f64) -> Permit {
     Permit::from_raw(raw as u64)
 }
 

@@ -201,7 +201,7 @@ fn jitter_of(name: Option<&str>) -> Result<Jitter> {
 /// (in flight, answered from a cache, refused): the core's
 /// [`RateBasis::Started`] with [`Comparison::Above`]. Over the opt-in count
 /// window (`slidingWindowSize`) the rate is over outcomes.
-fn config_of(r: &EngineRules) -> Result<BreakerConfig> {
+pub(crate) fn config_of(r: &EngineRules) -> Result<BreakerConfig> {
     let threshold = r.error_threshold_percentage;
     // opossum compares `rate > threshold` in floating point: NaN or >= 100
     // never trips, below 0 trips on any failure.

@@ -77,6 +77,26 @@ impl RetrySchedule {
         }
     }
 
+    /// `next` with a budget in a host store (shared by processes).
+    #[napi]
+    pub fn next_shared(
+        &mut self,
+        now: f64,
+        retry_after: Option<f64>,
+        budget: &crate::host::HostBudget,
+    ) -> f64 {
+        let (now, hint) = (ticks(now), retry_after.map(ticks));
+        let mut shared = budget.shared();
+        let decision = self.inner.next_with_budget(now, hint, &mut shared);
+        match decision {
+            Decision::RetryAfter(d) => d as f64,
+            Decision::GiveUp(GiveUpReason::MaxAttempts) => -1.0,
+            Decision::GiveUp(GiveUpReason::Deadline) => -2.0,
+            Decision::GiveUp(GiveUpReason::WaitTooLong) => -3.0,
+            Decision::GiveUp(_) => -4.0,
+        }
+    }
+
     /// Attempts made so far, the first included.
     #[napi(getter)]
     pub fn attempts(&self) -> u32 {

@@ -117,3 +117,19 @@ pub fn plain_breaker(options: BreakerOptions) -> Result<Vec<PlainField>> {
     };
     Ok(plain(Config::breaker(&config, window)))
 }
+
+/// The plain config of an opossum-style `CircuitBreaker` in a store: the
+/// core config its engine would use (`engine::config_of`), over a count
+/// window of `slidingWindowSize` calls, with a half-open period that ends
+/// after `half_open_max_dwell` ms (the lease of a probe whose process dies;
+/// opossum's own breaker waits for its trial call however long).
+#[napi]
+pub fn plain_engine(
+    rules: crate::engine::EngineRules,
+    half_open_max_dwell: f64,
+) -> Result<Vec<PlainField>> {
+    let size = rules.sliding_window_size.unwrap_or(0);
+    let mut config = crate::engine::config_of(&rules)?;
+    config.half_open_max_dwell = ticks(half_open_max_dwell).max(1);
+    Ok(plain(Config::breaker(&config, Window::Count { size })))
+}

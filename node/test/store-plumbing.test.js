@@ -62,7 +62,24 @@ test('the bucket asks its backend; a shared rate cannot change', async () => {
   assert.throws(() => b.setRate(5), (e) => e.field === 'tokens');
 });
 
-test("opossum's CircuitBreaker refuses a store it cannot share yet", () => {
+test("opossum's CircuitBreaker binds its engine's config as a count-window breaker", () => {
   const CircuitBreaker = require('..');
-  assert.throws(() => new CircuitBreaker(async () => 1, { store: recorder(), name: 'x' }), /store/);
+  const store = recorder({ state: 'closed' });
+  new CircuitBreaker(async () => 1, { store, name: 'x', slidingWindowSize: 20, resetTimeout: 5000, volumeThreshold: 4 });
+  const [[kind, name, config]] = store.bound;
+  assert.deepStrictEqual([kind, name], ['breaker', 'x']);
+  assert.strictEqual(config.window, 'count');
+  assert.strictEqual(config.window_size, 20);
+  assert.strictEqual(config.min_calls, 4);
+  assert.strictEqual(config.open_backoff_base, 5000 * 1e6);
+  assert.strictEqual(config.half_open_max_dwell, 5000 * 1e6, 'a probe is leased for resetTimeout by default');
+  assert.strictEqual(config.comparison, 'above');
+  for (const [o, field] of [
+    [{ store: recorder(), name: 'x' }, 'slidingWindowSize'],
+    [{ store: recorder(), slidingWindowSize: 10 }, 'name'],
+    [{ store: recorder(), name: 'x', slidingWindowSize: 10, halfOpenMaxDwell: 0 }, 'halfOpenMaxDwell'],
+    [{ store: recorder({ state: 'closed' }), name: 'x', slidingWindowSize: 10, state: { closed: false } }, 'state']
+  ]) {
+    assert.throws(() => new CircuitBreaker(async () => 1, o), (e) => e instanceof TypeError && e.field === field, field);
+  }
 });

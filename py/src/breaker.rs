@@ -17,6 +17,7 @@ use crate::backoff::Backoff;
 use crate::blocks::{Block, Blocks, Exit};
 use crate::clock::{duration, positive_duration, seconds, Clock};
 use crate::errors::{circuit_open, config_error, from_core};
+use crate::host::{Admission, HostBreaker};
 use crate::int::Int;
 use crate::matcher::{is_exception, Matcher};
 use crate::store::Backend;
@@ -34,7 +35,7 @@ pub fn state_name(s: State) -> &'static str {
     }
 }
 
-fn reason_name(r: Reason) -> &'static str {
+pub(crate) fn reason_name(r: Reason) -> &'static str {
     match r {
         Reason::FailureRate => "failure_rate",
         Reason::SlowCallRate => "slow_call_rate",
@@ -101,6 +102,49 @@ pub struct Breaker {
     /// then every decision is the backend's and `core` only keeps the
     /// config.
     backend: Backend,
+}
+
+/// A snapshot as the dict `CircuitBreaker.snapshot()` returns (seconds
+/// for times), for the in-process core and a host store's breaker alike.
+pub(crate) fn snapshot_dict<'py>(
+    py: Python<'py>,
+    s: &fusewire::Snapshot,
+    now: u64,
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("state", state_name(s.state))?;
+    d.set_item("generation", s.generation)?;
+    d.set_item("successes", s.counts.successes)?;
+    d.set_item("failures", s.counts.failures)?;
+    d.set_item("timeouts", s.counts.timeouts)?;
+    d.set_item("slow", s.counts.slow)?;
+    d.set_item("ignored", s.counts.ignored)?;
+    d.set_item("rejected", s.counts.rejected)?;
+    d.set_item("admitted", s.counts.admitted)?;
+    d.set_item("refused_permits", s.refused_permits)?;
+    d.set_item("permits_out", s.permits_out)?;
+    d.set_item("consecutive_failures", s.consecutive_failures)?;
+    d.set_item("probes_in_flight", s.probes_in_flight)?;
+    d.set_item(
+        "retry_after",
+        if s.state == fusewire::State::Open {
+            seconds(s.open_until.saturating_sub(now))
+        } else {
+            0.0
+        },
+    )?;
+    d.set_item(
+        "open_until",
+        if s.state == fusewire::State::Open {
+            seconds(s.open_until)
+        } else {
+            0.0
+        },
+    )?;
+    d.set_item("since", seconds(s.since))?;
+    d.set_item("reopens", s.reopens)?;
+    d.set_item("clock_regressions", s.clock_regressions)?;
+    Ok(d)
 }
 
 /// A permit held for a call: the in-process core's, or a store backend's
@@ -257,6 +301,28 @@ impl Breaker {
 
     /// A raw permit from the store's backend, or `CircuitOpenError`.
     fn backend_acquire(&self, py: Python<'_>, b: &Py<PyAny>, now: u64) -> PyResult<u64> {
+        if let Ok(h) = b.bind(py).cast::<HostBreaker>() {
+            // A host store's breaker: the shared core, called directly.
+            return match h.get().admit() {
+                Admission::Admitted { raw, moved } => {
+                    self.emit(py, moved, now);
+                    Ok(raw)
+                }
+                Admission::Refused {
+                    retry_after,
+                    state,
+                    moved,
+                } => {
+                    self.emit(py, moved, now);
+                    Err(circuit_open(
+                        py,
+                        self.name.as_ref(),
+                        seconds(retry_after),
+                        state,
+                    ))
+                }
+            };
+        }
         let r = b.bind(py).call_method0(pyo3::intern!(py, "try_acquire"))?;
         let (admitted, value, state, moved): (bool, u64, String, Bound<'_, PyAny>) = r.extract()?;
         self.emit(py, parse_transition(&moved)?, now);
@@ -353,6 +419,14 @@ impl Breaker {
                 let Some(b) = &self.backend else {
                     return None;
                 };
+                if let Ok(h) = b.bind(py).cast::<HostBreaker>() {
+                    let outcome = match ending {
+                        Ending::Outcome(o) => Some(o),
+                        Ending::Release => None,
+                    };
+                    let moved = h.get().settle(raw, outcome, duration);
+                    return self.emit(py, moved, end);
+                }
                 // A store that fails to take an outcome must not replace
                 // the call's own result or error: reported, not raised.
                 let done = match ending {
@@ -955,40 +1029,7 @@ impl Breaker {
         }
         let now = self.now(py)?;
         let s = self.lock().snapshot(now);
-        let d = PyDict::new(py);
-        d.set_item("state", state_name(s.state))?;
-        d.set_item("generation", s.generation)?;
-        d.set_item("successes", s.counts.successes)?;
-        d.set_item("failures", s.counts.failures)?;
-        d.set_item("timeouts", s.counts.timeouts)?;
-        d.set_item("slow", s.counts.slow)?;
-        d.set_item("ignored", s.counts.ignored)?;
-        d.set_item("rejected", s.counts.rejected)?;
-        d.set_item("admitted", s.counts.admitted)?;
-        d.set_item("refused_permits", s.refused_permits)?;
-        d.set_item("permits_out", s.permits_out)?;
-        d.set_item("consecutive_failures", s.consecutive_failures)?;
-        d.set_item("probes_in_flight", s.probes_in_flight)?;
-        d.set_item(
-            "retry_after",
-            if s.state == fusewire::State::Open {
-                seconds(s.open_until.saturating_sub(now))
-            } else {
-                0.0
-            },
-        )?;
-        d.set_item(
-            "open_until",
-            if s.state == fusewire::State::Open {
-                seconds(s.open_until)
-            } else {
-                0.0
-            },
-        )?;
-        d.set_item("since", seconds(s.since))?;
-        d.set_item("reopens", s.reopens)?;
-        d.set_item("clock_regressions", s.clock_regressions)?;
-        Ok(d)
+        snapshot_dict(py, &s, now)
     }
 
     /// Opens the breaker now, as a trip rule would.

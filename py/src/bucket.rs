@@ -12,6 +12,7 @@ use pyo3::PyTraverseError;
 
 use crate::clock::{positive_duration, seconds, Clock};
 use crate::errors::{config_error, from_core, rate_limited};
+use crate::host::HostBucket;
 use crate::int::Int;
 use crate::store::Backend;
 use fusewire_store::config::Config;
@@ -46,10 +47,11 @@ impl TokenBucket {
     /// Takes `n` tokens: `Ok(0)` when granted, else the ticks to wait.
     fn take_ticks(&self, py: Python<'_>, n: u32) -> PyResult<u64> {
         if let Some(b) = &self.backend {
-            return b
-                .bind(py)
-                .call_method1(pyo3::intern!(py, "take"), (n,))?
-                .extract();
+            let b = b.bind(py);
+            if let Ok(h) = b.cast::<HostBucket>() {
+                return h.get().take_ticks(n);
+            }
+            return b.call_method1(pyo3::intern!(py, "take"), (n,))?.extract();
         }
         let now = self.clock.now(py)?;
         let result = self.lock().try_acquire(n, now);

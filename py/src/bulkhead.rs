@@ -14,6 +14,7 @@ use pyo3::PyTraverseError;
 use crate::blocks::{Block, Blocks, Exit};
 use crate::clock::{positive_duration, Clock};
 use crate::errors::{bulkhead_full, config_error, from_core};
+use crate::host::HostBulkhead;
 use crate::int::Int;
 use crate::store::Backend;
 use fusewire_store::config::Config;
@@ -96,6 +97,9 @@ impl Bulkhead {
 
     /// A slot from the store's backend, or `None` when none is free.
     fn backend_take(&self, py: Python<'_>, b: &Py<PyAny>, p: Priority) -> PyResult<Option<Slot>> {
+        if let Ok(h) = b.bind(py).cast::<HostBulkhead>() {
+            return Ok(h.get().take(p));
+        }
         let raw: Option<u64> = b
             .bind(py)
             .call_method1(pyo3::intern!(py, "acquire"), (priority_name(p),))?
@@ -120,7 +124,13 @@ impl Bulkhead {
     /// that is counted (`expired_releases`), not an error; a slot that was
     /// not held is a `ValueError`.
     pub fn release_impl(&self, py: Python<'_>, slot: Slot) -> PyResult<()> {
-        let result = if let Some(b) = &self.backend {
+        let result = if let Some(h) = self
+            .backend
+            .as_ref()
+            .and_then(|b| b.bind(py).cast::<HostBulkhead>().ok())
+        {
+            h.get().give_back(slot)
+        } else if let Some(b) = &self.backend {
             let said: String = b
                 .bind(py)
                 .call_method1(pyo3::intern!(py, "release"), (slot.into_raw(),))?

@@ -16,9 +16,11 @@ mod clock;
 mod deferred;
 mod errors;
 mod guarded;
+mod host;
 mod int;
 mod matcher;
 mod pool;
+mod redis;
 mod retry;
 mod store;
 mod window;
@@ -44,6 +46,12 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<pool::Pool>()?;
     m.add_class::<pool::PoolPick>()?;
     m.add_class::<clock::TickWidener>()?;
+    m.add_class::<host::HostStore>()?;
+    m.add_class::<host::HostBucket>()?;
+    m.add_class::<host::HostBulkhead>()?;
+    m.add_class::<host::HostBudget>()?;
+    m.add_class::<host::HostBreaker>()?;
     m.add_function(wrap_pyfunction!(clock::monotonic_ns, m)?)?;
+    m.add_function(wrap_pyfunction!(redis::redis_scripts, m)?)?;
     Ok(())
 }

@@ -186,6 +186,12 @@ impl Pool {
         listeners: Vec<Py<PyAny>>,
         clock: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
+        if budget.as_ref().is_some_and(|b| b.get().is_stored()) {
+            return Err(crate::errors::config_error(
+                "budget",
+                "a RetryBudget in a store cannot be a Pool's budget yet: give the pool its own",
+            ));
+        }
         if endpoints.len() > CAPACITY {
             return Err(config_error(
                 "endpoints",

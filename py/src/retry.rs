@@ -41,6 +41,11 @@ impl RetryBudget {
         self.core.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Whether the budget lives in a store.
+    pub(crate) fn is_stored(&self) -> bool {
+        self.backend.is_some()
+    }
+
     /// A call succeeded (in the store when there is one).
     pub(crate) fn success(&self, py: Python<'_>) -> PyResult<()> {
         match &self.backend {

@@ -14,6 +14,7 @@ from fusewire import (
     Chaos,
     CircuitBreaker,
     CircuitOpenError,
+    HostStore,
     KeyedTokenBucket,
     Permit,
     Pool,
@@ -23,6 +24,7 @@ from fusewire import (
     RetryState,
     State,
     StateChange,
+    StoreError,
     TokenBucket,
     breakers,
     get_breaker,
@@ -240,6 +242,19 @@ def switching() -> int:
     pick = pool.pick()
     pool.record(pick, "success")
     total += len(body) + int(pool.stats(pick.index)["calls"]) + len(pool.poll())
+    # Many processes, one host: the policies of one name share one state.
+    store = HostStore("typing-usage")
+    shared_bucket = TokenBucket(100, 1.0, store=store, name="api")
+    shared_breaker = CircuitBreaker(store=store, name="db", half_open_max_dwell=5.0)
+    shared_bulkhead = Bulkhead(4, lease=30.0, store=store, name="pool")
+    shared_budget = RetryBudget(10, 0.1, store=store, name="retries")
+    try:
+        shared_bucket.acquire()
+    except StoreError as e:
+        print(e.store, e.reason)
+    total += store.entries + store.size + int(shared_breaker.state == "closed")
+    total += shared_bulkhead.in_use + int(shared_budget.tokens)
+    HostStore.unlink(store.name)
     return total + len(named) + len(users.name or "")
 
 

@@ -78,6 +78,7 @@ pub enum Value {
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Value::Int(u64::MAX) => f.write_str("unbounded"),
             Value::Int(n) => write!(f, "{n}"),
             Value::Word(w) => write!(f, "{w:?}"),
             Value::Off => f.write_str("off"),
@@ -569,13 +570,13 @@ impl Config {
     }
 
     /// The first field whose value differs from `other`'s (same kind
-    /// assumed): `(field, mine, theirs)`.
+    /// assumed): `(field, mine, theirs)`. Compared as stored words, so an
+    /// unbounded duration (`u64::MAX`) and "off" are one value.
     pub fn first_difference(&self, other: &Config) -> Option<(&'static str, Value, Value)> {
-        self.values
-            .iter()
-            .zip(&other.values)
-            .find(|(a, b)| a.1 != b.1)
-            .map(|(a, b)| (a.0, a.1, b.1))
+        let (a, b) = (self.encode(), other.encode());
+        (0..self.values.len().min(other.values.len()))
+            .find(|&i| a[i] != b[i])
+            .map(|i| (self.values[i].0, self.values[i].1, other.values[i].1))
     }
 
     /// The values as fixed-size words for storage: an `Int` as itself, a
@@ -703,6 +704,14 @@ mod tests {
             Some(("tokens", Value::Int(1), Value::Int(7)))
         );
         assert_eq!(a.first_difference(&a), None);
+        // Stored, an unbounded duration and "off" are one word: a breaker
+        // with no backoff cap equals itself read back from a region.
+        let mut c = BreakerConfig::new(TickUnit::NANOS);
+        c.open_backoff =
+            Backoff::new(Schedule::Constant { delay: 5 }, Jitter::None, u64::MAX).unwrap();
+        let plain = Config::breaker(&c, Window::Count { size: 10 });
+        let back = Config::decode(Kind::Breaker, &plain.encode());
+        assert_eq!(plain.first_difference(&back), None);
     }
 
     #[test]

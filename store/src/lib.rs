@@ -12,3 +12,5 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod redis;
+pub mod shm;

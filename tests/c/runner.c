@@ -87,7 +87,10 @@ static void c_field(const char *core, char *out, size_t len) {
   else if (is(f, "failure_rate")) f = "breaker.failure_rate_ppm"; /* C takes millionths */
   else if (is(f, "max_tokens") && is(component, "retry")) f = "budget.max_tokens"; /* its own object in C */
   else if (is(f, "slow_call_rate")) f = "breaker.slow_call_rate_ppm";
-  else {
+  else if (is(component, "chaos") && strlen(f) > 5 && !strcmp(f + strlen(f) - 5, "_rate")) {
+    snprintf(out, len, "chaos.%s_ppm", f); /* C takes millionths */
+    return;
+  } else {
     snprintf(out, len, "%s.%s", is(component, "breaker") ? "breaker" : component, f);
     return;
   }
@@ -529,6 +532,163 @@ static const char *run_bulkhead(scenario *s) {
   return NULL;
 }
 
+/* chaos: the rates are percentages in the vectors, millionths in C. */
+static const char *run_chaos(scenario *s) {
+  static const char *OUTCOMES[] = {"pass", "fault", "substitute"};
+  fusewire_chaos_config cfg;
+  fusewire_chaos c;
+  fusewire_config_error e = {0};
+  const char *v;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.fault_rate_ppm = (v = get(&s->config, "fault_rate")) ? ppm(v) : 0;
+  cfg.latency_rate_ppm = (v = get(&s->config, "latency_rate")) ? ppm(v) : 0;
+  cfg.substitute_rate_ppm = (v = get(&s->config, "substitute_rate")) ? ppm(v) : 0;
+  cfg.behavior_rate_ppm = (v = get(&s->config, "behavior_rate")) ? ppm(v) : 0;
+  cfg.latency_min = u64(get(&s->config, "latency_min"));
+  cfg.latency_max = u64(get(&s->config, "latency_max"));
+  cfg.seed = u64(get(&s->config, "seed"));
+  cfg.enabled = is(get(&s->config, "enabled"), "true");
+  if (!check_config_error(s, fusewire_chaos_init(&c, &cfg, &e), e)) { failures++; return NULL; }
+  if (s->has_error) return NULL;
+  for (int i = 0; i < s->nsteps; i++) {
+    const kv *in = &s->steps[i].in;
+    const char *op = get(in, "op");
+    fusewire_injection j;
+    fusewire_status st = FUSEWIRE_STATUS_OK;
+    uint64_t calls = 0;
+    kv got = {0};
+    if (is(op, "set_enabled")) {
+      st = fusewire_chaos_set_enabled(&c, is(get(in, "on"), "true"));
+    } else {
+      st = is(op, "inject") ? fusewire_chaos_inject(&c, &j) : fusewire_chaos_decide(&c, u64(get(in, "index")), &j);
+      putu(&got, "delay", j.delay);
+      put(&got, "outcome", j.outcome < 3 ? OUTCOMES[j.outcome] : "unknown");
+      put(&got, "behavior", j.behavior ? "true" : "false");
+    }
+    if (st != FUSEWIRE_STATUS_OK || fusewire_chaos_calls(&c, &calls, NULL) != FUSEWIRE_STATUS_OK) put(&got, "status", fusewire_status_text(st));
+    putu(&got, "calls", calls);
+    if (!check_step(s, i, &got)) { failures++; return NULL; }
+  }
+  passed++;
+  return NULL;
+}
+
+/* An event as the vectors write it: the JSON object the Rust runner
+ * prints (u64s above 2^53 as strings). */
+static void event_json(char *out, size_t len, fusewire_pool_event e) {
+  static const char *REASONS_POOL[] = {"consecutive_failures", "consecutive_gateway_failures", "success_rate"};
+  if (e.kind == FUSEWIRE_POOL_EVENT_KIND_RETURNED) {
+    snprintf(out, len, "{\"returned\":%u}", (unsigned)e.endpoint);
+  } else {
+    const char *q = e.until > (1ULL << 53) ? "\"" : "";
+    snprintf(out, len, "{\"ejected\":%u,\"reason\":\"%s\",\"until\":%s%llu%s}", (unsigned)e.endpoint,
+             e.reason < 3 ? REASONS_POOL[e.reason] : "unknown", q, (unsigned long long)e.until, q);
+  }
+}
+
+/* One pool scenario on a fusewire_pool16, or (small) on a fusewire_pool4:
+ * both capacities must give the core's answers. */
+#define POOL(verb, ...) (small ? fusewire_pool4_##verb(&p4, __VA_ARGS__) : fusewire_pool16_##verb(&p16, __VA_ARGS__))
+static int run_pool_on(scenario *s, int small) {
+  static const char *RESULTS[] = {"success", "failure", "gateway_failure"};
+  fusewire_pool_config cfg;
+  fusewire_pool4 p4;
+  fusewire_pool16 p16;
+  fusewire_config_error e = {0};
+  char names[NAMED][32];
+  fusewire_pool_pick picks[NAMED];
+  int nnamed = 0;
+  const char *v;
+  uint32_t endpoints = (uint32_t)u64(get(&s->config, "endpoints"));
+  static const char *U32S[] = {"consecutive_failures", "consecutive_gateway_failures", "max_ejection_percent",
+                               "success_rate_minimum_hosts", "success_rate_request_volume", "success_rate_stdev_factor_milli"};
+  static const char *U64S[] = {"interval", "base_ejection_time", "max_ejection_time", "ejection_jitter", "seed"};
+  uint32_t *u32s[6];
+  uint64_t *u64s[5];
+  fusewire_pool_config_default(&cfg);
+  u32s[0] = &cfg.consecutive_failures; u32s[1] = &cfg.consecutive_gateway_failures; u32s[2] = &cfg.max_ejection_percent;
+  u32s[3] = &cfg.success_rate_minimum_hosts; u32s[4] = &cfg.success_rate_request_volume; u32s[5] = &cfg.success_rate_stdev_factor_milli;
+  u64s[0] = &cfg.interval; u64s[1] = &cfg.base_ejection_time; u64s[2] = &cfg.max_ejection_time; u64s[3] = &cfg.ejection_jitter; u64s[4] = &cfg.seed;
+  for (int k = 0; k < 6; k++) if ((v = get(&s->config, U32S[k]))) *u32s[k] = (uint32_t)u64(v);
+  for (int k = 0; k < 5; k++) if ((v = get(&s->config, U64S[k]))) *u64s[k] = u64(v);
+  if (!check_config_error(s, small ? fusewire_pool4_init(&p4, &cfg, endpoints, &e) : fusewire_pool16_init(&p16, &cfg, endpoints, &e), e)) return 0;
+  if (s->has_error) return 1;
+  for (int i = 0; i < s->nsteps; i++) {
+    const kv *in = &s->steps[i].in;
+    const char *op = get(in, "op");
+    fusewire_tick now = step_now(in);
+    fusewire_pool_pick k = {0, 0};
+    fusewire_status st;
+    kv got = {0};
+    if ((v = get(in, "endpoint")) && !is(op, "stats")) k.endpoint = (uint32_t)u64(v);
+    else if ((v = get(in, "pick")))
+      for (int j = 0; j < nnamed; j++) if (!strcmp(names[j], v)) k = picks[j];
+    if (is(op, "pick")) {
+      v = get(in, "avoid");
+      st = v && !is(v, "null") ? POOL(pick_avoiding, now, (uint32_t)u64(v), &k) : POOL(pick, now, &k);
+      putu(&got, "endpoint", k.endpoint);
+      put(&got, "panic", k.panic ? "true" : "false");
+      if ((v = get(in, "as")) && nnamed < NAMED) {
+        snprintf(names[nnamed], 32, "%s", v);
+        picks[nnamed++] = k;
+      }
+    } else if (is(op, "record")) {
+      fusewire_pool_event ev;
+      st = POOL(record, now, k, pick(get(in, "result"), RESULTS, 3), &ev);
+      if (ev.kind == FUSEWIRE_POOL_EVENT_KIND_NONE) put(&got, "event", "null");
+      else {
+        static const char *REASONS_POOL[] = {"consecutive_failures", "consecutive_gateway_failures", "success_rate"};
+        putu(&got, "event.ejected", ev.endpoint);
+        put(&got, "event.reason", ev.reason < 3 ? REASONS_POOL[ev.reason] : "unknown");
+        putu(&got, "event.until", ev.until);
+      }
+    } else if (is(op, "release")) {
+      st = small ? fusewire_pool4_release(&p4, k) : fusewire_pool16_release(&p16, k);
+      put(&got, "", "{}");
+    } else if (is(op, "poll")) {
+      fusewire_pool_event evs[FUSEWIRE_POOL16_CAPACITY];
+      uint32_t n = 0;
+      char list[1024] = "", one[128];
+      st = POOL(poll, now, evs, FUSEWIRE_POOL16_CAPACITY, &n);
+      for (uint32_t j = 0; j < n; j++) {
+        event_json(one, sizeof one, evs[j]);
+        if (j) strncat(list, ",", sizeof list - strlen(list) - 1);
+        strncat(list, one, sizeof list - strlen(list) - 1);
+      }
+      put(&got, "events", list);
+    } else if (is(op, "stats")) {
+      fusewire_endpoint_stats x;
+      st = POOL(stats, now, (uint32_t)u64(get(in, "endpoint")), &x);
+      putu(&got, "outstanding", x.outstanding);
+      putu(&got, "consecutive_failures", x.consecutive_failures);
+      putu(&got, "consecutive_gateway_failures", x.consecutive_gateway_failures);
+      putu(&got, "successes", x.successes);
+      putu(&got, "calls", x.calls);
+      putu(&got, "ejections", x.ejections);
+      putu(&got, "ejected_until", x.ejected_until);
+      putu(&got, "picked", x.picked);
+      put(&got, "ejected", x.ejected ? "true" : "false");
+    } else {
+      st = FUSEWIRE_STATUS_INVALID_ARGUMENT;
+    }
+    if (st != FUSEWIRE_STATUS_OK) put(&got, "status", fusewire_status_text(st));
+    if (!check_step(s, i, &got)) {
+      fprintf(stderr, "  (on a fusewire_pool%d)\n", small ? 4 : 16);
+      return 0;
+    }
+  }
+  return 1;
+}
+#undef POOL
+
+static const char *run_pool(scenario *s) {
+  uint64_t endpoints = u64(get(&s->config, "endpoints"));
+  int ok = run_pool_on(s, 0) && (endpoints > FUSEWIRE_POOL4_CAPACITY || run_pool_on(s, 1));
+  if (!ok) failures++;
+  else if (!s->has_error) passed++;
+  return NULL;
+}
+
 static void run(scenario *s) {
   const char *why = NULL;
   int before = failures;
@@ -539,6 +699,8 @@ static void run(scenario *s) {
   else if (is(component, "budget")) why = run_budget(s);
   else if (is(component, "bucket")) why = run_bucket(s);
   else if (is(component, "bulkhead")) why = run_bulkhead(s);
+  else if (is(component, "chaos")) why = run_chaos(s);
+  else if (is(component, "pool")) why = run_pool(s);
   else why = "unknown component";
   if (why) {
     skipped++;

@@ -1,14 +1,15 @@
 //! The Rust runner of the conformance vectors (format: `tests/README.md`).
 //!
 //! ```text
-//! fusewire-vectors [--bless] [--lines DIR] [FILE.json ...]
+//! fusewire-vectors [--bless] [--lines DIR] [--store-configs] [FILE.json ...]
 //! ```
 //!
 //! Without flags it runs every scenario of `tests/vectors/*.json` on the core
 //! and compares each step's result with its `expect`, exactly. `--bless`
 //! writes the core's results into the files instead (review the diff!).
 //! `--lines DIR` also writes each file as the flat line format the C runner
-//! reads (`tests/c/README` in `tests/README.md`).
+//! reads (`tests/c/README` in `tests/README.md`). `--store-configs` prints
+//! each breaker scenario's config in the stores' plain form (`store.rs`).
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -25,6 +26,7 @@ use serde_json::{json, Map, Value};
 
 mod lines;
 mod mesh;
+mod store;
 
 type Obj = Map<String, Value>;
 type Res<T> = Result<T, String>;
@@ -38,12 +40,14 @@ enum Run {
 fn main() -> ExitCode {
     let mut bless = false;
     let mut lines_dir: Option<PathBuf> = None;
+    let mut store_configs = false;
     let mut files = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--bless" => bless = true,
             "--lines" => lines_dir = args.next().map(PathBuf::from),
+            "--store-configs" => store_configs = true,
             "-h" | "--help" => {
                 println!("usage: fusewire-vectors [--bless] [--lines DIR] [FILE.json ...]");
                 return ExitCode::SUCCESS;
@@ -60,6 +64,18 @@ fn main() -> ExitCode {
             .collect();
         found.sort();
         files = found;
+    }
+    if store_configs {
+        return match store::configs(&files) {
+            Ok(v) => {
+                println!("{v}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::FAILURE
+            }
+        };
     }
     let (mut scenarios, mut steps, mut failures) = (0usize, 0usize, 0usize);
     for file in &files {

@@ -608,6 +608,18 @@ impl<const N: usize> SharedBreaker<N> {
         if !self.swap(w, next) {
             return None;
         }
+        self.land(to, now);
+        self.publish(generation);
+        Some(Transition {
+            from: w.state(),
+            to,
+            reason,
+        })
+    }
+
+    /// The stores that belong to a transition into `to` at `now` (after its
+    /// compare-and-swap, before it is published).
+    fn land(&self, to: State, now: u64) {
         let cfg = &self.rules;
         match to {
             State::Open => {
@@ -633,12 +645,38 @@ impl<const N: usize> SharedBreaker<N> {
             State::HalfOpen | State::ForcedOpen | State::Disabled => {}
         }
         self.since.store(now, Relaxed);
+    }
+
+    /// The generation of a transition that is decided but not published
+    /// yet (its stores are landing), if any. Between a transition's
+    /// compare-and-swap and its publication the breaker makes no automatic
+    /// move; a caller that sees the same generation pending for far longer
+    /// than a transition takes (the process making it was killed in
+    /// between) calls [`repair`](Self::repair).
+    pub fn pending(&self) -> Option<u32> {
+        let w = Word(self.word.load(Acquire));
+        let published = self.published.load(Acquire);
+        ((w.generation().wrapping_sub(published) as i32) > 0).then_some(w.generation())
+    }
+
+    /// Completes the transition to `generation` if it is still pending:
+    /// makes its stores as of `now` (the open deadline drawn from the
+    /// backoff, the time it began) and publishes it, so automatic moves
+    /// resume. For a process killed between a transition's compare-and-swap
+    /// and its publication. Call it only once the generation has been
+    /// [`pending`](Self::pending) for longer than any live transition takes
+    /// (the host tier waits a second): a live one racing it can at worst
+    /// leave one extra backoff step and a deadline drawn at either `now`.
+    /// Returns whether it repaired.
+    pub fn repair(&self, generation: u32, now: u64) -> bool {
+        let now = self.clamp(now);
+        let w = Word(self.word.load(Acquire));
+        if w.generation() != generation || self.pending() != Some(generation) {
+            return false;
+        }
+        self.land(w.state(), now);
         self.publish(generation);
-        Some(Transition {
-            from: w.state(),
-            to,
-            reason,
-        })
+        true
     }
 
     /// How long a half-open period may last, as
@@ -790,6 +828,75 @@ mod tests {
     use super::*;
     use crate::Breaker;
     use crate::CountWindow;
+
+    /// A process killed between a transition's compare-and-swap and its
+    /// stores: the breaker waits (no automatic move), `pending` says which
+    /// generation, and `repair` lands the stores so the open period runs
+    /// and ends as it would have.
+    #[test]
+    fn a_transition_left_half_made_is_repaired() {
+        let mut c = BreakerConfig::new(crate::TickUnit::MILLIS);
+        c.consecutive_failures = Some(1);
+        c.min_calls = 4;
+        c.open_backoff = crate::Backoff::constant(100).unwrap();
+        let b = SharedBreaker::<4>::new(c).unwrap();
+        assert_eq!(b.pending(), None);
+        // The dying trip: the word moves, nothing else lands.
+        let w = Word(b.word.load(Acquire));
+        let dead = Word::new(State::Open, w.generation() + 1);
+        assert!(b.swap(w, dead));
+        assert_eq!(b.pending(), Some(dead.generation()));
+        assert_eq!(
+            b.poll(1_000_000),
+            None,
+            "no automatic move while it is pending"
+        );
+        assert!(b.try_acquire(1_000_000).is_err());
+        assert!(
+            !b.repair(dead.generation() + 1, 1_000_000),
+            "not the pending one"
+        );
+        assert!(b.repair(dead.generation(), 1_000_000));
+        assert!(!b.repair(dead.generation(), 1_000_000), "once");
+        assert_eq!(b.pending(), None);
+        let r = b.try_acquire(1_000_050).unwrap_err();
+        assert_eq!(
+            (r.state, r.retry_after),
+            (State::Open, 50),
+            "open for its backoff from the repair"
+        );
+        let t = b.poll(1_000_100).unwrap();
+        assert_eq!(
+            (t.from, t.to, t.reason),
+            (State::Open, State::HalfOpen, Reason::OpenElapsed)
+        );
+        let p = b.try_acquire(1_000_100).unwrap();
+        assert!(p.is_probe());
+        assert!(b.record(p, Outcome::Success, 1, 1_000_101).is_some());
+        assert_eq!(b.state(), State::Closed);
+    }
+
+    /// A close left half-made stops the breaker from tripping until repaired.
+    #[test]
+    fn a_half_made_close_is_repaired_too() {
+        let mut c = BreakerConfig::new(crate::TickUnit::MILLIS);
+        c.consecutive_failures = Some(1);
+        c.min_calls = 4;
+        let b = SharedBreaker::<4>::new(c).unwrap();
+        b.trip(0);
+        let w = Word(b.word.load(Acquire));
+        assert!(b.swap(w, Word::new(State::Closed, w.generation() + 1)));
+        let p = b.try_acquire(10).unwrap();
+        assert_eq!(
+            b.record(p, Outcome::Failure, 1, 10),
+            None,
+            "cannot trip while pending"
+        );
+        assert!(b.repair(b.pending().unwrap(), 20));
+        let p = b.try_acquire(30).unwrap();
+        let t = b.record(p, Outcome::Failure, 1, 30).unwrap();
+        assert_eq!(t.to, State::Open);
+    }
 
     #[test]
     fn word_round_trips() {

@@ -56,9 +56,12 @@
 //!
 //! One more caveat for processes that can die mid-call: a breaker
 //! transition is one compare-and-swap followed by a few stores (the open
-//! deadline). A process killed between the two leaves the breaker in the
-//! new state without its deadline; automatic transitions then wait, and a
-//! host call ([`SharedBreaker::close`], [`SharedBreaker::reset`]) repairs it.
+//! deadline) and a publication. A process killed between the two leaves the
+//! breaker in the new state without its deadline; automatic transitions then
+//! wait. [`SharedBreaker::pending`] tells a caller which transition is half
+//! made and [`SharedBreaker::repair`] completes it; a host call
+//! ([`SharedBreaker::close`], [`SharedBreaker::reset`]) also moves on. The
+//! host tier (`fusewire-store`) repairs a transition pending for a second.
 
 mod breaker;
 mod bucket;

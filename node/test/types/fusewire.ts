@@ -59,3 +59,38 @@ const body: Promise<number> = pool.call(async (url) => url.length);
 const p = pool.pick();
 p.record(503);
 console.log(u, inj.outcome, body, new ChaosError().code, pool.stats(0).ejected);
+
+// Many processes, one host: the same name in every cluster worker.
+{
+  const store = new CircuitBreaker.HostStore('myapp', { size: 1 << 20 });
+  const bucket = new CircuitBreaker.TokenBucket({ burst: 100, tokens: 100, period: 1000, store, name: 'api' });
+  const bulkhead = new CircuitBreaker.Bulkhead({ limit: 8, lease: 30000, store, name: 'pool' });
+  const breaker = new CircuitBreaker.Breaker({ store, name: 'db', window: { count: 100 }, halfOpenMaxDwell: 5000 });
+  const budget = new CircuitBreaker.RetryBudget({ maxTokens: 10, store, name: 'retries' });
+  const n: number = store.entries + bucket.available + bulkhead.inUse + budget.tokens;
+  const acquired = breaker.tryAcquire();
+  if (acquired.admitted) breaker.record(acquired.permit, 'success', n);
+  CircuitBreaker.HostStore.unlink(store.name);
+  // @ts-expect-error a store needs a string name
+  new CircuitBreaker.HostStore(3);
+}
+
+// opossum's breaker shared by cluster workers.
+{
+  const shared = new CircuitBreaker(async (x: number) => x * 2, {
+    store: new CircuitBreaker.HostStore('myapp'),
+    name: 'db',
+    slidingWindowSize: 100,
+    halfOpenMaxDwell: 10000,
+  });
+  const doubled: Promise<number> = shared.fire(2);
+  void doubled;
+}
+// Many hosts: a bucket shared through Redis (README "many processes, many hosts").
+import { RedisStore } from 'fusewire';
+const fleet = new RedisStore('redis://127.0.0.1:6379', { timeout: 50, onError: 'fail_closed' });
+const shared = new TokenBucket({ burst: 20, tokens: 100, period: 1000, store: fleet, name: 'api' });
+const taken: Promise<void> = shared.take();
+const closed: Promise<void> = fleet.close();
+// @ts-expect-error onError is one of three words
+new RedisStore('redis://127.0.0.1:6379', { onError: 'open' });

@@ -8,6 +8,13 @@ Time: durations are seconds (floats). The policies count integer
 nanoseconds of the monotonic clock (the one ``time.monotonic_ns()`` reads),
 read in Rust once per core call; pass ``clock=`` (a callable returning
 seconds, like ``time.monotonic``) to drive one by hand in tests.
+
+Many processes, one host: ``store = HostStore("myapp")`` names a shared-memory
+region; ``CircuitBreaker(..., store=store, name="db")``, ``TokenBucket``,
+``Bulkhead`` and ``RetryBudget`` with ``store=``/``name=`` share one state
+with every process of the machine bound to the same name (gunicorn,
+uvicorn, multiprocessing workers). A policy pickles with its store's name,
+so a ``ProcessPoolExecutor`` child binds the same state.
 """
 
 from ._breaker import CircuitBreaker, breakers, get_breaker
@@ -21,10 +28,12 @@ from ._errors import (
     RateLimited,
     ResultRejected,
     RetryError,
+    StoreError,
 )
 from ._limits import Bulkhead, KeyedTokenBucket, TokenBucket
 from ._native import (
     Backoff,
+    HostStore,
     Permit,
     PoolPick,
     RetryBudget,
@@ -34,6 +43,7 @@ from ._native import (
     __version__,
 )
 from ._pool import Pool
+from ._redis import RedisStore, RedisStoreError
 from ._retry import Attempt, Retrying, Stop, retry, stop_after_attempt, stop_after_delay
 from ._types import PoolEvent, State, StateChange
 from ._wait import (
@@ -57,12 +67,15 @@ __all__ = [
     "CircuitOpenError",
     "ConfigError",
     "FusewireError",
+    "HostStore",
     "KeyedTokenBucket",
     "Permit",
     "Pool",
     "PoolEvent",
     "PoolPick",
     "RateLimited",
+    "RedisStore",
+    "RedisStoreError",
     "ResultRejected",
     "RetryBudget",
     "RetryError",
@@ -72,6 +85,7 @@ __all__ = [
     "State",
     "StateChange",
     "Stop",
+    "StoreError",
     "TickWidener",
     "TokenBucket",
     "Wait",

@@ -13,6 +13,7 @@ __all__ = [
     "RateLimited",
     "ResultRejected",
     "RetryError",
+    "StoreError",
 ]
 
 
@@ -128,3 +129,18 @@ class RetryError(FusewireError):
 
 class ChaosFault(FusewireError):
     """The fault a ``Chaos`` policy injects when it was given no ``fault=``."""
+
+
+class StoreError(FusewireError):
+    """A store could not be used: ``reason`` is ``"full"`` (no entry or room
+    left: open it with a larger ``size``), ``"build_mismatch"`` (made by
+    another fusewire build), ``"permission_denied"`` (made by another user)
+    or ``"os"`` (a system call failed); ``store`` is the store's name."""
+
+    def __init__(self, store: str, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.store = store
+        self.reason = reason
+
+    def __reduce__(self) -> tuple[type[StoreError], tuple[str, str, str]]:
+        return (type(self), (self.store, self.reason, str(self)))

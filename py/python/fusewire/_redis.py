@@ -1,0 +1,761 @@
+"""``RedisStore``: one breaker, bucket, bulkhead or retry budget shared by a
+fleet through Redis (the fleet tier, ``store/README.md`` "Fleet tier").
+
+Each decision is one ``EVALSHA`` of a script in ``store/redis/`` that applies
+the core's rules atomically on the Redis server, on the server's clock
+(microsecond ticks). This module only translates: the config into the
+fingerprint the scripts keep beside the state, nanoseconds into server ticks
+and back, Redis errors into fusewire's, and an unreachable Redis into the
+``on_error`` policy's answer.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+import threading
+import time
+from typing import Any, Literal
+
+from ._errors import ConfigError, FusewireError
+from ._native import Backoff, redis_scripts
+
+__all__ = ["RedisStore", "RedisStoreError"]
+
+OnError = Literal["fail_open", "fail_closed", "local"]
+_POLICIES = ("fail_open", "fail_closed", "local")
+_BIG = 2**53
+_U64_MAX = 2**64 - 1
+# store/src/config.rs DURATIONS: nanoseconds in the plain config, server
+# ticks (microseconds) in the fingerprint
+_DURATIONS = frozenset(
+    (
+        "lease",
+        "window_duration",
+        "slow_call_duration",
+        "half_open_max_dwell",
+        "open_backoff_base",
+        "open_backoff_step",
+        "open_backoff_cap",
+    )
+)
+_NS_PER_TICK = 1000
+
+
+# a fingerprint field as the Python policies call it (the user's own words)
+_OPTION = {
+    "tokens": "rate",
+    "period": "rate",
+    "limit": "max_concurrent",
+    "window": "window_duration",
+    "failure_rate_ppm": "failure_rate",
+    "slow_call_rate_ppm": "slow_call_rate",
+    "open_backoff": "open_duration",
+    "open_backoff_base": "open_duration",
+    "open_backoff_step": "open_duration",
+    "open_backoff_factor_milli": "open_duration",
+    "open_backoff_cap": "open_duration",
+    "open_backoff_jitter": "open_duration",
+    "open_backoff_jitter_percent": "open_duration",
+    "token_ratio_milli": "token_ratio",
+}
+
+
+class RedisStoreError(FusewireError):
+    """Redis refused the store: a password it needs, a server it is not."""
+
+
+class _Down(Exception):
+    """Redis could not answer in time: the caller applies ``on_error``."""
+
+
+def _ticks(ns: int) -> int:
+    return -(-ns // _NS_PER_TICK)
+
+
+def fingerprint(kind: str, config: dict[str, Any]) -> str:
+    """The config as the scripts keep it: ``kind|v1|v2|...`` in the order of
+    ``fusewire_store::config::fields``, durations in server ticks (µs,
+    rounded up), a bucket's rate in lowest terms per tick, ``max`` for
+    forever and ``off`` for a rule that is off."""
+    values = dict(config)
+    if kind == "bucket":
+        tokens, period = int(values["tokens"]) * _NS_PER_TICK, int(values["period"])
+        g = math.gcd(tokens, period)
+        values["tokens"], values["period"] = tokens // g, period // g
+    out = [kind]
+    for key, v in values.items():
+        if v is None:
+            out.append("off")
+        elif isinstance(v, str):
+            out.append(v)
+        else:
+            n = int(v)
+            if n == _U64_MAX:
+                out.append("max")
+                continue
+            if key in _DURATIONS:
+                n = _ticks(n)
+            if n >= _BIG:
+                raise ConfigError(
+                    key, f"{n} is above 2**53 server ticks, more than a Redis script counts exactly"
+                )
+            out.append(str(n))
+    return "|".join(out)
+
+
+def _s(v: Any) -> str:
+    return v.decode() if isinstance(v, bytes) else str(v)
+
+
+def _moved(f: Any, t: Any, why: Any) -> tuple[str, str, str] | None:
+    f = _s(f)
+    return None if f == "" else (f, _s(t), _s(why))
+
+
+class RedisStore:
+    """State in Redis, for processes on many hosts.
+
+    ``RedisStore(url_or_client, *, prefix="fusewire", timeout=0.05,
+    on_error="fail_open", ttl=3600.0)``. ``url_or_client`` is a ``redis://``
+    URL or a ``redis.Redis`` you built (its timeouts and retries are then
+    yours: give it ``socket_timeout`` and ``retry=Retry(NoBackoff(), 0)``, or
+    a timed-out decision may be retried and counted twice).
+    ``timeout`` (seconds) bounds every decision when Redis is down or slow;
+    then ``on_error`` answers: ``"fail_open"`` admits, ``"fail_closed"``
+    refuses, ``"local"`` decides with an in-process policy of the same
+    config (its transitions reach no listener). After a
+    failure Redis is not asked again until fusewire's own exponential backoff
+    (10 ms doubling to 5 s) has passed, so a dead Redis costs no time per
+    call. ``ttl`` (seconds): a key no one
+    used for that long expires (the policy starts afresh).
+    """
+
+    def __init__(
+        self,
+        url_or_client: Any,
+        *,
+        prefix: str = "fusewire",
+        timeout: float = 0.05,
+        on_error: OnError = "fail_open",
+        ttl: float = 3600.0,
+        lease: int | None = None,
+        lease_time: float = 1.0,
+    ) -> None:
+        import redis
+
+        if on_error not in _POLICIES:
+            raise ConfigError("on_error", f"{on_error!r} is not one of {', '.join(_POLICIES)}")
+        if (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, (int, float))
+            or not math.isfinite(timeout)
+            or timeout <= 0
+        ):
+            raise ConfigError("timeout", f"{timeout!r} is not a positive number of seconds")
+        if (
+            isinstance(ttl, bool)
+            or not isinstance(ttl, (int, float))
+            or not math.isfinite(ttl)
+            or ttl < 1
+        ):
+            raise ConfigError("ttl", f"{ttl!r} is not a number of seconds of at least 1")
+        if lease is not None and (
+            isinstance(lease, bool) or not isinstance(lease, int) or lease < 2
+        ):
+            raise ConfigError(
+                "lease", f"{lease!r} is not a whole number of tokens of at least 2 (None: off)"
+            )
+        if (
+            isinstance(lease_time, bool)
+            or not isinstance(lease_time, (int, float))
+            or not math.isfinite(lease_time)
+            or lease_time <= 0
+        ):
+            raise ConfigError("lease_time", f"{lease_time!r} is not a positive number of seconds")
+        if not isinstance(prefix, str) or not prefix:
+            raise ConfigError("prefix", f"{prefix!r} is not a non-empty string")
+        self.prefix = prefix
+        self.timeout = float(timeout)
+        self.on_error: OnError = on_error
+        self.ttl_ms = int(ttl * 1000)
+        self.lease = lease
+        self.lease_time = float(lease_time)
+        self._leased: list[_LeasedBucket] = []
+        self.round_trips = 0
+        """How many scripts this store ran on Redis (lease mode cuts them)."""
+        if isinstance(url_or_client, str):
+            from redis.backoff import NoBackoff
+            from redis.retry import Retry
+
+            try:
+                self._client = redis.Redis.from_url(
+                    url_or_client,
+                    socket_timeout=self.timeout,
+                    socket_connect_timeout=self.timeout,
+                    # no retry inside the client: a script that timed out
+                    # may have run, and running it again would count twice
+                    retry=Retry(NoBackoff(), 0),
+                    retry_on_timeout=False,
+                )
+            except ValueError as e:
+                raise ConfigError("url", f"{url_or_client!r} is not a Redis URL: {e}") from None
+        elif isinstance(url_or_client, redis.Redis):
+            self._client = url_or_client
+        else:
+            raise ConfigError(
+                "url", f"{type(url_or_client).__name__} is neither a redis:// URL nor a redis.Redis"
+            )
+        self._scripts = redis_scripts()
+        self._sha: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._failures = 0
+        self._down_until = 0.0
+        self._reconnect = Backoff.exponential(0.01, 2.0, cap=5.0)
+        self.errors = 0
+        """How many decisions ``on_error`` answered (Redis down, slow or refusing)."""
+
+    def __repr__(self) -> str:
+        return (
+            f"RedisStore(prefix={self.prefix!r}, timeout={self.timeout}, "
+            f"on_error={self.on_error!r}, lease={self.lease})"
+        )
+
+    # -- the one round trip -------------------------------------------------
+    def _load(self) -> None:
+        for kind, text in self._scripts.items():
+            self._sha[kind] = self._client.script_load(text)
+
+    def _eval(self, kind: str, key: str, fp: str, op: str, *args: Any) -> Any:
+        import redis
+
+        if time.monotonic() < self._down_until:
+            self.errors += 1
+            raise _Down
+        try:
+            try:
+                if not self._sha:
+                    self._load()
+                self.round_trips += 1
+                return self._client.evalsha(self._sha[kind], 1, key, fp, "", self.ttl_ms, op, *args)
+            except redis.exceptions.NoScriptError:
+                # a restarted Redis forgot the scripts; the call did not run
+                self._load()
+                return self._client.evalsha(self._sha[kind], 1, key, fp, "", self.ttl_ms, op, *args)
+        except redis.exceptions.AuthenticationError as e:
+            raise RedisStoreError(
+                f"Redis needs a password (give it in the URL: redis://:PASSWORD@host): {e}"
+            ) from None
+        except redis.exceptions.ResponseError as e:
+            text = str(e)
+            if text.startswith("FUSEWIRE_CONFIG"):
+                _, field, had, given = [*text.split(" ", 3), "", "", ""][:4]
+                raise ConfigError(
+                    _OPTION.get(field, field),
+                    f"{key!r} is already in Redis with {field}={had}, this process has {given} "
+                    "(durations in microseconds, a rate as tokens per period): "
+                    "every process sharing a name needs the same config",
+                ) from None
+            if "NOAUTH" in text or "WRONGPASS" in text:
+                raise RedisStoreError(
+                    f"Redis needs a password (give it in the URL: redis://:PASSWORD@host): {text}"
+                ) from None
+            raise RedisStoreError(f"Redis refused the script: {text}") from None
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError):
+            with self._lock:
+                self._failures += 1
+                wait = self._reconnect.raw(min(self._failures - 1, 30))
+                self._down_until = time.monotonic() + wait
+            self.errors += 1
+            raise _Down from None
+
+    def _ok(self) -> None:
+        if self._failures:
+            with self._lock:
+                self._failures = 0
+
+    def close(self) -> None:
+        """Hands the tokens held in lease mode back to Redis (call at shutdown;
+        tokens not handed back are only lost to the fleet, never extra)."""
+        for b in self._leased:
+            b.give_back()
+
+    # -- the plumbing's protocol (fusewire/_store.py) -----------------------
+    def _bind(self, kind: str, name: str, config: dict[str, Any]) -> object:
+        fp = fingerprint(kind, config)
+        key = f"{self.prefix}:{kind}:{name}"
+        backend: _Backend
+        if kind == "bucket" and self.lease is not None:
+            backend = _LeasedBucket(self, key, fp, config)
+            self._leased.append(backend)
+        elif kind == "bucket":
+            backend = _Bucket(self, key, fp, config)
+        elif kind == "bulkhead":
+            backend = _Bulkhead(self, key, fp, config)
+        elif kind == "budget":
+            backend = _Budget(self, key, fp, config)
+        elif kind == "breaker":
+            backend = _Breaker(self, key, fp, config)
+        else:
+            raise ConfigError("store", f"a RedisStore holds no {kind!r}")
+        backend._check()  # a config collision is an error at construction
+        return backend
+
+
+class _Backend:
+    kind = ""
+
+    def __init__(self, store: RedisStore, key: str, fp: str) -> None:
+        self.store, self.key, self.fp = store, key, fp
+
+    def _call(self, op: str, *args: Any) -> Any:
+        r = self.store._eval(self.kind, self.key, self.fp, op, *args)
+        self.store._ok()
+        return r
+
+    def _check(self) -> None:
+        try:
+            self._call(self._probe_op)
+        except _Down:
+            pass  # checked on the first call Redis answers
+
+    _probe_op = "state"
+
+    @property
+    def open(self) -> bool:
+        return self.store.on_error != "fail_closed"
+
+
+class _Bucket(_Backend):
+    kind = "bucket"
+    _probe_op = "available"
+
+    def __init__(self, store: RedisStore, key: str, fp: str, config: dict[str, Any]) -> None:
+        super().__init__(store, key, fp)
+        self.burst = int(config["burst"])
+        self.local: Any = None
+        if store.on_error == "local":
+            from ._limits import TokenBucket
+
+            self.local = TokenBucket(
+                int(config["tokens"]), int(config["period"]) / 1e9, burst=self.burst
+            )
+
+    def take(self, n: int) -> int:
+        if n > self.burst:
+            raise ValueError(f"{n} tokens is more than the bucket's burst of {self.burst}")
+        try:
+            code, value, _ = self._call("take", n)
+        except _Down:
+            if self.local is not None:
+                return int(self.local.take(n) * 1e9)
+            return (
+                0 if self.open else max(int((self.store._down_until - time.monotonic()) * 1e9), 1)
+            )
+        return 0 if code == 0 else max(int(value) * _NS_PER_TICK, 1)
+
+    def refund(self, n: int) -> None:
+        try:
+            self._call("refund", n)
+        except _Down:
+            if self.local is not None:
+                self.local.refund(n)
+
+    def available(self) -> int:
+        try:
+            return int(self._call("available")[0])
+        except _Down:
+            if self.local is not None:
+                return int(self.local.available)
+            return self.burst if self.open else 0
+
+
+class _LeasedBucket(_Bucket):
+    """Lease mode (``RedisStore(url, lease=N)``): tokens come from Redis
+    ``N`` at a time (``grab``: as many as the bucket has, up to ``N``) and
+    are spent locally, so most decisions make no round trip. Tokens held
+    longer than ``lease_time`` are handed back (``refund``) rather than
+    spent, and so are the unused ones at ``close()``.
+
+    What it allows: every token spent was taken from the shared bucket, so
+    since the start the fleet never spends more than ``burst + rate x
+    elapsed``. Over a shorter interval it can: tokens taken before the
+    interval and spent in it come on top, at most ``lease`` per process
+    (``processes x lease`` in all), and only within ``lease_time`` of their
+    taking. A process that dies loses what it held (the fleet admits less,
+    never more)."""
+
+    def __init__(self, store: RedisStore, key: str, fp: str, config: dict[str, Any]) -> None:
+        super().__init__(store, key, fp, config)
+        self.held = 0
+        self.taken_at = 0.0
+        self.lock = threading.Lock()
+
+    def give_back(self) -> None:
+        with self.lock:
+            held, self.held = self.held, 0
+        if held:
+            try:
+                self._call("refund", held)
+            except _Down:
+                pass
+
+    def take(self, n: int) -> int:
+        if n > self.burst:
+            raise ValueError(f"{n} tokens is more than the bucket's burst of {self.burst}")
+        with self.lock:
+            if self.held and time.monotonic() - self.taken_at > self.store.lease_time:
+                stale, self.held = self.held, 0
+            else:
+                stale = 0
+            if self.held >= n:
+                self.held -= n
+                return 0
+        if stale:
+            try:
+                self._call("refund", stale)
+            except _Down:
+                pass
+        assert self.store.lease is not None
+        try:
+            got, wait, _ = self._call("grab", max(self.store.lease, n))
+        except _Down:
+            return super().take(n)  # the on_error answer, as without a lease
+        with self.lock:
+            if int(got) > 0:
+                if self.held == 0:
+                    self.taken_at = time.monotonic()
+                self.held += int(got)
+            if self.held >= n:
+                self.held -= n
+                return 0
+        return max(int(wait) * _NS_PER_TICK, 1)
+
+    def available(self) -> int:
+        with self.lock:
+            held = self.held
+        return min(super().available() + held, self.burst)
+
+
+_PRIORITY = {"critical": 0, "normal": 1, "sheddable": 2}
+_DEGRADED_SLOT = 2**51  # above Slot's 50 bits: never one Redis made
+
+
+class _Bulkhead(_Backend):
+    kind = "bulkhead"
+
+    def __init__(self, store: RedisStore, key: str, fp: str, config: dict[str, Any]) -> None:
+        super().__init__(store, key, fp)
+        self.last: list[int] = [0, 0, 0, 0, 0, 0, 0, 0, 0]
+        self.local: Any = None
+        self.local_slots: dict[int, Any] = {}
+        self.next = 0
+        if store.on_error == "local":
+            from ._limits import Bulkhead
+
+            self.local = Bulkhead(
+                int(config["limit"]),
+                reserve_critical=int(config["reserve_critical"]),
+                reserve_normal=int(config["reserve_normal"]),
+                lease=int(config["lease"]) / 1e9,
+            )
+
+    def _state(self, op: str, *args: Any) -> list[int]:
+        try:
+            self.last = [int(x) for x in self._call(op, *args)]
+        except _Down:
+            return [-2, *self.last[1:]]
+        return self.last
+
+    def acquire(self, priority: str) -> int | None:
+        r = self._state("acquire", _PRIORITY[priority])
+        if r[0] == -2:
+            self.next += 1
+            raw = _DEGRADED_SLOT + self.next * 4 + _PRIORITY[priority]
+            if self.local is not None:
+                held = self.local.try_acquire(priority)
+                if held is None:
+                    return None
+                self.local_slots[raw] = held
+                return raw
+            return raw if self.open else None
+        return None if r[0] < 0 else r[0]
+
+    def release(self, slot: int) -> Literal["released", "expired", "not_held"]:
+        if slot >= _DEGRADED_SLOT:
+            # handed out while Redis was away: nothing to give back there
+            held = self.local_slots.pop(slot, None)
+            if held is not None:
+                self.local.release(held)
+            return "released"
+        r = self._state("release", slot)
+        return ("released", "not_held", "expired")[r[0]] if r[0] >= 0 else "released"
+
+    def in_use(self) -> int:
+        return self._state("state")[1]
+
+    def available(self) -> int:
+        return self._state("state")[2]
+
+    def available_for(self, priority: str) -> int:
+        return self._state("state")[3 + _PRIORITY[priority]]
+
+    def extra_releases(self) -> int:
+        return self._state("state")[6]
+
+    def expired_releases(self) -> int:
+        return self._state("state")[7]
+
+    def reclaimed(self) -> int:
+        return self._state("state")[8]
+
+
+class _Budget(_Backend):
+    kind = "budget"
+    _probe_op = "can_retry"
+
+    def __init__(self, store: RedisStore, key: str, fp: str, config: dict[str, Any]) -> None:
+        super().__init__(store, key, fp)
+        self.last = (1, 0, 0)
+        self.local: Any = None
+        if store.on_error == "local":
+            from ._native import RetryBudget
+
+            self.local = RetryBudget(
+                int(config["max_tokens"]), int(config["token_ratio_milli"]) / 1000
+            )
+
+    def _op(self, op: str) -> tuple[int, int, int]:
+        try:
+            ok, tokens, throttled = self._call(op)
+        except _Down:
+            if self.local is not None:
+                b = self.local
+                ok = None
+                if op == "success":
+                    b.record_success()
+                elif op == "failure":
+                    b.record_failure()
+                elif op == "try_retry":
+                    ok = b.try_retry()
+                good = ok if op == "try_retry" else b.can_retry
+                return (1 if good else 0, int(b.tokens * 1000), b.throttled)
+            return (1 if self.open else 0, self.last[1], self.last[2])
+        self.last = (int(ok), int(tokens), int(throttled))
+        return self.last
+
+    def record_success(self) -> None:
+        self._op("success")
+
+    def record_failure(self) -> None:
+        self._op("failure")
+
+    def try_retry(self) -> bool:
+        return self._op("try_retry")[0] == 1
+
+    def can_retry(self) -> bool:
+        return self._op("can_retry")[0] == 1
+
+    def tokens_milli(self) -> int:
+        return self._op("can_retry")[1]
+
+    def throttled(self) -> int:
+        return self._op("can_retry")[2]
+
+
+_TAG_MUL = 0x9E3779B97F4A7C15
+
+
+def _name(state: Any) -> str:
+    """A state's name (``State`` members are ``str`` enums)."""
+    return str(getattr(state, "value", state))
+
+
+def _seconds(ns: Any) -> float:
+    return float("inf") if int(ns) == _U64_MAX else int(ns) / 1e9
+
+
+def _local_breaker(config: dict[str, Any]) -> Any:
+    """An in-process breaker of the same config (``on_error="local"``)."""
+    from ._breaker import CircuitBreaker
+    from ._native import Backoff
+
+    c = config
+    jitter = c["open_backoff_jitter"]
+    percent = int(c["open_backoff_jitter_percent"]) or None
+    cap = _seconds(c["open_backoff_cap"])
+    base = _seconds(c["open_backoff_base"])
+    if c["open_backoff"] == "constant":
+        backoff = Backoff.constant(base, jitter=jitter, jitter_percent=percent, cap=cap)
+    elif c["open_backoff"] == "linear":
+        step = _seconds(c["open_backoff_step"])
+        backoff = Backoff.linear(base, step, jitter=jitter, jitter_percent=percent, cap=cap)
+    else:
+        factor = int(c["open_backoff_factor_milli"]) / 1000
+        backoff = Backoff.exponential(base, factor, jitter=jitter, jitter_percent=percent, cap=cap)
+    rate = c["failure_rate_ppm"]
+    slow = c["slow_call_rate_ppm"]
+    dwell = int(c["half_open_max_dwell"])
+    kwargs: dict[str, Any] = {
+        "failure_rate": None if rate is None else int(rate) / 10_000,
+        "slow_call_rate": None if slow is None else int(slow) / 10_000,
+        "slow_call_duration": None if slow is None else _seconds(c["slow_call_duration"]),
+        "consecutive_failures": c["consecutive_failures"],
+        "min_calls": int(c["min_calls"]),
+        "comparison": c["comparison"],
+        "rate_basis": c["rate_basis"],
+        "manual": bool(c["manual"]),
+        "half_open_probes": int(c["half_open_probes"]),
+        "half_open_rule": c["half_open_rule"],
+        "half_open_max_dwell": None if dwell == 0 else _seconds(dwell),
+        "dwell_expiry": c["dwell_expiry"],
+        "open_duration": backoff,
+        "reset_window_on_close": bool(c["reset_window_on_close"]),
+        "seed": int(c["seed"]),
+    }
+    if c["window"] == "time":
+        kwargs["window_duration"] = _seconds(c["window_duration"])
+        kwargs["window_buckets"] = int(c["window_buckets"])
+    else:
+        kwargs["window_size"] = int(c["window_size"])
+    return CircuitBreaker(**kwargs)
+
+
+def _degraded_permit(ticket: int) -> int:
+    """A permit handed out while Redis was away: a raw form whose check tag
+    is wrong on purpose, so Redis would refuse it and the backend never sends
+    it (``Permit::into_raw`` layout)."""
+    body = ticket % (1 << 20) << 17
+    tag = (((body + 0x5851F42D) * _TAG_MUL) % 2**64) >> 48
+    return body | (tag ^ 1) << 37
+
+
+class _Breaker(_Backend):
+    kind = "breaker"
+
+    def __init__(self, store: RedisStore, key: str, fp: str, config: dict[str, Any]) -> None:
+        super().__init__(store, key, fp)
+        self.degraded: set[int] = set()
+        self.next = 0
+        self.local: Any = _local_breaker(config) if store.on_error == "local" else None
+        self.local_permits: dict[int, Any] = {}
+
+    def _call(self, op: str, *args: Any) -> Any:
+        return super()._call(op, secrets.randbits(53), *args)
+
+    def _down_state(self) -> str:
+        return "closed" if self.open else "open"
+
+    def try_acquire(self) -> tuple[bool, int, str, tuple[str, str, str] | None]:
+        try:
+            adm, value, state, _probe, f, t, why = self._call("acquire")
+        except _Down:
+            if self.local is not None:
+                return self._local_acquire()
+            if not self.open:
+                return (
+                    False,
+                    max(int((self.store._down_until - time.monotonic()) * 1e9), 1),
+                    "open",
+                    None,
+                )
+            self.next += 1
+            raw = _degraded_permit(self.next)
+            self.degraded.add(raw)
+            return (True, raw, "closed", None)
+        moved = _moved(f, t, why)
+        v = _s(value)
+        if int(adm) == 1:
+            return (True, int(v), _s(state), moved)
+        wait = _U64_MAX if v == "max" else int(v) * _NS_PER_TICK
+        return (False, min(wait, _U64_MAX), _s(state), moved)
+
+    def _local_acquire(self) -> tuple[bool, int, str, tuple[str, str, str] | None]:
+        from ._errors import CircuitOpenError
+
+        try:
+            held = self.local.acquire()
+        except CircuitOpenError as e:
+            return (False, max(int(e.retry_after * 1e9), 1), _name(e.state), None)
+        self.next += 1
+        raw = _degraded_permit(self.next) | (1 << 16 if held.probe else 0)
+        self.degraded.add(raw)
+        self.local_permits[raw] = held
+        return (True, raw, _name(self.local.state), None)
+
+    def _settle(self, op: str, permit: int, *args: Any) -> tuple[str, str, str] | None:
+        held = self.local_permits.pop(permit, None)
+        if held is not None:
+            # decided by the in-process breaker while Redis was away
+            self.degraded.discard(permit)
+            if op == "release":
+                held.release()
+            else:
+                outcome, duration = args[0], args[1] * _NS_PER_TICK / 1e9
+                method = {"success": "success", "failure": "failure", "timeout": "timeout"}
+                getattr(held, method.get(outcome, "ignore"))(duration)
+            return None
+        if permit in self.degraded:
+            self.degraded.discard(permit)
+            return None
+        try:
+            f, t, why, _ = self._call(op, str(permit), *args)
+        except _Down:
+            return None
+        return _moved(f, t, why)
+
+    def record(self, permit: int, outcome: str, duration: int) -> tuple[str, str, str] | None:
+        return self._settle("record", permit, outcome, _ticks(duration), 1)
+
+    def release(self, permit: int) -> tuple[str, str, str] | None:
+        return self._settle("release", permit)
+
+    def state(self) -> tuple[str, tuple[str, str, str] | None]:
+        try:
+            f, t, why, state = self._call("state")
+        except _Down:
+            if self.local is not None:
+                return (_name(self.local.state), None)
+            return (self._down_state(), None)
+        return (_s(state), _moved(f, t, why))
+
+    def host(self, op: str) -> tuple[str, str, str] | None:
+        try:
+            f, t, why, _ = self._call(op)
+        except _Down:
+            raise RedisStoreError(
+                f"Redis did not answer within {self.store.timeout} s: {op} not applied"
+            ) from None
+        return _moved(f, t, why)
+
+    def snapshot(self) -> dict[str, Any]:
+        try:
+            flat = self._call("snapshot")
+        except _Down:
+            raise RedisStoreError(
+                f"Redis did not answer within {self.store.timeout} s: no snapshot"
+            ) from None
+        s = {_s(flat[i]): _s(flat[i + 1]) for i in range(0, len(flat), 2)}
+        d: dict[str, Any] = {"state": s["state"]}
+        for k in (
+            "generation",
+            "successes",
+            "failures",
+            "timeouts",
+            "slow",
+            "ignored",
+            "rejected",
+            "admitted",
+            "refused_permits",
+            "permits_out",
+            "consecutive_failures",
+            "probes_in_flight",
+        ):
+            d[k] = int(s[k])
+        now, until = int(s["now"]), int(s["open_until"])
+        d["retry_after"] = max(until - now, 0) / 1e6 if s["state"] == "open" else 0.0
+        d["open_until"] = until / 1e6 if s["state"] == "open" else 0.0
+        d["since"] = int(s["since"]) / 1e6
+        d["reopens"] = int(s["reopens"])
+        d["clock_regressions"] = int(s["clock_regressions"])
+        return d

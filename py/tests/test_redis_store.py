@@ -1,0 +1,454 @@
+"""RedisStore (the fleet tier) against a real redis-server on loopback:
+sharing across processes, config collisions, bad input, and Redis stopped
+and started mid-run."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import fusewire
+import pytest
+import redis
+from fusewire import (
+    Bulkhead,
+    CircuitBreaker,
+    ConfigError,
+    RedisStore,
+    RedisStoreError,
+    RetryBudget,
+    TokenBucket,
+)
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "redis"))
+from server import RedisServer
+
+CTX = mp.get_context("spawn")
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[RedisServer]:
+    with RedisServer() as s:
+        yield s
+
+
+@pytest.fixture
+def url(server: RedisServer) -> Iterator[str]:
+    if server.proc is None:
+        server.start()
+    redis.Redis.from_url(server.url).flushall()
+    yield server.url
+
+
+def test_two_breakers_with_one_name_share_one_state(url: str) -> None:
+    a = CircuitBreaker(store=RedisStore(url), name="payments", min_calls=2, open_duration=30.0)
+    b = CircuitBreaker(store=RedisStore(url), name="payments", min_calls=2, open_duration=30.0)
+    for _ in range(2):
+        a.acquire().failure()
+    assert b.state == fusewire.State.OPEN
+    with pytest.raises(fusewire.CircuitOpenError) as e:
+        b.acquire()
+    assert 29.0 < e.value.retry_after <= 30.0
+    assert b.snapshot()["failures"] == 2
+
+
+def test_a_different_config_under_one_name_is_a_typed_error_naming_the_option(url: str) -> None:
+    TokenBucket(100, 1.0, burst=100, store=RedisStore(url), name="api")
+    with pytest.raises(ConfigError) as e:
+        TokenBucket(100, 1.0, store=RedisStore(url), name="api", burst=50)
+    assert e.value.field == "burst"
+    with pytest.raises(ConfigError) as e:
+        TokenBucket(200, 1.0, burst=100, store=RedisStore(url), name="api")
+    assert e.value.field == "rate"
+    assert "already in Redis" in str(e.value)
+    CircuitBreaker(store=RedisStore(url), name="b", min_calls=4)
+    with pytest.raises(ConfigError) as e:
+        CircuitBreaker(store=RedisStore(url), name="b", min_calls=5)
+    assert e.value.field == "min_calls"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"on_error": "fail_sideways"}, "on_error"),
+        ({"timeout": 0}, "timeout"),
+        ({"timeout": float("nan")}, "timeout"),
+        ({"timeout": float("inf")}, "timeout"),
+        ({"timeout": "50ms"}, "timeout"),
+        ({"ttl": -1}, "ttl"),
+        ({"prefix": ""}, "prefix"),
+    ],
+)
+def test_bad_options_name_the_option(url: str, kwargs: dict[str, Any], field: str) -> None:
+    with pytest.raises(ConfigError) as e:
+        RedisStore(url, **kwargs)
+    assert e.value.field == field
+
+
+def test_a_wrong_url_is_a_typed_error() -> None:
+    with pytest.raises(ConfigError) as e:
+        RedisStore("http://localhost:6379")
+    assert e.value.field == "url"
+    with pytest.raises(ConfigError) as e:
+        RedisStore(None)
+    assert e.value.field == "url"
+
+
+def test_a_redis_that_needs_a_password_says_so() -> None:
+    with RedisServer("--requirepass", "s3cret") as locked:
+        with pytest.raises(RedisStoreError, match="password"):
+            TokenBucket(10, 1.0, store=RedisStore(locked.url), name="t")
+        good = f"redis://:s3cret@127.0.0.1:{locked.port}/0"
+        bucket = TokenBucket(10, 1.0, store=RedisStore(good), name="t")
+        assert bucket.try_acquire()
+
+
+def test_bulkhead_and_budget_share_their_counts(url: str) -> None:
+    a = Bulkhead(2, store=RedisStore(url), name="db")
+    b = Bulkhead(2, store=RedisStore(url), name="db")
+    s1 = a.acquire()
+    s2 = b.acquire()
+    assert b.try_acquire() is None and a.try_acquire() is None
+    a.release(s2)  # a slot from the other instance: the state is one
+    assert b.try_acquire() is not None
+    b.release(s1)
+    x = RetryBudget(2, 0.1, store=RedisStore(url), name="r")
+    y = RetryBudget(2, 0.1, store=RedisStore(url), name="r")
+    x.record_failure()
+    assert not y.can_retry
+
+
+def _hammer(url: str, seconds: float, q: Any) -> None:
+    bucket = TokenBucket(100, 1.0, burst=20, store=RedisStore(url, timeout=1.0), name="fleet")
+    granted = 0
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if bucket.try_acquire():
+            granted += 1
+    q.put(granted)
+
+
+def test_eight_processes_never_exceed_burst_plus_rate_times_elapsed(url: str) -> None:
+    q = CTX.Queue()
+    seconds = 10.0  # the issue's figure: 8 processes, 100/s, 10 s
+    procs = [CTX.Process(target=_hammer, args=(url, seconds, q)) for _ in range(8)]
+    r = redis.Redis.from_url(url)
+    t0 = r.time()
+    for p in procs:
+        p.start()
+    total = sum(q.get(timeout=60) for _ in procs)
+    for p in procs:
+        p.join(10)
+    t1 = r.time()
+    elapsed = (t1[0] - t0[0]) + (t1[1] - t0[1]) / 1e6  # the server's clock, the one the scripts use
+    assert total <= 20 + 100 * elapsed
+    assert total >= 100 * seconds * 0.8, "the processes did take what the bucket had"
+
+
+def _crowd(url: str, seconds: float, q: Any) -> None:
+    b = Bulkhead(3, store=RedisStore(url, timeout=1.0), name="crowd")
+    r = redis.Redis.from_url(url)
+    most, held = 0, 0
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        slot = b.try_acquire()
+        if slot is None:
+            continue
+        held += 1
+        most = max(most, int(r.incr("crowd:inside")))  # who is inside right now, fleet-wide
+        r.decr("crowd:inside")
+        b.release(slot)
+    q.put((most, held))
+
+
+def test_the_bulkhead_limit_holds_across_processes(url: str) -> None:
+    q = CTX.Queue()
+    procs = [CTX.Process(target=_crowd, args=(url, 2.0, q)) for _ in range(6)]
+    for p in procs:
+        p.start()
+    results = [q.get(timeout=60) for _ in procs]
+    for p in procs:
+        p.join(10)
+    assert max(m for m, _ in results) <= 3
+    assert sum(h for _, h in results) > 50
+    assert Bulkhead(3, store=RedisStore(url), name="crowd").in_use == 0
+
+
+# 3 probes; half-open lasts a minute, so no process arriving late sees a second round
+PROBES: dict[str, Any] = {
+    "min_calls": 1,
+    "half_open_probes": 3,
+    "open_duration": 0.2,
+    "half_open_max_dwell": 60.0,
+}
+
+
+def _probe(url: str, start: Any, q: Any) -> None:
+    breaker = CircuitBreaker(store=RedisStore(url, timeout=1.0), name="probes", **PROBES)
+    start.wait()
+    admitted = 0
+    for _ in range(20):
+        try:
+            breaker.acquire()  # never settled: a probe held
+            admitted += 1
+        except fusewire.CircuitOpenError:
+            pass
+    q.put(admitted)
+
+
+def test_half_open_admits_exactly_k_probes_across_processes(url: str) -> None:
+    breaker = CircuitBreaker(store=RedisStore(url), name="probes", **PROBES)
+    breaker.acquire().failure()
+    assert breaker.state == fusewire.State.OPEN
+    time.sleep(0.25)  # the open duration runs on the server's clock
+    q, start = CTX.Queue(), CTX.Event()
+    procs = [CTX.Process(target=_probe, args=(url, start, q)) for _ in range(6)]
+    for p in procs:
+        p.start()
+    start.set()
+    total = sum(q.get(timeout=60) for _ in procs)
+    for p in procs:
+        p.join(10)
+    assert total == 3
+    assert breaker.snapshot()["probes_in_flight"] == 3
+
+
+def _hold(url: str, q: Any) -> None:
+    b = Bulkhead(1, lease=1.0, store=RedisStore(url, timeout=1.0), name="held")
+    q.put(b.acquire() is not None)
+    time.sleep(60)
+
+
+def test_a_killed_slot_holder_loses_the_slot_within_two_leases(url: str) -> None:
+    q = CTX.Queue()
+    p = CTX.Process(target=_hold, args=(url, q))
+    p.start()
+    assert q.get(timeout=60)
+    os.kill(p.pid or 0, signal.SIGKILL)
+    p.join(10)
+    b = Bulkhead(1, lease=1.0, store=RedisStore(url), name="held")
+    assert b.try_acquire() is None
+    time.sleep(2.05)  # two leases at most (core/src/bulkhead.rs epochs)
+    assert b.try_acquire() is not None
+
+
+@pytest.mark.parametrize("policy", ["fail_open", "fail_closed", "local"])
+def test_redis_stopped_mid_run_answers_by_policy_in_bounded_time_then_recovers(
+    server: RedisServer, url: str, policy: str
+) -> None:
+    store = RedisStore(url, timeout=0.05, on_error=policy)  # type: ignore[arg-type]
+    bucket = TokenBucket(1, 3600.0, burst=3, store=store, name=f"down-{policy}")
+    assert bucket.try_acquire()
+    server.stop()
+    worst = 0.0
+    answers = []
+    for _ in range(50):
+        t = time.monotonic()
+        answers.append(bucket.try_acquire())
+        worst = max(worst, time.monotonic() - t)
+    assert worst < 0.1, f"a call took {worst:.3f} s with Redis down"
+    if policy == "fail_open":
+        assert all(answers)
+    elif policy == "fail_closed":
+        assert not any(answers)
+    else:  # the in-process bucket: its own burst of 3
+        assert answers[:3] == [True] * 3 and not any(answers[3:])
+    assert store.errors >= 50
+    server.start()  # a new server: the scripts are gone (NOSCRIPT), the state too
+    deadline = time.monotonic() + 10
+    while store._failures and time.monotonic() < deadline:  # paced by fusewire's backoff
+        bucket.try_acquire()
+        time.sleep(0.01)
+    assert not store._failures, "reconnected"
+    r = redis.Redis.from_url(url)
+    r.flushall()
+    granted = sum(bucket.try_acquire() for _ in range(10))
+    assert granted == 3, "nothing answered while Redis was away is counted in Redis"
+
+
+def test_a_breaker_with_redis_down_fails_open_or_closed(server: RedisServer, url: str) -> None:
+    open_store = RedisStore(url, timeout=0.05)
+    closed_store = RedisStore(url, timeout=0.05, on_error="fail_closed")
+    a = CircuitBreaker(store=open_store, name="x")
+    b = CircuitBreaker(store=closed_store, name="x")
+    server.stop()
+    t = time.monotonic()
+    with a.acquire() as permit:
+        assert not permit.probe
+    with pytest.raises(fusewire.CircuitOpenError):
+        b.acquire()
+    assert time.monotonic() - t < 0.2
+    with pytest.raises(RedisStoreError):
+        a.snapshot()
+    server.start()
+
+
+def test_lease_mode_cuts_round_trips_by_ten_or_more(url: str) -> None:
+    plain, leased = RedisStore(url), RedisStore(url, lease=20)
+    a = TokenBucket(1000, 1.0, burst=1000, store=plain, name="rt-plain")
+    b = TokenBucket(1000, 1.0, burst=1000, store=leased, name="rt-lease")
+    for _ in range(500):
+        assert a.try_acquire()
+        assert b.try_acquire()
+    assert plain.round_trips >= 500
+    assert plain.round_trips >= 10 * leased.round_trips
+    leased.close()
+
+
+def test_lease_mode_over_admission_is_at_most_one_lease_per_process(url: str) -> None:
+    # 10 tokens a second, burst 10; A leases 10 at a time for up to 5 s
+    sa, sb = RedisStore(url, lease=10, lease_time=5.0), RedisStore(url)
+    a = TokenBucket(10, 1.0, burst=10, store=sa, name="over")
+    b = TokenBucket(10, 1.0, burst=10, store=sb, name="over")
+    assert a.try_acquire()  # A took the whole bucket (10) and spent 1
+    assert not b.try_acquire(), "A holds the other 9"
+    time.sleep(1.05)  # the shared bucket is full again
+    start = time.monotonic()
+    window = sum(b.try_acquire() for _ in range(10)) + sum(a.try_acquire() for _ in range(10))
+    elapsed = time.monotonic() - start
+    # B spends the refilled 10, A the 9 it held (and a token that refilled meanwhile, if any)
+    assert window >= 19, "more than the burst: the over-admission lease mode allows"
+    assert window <= 10 + 10 * elapsed + 10, "at most one lease over burst + rate x elapsed"
+
+
+def test_lease_mode_hands_unused_tokens_back(url: str) -> None:
+    sa, sb = RedisStore(url, lease=10, lease_time=0.1), RedisStore(url)
+    a = TokenBucket(1, 3600.0, burst=10, store=sa, name="back")
+    b = TokenBucket(1, 3600.0, burst=10, store=sb, name="back")
+    assert a.try_acquire()
+    assert b.available == 0
+    sa.close()
+    assert b.available == 9
+    assert sum(b.try_acquire() for _ in range(20)) == 9, (
+        "since the start, never more than the burst"
+    )
+    assert a.try_acquire() is False
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [({"lease": 1}, "lease"), ({"lease": 2.5}, "lease"), ({"lease_time": 0}, "lease_time")],
+)
+def test_bad_lease_options_name_the_option(url: str, kwargs: dict[str, Any], field: str) -> None:
+    with pytest.raises(ConfigError) as e:
+        RedisStore(url, **kwargs)
+    assert e.value.field == field
+
+
+def test_the_fingerprint_is_the_one_node_sends_for_the_same_bucket() -> None:
+    from fusewire._redis import fingerprint
+
+    # node/test/redis-store.test.js asserts the same string
+    assert (
+        fingerprint("bucket", {"burst": 20, "tokens": 1, "period": 10_000_000})
+        == "bucket|20|1|10000"
+    )
+
+
+def test_local_keeps_a_bulkhead_and_a_budget_in_process_while_redis_is_down(
+    server: RedisServer, url: str
+) -> None:
+    store = RedisStore(url, on_error="local")
+    bulk = Bulkhead(2, store=store, name="local-bulk")
+    budget = RetryBudget(2, 0.1, store=store, name="local-budget")
+    server.stop()
+    a, b = bulk.try_acquire(), bulk.try_acquire()
+    assert a is not None and b is not None
+    assert bulk.try_acquire() is None, "the in-process bulkhead's limit"
+    bulk.release(a)
+    assert bulk.try_acquire() is not None
+    assert budget.can_retry
+    budget.record_failure()
+    assert not budget.try_retry(), "the in-process budget: 1 of 2 tokens left is not more than half"
+    server.start()
+
+
+def _hold_probe(url: str, q: Any) -> None:
+    breaker = CircuitBreaker(
+        store=RedisStore(url, timeout=1.0),
+        name="dead-probe",
+        min_calls=1,
+        open_duration=0.1,
+        half_open_max_dwell=1.0,
+        dwell_expiry="close",
+    )
+    time.sleep(0.15)
+    q.put(breaker.acquire().probe)  # the one probe, never settled
+    time.sleep(60)
+
+
+def test_a_killed_probe_holder_loses_the_probe_after_the_dwell(url: str) -> None:
+    cfg: dict[str, Any] = {
+        "min_calls": 1,
+        "open_duration": 0.1,
+        "half_open_max_dwell": 1.0,
+        "dwell_expiry": "close",
+    }
+    breaker = CircuitBreaker(store=RedisStore(url), name="dead-probe", **cfg)
+    breaker.acquire().failure()
+    q = CTX.Queue()
+    p = CTX.Process(target=_hold_probe, args=(url, q))
+    p.start()
+    assert q.get(timeout=60) is True
+    os.kill(p.pid or 0, signal.SIGKILL)
+    p.join(10)
+    with pytest.raises(fusewire.CircuitOpenError):
+        breaker.acquire()  # half-open, its one probe held by the dead process
+    time.sleep(1.05)  # the dwell is the probe's lease
+    with breaker.acquire() as permit:
+        assert not permit.probe
+    assert breaker.state == fusewire.State.CLOSED
+
+
+def test_a_stalled_redis_is_a_bounded_wait_and_nothing_counts_twice(
+    server: RedisServer, url: str
+) -> None:
+    store = RedisStore(url, timeout=0.05, on_error="fail_closed")
+    bucket = TokenBucket(1, 3600.0, burst=100, store=store, name="stall")
+    assert bucket.try_acquire()
+    assert server.proc is not None
+    server.proc.send_signal(signal.SIGSTOP)  # alive, answering nothing
+    try:
+        worst, decisions = 0.0, 1
+        for _ in range(20):
+            t = time.monotonic()
+            assert not bucket.try_acquire(), "fail_closed while Redis stalls"
+            decisions += 1
+            worst = max(worst, time.monotonic() - t)
+            time.sleep(0.005)
+        assert worst < 0.1, f"a call took {worst:.3f} s with Redis stalled"
+    finally:
+        server.proc.send_signal(signal.SIGCONT)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not bucket.try_acquire():
+        decisions += 1
+        time.sleep(0.02)
+    decisions += 1
+    taken = 100 - bucket.available
+    # a call that timed out may still have run once in Redis (its bytes were
+    # sent), but none ran twice: the client retries nothing, so Redis took at
+    # most one token per script this store sent (the first was the bind's check)
+    assert taken <= store.round_trips - 1
+    assert taken <= decisions
+    assert store.errors >= 20
+
+
+def test_local_keeps_a_breaker_in_process_while_redis_is_down(
+    server: RedisServer, url: str
+) -> None:
+    store = RedisStore(url, on_error="local")
+    breaker = CircuitBreaker(store=store, name="local-breaker", min_calls=2, open_duration=30.0)
+    server.stop()
+    for _ in range(2):
+        breaker.acquire().failure()
+    assert breaker.state == fusewire.State.OPEN, "the in-process breaker tripped"
+    with pytest.raises(fusewire.CircuitOpenError) as e:
+        breaker.acquire()
+    assert 29.0 < e.value.retry_after <= 30.0
+    server.start()
