@@ -120,9 +120,35 @@ function syncBackAfterCalls(engine) {
   return engine;
 }
 
+// The host tier (HostStore: shared memory between processes) has no
+// WebAssembly form, so those classes are absent from the WebAssembly engine.
+// Stand-ins keep `instanceof` checks working (always false) and make using
+// one fail with a message that says why, instead of "not a constructor".
+const HOST_ONLY = ['NativeHostStore', 'HostBreaker', 'HostBucket', 'HostBudget', 'HostBulkhead'];
+function withoutHostTier(engine) {
+  const missing = HOST_ONLY.filter(name => engine[name] === undefined);
+  if (missing.length === 0) return engine;
+  const out = Object.create(Object.getPrototypeOf(engine), Object.getOwnPropertyDescriptors(engine));
+  for (const name of missing) {
+    const Absent = class {
+      constructor() {
+        const err = new Error('fusewire: HostStore (policies in shared memory) needs the native engine; ' +
+          'this process runs the WebAssembly one (no native package fits this platform, or NAPI_RS_FORCE_WASI is set). ' +
+          'Use an in-process policy or RedisStore here.');
+        err.code = 'FUSEWIRE_NO_HOST_TIER';
+        throw err;
+      }
+      static unlink() { return new Absent(); }
+    };
+    Object.defineProperty(Absent, 'name', { value: name });
+    out[name] = Absent;
+  }
+  return out;
+}
+
 const host = { platform: process.platform, arch: process.arch, musl: isMusl(), env: process.env };
 const loaded = loadEngine(host);
-const native = loaded.kind === 'wasm' ? syncBackAfterCalls(loaded.engine) : loaded.engine;
+const native = loaded.kind === 'wasm' ? withoutHostTier(syncBackAfterCalls(loaded.engine)) : loaded.engine;
 
 module.exports = {
   native,
@@ -131,6 +157,7 @@ module.exports = {
   engine: { kind: loaded.kind, from: loaded.from, platform: platformName(host.platform, host.arch, host.musl) },
   candidates,
   loadEngine,
+  withoutHostTier,
   platformName,
   ...native.ioLayout(),
   // Records a breaker appends before the buffer is drained (a JS choice:

@@ -24,6 +24,8 @@ mod backoff;
 mod cockatiel;
 mod direct;
 mod engine;
+// The host tier (shared memory) is not in the WebAssembly build (issue #20).
+#[cfg(not(target_family = "wasm"))]
 mod host;
 mod mesh;
 mod policies;

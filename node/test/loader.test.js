@@ -8,7 +8,7 @@ const { describe, it } = require('node:test');
 const assert = require('node:assert/strict');
 const { execFileSync } = require('node:child_process');
 const path = require('node:path');
-const { candidates, loadEngine, platformName } = require('../lib/native');
+const { candidates, loadEngine, platformName, withoutHostTier } = require('../lib/native');
 
 const linux = { platform: 'linux', arch: 'x64', musl: false, env: {} };
 const ids = host => candidates(host).map(c => `${c.kind}:${c.id}`);
@@ -89,6 +89,18 @@ describe('native loader', () => {
   it('NAPI_RS_FORCE_WASI=error with no WebAssembly engine throws rather than load native', () => {
     assert.throws(() => loadEngine({ ...linux, env: { NAPI_RS_FORCE_WASI: 'error' } },
       fakeRequire({ '../fusewire.node': {} })), /no engine loads/);
+  });
+
+  it('an engine without the host tier (WebAssembly) gets stand-ins: instanceof is false, using one says why', () => {
+    class Engine {}
+    const bare = { Engine, ioLayout: () => ({}) };
+    const e = withoutHostTier(bare);
+    assert.equal(e.Engine, Engine);
+    assert.equal({} instanceof e.HostBudget, false);
+    assert.throws(() => new e.NativeHostStore('app', 1024), { code: 'FUSEWIRE_NO_HOST_TIER', message: /HostStore .* needs the native engine/ });
+    assert.throws(() => e.NativeHostStore.unlink('app'), { code: 'FUSEWIRE_NO_HOST_TIER' });
+    const full = { NativeHostStore: 1, HostBreaker: 1, HostBucket: 1, HostBudget: 1, HostBulkhead: 1 };
+    assert.equal(withoutHostTier(full), full);
   });
 
   it('in this source tree, the dev build loads natively', () => {
