@@ -3,11 +3,13 @@
 #
 #   make demo    the Express service with a live breaker dashboard (Ctrl-C stops it)
 #   make test    every test of every part; installs what it needs
+#   make dist    everything a release publishes, into dist/ (release/dist.sh)
+#   make dist-test  checks and runs every artifact in dist/ (release/dist-test.sh)
 #
 # Parts are taken in dependency order and only when their folder exists.
 PARTS := $(foreach p,core tower store ffi-c py node tests demo fuzz,$(if $(wildcard $(p)/Makefile),$(p)))
 
-.PHONY: help demo test lint fmt bench fuzz $(PARTS)
+.PHONY: help demo test lint fmt bench fuzz dist dist-test dist-quick $(PARTS)
 help: ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 	@echo "parts: $(PARTS)"
@@ -18,6 +20,7 @@ demo: ## run the main job: an Express app on fusewire with a live dashboard
 test: ## every test of every part, in dependency order, then every linter
 	@scripts/check-versions.sh
 	@set -e; for p in $(PARTS); do echo "==> $$p: make test"; $(MAKE) -C $$p test; done
+	@$(MAKE) --no-print-directory dist-quick
 	@$(MAKE) --no-print-directory lint
 	@echo "==> all parts passed: $(PARTS)"
 
@@ -32,3 +35,13 @@ bench: ## run the benchmarks of every part (results go to BENCHMARKS.md by hand)
 
 fuzz: ## run every fuzz target for FUZZ_SECONDS each (default 60)
 	$(MAKE) -C fuzz fuzz
+
+dist: ## build every release artifact into dist/: npm (4 native + WebAssembly), wheels + sdist, the C bundle
+	release/dist.sh
+
+dist-test: ## check every artifact in dist/ (built first if absent) and run each where this machine can (qemu for arm64)
+	@[ -f dist/SHA256SUMS ] || release/dist.sh
+	release/dist-test.sh
+
+dist-quick: ## make test's share: the npm x64 + WebAssembly packages built, installed offline and run; metadata checks
+	release/quick.sh

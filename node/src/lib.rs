@@ -24,6 +24,8 @@ mod backoff;
 mod cockatiel;
 mod direct;
 mod engine;
+// The host tier (shared memory) is not in the WebAssembly build (issue #20).
+#[cfg(not(target_family = "wasm"))]
 mod host;
 mod mesh;
 mod policies;
@@ -31,6 +33,8 @@ mod redis;
 mod ring;
 mod store;
 mod tally;
+#[cfg(target_family = "wasm")]
+mod wasm;
 
 pub use direct::{core_backoff, core_breaker, core_budget, CoreBackoff, CoreBreaker, CoreBudget};
 pub use engine::{io_layout, Engine};

@@ -77,6 +77,18 @@ impl RetrySchedule {
         }
     }
 
+    /// Attempts made so far, the first included.
+    #[napi(getter)]
+    pub fn attempts(&self) -> u32 {
+        self.inner.attempts()
+    }
+}
+
+// The host tier (shared memory) is not in the WebAssembly build (issue #20),
+// so this method lives in its own impl block, compiled out there.
+#[cfg(not(target_family = "wasm"))]
+#[napi]
+impl RetrySchedule {
     /// `next` with a budget in a host store (shared by processes).
     #[napi]
     pub fn next_shared(
@@ -95,12 +107,6 @@ impl RetrySchedule {
             Decision::GiveUp(GiveUpReason::WaitTooLong) => -3.0,
             Decision::GiveUp(_) => -4.0,
         }
-    }
-
-    /// Attempts made so far, the first included.
-    #[napi(getter)]
-    pub fn attempts(&self) -> u32 {
-        self.inner.attempts()
     }
 }
 

@@ -13,4 +13,7 @@
 
 pub mod config;
 pub mod redis;
+// Shared memory (mmap, shm_open) has no WebAssembly form: the Node door's
+// wasm32-wasip1-threads fallback builds without the host tier (issue #20).
+#[cfg(not(target_family = "wasm"))]
 pub mod shm;
