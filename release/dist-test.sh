@@ -110,6 +110,10 @@ wasm_file() {
 }
 wasm_suites() {
   local wdir=$work/npm/fusewire-wasm32-wasi/package f line
+  # loader.test.js and smoke.test.js also check the source tree's own dev
+  # build (it loads natively when nothing forces WebAssembly; its version);
+  # on a fresh clone `make dist` has not built it.
+  [ -f node/fusewire.node ] || make -C node build >/dev/null
   cp "$wdir"/fusewire.wasi.cjs "$wdir"/fusewire.wasm32-wasi.wasm "$wdir"/wasi-worker.mjs node/
   : > "$work/wasm-suite.txt"
   for f in node/test/*.test.js; do
