@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 from collections.abc import Callable, Iterator, Mapping
@@ -26,6 +27,60 @@ def is_async(func: object) -> bool:
     return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(
         getattr(func, "__call__", None)  # noqa: B004 - objects with an async __call__
     )
+
+
+def async_backend(policy: object) -> Any:
+    """The policy's store backend when it has coroutine methods (a
+    ``RedisStore``'s), which the async paths await; ``None`` in process and
+    in a ``HostStore`` (their async paths stay the sync calls: no I/O)."""
+    return getattr(policy, "_abackend", None)
+
+
+async def breaker_start(policy: Any, backend: Any) -> tuple[int, int]:
+    """An async path's admission through an async backend: a token for
+    ``breaker_end``, or ``CircuitOpenError``."""
+    token: tuple[int, int] = policy._admit(await backend.atry_acquire())
+    return token
+
+
+async def breaker_end(
+    policy: Any, backend: Any, token: tuple[int, int], exc: BaseException | None
+) -> None:
+    """Settles a ``breaker_start`` token by how the call ended, awaiting the
+    backend; a store that cannot take it is reported, never raised."""
+    method, args = policy._settle_args(token, exc)
+    try:
+        moved = await getattr(backend, method)(*args)
+    except Exception as e:  # the call's own result or error wins
+        policy._moved(None, e)
+    else:
+        policy._moved(moved)
+
+
+class TaskBlocks:
+    """The tokens of open ``async with`` blocks over an async backend, each
+    with the asyncio task that entered it (the native blocks' rule)."""
+
+    __slots__ = ("_open",)
+
+    def __init__(self) -> None:
+        self._open: dict[object, list[Any]] = {}
+
+    def push(self, token: Any) -> None:
+        self._open.setdefault(asyncio.current_task(), []).append(token)
+
+    def pop(self, policy: object) -> Any:
+        task = asyncio.current_task()
+        held = self._open.get(task)
+        if not held:
+            raise RuntimeError(
+                f"{policy!r}: an `async with` block was exited in another asyncio task "
+                "than the one that entered it"
+            )
+        token = held.pop()
+        if not held:
+            del self._open[task]
+        return token
 
 
 def wrap_sync(policy: object, func: F) -> F:
@@ -148,6 +203,20 @@ def decorate(policy: Any, func: F) -> F:
         return cast(F, functools.update_wrapper(wrapper, func))
     if not is_async(func):
         return wrap_sync(policy, func)
+    if isinstance(policy, _native.Breaker) and async_backend(policy) is not None:
+        backend = async_backend(policy)
+
+        async def guarded_store_call(*args: Any, **kwargs: Any) -> Any:
+            token = await breaker_start(policy, backend)
+            try:
+                result = await func(*args, **kwargs)
+            except BaseException as exc:
+                await breaker_end(policy, backend, token, exc)
+                raise
+            await breaker_end(policy, backend, token, None)
+            return result
+
+        return cast(F, functools.update_wrapper(guarded_store_call, func))
     if isinstance(policy, _native.Breaker):
         start, end = policy._start, policy._end
 
@@ -213,6 +282,10 @@ class ByConfig:
         def __new__(cls, *args, **kwargs):
             self = super().__new__(cls, *args, **kwargs)
             self.__dict__["_args"] = (args, kwargs)
+            backend = async_backend(self)
+            self.__dict__["_ab"] = backend
+            if backend is not None:
+                self.__dict__["_ablocks"] = TaskBlocks()
             return self
 
     def __reduce__(self) -> tuple[Any, ...]:
