@@ -14,3 +14,16 @@ pub fn redis_scripts(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     }
     Ok(d)
 }
+
+/// `redis_fingerprint(kind, config)`: the config as the Redis scripts keep
+/// it beside the state (`fusewire_store::config::redis_fingerprint`, the
+/// one Node sends too). `config` is the dict `_bind` receives; a figure a
+/// script cannot count exactly is a `ConfigError` naming its field.
+#[pyfunction]
+pub fn redis_fingerprint(kind: &str, config: &Bound<'_, PyAny>) -> PyResult<String> {
+    let kind = fusewire_store::config::Kind::from_name(kind)
+        .ok_or_else(|| crate::errors::config_error("kind", &format!("unknown kind {kind:?}")))?;
+    let config = crate::host::config_from_dict(kind, config)?;
+    fusewire_store::config::redis_fingerprint(&config)
+        .map_err(|e| crate::errors::config_error(e.field, &e.reason))
+}

@@ -341,14 +341,46 @@ def test_bad_lease_options_name_the_option(url: str, kwargs: dict[str, Any], fie
     assert e.value.field == field
 
 
-def test_the_fingerprint_is_the_one_node_sends_for_the_same_bucket() -> None:
+# A fixed vector: store/src/config.rs computes the fingerprint once for both
+# doors; node/test/redis-store.test.js checks the bucket line too.
+FINGERPRINTS = [
+    ("bucket", {"burst": 20, "tokens": 1, "period": 10_000_000}, "bucket|20|1|10000"),
+    ("bucket", {"burst": 100, "tokens": 100, "period": 10**9}, "bucket|100|1|10000"),
+    (
+        "bulkhead",
+        {"limit": 8, "reserve_critical": 1, "reserve_normal": 0, "lease": 60_000_000_100},
+        "bulkhead|8|1|0|60000001",
+    ),
+    ("budget", {"max_tokens": 10, "token_ratio_milli": 100}, "budget|10|100"),
+]
+
+
+def test_the_fingerprint_is_the_fixed_vector_node_sends_too() -> None:
     from fusewire._redis import fingerprint
 
-    # node/test/redis-store.test.js asserts the same string
-    assert (
-        fingerprint("bucket", {"burst": 20, "tokens": 1, "period": 10_000_000})
-        == "bucket|20|1|10000"
+    for kind, config, want in FINGERPRINTS:
+        assert fingerprint(kind, config) == want
+    captured: list[tuple[str, dict[str, Any]]] = []
+
+    class Capture:
+        def _bind(self, kind: str, name: str, config: dict[str, Any]) -> object:
+            captured.append((kind, dict(config)))
+            raise LookupError
+
+    with pytest.raises(LookupError):
+        CircuitBreaker(
+            store=Capture(),
+            name="b",
+            consecutive_failures=5,
+            open_duration=fusewire.Backoff.exponential(1.5, 2.0, cap=60.0),
+        )
+    assert fingerprint(*captured[0]) == (
+        "breaker|count|100|off|off|500000|off|0|5|10|at_least|outcomes|1|all_succeed|0|"
+        "reopen|exponential|1500000|0|2000|60000000|none|0|1|0|0"
     )
+    with pytest.raises(ConfigError) as e:
+        fingerprint("bulkhead", {**FINGERPRINTS[2][1], "lease": 2**53 * 1000})
+    assert e.value.field == "lease"
 
 
 def test_local_keeps_a_bulkhead_and_a_budget_in_process_while_redis_is_down(

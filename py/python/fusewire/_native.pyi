@@ -35,6 +35,7 @@ __all__ = [
     "TokenBucket",
     "__version__",
     "monotonic_ns",
+    "redis_fingerprint",
     "redis_scripts",
 ]
 
@@ -51,6 +52,7 @@ _R = TypeVar("_R")
 
 def monotonic_ns() -> int: ...
 def redis_scripts() -> dict[str, str]: ...
+def redis_fingerprint(kind: str, config: dict[str, Any]) -> str: ...
 
 @final
 class TickWidener:

@@ -20,27 +20,13 @@ from collections.abc import AsyncGenerator
 from typing import Any, Literal
 
 from ._errors import ConfigError, FusewireError
-from ._native import Backoff, redis_scripts
+from ._native import Backoff, redis_fingerprint, redis_scripts
 
 __all__ = ["RedisStore", "RedisStoreError"]
 
 OnError = Literal["fail_open", "fail_closed", "local"]
 _POLICIES = ("fail_open", "fail_closed", "local")
-_BIG = 2**53
 _U64_MAX = 2**64 - 1
-# store/src/config.rs DURATIONS: nanoseconds in the plain config, server
-# ticks (microseconds) in the fingerprint
-_DURATIONS = frozenset(
-    (
-        "lease",
-        "window_duration",
-        "slow_call_duration",
-        "half_open_max_dwell",
-        "open_backoff_base",
-        "open_backoff_step",
-        "open_backoff_cap",
-    )
-)
 _NS_PER_TICK = 1000
 
 
@@ -79,31 +65,9 @@ def fingerprint(kind: str, config: dict[str, Any]) -> str:
     """The config as the scripts keep it: ``kind|v1|v2|...`` in the order of
     ``fusewire_store::config::fields``, durations in server ticks (µs,
     rounded up), a bucket's rate in lowest terms per tick, ``max`` for
-    forever and ``off`` for a rule that is off."""
-    values = dict(config)
-    if kind == "bucket":
-        tokens, period = int(values["tokens"]) * _NS_PER_TICK, int(values["period"])
-        g = math.gcd(tokens, period)
-        values["tokens"], values["period"] = tokens // g, period // g
-    out = [kind]
-    for key, v in values.items():
-        if v is None:
-            out.append("off")
-        elif isinstance(v, str):
-            out.append(v)
-        else:
-            n = int(v)
-            if n == _U64_MAX:
-                out.append("max")
-                continue
-            if key in _DURATIONS:
-                n = _ticks(n)
-            if n >= _BIG:
-                raise ConfigError(
-                    key, f"{n} is above 2**53 server ticks, more than a Redis script counts exactly"
-                )
-            out.append(str(n))
-    return "|".join(out)
+    forever and ``off`` for a rule that is off. Computed once, in Rust
+    (``fusewire_store::config::redis_fingerprint``), as Node's is."""
+    return redis_fingerprint(kind, config)
 
 
 def _s(v: Any) -> str:
