@@ -4,6 +4,7 @@ and started mid-run."""
 
 from __future__ import annotations
 
+import json
 import multiprocessing as mp
 import os
 import signal
@@ -341,25 +342,18 @@ def test_bad_lease_options_name_the_option(url: str, kwargs: dict[str, Any], fie
     assert e.value.field == field
 
 
-# A fixed vector: store/src/config.rs computes the fingerprint once for both
-# doors; node/test/redis-store.test.js checks the bucket line too.
-FINGERPRINTS = [
-    ("bucket", {"burst": 20, "tokens": 1, "period": 10_000_000}, "bucket|20|1|10000"),
-    ("bucket", {"burst": 100, "tokens": 100, "period": 10**9}, "bucket|100|1|10000"),
-    (
-        "bulkhead",
-        {"limit": 8, "reserve_critical": 1, "reserve_normal": 0, "lease": 60_000_000_100},
-        "bulkhead|8|1|0|60000001",
-    ),
-    ("budget", {"max_tokens": 10, "token_ratio_milli": 100}, "budget|10|100"),
-]
+# The fixed vector both doors must produce (Node: tests/redis/fingerprints.js);
+# store/src/config.rs computes the fingerprint once, for both.
+FINGERPRINTS = Path(__file__).resolve().parents[2] / "tests" / "redis" / "fingerprints.json"
 
 
 def test_the_fingerprint_is_the_fixed_vector_node_sends_too() -> None:
     from fusewire._redis import fingerprint
 
-    for kind, config, want in FINGERPRINTS:
-        assert fingerprint(kind, config) == want
+    vectors = json.loads(FINGERPRINTS.read_text())["vectors"]
+    assert {v["kind"] for v in vectors} == {"bucket", "bulkhead", "budget", "breaker"}
+    for v in vectors:
+        assert fingerprint(v["kind"], v["config"]) == v["fingerprint"]
     captured: list[tuple[str, dict[str, Any]]] = []
 
     class Capture:
@@ -367,6 +361,7 @@ def test_the_fingerprint_is_the_fixed_vector_node_sends_too() -> None:
             captured.append((kind, dict(config)))
             raise LookupError
 
+    # what the policy itself sends, not only a dict written by hand
     with pytest.raises(LookupError):
         CircuitBreaker(
             store=Capture(),
@@ -374,12 +369,10 @@ def test_the_fingerprint_is_the_fixed_vector_node_sends_too() -> None:
             consecutive_failures=5,
             open_duration=fusewire.Backoff.exponential(1.5, 2.0, cap=60.0),
         )
-    assert fingerprint(*captured[0]) == (
-        "breaker|count|100|off|off|500000|off|0|5|10|at_least|outcomes|1|all_succeed|0|"
-        "reopen|exponential|1500000|0|2000|60000000|none|0|1|0|0"
-    )
+    assert captured[0] == ("breaker", vectors[4]["config"])
+    assert fingerprint("bulkhead", {**vectors[2]["config"], "lease": 2**64 - 1}).endswith("|max")
     with pytest.raises(ConfigError) as e:
-        fingerprint("bulkhead", {**FINGERPRINTS[2][1], "lease": 2**53 * 1000})
+        fingerprint("bulkhead", {**vectors[2]["config"], "lease": 2**53 * 1000})
     assert e.value.field == "lease"
 
 
