@@ -18,7 +18,7 @@ from typing import Any
 import fusewire
 import pytest
 import redis
-from fusewire import Bulkhead, CircuitBreaker, RedisStore, TokenBucket
+from fusewire import Bulkhead, CircuitBreaker, RedisStore, RetryBudget, Retrying, TokenBucket
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "redis"))
 from server import RedisServer
@@ -38,6 +38,76 @@ def url(server: RedisServer) -> Iterator[str]:
         server.start()
     redis.Redis.from_url(server.url).flushall()
     yield server.url
+
+
+async def _no_sleep(seconds: float) -> None:
+    await asyncio.sleep(0)
+
+
+def _budgeted(budget: RetryBudget, **hooks: Any) -> Retrying:
+    return Retrying(
+        max_attempts=6,
+        budget=budget,
+        wait=fusewire.wait_fixed(0.001),
+        sleep=lambda s: None,
+        async_sleep=_no_sleep,
+        **hooks,
+    )
+
+
+def test_an_async_retry_awaits_a_budget_in_redis_and_decides_as_the_sync_one(url: str) -> None:
+    sync_store, async_store = RedisStore(url), RedisStore(url)
+    pairs = []
+    for hooked in (False, True):
+        hooks: dict[str, Any] = {"after": lambda n, e: None} if hooked else {}
+        pairs.append(
+            (
+                _budgeted(RetryBudget(4, 0.5, store=sync_store, name=f"s{hooked}"), **hooks),
+                _budgeted(RetryBudget(4, 0.5, store=async_store, name=f"a{hooked}"), **hooks),
+            )
+        )
+    looped = _budgeted(RetryBudget(4, 0.5, store=async_store, name="iter"))
+    _no_sync_round_trip(async_store)  # the binds above made theirs
+
+    def fails() -> None:
+        raise OSError("down")
+
+    async def afails() -> None:
+        raise OSError("down")
+
+    async def ok() -> int:
+        return 3
+
+    runs: dict[str, list[tuple[int, str]]] = {"sync": [], "async": []}
+    for sync, aret in pairs:
+        for _ in range(3):
+            with pytest.raises(fusewire.RetryError) as e:
+                sync.call(fails)
+            runs["sync"].append((e.value.attempts, e.value.reason))
+
+        async def main(policy: Retrying = aret) -> None:
+            for _ in range(3):
+                with pytest.raises(fusewire.RetryError) as e:
+                    await policy.call_async(afails)
+                runs["async"].append((e.value.attempts, e.value.reason))
+            assert await policy.call_async(ok) == 3
+
+        asyncio.run(main())
+        assert sync.call(lambda: 3) == 3
+    assert runs["async"] == runs["sync"]
+    assert {r for _, r in runs["sync"]} >= {"budget"}, "the budget did refuse"
+
+    async def loop_form() -> int:
+        tries = 0
+        with pytest.raises(fusewire.RetryError):
+            async for attempt in looped:
+                with attempt:
+                    tries += 1
+                    raise OSError("down")
+        await async_store.aclose()
+        return tries
+
+    assert asyncio.run(loop_form()) == runs["sync"][0][0]
 
 
 def _no_sync_round_trip(store: RedisStore) -> None:
@@ -155,13 +225,18 @@ def test_the_loop_keeps_ticking_while_redis_is_stopped(server: RedisServer, url:
     breaker = CircuitBreaker(store=store, name="tick")
     bucket = TokenBucket(100, 1.0, store=store, name="tick")
     bulk = Bulkhead(4, store=store, name="tick")
+    retrying = _budgeted(RetryBudget(10, 0.1, store=store, name="tick"))
     _no_sync_round_trip(store)
+
+    async def fails() -> None:
+        raise OSError("down")
 
     async def work() -> None:
         for path in (
             lambda: breaker.call_async(asyncio.sleep, 0),
             lambda: bucket.call_async(asyncio.sleep, 0),
             lambda: bulk.call_async(asyncio.sleep, 0),
+            lambda: retrying.call_async(fails),
         ):
             try:
                 await path()
@@ -327,3 +402,43 @@ def test_asyncio_tasks_in_two_processes_never_exceed_burst_plus_rate(url: str) -
     elapsed = (t1[0] - t0[0]) + (t1[1] - t0[1]) / 1e6
     assert total <= 20 + 100 * elapsed
     assert total >= 100 * seconds * 0.8, "the tasks did take what the bucket had"
+
+
+def test_async_generator_functions_await_redis_too(url: str) -> None:
+    store = RedisStore(url)
+    breaker = CircuitBreaker(store=store, name="gen", min_calls=1, open_duration=30.0)
+    bucket = TokenBucket(1, 3600.0, burst=2, store=store, name="gen")
+    bulk = Bulkhead(1, store=store, name="gen")
+    _no_sync_round_trip(store)
+
+    @breaker
+    async def stream() -> Any:
+        yield 1
+        raise OSError("mid-stream")
+
+    @bulk
+    async def held() -> Any:
+        yield 1
+
+    @bucket
+    async def taken() -> Any:
+        yield 4
+
+    async def main() -> None:
+        got = []
+        with pytest.raises(OSError):
+            async for x in stream():
+                got.append(x)
+        assert got == [1]
+        with pytest.raises(fusewire.CircuitOpenError):
+            async for _ in stream():
+                pass
+        assert [x async for x in held()] == [1]
+        assert [x async for x in taken()] == [4]
+        assert [x async for x in taken()] == [4]
+        with pytest.raises(fusewire.RateLimited):
+            async for _ in taken():
+                pass
+        await store.aclose()
+
+    asyncio.run(main())

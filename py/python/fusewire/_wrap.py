@@ -6,7 +6,7 @@ import asyncio
 import functools
 import inspect
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from . import _native
@@ -110,6 +110,56 @@ def _span(policy: Any) -> _Span:
     raise TypeError(_NO_STREAM_RETRY)
 
 
+class _BreakerSpan:
+    """A breaker permit for one call over an async backend, awaited."""
+
+    __slots__ = ("_backend", "_policy", "_token")
+
+    def __init__(self, policy: Any, backend: Any) -> None:
+        self._policy, self._backend = policy, backend
+        self._token: tuple[int, int] = (0, 0)
+
+    async def __aenter__(self) -> None:
+        self._token = await breaker_start(self._policy, self._backend)
+
+    async def __aexit__(self, et: Any, exc: BaseException | None, tb: Any) -> None:
+        if exc is None and et is not None:
+            exc = et()
+        await breaker_end(self._policy, self._backend, self._token, exc)
+
+
+class _Awaited:
+    """A sync span used with ``async with`` (no backend to await)."""
+
+    __slots__ = ("_cm",)
+
+    def __init__(self, cm: AbstractContextManager[object]) -> None:
+        self._cm = cm
+
+    async def __aenter__(self) -> None:
+        self._cm.__enter__()
+
+    async def __aexit__(self, et: Any, exc: BaseException | None, tb: Any) -> bool | None:
+        return self._cm.__exit__(et, exc, tb)
+
+
+_ASpan = Callable[[], AbstractAsyncContextManager[object]]
+
+
+def _aspan(policy: Any, span: _Span) -> _ASpan:
+    """``span`` for async code: awaited round trips over a ``RedisStore``,
+    else the sync span itself."""
+    backend = async_backend(policy)
+    if backend is None:
+        return lambda: _Awaited(span())
+    if isinstance(policy, _native.Breaker):
+        return lambda: _BreakerSpan(policy, backend)
+    if isinstance(policy, _native.Bulkhead):
+        slot: _ASpan = getattr(policy, "slot")  # noqa: B009 - fusewire.Bulkhead's
+        return slot
+    return lambda: cast(AbstractAsyncContextManager[object], policy)
+
+
 def _generator_function(span: _Span, make: Callable[..., Any]) -> Callable[..., Any]:
     """A generator function running ``make(...)``'s generator under one
     ``span()``: taken at the first item, settled when the generator ends (a
@@ -124,13 +174,13 @@ def _generator_function(span: _Span, make: Callable[..., Any]) -> Callable[..., 
     return guarded
 
 
-def _async_generator_function(span: _Span, make: Callable[..., Any]) -> Callable[..., Any]:
+def _async_generator_function(span: _ASpan, make: Callable[..., Any]) -> Callable[..., Any]:
     """``_generator_function`` for async generators (``asend``/``athrow``
     pass through)."""
 
     async def guarded(*args: Any, **kwargs: Any) -> Any:
         agen = make(*args, **kwargs)
-        with span():
+        async with span():
             try:
                 value = await agen.__anext__()
                 while True:
@@ -149,8 +199,8 @@ def _async_generator_function(span: _Span, make: Callable[..., Any]) -> Callable
     return guarded
 
 
-async def _guard_coroutine(span: _Span, coro: Any) -> Any:
-    with span():
+async def _guard_coroutine(span: _ASpan, coro: Any) -> Any:
+    async with span():
         return await coro
 
 
@@ -176,7 +226,7 @@ def _late(
     if inspect.iscoroutine(result):
         if isinstance(policy, _native.Retrying):
             return _retry_coroutine(policy, result, func, args, kwargs)
-        return _guard_coroutine(_span(policy), result)
+        return _guard_coroutine(_aspan(policy, _span(policy)), result)
     try:
         span = _span(policy)
     except TypeError:
@@ -185,7 +235,7 @@ def _late(
         raise
     if inspect.isgenerator(result):
         return _generator_function(span, lambda: result)()
-    return _async_generator_function(span, lambda: result)()
+    return _async_generator_function(_aspan(policy, span), lambda: result)()
 
 
 def decorate(policy: Any, func: F) -> F:
@@ -199,7 +249,7 @@ def decorate(policy: Any, func: F) -> F:
         if inspect.isgeneratorfunction(target):
             wrapper = _generator_function(span, func)
         else:
-            wrapper = _async_generator_function(span, func)
+            wrapper = _async_generator_function(_aspan(policy, span), func)
         return cast(F, functools.update_wrapper(wrapper, func))
     if not is_async(func):
         return wrap_sync(policy, func)
