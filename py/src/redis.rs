@@ -27,3 +27,15 @@ pub fn redis_fingerprint(kind: &str, config: &Bound<'_, PyAny>) -> PyResult<Stri
     fusewire_store::config::redis_fingerprint(&config)
         .map_err(|e| crate::errors::config_error(e.field, &e.reason))
 }
+
+/// `rng_next(state) -> (value, next_state)`: one step of the core's seeded
+/// generator (`fusewire::Rng`, SplitMix64) from `state` (a new generator's
+/// state is its seed). A Redis breaker's door peeks the next draw with it
+/// and hands it to the script for a jittered open duration, advancing only
+/// when the call opened the breaker: the core's own sequence of draws.
+#[pyfunction]
+pub fn rng_next(state: u64) -> (u64, u64) {
+    let mut rng = fusewire::Rng::new(state);
+    let value = rng.next_u64();
+    (value, rng.state())
+}

@@ -477,3 +477,44 @@ def test_local_keeps_a_breaker_in_process_while_redis_is_down(
         breaker.acquire()
     assert 29.0 < e.value.retry_after <= 30.0
     server.start()
+
+
+@pytest.mark.parametrize(
+    "open_duration",
+    [
+        fusewire.Backoff.constant(10.0, jitter="full"),
+        fusewire.Backoff.exponential(1.0, 2.0, jitter="decorrelated", cap=600.0),
+        fusewire.Backoff.constant(10.0, jitter="proportional", jitter_percent=30),
+    ],
+)
+def test_a_seed_gives_the_same_open_durations_in_process_and_through_redis(
+    url: str, open_duration: fusewire.Backoff
+) -> None:
+    cfg: dict[str, Any] = {"min_calls": 1, "seed": 1234, "open_duration": open_duration}
+    shared = CircuitBreaker(store=RedisStore(url), name="seeded", **cfg)
+    here = CircuitBreaker(clock=lambda: 0.0, **cfg)
+
+    def durations(b: CircuitBreaker) -> list[float]:
+        out = []
+
+        def opened() -> None:
+            s = b.snapshot()
+            out.append(s["open_until"] - s["since"])
+
+        b.acquire().failure()  # a failure-rate trip
+        opened()
+        for _ in range(5):  # reopens: the backoff's step grows
+            b.half_open()
+            b.acquire().failure()
+            opened()
+        b.close()  # the generator is not reseeded by a close
+        b.trip()  # a host trip draws too
+        opened()
+        return out
+
+    redis_side, in_process = durations(shared), durations(here)
+    # the same draws of the core's generator; the store counts in µs, the
+    # in-process breaker in ns: equal to the microsecond (decorrelated
+    # jitter carries that rounding into its next bound: one part in 10^6)
+    assert redis_side == pytest.approx(in_process, rel=1e-6, abs=2e-6)
+    assert len({round(d, 3) for d in in_process}) > 4, "the durations are jittered"

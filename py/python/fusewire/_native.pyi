@@ -37,6 +37,7 @@ __all__ = [
     "monotonic_ns",
     "redis_fingerprint",
     "redis_scripts",
+    "rng_next",
 ]
 
 _Jitter: TypeAlias = Literal["none", "full", "equal", "decorrelated", "proportional"]
@@ -53,6 +54,7 @@ _R = TypeVar("_R")
 def monotonic_ns() -> int: ...
 def redis_scripts() -> dict[str, str]: ...
 def redis_fingerprint(kind: str, config: dict[str, Any]) -> str: ...
+def rng_next(state: int) -> tuple[int, int]: ...
 
 @final
 class TickWidener:

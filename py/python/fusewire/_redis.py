@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import math
-import secrets
 import threading
 import time
 from collections.abc import AsyncGenerator
 from typing import Any, Literal
 
 from ._errors import ConfigError, FusewireError
-from ._native import Backoff, redis_fingerprint, redis_scripts
+from ._native import Backoff, redis_fingerprint, redis_scripts, rng_next
 
 __all__ = ["RedisStore", "RedisStoreError"]
 
@@ -823,12 +822,38 @@ class _Breaker(_Backend):
         self.next = 0
         self.local: Any = _local_breaker(config) if store.on_error == "local" else None
         self.local_permits: dict[int, Any] = {}
+        # the core's seeded generator (Rng, seeded with the config's seed):
+        # its next draw goes with every call, and it advances when a call
+        # opened the breaker, as the in-process breaker draws once per open
+        self.rng = int(config["seed"])
+        self.rng_lock = threading.Lock()
+
+    def _draw(self) -> tuple[int, str]:
+        state = self.rng
+        x, _ = rng_next(state)
+        return state, f"{x >> 32}:{x & 0xFFFFFFFF}"
+
+    def _drew(self, op: str, r: Any, state: int) -> None:
+        """Advances the generator when the call opened the breaker."""
+        if op == "snapshot":
+            return
+        to = r[5] if op == "acquire" else r[1]
+        if _s(to) == "open":
+            with self.rng_lock:
+                if self.rng == state:
+                    self.rng = rng_next(state)[1]
 
     def _call(self, op: str, *args: Any) -> Any:
-        return super()._call(op, secrets.randbits(53), *args)
+        state, draw = self._draw()
+        r = super()._call(op, draw, *args)
+        self._drew(op, r, state)
+        return r
 
     async def _acall(self, op: str, *args: Any) -> Any:
-        return await super()._acall(op, secrets.randbits(53), *args)
+        state, draw = self._draw()
+        r = await super()._acall(op, draw, *args)
+        self._drew(op, r, state)
+        return r
 
     def _down_state(self) -> str:
         return "closed" if self.open else "open"
