@@ -72,8 +72,9 @@ class TokenBucket(ByConfig, _native.TokenBucket):
     async def wait_async(self, n: int = 1, *, timeout: float | None = None) -> None:
         """``wait`` with ``asyncio.sleep``."""
         deadline = _deadline(timeout)
+        store = self._ab is not None
         while True:
-            delay = await self._atake(n)
+            delay = await self._atake(n) if store else self.take(n)
             if delay == 0.0:
                 return
             if time.monotonic() + delay > deadline:
@@ -87,7 +88,10 @@ class TokenBucket(ByConfig, _native.TokenBucket):
         self, func: Callable[P, Awaitable[R]], /, *args: P.args, **kwargs: P.kwargs
     ) -> R:
         """Takes a token (or raises ``RateLimited``), then awaits ``func``."""
-        await self._aacquire()
+        if self._ab is None:
+            self.acquire()
+        else:
+            await self._aacquire()
         return await func(*args, **kwargs)
 
     def __enter__(self) -> TokenBucket:
@@ -103,7 +107,10 @@ class TokenBucket(ByConfig, _native.TokenBucket):
         return None
 
     async def __aenter__(self) -> TokenBucket:
-        await self._aacquire()
+        if self._ab is None:
+            self.acquire()
+        else:
+            await self._aacquire()
         return self
 
     async def __aexit__(
@@ -135,10 +142,15 @@ class _SlotBlock:
             self._bulkhead.release(held)
 
     async def __aenter__(self) -> _native.Slot:
+        if self._bulkhead._ab is None:
+            return self.__enter__()
         self._held = await self._bulkhead._aacquire(self._priority)
         return self._held
 
     async def __aexit__(self, *exc: object) -> None:
+        if self._bulkhead._ab is None:
+            self.__exit__()
+            return
         held, self._held = self._held, None
         if held is not None:
             await self._bulkhead._arelease(held)

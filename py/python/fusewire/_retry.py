@@ -103,6 +103,8 @@ class Retrying(ByConfig, _native.Retrying):
     ``asyncio.sleep`` (or ``async_sleep=``); delays come from ``backoff``.
     """
 
+    _ab: Any
+
     def __call__(self, func: Callable[P, R]) -> Callable[P, R]:
         return decorate(self, func)
 
@@ -226,8 +228,8 @@ class Retrying(ByConfig, _native.Retrying):
         run = self._begin()
         sleep = self._async_sleep or asyncio.sleep
         hooks = self._hooks
-        arun = _store_run(self, run)
-        if arun is not None:
+        if self._ab is not None:  # a budget in a RedisStore: awaited round trips
+            arun = _StoreRun(run, self._ab)
             return cast(R, await self._call_async_store(arun, func, args, kwargs))
         if hooks is None:
             while True:
@@ -294,7 +296,7 @@ def _verdict(outcome: _Outcome, delay: float | None) -> float | _Done:
 
 
 def _store_run(policy: Retrying, run: _native.RetryRun) -> _StoreRun | None:
-    budget = policy._abudget
+    budget = policy._ab  # the budget's async backend, found at construction
     return None if budget is None else _StoreRun(run, budget)
 
 

@@ -31,9 +31,10 @@ def is_async(func: object) -> bool:
 
 def async_backend(policy: object) -> Any:
     """The policy's store backend when it has coroutine methods (a
-    ``RedisStore``'s), which the async paths await; ``None`` in process and
-    in a ``HostStore`` (their async paths stay the sync calls: no I/O)."""
-    return getattr(policy, "_abackend", None)
+    ``RedisStore``'s), which the async paths await (a retry policy's: its
+    budget's); ``None`` in process and in a ``HostStore`` (their async paths
+    stay the sync calls: no I/O)."""
+    return getattr(policy, "_abackend", None) or getattr(policy, "_abudget", None)
 
 
 async def breaker_start(policy: Any, backend: Any) -> tuple[int, int]:
