@@ -442,3 +442,85 @@ def test_async_generator_functions_await_redis_too(url: str) -> None:
         await store.aclose()
 
     asyncio.run(main())
+
+
+def test_calls_cancelled_while_redis_stalls_leave_the_store_usable(
+    server: RedisServer, url: str
+) -> None:
+    store = RedisStore(url, timeout=1.0)
+    bucket = TokenBucket(100, 1.0, store=store, name="cancel")
+    breaker = CircuitBreaker(store=store, name="cancel")
+
+    async def main() -> None:
+        await bucket.call_async(asyncio.sleep, 0)  # connected, scripts loaded
+        assert server.proc is not None
+        server.proc.send_signal(signal.SIGSTOP)
+        try:
+            tasks = [
+                asyncio.create_task(policy.call_async(asyncio.sleep, 0))
+                for policy in (bucket, breaker)
+                for _ in range(4)
+            ]
+            await asyncio.sleep(0.05)
+            for t in tasks:
+                t.cancel()
+            results = await asyncio.gather(*tasks, return_exceptions=True)
+            assert all(isinstance(r, asyncio.CancelledError) for r in results)
+        finally:
+            server.proc.send_signal(signal.SIGCONT)
+        for _ in range(3):
+            await bucket.call_async(asyncio.sleep, 0)
+            async with breaker:
+                pass
+        await store.aclose()
+
+    asyncio.run(main())
+    assert store.errors == 0, "a cancelled call is not an outage"
+    assert breaker.snapshot()["successes"] == 3
+
+
+def test_close_from_another_thread_closes_a_running_loops_client(url: str) -> None:
+    store = RedisStore(url)
+    bucket = TokenBucket(100, 1.0, store=store, name="closer")
+    ready, done = threading.Event(), threading.Event()
+
+    async def serve() -> int:
+        await bucket.call_async(asyncio.sleep, 0)
+        ready.set()
+        while not done.is_set():
+            await asyncio.sleep(0.005)
+        await bucket.call_async(asyncio.sleep, 0)  # a fresh client after close()
+        return len(store._aclients)
+
+    out: list[int] = []
+    t = threading.Thread(target=lambda: out.append(asyncio.run(serve())))
+    t.start()
+    assert ready.wait(10)
+    assert len(store._aclients) == 1
+    store.close()  # from this thread: the loop's client is closed on its loop
+    assert not store._aclients
+    done.set()
+    t.join(10)
+    assert out == [1] and not store._aclients, "the second client closed with its loop"
+
+
+def test_a_client_you_pass_answers_async_calls_from_a_worker_thread(url: str) -> None:
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    client = redis.Redis.from_url(url, socket_timeout=0.2, retry=Retry(NoBackoff(), 0))
+    store = RedisStore(client)
+    bucket = TokenBucket(1, 3600.0, burst=2, store=store, name="yours")
+
+    async def main() -> list[bool]:
+        said = []
+        for _ in range(3):
+            try:
+                await bucket.call_async(asyncio.sleep, 0)
+                said.append(True)
+            except fusewire.RateLimited:
+                said.append(False)
+        return said
+
+    assert asyncio.run(main()) == [True, True, False]
+    assert not store._aclients, "no redis.asyncio client of its own"

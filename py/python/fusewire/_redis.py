@@ -94,6 +94,18 @@ class RedisStore:
     (10 ms doubling to 5 s) has passed, so a dead Redis costs no time per
     call. ``ttl`` (seconds): a key no one
     used for that long expires (the policy starts afresh).
+
+    Async code (``async with``, ``call_async``, async decorators,
+    ``wait_async``, a budget in an async retry) awaits each round trip on a
+    ``redis.asyncio`` client of the running event loop, one per loop, with
+    the same ``timeout``, ``on_error`` and backoff. It is closed when the
+    loop shuts down its async generators (``asyncio.run`` and every runner
+    do), by ``await store.aclose()`` in that loop, or by ``store.close()``
+    from another thread while the loop runs; a loop closed without
+    ``shutdown_asyncgens()`` leaves its connection to the garbage collector,
+    as it leaves its own async generators. A store built on your own
+    ``redis.Redis`` answers async calls from a worker thread
+    (``asyncio.to_thread``) with that client.
     """
 
     def __init__(
