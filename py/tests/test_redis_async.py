@@ -123,6 +123,8 @@ def test_every_async_path_awaits_redis_and_shares_the_sync_state(url: str) -> No
     breaker = CircuitBreaker(store=store, name="b", min_calls=2, open_duration=30.0)
     bucket = TokenBucket(1, 3600.0, burst=3, store=store, name="t")
     bulk = Bulkhead(2, store=store, name="k")
+    moves: list[fusewire.StateChange] = []
+    breaker.add_listener(moves.append)
     _no_sync_round_trip(store)
 
     @breaker
@@ -153,6 +155,9 @@ def test_every_async_path_awaits_redis_and_shares_the_sync_state(url: str) -> No
         with pytest.raises(fusewire.CircuitOpenError) as e:
             await breaker.call_async(ok)
         assert 29.0 < e.value.retry_after <= 30.0
+        assert [(m.from_state, m.to_state, m.reason) for m in moves] == [
+            ("closed", "open", "failure_rate")
+        ]
         with pytest.raises(fusewire.RateLimited):
             await bucket.call_async(ok)
         with pytest.raises(fusewire.RateLimited):
