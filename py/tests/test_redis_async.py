@@ -529,3 +529,22 @@ def test_a_client_you_pass_answers_async_calls_from_a_worker_thread(url: str) ->
 
     assert asyncio.run(main()) == [True, True, False]
     assert not store._aclients, "no redis.asyncio client of its own"
+
+
+def test_lease_mode_under_asyncio_spends_locally_and_aclose_hands_back(url: str) -> None:
+    leased = RedisStore(url, lease=10)
+    a = TokenBucket(1, 3600.0, burst=10, store=leased, name="lease-async")
+    b = TokenBucket(1, 3600.0, burst=10, store=RedisStore(url), name="lease-async")
+    _no_sync_round_trip(leased)
+
+    async def main() -> int:
+        for _ in range(3):
+            async with a:
+                pass
+        trips = leased.round_trips
+        await leased.aclose()  # the 7 unused tokens go back, awaited
+        return trips
+
+    before = leased.round_trips
+    assert asyncio.run(main()) - before == 1, "three tokens, one round trip"
+    assert b.available == 7

@@ -334,12 +334,34 @@ class RedisStore:
             await client.aclose()
 
     async def aclose(self) -> None:
-        """``close()`` from a coroutine: also closes this event loop's
-        ``redis.asyncio`` client now (others close with their loops)."""
-        self.close()
+        """``close()`` from a coroutine, awaiting every round trip: hands
+        leased tokens back, closes the clients of loops running in other
+        threads, then this loop's own."""
+        for b in self._leased:
+            await b.agive_back()
+        for done in self._close_elsewhere():
+            try:
+                await asyncio.wait_for(asyncio.wrap_future(done), self.timeout * 4)
+            except Exception:  # best effort: the loop closes it anyway
+                pass
         held = self._aclients.get(asyncio.get_running_loop())
         if held is not None:
             await held[1].aclose()
+
+    def _close_elsewhere(self) -> list[Any]:
+        """Schedules the close of the clients of loops running in other
+        threads; their futures."""
+        with self._lock:
+            held = list(self._aclients.items())
+        try:
+            here: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            here = None
+        return [
+            asyncio.run_coroutine_threadsafe(closer.aclose(), loop)
+            for loop, (_, closer) in held
+            if loop is not here and not loop.is_closed() and loop.is_running()
+        ]
 
     def _ok(self) -> None:
         if self._failures:
@@ -353,16 +375,7 @@ class RedisStore:
         threads (each loop's own closes with the loop, or ``await aclose()``)."""
         for b in self._leased:
             b.give_back()
-        with self._lock:
-            held = list(self._aclients.items())
-        try:
-            here: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            here = None
-        for loop, (_, closer) in held:
-            if loop is here or loop.is_closed() or not loop.is_running():
-                continue
-            done = asyncio.run_coroutine_threadsafe(closer.aclose(), loop)
+        for done in self._close_elsewhere():
             try:
                 done.result(self.timeout * 4)
             except Exception:  # best effort: the loop closes it anyway
@@ -514,6 +527,16 @@ class _LeasedBucket(_Bucket):
         if held:
             try:
                 self._call("refund", held)
+            except _Down:
+                pass
+
+    async def agive_back(self) -> None:
+        """``give_back`` without blocking the event loop."""
+        with self.lock:
+            held, self.held = self.held, 0
+        if held:
+            try:
+                await self._acall("refund", held)
             except _Down:
                 pass
 
