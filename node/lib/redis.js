@@ -30,25 +30,18 @@ function gcd (a, b) { while (b) [a, b] = [b, a % b]; return a; }
 
 /** The config as the scripts keep it (the same string Python's RedisStore makes). */
 function fingerprint (kind, config) {
-  const values = { ...config };
-  if (kind === 'bucket') {
-    const tokens = values.tokens * NS_PER_TICK;
-    const g = gcd(tokens, values.period);
-    values.tokens = tokens / g;
-    values.period = values.period / g;
+  // computed once, in Rust (fusewire_store::config::redis_fingerprint)
+  const fields = Object.entries(config).map(([field, v]) => ({
+    field,
+    int: typeof v === 'number' ? v : null,
+    word: typeof v === 'string' ? v : null
+  }));
+  try {
+    return native.redisFingerprint(kind, fields);
+  } catch (e) {
+    const [, field, message] = /^config\|([^|]*)\|([\s\S]*)$/.exec(e.message) ?? [null, 'config', e.message];
+    throw storeError('RedisStore', field, message);
   }
-  const out = [kind];
-  for (const [key, v] of Object.entries(values)) {
-    if (v === null || v === undefined) out.push('off');
-    else if (typeof v === 'string') out.push(v);
-    else if (v === Infinity) out.push('max');
-    else {
-      const n = DURATIONS.has(key) ? Math.ceil(v / NS_PER_TICK) : v;
-      if (!(n < BIG)) throw storeError('RedisStore', key, `${n} is above 2**53 server ticks, more than a Redis script counts exactly`);
-      out.push(String(n));
-    }
-  }
-  return out.join('|');
 }
 
 function configError (field, message) {

@@ -5,7 +5,11 @@
 // (empty) test build.
 #![cfg_attr(test, allow(dead_code))]
 
+use fusewire_store::config::{redis_fingerprint as redis_fingerprint_of, Config, Kind, PlainValue};
+use napi::{Error, Result, Status};
 use napi_derive::napi;
+
+use crate::store::PlainField;
 
 /// One policy kind's Redis script.
 #[napi(object)]
@@ -26,4 +30,33 @@ pub fn redis_scripts() -> Vec<RedisScript> {
             lua: (*lua).into(),
         })
         .collect()
+}
+
+/// The config as the Redis scripts keep it beside the state
+/// (`fusewire_store::config::redis_fingerprint`, the string Python's
+/// `RedisStore` sends too), from the plain config's fields as
+/// `lib/redis.js` has them (nanoseconds; `Infinity` for forever). A bad
+/// field or a figure a script cannot count exactly is an `InvalidArg`
+/// error whose message is `config|<field>|<reason>`.
+#[napi]
+pub fn redis_fingerprint(kind: String, fields: Vec<PlainField>) -> Result<String> {
+    let config_error = |field: &str, reason: &str| {
+        Error::new(Status::InvalidArg, format!("config|{field}|{reason}"))
+    };
+    let kind = Kind::from_name(&kind)
+        .ok_or_else(|| config_error("kind", &format!("unknown kind {kind:?}")))?;
+    let pairs = fields.iter().map(|f| {
+        (
+            f.field.as_str(),
+            match (&f.word, f.int) {
+                (Some(w), _) => PlainValue::Word(w.as_str()),
+                (None, Some(n)) if n == f64::INFINITY => PlainValue::Int(u64::MAX),
+                (None, Some(n)) if n >= 0.0 && n.fract() == 0.0 => PlainValue::Int(n as u64),
+                (None, Some(_)) => PlainValue::Word("not a non-negative integer"),
+                (None, None) => PlainValue::Off,
+            },
+        )
+    });
+    let config = Config::from_pairs(kind, pairs).map_err(|e| config_error(e.field, &e.reason))?;
+    redis_fingerprint_of(&config).map_err(|e| config_error(e.field, &e.reason))
 }

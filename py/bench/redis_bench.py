@@ -9,7 +9,9 @@ through RedisStore (and its lease mode), pybreaker's CircuitRedisStorage and
 from __future__ import annotations
 
 import argparse
+import asyncio
 import datetime
+import inspect
 import multiprocessing as mp
 import platform
 import sys
@@ -40,6 +42,19 @@ def make(kind: str, url: str) -> tuple[Callable[[], Any], int]:
             BIG, 1.0, burst=BIG, store=fusewire.RedisStore(url, timeout=1.0), name="bench"
         )
         return b.try_acquire, 1
+    if kind in (
+        "fusewire bucket, RedisStore, awaited (`async with bucket`)",
+        "fusewire bucket, RedisStore, awaited, 8 tasks in one event loop",
+    ):
+        b = fusewire.TokenBucket(
+            BIG, 1.0, burst=BIG, store=fusewire.RedisStore(url, timeout=1.0), name="bench-async"
+        )
+
+        async def take() -> None:
+            async with b:
+                pass
+
+        return take, 1
     if kind == "fusewire bucket, RedisStore lease=100":
         s = fusewire.RedisStore(url, timeout=1.0, lease=100)
         b = fusewire.TokenBucket(BIG, 1.0, burst=BIG, store=s, name="bench-lease")
@@ -68,6 +83,18 @@ def make(kind: str, url: str) -> tuple[Callable[[], Any], int]:
     if kind == "fusewire breaker call, RedisStore":
         br = fusewire.CircuitBreaker(store=fusewire.RedisStore(url, timeout=1.0), name="bench")
         return lambda: br.call(_noop), 2
+    if kind == "fusewire breaker call, RedisStore, awaited (`await breaker.call_async(f)`)":
+        br = fusewire.CircuitBreaker(
+            store=fusewire.RedisStore(url, timeout=1.0), name="bench-async"
+        )
+
+        async def anoop() -> None:
+            return None
+
+        async def call() -> None:
+            await br.call_async(anoop)
+
+        return call, 2
     if kind == "pybreaker call, CircuitRedisStorage":
         import pybreaker
         import redis
@@ -83,11 +110,14 @@ def make(kind: str, url: str) -> tuple[Callable[[], Any], int]:
 KINDS = [
     "fusewire bucket, in-process",
     "fusewire bucket, RedisStore",
+    "fusewire bucket, RedisStore, awaited (`async with bucket`)",
+    "fusewire bucket, RedisStore, awaited, 8 tasks in one event loop",
     "fusewire bucket, RedisStore lease=100",
     "limits FixedWindow, Redis",
     "limits MovingWindow, Redis",
     "fusewire breaker call, in-process",
     "fusewire breaker call, RedisStore",
+    "fusewire breaker call, RedisStore, awaited (`await breaker.call_async(f)`)",
     "pybreaker call, CircuitRedisStorage",
 ]
 
@@ -108,9 +138,51 @@ def count_round_trips() -> None:
 
     redis.connection.Connection.send_packed_command = counted  # type: ignore[method-assign]
 
+    import redis.asyncio.connection
+
+    asend = redis.asyncio.connection.Connection.send_packed_command
+
+    async def acounted(self: Any, command: Any, check_health: bool = True) -> None:
+        SENT[0] += 1
+        await asend(self, command, check_health)
+
+    redis.asyncio.connection.Connection.send_packed_command = acounted  # type: ignore[method-assign]
+
+
+async def run_async(
+    decide: Callable[[], Any], seconds: float, tasks: int = 1
+) -> tuple[list[int], float]:
+    """``run`` for an awaited decision, timed inside one event loop, by
+    ``tasks`` tasks at once (each decision timed alone in its task)."""
+    for _ in range(200):
+        await decide()
+    SENT[0] = 0
+    samples: list[int] = []
+    clock = time.perf_counter_ns
+    end = clock() + int(seconds * 1e9)
+    start = clock()
+
+    async def one() -> None:
+        while True:
+            t = clock()
+            if t >= end:
+                break
+            await decide()
+            samples.append(clock() - t)
+
+    await asyncio.gather(*(one() for _ in range(tasks)))
+    return samples, (clock() - start) / 1e9
+
 
 def run(kind: str, url: str, seconds: float, q: Any = None) -> tuple[list[int], float]:
     decide, _ = make(kind, url)
+    if inspect.iscoroutinefunction(decide):
+        tasks = 8 if "8 tasks" in kind else 1
+        samples, wall = asyncio.run(run_async(decide, seconds, tasks))
+        TRIPS[0] = SENT[0] / max(len(samples), 1)
+        if q is not None:
+            q.put((samples, wall))
+        return samples, wall
     for _ in range(200):  # warm up (script load, connection)
         decide()
     SENT[0] = 0
@@ -188,6 +260,8 @@ def main() -> None:
         "processes. Round trips per decision: what redis-py sent (a pipeline counts once) in the 1-process "
         "run, divided by its decisions. `RedisStore` makes one EVALSHA per bucket decision (a breaker call is "
         "two: acquire and record, each one atomic script); lease mode takes 100 tokens per round trip. "
+        "The awaited rows are the async paths (`redis.asyncio`, one client per event loop), each "
+        "decision awaited alone in one event loop, beside the sync rows of the same run. "
         "pybreaker's storage reads and writes the state with separate commands, not atomically (two "
         "processes can both count a failure and both trip, and half-open probes are not owned).",
         "",
@@ -202,9 +276,13 @@ def main() -> None:
         doc = args.write.read_text()
         head = "## Fleet tier: RedisStore (issue #17)"
         if head in doc:
+            # the heading, its paragraph and the table; the prose after stays
             start = doc.index(head)
-            nxt = doc.find("\n## ", start + len(head))
-            doc = doc[:start] + text + (doc[nxt + 1 :] if nxt >= 0 else "")
+            table = doc.index("\n|", start)
+            end = table + 1
+            while doc.startswith("|", end):
+                end = doc.index("\n", end) + 1
+            doc = doc[:start] + text + doc[end:]
         else:
             doc = doc.rstrip("\n") + "\n\n" + text
         args.write.write_text(doc)

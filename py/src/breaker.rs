@@ -324,6 +324,12 @@ impl Breaker {
             };
         }
         let r = b.bind(py).call_method0(pyo3::intern!(py, "try_acquire"))?;
+        self.admission(py, &r, now)
+    }
+
+    /// A backend's `try_acquire` answer: the raw permit, or
+    /// `CircuitOpenError`; its transition emitted either way.
+    fn admission(&self, py: Python<'_>, r: &Bound<'_, PyAny>, now: u64) -> PyResult<u64> {
         let (admitted, value, state, moved): (bool, u64, String, Bound<'_, PyAny>) = r.extract()?;
         self.emit(py, parse_transition(&moved)?, now);
         if admitted {
@@ -956,6 +962,64 @@ impl Breaker {
             started,
             exc.filter(|e| !e.is_none()),
         )
+    }
+
+    /// The backend's coroutine methods when it has them (`RedisStore`), for
+    /// the async paths; `None` in process or in a host store.
+    #[getter]
+    fn _abackend(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        crate::store::async_backend(py, &self.backend)
+    }
+
+    /// The async paths' admission: the answer of the backend's awaited
+    /// `atry_acquire()` in, a token `(raw permit, start tick)` out for
+    /// `_settle_args`, or `CircuitOpenError`; its transition emitted.
+    fn _admit(&self, py: Python<'_>, answer: &Bound<'_, PyAny>) -> PyResult<(i64, i64)> {
+        let now = self.now(py)?;
+        let raw = self.admission(py, answer, now)?;
+        // raw permits are below 2^53, ticks below 2^63
+        Ok((raw as i64, now as i64))
+    }
+
+    /// How the async paths settle a token by how the call ended (`exc`
+    /// None: success): `("arecord", (raw, outcome, duration_ns))` or
+    /// `("arelease", (raw,))`, the backend coroutine and its arguments.
+    fn _settle_args<'py>(
+        &self,
+        py: Python<'py>,
+        token: (i64, i64),
+        exc: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<(&'static str, Bound<'py, PyTuple>)> {
+        let (raw, started) = (token.0 as u64, token.1 as u64);
+        let ending = self.ending(exc.filter(|e| !e.is_none()));
+        let (end, _) = self.end_time(py, started);
+        Ok(match ending {
+            Ending::Outcome(o) => (
+                "arecord",
+                (raw, outcome_name(o), end.saturating_sub(started)).into_pyobject(py)?,
+            ),
+            Ending::Release => ("arelease", (raw,).into_pyobject(py)?),
+        })
+    }
+
+    /// Emits the transition an awaited backend settle reported, or reports
+    /// `error` (the store could not take the outcome) through
+    /// `sys.unraisablehook`: never raised over the call's own result.
+    #[pyo3(signature = (moved, error=None))]
+    fn _moved(
+        &self,
+        py: Python<'_>,
+        moved: &Bound<'_, PyAny>,
+        error: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        if let Some(e) = error.filter(|e| !e.is_none()) {
+            let obj = self.backend.as_ref().map(|b| b.bind(py).clone());
+            PyErr::from_value(e.clone()).write_unraisable(py, obj.as_ref());
+            return Ok(());
+        }
+        let at = self.latest.load(Ordering::Relaxed);
+        self.emit(py, parse_transition(moved)?, at);
+        Ok(())
     }
 
     /// Applies the transition time alone causes (open -> half-open, a

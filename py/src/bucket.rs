@@ -112,6 +112,18 @@ impl TokenBucket {
         self.clock.traverse(&visit)
     }
 
+    /// The backend's coroutine methods when it has them (`RedisStore`), for
+    /// the async paths; `None` in process or in a host store.
+    #[getter]
+    fn _abackend(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        crate::store::async_backend(py, &self.backend)
+    }
+
+    /// `n` checked as `take(n)` checks it (the async paths' arguments).
+    fn _n(&self, n: Int<u32>) -> PyResult<u32> {
+        n.get("n")
+    }
+
     /// Takes `n` tokens if they are there now; says whether it did.
     #[pyo3(signature = (n=Int::of(1)), text_signature = "($self, /, n=1)")]
     fn try_acquire(&self, py: Python<'_>, n: Int<u32>) -> PyResult<bool> {

@@ -39,6 +39,22 @@ fn priority_name(p: Priority) -> &'static str {
     }
 }
 
+/// A backend's answer to a release: `"released"` and `"expired"` (already
+/// freed by its lease, counted) are fine, anything else was not held.
+fn released(said: &str) -> PyResult<()> {
+    match said {
+        "released" | "expired" => Ok(()),
+        _ => Err(not_held()),
+    }
+}
+
+fn not_held() -> PyErr {
+    PyValueError::new_err(
+        "slot: released a bulkhead slot that was not held (released twice, or not \
+         from this bulkhead)",
+    )
+}
+
 /// A held bulkhead slot: hand it to `Bulkhead.release` once. Public API:
 /// `fusewire.Slot`.
 #[pyclass(module = "fusewire._native", name = "Slot", frozen)]
@@ -135,21 +151,14 @@ impl Bulkhead {
                 .bind(py)
                 .call_method1(pyo3::intern!(py, "release"), (slot.into_raw(),))?
                 .extract()?;
-            match said.as_str() {
-                "released" => Ok(()),
-                "expired" => Err(ReleaseError::Expired),
-                _ => Err(ReleaseError::NotHeld),
-            }
+            return released(&said);
         } else {
             let now = self.clock.now(py)?;
             self.lock().release(slot, now)
         };
         match result {
             Ok(()) | Err(ReleaseError::Expired) => Ok(()),
-            Err(_) => Err(PyValueError::new_err(
-                "slot: released a bulkhead slot that was not held (released twice, or not \
-                 from this bulkhead)",
-            )),
+            Err(_) => Err(not_held()),
         }
     }
 
@@ -234,6 +243,43 @@ impl Bulkhead {
             blocks.traverse(&visit)?;
         }
         self.clock.traverse(&visit)
+    }
+
+    /// The backend's coroutine methods when it has them (`RedisStore`), for
+    /// the async paths; `None` in process or in a host store.
+    #[getter]
+    fn _abackend(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        crate::store::async_backend(py, &self.backend)
+    }
+
+    /// `priority` checked as `acquire` checks it (the async paths').
+    fn _priority(&self, priority: &str) -> PyResult<&'static str> {
+        self::priority(priority).map(priority_name)
+    }
+
+    /// A `Slot` of the raw slot an awaited backend `aacquire` returned.
+    fn _slot(&self, raw: u64) -> HeldSlot {
+        HeldSlot { raw }
+    }
+
+    /// The raw form of a `Slot` (`TypeError` for anything else), for an
+    /// awaited backend `arelease`.
+    fn _slot_raw(&self, slot: &Bound<'_, PyAny>) -> PyResult<u64> {
+        Ok(slot
+            .cast::<HeldSlot>()
+            .map_err(|_| {
+                pyo3::exceptions::PyTypeError::new_err(
+                    "slot: expected the Slot that acquire() or try_acquire() returned",
+                )
+            })?
+            .get()
+            .raw)
+    }
+
+    /// What `release` makes of a backend's answer (`"released"`,
+    /// `"expired"`: fine; `"not_held"`: `ValueError`).
+    fn _released(&self, said: &str) -> PyResult<()> {
+        released(said)
     }
 
     /// Takes a slot if one is free for `priority`: the slot (hand it to

@@ -158,7 +158,7 @@ impl HostStore {
 }
 
 /// A config dict (as `_bind` receives it) back in plain form.
-fn config_from_dict(kind: Kind, d: &Bound<'_, PyAny>) -> PyResult<Config> {
+pub(crate) fn config_from_dict(kind: Kind, d: &Bound<'_, PyAny>) -> PyResult<Config> {
     let d = d
         .cast::<PyDict>()
         .map_err(|_| PyTypeError::new_err("config: expected a dict"))?;

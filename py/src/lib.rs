@@ -53,5 +53,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<host::HostBreaker>()?;
     m.add_function(wrap_pyfunction!(clock::monotonic_ns, m)?)?;
     m.add_function(wrap_pyfunction!(redis::redis_scripts, m)?)?;
+    m.add_function(wrap_pyfunction!(redis::redis_fingerprint, m)?)?;
+    m.add_function(wrap_pyfunction!(redis::rng_next, m)?)?;
     Ok(())
 }

@@ -111,6 +111,23 @@ impl fusewire::RetryBudget for StoredBudget<'_, '_> {
     }
 }
 
+/// A budget answer an async loop fetched ahead from a store's coroutine
+/// methods (`RetryRun._failure_plan` / `_failure_fixed`): the failure is
+/// already recorded there, and `try_retry` answers what the store said.
+pub(crate) struct FixedBudget {
+    answer: bool,
+    asked: bool,
+}
+
+impl fusewire::RetryBudget for FixedBudget {
+    fn record_failure(&mut self) {}
+
+    fn try_retry(&mut self) -> bool {
+        self.asked = true;
+        self.answer
+    }
+}
+
 #[pymethods]
 impl RetryBudget {
     #[new]
@@ -324,6 +341,7 @@ fn decide(
     rng: &mut Rng,
     now: u64,
     hint: Option<u64>,
+    fixed: Option<&mut FixedBudget>,
 ) -> PyResult<Decision> {
     let (asked, own) = match &cfg.plan {
         None => (hint, None),
@@ -332,8 +350,9 @@ fn decide(
             (Some(hint.map_or(d, |h| h.max(d))), Some(d))
         }
     };
-    let decision = match &cfg.budget {
-        Some(b) => match &b.get().backend {
+    let decision = match (&cfg.budget, fixed) {
+        (Some(_), Some(f)) => retry.next_with_budget(now, asked, f),
+        (Some(b), None) => match &b.get().backend {
             Some(backend) => {
                 let mut stored = StoredBudget {
                     backend: backend.bind(py),
@@ -347,7 +366,7 @@ fn decide(
             }
             None => retry.next_with_budget(now, asked, &mut *b.get().lock()),
         },
-        None => retry.next(now, asked),
+        (None, _) => retry.next(now, asked),
     };
     Ok(match (decision, own) {
         // The combined delay itself passes the deadline: the core saw it
@@ -367,6 +386,8 @@ struct Progress {
     retry: Option<(Retry, Rng)>,
     attempts: u32,
     stats: Stats,
+    /// The clock reading `plan` made, for the `failure_in` that follows.
+    pending_now: Option<u64>,
 }
 
 static TIME_SLEEP: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
@@ -426,6 +447,7 @@ impl Progress {
             retry: None,
             attempts: 1,
             stats,
+            pending_now: None,
         }
     }
 
@@ -444,33 +466,84 @@ impl Progress {
     /// `matched`: the caller already decided this failure is retried (a
     /// result `retry_on_result` rejected), so `retry_on` is not asked.
     fn failure(&mut self, py: Python<'_>, err: PyErr, matched: bool) -> Result<u64, PyErr> {
-        let cfg = Arc::clone(&self.config);
-        let exc = err.value(py).clone().into_any();
-        if !is_exception(&exc) || !(matched || cfg.retry_on.matches(&exc)) {
-            return Err(err);
+        self.failure_in(py, err, matched, None)
+    }
+
+    /// Whether `exc` is a failure this policy retries (so the budget
+    /// hears of it).
+    fn retried(&self, exc: &Bound<'_, PyAny>, matched: bool) -> bool {
+        is_exception(exc) && (matched || self.config.retry_on.matches(exc))
+    }
+
+    /// The wait `exc` advertises (`retry_after`), when it is honoured.
+    fn hint(&self, py: Python<'_>, exc: &Bound<'_, PyAny>) -> Option<u64> {
+        if !self.config.honor_retry_after {
+            return None;
         }
-        let now = cfg.clock.now(py)?;
-        let hint = if cfg.honor_retry_after {
-            exc.getattr(pyo3::intern!(py, "retry_after"))
-                .ok()
-                .and_then(|v| v.extract::<f64>().ok())
-                // `inf` (a forced-open breaker) is the longest wait there is.
-                .filter(|s| *s > 0.0)
-                .map(seconds_to_ticks_lossy)
-        } else {
-            None
-        };
+        exc.getattr(pyo3::intern!(py, "retry_after"))
+            .ok()
+            .and_then(|v| v.extract::<f64>().ok())
+            // `inf` (a forced-open breaker) is the longest wait there is.
+            .filter(|s| *s > 0.0)
+            .map(seconds_to_ticks_lossy)
+    }
+
+    /// The core `Retry`, started at the first failure.
+    fn started_retry(&mut self, py: Python<'_>) -> PyResult<&mut (Retry, Rng)> {
         if self.retry.is_none() {
-            let (mut r, rng) = cfg.operation(py, None)?;
+            let (mut r, rng) = self.config.operation(py, None)?;
             r.start(self.started);
             self.retry = Some((r, rng));
         }
-        let Some((retry, rng)) = self.retry.as_mut() else {
-            unreachable!("set just above")
+        Ok(self
+            .retry
+            .get_or_insert_with(|| unreachable!("set just above")))
+    }
+
+    /// An async loop's first half of `failure` over a store budget with
+    /// coroutine methods: 0 when `exc` is not retried (the budget hears
+    /// nothing), 1 when the budget only records the failure, 2 when it is
+    /// also asked `try_retry`. The decision runs on a copy (same clock
+    /// reading, same draws), so `failure_in` with the fetched answer makes
+    /// the same one.
+    fn plan(&mut self, py: Python<'_>, exc: &Bound<'_, PyAny>, matched: bool) -> PyResult<u8> {
+        if !self.retried(exc, matched) {
+            return Ok(0);
+        }
+        let cfg = Arc::clone(&self.config);
+        let now = cfg.clock.now(py)?;
+        self.pending_now = Some(now);
+        let hint = self.hint(py, exc);
+        let (mut retry, mut rng) = *self.started_retry(py)?;
+        let mut probe = FixedBudget {
+            answer: true,
+            asked: false,
         };
+        decide(&cfg, py, &mut retry, &mut rng, now, hint, Some(&mut probe))?;
+        Ok(if probe.asked { 2 } else { 1 })
+    }
+
+    fn failure_in(
+        &mut self,
+        py: Python<'_>,
+        err: PyErr,
+        matched: bool,
+        fixed: Option<&mut FixedBudget>,
+    ) -> Result<u64, PyErr> {
+        let cfg = Arc::clone(&self.config);
+        let exc = err.value(py).clone().into_any();
+        if !self.retried(&exc, matched) {
+            return Err(err);
+        }
+        let now = match self.pending_now.take() {
+            Some(now) => now,
+            None => cfg.clock.now(py)?,
+        };
+        let hint = self.hint(py, &exc);
+        let (retry, rng) = self.started_retry(py)?;
         // One core decision: budget (failure counted, retry allowed),
         // attempts, deadline and an advertised wait too long to sleep.
-        let decision = decide(&cfg, py, retry, rng, now, hint)?;
+        let decision = decide(&cfg, py, retry, rng, now, hint, fixed)?;
         self.attempts = retry.attempts();
         self.stats.since_first = Some(now.saturating_sub(self.started));
         let reason = match decision {
@@ -894,6 +967,14 @@ impl Retrying {
         self.config.sleep.as_ref().map(|f| f.clone_ref(py))
     }
 
+    /// The budget's store backend when it has coroutine methods (a
+    /// `RedisStore`'s), which the async loops await; else `None`.
+    #[getter]
+    fn _abudget(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        let b = self.config.budget.as_ref()?;
+        crate::store::async_backend(py, &b.get().backend)
+    }
+
     /// The `async_sleep=` callable, if one was given.
     #[getter]
     fn _async_sleep(&self, py: Python<'_>) -> Option<Py<PyAny>> {
@@ -959,6 +1040,56 @@ impl RetryRun {
         Ok(Some(seconds(ticks)))
     }
 
+    /// An async loop over a store budget with coroutine methods, first
+    /// half: 0 when `exc` is not retried (call `failure`), 1 when the
+    /// budget only records the failure (await `arecord_failure`), 2 when it
+    /// is also asked (await `atry_retry` too); then `_failure_fixed`.
+    #[pyo3(signature = (exc, matched=false))]
+    fn _failure_plan(
+        &mut self,
+        py: Python<'_>,
+        exc: Bound<'_, PyAny>,
+        matched: bool,
+    ) -> PyResult<u8> {
+        self.progress.plan(py, &exc, matched)
+    }
+
+    /// The second half: `failure` with the budget's awaited answer
+    /// (`retry`: what `atry_retry` said; ignored when it was not asked).
+    #[pyo3(signature = (exc, matched, retry))]
+    fn _failure_fixed(
+        &mut self,
+        py: Python<'_>,
+        exc: Bound<'_, PyAny>,
+        matched: bool,
+        retry: bool,
+    ) -> PyResult<Option<f64>> {
+        let err = PyErr::from_value(exc.clone());
+        let mut fixed = FixedBudget {
+            answer: retry,
+            asked: false,
+        };
+        let ticks = match self.progress.failure_in(py, err, matched, Some(&mut fixed)) {
+            Ok(t) => t,
+            Err(e) if e.value(py).is(&exc) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        self.progress.before_sleep(py, ticks, &exc)?;
+        Ok(Some(seconds(ticks)))
+    }
+
+    /// Reports a store's failure to count a success (the sync path's rule:
+    /// it costs the budget a token, never the call's result).
+    fn _budget_error(&self, py: Python<'_>, error: &Bound<'_, PyAny>) {
+        let budget = self
+            .progress
+            .config
+            .budget
+            .as_ref()
+            .map(|b| b.bind(py).clone());
+        PyErr::from_value(error.clone()).write_unraisable(py, budget.as_ref().map(|b| b.as_any()));
+    }
+
     /// Attempts made so far, the first included.
     #[getter]
     fn attempts(&self) -> u32 {
@@ -1014,7 +1145,15 @@ impl RetryState {
         let now = cfg.clock.now(py)?;
         // With a budget: the core's one decision (records the failure, asks
         // the budget before scheduling).
-        let decision = decide(cfg, py, &mut self.retry, &mut self.wait_rng, now, hint)?;
+        let decision = decide(
+            cfg,
+            py,
+            &mut self.retry,
+            &mut self.wait_rng,
+            now,
+            hint,
+            None,
+        )?;
         match decision {
             Decision::RetryAfter(ticks) => {
                 self.reason = None;

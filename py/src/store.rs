@@ -114,3 +114,16 @@ pub fn name_arg(name: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
 pub fn clock_given(clock: Option<&Bound<'_, PyAny>>) -> bool {
     clock.is_some_and(|c| !c.is_none())
 }
+
+/// The backend when it has `a`-prefixed coroutine twins of its decision
+/// methods (a `RedisStore`'s: class attribute `is_async = True`), which the
+/// policies' async paths await; `None` for a host store's or no backend.
+pub fn async_backend(py: Python<'_>, backend: &Backend) -> Option<Py<PyAny>> {
+    let b = backend.as_ref()?;
+    let is_async = b
+        .bind(py)
+        .getattr(pyo3::intern!(py, "is_async"))
+        .and_then(|v| v.is_truthy())
+        .unwrap_or(false);
+    is_async.then(|| b.clone_ref(py))
+}

@@ -4,6 +4,7 @@ and started mid-run."""
 
 from __future__ import annotations
 
+import json
 import multiprocessing as mp
 import os
 import signal
@@ -341,14 +342,38 @@ def test_bad_lease_options_name_the_option(url: str, kwargs: dict[str, Any], fie
     assert e.value.field == field
 
 
-def test_the_fingerprint_is_the_one_node_sends_for_the_same_bucket() -> None:
+# The fixed vector both doors must produce (Node: tests/redis/fingerprints.js);
+# store/src/config.rs computes the fingerprint once, for both.
+FINGERPRINTS = Path(__file__).resolve().parents[2] / "tests" / "redis" / "fingerprints.json"
+
+
+def test_the_fingerprint_is_the_fixed_vector_node_sends_too() -> None:
     from fusewire._redis import fingerprint
 
-    # node/test/redis-store.test.js asserts the same string
-    assert (
-        fingerprint("bucket", {"burst": 20, "tokens": 1, "period": 10_000_000})
-        == "bucket|20|1|10000"
-    )
+    vectors = json.loads(FINGERPRINTS.read_text())["vectors"]
+    assert {v["kind"] for v in vectors} == {"bucket", "bulkhead", "budget", "breaker"}
+    for v in vectors:
+        assert fingerprint(v["kind"], v["config"]) == v["fingerprint"]
+    captured: list[tuple[str, dict[str, Any]]] = []
+
+    class Capture:
+        def _bind(self, kind: str, name: str, config: dict[str, Any]) -> object:
+            captured.append((kind, dict(config)))
+            raise LookupError
+
+    # what the policy itself sends, not only a dict written by hand
+    with pytest.raises(LookupError):
+        CircuitBreaker(
+            store=Capture(),
+            name="b",
+            consecutive_failures=5,
+            open_duration=fusewire.Backoff.exponential(1.5, 2.0, cap=60.0),
+        )
+    assert captured[0] == ("breaker", vectors[4]["config"])
+    assert fingerprint("bulkhead", {**vectors[2]["config"], "lease": 2**64 - 1}).endswith("|max")
+    with pytest.raises(ConfigError) as e:
+        fingerprint("bulkhead", {**vectors[2]["config"], "lease": 2**53 * 1000})
+    assert e.value.field == "lease"
 
 
 def test_local_keeps_a_bulkhead_and_a_budget_in_process_while_redis_is_down(
@@ -452,3 +477,44 @@ def test_local_keeps_a_breaker_in_process_while_redis_is_down(
         breaker.acquire()
     assert 29.0 < e.value.retry_after <= 30.0
     server.start()
+
+
+@pytest.mark.parametrize(
+    "open_duration",
+    [
+        fusewire.Backoff.constant(10.0, jitter="full"),
+        fusewire.Backoff.exponential(1.0, 2.0, jitter="decorrelated", cap=600.0),
+        fusewire.Backoff.constant(10.0, jitter="proportional", jitter_percent=30),
+    ],
+)
+def test_a_seed_gives_the_same_open_durations_in_process_and_through_redis(
+    url: str, open_duration: fusewire.Backoff
+) -> None:
+    cfg: dict[str, Any] = {"min_calls": 1, "seed": 1234, "open_duration": open_duration}
+    shared = CircuitBreaker(store=RedisStore(url), name="seeded", **cfg)
+    here = CircuitBreaker(clock=lambda: 0.0, **cfg)
+
+    def durations(b: CircuitBreaker) -> list[float]:
+        out = []
+
+        def opened() -> None:
+            s = b.snapshot()
+            out.append(s["open_until"] - s["since"])
+
+        b.acquire().failure()  # a failure-rate trip
+        opened()
+        for _ in range(5):  # reopens: the backoff's step grows
+            b.half_open()
+            b.acquire().failure()
+            opened()
+        b.close()  # the generator is not reseeded by a close
+        b.trip()  # a host trip draws too
+        opened()
+        return out
+
+    redis_side, in_process = durations(shared), durations(here)
+    # the same draws of the core's generator; the store counts in µs, the
+    # in-process breaker in ns: equal to the microsecond (decorrelated
+    # jitter carries that rounding into its next bound: one part in 10^6)
+    assert redis_side == pytest.approx(in_process, rel=1e-6, abs=2e-6)
+    assert len({round(d, 3) for d in in_process}) > 4, "the durations are jittered"

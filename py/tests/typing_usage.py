@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 
+import fusewire
 from fusewire import (
     Backoff,
     Bulkhead,
@@ -260,3 +261,25 @@ def switching() -> int:
 
 if __name__ == "__main__":
     asyncio.run(main())
+
+
+async def fleet_calls(url: str) -> int:
+    """RedisStore's async paths: the same policies, awaited over redis.asyncio."""
+    fleet = fusewire.RedisStore(url, timeout=0.05, on_error="fail_open")
+    fleet_breaker = fusewire.CircuitBreaker(store=fleet, name="payments", min_calls=20)
+    fleet_bucket = fusewire.TokenBucket(100, 1.0, burst=20, store=fleet, name="api")
+    fleet_bulkhead = fusewire.Bulkhead(10, store=fleet, name="db")
+
+    @fleet_breaker
+    async def charge(amount: int) -> int:
+        return amount
+
+    async with fleet_breaker, fleet_bucket, fleet_bulkhead:
+        pass
+    await fleet_bucket.wait_async(timeout=1.0)
+    async with fleet_bulkhead.slot("critical") as slot:
+        _: str = slot.priority
+    paid: int = await fleet_breaker.call_async(charge, 3)
+    total: int = await charge(2) + paid
+    await fleet.aclose()
+    return total

@@ -8,8 +8,12 @@
 -- Permits carry the generation and a ticket (Permit::into_raw's raw form), so
 -- a stale permit (another generation) is taken back without moving the state,
 -- and a permit handed back twice or made up is refused (refused_permits).
--- ARGV[5] is a random draw in [0, 2^53) from the caller's generator, used
--- only by a jittered open duration (one generator: the door's).
+-- ARGV[5] is the door's next draw of the core's seeded generator (Rng, seeded
+-- with the config's `seed`), as "hi:lo" (the 64-bit next_u64() in two 32-bit
+-- halves); only a jittered open duration uses it, by the core's formula
+-- (Rng::between), and the door advances its generator when the call opened
+-- the breaker (the one place the core draws). A plain number below 2^53 is
+-- still taken (as that number x 2^11).
 -- ops (ARGV[6..]): acquire | record raw outcome duration may_trip |
 --   release raw | poll | trip | close | half_open | force_open | disable |
 --   reset | state | snapshot
@@ -24,7 +28,19 @@ if not s then return redis.error_reply(cfg) end
 local INF = math.huge
 -- "max" (u64::MAX: forever) and "off" read as infinite / off
 for k, v in pairs(cfg) do if v == 'max' then cfg[k] = INF end end
-local draw = tonumber(ARGV[5]) or 0
+-- the draw as 4 digits of 16 bits, least significant first
+local draw = {}
+do
+  local hi, lo = string.match(ARGV[5] or '', '^(%d+):(%d+)$')
+  if hi then
+    hi, lo = tonumber(hi), tonumber(lo)
+  else
+    local x = (tonumber(ARGV[5]) or 0) * 2048
+    hi = math.floor(x / 4294967296)
+    lo = x - hi * 4294967296
+  end
+  draw = { lo % 65536, math.floor(lo / 65536), hi % 65536, math.floor(hi / 65536) }
+end
 local arg = function(i) return ARGV[5 + i] end
 
 local STATES = { [0] = 'closed', 'open', 'half_open', 'forced_open', 'disabled' }
@@ -157,9 +173,26 @@ local function backoff_raw(n)
   end
   return math.min(t, cap)
 end
+-- Rng::between(lo, hi): lo + floor(x * (hi - lo + 1) / 2^64), x the 64-bit
+-- draw, the product exact in 16-bit digits (each partial sum below 2^34)
 local function between(lo, hi)
   if hi <= lo then return lo end
-  return math.min(lo + math.floor(draw / 9007199254740992 * (hi - lo + 1)), hi)
+  local m, md = hi - lo + 1, {}
+  for i = 1, 4 do
+    md[i] = m % 65536
+    m = math.floor(m / 65536)
+  end
+  local p = { 0, 0, 0, 0, 0, 0, 0, 0 }
+  for i = 1, 4 do
+    local carry = 0
+    for j = 1, 4 do
+      local v = p[i + j - 1] + draw[i] * md[j] + carry
+      p[i + j - 1] = v % 65536
+      carry = math.floor(v / 65536)
+    end
+    p[i + 4] = carry
+  end
+  return lo + p[5] + p[6] * 65536 + p[7] * 4294967296 + p[8] * 281474976710656
 end
 local function backoff_delay(n, prev)
   local c, cap, j = backoff_raw(n), cfg.open_backoff_cap, cfg.open_backoff_jitter

@@ -618,6 +618,67 @@ impl Config {
     }
 }
 
+/// Nanoseconds per tick of the Redis scripts' clock (`TIME` in
+/// microseconds).
+pub const REDIS_NS_PER_TICK: u64 = 1_000;
+
+/// The largest integer a Redis script (Lua doubles) counts exactly, plus one.
+const REDIS_BIG: u64 = 1 << 53;
+
+/// The config as the Redis scripts keep it beside the state (`cfg`), the
+/// one both doors send: `kind|v1|v2|...` in the kind's field order
+/// ([`fields`]), durations in server ticks (µs, rounded up), a bucket's
+/// rate as `tokens x 1000 / period_ns` in lowest terms, `max` for
+/// `u64::MAX` (forever), `off` for a rule that is off, words as they are.
+///
+/// A figure at or above 2^53 ticks is refused, naming its field: a script
+/// could not count it exactly.
+///
+/// ```
+/// use fusewire_store::config::{redis_fingerprint, Config};
+/// let c = Config::bucket(20, 1, 10_000_000); // 1 token per 10 ms
+/// assert_eq!(redis_fingerprint(&c).unwrap(), "bucket|20|1|10000");
+/// ```
+pub fn redis_fingerprint(config: &Config) -> Result<String, PlainError> {
+    let mut values = config.values.clone();
+    if let (Kind::Bucket, Some(Value::Int(t)), Some(Value::Int(p))) =
+        (config.kind, config.get("tokens"), config.get("period"))
+    {
+        let t = t.saturating_mul(REDIS_NS_PER_TICK);
+        let g = gcd(t, p).max(1);
+        values[1].1 = Value::Int(t / g);
+        values[2].1 = Value::Int(p / g);
+    }
+    let mut out = String::from(config.kind.name());
+    for (field, v) in values {
+        out.push('|');
+        match v {
+            Value::Off => out.push_str("off"),
+            Value::Word(w) => out.push_str(w),
+            Value::Int(u64::MAX) => out.push_str("max"),
+            Value::Int(n) => {
+                // a bucket's period is part of its rate, not a duration here
+                let n = if field != "period" && DURATIONS.contains(&field) {
+                    n.div_ceil(REDIS_NS_PER_TICK)
+                } else {
+                    n
+                };
+                if n >= REDIS_BIG {
+                    return Err(PlainError {
+                        field,
+                        reason: format!(
+                            "{n} is above 2**53 server ticks, more than a Redis script \
+                             counts exactly"
+                        ),
+                    });
+                }
+                out.push_str(&n.to_string());
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// A value as a door reads it from its language (before it is checked
 /// against the kind's fields).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -683,6 +744,55 @@ mod tests {
             .unwrap();
         assert_eq!(cfg, b);
         assert_eq!(w, Window::Count { size: 7 });
+    }
+
+    /// The fixed vector both doors' tests check too (py
+    /// `test_redis_store.py`, node `redis-store.test.js`).
+    fn fingerprint_vector() -> Vec<(Config, &'static str)> {
+        let mut b = BreakerConfig::new(TickUnit::NANOS);
+        b.consecutive_failures = Some(5);
+        b.open_backoff = Backoff::new(
+            Schedule::Exponential {
+                base: 1_500_000_000,
+                factor_milli: 2000,
+            },
+            Jitter::None,
+            60_000_000_000,
+        )
+        .unwrap();
+        vec![
+            (Config::bucket(20, 1, 10_000_000), "bucket|20|1|10000"),
+            (
+                Config::bucket(100, 100, 1_000_000_000),
+                "bucket|100|1|10000",
+            ),
+            (
+                Config::bulkhead(8, 1, 0, 60_000_000_100),
+                "bulkhead|8|1|0|60000001",
+            ),
+            (Config::budget(10, 100), "budget|10|100"),
+            (
+                Config::breaker(&b, Window::Count { size: 100 }),
+                "breaker|count|100|off|off|500000|off|0|5|10|at_least|outcomes|1|all_succeed|0|\
+                 reopen|exponential|1500000|0|2000|60000000|none|0|1|0|0",
+            ),
+        ]
+    }
+
+    #[test]
+    fn the_redis_fingerprint_is_the_fixed_vector() {
+        for (c, want) in fingerprint_vector() {
+            assert_eq!(redis_fingerprint(&c).unwrap(), want);
+        }
+    }
+
+    #[test]
+    fn a_figure_a_script_cannot_count_is_refused_by_name() {
+        let c = Config::bulkhead(8, 0, 0, (1 << 53) * 1_000);
+        let e = redis_fingerprint(&c).unwrap_err();
+        assert_eq!(e.field, "lease");
+        assert!(e.reason.contains("2**53"), "{}", e.reason);
+        assert!(redis_fingerprint(&Config::bulkhead(8, 0, 0, u64::MAX)).is_ok());
     }
 
     #[test]

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import redis
+from fusewire._native import rng_next
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -90,6 +91,7 @@ class Runner:
     def __init__(self, client: redis.Redis) -> None:
         self.r = client
         self.sha = {k: client.script_load(script(k)) for k in COMPONENTS}
+        self.rng = 0
         self.breaker_configs: dict[str, dict[str, Any]] = json.loads(
             subprocess.run(
                 ["cargo", "run", "-q", "-p", "fusewire-vectors", "--", "--store-configs"],
@@ -98,8 +100,16 @@ class Runner:
         )
 
     def call(self, kind: str, key: str, fp: str, now: int, op: str, *args: Any) -> Any:
-        extra = ("0",) if kind == "breaker" else ()
-        return self.r.evalsha(self.sha[kind], 1, key, fp, str(now), "600000", op, *extra, *args)
+        if kind != "breaker":
+            return self.r.evalsha(self.sha[kind], 1, key, fp, str(now), "600000", op, *args)
+        # as the Python door does: the next draw of the core's generator
+        # (seeded with the config's seed), advanced when the call opened
+        x, after = rng_next(self.rng)
+        r = self.r.evalsha(self.sha[kind], 1, key, fp, str(now), "600000", op,
+                           f"{x >> 32}:{x & 0xFFFFFFFF}", *args)
+        if op != "snapshot" and (r[5] if op == "acquire" else r[1]) == b"open":
+            self.rng = after
+        return r
 
     def scenario(self, component: str, stem: str, sc: dict[str, Any]) -> list[Any]:
         if "config_error" in sc:
@@ -115,8 +125,7 @@ class Runner:
         cfg = sc.get("config", {})
         if component == "breaker":
             plain = self.breaker_configs[f"{stem}/{sc['name']}"]
-            if plain["open_backoff_jitter"] != "none":
-                raise NotExpressible("a jittered open duration: the draw is the door's generator, passed in, not the core's seeded Rng")
+            self.rng = int(plain["seed"])
             fp = fingerprint("breaker", list(plain.values()))
         else:
             defaults = {"reserve_critical": 0, "reserve_normal": 0, "lease": 60000}

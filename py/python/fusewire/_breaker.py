@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from . import _native
 from ._errors import CircuitOpenError
 from ._types import ParamSpec, State
-from ._wrap import ByConfig, decorate
+from ._wrap import ByConfig, TaskBlocks, breaker_end, breaker_start, decorate
 
 __all__ = ["CircuitBreaker", "breakers", "get_breaker"]
 
@@ -34,6 +34,9 @@ class CircuitBreaker(ByConfig, _native.Breaker):
     Durations are seconds (floats); the breaker counts in nanoseconds of the
     monotonic clock, or of ``clock()`` when one is given.
     """
+
+    _ab: Any
+    _ablocks: TaskBlocks
 
     if not TYPE_CHECKING:  # type checkers read the native `__new__` signature
 
@@ -84,8 +87,19 @@ class CircuitBreaker(ByConfig, _native.Breaker):
         self, func: Callable[P, Awaitable[R]], /, *args: P.args, **kwargs: P.kwargs
     ) -> R:
         """Awaits ``func(*args, **kwargs)`` through the breaker."""
-        with self.acquire():
-            return await func(*args, **kwargs)
+        backend = self._ab
+        if backend is None:
+            with self.acquire():
+                return await func(*args, **kwargs)
+        # a RedisStore: admission and outcome are awaited round trips
+        token = await breaker_start(self, backend)
+        try:
+            result = await func(*args, **kwargs)
+        except BaseException as exc:
+            await breaker_end(self, backend, token, exc)
+            raise
+        await breaker_end(self, backend, token, None)
+        return result
 
     @property
     def state(self) -> State:
@@ -96,8 +110,14 @@ class CircuitBreaker(ByConfig, _native.Breaker):
     # permit of each block is kept on the breaker with its owner, the asyncio
     # task or else the thread, so tasks and threads sharing a breaker keep
     # theirs apart.
+    # Over a RedisStore, `async with` awaits the backend instead (the token
+    # kept with the asyncio task that entered the block).
     async def __aenter__(self) -> CircuitBreaker:
-        return self.__enter__()
+        backend = self._ab
+        if backend is None:
+            return self.__enter__()
+        self._ablocks.push(await breaker_start(self, backend))
+        return self
 
     async def __aexit__(
         self,
@@ -105,7 +125,14 @@ class CircuitBreaker(ByConfig, _native.Breaker):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.__exit__(exc_type, exc, tb)
+        backend = self._ab
+        if backend is None:
+            self.__exit__(exc_type, exc, tb)
+            return
+        token = self._ablocks.pop(self)
+        if exc is None and exc_type is not None:
+            exc = exc_type()
+        await breaker_end(self, backend, token, exc)
 
     def __repr__(self) -> str:
         label = f" {self.name!r}" if self.name else ""

@@ -12,9 +12,9 @@ from types import TracebackType
 from typing import Any, Literal, TypeVar
 
 from . import _native
-from ._errors import ConfigError, RateLimited
+from ._errors import BulkheadFull, ConfigError, RateLimited
 from ._types import ParamSpec
-from ._wrap import ByConfig, decorate
+from ._wrap import ByConfig, TaskBlocks, decorate
 
 __all__ = ["Bulkhead", "KeyedTokenBucket", "TokenBucket"]
 
@@ -50,11 +50,31 @@ class TokenBucket(ByConfig, _native.TokenBucket):
                 raise RateLimited(delay)
             time.sleep(delay)
 
+    _ab: Any
+
+    async def _atake(self, n: int) -> float:
+        """``take`` on the async paths: awaited over a ``RedisStore``."""
+        backend = self._ab
+        if backend is None:
+            return self.take(n)
+        ns: int = await backend.atake(self._n(n))
+        return ns / 1e9
+
+    async def _aacquire(self) -> None:
+        backend = self._ab
+        if backend is None:
+            self.acquire()
+            return
+        delay = await self._atake(1)
+        if delay:
+            raise RateLimited(delay)
+
     async def wait_async(self, n: int = 1, *, timeout: float | None = None) -> None:
         """``wait`` with ``asyncio.sleep``."""
         deadline = _deadline(timeout)
+        store = self._ab is not None
         while True:
-            delay = self.take(n)
+            delay = await self._atake(n) if store else self.take(n)
             if delay == 0.0:
                 return
             if time.monotonic() + delay > deadline:
@@ -68,7 +88,10 @@ class TokenBucket(ByConfig, _native.TokenBucket):
         self, func: Callable[P, Awaitable[R]], /, *args: P.args, **kwargs: P.kwargs
     ) -> R:
         """Takes a token (or raises ``RateLimited``), then awaits ``func``."""
-        self.acquire()
+        if self._ab is None:
+            self.acquire()
+        else:
+            await self._aacquire()
         return await func(*args, **kwargs)
 
     def __enter__(self) -> TokenBucket:
@@ -84,7 +107,10 @@ class TokenBucket(ByConfig, _native.TokenBucket):
         return None
 
     async def __aenter__(self) -> TokenBucket:
-        self.acquire()
+        if self._ab is None:
+            self.acquire()
+        else:
+            await self._aacquire()
         return self
 
     async def __aexit__(
@@ -116,10 +142,18 @@ class _SlotBlock:
             self._bulkhead.release(held)
 
     async def __aenter__(self) -> _native.Slot:
-        return self.__enter__()
+        if self._bulkhead._ab is None:
+            return self.__enter__()
+        self._held = await self._bulkhead._aacquire(self._priority)
+        return self._held
 
     async def __aexit__(self, *exc: object) -> None:
-        self.__exit__()
+        if self._bulkhead._ab is None:
+            self.__exit__()
+            return
+        held, self._held = self._held, None
+        if held is not None:
+            await self._bulkhead._arelease(held)
 
 
 class Bulkhead(ByConfig, _native.Bulkhead):
@@ -130,6 +164,27 @@ class Bulkhead(ByConfig, _native.Bulkhead):
     handed back is freed after ``lease`` seconds (default 60), so a lost
     release cannot shrink the bulkhead for good.
     """
+
+    _ab: Any
+    _ablocks: TaskBlocks
+
+    async def _aacquire(self, priority: _Priority = "normal") -> _native.Slot:
+        """``acquire`` on the async paths: awaited over a ``RedisStore``."""
+        backend = self._ab
+        if backend is None:
+            return self.acquire(priority)
+        p = self._priority(priority)
+        raw = await backend.aacquire(p)
+        if raw is None:
+            raise BulkheadFull(p, await backend.ain_use())
+        return self._slot(raw)
+
+    async def _arelease(self, slot: _native.Slot) -> None:
+        backend = self._ab
+        if backend is None:
+            self.release(slot)
+            return
+        self._released(await backend.arelease(self._slot_raw(slot)))
 
     def slot(self, priority: _Priority = "normal") -> _SlotBlock:
         """A context manager (sync and async) holding one slot of ``priority``."""
@@ -142,15 +197,25 @@ class Bulkhead(ByConfig, _native.Bulkhead):
         self, func: Callable[P, Awaitable[R]], /, *args: P.args, **kwargs: P.kwargs
     ) -> R:
         """Awaits ``func`` in a normal slot, or raises ``BulkheadFull``."""
-        slot = self.acquire()
+        if self._ab is None:
+            slot = self.acquire()
+            try:
+                return await func(*args, **kwargs)
+            finally:
+                self.release(slot)
+        slot = await self._aacquire()
         try:
             return await func(*args, **kwargs)
         finally:
-            self.release(slot)
+            await self._arelease(slot)
 
     # `with bulkhead:` is native: each block's slot is kept with its owner.
+    # Over a RedisStore, `async with` awaits the backend instead.
     async def __aenter__(self) -> Bulkhead:
-        return self.__enter__()
+        if self._ab is None:
+            return self.__enter__()
+        self._ablocks.push(await self._aacquire())
+        return self
 
     async def __aexit__(
         self,
@@ -158,7 +223,10 @@ class Bulkhead(ByConfig, _native.Bulkhead):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.__exit__(exc_type, exc, tb)
+        if self._ab is None:
+            self.__exit__(exc_type, exc, tb)
+            return
+        await self._arelease(self._ablocks.pop(self))
 
 
 class KeyedTokenBucket:

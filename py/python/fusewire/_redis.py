@@ -11,34 +11,21 @@ and back, Redis errors into fusewire's, and an unreachable Redis into the
 
 from __future__ import annotations
 
+import asyncio
 import math
-import secrets
 import threading
 import time
+from collections.abc import AsyncGenerator
 from typing import Any, Literal
 
 from ._errors import ConfigError, FusewireError
-from ._native import Backoff, redis_scripts
+from ._native import Backoff, redis_fingerprint, redis_scripts, rng_next
 
 __all__ = ["RedisStore", "RedisStoreError"]
 
 OnError = Literal["fail_open", "fail_closed", "local"]
 _POLICIES = ("fail_open", "fail_closed", "local")
-_BIG = 2**53
 _U64_MAX = 2**64 - 1
-# store/src/config.rs DURATIONS: nanoseconds in the plain config, server
-# ticks (microseconds) in the fingerprint
-_DURATIONS = frozenset(
-    (
-        "lease",
-        "window_duration",
-        "slow_call_duration",
-        "half_open_max_dwell",
-        "open_backoff_base",
-        "open_backoff_step",
-        "open_backoff_cap",
-    )
-)
 _NS_PER_TICK = 1000
 
 
@@ -77,31 +64,9 @@ def fingerprint(kind: str, config: dict[str, Any]) -> str:
     """The config as the scripts keep it: ``kind|v1|v2|...`` in the order of
     ``fusewire_store::config::fields``, durations in server ticks (µs,
     rounded up), a bucket's rate in lowest terms per tick, ``max`` for
-    forever and ``off`` for a rule that is off."""
-    values = dict(config)
-    if kind == "bucket":
-        tokens, period = int(values["tokens"]) * _NS_PER_TICK, int(values["period"])
-        g = math.gcd(tokens, period)
-        values["tokens"], values["period"] = tokens // g, period // g
-    out = [kind]
-    for key, v in values.items():
-        if v is None:
-            out.append("off")
-        elif isinstance(v, str):
-            out.append(v)
-        else:
-            n = int(v)
-            if n == _U64_MAX:
-                out.append("max")
-                continue
-            if key in _DURATIONS:
-                n = _ticks(n)
-            if n >= _BIG:
-                raise ConfigError(
-                    key, f"{n} is above 2**53 server ticks, more than a Redis script counts exactly"
-                )
-            out.append(str(n))
-    return "|".join(out)
+    forever and ``off`` for a rule that is off. Computed once, in Rust
+    (``fusewire_store::config::redis_fingerprint``), as Node's is."""
+    return redis_fingerprint(kind, config)
 
 
 def _s(v: Any) -> str:
@@ -129,6 +94,18 @@ class RedisStore:
     (10 ms doubling to 5 s) has passed, so a dead Redis costs no time per
     call. ``ttl`` (seconds): a key no one
     used for that long expires (the policy starts afresh).
+
+    Async code (``async with``, ``call_async``, async decorators,
+    ``wait_async``, a budget in an async retry) awaits each round trip on a
+    ``redis.asyncio`` client of the running event loop, one per loop, with
+    the same ``timeout``, ``on_error`` and backoff. It is closed when the
+    loop shuts down its async generators (``asyncio.run`` and every runner
+    do), by ``await store.aclose()`` in that loop, or by ``store.close()``
+    from another thread while the loop runs; a loop closed without
+    ``shutdown_asyncgens()`` leaves its connection to the garbage collector,
+    as it leaves its own async generators. A store built on your own
+    ``redis.Redis`` answers async calls from a worker thread
+    (``asyncio.to_thread``) with that client.
     """
 
     def __init__(
@@ -184,7 +161,9 @@ class RedisStore:
         self._leased: list[_LeasedBucket] = []
         self.round_trips = 0
         """How many scripts this store ran on Redis (lease mode cuts them)."""
+        self._url: str | None = None
         if isinstance(url_or_client, str):
+            self._url = url_or_client
             from redis.backoff import NoBackoff
             from redis.retry import Retry
 
@@ -212,6 +191,7 @@ class RedisStore:
         self._failures = 0
         self._down_until = 0.0
         self._reconnect = Backoff.exponential(0.01, 2.0, cap=5.0)
+        self._aclients: dict[asyncio.AbstractEventLoop, tuple[Any, AsyncGenerator[None, None]]] = {}
         self.errors = 0
         """How many decisions ``on_error`` answered (Redis down, slow or refusing)."""
 
@@ -243,31 +223,145 @@ class RedisStore:
                 self._load()
                 return self._client.evalsha(self._sha[kind], 1, key, fp, "", self.ttl_ms, op, *args)
         except redis.exceptions.AuthenticationError as e:
-            raise RedisStoreError(
-                f"Redis needs a password (give it in the URL: redis://:PASSWORD@host): {e}"
-            ) from None
+            raise self._refused(key, e) from None
         except redis.exceptions.ResponseError as e:
-            text = str(e)
-            if text.startswith("FUSEWIRE_CONFIG"):
-                _, field, had, given = [*text.split(" ", 3), "", "", ""][:4]
-                raise ConfigError(
-                    _OPTION.get(field, field),
-                    f"{key!r} is already in Redis with {field}={had}, this process has {given} "
-                    "(durations in microseconds, a rate as tokens per period): "
-                    "every process sharing a name needs the same config",
-                ) from None
-            if "NOAUTH" in text or "WRONGPASS" in text:
-                raise RedisStoreError(
-                    f"Redis needs a password (give it in the URL: redis://:PASSWORD@host): {text}"
-                ) from None
-            raise RedisStoreError(f"Redis refused the script: {text}") from None
+            raise self._refused(key, e) from None
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError):
-            with self._lock:
-                self._failures += 1
-                wait = self._reconnect.raw(min(self._failures - 1, 30))
-                self._down_until = time.monotonic() + wait
-            self.errors += 1
+            self._failed()
             raise _Down from None
+
+    async def _aeval(self, kind: str, key: str, fp: str, op: str, *args: Any) -> Any:
+        """``_eval`` on this event loop's ``redis.asyncio`` client: the same
+        one round trip, the same errors, the same ``on_error`` pacing."""
+        import redis
+
+        if time.monotonic() < self._down_until:
+            self.errors += 1
+            raise _Down
+        if self._url is None:
+            # a client you passed is a sync one: it answers from a worker
+            # thread, so the event loop goes on meanwhile
+            return await asyncio.to_thread(self._eval, kind, key, fp, op, *args)
+        client = await self._aclient()
+        try:
+            try:
+                if not self._sha:
+                    await self._aload(client)
+                self.round_trips += 1
+                return await client.evalsha(self._sha[kind], 1, key, fp, "", self.ttl_ms, op, *args)
+            except redis.exceptions.NoScriptError:
+                await self._aload(client)
+                return await client.evalsha(self._sha[kind], 1, key, fp, "", self.ttl_ms, op, *args)
+        except redis.exceptions.AuthenticationError as e:
+            raise self._refused(key, e) from None
+        except redis.exceptions.ResponseError as e:
+            raise self._refused(key, e) from None
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError):
+            self._failed()
+            raise _Down from None
+
+    async def _aload(self, client: Any) -> None:
+        for kind, text in self._scripts.items():
+            self._sha[kind] = _s(await client.script_load(text))
+
+    def _refused(self, key: str, e: Exception) -> Exception:
+        """The typed error for a script Redis refused (not an outage)."""
+        import redis
+
+        text = str(e)
+        if isinstance(e, redis.exceptions.AuthenticationError) or (
+            "NOAUTH" in text or "WRONGPASS" in text
+        ):
+            return RedisStoreError(
+                f"Redis needs a password (give it in the URL: redis://:PASSWORD@host): {text}"
+            )
+        if text.startswith("FUSEWIRE_CONFIG"):
+            _, field, had, given = [*text.split(" ", 3), "", "", ""][:4]
+            return ConfigError(
+                _OPTION.get(field, field),
+                f"{key!r} is already in Redis with {field}={had}, this process has {given} "
+                "(durations in microseconds, a rate as tokens per period): "
+                "every process sharing a name needs the same config",
+            )
+        return RedisStoreError(f"Redis refused the script: {text}")
+
+    def _failed(self) -> None:
+        """Redis did not answer: not asked again until the backoff passed."""
+        with self._lock:
+            self._failures += 1
+            wait = self._reconnect.raw(min(self._failures - 1, 30))
+            self._down_until = time.monotonic() + wait
+        self.errors += 1
+
+    # -- one redis.asyncio client per event loop ----------------------------
+    async def _aclient(self) -> Any:
+        loop = asyncio.get_running_loop()
+        held = self._aclients.get(loop)
+        if held is not None:
+            return held[0]
+        assert self._url is not None  # a client of yours runs in a thread instead
+        import redis.asyncio
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+
+        client = redis.asyncio.Redis.from_url(
+            self._url,
+            socket_timeout=self.timeout,
+            socket_connect_timeout=self.timeout,
+            retry=Retry(NoBackoff(), 0),
+            retry_on_timeout=False,
+        )
+        # An async generator started on the loop: the loop's
+        # `shutdown_asyncgens()` (which `asyncio.run` and every runner call
+        # before closing it) closes it, and it closes the client.
+        closer = self._closer(loop, client)
+        with self._lock:
+            for old in [lp for lp in self._aclients if lp.is_closed()]:
+                del self._aclients[old]  # closed without shutdown_asyncgens
+            self._aclients[loop] = (client, closer)
+        await closer.asend(None)
+        return client
+
+    async def _closer(
+        self, loop: asyncio.AbstractEventLoop, client: Any
+    ) -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            with self._lock:
+                if self._aclients.get(loop, (None,))[0] is client:
+                    del self._aclients[loop]
+            await client.aclose()
+
+    async def aclose(self) -> None:
+        """``close()`` from a coroutine, awaiting every round trip: hands
+        leased tokens back, closes the clients of loops running in other
+        threads, then this loop's own."""
+        for b in self._leased:
+            await b.agive_back()
+        for done in self._close_elsewhere():
+            try:
+                await asyncio.wait_for(asyncio.wrap_future(done), self.timeout * 4)
+            except Exception:  # best effort: the loop closes it anyway
+                pass
+        held = self._aclients.get(asyncio.get_running_loop())
+        if held is not None:
+            await held[1].aclose()
+
+    def _close_elsewhere(self) -> list[Any]:
+        """Schedules the close of the clients of loops running in other
+        threads; their futures."""
+        with self._lock:
+            held = list(self._aclients.items())
+        try:
+            here: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            here = None
+        return [
+            asyncio.run_coroutine_threadsafe(closer.aclose(), loop)
+            for loop, (_, closer) in held
+            if loop is not here and not loop.is_closed() and loop.is_running()
+        ]
 
     def _ok(self) -> None:
         if self._failures:
@@ -276,9 +370,16 @@ class RedisStore:
 
     def close(self) -> None:
         """Hands the tokens held in lease mode back to Redis (call at shutdown;
-        tokens not handed back are only lost to the fleet, never extra)."""
+        tokens not handed back are only lost to the fleet, never extra), and
+        closes the ``redis.asyncio`` clients of event loops running in other
+        threads (each loop's own closes with the loop, or ``await aclose()``)."""
         for b in self._leased:
             b.give_back()
+        for done in self._close_elsewhere():
+            try:
+                done.result(self.timeout * 4)
+            except Exception:  # best effort: the loop closes it anyway
+                pass
 
     # -- the plumbing's protocol (fusewire/_store.py) -----------------------
     def _bind(self, kind: str, name: str, config: dict[str, Any]) -> object:
@@ -304,12 +405,20 @@ class RedisStore:
 
 class _Backend:
     kind = ""
+    is_async = True
+    """It has ``a``-prefixed coroutine twins of its decision methods
+    (``redis.asyncio``), which the policies' async paths await."""
 
     def __init__(self, store: RedisStore, key: str, fp: str) -> None:
         self.store, self.key, self.fp = store, key, fp
 
     def _call(self, op: str, *args: Any) -> Any:
         r = self.store._eval(self.kind, self.key, self.fp, op, *args)
+        self.store._ok()
+        return r
+
+    async def _acall(self, op: str, *args: Any) -> Any:
+        r = await self.store._aeval(self.kind, self.key, self.fp, op, *args)
         self.store._ok()
         return r
 
@@ -341,22 +450,43 @@ class _Bucket(_Backend):
                 int(config["tokens"]), int(config["period"]) / 1e9, burst=self.burst
             )
 
-    def take(self, n: int) -> int:
+    def _over_burst(self, n: int) -> None:
         if n > self.burst:
             raise ValueError(f"{n} tokens is more than the bucket's burst of {self.burst}")
+
+    def _down_take(self, n: int) -> int:
+        if self.local is not None:
+            return int(self.local.take(n) * 1e9)
+        return 0 if self.open else max(int((self.store._down_until - time.monotonic()) * 1e9), 1)
+
+    def take(self, n: int) -> int:
+        self._over_burst(n)
         try:
             code, value, _ = self._call("take", n)
         except _Down:
-            if self.local is not None:
-                return int(self.local.take(n) * 1e9)
-            return (
-                0 if self.open else max(int((self.store._down_until - time.monotonic()) * 1e9), 1)
-            )
+            return self._down_take(n)
+        return 0 if code == 0 else max(int(value) * _NS_PER_TICK, 1)
+
+    async def atake(self, n: int) -> int:
+        """``take`` without blocking the event loop."""
+        self._over_burst(n)
+        try:
+            code, value, _ = await self._acall("take", n)
+        except _Down:
+            return self._down_take(n)
         return 0 if code == 0 else max(int(value) * _NS_PER_TICK, 1)
 
     def refund(self, n: int) -> None:
         try:
             self._call("refund", n)
+        except _Down:
+            if self.local is not None:
+                self.local.refund(n)
+
+    async def arefund(self, n: int) -> None:
+        """``refund`` without blocking the event loop."""
+        try:
+            await self._acall("refund", n)
         except _Down:
             if self.local is not None:
                 self.local.refund(n)
@@ -400,9 +530,19 @@ class _LeasedBucket(_Bucket):
             except _Down:
                 pass
 
-    def take(self, n: int) -> int:
-        if n > self.burst:
-            raise ValueError(f"{n} tokens is more than the bucket's burst of {self.burst}")
+    async def agive_back(self) -> None:
+        """``give_back`` without blocking the event loop."""
+        with self.lock:
+            held, self.held = self.held, 0
+        if held:
+            try:
+                await self._acall("refund", held)
+            except _Down:
+                pass
+
+    def _spend(self, n: int) -> tuple[bool, int]:
+        """Spends ``n`` held tokens if there are: ``(spent, stale)``, stale
+        being the tokens held too long, to hand back."""
         with self.lock:
             if self.held and time.monotonic() - self.taken_at > self.store.lease_time:
                 stale, self.held = self.held, 0
@@ -410,17 +550,10 @@ class _LeasedBucket(_Bucket):
                 stale = 0
             if self.held >= n:
                 self.held -= n
-                return 0
-        if stale:
-            try:
-                self._call("refund", stale)
-            except _Down:
-                pass
-        assert self.store.lease is not None
-        try:
-            got, wait, _ = self._call("grab", max(self.store.lease, n))
-        except _Down:
-            return super().take(n)  # the on_error answer, as without a lease
+                return (True, stale)
+        return (False, stale)
+
+    def _grabbed(self, n: int, got: Any, wait: Any) -> int:
         with self.lock:
             if int(got) > 0:
                 if self.held == 0:
@@ -430,6 +563,40 @@ class _LeasedBucket(_Bucket):
                 self.held -= n
                 return 0
         return max(int(wait) * _NS_PER_TICK, 1)
+
+    def take(self, n: int) -> int:
+        self._over_burst(n)
+        spent, stale = self._spend(n)
+        if spent:
+            return 0
+        if stale:
+            try:
+                self._call("refund", stale)
+            except _Down:
+                pass
+        assert self.store.lease is not None
+        try:
+            got, wait, _ = self._call("grab", max(self.store.lease, n))
+        except _Down:
+            return self._down_take(n)  # the on_error answer, as without a lease
+        return self._grabbed(n, got, wait)
+
+    async def atake(self, n: int) -> int:
+        self._over_burst(n)
+        spent, stale = self._spend(n)
+        if spent:
+            return 0
+        if stale:
+            try:
+                await self._acall("refund", stale)
+            except _Down:
+                pass
+        assert self.store.lease is not None
+        try:
+            got, wait, _ = await self._acall("grab", max(self.store.lease, n))
+        except _Down:
+            return self._down_take(n)
+        return self._grabbed(n, got, wait)
 
     def available(self) -> int:
         with self.lock:
@@ -467,8 +634,21 @@ class _Bulkhead(_Backend):
             return [-2, *self.last[1:]]
         return self.last
 
+    async def _astate(self, op: str, *args: Any) -> list[int]:
+        try:
+            self.last = [int(x) for x in await self._acall(op, *args)]
+        except _Down:
+            return [-2, *self.last[1:]]
+        return self.last
+
     def acquire(self, priority: str) -> int | None:
-        r = self._state("acquire", _PRIORITY[priority])
+        return self._acquired(self._state("acquire", _PRIORITY[priority]), priority)
+
+    async def aacquire(self, priority: str) -> int | None:
+        """``acquire`` without blocking the event loop."""
+        return self._acquired(await self._astate("acquire", _PRIORITY[priority]), priority)
+
+    def _acquired(self, r: list[int], priority: str) -> int | None:
         if r[0] == -2:
             self.next += 1
             raw = _DEGRADED_SLOT + self.next * 4 + _PRIORITY[priority]
@@ -481,18 +661,33 @@ class _Bulkhead(_Backend):
             return raw if self.open else None
         return None if r[0] < 0 else r[0]
 
+    def _local_release(self, slot: int) -> None:
+        # handed out while Redis was away: nothing to give back there
+        held = self.local_slots.pop(slot, None)
+        if held is not None:
+            self.local.release(held)
+
     def release(self, slot: int) -> Literal["released", "expired", "not_held"]:
         if slot >= _DEGRADED_SLOT:
-            # handed out while Redis was away: nothing to give back there
-            held = self.local_slots.pop(slot, None)
-            if held is not None:
-                self.local.release(held)
+            self._local_release(slot)
             return "released"
         r = self._state("release", slot)
         return ("released", "not_held", "expired")[r[0]] if r[0] >= 0 else "released"
 
+    async def arelease(self, slot: int) -> Literal["released", "expired", "not_held"]:
+        """``release`` without blocking the event loop."""
+        if slot >= _DEGRADED_SLOT:
+            self._local_release(slot)
+            return "released"
+        r = await self._astate("release", slot)
+        return ("released", "not_held", "expired")[r[0]] if r[0] >= 0 else "released"
+
     def in_use(self) -> int:
         return self._state("state")[1]
+
+    async def ain_use(self) -> int:
+        """``in_use`` without blocking the event loop."""
+        return (await self._astate("state"))[1]
 
     def available(self) -> int:
         return self._state("state")[2]
@@ -529,20 +724,31 @@ class _Budget(_Backend):
         try:
             ok, tokens, throttled = self._call(op)
         except _Down:
-            if self.local is not None:
-                b = self.local
-                ok = None
-                if op == "success":
-                    b.record_success()
-                elif op == "failure":
-                    b.record_failure()
-                elif op == "try_retry":
-                    ok = b.try_retry()
-                good = ok if op == "try_retry" else b.can_retry
-                return (1 if good else 0, int(b.tokens * 1000), b.throttled)
-            return (1 if self.open else 0, self.last[1], self.last[2])
+            return self._down(op)
         self.last = (int(ok), int(tokens), int(throttled))
         return self.last
+
+    async def _aop(self, op: str) -> tuple[int, int, int]:
+        try:
+            ok, tokens, throttled = await self._acall(op)
+        except _Down:
+            return self._down(op)
+        self.last = (int(ok), int(tokens), int(throttled))
+        return self.last
+
+    def _down(self, op: str) -> tuple[int, int, int]:
+        if self.local is not None:
+            b = self.local
+            ok = None
+            if op == "success":
+                b.record_success()
+            elif op == "failure":
+                b.record_failure()
+            elif op == "try_retry":
+                ok = b.try_retry()
+            good = ok if op == "try_retry" else b.can_retry
+            return (1 if good else 0, int(b.tokens * 1000), b.throttled)
+        return (1 if self.open else 0, self.last[1], self.last[2])
 
     def record_success(self) -> None:
         self._op("success")
@@ -552,6 +758,18 @@ class _Budget(_Backend):
 
     def try_retry(self) -> bool:
         return self._op("try_retry")[0] == 1
+
+    async def arecord_success(self) -> None:
+        """``record_success`` without blocking the event loop."""
+        await self._aop("success")
+
+    async def arecord_failure(self) -> None:
+        """``record_failure`` without blocking the event loop."""
+        await self._aop("failure")
+
+    async def atry_retry(self) -> bool:
+        """``try_retry`` without blocking the event loop."""
+        return (await self._aop("try_retry"))[0] == 1
 
     def can_retry(self) -> bool:
         return self._op("can_retry")[0] == 1
@@ -639,30 +857,74 @@ class _Breaker(_Backend):
         self.next = 0
         self.local: Any = _local_breaker(config) if store.on_error == "local" else None
         self.local_permits: dict[int, Any] = {}
+        # the core's seeded generator (Rng, seeded with the config's seed):
+        # its next draw goes with every call, and it advances when a call
+        # opened the breaker, as the in-process breaker draws once per open
+        self.rng = int(config["seed"])
+        self.rng_lock = threading.Lock()
+
+    def _draw(self) -> tuple[int, str]:
+        state = self.rng
+        x, _ = rng_next(state)
+        return state, f"{x >> 32}:{x & 0xFFFFFFFF}"
+
+    def _drew(self, op: str, r: Any, state: int) -> None:
+        """Advances the generator when the call opened the breaker."""
+        if op == "snapshot":
+            return
+        to = r[5] if op == "acquire" else r[1]
+        if _s(to) == "open":
+            with self.rng_lock:
+                if self.rng == state:
+                    self.rng = rng_next(state)[1]
 
     def _call(self, op: str, *args: Any) -> Any:
-        return super()._call(op, secrets.randbits(53), *args)
+        state, draw = self._draw()
+        r = super()._call(op, draw, *args)
+        self._drew(op, r, state)
+        return r
+
+    async def _acall(self, op: str, *args: Any) -> Any:
+        state, draw = self._draw()
+        r = await super()._acall(op, draw, *args)
+        self._drew(op, r, state)
+        return r
 
     def _down_state(self) -> str:
         return "closed" if self.open else "open"
 
     def try_acquire(self) -> tuple[bool, int, str, tuple[str, str, str] | None]:
         try:
-            adm, value, state, _probe, f, t, why = self._call("acquire")
+            answer = self._call("acquire")
         except _Down:
-            if self.local is not None:
-                return self._local_acquire()
-            if not self.open:
-                return (
-                    False,
-                    max(int((self.store._down_until - time.monotonic()) * 1e9), 1),
-                    "open",
-                    None,
-                )
-            self.next += 1
-            raw = _degraded_permit(self.next)
-            self.degraded.add(raw)
-            return (True, raw, "closed", None)
+            return self._down_acquire()
+        return self._admission(answer)
+
+    async def atry_acquire(self) -> tuple[bool, int, str, tuple[str, str, str] | None]:
+        """``try_acquire`` without blocking the event loop."""
+        try:
+            answer = await self._acall("acquire")
+        except _Down:
+            return self._down_acquire()
+        return self._admission(answer)
+
+    def _down_acquire(self) -> tuple[bool, int, str, tuple[str, str, str] | None]:
+        if self.local is not None:
+            return self._local_acquire()
+        if not self.open:
+            return (
+                False,
+                max(int((self.store._down_until - time.monotonic()) * 1e9), 1),
+                "open",
+                None,
+            )
+        self.next += 1
+        raw = _degraded_permit(self.next)
+        self.degraded.add(raw)
+        return (True, raw, "closed", None)
+
+    def _admission(self, answer: Any) -> tuple[bool, int, str, tuple[str, str, str] | None]:
+        adm, value, state, _probe, f, t, why = answer
         moved = _moved(f, t, why)
         v = _s(value)
         if int(adm) == 1:
@@ -683,7 +945,8 @@ class _Breaker(_Backend):
         self.local_permits[raw] = held
         return (True, raw, _name(self.local.state), None)
 
-    def _settle(self, op: str, permit: int, *args: Any) -> tuple[str, str, str] | None:
+    def _local_settle(self, op: str, permit: int, *args: Any) -> bool:
+        """Settles a permit made while Redis was away (says whether it was)."""
         held = self.local_permits.pop(permit, None)
         if held is not None:
             # decided by the in-process breaker while Redis was away
@@ -694,9 +957,14 @@ class _Breaker(_Backend):
                 outcome, duration = args[0], args[1] * _NS_PER_TICK / 1e9
                 method = {"success": "success", "failure": "failure", "timeout": "timeout"}
                 getattr(held, method.get(outcome, "ignore"))(duration)
-            return None
+            return True
         if permit in self.degraded:
             self.degraded.discard(permit)
+            return True
+        return False
+
+    def _settle(self, op: str, permit: int, *args: Any) -> tuple[str, str, str] | None:
+        if self._local_settle(op, permit, *args):
             return None
         try:
             f, t, why, _ = self._call(op, str(permit), *args)
@@ -704,11 +972,30 @@ class _Breaker(_Backend):
             return None
         return _moved(f, t, why)
 
+    async def _asettle(self, op: str, permit: int, *args: Any) -> tuple[str, str, str] | None:
+        if self._local_settle(op, permit, *args):
+            return None
+        try:
+            f, t, why, _ = await self._acall(op, str(permit), *args)
+        except _Down:
+            return None
+        return _moved(f, t, why)
+
     def record(self, permit: int, outcome: str, duration: int) -> tuple[str, str, str] | None:
         return self._settle("record", permit, outcome, _ticks(duration), 1)
 
+    async def arecord(
+        self, permit: int, outcome: str, duration: int
+    ) -> tuple[str, str, str] | None:
+        """``record`` without blocking the event loop."""
+        return await self._asettle("record", permit, outcome, _ticks(duration), 1)
+
     def release(self, permit: int) -> tuple[str, str, str] | None:
         return self._settle("release", permit)
+
+    async def arelease(self, permit: int) -> tuple[str, str, str] | None:
+        """``release`` without blocking the event loop."""
+        return await self._asettle("release", permit)
 
     def state(self) -> tuple[str, tuple[str, str, str] | None]:
         try:

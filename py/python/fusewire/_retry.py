@@ -103,6 +103,8 @@ class Retrying(ByConfig, _native.Retrying):
     ``asyncio.sleep`` (or ``async_sleep=``); delays come from ``backoff``.
     """
 
+    _ab: Any
+
     def __call__(self, func: Callable[P, R]) -> Callable[P, R]:
         return decorate(self, func)
 
@@ -139,6 +141,7 @@ class Retrying(ByConfig, _native.Retrying):
         """``async for attempt in policy: with attempt: ...`` (``asyncio.sleep``
         or ``async_sleep=`` between attempts)."""
         run = self._begin()
+        arun = _store_run(self, run)
         sleep = self._async_sleep or asyncio.sleep
         hooks = self._hooks
         before, after = (hooks[2], hooks[3]) if hooks else (None, None)
@@ -149,11 +152,14 @@ class Retrying(ByConfig, _native.Retrying):
             yield attempt
             exc = attempt._exc
             if exc is None:
-                run.success()
+                if arun is None:
+                    run.success()
+                else:
+                    await arun.success()
                 return
             if after is not None:
                 after(attempt.number, exc)
-            delay = run.failure(exc)
+            delay = run.failure(exc) if arun is None else await arun.failure(exc)
             if delay is None:
                 raise exc
             await sleep(delay)
@@ -173,11 +179,22 @@ class Retrying(ByConfig, _native.Retrying):
             if give_up is None:
                 raise
             return _Done(give_up(err))
-        if delay is None:  # not retried, or reraise=True
-            if outcome.rejected:
-                return _Done(outcome.value)
-            raise outcome.exc
-        return delay
+        return _verdict(outcome, delay)
+
+    async def _ajudge(
+        self, arun: _StoreRun, outcome: _Outcome, give_up: Callable[[RetryError], Any] | None
+    ) -> float | _Done:
+        """``_judge`` over a store budget whose round trips are awaited."""
+        hooks = self._hooks
+        if hooks is not None and hooks[3] is not None:
+            hooks[3](arun.attempts, outcome.exc)
+        try:
+            delay = await arun.failure(outcome.exc, outcome.rejected)
+        except RetryError as err:
+            if give_up is None:
+                raise
+            return _Done(give_up(err))
+        return _verdict(outcome, delay)
 
     def _call_hooked(self, func: Callable[..., Any], args: Any, kwargs: Any) -> Any:
         """``call`` when ``retry_on_result``, ``give_up``, ``before`` or
@@ -211,6 +228,9 @@ class Retrying(ByConfig, _native.Retrying):
         run = self._begin()
         sleep = self._async_sleep or asyncio.sleep
         hooks = self._hooks
+        if self._ab is not None:  # a budget in a RedisStore: awaited round trips
+            arun = _StoreRun(run, self._ab)
+            return cast(R, await self._call_async_store(arun, func, args, kwargs))
         if hooks is None:
             while True:
                 try:
@@ -240,6 +260,76 @@ class Retrying(ByConfig, _native.Retrying):
             if isinstance(step, _Done):
                 return cast(R, step.value)
             await sleep(step)
+
+    async def _call_async_store(
+        self, arun: _StoreRun, func: Callable[..., Awaitable[Any]], args: Any, kwargs: Any
+    ) -> Any:
+        """``call_async`` with a budget in a ``RedisStore``: each budget
+        round trip is awaited (the loop's rules are ``call_async``'s)."""
+        sleep = self._async_sleep or asyncio.sleep
+        on_result, give_up, before, _ = self._hooks or (None, None, None, None)
+        while True:
+            if before is not None:
+                before(arun.attempts)
+            try:
+                value = await func(*args, **kwargs)
+            except Exception as exc:
+                outcome = _Outcome(exc)
+            else:
+                if on_result is None or not on_result(value):
+                    await arun.success()
+                    return value
+                outcome = _Outcome(ResultRejected(value), value)
+            step = await self._ajudge(arun, outcome, give_up)
+            if isinstance(step, _Done):
+                return step.value
+            await sleep(step)
+
+
+def _verdict(outcome: _Outcome, delay: float | None) -> float | _Done:
+    """A judged failure: the seconds to wait, or the call's end."""
+    if delay is None:  # not retried, or reraise=True
+        if outcome.rejected:
+            return _Done(outcome.value)
+        raise outcome.exc
+    return delay
+
+
+def _store_run(policy: Retrying, run: _native.RetryRun) -> _StoreRun | None:
+    budget = policy._ab  # the budget's async backend, found at construction
+    return None if budget is None else _StoreRun(run, budget)
+
+
+class _StoreRun:
+    """A ``RetryRun`` whose budget lives in a ``RedisStore``: the async
+    loops await its round trips (``arecord_failure``, ``atry_retry``,
+    ``arecord_success``); the decision stays the core's (``RetryRun``
+    decides on a copy first to know whether the budget is asked)."""
+
+    __slots__ = ("_budget", "_run")
+
+    def __init__(self, run: _native.RetryRun, budget: Any) -> None:
+        self._run = run
+        self._budget = budget
+
+    @property
+    def attempts(self) -> int:
+        return self._run.attempts
+
+    async def success(self) -> None:
+        try:
+            await self._budget.arecord_success()
+        except Exception as e:  # a success the store missed costs a token, not the result
+            self._run._budget_error(e)
+
+    async def failure(self, exc: BaseException, matched: bool = False) -> float | None:
+        run = self._run
+        stage = run._failure_plan(exc, matched)
+        if stage == 0:
+            return run.failure(exc, matched)
+        await self._budget.arecord_failure()
+        retry = bool(await self._budget.atry_retry()) if stage == 2 else False
+        return run._failure_fixed(exc, matched, retry)
 
 
 class _Outcome:

@@ -21,6 +21,13 @@ Ticks are integer nanoseconds. A backend raises to refuse a bad request
 the caller, except when a breaker settles a call (an outcome the store
 could not take is reported with ``sys.unraisablehook``, never raised over
 the call's own result).
+
+A backend whose class has ``is_async = True`` (``RedisStore``'s) also has
+``a``-prefixed coroutine twins of its decision methods (``atake``,
+``aacquire``, ``arelease``, ``ain_use``, ``atry_acquire``, ``arecord``,
+``arecord_success``, ``arecord_failure``, ``atry_retry``), same arguments and
+returns; the policies' async paths (``async with``, ``call_async``, the
+``async def`` decorator, ``wait_async``) await them.
 """
 
 from __future__ import annotations

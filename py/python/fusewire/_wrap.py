@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from . import _native
@@ -26,6 +27,61 @@ def is_async(func: object) -> bool:
     return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(
         getattr(func, "__call__", None)  # noqa: B004 - objects with an async __call__
     )
+
+
+def async_backend(policy: object) -> Any:
+    """The policy's store backend when it has coroutine methods (a
+    ``RedisStore``'s), which the async paths await (a retry policy's: its
+    budget's); ``None`` in process and in a ``HostStore`` (their async paths
+    stay the sync calls: no I/O)."""
+    return getattr(policy, "_abackend", None) or getattr(policy, "_abudget", None)
+
+
+async def breaker_start(policy: Any, backend: Any) -> tuple[int, int]:
+    """An async path's admission through an async backend: a token for
+    ``breaker_end``, or ``CircuitOpenError``."""
+    token: tuple[int, int] = policy._admit(await backend.atry_acquire())
+    return token
+
+
+async def breaker_end(
+    policy: Any, backend: Any, token: tuple[int, int], exc: BaseException | None
+) -> None:
+    """Settles a ``breaker_start`` token by how the call ended, awaiting the
+    backend; a store that cannot take it is reported, never raised."""
+    method, args = policy._settle_args(token, exc)
+    try:
+        moved = await getattr(backend, method)(*args)
+    except Exception as e:  # the call's own result or error wins
+        policy._moved(None, e)
+    else:
+        policy._moved(moved)
+
+
+class TaskBlocks:
+    """The tokens of open ``async with`` blocks over an async backend, each
+    with the asyncio task that entered it (the native blocks' rule)."""
+
+    __slots__ = ("_open",)
+
+    def __init__(self) -> None:
+        self._open: dict[object, list[Any]] = {}
+
+    def push(self, token: Any) -> None:
+        self._open.setdefault(asyncio.current_task(), []).append(token)
+
+    def pop(self, policy: object) -> Any:
+        task = asyncio.current_task()
+        held = self._open.get(task)
+        if not held:
+            raise RuntimeError(
+                f"{policy!r}: an `async with` block was exited in another asyncio task "
+                "than the one that entered it"
+            )
+        token = held.pop()
+        if not held:
+            del self._open[task]
+        return token
 
 
 def wrap_sync(policy: object, func: F) -> F:
@@ -55,6 +111,56 @@ def _span(policy: Any) -> _Span:
     raise TypeError(_NO_STREAM_RETRY)
 
 
+class _BreakerSpan:
+    """A breaker permit for one call over an async backend, awaited."""
+
+    __slots__ = ("_backend", "_policy", "_token")
+
+    def __init__(self, policy: Any, backend: Any) -> None:
+        self._policy, self._backend = policy, backend
+        self._token: tuple[int, int] = (0, 0)
+
+    async def __aenter__(self) -> None:
+        self._token = await breaker_start(self._policy, self._backend)
+
+    async def __aexit__(self, et: Any, exc: BaseException | None, tb: Any) -> None:
+        if exc is None and et is not None:
+            exc = et()
+        await breaker_end(self._policy, self._backend, self._token, exc)
+
+
+class _Awaited:
+    """A sync span used with ``async with`` (no backend to await)."""
+
+    __slots__ = ("_cm",)
+
+    def __init__(self, cm: AbstractContextManager[object]) -> None:
+        self._cm = cm
+
+    async def __aenter__(self) -> None:
+        self._cm.__enter__()
+
+    async def __aexit__(self, et: Any, exc: BaseException | None, tb: Any) -> bool | None:
+        return self._cm.__exit__(et, exc, tb)
+
+
+_ASpan = Callable[[], AbstractAsyncContextManager[object]]
+
+
+def _aspan(policy: Any, span: _Span) -> _ASpan:
+    """``span`` for async code: awaited round trips over a ``RedisStore``,
+    else the sync span itself."""
+    backend = async_backend(policy)
+    if backend is None:
+        return lambda: _Awaited(span())
+    if isinstance(policy, _native.Breaker):
+        return lambda: _BreakerSpan(policy, backend)
+    if isinstance(policy, _native.Bulkhead):
+        slot: _ASpan = getattr(policy, "slot")  # noqa: B009 - fusewire.Bulkhead's
+        return slot
+    return lambda: cast(AbstractAsyncContextManager[object], policy)
+
+
 def _generator_function(span: _Span, make: Callable[..., Any]) -> Callable[..., Any]:
     """A generator function running ``make(...)``'s generator under one
     ``span()``: taken at the first item, settled when the generator ends (a
@@ -69,13 +175,13 @@ def _generator_function(span: _Span, make: Callable[..., Any]) -> Callable[..., 
     return guarded
 
 
-def _async_generator_function(span: _Span, make: Callable[..., Any]) -> Callable[..., Any]:
+def _async_generator_function(span: _ASpan, make: Callable[..., Any]) -> Callable[..., Any]:
     """``_generator_function`` for async generators (``asend``/``athrow``
     pass through)."""
 
     async def guarded(*args: Any, **kwargs: Any) -> Any:
         agen = make(*args, **kwargs)
-        with span():
+        async with span():
             try:
                 value = await agen.__anext__()
                 while True:
@@ -94,8 +200,8 @@ def _async_generator_function(span: _Span, make: Callable[..., Any]) -> Callable
     return guarded
 
 
-async def _guard_coroutine(span: _Span, coro: Any) -> Any:
-    with span():
+async def _guard_coroutine(span: _ASpan, coro: Any) -> Any:
+    async with span():
         return await coro
 
 
@@ -121,7 +227,7 @@ def _late(
     if inspect.iscoroutine(result):
         if isinstance(policy, _native.Retrying):
             return _retry_coroutine(policy, result, func, args, kwargs)
-        return _guard_coroutine(_span(policy), result)
+        return _guard_coroutine(_aspan(policy, _span(policy)), result)
     try:
         span = _span(policy)
     except TypeError:
@@ -130,7 +236,7 @@ def _late(
         raise
     if inspect.isgenerator(result):
         return _generator_function(span, lambda: result)()
-    return _async_generator_function(span, lambda: result)()
+    return _async_generator_function(_aspan(policy, span), lambda: result)()
 
 
 def decorate(policy: Any, func: F) -> F:
@@ -144,10 +250,24 @@ def decorate(policy: Any, func: F) -> F:
         if inspect.isgeneratorfunction(target):
             wrapper = _generator_function(span, func)
         else:
-            wrapper = _async_generator_function(span, func)
+            wrapper = _async_generator_function(_aspan(policy, span), func)
         return cast(F, functools.update_wrapper(wrapper, func))
     if not is_async(func):
         return wrap_sync(policy, func)
+    if isinstance(policy, _native.Breaker) and async_backend(policy) is not None:
+        backend = async_backend(policy)
+
+        async def guarded_store_call(*args: Any, **kwargs: Any) -> Any:
+            token = await breaker_start(policy, backend)
+            try:
+                result = await func(*args, **kwargs)
+            except BaseException as exc:
+                await breaker_end(policy, backend, token, exc)
+                raise
+            await breaker_end(policy, backend, token, None)
+            return result
+
+        return cast(F, functools.update_wrapper(guarded_store_call, func))
     if isinstance(policy, _native.Breaker):
         start, end = policy._start, policy._end
 
@@ -213,6 +333,10 @@ class ByConfig:
         def __new__(cls, *args, **kwargs):
             self = super().__new__(cls, *args, **kwargs)
             self.__dict__["_args"] = (args, kwargs)
+            backend = async_backend(self)
+            self.__dict__["_ab"] = backend
+            if backend is not None:
+                self.__dict__["_ablocks"] = TaskBlocks()
             return self
 
     def __reduce__(self) -> tuple[Any, ...]:
