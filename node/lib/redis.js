@@ -18,15 +18,7 @@ const { storeError } = require('./store');
 const { Backoff } = require('./core');
 
 const POLICIES = ['fail_open', 'fail_closed', 'local'];
-const BIG = 2 ** 53;
-const NS_PER_TICK = 1000;
-// fusewire_store::config DURATIONS: nanoseconds in the plain config, server
-// ticks (microseconds, rounded up) in the fingerprint
-const DURATIONS = new Set(['lease', 'window_duration', 'slow_call_duration', 'half_open_max_dwell',
-  'open_backoff_base', 'open_backoff_step', 'open_backoff_cap']);
 const COMMANDS = { bucket: 'fusewireBucket', breaker: 'fusewireBreaker', bulkhead: 'fusewireBulkhead', budget: 'fusewireBudget' };
-
-function gcd (a, b) { while (b) [a, b] = [b, a % b]; return a; }
 
 /** The config as the scripts keep it (the same string Python's RedisStore makes). */
 function fingerprint (kind, config) {
