@@ -450,9 +450,29 @@ class CircuitBreaker extends EventEmitter {
 
     // In a store: the shared breaker decides; the local engine only counts
     // (its rules never trip, see _configure) for this process's stats.
+    if (this._shared !== null && this._shared.async) {
+      // a store across the network (RedisStore): the admission is a promise
+      const promise = this._shared.tryAcquire().then(a => this._admitted(a, context, args, cacheKey, fired));
+      if (options.coalesce) {
+        options.coalesceCache.set(cacheKey, promise,
+          options.coalesceTTL > 0 ? Date.now() + options.coalesceTTL : 0);
+      }
+      return promise;
+    }
+    return this._admitted(this._shared === null ? null : this._shared.tryAcquire(), context, args, cacheKey, fired, now);
+  }
+
+  // The rest of a fire() once the shared breaker (if any) answered `a`.
+  _admitted (a, context, args, cacheKey, fired, now = -1) {
+    if (this._state === SHUTDOWN) {
+      // shut down while the admission was on its way: the permit goes back
+      if (a !== null && a.admitted && a.permit >= 0) this._shared.release(a.permit).catch(() => {});
+      return Promise.reject(buildError('The circuit has been shutdown.', 'ESHUTDOWN'));
+    }
+    const status = this._status;
+    const options = this.options;
     let permit = -1;
-    if (this._shared !== null) {
-      const a = this._shared.tryAcquire();
+    if (a !== null) {
       this._moved(a.transition);
       this._sync();
       if (!a.admitted) {
@@ -494,7 +514,7 @@ class CircuitBreaker extends EventEmitter {
       call.reject = reject;
       this._run(call, now);
     });
-    if (options.coalesce) {
+    if (options.coalesce && (this._shared === null || !this._shared.async)) {
       options.coalesceCache.set(cacheKey, promise,
         options.coalesceTTL > 0 ? Date.now() + options.coalesceTTL : 0);
     }
@@ -537,7 +557,7 @@ class CircuitBreaker extends EventEmitter {
   // A call's action settled (or timed out): the outcome, as opossum emits it.
   _succeeded (call, value, latency, end) {
     if (call.permit >= 0) {
-      this._moved(this._shared.record(call.permit, 'success', latency));
+      this._movedLater(this._shared.record(call.permit, 'success', latency));
       call.permit = -1;
     }
     if (!this._shut) {
@@ -552,7 +572,7 @@ class CircuitBreaker extends EventEmitter {
 
   _failed (call, error, latency, timedOut) {
     if (call.permit >= 0) {
-      this._moved(this._shared.record(call.permit, timedOut ? 'timeout' : 'failure', latency));
+      this._movedLater(this._shared.record(call.permit, timedOut ? 'timeout' : 'failure', latency));
       call.permit = -1;
     }
     if (this._shut) return this._failedAfterShutdown();
@@ -680,7 +700,7 @@ class CircuitBreaker extends EventEmitter {
       this._status[ASK](method);
       return;
     }
-    this._moved(this._shared[method]());
+    this._movedLater(this._shared[method]());
     this._sync();
   }
 
@@ -719,6 +739,17 @@ class CircuitBreaker extends EventEmitter {
   _moved (t) {
     if (t === null || t === undefined || this._shut) return;
     this._follow(t.to);
+  }
+
+  // The same for a store that answers with a promise (RedisStore): applied
+  // when the answer comes; an error there has no caller to go to, so it is
+  // counted in the store's `errors` and the state is left as last known.
+  _movedLater (t) {
+    if (t !== null && t !== undefined && typeof t.then === 'function') {
+      t.then(x => this._moved(x), () => { this._shared.store.errors++; });
+    } else {
+      this._moved(t);
+    }
   }
 
   // Catches up with the shared state (another process may have moved it),

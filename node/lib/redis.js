@@ -9,9 +9,10 @@
 // and back, Redis errors into typed ones, an unreachable Redis into the
 // onError policy's answer.
 //
-// Node's Breaker, Bulkhead and RetryBudget decide synchronously and a Redis
-// answer is a promise, so only the promise API of the TokenBucket
-// (`await bucket.take()`) is served; binding another kind is a typed error.
+// A Redis answer is a promise, so the policies served are those whose API
+// awaits: TokenBucket's `await bucket.take()` and opossum's CircuitBreaker
+// (`fire()` awaits the admission). Node's Breaker, Bulkhead and RetryBudget
+// decide synchronously: binding them is a typed error.
 
 const { native } = require('./native');
 const { storeError } = require('./store');
@@ -157,12 +158,20 @@ class RedisStore {
     }
   }
 
-  _bind (kind, name, config) {
+  _bind (kind, name, config, what) {
+    const key = `${this.prefix}:${kind}:${name}`;
+    if (kind === 'breaker' && what === 'CircuitBreaker') {
+      if (this.onError === 'local') {
+        throw configError('onError',
+          "'local' is not served for a circuit breaker in Node yet (no in-process stand-in is built from a shared config): use 'fail_open' or 'fail_closed'");
+      }
+      return new RedisBreaker(this, key, fingerprint(kind, config), config);
+    }
     if (kind !== 'bucket') {
       throw storeError('RedisStore', 'store',
-        `cannot hold a ${kind} in Node yet: Node's Breaker, Bulkhead and RetryBudget decide synchronously and Redis answers with a promise (only TokenBucket's await take() is served)`);
+        `cannot hold a ${what || kind} in Node yet: it decides synchronously and Redis answers with a promise (TokenBucket's await take() and opossum's CircuitBreaker fire() are served)`);
     }
-    return new RedisBucket(this, `${this.prefix}:${kind}:${name}`, fingerprint(kind, config), config);
+    return new RedisBucket(this, key, fingerprint(kind, config), config);
   }
 }
 
@@ -201,6 +210,119 @@ class RedisBucket {
   refund (n) {
     this.store._eval('bucket', this.key, this.fp, 'refund', n).catch(() => {});
   }
+}
+
+// The script's state names, as the breakers name them in Node.
+const STATE_NAMES = { closed: 'closed', open: 'open', half_open: 'halfOpen', forced_open: 'forcedOpen', disabled: 'disabled' };
+const REASONS = {
+  failure_rate: 'failureRate', slow_call_rate: 'slowCallRate', consecutive_failures: 'consecutiveFailures',
+  open_elapsed: 'openElapsed', probes_passed: 'probesPassed', probes_failed: 'probesFailed', dwell_expired: 'dwellExpired'
+};
+const HOST_OPS = { poll: 'poll', trip: 'trip', close: 'close', halfOpen: 'half_open', forceOpen: 'force_open', disable: 'disable', reset: 'reset' };
+
+function moved (f, t, why) {
+  f = String(f);
+  if (f === '') return null;
+  const w = String(why);
+  return { from: STATE_NAMES[f] ?? f, to: STATE_NAMES[String(t)] ?? String(t), reason: REASONS[w] ?? w };
+}
+
+/**
+ * A circuit breaker in Redis (store/redis/breaker.lua): the core breaker's
+ * rules on the server's clock, one script per decision. Its methods are the
+ * HostStore breaker's (`tryAcquire`, `record`, `release`, `poll`, `trip`,
+ * `close`, `halfOpen`) returning promises (`async === true`); `state` and
+ * `snapshot()` give what the last answer said. opossum's CircuitBreaker
+ * awaits the admission and sends the outcome inside `fire()`. Redis down or
+ * too slow (`timeout`): `fail_open` admits without a permit (the outcome is
+ * not sent), `fail_closed` refuses until Redis answers again.
+ */
+class RedisBreaker {
+  constructor (store, key, fp, config) {
+    Object.assign(this, { store, key, fp, async: true });
+    // the open period (ms), for when an answer moved the breaker to open
+    // without saying for how long
+    this._openMs = Math.max(Number(config.open_backoff_base) / 1e6 || 0, 1);
+    this.state = 'closed';
+    this._retryUntil = 0;
+    this._probes = 0;
+  }
+
+  async _call (op, ...args) {
+    // opossum's open period is not jittered: the draw the script takes for a
+    // jittered open duration is not used, so none is drawn here
+    return this.store._eval('breaker', this.key, this.fp, op, '0', ...args);
+  }
+
+  _seen (state) {
+    this.state = STATE_NAMES[String(state)] ?? this.state;
+    if (this.state !== 'halfOpen') this._probes = 0;
+  }
+
+  async tryAcquire () {
+    let answer;
+    try {
+      answer = await this._call('acquire');
+    } catch (e) {
+      if (!(e instanceof Down)) throw e;
+      if (this.store.onError === 'fail_open') return { admitted: true, permit: -1, probe: false, transition: null };
+      const wait = Math.max(this.store._downUntil - Date.now(), 1);
+      return { admitted: false, retryAfter: wait, state: 'open', transition: null };
+    }
+    const [adm, value, state, probe, f, t, why] = answer;
+    this._seen(state);
+    const transition = moved(f, t, why);
+    if (Number(adm) === 1) {
+      if (Number(probe) === 1) this._probes++;
+      return { admitted: true, permit: String(value), probe: Number(probe) === 1, transition };
+    }
+    const wait = String(value) === 'max' ? Infinity : Math.max(Number(value) / 1000, 0.001);
+    if (this.state === 'open' || this.state === 'forcedOpen') this._retryUntil = Date.now() + wait;
+    return { admitted: false, retryAfter: wait, state: this.state, transition };
+  }
+
+  async _settle (op, ...args) {
+    try {
+      const [f, t, why, state] = await this._call(op, ...args);
+      this._seen(state);
+      const transition = moved(f, t, why);
+      if (transition !== null && transition.to === 'open') this._retryUntil = Date.now() + this._openMs;
+      return transition;
+    } catch (e) {
+      if (!(e instanceof Down)) throw e;
+      return null;
+    }
+  }
+
+  /** Sends a call's outcome (`success`, `failure`, `timeout`, `ignored`); `duration` in ms. */
+  record (permit, outcome, duration) {
+    if (this._probes > 0) this._probes--;
+    return this._settle('record', String(permit), outcome, Math.max(0, Math.ceil(duration * 1000)), 1);
+  }
+
+  /** Hands a permit back without an outcome. */
+  release (permit) {
+    if (this._probes > 0) this._probes--;
+    return this._settle('release', String(permit));
+  }
+
+  /** The last known state, and when the open period ends (ms from now, by the last answer). */
+  snapshot () {
+    return {
+      state: this.state,
+      probesInFlight: this._probes,
+      // past the end the last answer gave: ask again in 50 ms (a poll is a
+      // round trip; another process may be the one to move it)
+      retryAfter: this._retryUntil > Date.now() ? this._retryUntil - Date.now() : 50
+    };
+  }
+
+  tryAcquireSync () {
+    throw new RedisStoreError('a breaker in a RedisStore decides through promises (await breaker.fire(...)): a Redis round trip cannot be synchronous');
+  }
+}
+for (const [method, op] of Object.entries(HOST_OPS)) {
+  RedisBreaker.prototype[method] = function () { return this._settle(op); };
 }
 
 module.exports = { RedisStore, RedisStoreError, fingerprint };

@@ -50,7 +50,9 @@ function bindStore (what, kind, options, config) {
   if (name === undefined || name === null) {
     throw storeError(what, 'name', 'is required with store: it is the key every process sharing this policy uses');
   }
-  return store._bind(kind, name, plain(config()));
+  // `what` lets a store that answers with promises (RedisStore) serve only
+  // the policies that await their decisions
+  return store._bind(kind, name, plain(config()), what);
 }
 
 module.exports = { bindStore, plain, storeError, native };

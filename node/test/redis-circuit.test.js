@@ -1,0 +1,127 @@
+'use strict';
+
+// opossum's CircuitBreaker with { store: RedisStore, name }: one breaker for
+// processes on many hosts, against a real redis-server on loopback.
+
+const test = require('node:test');
+const assert = require('node:assert');
+const { fork } = require('node:child_process');
+const Redis = require('ioredis');
+const CircuitBreaker = require('..');
+const { RedisStore, Breaker } = CircuitBreaker;
+const { RedisServer } = require('./redis-server');
+
+const OPTIONS = { errorThresholdPercentage: 50, resetTimeout: 400, volumeThreshold: 2, timeout: false };
+const action = async (x) => { if (x === 'bad') throw new Error('boom'); return x; };
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+if (process.argv[2] === 'worker') {
+  // a child process: one breaker bound to 'db'; the parent says what to fire
+  const store = new RedisStore(process.argv[3], { timeout: 1000 });
+  const breaker = new CircuitBreaker(action, { ...OPTIONS, store, name: 'db' });
+  process.on('message', async (m) => {
+    if (m === 'exit') {
+      breaker.shutdown();
+      await store.close();
+      process.exit(0);
+    }
+    const r = await breaker.fire(m).then((v) => `ok ${v}`, (e) => e.code || e.message);
+    process.send({ r, opened: breaker.opened, halfOpen: breaker.halfOpen });
+  });
+  process.send('ready');
+} else {
+  let server;
+  const stores = [];
+  const open = (o) => { const s = new RedisStore(server.url, o); stores.push(s); return s; };
+  test.before(async () => { server = await new RedisServer().start(); });
+  test.after(async () => { for (const s of stores) await s.close(); await server.close(); });
+  test.beforeEach(async () => {
+    if (server.proc.exitCode !== null) await server.start();
+    const r = new Redis(server.url); await r.flushall(); r.disconnect();
+  });
+
+  function worker () {
+    const child = fork(__filename, ['worker', server.url]);
+    const replies = [];
+    const waiters = [];
+    child.on('message', (m) => { const w = waiters.shift(); if (w) w(m); else replies.push(m); });
+    const next = () => replies.length > 0 ? Promise.resolve(replies.shift()) : new Promise((resolve) => waiters.push(resolve));
+    return { child, next, fire: (m) => { child.send(m); return next(); } };
+  }
+
+  test('three processes share one breaker: failures in one open it for all; half-open admits one probe across them', async () => {
+    const ws = [worker(), worker(), worker()];
+    try {
+      await Promise.all(ws.map((w) => w.next()));
+      assert.strictEqual((await ws[0].fire('x')).r, 'ok x');
+      assert.strictEqual((await ws[0].fire('bad')).r, 'boom');
+      const third = await ws[0].fire('bad');
+      assert.strictEqual(third.r, 'boom');
+      // the two other processes never failed, yet their breaker is open
+      for (const w of ws.slice(1)) {
+        const answer = await w.fire('x');
+        assert.deepStrictEqual([answer.r, answer.opened], ['EOPENBREAKER', true]);
+      }
+      await sleep(OPTIONS.resetTimeout + 150);
+      // all three fire at once: exactly one is the probe (it succeeds and closes)
+      const answers = await Promise.all(ws.map((w) => w.fire('x')));
+      assert.strictEqual(answers.filter((a) => a.r === 'ok x').length, 1, JSON.stringify(answers));
+      assert.strictEqual(answers.filter((a) => a.r === 'EOPENBREAKER').length, 2, JSON.stringify(answers));
+      // closed for everyone after the probe passed
+      for (const w of ws) assert.strictEqual((await w.fire('y')).r, 'ok y');
+    } finally {
+      for (const w of ws) w.child.send('exit');
+      await Promise.all(ws.map((w) => new Promise((resolve) => w.child.once('exit', resolve))));
+    }
+  });
+
+  test('events follow the shared state in a process that never failed', async () => {
+    const a = new CircuitBreaker(action, { ...OPTIONS, store: open(), name: 'ev' });
+    const b = new CircuitBreaker(action, { ...OPTIONS, store: open(), name: 'ev' });
+    const seen = [];
+    for (const ev of ['open', 'halfOpen', 'close']) b.on(ev, () => seen.push(ev));
+    await a.fire('bad').catch(() => {});
+    await a.fire('bad').catch(() => {});
+    await assert.rejects(b.fire('x'), { code: 'EOPENBREAKER' });
+    await sleep(OPTIONS.resetTimeout + 150);
+    assert.strictEqual(await b.fire('x'), 'x');
+    // the probe's outcome goes to Redis after the call settled: 'close'
+    // comes with the answer, one round trip later (node/NOTES.md)
+    await sleep(50);
+    assert.deepStrictEqual(seen, ['open', 'halfOpen', 'close']);
+    a.shutdown(); b.shutdown();
+  });
+
+  for (const onError of ['fail_open', 'fail_closed']) {
+    test(`Redis stopped (SIGSTOP): ${onError} settles every fire() within the timeout`, async () => {
+      const breaker = new CircuitBreaker(action, { ...OPTIONS, store: open({ timeout: 50, onError }), name: `stop-${onError}` });
+      assert.strictEqual(await breaker.fire('x'), 'x');
+      server.proc.kill('SIGSTOP');
+      try {
+        let worst = 0;
+        const results = [];
+        for (let i = 0; i < 10; i++) {
+          const t = Date.now();
+          results.push(await breaker.fire('x').then(() => 'ok', (e) => e.code));
+          worst = Math.max(worst, Date.now() - t);
+        }
+        assert.ok(worst < 100, `a fire() took ${worst} ms with Redis stopped`);
+        assert.deepStrictEqual(new Set(results), new Set([onError === 'fail_open' ? 'ok' : 'EOPENBREAKER']));
+      } finally {
+        server.proc.kill('SIGCONT');
+      }
+      breaker.shutdown();
+    });
+  }
+
+  test('bad input: a collision names the option, local is refused for a breaker, the core Breaker is refused', async () => {
+    const a = new CircuitBreaker(action, { ...OPTIONS, store: open(), name: 'same' });
+    assert.strictEqual(await a.fire('x'), 'x');
+    const b = new CircuitBreaker(action, { ...OPTIONS, errorThresholdPercentage: 60, store: open(), name: 'same' });
+    await assert.rejects(b.fire('x'), (e) => e.code === 'ERR_FUSEWIRE_CONFIG' && /already in Redis/.test(e.message) && /failure_rate/.test(e.field));
+    assert.throws(() => new CircuitBreaker(action, { ...OPTIONS, store: open({ onError: 'local' }), name: 'l' }),
+      (e) => e.code === 'ERR_FUSEWIRE_CONFIG' && e.field === 'onError');
+    assert.throws(() => new Breaker({ store: open(), name: 'core' }), (e) => e.field === 'store' && /synchronously/.test(e.message));
+    a.shutdown(); b.shutdown();
+  });
+}
