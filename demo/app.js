@@ -9,7 +9,7 @@
 const express = require('express');
 const axios = require('axios');
 const CircuitBreaker = require('fusewire');
-const { retry, TokenBucket, Pool } = require('fusewire');
+const { retry, TokenBucket, Pool, HostStore } = require('fusewire');
 
 const app = express();
 const PORT = process.env.PORT || 3000;
@@ -61,8 +61,15 @@ async function fetchData() {
     }
 }
 
+// `make demo` runs this app in several worker processes (DEMO_STORE names
+// their shared-memory region): one breaker and one fallback bucket for all of
+// them, not one per worker. Without DEMO_STORE each process has its own.
+const store = process.env.DEMO_STORE && HostStore ? new HostStore(process.env.DEMO_STORE) : null;
+const shared = name => store ? { store, name } : {};
+
 // Create a circuit breaker around that function
 const breakerOptions = {
+    ...shared('fetchData'),   // opossum's `name` is also the breaker's name: keep the action's
     timeout: 3000,                      // 3 seconds before timing out
     errorThresholdPercentage: 50,       // open circuit if 50% of requests fail
     resetTimeout: Number(process.env.DEMO_RESET_TIMEOUT) || 10000,  // after 10s, try again
@@ -81,7 +88,7 @@ const breaker = new CircuitBreaker(fetchData, breakerOptions);
 
 // The fallback is cheap here, but in a real app it hits a cache or a second
 // service that must not take the whole load the moment the breaker opens.
-const fallbackBucket = new TokenBucket({ burst: 5, tokens: 5, period: 1000 });
+const fallbackBucket = new TokenBucket({ burst: 5, tokens: 5, period: 1000, ...shared('fallback') });
 
 // Add a fallback in case the breaker is open
 breaker.fallback(() => {
@@ -110,4 +117,4 @@ if (require.main === module) {
     });
 }
 
-module.exports = { app, breaker, fallbackBucket, retryStats, pool };
+module.exports = { app, breaker, fallbackBucket, retryStats, pool, store };

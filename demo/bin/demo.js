@@ -5,7 +5,11 @@
 // fusewire (a Pool over the replicas, chaos on the breaker's action), the
 // dashboard and /metrics, and a traffic generator, all on loopback.
 //
-//   node bin/demo.js [--duration <seconds>] [--rps <n>] [--no-traffic]
+//   node bin/demo.js [--duration <seconds>] [--rps <n>] [--no-traffic] [--workers <n>]
+//
+// The app runs in --workers processes (DEMO_WORKERS, default 2: this one and
+// one forked worker), sharing one breaker and one fallback bucket through a
+// HostStore (shared memory); the traffic generator takes them in turn.
 //
 // Environment: DEMO_PORT (app, default 3000, or a free port if taken),
 // DEMO_UPSTREAM_PORT (the first replica's, default 3001, the next two follow;
@@ -24,7 +28,8 @@ function parseArgs (argv, env) {
     host: env.DEMO_HOST || '127.0.0.1',
     port: env.DEMO_PORT,
     upstreamPort: env.DEMO_UPSTREAM_PORT,
-    breakerModule: env.DEMO_BREAKER_MODULE || 'fusewire'
+    breakerModule: env.DEMO_BREAKER_MODULE || 'fusewire',
+    workers: env.DEMO_WORKERS === undefined ? 2 : Number(env.DEMO_WORKERS)
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -36,11 +41,13 @@ function parseArgs (argv, env) {
     if (arg.startsWith('--duration')) opts.duration = Number(value());
     else if (arg.startsWith('--rps')) opts.rps = Number(value());
     else if (arg === '--no-traffic') opts.rps = 0;
+    else if (arg.startsWith('--workers')) opts.workers = Number(value());
     else if (arg === '--help' || arg === '-h') opts.help = true;
     else throw new Error(`unknown argument: ${arg} (try --help)`);
   }
   if (!Number.isFinite(opts.duration) || opts.duration < 0) throw new Error('--duration is a number of seconds');
   if (!Number.isFinite(opts.rps) || opts.rps < 0) throw new Error('--rps is a number of requests per second');
+  if (!Number.isInteger(opts.workers) || opts.workers < 1 || opts.workers > 16) throw new Error('--workers is a whole number of app processes from 1 to 16');
   return opts;
 }
 
@@ -88,7 +95,7 @@ function watchBucket (bucket, { refillPerSecond }) {
 async function main () {
   const opts = parseArgs(process.argv.slice(2), process.env);
   if (opts.help) {
-    console.log(require('node:fs').readFileSync(__filename, 'utf8').split('\n').slice(3, 15).map(l => l.replace(/^\/\/ ?/, '')).join('\n'));
+    console.log(require('node:fs').readFileSync(__filename, 'utf8').split('\n').slice(3, 20).map(l => l.replace(/^\/\/ ?/, '')).join('\n'));
     return;
   }
 
@@ -109,8 +116,14 @@ async function main () {
 
   process.env.UPSTREAM_URLS = urls.join(',');
   pointFusewireAt(opts.breakerModule);
+  // Several app processes share one breaker and one bucket in a HostStore
+  // region of this run's own (opossum has no shared state: one process).
+  if (opts.breakerModule !== 'fusewire') opts.workers = 1;
+  if (opts.workers > 1) process.env.DEMO_STORE = `demo-${process.pid}`;
   const express = require('express');
-  const { app, breaker, fallbackBucket, retryStats, pool } = require('../app');
+  const { app, breaker, fallbackBucket, retryStats, pool, store } = require('../app');
+  const { startWorkers, workerCounts, breakerState } = require('../lib/workers');
+  const ownCounts = workerCounts(breaker);
   const { createMetrics } = require('../lib/metrics');
   const { createDashboard } = require('../lib/dashboard');
   const { createTraffic } = require('../lib/traffic');
@@ -122,9 +135,19 @@ async function main () {
   const port = await listen(server, opts.host, opts.port, 3000);
   const appUrl = `http://${opts.host}:${port}`;
 
-  const traffic = createTraffic({ url: `${appUrl}/data`, rps: 0 });
+  process.env.DEMO_HOST = opts.host;
+  const workers = opts.workers > 1
+    ? await startWorkers({
+      count: opts.workers - 1,
+      host: opts.host,
+      self: () => ({ pid: process.pid, port, ...ownCounts, state: breakerState(breaker), tokens: fallbackBucket.available })
+    })
+    : null;
+  const appUrls = [appUrl, ...(workers ? workers.urls : [])];
+  const traffic = createTraffic({ url: appUrls.map(u => `${u}/data`), rps: 0 });
   const dashboard = createDashboard({
     breakers: [breaker], upstream, traffic, retryStats, buckets, metrics, pool, chaos: breaker.chaos,
+    workers: workers && { store: process.env.DEMO_STORE, ...workers },
     info: { module: opts.breakerModule, upstreamUrl, replicaUrls: urls }
   });
   app.use(dashboard.router);
@@ -137,6 +160,7 @@ async function main () {
   console.log(`  metrics:   ${appUrl}/metrics`);
   console.log(`  upstream:  ${upstreamUrl}/posts/1  (control: ${upstreamUrl}/control)`);
   console.log(`  replicas:  ${urls.join(' ')}  (the last one flaky; all behind a fusewire Pool)`);
+  console.log(`  workers:   ${opts.workers} app processes${workers ? ` (${appUrls.join(' ')}), one breaker and one bucket in HostStore ${store ? process.env.DEMO_STORE : ''}` : ''}`);
   console.log(`  traffic:   ${opts.rps} requests/s to /data`);
   console.log(opts.duration ? `running for ${opts.duration} s` : 'running until Ctrl-C');
 
@@ -148,8 +172,11 @@ async function main () {
     traffic.stop();
     dashboard.close();
     metrics.close();
+    if (workers) workers.stop();
     breaker.shutdown();
     if (pool) pool.close();
+    // the region outlives its processes by design: this run's is removed
+    if (store) require('fusewire').HostStore.unlink(process.env.DEMO_STORE);
     server.closeAllConnections();
     server.close();
     for (const r of replicas.list) {

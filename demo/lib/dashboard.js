@@ -155,7 +155,7 @@ function chaosView (w) {
   };
 }
 
-function createDashboard ({ breakers, upstream, traffic, retryStats, buckets, metrics, pool = null, chaos = null, info = {} }) {
+function createDashboard ({ breakers, upstream, traffic, retryStats, buckets, metrics, pool = null, chaos = null, workers = null, info = {} }) {
   const watched = breakers.map(watchBreaker);
   const poolWatch = watchPool(pool);
   const chaosWatch = watchChaos(chaos, breakers[0]);
@@ -180,7 +180,9 @@ function createDashboard ({ breakers, upstream, traffic, retryStats, buckets, me
       traffic: traffic ? traffic.snapshot() : null,
       policies: policiesView(),
       pool: poolView(poolWatch, upstream),
-      chaos: chaosView(chaosWatch)
+      chaos: chaosView(chaosWatch),
+      // every app process's own view of the shared breaker and bucket
+      workers: workers ? { store: workers.store, restarts: workers.restarts(), views: workers.views() } : null
     };
   }
 
@@ -290,12 +292,14 @@ function createDashboard ({ breakers, upstream, traffic, retryStats, buckets, me
       } catch (e) {
         return res.status(400).json({ error: e.message, field: e.field });
       }
+      if (workers) workers.broadcast({ type: 'chaos', action, rates: req.body || {} });
       res.json(chaosView(chaosWatch));
       return broadcast('tick', state());
     }
     if (action === 'on') chaosWatch.chaos.enable();
     else if (action === 'off') chaosWatch.chaos.disable();
     else return res.status(400).json({ error: 'action is on, off or rates' });
+    if (workers) workers.broadcast({ type: 'chaos', action });
     res.json(chaosView(chaosWatch));
     broadcast('tick', state());
   });

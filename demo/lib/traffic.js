@@ -9,7 +9,10 @@ const http = require('node:http');
 const MAX_RPS = 200;
 const MAX_IN_FLIGHT = 64;
 
+// `url`: one URL, or a list taken in turn (the demo's app processes).
 function createTraffic ({ url, rps = 10 }) {
+  const urls = Array.isArray(url) ? url : [url];
+  let turn = 0;
   const agent = new http.Agent({ keepAlive: true, maxSockets: MAX_IN_FLIGHT });
   const state = { rps: 0, inFlight: 0, skipped: 0 };
   const counts = { ok: 0, fallback: 0, unavailable: 0, error: 0 };
@@ -27,7 +30,7 @@ function createTraffic ({ url, rps = 10 }) {
       state.inFlight--;
       counts[outcome]++;
     };
-    const req = http.get(url, { agent, timeout: 10000 }, res => {
+    const req = http.get(urls[turn++ % urls.length], { agent, timeout: 10000 }, res => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', chunk => { body += chunk; });

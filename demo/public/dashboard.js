@@ -324,7 +324,25 @@ function remember (state) {
   }
 }
 
+// Every app process's own view: they share one breaker and one bucket, so
+// they show the same state (a worker that has not called since a change
+// shows it at its next read).
+function renderWorkers (workers) {
+  if (!workers) { $('#workers-panel').hidden = true; return; }
+  $('#workers-panel').hidden = false;
+  $('#workers-store').textContent = `${workers.views.length} app processes, one breaker and one bucket in HostStore ${workers.store}` +
+    (workers.restarts ? ` · ${workers.restarts} restarted` : '');
+  $('#workers-rows').innerHTML = workers.views.map(w =>
+    `<tr data-testid="worker" data-pid="${w.pid}" data-state="${esc(String(w.state))}">` +
+    `<td>${w.slot === 'demo' ? 'demo' : 'worker ' + (w.slot + 1)} <span class="hint">pid ${w.pid}${w.port ? ' · :' + w.port : ''}</span></td>` +
+    `<td class="health" data-testid="worker-state">${esc(String(w.state))}</td>` +
+    `<td>${w.calls ?? '–'}</td><td>${w.successes ?? '–'}</td><td>${w.failures ?? '–'}</td><td>${w.rejects ?? '–'}</td><td>${w.fallbacks ?? '–'}</td>` +
+    `<td>${typeof w.tokens === 'number' ? w.tokens.toFixed(1) : '–'}</td></tr>`
+  ).join('');
+}
+
 function render (state, second) {
+  renderWorkers(state.workers);
   view.clockSkew = state.now - Date.now();
   for (const b of state.breakers) renderBreaker(b);
   renderExtras(state, second);

@@ -62,6 +62,13 @@ test('dashboard shows the breaker opening after the upstream is broken, and clos
     return el && el.dataset.state === 'open';
   }, null, { timeout: 15000 });
   assert.equal(await state.textContent(), 'OPEN');
+  // the workers panel: two app processes, each reading the one shared breaker as OPEN
+  await page.waitForFunction(() => {
+    const rows = [...document.querySelectorAll('#workers-rows [data-testid="worker"]')];
+    return rows.length === 2 && rows.every(r => r.dataset.state === 'OPEN');
+  }, null, { timeout: 5000 });
+  const pids = await page.locator('#workers-rows [data-testid="worker"]').evaluateAll(rows => rows.map(r => r.dataset.pid));
+  assert.equal(new Set(pids).size, 2, `two processes: ${pids}`);
   const transitions = await page.locator('ol.transitions li').allTextContents();
   assert.ok(transitions.some(text => text.includes('OPEN')), `the timeline lists the opening: ${transitions}`);
   // A few seconds of open/half-open life on the charts make a useful picture.
