@@ -9,7 +9,7 @@
 const express = require('express');
 const axios = require('axios');
 const CircuitBreaker = require('fusewire');
-const { retry, TokenBucket, Pool, HostStore } = require('fusewire');
+const { retry, TokenBucket, Pool, HostStore, RedisStore } = require('fusewire');
 
 const app = express();
 const PORT = process.env.PORT || 3000;
@@ -62,9 +62,12 @@ async function fetchData() {
 }
 
 // `make demo` runs this app in several worker processes (DEMO_STORE names
-// their shared-memory region): one breaker and one fallback bucket for all of
-// them, not one per worker. Without DEMO_STORE each process has its own.
-const store = process.env.DEMO_STORE && HostStore ? new HostStore(process.env.DEMO_STORE) : null;
+// their shared-memory region, or their key prefix in Redis with DEMO_REDIS):
+// one breaker and one fallback bucket for all of them, not one per worker.
+// Without DEMO_STORE each process has its own.
+const store = !process.env.DEMO_STORE || !HostStore ? null
+    : process.env.DEMO_REDIS ? new RedisStore(process.env.DEMO_REDIS, { prefix: process.env.DEMO_STORE, timeout: 50 })
+    : new HostStore(process.env.DEMO_STORE);
 const shared = name => store ? { store, name } : {};
 
 // Create a circuit breaker around that function
@@ -91,12 +94,24 @@ const breaker = new CircuitBreaker(fetchData, breakerOptions);
 const fallbackBucket = new TokenBucket({ burst: 5, tokens: 5, period: 1000, ...shared('fallback') });
 
 // Add a fallback in case the breaker is open
-breaker.fallback(() => {
-    if (!fallbackBucket.tryTake()) {
-        throw new Error('Fallback rate limit exceeded');
+const FALLBACK = { message: 'Service temporarily unavailable. Please try again later.' };
+breaker.fallback(store instanceof RedisStore
+    // through Redis a decision is a round trip: take a token, without
+    // waiting for one (a token not there within 1 ms is a refusal)
+    ? async () => {
+        try {
+            await fallbackBucket.take(1, { signal: AbortSignal.timeout(1) });
+        } catch {
+            throw new Error('Fallback rate limit exceeded');
+        }
+        return FALLBACK;
     }
-    return { message: 'Service temporarily unavailable. Please try again later.' };
-});
+    : () => {
+        if (!fallbackBucket.tryTake()) {
+            throw new Error('Fallback rate limit exceeded');
+        }
+        return FALLBACK;
+    });
 
 // Express route
 app.get('/data', async (req, res) => {

@@ -5,11 +5,12 @@
 // fusewire (a Pool over the replicas, chaos on the breaker's action), the
 // dashboard and /metrics, and a traffic generator, all on loopback.
 //
-//   node bin/demo.js [--duration <seconds>] [--rps <n>] [--no-traffic] [--workers <n>]
+//   node bin/demo.js [--duration <seconds>] [--rps <n>] [--no-traffic] [--workers <n>] [--redis <url>]
 //
 // The app runs in --workers processes (DEMO_WORKERS, default 2: this one and
 // one forked worker), sharing one breaker and one fallback bucket through a
-// HostStore (shared memory); the traffic generator takes them in turn.
+// HostStore (shared memory), or through Redis with --redis redis://host:port
+// (DEMO_REDIS); the traffic generator takes them in turn.
 //
 // Environment: DEMO_PORT (app, default 3000, or a free port if taken),
 // DEMO_UPSTREAM_PORT (the first replica's, default 3001, the next two follow;
@@ -29,7 +30,8 @@ function parseArgs (argv, env) {
     port: env.DEMO_PORT,
     upstreamPort: env.DEMO_UPSTREAM_PORT,
     breakerModule: env.DEMO_BREAKER_MODULE || 'fusewire',
-    workers: env.DEMO_WORKERS === undefined ? 2 : Number(env.DEMO_WORKERS)
+    workers: env.DEMO_WORKERS === undefined ? 2 : Number(env.DEMO_WORKERS),
+    redis: env.DEMO_REDIS || null
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -42,12 +44,14 @@ function parseArgs (argv, env) {
     else if (arg.startsWith('--rps')) opts.rps = Number(value());
     else if (arg === '--no-traffic') opts.rps = 0;
     else if (arg.startsWith('--workers')) opts.workers = Number(value());
+    else if (arg.startsWith('--redis')) opts.redis = value();
     else if (arg === '--help' || arg === '-h') opts.help = true;
     else throw new Error(`unknown argument: ${arg} (try --help)`);
   }
   if (!Number.isFinite(opts.duration) || opts.duration < 0) throw new Error('--duration is a number of seconds');
   if (!Number.isFinite(opts.rps) || opts.rps < 0) throw new Error('--rps is a number of requests per second');
   if (!Number.isInteger(opts.workers) || opts.workers < 1 || opts.workers > 16) throw new Error('--workers is a whole number of app processes from 1 to 16');
+  if (opts.redis !== null && !/^rediss?:\/\//.test(opts.redis)) throw new Error(`--redis is a redis:// URL, got ${opts.redis}`);
   return opts;
 }
 
@@ -120,6 +124,9 @@ async function main () {
   // region of this run's own (opossum has no shared state: one process).
   if (opts.breakerModule !== 'fusewire') opts.workers = 1;
   if (opts.workers > 1) process.env.DEMO_STORE = `demo-${process.pid}`;
+  // --redis: the same through a RedisStore (keys under the prefix demo-<pid>)
+  if (opts.workers > 1 && opts.redis) process.env.DEMO_REDIS = opts.redis;
+  else delete process.env.DEMO_REDIS;
   const express = require('express');
   const { app, breaker, fallbackBucket, retryStats, pool, store } = require('../app');
   const { startWorkers, workerCounts, breakerState } = require('../lib/workers');
@@ -136,6 +143,7 @@ async function main () {
   const appUrl = `http://${opts.host}:${port}`;
 
   process.env.DEMO_HOST = opts.host;
+  const where = process.env.DEMO_REDIS ? `Redis ${process.env.DEMO_REDIS} (keys ${process.env.DEMO_STORE}:*)` : `HostStore ${process.env.DEMO_STORE}`;
   const workers = opts.workers > 1
     ? await startWorkers({
       count: opts.workers - 1,
@@ -147,7 +155,7 @@ async function main () {
   const traffic = createTraffic({ url: appUrls.map(u => `${u}/data`), rps: 0 });
   const dashboard = createDashboard({
     breakers: [breaker], upstream, traffic, retryStats, buckets, metrics, pool, chaos: breaker.chaos,
-    workers: workers && { store: process.env.DEMO_STORE, ...workers },
+    workers: workers && { store: where, name: process.env.DEMO_STORE, ...workers },
     info: { module: opts.breakerModule, upstreamUrl, replicaUrls: urls }
   });
   app.use(dashboard.router);
@@ -160,7 +168,7 @@ async function main () {
   console.log(`  metrics:   ${appUrl}/metrics`);
   console.log(`  upstream:  ${upstreamUrl}/posts/1  (control: ${upstreamUrl}/control)`);
   console.log(`  replicas:  ${urls.join(' ')}  (the last one flaky; all behind a fusewire Pool)`);
-  console.log(`  workers:   ${opts.workers} app processes${workers ? ` (${appUrls.join(' ')}), one breaker and one bucket in HostStore ${store ? process.env.DEMO_STORE : ''}` : ''}`);
+  console.log(`  workers:   ${opts.workers} app processes${workers ? ` (${appUrls.join(' ')}), one breaker and one bucket in ${where}` : ''}`);
   console.log(`  traffic:   ${opts.rps} requests/s to /data`);
   console.log(opts.duration ? `running for ${opts.duration} s` : 'running until Ctrl-C');
 
@@ -176,7 +184,8 @@ async function main () {
     breaker.shutdown();
     if (pool) pool.close();
     // the region outlives its processes by design: this run's is removed
-    if (store) require('fusewire').HostStore.unlink(process.env.DEMO_STORE);
+    if (store && process.env.DEMO_REDIS) store.close();
+    else if (store) require('fusewire').HostStore.unlink(process.env.DEMO_STORE);
     server.closeAllConnections();
     server.close();
     for (const r of replicas.list) {

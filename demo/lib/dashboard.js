@@ -182,7 +182,7 @@ function createDashboard ({ breakers, upstream, traffic, retryStats, buckets, me
       pool: poolView(poolWatch, upstream),
       chaos: chaosView(chaosWatch),
       // every app process's own view of the shared breaker and bucket
-      workers: workers ? { store: workers.store, restarts: workers.restarts(), views: workers.views() } : null
+      workers: workers ? { store: workers.store, name: workers.name, restarts: workers.restarts(), views: workers.views() } : null
     };
   }
 

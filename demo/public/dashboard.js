@@ -330,7 +330,7 @@ function remember (state) {
 function renderWorkers (workers) {
   if (!workers) { $('#workers-panel').hidden = true; return; }
   $('#workers-panel').hidden = false;
-  $('#workers-store').textContent = `${workers.views.length} app processes, one breaker and one bucket in HostStore ${workers.store}` +
+  $('#workers-store').textContent = `${workers.views.length} app processes, one breaker and one bucket in ${workers.store}` +
     (workers.restarts ? ` · ${workers.restarts} restarted` : '');
   $('#workers-rows').innerHTML = workers.views.map(w =>
     `<tr data-testid="worker" data-pid="${w.pid}" data-state="${esc(String(w.state))}">` +

@@ -6,10 +6,26 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
+const Redis = require('ioredis');
 const { startDemo, getJson, postJson, waitFor } = require('./helpers');
+// the node door's helper: a real redis-server on a free loopback port
+const { RedisServer } = require('../../node/test/redis-server');
 
-test('two app processes, one breaker and one bucket', { timeout: 60000 }, async t => {
-  const demo = startDemo({ duration: 50, args: ['--workers', '2', '--no-traffic'], env: { DEMO_RESET_TIMEOUT: '60000' } });
+test('two app processes, one breaker and one bucket', { timeout: 60000 }, t => twoProcesses(t, []));
+
+test('--redis: the same through a RedisStore', { timeout: 60000 }, async t => {
+  const server = await new RedisServer().start();
+  t.after(() => server.close());
+  await twoProcesses(t, ['--redis', server.url]);
+  const redis = new Redis(server.url);
+  const keys = await redis.keys('demo-*');
+  redis.disconnect();
+  assert.deepEqual(keys.map(k => k.replace(/^demo-\d+:/, '')).sort(), ['breaker:fetchData', 'bucket:fallback']);
+});
+
+async function twoProcesses (t, args) {
+  const redis = args.includes('--redis');
+  const demo = startDemo({ duration: 50, args: ['--workers', '2', '--no-traffic', ...args], env: { DEMO_RESET_TIMEOUT: '60000' } });
   t.after(() => demo.stop());
   const { app } = await demo.ready;
   const state = async () => (await getJson(`${app}/dashboard/api/state`)).body;
@@ -17,8 +33,8 @@ test('two app processes, one breaker and one bucket', { timeout: 60000 }, async 
     const s = await state();
     return s.workers && s.workers.views.length === 2 && s.workers.views.every(v => typeof v.port === 'number') && s;
   });
-  const region = `/dev/shm/fusewire.${first.workers.store}`;
-  assert.ok(fs.existsSync(region), `${region} exists while the demo runs`);
+  const region = `/dev/shm/fusewire.${first.workers.name}`;
+  assert.equal(fs.existsSync(region), !redis, `${region} exists while the demo runs, unless in Redis`);
   const urls = first.workers.views.map(v => `http://127.0.0.1:${v.port}`);
   assert.equal(new Set(first.workers.views.map(v => v.pid)).size, 2, 'two distinct processes');
 
@@ -64,7 +80,7 @@ test('two app processes, one breaker and one bucket', { timeout: 60000 }, async 
     assert.ok(code === 0 || code === null);
     assert.equal(fs.existsSync(region), false);
   });
-});
+}
 
 test('--workers 1 runs one process, without a store', { timeout: 30000 }, async t => {
   const demo = startDemo({ duration: 20, args: ['--workers', '1', '--no-traffic'] });
