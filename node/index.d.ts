@@ -355,9 +355,9 @@ declare namespace CircuitBreaker {
   /**
    * State in Redis for a fleet: each decision is one atomic script on the
    * Redis server's clock. In Node it serves `TokenBucket`'s `await take()`
-   * and opossum's `CircuitBreaker` (`fire()` awaits the admission; the sync
-   * getters give the last state Redis answered); `ioredis` is an optional
-   * peer dependency.
+   * `Bulkhead`'s `await run()` and opossum's `CircuitBreaker` (`fire()`
+   * awaits the admission; the sync getters give the last state Redis
+   * answered); `ioredis` is an optional peer dependency.
    */
   class RedisStore implements Store {
     /** A `redis://` URL or an ioredis client. */

@@ -38,10 +38,12 @@ class Bulkhead {
     const backend = bindStore('Bulkhead', 'bulkhead', options,
       () => native.plainBulkhead(limit, reserveCritical, reserveNormal, lease));
     if (backend !== null) this._native = backend;
+    this._async = backend !== null && backend.async === true;
   }
 
   /** A release function if a slot is free for `priority`, else null. */
   tryAcquire (priority) {
+    if (this._async) this._sync('tryAcquire');
     const slot = this._native.tryAcquire(priorityOf(priority), Date.now());
     if (slot < 0) return null;
     let released = false;
@@ -54,6 +56,7 @@ class Bulkhead {
 
   /** Runs `fn` in a slot; rejects with EBULKHEADFULL when none is free. */
   async run (fn, { priority } = {}) {
+    if (this._async) return this._runAsync(fn, priorityOf(priority));
     const release = this.tryAcquire(priority);
     if (release === null) {
       const e = new Error(`fusewire: bulkhead full (${this.inUse} of ${this.limit} in use)`);
@@ -65,6 +68,27 @@ class Bulkhead {
     } finally {
       release();
     }
+  }
+
+  // In a RedisStore: the slot is a round trip, awaited; its release is sent
+  // when fn settles (not awaited: fn's result is not held back for it).
+  async _runAsync (fn, priority) {
+    const slot = await this._native.tryAcquire(priority);
+    if (slot === -1) {
+      const e = new Error(`fusewire: bulkhead full (${this.inUse} of ${this.limit} in use)`);
+      e.code = 'EBULKHEADFULL';
+      throw e;
+    }
+    try {
+      return await fn();
+    } finally {
+      this._native.release(slot).catch(() => { this._native.store.errors++; });
+    }
+  }
+
+  _sync (method) {
+    const { RedisStoreError } = require('./redis');
+    throw new RedisStoreError(`a Bulkhead in a RedisStore takes its slots through \`await bulkhead.run(fn)\`: ${method}() would need a synchronous Redis round trip`);
   }
 
   get inUse () { return this._native.inUse; }
@@ -90,6 +114,7 @@ class Bulkhead {
    * back with releaseSlot().
    */
   acquireSlot (priority, now = Date.now()) {
+    if (this._async) this._sync('acquireSlot');
     const slot = this._native.tryAcquire(priorityOf(priority), now);
     return slot < 0 ? null : slot;
   }
@@ -98,10 +123,16 @@ class Bulkhead {
    * Gives a slot back: null when released, else why it was refused
    * ('notHeld': twice or made up; 'expired': its lease ran out), counted.
    */
-  releaseSlot (slot, now = Date.now()) { return this._native.release(slot, now); }
+  releaseSlot (slot, now = Date.now()) {
+    if (this._async) this._sync('releaseSlot');
+    return this._native.release(slot, now);
+  }
 
   /** Frees the slots whose lease ran out by `now`; returns how many. */
-  expire (now = Date.now()) { return this._native.expire(now); }
+  expire (now = Date.now()) {
+    if (this._async) this._sync('expire');
+    return this._native.expire(now);
+  }
 
   available (priority) { return this._native.availableFor(priorityOf(priority)); }
 }

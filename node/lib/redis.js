@@ -10,9 +10,9 @@
 // onError policy's answer.
 //
 // A Redis answer is a promise, so the policies served are those whose API
-// awaits: TokenBucket's `await bucket.take()` and opossum's CircuitBreaker
-// (`fire()` awaits the admission). Node's Breaker, Bulkhead and RetryBudget
-// decide synchronously: binding them is a typed error.
+// awaits: TokenBucket's `await bucket.take()`, Bulkhead's `await run()` and
+// opossum's CircuitBreaker (`fire()` awaits the admission). Node's core
+// Breaker and RetryBudget decide synchronously: binding them is a typed error.
 
 const { native } = require('./native');
 const { storeError } = require('./store');
@@ -167,9 +167,15 @@ class RedisStore {
       }
       return new RedisBreaker(this, key, fingerprint(kind, config), config);
     }
+    if (kind === 'bulkhead' && what === 'Bulkhead') {
+      if (this.onError === 'local') {
+        throw configError('onError', "'local' is not served for a Bulkhead in Node yet: use 'fail_open' or 'fail_closed'");
+      }
+      return new RedisBulkhead(this, key, fingerprint(kind, config), config);
+    }
     if (kind !== 'bucket') {
       throw storeError('RedisStore', 'store',
-        `cannot hold a ${what || kind} in Node yet: it decides synchronously and Redis answers with a promise (TokenBucket's await take() and opossum's CircuitBreaker fire() are served)`);
+        `cannot hold a ${what || kind} in Node yet: it decides synchronously and Redis answers with a promise (TokenBucket's await take(), Bulkhead's await run() and opossum's CircuitBreaker fire() are served)`);
     }
     return new RedisBucket(this, key, fingerprint(kind, config), config);
   }
@@ -210,6 +216,55 @@ class RedisBucket {
   refund (n) {
     this.store._eval('bucket', this.key, this.fp, 'refund', n).catch(() => {});
   }
+}
+
+/**
+ * A bulkhead in Redis (store/redis/bulkhead.lua): the core's slots with
+ * lease epochs on the server's clock. `tryAcquire(priority)` and
+ * `release(slot)` return promises (`async === true`), used by
+ * `Bulkhead.run()`; the counters are the last answer's. Redis down or too
+ * slow: `fail_open` runs the call without a slot, `fail_closed` refuses.
+ */
+class RedisBulkhead {
+  constructor (store, key, fp, config) {
+    Object.assign(this, { store, key, fp, async: true });
+    this.lease = Number(config.lease) / 1e6; // ms
+    // in use, available, available for critical/normal/sheddable, extra,
+    // expired releases, reclaimed: as the script answers them
+    this._last = [0, 0, 0, 0, 0, 0, 0, 0, 0];
+  }
+
+  async _state (op, ...args) {
+    try {
+      const r = (await this.store._eval('bulkhead', this.key, this.fp, op, ...args)).map(Number);
+      this._last = r;
+      return r[0];
+    } catch (e) {
+      if (!(e instanceof Down)) throw e;
+      return null;
+    }
+  }
+
+  /** A slot (>= 0), -1 when full; without Redis, -2 (fail_open: run without one) or -1. */
+  async tryAcquire (priority) {
+    const r = await this._state('acquire', priority);
+    if (r === null) return this.store.onError === 'fail_open' ? -2 : -1;
+    return r;
+  }
+
+  /** null when released, 'notHeld' or 'expired' as the core says; null without Redis. */
+  async release (slot) {
+    if (slot < 0) return null;
+    const r = await this._state('release', slot);
+    return r === 1 ? 'notHeld' : r === 2 ? 'expired' : null;
+  }
+
+  get inUse () { return this._last[1]; }
+  get available () { return this._last[2]; }
+  availableFor (p) { return this._last[3 + p]; }
+  get extraReleases () { return this._last[6]; }
+  get expiredReleases () { return this._last[7]; }
+  get reclaimed () { return this._last[8]; }
 }
 
 // The script's state names, as the breakers name them in Node.

@@ -1,21 +1,27 @@
 'use strict';
 
-// opossum's CircuitBreaker with { store: RedisStore, name }: one breaker for
-// processes on many hosts, against a real redis-server on loopback.
+// opossum's CircuitBreaker and the Bulkhead with { store: RedisStore, name }:
+// one breaker, one set of slots for processes on many hosts, against a real
+// redis-server on loopback.
 
 const test = require('node:test');
 const assert = require('node:assert');
 const { fork } = require('node:child_process');
 const Redis = require('ioredis');
 const CircuitBreaker = require('..');
-const { RedisStore, Breaker } = CircuitBreaker;
+const { RedisStore, Breaker, Bulkhead, RedisStoreError } = CircuitBreaker;
 const { RedisServer } = require('./redis-server');
 
 const OPTIONS = { errorThresholdPercentage: 50, resetTimeout: 400, volumeThreshold: 2, timeout: false };
 const action = async (x) => { if (x === 'bad') throw new Error('boom'); return x; };
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-if (process.argv[2] === 'worker') {
+if (process.argv[2] === 'holder') {
+  // a child process: takes the one slot of 'held' and never gives it back
+  const store = new RedisStore(process.argv[3], { timeout: 1000 });
+  const bulkhead = new Bulkhead({ limit: 1, lease: 300, store, name: 'held' });
+  bulkhead.run(() => { process.send('holding'); return new Promise(() => {}); });
+} else if (process.argv[2] === 'worker') {
   // a child process: one breaker bound to 'db'; the parent says what to fire
   const store = new RedisStore(process.argv[3], { timeout: 1000 });
   const breaker = new CircuitBreaker(action, { ...OPTIONS, store, name: 'db' });
@@ -124,4 +130,54 @@ if (process.argv[2] === 'worker') {
     assert.throws(() => new Breaker({ store: open(), name: 'core' }), (e) => e.field === 'store' && /synchronously/.test(e.message));
     a.shutdown(); b.shutdown();
   });
+
+  test('a bulkhead in Redis: the limit holds across connections; sync methods say to await run()', async () => {
+    const heads = [0, 1, 2].map(() => new Bulkhead({ limit: 3, store: open(), name: 'pool' }));
+    let open_;
+    const gate = new Promise((resolve) => { open_ = resolve; });
+    const runs = [];
+    for (let i = 0; i < 6; i++) runs.push(heads[i % 3].run(() => gate).then(() => 'ran', (e) => e.code));
+    await sleep(100);
+    open_();
+    const results = await Promise.all(runs);
+    assert.strictEqual(results.filter((r) => r === 'ran').length, 3, JSON.stringify(results));
+    assert.strictEqual(results.filter((r) => r === 'EBULKHEADFULL').length, 3, JSON.stringify(results));
+    await sleep(50); // the releases, sent after each run settled
+    assert.strictEqual(await heads[0].run(async () => 'again'), 'again');
+    for (const m of ['tryAcquire', 'acquireSlot', 'expire']) assert.throws(() => heads[0][m](), RedisStoreError, m);
+    assert.throws(() => new Bulkhead({ limit: 1, store: open({ onError: 'local' }), name: 'l' }), (e) => e.field === 'onError');
+  });
+
+  test('a bulkhead in Redis: a SIGKILLed holder loses its slot within two leases', async () => {
+    const child = fork(__filename, ['holder', server.url]);
+    await new Promise((resolve) => child.once('message', resolve));
+    const mine = new Bulkhead({ limit: 1, lease: 300, store: open(), name: 'held' });
+    await assert.rejects(mine.run(async () => 1), { code: 'EBULKHEADFULL' });
+    child.kill('SIGKILL');
+    const killed = Date.now();
+    await new Promise((resolve) => child.once('exit', resolve));
+    const back = await (async () => {
+      for (;;) {
+        const r = await mine.run(async () => Date.now()).catch(() => null);
+        if (r !== null) return r;
+        await sleep(20);
+      }
+    })();
+    assert.ok(back - killed <= 2 * 300 + 150, `the slot came back ${back - killed} ms after the kill`);
+  });
+
+  for (const onError of ['fail_open', 'fail_closed']) {
+    test(`a bulkhead with Redis stopped (SIGSTOP): ${onError} answers within the timeout`, async () => {
+      const head = new Bulkhead({ limit: 1, store: open({ timeout: 50, onError }), name: `bh-${onError}` });
+      server.proc.kill('SIGSTOP');
+      try {
+        const t = Date.now();
+        const r = await head.run(async () => 'ran').catch((e) => e.code);
+        assert.ok(Date.now() - t < 100, `took ${Date.now() - t} ms`);
+        assert.strictEqual(r, onError === 'fail_open' ? 'ran' : 'EBULKHEADFULL');
+      } finally {
+        server.proc.kill('SIGCONT');
+      }
+    });
+  }
 }

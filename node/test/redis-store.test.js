@@ -6,7 +6,7 @@ const test = require('node:test');
 const assert = require('node:assert');
 const { fork } = require('node:child_process');
 const Redis = require('ioredis');
-const { TokenBucket, Breaker, Bulkhead, RedisStore, RedisStoreError } = require('..');
+const { TokenBucket, Breaker, RetryBudget, RedisStore, RedisStoreError } = require('..');
 const { fingerprint } = require('../lib/redis');
 const { RedisServer } = require('./redis-server');
 
@@ -67,7 +67,7 @@ if (process.argv[2] === 'hammer') {
       assert.throws(() => new RedisStore(url), (e) => e.code === 'ERR_FUSEWIRE_CONFIG' && e.field === 'url');
     }
     assert.throws(() => new Breaker({ store: open(), name: 'b' }), (e) => e.field === 'store' && /synchronously/.test(e.message));
-    assert.throws(() => new Bulkhead({ limit: 2, store: open(), name: 'h' }), (e) => e.field === 'store');
+    assert.throws(() => new RetryBudget({ maxTokens: 4, tokenRatio: 0.5, store: open(), name: 'rb' }), (e) => e.field === 'store');
     const bucket = new TokenBucket({ burst: 2, store: open(), name: 'sync' });
     assert.throws(() => bucket.tryAcquire(), RedisStoreError);
   });
