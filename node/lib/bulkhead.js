@@ -58,11 +58,7 @@ class Bulkhead {
   async run (fn, { priority } = {}) {
     if (this._async) return this._runAsync(fn, priorityOf(priority));
     const release = this.tryAcquire(priority);
-    if (release === null) {
-      const e = new Error(`fusewire: bulkhead full (${this.inUse} of ${this.limit} in use)`);
-      e.code = 'EBULKHEADFULL';
-      throw e;
-    }
+    if (release === null) throw this._full();
     try {
       return await fn();
     } finally {
@@ -74,16 +70,18 @@ class Bulkhead {
   // when fn settles (not awaited: fn's result is not held back for it).
   async _runAsync (fn, priority) {
     const slot = await this._native.tryAcquire(priority);
-    if (slot === -1) {
-      const e = new Error(`fusewire: bulkhead full (${this.inUse} of ${this.limit} in use)`);
-      e.code = 'EBULKHEADFULL';
-      throw e;
-    }
+    if (slot === -1) throw this._full();
     try {
       return await fn();
     } finally {
       this._native.release(slot).catch(() => { this._native.store.errors++; });
     }
+  }
+
+  _full () {
+    const e = new Error(`fusewire: bulkhead full (${this.inUse} of ${this.limit} in use)`);
+    e.code = 'EBULKHEADFULL';
+    return e;
   }
 
   _sync (method) {
