@@ -166,7 +166,13 @@ test('break the upstream, the breaker opens; heal it, it closes; /metrics tells'
     const on = await postJson(`${app}/dashboard/api/chaos/on`);
     assert.equal(on.body.enabled, true);
     await waitFor('the breaker to open on injected faults', async () => (await breakerState()) === 'open');
-    const { body: state } = await getJson(`${app}/dashboard/api/state`);
+    // The demo runs two app processes on one shared breaker: the other one's
+    // faults may open it before this one injected any; this one's come with
+    // its next calls (the half-open trials, resetTimeout 1.5 s here).
+    const state = await waitFor('this process to inject faults too', async () => {
+      const { body } = await getJson(`${app}/dashboard/api/state`);
+      return body.chaos.injected > 0 && body;
+    });
     assert.ok(state.chaos.injected > 0, `injected faults: ${state.chaos.injected}`);
     assert.ok(state.chaos.calls >= state.chaos.injected);
     // The upstream is healthy all along: the faults are chaos's alone.
