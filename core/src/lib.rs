@@ -80,7 +80,7 @@ pub use pool::{
     CallResult, EjectReason, EndpointStats, Pick, Pool, PoolConfig, PoolEvent, PoolEvents,
 };
 pub use ratio::Ratio;
-pub use retry::{Decision, GiveUpReason, Retry, RetryBudget, RetryPolicy};
+pub use retry::{Decision, GiveUpReason, RemoteBudget, Retry, RetryBudget, RetryPolicy};
 pub use rng::Rng;
 #[cfg(any(
     target_has_atomic = "64",

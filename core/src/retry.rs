@@ -158,6 +158,44 @@ impl RetryBudget for Budget {
     }
 }
 
+/// A retry budget kept elsewhere (a server: `fusewire-store`'s Redis
+/// script), whose answer a door fetches in one round trip before the core
+/// decides. The door first runs the decision on a copy of its [`Retry`]
+/// with `RemoteBudget::answering(true)` to learn whether the budget is
+/// asked at all ([`RemoteBudget::asked`]); it then sends the failure (and,
+/// when asked, the retry request) to the store and decides for real with
+/// the store's answer. `record_failure` does nothing here: the store
+/// counted it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RemoteBudget {
+    answer: bool,
+    asked: bool,
+}
+
+impl RemoteBudget {
+    /// A budget whose `try_retry` answers `answer`.
+    pub const fn answering(answer: bool) -> Self {
+        Self {
+            answer,
+            asked: false,
+        }
+    }
+
+    /// Whether the decision asked `try_retry`.
+    pub const fn asked(&self) -> bool {
+        self.asked
+    }
+}
+
+impl RetryBudget for RemoteBudget {
+    fn record_failure(&mut self) {}
+
+    fn try_retry(&mut self) -> bool {
+        self.asked = true;
+        self.answer
+    }
+}
+
 /// Why a [`Retry`] stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u8)]
@@ -529,6 +567,42 @@ mod tests {
             Decision::GiveUp(GiveUpReason::WaitTooLong)
         );
         assert_eq!((budget.tokens_milli(), budget.throttled()), (1000, 1));
+    }
+
+    #[test]
+    fn a_remote_budget_planned_on_a_copy_decides_as_a_local_one() {
+        // What a door with its budget in a store does: plan on a copy, ask
+        // the store (failure counted, retry asked only when the plan asked),
+        // decide with the answer. Same decisions and counts as in-process.
+        let mut local = Budget::new(4, 1000).unwrap();
+        let mut store = Budget::new(4, 1000).unwrap();
+        let (mut a, mut b) = (Retry::new(policy(4, None)), Retry::new(policy(4, None)));
+        a.start(0);
+        b.start(0);
+        for (now, hint) in [
+            (0, None),
+            (5, None),
+            (6, Some(1_000_000)),
+            (7, None),
+            (8, None),
+        ] {
+            let want = a.next_with_budget(now, hint, &mut local);
+            let mut plan = RemoteBudget::answering(true);
+            let mut copy = b;
+            let _ = copy.next_with_budget(now, hint, &mut plan);
+            store.record_failure();
+            let answer = plan.asked() && store.try_retry().is_ok();
+            let mut fixed = RemoteBudget::answering(answer);
+            assert_eq!(b.next_with_budget(now, hint, &mut fixed), want);
+            assert_eq!(fixed.asked(), plan.asked());
+            assert_eq!(a, b);
+            assert_eq!(
+                (store.tokens_milli(), store.throttled()),
+                (local.tokens_milli(), local.throttled())
+            );
+        }
+        // the run went through a throttled refusal and a give-up that did not ask
+        assert_eq!((local.throttled(), local.tokens_milli()), (3, 0));
     }
 
     #[test]

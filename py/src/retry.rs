@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use fusewire::{Budget, Decision, GiveUpReason, Retry, RetryPolicy, Rng};
+use fusewire::{Budget, Decision, GiveUpReason, RemoteBudget, Retry, RetryPolicy, Rng};
 use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -108,23 +108,6 @@ impl fusewire::RetryBudget for StoredBudget<'_, '_> {
                 false
             }
         }
-    }
-}
-
-/// A budget answer an async loop fetched ahead from a store's coroutine
-/// methods (`RetryRun._failure_plan` / `_failure_fixed`): the failure is
-/// already recorded there, and `try_retry` answers what the store said.
-pub(crate) struct FixedBudget {
-    answer: bool,
-    asked: bool,
-}
-
-impl fusewire::RetryBudget for FixedBudget {
-    fn record_failure(&mut self) {}
-
-    fn try_retry(&mut self) -> bool {
-        self.asked = true;
-        self.answer
     }
 }
 
@@ -341,7 +324,7 @@ fn decide(
     rng: &mut Rng,
     now: u64,
     hint: Option<u64>,
-    fixed: Option<&mut FixedBudget>,
+    fixed: Option<&mut RemoteBudget>,
 ) -> PyResult<Decision> {
     let (asked, own) = match &cfg.plan {
         None => (hint, None),
@@ -515,12 +498,9 @@ impl Progress {
         self.pending_now = Some(now);
         let hint = self.hint(py, exc);
         let (mut retry, mut rng) = *self.started_retry(py)?;
-        let mut probe = FixedBudget {
-            answer: true,
-            asked: false,
-        };
+        let mut probe = RemoteBudget::answering(true);
         decide(&cfg, py, &mut retry, &mut rng, now, hint, Some(&mut probe))?;
-        Ok(if probe.asked { 2 } else { 1 })
+        Ok(if probe.asked() { 2 } else { 1 })
     }
 
     fn failure_in(
@@ -528,7 +508,7 @@ impl Progress {
         py: Python<'_>,
         err: PyErr,
         matched: bool,
-        fixed: Option<&mut FixedBudget>,
+        fixed: Option<&mut RemoteBudget>,
     ) -> Result<u64, PyErr> {
         let cfg = Arc::clone(&self.config);
         let exc = err.value(py).clone().into_any();
@@ -1065,10 +1045,7 @@ impl RetryRun {
         retry: bool,
     ) -> PyResult<Option<f64>> {
         let err = PyErr::from_value(exc.clone());
-        let mut fixed = FixedBudget {
-            answer: retry,
-            asked: false,
-        };
+        let mut fixed = RemoteBudget::answering(retry);
         let ticks = match self.progress.failure_in(py, err, matched, Some(&mut fixed)) {
             Ok(t) => t,
             Err(e) if e.value(py).is(&exc) => return Ok(None),

@@ -110,6 +110,36 @@ def test_an_async_retry_awaits_a_budget_in_redis_and_decides_as_the_sync_one(url
     assert asyncio.run(loop_form()) == runs["sync"][0][0]
 
 
+def _scripts_run(url: str) -> int:
+    stats = redis.Redis.from_url(url).info("commandstats")
+    return sum(
+        int(v["calls"]) for k, v in stats.items() if k in ("cmdstat_evalsha", "cmdstat_eval")
+    )
+
+
+def test_an_async_retry_spends_one_round_trip_per_failure_on_its_redis_budget(url: str) -> None:
+    # Retry::next_with_budget counts the failure and asks for the retry: in
+    # Redis both are the script's failure_retry, one round trip; a give-up
+    # that does not ask (the last attempt) sends the failure alone.
+    store = RedisStore(url)
+    policy = _budgeted(RetryBudget(100, 0.1, store=store, name="trips"))
+
+    async def afails() -> None:
+        raise OSError("down")
+
+    async def main() -> int:
+        before = _scripts_run(url)
+        with pytest.raises(fusewire.RetryError) as e:
+            await policy.call_async(afails)
+        assert (e.value.attempts, e.value.reason) == (6, "max_attempts")
+        return _scripts_run(url) - before
+
+    assert asyncio.run(main()) == 6
+    budget = RetryBudget(100, 0.1, store=store, name="trips")
+    assert (budget.tokens, budget.throttled) == (94.0, 0)
+    store.close()
+
+
 def _no_sync_round_trip(store: RedisStore) -> None:
     def refuse(*args: Any) -> Any:
         raise AssertionError("an async path made a blocking round trip")

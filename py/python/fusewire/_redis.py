@@ -746,7 +746,10 @@ class _Budget(_Backend):
                 b.record_failure()
             elif op == "try_retry":
                 ok = b.try_retry()
-            good = ok if op == "try_retry" else b.can_retry
+            elif op == "failure_retry":
+                b.record_failure()
+                ok = b.try_retry()
+            good = ok if op in ("try_retry", "failure_retry") else b.can_retry
             return (1 if good else 0, int(b.tokens * 1000), b.throttled)
         return (1 if self.open else 0, self.last[1], self.last[2])
 
@@ -770,6 +773,10 @@ class _Budget(_Backend):
     async def atry_retry(self) -> bool:
         """``try_retry`` without blocking the event loop."""
         return (await self._aop("try_retry"))[0] == 1
+
+    async def afailure_retry(self) -> bool:
+        """``record_failure`` then ``try_retry`` in one awaited round trip."""
+        return (await self._aop("failure_retry"))[0] == 1
 
     def can_retry(self) -> bool:
         return self._op("can_retry")[0] == 1

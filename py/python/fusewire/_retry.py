@@ -302,7 +302,7 @@ def _store_run(policy: Retrying, run: _native.RetryRun) -> _StoreRun | None:
 
 class _StoreRun:
     """A ``RetryRun`` whose budget lives in a ``RedisStore``: the async
-    loops await its round trips (``arecord_failure``, ``atry_retry``,
+    loops await its round trips (``arecord_failure``, ``afailure_retry``,
     ``arecord_success``); the decision stays the core's (``RetryRun``
     decides on a copy first to know whether the budget is asked)."""
 
@@ -327,8 +327,11 @@ class _StoreRun:
         stage = run._failure_plan(exc, matched)
         if stage == 0:
             return run.failure(exc, matched)
-        await self._budget.arecord_failure()
-        retry = bool(await self._budget.atry_retry()) if stage == 2 else False
+        if stage == 2:  # the failure counted and the retry asked: one round trip
+            retry = bool(await self._budget.afailure_retry())
+        else:
+            await self._budget.arecord_failure()
+            retry = False
         return run._failure_fixed(exc, matched, retry)
 
 

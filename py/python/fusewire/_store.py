@@ -25,8 +25,9 @@ the call's own result).
 A backend whose class has ``is_async = True`` (``RedisStore``'s) also has
 ``a``-prefixed coroutine twins of its decision methods (``atake``,
 ``aacquire``, ``arelease``, ``ain_use``, ``atry_acquire``, ``arecord``,
-``arecord_success``, ``arecord_failure``, ``atry_retry``), same arguments and
-returns; the policies' async paths (``async with``, ``call_async``, the
+``arecord_success``, ``arecord_failure``, ``atry_retry``; the budget's
+``afailure_retry`` is both of the last two in one round trip), same
+arguments and returns; the policies' async paths (``async with``, ``call_async``, the
 ``async def`` decorator, ``wait_async``) await them.
 """
 
