@@ -263,8 +263,8 @@ declare namespace CircuitBreaker {
     backoff?: BackoffOptions;
     /** Seed of this operation's jitter. @default drawn from crypto entropy per operation */
     seed?: number;
-    /** A budget shared by the operations that guard one backend: each failure spends it, a retry needs it. */
-    budget?: RetryBudget;
+    /** A budget shared by the operations that guard one backend: each failure spends it, a retry needs it (one in a RedisStore is awaited). */
+    budget?: RetryBudget<Store | null | undefined>;
     retryOn?: (error: any, attempt: number) => boolean;
     /** A server's retry-after hint in ms, honoured as a minimum; longer than the retry may wait: give up. */
     retryAfter?: (error: any) => number | undefined;
@@ -291,9 +291,11 @@ declare namespace CircuitBreaker {
     next(now?: number, retryAfter?: number): number | null;
     /** next(), saying why it gives up. */
     decide(now?: number, retryAfter?: number): RetryDecision;
-    /** The operation succeeded: its budget earns its share of a token. */
-    succeeded(): void;
-    readonly budget: RetryBudget | undefined;
+    /** decide() for any budget; with a budget in a RedisStore, one awaited round trip (decide() throws there). */
+    decideAsync(now?: number, retryAfter?: number): Promise<RetryDecision>;
+    /** The operation succeeded: its budget earns its share of a token (a promise for a budget in a RedisStore). */
+    succeeded(): void | Promise<void>;
+    readonly budget: RetryBudget<Store | null | undefined> | undefined;
     readonly attempts: number;
   }
 
@@ -450,7 +452,18 @@ declare namespace CircuitBreaker {
     problem?: 'zero' | 'outOfRange' | 'notANumber' | 'inconsistent';
   }
 
-  interface BreakerOptions extends StoreOptions {
+  /**
+   * What a policy's decision method returns: the answer itself, or a
+   * promise of it when the policy lives in a `RedisStore` (a round trip).
+   */
+  type Answer<S, T> = S extends RedisStore ? Promise<T> : T;
+
+  /** A permit of `Breaker<S>`: a number, or a string in a `RedisStore`. */
+  type Permit<S> = S extends RedisStore ? string | -1 : number;
+
+  interface BreakerOptions<S extends Store | null | undefined = Store | null | undefined> extends StoreOptions {
+    /** The store; without it the breaker is this process's own (a `RedisStore` makes every method a promise). */
+    store?: S;
     /** Trip at this failure percentage (0..100); null turns the rule off. @default 50 */
     failureRate?: number | null;
     /** Trip at this slow-call percentage; needs slowCallDuration. @default null */
@@ -483,8 +496,8 @@ declare namespace CircuitBreaker {
     window?: { count: number } | { span: number; buckets?: number };
   }
 
-  type Acquired =
-    | { admitted: true; permit: number; probe: boolean; transition: Transition | null }
+  type Acquired<P = number> =
+    | { admitted: true; permit: P; probe: boolean; transition: Transition | null }
     | { admitted: false; retryAfter: number; state: BreakerState; transition: Transition | null };
 
   interface BreakerSnapshot {
@@ -499,24 +512,34 @@ declare namespace CircuitBreaker {
     since: number;
   }
 
-  /** The core circuit breaker: the caller asks, runs the call, and reports. */
-  class Breaker {
-    constructor(options?: BreakerOptions);
-    /** A permit (a number: hand it back exactly once) or a rejection with retryAfter. */
-    tryAcquire(now?: number): Acquired;
+  /**
+   * The core circuit breaker: the caller asks, runs the call, and reports.
+   * In a `RedisStore` (`S` inferred from `options.store`) every method
+   * returns a promise of the same answer, decided by the Redis script on
+   * the server's clock (`now` is not used), permits are strings (-1: let
+   * through by `onError: 'fail_open'` without one), and `state` /
+   * `generation` are the last answer's.
+   */
+  class Breaker<S extends Store | null | undefined = undefined> {
+    constructor(options?: BreakerOptions<S>);
+    /** A permit (hand it back exactly once) or a rejection with retryAfter. */
+    tryAcquire(now?: number): Answer<S, Acquired<Permit<S>>>;
     /** How the call under `permit` ended, after `duration` ms. */
-    record(permit: number, outcome: Outcome, duration?: number, now?: number): Transition | null;
+    record(permit: Permit<S>, outcome: Outcome, duration?: number, now?: number): Answer<S, Transition | null>;
+    /** As record(), but the outcome cannot trip a closed breaker (opossum's warm-up). */
+    recordUntripped(permit: Permit<S>, outcome: Outcome, duration?: number, now?: number): Answer<S, Transition | null>;
     /** A permit whose call never ran. */
-    release(permit: number, now?: number): Transition | null;
+    release(permit: Permit<S>, now?: number): Answer<S, Transition | null>;
     /** Lets time pass (an open period ends, a dwell expires). */
-    poll(now?: number): Transition | null;
-    trip(now?: number): Transition | null;
-    close(now?: number): Transition | null;
-    halfOpen(now?: number): Transition | null;
-    forceOpen(now?: number): Transition | null;
-    disable(now?: number): Transition | null;
-    reset(now?: number): Transition | null;
-    snapshot(now?: number): BreakerSnapshot;
+    poll(now?: number): Answer<S, Transition | null>;
+    trip(now?: number): Answer<S, Transition | null>;
+    close(now?: number): Answer<S, Transition | null>;
+    halfOpen(now?: number): Answer<S, Transition | null>;
+    forceOpen(now?: number): Answer<S, Transition | null>;
+    disable(now?: number): Answer<S, Transition | null>;
+    reset(now?: number): Answer<S, Transition | null>;
+    /** In a RedisStore: times in ms of the Redis server's clock (null when Redis is away and onError is not 'local'). */
+    snapshot(now?: number): Answer<S, S extends RedisStore ? BreakerSnapshot | null : BreakerSnapshot>;
     /** As of the last call (reads no clock). */
     readonly state: BreakerState;
     readonly generation: number;
@@ -533,13 +556,18 @@ declare namespace CircuitBreaker {
     readonly max: number;
   }
 
-  /** gRPC-style retry throttling: a failure costs a token, a success earns tokenRatio; retry while more than half is left. */
-  class RetryBudget {
-    constructor(options?: { maxTokens?: number; tokenRatio?: number } & StoreOptions);
-    recordSuccess(): void;
-    recordFailure(): void;
+  /**
+   * gRPC-style retry throttling: a failure costs a token, a success earns
+   * tokenRatio; retry while more than half is left. In a `RedisStore` the
+   * three methods return promises and the getters give the last answer;
+   * `retry(fn, { budget })` awaits them for you (one round trip per failure).
+   */
+  class RetryBudget<S extends Store | null | undefined = undefined> {
+    constructor(options?: { maxTokens?: number; tokenRatio?: number; store?: S; name?: string });
+    recordSuccess(): Answer<S, void>;
+    recordFailure(): Answer<S, void>;
     /** canRetry, counting a refusal in throttled. */
-    tryRetry(): boolean;
+    tryRetry(): Answer<S, boolean>;
     readonly canRetry: boolean;
     readonly tokens: number;
     readonly tokensMilli: number;

@@ -35,8 +35,9 @@ class Bulkhead {
     this._native = new native.Bulkhead(limit, reserveCritical, reserveNormal, lease);
     // { store, name }: the slots are shared by every process bound to that
     // name (lib/store.js).
+    const own = this._native;
     const backend = bindStore('Bulkhead', 'bulkhead', options,
-      () => native.plainBulkhead(limit, reserveCritical, reserveNormal, lease));
+      () => native.plainBulkhead(limit, reserveCritical, reserveNormal, lease), () => own);
     if (backend !== null) this._native = backend;
     this._async = backend !== null && backend.async === true;
   }

@@ -466,7 +466,7 @@ class CircuitBreaker extends EventEmitter {
   _admitted (a, context, args, cacheKey, fired, now = -1) {
     if (this._state === SHUTDOWN) {
       // shut down while the admission was on its way: the permit goes back
-      if (a !== null && a.admitted && a.permit >= 0) this._shared.release(a.permit).catch(() => {});
+      if (a !== null && a.admitted && a.permit !== -1) Promise.resolve(this._shared.release(a.permit)).catch(() => {});
       return Promise.reject(buildError('The circuit has been shutdown.', 'ESHUTDOWN'));
     }
     const status = this._status;
@@ -556,7 +556,7 @@ class CircuitBreaker extends EventEmitter {
 
   // A call's action settled (or timed out): the outcome, as opossum emits it.
   _succeeded (call, value, latency, end) {
-    if (call.permit >= 0) {
+    if (call.permit !== -1) {
       this._movedLater(this._shared.record(call.permit, 'success', latency));
       call.permit = -1;
     }
@@ -571,7 +571,7 @@ class CircuitBreaker extends EventEmitter {
   }
 
   _failed (call, error, latency, timedOut) {
-    if (call.permit >= 0) {
+    if (call.permit !== -1) {
       this._movedLater(this._shared.record(call.permit, timedOut ? 'timeout' : 'failure', latency));
       call.permit = -1;
     }
@@ -722,7 +722,8 @@ class CircuitBreaker extends EventEmitter {
     const shape = o.slidingWindowSize === undefined ? windowShape(o) : null;
     try {
       this._shared = bindStore('CircuitBreaker', 'breaker', o,
-        () => N.native.plainEngine(rules, dwell, shape && shape.span, shape && shape.buckets));
+        () => N.native.plainEngine(rules, dwell, shape && shape.span, shape && shape.buckets),
+        () => N.native.engineBreaker(rules, dwell, shape && shape.span, shape && shape.buckets));
     } catch (e) {
       // A store names the core Breaker's window options; this breaker's are
       // opossum's.

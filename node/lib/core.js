@@ -163,6 +163,14 @@ function permitOf (p) {
   return p;
 }
 
+// A permit of a breaker in a RedisStore: the string tryAcquire() gave
+// (the raw permit in decimal, 'L<n>' from the in-process stand-in), or -1
+// (admitted by onError 'fail_open' without one).
+function remotePermitOf (p) {
+  if (p === -1 || (typeof p === 'string' && /^L?\d{1,20}$/.test(p))) return p;
+  throw bad('Breaker', 'permit', 'the permit string tryAcquire() gave (a breaker in a RedisStore)', p);
+}
+
 const OUTCOMES = ['success', 'failure', 'timeout', 'ignored'];
 
 /**
@@ -170,34 +178,46 @@ const OUTCOMES = ['success', 'failure', 'timeout', 'ignored'];
  * hand the permit back with record() or release(). Every method takes an
  * optional `now` (ms, default Date.now()) and returns the state change it
  * caused, `{ from, to, reason }`, or null.
+ *
+ * In a RedisStore every method returns a promise of the same answer
+ * (decided by the Redis script on the server's clock, so `now` is not
+ * used), permits are strings, and `state` / `generation` are the last
+ * answer's.
  */
 class Breaker {
   #b;
+  #remote = false;
 
   constructor (options = {}) {
     const o = breakerOptions(options);
-    this.#b = built('Breaker', native.coreBreaker(o));
+    const own = built('Breaker', native.coreBreaker(o));
+    this.#b = own;
     // { store, name }: one breaker shared by every process bound to that
     // name (lib/store.js); the backend answers as the core breaker does.
-    const backend = bindStore('Breaker', 'breaker', options, () => native.plainBreaker(o));
-    if (backend !== null) this.#b = backend;
+    const backend = bindStore('Breaker', 'breaker', options, () => native.plainBreaker(o), () => own);
+    if (backend !== null) {
+      this.#b = backend;
+      this.#remote = backend.async === true;
+    }
   }
+
+  #permit (p) { return this.#remote ? remotePermitOf(p) : permitOf(p); }
 
   /** `{ admitted: true, permit, probe, transition }` or `{ admitted: false, retryAfter, state, transition }`. */
   tryAcquire (at = Date.now()) { return this.#b.tryAcquire(now(at)); }
 
   record (permit, outcome, duration = 0, at = Date.now()) {
     oneOf('Breaker', 'outcome', outcome, OUTCOMES);
-    return this.#b.record(permitOf(permit), outcome, ms('Breaker', 'duration', duration), now(at));
+    return this.#b.record(this.#permit(permit), outcome, ms('Breaker', 'duration', duration), now(at));
   }
 
   /** As record(), but the outcome cannot trip a closed breaker (opossum's warm-up). */
   recordUntripped (permit, outcome, duration = 0, at = Date.now()) {
     oneOf('Breaker', 'outcome', outcome, OUTCOMES);
-    return this.#b.recordUntripped(permitOf(permit), outcome, ms('Breaker', 'duration', duration), now(at));
+    return this.#b.recordUntripped(this.#permit(permit), outcome, ms('Breaker', 'duration', duration), now(at));
   }
 
-  release (permit, at = Date.now()) { return this.#b.release(permitOf(permit), now(at)); }
+  release (permit, at = Date.now()) { return this.#b.release(this.#permit(permit), now(at)); }
   poll (at = Date.now()) { return this.#b.poll(now(at)); }
   trip (at = Date.now()) { return this.#b.trip(now(at)); }
   close (at = Date.now()) { return this.#b.close(now(at)); }
@@ -205,7 +225,7 @@ class Breaker {
   forceOpen (at = Date.now()) { return this.#b.forceOpen(now(at)); }
   disable (at = Date.now()) { return this.#b.disable(now(at)); }
   reset (at = Date.now()) { return this.#b.reset(now(at)); }
-  snapshot (at = Date.now()) { return this.#b.snapshot(now(at)); }
+  snapshot (at = Date.now()) { return this.#remote ? this.#b.fullSnapshot() : this.#b.snapshot(now(at)); }
 
   /** The state as of the last call (no clock read: poll() to let time pass). */
   get state () { return this.#b.state; }
@@ -236,14 +256,17 @@ class RetryBudget {
     const ratio = options.tokenRatio ?? 0.1;
     if (typeof ratio !== 'number' || !(ratio >= 0) || ratio === Infinity) throw bad(W, 'tokenRatio', 'a non-negative finite number', ratio);
     const milli = Math.min(Math.round(ratio * 1000), U32);
-    this.#b = built(W, native.coreBudget(maxTokens, milli));
-    // { store, name }: one budget shared by every process bound to that name.
-    const backend = bindStore(W, 'budget', options, () => native.plainBudget(maxTokens, milli));
+    const own = built(W, native.coreBudget(maxTokens, milli));
+    this.#b = own;
+    // { store, name }: one budget shared by every process bound to that
+    // name. In a RedisStore the three methods return promises and the
+    // getters give the last answer.
+    const backend = bindStore(W, 'budget', options, () => native.plainBudget(maxTokens, milli), () => own);
     if (backend !== null) this.#b = backend;
   }
 
-  recordSuccess () { this.#b.recordSuccess(); }
-  recordFailure () { this.#b.recordFailure(); }
+  recordSuccess () { return this.#b.recordSuccess(); }
+  recordFailure () { return this.#b.recordFailure(); }
   /** canRetry, counting a refusal in `throttled`. */
   tryRetry () { return this.#b.tryRetry(); }
   get canRetry () { return this.#b.canRetry; }

@@ -9,10 +9,12 @@
 // and back, Redis errors into typed ones, an unreachable Redis into the
 // onError policy's answer.
 //
-// A Redis answer is a promise, so the policies served are those whose API
-// awaits: TokenBucket's `await bucket.take()`, Bulkhead's `await run()` and
-// opossum's CircuitBreaker (`fire()` awaits the admission). Node's core
-// Breaker and RetryBudget decide synchronously: binding them is a typed error.
+// A Redis answer is a promise: TokenBucket's `await bucket.take()`,
+// Bulkhead's `await run()`, opossum's CircuitBreaker (`fire()` awaits the
+// admission) and `retry()` with a RetryBudget await it; the core Breaker's
+// and the RetryBudget's decision methods return promises in a RedisStore.
+// With onError 'local' the policy's own in-process object (built from the
+// same options) decides while Redis is away.
 
 const { native } = require('./native');
 const { storeError } = require('./store');
@@ -158,26 +160,15 @@ class RedisStore {
     }
   }
 
-  _bind (kind, name, config, what) {
+  _bind (kind, name, config, what, local) {
     const key = `${this.prefix}:${kind}:${name}`;
-    if (kind === 'breaker' && what === 'CircuitBreaker') {
-      if (this.onError === 'local') {
-        throw configError('onError',
-          "'local' is not served for a circuit breaker in Node yet (no in-process stand-in is built from a shared config): use 'fail_open' or 'fail_closed'");
-      }
-      return new RedisBreaker(this, key, fingerprint(kind, config), config);
-    }
-    if (kind === 'bulkhead' && what === 'Bulkhead') {
-      if (this.onError === 'local') {
-        throw configError('onError', "'local' is not served for a Bulkhead in Node yet: use 'fail_open' or 'fail_closed'");
-      }
-      return new RedisBulkhead(this, key, fingerprint(kind, config), config);
-    }
-    if (kind !== 'bucket') {
-      throw storeError('RedisStore', 'store',
-        `cannot hold a ${what || kind} in Node yet: it decides synchronously and Redis answers with a promise (TokenBucket's await take(), Bulkhead's await run() and opossum's CircuitBreaker fire() are served)`);
-    }
-    return new RedisBucket(this, key, fingerprint(kind, config), config);
+    const fp = fingerprint(kind, config);
+    // the in-process stand-in for onError 'local' (made only then)
+    const own = this.onError === 'local' && typeof local === 'function' ? local() : null;
+    if (kind === 'breaker') return new RedisBreaker(this, key, fp, config, own);
+    if (kind === 'bulkhead') return new RedisBulkhead(this, key, fp, config, own);
+    if (kind === 'budget') return new RedisBudget(this, key, fp, config, own);
+    return new RedisBucket(this, key, fp, config);
   }
 }
 
@@ -226,8 +217,8 @@ class RedisBucket {
  * slow: `fail_open` runs the call without a slot, `fail_closed` refuses.
  */
 class RedisBulkhead {
-  constructor (store, key, fp, config) {
-    Object.assign(this, { store, key, fp, async: true });
+  constructor (store, key, fp, config, local) {
+    Object.assign(this, { store, key, fp, async: true, local });
     this.lease = Number(config.lease) / 1e6; // ms
     // in use, available, available for critical/normal/sheddable, extra,
     // expired releases, reclaimed: as the script answers them
@@ -245,15 +236,24 @@ class RedisBulkhead {
     }
   }
 
-  /** A slot (>= 0), -1 when full; without Redis, -2 (fail_open: run without one) or -1. */
+  /**
+   * A slot (>= 0), -1 when full; without Redis, -2 (fail_open: run without
+   * one), -1 (fail_closed) or the in-process bulkhead's slot as `'L<n>'`
+   * (local).
+   */
   async tryAcquire (priority) {
     const r = await this._state('acquire', priority);
-    if (r === null) return this.store.onError === 'fail_open' ? -2 : -1;
-    return r;
+    if (r !== null) return r;
+    if (this.local !== null) {
+      const slot = this.local.tryAcquire(priority, Date.now());
+      return slot < 0 ? -1 : `L${slot}`;
+    }
+    return this.store.onError === 'fail_open' ? -2 : -1;
   }
 
   /** null when released, 'notHeld' or 'expired' as the core says; null without Redis. */
   async release (slot) {
+    if (typeof slot === 'string') return this.local.release(Number(slot.slice(1)), Date.now()) ?? null;
     if (slot < 0) return null;
     const r = await this._state('release', slot);
     return r === 1 ? 'notHeld' : r === 2 ? 'expired' : null;
@@ -293,20 +293,30 @@ function moved (f, t, why) {
  * not sent), `fail_closed` refuses until Redis answers again.
  */
 class RedisBreaker {
-  constructor (store, key, fp, config) {
-    Object.assign(this, { store, key, fp, async: true });
+  constructor (store, key, fp, config, local) {
+    Object.assign(this, { store, key, fp, local, async: true });
     // the open period (ms), for when an answer moved the breaker to open
     // without saying for how long
     this._openMs = Math.max(Number(config.open_backoff_base) / 1e6 || 0, 1);
     this.state = 'closed';
+    this.generation = 0;
     this._retryUntil = 0;
     this._probes = 0;
+    // the core's seeded generator (Rng, seeded with the config's seed) in
+    // two 32-bit halves: its next draw goes with every call, and it
+    // advances when a call opened the breaker (store/README.md "Randomness")
+    const seed = Number(config.seed) || 0;
+    this._rng = [Math.floor(seed / 2 ** 32) >>> 0, seed >>> 0];
   }
 
   async _call (op, ...args) {
-    // opossum's open period is not jittered: the draw the script takes for a
-    // jittered open duration is not used, so none is drawn here
-    return this.store._eval('breaker', this.key, this.fp, op, '0', ...args);
+    const rng = this._rng;
+    const [hi, lo, nextHi, nextLo] = native.rngNext(rng[0], rng[1]);
+    const r = await this.store._eval('breaker', this.key, this.fp, op, `${hi}:${lo}`, ...args);
+    if (op !== 'snapshot' && String(op === 'acquire' ? r[5] : r[1]) === 'open' && this._rng === rng) {
+      this._rng = [nextHi, nextLo];
+    }
+    return r;
   }
 
   _seen (state) {
@@ -320,6 +330,13 @@ class RedisBreaker {
       answer = await this._call('acquire');
     } catch (e) {
       if (!(e instanceof Down)) throw e;
+      if (this.local !== null) {
+        // the in-process breaker decides while Redis is away; its permits
+        // are marked so that they go back to it
+        const a = this.local.tryAcquire(Date.now());
+        this.state = this.local.state;
+        return a.admitted ? { ...a, permit: `L${a.permit}` } : a;
+      }
       if (this.store.onError === 'fail_open') return { admitted: true, permit: -1, probe: false, transition: null };
       const wait = Math.max(this.store._downUntil - Date.now(), 1);
       return { admitted: false, retryAfter: wait, state: 'open', transition: null };
@@ -349,16 +366,69 @@ class RedisBreaker {
     }
   }
 
-  /** Sends a call's outcome (`success`, `failure`, `timeout`, `ignored`); `duration` in ms. */
-  record (permit, outcome, duration) {
+  /**
+   * Sends a call's outcome (`success`, `failure`, `timeout`, `ignored`);
+   * `duration` in ms. A permit handed out without Redis (-1, fail_open) is
+   * not sent; one of the in-process stand-in (`'L<n>'`) goes back to it.
+   */
+  record (permit, outcome, duration, mayTrip = true) {
+    if (permit === -1) return Promise.resolve(null);
     if (this._probes > 0) this._probes--;
-    return this._settle('record', String(permit), outcome, Math.max(0, Math.ceil(duration * 1000)), 1);
+    if (isLocal(permit)) {
+      const method = mayTrip ? 'record' : 'recordUntripped';
+      return Promise.resolve(this.local[method](Number(permit.slice(1)), outcome, duration, Date.now()));
+    }
+    return this._settle('record', String(permit), outcome, Math.max(0, Math.ceil(duration * 1000)), mayTrip ? 1 : 0);
+  }
+
+  /** As record(), but the outcome cannot trip a closed breaker. */
+  recordUntripped (permit, outcome, duration) {
+    return this.record(permit, outcome, duration, false);
   }
 
   /** Hands a permit back without an outcome. */
   release (permit) {
+    if (permit === -1) return Promise.resolve(null);
     if (this._probes > 0) this._probes--;
+    if (isLocal(permit)) return Promise.resolve(this.local.release(Number(permit.slice(1)), Date.now()));
     return this._settle('release', String(permit));
+  }
+
+  /**
+   * The whole snapshot, from Redis (a round trip): the core Breaker's
+   * fields, times in ms of the Redis server's clock; the in-process
+   * stand-in's (or the last known state) when Redis is away.
+   */
+  async fullSnapshot () {
+    let r;
+    try {
+      r = await this._call('snapshot');
+    } catch (e) {
+      if (!(e instanceof Down)) throw e;
+      if (this.local !== null) return this.local.snapshot(Date.now());
+      return null;
+    }
+    const m = {};
+    for (let i = 0; i < r.length; i += 2) m[String(r[i])] = String(r[i + 1]);
+    const n = (k) => Number(m[k]);
+    const ms = (k) => n(k) / 1000;
+    this._seen(m.state);
+    this.generation = n('generation');
+    return {
+      state: this.state,
+      generation: this.generation,
+      counts: {
+        successes: n('successes'), failures: n('failures'), timeouts: n('timeouts'),
+        slow: n('slow'), ignored: n('ignored'), rejected: n('rejected')
+      },
+      consecutiveFailures: n('consecutive_failures'),
+      probesInFlight: n('probes_in_flight'),
+      openUntil: ms('open_until'),
+      reopens: n('reopens'),
+      clockRegressions: n('clock_regressions'),
+      since: ms('since'),
+      now: ms('now')
+    };
   }
 
   /** The last known state, and when the open period ends (ms from now, by the last answer). */
@@ -372,12 +442,61 @@ class RedisBreaker {
     };
   }
 
-  tryAcquireSync () {
-    throw new RedisStoreError('a breaker in a RedisStore decides through promises (await breaker.fire(...)): a Redis round trip cannot be synchronous');
-  }
 }
 for (const [method, op] of Object.entries(HOST_OPS)) {
   RedisBreaker.prototype[method] = function () { return this._settle(op); };
+}
+
+function isLocal (permit) {
+  return typeof permit === 'string' && permit.charCodeAt(0) === 76; // 'L'
+}
+
+/**
+ * A retry budget in Redis (store/redis/budget.lua): the core's rules,
+ * gRPC's retry throttling. `recordSuccess()`, `recordFailure()`,
+ * `tryRetry()` and `failureRetry()` (the failure counted and a retry asked,
+ * one round trip: what `retry()` sends after a failed attempt) return
+ * promises; the getters give the last answer. Redis away: `fail_open`
+ * allows retries, `fail_closed` refuses them, `local` asks the in-process
+ * budget.
+ */
+class RedisBudget {
+  constructor (store, key, fp, config, local) {
+    Object.assign(this, { store, key, fp, local, async: true });
+    this.maxTokens = Number(config.max_tokens);
+    // can retry, milli-tokens, throttled: as the script answers them
+    this._last = [1, this.maxTokens * 1000, 0];
+  }
+
+  async _op (op) {
+    try {
+      this._last = (await this.store._eval('budget', this.key, this.fp, op)).map(Number);
+    } catch (e) {
+      if (!(e instanceof Down)) throw e;
+      return this._down(op);
+    }
+    return this._last[0] === 1;
+  }
+
+  _down (op) {
+    const b = this.local;
+    if (b === null) return this.store.onError === 'fail_open';
+    let ok;
+    if (op === 'success') b.recordSuccess();
+    if (op === 'failure' || op === 'failure_retry') b.recordFailure();
+    if (op === 'try_retry' || op === 'failure_retry') ok = b.tryRetry();
+    this._last = [b.canRetry ? 1 : 0, b.tokensMilli, b.throttled];
+    return ok ?? b.canRetry;
+  }
+
+  async recordSuccess () { await this._op('success'); }
+  async recordFailure () { await this._op('failure'); }
+  tryRetry () { return this._op('try_retry'); }
+  failureRetry () { return this._op('failure_retry'); }
+  get canRetry () { return this._last[0] === 1; }
+  get tokensMilli () { return this._last[1]; }
+  get tokens () { return Math.floor(this._last[1] / 1000); }
+  get throttled () { return this._last[2]; }
 }
 
 module.exports = { RedisStore, RedisStoreError, fingerprint };

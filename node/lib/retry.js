@@ -63,6 +63,8 @@ class RetrySchedule {
     this._budget = options.budget === undefined ? undefined : RetryBudget.native(options.budget);
     // A budget in a host store is spent through the same core decision.
     this._shared = this._budget instanceof native.HostBudget;
+    // A budget in a RedisStore answers with promises: retry() awaits it.
+    this._remote = this._budget !== undefined && this._budget.async === true;
     this._native = new native.RetrySchedule(
       backoffSpec(options.backoff), maxAttempts, options.maxElapsed, options.seed ?? entropySeed());
   }
@@ -88,13 +90,38 @@ class RetrySchedule {
   }
 
   _decide (now, retryAfter) {
+    if (this._remote) {
+      const { RedisStoreError } = require('./redis');
+      throw new RedisStoreError('a RetryBudget in a RedisStore is asked through promises: use retry(fn, { budget }), or await schedule.decideAsync()');
+    }
     return this._shared
       ? this._native.nextShared(now, retryAfter, this._budget)
       : this._native.next(now, retryAfter, this._budget);
   }
 
-  /** The operation succeeded: a budget earns its share of a token. */
-  succeeded () { if (this.budget) this.budget.recordSuccess(); }
+  /**
+   * `decide()` for any budget, a promise: with a budget in a RedisStore the
+   * failure is counted (and, when this decision asks, a retry requested) in
+   * one round trip, and the core decides with the answer (the same
+   * decision the in-process budget gives; the clock is read before the
+   * round trip).
+   */
+  async decideAsync (now = Date.now(), retryAfter) {
+    if (!this._remote) return this.decide(now, retryAfter);
+    const asks = this._native.plan(now, retryAfter);
+    let ok = false;
+    if (asks) ok = await this._budget.failureRetry();
+    else await this._budget.recordFailure();
+    const d = this._native.nextAnswered(now, retryAfter, ok);
+    if (d >= 0) return { decision: 'retryAfter', delay: d };
+    return { decision: 'giveUp', reason: REASONS[d] };
+  }
+
+  /**
+   * The operation succeeded: a budget earns its share of a token (a
+   * promise with a budget in a RedisStore).
+   */
+  succeeded () { if (this.budget) return this.budget.recordSuccess(); }
 
   get attempts () { return this._native.attempts; }
 }
@@ -125,18 +152,36 @@ async function retry (fn, options = {}) {
   const signal = options.signal;
   schedule.start();
   for (let attempt = 1; ; attempt++) {
+    let value;
     try {
-      const value = await fn(attempt, signal);
-      schedule.succeeded();
-      return value;
+      value = await fn(attempt, signal);
     } catch (error) {
       if (signal?.aborted || !retryOn(error, attempt)) throw error;
       const hint = options.retryAfter ? options.retryAfter(error) : undefined;
-      const delay = schedule.next(Date.now(), hint);
+      let delay;
+      if (schedule._remote) {
+        const d = await schedule.decideAsync(Date.now(), hint);
+        delay = d.decision === 'retryAfter' ? d.delay : null;
+      } else {
+        delay = schedule.next(Date.now(), hint);
+      }
       if (delay === null) throw error;
       if (options.onRetry) options.onRetry(error, attempt, delay);
       await sleep(delay, signal);
+      continue;
     }
+    if (schedule._remote) {
+      // a success the store missed costs the budget a token, never the
+      // call's result (Python's rule too)
+      try {
+        await schedule.succeeded();
+      } catch (e) {
+        process.emitWarning(`fusewire: the RetryBudget's success was not counted: ${e && e.message}`, 'FusewireWarning');
+      }
+    } else {
+      schedule.succeeded();
+    }
+    return value;
   }
 }
 

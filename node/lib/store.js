@@ -5,7 +5,7 @@
 //
 // A policy built with { store, name } validates its options as usual
 // (building its native object), then calls
-//   store._bind(kind, name, config)
+//   store._bind(kind, name, config, what, local)
 // once, kind 'breaker' | 'bucket' | 'bulkhead' | 'budget', config the
 // validated core config in plain form (src/store.rs: the fields of
 // fusewire_store::config, durations in nanoseconds), and sends every
@@ -38,7 +38,7 @@ function plain (fields) {
  * without a name, a name that is not a non-empty string, a store that is
  * not one.
  */
-function bindStore (what, kind, options, config) {
+function bindStore (what, kind, options, config, local) {
   const { store, name } = options;
   if (name !== undefined && name !== null && (typeof name !== 'string' || name === '')) {
     throw storeError(what, 'name', `must be a non-empty string, got ${typeof name === 'string' ? "''" : String(name)}`);
@@ -50,9 +50,10 @@ function bindStore (what, kind, options, config) {
   if (name === undefined || name === null) {
     throw storeError(what, 'name', 'is required with store: it is the key every process sharing this policy uses');
   }
-  // `what` lets a store that answers with promises (RedisStore) serve only
-  // the policies that await their decisions
-  return store._bind(kind, name, plain(config()), what);
+  // `what` names the policy in errors; `local` makes the policy's own
+  // in-process object, the stand-in a RedisStore with onError 'local'
+  // decides with while Redis is away
+  return store._bind(kind, name, plain(config()), what, local);
 }
 
 module.exports = { bindStore, plain, storeError, native };

@@ -4,7 +4,7 @@
 use core::num::NonZeroU32;
 
 use fusewire::bulkhead::{Priority, ReleaseError, Slot};
-use fusewire::{Decision, GiveUpReason, Rate, Retry, RetryPolicy, TickUnit};
+use fusewire::{Decision, GiveUpReason, Rate, RemoteBudget, Retry, RetryPolicy, TickUnit};
 use napi::{Error, Result, Status};
 use napi_derive::napi;
 
@@ -64,17 +64,34 @@ impl RetrySchedule {
         budget: Option<&mut CoreBudget>,
     ) -> f64 {
         let (now, hint) = (ticks(now), retry_after.map(ticks));
-        let decision = match budget {
+        code(match budget {
             Some(budget) => self.inner.next_with_budget(now, hint, budget.core_mut()),
             None => self.inner.next(now, hint),
-        };
-        match decision {
-            Decision::RetryAfter(d) => d as f64,
-            Decision::GiveUp(GiveUpReason::MaxAttempts) => -1.0,
-            Decision::GiveUp(GiveUpReason::Deadline) => -2.0,
-            Decision::GiveUp(GiveUpReason::WaitTooLong) => -3.0,
-            Decision::GiveUp(_) => -4.0,
-        }
+        })
+    }
+
+    /// For a budget kept in a store across the network (`RedisStore`):
+    /// whether the next decision at `now` would ask the budget for a retry
+    /// (decided on a copy; nothing changes). The caller then sends the
+    /// failure, with the retry request when this is true, in one round trip
+    /// and decides with [`RetrySchedule::next_answered`].
+    #[napi]
+    pub fn plan(&self, now: f64, retry_after: Option<f64>) -> bool {
+        let mut copy = self.inner;
+        let mut probe = RemoteBudget::answering(true);
+        let _ = copy.next_with_budget(ticks(now), retry_after.map(ticks), &mut probe);
+        probe.asked()
+    }
+
+    /// `next` under a budget in a store that already counted the failure
+    /// and answered `retry` (ignored when the decision does not ask).
+    #[napi]
+    pub fn next_answered(&mut self, now: f64, retry_after: Option<f64>, retry: bool) -> f64 {
+        let mut answered = RemoteBudget::answering(retry);
+        code(
+            self.inner
+                .next_with_budget(ticks(now), retry_after.map(ticks), &mut answered),
+        )
     }
 
     /// Attempts made so far, the first included.
@@ -99,14 +116,19 @@ impl RetrySchedule {
     ) -> f64 {
         let (now, hint) = (ticks(now), retry_after.map(ticks));
         let mut shared = budget.shared();
-        let decision = self.inner.next_with_budget(now, hint, &mut shared);
-        match decision {
-            Decision::RetryAfter(d) => d as f64,
-            Decision::GiveUp(GiveUpReason::MaxAttempts) => -1.0,
-            Decision::GiveUp(GiveUpReason::Deadline) => -2.0,
-            Decision::GiveUp(GiveUpReason::WaitTooLong) => -3.0,
-            Decision::GiveUp(_) => -4.0,
-        }
+        code(self.inner.next_with_budget(now, hint, &mut shared))
+    }
+}
+
+/// A decision as `RetrySchedule` returns it: the delay (ms), or a negative
+/// code for why it gives up.
+fn code(decision: Decision) -> f64 {
+    match decision {
+        Decision::RetryAfter(d) => d as f64,
+        Decision::GiveUp(GiveUpReason::MaxAttempts) => -1.0,
+        Decision::GiveUp(GiveUpReason::Deadline) => -2.0,
+        Decision::GiveUp(GiveUpReason::WaitTooLong) => -3.0,
+        Decision::GiveUp(_) => -4.0,
     }
 }
 

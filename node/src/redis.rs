@@ -60,3 +60,22 @@ pub fn redis_fingerprint(kind: String, fields: Vec<PlainField>) -> Result<String
     let config = Config::from_pairs(kind, pairs).map_err(|e| config_error(e.field, &e.reason))?;
     redis_fingerprint_of(&config).map_err(|e| config_error(e.field, &e.reason))
 }
+
+/// One step of the core's seeded generator ([`fusewire::Rng`]) from its
+/// state in two 32-bit halves (a JS number holds 53 bits): `[drawHi,
+/// drawLo, nextHi, nextLo]`. A breaker in a `RedisStore` sends the draw as
+/// `"hi:lo"` with each call (the script's jittered open duration is
+/// `Rng::between` of it) and moves to the next state when a call opened
+/// the breaker, as Python's `rng_next` does.
+#[napi]
+pub fn rng_next(hi: u32, lo: u32) -> Vec<u32> {
+    let mut rng = fusewire::Rng::new((u64::from(hi) << 32) | u64::from(lo));
+    let value = rng.next_u64();
+    let state = rng.state();
+    vec![
+        (value >> 32) as u32,
+        value as u32,
+        (state >> 32) as u32,
+        state as u32,
+    ]
+}

@@ -20,7 +20,10 @@ use napi::Result;
 use napi_derive::napi;
 
 use crate::direct::{config_of, window_of, BreakerOptions};
+use crate::ring::Ring;
 use crate::ticks;
+use fusewire::window::Counts;
+use fusewire::Sliding;
 
 /// Nanoseconds per tick of this door (milliseconds).
 const NS_PER_TICK: u64 = 1_000_000;
@@ -133,6 +136,41 @@ pub fn plain_engine(
     span: Option<f64>,
     buckets: Option<u32>,
 ) -> Result<Vec<PlainField>> {
+    let (config, window) = engine_config(&rules, half_open_max_dwell, span, buckets)?;
+    Ok(plain(Config::breaker(&config, window)))
+}
+
+/// The breaker `plain_engine` describes, as this process's own core
+/// breaker (ticks in ms): the stand-in of opossum's `CircuitBreaker` in a
+/// `RedisStore` with `onError: 'local'` while Redis is away.
+#[napi]
+pub fn engine_breaker(
+    rules: crate::engine::EngineRules,
+    half_open_max_dwell: f64,
+    span: Option<f64>,
+    buckets: Option<u32>,
+) -> Result<crate::direct::CoreBreaker> {
+    let (config, window) = engine_config(&rules, half_open_max_dwell, span, buckets)?;
+    let window = match window {
+        Window::Count { size } => {
+            fusewire::CountRing::over(vec![0; size as usize].into_boxed_slice()).map(Sliding::Count)
+        }
+        Window::Time { duration, buckets } => {
+            Ring::new(duration, buckets as usize, Counts::ZERO).map(Sliding::Time)
+        }
+    };
+    window
+        .and_then(|w| fusewire::Breaker::with_window(config, w))
+        .map(|inner| crate::direct::CoreBreaker { inner })
+        .map_err(|e| napi::Error::from_reason(format!("fusewire: {e:?}")))
+}
+
+fn engine_config(
+    rules: &crate::engine::EngineRules,
+    half_open_max_dwell: f64,
+    span: Option<f64>,
+    buckets: Option<u32>,
+) -> Result<(fusewire::BreakerConfig, Window)> {
     let window = match rules.sliding_window_size {
         Some(size) => Window::Count { size },
         None => Window::Time {
@@ -140,7 +178,7 @@ pub fn plain_engine(
             buckets: buckets.unwrap_or(10),
         },
     };
-    let mut config = crate::engine::config_of(&rules)?;
+    let mut config = crate::engine::config_of(rules)?;
     config.half_open_max_dwell = ticks(half_open_max_dwell).max(1);
-    Ok(plain(Config::breaker(&config, window)))
+    Ok((config, window))
 }

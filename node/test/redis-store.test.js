@@ -58,7 +58,7 @@ if (process.argv[2] === 'hammer') {
     await assert.rejects(b.take(), (e) => e.code === 'ERR_FUSEWIRE_CONFIG' && e.field === 'burst' && /already in Redis/.test(e.message));
   });
 
-  test('bad options, a wrong URL, a kind Node cannot serve: typed errors', () => {
+  test('bad options, a wrong URL, a sync call on a bucket: typed errors', () => {
     for (const [o, field] of [[{ onError: 'maybe' }, 'onError'], [{ timeout: NaN }, 'timeout'], [{ timeout: Infinity }, 'timeout'],
       [{ timeout: -1 }, 'timeout'], [{ timeout: '50' }, 'timeout'], [{ ttl: 1 }, 'ttl'], [{ prefix: '' }, 'prefix']]) {
       assert.throws(() => new RedisStore(server.url, o), (e) => e.code === 'ERR_FUSEWIRE_CONFIG' && e.field === field, field);
@@ -66,8 +66,10 @@ if (process.argv[2] === 'hammer') {
     for (const url of ['http://localhost:6379', 'localhost', undefined, 42]) {
       assert.throws(() => new RedisStore(url), (e) => e.code === 'ERR_FUSEWIRE_CONFIG' && e.field === 'url');
     }
-    assert.throws(() => new Breaker({ store: open(), name: 'b' }), (e) => e.field === 'store' && /synchronously/.test(e.message));
-    assert.throws(() => new RetryBudget({ maxTokens: 4, tokenRatio: 0.5, store: open(), name: 'rb' }), (e) => e.field === 'store');
+    // the core Breaker and the RetryBudget validate their options as without a store
+    assert.throws(() => new Breaker({ store: open(), name: 'b', minCalls: -1 }), (e) => e.code === 'ERR_FUSEWIRE_CONFIG' && e.field === 'minCalls');
+    assert.throws(() => new RetryBudget({ maxTokens: 4, tokenRatio: NaN, store: open(), name: 'rb' }), (e) => e.field === 'tokenRatio');
+    assert.throws(() => new RetryBudget({ maxTokens: 4, store: open() }), (e) => e.field === 'name');
     const bucket = new TokenBucket({ burst: 2, store: open(), name: 'sync' });
     assert.throws(() => bucket.tryAcquire(), RedisStoreError);
   });

@@ -94,3 +94,30 @@ const taken: Promise<void> = shared.take();
 const closed: Promise<void> = fleet.close();
 // @ts-expect-error onError is one of three words
 new RedisStore('redis://127.0.0.1:6379', { onError: 'open' });
+
+// The core Breaker and a RetryBudget in a RedisStore: the same methods,
+// answered with promises (the type follows the store given).
+async function fleetCore (): Promise<void> {
+  const store = new CircuitBreaker.RedisStore('redis://127.0.0.1:6379', { onError: 'local' });
+  const breaker = new Breaker({ store, name: 'db', minCalls: 5 });
+  const got = await breaker.tryAcquire();
+  if (got.admitted) {
+    const permit: string | -1 = got.permit;
+    const moved: CircuitBreaker.Transition | null = await breaker.record(permit, 'success', 3);
+    console.log(moved);
+  }
+  const snap: CircuitBreaker.BreakerSnapshot | null = await breaker.snapshot();
+  const budget = new RetryBudget({ maxTokens: 10, store, name: 'retries' });
+  const ok: boolean = await budget.tryRetry();
+  await budget.recordSuccess();
+  const n: number = await retry(async () => 1, { budget });
+  const decision: CircuitBreaker.RetryDecision = await new RetrySchedule({ budget }).decideAsync();
+  // the in-process forms stay synchronous
+  const local = new Breaker({ minCalls: 5 });
+  const a = local.tryAcquire();
+  if (a.admitted) { const p: number = a.permit; local.record(p, 'failure'); }
+  const sync: boolean = new RetryBudget().tryRetry();
+  console.log(snap, ok, n, decision, sync, breaker.state);
+  await store.close();
+}
+console.log(fleetCore);

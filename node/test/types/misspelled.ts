@@ -20,3 +20,12 @@ import { chaos, Pool } from 'fusewire';
 chaos(action, { faultrate: 10 });
 // @ts-expect-error: baseEjectionTimeout is not a Pool option
 new Pool(['http://a'], { baseEjectionTimeout: 10 });
+import { Breaker, RetryBudget, RedisStore } from 'fusewire';
+const fleetStore = new RedisStore('redis://127.0.0.1:6379');
+// @ts-expect-error: a Breaker in a RedisStore answers with a promise
+console.log(new Breaker({ store: fleetStore, name: 'b' }).tryAcquire().admitted);
+// @ts-expect-error: its permits are strings
+new Breaker({ store: fleetStore, name: 'b' }).release(3);
+// @ts-expect-error: a RetryBudget in a RedisStore answers with a promise
+const sure: boolean = new RetryBudget({ store: fleetStore, name: 'r' }).tryRetry();
+console.log(sure);
