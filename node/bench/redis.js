@@ -1,15 +1,18 @@
 'use strict';
 
 // opossum's fire() with its breaker in-process, in a HostStore and in a
-// RedisStore (issue #17), and a bucket decision through Redis, one run, side
-// by side. Each sample is one awaited fire() (a Redis round trip is far
+// RedisStore (issue #17), a bucket decision in-process and through Redis
+// beside rate-limiter-flexible's (the Node peer: RateLimiterMemory and
+// RateLimiterRedis, a fixed window in one Lua script), the core Breaker and
+// a retry budget through Redis, one run, side by side. Each sample is one awaited fire() (a Redis round trip is far
 // above the timer's cost); p50/p99 over SAMPLES sequential calls after a
 // warm-up, and the scripts the server ran per decision (round trips).
 //
 // Run: node bench/redis.js   (starts its own redis-server on a free port)
 
 const CircuitBreaker = require('..');
-const { HostStore, RedisStore, TokenBucket } = CircuitBreaker;
+const { HostStore, RedisStore, TokenBucket, Breaker, RetryBudget } = CircuitBreaker;
+const { RateLimiterMemory, RateLimiterRedis } = require('rate-limiter-flexible');
 const Redis = require('ioredis');
 const { RedisServer } = require('../test/redis-server');
 
@@ -57,8 +60,24 @@ async function time (label, call, commands) {
       await fleet.fire(i);
       await new Promise(setImmediate); // the outcome's round trip, sent after the call settled
     }, commands);
+    const own = new TokenBucket({ burst: 1e6, tokens: 1e6, period: 1000 });
+    await time('`await bucket.take()`, bucket in-process', () => own.take());
+    const memory = new RateLimiterMemory({ points: 1e9, duration: 1 });
+    await time('rate-limiter-flexible `consume()`, RateLimiterMemory', () => memory.consume('k'));
     const bucket = new TokenBucket({ burst: 1e6, tokens: 1e6, period: 1000, store: rs, name: 'k' });
     await time('`await bucket.take()`, bucket in a RedisStore', () => bucket.take(), commands);
+    const peer = new Redis(server.url, { enableOfflineQueue: false });
+    await new Promise((resolve) => peer.once('ready', resolve));
+    const flexible = new RateLimiterRedis({ storeClient: peer, points: 1e9, duration: 1, keyPrefix: 'rlf' });
+    await time('rate-limiter-flexible `consume()`, RateLimiterRedis', () => flexible.consume('k'), commands);
+    const core = new Breaker({ store: rs, name: 'core' });
+    await time('core `Breaker`: `tryAcquire()` + `record()`, in a RedisStore', async () => {
+      const a = await core.tryAcquire();
+      await core.record(a.permit, 'success', 1);
+    }, commands);
+    const budget = new RetryBudget({ maxTokens: 1e6, store: rs, name: 'budget' });
+    await time('`RetryBudget` `tryRetry()`, in a RedisStore', () => budget.tryRetry(), commands);
+    peer.disconnect();
     for (const b of [plain, shared, fleet]) b.shutdown();
     HostStore.unlink(host);
   } finally {
