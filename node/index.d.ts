@@ -394,7 +394,7 @@ declare namespace CircuitBreaker {
   type Priority = 'critical' | 'normal' | 'sheddable';
 
   class Bulkhead {
-    /** `lease`: ms a slot may be held before it is freed (default 60000). */
+    /** `lease`: a slot never released is free again within `lease` ms (after more than half of it; default 60000): set it to at least twice your longest call. */
     constructor(options: { limit: number; reserveCritical?: number; reserveNormal?: number; lease?: number } & StoreOptions);
     readonly limit: number;
     readonly inUse: number;

@@ -20,12 +20,13 @@
 //! A slot that is never released (an early return, a cancelled task, a
 //! binding's object collected without its `release`) would hold a slot
 //! until the bulkhead is rebuilt. So every slot is leased: time is cut into
-//! epochs of `lease` ticks, a slot is stamped with the epoch it was taken
-//! in, and the bulkhead keeps counts for two epochs only, the current one
-//! and the previous one, per priority (O(1) memory, nothing per slot):
+//! epochs of half a lease (`span = lease / 2` ticks), a slot is stamped
+//! with the epoch it was taken in, and the bulkhead keeps counts for two
+//! epochs only, the current one and the previous one, per priority (O(1)
+//! memory, nothing per slot):
 //!
 //! ```text
-//! epoch k          the ticks [k * lease, (k + 1) * lease)   (from `now` alone)
+//! epoch k          the ticks [k * span, (k + 1) * span)     (from `now` alone)
 //! acquire at now   stamp = current epoch; count[current][priority] += 1
 //! epoch turns      to the epoch of `now`: one on, the previous epoch's counts
 //!                  are freed (counted in `reclaimed`) and current becomes
@@ -34,20 +35,23 @@
 //!                  older: refused, Expired, counted in `expired_releases`
 //! ```
 //!
-//! **A slot's life** is therefore more than one lease and at most two,
-//! counted on the newest `now` the bulkhead has seen (epochs only turn
-//! forward), from its acquisition to the first call (acquire, release or
-//! [`Bulkhead::expire`]) at or after the start of the epoch two on from its
-//! own: a lost slot is free again within two leases, without anyone
-//! releasing it.
+//! **A slot's life** is therefore at most one lease and more than half of
+//! one, counted on the newest `now` the bulkhead has seen (epochs only
+//! turn forward), from its acquisition to the first call (acquire, release
+//! or [`Bulkhead::expire`]) at or after the start of the epoch two on from
+//! its own: a lost slot (its holder killed, its release forgotten) is free
+//! again within its lease, without anyone releasing it. (A lease of one
+//! tick has one-tick epochs: at most two ticks. A lease of `u64::MAX` is
+//! one epoch forever: slots never expire.)
 //!
-//! **What a long call costs.** A call that holds its slot longer than one
-//! lease may lose it (between one and two leases after it started): from
-//! then on the bulkhead admits one more call than the limit while it still
-//! runs, and its late release is refused (`Expired`), counted, never
-//! freeing a second slot. So set `lease` above the longest call you allow
-//! (its timeout); the default is [`Bulkhead::DEFAULT_LEASE`], one minute,
-//! turned into ticks by the [`TickUnit`] the bulkhead is built with.
+//! **What a long call costs.** A call that holds its slot longer than half
+//! its lease may lose it (between half a lease and a lease after it
+//! started): from then on the bulkhead admits one more call than the limit
+//! while it still runs, and its late release is refused (`Expired`),
+//! counted, never freeing a second slot. So set `lease` to at least twice
+//! the longest call you allow (its timeout); the default is
+//! [`Bulkhead::DEFAULT_LEASE`], one minute, turned into ticks by the
+//! [`TickUnit`] the bulkhead is built with.
 //!
 //! Releases are checked per priority and epoch, so `in_use` stays in
 //! `0..=limit` and no slot is freed twice: an extra release (`NotHeld`) and
@@ -97,8 +101,23 @@ impl Priority {
 /// the current epoch, which only aliases after 2^48 epochs.
 pub(crate) const EPOCH_MASK: u64 = (1 << 48) - 1;
 
+/// The ticks of one epoch for `lease`: half of it, so that a slot (counted
+/// in its own epoch and the next) lives more than half a lease and at most
+/// one; 1 for a lease of one tick; `u64::MAX` (one epoch forever) for the
+/// lease that never expires.
+pub(crate) const fn span_of(lease: u64) -> u64 {
+    if lease == u64::MAX {
+        u64::MAX
+    } else if lease < 2 {
+        1
+    } else {
+        lease / 2
+    }
+}
+
 /// The epoch `now` falls in: epoch `k` is the ticks `[k * lease,
-/// (k + 1) * lease)`, so every form of the bulkhead agrees on the
+/// (k + 1) * lease)` (`lease` here is an epoch's span,
+/// [`span_of`]), so every form of the bulkhead agrees on the
 /// boundaries from `now` alone. Binary long division, so no 64-bit
 /// division routine is linked on targets without one (it runs once per
 /// epoch turn, not per call).
@@ -301,7 +320,7 @@ impl Bulkhead {
             expired_releases: 0,
             reclaimed: 0,
             lease,
-            epoch_last: last_of(0, lease),
+            epoch_last: last_of(0, span_of(lease)),
             epoch: 0,
             limit,
             normal_limit: normal,
@@ -312,7 +331,7 @@ impl Bulkhead {
     }
 
     /// The same bulkhead (empty) with slots leased for `lease` ticks
-    /// (module docs: a slot lives more than one lease and at most two).
+    /// (module docs: a lost slot is free again within its lease).
     /// Errors with field `"lease"` (`Zero`) when 0. `u64::MAX` is the
     /// explicit "slots never expire".
     pub const fn with_lease(self, lease: u64) -> ConfigResult<Self> {
@@ -347,7 +366,7 @@ impl Bulkhead {
     #[cold]
     fn turn(&mut self, now: u64) -> u32 {
         // now > last_of(epoch), so the new epoch is at least one on.
-        let next = epoch_of(now, self.lease);
+        let next = epoch_of(now, span_of(self.lease));
         let mut freed = 0;
         for parity in [next, next.wrapping_sub(1)] {
             // The new epoch reuses the parity of the one before the previous,
@@ -359,7 +378,7 @@ impl Bulkhead {
             }
         }
         self.epoch = next;
-        self.epoch_last = last_of(next, self.lease);
+        self.epoch_last = last_of(next, span_of(self.lease));
         self.in_use -= freed;
         self.reclaimed = self.reclaimed.saturating_add(u64::from(freed));
         freed
@@ -574,28 +593,29 @@ mod tests {
     }
 
     #[test]
-    fn a_lost_slot_is_freed_after_more_than_one_lease_and_at_most_two() {
+    fn a_lost_slot_is_freed_after_more_than_half_a_lease_and_at_most_one() {
         let mut b = Bulkhead::unreserved(nz(2), TickUnit::MILLIS)
             .with_lease(100)
             .unwrap();
-        // Epoch 0 is [0, 100): a slot taken at 99 and one taken at 0.
+        // Epochs of half the lease: epoch 0 is [0, 50). A slot taken at 0
+        // and one taken at 49.
         let early = b.try_acquire(Priority::Normal, 0).unwrap();
-        let late = b.try_acquire(Priority::Normal, 99).unwrap();
-        assert!(b.try_acquire(Priority::Normal, 150).is_err());
-        // Both live until the second boundary, 200: 200 ticks and 101 ticks.
-        assert_eq!(b.expire(199), 0);
+        let late = b.try_acquire(Priority::Normal, 49).unwrap();
+        assert!(b.try_acquire(Priority::Normal, 75).is_err());
+        // Both live until the second boundary, 100: one lease and 51 ticks.
+        assert_eq!(b.expire(99), 0);
         assert_eq!(b.in_use(), 2);
-        assert_eq!(b.expire(200), 2);
+        assert_eq!(b.expire(100), 2);
         assert_eq!((b.in_use(), b.reclaimed()), (0, 2));
         // Their late releases are refused and counted, never freeing a second slot.
-        let fresh = b.try_acquire(Priority::Normal, 200).unwrap();
-        assert_eq!(b.release(early, 201), Err(ReleaseError::Expired));
-        assert_eq!(b.release(late, 201), Err(ReleaseError::Expired));
+        let fresh = b.try_acquire(Priority::Normal, 100).unwrap();
+        assert_eq!(b.release(early, 101), Err(ReleaseError::Expired));
+        assert_eq!(b.release(late, 101), Err(ReleaseError::Expired));
         assert_eq!(
             (b.in_use(), b.expired_releases(), b.extra_releases()),
             (1, 2, 0)
         );
-        b.release(fresh, 250).unwrap();
+        b.release(fresh, 125).unwrap();
         assert_eq!(b.in_use(), 0);
     }
 
@@ -604,11 +624,12 @@ mod tests {
         let mut b = Bulkhead::unreserved(nz(3), TickUnit::MILLIS)
             .with_lease(10)
             .unwrap();
-        let a = b.try_acquire(Priority::Critical, 5).unwrap();
-        let c = b.try_acquire(Priority::Critical, 12).unwrap();
+        // epochs of 5 ticks: a in [0, 5), c in [5, 10)
+        let a = b.try_acquire(Priority::Critical, 3).unwrap();
+        let c = b.try_acquire(Priority::Critical, 6).unwrap();
         assert_eq!((b.in_use_by(Priority::Critical), b.in_use()), (2, 2));
-        b.release(a, 19).unwrap();
-        b.release(c, 29).unwrap();
+        b.release(a, 9).unwrap();
+        b.release(c, 14).unwrap();
         assert_eq!((b.in_use(), b.reclaimed()), (0, 0));
     }
 
@@ -623,11 +644,11 @@ mod tests {
         assert!(t.is_ok());
         assert_eq!((b.in_use(), b.reclaimed()), (1, 2));
         assert_eq!(b.release(s, 1_000_000), Err(ReleaseError::Expired));
-        // The new epoch started at 1_000_000: the new slot lives to 1_000_020.
-        assert_eq!(b.expire(1_000_019), 0);
-        assert_eq!(b.expire(1_000_020), 1);
+        // The new epoch started at 1_000_000: the new slot lives to 1_000_010.
+        assert_eq!(b.expire(1_000_009), 0);
+        assert_eq!(b.expire(1_000_010), 1);
         // A clock that goes back turns nothing.
-        let u = b.try_acquire(Priority::Sheddable, 1_000_020).unwrap();
+        let u = b.try_acquire(Priority::Sheddable, 1_000_010).unwrap();
         assert_eq!(b.expire(0), 0);
         b.release(u, 0).unwrap();
     }
@@ -700,8 +721,9 @@ mod tests {
         #![proptest_config(crate::testing::proptest_config())]
         /// Against a model that keeps every slot with its acquisition time:
         /// admission by the rule, `in_use <= limit`, a slot is never freed
-        /// twice, and every slot is gone (released or reclaimed) once two
-        /// leases passed since it was taken, and never before one.
+        /// twice, and every slot is gone (released or reclaimed) once its
+        /// lease passed since it was taken (two ticks for a lease of one),
+        /// and never before half of it.
         #[test]
         fn matches_a_model_of_leased_slots(
             limit in 1u32..12,
@@ -713,6 +735,8 @@ mod tests {
             let rc = rc % limit;
             let rn = rn % (limit - rc);
             let mut b = Bulkhead::new(nz(limit), rc, rn, TickUnit::MILLIS).unwrap().with_lease(lease).unwrap();
+            let span = span_of(lease);
+            prop_assert!(2 * span <= lease.max(2) && 2 * span > lease / 2);
             // (raw, priority, taken at, still counted)
             let mut slots: Vec<(u64, Priority, u64, bool)> = Vec::new();
             let mut now = 0u64;
@@ -720,9 +744,9 @@ mod tests {
             for (op, p, dt, pick) in ops {
                 now += dt;
                 b.expire(now);
-                // Every slot is gone within two leases of its acquisition.
+                // Every slot is gone within its lease of its acquisition.
                 for s in slots.iter_mut().filter(|s| s.3) {
-                    if now - s.2 >= 2 * lease { s.3 = false; }
+                    if now - s.2 >= 2 * span { s.3 = false; }
                 }
                 let counted = slots.iter().filter(|s| s.3).count() as u32;
                 prop_assert!(b.in_use() <= counted, "{} > {}", b.in_use(), counted);
@@ -759,7 +783,7 @@ mod tests {
                         Err(ReleaseError::Expired) => {
                             expired += 1;
                             for s in slots.iter_mut().filter(|s| s.0 == raw) {
-                                prop_assert!(now - s.2 > lease);
+                                prop_assert!(now - s.2 > span);
                                 s.3 = false;
                             }
                         }
@@ -769,8 +793,8 @@ mod tests {
                         }
                     }
                 }
-                // Slots younger than a lease are never reclaimed.
-                let young = slots.iter().filter(|s| s.3 && now - s.2 <= lease).count() as u32;
+                // Slots younger than half a lease are never reclaimed.
+                let young = slots.iter().filter(|s| s.3 && now - s.2 <= span).count() as u32;
                 prop_assert!(b.in_use() >= young);
                 prop_assert!(b.in_use() <= limit);
                 prop_assert_eq!(b.available(), limit - b.in_use());

@@ -182,7 +182,8 @@ fn bulkhead_leases_free_every_lost_slot_exactly_once() {
             }
         }
     });
-    // Two leases after the last acquisition, every lost slot has been freed.
+    // Two leases after the last acquisition (one suffices), every lost
+    // slot has been freed.
     b.expire(1000 + 100);
     assert_eq!(b.in_use(), 0);
     let (taken, released, expired) = (

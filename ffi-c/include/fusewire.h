@@ -808,9 +808,9 @@ typedef struct fusewire_bulkhead_config {
   uint32_t reserve_critical;
   // Further slots only critical and normal requests may take.
   uint32_t reserve_normal;
-  // A slot never released (a lost task) is freed after one to two
-  // leases of ticks: set it above the longest call. 0 is the default,
-  // 60000 ticks (a minute at 1 kHz).
+  // A slot never released (a lost task) is freed within `lease` ticks
+  // (after more than half of it): set it to at least twice the longest
+  // call. 0 is the default, 60000 ticks (a minute at 1 kHz).
   uint64_t lease;
 } fusewire_bulkhead_config;
 

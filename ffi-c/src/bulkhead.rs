@@ -41,9 +41,9 @@ pub struct fusewire_bulkhead_config {
     pub reserve_critical: u32,
     /// Further slots only critical and normal requests may take.
     pub reserve_normal: u32,
-    /// A slot never released (a lost task) is freed after one to two
-    /// leases of ticks: set it above the longest call. 0 is the default,
-    /// 60000 ticks (a minute at 1 kHz).
+    /// A slot never released (a lost task) is freed within `lease` ticks
+    /// (after more than half of it): set it to at least twice the longest
+    /// call. 0 is the default, 60000 ticks (a minute at 1 kHz).
     pub lease: u64,
 }
 

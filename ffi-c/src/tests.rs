@@ -574,7 +574,7 @@ fn bulkhead_reserves_the_last_slots() {
             S::Ok
         );
         assert_eq!((in_use, avail), (0, 5));
-        // A slot never given back is freed within two leases; its late
+        // A slot never given back is freed within its lease; its late
         // release is refused as expired.
         slots.clear();
         assert_eq!(take(&mut b, 0, &mut slots), S::Ok);

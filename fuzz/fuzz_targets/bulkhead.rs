@@ -1,7 +1,8 @@
 //! Bulkhead with leased slots, against a model that keeps every slot handed
 //! out with the time it was taken: admission by the reserve rule, `in_use`
 //! never above the limit, no slot freed twice, every lost slot freed within
-//! two leases of its acquisition and none before one lease.
+//! its lease of its acquisition (epochs of half a lease; two ticks for a
+//! lease of one) and none before half a lease.
 #![no_main]
 
 use core::num::NonZeroU32;
@@ -72,6 +73,13 @@ fuzz_target!(|input: Input| {
     assert_eq!(b.lease(), 60_000);
     let lease = input.lease.get();
     let want = (lease == 0).then_some(("lease", Problem::Zero));
+    // the docs' epoch: half the lease (1 for a lease of one tick; one
+    // epoch forever for u64::MAX)
+    let span = match lease {
+        u64::MAX => u64::MAX,
+        0 | 1 => 1,
+        l => l / 2,
+    };
     let Some(mut b) = check_config(b.with_lease(lease), want) else {
         return;
     };
@@ -120,13 +128,13 @@ fuzz_target!(|input: Input| {
                 } else {
                     let raw = slots[usize::from(k) % slots.len()].raw;
                     let newest = newest.max(now);
-                    release(&mut b, raw, now, newest, &mut slots, &mut counters, lease);
+                    release(&mut b, raw, now, newest, &mut slots, &mut counters, span);
                 }
             }
             Op::Forge(raw, tick) => {
                 now = tick.apply(now);
                 let newest = newest.max(now);
-                release(&mut b, raw, now, newest, &mut slots, &mut counters, lease);
+                release(&mut b, raw, now, newest, &mut slots, &mut counters, span);
             }
             Op::Expire(tick) => {
                 now = tick.apply(now);
@@ -135,29 +143,29 @@ fuzz_target!(|input: Input| {
             }
         }
         newest = newest.max(now);
-        // Every slot is gone two leases after it was taken (on the newest
-        // clock: epochs only turn forward).
+        // Every slot is gone two epochs, at most its lease, after it was
+        // taken (on the newest clock: epochs only turn forward).
         for s in slots.iter_mut().filter(|s| s.live) {
-            if u128::from(newest) >= u128::from(s.at) + 2 * u128::from(lease) {
+            if u128::from(newest) >= u128::from(s.at) + 2 * u128::from(span) {
                 s.live = false;
             }
         }
         let live = slots.iter().filter(|s| s.live).count() as u64;
-        // Never before one lease: a slot taken less than a lease ago (on the
-        // newest clock) is still counted unless released.
+        // Never before half a lease: a slot taken less than an epoch ago (on
+        // the newest clock) is still counted unless released.
         let young = slots
             .iter()
-            .filter(|s| s.live && u128::from(newest) <= u128::from(s.at) + u128::from(lease))
+            .filter(|s| s.live && u128::from(newest) <= u128::from(s.at) + u128::from(span))
             .count() as u64;
         let in_use = u64::from(b.in_use());
         assert!(in_use <= u64::from(l), "slots above the limit");
         assert!(
             in_use <= live,
-            "a slot held past two leases: {in_use} > {live}"
+            "a slot held past its lease: {in_use} > {live}"
         );
         assert!(
             in_use >= young,
-            "a slot freed within one lease: {in_use} < {young}"
+            "a slot freed within half a lease: {in_use} < {young}"
         );
         // No slot is freed twice: every slot taken is released once, or
         // reclaimed once, or still held.
@@ -188,7 +196,7 @@ fn release(
     newest: u64,
     slots: &mut [Held],
     counters: &mut [u64; 3],
-    lease: u64,
+    span: u64,
 ) {
     let held = b.in_use();
     let reclaimed = b.reclaimed();
@@ -212,8 +220,8 @@ fn release(
             assert_eq!(b.in_use(), after_lease);
             for s in slots.iter_mut().filter(|s| s.raw == raw) {
                 assert!(
-                    u128::from(newest) > u128::from(s.at) + u128::from(lease),
-                    "a slot expired within one lease"
+                    u128::from(newest) > u128::from(s.at) + u128::from(span),
+                    "a slot expired within half a lease"
                 );
                 s.live = false;
             }

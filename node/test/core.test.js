@@ -194,8 +194,9 @@ describe('the policies, low level', () => {
     assert.equal(b.extraReleases, 1);
     assert.equal(b.releaseSlot(critical, 1), null);
     assert.equal(b.releaseSlot(critical, 1), 'notHeld', 'a slot counts once');
-    assert.equal(b.expire(250), 1, 'a lost slot is freed within two leases');
-    assert.equal(b.releaseSlot(normal, 250), 'expired');
+    assert.equal(b.expire(50), 0, 'held for more than half its lease');
+    assert.equal(b.expire(100), 1, 'a lost slot is freed within its lease');
+    assert.equal(b.releaseSlot(normal, 100), 'expired');
     assert.deepEqual([b.inUse, b.expiredReleases, b.reclaimed, b.lease], [0, 1, 1, 100]);
   });
 

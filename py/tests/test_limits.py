@@ -112,7 +112,9 @@ def test_a_slot_never_released_is_freed_after_its_lease(clock: FakeClock) -> Non
     bh = Bulkhead(1, lease=10.0, clock=clock)
     lost = bh.acquire()
     assert bh.try_acquire() is None
-    clock.advance(20.0)  # more than one lease, at most two
+    clock.advance(5.0)  # held for more than half its lease (epochs of 5 s)
+    assert bh.try_acquire() is None
+    clock.advance(5.0)  # and free within one lease
     again = bh.try_acquire()
     assert again is not None and bh.reclaimed == 1
     bh.release(lost)  # late: already freed, counted, not raised

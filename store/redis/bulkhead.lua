@@ -1,7 +1,8 @@
 -- Bulkhead with leases: core/src/bulkhead.rs's rules. Slots are counted per
--- lease epoch (epoch = floor(now / lease)), two epochs kept: a slot whose
--- holder never releases it (a process killed mid-call) is reclaimed when its
--- epoch is two behind, so after between one and two leases. The core's
+-- epoch of half a lease (span = floor(lease / 2), at least 1; epoch =
+-- floor(now / span)), two epochs kept: a slot whose holder never releases it
+-- (a process killed mid-call) is reclaimed when its epoch is two behind, so
+-- after more than half a lease and at most one. The core's
 -- epochs, not a per-slot expiry: the state stays O(1) (a dozen integers in
 -- one hash) however many processes hold slots, and the answers are the
 -- core's, step for step (the conformance vectors check it).
@@ -15,12 +16,15 @@ local s, cfg = fw_load({ 'limit', 'reserve_critical', 'reserve_normal', 'lease' 
 if not s then return redis.error_reply(cfg) end
 local now = fw_now()
 local limit, lease = cfg.limit, cfg.lease
+if lease == 'max' then lease = math.huge end -- slots never expire
+-- the ticks of one epoch (core: span_of)
+local span = lease == math.huge and lease or math.max(math.floor(lease / 2), 1)
 local normal_limit = limit - cfg.reserve_critical
 local thresholds = { [0] = limit, [1] = normal_limit, [2] = normal_limit - cfg.reserve_normal }
 local EPOCH_MOD = 281474976710656 -- 2^48
 
 local epoch = fw_num(s, 'epoch')
-local epoch_last = s.epoch_last and tonumber(s.epoch_last) or lease - 1
+local epoch_last = s.epoch_last and tonumber(s.epoch_last) or span - 1
 local in_use = fw_num(s, 'in_use')
 local changed = false
 local function held(parity, p) return fw_num(s, 'h' .. parity .. p) end
@@ -28,7 +32,7 @@ local function set_held(parity, p, v) s['h' .. parity .. p] = v end
 
 local function expire()
   if now <= epoch_last then return 0 end
-  local nxt = fw_div(now, lease)
+  local nxt = fw_div(now, span)
   local freed = 0
   for _, parity in ipairs({ nxt, nxt - 1 }) do
     if parity == nxt or nxt - epoch >= 2 then
@@ -40,7 +44,7 @@ local function expire()
     end
   end
   epoch = nxt
-  epoch_last = (nxt + 1) * lease - 1
+  epoch_last = (nxt + 1) * span - 1
   in_use = in_use - freed
   s.reclaimed = fw_num(s, 'reclaimed') + freed
   changed = true

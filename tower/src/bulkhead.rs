@@ -101,8 +101,10 @@ impl<P, K: Clock> BulkheadBuilder<P, K> {
 
     /// How long a slot is held at most (default: the core's
     /// [`DEFAULT_LEASE`](fusewire::Bulkhead::DEFAULT_LEASE), one minute).
-    /// A call still running after one lease (at most two) loses its slot,
-    /// so the bulkhead may admit one more while it runs; its late release
+    /// A slot whose holder never gives it back is free again within one
+    /// lease; so a call still running after half its lease may lose its
+    /// slot (set the lease to at least twice the longest call), and the
+    /// bulkhead may admit one more while it runs; its late release
     /// is refused and counted, never a double free. `Duration::MAX` keeps
     /// slots until their calls end (zero names `"lease"`).
     pub fn lease(mut self, lease: Duration) -> Self {

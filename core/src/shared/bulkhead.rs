@@ -8,7 +8,7 @@ use super::atomic::{
     Ordering::{AcqRel, Acquire, Relaxed, Release},
 };
 use crate::bulkhead::{
-    epoch_of, last_of, Bulkhead, Full, Priority, ReleaseError, Slot, EPOCH_MASK,
+    epoch_of, last_of, span_of, Bulkhead, Full, Priority, ReleaseError, Slot, EPOCH_MASK,
 };
 use crate::error::ConfigResult;
 use crate::unit::TickUnit;
@@ -29,7 +29,7 @@ const fn count(w: u64) -> u32 {
 
 /// A bulkhead that many threads share through `&self`: the admission rule,
 /// reserves, slot leases and release checks of [`Bulkhead`](crate::Bulkhead)
-/// (its module docs: a slot lives more than one lease and at most two).
+/// (its module docs: a slot lives at most one lease, more than half of one).
 ///
 /// Admission is a compare-and-swap on the in-use count against the
 /// priority's threshold, so `in_use` never exceeds the limit (nor a
@@ -45,7 +45,7 @@ const fn count(w: u64) -> u32 {
 ///
 /// The epoch is one word and its boundaries follow from its number, so a
 /// slot's life is the single-owner form's, counted on the newest `now`
-/// seen: more than one lease, at most two (loom checks a release racing
+/// seen: at most one lease, more than half of one (loom checks a release racing
 /// the turn that reclaims its slot). Word tags keep the epoch number
 /// modulo 2^32: a turn that jumps a multiple of 2^32 epochs at once (after
 /// a silence of 2^32 leases) could keep a stale count one epoch longer,
@@ -150,10 +150,10 @@ impl SharedBulkhead {
     pub fn expire(&self, now: u64) -> u32 {
         let mut epoch = self.epoch.load(Acquire);
         loop {
-            if now <= last_of(epoch, self.lease) {
+            if now <= last_of(epoch, span_of(self.lease)) {
                 return 0;
             }
-            let next = epoch_of(now, self.lease);
+            let next = epoch_of(now, span_of(self.lease));
             match self
                 .epoch
                 .compare_exchange_weak(epoch, next, AcqRel, Acquire)

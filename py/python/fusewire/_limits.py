@@ -161,8 +161,9 @@ class Bulkhead(ByConfig, _native.Bulkhead):
     slots kept for critical calls and ``reserve_normal`` more for normal ones.
 
     A full bulkhead raises ``BulkheadFull`` at once (no queue). A slot never
-    handed back is freed after ``lease`` seconds (default 60), so a lost
-    release cannot shrink the bulkhead for good.
+    handed back is freed within ``lease`` seconds (default 60; after more
+    than half of it, so set it to at least twice the longest call), so a
+    lost release or a killed process cannot shrink the bulkhead for good.
     """
 
     _ab: Any
