@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use fusewire::bulkhead::{Priority, ReleaseError, Slot};
 use fusewire::{Permit, Refused};
-use fusewire_store::config::{Config, Kind, PlainValue};
+use fusewire_store::config::Kind;
 use fusewire_store::shm::{now, BreakerHandle, Handle, Region, Shared, ShmError, DEFAULT_SIZE};
 use napi::bindgen_prelude::{Either, Either4};
 use napi::{Error, Result, Status};
@@ -116,23 +116,8 @@ impl NativeHostStore {
                 format!("config|kind|unknown kind {kind:?}"),
             )
         })?;
-        let pairs = fields.iter().map(|f| {
-            (
-                f.field.as_str(),
-                match (&f.word, f.int) {
-                    (Some(w), _) => PlainValue::Word(w.as_str()),
-                    (None, Some(n)) if n == f64::INFINITY => PlainValue::Int(u64::MAX),
-                    (None, Some(n)) if n >= 0.0 && n.fract() == 0.0 => PlainValue::Int(n as u64),
-                    (None, Some(_)) => PlainValue::Word("not a non-negative integer"),
-                    (None, None) => PlainValue::Off,
-                },
-            )
-        });
-        let config = Config::from_pairs(kind, pairs).map_err(|e| {
-            Error::new(
-                Status::InvalidArg,
-                format!("config|{}|{}", e.field, e.reason),
-            )
+        let config = crate::store::config_of_fields(kind, &fields).map_err(|(field, reason)| {
+            Error::new(Status::InvalidArg, format!("config|{field}|{reason}"))
         })?;
         Ok(match self.region.bind(&name, &config).map_err(shm_error)? {
             Handle::Bucket(h) => Either4::A(HostBucket { h }),

@@ -5,7 +5,7 @@
 // (empty) test build.
 #![cfg_attr(test, allow(dead_code))]
 
-use fusewire_store::config::{redis_fingerprint as redis_fingerprint_of, Config, Kind, PlainValue};
+use fusewire_store::config::{redis_fingerprint as redis_fingerprint_of, Kind};
 use napi::{Error, Result, Status};
 use napi_derive::napi;
 
@@ -45,19 +45,8 @@ pub fn redis_fingerprint(kind: String, fields: Vec<PlainField>) -> Result<String
     };
     let kind = Kind::from_name(&kind)
         .ok_or_else(|| config_error("kind", &format!("unknown kind {kind:?}")))?;
-    let pairs = fields.iter().map(|f| {
-        (
-            f.field.as_str(),
-            match (&f.word, f.int) {
-                (Some(w), _) => PlainValue::Word(w.as_str()),
-                (None, Some(n)) if n == f64::INFINITY => PlainValue::Int(u64::MAX),
-                (None, Some(n)) if n >= 0.0 && n.fract() == 0.0 => PlainValue::Int(n as u64),
-                (None, Some(_)) => PlainValue::Word("not a non-negative integer"),
-                (None, None) => PlainValue::Off,
-            },
-        )
-    });
-    let config = Config::from_pairs(kind, pairs).map_err(|e| config_error(e.field, &e.reason))?;
+    let config = crate::store::config_of_fields(kind, &fields)
+        .map_err(|(field, reason)| config_error(&field, &reason))?;
     redis_fingerprint_of(&config).map_err(|e| config_error(e.field, &e.reason))
 }
 

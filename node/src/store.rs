@@ -15,7 +15,7 @@
 use std::num::NonZeroU32;
 
 use fusewire::TickUnit;
-use fusewire_store::config::{Config, Value, Window};
+use fusewire_store::config::{Config, Kind, PlainValue, Value, Window};
 use napi::Result;
 use napi_derive::napi;
 
@@ -38,6 +38,28 @@ pub struct PlainField {
     pub int: Option<f64>,
     /// One of the field's words.
     pub word: Option<String>,
+}
+
+/// The config `fields` describe, checked against `kind`'s fields
+/// (`Config::from_pairs`); an error is `(field, reason)`. What both stores
+/// (`host.rs`, `redis.rs`) read the JS layer's plain config with.
+pub(crate) fn config_of_fields(
+    kind: Kind,
+    fields: &[PlainField],
+) -> std::result::Result<Config, (String, String)> {
+    let pairs = fields.iter().map(|f| {
+        (
+            f.field.as_str(),
+            match (&f.word, f.int) {
+                (Some(w), _) => PlainValue::Word(w.as_str()),
+                (None, Some(n)) if n == f64::INFINITY => PlainValue::Int(u64::MAX),
+                (None, Some(n)) if n >= 0.0 && n.fract() == 0.0 => PlainValue::Int(n as u64),
+                (None, Some(_)) => PlainValue::Word("not a non-negative integer"),
+                (None, None) => PlainValue::Off,
+            },
+        )
+    });
+    Config::from_pairs(kind, pairs).map_err(|e| (e.field.to_string(), e.reason))
 }
 
 fn plain(config: Config) -> Vec<PlainField> {
