@@ -352,14 +352,25 @@ declare namespace CircuitBreaker {
     onError?: 'fail_open' | 'fail_closed' | 'local';
     /** A key no one used for this many ms expires (default one hour). */
     ttl?: number;
+    /**
+     * Lease mode for buckets: tokens taken this many at a time (a whole
+     * number of at least 2) and spent locally, about `lease` times fewer
+     * round trips; over-admission at most `lease` per process, within
+     * `leaseTime` of their taking. Default null: off.
+     */
+    lease?: number | null;
+    /** Leased tokens held longer than this (ms, default 1000) go back to Redis. */
+    leaseTime?: number;
   }
 
   /**
    * State in Redis for a fleet: each decision is one atomic script on the
-   * Redis server's clock. In Node it serves `TokenBucket`'s `await take()`
-   * `Bulkhead`'s `await run()` and opossum's `CircuitBreaker` (`fire()`
-   * awaits the admission; the sync getters give the last state Redis
-   * answered); `ioredis` is an optional peer dependency.
+   * Redis server's clock. Every policy takes it: `TokenBucket` (`await
+   * take()`, and `tryTake`/`tryAcquire` as promises), `Bulkhead` (`await
+   * run()`), opossum's `CircuitBreaker` (`fire()` awaits the admission),
+   * the core `Breaker` and `RetryBudget` (their methods return promises;
+   * `retry()` awaits the budget); sync getters give the last state Redis
+   * answered. `ioredis` is an optional peer dependency.
    */
   class RedisStore implements Store {
     /** A `redis://` URL or an ioredis client. */
@@ -367,7 +378,9 @@ declare namespace CircuitBreaker {
     _bind(kind: 'breaker' | 'bucket' | 'bulkhead' | 'budget', name: string, config: Record<string, number | string | null>): object;
     /** Decisions `onError` answered. */
     readonly errors: number;
-    /** Closes the connection this store opened. */
+    /** Scripts this store sent to Redis (lease mode cuts them). */
+    readonly roundTrips: number;
+    /** Hands leased tokens back, then closes the connection this store opened. */
     close(): Promise<void>;
   }
 
@@ -376,15 +389,22 @@ declare namespace CircuitBreaker {
     readonly code: 'ERR_FUSEWIRE_REDIS';
   }
 
-  class TokenBucket {
+  /**
+   * A token bucket (GCRA). In a `RedisStore` (`S` inferred from
+   * `options.store`) `tryTake` and `tryAcquire` return promises (one round
+   * trip, `now` not used: the server's clock decides) and `available` is
+   * the last answer's.
+   */
+  class TokenBucket<S extends Store | null | undefined = undefined> {
     /** Up to `burst` tokens at once, `tokens` more every `period` ms (default 1000); starts full. */
-    constructor(options: { burst: number; tokens?: number; period?: number } & StoreOptions);
+    constructor(options: { burst: number; tokens?: number; period?: number; store?: S; name?: string });
     /** Most tokens at once. */
     readonly burst: number;
     readonly available: number;
-    tryTake(n?: number): boolean;
+    /** Takes `n` tokens if there are enough; never waits. */
+    tryTake(n?: number): Answer<S, boolean>;
     /** Takes `n` tokens at `now` (default Date.now()) if there are enough; never waits. */
-    tryAcquire(n?: number, now?: number): BucketResult;
+    tryAcquire(n?: number, now?: number): Answer<S, BucketResult>;
     take(n?: number, options?: { signal?: AbortSignal }): Promise<void>;
     wrap<A extends unknown[], R>(fn: (...args: A) => R | Promise<R>): (...args: A) => Promise<R>;
     refund(n?: number, now?: number): void;

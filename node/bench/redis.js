@@ -66,6 +66,10 @@ async function time (label, call, commands) {
     await time('rate-limiter-flexible `consume()`, RateLimiterMemory', () => memory.consume('k'));
     const bucket = new TokenBucket({ burst: 1e6, tokens: 1e6, period: 1000, store: rs, name: 'k' });
     await time('`await bucket.take()`, bucket in a RedisStore', () => bucket.take(), commands);
+    const leased = new RedisStore(server.url, { timeout: 1000, lease: 100 });
+    stores.push(leased);
+    const leasedBucket = new TokenBucket({ burst: 1e6, tokens: 1e6, period: 1000, store: leased, name: 'k' });
+    await time('`await bucket.take()`, bucket in a RedisStore, lease: 100', () => leasedBucket.take(), commands);
     const peer = new Redis(server.url, { enableOfflineQueue: false });
     await new Promise((resolve) => peer.once('ready', resolve));
     const flexible = new RateLimiterRedis({ storeClient: peer, points: 1e9, duration: 1, keyPrefix: 'rlf' });

@@ -47,8 +47,12 @@ class TokenBucket {
     }
   }
 
-  /** Takes `n` tokens now if there are enough; never waits. */
+  /**
+   * Takes `n` tokens now if there are enough; never waits. In a RedisStore,
+   * a promise (one round trip).
+   */
   tryTake (n = 1) {
+    if (this._async) return this._native.take(n, Date.now()).then((wait) => wait === 0);
     return this._native.take(n, Date.now()) === 0;
   }
 
@@ -82,6 +86,16 @@ class TokenBucket {
    * (ms until they are there) or `{ result: 'exceedsBurst', burst }`.
    */
   tryAcquire (n = 1, now = Date.now()) {
+    if (this._async) {
+      // in a RedisStore: the script's one decision, as a promise
+      const count = int('TokenBucket', 'n', n);
+      ms('TokenBucket', 'now', now);
+      return this._native.take(count, now).then((wait) => {
+        if (wait === 0) return { result: 'granted' };
+        if (wait < 0) return { result: 'exceedsBurst', burst: this.burst };
+        return { result: 'denied', retryAfter: wait };
+      });
+    }
     const r = this._native.tryAcquire(int('TokenBucket', 'n', n), ms('TokenBucket', 'now', now));
     if (r === null) return { result: 'granted' };
     if (r.retryAfter !== undefined) return { result: 'denied', retryAfter: r.retryAfter };

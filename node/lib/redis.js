@@ -54,17 +54,21 @@ class RedisStoreError extends Error {
 class Down extends Error {}
 
 /**
- * `new RedisStore(urlOrClient, { prefix, timeout, onError, ttl })`:
+ * `new RedisStore(urlOrClient, { prefix, timeout, onError, ttl, lease, leaseTime })`:
  * `urlOrClient` a `redis://` URL or an ioredis client you built;
  * `timeout` (ms, default 50) bounds each decision when Redis is down or
  * slow, then `onError` answers: `'fail_open'` grants, `'fail_closed'`
- * refuses, `'local'` decides with an in-process bucket. After a failure
- * Redis is not asked again until fusewire's own backoff (10 ms doubling to
- * 5 s) has passed. `ttl` (ms, default one hour): an unused key expires.
+ * refuses, `'local'` decides with the policy's in-process twin. After a
+ * failure Redis is not asked again until fusewire's own backoff (10 ms
+ * doubling to 5 s) has passed. `ttl` (ms, default one hour): an unused key
+ * expires. `lease` (tokens, default off): lease mode for buckets, tokens
+ * taken `lease` at a time and spent locally, handed back when held longer
+ * than `leaseTime` ms (default 1000) and at `close()` (Python's `lease` and
+ * `lease_time`).
  */
 class RedisStore {
   constructor (urlOrClient, options = {}) {
-    const { prefix = 'fusewire', timeout = 50, onError = 'fail_open', ttl = 3600000 } = options;
+    const { prefix = 'fusewire', timeout = 50, onError = 'fail_open', ttl = 3600000, lease = null, leaseTime = 1000 } = options;
     if (!POLICIES.includes(onError)) throw configError('onError', `must be one of ${POLICIES.join(', ')}, got ${String(onError)}`);
     if (typeof timeout !== 'number' || !Number.isFinite(timeout) || !(timeout > 0)) {
       throw configError('timeout', `must be a positive finite number of ms, got ${String(timeout)}`);
@@ -73,13 +77,22 @@ class RedisStore {
       throw configError('ttl', `must be a number of ms of at least 1000, got ${String(ttl)}`);
     }
     if (typeof prefix !== 'string' || prefix === '') throw configError('prefix', 'must be a non-empty string');
+    if (lease !== null && lease !== undefined && !(Number.isSafeInteger(lease) && lease >= 2)) {
+      throw configError('lease', `must be a whole number of tokens of at least 2 (null: off), got ${String(lease)}`);
+    }
+    if (typeof leaseTime !== 'number' || !Number.isFinite(leaseTime) || !(leaseTime > 0)) {
+      throw configError('leaseTime', `must be a positive finite number of ms, got ${String(leaseTime)}`);
+    }
     let Redis;
     try {
       Redis = require('ioredis');
     } catch {
       throw new RedisStoreError('RedisStore needs the ioredis package: npm install ioredis');
     }
-    Object.assign(this, { prefix, timeout, onError, ttl: Math.round(ttl) });
+    Object.assign(this, { prefix, timeout, onError, ttl: Math.round(ttl), lease: lease ?? null, leaseTime });
+    this._leased = [];
+    /** Scripts this store sent to Redis (lease mode cuts them). */
+    this.roundTrips = 0;
     this._backoff = new Backoff({ kind: 'exponential', base: 10, factor: 2, max: 5000 });
     this._failures = 0;
     this._downUntil = 0;
@@ -110,8 +123,13 @@ class RedisStore {
     }
   }
 
-  /** Closes the connection this store opened (not a client you passed). */
+  /**
+   * Hands the tokens held in lease mode back to Redis (tokens not handed
+   * back are only lost to the fleet, never extra), then closes the
+   * connection this store opened (not a client you passed).
+   */
   async close () {
+    await Promise.all(this._leased.map((b) => b.giveBack()));
     if (this._own) this.client.disconnect();
   }
 
@@ -122,6 +140,7 @@ class RedisStore {
     }
     try {
       if (this.client.status !== 'ready') await this._ready();
+      this.roundTrips++;
       const r = await this.client[COMMANDS[kind]](key, fp, '', this.ttl, op, ...args);
       this._failures = 0;
       return r;
@@ -168,29 +187,42 @@ class RedisStore {
     if (kind === 'breaker') return new RedisBreaker(this, key, fp, config, own);
     if (kind === 'bulkhead') return new RedisBulkhead(this, key, fp, config, own);
     if (kind === 'budget') return new RedisBudget(this, key, fp, config, own);
-    return new RedisBucket(this, key, fp, config);
+    const bucket = new RedisBucket(this, key, fp, config);
+    if (this.lease !== null) this._leased.push(bucket);
+    return bucket;
   }
 }
 
+/**
+ * A bucket in Redis (store/redis/bucket.lua): `take(n)` is one script, the
+ * core's GCRA on the server's clock. In lease mode (`RedisStore({ lease })`)
+ * tokens come `lease` at a time (`grab`: as many as the bucket has, up to
+ * `lease`) and are spent here, so most decisions make no round trip; tokens
+ * held longer than `leaseTime` are handed back (`refund`), as the unused
+ * ones are at `store.close()`. What it allows: every token spent was taken
+ * from the shared bucket, so since the start the fleet never spends more
+ * than `burst + rate x elapsed`; over a shorter interval tokens taken
+ * before it and spent in it come on top, at most `lease` per process and
+ * only within `leaseTime` of their taking. A process that dies loses what
+ * it held (the fleet admits less, never more).
+ */
 class RedisBucket {
   constructor (store, key, fp, config) {
     Object.assign(this, { store, key, fp, burst: config.burst, async: true, last: config.burst });
+    this.held = 0;
+    this.takenAt = 0;
     this.local = null;
     if (store.onError === 'local') {
       this.local = new native.TokenBucket(config.burst, config.tokens, config.period / 1e6);
     }
   }
 
-  _sync () {
-    throw new RedisStoreError('a TokenBucket in a RedisStore answers through `await bucket.take()` (a Redis round trip cannot be synchronous)');
-  }
-
-  tryAcquire () { this._sync(); }
-  available () { return this.last; }
+  available () { return Math.min(this.last + this.held, this.burst); }
 
   /** ms to wait (0: granted, -1: more than the burst). */
   async take (n) {
     if (n > this.burst) return -1;
+    if (this.store.lease !== null) return this._leasedTake(n);
     try {
       const [code, value, available] = await this.store._eval('bucket', this.key, this.fp, 'take', n);
       this.last = available;
@@ -198,9 +230,53 @@ class RedisBucket {
       return Math.max(value / 1000, 0.001);
     } catch (e) {
       if (!(e instanceof Down)) throw e;
-      if (this.local !== null) return this.local.take(n, Date.now());
-      if (this.store.onError === 'fail_open') return 0;
-      return Math.max(this.store._downUntil - Date.now(), 1);
+      return this._down(n);
+    }
+  }
+
+  _down (n) {
+    if (this.local !== null) return this.local.take(n, Date.now());
+    if (this.store.onError === 'fail_open') return 0;
+    return Math.max(this.store._downUntil - Date.now(), 1);
+  }
+
+  async _leasedTake (n) {
+    if (this.held > 0 && Date.now() - this.takenAt > this.store.leaseTime) {
+      // held too long: handed back rather than spent
+      await this.giveBack();
+    }
+    if (this.held >= n) {
+      this.held -= n;
+      return 0;
+    }
+    let got, wait, available;
+    try {
+      [got, wait, available] = (await this.store._eval('bucket', this.key, this.fp, 'grab', Math.max(this.store.lease, n))).map(Number);
+    } catch (e) {
+      if (!(e instanceof Down)) throw e;
+      return this._down(n); // the onError answer, as without a lease
+    }
+    this.last = available;
+    if (got > 0) {
+      if (this.held === 0) this.takenAt = Date.now();
+      this.held += got;
+    }
+    if (this.held >= n) {
+      this.held -= n;
+      return 0;
+    }
+    return Math.max(wait / 1000, 0.001);
+  }
+
+  /** Hands the tokens held in lease mode back to Redis. */
+  async giveBack () {
+    const held = this.held;
+    this.held = 0;
+    if (held === 0) return;
+    try {
+      [this.last] = (await this.store._eval('bucket', this.key, this.fp, 'refund', held)).map(Number);
+    } catch (e) {
+      if (!(e instanceof Down)) throw e;
     }
   }
 

@@ -70,8 +70,75 @@ if (process.argv[2] === 'hammer') {
     assert.throws(() => new Breaker({ store: open(), name: 'b', minCalls: -1 }), (e) => e.code === 'ERR_FUSEWIRE_CONFIG' && e.field === 'minCalls');
     assert.throws(() => new RetryBudget({ maxTokens: 4, tokenRatio: NaN, store: open(), name: 'rb' }), (e) => e.field === 'tokenRatio');
     assert.throws(() => new RetryBudget({ maxTokens: 4, store: open() }), (e) => e.field === 'name');
-    const bucket = new TokenBucket({ burst: 2, store: open(), name: 'sync' });
-    assert.throws(() => bucket.tryAcquire(), RedisStoreError);
+  });
+
+  test('lease mode cuts round trips by ten or more', async () => {
+    const plain = open();
+    const leased = open({ lease: 20 });
+    const a = new TokenBucket({ burst: 1000, tokens: 1000, store: plain, name: 'rt-plain' });
+    const b = new TokenBucket({ burst: 1000, tokens: 1000, store: leased, name: 'rt-lease' });
+    for (let i = 0; i < 500; i++) {
+      assert.strictEqual(await a.tryTake(), true);
+      assert.strictEqual(await b.tryTake(), true);
+    }
+    assert.ok(plain.roundTrips >= 500, String(plain.roundTrips));
+    assert.ok(plain.roundTrips >= 10 * leased.roundTrips, `${plain.roundTrips} vs ${leased.roundTrips}`);
+  });
+
+  test('lease mode over-admits at most one lease per process, and only since the lease was taken', async () => {
+    // 10 tokens a second, burst 10; A leases 10 at a time for up to 5 s
+    const a = new TokenBucket({ burst: 10, tokens: 10, store: open({ lease: 10, leaseTime: 5000 }), name: 'over' });
+    const b = new TokenBucket({ burst: 10, tokens: 10, store: open(), name: 'over' });
+    assert.strictEqual(await a.tryTake(), true); // A took the whole bucket (10) and spent 1
+    assert.strictEqual(await b.tryTake(), false, 'A holds the other 9');
+    await new Promise((resolve) => setTimeout(resolve, 1050)); // the shared bucket is full again
+    const start = Date.now();
+    let window = 0;
+    for (let i = 0; i < 10; i++) window += await b.tryTake() ? 1 : 0;
+    for (let i = 0; i < 10; i++) window += await a.tryTake() ? 1 : 0;
+    const elapsed = (Date.now() - start) / 1000;
+    // B spends the refilled 10, A the 9 it held (and a token refilled meanwhile, if any)
+    assert.ok(window >= 19, `${window}: more than the burst, the over-admission lease mode allows`);
+    assert.ok(window <= 10 + 10 * elapsed + 10, `${window}: at most one lease over burst + rate x elapsed`);
+  });
+
+  test('lease mode hands the unused tokens back at close(), and when held too long', async () => {
+    const sa = new RedisStore(server.url, { lease: 10, leaseTime: 100 });
+    const a = new TokenBucket({ burst: 10, tokens: 1, period: 3600000, store: sa, name: 'back' });
+    const b = new TokenBucket({ burst: 10, tokens: 1, period: 3600000, store: open(), name: 'back' });
+    assert.strictEqual(await a.tryTake(), true);
+    assert.strictEqual(await b.tryTake(), false);
+    await sa.close();
+    let got = 0;
+    for (let i = 0; i < 20; i++) got += await b.tryTake() ? 1 : 0;
+    assert.strictEqual(got, 9, 'since the start, never more than the burst');
+    // held longer than leaseTime: handed back rather than spent
+    const sc = open({ lease: 5, leaseTime: 50 });
+    const c = new TokenBucket({ burst: 5, tokens: 1, period: 3600000, store: sc, name: 'stale' });
+    const d = new TokenBucket({ burst: 5, tokens: 1, period: 3600000, store: open(), name: 'stale' });
+    assert.strictEqual(await c.tryTake(), true); // took 5, spent 1
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    assert.strictEqual(await c.tryTake(), true); // the 4 went back, then 4 taken again
+    assert.strictEqual(await d.tryTake(), false, 'c holds the 3 left');
+  });
+
+  test('bad lease options name the option', () => {
+    for (const [o, field] of [[{ lease: 1 }, 'lease'], [{ lease: 2.5 }, 'lease'], [{ lease: '10' }, 'lease'], [{ leaseTime: 0 }, 'leaseTime'], [{ leaseTime: Infinity }, 'leaseTime']]) {
+      assert.throws(() => new RedisStore(server.url, o), (e) => e.code === 'ERR_FUSEWIRE_CONFIG' && e.field === field, JSON.stringify(o));
+    }
+  });
+
+  test('tryTake and tryAcquire on a bucket in Redis answer with promises, without waiting', async () => {
+    const bucket = new TokenBucket({ burst: 2, tokens: 1, period: 3600000, store: open(), name: 'try' });
+    assert.strictEqual(await bucket.tryTake(), true);
+    assert.deepStrictEqual(await bucket.tryAcquire(), { result: 'granted' });
+    assert.strictEqual(await bucket.tryTake(), false);
+    const denied = await bucket.tryAcquire();
+    assert.strictEqual(denied.result, 'denied');
+    assert.ok(denied.retryAfter > 3590000 && denied.retryAfter <= 3600000, String(denied.retryAfter));
+    assert.deepStrictEqual(await bucket.tryAcquire(3), { result: 'exceedsBurst', burst: 2 });
+    assert.throws(() => bucket.tryAcquire(-1), (e) => e.code === 'ERR_FUSEWIRE_CONFIG' || e instanceof TypeError);
+    assert.strictEqual(bucket.available, 0);
   });
 
   test('a Redis that needs a password says so', async () => {

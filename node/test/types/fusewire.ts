@@ -121,3 +121,15 @@ async function fleetCore (): Promise<void> {
   await store.close();
 }
 console.log(fleetCore);
+
+// A bucket in a RedisStore: tryTake/tryAcquire answer with promises; lease mode.
+async function fleetBucket (): Promise<void> {
+  const store = new CircuitBreaker.RedisStore('redis://127.0.0.1:6379', { lease: 100, leaseTime: 500 });
+  const bucket = new TokenBucket({ burst: 100, tokens: 100, store, name: 'api' });
+  const ok: boolean = await bucket.tryTake();
+  const r: CircuitBreaker.BucketResult = await bucket.tryAcquire(2);
+  const sync: boolean = new TokenBucket({ burst: 1 }).tryTake();
+  console.log(ok, r, sync, store.roundTrips);
+  await store.close();
+}
+console.log(fleetBucket);
