@@ -76,37 +76,75 @@ impl RetryBudget {
 /// A stored budget seen through the core's `RetryBudget` trait, so the
 /// core's one retry decision asks the store. The trait cannot fail: a
 /// store error refuses the retry and is kept to raise after the decision.
+///
+/// The failure the core records first is held back and sent with the retry
+/// request when the decision asks one: a backend with `failure_retry` (a
+/// `RedisStore`'s: the script's one op) then costs one round trip per
+/// failed attempt; [`StoredBudget::finish`] sends a failure the decision
+/// did not follow with a request.
 pub(crate) struct StoredBudget<'a, 'py> {
-    pub(crate) backend: &'a Bound<'py, PyAny>,
-    pub(crate) error: Option<PyErr>,
+    backend: &'a Bound<'py, PyAny>,
+    error: Option<PyErr>,
+    pending: bool,
 }
 
-impl fusewire::RetryBudget for StoredBudget<'_, '_> {
-    fn record_failure(&mut self) {
-        if self.error.is_none() {
-            if let Err(e) = self
-                .backend
-                .call_method0(pyo3::intern!(self.backend.py(), "record_failure"))
-            {
+impl<'a, 'py> StoredBudget<'a, 'py> {
+    pub(crate) fn new(backend: &'a Bound<'py, PyAny>) -> Self {
+        Self {
+            backend,
+            error: None,
+            pending: false,
+        }
+    }
+
+    fn call(&mut self, method: &Bound<'py, pyo3::types::PyString>) -> Option<Bound<'py, PyAny>> {
+        if self.error.is_some() {
+            return None;
+        }
+        match self.backend.call_method0(method) {
+            Ok(v) => Some(v),
+            Err(e) => {
                 self.error = Some(e);
+                None
             }
         }
     }
 
-    fn try_retry(&mut self) -> bool {
-        if self.error.is_some() {
-            return false;
+    /// Sends a failure still held back, and gives the first store error.
+    pub(crate) fn finish(mut self) -> PyResult<()> {
+        if std::mem::take(&mut self.pending) {
+            let py = self.backend.py();
+            self.call(pyo3::intern!(py, "record_failure"));
         }
-        match self
-            .backend
-            .call_method0(pyo3::intern!(self.backend.py(), "try_retry"))
-            .and_then(|v| v.extract::<bool>())
-        {
-            Ok(ok) => ok,
-            Err(e) => {
+        self.error.map_or(Ok(()), Err)
+    }
+}
+
+impl fusewire::RetryBudget for StoredBudget<'_, '_> {
+    fn record_failure(&mut self) {
+        self.pending = true;
+    }
+
+    fn try_retry(&mut self) -> bool {
+        let py = self.backend.py();
+        let answer = if std::mem::take(&mut self.pending) {
+            let both = pyo3::intern!(py, "failure_retry");
+            if self.backend.hasattr(both).unwrap_or(false) {
+                self.call(both)
+            } else {
+                self.call(pyo3::intern!(py, "record_failure"));
+                self.call(pyo3::intern!(py, "try_retry"))
+            }
+        } else {
+            self.call(pyo3::intern!(py, "try_retry"))
+        };
+        match answer.map(|v| v.extract::<bool>()) {
+            Some(Ok(ok)) => ok,
+            Some(Err(e)) => {
                 self.error = Some(e);
                 false
             }
+            None => false,
         }
     }
 }
@@ -337,14 +375,10 @@ fn decide(
         (Some(_), Some(f)) => retry.next_with_budget(now, asked, f),
         (Some(b), None) => match &b.get().backend {
             Some(backend) => {
-                let mut stored = StoredBudget {
-                    backend: backend.bind(py),
-                    error: None,
-                };
+                let backend = backend.bind(py);
+                let mut stored = StoredBudget::new(backend);
                 let d = retry.next_with_budget(now, asked, &mut stored);
-                if let Some(e) = stored.error {
-                    return Err(e);
-                }
+                stored.finish()?;
                 d
             }
             None => retry.next_with_budget(now, asked, &mut *b.get().lock()),

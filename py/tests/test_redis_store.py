@@ -524,3 +524,31 @@ def test_a_seed_gives_the_same_open_durations_in_process_and_through_redis(
     # jitter carries that rounding into its next bound: one part in 10^6)
     assert redis_side == pytest.approx(in_process, rel=1e-6, abs=2e-6)
     assert len({round(d, 3) for d in in_process}) > 4, "the durations are jittered"
+
+
+def test_a_sync_retry_spends_one_round_trip_per_failure_on_its_redis_budget(url: str) -> None:
+    # The core records the failure, then asks for the retry: the door holds
+    # the first back and sends both as the script's failure_retry.
+    store = RedisStore(url)
+    budget = RetryBudget(100, 0.1, store=store, name="trips")
+    policy = fusewire.Retrying(
+        max_attempts=6, budget=budget, wait=fusewire.wait_fixed(0.001), sleep=lambda s: None
+    )
+
+    def fails() -> None:
+        raise OSError("down")
+
+    before = store.round_trips
+    with pytest.raises(fusewire.RetryError) as e:
+        policy.call(fails)
+    assert (e.value.attempts, e.value.reason) == (6, "max_attempts")
+    assert store.round_trips - before == 6  # 5 asked for a retry, the 6th counted alone
+    assert (budget.tokens, budget.throttled) == (94.0, 0)
+    # a budget that refuses: counted as throttled, in the same one trip
+    tight = RetryBudget(2, 0.1, store=store, name="tight")
+    before = store.round_trips
+    with pytest.raises(fusewire.RetryError) as e:
+        fusewire.Retrying(max_attempts=6, budget=tight, sleep=lambda s: None).call(fails)
+    assert (e.value.attempts, e.value.reason) == (1, "budget")
+    assert store.round_trips - before == 1
+    assert (tight.tokens, tight.throttled) == (1.0, 1)

@@ -762,6 +762,10 @@ class _Budget(_Backend):
     def try_retry(self) -> bool:
         return self._op("try_retry")[0] == 1
 
+    def failure_retry(self) -> bool:
+        """``record_failure`` then ``try_retry`` in one round trip."""
+        return self._op("failure_retry")[0] == 1
+
     async def arecord_success(self) -> None:
         """``record_success`` without blocking the event loop."""
         await self._aop("success")
