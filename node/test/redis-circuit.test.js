@@ -7,10 +7,9 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const { fork } = require('node:child_process');
-const Redis = require('ioredis');
 const CircuitBreaker = require('..');
 const { RedisStore, Bulkhead, RedisStoreError } = CircuitBreaker;
-const { RedisServer } = require('./redis-server');
+const { redisForTests } = require('./redis-server');
 
 const OPTIONS = { errorThresholdPercentage: 50, resetTimeout: 400, volumeThreshold: 2, timeout: false };
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -40,18 +39,11 @@ if (process.argv[2] === 'holder') {
   });
   process.send('ready');
 } else {
-  let server;
-  const stores = [];
-  const open = (o) => { const s = new RedisStore(server.url, o); stores.push(s); return s; };
-  test.before(async () => { server = await new RedisServer().start(); });
-  test.after(async () => { for (const s of stores) await s.close(); await server.close(); });
-  test.beforeEach(async () => {
-    if (server.proc.exitCode !== null) await server.start();
-    const r = new Redis(server.url); await r.flushall(); r.disconnect();
-  });
+  const redis = redisForTests(test, RedisStore);
+  const open = redis.open;
 
   function worker () {
-    const child = fork(__filename, ['worker', server.url]);
+    const child = fork(__filename, ['worker', redis.server.url]);
     const replies = [];
     const waiters = [];
     child.on('message', (m) => { const w = waiters.shift(); if (w) w(m); else replies.push(m); });
@@ -109,7 +101,7 @@ if (process.argv[2] === 'holder') {
     test(`Redis stopped (SIGSTOP): ${onError} settles every fire() within the timeout`, async () => {
       const breaker = new CircuitBreaker(action, { ...OPTIONS, store: open({ timeout: 50, onError }), name: `stop-${onError}` });
       assert.strictEqual(await breaker.fire('x'), 'x');
-      server.proc.kill('SIGSTOP');
+      redis.server.proc.kill('SIGSTOP');
       try {
         let worst = 0;
         const results = [];
@@ -129,7 +121,7 @@ if (process.argv[2] === 'holder') {
           assert.strictEqual(breaker.opened, true);
         }
       } finally {
-        server.proc.kill('SIGCONT');
+        redis.server.proc.kill('SIGCONT');
       }
       breaker.shutdown();
     });
@@ -160,7 +152,7 @@ if (process.argv[2] === 'holder') {
   });
 
   test('a bulkhead in Redis: a SIGKILLed holder loses its slot within its lease', async () => {
-    const child = fork(__filename, ['holder', server.url]);
+    const child = fork(__filename, ['holder', redis.server.url]);
     await new Promise((resolve) => child.once('message', resolve));
     const mine = new Bulkhead({ limit: 1, lease: 300, store: open(), name: 'held' });
     await assert.rejects(mine.run(async () => 1), { code: 'EBULKHEADFULL' });
@@ -180,7 +172,7 @@ if (process.argv[2] === 'holder') {
   for (const onError of ['fail_open', 'fail_closed', 'local']) {
     test(`a bulkhead with Redis stopped (SIGSTOP): ${onError} answers within the timeout`, async () => {
       const head = new Bulkhead({ limit: 1, store: open({ timeout: 50, onError }), name: `bh-${onError}` });
-      server.proc.kill('SIGSTOP');
+      redis.server.proc.kill('SIGSTOP');
       try {
         const t = Date.now();
         let inner = null;
@@ -193,7 +185,7 @@ if (process.argv[2] === 'holder') {
         assert.strictEqual(r, onError === 'fail_closed' ? 'EBULKHEADFULL' : 'ran');
         if (onError === 'local') assert.strictEqual(inner, 'EBULKHEADFULL');
       } finally {
-        server.proc.kill('SIGCONT');
+        redis.server.proc.kill('SIGCONT');
       }
     });
   }

@@ -8,19 +8,13 @@ const test = require('node:test');
 const assert = require('node:assert');
 const Redis = require('ioredis');
 const { RedisStore, Breaker, RetryBudget, retry, RetrySchedule, RedisStoreError } = require('..');
-const { RedisServer } = require('./redis-server');
+const { redisForTests } = require('./redis-server');
 
-let server;
-const stores = [];
-const open = (o) => { const s = new RedisStore(server.url, o); stores.push(s); return s; };
-test.before(async () => { server = await new RedisServer().start(); });
-test.after(async () => { for (const s of stores) await s.close(); await server.close(); });
-test.beforeEach(async () => {
-  const r = new Redis(server.url); await r.flushall(); r.disconnect();
-});
+const redis = redisForTests(test, RedisStore);
+const open = redis.open;
 
 async function scriptsRun () {
-  const admin = new Redis(server.url);
+  const admin = new Redis(redis.server.url);
   const stats = await admin.info('commandstats');
   admin.disconnect();
   return [...stats.matchAll(/cmdstat_(?:evalsha|eval):calls=(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
@@ -133,7 +127,7 @@ for (const onError of ['fail_open', 'fail_closed', 'local']) {
     const breaker = new Breaker({ minCalls: 2, store, name: `stop-${onError}` });
     const budget = new RetryBudget({ maxTokens: 4, store, name: `stop-${onError}` });
     assert.strictEqual((await breaker.tryAcquire()).admitted, true);
-    server.proc.kill('SIGSTOP');
+    redis.server.proc.kill('SIGSTOP');
     try {
       const t = Date.now();
       const answers = [];
@@ -151,7 +145,7 @@ for (const onError of ['fail_open', 'fail_closed', 'local']) {
       const want = { fail_open: [[true, true, true, true], 5], fail_closed: [[false, false, false, false], 1], local: [[true, true, false, false], 2] }[onError];
       assert.deepStrictEqual([answers, attempts], want);
     } finally {
-      server.proc.kill('SIGCONT');
+      redis.server.proc.kill('SIGCONT');
     }
   });
 }

@@ -60,4 +60,32 @@ class RedisServer {
   }
 }
 
-module.exports = { RedisServer };
+/**
+ * For a node:test file: one redis-server, started before its tests and
+ * closed after them, flushed (and started again when a test stopped it)
+ * before each. `redis.server` is the server; `redis.open(options)` makes a
+ * RedisStore on it, closed after the tests.
+ */
+function redisForTests (test, RedisStore) {
+  const redis = { server: null, stores: [] };
+  redis.open = (options) => {
+    const store = new RedisStore(redis.server.url, options);
+    redis.stores.push(store);
+    return store;
+  };
+  test.before(async () => { redis.server = await new RedisServer().start(); });
+  test.after(async () => {
+    for (const store of redis.stores) await store.close();
+    await redis.server.close();
+  });
+  test.beforeEach(async () => {
+    if (redis.server.proc.exitCode !== null) await redis.server.start();
+    const Redis = require('ioredis');
+    const client = new Redis(redis.server.url);
+    await client.flushall();
+    client.disconnect();
+  });
+  return redis;
+}
+
+module.exports = { RedisServer, redisForTests };

@@ -8,7 +8,7 @@ const { fork } = require('node:child_process');
 const Redis = require('ioredis');
 const { TokenBucket, Breaker, RetryBudget, RedisStore, RedisStoreError } = require('..');
 const { fingerprint } = require('../lib/redis');
-const { RedisServer } = require('./redis-server');
+const { RedisServer, redisForTests } = require('./redis-server');
 
 if (process.argv[2] === 'hammer') {
   // a child process: take from the shared bucket for `seconds`, report the grants
@@ -25,15 +25,8 @@ if (process.argv[2] === 'hammer') {
     process.send(granted, () => { store.close(); process.exit(0); });
   })();
 } else {
-  let server;
-  const stores = [];
-  const open = (o) => { const s = new RedisStore(server.url, o); stores.push(s); return s; };
-  test.before(async () => { server = await new RedisServer().start(); });
-  test.after(async () => { for (const s of stores) await s.close(); await server.close(); });
-  test.beforeEach(async () => {
-    if (server.proc.exitCode !== null) await server.start();
-    const r = new Redis(server.url); await r.flushall(); r.disconnect();
-  });
+  const redis = redisForTests(test, RedisStore);
+  const open = redis.open;
 
   test('two buckets with one name share the tokens', async () => {
     const a = new TokenBucket({ burst: 5, tokens: 1, period: 3600000, store: open(), name: 'api' });
@@ -61,7 +54,7 @@ if (process.argv[2] === 'hammer') {
   test('bad options, a wrong URL, a sync call on a bucket: typed errors', () => {
     for (const [o, field] of [[{ onError: 'maybe' }, 'onError'], [{ timeout: NaN }, 'timeout'], [{ timeout: Infinity }, 'timeout'],
       [{ timeout: -1 }, 'timeout'], [{ timeout: '50' }, 'timeout'], [{ ttl: 1 }, 'ttl'], [{ prefix: '' }, 'prefix']]) {
-      assert.throws(() => new RedisStore(server.url, o), (e) => e.code === 'ERR_FUSEWIRE_CONFIG' && e.field === field, field);
+      assert.throws(() => new RedisStore(redis.server.url, o), (e) => e.code === 'ERR_FUSEWIRE_CONFIG' && e.field === field, field);
     }
     for (const url of ['http://localhost:6379', 'localhost', undefined, 42]) {
       assert.throws(() => new RedisStore(url), (e) => e.code === 'ERR_FUSEWIRE_CONFIG' && e.field === 'url');
@@ -103,7 +96,7 @@ if (process.argv[2] === 'hammer') {
   });
 
   test('lease mode hands the unused tokens back at close(), and when held too long', async () => {
-    const sa = new RedisStore(server.url, { lease: 10, leaseTime: 100 });
+    const sa = new RedisStore(redis.server.url, { lease: 10, leaseTime: 100 });
     const a = new TokenBucket({ burst: 10, tokens: 1, period: 3600000, store: sa, name: 'back' });
     const b = new TokenBucket({ burst: 10, tokens: 1, period: 3600000, store: open(), name: 'back' });
     assert.strictEqual(await a.tryTake(), true);
@@ -124,7 +117,7 @@ if (process.argv[2] === 'hammer') {
 
   test('bad lease options name the option', () => {
     for (const [o, field] of [[{ lease: 1 }, 'lease'], [{ lease: 2.5 }, 'lease'], [{ lease: '10' }, 'lease'], [{ leaseTime: 0 }, 'leaseTime'], [{ leaseTime: Infinity }, 'leaseTime']]) {
-      assert.throws(() => new RedisStore(server.url, o), (e) => e.code === 'ERR_FUSEWIRE_CONFIG' && e.field === field, JSON.stringify(o));
+      assert.throws(() => new RedisStore(redis.server.url, o), (e) => e.code === 'ERR_FUSEWIRE_CONFIG' && e.field === field, JSON.stringify(o));
     }
   });
 
@@ -156,11 +149,11 @@ if (process.argv[2] === 'hammer') {
   });
 
   test('four processes on one bucket never exceed burst + rate x elapsed', async () => {
-    const r = new Redis(server.url);
+    const r = new Redis(redis.server.url);
     const [s0, u0] = await r.time();
     const seconds = 2;
     const counts = await Promise.all([0, 1, 2, 3].map(() => new Promise((resolve, reject) => {
-      const child = fork(__filename, ['hammer', server.url, String(seconds)]);
+      const child = fork(__filename, ['hammer', redis.server.url, String(seconds)]);
       child.once('message', resolve);
       child.once('error', reject);
     })));
@@ -177,7 +170,7 @@ if (process.argv[2] === 'hammer') {
       const store = open({ timeout: 50, onError });
       const bucket = new TokenBucket({ burst: 3, tokens: 1, period: 3600000, store, name: `down-${onError}` });
       assert.strictEqual(await bucket._native.take(1), 0);
-      await server.stop();
+      await redis.server.stop();
       let worst = 0;
       const answers = [];
       for (let i = 0; i < 30; i++) {
@@ -189,13 +182,13 @@ if (process.argv[2] === 'hammer') {
       if (onError === 'fail_open') assert.ok(answers.every(Boolean));
       else if (onError === 'fail_closed') assert.ok(!answers.some(Boolean));
       else assert.deepStrictEqual([answers.slice(0, 3).every(Boolean), answers.slice(3).some(Boolean)], [true, false]);
-      await server.start(); // a new server: no scripts (NOSCRIPT), no state
+      await redis.server.start(); // a new server: no scripts (NOSCRIPT), no state
       const deadline = Date.now() + 10000;
       while ((store._failures > 0 || store.client.status !== 'ready') && Date.now() < deadline) {
         await bucket._native.take(1);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      const r = new Redis(server.url); await r.flushall(); r.disconnect();
+      const r = new Redis(redis.server.url); await r.flushall(); r.disconnect();
       let granted = 0;
       for (let i = 0; i < 10; i++) if (await bucket._native.take(1) === 0) granted++;
       assert.strictEqual(granted, 3, 'reconnected: Redis decides again, nothing from the outage counted');
