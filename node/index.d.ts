@@ -309,11 +309,11 @@ declare namespace CircuitBreaker {
   /**
    * Where a policy's state lives when several processes share it
    * (`HostStore`: one machine; `RedisStore`: a fleet). A policy given
-   * `{ store, name }` calls `store._bind(kind, name, config)` once and sends
+   * `{ store, name }` calls `store._bind(kind, name, config, what, local)` once and sends
    * its decisions to the backend it returns (store/README.md, "Doors").
    */
   interface Store {
-    _bind(kind: 'breaker' | 'bucket' | 'bulkhead' | 'budget', name: string, config: Record<string, number | string | null>): object;
+    _bind(kind: 'breaker' | 'bucket' | 'bulkhead' | 'budget', name: string, config: Record<string, number | string | null>, what?: string, local?: () => object): object;
   }
 
   /** `store` and `name`: share the policy with every process bound to `name` in `store`. */
@@ -339,7 +339,7 @@ declare namespace CircuitBreaker {
     readonly entries: number;
     /** Removes a region's name (processes that have it mapped keep it). */
     static unlink(name: string): void;
-    _bind(kind: 'breaker' | 'bucket' | 'bulkhead' | 'budget', name: string, config: Record<string, number | string | null>): object;
+    _bind(kind: 'breaker' | 'bucket' | 'bulkhead' | 'budget', name: string, config: Record<string, number | string | null>, what?: string, local?: () => object): object;
   }
 
   /** `RedisStore` options: `timeout` and `ttl` in ms. */
@@ -375,7 +375,7 @@ declare namespace CircuitBreaker {
   class RedisStore implements Store {
     /** A `redis://` URL or an ioredis client. */
     constructor(urlOrClient: string | object, options?: RedisStoreOptions);
-    _bind(kind: 'breaker' | 'bucket' | 'bulkhead' | 'budget', name: string, config: Record<string, number | string | null>): object;
+    _bind(kind: 'breaker' | 'bucket' | 'bulkhead' | 'budget', name: string, config: Record<string, number | string | null>, what?: string, local?: () => object): object;
     /** Decisions `onError` answered. */
     readonly errors: number;
     /** Scripts this store sent to Redis (lease mode cuts them). */
