@@ -54,6 +54,7 @@ npm_app() { # dir, tarballs... : a clean project with those installed offline
   local app=$1; shift
   mkdir -p "$app"
   echo '{"name":"app","version":"1.0.0","private":true}' > "$app/package.json"
+  "$here/cache-wasm-deps.sh"
   (cd "$app" && npm install --offline --no-audit --no-fund --loglevel=error "$@")
 }
 SMOKE='
@@ -79,8 +80,8 @@ test_npm() {
     file -b '$dir/fusewire.wasm32-wasi.wasm' | grep -q WebAssembly && test -f '$dir/fusewire.wasi.cjs' && test -f '$dir/wasi-worker.mjs' &&
     node -e 'const p=require(\"$dir/package.json\"); if (p.cpu || p.main !== \"fusewire.wasi.cjs\" || !p.dependencies[\"@napi-rs/wasm-runtime\"]) process.exit(1)'"
   # A clean project: the main tarball plus this machine's platform package and
-  # the WebAssembly one, offline (npm's cache has @napi-rs/wasm-runtime from
-  # node/'s npm ci).
+  # the WebAssembly one, offline (npm_app puts @napi-rs/wasm-runtime and its
+  # dependencies in npm's cache first: cache-wasm-deps.sh).
   local tgz="$d/npm/fusewire-$version.tgz" native="$d/npm/fusewire-linux-x64-gnu-$version.tgz" wasm="$d/npm/fusewire-wasm32-wasi-$version.tgz"
   check "npm: main + linux-x64-gnu + wasm32-wasi install offline into an empty project" npm_app "$work/app" "$tgz" "$native" "$wasm"
   check "npm: require('fusewire') loads the native linux-x64-gnu package" bash -c "cd '$work/app' && node -e '$SMOKE' | tee /dev/stderr | grep -qx 'native fusewire-linux-x64-gnu 42 1'"

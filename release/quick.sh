@@ -16,6 +16,7 @@ version=$(node -p 'require("./node/package.json").version')
 app=$root/target/dist-quick/app
 rm -rf "$app" && mkdir -p "$app"
 echo '{"name":"app","version":"1.0.0","private":true}' > "$app/package.json"
+"$here/cache-wasm-deps.sh"
 (cd "$app" && npm install --offline --no-audit --no-fund --loglevel=error "$out/npm/fusewire-$version.tgz" "$out/npm/fusewire-wasm32-wasi-$version.tgz")
 got=$(cd "$app" && node --no-warnings -e '
 const CircuitBreaker = require("fusewire");
