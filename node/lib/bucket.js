@@ -3,13 +3,19 @@
 // A token bucket on the core's GCRA Bucket, with promise waits.
 
 const { native } = require('./native');
-const { int, ms } = require('./core');
+const { int, ms, bad, known, U32 } = require('./core');
 const { bindStore } = require('./store');
 
-function typeError (field, message) {
-  const e = new TypeError(`fusewire: TokenBucket ${field} ${message}`);
-  e.field = field;
-  return e;
+const W = 'TokenBucket';
+const OPTIONS = ['burst', 'tokens', 'period', 'store', 'name'];
+// ms: beyond this a period is no rate at all (about 285 millennia)
+const MAX_PERIOD = Number.MAX_SAFE_INTEGER;
+
+function period (v) {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 1 || v > MAX_PERIOD) {
+    throw bad(W, 'period', `a finite number of milliseconds from 1 to ${MAX_PERIOD}`, v);
+  }
+  return v;
 }
 
 function buildError (msg, code) {
@@ -26,21 +32,15 @@ class TokenBucket {
    * are shared by every process bound to that name (lib/store.js).
    */
   constructor (options = {}) {
-    const { burst } = options;
-    const tokens = options.tokens ?? burst;
-    const period = options.period ?? 1000;
-    if (!Number.isInteger(burst) || burst < 1) {
-      throw typeError('burst', `must be an integer of at least 1, got ${String(burst)}`);
-    }
-    if (!Number.isInteger(tokens) || tokens < 1) {
-      throw typeError('tokens', `must be an integer of at least 1, got ${String(tokens)}`);
-    }
-    if (typeof period !== 'number' || !(period >= 1)) {
-      throw typeError('period', `must be a number of milliseconds, at least 1, got ${String(period)}`);
-    }
+    if (options === null || typeof options !== 'object') throw bad(W, 'options', 'an object like { burst: 10 }', options);
+    known(W, options, OPTIONS);
+    // whole numbers the native u32 holds (2 ** 32 + 5 is not 5)
+    const burst = int(W, 'burst', options.burst, 1, U32);
+    const tokens = int(W, 'tokens', options.tokens ?? burst, 1, U32);
+    const every = period(options.period ?? 1000);
     this.burst = burst;
-    this._native = new native.TokenBucket(burst, tokens, period);
-    const backend = bindStore('TokenBucket', 'bucket', options, () => native.plainBucket(burst, tokens, period));
+    this._native = new native.TokenBucket(burst, tokens, every);
+    const backend = bindStore(W, 'bucket', options, () => native.plainBucket(burst, tokens, every));
     if (backend !== null) {
       this._native = backend;
       this._async = backend.async === true;
@@ -52,12 +52,14 @@ class TokenBucket {
    * a promise (one round trip).
    */
   tryTake (n = 1) {
+    int(W, 'n', n);
     if (this._async) return this._native.take(n, Date.now()).then((wait) => wait === 0);
     return this._native.take(n, Date.now()) === 0;
   }
 
   /** Resolves once `n` tokens are taken; rejects for more than the burst or on abort. */
   async take (n = 1, { signal } = {}) {
+    int(W, 'n', n);
     for (;;) {
       if (signal?.aborted) throw signal.reason;
       const wait = this._async ? await this._native.take(n, Date.now()) : this._native.take(n, Date.now());
@@ -88,15 +90,15 @@ class TokenBucket {
   tryAcquire (n = 1, now = Date.now()) {
     if (this._async) {
       // in a RedisStore: the script's one decision, as a promise
-      const count = int('TokenBucket', 'n', n);
-      ms('TokenBucket', 'now', now);
+      const count = int(W, 'n', n);
+      ms(W, 'now', now);
       return this._native.take(count, now).then((wait) => {
         if (wait === 0) return { result: 'granted' };
         if (wait < 0) return { result: 'exceedsBurst', burst: this.burst };
         return { result: 'denied', retryAfter: wait };
       });
     }
-    const r = this._native.tryAcquire(int('TokenBucket', 'n', n), ms('TokenBucket', 'now', now));
+    const r = this._native.tryAcquire(int(W, 'n', n), ms(W, 'now', now));
     if (r === null) return { result: 'granted' };
     if (r.retryAfter !== undefined) return { result: 'denied', retryAfter: r.retryAfter };
     return { result: 'exceedsBurst', burst: r.burst };
@@ -104,17 +106,17 @@ class TokenBucket {
 
   get available () { return this._native.available(Date.now()); }
 
-  refund (n = 1, now = Date.now()) { this._native.refund(n, now); }
+  refund (n = 1, now = Date.now()) { this._native.refund(int(W, 'n', n), ms(W, 'now', now)); }
 
   /** `tokens` every `period` ms from now on, keeping the tokens there are. */
-  setRate (tokens, period = 1000, now = Date.now()) {
+  setRate (tokens, every = 1000, now = Date.now()) {
     if (this._native.setRate === undefined) {
       const e = new TypeError('fusewire: TokenBucket rate cannot change on a bucket in a store: every process shares its config');
       e.code = 'ERR_FUSEWIRE_CONFIG';
       e.field = 'tokens';
       throw e;
     }
-    this._native.setRate(tokens, period, now);
+    this._native.setRate(int(W, 'tokens', tokens, 1, U32), period(every), ms(W, 'now', now));
   }
 }
 

@@ -5,13 +5,17 @@
 
 const { native } = require('./native');
 const { bindStore } = require('./store');
+const { int, bad, known, U32 } = require('./core');
+
+const W = 'Bulkhead';
+const OPTIONS = ['limit', 'reserveCritical', 'reserveNormal', 'lease', 'store', 'name'];
 
 const PRIORITY = { critical: 0, normal: 1, sheddable: 2 };
 
 function priorityOf (p = 'normal') {
   const v = PRIORITY[p];
   if (v === undefined) {
-    throw new TypeError(`fusewire: Bulkhead priority must be 'critical', 'normal' or 'sheddable', got ${String(p)}`);
+    throw bad(W, 'priority', "'critical', 'normal' or 'sheddable'", p);
   }
   return v;
 }
@@ -19,17 +23,15 @@ function priorityOf (p = 'normal') {
 class Bulkhead {
   /** { limit, reserveCritical = 0, reserveNormal = 0, lease = 60000 ms } */
   constructor (options = {}) {
-    const { limit } = options;
-    const reserveCritical = options.reserveCritical ?? 0;
-    const reserveNormal = options.reserveNormal ?? 0;
-    for (const [k, v, min] of [['limit', limit, 1], ['reserveCritical', reserveCritical, 0], ['reserveNormal', reserveNormal, 0]]) {
-      if (!Number.isInteger(v) || v < min) {
-        throw new TypeError(`fusewire: Bulkhead ${k} must be an integer of at least ${min}, got ${String(v)}`);
-      }
-    }
+    if (options === null || typeof options !== 'object') throw bad(W, 'options', 'an object like { limit: 10 }', options);
+    known(W, options, OPTIONS);
+    // whole numbers the native u32 holds (2 ** 32 + 2 is not 2)
+    const limit = int(W, 'limit', options.limit, 1, U32);
+    const reserveCritical = int(W, 'reserveCritical', options.reserveCritical ?? 0, 0, U32);
+    const reserveNormal = int(W, 'reserveNormal', options.reserveNormal ?? 0, 0, U32);
     const lease = options.lease;
-    if (lease !== undefined && !(Number.isInteger(lease) && lease >= 1)) {
-      throw new TypeError(`fusewire: Bulkhead lease must be a whole number of ms of at least 1, got ${String(lease)}`);
+    if (lease !== undefined && !(Number.isSafeInteger(lease) && lease >= 1)) {
+      throw bad(W, 'lease', 'a whole number of ms of at least 1', lease);
     }
     this.limit = limit;
     this._native = new native.Bulkhead(limit, reserveCritical, reserveNormal, lease);

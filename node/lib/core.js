@@ -85,12 +85,48 @@ function object (what, field, v) {
   return v;
 }
 
+// Edit distance, for suggesting the option a misspelled one meant.
+function distance (a, b) {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length];
+}
+
+/**
+ * Refuses an option `what` does not have (a misspelled `stroe` would
+ * otherwise leave the policy in-process, or `leese` give the default
+ * lease): a TypeError naming it, with the option it was likely meant to be.
+ * Keys whose value is `undefined` are let through (spread defaults).
+ */
+function known (what, options, names) {
+  for (const k of Object.keys(options)) {
+    if (options[k] === undefined || names.includes(k)) continue;
+    const near = names.find((n) => n.toLowerCase() === k.toLowerCase()) ??
+      names.find((n) => distance(n.toLowerCase(), k.toLowerCase()) <= 2);
+    throw typeError(`${what} has no option ${k}${near ? ` (did you mean ${near}?)` : ''}; its options are ${names.join(', ')}`, k);
+  }
+  return options;
+}
+
 const now = (v) => ms('', 'now', v);
 const opt = (v, f) => (v === undefined ? undefined : f(v));
 
 /** A backoff's options (the same shape as retry's `backoff`), for the native BackoffSpec. */
+const BACKOFF_OPTIONS = ['kind', 'base', 'step', 'factor', 'max', 'jitter', 'jitterPercent'];
+const BREAKER_OPTIONS = ['failureRate', 'slowCallRate', 'slowCallDuration', 'consecutiveFailures',
+  'minCalls', 'comparison', 'rateBasis', 'manual', 'halfOpenProbes', 'halfOpenRule', 'halfOpenMaxDwell',
+  'dwellExpiry', 'openBackoff', 'resetWindowOnClose', 'seed', 'window', 'store', 'name'];
+
 function backoffSpec (what, prefix, b) {
   object(what, prefix || 'options', b);
+  if (prefix) known(`${what} ${prefix}`, b, BACKOFF_OPTIONS);
+  else known(what, b, [...BACKOFF_OPTIONS, 'seed']);
   const f = (k) => prefix ? `${prefix}.${k}` : k;
   const spec = {
     kind: oneOf(what, f('kind'), b.kind ?? 'exponential', ['constant', 'linear', 'exponential']),
@@ -114,6 +150,7 @@ function seedOf (what, v) {
 function breakerOptions (o) {
   const W = 'Breaker';
   object(W, 'options', o);
+  known(W, o, BREAKER_OPTIONS);
   const rate = (k) => {
     const v = o[k];
     if (v === undefined || v === null) return undefined;
@@ -146,6 +183,7 @@ function breakerOptions (o) {
     seed: seedOf(W, o.seed)
   };
   const w = o.window === undefined ? { count: 100 } : object(W, 'window', o.window);
+  known(`${W} window`, w, ['count', 'span', 'buckets']);
   if (w.span !== undefined) {
     if (w.count !== undefined) throw typeError('Breaker window is either { count } or { span, buckets }, not both', 'window');
     out.span = ms(W, 'window.span', w.span);
@@ -252,6 +290,7 @@ class RetryBudget {
   constructor (options = {}) {
     const W = 'RetryBudget';
     object(W, 'options', options);
+    known(W, options, ['maxTokens', 'tokenRatio', 'store', 'name']);
     const maxTokens = int(W, 'maxTokens', options.maxTokens ?? 10);
     const ratio = options.tokenRatio ?? 0.1;
     if (typeof ratio !== 'number' || !(ratio >= 0) || ratio === Infinity) throw bad(W, 'tokenRatio', 'a non-negative finite number', ratio);
@@ -280,4 +319,4 @@ class RetryBudget {
   static native (budget) { return budget.#b; }
 }
 
-module.exports = { Breaker, Backoff, RetryBudget, int, ms, bad, oneOf };
+module.exports = { Breaker, Backoff, RetryBudget, int, ms, bad, oneOf, known, typeError, U32 };

@@ -13,6 +13,7 @@
 // every process; the `now` arguments of the policies are ignored.
 
 const { native } = require('./native');
+const { known } = require('./core');
 
 // The plain config's fields as this door's options name them.
 const FIELD = {
@@ -68,6 +69,13 @@ class HostStore {
       e.field = 'name';
       throw e;
     }
+    if (options === null || typeof options !== 'object') {
+      const e = new TypeError(`fusewire: HostStore options must be an object, got ${String(options)}`);
+      e.code = 'ERR_FUSEWIRE_CONFIG';
+      e.field = 'options';
+      throw e;
+    }
+    known('HostStore', options, ['size']);
     const { size } = options;
     if (size !== undefined && !(Number.isSafeInteger(size) && size > 0)) {
       const e = new TypeError(`fusewire: HostStore size must be a positive integer of bytes, got ${String(size)}`);

@@ -18,7 +18,7 @@
 
 const { native } = require('./native');
 const { storeError } = require('./store');
-const { Backoff } = require('./core');
+const { Backoff, known } = require('./core');
 
 const POLICIES = ['fail_open', 'fail_closed', 'local'];
 const COMMANDS = { bucket: 'fusewireBucket', breaker: 'fusewireBreaker', bulkhead: 'fusewireBulkhead', budget: 'fusewireBudget' };
@@ -68,6 +68,8 @@ class Down extends Error {}
  */
 class RedisStore {
   constructor (urlOrClient, options = {}) {
+    if (options === null || typeof options !== 'object') throw configError('options', `must be an object, got ${String(options)}`);
+    known('RedisStore', options, ['prefix', 'timeout', 'onError', 'ttl', 'lease', 'leaseTime']);
     const { prefix = 'fusewire', timeout = 50, onError = 'fail_open', ttl = 3600000, lease = null, leaseTime = 1000 } = options;
     if (!POLICIES.includes(onError)) throw configError('onError', `must be one of ${POLICIES.join(', ')}, got ${String(onError)}`);
     if (typeof timeout !== 'number' || !Number.isFinite(timeout) || !(timeout > 0)) {
