@@ -7,14 +7,12 @@ const { int, ms, bad, known, U32 } = require('./core');
 const { bindStore } = require('./store');
 
 const W = 'TokenBucket';
+const TIMER_MAX = 2 ** 31 - 1;
 const OPTIONS = ['burst', 'tokens', 'period', 'store', 'name'];
-// ms: beyond this a period is no rate at all (about 285 millennia)
-const MAX_PERIOD = Number.MAX_SAFE_INTEGER;
-
+// ms, at least 1; Infinity is a bucket that never refills (Python's
+// per=math.inf): the burst is all it ever gives
 function period (v) {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 1 || v > MAX_PERIOD) {
-    throw bad(W, 'period', `a finite number of milliseconds from 1 to ${MAX_PERIOD}`, v);
-  }
+  if (typeof v !== 'number' || !(v >= 1)) throw bad(W, 'period', 'a number of milliseconds of at least 1 (or Infinity)', v);
   return v;
 }
 
@@ -68,7 +66,9 @@ class TokenBucket {
         throw buildError(`fusewire: cannot take ${n} tokens from a bucket of burst ${this.burst}`, 'ERANGE');
       }
       await new Promise((resolve, reject) => {
-        const t = setTimeout(resolve, wait);
+        // setTimeout fires a longer delay after 1 ms (a spin): wait at
+        // most its limit, then ask again
+        const t = setTimeout(resolve, Math.min(wait, TIMER_MAX));
         signal?.addEventListener('abort', () => { clearTimeout(t); reject(signal.reason); }, { once: true });
       });
     }

@@ -49,9 +49,23 @@ describe('numbers: strings, huge integers, Infinity and NaN', () => {
     assert.equal(new TokenBucket({ burst: 2 ** 32 - 1 }).burst, 2 ** 32 - 1);
   });
 
-  it('TokenBucket period must be finite (Infinity made a bucket that never refills)', () => {
-    assert.throws(() => new TokenBucket({ burst: 5, period: Infinity }), named('period'));
+  it('TokenBucket period is a number of ms of at least 1; Infinity never refills (Python per=math.inf)', async () => {
+    const once = new TokenBucket({ burst: 2, period: Infinity });
+    assert.equal(once.tryAcquire(2, 0).result, 'granted');
+    assert.equal(once.tryAcquire(1, 1e12).result, 'denied', 'nothing came back in 30 years');
+    // take() waits at most setTimeout's limit at a time: a longer delay
+    // would fire after 1 ms, over and over (a spin with a warning each time)
+    const ac = new AbortController();
+    const warnings = [];
+    const onWarning = (w) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    const waiting = once.take(1, { signal: ac.signal });
+    setTimeout(() => ac.abort(new Error('stop')), 50);
+    await assert.rejects(waiting, /stop/);
+    process.off('warning', onWarning);
+    assert.deepEqual(warnings, []);
     assert.throws(() => new TokenBucket({ burst: 5, period: NaN }), named('period'));
+    assert.throws(() => new TokenBucket({ burst: 5, period: -1000 }), named('period'));
     assert.throws(() => new TokenBucket({ burst: 5, period: '1000' }), named('period', /'1000'/));
     assert.throws(() => new TokenBucket({ burst: 5, period: 0.5 }), named('period'));
   });
