@@ -126,17 +126,26 @@ class RetrySchedule {
   get attempts () { return this._native.attempts; }
 }
 
+// setTimeout's limit: a longer delay fires after 1 ms, so a long wait is
+// slept in turns of at most this.
+const TIMER_MAX = 2 ** 31 - 1;
+
 function sleep (ms, signal) {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
+    let t;
     const onAbort = () => {
       clearTimeout(t);
       reject(signal.reason);
     };
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
+    const arm = (left) => {
+      t = setTimeout(() => {
+        if (left > TIMER_MAX) return arm(left - TIMER_MAX);
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, Math.min(left, TIMER_MAX));
+    };
+    arm(ms);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -103,3 +103,22 @@ describe('numbers: strings, huge integers, Infinity and NaN', () => {
     assert.throws(() => new HostStore('fusewire-strict-test', 4096), named('options'));
   });
 });
+
+describe('waits longer than setTimeout can hold', () => {
+  it('retry() sleeps a delay above 2^31 - 1 ms instead of retrying after 1 ms', async () => {
+    const { retry } = require('..');
+    const ac = new AbortController();
+    let calls = 0;
+    const warnings = [];
+    const onWarning = (w) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    const running = retry(() => { calls++; throw new Error('down'); },
+      { maxAttempts: 3, backoff: { kind: 'constant', base: 3e9 }, signal: ac.signal });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    ac.abort(new Error('stop'));
+    await assert.rejects(running, /stop/);
+    process.off('warning', onWarning);
+    assert.equal(calls, 1, 'the second attempt waits 3e9 ms (about 35 days)');
+    assert.deepEqual(warnings, []);
+  });
+});
