@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 import os
+import pickle
 import signal
 import sys
 import time
@@ -552,3 +553,42 @@ def test_a_sync_retry_spends_one_round_trip_per_failure_on_its_redis_budget(url:
     assert (e.value.attempts, e.value.reason) == (1, "budget")
     assert store.round_trips - before == 1
     assert (tight.tokens, tight.throttled) == (1.0, 1)
+
+
+def _store_of(policy: Any) -> tuple[int, int]:
+    """(pid, id of the store the unpickled policy is bound to)."""
+    return os.getpid(), id(policy.__dict__["_args"][1]["store"])
+
+
+@pytest.mark.parametrize("method", ["spawn", "fork"])
+def test_a_policy_in_a_redis_store_goes_to_a_process_pool(url: str, method: str) -> None:
+    # a RedisStore pickled as its redis-py client (a lock) made every policy
+    # bound to it unpicklable: ProcessPoolExecutor.map(f, [bucket]) failed
+    from concurrent.futures import ProcessPoolExecutor
+
+    import host_workers as w
+
+    store = RedisStore(url)
+    bucket = TokenBucket(5, 3600.0, store=store, name="pool")
+    assert bucket.try_acquire()
+    with ProcessPoolExecutor(2, mp_context=mp.get_context(method)) as pool:
+        taken = [n for n, _ in pool.map(w.take_all, [bucket] * 4)]
+        stores = list(pool.map(_store_of, [bucket] * 8))
+    assert sum(taken) == 4, taken  # one bucket: the 4 tokens left, in all
+    assert not bucket.try_acquire()
+    per_worker: dict[int, set[int]] = {}
+    for pid, ident in stores:
+        per_worker.setdefault(pid, set()).add(ident)
+    assert all(len(ids) == 1 for ids in per_worker.values()), "one store per worker"
+    for policy in (
+        CircuitBreaker(store=store, name="pb", min_calls=3),
+        Bulkhead(2, store=store, name="ph"),
+        RetryBudget(store=store, name="pr"),
+    ):
+        again = pickle.loads(pickle.dumps(policy))
+        assert type(again) is type(policy)
+
+
+def test_a_store_on_your_own_client_says_why_it_does_not_pickle(url: str) -> None:
+    with pytest.raises(TypeError, match="build it from a URL"):
+        pickle.dumps(RedisStore(redis.Redis.from_url(url)))

@@ -152,6 +152,15 @@ class RedisStore:
             raise ConfigError("lease_time", f"{lease_time!r} is not a positive number of seconds")
         if not isinstance(prefix, str) or not prefix:
             raise ConfigError("prefix", f"{prefix!r} is not a non-empty string")
+        # what __reduce__ rebuilds the store from in another process
+        self._options: tuple[tuple[str, Any], ...] = (
+            ("prefix", prefix),
+            ("timeout", timeout),
+            ("on_error", on_error),
+            ("ttl", ttl),
+            ("lease", lease),
+            ("lease_time", lease_time),
+        )
         self.prefix = prefix
         self.timeout = float(timeout)
         self.on_error: OnError = on_error
@@ -194,6 +203,20 @@ class RedisStore:
         self._aclients: dict[asyncio.AbstractEventLoop, tuple[Any, AsyncGenerator[None, None]]] = {}
         self.errors = 0
         """How many decisions ``on_error`` answered (Redis down, slow or refusing)."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickles by URL and options, so a policy bound to this store can be
+        handed to a process pool: the other process connects on its own, and
+        one store per URL and options serves every policy it unpickles. A
+        store on a ``redis.Redis`` you passed has no URL to rebuild from:
+        pickling it is a ``TypeError`` saying so."""
+        if self._url is None:
+            raise TypeError(
+                "a RedisStore built on your own redis.Redis cannot be pickled (a "
+                "connection cannot cross processes): build it from a URL, "
+                "RedisStore('redis://...'), to hand its policies to another process"
+            )
+        return (_rebuilt_store, (self._url, self._options))
 
     def __repr__(self) -> str:
         return (
@@ -401,6 +424,25 @@ class RedisStore:
             raise ConfigError("store", f"a RedisStore holds no {kind!r}")
         backend._check()  # a config collision is an error at construction
         return backend
+
+
+# kept for the life of the process, as a connection pool is: a pool worker
+# drops a task's policies when the task ends, and the next task's should find
+# the connection open
+_REBUILT: dict[tuple[str, tuple[tuple[str, Any], ...]], RedisStore] = {}
+_REBUILT_LOCK = threading.Lock()
+
+
+def _rebuilt_store(url: str, options: tuple[tuple[str, Any], ...]) -> RedisStore:
+    """The unpickled ``RedisStore``: one per URL and options in a process
+    (a pool worker unpickles its policies once per task; they share one
+    connection pool instead of opening one each)."""
+    with _REBUILT_LOCK:
+        store = _REBUILT.get((url, options))
+        if store is None:
+            store = RedisStore(url, **dict(options))
+            _REBUILT[(url, options)] = store
+        return store
 
 
 class _Backend:
