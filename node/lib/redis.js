@@ -104,6 +104,10 @@ class RedisStore {
       this.client = new Redis(urlOrClient, {
         commandTimeout: timeout,
         connectTimeout: Math.max(timeout, 10),
+        // close() with Redis down: ioredis waits this long for a socket that
+        // will never close before destroying it, keeping the process alive
+        // (2 s by default: a graceful shutdown that hung on a dead Redis)
+        disconnectTimeout: Math.max(timeout, 10),
         // no retry or queue inside the client: a script that timed out may
         // have run, and running it again would count twice
         maxRetriesPerRequest: 0,

@@ -28,6 +28,25 @@ if (process.argv[2] === 'hammer') {
   const redis = redisForTests(test, RedisStore);
   const open = redis.open;
 
+  test('close() with Redis down lets the process exit (no 2 s socket wait left behind)', () => {
+    // ioredis waits disconnectTimeout (2 s by default) for a socket that
+    // never closes; an unref'd timer at 1 s fires only if something else
+    // still holds the process then
+    const { spawnSync } = require('node:child_process');
+    const script = `
+      const { TokenBucket, RedisStore } = require(${JSON.stringify(require.resolve('..'))});
+      (async () => {
+        const store = new RedisStore('redis://127.0.0.1:1');
+        const bucket = new TokenBucket({ burst: 5, store, name: 'exit' });
+        console.log('granted', await bucket.tryTake(), 'errors', store.errors);
+        await store.close();
+        setTimeout(() => console.log('still alive after 1 s'), 1000).unref();
+      })();`;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20000 });
+    assert.strictEqual(r.status, 0, r.stderr);
+    assert.strictEqual(r.stdout.trim(), 'granted true errors 1');
+  });
+
   test('two buckets with one name share the tokens', async () => {
     const a = new TokenBucket({ burst: 5, tokens: 1, period: 3600000, store: open(), name: 'api' });
     const b = new TokenBucket({ burst: 5, tokens: 1, period: 3600000, store: open(), name: 'api' });
