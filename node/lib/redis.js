@@ -121,6 +121,9 @@ class RedisStore {
     } else if (urlOrClient !== null && typeof urlOrClient === 'object' && typeof urlOrClient.defineCommand === 'function') {
       this.client = urlOrClient;
       this._own = false;
+      // a client without a command timeout would wait for a stalled Redis
+      // forever: the store bounds each decision by its own timeout then
+      this._race = !(urlOrClient.options && urlOrClient.options.commandTimeout > 0);
     } else {
       throw configError('url', 'must be a redis:// URL or an ioredis client');
     }
@@ -147,7 +150,8 @@ class RedisStore {
     try {
       if (this.client.status !== 'ready') await this._ready();
       this.roundTrips++;
-      const r = await this.client[COMMANDS[kind]](key, fp, '', this.ttl, op, ...args);
+      const call = this.client[COMMANDS[kind]](key, fp, '', this.ttl, op, ...args);
+      const r = this._race ? await this._bounded(call) : await call;
       this._failures = 0;
       return r;
     } catch (e) {
@@ -165,6 +169,20 @@ class RedisStore {
       this._downUntil = Date.now() + this._backoff.raw(Math.min(this._failures - 1, 30));
       this.errors++;
       throw new Down();
+    }
+  }
+
+  /** `call`, or a Down after `timeout` ms (its late answer is dropped). */
+  async _bounded (call) {
+    let timer;
+    const late = new Promise((resolve, reject) => {
+      timer = setTimeout(() => reject(new Down()), this.timeout);
+    });
+    call.catch(() => {}); // an answer after the timeout is nobody's
+    try {
+      return await Promise.race([call, late]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

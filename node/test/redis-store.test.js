@@ -47,6 +47,28 @@ if (process.argv[2] === 'hammer') {
     assert.strictEqual(r.stdout.trim(), 'granted true errors 1');
   });
 
+  test('a store on your own ioredis client (no commandTimeout) still answers a stalled Redis within its timeout', async () => {
+    // ioredis's defaults have no command timeout: a SIGSTOPped Redis held
+    // every decision forever
+    const client = new Redis(redis.server.url);
+    const store = new RedisStore(client, { timeout: 50, onError: 'fail_closed' });
+    const bucket = new TokenBucket({ burst: 5, store, name: 'own-client' });
+    try {
+      assert.strictEqual(await bucket.tryTake(), true);
+      redis.server.proc.kill('SIGSTOP');
+      try {
+        const t = Date.now();
+        assert.strictEqual(await bucket.tryTake(), false, 'fail_closed refuses');
+        assert.ok(Date.now() - t < 1000, `took ${Date.now() - t} ms`);
+        assert.strictEqual(store.errors, 1);
+      } finally {
+        redis.server.proc.kill('SIGCONT');
+      }
+    } finally {
+      client.disconnect();
+    }
+  });
+
   test('two buckets with one name share the tokens', async () => {
     const a = new TokenBucket({ burst: 5, tokens: 1, period: 3600000, store: open(), name: 'api' });
     const b = new TokenBucket({ burst: 5, tokens: 1, period: 3600000, store: open(), name: 'api' });
