@@ -589,6 +589,27 @@ def test_a_policy_in_a_redis_store_goes_to_a_process_pool(url: str, method: str)
         assert type(again) is type(policy)
 
 
+def _client(url: str, **kwargs: Any) -> redis.Redis:
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return redis.Redis.from_url(
+        url, **{"socket_timeout": 0.2, "retry": Retry(NoBackoff(), 0), **kwargs}
+    )
+
+
 def test_a_store_on_your_own_client_says_why_it_does_not_pickle(url: str) -> None:
     with pytest.raises(TypeError, match="build it from a URL"):
-        pickle.dumps(RedisStore(redis.Redis.from_url(url)))
+        pickle.dumps(RedisStore(_client(url)))
+
+
+def test_your_own_client_without_a_timeout_or_with_retries_is_warned_about(url: str) -> None:
+    # a blocking redis-py call cannot be cut short: say which guarantee goes
+    with pytest.warns(UserWarning, match="no socket_timeout"):
+        RedisStore(_client(url, socket_timeout=None))
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    with pytest.warns(UserWarning, match="retries a failed command 3 times"):
+        RedisStore(_client(url, retry=Retry(NoBackoff(), 3)))
+    RedisStore(_client(url))  # both set: no warning (pytest runs with -W error)

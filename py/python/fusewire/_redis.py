@@ -15,6 +15,7 @@ import asyncio
 import math
 import threading
 import time
+import warnings
 from collections.abc import AsyncGenerator
 from typing import Any, Literal
 
@@ -190,6 +191,7 @@ class RedisStore:
                 raise ConfigError("url", f"{url_or_client!r} is not a Redis URL: {e}") from None
         elif isinstance(url_or_client, redis.Redis):
             self._client = url_or_client
+            _check_client(url_or_client)
         else:
             raise ConfigError(
                 "url", f"{type(url_or_client).__name__} is neither a redis:// URL nor a redis.Redis"
@@ -424,6 +426,34 @@ class RedisStore:
             raise ConfigError("store", f"a RedisStore holds no {kind!r}")
         backend._check()  # a config collision is an error at construction
         return backend
+
+
+def _check_client(client: Any) -> None:
+    """Warns when a client you passed takes away a guarantee of the store:
+    with no socket timeout a stalled Redis holds a decision until the OS
+    gives up, and with retries a script that timed out may run twice."""
+    kwargs = getattr(client.connection_pool, "connection_kwargs", {})
+    lost = []
+    if kwargs.get("socket_timeout") is None:
+        lost.append(
+            "it has no socket_timeout, so a stalled Redis holds a decision for as "
+            "long as the client waits (give it socket_timeout=)"
+        )
+    retry = client.get_retry()
+    retries = retry.get_retries() if retry is not None else 0
+    if retries > 0:
+        lost.append(
+            f"it retries a failed command {retries} times, so a script that timed "
+            "out may run again and count twice (give it retry=Retry(NoBackoff(), 0))"
+        )
+    if lost:
+        warnings.warn(
+            "fusewire: RedisStore on your own redis.Redis: "
+            + "; ".join(lost)
+            + ". A RedisStore built from a URL sets both.",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 # kept for the life of the process, as a connection pool is: a pool worker
