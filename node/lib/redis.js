@@ -115,8 +115,16 @@ class RedisStore {
         // reconnection paced by fusewire's backoff
         retryStrategy: (times) => this._backoff.raw(Math.min(times - 1, 30))
       });
-      // each call reports through onError; an authentication error is kept
-      this.client.on('error', (e) => { this._lastError = e; });
+      // each call reports through onError; an authentication error is kept,
+      // and a URL that cannot work is kept as the error every call gets
+      this.client.on('error', (e) => {
+        this._lastError = e;
+        if (this._fatal === undefined) {
+          this._fatal = this._misconfigured(e);
+          // no use reconnecting to it: close() or a new store
+          if (this._fatal !== undefined) this.client.disconnect();
+        }
+      });
       this._own = true;
     } else if (urlOrClient !== null && typeof urlOrClient === 'object' && typeof urlOrClient.defineCommand === 'function') {
       this.client = urlOrClient;
@@ -143,6 +151,7 @@ class RedisStore {
   }
 
   async _eval (kind, key, fp, op, ...args) {
+    if (this._fatal) throw this._fatal;
     if (Date.now() < this._downUntil) {
       this.errors++;
       throw new Down();
@@ -152,10 +161,14 @@ class RedisStore {
       this.roundTrips++;
       const call = this.client[COMMANDS[kind]](key, fp, '', this.ttl, op, ...args);
       const r = this._race ? await this._bounded(call) : await call;
+      // a SELECT that failed on connect is answered before this script,
+      // which then ran on database 0
+      if (this._fatal) throw this._fatal;
       this._failures = 0;
       return r;
     } catch (e) {
       if (e instanceof RedisStoreError) throw e;
+      if (this._fatal) throw this._fatal;
       const text = String(e && e.message);
       if (text.startsWith('FUSEWIRE_CONFIG')) {
         const [, field, had, given] = text.split(' ');
@@ -170,6 +183,23 @@ class RedisStore {
       this.errors++;
       throw new Down();
     }
+  }
+
+  /**
+   * The error for a URL that cannot work however long one waits, from the
+   * client's error events, else undefined (an outage: onError answers).
+   * ioredis reports both as events and goes on: a database the server does
+   * not have leaves the connection on database 0, another service on the
+   * port (HTTP, a proxy) is reconnected to forever.
+   */
+  _misconfigured (e) {
+    const text = String(e && e.message);
+    const where = `${this.client.options.host}:${this.client.options.port}/${this.client.options.db ?? 0}`;
+    if (/DB index|invalid DB/i.test(text)) return new RedisStoreError(`Redis at ${where} has no such database: ${text}`);
+    if (e && e.name === 'ParserError') {
+      return new RedisStoreError(`the server at ${where} did not answer as Redis (is the URL's port a Redis one?): ${text}`);
+    }
+    return undefined;
   }
 
   /** `call`, or a Down after `timeout` ms (its late answer is dropped). */

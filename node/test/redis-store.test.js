@@ -69,6 +69,34 @@ if (process.argv[2] === 'hammer') {
     }
   });
 
+  test('a URL that cannot work is a RedisStoreError saying why: another service on the port, a database Redis does not have', async () => {
+    // ioredis reports both as events and goes on (reconnecting forever, or
+    // on database 0): onError answered, and the bucket ran in database 0
+    const net = require('node:net');
+    const http = net.createServer((c) => c.on('data', () => c.write('HTTP/1.1 400 Bad Request\r\n\r\n')));
+    await new Promise((resolve) => http.listen(0, '127.0.0.1', resolve));
+    try {
+      const cases = [
+        [`redis://127.0.0.1:${http.address().port}`, /did not answer as Redis/],
+        [redis.server.url.replace(/\/0$/, '/99'), /has no such database/]
+      ];
+      for (const [url, why] of cases) {
+        const store = new RedisStore(url, { onError: 'fail_open' });
+        const bucket = new TokenBucket({ burst: 5, store, name: 'nowhere' });
+        for (let i = 0; i < 2; i++) {
+          await assert.rejects(bucket.tryTake(), (e) => e instanceof RedisStoreError && e.code === 'ERR_FUSEWIRE_REDIS' && why.test(e.message), url);
+        }
+        assert.strictEqual(store.errors, 0, 'not an outage: onError does not answer');
+        await store.close();
+      }
+      const admin = new Redis(redis.server.url);
+      assert.deepStrictEqual(await admin.keys('fusewire:bucket:nowhere'), [], 'nothing written in database 0');
+      admin.disconnect();
+    } finally {
+      http.close();
+    }
+  });
+
   test('two buckets with one name share the tokens', async () => {
     const a = new TokenBucket({ burst: 5, tokens: 1, period: 3600000, store: open(), name: 'api' });
     const b = new TokenBucket({ burst: 5, tokens: 1, period: 3600000, store: open(), name: 'api' });

@@ -613,3 +613,38 @@ def test_your_own_client_without_a_timeout_or_with_retries_is_warned_about(url: 
     with pytest.warns(UserWarning, match="retries a failed command 3 times"):
         RedisStore(_client(url, retry=Retry(NoBackoff(), 3)))
     RedisStore(_client(url))  # both set: no warning (pytest runs with -W error)
+
+
+def test_a_url_that_cannot_work_is_a_redis_store_error_saying_why(url: str) -> None:
+    # another service on the port (HTTP, a proxy) raised redis-py's own
+    # InvalidResponse through the policy; a database Redis does not have
+    # said only that Redis refused the script
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                while conn.recv(65536):
+                    conn.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        cases = [
+            (f"redis://127.0.0.1:{port}", "did not answer as Redis"),
+            (url.rsplit("/", 1)[0] + "/99", "has no such database"),
+        ]
+        for where, why in cases:
+            store = RedisStore(where, on_error="fail_open")
+            with pytest.raises(RedisStoreError, match=why):
+                TokenBucket(5, 1.0, store=store, name="nowhere")
+            assert store.errors == 0, "not an outage: on_error does not answer"
+    finally:
+        listener.close()

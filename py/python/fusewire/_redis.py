@@ -249,7 +249,7 @@ class RedisStore:
                 return self._client.evalsha(self._sha[kind], 1, key, fp, "", self.ttl_ms, op, *args)
         except redis.exceptions.AuthenticationError as e:
             raise self._refused(key, e) from None
-        except redis.exceptions.ResponseError as e:
+        except (redis.exceptions.ResponseError, redis.exceptions.InvalidResponse) as e:
             raise self._refused(key, e) from None
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError):
             self._failed()
@@ -279,7 +279,7 @@ class RedisStore:
                 return await client.evalsha(self._sha[kind], 1, key, fp, "", self.ttl_ms, op, *args)
         except redis.exceptions.AuthenticationError as e:
             raise self._refused(key, e) from None
-        except redis.exceptions.ResponseError as e:
+        except (redis.exceptions.ResponseError, redis.exceptions.InvalidResponse) as e:
             raise self._refused(key, e) from None
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError):
             self._failed()
@@ -300,6 +300,14 @@ class RedisStore:
             return RedisStoreError(
                 f"Redis needs a password (give it in the URL: redis://:PASSWORD@host): {text}"
             )
+        if isinstance(e, redis.exceptions.InvalidResponse):
+            # a wrong port: another service (HTTP, a proxy) answered
+            return RedisStoreError(
+                f"the server at {self._where()} did not answer as Redis (is the URL's port "
+                f"a Redis one?): {text}"
+            )
+        if "DB index" in text or "invalid DB" in text:
+            return RedisStoreError(f"Redis at {self._where()} has no such database: {text}")
         if text.startswith("FUSEWIRE_CONFIG"):
             _, field, had, given = [*text.split(" ", 3), "", "", ""][:4]
             return ConfigError(
@@ -309,6 +317,13 @@ class RedisStore:
                 "every process sharing a name needs the same config",
             )
         return RedisStoreError(f"Redis refused the script: {text}")
+
+    def _where(self) -> str:
+        """host:port/db of the client's connections (no password)."""
+        kw = getattr(self._client.connection_pool, "connection_kwargs", {})
+        if "path" in kw:
+            return f"{kw['path']} (db {kw.get('db', 0)})"
+        return f"{kw.get('host', '?')}:{kw.get('port', '?')}/{kw.get('db', 0)}"
 
     def _failed(self) -> None:
         """Redis did not answer: not asked again until the backoff passed."""
