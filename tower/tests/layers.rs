@@ -731,7 +731,10 @@ fn a_runtime_shut_down_with_calls_in_flight_gives_every_permit_and_slot_back() {
         // One more that fails and leaves its retry asleep for a minute.
         let asleep = svc.ready().await.unwrap().call(503);
         tokio::spawn(asleep);
-        while bulkhead.in_use() < 3 {
+        // Until the three hang and the fourth's failure is counted (its
+        // task may run after the three: on a loaded machine it had not yet
+        // when the runtime was dropped, and no failure was counted).
+        while bulkhead.in_use() < 3 || breaker.snapshot().counts.failures < 1 {
             tokio::task::yield_now().await;
         }
     });
