@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import asyncio
+import math
+import threading
 import time
 
 import pytest
@@ -192,3 +194,24 @@ def test_bulkhead_config_errors(kwargs: dict[str, int], field: str) -> None:
     with pytest.raises(ConfigError) as info2:
         Bulkhead(1).acquire("urgent")
     assert info2.value.field == "priority"
+
+
+def test_wait_on_a_bucket_that_never_refills_waits_instead_of_raising_oserror() -> None:
+    # the wait the core answers (about 292 years) was handed to time.sleep,
+    # which refused it with OSError(EINVAL) at once
+    bucket = TokenBucket(1, math.inf)
+    bucket.wait()
+    raised: list[BaseException] = []
+
+    def waiter() -> None:
+        try:
+            bucket.wait()
+        except BaseException as e:  # recorded for the assertion
+            raised.append(e)
+
+    t = threading.Thread(target=waiter, daemon=True)
+    t.start()
+    t.join(0.3)
+    assert raised == [] and t.is_alive(), raised
+    with pytest.raises(RateLimited):
+        bucket.wait(timeout=0.01)

@@ -31,6 +31,9 @@ def _deadline(timeout: float | None) -> float:
     return time.monotonic() + timeout
 
 
+_LONGEST_SLEEP = 86400.0
+
+
 class TokenBucket(ByConfig, _native.TokenBucket):
     """``rate`` tokens every ``per`` seconds, up to ``burst`` (default ``rate``) at once.
 
@@ -48,7 +51,10 @@ class TokenBucket(ByConfig, _native.TokenBucket):
                 return
             if time.monotonic() + delay > deadline:
                 raise RateLimited(delay)
-            time.sleep(delay)
+            # at most a day at a time: time.sleep refuses a wait of about
+            # 300 years (OSError), which a bucket that never refills
+            # (per=math.inf) answers; the loop asks again
+            time.sleep(min(delay, _LONGEST_SLEEP))
 
     _ab: Any
 
@@ -79,7 +85,7 @@ class TokenBucket(ByConfig, _native.TokenBucket):
                 return
             if time.monotonic() + delay > deadline:
                 raise RateLimited(delay)
-            await asyncio.sleep(delay)
+            await asyncio.sleep(min(delay, _LONGEST_SLEEP))
 
     def __call__(self, func: Callable[P, R]) -> Callable[P, R]:
         return decorate(self, func)
