@@ -6,7 +6,10 @@
 
 const { getRandomValues } = require('node:crypto');
 const { native } = require('./native');
-const { RetryBudget } = require('./core');
+const { RetryBudget, known, bad } = require('./core');
+
+const OPTIONS = ['maxAttempts', 'retries', 'maxElapsed', 'backoff', 'seed', 'budget', 'retryOn', 'retryAfter', 'onRetry', 'signal'];
+const BACKOFF = ['kind', 'base', 'step', 'factor', 'max', 'jitter', 'jitterPercent'];
 
 const KINDS = ['constant', 'linear', 'exponential'];
 
@@ -14,6 +17,7 @@ function backoffSpec (b = {}) {
   if (b === null || typeof b !== 'object') {
     throw new TypeError('fusewire: retry backoff must be an object like { kind: "exponential", base: 100, factor: 2, max: 10000, jitter: "full" }');
   }
+  known('retry backoff', b, BACKOFF);
   const kind = b.kind ?? 'exponential';
   if (!KINDS.includes(kind)) {
     throw new TypeError(`fusewire: retry backoff.kind must be one of ${KINDS.join(', ')}, got ${String(kind)}`);
@@ -49,6 +53,9 @@ function entropySeed () {
 
 class RetrySchedule {
   constructor (options = {}) {
+    if (options === null || typeof options !== 'object') throw bad('retry', 'options', 'an object like { maxAttempts: 5 }', options);
+    // a misspelled maxAttemps would silently retry 3 times
+    known('retry', options, OPTIONS);
     const maxAttempts = options.maxAttempts ?? (options.retries !== undefined ? options.retries + 1 : 3);
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
       throw new TypeError(`fusewire: retry maxAttempts must be an integer of at least 1, got ${String(maxAttempts)}`);

@@ -122,3 +122,16 @@ describe('waits longer than setTimeout can hold', () => {
     assert.deepEqual(warnings, []);
   });
 });
+
+describe('retry() options', () => {
+  const { retry, RetrySchedule } = require('..');
+  it('a misspelled option is refused (maxAttemps silently retried 3 times)', async () => {
+    let calls = 0;
+    await assert.rejects(retry(() => { calls++; throw new Error('down'); }, { maxAttemps: 10 }),
+      named('maxAttemps', /did you mean maxAttempts\?/));
+    assert.equal(calls, 0, 'refused before the first attempt');
+    assert.throws(() => new RetrySchedule({ backoff: { bse: 10 } }), named('bse', /did you mean base\?/));
+    assert.throws(() => retry.delays({ onRetyr: () => {} }), named('onRetyr', /did you mean onRetry\?/));
+    assert.throws(() => new RetrySchedule('3'), named('options'));
+  });
+});
