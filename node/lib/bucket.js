@@ -3,7 +3,7 @@
 // A token bucket on the core's GCRA Bucket, with promise waits.
 
 const { native } = require('./native');
-const { int, ms, bad, known, U32 } = require('./core');
+const { int, ms, bad, known, nativeBuilt, nonZero, U32 } = require('./core');
 const { bindStore } = require('./store');
 
 const W = 'TokenBucket';
@@ -12,6 +12,7 @@ const OPTIONS = ['burst', 'tokens', 'period', 'store', 'name'];
 // ms, at least 1; Infinity is a bucket that never refills (Python's
 // per=math.inf): the burst is all it ever gives
 function period (v) {
+  nonZero(W, 'period', v);
   if (typeof v !== 'number' || !(v >= 1)) throw bad(W, 'period', 'a number of milliseconds of at least 1 (or Infinity)', v);
   return v;
 }
@@ -33,11 +34,11 @@ class TokenBucket {
     if (options === null || typeof options !== 'object') throw bad(W, 'options', 'an object like { burst: 10 }', options);
     known(W, options, OPTIONS);
     // whole numbers the native u32 holds (2 ** 32 + 5 is not 5)
-    const burst = int(W, 'burst', options.burst, 1, U32);
-    const tokens = int(W, 'tokens', options.tokens ?? burst, 1, U32);
+    const burst = int(W, 'burst', nonZero(W, 'burst', options.burst), 1, U32);
+    const tokens = int(W, 'tokens', nonZero(W, 'tokens', options.tokens ?? burst), 1, U32);
     const every = period(options.period ?? 1000);
     this.burst = burst;
-    this._native = new native.TokenBucket(burst, tokens, every);
+    this._native = nativeBuilt(W, () => new native.TokenBucket(burst, tokens, every));
     const backend = bindStore(W, 'bucket', options, () => native.plainBucket(burst, tokens, every));
     if (backend !== null) {
       this._native = backend;
@@ -116,7 +117,9 @@ class TokenBucket {
       e.field = 'tokens';
       throw e;
     }
-    this._native.setRate(int(W, 'tokens', tokens, 1, U32), period(every), ms(W, 'now', now));
+    const t = int(W, 'tokens', nonZero(W, 'tokens', tokens), 1, U32);
+    const p = period(every);
+    nativeBuilt(W, () => this._native.setRate(t, p, ms(W, 'now', now)));
   }
 }
 

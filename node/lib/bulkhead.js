@@ -5,7 +5,7 @@
 
 const { native } = require('./native');
 const { bindStore } = require('./store');
-const { int, bad, known, U32 } = require('./core');
+const { int, bad, known, nativeBuilt, nonZero, U32 } = require('./core');
 
 const W = 'Bulkhead';
 const OPTIONS = ['limit', 'reserveCritical', 'reserveNormal', 'lease', 'store', 'name'];
@@ -26,15 +26,16 @@ class Bulkhead {
     if (options === null || typeof options !== 'object') throw bad(W, 'options', 'an object like { limit: 10 }', options);
     known(W, options, OPTIONS);
     // whole numbers the native u32 holds (2 ** 32 + 2 is not 2)
-    const limit = int(W, 'limit', options.limit, 1, U32);
+    const limit = int(W, 'limit', nonZero(W, 'limit', options.limit), 1, U32);
     const reserveCritical = int(W, 'reserveCritical', options.reserveCritical ?? 0, 0, U32);
     const reserveNormal = int(W, 'reserveNormal', options.reserveNormal ?? 0, 0, U32);
     const lease = options.lease;
+    if (lease !== undefined) nonZero(W, 'lease', lease);
     if (lease !== undefined && !(Number.isSafeInteger(lease) && lease >= 1)) {
       throw bad(W, 'lease', 'a whole number of ms of at least 1', lease);
     }
     this.limit = limit;
-    this._native = new native.Bulkhead(limit, reserveCritical, reserveNormal, lease);
+    this._native = nativeBuilt(W, () => new native.Bulkhead(limit, reserveCritical, reserveNormal, lease));
     // { store, name }: the slots are shared by every process bound to that
     // name (lib/store.js).
     const own = this._native;

@@ -39,7 +39,8 @@ const PROBLEM = {
 
 function fieldName (core) {
   if (core.startsWith('open_backoff.')) return `openBackoff.${fieldName(core.slice(13))}`;
-  return FIELD[core] ?? core;
+  // the rest are the options' camelCase (min_calls: minCalls)
+  return FIELD[core] ?? core.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
 }
 
 function typeError (message, field, extra) {
@@ -55,6 +56,31 @@ function built (what, r) {
   const field = fieldName(r.field);
   const [problem, text] = PROBLEM[r.problem] ?? [r.problem, 'is invalid'];
   throw typeError(`${what} ${field} ${text}`, field, { problem });
+}
+
+const REASON = Object.fromEntries(Object.values(PROBLEM).map(([problem, text]) => [text, problem]));
+REASON['contradicts another field'] = 'inconsistent';
+
+/**
+ * A native constructor's config error (napi InvalidArg, "`field` reason")
+ * as the typed error the JS-built objects throw: TypeError,
+ * ERR_FUSEWIRE_CONFIG, `field` in the options' words, `problem`.
+ */
+function nativeBuilt (what, make) {
+  try {
+    return make();
+  } catch (e) {
+    const m = /`([a-z_.]+)` (.+)$/.exec(String(e && e.message));
+    if (m === null || e.code !== 'InvalidArg') throw e;
+    const field = fieldName(m[1]);
+    throw typeError(`${what} ${field} ${m[2]}`, field, { problem: REASON[m[2]] ?? 'invalid' });
+  }
+}
+
+/** A count option that must not be zero: the vectors' `zero` problem, typed. */
+function nonZero (what, field, v) {
+  if (v === 0) throw typeError(`${what} ${field} must not be zero`, field, { problem: 'zero' });
+  return v;
 }
 
 function bad (what, field, must, v) {
@@ -319,4 +345,4 @@ class RetryBudget {
   static native (budget) { return budget.#b; }
 }
 
-module.exports = { Breaker, Backoff, RetryBudget, int, ms, bad, oneOf, known, typeError, U32 };
+module.exports = { Breaker, Backoff, RetryBudget, int, ms, bad, oneOf, known, typeError, nativeBuilt, nonZero, U32 };

@@ -6,7 +6,7 @@
 
 const { getRandomValues } = require('node:crypto');
 const { native } = require('./native');
-const { RetryBudget, known, bad } = require('./core');
+const { RetryBudget, known, bad, typeError, nativeBuilt, nonZero } = require('./core');
 
 const OPTIONS = ['maxAttempts', 'retries', 'maxElapsed', 'backoff', 'seed', 'budget', 'retryOn', 'retryAfter', 'onRetry', 'signal'];
 const BACKOFF = ['kind', 'base', 'step', 'factor', 'max', 'jitter', 'jitterPercent'];
@@ -57,11 +57,13 @@ class RetrySchedule {
     // a misspelled maxAttemps would silently retry 3 times
     known('retry', options, OPTIONS);
     const maxAttempts = options.maxAttempts ?? (options.retries !== undefined ? options.retries + 1 : 3);
+    nonZero('retry', 'maxAttempts', maxAttempts);
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
-      throw new TypeError(`fusewire: retry maxAttempts must be an integer of at least 1, got ${String(maxAttempts)}`);
+      throw typeError(`retry maxAttempts must be an integer of at least 1, got ${String(maxAttempts)}`, 'maxAttempts');
     }
+    if (options.maxElapsed !== undefined) nonZero('retry', 'maxElapsed', options.maxElapsed);
     if (options.maxElapsed !== undefined && !(typeof options.maxElapsed === 'number' && options.maxElapsed > 0)) {
-      throw new TypeError(`fusewire: retry maxElapsed must be a positive number of milliseconds, got ${String(options.maxElapsed)}`);
+      throw typeError(`retry maxElapsed must be a positive number of milliseconds, got ${String(options.maxElapsed)}`, 'maxElapsed');
     }
     if (options.budget !== undefined && !(options.budget instanceof RetryBudget)) {
       throw new TypeError('fusewire: retry budget must be a RetryBudget (shared by the operations it guards)');
@@ -72,8 +74,8 @@ class RetrySchedule {
     this._shared = this._budget instanceof native.HostBudget;
     // A budget in a RedisStore answers with promises: retry() awaits it.
     this._remote = this._budget !== undefined && this._budget.async === true;
-    this._native = new native.RetrySchedule(
-      backoffSpec(options.backoff), maxAttempts, options.maxElapsed, options.seed ?? entropySeed());
+    const spec = backoffSpec(options.backoff);
+    this._native = nativeBuilt('retry', () => new native.RetrySchedule(spec, maxAttempts, options.maxElapsed, options.seed ?? entropySeed()));
   }
 
   start (now = Date.now()) { this._native.start(now); }

@@ -216,7 +216,9 @@ describe('Bulkhead', () => {
     await held;
     assert.equal(bh.inUse, 0);
     assert.throws(() => bh.tryAcquire('urgent'), TypeError);
-    assert.throws(() => new Bulkhead({ limit: 2, reserveCritical: 2 }), /reserve_critical/);
+    // named in the options' words (it was the core's reserve_critical, an untyped Error)
+    assert.throws(() => new Bulkhead({ limit: 2, reserveCritical: 2 }), (e) => e instanceof TypeError &&
+      e.code === 'ERR_FUSEWIRE_CONFIG' && e.field === 'reserveCritical' && e.problem === 'inconsistent' && /reserveCritical/.test(e.message));
   });
 });
 

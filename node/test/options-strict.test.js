@@ -135,3 +135,18 @@ describe('retry() options', () => {
     assert.throws(() => new RetrySchedule('3'), named('options'));
   });
 });
+
+describe('config errors the native side finds are typed too, in the options\' words', () => {
+  it('Bulkhead reserves, TokenBucket zero counts, retry zero attempts, the core Breaker', () => {
+    const typed = (field, problem) => (e) => named(field)(e) && e.problem === problem;
+    assert.throws(() => new Bulkhead({ limit: 4, reserveCritical: 2, reserveNormal: 2 }), typed('reserveNormal', 'inconsistent'));
+    assert.throws(() => new TokenBucket({ burst: 0 }), typed('burst', 'zero'));
+    assert.throws(() => new TokenBucket({ burst: 1, period: 0 }), typed('period', 'zero'));
+    assert.throws(() => new TokenBucket({ burst: 1 }).setRate(0), typed('tokens', 'zero'));
+    const { RetrySchedule } = require('..');
+    assert.throws(() => new RetrySchedule({ maxAttempts: 0 }), typed('maxAttempts', 'zero'));
+    assert.throws(() => new RetrySchedule({ backoff: { base: 100, max: 10 } }), typed('max', 'inconsistent'));
+    // the core's min_calls was reported as is; the option is minCalls
+    assert.throws(() => new Breaker({ window: { count: 10 }, minCalls: 11 }), (e) => named('minCalls')(e));
+  });
+});

@@ -77,7 +77,7 @@ const FIELD = {
   max_ejection_time: 'maxEjectionTime',
   max_ejection_percent: 'maxEjectionPercent'
 };
-const doorField = (f) => f.startsWith('open_backoff.') ? 'openBackoff.' + doorField(f.slice(13)) : (FIELD[f] ?? f);
+const doorField = (f) => f.startsWith('open_backoff.') ? 'openBackoff.' + doorField(f.slice(13)) : (FIELD[f] ?? camel(f));
 
 /** A construction error: `{ field, problem }` in the vectors' words when the door names them. */
 function configError (e) {
