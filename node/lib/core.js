@@ -345,4 +345,4 @@ class RetryBudget {
   static native (budget) { return budget.#b; }
 }
 
-module.exports = { Breaker, Backoff, RetryBudget, int, ms, bad, oneOf, known, typeError, nativeBuilt, nonZero, U32 };
+module.exports = { Breaker, Backoff, RetryBudget, int, ms, bad, oneOf, known, typeError, nativeBuilt, nonZero, U32, BACKOFF_OPTIONS };

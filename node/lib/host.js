@@ -13,7 +13,7 @@
 // every process; the `now` arguments of the policies are ignored.
 
 const { native } = require('./native');
-const { known } = require('./core');
+const { known, typeError } = require('./core');
 
 // The plain config's fields as this door's options name them.
 const FIELD = {
@@ -70,10 +70,7 @@ class HostStore {
       throw e;
     }
     if (options === null || typeof options !== 'object') {
-      const e = new TypeError(`fusewire: HostStore options must be an object, got ${String(options)}`);
-      e.code = 'ERR_FUSEWIRE_CONFIG';
-      e.field = 'options';
-      throw e;
+      throw typeError(`HostStore options must be an object, got ${String(options)}`, 'options');
     }
     known('HostStore', options, ['size']);
     const { size } = options;

@@ -6,10 +6,9 @@
 
 const { getRandomValues } = require('node:crypto');
 const { native } = require('./native');
-const { RetryBudget, known, bad, typeError, nativeBuilt, nonZero } = require('./core');
+const { RetryBudget, known, bad, typeError, nativeBuilt, nonZero, BACKOFF_OPTIONS } = require('./core');
 
 const OPTIONS = ['maxAttempts', 'retries', 'maxElapsed', 'backoff', 'seed', 'budget', 'retryOn', 'retryAfter', 'onRetry', 'signal'];
-const BACKOFF = ['kind', 'base', 'step', 'factor', 'max', 'jitter', 'jitterPercent'];
 
 const KINDS = ['constant', 'linear', 'exponential'];
 
@@ -17,7 +16,7 @@ function backoffSpec (b = {}) {
   if (b === null || typeof b !== 'object') {
     throw new TypeError('fusewire: retry backoff must be an object like { kind: "exponential", base: 100, factor: 2, max: 10000, jitter: "full" }');
   }
-  known('retry backoff', b, BACKOFF);
+  known('retry backoff', b, BACKOFF_OPTIONS);
   const kind = b.kind ?? 'exponential';
   if (!KINDS.includes(kind)) {
     throw new TypeError(`fusewire: retry backoff.kind must be one of ${KINDS.join(', ')}, got ${String(kind)}`);
